@@ -1,0 +1,1 @@
+"""touchbase: a Slack bot with which a distributed team manages its customers."""

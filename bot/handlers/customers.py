@@ -1,0 +1,133 @@
+"""Customer buttons, the customer modal's submission, and the customer type-ahead."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot import blocks
+from bot.app import RequestContext
+from bot.forms import error_response, form_data, metadata
+from bot.handlers.commands import assign_owner
+from bot.messages import t
+from bot.services import customers
+from bot.services.errors import FieldErrors, UserError
+
+TYPEAHEAD_LIMIT = 20
+
+
+def _action_value(body: dict[str, Any]) -> str:
+    return str(body["actions"][0].get("value") or "")
+
+
+def _customer_id(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+def _customer_from_button(tb: RequestContext, body: dict[str, Any]) -> Any:
+    """The customer a button names, within this team only (button values can be forged)."""
+    customer_id = _customer_id(_action_value(body))
+    customer = customer_id and customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=customer_id)
+    if not customer:
+        raise UserError("error.customer.gone")
+    return customer
+
+
+def on_show(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
+    ack()
+    tb: RequestContext = context["tb"]
+    try:
+        customer = _customer_from_button(tb, body)
+    except UserError as err:
+        return respond(text=t(tb.locale, err.key), response_type="ephemeral", replace_original=False)
+    card = blocks.customer_card(tb.locale, customer)
+    respond(text=blocks.customer_title(customer), blocks=card, response_type="ephemeral", replace_original=False)
+
+
+def on_edit(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    ack()
+    tb: RequestContext = context["tb"]
+    try:
+        customer = _customer_from_button(tb, body)
+    except UserError as err:
+        return respond(text=t(tb.locale, err.key), response_type="ephemeral", replace_original=False)
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.customer_modal(tb.locale, customer=customer))
+
+
+def on_new(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
+    ack()
+    tb: RequestContext = context["tb"]
+    view = blocks.customer_modal(tb.locale, name=_action_value(body) or None, owner_id=tb.user_id)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def on_find_more(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
+    ack()
+    tb: RequestContext = context["tb"]
+    try:
+        page = json.loads(_action_value(body))
+        text, offset = str(page["q"]), max(0, int(page["offset"]))
+    except (ValueError, KeyError, TypeError):
+        return
+    found, more = customers.search_customers(session=tb.session, team_id=tb.team_id, text=text, offset=offset)
+    header = t(tb.locale, "find.header", text=blocks.escape(text))
+    next_page = {"q": text, "offset": offset + len(found)} if more else None
+    respond(text=header, blocks=blocks.customer_list(tb.locale, header, found, more=next_page), replace_original=True)
+
+
+def on_assign_pick(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
+    ack()
+    tb: RequestContext = context["tb"]
+    try:
+        pick = json.loads(_action_value(body))
+        customer_id, owner_id = int(pick["customer_id"]), str(pick["owner_id"])
+    except (ValueError, KeyError, TypeError):
+        return
+    customer = customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=customer_id)
+    text = assign_owner(tb, customer, owner_id) if customer else t(tb.locale, "error.customer.gone")
+    respond(text=text, replace_original=True)
+
+
+def on_customer_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
+    tb: RequestContext = context["tb"]
+    locale = tb.locale
+    customer_id = metadata(view).get("customer_id")
+    try:
+        data = customers.CustomerInput.parse(form_data(view))
+        if customer_id:
+            customer = customers.update_customer(
+                session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "",
+                customer_id=int(customer_id), data=data, surface=tb.surface,
+            )  # fmt: skip
+        else:
+            customer = customers.create_customer(
+                session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", data=data, surface=tb.surface
+            )
+    except FieldErrors as errors:
+        tb.session.rollback()
+        return ack(**error_response(locale, errors))
+    ack()
+    key = "customer.updated" if customer_id else "customer.created"
+    text = t(locale, key, name=blocks.escape(customer.name), number=customer.number)
+    tb.notifier.dm(tb.user_id or "", text=text, blocks=[blocks.section(text), *blocks.customer_card(locale, customer)])
+
+
+def on_customer_options(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
+    tb: RequestContext = context["tb"]
+    found, _ = customers.search_customers(
+        session=tb.session, team_id=tb.team_id, text=str(body.get("value") or ""), limit=TYPEAHEAD_LIMIT
+    )
+    ack(options=[blocks.customer_option(c) for c in found])
+
+
+def register(app: Any) -> None:
+    app.action(blocks.CUSTOMER_SHOW)(on_show)
+    app.action(blocks.CUSTOMER_EDIT)(on_edit)
+    app.action(blocks.CUSTOMER_NEW)(on_new)
+    app.action(blocks.FIND_MORE)(on_find_more)
+    app.action(blocks.ASSIGN_PICK)(on_assign_pick)
+    app.view(blocks.CUSTOMER_MODAL)(on_customer_submit)
+    app.options(blocks.CUSTOMER_PICKER)(on_customer_options)

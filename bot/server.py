@@ -1,0 +1,61 @@
+"""Serving Slack: gunicorn (HTTP mode) or a Socket Mode connection."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from bot.app import create_app, create_wsgi
+from bot.config import Settings
+from bot.storage.db import make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+
+
+def build_wsgi(settings: Settings) -> Any:
+    engine = make_engine(settings.database_url)
+    return create_wsgi(create_app(settings, make_session_factory(engine)), engine)
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """gunicorn with its settings given here rather than on a command line."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        # Built in each worker after the fork, so no database connection crosses a fork.
+        return build_wsgi(self.settings)
+
+
+def serve_http(settings: Settings, *, on_ready: Any = None, on_exit: Any = None) -> None:
+    options = {
+        "bind": f"0.0.0.0:{settings.port}",
+        "worker_class": "gthread",
+        "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
+        "threads": int(os.environ.get("GUNICORN_THREADS", "8")),
+        "timeout": 30,
+        "accesslog": None,
+        "loglevel": "info",
+    }
+    if on_ready:
+        options["when_ready"] = lambda _server: on_ready()
+    if on_exit:
+        options["on_exit"] = lambda _server: on_exit()
+    _Gunicorn(settings, options).run()
+
+
+def serve_socket_mode(settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    app = create_app(settings, make_session_factory(make_engine(settings.database_url)))
+    SocketModeHandler(app, settings.slack_app_token).start()

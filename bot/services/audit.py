@@ -1,0 +1,38 @@
+"""The audit trail: who did what to which record, when, from which surface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.storage.models import AuditEvent
+
+
+def record(
+    *,
+    session: Session,
+    team_id: str,
+    actor_id: str | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    surface: str | None,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            team_id=team_id,
+            actor_id=actor_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            surface=surface,
+            changes=changes or {},
+        )
+    )
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields whose values differ."""
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}

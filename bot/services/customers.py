@@ -1,0 +1,293 @@
+"""Customer profiles: create, edit, find, resolve a `<customer>` argument, assign an owner."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.notify import Notifier
+from bot.services import audit
+from bot.services.errors import FieldErrors, UserError
+from bot.services.workspaces import get_workspace, next_number
+from bot.storage.models import Customer
+
+Grade = Literal["A", "B", "C"]
+Segment = Literal["potential", "new", "regular", "key"]
+GRADES: tuple[str, ...] = ("A", "B", "C")
+SEGMENTS: tuple[str, ...] = ("potential", "new", "regular", "key")
+PROFILE_FIELDS = (
+    "name", "company", "contact_name", "title", "email", "phone", "address",
+    "owner_id", "grade", "segment", "needs", "preferences", "tags",
+)  # fmt: skip
+SEARCH_LIMIT = 10
+_PHONE = re.compile(r"^\+?[\d\s().\-/]+$")
+_TAG_SPLIT = re.compile(r"[,，;；]")
+
+
+def name_key(name: str) -> str:
+    """The form of a name that decides "the same name": case-folded, spaces collapsed."""
+    return " ".join(name.split()).casefold()
+
+
+def _error(key: str) -> PydanticCustomError:
+    return PydanticCustomError(key, key)
+
+
+class CustomerInput(BaseModel):
+    """A customer profile as typed into the modal; validation errors carry catalog keys."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str
+    company: str | None = None
+    contact_name: str | None = None
+    title: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    owner_id: str | None = None
+    grade: Grade | None = None
+    segment: Segment | None = None
+    needs: str | None = None
+    preferences: str | None = None
+    tags: str | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name_given(cls, value: object) -> object:
+        name = " ".join(str(value or "").split())
+        if not name:
+            raise _error("error.name.empty")
+        return name
+
+    @field_validator("name", "company", "contact_name", "title")
+    @classmethod
+    def _short(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > 200:
+            raise PydanticCustomError("error.too_long", "error.too_long", {"limit": 200})
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise _error("error.email.invalid") from None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        # E.164 allows at most 15 digits; fewer than 5 is no reachable number.
+        if value is None:
+            return None
+        digits = sum(ch.isdigit() for ch in value)
+        if not _PHONE.match(value) or not 5 <= digits <= 15:
+            raise _error("error.phone.invalid")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        tags = dict.fromkeys(t.strip() for t in _TAG_SPLIT.split(value) if t.strip())
+        return ", ".join(tags) or None
+
+    @classmethod
+    def parse(cls, data: dict[str, object]) -> CustomerInput:
+        """Validate, turning every failure into an inline error on its field."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            errors: dict[str, tuple[str, dict[str, object]]] = {}
+            for err in exc.errors():
+                field = str(err["loc"][0])
+                key = err["type"] if err["type"].startswith("error.") else "error.generic"
+                errors.setdefault(field, (key, dict(err.get("ctx") or {})))
+            raise FieldErrors(errors) from None
+
+
+def profile_of(customer: Customer) -> dict[str, object]:
+    return {field: getattr(customer, field) for field in PROFILE_FIELDS}
+
+
+def _check_name_free(session: Session, team_id: str, name: str, *, except_id: int | None = None) -> str:
+    key = name_key(name)
+    clash = session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.name_key == key))
+    if clash is not None and clash.id != except_id:
+        raise FieldErrors.one("name", "error.name.taken", name=clash.name, number=clash.number)
+    return key
+
+
+def create_customer(
+    *, session: Session, team_id: str, actor_id: str, data: CustomerInput, surface: str
+) -> Customer:
+    get_workspace(session, team_id)
+    key = _check_name_free(session, team_id, data.name)
+    customer = Customer(
+        team_id=team_id,
+        number=next_number(session, team_id, "last_customer_number"),
+        name_key=key,
+        created_by=actor_id,
+        **data.model_dump(),
+    )
+    customer.owner_id = customer.owner_id or actor_id
+    session.add(customer)
+    session.flush()
+    audit.record(
+        session=session, team_id=team_id, actor_id=actor_id, action="create", entity="customer",
+        entity_id=customer.id, surface=surface, changes=audit.diff({}, profile_of(customer)),
+    )  # fmt: skip
+    return customer
+
+
+def update_customer(
+    *, session: Session, team_id: str, actor_id: str, customer_id: int, data: CustomerInput, surface: str
+) -> Customer:
+    customer = session.scalar(
+        select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
+    )
+    if customer is None:
+        raise FieldErrors.one("name", "error.customer.gone")
+    key = _check_name_free(session, team_id, data.name, except_id=customer.id)
+    before = profile_of(customer)
+    values = data.model_dump()
+    values["owner_id"] = values["owner_id"] or customer.owner_id
+    for field, value in values.items():
+        setattr(customer, field, value)
+    customer.name_key = key
+    changes = audit.diff(before, profile_of(customer))
+    if changes:
+        audit.record(
+            session=session, team_id=team_id, actor_id=actor_id, action="update", entity="customer",
+            entity_id=customer.id, surface=surface, changes=changes,
+        )  # fmt: skip
+    session.flush()
+    return customer
+
+
+def get_customer(*, session: Session, team_id: str, customer_id: int) -> Customer | None:
+    return session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id))
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_customers(
+    *, session: Session, team_id: str, text: str, limit: int = SEARCH_LIMIT, offset: int = 0
+) -> tuple[list[Customer], bool]:
+    """Customers matching `text` in name, company, contact, email, phone or tags.
+
+    Case-insensitive and partial; ranked exact > prefix > contains, then by name.
+    Returns one page and whether more follow.
+    """
+    q = name_key(text)
+    if not q:
+        return [], False
+    exact, prefix, contains = q, _like_escape(q) + "%", "%" + _like_escape(q) + "%"
+    lowered = [
+        Customer.name_key,
+        func.lower(Customer.company),
+        func.lower(Customer.contact_name),
+        func.lower(Customer.email),
+        func.lower(Customer.phone),
+    ]
+    rank = case(
+        (or_(*(col == exact for col in lowered)), 0),
+        (or_(*(col.like(prefix, escape="\\") for col in lowered)), 1),
+        else_=2,
+    )
+    matches = or_(*(col.like(contains, escape="\\") for col in [*lowered, func.lower(Customer.tags)]))
+    rows = session.scalars(
+        select(Customer)
+        .where(Customer.team_id == team_id, matches)
+        .order_by(rank, Customer.name_key, Customer.id)
+        .limit(limit + 1)
+        .offset(offset)
+    ).all()
+    return list(rows[:limit]), len(rows) > limit
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a `<customer>` argument names: one customer, several candidates, or none."""
+
+    customer: Customer | None = None
+    candidates: tuple[Customer, ...] = ()
+
+
+def resolve_customer(*, session: Session, team_id: str, ref: str) -> Match:
+    """`#N`, an exact name, or a unique prefix of a name."""
+    ref = ref.strip()
+    number = re.fullmatch(r"#(\d+)", ref)
+    base = select(Customer).where(Customer.team_id == team_id)
+    if number:
+        customer = session.scalar(base.where(Customer.number == int(number.group(1))))
+        return Match(customer=customer)
+    key = name_key(ref)
+    if not key:
+        return Match()
+    exact = session.scalar(base.where(Customer.name_key == key))
+    if exact is not None:
+        return Match(customer=exact)
+    prefixed = session.scalars(
+        base.where(Customer.name_key.like(_like_escape(key) + "%", escape="\\"))
+        .order_by(Customer.name_key)
+        .limit(SEARCH_LIMIT)
+    ).all()
+    if len(prefixed) == 1:
+        return Match(customer=prefixed[0])
+    return Match(candidates=tuple(prefixed))
+
+
+def require_customer(*, session: Session, team_id: str, customer_id: int) -> Customer:
+    customer = get_customer(session=session, team_id=team_id, customer_id=customer_id)
+    if customer is None:
+        raise UserError("error.customer.gone")
+    return customer
+
+
+@dataclass(frozen=True)
+class Assignment:
+    customer: Customer
+    changed: bool
+
+
+def assign_customer(
+    *,
+    session: Session,
+    team_id: str,
+    actor_id: str,
+    customer: Customer,
+    owner_id: str,
+    surface: str,
+    notifier: Notifier,
+    notice: str,
+) -> Assignment:
+    """Make `owner_id` the owner and tell them by DM (`notice`, already in their language)."""
+    if customer.owner_id == owner_id:
+        return Assignment(customer, changed=False)
+    audit.record(
+        session=session, team_id=team_id, actor_id=actor_id, action="assign", entity="customer",
+        entity_id=customer.id, surface=surface, changes={"owner_id": [customer.owner_id, owner_id]},
+    )  # fmt: skip
+    customer.owner_id = owner_id
+    session.flush()
+    notifier.dm(owner_id, text=notice)
+    return Assignment(customer, changed=True)

@@ -1,0 +1,48 @@
+"""Members: a Slack user's time zone, locale and role, read from Slack once a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.notify import Directory
+from bot.storage.models import Member, utcnow
+
+log = logging.getLogger(__name__)
+PROFILE_MAX_AGE = dt.timedelta(days=1)
+
+
+def get_member(*, session: Session, team_id: str, user_id: str, directory: Directory | None) -> Member:
+    """The member row, refreshed from Slack when missing or older than a day.
+
+    A failed `users.info` keeps what we knew (or nothing): a profile is a nicety, never a
+    reason to fail the user's request.
+    """
+    query = select(Member).where(Member.team_id == team_id, Member.user_id == user_id)
+    member = session.scalar(query)
+    if member is None:
+        try:
+            with session.begin_nested():  # two first requests of one user may race here
+                member = Member(team_id=team_id, user_id=user_id)
+                session.add(member)
+        except IntegrityError:
+            member = session.scalars(query).one()
+    fresh = member.profile_fetched_at and utcnow() - member.profile_fetched_at < PROFILE_MAX_AGE
+    if directory is not None and not fresh:
+        try:
+            profile = directory.profile(user_id)
+        except (SlackApiError, OSError) as exc:
+            log.warning("users.info for %s failed: %s", user_id, exc)
+        else:
+            member.name = profile.name
+            member.tz = profile.tz
+            member.locale = profile.locale
+            member.is_slack_admin = profile.is_admin
+            member.profile_fetched_at = utcnow()
+    session.flush()
+    return member

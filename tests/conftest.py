@@ -1,0 +1,144 @@
+"""Fixtures: the real database (SQLite, or PostgreSQL with TEST_DATABASE_URL), the fake
+Slack Web API, and the bot itself serving HTTP on a free port.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from bot.app import create_app, create_wsgi
+from bot.config import Settings, load_settings
+from bot.storage.db import make_engine, make_session_factory, upgrade
+from bot.storage.models import Base
+from tests.fakeslack import FakeSlack
+from tests.slackclient import SignedSlack
+
+SIGNING_SECRET = "test-signing-secret-not-real"
+BOT_TOKEN = "xoxb-test-token-not-real"
+
+
+def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'touchbase.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _database_url(tmp_path_factory)
+
+
+def reset_database(engine: Engine) -> None:
+    """An empty database, so every run starts from the migrations."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            Base.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    reset_database(engine)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: Engine = request.getfixturevalue("engine")
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session for the test's own reads and set-up writes."""
+    factory = make_session_factory(engine)
+    with factory() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def _fake_server() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake(_fake_server: FakeSlack) -> Iterator[FakeSlack]:
+    _fake_server.reset()
+    yield _fake_server
+    _fake_server.reset()
+
+
+@pytest.fixture
+def settings(database_url: str, fake: FakeSlack) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.api_url,
+        scheduler_enabled=False,
+        _env_file=None,
+    )
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class BotServer:
+    def __init__(self, wsgi: Any) -> None:
+        self.httpd = make_server("127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> BotServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def bot(settings: Settings, engine: Engine) -> Iterator[BotServer]:
+    """The bot's WSGI app serving real HTTP on a free port, talking to the fake Slack."""
+    app = create_app(settings, make_session_factory(engine))
+    with BotServer(create_wsgi(app, engine)) as server:
+        yield server
+
+
+@pytest.fixture
+def slack(bot: BotServer, fake: FakeSlack) -> SignedSlack:
+    return SignedSlack(bot.url, SIGNING_SECRET, fake)

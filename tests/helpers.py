@@ -1,0 +1,28 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.services.customers import CustomerInput, create_customer
+from bot.services.workspaces import get_workspace
+from bot.storage.models import Customer
+from tests.slackclient import TEAM, USER
+
+
+def add_customer(session: Session, name: str, *, team: str = TEAM, actor: str = USER, **fields: object) -> Customer:
+    """A customer made through the service, as the modal would."""
+    get_workspace(session, team)
+    customer = create_customer(
+        session=session, team_id=team, actor_id=actor, data=CustomerInput(name=name, **fields), surface="test"
+    )
+    session.commit()
+    return customer
+
+
+def customers_of(session: Session, team: str = TEAM) -> list[Customer]:
+    session.expire_all()
+    rows = list(session.scalars(select(Customer).where(Customer.team_id == team).order_by(Customer.id)))
+    session.commit()  # end the read: on SQLite every transaction holds the write lock
+    return rows

@@ -1,0 +1,285 @@
+"""Sends the bot requests signed exactly as Slack signs them, and fills in modals by label.
+
+    slack.command("find acme")                      # /crm find acme
+    slack.click(blocks, "Edit")                     # presses the button labelled "Edit"
+    slack.submit(view, {"Name": "Acme", "Grade": "A"})  # fills a modal by its labels
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.fakeslack import FakeSlack
+
+TEAM = "T0000001"
+USER = "U0000001"
+CHANNEL = "C0000001"
+
+
+@dataclass
+class Response:
+    status: int
+    text: str
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.text) if self.text else {}
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        return self.json.get("blocks", [])
+
+    @property
+    def shown(self) -> str:
+        """Everything a person would read in the reply, as one string."""
+        return block_text(self.blocks) or self.json.get("text", "")
+
+
+def block_text(blocks: list[dict[str, Any]]) -> str:
+    """The words a person reads in a list of blocks (texts, fields, button labels)."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("plain_text", "mrkdwn") and "text" in node:
+                out.append(node["text"])
+                return
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return "\n".join(out)
+
+
+def find_button(blocks: list[dict[str, Any]], label: str, nth: int = 0) -> dict[str, Any]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "button" and node.get("text", {}).get("text") == label:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    assert len(found) > nth, f"no button labelled {label!r} in {block_text(blocks)!r}"
+    return found[nth]
+
+
+class SignedSlack:
+    """Plays Slack: signs and posts requests to the running bot."""
+
+    def __init__(self, bot_url: str, signing_secret: str, fake: FakeSlack) -> None:
+        self.url = bot_url.rstrip("/") + "/slack/events"
+        self.secret = signing_secret
+        self.fake = fake
+        self._triggers = itertools.count(1)
+
+    # --- transport --------------------------------------------------------------------
+
+    def sign(self, body: bytes, timestamp: int) -> str:
+        base = f"v0:{timestamp}:".encode() + body
+        return "v0=" + hmac.new(self.secret.encode(), base, hashlib.sha256).hexdigest()
+
+    def post(
+        self, body: bytes, content_type: str, *, timestamp: int | None = None, signature: str | None = None
+    ) -> Response:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": signature or self.sign(body, timestamp),
+        }
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                return Response(resp.status, resp.read().decode())
+        except urllib.error.HTTPError as err:
+            return Response(err.code, err.read().decode())
+
+    def post_form(self, fields: dict[str, str], **kw: Any) -> Response:
+        return self.post(urlencode(fields).encode(), "application/x-www-form-urlencoded", **kw)
+
+    def post_payload(self, payload: dict[str, Any], **kw: Any) -> Response:
+        return self.post_form({"payload": json.dumps(payload)}, **kw)
+
+    def trigger_id(self) -> str:
+        return f"trigger.{next(self._triggers)}"
+
+    # --- what Slack sends -------------------------------------------------------------
+
+    def command(self, text: str, *, user: str = USER, team: str = TEAM, channel: str = CHANNEL, **kw: Any) -> Response:
+        return self.post_form(
+            {
+                "command": "/crm",
+                "text": text,
+                "team_id": team,
+                "team_domain": "example",
+                "user_id": user,
+                "user_name": user.lower(),
+                "channel_id": channel,
+                "channel_name": "general",
+                "trigger_id": self.trigger_id(),
+                "response_url": self.fake.response_url(),
+                "api_app_id": "A0000001",
+            },
+            **kw,
+        )
+
+    def action(
+        self,
+        action_id: str,
+        value: str | None = None,
+        *,
+        user: str = USER,
+        team: str = TEAM,
+        view: dict[str, Any] | None = None,
+        channel: str = CHANNEL,
+        **element: Any,
+    ) -> Response:
+        act: dict[str, Any] = {"action_id": action_id, "block_id": "b", "type": "button", "action_ts": "1.0"}
+        if value is not None:
+            act["value"] = value
+        act.update(element)
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": team, "domain": "example"},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0000001",
+            "trigger_id": self.trigger_id(),
+            "actions": [act],
+        }
+        if view is not None:
+            payload["view"] = view
+            payload["container"] = {"type": "view", "view_id": view.get("id", "V1")}
+        else:
+            payload["channel"] = {"id": channel}
+            payload["container"] = {"type": "message", "channel_id": channel, "message_ts": "1.0"}
+            payload["message"] = {"ts": "1.0", "text": ""}
+            payload["response_url"] = self.fake.response_url()
+        return self.post_payload(payload)
+
+    def click(self, blocks: list[dict[str, Any]], label: str, *, nth: int = 0, **kw: Any) -> Response:
+        button = find_button(blocks, label, nth)
+        return self.action(button["action_id"], button.get("value"), **kw)
+
+    def submit(
+        self, view: dict[str, Any], values: dict[str, Any], *, user: str = USER, team: str = TEAM
+    ) -> Response:
+        """Submit `view` with inputs filled by label; unnamed inputs keep their initial values."""
+        state: dict[str, Any] = {}
+        labels = {b["label"]["text"]: b for b in view.get("blocks", []) if b.get("type") == "input"}
+        unknown = set(values) - set(labels)
+        assert not unknown, f"no inputs labelled {unknown}; the modal has {list(labels)}"
+        for label, block in labels.items():
+            element = block["element"]
+            state[block["block_id"]] = {
+                element["action_id"]: _element_state(element, values.get(label, _INITIAL))
+            }
+        submitted = dict(view, state={"values": state}, id=view.get("id", "V1"))
+        payload = {
+            "type": "view_submission",
+            "team": {"id": team, "domain": "example"},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0000001",
+            "trigger_id": self.trigger_id(),
+            "view": submitted,
+        }
+        return self.post_payload(payload)
+
+    def suggest(self, action_id: str, value: str, *, user: str = USER, team: str = TEAM, block_id: str = "customer") -> Response:
+        payload = {
+            "type": "block_suggestion",
+            "team": {"id": team, "domain": "example"},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0000001",
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": value,
+            "view": {"id": "V1", "type": "modal"},
+        }
+        return self.post_payload(payload)
+
+    def message_shortcut(
+        self, callback_id: str, message: dict[str, Any], *, user: str = USER, team: str = TEAM, channel: str = CHANNEL
+    ) -> Response:
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "team": {"id": team, "domain": "example"},
+            "user": {"id": user, "team_id": team},
+            "channel": {"id": channel, "name": "general"},
+            "message": message,
+            "message_ts": message.get("ts", "1.0"),
+            "trigger_id": self.trigger_id(),
+            "response_url": self.fake.response_url(),
+        }
+        return self.post_payload(payload)
+
+    def event(self, event: dict[str, Any], *, team: str = TEAM) -> Response:
+        body = {
+            "type": "event_callback",
+            "team_id": team,
+            "api_app_id": "A0000001",
+            "event": event,
+            "event_id": f"Ev{next(self._triggers)}",
+            "event_time": int(time.time()),
+        }
+        return self.post(json.dumps(body).encode(), "application/json")
+
+
+_INITIAL = object()
+
+
+def _element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
+    kind = element["type"]
+    if value is _INITIAL:
+        if kind in ("static_select", "external_select"):
+            value = element.get("initial_option")
+            return {"type": kind, "selected_option": value}
+        if kind == "users_select":
+            return {"type": kind, "selected_user": element.get("initial_user")}
+        if kind == "datepicker":
+            return {"type": kind, "selected_date": element.get("initial_date")}
+        if kind == "datetimepicker":
+            return {"type": kind, "selected_date_time": element.get("initial_date_time")}
+        if kind == "timepicker":
+            return {"type": kind, "selected_time": element.get("initial_time")}
+        if kind == "checkboxes":
+            return {"type": kind, "selected_options": element.get("initial_options", [])}
+        return {"type": kind, "value": element.get("initial_value")}
+    if kind == "static_select":
+        # choose by the option's label, as a person does
+        options = element.get("options") or [o for g in element.get("option_groups", []) for o in g["options"]]
+        chosen = [o for o in options if o["text"]["text"] == value or o["value"] == value]
+        assert chosen or value is None, f"no option {value!r} in {[o['text']['text'] for o in options]}"
+        return {"type": kind, "selected_option": chosen[0] if chosen else None}
+    if kind == "external_select":
+        return {"type": kind, "selected_option": value}  # an option dict, as the options endpoint gave it
+    if kind == "users_select":
+        return {"type": kind, "selected_user": value}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": value}
+    if kind == "datetimepicker":
+        return {"type": kind, "selected_date_time": value}
+    if kind == "timepicker":
+        return {"type": kind, "selected_time": value}
+    if kind == "checkboxes":
+        options = element.get("options", [])
+        return {"type": kind, "selected_options": [o for o in options if o["text"]["text"] in value or o["value"] in value]}
+    return {"type": kind, "value": value}

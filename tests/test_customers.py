@@ -1,0 +1,333 @@
+"""Customer profiles end to end: signed requests in, Slack calls out, rows in the database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from bot.storage.models import AuditEvent, Customer
+from tests.helpers import add_customer, customers_of
+from tests.slackclient import TEAM, USER, block_text
+
+OTHER_USER = "U0000002"
+
+
+# --- help -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "help", "frobnicate"])
+def test_help_lists_every_subcommand_with_an_example(slack, text):
+    reply = slack.command(text)
+    assert reply.status == 200
+    assert reply.json["response_type"] == "ephemeral"
+    for example in ("/crm new Acme Ltd", "/crm find acme", "/crm show Acme Ltd", "/crm edit Acme Ltd",
+                    "/crm assign Acme Ltd @li"):  # fmt: skip
+        assert example in reply.shown
+    if text == "frobnicate":
+        assert "I don't know `frobnicate`" in reply.shown
+
+
+# --- new ------------------------------------------------------------------------------
+
+
+def test_new_opens_the_modal_with_name_and_caller_as_owner(slack, fake):
+    assert slack.command("new Acme Ltd").status == 200
+    view = fake.last("views.open")["view"]
+    assert view["title"]["text"] == "New customer"
+    inputs = {b["label"]["text"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert list(inputs) == ["Name", "Company", "Contact person", "Title", "Email", "Phone", "Address", "Owner",
+                            "Grade", "Segment", "Needs", "Preferences", "Tags"]  # fmt: skip
+    assert inputs["Name"]["optional"] is False
+    assert inputs["Name"]["element"]["initial_value"] == "Acme Ltd"
+    assert inputs["Owner"]["element"]["initial_user"] == USER
+
+
+def test_new_customer_is_saved_and_the_caller_gets_the_card(slack, fake, session):
+    slack.command("new")
+    view = fake.last("views.open")["view"]
+    reply = slack.submit(view, {
+        "Name": "  Acme   Ltd ", "Company": "Acme Group", "Contact person": "Li Wei", "Title": "Buyer",
+        "Email": "Li.Wei@Example.com", "Phone": "+86 138 0013 8000", "Address": "1 Nanjing Rd",
+        "Owner": OTHER_USER, "Grade": "A", "Segment": "Key", "Needs": "faster delivery",
+        "Preferences": "calls after 10", "Tags": "vip, shanghai，vip",
+    })  # fmt: skip
+    assert reply.status == 200 and reply.text == ""
+    [customer] = customers_of(session)
+    assert (customer.name, customer.number, customer.owner_id) == ("Acme Ltd", 1, OTHER_USER)
+    assert (customer.email, customer.grade, customer.segment) == ("Li.Wei@example.com", "A", "key")
+    assert customer.tags == "vip, shanghai"
+    dm = fake.last("chat.postMessage")
+    assert dm["channel"] == USER
+    card = block_text(dm["blocks"])
+    assert "Acme Ltd (#1)" in card and "Acme Group" in card and f"<@{OTHER_USER}>" in card
+    audit = session.scalars(select(AuditEvent)).one()
+    assert (audit.action, audit.entity, audit.actor_id, audit.surface) == ("create", "customer", USER, "modal")
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"Name": ""}, "name", "Enter the customer's name."),
+        ({"Name": "   "}, "name", "Enter the customer's name."),
+        ({"Name": "Acme", "Email": "li at example"}, "email", "This is not an email address"),
+        ({"Name": "Acme", "Phone": "call me"}, "phone", "This is not a phone number"),
+        ({"Name": "Acme", "Phone": "12"}, "phone", "This is not a phone number"),
+    ],
+)
+def test_bad_input_comes_back_inline_and_nothing_is_saved(slack, fake, session, values, field, message):
+    slack.command("new")
+    reply = slack.submit(fake.last("views.open")["view"], values)
+    assert reply.json["response_action"] == "errors"
+    assert message in reply.json["errors"][field]
+    assert customers_of(session) == []
+    assert fake.calls_to("chat.postMessage") == []
+
+
+def test_a_name_that_exists_is_refused_ignoring_case_and_spaces(slack, fake, session):
+    add_customer(session, "Acme Ltd")
+    slack.command("new")
+    reply = slack.submit(fake.last("views.open")["view"], {"Name": " ACME  ltd "})
+    assert reply.json == {"response_action": "errors", "errors": {"name": "A customer named “Acme Ltd” already exists (#1)."}}
+    assert len(customers_of(session)) == 1
+
+
+def test_numbers_are_never_reused(slack, fake, session):
+    first = add_customer(session, "First")
+    session.delete(first)
+    session.commit()
+    slack.command("new")
+    slack.submit(fake.last("views.open")["view"], {"Name": "Second"})
+    assert [c.number for c in customers_of(session)] == [2]
+
+
+# --- find -----------------------------------------------------------------------------
+
+
+def test_find_ranks_exact_then_prefix_then_contains(slack, session):
+    add_customer(session, "Big Acme Trading")
+    add_customer(session, "Acme Supplies")
+    add_customer(session, "Acme")
+    add_customer(session, "Unrelated")
+    reply = slack.command("find ACME")
+    names = [line.split(" (#")[0].strip("*") for line in reply.shown.splitlines() if " (#" in line]
+    assert names == ["Acme", "Acme Supplies", "Big Acme Trading"]
+    assert reply.shown.count("Show") == 3
+
+
+def test_find_matches_company_contact_email_phone_and_tag(slack, session):
+    add_customer(session, "One", company="Northwind Traders")
+    add_customer(session, "Two", contact_name="Zhang Wei")
+    add_customer(session, "Three", email="buyer@contoso.com")
+    add_customer(session, "Four", phone="+1 555 0100")
+    add_customer(session, "Five", tags="wholesale, emea")
+    for text, name in [("northwind", "One"), ("zhang", "Two"), ("contoso", "Three"), ("555 01", "Four"),
+                       ("emea", "Five")]:  # fmt: skip
+        assert f"*{name} (#" in slack.command(f"find {text}").shown, text
+
+
+def test_find_shows_ten_and_more_pages_on(slack, fake, session):
+    for i in range(23):
+        add_customer(session, f"Shop {i:02d}")
+    reply = slack.command("find shop")
+    assert reply.shown.count("Show") == 10 and "More" in reply.shown
+    page2 = slack.click(reply.blocks, "More")
+    assert page2.status == 200
+    sent = fake.last("response_url")
+    assert sent["replace_original"] is True
+    assert "Shop 10 (#11)" in block_text(sent["blocks"]) and "Shop 09" not in block_text(sent["blocks"])
+    slack.click(sent["blocks"], "More")
+    last = fake.last("response_url")
+    assert block_text(last["blocks"]).count("Show") == 3 and "More" not in block_text(last["blocks"])
+
+
+def test_find_without_a_match_offers_to_create(slack, fake):
+    reply = slack.command("find Nowhere Inc")
+    assert "No customer matches “Nowhere Inc”" in reply.shown
+    slack.click(reply.blocks, "New")
+    view = fake.last("views.open")["view"]
+    assert view["blocks"][0]["element"]["initial_value"] == "Nowhere Inc"
+
+
+def test_find_without_text_explains(slack):
+    assert "e.g. `/crm find acme`" in slack.command("find").shown
+
+
+# --- show -----------------------------------------------------------------------------
+
+
+def test_show_by_name_number_and_unique_prefix(slack, session):
+    add_customer(session, "Acme Ltd", company="Acme Group", grade="B", phone="+86 10 1234 5678")
+    add_customer(session, "Beta Corp")
+    for ref in ("acme ltd", "#1", "Acm"):
+        reply = slack.command(f"show {ref}")
+        assert "Acme Ltd (#1)" in reply.shown, ref
+        assert "Acme Group" in reply.shown and "+86 10 1234 5678" in reply.shown
+        assert "Edit" in reply.shown
+
+
+def test_show_an_ambiguous_name_lists_candidates_as_buttons(slack, fake, session):
+    add_customer(session, "Acme East")
+    add_customer(session, "Acme West")
+    reply = slack.command("show acme")
+    assert "Several customers match “acme”" in reply.shown
+    slack.click(reply.blocks, "Show", nth=1)
+    assert "Acme West (#2)" in block_text(fake.last("response_url")["blocks"])
+
+
+def test_show_of_nothing_says_so_with_a_new_button(slack):
+    reply = slack.command("show #99")
+    assert "No customer matches “#99”" in reply.shown and "New" in reply.shown
+
+
+# --- edit -----------------------------------------------------------------------------
+
+
+def test_edit_opens_prefilled_and_records_who_changed_what(slack, fake, session):
+    add_customer(session, "Acme Ltd", company="Acme", grade="B")
+    slack.command("edit Acme Ltd")
+    view = fake.last("views.open")["view"]
+    assert view["title"]["text"] == "Edit customer"
+    reply = slack.submit(view, {"Company": "Acme Group", "Grade": "A"}, user=OTHER_USER)
+    assert reply.status == 200 and reply.text == ""
+    [customer] = customers_of(session)
+    assert (customer.name, customer.company, customer.grade) == ("Acme Ltd", "Acme Group", "A")
+    update = session.scalars(select(AuditEvent).where(AuditEvent.action == "update")).one()
+    assert update.actor_id == OTHER_USER
+    assert update.changes == {"company": ["Acme", "Acme Group"], "grade": ["B", "A"]}
+    assert "updated" in fake.last("chat.postMessage")["text"]
+
+
+def test_edit_button_on_the_card_opens_the_modal(slack, fake, session):
+    add_customer(session, "Acme Ltd")
+    card = slack.command("show Acme Ltd")
+    slack.click(card.blocks, "Edit")
+    assert fake.last("views.open")["view"]["blocks"][0]["element"]["initial_value"] == "Acme Ltd"
+
+
+def test_edit_to_a_taken_name_is_refused(slack, fake, session):
+    add_customer(session, "Acme Ltd")
+    add_customer(session, "Beta Corp")
+    slack.command("edit Beta Corp")
+    reply = slack.submit(fake.last("views.open")["view"], {"Name": "acme ltd"})
+    assert reply.json["errors"]["name"].startswith("A customer named “Acme Ltd” already exists")
+    assert [c.name for c in customers_of(session)] == ["Acme Ltd", "Beta Corp"]
+
+
+def test_editing_a_customer_deleted_meanwhile_says_so(slack, fake, session):
+    customer = add_customer(session, "Acme Ltd")
+    slack.command("edit Acme Ltd")
+    session.delete(customer)
+    session.commit()
+    reply = slack.submit(fake.last("views.open")["view"], {"Company": "X"})
+    assert reply.json["errors"] == {"name": "This customer no longer exists."}
+    assert customers_of(session) == []
+
+
+# --- assign ---------------------------------------------------------------------------
+
+
+def test_assign_changes_the_owner_and_tells_them(slack, fake, session):
+    add_customer(session, "Acme Trading Co")
+    reply = slack.command(f"assign Acme Trading Co <@{OTHER_USER}|li>")
+    assert f"now owned by <@{OTHER_USER}>" in reply.shown
+    assert customers_of(session)[0].owner_id == OTHER_USER
+    dm = fake.last("chat.postMessage")
+    assert dm["channel"] == OTHER_USER and "made you the owner of *Acme Trading Co (#1)*" in dm["text"]
+    audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "assign")).one()
+    assert audit.changes == {"owner_id": [USER, OTHER_USER]}
+
+
+def test_assign_to_the_current_owner_changes_nothing(slack, fake, session):
+    add_customer(session, "Acme")
+    assert "already owns" in slack.command(f"assign Acme <@{USER}>").shown
+    assert fake.calls_to("chat.postMessage") == []
+
+
+@pytest.mark.parametrize("text", ["assign", "assign Acme", "assign <@U0000002>", "assign Acme li"])
+def test_assign_without_customer_or_mention_shows_usage(slack, session, text):
+    add_customer(session, "Acme")
+    assert "e.g. `/crm assign Acme Ltd @li`" in slack.command(text).shown
+    assert customers_of(session)[0].owner_id == USER
+
+
+def test_assign_with_an_ambiguous_name_assigns_the_picked_candidate(slack, fake, session):
+    add_customer(session, "Acme East")
+    add_customer(session, "Acme West")
+    reply = slack.command(f"assign acme <@{OTHER_USER}>")
+    slack.click(reply.blocks, "Show", nth=0)
+    assert [c.owner_id for c in customers_of(session)] == [OTHER_USER, USER]
+    assert "now owned by" in fake.last("response_url")["text"]
+
+
+# --- type-ahead -----------------------------------------------------------------------
+
+
+def test_type_ahead_offers_matching_customers(slack, session):
+    add_customer(session, "Acme Ltd")
+    add_customer(session, "Acme Labs")
+    add_customer(session, "Other")
+    reply = slack.suggest("customer_picker", "acme l")
+    assert [o["text"]["text"] for o in reply.json["options"]] == ["Acme Labs (#2)", "Acme Ltd (#1)"]
+
+
+# --- workspaces stay apart --------------------------------------------------------------
+
+
+def test_one_workspace_never_sees_anothers_customers(slack, fake, session):
+    theirs = add_customer(session, "Secret Client", team="T0000002")
+    add_customer(session, "Secret Client")  # the same name is fine in another workspace
+    assert "No customer matches" in slack.command("find nothing-like-it").shown
+    reply = slack.command("find secret", team="T0000002")
+    assert reply.shown.count("Show") == 1
+    assert [o["value"] for o in slack.suggest("customer_picker", "secret", team="T0000002").json["options"]] == [
+        str(theirs.id)
+    ]
+    # a forged button value naming the other team's customer shows nothing of it
+    slack.action("customer_show", str(theirs.id))
+    assert fake.last("response_url")["text"] == "This customer no longer exists."
+    slack.action("customer_edit", str(theirs.id))
+    assert fake.calls_to("views.open") == []
+
+
+# --- signatures -----------------------------------------------------------------------
+
+
+def test_bad_or_stale_signatures_are_refused_and_change_nothing(slack, fake, session):
+    import time
+
+    add_customer(session, "Acme")
+    body = b"command=%2Fcrm&text=assign+Acme+%3C%40U0000002%3E&team_id=T0000001&user_id=U0000001&trigger_id=t"
+    ct = "application/x-www-form-urlencoded"
+    assert slack.post(body, ct, signature="v0=" + "0" * 64).status == 401
+    stale = int(time.time()) - 6 * 60
+    assert slack.post(body, ct, timestamp=stale).status == 401
+    assert customers_of(session)[0].owner_id == USER
+    assert fake.calls == []
+    assert slack.post(body, ct).status == 200
+    assert customers_of(session)[0].owner_id == OTHER_USER
+
+
+def test_healthz_answers_when_the_database_does(bot):
+    import urllib.request
+
+    with urllib.request.urlopen(bot.url + "/healthz") as resp:
+        assert resp.status == 200 and resp.read() == b"ok"
+
+
+def test_a_slack_error_rolls_back_and_tells_the_user(slack, fake, session):
+    add_customer(session, "Acme")
+    fake.fail("chat.postMessage", error="channel_not_found")
+    reply = slack.command(f"assign Acme <@{OTHER_USER}>")
+    assert reply.status == 500
+    assert customers_of(session)[0].owner_id == USER
+    assert "nothing was saved" in fake.last("response_url")["text"]
+    assert json.loads(json.dumps(fake.last("response_url")))["response_type"] == "ephemeral"
+
+
+def test_numbers_are_per_workspace(session):
+    a = add_customer(session, "A")
+    b = add_customer(session, "B", team="T0000002")
+    assert (a.number, b.number) == (1, 1)
+    assert session.scalar(select(Customer.number).where(Customer.team_id == TEAM)) == 1
