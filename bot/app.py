@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.messages import t
 from bot.notify import Directory, Notifier, SlackDirectory, SlackNotifier
 from bot.services.members import get_member
-from bot.services.workspaces import team_settings
+from bot.services.workspaces import get_workspace, team_settings
 from bot.storage.db import ping
 from bot.storage.models import Member
 
@@ -56,6 +56,7 @@ class RequestContext:
         user_id = user_id or self.user_id
         assert user_id, "no user in this request"
         if user_id not in self._members:
+            get_workspace(self.session, self.team_id)  # a member row needs its workspace row
             self._members[user_id] = get_member(
                 session=self.session, team_id=self.team_id, user_id=user_id, directory=self.directory
             )

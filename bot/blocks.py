@@ -6,18 +6,23 @@ handlers and builders cannot drift apart.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from bot.messages import t
 from bot.services.customers import GRADES, SEGMENTS
-from bot.storage.models import Customer
+from bot.services.touches import KINDS
+from bot.storage.models import Complaint, Customer, Touch
 
 Block = dict[str, Any]
 
 # callback ids
 CUSTOMER_MODAL = "customer_modal"
+TOUCH_MODAL = "touch_modal"
+REVISIT_MODAL = "revisit_modal"
+LOG_TOUCH_SHORTCUT = "log_touch"  # message shortcut, as in manifest.yml
 
 # action ids
 CUSTOMER_SHOW = "customer_show"
@@ -26,6 +31,11 @@ CUSTOMER_NEW = "customer_new"
 FIND_MORE = "find_more"
 CUSTOMER_PICKER = "customer_picker"  # external_select; options come from block_suggestion
 ASSIGN_PICK = "assign_pick"  # a candidate button of `/crm assign`
+TOUCH_LOG = "touch_log"  # value: customer id, or "" to pick one in the modal
+TOUCH_HISTORY = "touch_history"  # value: {"customer_id", "offset"}
+TOUCH_MENU = "touch_menu"  # overflow on a touch: edit / delete
+TOUCH_DELETE = "touch_delete"  # value: touch id; carries a confirm dialog
+REVISIT_SCHEDULE = "revisit_schedule"  # value: customer id; opens the revisit modal
 
 # The action id of every input element: its block id names the field.
 VALUE = "value"
@@ -165,7 +175,15 @@ def customer_title(customer: Customer) -> str:
     return f"{customer.name} (#{customer.number})"
 
 
-def customer_card(locale: str | None, customer: Customer) -> list[Block]:
+def customer_card(
+    locale: str | None,
+    customer: Customer,
+    *,
+    touches: Sequence[Touch] = (),
+    more_touches: bool = False,
+    complaints: Sequence[Complaint] = (),
+    tz: str | None = None,
+) -> list[Block]:
     c = customer
     contact = ", ".join(x for x in (c.contact_name, c.title) if x) or None
     if not c.revisits_enabled:
@@ -192,7 +210,55 @@ def customer_card(locale: str | None, customer: Customer) -> list[Block]:
         value = getattr(c, key)
         if value:
             blocks.append(section(f"*{t(locale, f'field.{key}')}*\n{escape(value)}"))
-    blocks.append(actions(button(t(locale, "button.edit"), CUSTOMER_EDIT, str(c.id))))
+    if complaints:
+        lines = "\n".join(f"• #{x.number} {escape(x.title)} ({t(locale, 'severity.' + x.severity)})" for x in complaints)
+        blocks.append(section(f"*{t(locale, 'card.open_complaints')}*\n{lines}"))
+    blocks.extend(touch_history(locale, c.id, touches, more=more_touches, offset=0, tz=tz))
+    blocks.append(
+        actions(
+            button(t(locale, "button.log_touch"), TOUCH_LOG, str(c.id), style="primary"),
+            button(t(locale, "button.schedule_revisit"), REVISIT_SCHEDULE, str(c.id)),
+            button(t(locale, "button.edit"), CUSTOMER_EDIT, str(c.id)),
+        )
+    )
+    return blocks
+
+
+def format_when(instant: dt.datetime, tz: str | None) -> str:
+    from bot.services.dates import zone
+
+    return instant.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def touch_line(locale: str | None, touch: Touch, tz: str | None) -> str:
+    link = f" <{touch.permalink}|{t(locale, 'touch.source')}>" if touch.permalink else ""
+    summary = escape(touch.summary if len(touch.summary) <= 300 else touch.summary[:300] + "…")
+    return (
+        f"*{t(locale, 'kind.' + touch.kind)}* · {format_when(touch.happened_at, tz)} · <@{touch.author_id}>"
+        f"\n{summary}{link}"
+    )
+
+
+def touch_history(
+    locale: str | None, customer_id: int, touches: Sequence[Touch], *, more: bool, offset: int, tz: str | None
+) -> list[Block]:
+    """A page of a customer's touches, newest first, each with an Edit / Delete menu."""
+    if not touches:
+        return [section(t(locale, "touch.none"))] if offset == 0 else []
+    blocks: list[Block] = [section(f"*{t(locale, 'touch.recent')}*")]
+    for touch in touches:
+        menu = {
+            "type": "overflow",
+            "action_id": TOUCH_MENU,
+            "options": [
+                _option(t(locale, "button.edit"), f"edit:{touch.id}"),
+                _option(t(locale, "button.delete"), f"delete:{touch.id}"),
+            ],
+        }
+        blocks.append(section(touch_line(locale, touch, tz), menu))
+    if more:
+        page = {"customer_id": customer_id, "offset": offset + len(touches)}
+        blocks.append(actions(button(t(locale, "button.more"), TOUCH_HISTORY, json.dumps(page))))
     return blocks
 
 
@@ -208,7 +274,13 @@ def customer_list(
 ) -> list[Block]:
     blocks: list[Block] = [section(header)]
     for c in customers:
-        blocks.append(section(customer_line(c), button(t(locale, "button.show"), CUSTOMER_SHOW, str(c.id))))
+        blocks.append(section(customer_line(c)))
+        blocks.append(
+            actions(
+                button(t(locale, "button.show"), CUSTOMER_SHOW, str(c.id)),
+                button(t(locale, "button.log_touch"), TOUCH_LOG, str(c.id)),
+            )
+        )
     if more is not None:
         blocks.append(actions(button(t(locale, "button.more"), FIND_MORE, json.dumps(more))))
     return blocks
@@ -227,3 +299,156 @@ def no_match(locale: str | None, text: str) -> list[Block]:
 def customer_option(customer: Customer) -> dict[str, Any]:
     # option text is limited to 75 characters
     return {"text": plain(customer_title(customer)[:75]), "value": str(customer.id)}
+
+
+# --- touches and revisits -----------------------------------------------------------------
+
+
+def _picker(locale: str | None, customer: Customer | None) -> Block:
+    element: dict[str, Any] = {"type": "external_select", "action_id": CUSTOMER_PICKER, "min_query_length": 1}
+    if customer is not None:
+        element["initial_option"] = customer_option(customer)
+    return {"type": "input", "block_id": "customer", "label": plain(t(locale, "field.customer")), "element": element}
+
+
+def touch_modal(
+    locale: str | None,
+    *,
+    now: dt.datetime,
+    customer: Customer | None = None,
+    next_revisit: dt.date | None = None,
+    summary: str | None = None,
+    touch: Touch | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """"Log touch"; with `touch` given, the same modal to edit it (customer and revisit fixed)."""
+    kind_options = [_option(t(locale, f"kind.{k}"), k) for k in KINDS]
+    kind: dict[str, Any] = {"type": "static_select", "action_id": VALUE, "options": kind_options}
+    initial_kind = touch.kind if touch else "call"
+    kind["initial_option"] = kind_options[KINDS.index(initial_kind)]
+    when = {"type": "datetimepicker", "action_id": VALUE,
+            "initial_date_time": int((touch.happened_at if touch else now).timestamp())}  # fmt: skip
+    blocks: list[Block] = []
+    if touch is None:
+        blocks.append(_picker(locale, customer))
+    blocks += [
+        {"type": "input", "block_id": "kind", "label": plain(t(locale, "field.kind")), "element": kind},
+        _text_input(locale, "summary", touch.summary if touch else summary, optional=False, multiline=True,
+                    max_length=3000),
+        {"type": "input", "block_id": "happened_at", "optional": True, "label": plain(t(locale, "field.when")),
+         "element": when},
+        _text_input(locale, "outcome", touch and touch.outcome, multiline=True),
+        _text_input(locale, "next_step", touch and touch.next_step),
+    ]  # fmt: skip
+    if touch is None:
+        date: dict[str, Any] = {"type": "datepicker", "action_id": VALUE}
+        if next_revisit:
+            date["initial_date"] = next_revisit.isoformat()
+        blocks.append({
+            "type": "input", "block_id": "next_revisit", "optional": True,
+            "label": plain(t(locale, "field.next_revisit")), "element": date,
+            "hint": plain(t(locale, "field.next_revisit.hint")),
+        })  # fmt: skip
+    meta = dict(metadata or {})
+    if touch is not None:
+        meta["touch_id"] = touch.id
+    return {
+        "type": "modal",
+        "callback_id": TOUCH_MODAL,
+        "private_metadata": json.dumps(meta),
+        "title": plain(t(locale, "touch.modal.edit" if touch else "touch.modal.new")),
+        "submit": plain(t(locale, "modal.save")),
+        "close": plain(t(locale, "modal.cancel")),
+        "blocks": blocks,
+    }
+
+
+def revisit_modal(locale: str | None, customer: Customer) -> dict[str, Any]:
+    date: dict[str, Any] = {"type": "datepicker", "action_id": VALUE}
+    if customer.next_revisit:
+        date["initial_date"] = customer.next_revisit.isoformat()
+    off_option = _option(t(locale, "revisit.off"), "off")
+    off: dict[str, Any] = {"type": "checkboxes", "action_id": VALUE, "options": [off_option]}
+    if not customer.revisits_enabled:
+        off["initial_options"] = [off_option]
+    return {
+        "type": "modal",
+        "callback_id": REVISIT_MODAL,
+        "private_metadata": json.dumps({"customer_id": customer.id}),
+        "title": plain(t(locale, "revisit.modal")),
+        "submit": plain(t(locale, "modal.save")),
+        "close": plain(t(locale, "modal.cancel")),
+        "blocks": [
+            section(f"*{escape(customer_title(customer))}*"),
+            {"type": "input", "block_id": "next_revisit", "optional": True,
+             "label": plain(t(locale, "field.next_revisit")), "element": date},
+            {"type": "input", "block_id": "off", "optional": True,
+             "label": plain(t(locale, "revisit.off.label")), "element": off},
+        ],
+    }  # fmt: skip
+
+
+def revisit_line(locale: str | None, customer: Customer, today: dt.date) -> str:
+    assert customer.next_revisit is not None
+    late = (today - customer.next_revisit).days
+    if late > 0:
+        when = t(locale, "due.overdue", days=late)
+    elif late == 0:
+        when = t(locale, "due.today")
+    else:
+        when = customer.next_revisit.isoformat()
+    return f"*{escape(customer_title(customer))}* · {when}"
+
+
+def due_blocks(
+    locale: str | None,
+    *,
+    due: Sequence[Customer],
+    upcoming: Sequence[Customer],
+    complaints: Sequence[Complaint],
+    today: dt.date,
+    snooze: Any = None,
+) -> list[Block]:
+    """My revisits due or overdue, then the next days, then my open complaints."""
+    blocks: list[Block] = []
+    for title_key, group in (("due.now", due), ("due.upcoming", upcoming)):
+        if not group:
+            continue
+        blocks.append(section(f"*{t(locale, title_key)}*"))
+        for c in group:
+            elements = [button(t(locale, "button.log_touch"), TOUCH_LOG, str(c.id), style="primary")]
+            if snooze is not None:
+                elements.append(snooze(locale, c))
+            blocks.append(section(revisit_line(locale, c, today)))
+            blocks.append(actions(*elements))
+    if complaints:
+        blocks.append(section(f"*{t(locale, 'due.complaints')}*"))
+        for x in complaints:
+            blocks.append(section(f"#{x.number} {escape(x.title)} · {t(locale, 'severity.' + x.severity)}"))
+    if not blocks:
+        blocks.append(section(t(locale, "due.nothing")))
+    return blocks[:50]
+
+
+def home_view(
+    locale: str | None,
+    *,
+    due: Sequence[Customer],
+    upcoming: Sequence[Customer],
+    complaints: Sequence[Complaint],
+    by_grade: dict[str, int],
+    today: dt.date,
+    snooze: Any = None,
+) -> dict[str, Any]:
+    counts = " · ".join(f"{grade}: {n}" for grade, n in sorted(by_grade.items())) or "0"
+    body = [
+        {"type": "header", "text": plain(t(locale, "home.title"))},
+        actions(
+            button(t(locale, "button.new_customer"), CUSTOMER_NEW, ""),
+            button(t(locale, "button.log_touch"), TOUCH_LOG, "", style="primary"),
+        ),
+        section(t(locale, "home.customers", counts=counts)),
+        {"type": "divider"},
+        *due_blocks(locale, due=due, upcoming=upcoming, complaints=complaints, today=today, snooze=snooze),
+    ]
+    return {"type": "home", "blocks": body[:100]}

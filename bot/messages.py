@@ -15,7 +15,12 @@ EN: dict[str, str] = {
         "`/crm show <customer>` the profile card, e.g. `/crm show Acme Ltd` or `/crm show #12`\n"
         "`/crm edit <customer>` edit the profile, e.g. `/crm edit Acme Ltd`\n"
         "`/crm assign <customer> @user` hand a customer to a new owner, e.g. `/crm assign Acme Ltd @li`\n"
-        "`/crm help` this list"
+        "`/crm touch <customer>` log a call, email, meeting, visit or chat, e.g. `/crm touch Acme Ltd`\n"
+        "`/crm revisit <customer> <when>` set the next revisit, e.g. `/crm revisit Acme Ltd in 2 weeks` "
+        "(`2026-12-01`, `tomorrow`, `in 3 days`, `next monday`; `off` for no revisits)\n"
+        "`/crm due` my revisits due and my open complaints, e.g. `/crm due`\n"
+        "`/crm help` this list\n"
+        "Or use *Log as touch* in any message's ⋮ menu."
     ),
     "help.unknown": "I don't know `{word}`. Here is what I can do:",
     # customer modal
@@ -83,6 +88,63 @@ EN: dict[str, str] = {
     "customer.created": "Customer *{name}* (#{number}) saved.",
     "customer.updated": "Customer *{name}* (#{number}) updated.",
     "error.slack": "Slack refused that request ({error}); please try again.",
+    # --- touches and revisits ---
+    "touch.modal.new": "Log touch",
+    "touch.modal.edit": "Edit touch",
+    "field.kind": "Kind",
+    "field.summary": "Summary",
+    "field.when": "When",
+    "field.outcome": "Outcome",
+    "field.next_step": "Next step",
+    "field.next_revisit.hint": "Leave empty for the touch date plus the customer's grade interval.",
+    "kind.call": "Call",
+    "kind.email": "Email",
+    "kind.meeting": "Meeting",
+    "kind.visit": "Visit",
+    "kind.chat": "Chat",
+    "kind.note": "Note",
+    "error.customer.required": "Pick a customer.",
+    "error.kind.required": "Pick the kind of touch.",
+    "error.summary.empty": "Write what was said or done.",
+    "error.when.future": "A touch cannot be in the future.",
+    "error.touch.gone": "This touch no longer exists.",
+    "error.touch.not_yours": "Only the touch's author or an admin can change it.",
+    "error.revisit.past": "{date} is in the past. Give a date from today on, e.g. `tomorrow`, `in 2 weeks` or `2026-12-01`.",
+    "error.shortcut.no_text": "That message has no text to log. Use `/crm touch <customer>` and describe it.",
+    "touch.saved": "Touch with *{customer}* logged. Next revisit: {revisit}.",
+    "touch.updated": "Touch with *{customer}* updated.",
+    "touch.deleted": "Touch with *{customer}* deleted.",
+    "touch.delete.confirm": "Delete this touch? This cannot be undone.",
+    "touch.delete.title": "Delete touch",
+    "touch.none": "_No touches yet._",
+    "touch.recent": "Touches",
+    "touch.source": "source message",
+    "touch.history": "Touches with *{customer}*",
+    "button.log_touch": "Log touch",
+    "button.schedule_revisit": "Schedule revisit",
+    "button.delete": "Delete",
+    "button.new_customer": "New customer",
+    "revisit.usage": "Name the customer and the date, e.g. `/crm revisit Acme Ltd in 2 weeks`, `tomorrow`, `next monday` or `2026-12-01`; `off` for no revisits.",
+    "revisit.unreadable": "I can't read a date at the end of “{text}”. Try e.g. `/crm revisit Acme Ltd in 2 weeks` or `/crm revisit Acme Ltd 2026-12-01`.",
+    "revisit.set": "Next revisit of *{customer}*: {date}.",
+    "revisit.cleared": "No more revisits for *{customer}*.",
+    "revisit.modal": "Schedule revisit",
+    "revisit.off": "No revisits for this customer",
+    "revisit.off.label": "Revisits",
+    "revisit.none": "none",
+    "due.now": "Due today or overdue",
+    "due.upcoming": "Next 7 days",
+    "due.complaints": "My open complaints",
+    "due.overdue": "{days} days overdue",
+    "due.today": "due today",
+    "due.nothing": "Nothing due. Enjoy the quiet.",
+    "home.title": "touchbase",
+    "home.customers": "*My customers* by grade: {counts}",
+    "card.open_complaints": "Open complaints",
+    "severity.low": "low",
+    "severity.normal": "normal",
+    "severity.high": "high",
+    "severity.urgent": "urgent",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN}

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 
 from bot import blocks
 from bot.app import RequestContext
+from bot.handlers import common
 from bot.messages import t
 from bot.services import customers
 from bot.services.errors import UserError
@@ -32,6 +33,13 @@ class Command:
     user_id: str
     channel_id: str | None
 
+
+# What a candidate button says, by what it does.
+CANDIDATE_LABELS = {
+    blocks.CUSTOMER_EDIT: "button.edit",
+    blocks.TOUCH_LOG: "button.log_touch",
+    blocks.REVISIT_SCHEDULE: "button.schedule_revisit",
+}
 
 Handler = Callable[[RequestContext, Command, Ack, WebClient], None]
 SUBCOMMANDS: dict[str, Handler] = {}
@@ -65,7 +73,7 @@ def resolve_or_reply(
     if not match.candidates:
         reply(ack, blocks.no_match(locale, ref), t(locale, "customer.none", text=ref))
         return None
-    label = "button.edit" if action_id == blocks.CUSTOMER_EDIT else "button.show"
+    label = CANDIDATE_LABELS.get(action_id, "button.show")
     body = [blocks.section(t(locale, "customer.ambiguous", text=blocks.escape(ref)))]
     for c in match.candidates:
         v = value(c) if value else str(c.id)
@@ -105,7 +113,7 @@ def show(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
         return reply_text(ack, t(tb.locale, "customer.usage", command="show"))
     customer = resolve_or_reply(tb, ack, cmd.args, action_id=blocks.CUSTOMER_SHOW)
     if customer is not None:
-        reply(ack, blocks.customer_card(tb.locale, customer), blocks.customer_title(customer))
+        reply(ack, common.card(tb, customer), blocks.customer_title(customer))
 
 
 @subcommand("edit")
@@ -130,18 +138,7 @@ def assign(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> Non
         value=lambda c: json.dumps({"customer_id": c.id, "owner_id": owner_id}),
     )  # fmt: skip
     if customer is not None:
-        reply_text(ack, assign_owner(tb, customer, owner_id))
-
-
-def assign_owner(tb: RequestContext, customer: Customer, owner_id: str) -> str:
-    """Assign and return the confirmation for the caller (shared with the candidate button)."""
-    name = blocks.escape(blocks.customer_title(customer))
-    notice = t(tb.locale_of(owner_id), "assign.notice", actor=tb.user_id, customer=name)
-    result = customers.assign_customer(
-        session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", customer=customer,
-        owner_id=owner_id, surface=tb.surface, notifier=tb.notifier, notice=notice,
-    )  # fmt: skip
-    return t(tb.locale, "assign.done" if result.changed else "assign.same", customer=name, owner=owner_id)
+        reply_text(ack, common.assign_owner(tb, customer, owner_id, client))
 
 
 def on_crm(ack: Ack, command: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.app import RequestContext
 from bot.forms import error_response, form_data, metadata
-from bot.handlers.commands import assign_owner
+from bot.handlers import common
 from bot.messages import t
 from bot.services import customers
 from bot.services.errors import FieldErrors, UserError
@@ -43,7 +43,7 @@ def on_show(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Re
         customer = _customer_from_button(tb, body)
     except UserError as err:
         return respond(text=t(tb.locale, err.key), response_type="ephemeral", replace_original=False)
-    card = blocks.customer_card(tb.locale, customer)
+    card = common.card(tb, customer)
     respond(text=blocks.customer_title(customer), blocks=card, response_type="ephemeral", replace_original=False)
 
 
@@ -78,7 +78,7 @@ def on_find_more(ack: Ack, body: dict[str, Any], context: dict[str, Any], respon
     respond(text=header, blocks=blocks.customer_list(tb.locale, header, found, more=next_page), replace_original=True)
 
 
-def on_assign_pick(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
+def on_assign_pick(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond, client: WebClient) -> None:
     ack()
     tb: RequestContext = context["tb"]
     try:
@@ -87,7 +87,7 @@ def on_assign_pick(ack: Ack, body: dict[str, Any], context: dict[str, Any], resp
     except (ValueError, KeyError, TypeError):
         return
     customer = customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=customer_id)
-    text = assign_owner(tb, customer, owner_id) if customer else t(tb.locale, "error.customer.gone")
+    text = common.assign_owner(tb, customer, owner_id, client) if customer else t(tb.locale, "error.customer.gone")
     respond(text=text, replace_original=True)
 
 
@@ -112,7 +112,7 @@ def on_customer_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
     ack()
     key = "customer.updated" if customer_id else "customer.created"
     text = t(locale, key, name=blocks.escape(customer.name), number=customer.number)
-    tb.notifier.dm(tb.user_id or "", text=text, blocks=[blocks.section(text), *blocks.customer_card(locale, customer)])
+    tb.notifier.dm(tb.user_id or "", text=text, blocks=[blocks.section(text), *common.card(tb, customer)])
 
 
 def on_customer_options(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:

@@ -1,0 +1,61 @@
+"""Pieces several listeners share: the profile card, owner changes, the App Home."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks
+from bot.app import RequestContext
+from bot.messages import t
+from bot.services import customers, touches
+from bot.services.dates import local_today
+from bot.storage.models import Customer, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def card(tb: RequestContext, customer: Customer) -> list[dict[str, Any]]:
+    """The profile card with the last touches and open complaints."""
+    recent, more = touches.recent_touches(session=tb.session, team_id=tb.team_id, customer_id=customer.id)
+    return blocks.customer_card(
+        tb.locale, customer, touches=recent, more_touches=more, tz=tb.member().tz,
+        complaints=touches.open_complaints_of_customer(session=tb.session, team_id=tb.team_id, customer_id=customer.id),
+    )  # fmt: skip
+
+
+def assign_owner(tb: RequestContext, customer: Customer, owner_id: str, client: WebClient) -> str:
+    """Assign, tell the new owner, and return the confirmation for the caller."""
+    name = blocks.escape(blocks.customer_title(customer))
+    previous = customer.owner_id
+    notice = t(tb.locale_of(owner_id), "assign.notice", actor=tb.user_id, customer=name)
+    result = customers.assign_customer(
+        session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", customer=customer,
+        owner_id=owner_id, surface=tb.surface, notifier=tb.notifier, notice=notice,
+    )  # fmt: skip
+    if result.changed:
+        refresh_home(tb, client, owner_id, previous)
+    return t(tb.locale, "assign.done" if result.changed else "assign.same", customer=name, owner=owner_id)
+
+
+def home_for(tb: RequestContext, user_id: str) -> dict[str, Any]:
+    member = tb.member(user_id)
+    today = local_today(utcnow(), member.tz)
+    due, upcoming = touches.due_revisits(session=tb.session, team_id=tb.team_id, owner_id=user_id, today=today)
+    return blocks.home_view(
+        tb.locale_of(user_id), due=due, upcoming=upcoming, today=today,
+        complaints=touches.open_complaints(session=tb.session, team_id=tb.team_id, assignee_id=user_id),
+        by_grade=touches.customers_by_grade(session=tb.session, team_id=tb.team_id, owner_id=user_id),
+    )  # fmt: skip
+
+
+def refresh_home(tb: RequestContext, client: WebClient, *user_ids: str | None) -> None:
+    """Republish the App Home of the people whose items changed; a failure here is only logged."""
+    for user_id in dict.fromkeys(u for u in user_ids if u):
+        try:
+            client.views_publish(user_id=user_id, view=home_for(tb, user_id))
+        except (SlackApiError, OSError) as exc:
+            log.warning("views.publish for %s failed: %s", user_id, exc)
