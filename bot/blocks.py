@@ -14,7 +14,7 @@ from typing import Any
 from bot.messages import t
 from bot.services.customers import GRADES, SEGMENTS
 from bot.services.touches import KINDS
-from bot.storage.models import Complaint, Customer, Touch
+from bot.storage.models import AuditEvent, Complaint, Customer, Touch
 
 Block = dict[str, Any]
 
@@ -36,6 +36,8 @@ TOUCH_HISTORY = "touch_history"  # value: {"customer_id", "offset"}
 TOUCH_MENU = "touch_menu"  # overflow on a touch: edit / delete
 TOUCH_DELETE = "touch_delete"  # value: touch id; carries a confirm dialog
 REVISIT_SCHEDULE = "revisit_schedule"  # value: customer id; opens the revisit modal
+CUSTOMER_ERASE = "customer_erase"  # value: customer id; carries a confirm dialog naming the customer
+AUDIT_MORE = "audit_more"  # value: {"customer_id", "offset"}
 
 # The action id of every input element: its block id names the field.
 VALUE = "value"
@@ -452,3 +454,39 @@ def home_view(
         *due_blocks(locale, due=due, upcoming=upcoming, complaints=complaints, today=today, snooze=snooze),
     ]
     return {"type": "home", "blocks": body[:100]}
+
+
+# --- data care ------------------------------------------------------------------------------
+
+
+def erase_confirmation(locale: str | None, customer: Customer) -> list[Block]:
+    name = escape(customer_title(customer))
+    erase = button(t(locale, "button.erase"), CUSTOMER_ERASE, str(customer.id), style="danger")
+    erase["confirm"] = {
+        "title": plain(t(locale, "erase.confirm.title")),
+        "text": mrkdwn(t(locale, "erase.confirm", customer=name)),
+        "confirm": plain(t(locale, "button.erase")),
+        "deny": plain(t(locale, "modal.cancel")),
+        "style": "danger",
+    }
+    return [section(t(locale, "erase.ask", customer=name)), actions(erase)]
+
+
+def audit_blocks(
+    locale: str | None, customer: Customer, rows: Sequence[AuditEvent], *, more: bool, offset: int, tz: str | None
+) -> list[Block]:
+    body: list[Block] = [section(f"*{t(locale, 'audit.title', customer=escape(customer_title(customer)))}*")]
+    for row in rows:
+        fields = ", ".join(
+            f"{k}: {escape(str(v[0]))} → {escape(str(v[1]))}" if isinstance(v, list) and len(v) == 2 else k
+            for k, v in row.changes.items()
+        )
+        who = f"<@{row.actor_id}>" if row.actor_id else "—"
+        line = f"{format_when(row.at, tz)} · {who} · *{row.action}* {row.entity} · {row.surface or ''}"
+        body.append(section(line + (f"\n{fields}" if fields else "")))
+    if not rows:
+        body.append(section(t(locale, "audit.none")))
+    if more:
+        page = {"customer_id": customer.id, "offset": offset + len(rows)}
+        body.append(actions(button(t(locale, "button.more"), AUDIT_MORE, json.dumps(page))))
+    return body

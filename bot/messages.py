@@ -19,6 +19,8 @@ EN: dict[str, str] = {
         "`/crm revisit <customer> <when>` set the next revisit, e.g. `/crm revisit Acme Ltd in 2 weeks` "
         "(`2026-12-01`, `tomorrow`, `in 3 days`, `next monday`; `off` for no revisits)\n"
         "`/crm due` my revisits due and my open complaints, e.g. `/crm due`\n"
+        "`/crm audit <customer>` · `/crm export [<customer>]` · `/crm erase <customer>` admins' data tools, "
+        "e.g. `/crm export Acme Ltd`\n"
         "`/crm help` this list\n"
         "Or use *Log as touch* in any message's ⋮ menu."
     ),
@@ -145,6 +147,16 @@ EN: dict[str, str] = {
     "severity.normal": "normal",
     "severity.high": "high",
     "severity.urgent": "urgent",
+    # --- data care ---
+    "error.admin_only": "Only touchbase admins can do that. Workspace admins and owners are admins; ask one.",
+    "audit.title": "Audit trail of {customer}",
+    "audit.none": "_Nothing recorded._",
+    "export.sent": "{name} is in your DM with me.",
+    "erase.ask": "Erase *{customer}*? Its personal data is removed everywhere; counts stay for reports.",
+    "erase.confirm.title": "Erase personal data",
+    "erase.confirm": "Erase all personal data of *{customer}*? This cannot be undone.",
+    "erase.done": "Customer #{number} erased. Its touches and complaints remain, without personal data.",
+    "button.erase": "Erase",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN}

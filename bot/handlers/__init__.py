@@ -5,10 +5,11 @@ Every module here has `register(app)`; `register` below wires them all.
 
 from slack_bolt import App
 
-from bot.handlers import commands, customers, touches
+from bot.handlers import commands, customers, datacare, touches
 
 
 def register(app: App) -> None:
     commands.register(app)
     customers.register(app)
     touches.register(app)
+    datacare.register(app)

@@ -185,6 +185,10 @@ def get_customer(*, session: Session, team_id: str, customer_id: int) -> Custome
     return session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id))
 
 
+def all_customers(*, session: Session, team_id: str) -> list[Customer]:
+    return list(session.scalars(select(Customer).where(Customer.team_id == team_id).order_by(Customer.number)))
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

@@ -1,0 +1,124 @@
+"""Admins' data tools: `/crm audit`, `/crm export`, `/crm erase` (with a confirmation naming the customer)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot import blocks
+from bot.app import RequestContext
+from bot.handlers.commands import Command, reply, reply_text, resolve_or_reply, subcommand
+from bot.messages import t
+from bot.services import customers, datacare
+from bot.services.customers import PROFILE_FIELDS
+from bot.services.errors import UserError
+from bot.storage.models import Customer
+
+
+def upload_to_dm(client: WebClient, user_id: str, *, filename: str, content: bytes, title: str) -> None:
+    """Slack's current upload flow (getUploadURLExternal, then completeUploadExternal) into the DM."""
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    client.files_upload_v2(channel=channel, content=content, filename=filename, title=title)
+
+
+def _admin_customer(tb: RequestContext, ack: Ack, cmd: Command, action_id: str) -> Customer | None:
+    datacare.require_admin(tb.member())
+    if not cmd.args:
+        reply_text(ack, t(tb.locale, "customer.usage", command=cmd.word))
+        return None
+    return resolve_or_reply(tb, ack, cmd.args, action_id=action_id)
+
+
+@subcommand("audit")
+def audit_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
+    customer = _admin_customer(tb, ack, cmd, blocks.AUDIT_MORE)
+    if customer is not None:
+        rows, more = datacare.audit_page(session=tb.session, team_id=tb.team_id, member=tb.member(), customer=customer)
+        body = blocks.audit_blocks(tb.locale, customer, rows, more=more, offset=0, tz=tb.member().tz)
+        reply(ack, body, t(tb.locale, "audit.title", customer=blocks.customer_title(customer)))
+
+
+@subcommand("export")
+def export(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
+    datacare.require_admin(tb.member())
+    if not cmd.args:
+        content = customers_csv(tb)
+        datacare.audit.record(
+            session=tb.session, team_id=tb.team_id, actor_id=cmd.user_id, action="export", entity="customer",
+            entity_id=None, surface=tb.surface,
+        )  # fmt: skip
+        upload_to_dm(client, cmd.user_id, filename="customers.csv", content=content, title="customers.csv")
+        return reply_text(ack, t(tb.locale, "export.sent", name="customers.csv"))
+    customer = resolve_or_reply(tb, ack, cmd.args, action_id=blocks.CUSTOMER_SHOW)
+    if customer is None:
+        return
+    content = datacare.export_customer(
+        session=tb.session, team_id=tb.team_id, member=tb.member(), customer=customer, surface=tb.surface
+    )
+    name = f"customer-{customer.number}.json"
+    upload_to_dm(client, cmd.user_id, filename=name, content=content, title=name)
+    reply_text(ack, t(tb.locale, "export.sent", name=name))
+
+
+def customers_csv(tb: RequestContext) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["number", *PROFILE_FIELDS, "next_revisit"])
+    for c in customers.all_customers(session=tb.session, team_id=tb.team_id):
+        writer.writerow([c.number, *(getattr(c, f) or "" for f in PROFILE_FIELDS), c.next_revisit or ""])
+    return ("\ufeff" + out.getvalue()).encode()  # a BOM, so spreadsheets read UTF-8
+
+
+@subcommand("erase")
+def erase(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
+    customer = _admin_customer(tb, ack, cmd, blocks.CUSTOMER_SHOW)
+    if customer is not None:
+        reply(ack, blocks.erase_confirmation(tb.locale, customer), t(tb.locale, "erase.ask", customer=customer.name))
+
+
+def on_erase(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
+    ack()
+    tb: RequestContext = context["tb"]
+    value = str(body["actions"][0].get("value") or "")
+    try:
+        customer = datacare.erase_customer(
+            session=tb.session, team_id=tb.team_id, member=tb.member(),
+            customer_id=int(value) if value.isdigit() else 0, surface=tb.surface,
+        )  # fmt: skip
+    except UserError as err:
+        return respond(text=t(tb.locale, err.key, **err.params), response_type="ephemeral", replace_original=False)
+    number = customer.number
+    tb.session.commit()
+    datacare.purge_freed_pages(tb.session.get_bind())
+    respond(text=t(tb.locale, "erase.done", number=number), replace_original=True)
+
+
+def on_audit_more(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
+    ack()
+    tb: RequestContext = context["tb"]
+    try:
+        page = json.loads(body["actions"][0]["value"])
+        customer_id, offset = int(page["customer_id"]), max(0, int(page["offset"]))
+    except (ValueError, KeyError, TypeError):
+        customer_id, offset = int(body["actions"][0].get("value") or 0), 0  # a candidate button: first page
+    customer = customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=customer_id)
+    try:
+        if customer is None:
+            raise UserError("error.customer.gone")
+        rows, more = datacare.audit_page(
+            session=tb.session, team_id=tb.team_id, member=tb.member(), customer=customer, offset=offset
+        )
+    except UserError as err:
+        return respond(text=t(tb.locale, err.key, **err.params), response_type="ephemeral", replace_original=False)
+    body_ = blocks.audit_blocks(tb.locale, customer, rows, more=more, offset=offset, tz=tb.member().tz)
+    respond(text=t(tb.locale, "audit.title", customer=customer.name), blocks=body_, replace_original=False)
+
+
+def register(app: Any) -> None:
+    app.action(blocks.CUSTOMER_ERASE)(on_erase)
+    app.action(blocks.AUDIT_MORE)(on_audit_more)

@@ -1,0 +1,143 @@
+"""Personal data: who may act, the audit trail, export of one customer, and erasure.
+
+Erasure removes the personal fields everywhere they occur (profile, touch texts and links,
+complaint texts, audit values) but keeps the rows, so counts in reports stay true.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from bot.services import audit
+from bot.services.customers import PROFILE_FIELDS
+from bot.services.errors import UserError
+from bot.services.touches import is_admin
+from bot.storage.models import AuditEvent, Complaint, ComplaintEvent, Customer, Member, Touch
+
+AUDIT_PAGE = 10
+ERASED = "[erased]"
+PERSONAL_FIELDS = ("company", "contact_name", "title", "email", "phone", "address", "needs", "preferences", "tags")
+
+
+def require_admin(member: Member) -> None:
+    if not is_admin(member):
+        raise UserError("error.admin_only")
+
+
+def _row(obj: Any) -> dict[str, Any]:
+    values = {}
+    for column in obj.__table__.columns:
+        value = getattr(obj, column.key)
+        values[column.key] = value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+    return values
+
+
+def export_customer(*, session: Session, team_id: str, member: Member, customer: Customer, surface: str) -> bytes:
+    """Everything stored about one customer, as JSON; the export itself is audited."""
+    require_admin(member)
+    complaints = session.scalars(
+        select(Complaint).where(Complaint.team_id == team_id, Complaint.customer_id == customer.id)
+    ).all()
+    events = session.scalars(
+        select(ComplaintEvent).where(
+            ComplaintEvent.team_id == team_id, ComplaintEvent.complaint_id.in_([c.id for c in complaints])
+        )
+    ).all()
+    data = {
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+        "customer": _row(customer),
+        "touches": [_row(t) for t in session.scalars(
+            select(Touch).where(Touch.team_id == team_id, Touch.customer_id == customer.id).order_by(Touch.id))],
+        "complaints": [_row(c) for c in complaints],
+        "complaint_events": [_row(e) for e in events],
+        "audit": [_row(a) for a in _audit_query(session, team_id, customer.id)],
+    }  # fmt: skip
+    audit.record(
+        session=session, team_id=team_id, actor_id=member.user_id, action="export", entity="customer",
+        entity_id=customer.id, surface=surface,
+    )  # fmt: skip
+    return json.dumps(data, ensure_ascii=False, indent=2).encode()
+
+
+def _audit_query(session: Session, team_id: str, customer_id: int, limit: int | None = None, offset: int = 0) -> Any:
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.team_id == team_id, AuditEvent.entity == "customer", AuditEvent.entity_id == customer_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit + 1)
+    return session.scalars(query).all()
+
+
+def audit_page(
+    *, session: Session, team_id: str, member: Member, customer: Customer, offset: int = 0
+) -> tuple[list[AuditEvent], bool]:
+    """A page of the customer's audit trail, newest first (admins only)."""
+    require_admin(member)
+    rows = list(_audit_query(session, team_id, customer.id, AUDIT_PAGE, offset))
+    return rows[:AUDIT_PAGE], len(rows) > AUDIT_PAGE
+
+
+def erase_customer(*, session: Session, team_id: str, member: Member, customer_id: int, surface: str) -> Customer:
+    """Remove the customer's personal data everywhere; keep anonymised rows for the counts."""
+    require_admin(member)
+    customer = session.scalar(
+        select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
+    )
+    if customer is None:
+        raise UserError("error.customer.gone")
+    label = f"Erased customer #{customer.number}"
+    customer.name, customer.name_key = label, label.casefold()
+    for field in PERSONAL_FIELDS:
+        setattr(customer, field, None)
+    session.execute(
+        update(Touch)
+        .where(Touch.team_id == team_id, Touch.customer_id == customer.id)
+        .values(summary=ERASED, outcome=None, next_step=None, permalink=None, speaker_id=None)
+    )
+    complaint_ids = select(Complaint.id).where(Complaint.team_id == team_id, Complaint.customer_id == customer.id)
+    session.execute(
+        update(Complaint)
+        .where(Complaint.team_id == team_id, Complaint.customer_id == customer.id)
+        .values(title=ERASED, description=None, resolution=None, permalink=None)
+    )
+    session.execute(
+        update(ComplaintEvent)
+        .where(ComplaintEvent.team_id == team_id, ComplaintEvent.complaint_id.in_(complaint_ids))
+        .values(note=None)
+    )
+    # Old audit records held the values; keep who changed which field, drop what it was.
+    for row in _audit_query(session, team_id, customer.id):
+        row.changes = {field: [None, None] for field in row.changes}
+    touch_ids = select(Touch.id).where(Touch.team_id == team_id, Touch.customer_id == customer.id)
+    for row in session.scalars(
+        select(AuditEvent).where(AuditEvent.team_id == team_id, AuditEvent.entity == "touch",
+                                 AuditEvent.entity_id.in_(touch_ids))  # fmt: skip
+    ):
+        row.changes = {field: [None, None] for field in row.changes}
+    touches = session.scalar(select(func.count()).select_from(Touch).where(Touch.customer_id == customer.id))
+    audit.record(
+        session=session, team_id=team_id, actor_id=member.user_id, action="erase", entity="customer",
+        entity_id=customer.id, surface=surface, changes={"fields": [None, list(PROFILE_FIELDS)], "touches": [None, touches]},
+    )  # fmt: skip
+    session.flush()
+    return customer
+
+
+def purge_freed_pages(engine: Engine) -> None:
+    """After an erase commits: on SQLite, move the pages out of the WAL into the main file
+    (where `secure_delete` has zeroed the old bytes) and empty the WAL."""
+    if engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()
+    try:
+        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()

@@ -1,0 +1,122 @@
+"""Admins' data tools end to end: audit trail, export, erase."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+from bot.storage.models import AuditEvent, Base
+from tests.helpers import add_customer, customers_of
+from tests.slackclient import USER
+
+ADMIN = "U00000AD"
+PHONE = "+86 139 1234 5678"
+
+
+@pytest.fixture
+def admin(fake):
+    fake.add_user(ADMIN, is_admin=True)
+    return ADMIN
+
+
+@pytest.mark.parametrize("command", ["audit Acme", "export Acme", "export", "erase Acme"])
+def test_members_are_refused_with_the_reason(slack, fake, session, command):
+    add_customer(session, "Acme", phone=PHONE)
+    assert "Only touchbase admins can do that" in slack.command(command).shown
+    assert fake.calls_to("files.completeUploadExternal") == []
+    assert customers_of(session)[0].phone == PHONE
+
+
+def test_audit_shows_changes_newest_first_and_pages(slack, fake, session, admin):
+    add_customer(session, "Acme", grade="C")
+    for grade in ["B", "A"] * 6:
+        slack.command("edit Acme")
+        slack.submit(fake.last("views.open")["view"], {"Grade": grade})
+    reply = slack.command("audit Acme", user=admin)
+    lines = [line for line in reply.shown.splitlines() if "*update* customer" in line or "*create*" in line]
+    assert len(lines) == 10
+    assert "grade: B → A" in reply.shown.split("*update*")[1]  # the newest first
+    slack.click(reply.blocks, "More", user=admin)
+    rest = json.dumps(fake.last("response_url")["blocks"])
+    assert "*create* customer" in rest
+
+
+def test_export_uploads_everything_about_the_customer_to_the_admins_dm(slack, fake, session, admin):
+    add_customer(session, "Acme", phone=PHONE, email="li@example.com")
+    slack.command("touch Acme")
+    slack.submit(fake.last("views.open")["view"], {"Summary": "asked for a discount"})
+    assert "customer-1.json is in your DM" in slack.command("export Acme", user=admin).shown
+    assert fake.last("conversations.open")["users"] == admin
+    [upload] = fake.calls_to("upload")
+    data = json.loads(fake.uploads[upload.args["file_id"]])
+    assert data["customer"]["phone"] == PHONE and data["customer"]["email"] == "li@example.com"
+    assert [t["summary"] for t in data["touches"]] == ["asked for a discount"]
+    assert {a["action"] for a in data["audit"]} >= {"create"}
+    complete = fake.last("files.completeUploadExternal")
+    assert complete["channel_id"] == "D" + admin
+    assert session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).one().actor_id == admin
+
+
+def test_export_without_a_customer_uploads_the_customers_csv(slack, fake, session, admin):
+    add_customer(session, "张伟贸易", phone=PHONE)
+    slack.command("export", user=admin)
+    [upload] = fake.calls_to("upload")
+    content = fake.uploads[upload.args["file_id"]].decode("utf-8-sig")
+    assert content.splitlines()[0].startswith("number,name,company")
+    assert "张伟贸易" in content and PHONE in content
+
+
+def _database_bytes(engine) -> bytes:
+    if engine.dialect.name == "sqlite":
+        path = Path(make_url(str(engine.url)).database)
+        return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+    with engine.connect() as conn:
+        return "".join(
+            str(row) for table in Base.metadata.sorted_tables for row in conn.execute(text(f"SELECT * FROM {table.name}"))
+        ).encode()
+
+
+@freeze_time("2026-11-25T10:00:00+00:00")
+def test_erase_asks_first_then_removes_personal_data_everywhere(slack, fake, session, engine, admin):
+    add_customer(session, "Zhou Logistics", phone=PHONE, email="zhou@example.com", address="9 Huaihai Rd")
+    slack.command("edit Zhou Logistics")
+    slack.submit(fake.last("views.open")["view"], {"Phone": "+86 139 0000 1111"})  # the audit saw both numbers
+    slack.command("touch Zhou Logistics")
+    slack.submit(fake.last("views.open")["view"], {"Summary": f"call back on {PHONE}"})
+    assert PHONE.encode() in _database_bytes(engine)
+
+    ask = slack.command("erase Zhou Logistics", user=admin)
+    button = ask.blocks[-1]["elements"][0]
+    assert "Zhou Logistics (#1)" in button["confirm"]["text"]["text"]
+    assert customers_of(session)[0].phone == "+86 139 0000 1111"  # nothing happens before the confirmation
+    slack.click(ask.blocks, "Erase", user=admin)
+    assert "Customer #1 erased" in fake.last("response_url")["text"]
+
+    [customer] = customers_of(session)
+    assert customer.name == "Erased customer #1" and customer.phone is None and customer.email is None
+    stored = _database_bytes(engine)
+    for secret in (PHONE, "+86 139 0000 1111", "zhou@example.com", "Huaihai", "Zhou Logistics"):
+        assert secret.encode() not in stored, secret
+    erase = session.scalars(select(AuditEvent).where(AuditEvent.action == "erase")).one()
+    assert erase.actor_id == admin and erase.changes["touches"] == [None, 1]
+    session.commit()
+    assert "Erased customer #1" in slack.command("show #1").shown  # the counts stay
+
+
+def test_erase_of_another_workspaces_customer_finds_nothing(slack, fake, session, admin):
+    theirs = add_customer(session, "Theirs", team="T0000002", phone=PHONE)
+    slack.action("customer_erase", str(theirs.id), user=admin)
+    assert "no longer exists" in fake.last("response_url")["text"]
+    assert customers_of(session, team="T0000002")[0].phone == PHONE
+
+
+def test_a_plain_member_pressing_a_forged_erase_button_is_refused(slack, fake, session):
+    customer = add_customer(session, "Acme", phone=PHONE)
+    slack.action("customer_erase", str(customer.id), user=USER)
+    assert "Only touchbase admins" in fake.last("response_url")["text"]
+    assert customers_of(session)[0].phone == PHONE
