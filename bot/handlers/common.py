@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -16,6 +17,19 @@ from bot.services.dates import local_today
 from bot.storage.models import Customer, utcnow
 
 log = logging.getLogger(__name__)
+
+
+def customer_page(body: dict[str, Any]) -> tuple[int, int]:
+    """(customer id, offset) from a paging button: `{"customer_id", "offset"}` or a bare id.
+    Anything else, forged or broken, names no customer (id 0)."""
+    value = str(body["actions"][0].get("value") or "")
+    if value.isdigit():
+        return int(value), 0
+    try:
+        page = json.loads(value)
+        return int(page["customer_id"]), max(0, int(page["offset"]))
+    except (ValueError, KeyError, TypeError):
+        return 0, 0
 
 
 def card(tb: RequestContext, customer: Customer) -> list[dict[str, Any]]:

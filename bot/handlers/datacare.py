@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -12,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot import blocks
 from bot.app import RequestContext
+from bot.handlers import common
 from bot.handlers.commands import Command, reply, reply_text, resolve_or_reply, subcommand
 from bot.messages import t
 from bot.services import customers, datacare
@@ -101,11 +101,7 @@ def on_erase(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: R
 def on_audit_more(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
     ack()
     tb: RequestContext = context["tb"]
-    try:
-        page = json.loads(body["actions"][0]["value"])
-        customer_id, offset = int(page["customer_id"]), max(0, int(page["offset"]))
-    except (ValueError, KeyError, TypeError):
-        customer_id, offset = int(body["actions"][0].get("value") or 0), 0  # a candidate button: first page
+    customer_id, offset = common.customer_page(body)  # a candidate button gives a bare id: page one
     customer = customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=customer_id)
     try:
         if customer is None:

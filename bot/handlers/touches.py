@@ -5,7 +5,6 @@ the "Log as touch" message shortcut, touch history paging, edit and delete, and 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -141,13 +140,13 @@ def on_touch_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], cli
             if touch is None:
                 raise FieldErrors.one("summary", "error.touch.gone")
             data["customer"] = str(touch.customer_id)
-            parsed = touches.TouchInput.parse(data, now=utcnow())
+            parsed = touches.TouchInput.parse_at(data, now=utcnow())
             touch = touches.update_touch(
                 session=tb.session, team_id=tb.team_id, member=tb.member(), touch_id=int(touch_id), data=parsed,
                 surface=tb.surface,
             )  # fmt: skip
         else:
-            parsed = touches.TouchInput.parse(data, now=utcnow())
+            parsed = touches.TouchInput.parse_at(data, now=utcnow())
             touch = touches.log_touch(
                 session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", data=parsed,
                 tz=tb.member().tz, surface=tb.surface, speaker_id=meta.get("speaker"), permalink=meta.get("permalink"),
@@ -173,11 +172,7 @@ def on_touch_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], cli
 def on_touch_history(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
     ack()
     tb: RequestContext = context["tb"]
-    try:
-        page = json.loads(body["actions"][0]["value"])
-        customer_id, offset = int(page["customer_id"]), max(0, int(page["offset"]))
-    except (ValueError, KeyError, TypeError):
-        return
+    customer_id, offset = common.customer_page(body)
     customer = customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=customer_id)
     if customer is None:
         return _respond_error(respond, tb, UserError("error.customer.gone"))

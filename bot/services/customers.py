@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.notify import Notifier
 from bot.services import audit
-from bot.services.errors import FieldErrors, UserError
+from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.models import Customer
 
@@ -40,10 +40,8 @@ def _error(key: str) -> PydanticCustomError:
     return PydanticCustomError(key, key)
 
 
-class CustomerInput(BaseModel):
-    """A customer profile as typed into the modal; validation errors carry catalog keys."""
-
-    model_config = ConfigDict(str_strip_whitespace=True)
+class CustomerInput(FormModel):
+    """A customer profile as typed into the modal."""
 
     name: str
     company: str | None = None
@@ -58,11 +56,6 @@ class CustomerInput(BaseModel):
     needs: str | None = None
     preferences: str | None = None
     tags: str | None = None
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("name", mode="before")
     @classmethod
@@ -107,19 +100,6 @@ class CustomerInput(BaseModel):
             return None
         tags = dict.fromkeys(t.strip() for t in _TAG_SPLIT.split(value) if t.strip())
         return ", ".join(tags) or None
-
-    @classmethod
-    def parse(cls, data: dict[str, object]) -> CustomerInput:
-        """Validate, turning every failure into an inline error on its field."""
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            errors: dict[str, tuple[str, dict[str, object]]] = {}
-            for err in exc.errors():
-                field = str(err["loc"][0])
-                key = err["type"] if err["type"].startswith("error.") else "error.generic"
-                errors.setdefault(field, (key, dict(err.get("ctx") or {})))
-            raise FieldErrors(errors) from None
 
 
 def profile_of(customer: Customer) -> dict[str, object]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
 
 class UserError(Exception):
     """The request cannot be done as asked; the user is told why (an ephemeral reply)."""
@@ -22,3 +26,26 @@ class FieldErrors(Exception):
     @classmethod
     def one(cls, field: str, key: str, **params: object) -> FieldErrors:
         return cls({field: (key, params)})
+
+
+class FormModel(BaseModel):
+    """A modal's input: blanks read as absent, and validation errors become inline
+    `FieldErrors` whose messages are catalog keys (raise `PydanticCustomError(key, key)`)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @classmethod
+    def parse(cls, data: dict[str, object]) -> Self:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            errors: dict[str, tuple[str, dict[str, object]]] = {}
+            for err in exc.errors():
+                key = err["type"] if err["type"].startswith("error.") else "error.generic"
+                errors.setdefault(str(err["loc"][0]), (key, dict(err.get("ctx") or {})))
+            raise FieldErrors(errors) from None

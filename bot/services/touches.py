@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.services import audit
 from bot.services.dates import local_today, zone
-from bot.services.errors import FieldErrors, UserError
+from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.models import Complaint, Customer, Member, Touch, utcnow
 
@@ -30,10 +30,8 @@ def _error(key: str) -> PydanticCustomError:
     return PydanticCustomError(key, key)
 
 
-class TouchInput(BaseModel):
-    """A touch as typed into the "Log touch" modal; errors carry catalog keys."""
-
-    model_config = ConfigDict(str_strip_whitespace=True)
+class TouchInput(FormModel):
+    """A touch as typed into the "Log touch" modal."""
 
     customer: int
     kind: Kind
@@ -42,11 +40,6 @@ class TouchInput(BaseModel):
     next_step: str | None = None
     happened_at: dt.datetime | None = None
     next_revisit: dt.date | None = None
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("customer", mode="before")
     @classmethod
@@ -80,15 +73,9 @@ class TouchInput(BaseModel):
         return value
 
     @classmethod
-    def parse(cls, data: dict[str, object], *, now: dt.datetime) -> TouchInput:
-        try:
-            touch = cls.model_validate(data)
-        except ValidationError as exc:
-            errors: dict[str, tuple[str, dict[str, object]]] = {}
-            for err in exc.errors():
-                key = err["type"] if err["type"].startswith("error.") else "error.generic"
-                errors.setdefault(str(err["loc"][0]), (key, dict(err.get("ctx") or {})))
-            raise FieldErrors(errors) from None
+    def parse_at(cls, data: dict[str, object], *, now: dt.datetime) -> TouchInput:
+        """Parse, and refuse a touch later than `now`."""
+        touch = cls.parse(data)
         if touch.happened_at and touch.happened_at > now + FUTURE_SLACK:
             raise FieldErrors.one("happened_at", "error.when.future")
         return touch
