@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.messages import t
 from bot.notify import Directory, Notifier, SlackDirectory, SlackNotifier
-from bot.services.members import get_member
+from bot.services.customers import Viewer
+from bot.services.errors import UserError
+from bot.services.members import get_member, sees_everything
 from bot.services.workspaces import get_workspace, team_settings
 from bot.storage.db import ping
 from bot.storage.models import Member
@@ -73,6 +75,13 @@ class RequestContext:
     @property
     def locale(self) -> str | None:
         return self.locale_of()
+
+    @cached_property
+    def viewer(self) -> Viewer:
+        """What this user may see under the team's visibility setting."""
+        if team_settings(self.session, self.team_id).visibility == "open":
+            return Viewer(user_id=self.user_id or "", sees_all=True)
+        return Viewer(user_id=self.user_id or "", sees_all=sees_everything(self.member()))
 
 
 def _surface(body: dict[str, Any]) -> str:
@@ -142,14 +151,20 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session], clien
         return next()
 
     @app.error
-    def on_error(error: Exception, context: Any, body: dict[str, Any], respond: Any) -> None:
-        log.exception("listener failed", exc_info=error)
+    def on_error(error: Exception, context: Any, body: dict[str, Any], respond: Any, response: BoltResponse) -> None:
         tb: RequestContext | None = context.get("tb")
         if tb is not None:
             tb.failed = True  # nothing half-saved: the unit of work rolls back
+        if isinstance(error, UserError):
+            # A refusal the user can understand, raised from a button: tell them why.
+            response.status, response.body = 200, ""
+            text = t(tb.locale if tb else None, error.key, **error.params)
+        else:
+            log.exception("listener failed", exc_info=error)
+            text = t(None, "error.generic")
         if body.get("response_url") or body.get("response_urls"):
             try:
-                respond(text=t(None, "error.generic"), response_type="ephemeral", replace_original=False)
+                respond(text=text, response_type="ephemeral", replace_original=False)
             except Exception:  # noqa: BLE001 - telling the user is best effort
                 log.warning("could not tell the user about the failure")
 

@@ -23,6 +23,7 @@ CUSTOMER_MODAL = "customer_modal"
 TOUCH_MODAL = "touch_modal"
 REVISIT_MODAL = "revisit_modal"
 LOG_TOUCH_SHORTCUT = "log_touch"  # message shortcut, as in manifest.yml
+SETTINGS_MODAL = "settings_modal"
 
 # action ids
 CUSTOMER_SHOW = "customer_show"
@@ -490,3 +491,62 @@ def audit_blocks(
         page = {"customer_id": customer.id, "offset": offset + len(rows)}
         body.append(actions(button(t(locale, "button.more"), AUDIT_MORE, json.dumps(page))))
     return body
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def _labelled(locale: str | None, block_id: str, label_key: str, element: dict[str, Any], optional: bool = True) -> Block:
+    return {"type": "input", "block_id": block_id, "optional": optional,
+            "label": plain(t(locale, label_key)), "element": element}  # fmt: skip
+
+
+def settings_modal(locale: str | None, settings: Any, *, admins: Sequence[str], leads: Sequence[str]) -> dict[str, Any]:
+    vis_options = [_option(t(locale, f"visibility.{v}"), v) for v in ("open", "owner")]
+    visibility = {"type": "static_select", "action_id": VALUE, "options": vis_options,
+                  "initial_option": vis_options[0 if settings.visibility == "open" else 1]}  # fmt: skip
+
+    def users(initial: Sequence[str]) -> dict[str, Any]:
+        element: dict[str, Any] = {"type": "multi_users_select", "action_id": VALUE}
+        if initial:
+            element["initial_users"] = list(initial)
+        return element
+
+    def channel(initial: str | None) -> dict[str, Any]:
+        element: dict[str, Any] = {"type": "conversations_select", "action_id": VALUE,
+                                   "filter": {"include": ["public", "private"], "exclude_bot_users": True}}  # fmt: skip
+        if initial:
+            element["initial_conversation"] = initial
+        return element
+
+    def text(initial: str | None) -> dict[str, Any]:
+        element: dict[str, Any] = {"type": "plain_text_input", "action_id": VALUE}
+        if initial:
+            element["initial_value"] = initial
+        return element
+
+    def days(grade: str) -> dict[str, Any]:
+        return {"type": "number_input", "action_id": VALUE, "is_decimal_allowed": False, "min_value": "1",
+                "max_value": "3650", "initial_value": str(settings.revisit_days.get(grade, 30))}  # fmt: skip
+
+    blocks = [
+        _labelled(locale, "visibility", "settings.visibility", visibility, optional=False),
+        _labelled(locale, "admins", "settings.admins", users(admins), optional=False),
+        _labelled(locale, "leads", "settings.leads", users(leads)),
+        _labelled(locale, "tz", "settings.tz", text(settings.tz)),
+        _labelled(locale, "digest_time", "settings.digest_time",
+                  {"type": "timepicker", "action_id": VALUE, "initial_time": settings.digest_time}),
+        _labelled(locale, "revisit_a", "settings.revisit_a", days("A"), optional=False),
+        _labelled(locale, "revisit_b", "settings.revisit_b", days("B"), optional=False),
+        _labelled(locale, "revisit_c", "settings.revisit_c", days("C"), optional=False),
+        _labelled(locale, "escalation_channel", "settings.escalation_channel", channel(settings.escalation_channel)),
+        _labelled(locale, "complaints_channel", "settings.complaints_channel", channel(settings.complaints_channel)),
+    ]  # fmt: skip
+    return {
+        "type": "modal",
+        "callback_id": SETTINGS_MODAL,
+        "title": plain(t(locale, "settings.title")),
+        "submit": plain(t(locale, "modal.save")),
+        "close": plain(t(locale, "modal.cancel")),
+        "blocks": blocks,
+    }

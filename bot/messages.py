@@ -21,6 +21,7 @@ EN: dict[str, str] = {
         "`/crm due` my revisits due and my open complaints, e.g. `/crm due`\n"
         "`/crm audit <customer>` · `/crm export [<customer>]` · `/crm erase <customer>` admins' data tools, "
         "e.g. `/crm export Acme Ltd`\n"
+        "`/crm settings` visibility, roles, time zone, revisit intervals, channels (admins)\n"
         "`/crm help` this list\n"
         "Or use *Log as touch* in any message's ⋮ menu."
     ),
@@ -60,6 +61,7 @@ EN: dict[str, str] = {
     "error.phone.invalid": "This is not a phone number, e.g. +86 138 0013 8000",
     "error.too_long": "Keep this under {limit} characters.",
     "error.customer.gone": "This customer no longer exists.",
+    "error.customer.hidden": "This customer is not one of yours: your team shows members only the customers they own or work a complaint for.",
     "error.generic": "Something went wrong on our side; nothing was saved. Please try again.",
     # card
     "card.none": "—",
@@ -157,6 +159,25 @@ EN: dict[str, str] = {
     "erase.confirm": "Erase all personal data of *{customer}*? This cannot be undone.",
     "erase.done": "Customer #{number} erased. Its touches and complaints remain, without personal data.",
     "button.erase": "Erase",
+    # --- settings ---
+    "settings.title": "touchbase settings",
+    "settings.visibility": "Visibility",
+    "visibility.open": "open: everyone sees every customer",
+    "visibility.owner": "owner only: members see their own",
+    "settings.admins": "Admins",
+    "settings.leads": "Leads",
+    "settings.tz": "Time zone",
+    "settings.digest_time": "Digest time",
+    "settings.revisit_a": "Revisit interval A (days)",
+    "settings.revisit_b": "Revisit interval B (days)",
+    "settings.revisit_c": "Revisit interval C (days)",
+    "settings.escalation_channel": "Escalation channel",
+    "settings.complaints_channel": "Complaints channel",
+    "settings.saved": "Settings saved.",
+    "error.tz.invalid": "Not a time zone name, e.g. Asia/Shanghai or Europe/Berlin.",
+    "error.time.invalid": "Give a time as HH:MM, e.g. 09:00.",
+    "error.days.invalid": "A whole number of days from 1 to 3650.",
+    "error.admins.empty": "Keep at least one admin.",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN}

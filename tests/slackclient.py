@@ -262,6 +262,10 @@ def _element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
             return {"type": kind, "selected_time": element.get("initial_time")}
         if kind == "checkboxes":
             return {"type": kind, "selected_options": element.get("initial_options", [])}
+        if kind == "multi_users_select":
+            return {"type": kind, "selected_users": element.get("initial_users", [])}
+        if kind == "conversations_select":
+            return {"type": kind, "selected_conversation": element.get("initial_conversation")}
         return {"type": kind, "value": element.get("initial_value")}
     if kind == "static_select":
         # choose by the option's label, as a person does
@@ -279,6 +283,10 @@ def _element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
         return {"type": kind, "selected_date_time": value}
     if kind == "timepicker":
         return {"type": kind, "selected_time": value}
+    if kind == "multi_users_select":
+        return {"type": kind, "selected_users": value}
+    if kind == "conversations_select":
+        return {"type": kind, "selected_conversation": value}
     if kind == "checkboxes":
         options = element.get("options", [])
         return {"type": kind, "selected_options": [o for o in options if o["text"]["text"] in value or o["value"] in value]}

@@ -66,7 +66,7 @@ def resolve_or_reply(
     tb: RequestContext, ack: Ack, ref: str, *, action_id: str, value: Callable[[Customer], str] | None = None
 ) -> Customer | None:
     """The customer `ref` names; otherwise answer with the candidates or "no match" and None."""
-    match = customers.resolve_customer(session=tb.session, team_id=tb.team_id, ref=ref)
+    match = customers.resolve_customer(session=tb.session, team_id=tb.team_id, ref=ref, viewer=tb.viewer)
     if match.customer is not None:
         return match.customer
     locale = tb.locale
@@ -99,7 +99,7 @@ def new(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
 def find(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     if not cmd.args:
         return reply_text(ack, t(tb.locale, "find.usage"))
-    found, more = customers.search_customers(session=tb.session, team_id=tb.team_id, text=cmd.args)
+    found, more = customers.search_customers(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, text=cmd.args)
     if not found:
         return reply(ack, blocks.no_match(tb.locale, cmd.args), t(tb.locale, "find.none", text=cmd.args))
     header = t(tb.locale, "find.header", text=blocks.escape(cmd.args))

@@ -30,7 +30,7 @@ def _customer_id(value: str) -> int | None:
 def _customer_from_button(tb: RequestContext, body: dict[str, Any]) -> Any:
     """The customer a button names, within this team only (button values can be forged)."""
     customer_id = _customer_id(_action_value(body))
-    customer = customer_id and customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=customer_id)
+    customer = customer_id and customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=customer_id)
     if not customer:
         raise UserError("error.customer.gone")
     return customer
@@ -72,7 +72,7 @@ def on_find_more(ack: Ack, body: dict[str, Any], context: dict[str, Any], respon
         text, offset = str(page["q"]), max(0, int(page["offset"]))
     except (ValueError, KeyError, TypeError):
         return
-    found, more = customers.search_customers(session=tb.session, team_id=tb.team_id, text=text, offset=offset)
+    found, more = customers.search_customers(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, text=text, offset=offset)
     header = t(tb.locale, "find.header", text=blocks.escape(text))
     next_page = {"q": text, "offset": offset + len(found)} if more else None
     respond(text=header, blocks=blocks.customer_list(tb.locale, header, found, more=next_page), replace_original=True)
@@ -86,7 +86,7 @@ def on_assign_pick(ack: Ack, body: dict[str, Any], context: dict[str, Any], resp
         customer_id, owner_id = int(pick["customer_id"]), str(pick["owner_id"])
     except (ValueError, KeyError, TypeError):
         return
-    customer = customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=customer_id)
+    customer = customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=customer_id)
     text = common.assign_owner(tb, customer, owner_id, client) if customer else t(tb.locale, "error.customer.gone")
     respond(text=text, replace_original=True)
 
@@ -100,7 +100,7 @@ def on_customer_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
         if customer_id:
             customer = customers.update_customer(
                 session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "",
-                customer_id=int(customer_id), data=data, surface=tb.surface,
+                customer_id=int(customer_id), data=data, surface=tb.surface, viewer=tb.viewer,
             )  # fmt: skip
         else:
             customer = customers.create_customer(
@@ -117,8 +117,7 @@ def on_customer_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
 
 def on_customer_options(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
     tb: RequestContext = context["tb"]
-    found, _ = customers.search_customers(
-        session=tb.session, team_id=tb.team_id, text=str(body.get("value") or ""), limit=TYPEAHEAD_LIMIT
+    found, _ = customers.search_customers(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, text=str(body.get("value") or ""), limit=TYPEAHEAD_LIMIT
     )
     ack(options=[blocks.customer_option(c) for c in found])
 

@@ -102,7 +102,7 @@ def on_audit_more(ack: Ack, body: dict[str, Any], context: dict[str, Any], respo
     ack()
     tb: RequestContext = context["tb"]
     customer_id, offset = common.customer_page(body)  # a candidate button gives a bare id: page one
-    customer = customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=customer_id)
+    customer = customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=customer_id)
     try:
         if customer is None:
             raise UserError("error.customer.gone")

@@ -20,6 +20,7 @@ from bot.messages import t
 from bot.services import customers, touches
 from bot.services.dates import local_today, split_when
 from bot.services.errors import FieldErrors, UserError
+from bot.services.members import is_admin
 from bot.storage.models import Customer, utcnow
 
 OFF_WORDS = ("off", "never", "none")
@@ -102,7 +103,7 @@ def on_log_touch(ack: Ack, body: dict[str, Any], context: dict[str, Any], client
     value = str(body["actions"][0].get("value") or "")
     customer = None
     if value:
-        customer = value.isdigit() and customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=int(value))
+        customer = value.isdigit() and customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=int(value))
         if not customer:
             if body.get("response_url"):
                 _respond_error(respond, tb, UserError("error.customer.gone"))
@@ -150,6 +151,7 @@ def on_touch_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], cli
             touch = touches.log_touch(
                 session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", data=parsed,
                 tz=tb.member().tz, surface=tb.surface, speaker_id=meta.get("speaker"), permalink=meta.get("permalink"),
+                viewer=tb.viewer,
             )  # fmt: skip
     except FieldErrors as errors:
         tb.session.rollback()
@@ -173,7 +175,7 @@ def on_touch_history(ack: Ack, body: dict[str, Any], context: dict[str, Any], re
     ack()
     tb: RequestContext = context["tb"]
     customer_id, offset = common.customer_page(body)
-    customer = customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=customer_id)
+    customer = customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=customer_id)
     if customer is None:
         return _respond_error(respond, tb, UserError("error.customer.gone"))
     found, more = touches.recent_touches(
@@ -191,7 +193,7 @@ def on_touch_menu(ack: Ack, body: dict[str, Any], context: dict[str, Any], clien
     touch = raw_id.isdigit() and touches.get_touch(session=tb.session, team_id=tb.team_id, touch_id=int(raw_id))
     if not touch:
         return _respond_error(respond, tb, UserError("error.touch.gone"))
-    if touch.author_id != tb.user_id and not touches.is_admin(tb.member()):
+    if touch.author_id != tb.user_id and not is_admin(tb.member()):
         return _respond_error(respond, tb, UserError("error.touch.not_yours"))
     if choice == "edit":
         client.views_open(trigger_id=body["trigger_id"], view=blocks.touch_modal(tb.locale, now=utcnow(), touch=touch))
@@ -230,7 +232,7 @@ def on_schedule_revisit(ack: Ack, body: dict[str, Any], context: dict[str, Any],
     ack()
     tb: RequestContext = context["tb"]
     value = str(body["actions"][0].get("value") or "")
-    customer = value.isdigit() and customers.get_customer(session=tb.session, team_id=tb.team_id, customer_id=int(value))
+    customer = value.isdigit() and customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=int(value))
     if not customer:
         return _respond_error(respond, tb, UserError("error.customer.gone"))
     client.views_open(trigger_id=body["trigger_id"], view=blocks.revisit_modal(tb.locale, customer))
@@ -239,16 +241,17 @@ def on_schedule_revisit(ack: Ack, body: dict[str, Any], context: dict[str, Any],
 def on_revisit_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
     tb: RequestContext = context["tb"]
     data = form_data(view)
-    customer = customers.get_customer(
-        session=tb.session, team_id=tb.team_id, customer_id=int(metadata(view).get("customer_id") or 0)
-    )
-    if customer is None:
-        return ack(response_action="errors", errors={"next_revisit": t(tb.locale, "error.customer.gone")})
     off = "off" in (data.get("off") or [])
     if not off and not data.get("next_revisit"):
         return ack(response_action="errors", errors={"next_revisit": t(tb.locale, "revisit.usage")})
     when = None if off else dt.date.fromisoformat(str(data["next_revisit"]))
     try:
+        customer = customers.get_customer(
+            session=tb.session, team_id=tb.team_id, viewer=tb.viewer,
+            customer_id=int(metadata(view).get("customer_id") or 0),
+        )  # fmt: skip
+        if customer is None:
+            raise UserError("error.customer.gone")
         touches.set_revisit(
             session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", customer=customer, when=when,
             today=_today(tb), surface=tb.surface,

@@ -9,14 +9,14 @@ from typing import Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.notify import Notifier
 from bot.services import audit
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.workspaces import get_workspace, next_number
-from bot.storage.models import Customer
+from bot.storage.models import Complaint, Customer
 
 Grade = Literal["A", "B", "C"]
 Segment = Literal["potential", "new", "regular", "key"]
@@ -34,6 +34,28 @@ _TAG_SPLIT = re.compile(r"[,，;；]")
 def name_key(name: str) -> str:
     """The form of a name that decides "the same name": case-folded, spaces collapsed."""
     return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking. With the team's visibility `owner`, members see only the customers they
+    own or work a complaint for; leads and admins, and everyone in `open` teams, see all."""
+
+    user_id: str
+    sees_all: bool
+
+    def condition(self, team_id: str) -> ColumnElement[bool]:
+        if self.sees_all:
+            return true()
+        working_on = select(Complaint.customer_id).where(
+            Complaint.team_id == team_id,
+            Complaint.assignee_id == self.user_id,
+            Complaint.state.not_in(("resolved", "closed")),
+        )
+        return or_(Customer.owner_id == self.user_id, Customer.id.in_(working_on))
+
+
+EVERYONE = Viewer(user_id="", sees_all=True)  # for jobs and tools that act for the whole team
 
 
 def _error(key: str) -> PydanticCustomError:
@@ -137,10 +159,13 @@ def create_customer(
 
 
 def update_customer(
-    *, session: Session, team_id: str, actor_id: str, customer_id: int, data: CustomerInput, surface: str
-) -> Customer:
+    *, session: Session, team_id: str, actor_id: str, customer_id: int, data: CustomerInput, surface: str,
+    viewer: Viewer = EVERYONE,
+) -> Customer:  # fmt: skip
     customer = session.scalar(
-        select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
+        select(Customer)
+        .where(Customer.team_id == team_id, Customer.id == customer_id, viewer.condition(team_id))
+        .with_for_update()
     )
     if customer is None:
         raise FieldErrors.one("name", "error.customer.gone")
@@ -161,8 +186,17 @@ def update_customer(
     return customer
 
 
-def get_customer(*, session: Session, team_id: str, customer_id: int) -> Customer | None:
-    return session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id))
+def get_customer(*, session: Session, team_id: str, customer_id: int, viewer: Viewer = EVERYONE) -> Customer | None:
+    """The customer, or None when it does not exist in this team.
+
+    Raises UserError when it exists but `viewer` may not see it: the refusal says why.
+    """
+    customer = session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id))
+    if customer is not None and not viewer.sees_all:
+        visible = session.scalar(select(Customer.id).where(Customer.id == customer.id, viewer.condition(team_id)))
+        if visible is None:
+            raise UserError("error.customer.hidden")
+    return customer
 
 
 def all_customers(*, session: Session, team_id: str) -> list[Customer]:
@@ -174,8 +208,9 @@ def _like_escape(text: str) -> str:
 
 
 def search_customers(
-    *, session: Session, team_id: str, text: str, limit: int = SEARCH_LIMIT, offset: int = 0
-) -> tuple[list[Customer], bool]:
+    *, session: Session, team_id: str, text: str, limit: int = SEARCH_LIMIT, offset: int = 0,
+    viewer: Viewer = EVERYONE,
+) -> tuple[list[Customer], bool]:  # fmt: skip
     """Customers matching `text` in name, company, contact, email, phone or tags.
 
     Case-insensitive and partial; ranked exact > prefix > contains, then by name.
@@ -200,7 +235,7 @@ def search_customers(
     matches = or_(*(col.like(contains, escape="\\") for col in [*lowered, func.lower(Customer.tags)]))
     rows = session.scalars(
         select(Customer)
-        .where(Customer.team_id == team_id, matches)
+        .where(Customer.team_id == team_id, matches, viewer.condition(team_id))
         .order_by(rank, Customer.name_key, Customer.id)
         .limit(limit + 1)
         .offset(offset)
@@ -216,11 +251,11 @@ class Match:
     candidates: tuple[Customer, ...] = ()
 
 
-def resolve_customer(*, session: Session, team_id: str, ref: str) -> Match:
-    """`#N`, an exact name, or a unique prefix of a name."""
+def resolve_customer(*, session: Session, team_id: str, ref: str, viewer: Viewer = EVERYONE) -> Match:
+    """`#N`, an exact name, or a unique prefix of a name, among the customers `viewer` sees."""
     ref = ref.strip()
     number = re.fullmatch(r"#(\d+)", ref)
-    base = select(Customer).where(Customer.team_id == team_id)
+    base = select(Customer).where(Customer.team_id == team_id, viewer.condition(team_id))
     if number:
         customer = session.scalar(base.where(Customer.number == int(number.group(1))))
         return Match(customer=customer)
@@ -238,13 +273,6 @@ def resolve_customer(*, session: Session, team_id: str, ref: str) -> Match:
     if len(prefixed) == 1:
         return Match(customer=prefixed[0])
     return Match(candidates=tuple(prefixed))
-
-
-def require_customer(*, session: Session, team_id: str, customer_id: int) -> Customer:
-    customer = get_customer(session=session, team_id=team_id, customer_id=customer_id)
-    if customer is None:
-        raise UserError("error.customer.gone")
-    return customer
 
 
 @dataclass(frozen=True)

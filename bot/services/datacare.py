@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.services import audit
 from bot.services.customers import PROFILE_FIELDS
 from bot.services.errors import UserError
-from bot.services.touches import is_admin
+from bot.services.members import is_admin
 from bot.storage.models import AuditEvent, Complaint, ComplaintEvent, Customer, Member, Touch
 
 AUDIT_PAGE = 10

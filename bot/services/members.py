@@ -46,3 +46,40 @@ def get_member(*, session: Session, team_id: str, user_id: str, directory: Direc
             member.profile_fetched_at = utcnow()
     session.flush()
     return member
+
+
+ADMIN, LEAD, MEMBER = "admin", "lead", "member"
+
+
+def role_of(member: Member) -> str:
+    """The member's touchbase role; Slack admins and owners are admins until told otherwise."""
+    if member.role:
+        return member.role
+    return ADMIN if member.is_slack_admin else MEMBER
+
+
+def is_admin(member: Member) -> bool:
+    return role_of(member) == ADMIN
+
+
+def sees_everything(member: Member) -> bool:
+    return role_of(member) in (ADMIN, LEAD)
+
+
+def members_with_role(*, session: Session, team_id: str, role: str) -> list[Member]:
+    rows = session.scalars(select(Member).where(Member.team_id == team_id).order_by(Member.user_id))
+    return [m for m in rows if role_of(m) == role]
+
+
+def ensure_members(*, session: Session, team_id: str, user_ids: list[str]) -> list[Member]:
+    """Member rows for these users, creating the missing ones (their profile comes later)."""
+    known = {
+        m.user_id: m
+        for m in session.scalars(select(Member).where(Member.team_id == team_id, Member.user_id.in_(user_ids)))
+    }
+    for user_id in user_ids:
+        if user_id not in known:
+            known[user_id] = Member(team_id=team_id, user_id=user_id)
+            session.add(known[user_id])
+    session.flush()
+    return [known[u] for u in user_ids]

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.services import audit
+from bot.services.customers import EVERYONE, Viewer
 from bot.services.dates import local_today, zone
 from bot.services.errors import FieldErrors, FormModel, UserError
+from bot.services.members import is_admin
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.models import Complaint, Customer, Member, Touch, utcnow
 
@@ -91,9 +93,11 @@ def default_next_revisit(*, session: Session, team_id: str, customer: Customer, 
     return today + revisit_interval(team_settings(session, team_id), customer.grade)
 
 
-def _locked_customer(session: Session, team_id: str, customer_id: int) -> Customer | None:
+def _locked_customer(session: Session, team_id: str, customer_id: int, viewer: Viewer) -> Customer | None:
     return session.scalar(
-        select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
+        select(Customer)
+        .where(Customer.team_id == team_id, Customer.id == customer_id, viewer.condition(team_id))
+        .with_for_update()
     )
 
 
@@ -107,9 +111,10 @@ def log_touch(
     surface: str,
     speaker_id: str | None = None,
     permalink: str | None = None,
+    viewer: Viewer = EVERYONE,
 ) -> Touch:
     """Record a touch and move the customer's next revisit (the given date, or touch date + interval)."""
-    customer = _locked_customer(session, team_id, data.customer)
+    customer = _locked_customer(session, team_id, data.customer, viewer)
     if customer is None:
         raise FieldErrors.one("customer", "error.customer.gone")
     happened_at = data.happened_at or utcnow()
@@ -138,10 +143,6 @@ def _snapshot(touch: Touch) -> dict[str, object]:
     values = {field: getattr(touch, field) for field in TOUCH_FIELDS}
     values["happened_at"] = touch.happened_at.isoformat()
     return values
-
-
-def is_admin(member: Member) -> bool:
-    return member.role == "admin" or (member.role is None and member.is_slack_admin)
 
 
 def _editable_touch(session: Session, team_id: str, touch_id: int, member: Member) -> Touch:

@@ -1,0 +1,43 @@
+"""`/crm settings` (admins): the settings modal and its submission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from bot import blocks
+from bot.app import RequestContext
+from bot.forms import error_response, form_data
+from bot.handlers.commands import Command, subcommand
+from bot.messages import t
+from bot.services import settings as team_settings
+from bot.services.errors import FieldErrors, UserError
+
+
+@subcommand("settings")
+def settings_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
+    current, admins, leads = team_settings.current(session=tb.session, team_id=tb.team_id, member=tb.member())
+    ack()
+    client.views_open(trigger_id=cmd.trigger_id, view=blocks.settings_modal(tb.locale, current, admins=admins, leads=leads))
+
+
+def on_settings_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any]) -> None:
+    tb: RequestContext = context["tb"]
+    try:
+        data = team_settings.SettingsInput.parse(form_data(view))
+        team_settings.update_settings(session=tb.session, team_id=tb.team_id, member=tb.member(), data=data,
+                                      surface=tb.surface)  # fmt: skip
+    except FieldErrors as errors:
+        tb.session.rollback()
+        return ack(**error_response(tb.locale, errors))
+    except UserError as err:
+        tb.session.rollback()
+        return ack(response_action="errors", errors={"visibility": t(tb.locale, err.key, **err.params)})
+    ack()
+    tb.notifier.dm(tb.user_id or "", text=t(tb.locale, "settings.saved"))
+
+
+def register(app: Any) -> None:
+    app.view(blocks.SETTINGS_MODAL)(on_settings_submit)

@@ -1,0 +1,128 @@
+"""`/crm settings`, roles, and the `owner only` visibility through every surface."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from bot.services.workspaces import get_workspace
+from bot.storage.models import AuditEvent, Complaint, Member
+from tests.helpers import add_customer, customers_of
+from tests.slackclient import TEAM, USER
+
+ADMIN, LEAD, MEMBER, OTHER = "U00000AD", "U000LEAD", USER, "U0000002"
+
+
+@pytest.fixture
+def admin(fake):
+    fake.add_user(ADMIN, is_admin=True)
+    return ADMIN
+
+
+def open_settings(slack, fake, user=ADMIN):
+    slack.command("settings", user=user)
+    return fake.last("views.open")["view"]
+
+
+def test_only_admins_open_settings(slack, fake):
+    assert "Only touchbase admins" in slack.command("settings").shown
+    assert fake.calls_to("views.open") == []
+
+
+def test_settings_show_the_current_values(slack, fake, admin):
+    view = open_settings(slack, fake)
+    labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
+    assert labels[:3] == ["Visibility", "Admins", "Leads"]
+    assert {"Time zone", "Digest time", "Escalation channel", "Complaints channel", "Revisit interval A (days)"} <= set(labels)
+    admins = next(b for b in view["blocks"] if b["block_id"] == "admins")
+    assert admins["element"]["initial_users"] == [ADMIN]
+
+
+def test_saving_settings_grants_roles_and_is_audited(slack, fake, session, admin):
+    view = open_settings(slack, fake)
+    reply = slack.submit(view, {"Visibility": "owner only: members see their own", "Leads": [LEAD],
+                                "Admins": [ADMIN, OTHER], "Time zone": "Asia/Shanghai",
+                                "Revisit interval A (days)": "14"}, user=ADMIN)  # fmt: skip
+    assert reply.status == 200 and reply.text == ""
+    settings = get_workspace(session, TEAM).settings
+    assert settings["visibility"] == "owner" and settings["tz"] == "Asia/Shanghai"
+    assert settings["revisit_days"] == {"A": 14, "B": 30, "C": 90}
+    roles = {m.user_id: m.role for m in session.scalars(select(Member))}
+    assert roles[LEAD] == "lead" and roles[OTHER] == "admin" and roles[ADMIN] == "admin"
+    granted = session.scalars(select(AuditEvent).where(AuditEvent.action == "role")).all()
+    assert {tuple(a.changes["role"]) for a in granted} == {("member", "lead"), ("member", "admin")}
+    session.commit()
+    # the new interval is what a touch now defaults to
+    add_customer(session, "Acme", grade="A")
+    with freeze_time("2026-11-25T10:00:00+00:00"):
+        slack.command("touch Acme")
+    modal = fake.last("views.open")["view"]
+    [revisit] = [b for b in modal["blocks"] if b["block_id"] == "next_revisit"]
+    assert revisit["element"]["initial_date"] == "2026-12-09"
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"Time zone": "Mars/Olympus"}, "tz", "Not a time zone name"),
+        ({"Revisit interval B (days)": "0"}, "revisit_b", "A whole number of days"),
+        ({"Admins": []}, "admins", "Keep at least one admin."),
+    ],
+)
+def test_bad_settings_are_refused_inline(slack, fake, session, admin, values, field, message):
+    reply = slack.submit(open_settings(slack, fake), values, user=ADMIN)
+    assert message in reply.json["errors"][field]
+    assert get_workspace(session, TEAM).settings == {}
+
+
+@pytest.fixture
+def owner_mode(session, fake):
+    workspace = get_workspace(session, TEAM)
+    workspace.settings = {"visibility": "owner"}
+    session.add(Member(team_id=TEAM, user_id=LEAD, role="lead"))
+    session.commit()
+    add_customer(session, "Mine Ltd", actor=MEMBER)
+    theirs = add_customer(session, "Theirs Ltd", actor=OTHER)
+    return theirs
+
+
+def test_in_owner_mode_a_member_sees_only_their_own(slack, fake, session, owner_mode):
+    theirs = owner_mode
+    assert "Mine Ltd" in slack.command("find ltd").shown and "Theirs" not in slack.command("find ltd").shown
+    assert "No customer matches" in slack.command("show Theirs Ltd").shown
+    assert "No customer matches" in slack.command(f"show #{theirs.number}").shown
+    options = slack.suggest("customer_picker", "ltd").json["options"]
+    assert [o["text"]["text"] for o in options] == ["Mine Ltd (#1)"]
+    # forged buttons say why and show nothing
+    for action in ("customer_show", "customer_edit", "touch_log", "revisit_schedule"):
+        slack.action(action, str(theirs.id))
+        assert "not one of yours" in fake.last("response_url")["text"], action
+    assert fake.calls_to("views.open") == []
+    slack.action("touch_history", json.dumps({"customer_id": theirs.id, "offset": 0}))
+    assert "not one of yours" in fake.last("response_url")["text"]
+
+
+def test_in_owner_mode_forged_modals_change_nothing(slack, fake, session, owner_mode):
+    theirs = owner_mode
+    slack.command("edit Mine Ltd")
+    view = fake.last("views.open")["view"]
+    forged = dict(view, private_metadata=json.dumps({"customer_id": theirs.id}))
+    assert slack.submit(forged, {"Name": "Hijacked"}).json["errors"] == {"name": "This customer no longer exists."}
+    slack.command("touch Mine Ltd")
+    touch_view = fake.last("views.open")["view"]
+    option = {"text": {"type": "plain_text", "text": "x"}, "value": str(theirs.id)}
+    assert "customer" in slack.submit(touch_view, {"Customer": option, "Summary": "sneaky"}).json["errors"]
+    assert [c.name for c in customers_of(session)] == ["Mine Ltd", "Theirs Ltd"]
+
+
+def test_in_owner_mode_leads_see_all_and_complaint_workers_see_theirs(slack, fake, session, owner_mode):
+    theirs = owner_mode
+    assert slack.command("find ltd", user=LEAD).shown.count("Show") == 2
+    session.add(Complaint(team_id=TEAM, number=1, customer_id=theirs.id, title="late", author_id=OTHER,
+                          assignee_id=MEMBER, opened_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+    session.commit()
+    assert "Theirs Ltd" in slack.command("show Theirs Ltd").shown
