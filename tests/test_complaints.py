@@ -362,3 +362,115 @@ def test_help_lists_the_complaint_commands(slack):
     shown = slack.command("help").shown
     for example in ("/crm complaint Acme Ltd", "/crm complaints overdue", "/crm resolve #7"):
         assert example in shown
+
+
+# --- the whole lifecycle, with the clock moving across holidays and weekends ---------------------
+
+
+def test_lifecycle_with_sla_clocks_over_national_day_a_make_up_saturday_and_a_weekend(slack, fake, session):
+    """Shanghai, split shifts 09:00-12:00 / 13:30-18:00 (a business day is 7.5 h), Chinese holidays.
+
+    A normal complaint: first response in 8 business hours, resolution in 3 business days (22.5 h).
+    National Day 2026 closes Oct 1-7; Saturday Oct 10 is a make-up working day; Oct 11 is a Sunday.
+    """
+    configure(session, tz="Asia/Shanghai", working_hours=SPLIT, holidays_country="CN", complaints_channel=CHANNEL)
+    add_customer(session, "Acme", owner_id=OWNER)
+
+    def due(at: dt.datetime) -> list[str]:
+        session.expire_all()
+        found = complaints.escalations_due(session=session, team_id=TEAM, now=at)
+        session.commit()
+        return [e.step for _, steps in found for e in steps]
+
+    def sent(at: dt.datetime) -> list[str]:
+        """What the scheduler does: take what is due, deliver it, record it."""
+        session.expire_all()
+        steps = []
+        for complaint, escalations in complaints.escalations_due(session=session, team_id=TEAM, now=at):
+            for e in escalations:
+                complaints.record_escalation(session=session, complaint=complaint, escalation=e, now=at)
+                steps.append(e.step)
+        session.commit()
+        return steps
+
+    second = dt.timedelta(seconds=1)
+
+    def becomes_due(at: dt.datetime, step: str) -> None:
+        assert due(at - second) == [], at
+        assert sent(at) == [step], at
+
+    def utc(at: dt.datetime) -> dt.datetime:
+        return at.astimezone(dt.UTC)
+
+    with freeze_time(utc(cst(2026, 9, 30, 16, 0))) as clock:  # Wednesday before National Day
+        log_complaint(slack, fake, "Acme", {"Title": "Broken parcels", "Severity": "Normal"})
+        [c] = complaints_of(session)
+        # 2 h on Sep 30, then Oct 8: 3 h + 3 h of the afternoon
+        assert c.first_response_due == cst(2026, 10, 8, 16, 30)
+        # 2 h + 7.5 h (Oct 8) + 7.5 h (Oct 9) + 5.5 h on the make-up Saturday Oct 10
+        assert c.resolution_due == cst(2026, 10, 10, 16, 0)
+        assert due(cst(2026, 10, 7, 23, 59)) == []  # the whole holiday week counts nothing
+
+        becomes_due(cst(2026, 10, 8, 14, 54), "warning.first_response")  # 80 % of 8 h = 6 h 24 min
+        becomes_due(cst(2026, 10, 8, 16, 30), "level1")  # first response breached
+        assert due(cst(2026, 10, 8, 16, 31)) == []  # each step once per cycle
+
+        clock.move_to(utc(cst(2026, 10, 8, 17, 0)))
+        slack.click(dms_to(fake, OWNER)[0]["blocks"], "Acknowledge", user=OWNER)
+        assert complaints_of(session)[0].first_response_at == cst(2026, 10, 8, 17, 0)
+
+        clock.move_to(utc(cst(2026, 10, 9, 10, 0)))  # Friday: 10.5 h of 22.5 h used
+        slack.click(fake.last("response_url")["blocks"], "Waiting on customer", user=OWNER)
+        assert complaints_of(session)[0].paused_at == cst(2026, 10, 9, 10, 0)
+
+        clock.move_to(utc(cst(2026, 10, 12, 10, 0)))  # Monday, past the old deadline: paused, so nothing
+        assert due(cst(2026, 10, 12, 10, 0)) == []
+        assert "No overdue complaints." in slack.command("complaints overdue").shown
+        slack.click(slack.command("complaints").blocks, "Show")
+        card = fake.last("response_url")["blocks"]
+        assert "paused while waiting on the customer" in block_text(card)
+        slack.click(card, "In progress", user=OWNER)
+        [c] = complaints_of(session)
+        assert (c.state, c.paused_at) == ("in_progress", None)
+        # the deadline moved by the 15 business hours spent waiting (Fri 6.5 h, Sat 7.5 h, Mon 1 h):
+        # 12 h were left -> Mon 6.5 h + Tue 5.5 h
+        assert c.resolution_due == cst(2026, 10, 13, 16, 0)
+
+        becomes_due(cst(2026, 10, 13, 10, 0), "warning.resolution")  # 18 h used
+        assert due(cst(2026, 10, 13, 16, 0)) == []  # breached, but level 1 was sent in this cycle
+        becomes_due(cst(2026, 10, 15, 10, 45), "level2")  # 1.5 x 22.5 h = 33.75 h used
+        becomes_due(cst(2026, 10, 16, 16, 0), "level3")  # 2 x 22.5 h = 45 h used
+        assert complaints_of(session)[0].escalation_level == 3
+
+        clock.move_to(utc(cst(2026, 10, 16, 17, 0)))
+        assert "#1* Broken parcels" in slack.command("complaints overdue").shown
+        slack.command("resolve #1", user=OWNER)
+        slack.submit(fake.last("views.open")["view"], {"Resolution": "Replaced the parcels", "Satisfaction": "3"},
+                     user=OWNER)  # fmt: skip
+        assert due(cst(2026, 10, 16, 17, 0)) == []  # resolved: no clock runs
+
+        clock.move_to(utc(cst(2026, 10, 19, 10, 0)))  # Monday: the customer says it is not fixed
+        slack.click(fake.last("chat.postMessage")["blocks"], "Reopen", user=OWNER)
+        [c] = complaints_of(session)
+        assert (c.state, c.cycle, c.escalation_level, c.resolved_at) == ("open", 2, 0, None)
+        assert c.resolution_clock_started_at == cst(2026, 10, 19, 10, 0)
+        assert c.resolution_due == cst(2026, 10, 22, 10, 0)  # a fresh 22.5 h: 6.5 + 7.5 + 7.5 + 1
+        assert due(cst(2026, 10, 19, 10, 0)) == []
+        assert due(cst(2026, 10, 21, 14, 30)) == ["warning.resolution"]  # the first clock stays stopped
+
+        clock.move_to(utc(cst(2026, 10, 21, 15, 0)))
+        slack.command("resolve #1", user=OWNER)
+        slack.submit(fake.last("views.open")["view"], {"Resolution": "Replaced again"}, user=OWNER)
+        clock.move_to(utc(cst(2026, 10, 21, 16, 0)))
+        slack.click(fake.last("chat.postMessage")["blocks"], "Reopen", user=OWNER)
+        assert complaints_of(session)[0].cycle == 3
+        assert sent(cst(2026, 10, 21, 16, 0)) == ["level2"]  # the second reopen
+
+    [c] = complaints_of(session)
+    assert [e[1:] for e in events_of(session, c) if e[0] == "state"] == [
+        ("open", "acknowledged", OWNER), ("acknowledged", "waiting", OWNER), ("waiting", "in_progress", OWNER),
+        ("in_progress", "resolved", OWNER), ("resolved", "open", OWNER), ("open", "resolved", OWNER),
+        ("resolved", "open", OWNER),
+    ]  # fmt: skip
+    thread = [x.args["text"] for x in fake.calls_to("chat.postMessage") if x.args.get("thread_ts")]
+    assert len(thread) == 7 and thread[-1] == f"<@{OWNER}> moved complaint *#1* from Resolved to *Open*."
