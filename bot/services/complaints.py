@@ -39,7 +39,7 @@ from bot.notify import Notifier
 from bot.services import audit
 from bot.services.calendar import BusinessCalendar
 from bot.services.errors import FieldErrors, UserError
-from bot.services.workspaces import TeamSettings, get_workspace, next_number, team_settings
+from bot.services.workspaces import TeamSettings, default_sla, get_workspace, next_number, team_settings
 from bot.storage.models import Complaint, ComplaintEvent, Customer, utcnow
 
 SEVERITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
@@ -107,11 +107,12 @@ def team_calendar(settings: TeamSettings, default_tz: str = "UTC") -> BusinessCa
 
 def team_policy(settings: TeamSettings, calendar: BusinessCalendar) -> SlaPolicy:
     day = calendar.standard_day
+    # a team that set only some severities keeps the defaults of the others
     targets = {
         severity: Target(
             parse_target(target.first_response, day), parse_target(target.resolution, day), target.calendar_hours
         )
-        for severity, target in settings.sla.items()
+        for severity, target in {**default_sla(), **settings.sla}.items()
     }
     return SlaPolicy(targets, settings.sla_warning_share, settings.escalation_level2_share,
                      settings.escalation_level3_share)  # fmt: skip

@@ -24,7 +24,7 @@ class SlaTarget(BaseModel):
     calendar_hours: bool = False  # True: the clocks run 24/7, ignoring the business calendar
 
 
-def _default_sla() -> dict[str, SlaTarget]:
+def default_sla() -> dict[str, SlaTarget]:
     return {
         "urgent": SlaTarget(first_response="1h", resolution="8h"),
         "high": SlaTarget(first_response="4h", resolution="24h"),
@@ -47,7 +47,7 @@ class TeamSettings(BaseModel):
     working_hours: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_WORKING_HOURS))
     holidays_country: str | None = None  # e.g. "CN": public holidays and weekend make-up days
     days_off: list[dt.date] = Field(default_factory=list)  # the team's own holidays
-    sla: dict[str, SlaTarget] = Field(default_factory=_default_sla)
+    sla: dict[str, SlaTarget] = Field(default_factory=default_sla)
     sla_warning_share: float = 0.8  # warn when this share of a target is used
     escalation_level2_share: float = 1.5  # level 2 at this multiple of the resolution target
     escalation_level3_share: float = 2.0  # level 3 at this multiple of the resolution target
