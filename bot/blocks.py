@@ -550,3 +550,219 @@ def settings_modal(locale: str | None, settings: Any, *, admins: Sequence[str], 
         "close": plain(t(locale, "modal.cancel")),
         "blocks": blocks,
     }
+
+
+# --- complaints -------------------------------------------------------------------------
+# (services.complaints holds the rules; these builders only show them)
+
+COMPLAINT_MODAL = "complaint_modal"  # callback id of "Log complaint"
+COMPLAINT_RESOLVE_MODAL = "complaint_resolve_modal"  # callback id of "Resolve"
+COMPLAINT_SHORTCUT = "log_complaint"  # message shortcut "Log as complaint" (manifest.yml)
+COMPLAINT_NEW = "complaint_new"  # "Log complaint" for a customer (value: customer id)
+COMPLAINT_SHOW = "complaint_show"  # value: complaint id
+COMPLAINT_ACKNOWLEDGE = "complaint_acknowledge"
+COMPLAINT_WAIT = "complaint_wait"
+COMPLAINT_PROGRESS = "complaint_progress"
+COMPLAINT_RESOLVE = "complaint_resolve"  # opens the "Resolve" modal
+COMPLAINT_REOPEN = "complaint_reopen"
+COMPLAINT_CLOSE = "complaint_close"
+# state-changing buttons -> the service's action names (value: complaint id)
+COMPLAINT_STATE_BUTTONS: dict[str, str] = {
+    COMPLAINT_ACKNOWLEDGE: "acknowledge",
+    COMPLAINT_WAIT: "wait",
+    COMPLAINT_PROGRESS: "progress",
+    COMPLAINT_REOPEN: "reopen",
+    COMPLAINT_CLOSE: "close",
+}
+# which buttons a complaint offers in each state, in order
+_COMPLAINT_BUTTONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "open": (("button.acknowledge", COMPLAINT_ACKNOWLEDGE), ("button.wait", COMPLAINT_WAIT),
+             ("button.progress", COMPLAINT_PROGRESS), ("button.resolve", COMPLAINT_RESOLVE)),
+    "acknowledged": (("button.wait", COMPLAINT_WAIT), ("button.progress", COMPLAINT_PROGRESS),
+                     ("button.resolve", COMPLAINT_RESOLVE)),
+    "waiting": (("button.progress", COMPLAINT_PROGRESS), ("button.resolve", COMPLAINT_RESOLVE)),
+    "in_progress": (("button.wait", COMPLAINT_WAIT), ("button.resolve", COMPLAINT_RESOLVE)),
+    "resolved": (("button.close", COMPLAINT_CLOSE), ("button.reopen", COMPLAINT_REOPEN)),
+    "closed": (("button.reopen", COMPLAINT_REOPEN),),
+}  # fmt: skip
+
+
+def when(instant: Any) -> str:
+    """An instant each reader sees in their own time zone (the fallback is UTC)."""
+    fallback = instant.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def complaint_modal(
+    locale: str | None,
+    *,
+    customer: Customer | None = None,
+    description: str | None = None,
+    permalink: str | None = None,
+    assignee_id: str | None = None,
+) -> dict[str, Any]:
+    """"Log complaint": Customer*, Title*, Description, Severity* (normal), Category, Assignee."""
+    from bot.services.complaints import CATEGORIES, SEVERITIES
+
+    picker: dict[str, Any] = {"type": "external_select", "action_id": CUSTOMER_PICKER, "min_query_length": 1}
+    if customer is not None:
+        picker["initial_option"] = customer_option(customer)
+    severity = _static_select(locale, "severity", SEVERITIES, "normal")
+    severity["optional"] = False
+    assignee: dict[str, Any] = {"type": "users_select", "action_id": VALUE}
+    if assignee_id or (customer is not None and customer.owner_id):
+        assignee["initial_user"] = assignee_id or customer.owner_id  # type: ignore[union-attr]
+    blocks = [
+        {"type": "input", "block_id": "customer", "optional": False,
+         "label": plain(t(locale, "field.customer")), "element": picker},
+        _text_input(locale, "title", None, optional=False, max_length=300),
+        _text_input(locale, "description", description[:3000] if description else None, multiline=True),
+        severity,
+        _static_select(locale, "category", CATEGORIES, None),
+        {"type": "input", "block_id": "assignee_id", "optional": True,
+         "label": plain(t(locale, "field.assignee")), "element": assignee},
+    ]  # fmt: skip
+    return {
+        "type": "modal",
+        "callback_id": COMPLAINT_MODAL,
+        "private_metadata": json.dumps({"permalink": permalink}),
+        "title": plain(t(locale, "complaint.modal.new")),
+        "submit": plain(t(locale, "modal.save")),
+        "close": plain(t(locale, "modal.cancel")),
+        "blocks": blocks,
+    }
+
+
+def resolve_modal(locale: str | None, complaint: Any) -> dict[str, Any]:
+    """"Resolve": Resolution*, Satisfaction (1–5)."""
+    return {
+        "type": "modal",
+        "callback_id": COMPLAINT_RESOLVE_MODAL,
+        "private_metadata": json.dumps({"complaint_id": complaint.id}),
+        "title": plain(t(locale, "complaint.modal.resolve", number=complaint.number)[:24]),
+        "submit": plain(t(locale, "modal.save")),
+        "close": plain(t(locale, "modal.cancel")),
+        "blocks": [
+            section(f"*#{complaint.number}* {escape(complaint.title)}"),
+            _text_input(locale, "resolution", None, optional=False, multiline=True),
+            _text_input(locale, "satisfaction", None, hint=t(locale, "field.satisfaction.hint")),
+        ],
+    }
+
+
+def complaint_title(complaint: Any) -> str:
+    return f"#{complaint.number} {complaint.title}"
+
+
+def _first_response_text(locale: str | None, card: Any) -> str:
+    c, k = card.complaint, card.clocks
+    if k.first_response_at is not None:
+        return t(locale, "complaint.card.made", when=when(k.first_response_at))
+    if k.first_response_due is None:
+        return t(locale, "card.none")
+    if c.state not in ("open",) or c.cycle > 1:
+        return t(locale, "complaint.card.stopped")
+    key = "complaint.card.overdue" if k.first_response_due <= k.now else "complaint.card.due"
+    return t(locale, key, when=when(k.first_response_due))
+
+
+def _resolution_text(locale: str | None, card: Any) -> str:
+    c, k = card.complaint, card.clocks
+    if k.resolved_at is not None and c.state in ("resolved", "closed"):
+        return t(locale, "complaint.card.resolved", when=when(k.resolved_at))
+    if k.resolution_due is None:
+        return t(locale, "card.none")
+    if k.paused:
+        return t(locale, "complaint.card.paused", when=when(k.resolution_due))
+    key = "complaint.card.overdue" if k.resolution_due <= k.now else "complaint.card.due"
+    return t(locale, key, when=when(k.resolution_due))
+
+
+def complaint_buttons(locale: str | None, complaint: Any) -> Block:
+    value = str(complaint.id)
+    return actions(*(button(t(locale, label), action_id, value) for label, action_id in _COMPLAINT_BUTTONS[complaint.state]))
+
+
+def complaint_card(locale: str | None, card: Any, *, with_buttons: bool = True) -> list[Block]:
+    """The complaint with every deadline (first response and resolution), and its buttons."""
+    c = card.complaint
+    fields = [
+        mrkdwn(f"*{t(locale, 'complaint.card.customer')}*\n{escape(customer_title(card.customer))}"),
+        mrkdwn(f"*{t(locale, 'complaint.card.severity')}*\n{t(locale, f'severity.{c.severity}')}"),
+        mrkdwn(f"*{t(locale, 'complaint.card.state')}*\n{t(locale, f'complaint.state.{c.state}')}"),
+        mrkdwn(f"*{t(locale, 'complaint.card.assignee')}*\n" + (f"<@{c.assignee_id}>" if c.assignee_id else t(locale, "card.none"))),
+        mrkdwn(f"*{t(locale, 'complaint.card.category')}*\n" + (t(locale, f"category.{c.category}") if c.category else t(locale, "card.none"))),
+        mrkdwn(f"*{t(locale, 'complaint.card.opened')}*\n{when(c.opened_at)}"),
+        mrkdwn(f"*{t(locale, 'complaint.card.first_response')}*\n{_first_response_text(locale, card)}"),
+        mrkdwn(f"*{t(locale, 'complaint.card.resolution_due')}*\n{_resolution_text(locale, card)}"),
+    ]  # fmt: skip
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(complaint_title(c)[:150])},
+        {"type": "section", "fields": fields},
+    ]
+    if c.description:
+        blocks.append(section(escape(c.description)))
+    if c.resolution and c.state in ("resolved", "closed"):
+        text = f"*{t(locale, 'complaint.card.resolution')}*\n{escape(c.resolution)}"
+        if c.satisfaction:
+            text += "\n" + t(locale, "complaint.card.satisfaction", score=c.satisfaction)
+        blocks.append(section(text))
+    notes = []
+    if c.cycle > 1:
+        notes.append(t(locale, "complaint.card.cycle", times=c.cycle - 1))
+    if c.permalink:
+        notes.append(t(locale, "complaint.card.permalink", url=c.permalink))
+    if notes:
+        blocks.append({"type": "context", "elements": [mrkdwn(" · ".join(notes))]})
+    if with_buttons:
+        blocks.append(complaint_buttons(locale, c))
+    return blocks
+
+
+def complaint_message(locale: str | None, card: Any, kind: str) -> dict[str, Any]:
+    """A DM or channel message about a complaint: a line saying why, then the card."""
+    c = card.complaint
+    params = {"number": c.number, "customer": escape(card.customer.name), "author": c.author_id,
+              "assignee": c.assignee_id, "severity": t(locale, f"severity.{c.severity}")}  # fmt: skip
+    if kind == "update" and card.event is not None:
+        e = card.event
+        text = t(locale, "complaint.changed", actor=e.actor_id, number=c.number,
+                 from_state=t(locale, f"complaint.state.{e.from_state}"),
+                 to_state=t(locale, f"complaint.state.{e.to_state}"))  # fmt: skip
+        return {"text": text, "blocks": [section(text)]}
+    key = {"assignee": "complaint.created.assignee", "channel": "complaint.created.channel"}.get(kind)
+    if key is None:
+        key = "complaint.created.author_self" if c.author_id == c.assignee_id else "complaint.created.author"
+    text = t(locale, key, **params)
+    return {"text": text, "blocks": [section(text), *complaint_card(locale, card)]}
+
+
+def _age(delta: Any) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {mins}m" if hours else f"{mins}m"
+
+
+def complaint_list(locale: str | None, view: str, cards: Sequence[Any], *, limit: int) -> list[Block]:
+    """`/crm complaints …`: severity, age, assignee and next deadline of each, with Show."""
+    if not cards:
+        return [section(t(locale, f"complaint.list.none.{view}"))]
+    blocks: list[Block] = [section(t(locale, f"complaint.list.{view}"))]
+    for k in cards:
+        c = k.complaint
+        deadline = k.clocks.next_deadline
+        line = t(
+            locale, "complaint.list.line", number=c.number, title=escape(c.title),
+            customer=escape(k.customer.name), severity=t(locale, f"severity.{c.severity}"),
+            age=_age(k.clocks.now - c.opened_at), assignee=f"<@{c.assignee_id}>" if c.assignee_id else t(locale, "card.none"),
+            deadline=when(deadline) if deadline else t(locale, "complaint.list.no_deadline"),
+        )  # fmt: skip
+        if k.clocks.overdue:
+            line = ":red_circle: " + line
+        blocks.append(section(line, button(t(locale, "button.show"), COMPLAINT_SHOW, str(c.id))))
+    if len(cards) >= limit:
+        blocks.append({"type": "context", "elements": [mrkdwn(t(locale, "complaint.list.more", shown=len(cards)))]})
+    return blocks

@@ -5,12 +5,13 @@ Every module here has `register(app)`; `register` below wires them all.
 
 from slack_bolt import App
 
-from bot.handlers import commands, customers, datacare, settings, touches
+from bot.handlers import commands, complaints, customers, datacare, settings, touches
 
 
 def register(app: App) -> None:
     commands.register(app)
     customers.register(app)
     touches.register(app)
+    complaints.register(app)
     datacare.register(app)
     settings.register(app)

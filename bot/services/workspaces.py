@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import BaseModel, Field
 from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Workspace
+
+
+# --- complaints: SLA policy and business calendar ---------------------------------------
+DEFAULT_WORKING_HOURS = {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+
+class SlaTarget(BaseModel):
+    """One severity's targets: "30m", "8h", or "3d" (business days, see services.complaints)."""
+
+    first_response: str
+    resolution: str
+    calendar_hours: bool = False  # True: the clocks run 24/7, ignoring the business calendar
+
+
+def default_sla() -> dict[str, SlaTarget]:
+    return {
+        "urgent": SlaTarget(first_response="1h", resolution="8h"),
+        "high": SlaTarget(first_response="4h", resolution="24h"),
+        "normal": SlaTarget(first_response="8h", resolution="3d"),
+        "low": SlaTarget(first_response="24h", resolution="10d"),
+    }
 
 
 class TeamSettings(BaseModel):
@@ -20,6 +43,14 @@ class TeamSettings(BaseModel):
     digest_time: str = "09:00"
     escalation_channel: str | None = None
     complaints_channel: str | None = None
+    # complaints: business calendar and SLA policy (services.calendar, services.complaints)
+    working_hours: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_WORKING_HOURS))
+    holidays_country: str | None = None  # e.g. "CN": public holidays and weekend make-up days
+    days_off: list[dt.date] = Field(default_factory=list)  # the team's own holidays
+    sla: dict[str, SlaTarget] = Field(default_factory=default_sla)
+    sla_warning_share: float = 0.8  # warn when this share of a target is used
+    escalation_level2_share: float = 1.5  # level 2 at this multiple of the resolution target
+    escalation_level3_share: float = 2.0  # level 3 at this multiple of the resolution target
 
 
 def get_workspace(session: Session, team_id: str) -> Workspace:

@@ -1,0 +1,213 @@
+"""The team's business calendar: when the SLA clocks run.
+
+A `BusinessCalendar` knows the team's time zone, its working hours per weekday (several
+spans a day for split shifts, e.g. 09:00–12:00 and 13:30–18:00), a country's public holidays
+from the `holidays` package, and the team's own days off. For countries that move working
+days onto weekends (China's 调休 make-up days, e.g. Sunday 2026-01-04), those weekend days
+are working days with the hours of the first configured weekday (normally Monday).
+
+`always_open` makes a 24/7 calendar (calendar hours), used e.g. for urgent complaints.
+
+Everything here is pure: instants in, instants out (timezone-aware, returned in UTC).
+Arithmetic is exact to the microsecond, so `add` and `between` invert each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_lib
+
+Span = tuple[int, int]  # minutes from local midnight, [start, end); end may be 1440
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_HOURS: dict[str, list[str]] = {d: ["09:00-18:00"] for d in WEEKDAYS[:5]}
+# Far enough for any target we accept (10 business days around long holidays); a calendar
+# that finds no working time in this window has no working hours at all.
+MAX_DAYS = 3 * 366
+_SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
+ZERO = dt.timedelta(0)
+
+
+def parse_span(text: str) -> Span:
+    """`"09:00-12:00"` -> (540, 720); `"24:00"` ends a day; raises ValueError when malformed."""
+    m = _SPAN.match(text)
+    if not m:
+        raise ValueError(f"not a span of hours: {text!r}")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if m1 >= 60 or m2 >= 60 or not 0 <= start < end <= 24 * 60:
+        raise ValueError(f"not a span of hours: {text!r}")
+    return start, end
+
+
+def parse_hours(hours: Mapping[str, Sequence[str]]) -> tuple[tuple[Span, ...], ...]:
+    """{"mon": ["09:00-12:00", "13:30-18:00"], ...} -> spans per weekday (Monday first)."""
+    unknown = set(hours) - set(WEEKDAYS)
+    if unknown:
+        raise ValueError(f"unknown weekdays: {sorted(unknown)}")
+    week = []
+    for day in WEEKDAYS:
+        spans = sorted(parse_span(s) for s in hours.get(day, ()))
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            if start < end:
+                raise ValueError(f"overlapping hours on {day}")
+        week.append(tuple(spans))
+    return tuple(week)
+
+
+@lru_cache(maxsize=256)
+def _country_days(country: str, year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    """(public holidays, weekend make-up working days) of a country in a year."""
+    calendar = holidays_lib.country_holidays(country, years=year)
+    days_off = frozenset(calendar.keys())
+    workdays = frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
+    return days_off, workdays
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    tz: str = "UTC"
+    week: tuple[tuple[Span, ...], ...] = field(default_factory=lambda: parse_hours(DEFAULT_HOURS))
+    country: str | None = None
+    days_off: frozenset[dt.date] = frozenset()  # the team's own holidays
+    always_open: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        tz: str = "UTC",
+        hours: Mapping[str, Sequence[str]] | None = None,
+        country: str | None = None,
+        days_off: Iterable[dt.date] = (),
+        always_open: bool = False,
+    ) -> BusinessCalendar:
+        ZoneInfo(tz)  # fail early on an unknown zone
+        if country:
+            holidays_lib.country_holidays(country)  # fail early on an unknown country
+        week = parse_hours(DEFAULT_HOURS if hours is None else hours)
+        return cls(tz=tz, week=week, country=country or None, days_off=frozenset(days_off), always_open=always_open)
+
+    def twenty_four_seven(self) -> BusinessCalendar:
+        return BusinessCalendar(tz=self.tz, always_open=True)
+
+    # --- days -----------------------------------------------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    @property
+    def standard_day(self) -> dt.timedelta:
+        """The length of one business day: the hours of the first weekday that has any."""
+        for spans in self.week:
+            if spans:
+                return dt.timedelta(minutes=sum(end - start for start, end in spans))
+        return dt.timedelta(days=1)
+
+    def spans_on(self, day: dt.date) -> tuple[Span, ...]:
+        """The working spans of a local date (none on a holiday or a day off)."""
+        if day in self.days_off:
+            return ()
+        if self.country:
+            public, makeup = _country_days(self.country, day.year)
+            if day in makeup:
+                return next((s for s in self.week if s), ())
+            if day in public:
+                return ()
+        return self.week[day.weekday()]
+
+    def is_working_day(self, day: dt.date) -> bool:
+        return self.always_open or bool(self.spans_on(day))
+
+    def _intervals_on(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        return _intervals(self, day)
+
+    def _intervals_from(self, at: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        """Working intervals (UTC) that end after `at`, in order."""
+        day = at.astimezone(self.zone).date() - dt.timedelta(days=1)
+        for offset in range(MAX_DAYS):
+            for start, end in self._intervals_on(day + dt.timedelta(days=offset)):
+                if end > at:
+                    yield start, end
+        raise ValueError("the calendar has no working hours")
+
+    # --- arithmetic -----------------------------------------------------------------
+
+    def add(self, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
+        """The instant when `duration` of working time has passed since `start`.
+
+        A start outside working hours counts from the next working instant; a deadline that
+        fills a span exactly is that span's end (12:00, not 13:30).
+        """
+        start = _utc(start)
+        if duration < ZERO:
+            raise ValueError("negative duration")
+        if self.always_open or duration == ZERO:
+            return start + duration
+        left = duration
+        for begin, end in self._intervals_from(start):
+            begin = max(begin, start)
+            if left <= end - begin:
+                return begin + left
+            left -= end - begin
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def between(self, a: dt.datetime, b: dt.datetime) -> dt.timedelta:
+        """Working time from `a` to `b`; negative when `b` is before `a`."""
+        a, b = _utc(a), _utc(b)
+        if b < a:
+            return -self.between(b, a)
+        if self.always_open:
+            return b - a
+        total = ZERO
+        for begin, end in self._intervals_from(a):
+            if begin >= b:
+                break
+            total += min(end, b) - max(begin, a)
+        return total
+
+    def next_working_instant(self, at: dt.datetime) -> dt.datetime:
+        """`at` itself during working hours, else the start of the next working span."""
+        at = _utc(at)
+        if self.always_open:
+            return at
+        begin, _ = next(self._intervals_from(at))
+        return max(begin, at)
+
+    def is_working(self, at: dt.datetime) -> bool:
+        return self.next_working_instant(at) == _utc(at)
+
+
+@lru_cache(maxsize=4096)
+def _intervals(calendar: BusinessCalendar, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The day's spans as UTC intervals. Wall-clock times are placed with the zone's rules, so
+    a span across a DST change lasts its real length (e.g. 01:00–04:00 is 2 h in spring)."""
+    zone = calendar.zone
+    out = []
+    for start, end in calendar.spans_on(day):
+        a = _local(day, start, zone)
+        b = _local(day, end, zone)
+        if a < b:
+            out.append((a, b))
+    return out
+
+
+def _local(day: dt.date, minutes: int, zone: ZoneInfo) -> dt.datetime:
+    if minutes >= 24 * 60:
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.UTC)
+    # fold=0: a repeated wall time is its first occurrence; a skipped one (inside a spring
+    # DST jump) is read with the offset before the jump, i.e. as that much after the jump.
+    wall = dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60), zone)
+    return wall.astimezone(dt.UTC)
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    if at.tzinfo is None:
+        raise ValueError("naive datetime")
+    return at.astimezone(dt.UTC)

@@ -1,0 +1,476 @@
+"""Complaints end to end: signed requests in, Slack calls out, rows and clocks in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from bot.services import complaints
+from bot.services.workspaces import get_workspace
+from bot.storage.models import Complaint, ComplaintEvent
+from tests.helpers import add_customer
+from tests.slackclient import TEAM, USER, block_text
+
+OWNER = "U0000009"
+OTHER_USER = "U0000002"
+CHANNEL = "C0COMPLAINTS"
+CST = ZoneInfo("Asia/Shanghai")
+SPLIT = {d: ["09:00-12:00", "13:30-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def cst(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=CST)
+
+
+def configure(session, team: str = TEAM, **settings: object) -> None:
+    workspace = get_workspace(session, team)
+    workspace.settings = {**(workspace.settings or {}), **settings}
+    session.commit()
+
+
+def complaints_of(session, team: str = TEAM) -> list[Complaint]:
+    session.expire_all()
+    rows = list(session.scalars(select(Complaint).where(Complaint.team_id == team).order_by(Complaint.id)))
+    session.commit()
+    return rows
+
+
+def events_of(session, complaint: Complaint) -> list[tuple[str, str | None, str | None, str | None]]:
+    session.expire_all()
+    rows = session.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
+                           .order_by(ComplaintEvent.id))  # fmt: skip
+    out = [(e.kind, e.from_state, e.to_state, e.actor_id) for e in rows]
+    session.commit()
+    return out
+
+
+def log_complaint(slack, fake, customer: str, values: dict[str, object], *, user: str = USER):
+    slack.command(f"complaint {customer}", user=user)
+    return slack.submit(fake.last("views.open")["view"], values, user=user)
+
+
+def dms_to(fake, user: str) -> list[dict]:
+    return [c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == user]
+
+
+# --- logging a complaint ---------------------------------------------------------------------
+
+
+def test_complaint_opens_the_modal_with_the_customer_and_its_owner(slack, fake, session):
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    reply = slack.command("complaint acme ltd")
+    assert reply.status == 200
+    view = fake.last("views.open")["view"]
+    assert view["title"]["text"] == "Log complaint"
+    inputs = {b["label"]["text"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert list(inputs) == ["Customer", "Title", "Description", "Severity", "Category", "Assignee"]
+    assert [k for k, b in inputs.items() if not b["optional"]] == ["Customer", "Title", "Severity"]
+    picker = inputs["Customer"]["element"]
+    assert (picker["type"], picker["action_id"]) == ("external_select", "customer_picker")
+    assert picker["initial_option"]["text"]["text"] == "Acme Ltd (#1)"
+    assert inputs["Severity"]["element"]["initial_option"]["value"] == "normal"
+    assert [o["value"] for o in inputs["Category"]["element"]["options"]] == [
+        "product", "service", "delivery", "billing", "other"]  # fmt: skip
+    assert inputs["Assignee"]["element"]["initial_user"] == OWNER
+
+
+def test_a_logged_complaint_is_numbered_and_the_assignee_gets_a_dm_with_buttons(slack, fake, session):
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    reply = log_complaint(slack, fake, "Acme Ltd", {"Title": "Late delivery", "Severity": "High",
+                                                    "Category": "Delivery", "Description": "Two weeks late"})
+    assert reply.status == 200 and reply.text == ""
+    [c] = complaints_of(session)
+    assert (c.number, c.title, c.severity, c.category, c.state) == (1, "Late delivery", "high", "delivery", "open")
+    assert (c.author_id, c.assignee_id, c.cycle) == (USER, OWNER, 1)
+    [to_owner] = dms_to(fake, OWNER)
+    text = block_text(to_owner["blocks"])
+    assert "#1" in to_owner["text"] and "Acme Ltd" in text and "Two weeks late" in text
+    for label in ("Acknowledge", "Waiting on customer", "In progress", "Resolve"):
+        assert label in text
+    [to_author] = dms_to(fake, USER)
+    assert "Complaint *#1* logged for *Acme Ltd*" in to_author["text"]
+    # both deadlines are on the card
+    assert "First response" in text and "Resolution" in text
+    assert text.count("due <!date^") == 2
+    assert events_of(session, c) == [("created", None, "open", USER)]
+
+
+def test_numbers_are_per_workspace_and_never_reused(slack, fake, session):
+    add_customer(session, "Acme")
+    log_complaint(slack, fake, "Acme", {"Title": "One"})
+    log_complaint(slack, fake, "Acme", {"Title": "Two"})
+    [first, _] = complaints_of(session)
+    session.delete(session.get(Complaint, first.id))
+    session.commit()
+    log_complaint(slack, fake, "Acme", {"Title": "Three"})
+    assert [c.number for c in complaints_of(session)] == [2, 3]
+    add_customer(session, "Other", team="T0000002")
+    log_complaint_other = slack.command("complaint Other", team="T0000002")
+    assert log_complaint_other.status == 200
+    slack.submit(fake.last("views.open")["view"], {"Title": "Elsewhere"}, team="T0000002")
+    assert [c.number for c in complaints_of(session, "T0000002")] == [1]
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"Title": "  "}, "title", "Give the complaint a short title."),
+        ({"Title": "X", "Customer": None}, "customer", "Pick the customer"),
+    ],
+)
+def test_bad_complaint_input_comes_back_inline(slack, fake, session, values, field, message):
+    add_customer(session, "Acme")
+    reply = log_complaint(slack, fake, "Acme", values)
+    assert reply.json["response_action"] == "errors"
+    assert message in reply.json["errors"][field]
+    assert complaints_of(session) == []
+    assert fake.calls_to("chat.postMessage") == []
+
+
+def test_without_a_customer_the_modal_opens_empty_and_the_picker_searches(slack, fake, session):
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    slack.command("complaint")
+    view = fake.last("views.open")["view"]
+    assert "initial_option" not in view["blocks"][0]["element"]
+    [option] = slack.suggest("customer_picker", "acm").json["options"]
+    slack.submit(view, {"Customer": option, "Title": "Rude driver"})
+    [c] = complaints_of(session)
+    assert c.assignee_id == OWNER  # the customer's owner, as no one else was picked
+
+
+def test_an_ambiguous_customer_offers_candidates_that_open_the_modal(slack, fake, session):
+    add_customer(session, "Acme East")
+    add_customer(session, "Acme West")
+    reply = slack.command("complaint acme")
+    assert "Several customers match" in reply.shown
+    slack.click(reply.blocks, "Show", nth=1)
+    view = fake.last("views.open")["view"]
+    assert view["blocks"][0]["element"]["initial_option"]["text"]["text"] == "Acme West (#2)"
+
+
+def test_the_message_shortcut_keeps_the_text_and_the_permalink(slack, fake, session):
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    slack.message_shortcut("log_complaint", {"ts": "1700000000.000100", "text": "Your parcel arrived broken!", "user": "U7"})
+    assert fake.last("chat.getPermalink")["message_ts"] == "1700000000.000100"
+    view = fake.last("views.open")["view"]
+    assert view["blocks"][2]["element"]["initial_value"] == "Your parcel arrived broken!"
+    [option] = slack.suggest("customer_picker", "acme").json["options"]
+    slack.submit(view, {"Customer": option, "Title": "Broken parcel"})
+    [c] = complaints_of(session)
+    assert c.description == "Your parcel arrived broken!"
+    assert c.permalink == "https://example.slack.com/archives/C0000001/p1700000000000100"
+    assert "Original message" in block_text(dms_to(fake, OWNER)[0]["blocks"])
+
+
+# --- buttons, resolve, bad input ------------------------------------------------------------------
+
+
+def test_buttons_move_the_state_and_the_channel_thread_follows(slack, fake, session):
+    configure(session, complaints_channel=CHANNEL)
+    add_customer(session, "Acme", owner_id=OWNER)
+    log_complaint(slack, fake, "Acme", {"Title": "Wrong invoice", "Category": "Billing"})
+    [post] = [c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    assert "New complaint *#1* for *Acme*" in post["text"]
+    [c] = complaints_of(session)
+    assert c.channel_id == CHANNEL and c.thread_ts
+    dm = dms_to(fake, OWNER)[0]
+    slack.click(dm["blocks"], "Acknowledge", user=OWNER)
+    card = fake.last("response_url")
+    assert card["replace_original"] is True
+    assert "Acknowledged" in block_text(card["blocks"]) and "Acknowledge" not in [
+        b["text"]["text"] for blk in card["blocks"] if blk["type"] == "actions" for b in blk["elements"]]
+    thread = fake.last("chat.postMessage")
+    assert (thread["channel"], thread["thread_ts"]) == (CHANNEL, c.thread_ts)
+    assert thread["text"] == f"<@{OWNER}> moved complaint *#1* from Open to *Acknowledged*."
+    slack.click(card["blocks"], "Waiting on customer", user=OWNER)
+    slack.click(fake.last("response_url")["blocks"], "In progress", user=OWNER)
+    [c] = complaints_of(session)
+    assert c.state == "in_progress" and c.first_response_at is not None and c.paused_at is None
+    assert [e[1:3] for e in events_of(session, c)] == [
+        (None, "open"), ("open", "acknowledged"), ("acknowledged", "waiting"), ("waiting", "in_progress")]
+    assert len([x for x in fake.calls_to("chat.postMessage") if x.args.get("thread_ts")]) == 3
+
+
+def test_resolve_modal_requires_a_resolution_and_a_satisfaction_from_one_to_five(slack, fake, session):
+    add_customer(session, "Acme", owner_id=OWNER)
+    log_complaint(slack, fake, "Acme", {"Title": "Slow support"})
+    slack.command("resolve #1")
+    view = fake.last("views.open")["view"]
+    assert view["title"]["text"] == "Resolve #1"
+    labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
+    assert labels == ["Resolution", "Satisfaction"]
+    reply = slack.submit(view, {"Resolution": "  "})
+    assert reply.json["errors"] == {"resolution": "Say how the complaint was resolved."}
+    for bad in ("0", "6", "five", "4.5"):
+        reply = slack.submit(view, {"Resolution": "Refunded", "Satisfaction": bad})
+        assert reply.json["errors"] == {"satisfaction": "Enter a whole number from 1 to 5, or leave it empty."}, bad
+    assert complaints_of(session)[0].state == "open"
+    reply = slack.submit(view, {"Resolution": "Refunded the fee", "Satisfaction": "4"})
+    assert reply.status == 200 and reply.text == ""
+    [c] = complaints_of(session)
+    assert (c.state, c.resolution, c.satisfaction) == ("resolved", "Refunded the fee", 4)
+    assert c.resolved_at is not None and c.first_response_at == c.resolved_at
+    assert "Refunded the fee" in block_text(fake.last("chat.postMessage")["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("resolve #7", "There is no complaint #7 in this workspace."),
+        ("resolve", "e.g. `/crm resolve #7`"),
+        ("resolve seven", "e.g. `/crm resolve #7`"),
+    ],
+)
+def test_resolve_of_a_complaint_that_does_not_exist(slack, fake, session, text, message):
+    add_customer(session, "Acme")
+    reply = slack.command(text)
+    assert message in reply.shown
+    assert fake.calls_to("views.open") == []
+
+
+def test_another_workspaces_complaint_is_not_found(slack, fake, session):
+    add_customer(session, "Other", team="T0000002")
+    slack.command("complaint Other", team="T0000002")
+    slack.submit(fake.last("views.open")["view"], {"Title": "Theirs"}, team="T0000002")
+    reply = slack.command("resolve #1")
+    assert "There is no complaint #1 in this workspace." in reply.shown
+    # a forged button naming their complaint changes nothing either
+    [theirs] = complaints_of(session, "T0000002")
+    slack.action("complaint_acknowledge", str(theirs.id))
+    assert "This complaint no longer exists." in fake.last("response_url")["text"]
+    assert complaints_of(session, "T0000002")[0].state == "open"
+
+
+def test_acknowledging_a_closed_complaint_is_refused_and_changes_nothing(slack, fake, session):
+    add_customer(session, "Acme", owner_id=OWNER)
+    log_complaint(slack, fake, "Acme", {"Title": "Noise"})
+    buttons = dms_to(fake, OWNER)[0]["blocks"]
+    slack.command("resolve #1")
+    slack.submit(fake.last("views.open")["view"], {"Resolution": "Apologised"})
+    slack.click(fake.last("chat.postMessage")["blocks"], "Close")
+    [c] = complaints_of(session)
+    assert c.state == "closed" and c.closed_at is not None
+    before = events_of(session, c)
+    slack.click(buttons, "Acknowledge", user=OWNER)  # the stale button on the first DM
+    answer = fake.last("response_url")
+    assert answer["text"] == "Complaint #1 is closed; reopen it first. Nothing changed."
+    assert answer["replace_original"] is False
+    assert complaints_of(session)[0].state == "closed" and events_of(session, c) == before
+    assert "Complaint #1 is closed" in slack.command("resolve #1").shown
+
+
+def test_two_people_resolving_at_once_one_wins(slack, fake, session):
+    add_customer(session, "Acme", owner_id=OWNER)
+    log_complaint(slack, fake, "Acme", {"Title": "Double"})
+    slack.command("resolve #1")
+    first = fake.last("views.open")["view"]
+    slack.command("resolve #1", user=OTHER_USER)
+    second = fake.last("views.open")["view"]
+    assert slack.submit(first, {"Resolution": "Fixed by me"}).text == ""
+    reply = slack.submit(second, {"Resolution": "Fixed by me too"}, user=OTHER_USER)
+    assert reply.json == {"response_action": "errors",
+                          "errors": {"resolution": "Complaint #1 is already resolved; nothing changed."}}
+    [c] = complaints_of(session)
+    assert c.resolution == "Fixed by me"
+    assert [e for e in events_of(session, c) if e[2] == "resolved"] == [("state", "open", "resolved", USER)]
+
+
+def test_the_state_guard_holds_when_both_read_before_either_writes(engine, session):
+    """The race itself, made deterministic: B reads, A resolves and commits, B's update finds nothing."""
+    from bot.storage.db import make_session_factory
+
+    customer = add_customer(session, "Acme")
+    factory = make_session_factory(engine)
+
+    class Quiet:
+        def dm(self, *a, **k): return None
+        def post(self, *a, **k): return None
+
+    def render(card, kind, user):
+        return {"text": "x"}
+
+    with factory() as s:
+        made = complaints.create_complaint(
+            session=s, team_id=TEAM, actor_id=USER, data=complaints.ComplaintInput(customer=customer.id, title="Race"),
+            permalink=None, surface="test", notifier=Quiet(), render=render)  # fmt: skip
+        s.commit()
+        complaint_id = made.complaint.id
+    done = complaints.ResolveInput(resolution="done")
+    with factory() as b:
+        # B has read the complaint as open...
+        stale = complaints.get_complaint(session=b, team_id=TEAM, complaint_id=complaint_id)
+        assert stale.state == "open"
+        b.commit()  # SQLite holds its write lock per transaction; PostgreSQL needs no help here
+        with factory() as a:
+            complaints.change_state(session=a, team_id=TEAM, actor_id="UA", complaint_id=complaint_id,
+                                    action="resolve", surface="test", notifier=Quiet(), render=render, resolution=done)
+            a.commit()
+        stale = b.get(Complaint, complaint_id)
+        assert stale.state == "open"  # B's identity map still says open
+        original = complaints.get_complaint
+        complaints.get_complaint = lambda **kw: stale  # B acts on what it read
+        try:
+            with pytest.raises(complaints.UserError) as err:
+                complaints.change_state(session=b, team_id=TEAM, actor_id="UB", complaint_id=complaint_id,
+                                        action="resolve", surface="test", notifier=Quiet(), render=render,
+                                        resolution=done)  # fmt: skip
+        finally:
+            complaints.get_complaint = original
+    assert err.value.key == "error.complaint.is.resolved"
+    [c] = complaints_of(session)
+    events = session.scalars(select(ComplaintEvent).where(ComplaintEvent.kind == "state")).all()
+    assert [e.actor_id for e in events] == ["UA"]
+
+
+# --- lists ----------------------------------------------------------------------------------------------
+
+
+def test_complaints_lists_open_overdue_and_mine(slack, fake, session):
+    add_customer(session, "Acme", owner_id=OWNER)
+    add_customer(session, "Beta", owner_id=USER)
+    with freeze_time("2026-11-23 09:00:00") as clock:  # Monday, UTC team, 09:00-18:00
+        log_complaint(slack, fake, "Acme", {"Title": "Urgent thing", "Severity": "Urgent"})
+        log_complaint(slack, fake, "Beta", {"Title": "Small thing", "Severity": "Low"})
+        log_complaint(slack, fake, "Beta", {"Title": "Done thing"})
+        slack.command("resolve #3")
+        slack.submit(fake.last("views.open")["view"], {"Resolution": "ok"})
+        clock.move_to("2026-11-23 10:30:00")
+        reply = slack.command("complaints")
+        assert reply.shown.startswith("Open complaints:")
+        lines = [b["text"]["text"] for b in reply.blocks[1:]]
+        assert len(lines) == 2 and lines[0].startswith(":red_circle: *#1* Urgent thing · Acme")
+        assert "Urgent · open 1h 30m · <@U0000009> · next deadline: <!date^" in lines[0]
+        assert "2026-11-23 10:00 UTC" in lines[0]  # urgent: first response within 1 business hour
+        assert lines[1].startswith("*#2* Small thing · Beta") and "Low · open 1h 30m · <@U0000001>" in lines[1]
+        assert "2026-11-25 15:00 UTC" in lines[1]  # low: 24 business hours = 9 h Mon + 9 h Tue + 6 h Wed
+        overdue = slack.command("complaints overdue")
+        assert [b["text"]["text"].split(" · ")[0] for b in overdue.blocks[1:]] == [":red_circle: *#1* Urgent thing"]
+        mine = slack.command("complaints mine")
+        assert "#2* Small thing" in mine.shown and "#1*" not in mine.shown
+        assert "You have no open complaints." in slack.command("complaints mine", user=OTHER_USER).shown
+        assert "`/crm complaints overdue`" in slack.command("complaints closed").shown
+        slack.click(reply.blocks, "Show", nth=0)
+        card = block_text(fake.last("response_url")["blocks"])
+        assert "#1 Urgent thing" in card and "overdue since" in card
+
+
+def test_help_lists_the_complaint_commands(slack):
+    shown = slack.command("help").shown
+    for example in ("/crm complaint Acme Ltd", "/crm complaints overdue", "/crm resolve #7"):
+        assert example in shown
+
+
+# --- the whole lifecycle, with the clock moving across holidays and weekends ---------------------
+
+
+def test_lifecycle_with_sla_clocks_over_national_day_a_make_up_saturday_and_a_weekend(slack, fake, session):
+    """Shanghai, split shifts 09:00-12:00 / 13:30-18:00 (a business day is 7.5 h), Chinese holidays.
+
+    A normal complaint: first response in 8 business hours, resolution in 3 business days (22.5 h).
+    National Day 2026 closes Oct 1-7; Saturday Oct 10 is a make-up working day; Oct 11 is a Sunday.
+    """
+    configure(session, tz="Asia/Shanghai", working_hours=SPLIT, holidays_country="CN", complaints_channel=CHANNEL)
+    add_customer(session, "Acme", owner_id=OWNER)
+
+    def due(at: dt.datetime) -> list[str]:
+        session.expire_all()
+        found = complaints.escalations_due(session=session, team_id=TEAM, now=at)
+        session.commit()
+        return [e.step for _, steps in found for e in steps]
+
+    def sent(at: dt.datetime) -> list[str]:
+        """What the scheduler does: take what is due, deliver it, record it."""
+        session.expire_all()
+        steps = []
+        for complaint, escalations in complaints.escalations_due(session=session, team_id=TEAM, now=at):
+            for e in escalations:
+                complaints.record_escalation(session=session, complaint=complaint, escalation=e, now=at)
+                steps.append(e.step)
+        session.commit()
+        return steps
+
+    second = dt.timedelta(seconds=1)
+
+    def becomes_due(at: dt.datetime, step: str) -> None:
+        assert due(at - second) == [], at
+        assert sent(at) == [step], at
+
+    def utc(at: dt.datetime) -> dt.datetime:
+        return at.astimezone(dt.UTC)
+
+    with freeze_time(utc(cst(2026, 9, 30, 16, 0))) as clock:  # Wednesday before National Day
+        log_complaint(slack, fake, "Acme", {"Title": "Broken parcels", "Severity": "Normal"})
+        [c] = complaints_of(session)
+        # 2 h on Sep 30, then Oct 8: 3 h + 3 h of the afternoon
+        assert c.first_response_due == cst(2026, 10, 8, 16, 30)
+        # 2 h + 7.5 h (Oct 8) + 7.5 h (Oct 9) + 5.5 h on the make-up Saturday Oct 10
+        assert c.resolution_due == cst(2026, 10, 10, 16, 0)
+        assert due(cst(2026, 10, 7, 23, 59)) == []  # the whole holiday week counts nothing
+
+        becomes_due(cst(2026, 10, 8, 14, 54), "warning.first_response")  # 80 % of 8 h = 6 h 24 min
+        becomes_due(cst(2026, 10, 8, 16, 30), "level1")  # first response breached
+        assert due(cst(2026, 10, 8, 16, 31)) == []  # each step once per cycle
+
+        clock.move_to(utc(cst(2026, 10, 8, 17, 0)))
+        slack.click(dms_to(fake, OWNER)[0]["blocks"], "Acknowledge", user=OWNER)
+        assert complaints_of(session)[0].first_response_at == cst(2026, 10, 8, 17, 0)
+
+        clock.move_to(utc(cst(2026, 10, 9, 10, 0)))  # Friday: 10.5 h of 22.5 h used
+        slack.click(fake.last("response_url")["blocks"], "Waiting on customer", user=OWNER)
+        assert complaints_of(session)[0].paused_at == cst(2026, 10, 9, 10, 0)
+
+        clock.move_to(utc(cst(2026, 10, 12, 10, 0)))  # Monday, past the old deadline: paused, so nothing
+        assert due(cst(2026, 10, 12, 10, 0)) == []
+        assert "No overdue complaints." in slack.command("complaints overdue").shown
+        slack.click(slack.command("complaints").blocks, "Show")
+        card = fake.last("response_url")["blocks"]
+        assert "paused while waiting on the customer" in block_text(card)
+        slack.click(card, "In progress", user=OWNER)
+        [c] = complaints_of(session)
+        assert (c.state, c.paused_at) == ("in_progress", None)
+        # the deadline moved by the 15 business hours spent waiting (Fri 6.5 h, Sat 7.5 h, Mon 1 h):
+        # 12 h were left -> Mon 6.5 h + Tue 5.5 h
+        assert c.resolution_due == cst(2026, 10, 13, 16, 0)
+
+        becomes_due(cst(2026, 10, 13, 10, 0), "warning.resolution")  # 18 h used
+        assert due(cst(2026, 10, 13, 16, 0)) == []  # breached, but level 1 was sent in this cycle
+        becomes_due(cst(2026, 10, 15, 10, 45), "level2")  # 1.5 x 22.5 h = 33.75 h used
+        becomes_due(cst(2026, 10, 16, 16, 0), "level3")  # 2 x 22.5 h = 45 h used
+        assert complaints_of(session)[0].escalation_level == 3
+
+        clock.move_to(utc(cst(2026, 10, 16, 17, 0)))
+        assert "#1* Broken parcels" in slack.command("complaints overdue").shown
+        slack.command("resolve #1", user=OWNER)
+        slack.submit(fake.last("views.open")["view"], {"Resolution": "Replaced the parcels", "Satisfaction": "3"},
+                     user=OWNER)  # fmt: skip
+        assert due(cst(2026, 10, 16, 17, 0)) == []  # resolved: no clock runs
+
+        clock.move_to(utc(cst(2026, 10, 19, 10, 0)))  # Monday: the customer says it is not fixed
+        slack.click(fake.last("chat.postMessage")["blocks"], "Reopen", user=OWNER)
+        [c] = complaints_of(session)
+        assert (c.state, c.cycle, c.escalation_level, c.resolved_at) == ("open", 2, 0, None)
+        assert c.resolution_clock_started_at == cst(2026, 10, 19, 10, 0)
+        assert c.resolution_due == cst(2026, 10, 22, 10, 0)  # a fresh 22.5 h: 6.5 + 7.5 + 7.5 + 1
+        assert due(cst(2026, 10, 19, 10, 0)) == []
+        assert due(cst(2026, 10, 21, 14, 30)) == ["warning.resolution"]  # the first clock stays stopped
+
+        clock.move_to(utc(cst(2026, 10, 21, 15, 0)))
+        slack.command("resolve #1", user=OWNER)
+        slack.submit(fake.last("views.open")["view"], {"Resolution": "Replaced again"}, user=OWNER)
+        clock.move_to(utc(cst(2026, 10, 21, 16, 0)))
+        slack.click(fake.last("chat.postMessage")["blocks"], "Reopen", user=OWNER)
+        assert complaints_of(session)[0].cycle == 3
+        assert sent(cst(2026, 10, 21, 16, 0)) == ["level2"]  # the second reopen
+
+    [c] = complaints_of(session)
+    assert [e[1:] for e in events_of(session, c) if e[0] == "state"] == [
+        ("open", "acknowledged", OWNER), ("acknowledged", "waiting", OWNER), ("waiting", "in_progress", OWNER),
+        ("in_progress", "resolved", OWNER), ("resolved", "open", OWNER), ("open", "resolved", OWNER),
+        ("resolved", "open", OWNER),
+    ]  # fmt: skip
+    thread = [x.args["text"] for x in fake.calls_to("chat.postMessage") if x.args.get("thread_ts")]
+    assert len(thread) == 7 and thread[-1] == f"<@{OWNER}> moved complaint *#1* from Resolved to *Open*."
