@@ -220,6 +220,7 @@ def customer_card(
     blocks.append(
         actions(
             button(t(locale, "button.log_touch"), TOUCH_LOG, str(c.id), style="primary"),
+            button(t(locale, "button.log_complaint"), COMPLAINT_NEW, str(c.id)),
             button(t(locale, "button.schedule_revisit"), REVISIT_SCHEDULE, str(c.id)),
             button(t(locale, "button.edit"), CUSTOMER_EDIT, str(c.id)),
         )

@@ -331,3 +331,12 @@ def test_numbers_are_per_workspace(session):
     b = add_customer(session, "B", team="T0000002")
     assert (a.number, b.number) == (1, 1)
     assert session.scalar(select(Customer.number).where(Customer.team_id == TEAM)) == 1
+
+
+def test_the_card_offers_the_contract_buttons(slack, fake, session):
+    add_customer(session, "Acme")
+    card = slack.command("show Acme").blocks
+    labels = [e["text"]["text"] for b in card if b["type"] == "actions" for e in b["elements"]]
+    assert labels == ["Log touch", "Log complaint", "Schedule revisit", "Edit"]
+    slack.click(card, "Log complaint")
+    assert fake.last("views.open")["view"]["title"]["text"] == "Log complaint"

@@ -98,7 +98,7 @@ def test_in_owner_mode_a_member_sees_only_their_own(slack, fake, session, owner_
     options = slack.suggest("customer_picker", "ltd").json["options"]
     assert [o["text"]["text"] for o in options] == ["Mine Ltd (#1)"]
     # forged buttons say why and show nothing
-    for action in ("customer_show", "customer_edit", "touch_log", "revisit_schedule"):
+    for action in ("customer_show", "customer_edit", "touch_log", "revisit_schedule", "complaint_new"):
         slack.action(action, str(theirs.id))
         assert "not one of yours" in fake.last("response_url")["text"], action
     assert fake.calls_to("views.open") == []

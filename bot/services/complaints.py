@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from bot.notify import Notifier
 from bot.services import audit
 from bot.services.calendar import BusinessCalendar
+from bot.services.customers import EVERYONE, Viewer
 from bot.services.errors import FieldErrors, UserError
 from bot.services.workspaces import TeamSettings, default_sla, get_workspace, next_number, team_settings
 from bot.storage.models import Complaint, ComplaintEvent, Customer, utcnow
@@ -376,12 +377,14 @@ def card(*, session: Session, complaint: Complaint, now: dt.datetime | None = No
 
 def create_complaint(
     *, session: Session, team_id: str, actor_id: str, data: ComplaintInput, permalink: str | None,
-    surface: str, notifier: Notifier, render: Render,
+    surface: str, notifier: Notifier, render: Render, viewer: Viewer = EVERYONE,
 ) -> ComplaintCard:  # fmt: skip
     """Log a complaint: number it, start its clocks, tell the assignee (and the channel)."""
     settings = team_settings(session, team_id)
     get_workspace(session, team_id)
-    customer = session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.id == data.customer))
+    customer = session.scalar(
+        select(Customer).where(Customer.team_id == team_id, Customer.id == data.customer, viewer.condition(team_id))
+    )
     if customer is None:
         raise FieldErrors.one("customer", "error.customer.gone")
     now = utcnow()
