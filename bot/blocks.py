@@ -193,7 +193,10 @@ def customer_card(locale: str | None, customer: Customer) -> list[Block]:
         value = getattr(c, key)
         if value:
             blocks.append(section(f"*{t(locale, f'field.{key}')}*\n{escape(value)}"))
-    blocks.append(actions(button(t(locale, "button.edit"), CUSTOMER_EDIT, str(c.id))))
+    blocks.append(actions(
+        button(t(locale, "button.edit"), CUSTOMER_EDIT, str(c.id)),
+        button(t(locale, "button.log_complaint"), COMPLAINT_NEW, str(c.id)),
+    ))  # fmt: skip
     return blocks
 
 
@@ -444,3 +447,25 @@ def complaint_list(locale: str | None, view: str, cards: Sequence[Any], *, limit
     if len(cards) >= limit:
         blocks.append({"type": "context", "elements": [mrkdwn(t(locale, "complaint.list.more", shown=len(cards)))]})
     return blocks
+
+
+def escalation_message(locale: str | None, card: Any, step: str) -> dict[str, Any]:
+    """A warning or escalation about a complaint (for the scheduler to deliver)."""
+    c = card.complaint
+    text = t(locale, f"complaint.escalation.{step}", number=c.number, title=escape(c.title),
+             customer=escape(card.customer.name), assignee=c.assignee_id or "—")  # fmt: skip
+    return {"text": text, "blocks": [section(text), *complaint_card(locale, card)]}
+
+
+def customer_complaints(locale: str | None, cards: Sequence[Any]) -> list[Block]:
+    """The open complaints on a customer's profile card."""
+    if not cards:
+        return []
+    lines = []
+    for k in cards:
+        c, deadline = k.complaint, k.clocks.next_deadline
+        due = when(deadline) if deadline else t(locale, "complaint.list.no_deadline")
+        mark = ":red_circle: " if k.clocks.overdue else ""
+        lines.append(t(locale, "complaint.customer.line", mark=mark, number=c.number, title=escape(c.title),
+                       severity=t(locale, f"severity.{c.severity}"), deadline=due))  # fmt: skip
+    return [section(f"*{t(locale, 'complaint.customer.header')}*\n" + "\n".join(lines))]

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.app import RequestContext
 from bot.messages import t
-from bot.services import customers
+from bot.services import complaints, customers
 from bot.services.errors import UserError
 from bot.storage.models import Customer
 
@@ -105,7 +105,13 @@ def show(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
         return reply_text(ack, t(tb.locale, "customer.usage", command="show"))
     customer = resolve_or_reply(tb, ack, cmd.args, action_id=blocks.CUSTOMER_SHOW)
     if customer is not None:
-        reply(ack, blocks.customer_card(tb.locale, customer), blocks.customer_title(customer))
+        reply(ack, customer_card(tb, customer), blocks.customer_title(customer))
+
+
+def customer_card(tb: RequestContext, customer: Customer) -> list[dict[str, Any]]:
+    """The profile card with the customer's open complaints (shared with the Show button)."""
+    open_complaints = complaints.open_complaints_of(session=tb.session, team_id=tb.team_id, customer_id=customer.id)
+    return blocks.customer_card(tb.locale, customer) + blocks.customer_complaints(tb.locale, open_complaints)
 
 
 @subcommand("edit")

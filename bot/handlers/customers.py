@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.app import RequestContext
 from bot.forms import error_response, form_data, metadata
-from bot.handlers.commands import assign_owner
+from bot.handlers.commands import assign_owner, customer_card
 from bot.messages import t
 from bot.services import customers
 from bot.services.errors import FieldErrors, UserError
@@ -43,7 +43,7 @@ def on_show(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Re
         customer = _customer_from_button(tb, body)
     except UserError as err:
         return respond(text=t(tb.locale, err.key), response_type="ephemeral", replace_original=False)
-    card = blocks.customer_card(tb.locale, customer)
+    card = customer_card(tb, customer)
     respond(text=blocks.customer_title(customer), blocks=card, response_type="ephemeral", replace_original=False)
 
 
