@@ -184,9 +184,10 @@ def customer_card(
     *,
     touches: Sequence[Touch] = (),
     more_touches: bool = False,
-    complaints: Sequence[Complaint] = (),
+    complaints: Sequence[Block] = (),
     tz: str | None = None,
 ) -> list[Block]:
+    """The profile card; `complaints` are the open complaints' blocks (`customer_complaints`)."""
     c = customer
     contact = ", ".join(x for x in (c.contact_name, c.title) if x) or None
     if not c.revisits_enabled:
@@ -213,9 +214,7 @@ def customer_card(
         value = getattr(c, key)
         if value:
             blocks.append(section(f"*{t(locale, f'field.{key}')}*\n{escape(value)}"))
-    if complaints:
-        lines = "\n".join(f"• #{x.number} {escape(x.title)} ({t(locale, 'severity.' + x.severity)})" for x in complaints)
-        blocks.append(section(f"*{t(locale, 'card.open_complaints')}*\n{lines}"))
+    blocks.extend(complaints)
     blocks.extend(touch_history(locale, c.id, touches, more=more_touches, offset=0, tz=tz))
     blocks.append(
         actions(
@@ -767,3 +766,25 @@ def complaint_list(locale: str | None, view: str, cards: Sequence[Any], *, limit
     if len(cards) >= limit:
         blocks.append({"type": "context", "elements": [mrkdwn(t(locale, "complaint.list.more", shown=len(cards)))]})
     return blocks
+
+
+def escalation_message(locale: str | None, card: Any, step: str) -> dict[str, Any]:
+    """A warning or escalation about a complaint (for the scheduler to deliver)."""
+    c = card.complaint
+    text = t(locale, f"complaint.escalation.{step}", number=c.number, title=escape(c.title),
+             customer=escape(card.customer.name), assignee=c.assignee_id or "—")  # fmt: skip
+    return {"text": text, "blocks": [section(text), *complaint_card(locale, card)]}
+
+
+def customer_complaints(locale: str | None, cards: Sequence[Any]) -> list[Block]:
+    """The open complaints on a customer's profile card."""
+    if not cards:
+        return []
+    lines = []
+    for k in cards:
+        c, deadline = k.complaint, k.clocks.next_deadline
+        due = when(deadline) if deadline else t(locale, "complaint.list.no_deadline")
+        mark = ":red_circle: " if k.clocks.overdue else ""
+        lines.append(t(locale, "complaint.customer.line", mark=mark, number=c.number, title=escape(c.title),
+                       severity=t(locale, f"severity.{c.severity}"), deadline=due))  # fmt: skip
+    return [section(f"*{t(locale, 'complaint.customer.header')}*\n" + "\n".join(lines))]

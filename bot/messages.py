@@ -147,7 +147,6 @@ EN: dict[str, str] = {
     "due.nothing": "Nothing due. Enjoy the quiet.",
     "home.title": "touchbase",
     "home.customers": "*My customers* by grade: {counts}",
-    "card.open_complaints": "Open complaints",
     # --- data care ---
     "error.admin_only": "Only touchbase admins can do that. Workspace admins and owners are admins; ask one.",
     "audit.title": "Audit trail of {customer}",
@@ -259,6 +258,13 @@ EN: dict[str, str] = {
     "error.complaint.is.resolved": "Complaint #{number} is already resolved; nothing changed.",
     "error.complaint.is.closed": "Complaint #{number} is closed; reopen it first. Nothing changed.",
     "error.complaint.is.gone": "This complaint no longer exists.",
+    "complaint.customer.header": "Open complaints",
+    "complaint.customer.line": "{mark}#{number} {title} · {severity} · next deadline: {deadline}",
+    "complaint.escalation.warning.first_response": "Complaint *#{number}* ({customer}) is close to its first-response deadline.",
+    "complaint.escalation.warning.resolution": "Complaint *#{number}* ({customer}) is close to its resolution deadline.",
+    "complaint.escalation.level1": "Escalation level 1: complaint *#{number}* ({customer}) missed its deadline. Assignee: <@{assignee}>.",
+    "complaint.escalation.level2": "Escalation level 2: complaint *#{number}* ({customer}) is far past its deadline or was reopened twice. Assignee: <@{assignee}>.",
+    "complaint.escalation.level3": "Escalation level 3: complaint *#{number}* ({customer}) is at twice its resolution time. Assignee: <@{assignee}>.",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN}

@@ -474,3 +474,60 @@ def test_lifecycle_with_sla_clocks_over_national_day_a_make_up_saturday_and_a_we
     ]  # fmt: skip
     thread = [x.args["text"] for x in fake.calls_to("chat.postMessage") if x.args.get("thread_ts")]
     assert len(thread) == 7 and thread[-1] == f"<@{OWNER}> moved complaint *#1* from Resolved to *Open*."
+
+
+# --- the profile card and the scheduler's helpers -------------------------------------------------
+
+
+def test_show_lists_the_customers_open_complaints_and_logs_a_new_one(slack, fake, session):
+    add_customer(session, "Acme", owner_id=OWNER)
+    add_customer(session, "Beta")
+    log_complaint(slack, fake, "Acme", {"Title": "Still open"})
+    log_complaint(slack, fake, "Acme", {"Title": "Done already"})
+    log_complaint(slack, fake, "Beta", {"Title": "Not Acme's"})
+    slack.command("resolve #2")
+    slack.submit(fake.last("views.open")["view"], {"Resolution": "ok"})
+    card = slack.command("show Acme")
+    assert "Open complaints" in card.shown and "#1 Still open · Normal · next deadline: <!date^" in card.shown
+    assert "Done already" not in card.shown and "Not Acme's" not in card.shown
+    assert "Not Acme's" in slack.command("show Beta").shown
+    slack.click(card.blocks, "Log complaint")
+    assert fake.last("views.open")["view"]["blocks"][0]["element"]["initial_option"]["text"]["text"] == "Acme (#1)"
+
+
+def test_escalation_recipients_by_level(session):
+    from bot.storage.models import Member
+
+    configure(session, escalation_channel="C0ESCALATE")
+    customer = add_customer(session, "Acme", owner_id=OWNER)
+    get_workspace(session, "T0000002")
+    session.add_all([
+        Member(team_id=TEAM, user_id="U0LEAD", role="lead"),
+        Member(team_id=TEAM, user_id="U0ADMIN", role="admin"),
+        Member(team_id=TEAM, user_id="U0SLACKADMIN", is_slack_admin=True),
+        Member(team_id="T0000002", user_id="U0THEIRLEAD", role="lead"),
+    ])  # fmt: skip
+    session.commit()
+    c = Complaint(team_id=TEAM, number=1, customer_id=customer.id, title="x", author_id=USER, assignee_id="U0ASSIGNEE")
+    E = complaints.Escalation
+
+    def to(step, level, kind):
+        return complaints.escalation_recipients(session=session, complaint=c, escalation=E(step, level, kind))
+
+    assert to("warning.resolution", 0, "assignee") == ["U0ASSIGNEE"]
+    assert to("level1", 1, "assignee_and_owner") == ["U0ASSIGNEE", OWNER]
+    assert to("level2", 2, "leads_and_channel") == ["U0LEAD", "C0ESCALATE"]
+    assert to("level3", 3, "admins") == ["U0ADMIN", "U0SLACKADMIN"]
+    c.assignee_id = OWNER
+    assert to("level1", 1, "assignee_and_owner") == [OWNER]
+
+
+def test_escalation_message_names_the_complaint_and_shows_the_card(slack, fake, session):
+    from bot import blocks
+
+    add_customer(session, "Acme", owner_id=OWNER)
+    log_complaint(slack, fake, "Acme", {"Title": "Broken"})
+    [c] = complaints_of(session)
+    message = blocks.escalation_message(None, complaints.card(session=session, complaint=c), "level2")
+    assert message["text"].startswith("Escalation level 2: complaint *#1* (Acme)")
+    assert "Acknowledge" in block_text(message["blocks"])

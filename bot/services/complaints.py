@@ -243,6 +243,41 @@ def record_escalation(*, session: Session, complaint: Complaint, escalation: Esc
     session.refresh(complaint, ["events"])
 
 
+def escalation_recipients(*, session: Session, complaint: Complaint, escalation: Escalation) -> list[str]:
+    """Who an escalation step goes to: user ids (DMs) and channel ids, without repeats.
+
+    Leads are members with role "lead"; admins are members with role "admin" or Slack admins.
+    """
+    from bot.storage.models import Member
+
+    ids: list[str | None] = []
+    if escalation.recipients in ("assignee", "assignee_and_owner"):
+        ids.append(complaint.assignee_id)
+    if escalation.recipients == "assignee_and_owner":
+        customer = session.get(Customer, complaint.customer_id)
+        ids.append(customer.owner_id if customer else None)
+    members = select(Member.user_id).where(Member.team_id == complaint.team_id).order_by(Member.user_id)
+    if escalation.recipients == "leads_and_channel":
+        ids.extend(session.scalars(members.where(Member.role == "lead")))
+        ids.append(team_settings(session, complaint.team_id).escalation_channel)
+    if escalation.recipients == "admins":
+        ids.extend(session.scalars(members.where((Member.role == "admin") | Member.is_slack_admin.is_(True))))
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def open_complaints_of(*, session: Session, team_id: str, customer_id: int) -> list[ComplaintCard]:
+    """A customer's active complaints with their clocks (for the profile card)."""
+    calendar, policy = team_rules(session, team_id)
+    customer = session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id))
+    if customer is None:
+        return []
+    rows = session.scalars(select(Complaint).where(
+        Complaint.team_id == team_id, Complaint.customer_id == customer_id, Complaint.state.in_(ACTIVE)
+    ).order_by(Complaint.number))  # fmt: skip
+    now = utcnow()
+    return [ComplaintCard(c, customer, clocks(c, now, calendar, policy)) for c in rows]
+
+
 def escalations_due(*, session: Session, team_id: str, now: dt.datetime) -> list[tuple[Complaint, list[Escalation]]]:
     """Every active complaint of the team with the steps due now (for the scheduler)."""
     calendar, policy = team_rules(session, team_id)

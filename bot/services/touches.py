@@ -257,20 +257,6 @@ def open_complaints(*, session: Session, team_id: str, assignee_id: str, limit: 
     )
 
 
-def open_complaints_of_customer(*, session: Session, team_id: str, customer_id: int) -> list[Complaint]:
-    return list(
-        session.scalars(
-            select(Complaint)
-            .where(
-                Complaint.team_id == team_id,
-                Complaint.customer_id == customer_id,
-                Complaint.state.not_in(CLOSED_COMPLAINT_STATES),
-            )
-            .order_by(Complaint.opened_at)
-        )
-    )
-
-
 def customers_by_grade(*, session: Session, team_id: str, owner_id: str) -> dict[str, int]:
     rows = session.execute(
         select(Customer.grade, func.count())
