@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [serve|worker|sweep|db upgrade]` (see CONTRACT.md)."""
+"""Command line: `python -m bot [serve|db upgrade|import|export|backup]` (see CONTRACT.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from bot import datatools
 from bot.config import Settings, SettingsError, load_settings
 from bot.storage.db import make_engine, upgrade
 
@@ -17,6 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply pending migrations")
+    datatools.add_parsers(sub)
     return parser
 
 
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "db":
             upgrade(make_engine(settings.database_url))
+        elif args.command in datatools.COMMANDS:
+            return datatools.run(args, settings)
         else:
             serve(settings)
     except SettingsError as err:

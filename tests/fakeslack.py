@@ -42,6 +42,7 @@ class User:
     locale: str = "en-US"
     is_admin: bool = False
     is_owner: bool = False
+    email: str | None = None
 
 
 class FakeSlack:
@@ -146,6 +147,11 @@ class FakeSlack:
                 "id": user.id, "name": user.name, "real_name": user.name, "tz": user.tz,
                 "locale": user.locale, "is_admin": user.is_admin, "is_owner": user.is_owner,
             }}  # fmt: skip
+        if method == "users.lookupByEmail":
+            found = [u for u in self.users.values() if u.email and u.email.lower() == str(args.get("email")).lower()]
+            if not found:
+                return {"ok": False, "error": "users_not_found"}
+            return {"ok": True, "user": {"id": found[0].id, "name": found[0].name}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))}}
         if method == "chat.getPermalink":

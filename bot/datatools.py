@@ -1,0 +1,87 @@
+"""The data tools of the command line: `import`, `export`, `backup` (see README, Data protection)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Settings
+from bot.services import importer
+from bot.services.backup import BackupError, backup_sqlite
+from bot.storage.db import make_engine, make_session_factory, session_scope, upgrade
+
+COMMANDS = ("import", "export", "backup")
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    imp = sub.add_parser("import", help="add or update customers from a CSV file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--team", required=True, help="the Slack team id (T…) the customers belong to")
+    imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    imp.add_argument("--skip-bad-rows", action="store_true", help="write the good rows of a file with bad ones")
+    exp = sub.add_parser("export", help="write every table of a team as CSV files")
+    exp.add_argument("--team", required=True)
+    exp.add_argument("--out", required=True, type=Path, help="a folder")
+    bak = sub.add_parser("backup", help="a consistent copy of the SQLite database, safe while the bot runs")
+    bak.add_argument("--out", required=True, type=Path)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "backup":
+        try:
+            backup_sqlite(settings.database_url, args.out)
+        except BackupError as err:
+            print(f"touchbase: {err}", file=sys.stderr)
+            return 2
+        print(f"backup written to {args.out}")
+        return 0
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    if args.command == "export":
+        with session_scope(factory) as session:
+            for path in importer.export_tables(session=session, team_id=args.team, out=args.out):
+                print(path)
+        return 0
+    return _import(args, settings, factory)
+
+
+def _import(args: argparse.Namespace, settings: Settings, factory: object) -> int:
+    try:
+        text = importer.decode(args.file.read_bytes())
+        report = importer.read_rows(text, _owner_lookup(settings))
+    except (OSError, importer.ImportFileError) as err:
+        print(f"touchbase: {err}", file=sys.stderr)
+        return 1
+    for line in report.errors:
+        print(line)
+    if args.dry_run or (report.errors and not args.skip_bad_rows):
+        verdict = "nothing written" + (" (dry run)" if args.dry_run else "")
+        print(f"{len(report.rows)} good rows, {len(report.errors)} bad; {verdict}")
+        return 1 if report.errors else 0
+    with session_scope(factory) as session:  # type: ignore[arg-type]
+        importer.apply(session=session, team_id=args.team, report=report)
+    print(f"{report.created} created, {report.updated} updated, {len(report.errors)} bad rows skipped")
+    return 0
+
+
+def _owner_lookup(settings: Settings):  # type: ignore[no-untyped-def]
+    """Owner emails become Slack ids through `users.lookupByEmail` (needs SLACK_BOT_TOKEN)."""
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url) if settings.slack_bot_token else None
+    cache: dict[str, str | None] = {}
+
+    def owner_of(email: str) -> str | None:
+        if client is None:
+            return None
+        if email not in cache:
+            try:
+                cache[email] = client.users_lookupByEmail(email=email)["user"]["id"]
+            except (SlackApiError, OSError):
+                cache[email] = None
+        return cache[email]
+
+    return owner_of

@@ -1,0 +1,133 @@
+"""`python -m bot import / export / backup`, run through the real command-line entry point."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.__main__ import main
+from tests.conftest import BOT_TOKEN
+from tests.helpers import add_customer, customers_of
+from tests.slackclient import TEAM
+
+HEADER = "name,company,contact,email,phone,owner,grade,segment,tags,next_revisit\n"
+
+
+@pytest.fixture
+def cli(monkeypatch, database_url, fake, engine, capsys):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_API_URL", fake.api_url)
+
+    def run(*args: str) -> tuple[int, str]:
+        code = main(list(args))
+        return code, capsys.readouterr().out
+
+    return run
+
+
+def write(tmp_path, text: str, encoding: str = "utf-8-sig"):
+    path = tmp_path / "customers.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_import_creates_then_updates_without_duplicates(cli, fake, session, tmp_path):
+    fake.add_user("U0000LI", email="li@example.com")
+    path = write(tmp_path, HEADER
+                 + "张伟贸易,张伟集团,张伟,zw@example.cn,+86 138 0013 8000,li@example.com,a,Key,\"vip, 北京\",2026-12-01\n"
+                 + "Acme Ltd,Acme,Bob,bob@acme.example,,U0000BOB,B,new,,\n")  # fmt: skip
+    code, out = cli("import", str(path), "--team", TEAM)
+    assert code == 0 and "2 created, 0 updated" in out
+    first = customers_of(session)
+    assert [(c.name, c.owner_id, c.grade, c.segment, c.tags) for c in first] == [
+        ("张伟贸易", "U0000LI", "A", "key", "vip, 北京"), ("Acme Ltd", "U0000BOB", "B", "new", None)]
+    assert str(first[0].next_revisit) == "2026-12-01"
+    # again, with a renamed customer (matched by email) and a changed company (matched by name)
+    path = write(tmp_path, HEADER + "张伟贸易有限公司,张伟集团,张伟,zw@example.cn,,,,,,\nacme ltd,Acme Group,,,,,,,,\n")
+    code, out = cli("import", str(path), "--team", TEAM)
+    assert code == 0 and "0 created, 2 updated" in out
+    again = customers_of(session)
+    assert [(c.number, c.name, c.company) for c in again] == [(1, "张伟贸易有限公司", "张伟集团"), (2, "acme ltd", "Acme Group")]
+    assert again[0].owner_id == "U0000LI"  # an empty owner keeps the owner
+
+
+def test_a_gb18030_file_imports_with_the_right_characters(cli, session, tmp_path):
+    path = write(tmp_path, "name,company,tags\n李娜茶叶,杭州西湖龙井茶业有限公司,绿茶\n", encoding="gb18030")
+    assert cli("import", str(path), "--team", TEAM)[0] == 0
+    [customer] = customers_of(session)
+    assert (customer.name, customer.company, customer.tags) == ("李娜茶叶", "杭州西湖龙井茶业有限公司", "绿茶")
+
+
+BAD = (HEADER + "Good One,,,good@example.com,,,,,,\n"
+       + "Bad Email,,,not-an-email,,,,,,\n"
+       + "Bad Owner,,,,,nobody@example.com,,,,\n"
+       + ",,,,,,,,,\n"
+       + "Bad Date,,,,,,,,,31/12/2026\n"
+       + "good one,,,,,,,,,\n"
+       + "Bad Grade,,,,,,Z,,,\n")  # fmt: skip
+
+
+def test_bad_rows_are_listed_and_nothing_is_written(cli, session, tmp_path):
+    code, out = cli("import", str(write(tmp_path, BAD)), "--team", TEAM)
+    assert code == 1
+    lines = out.splitlines()
+    assert "line 3: email: This is not an email address, e.g. li.wei@example.com" in lines
+    assert "line 4: owner: no Slack user with the email or id nobody@example.com" in lines
+    assert "line 5: name: Enter the customer's name." in lines
+    assert "line 6: next_revisit: not a date like 2026-12-01" in lines
+    assert "line 7: name: the same name as line 2" in lines
+    assert any(line.startswith("line 8: grade:") for line in lines)
+    assert customers_of(session) == []
+
+
+def test_dry_run_writes_nothing_and_says_whether_the_file_is_good(cli, session, tmp_path):
+    assert cli("import", str(write(tmp_path, BAD)), "--team", TEAM, "--dry-run")[0] == 1
+    code, out = cli("import", str(write(tmp_path, HEADER + "Fine Co,,,,,,,,,\n")), "--team", TEAM, "--dry-run")
+    assert code == 0 and "nothing written (dry run)" in out
+    assert customers_of(session) == []
+
+
+def test_skip_bad_rows_writes_the_good_ones(cli, session, tmp_path):
+    code, out = cli("import", str(write(tmp_path, BAD)), "--team", TEAM, "--skip-bad-rows")
+    assert code == 0 and "1 created" in out
+    assert [c.name for c in customers_of(session)] == ["Good One"]
+
+
+def test_an_unknown_column_is_refused(cli, tmp_path):
+    code, _ = cli("import", str(write(tmp_path, "name,shoe size\nA,42\n")), "--team", TEAM)
+    assert code == 1
+
+
+def test_export_writes_every_table_of_the_team(cli, session, tmp_path):
+    add_customer(session, "Ours", phone="+1 555 0100")
+    add_customer(session, "Not ours", team="T0000002")
+    code, out = cli("export", "--team", TEAM, "--out", str(tmp_path / "out"))
+    assert code == 0
+    files = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"customer.csv", "touch.csv", "complaint.csv", "audit_event.csv", "member.csv"} <= files
+    with open(tmp_path / "out" / "customer.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["name"] for r in rows] == ["Ours"] and rows[0]["phone"] == "+1 555 0100"
+
+
+def test_backup_copies_a_database_that_restores(cli, session, engine, database_url, tmp_path):
+    add_customer(session, "Kept Ltd", phone="+1 555 0199")
+    out = tmp_path / "backup.db"
+    code, _ = cli("backup", "--out", str(out))
+    if engine.dialect.name != "sqlite":
+        assert code == 2 and not out.exists()  # README: use pg_dump
+        return
+    assert code == 0
+    copy = sqlite3.connect(out)
+    assert copy.execute("select name, phone from customer").fetchall() == [("Kept Ltd", "+1 555 0199")]
+    assert copy.execute("pragma integrity_check").fetchone() == ("ok",)
+    copy.close()
+    original = sqlite3.connect(make_url(database_url).database)
+    tables = [r[0] for r in original.execute("select name from sqlite_master where type='table' order by name")]
+    restored = sqlite3.connect(out)
+    for table in tables:
+        assert original.execute(f"select * from {table}").fetchall() == restored.execute(f"select * from {table}").fetchall()
