@@ -147,7 +147,7 @@ def test_an_ambiguous_customer_offers_candidates_that_open_the_modal(slack, fake
     add_customer(session, "Acme West")
     reply = slack.command("complaint acme")
     assert "Several customers match" in reply.shown
-    slack.click(reply.blocks, "Show", nth=1)
+    slack.click(reply.blocks, "Log complaint", nth=1)
     view = fake.last("views.open")["view"]
     assert view["blocks"][0]["element"]["initial_option"]["text"]["text"] == "Acme West (#2)"
 
@@ -164,6 +164,14 @@ def test_the_message_shortcut_keeps_the_text_and_the_permalink(slack, fake, sess
     assert c.description == "Your parcel arrived broken!"
     assert c.permalink == "https://example.slack.com/archives/C0000001/p1700000000000100"
     assert "Original message" in block_text(dms_to(fake, OWNER)[0]["blocks"])
+
+
+def test_the_shortcut_still_opens_the_modal_when_slack_has_no_permalink(slack, fake, session):
+    fake.fail("chat.getPermalink", error="message_not_found")
+    slack.message_shortcut("log_complaint", {"ts": "1.2", "text": "help!"})
+    view = fake.last("views.open")["view"]
+    assert view["blocks"][2]["element"]["initial_value"] == "help!"
+    assert '"permalink": null' in view["private_metadata"]
 
 
 # --- buttons, resolve, bad input ------------------------------------------------------------------

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.notify import Notifier
 from bot.services import audit
@@ -280,7 +280,11 @@ def open_complaints_of(*, session: Session, team_id: str, customer_id: int) -> l
 def escalations_due(*, session: Session, team_id: str, now: dt.datetime) -> list[tuple[Complaint, list[Escalation]]]:
     """Every active complaint of the team with the steps due now (for the scheduler)."""
     calendar, policy = team_rules(session, team_id)
-    rows = session.scalars(select(Complaint).where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE)))
+    rows = session.scalars(
+        select(Complaint)
+        .where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE))
+        .options(selectinload(Complaint.events))
+    )
     out = []
     for c in rows:
         due = due_escalations(c, now, calendar, policy)
