@@ -110,7 +110,9 @@ def show(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
 
 def customer_card(tb: RequestContext, customer: Customer) -> list[dict[str, Any]]:
     """The profile card with the customer's open complaints (shared with the Show button)."""
-    open_complaints = complaints.open_complaints_of(session=tb.session, team_id=tb.team_id, customer_id=customer.id)
+    open_complaints = complaints.open_complaints_of(
+        session=tb.session, team_id=tb.team_id, customer_id=customer.id, default_tz=tb.default_tz
+    )
     return blocks.customer_card(tb.locale, customer) + blocks.customer_complaints(tb.locale, open_complaints)
 
 
