@@ -41,6 +41,7 @@ class RequestContext:
     notifier: Notifier
     directory: Directory
     surface: str
+    default_tz: str = "UTC"  # TZ_DEFAULT: the team's time zone until it sets its own
     failed: bool = False
     _members: dict[str, Member] = field(default_factory=dict)
 
@@ -147,6 +148,7 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session], clien
             notifier=notifier,
             directory=directory,
             surface=_surface(body),
+            default_tz=settings.tz_default,
         )
         return next()
 

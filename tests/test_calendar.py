@@ -160,6 +160,14 @@ def test_a_calendar_without_working_hours_says_so():
         cal.add(at(BERLIN, 2026, 1, 1), H)
 
 
+def test_long_spans_are_counted_to_the_end():
+    # five years of 9-hour weekdays, holidays aside: far more than the look-ahead window
+    a, b = at(BERLIN, 2026, 1, 5, 9), at(BERLIN, 2031, 1, 6, 9)
+    weeks = (b.date() - a.date()).days // 7
+    assert weeks == 261 and plain_berlin.between(a, b) == weeks * 5 * 9 * H  # Monday 09:00 to Monday 09:00
+    assert plain_berlin.add(a, plain_berlin.between(a, b)) == at(BERLIN, 2031, 1, 3, 18)
+
+
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError):
         plain_berlin.add(dt.datetime(2026, 1, 1), H)

@@ -147,7 +147,7 @@ def test_an_ambiguous_customer_offers_candidates_that_open_the_modal(slack, fake
     add_customer(session, "Acme West")
     reply = slack.command("complaint acme")
     assert "Several customers match" in reply.shown
-    slack.click(reply.blocks, "Show", nth=1)
+    slack.click(reply.blocks, "Log complaint", nth=1)
     view = fake.last("views.open")["view"]
     assert view["blocks"][0]["element"]["initial_option"]["text"]["text"] == "Acme West (#2)"
 
@@ -164,6 +164,14 @@ def test_the_message_shortcut_keeps_the_text_and_the_permalink(slack, fake, sess
     assert c.description == "Your parcel arrived broken!"
     assert c.permalink == "https://example.slack.com/archives/C0000001/p1700000000000100"
     assert "Original message" in block_text(dms_to(fake, OWNER)[0]["blocks"])
+
+
+def test_the_shortcut_still_opens_the_modal_when_slack_has_no_permalink(slack, fake, session):
+    fake.fail("chat.getPermalink", error="message_not_found")
+    slack.message_shortcut("log_complaint", {"ts": "1.2", "text": "help!"})
+    view = fake.last("views.open")["view"]
+    assert view["blocks"][2]["element"]["initial_value"] == "help!"
+    assert '"permalink": null' in view["private_metadata"]
 
 
 # --- buttons, resolve, bad input ------------------------------------------------------------------
@@ -531,3 +539,21 @@ def test_escalation_message_names_the_complaint_and_shows_the_card(slack, fake, 
     message = blocks.escalation_message(None, complaints.card(session=session, complaint=c), "level2")
     assert message["text"].startswith("Escalation level 2: complaint *#1* (Acme)")
     assert "Acknowledge" in block_text(message["blocks"])
+
+
+def test_tz_default_is_the_teams_time_zone_until_it_sets_its_own(settings, engine, fake, session):
+    from bot.app import create_app, create_wsgi
+    from bot.storage.db import make_session_factory
+    from tests.conftest import SIGNING_SECRET, BotServer
+    from tests.slackclient import SignedSlack
+
+    shanghai = settings.model_copy(update={"tz_default": "Asia/Shanghai"})
+    add_customer(session, "Acme")
+    with BotServer(create_wsgi(create_app(shanghai, make_session_factory(engine)), engine)) as server:
+        slack = SignedSlack(server.url, SIGNING_SECRET, fake)
+        with freeze_time("2026-11-23 01:00:00"):  # Monday 09:00 in Shanghai, 01:00 in UTC
+            log_complaint(slack, fake, "Acme", {"Title": "Early", "Severity": "Urgent"})
+            assert complaints_of(session)[0].first_response_due == cst(2026, 11, 23, 10, 0)
+            configure(session, tz="UTC")
+            log_complaint(slack, fake, "Acme", {"Title": "Set to UTC", "Severity": "Urgent"})
+            assert complaints_of(session)[1].first_response_due == dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC)

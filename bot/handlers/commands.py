@@ -39,6 +39,7 @@ CANDIDATE_LABELS = {
     blocks.CUSTOMER_EDIT: "button.edit",
     blocks.TOUCH_LOG: "button.log_touch",
     blocks.REVISIT_SCHEDULE: "button.schedule_revisit",
+    blocks.COMPLAINT_NEW: "button.log_complaint",
 }
 
 Handler = Callable[[RequestContext, Command, Ack, WebClient], None]

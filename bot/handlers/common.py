@@ -35,7 +35,9 @@ def customer_page(body: dict[str, Any]) -> tuple[int, int]:
 def card(tb: RequestContext, customer: Customer) -> list[dict[str, Any]]:
     """The profile card with the last touches and open complaints."""
     recent, more = touches.recent_touches(session=tb.session, team_id=tb.team_id, customer_id=customer.id)
-    open_complaints = complaints.open_complaints_of(session=tb.session, team_id=tb.team_id, customer_id=customer.id)
+    open_complaints = complaints.open_complaints_of(
+        session=tb.session, team_id=tb.team_id, customer_id=customer.id, default_tz=tb.default_tz
+    )
     return blocks.customer_card(
         tb.locale, customer, touches=recent, more_touches=more, tz=tb.member().tz,
         complaints=blocks.customer_complaints(tb.locale, open_complaints),

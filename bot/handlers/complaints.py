@@ -62,7 +62,9 @@ def complaint_list(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient
     view = (cmd.args or "open").lower()
     if view not in complaints.LIST_VIEWS:
         return reply_text(ack, t(tb.locale, "complaint.list.usage"))
-    cards = complaints.list_complaints(session=tb.session, team_id=tb.team_id, user_id=cmd.user_id, view=view)
+    cards = complaints.list_complaints(
+        session=tb.session, team_id=tb.team_id, user_id=cmd.user_id, view=view, default_tz=tb.default_tz
+    )
     reply(ack, blocks.complaint_list(tb.locale, view, cards, limit=complaints.LIST_LIMIT),
           t(tb.locale, f"complaint.list.{view}"))  # fmt: skip
 
@@ -113,7 +115,7 @@ def on_state_button(ack: Ack, body: dict[str, Any], context: dict[str, Any], res
     try:
         card = complaints.change_state(
             session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", complaint_id=_id(body),
-            action=action, surface=tb.surface, notifier=tb.notifier, render=_render(tb),
+            action=action, surface=tb.surface, notifier=tb.notifier, render=_render(tb), default_tz=tb.default_tz,
         )  # fmt: skip
     except UserError as err:
         return _tell(tb, respond, err)
@@ -140,7 +142,7 @@ def on_show(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Re
         found = complaints.get_complaint(session=tb.session, team_id=tb.team_id, complaint_id=_id(body))
     except UserError as err:
         return _tell(tb, respond, err)
-    card = complaints.card(session=tb.session, complaint=found)
+    card = complaints.card(session=tb.session, complaint=found, default_tz=tb.default_tz)
     respond(text=blocks.complaint_title(found), blocks=blocks.complaint_card(tb.locale, card),
             response_type="ephemeral", replace_original=False)  # fmt: skip
 
@@ -156,6 +158,7 @@ def on_complaint_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any])
             session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", data=data,
             permalink=metadata(view).get("permalink"), surface=tb.surface, notifier=tb.notifier, render=_render(tb),
             viewer=tb.viewer,
+            default_tz=tb.default_tz,
         )  # fmt: skip
     except FieldErrors as errors:
         tb.session.rollback()
@@ -171,6 +174,7 @@ def on_resolve_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any]) -
         card = complaints.change_state(
             session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", complaint_id=int(complaint_id or 0),
             action="resolve", surface=tb.surface, notifier=tb.notifier, render=_render(tb), resolution=data,
+            default_tz=tb.default_tz,
         )  # fmt: skip
     except FieldErrors as errors:
         tb.session.rollback()

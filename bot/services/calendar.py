@@ -131,10 +131,14 @@ class BusinessCalendar:
     def _intervals_from(self, at: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         """Working intervals (UTC) that end after `at`, in order."""
         day = at.astimezone(self.zone).date() - dt.timedelta(days=1)
-        for offset in range(MAX_DAYS):
-            for start, end in self._intervals_on(day + dt.timedelta(days=offset)):
+        idle = 0  # days in a row without working time
+        while idle < MAX_DAYS:
+            intervals = self._intervals_on(day)
+            idle = 0 if intervals else idle + 1
+            for start, end in intervals:
                 if end > at:
                     yield start, end
+            day += dt.timedelta(days=1)
         raise ValueError("the calendar has no working hours")
 
     # --- arithmetic -----------------------------------------------------------------

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.notify import Notifier
 from bot.services import audit
@@ -119,9 +119,10 @@ def team_policy(settings: TeamSettings, calendar: BusinessCalendar) -> SlaPolicy
                      settings.escalation_level3_share)  # fmt: skip
 
 
-def team_rules(session: Session, team_id: str) -> tuple[BusinessCalendar, SlaPolicy]:
+def team_rules(session: Session, team_id: str, default_tz: str = "UTC") -> tuple[BusinessCalendar, SlaPolicy]:
+    """The team's calendar and policy; `default_tz` (TZ_DEFAULT) until the team sets its own."""
     settings = team_settings(session, team_id)
-    calendar = team_calendar(settings)
+    calendar = team_calendar(settings, default_tz)
     return calendar, team_policy(settings, calendar)
 
 
@@ -265,9 +266,11 @@ def escalation_recipients(*, session: Session, complaint: Complaint, escalation:
     return list(dict.fromkeys(i for i in ids if i))
 
 
-def open_complaints_of(*, session: Session, team_id: str, customer_id: int) -> list[ComplaintCard]:
+def open_complaints_of(
+    *, session: Session, team_id: str, customer_id: int, default_tz: str = "UTC"
+) -> list[ComplaintCard]:
     """A customer's active complaints with their clocks (for the profile card)."""
-    calendar, policy = team_rules(session, team_id)
+    calendar, policy = team_rules(session, team_id, default_tz)
     customer = session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id))
     if customer is None:
         return []
@@ -278,10 +281,16 @@ def open_complaints_of(*, session: Session, team_id: str, customer_id: int) -> l
     return [ComplaintCard(c, customer, clocks(c, now, calendar, policy)) for c in rows]
 
 
-def escalations_due(*, session: Session, team_id: str, now: dt.datetime) -> list[tuple[Complaint, list[Escalation]]]:
+def escalations_due(
+    *, session: Session, team_id: str, now: dt.datetime, default_tz: str = "UTC"
+) -> list[tuple[Complaint, list[Escalation]]]:
     """Every active complaint of the team with the steps due now (for the scheduler)."""
-    calendar, policy = team_rules(session, team_id)
-    rows = session.scalars(select(Complaint).where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE)))
+    calendar, policy = team_rules(session, team_id, default_tz)
+    rows = session.scalars(
+        select(Complaint)
+        .where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE))
+        .options(selectinload(Complaint.events))
+    )
     out = []
     for c in rows:
         due = due_escalations(c, now, calendar, policy)
@@ -400,9 +409,9 @@ class ComplaintCard:
 Render = Callable[[ComplaintCard, str, str | None], dict[str, Any]]
 
 
-def card(*, session: Session, complaint: Complaint, now: dt.datetime | None = None,
+def card(*, session: Session, complaint: Complaint, now: dt.datetime | None = None, default_tz: str = "UTC",
          event: ComplaintEvent | None = None) -> ComplaintCard:  # fmt: skip
-    calendar, policy = team_rules(session, complaint.team_id)
+    calendar, policy = team_rules(session, complaint.team_id, default_tz)
     customer = session.get_one(Customer, complaint.customer_id)
     return ComplaintCard(complaint, customer, clocks(complaint, now or utcnow(), calendar, policy), event)
 
@@ -412,7 +421,7 @@ def card(*, session: Session, complaint: Complaint, now: dt.datetime | None = No
 
 def create_complaint(
     *, session: Session, team_id: str, actor_id: str, data: ComplaintInput, permalink: str | None,
-    surface: str, notifier: Notifier, render: Render, viewer: Viewer = EVERYONE,
+    surface: str, notifier: Notifier, render: Render, viewer: Viewer = EVERYONE, default_tz: str = "UTC",
 ) -> ComplaintCard:  # fmt: skip
     """Log a complaint: number it, start its clocks, tell the assignee (and the channel)."""
     settings = team_settings(session, team_id)
@@ -423,7 +432,7 @@ def create_complaint(
     if customer is None:
         raise FieldErrors.one("customer", "error.customer.gone")
     now = utcnow()
-    calendar = team_calendar(settings)
+    calendar = team_calendar(settings, default_tz)
     policy = team_policy(settings, calendar)
     target, clock = policy.targets[data.severity], policy.clock(data.severity, calendar)
     complaint = Complaint(
@@ -495,7 +504,7 @@ def check_can(complaint: Complaint, action: str) -> None:
 
 def change_state(
     *, session: Session, team_id: str, actor_id: str, complaint_id: int, action: str, surface: str,
-    notifier: Notifier, render: Render, resolution: ResolveInput | None = None,
+    notifier: Notifier, render: Render, resolution: ResolveInput | None = None, default_tz: str = "UTC",
 ) -> ComplaintCard:  # fmt: skip
     """Move a complaint along the state machine; one of two concurrent changes wins.
 
@@ -507,7 +516,7 @@ def change_state(
     complaint = get_complaint(session=session, team_id=team_id, complaint_id=complaint_id)
     check_can(complaint, action)
     _, to_state = TRANSITIONS[action]
-    calendar, policy = team_rules(session, team_id)
+    calendar, policy = team_rules(session, team_id, default_tz)
     clock = policy.clock(complaint.severity, calendar)
     target = policy.targets[complaint.severity]
     now = utcnow()
@@ -567,11 +576,12 @@ LIST_VIEWS = ("open", "overdue", "mine")
 
 
 def list_complaints(
-    *, session: Session, team_id: str, user_id: str, view: str = "open", now: dt.datetime | None = None
+    *, session: Session, team_id: str, user_id: str, view: str = "open", now: dt.datetime | None = None,
+    default_tz: str = "UTC",
 ) -> list[ComplaintCard]:
     """Active complaints (all, overdue only, or assigned to `user_id`), most urgent first."""
     now = now or utcnow()
-    calendar, policy = team_rules(session, team_id)
+    calendar, policy = team_rules(session, team_id, default_tz)
     query = select(Complaint).where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE))
     if view == "mine":
         query = query.where(Complaint.assignee_id == user_id)
