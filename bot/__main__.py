@@ -8,6 +8,7 @@ import sys
 
 from bot import datatools
 from bot.config import Settings, SettingsError, load_settings
+from bot.storage import crypto
 from bot.storage.db import make_engine, upgrade
 
 
@@ -29,6 +30,8 @@ def serve(settings: Settings) -> None:
     if not settings.socket_mode:
         settings.require("slack_signing_secret")
     upgrade(make_engine(settings.database_url))
+    if not settings.encryption_keys:
+        logging.getLogger("bot").warning("ENCRYPTION_KEYS is not set: personal data is stored unencrypted")
     if settings.socket_mode:
         server.serve_socket_mode(settings)
     else:
@@ -40,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
+        crypto.configure(settings.encryption_keys)
         if args.command == "db":
             upgrade(make_engine(settings.database_url))
         elif args.command in datatools.COMMANDS:

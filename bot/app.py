@@ -25,6 +25,7 @@ from bot.services.customers import Viewer
 from bot.services.errors import UserError
 from bot.services.members import get_member, sees_everything
 from bot.services.workspaces import get_workspace, team_settings
+from bot.storage import crypto
 from bot.storage.db import ping
 from bot.storage.models import Member
 
@@ -122,6 +123,7 @@ class _App(App):
 
 
 def create_app(settings: Settings, session_factory: sessionmaker[Session], client: WebClient | None = None) -> App:
+    crypto.configure(settings.encryption_keys)
     client = client or WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     app = _App(
         client=client,

@@ -63,6 +63,18 @@ class Settings(BaseSettings):
             raise ValueError("must start with xapp-")
         return value
 
+    @field_validator("encryption_keys")
+    @classmethod
+    def _valid_keys(cls, value: str | None) -> str | None:
+        from bot.storage.crypto import Keyring, KeyError_
+
+        if value is not None and value.strip():
+            try:
+                Keyring([k for k in value.split(",") if k.strip()])
+            except KeyError_ as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:

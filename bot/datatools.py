@@ -12,9 +12,11 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.services import importer
 from bot.services.backup import BackupError, backup_sqlite
+from bot.storage import crypto
 from bot.storage.db import make_engine, make_session_factory, session_scope, upgrade
+from bot.storage.models import Base
 
-COMMANDS = ("import", "export", "backup")
+COMMANDS = ("import", "export", "backup", "rotate-keys")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,6 +30,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     exp.add_argument("--out", required=True, type=Path, help="a folder")
     bak = sub.add_parser("backup", help="a consistent copy of the SQLite database, safe while the bot runs")
     bak.add_argument("--out", required=True, type=Path)
+    sub.add_parser("rotate-keys", help="re-encrypt personal data with the newest of ENCRYPTION_KEYS")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -42,6 +45,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     factory = make_session_factory(engine)
+    if args.command == "rotate-keys":
+        if not settings.encryption_keys:
+            print("touchbase: setting ENCRYPTION_KEYS is missing; see README, Data protection", file=sys.stderr)
+            return 2
+        with engine.begin() as connection:
+            count = crypto.rotate_all(connection, list(Base.metadata.sorted_tables))
+        print(f"{count} rows re-encrypted with the newest key")
+        return 0
     if args.command == "export":
         with session_scope(factory) as session:
             for path in importer.export_tables(session=session, team_id=args.team, out=args.out):

@@ -13,6 +13,8 @@ def _render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
     """Render our UTCDateTime as a plain timestamp, so migrations never import the models."""
     if type_ == "type" and obj.__class__.__name__ == "UTCDateTime":
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and obj.__class__.__name__ == "EncryptedText":
+        return "sa.Text()"
     return False
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import create_app, create_wsgi
 from bot.config import Settings, load_settings
+from bot.storage import crypto
 from bot.storage.db import make_engine, make_session_factory, upgrade
 from bot.storage.models import Base
 from tests.fakeslack import FakeSlack
@@ -131,12 +132,18 @@ class BotServer:
         self.httpd.server_close()
 
 
+def serve_bot(settings: Settings, engine: Engine) -> BotServer:
+    """The bot's WSGI app serving real HTTP on a free port (use as a context manager)."""
+    app = create_app(settings, make_session_factory(engine))
+    return BotServer(create_wsgi(app, engine))
+
+
 @pytest.fixture
 def bot(settings: Settings, engine: Engine) -> Iterator[BotServer]:
-    """The bot's WSGI app serving real HTTP on a free port, talking to the fake Slack."""
-    app = create_app(settings, make_session_factory(engine))
-    with BotServer(create_wsgi(app, engine)) as server:
+    """The bot, talking to the fake Slack."""
+    with serve_bot(settings, engine) as server:
         yield server
+    crypto.configure(None)  # a test may have turned encryption on
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ def clean_env(tmp_path):
         ({"DATABASE_URL": "not a url"}, "touchbase: setting DATABASE_URL is malformed"),
         ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "touchbase: setting SLACK_BOT_TOKEN is malformed"),
         ({"TZ_DEFAULT": "Mars/Olympus"}, "touchbase: setting TZ_DEFAULT is malformed"),
+        ({"ENCRYPTION_KEYS": "not-a-key"}, "touchbase: setting ENCRYPTION_KEYS is malformed"),
     ],
 )
 def test_a_missing_or_malformed_setting_stops_with_one_line(clean_env, tmp_path, overrides, line):
@@ -86,3 +87,5 @@ def test_serve_runs_gunicorn_migrates_and_answers_slack(clean_env, fake):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    log = proc.stdout.read().decode()
+    assert log.count("ENCRYPTION_KEYS is not set: personal data is stored unencrypted") == 1

@@ -9,13 +9,14 @@ from typing import Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, case, func, or_, select, true
+from sqlalchemy import ColumnElement, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.notify import Notifier
 from bot.services import audit
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.workspaces import get_workspace, next_number
+from bot.storage.crypto import lookup_hashes
 from bot.storage.models import Complaint, Customer
 
 Grade = Literal["A", "B", "C"]
@@ -199,6 +200,21 @@ def get_customer(*, session: Session, team_id: str, customer_id: int, viewer: Vi
     return customer
 
 
+def with_email_or_phone(
+    *, session: Session, team_id: str, email: str | None, phone: str | None, except_id: int | None = None
+) -> list[Customer]:
+    """Customers whose email or phone is the same (after normalising), encrypted or not."""
+    same = []
+    if email:
+        same.append(Customer.email_hash.in_(lookup_hashes("email", email)))
+    if phone:
+        same.append(Customer.phone_hash.in_(lookup_hashes("phone", phone)))
+    if not same:
+        return []
+    query = select(Customer).where(Customer.team_id == team_id, or_(*same)).order_by(Customer.number).limit(5)
+    return [c for c in session.scalars(query) if c.id != except_id]
+
+
 def all_customers(*, session: Session, team_id: str) -> list[Customer]:
     return list(session.scalars(select(Customer).where(Customer.team_id == team_id).order_by(Customer.number)))
 
@@ -227,12 +243,17 @@ def search_customers(
         func.lower(Customer.email),
         func.lower(Customer.phone),
     ]
+    # Email and phone may be stored encrypted: their keyed hashes find them exactly.
+    by_hash = or_(
+        Customer.email_hash.in_(lookup_hashes("email", text)),
+        Customer.phone_hash.in_(lookup_hashes("phone", text)) if any(ch.isdigit() for ch in text) else false(),
+    )
     rank = case(
-        (or_(*(col == exact for col in lowered)), 0),
+        (or_(by_hash, *(col == exact for col in lowered)), 0),
         (or_(*(col.like(prefix, escape="\\") for col in lowered)), 1),
         else_=2,
     )
-    matches = or_(*(col.like(contains, escape="\\") for col in [*lowered, func.lower(Customer.tags)]))
+    matches = or_(by_hash, *(col.like(contains, escape="\\") for col in [*lowered, func.lower(Customer.tags)]))
     rows = session.scalars(
         select(Customer)
         .where(Customer.team_id == team_id, matches, viewer.condition(team_id))

@@ -15,11 +15,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.messages import t
-from bot.services.customers import PROFILE_FIELDS, CustomerInput, create_customer, name_key, update_customer
+from bot.services.customers import (
+    PROFILE_FIELDS,
+    CustomerInput,
+    create_customer,
+    name_key,
+    update_customer,
+    with_email_or_phone,
+)
 from bot.services.errors import FieldErrors
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Base, Customer
@@ -124,11 +131,8 @@ def apply(*, session: Session, team_id: str, report: ImportReport) -> None:
     """Write the good rows: update the customer with that email, else that name; else create."""
     get_workspace(session, team_id)
     for row in report.rows:
-        existing = None
-        if row.data.email:
-            existing = session.scalar(
-                select(Customer).where(Customer.team_id == team_id, func.lower(Customer.email) == row.data.email.lower())
-            )
+        same_email = with_email_or_phone(session=session, team_id=team_id, email=row.data.email, phone=None)
+        existing = same_email[0] if same_email else None
         if existing is None:
             existing = session.scalar(
                 select(Customer).where(Customer.team_id == team_id, Customer.name_key == name_key(row.data.name))

@@ -24,8 +24,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.storage.crypto import EncryptedText, lookup_hash
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -105,6 +108,8 @@ class Customer(Base):
         UniqueConstraint("team_id", "name_key"),
         Index("ix_customer_team_owner", "team_id", "owner_id"),
         Index("ix_customer_team_next_revisit", "team_id", "next_revisit"),
+        Index("ix_customer_team_email_hash", "team_id", "email_hash"),
+        Index("ix_customer_team_phone_hash", "team_id", "phone_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,14 +121,18 @@ class Customer(Base):
     company: Mapped[str | None] = mapped_column(String(200))
     contact_name: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(Text)
-    phone: Mapped[str | None] = mapped_column(Text)
-    address: Mapped[str | None] = mapped_column(Text)
+    # Personal fields: encrypted at rest when ENCRYPTION_KEYS is set (storage.crypto).
+    email: Mapped[str | None] = mapped_column(EncryptedText)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    address: Mapped[str | None] = mapped_column(EncryptedText)
+    # Keyed hashes of the normalised email and phone, for lookups that work encrypted too.
+    email_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
     owner_id: Mapped[str | None] = mapped_column(String(32))
     grade: Mapped[str | None] = mapped_column(String(1))  # A / B / C
     segment: Mapped[str | None] = mapped_column(String(16))  # potential / new / regular / key
-    needs: Mapped[str | None] = mapped_column(Text)
-    preferences: Mapped[str | None] = mapped_column(Text)
+    needs: Mapped[str | None] = mapped_column(EncryptedText)
+    preferences: Mapped[str | None] = mapped_column(EncryptedText)
     tags: Mapped[str | None] = mapped_column(Text)  # comma-separated, as typed
     next_revisit: Mapped[dt.date | None] = mapped_column(Date)
     revisits_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -133,6 +142,13 @@ class Customer(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     touches: Mapped[list[Touch]] = relationship(back_populates="customer", passive_deletes=True)
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _lookup_hashes(_mapper: Any, _connection: Any, customer: Customer) -> None:
+    customer.email_hash = lookup_hash("email", customer.email)
+    customer.phone_hash = lookup_hash("phone", customer.phone)
 
 
 class Touch(Base):
@@ -150,9 +166,9 @@ class Touch(Base):
     author_id: Mapped[str] = mapped_column(String(32))
     speaker_id: Mapped[str | None] = mapped_column(String(32))  # who said the quoted message
     kind: Mapped[str] = mapped_column(String(16))
-    summary: Mapped[str] = mapped_column(Text)
-    outcome: Mapped[str | None] = mapped_column(Text)
-    next_step: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(EncryptedText)
+    outcome: Mapped[str | None] = mapped_column(EncryptedText)
+    next_step: Mapped[str | None] = mapped_column(EncryptedText)
     happened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     permalink: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -177,7 +193,7 @@ class Complaint(Base):
     number: Mapped[int] = mapped_column(Integer)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(300))
-    description: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(EncryptedText)
     severity: Mapped[str] = mapped_column(String(8), default="normal")
     category: Mapped[str | None] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default="open")
@@ -198,7 +214,7 @@ class Complaint(Base):
     paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cycle: Mapped[int] = mapped_column(Integer, default=1)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    resolution: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(EncryptedText)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

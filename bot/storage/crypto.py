@@ -1,0 +1,146 @@
+"""Encryption at rest of personal fields, and keyed hashes for looking them up.
+
+With `ENCRYPTION_KEYS` set (Fernet keys, newest first), `EncryptedText` columns are written
+encrypted with the newest key and read with any of them (`MultiFernet`). Values written
+before encryption was turned on are read as they are; `python -m bot rotate-keys` encrypts
+them and re-encrypts everything with the newest key.
+
+Encrypted values cannot be searched, so emails and phones also get a keyed hash
+(`lookup_hashes`): an HMAC of the normalised value under a key derived from each Fernet key,
+so a lookup still works between adding a key and rotating to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import Text, TypeDecorator
+
+_PUBLIC_LOOKUP_KEY = b"touchbase-lookup"  # used only when nothing is encrypted anyway
+_TOKEN_PREFIX = "gAAAAA"  # every Fernet token starts with its version byte 0x80
+
+
+class KeyError_(ValueError):
+    """ENCRYPTION_KEYS holds something that is not a Fernet key."""
+
+
+class Keyring:
+    def __init__(self, keys: list[str]) -> None:
+        try:
+            self.fernets = [Fernet(k.strip().encode()) for k in keys]
+        except (ValueError, TypeError) as exc:
+            raise KeyError_("each key must be a Fernet key (Fernet.generate_key())") from exc
+        self.multi = MultiFernet(self.fernets)
+        self.lookup_keys = [
+            hashlib.sha256(b"touchbase-lookup:" + base64.urlsafe_b64decode(k.strip())).digest() for k in keys
+        ]
+
+    def encrypt(self, value: str) -> str:
+        return self.multi.encrypt(value.encode()).decode()
+
+    def decrypt(self, value: str) -> str:
+        return self.multi.decrypt(value.encode()).decode()
+
+    def rotate(self, value: str) -> str:
+        """The value encrypted with the newest key, whether it was plain or encrypted before."""
+        if is_token(value):
+            return self.multi.rotate(value.encode()).decode()
+        return self.encrypt(value)
+
+
+_keyring: Keyring | None = None
+
+
+def configure(keys: str | None) -> Keyring | None:
+    """Set the process's keys from the ENCRYPTION_KEYS setting (None: store plain)."""
+    global _keyring
+    _keyring = Keyring([k for k in keys.split(",") if k.strip()]) if keys and keys.strip() else None
+    return _keyring
+
+
+def keyring() -> Keyring | None:
+    return _keyring
+
+
+def is_token(value: str) -> bool:
+    return value.startswith(_TOKEN_PREFIX)
+
+
+def normalise(kind: str, value: str) -> str:
+    if kind == "phone":
+        return "".join(ch for ch in value if ch.isdigit())
+    return value.strip().casefold()
+
+
+def lookup_hashes(kind: str, value: str) -> list[str]:
+    """The keyed hashes `value` may be stored under, newest key first."""
+    keys = _keyring.lookup_keys if _keyring else [_PUBLIC_LOOKUP_KEY]
+    message = f"{kind}:{normalise(kind, value)}".encode()
+    return [hmac.new(key, message, hashlib.sha256).hexdigest() for key in keys]
+
+
+def lookup_hash(kind: str, value: str | None) -> str | None:
+    """The hash to store for a value (None for no value)."""
+    if not value or not normalise(kind, value):
+        return None
+    return lookup_hashes(kind, value)[0]
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text stored encrypted when keys are configured; plain values still read as they are."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        if value is None or _keyring is None:
+            return value
+        return _keyring.encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+        if value is None or not is_token(value):
+            return value
+        if _keyring is None:
+            raise InvalidToken("this value is encrypted; set ENCRYPTION_KEYS to read it")
+        return _keyring.decrypt(value)
+
+
+def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
+    """Re-encrypt every EncryptedText value with the newest key (plain ones get encrypted)
+    and recompute the lookup hashes; returns how many values were rewritten."""
+    from sqlalchemy import select, type_coerce, update
+
+    if _keyring is None:
+        raise KeyError_("set ENCRYPTION_KEYS first")
+    rewritten = 0
+    for table in tables:
+        columns = [c for c in table.columns if isinstance(c.type, EncryptedText)]
+        if not columns:
+            continue
+        raw = [type_coerce(c, Text).label(c.name) for c in columns]
+        last_id = 0
+        while True:
+            rows = connection.execute(
+                select(table.c.id, *raw).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                values = {c.name: _keyring.rotate(getattr(row, c.name)) for c in columns if getattr(row, c.name)}
+                if table.name == "customer":
+                    plain = {c.name: _keyring.decrypt(v) for c in columns if (v := values.get(c.name))}
+                    values["email_hash"] = lookup_hash("email", plain.get("email"))
+                    values["phone_hash"] = lookup_hash("phone", plain.get("phone"))
+                if values:
+                    connection.execute(
+                        update(table).where(table.c.id == row.id).values(
+                            {k: type_coerce(v, Text) if k in {c.name for c in columns} else v for k, v in values.items()}
+                        )
+                    )
+                    rewritten += 1
+            last_id = rows[-1].id
+    return rewritten
