@@ -287,6 +287,26 @@ def test_two_people_resolving_at_once_one_wins(slack, fake, session):
     assert [e for e in events_of(session, c) if e[2] == "resolved"] == [("state", "open", "resolved", USER)]
 
 
+def test_two_resolve_submissions_at_the_same_moment(slack, fake, session):
+    from concurrent.futures import ThreadPoolExecutor
+
+    add_customer(session, "Acme", owner_id=OWNER)
+    log_complaint(slack, fake, "Acme", {"Title": "Race"})
+    views = []
+    for user in (USER, OTHER_USER):
+        slack.command("resolve #1", user=user)
+        views.append((fake.last("views.open")["view"], user))
+    with ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(lambda v: slack.submit(v[0], {"Resolution": f"by {v[1]}"}, user=v[1]), views))
+    assert sorted(r.status for r in replies) == [200, 200]
+    winners = [r for r in replies if r.text == ""]
+    losers = [r.json["errors"]["resolution"] for r in replies if r.text]
+    assert len(winners) == 1 and losers == ["Complaint #1 is already resolved; nothing changed."]
+    [c] = complaints_of(session)
+    assert len([e for e in events_of(session, c) if e[2] == "resolved"]) == 1
+    assert c.resolution == f"by {[e for e in events_of(session, c) if e[2] == 'resolved'][0][3]}"
+
+
 def test_the_state_guard_holds_when_both_read_before_either_writes(engine, session):
     """The race itself, made deterministic: B reads, A resolves and commits, B's update finds nothing."""
     from bot.storage.db import make_session_factory
