@@ -65,7 +65,8 @@ def resolve_or_reply(
     if not match.candidates:
         reply(ack, blocks.no_match(locale, ref), t(locale, "customer.none", text=ref))
         return None
-    label = {blocks.CUSTOMER_EDIT: "button.edit", blocks.COMPLAINT_NEW: "button.log_complaint"}.get(action_id, "button.show")
+    labels = {blocks.CUSTOMER_EDIT: "button.edit", blocks.COMPLAINT_NEW: "button.log_complaint"}
+    label = labels.get(action_id, "button.show")
     body = [blocks.section(t(locale, "customer.ambiguous", text=blocks.escape(ref)))]
     for c in match.candidates:
         v = value(c) if value else str(c.id)
