@@ -178,7 +178,7 @@ def test_naive_datetimes_are_refused():
 calendars = st.sampled_from([
     split_cn,
     plain_berlin,
-    BusinessCalendar.build(tz="America/New_York", country="US", hours={"mon": ["08:00-20:00"], "sat": ["01:00-03:30"]}),
+    BusinessCalendar.build(tz="America/New_York", country="US", hours={"mon": ["08:00-20:00"], "sun": ["01:00-03:30"]}),
     BusinessCalendar.build(tz="Europe/Berlin", hours={d: ["00:00-24:00"] for d in ("sat", "sun")}),
     BusinessCalendar.build(tz="Asia/Shanghai", always_open=True),
 ])  # fmt: skip
