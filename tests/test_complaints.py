@@ -131,6 +131,15 @@ def test_bad_complaint_input_comes_back_inline(slack, fake, session, values, fie
     assert fake.calls_to("chat.postMessage") == []
 
 
+def test_a_forged_customer_of_another_workspace_is_refused(slack, fake, session):
+    add_customer(session, "Acme")
+    theirs = add_customer(session, "Theirs", team="T0000002")
+    reply = log_complaint(slack, fake, "Acme", {"Title": "X", "Customer": {"text": {"type": "plain_text", "text": "x"},
+                                                                            "value": str(theirs.id)}})  # fmt: skip
+    assert reply.json == {"response_action": "errors", "errors": {"customer": "This customer no longer exists."}}
+    assert complaints_of(session) == [] and complaints_of(session, "T0000002") == []
+
+
 def test_without_a_customer_the_modal_opens_empty_and_the_picker_searches(slack, fake, session):
     add_customer(session, "Acme Ltd", owner_id=OWNER)
     slack.command("complaint")

@@ -39,7 +39,7 @@ from bot.notify import Notifier
 from bot.services import audit
 from bot.services.calendar import BusinessCalendar
 from bot.services.errors import FieldErrors, UserError
-from bot.services.workspaces import TeamSettings, default_sla, get_workspace, next_number, team_settings
+from bot.services.workspaces import TeamSettings, default_sla, next_number, team_settings
 from bot.storage.models import Complaint, ComplaintEvent, Customer, utcnow
 
 SEVERITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
@@ -447,8 +447,7 @@ def create_complaint(
     surface: str, notifier: Notifier, render: Render, default_tz: str = "UTC",
 ) -> ComplaintCard:  # fmt: skip
     """Log a complaint: number it, start its clocks, tell the assignee (and the channel)."""
-    settings = team_settings(session, team_id)
-    get_workspace(session, team_id)
+    settings = team_settings(session, team_id)  # creates the workspace on first contact
     customer = session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.id == data.customer))
     if customer is None:
         raise FieldErrors.one("customer", "error.customer.gone")
