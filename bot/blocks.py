@@ -680,18 +680,22 @@ def _resolution_text(locale: str | None, card: Any) -> str:
 
 def complaint_buttons(locale: str | None, complaint: Any) -> Block:
     value = str(complaint.id)
-    return actions(*(button(t(locale, label), action_id, value) for label, action_id in _COMPLAINT_BUTTONS[complaint.state]))
+    buttons = _COMPLAINT_BUTTONS[complaint.state]
+    return actions(*(button(t(locale, label), action_id, value) for label, action_id in buttons))
 
 
 def complaint_card(locale: str | None, card: Any, *, with_buttons: bool = True) -> list[Block]:
     """The complaint with every deadline (first response and resolution), and its buttons."""
     c = card.complaint
+    none = t(locale, "card.none")
+    assignee = f"<@{c.assignee_id}>" if c.assignee_id else none
+    category = t(locale, f"category.{c.category}") if c.category else none
     fields = [
         mrkdwn(f"*{t(locale, 'complaint.card.customer')}*\n{escape(customer_title(card.customer))}"),
         mrkdwn(f"*{t(locale, 'complaint.card.severity')}*\n{t(locale, f'severity.{c.severity}')}"),
         mrkdwn(f"*{t(locale, 'complaint.card.state')}*\n{t(locale, f'complaint.state.{c.state}')}"),
-        mrkdwn(f"*{t(locale, 'complaint.card.assignee')}*\n" + (f"<@{c.assignee_id}>" if c.assignee_id else t(locale, "card.none"))),
-        mrkdwn(f"*{t(locale, 'complaint.card.category')}*\n" + (t(locale, f"category.{c.category}") if c.category else t(locale, "card.none"))),
+        mrkdwn(f"*{t(locale, 'complaint.card.assignee')}*\n{assignee}"),
+        mrkdwn(f"*{t(locale, 'complaint.card.category')}*\n{category}"),
         mrkdwn(f"*{t(locale, 'complaint.card.opened')}*\n{when(c.opened_at)}"),
         mrkdwn(f"*{t(locale, 'complaint.card.first_response')}*\n{_first_response_text(locale, card)}"),
         mrkdwn(f"*{t(locale, 'complaint.card.resolution_due')}*\n{_resolution_text(locale, card)}"),
@@ -757,7 +761,8 @@ def complaint_list(locale: str | None, view: str, cards: Sequence[Any], *, limit
         line = t(
             locale, "complaint.list.line", number=c.number, title=escape(c.title),
             customer=escape(k.customer.name), severity=t(locale, f"severity.{c.severity}"),
-            age=_age(k.clocks.now - c.opened_at), assignee=f"<@{c.assignee_id}>" if c.assignee_id else t(locale, "card.none"),
+            age=_age(k.clocks.now - c.opened_at),
+            assignee=f"<@{c.assignee_id}>" if c.assignee_id else t(locale, "card.none"),
             deadline=when(deadline) if deadline else t(locale, "complaint.list.no_deadline"),
         )  # fmt: skip
         if k.clocks.overdue:

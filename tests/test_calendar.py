@@ -178,7 +178,7 @@ def test_naive_datetimes_are_refused():
 calendars = st.sampled_from([
     split_cn,
     plain_berlin,
-    BusinessCalendar.build(tz="America/New_York", country="US", hours={"mon": ["08:00-20:00"], "sat": ["01:00-03:30"]}),
+    BusinessCalendar.build(tz="America/New_York", country="US", hours={"mon": ["08:00-20:00"], "sun": ["01:00-03:30"]}),
     BusinessCalendar.build(tz="Europe/Berlin", hours={d: ["00:00-24:00"] for d in ("sat", "sun")}),
     BusinessCalendar.build(tz="Asia/Shanghai", always_open=True),
 ])  # fmt: skip
@@ -216,3 +216,20 @@ def test_a_deadline_falls_in_working_time(cal, start, d):
     end = cal.add(start, d)
     # the last instant before the deadline is working time
     assert cal.is_working(end - dt.timedelta(microseconds=1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars, instants, durations)
+def test_subtract_inverts_between(cal, end, d):
+    start = cal.subtract(end, d)
+    assert start <= end
+    assert cal.between(start, end) == d
+    assert cal.add(start, d) == cal.add(cal.subtract(end, d), d)  # and lands in working time again
+
+
+def test_subtract_by_hand():
+    # 80 % of 8 h before Thursday 8 Oct 2026 16:30 (after National Day): 1 h 36 min earlier -> 14:54
+    due = at(SHANGHAI, 2026, 10, 8, 16, 30)
+    assert local(split_cn.subtract(due, 96 * M), SHANGHAI) == dt.datetime(2026, 10, 8, 14, 54)
+    # 4 h before Thursday 09:30: 30 min on the 8th, then back over the holidays to Sep 30 (3.5 h)
+    assert local(split_cn.subtract(at(SHANGHAI, 2026, 10, 8, 9, 30), 4 * H), SHANGHAI) == dt.datetime(2026, 9, 30, 14, 30)

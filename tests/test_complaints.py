@@ -131,6 +131,15 @@ def test_bad_complaint_input_comes_back_inline(slack, fake, session, values, fie
     assert fake.calls_to("chat.postMessage") == []
 
 
+def test_a_forged_customer_of_another_workspace_is_refused(slack, fake, session):
+    add_customer(session, "Acme")
+    theirs = add_customer(session, "Theirs", team="T0000002")
+    reply = log_complaint(slack, fake, "Acme", {"Title": "X", "Customer": {"text": {"type": "plain_text", "text": "x"},
+                                                                            "value": str(theirs.id)}})  # fmt: skip
+    assert reply.json == {"response_action": "errors", "errors": {"customer": "This customer no longer exists."}}
+    assert complaints_of(session) == [] and complaints_of(session, "T0000002") == []
+
+
 def test_without_a_customer_the_modal_opens_empty_and_the_picker_searches(slack, fake, session):
     add_customer(session, "Acme Ltd", owner_id=OWNER)
     slack.command("complaint")
@@ -285,6 +294,26 @@ def test_two_people_resolving_at_once_one_wins(slack, fake, session):
     [c] = complaints_of(session)
     assert c.resolution == "Fixed by me"
     assert [e for e in events_of(session, c) if e[2] == "resolved"] == [("state", "open", "resolved", USER)]
+
+
+def test_two_resolve_submissions_at_the_same_moment(slack, fake, session):
+    from concurrent.futures import ThreadPoolExecutor
+
+    add_customer(session, "Acme", owner_id=OWNER)
+    log_complaint(slack, fake, "Acme", {"Title": "Race"})
+    views = []
+    for user in (USER, OTHER_USER):
+        slack.command("resolve #1", user=user)
+        views.append((fake.last("views.open")["view"], user))
+    with ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(lambda v: slack.submit(v[0], {"Resolution": f"by {v[1]}"}, user=v[1]), views))
+    assert sorted(r.status for r in replies) == [200, 200]
+    winners = [r for r in replies if r.text == ""]
+    losers = [r.json["errors"]["resolution"] for r in replies if r.text]
+    assert len(winners) == 1 and losers == ["Complaint #1 is already resolved; nothing changed."]
+    [c] = complaints_of(session)
+    assert len([e for e in events_of(session, c) if e[2] == "resolved"]) == 1
+    assert c.resolution == f"by {[e for e in events_of(session, c) if e[2] == 'resolved'][0][3]}"
 
 
 def test_the_state_guard_holds_when_both_read_before_either_writes(engine, session):

@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from bot.services.calendar import BusinessCalendar
-from bot.services.complaints import clock_use, due_escalations, parse_target, team_calendar, team_policy
+from bot.services.complaints import (
+    clock_use,
+    due_escalations,
+    escalation_times,
+    parse_target,
+    team_calendar,
+    team_policy,
+)
 from bot.services.workspaces import TeamSettings
 from bot.storage.models import Complaint, ComplaintEvent
 
@@ -119,3 +126,27 @@ def test_paused_clock_uses_nothing_while_waiting():
 def test_nothing_is_due_for_a_resolved_or_closed_complaint(state):
     c, calendar, policy = make("urgent", state=state)
     assert steps(c, MONDAY_9 + dt.timedelta(days=30), calendar, policy) == []
+
+
+def test_escalation_times_are_exactly_when_the_rule_says_a_step_is_due():
+    settings = TeamSettings.model_validate({"tz": "Asia/Shanghai", "holidays_country": "CN",
+                                            "working_hours": {d: ["09:00-12:00", "13:30-18:00"]
+                                                              for d in ("mon", "tue", "wed", "thu", "fri")}})  # fmt: skip
+    opened = dt.datetime(2026, 9, 30, 8, tzinfo=UTC)  # 16:00 in Shanghai, before National Day
+    c, calendar, policy = make("normal", opened=opened, settings=settings)
+    times = escalation_times(c, calendar, policy)
+    cst = dt.timezone(dt.timedelta(hours=8))
+    assert {k: v.astimezone(cst).strftime("%m-%d %H:%M") for k, v in times.items()} == {
+        "warning.first_response": "10-08 14:54",
+        "level1": "10-08 16:30",
+        "warning.resolution": "10-10 10:00",  # the make-up Saturday
+        "level2": "10-13 10:45",
+        "level3": "10-14 16:00",
+    }
+    us = dt.timedelta(microseconds=1)
+    for step, at in times.items():
+        assert step not in steps(c, at - us, calendar, policy), step
+        assert step in steps(c, at, calendar, policy), step
+    c.state, c.paused_at = "waiting", opened
+    c.first_response_at = opened
+    assert escalation_times(c, calendar, policy) == {}

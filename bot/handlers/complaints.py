@@ -101,7 +101,9 @@ def on_new(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebC
     ack()
     tb: RequestContext = context["tb"]
     value = str(body["actions"][0].get("value") or "")
-    customer = value.isdigit() and customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=int(value))
+    customer = value.isdigit() and customers.get_customer(
+        session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=int(value)
+    )
     if not customer:
         return respond(text=t(tb.locale, "error.customer.gone"), response_type="ephemeral", replace_original=False)
     client.views_open(trigger_id=body["trigger_id"], view=blocks.complaint_modal(tb.locale, customer=customer))

@@ -141,6 +141,19 @@ class BusinessCalendar:
             day += dt.timedelta(days=1)
         raise ValueError("the calendar has no working hours")
 
+    def _intervals_before(self, at: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        """Working intervals (UTC) that start before `at`, latest first."""
+        day = at.astimezone(self.zone).date() + dt.timedelta(days=1)
+        idle = 0
+        while idle < MAX_DAYS:
+            intervals = self._intervals_on(day)
+            idle = 0 if intervals else idle + 1
+            for start, end in reversed(intervals):
+                if start < at:
+                    yield start, end
+            day -= dt.timedelta(days=1)
+        raise ValueError("the calendar has no working hours")
+
     # --- arithmetic -----------------------------------------------------------------
 
     def add(self, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
@@ -160,6 +173,22 @@ class BusinessCalendar:
             if left <= end - begin:
                 return begin + left
             left -= end - begin
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def subtract(self, end: dt.datetime, duration: dt.timedelta) -> dt.datetime:
+        """The latest instant from which `duration` of working time runs until `end`
+        (e.g. when 80 % of a target is used: `subtract(deadline, 20 % of it)`)."""
+        end = _utc(end)
+        if duration < ZERO:
+            raise ValueError("negative duration")
+        if self.always_open or duration == ZERO:
+            return end - duration
+        left = duration
+        for begin, stop in self._intervals_before(end):
+            stop = min(stop, end)
+            if left <= stop - begin:
+                return stop - left
+            left -= stop - begin
         raise AssertionError("unreachable")  # pragma: no cover
 
     def between(self, a: dt.datetime, b: dt.datetime) -> dt.timedelta:

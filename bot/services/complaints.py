@@ -40,7 +40,7 @@ from bot.services import audit
 from bot.services.calendar import BusinessCalendar
 from bot.services.customers import EVERYONE, Viewer
 from bot.services.errors import FieldErrors, UserError
-from bot.services.workspaces import TeamSettings, default_sla, get_workspace, next_number, team_settings
+from bot.services.workspaces import TeamSettings, default_sla, next_number, team_settings
 from bot.storage.models import Complaint, ComplaintEvent, Customer, utcnow
 
 SEVERITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
@@ -231,6 +231,30 @@ def due_escalations(c: Complaint, now: dt.datetime, calendar: BusinessCalendar, 
         candidates.append(Escalation("level3", 3, "admins"))
     sent = sent_steps(c)
     return [e for e in candidates if e.step not in sent]
+
+
+def escalation_times(c: Complaint, calendar: BusinessCalendar, policy: SlaPolicy) -> dict[str, dt.datetime]:
+    """When each step falls due on the clocks that run now (none while paused or stopped):
+    the scheduler can wake then; `due_escalations` remains the rule."""
+    if c.state not in ACTIVE:
+        return {}
+    target, cal = policy.targets[c.severity], policy.clock(c.severity, calendar)
+    times: dict[str, dt.datetime] = {}
+    breaches = []
+    if _first_clock_runs(c):
+        assert c.first_response_due is not None
+        times["warning.first_response"] = cal.subtract(c.first_response_due,
+                                                       target.first_response * (1 - policy.warning_share))
+        breaches.append(c.first_response_due)
+    if c.resolution_due is not None and c.paused_at is None:
+        due, res = c.resolution_due, target.resolution
+        times["warning.resolution"] = cal.subtract(due, res * (1 - policy.warning_share))
+        breaches.append(due)
+        times["level2"] = cal.add(due, res * (policy.level2_share - 1))
+        times["level3"] = cal.add(due, res * (policy.level3_share - 1))
+    if breaches:
+        times["level1"] = min(breaches)
+    return dict(sorted(times.items(), key=lambda item: item[1]))
 
 
 def record_escalation(*, session: Session, complaint: Complaint, escalation: Escalation, now: dt.datetime) -> None:
@@ -424,8 +448,7 @@ def create_complaint(
     surface: str, notifier: Notifier, render: Render, viewer: Viewer = EVERYONE, default_tz: str = "UTC",
 ) -> ComplaintCard:  # fmt: skip
     """Log a complaint: number it, start its clocks, tell the assignee (and the channel)."""
-    settings = team_settings(session, team_id)
-    get_workspace(session, team_id)
+    settings = team_settings(session, team_id)  # creates the workspace on first contact
     customer = session.scalar(
         select(Customer).where(Customer.team_id == team_id, Customer.id == data.customer, viewer.condition(team_id))
     )

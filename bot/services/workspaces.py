@@ -44,7 +44,7 @@ class TeamSettings(BaseModel):
     escalation_channel: str | None = None
     complaints_channel: str | None = None
     # complaints: business calendar and SLA policy (services.calendar, services.complaints)
-    working_hours: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_WORKING_HOURS))
+    working_hours: dict[str, list[str]] = Field(default_factory=lambda: {d: list(h) for d, h in DEFAULT_WORKING_HOURS.items()})
     holidays_country: str | None = None  # e.g. "CN": public holidays and weekend make-up days
     days_off: list[dt.date] = Field(default_factory=list)  # the team's own holidays
     sla: dict[str, SlaTarget] = Field(default_factory=default_sla)
