@@ -501,7 +501,10 @@ def _labelled(locale: str | None, block_id: str, label_key: str, element: dict[s
             "label": plain(t(locale, label_key)), "element": element}  # fmt: skip
 
 
-def settings_modal(locale: str | None, settings: Any, *, admins: Sequence[str], leads: Sequence[str]) -> dict[str, Any]:
+def settings_modal(
+    locale: str | None, settings: Any, *, admins: Sequence[str], leads: Sequence[str], hours_text: str, sla_text: str
+) -> dict[str, Any]:
+    """`hours_text` and `sla_text` are the working hours and SLA targets as editable lines."""
     vis_options = [_option(t(locale, f"visibility.{v}"), v) for v in ("open", "owner")]
     visibility = {"type": "static_select", "action_id": VALUE, "options": vis_options,
                   "initial_option": vis_options[0 if settings.visibility == "open" else 1]}  # fmt: skip
@@ -541,6 +544,24 @@ def settings_modal(locale: str | None, settings: Any, *, admins: Sequence[str], 
         _labelled(locale, "revisit_c", "settings.revisit_c", days("C"), optional=False),
         _labelled(locale, "escalation_channel", "settings.escalation_channel", channel(settings.escalation_channel)),
         _labelled(locale, "complaints_channel", "settings.complaints_channel", channel(settings.complaints_channel)),
+        {**_labelled(locale, "working_hours", "settings.working_hours", {**text(hours_text), "multiline": True}),
+         "hint": plain(t(locale, "settings.working_hours.hint"))},
+        {**_labelled(locale, "holidays_country", "settings.holidays_country", text(settings.holidays_country)),
+         "hint": plain(t(locale, "settings.holidays_country.hint"))},
+        {**_labelled(locale, "days_off", "settings.days_off",
+                     {**text(", ".join(d.isoformat() for d in settings.days_off)), "multiline": True}),
+         "hint": plain(t(locale, "settings.days_off.hint"))},
+        {**_labelled(locale, "sla", "settings.sla", {**text(sla_text), "multiline": True}),
+         "hint": plain(t(locale, "settings.sla.hint"))},
+        _labelled(locale, "warning_percent", "settings.warning_percent",
+                  {"type": "number_input", "action_id": VALUE, "is_decimal_allowed": False, "min_value": "1",
+                   "max_value": "99", "initial_value": str(round(settings.sla_warning_share * 100))}, optional=False),
+        _labelled(locale, "level2_share", "settings.level2_share",
+                  {"type": "number_input", "action_id": VALUE, "is_decimal_allowed": True, "min_value": "1",
+                   "max_value": "10", "initial_value": str(settings.escalation_level2_share)}, optional=False),
+        _labelled(locale, "level3_share", "settings.level3_share",
+                  {"type": "number_input", "action_id": VALUE, "is_decimal_allowed": True, "min_value": "1",
+                   "max_value": "10", "initial_value": str(settings.escalation_level3_share)}, optional=False),
     ]  # fmt: skip
     return {
         "type": "modal",

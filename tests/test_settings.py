@@ -126,3 +126,39 @@ def test_in_owner_mode_leads_see_all_and_complaint_workers_see_theirs(slack, fak
                           assignee_id=MEMBER, opened_at=dt.datetime.now(dt.UTC)))  # fmt: skip
     session.commit()
     assert "Theirs Ltd" in slack.command("show Theirs Ltd").shown
+
+
+def test_business_calendar_and_sla_settings_round_trip(slack, fake, session, admin):
+    view = open_settings(slack, fake)
+    values = {"Working hours": "mon-fri 09:00-12:00 13:30-18:00\nsat 10:00-14:00", "Holidays country": "cn",
+              "Team days off": "2026-12-24, 2026-12-31", "SLA targets": "urgent 30m 4h 24/7\nlow 2d 15d",
+              "Warn at (% of a target)": "70", "Level 2 at (× resolution target)": "1.25"}  # fmt: skip
+    assert slack.submit(view, values, user=ADMIN).text == ""
+    settings = get_workspace(session, TEAM).settings
+    session.commit()
+    assert settings["working_hours"]["wed"] == ["09:00-12:00", "13:30-18:00"] and settings["working_hours"]["sat"] == ["10:00-14:00"]
+    assert "sun" not in settings["working_hours"]
+    assert settings["holidays_country"] == "CN" and settings["days_off"] == ["2026-12-24", "2026-12-31"]
+    assert settings["sla"]["urgent"] == {"first_response": "30m", "resolution": "4h", "calendar_hours": True}
+    assert settings["sla"]["normal"]["resolution"] == "3d"  # untouched severities keep their targets
+    assert (settings["sla_warning_share"], settings["escalation_level2_share"]) == (0.7, 1.25)
+    shown = {b["block_id"]: b["element"] for b in open_settings(slack, fake)["blocks"]}
+    assert shown["working_hours"]["initial_value"] == "mon-fri 09:00-12:00 13:30-18:00\nsat 10:00-14:00"
+    assert "urgent 30m 4h 24/7" in shown["sla"]["initial_value"]
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"Working hours": "weekdays 9 to 5"}, "working_hours"),
+        ({"Working hours": "mon 09:00-13:00 12:00-18:00"}, "working_hours"),
+        ({"Holidays country": "Atlantis"}, "holidays_country"),
+        ({"Team days off": "Christmas"}, "days_off"),
+        ({"SLA targets": "normal fast slow"}, "sla"),
+        ({"Level 3 at (× resolution target)": "0.5"}, "level3_share"),
+    ],
+)
+def test_bad_calendar_settings_are_refused_inline(slack, fake, session, admin, values, field):
+    reply = slack.submit(open_settings(slack, fake), values, user=ADMIN)
+    assert field in reply.json["errors"]
+    assert get_workspace(session, TEAM).settings == {}

@@ -20,7 +20,11 @@ from bot.services.errors import FieldErrors, UserError
 def settings_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     current, admins, leads = team_settings.current(session=tb.session, team_id=tb.team_id, member=tb.member())
     ack()
-    client.views_open(trigger_id=cmd.trigger_id, view=blocks.settings_modal(tb.locale, current, admins=admins, leads=leads))
+    view = blocks.settings_modal(
+        tb.locale, current, admins=admins, leads=leads,
+        hours_text=team_settings.hours_text(current.working_hours), sla_text=team_settings.sla_text(current.sla),
+    )  # fmt: skip
+    client.views_open(trigger_id=cmd.trigger_id, view=view)
 
 
 def on_settings_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any]) -> None:

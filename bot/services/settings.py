@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Literal
+
+import holidays
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
@@ -13,10 +16,73 @@ from sqlalchemy.orm import Session
 from bot.services import audit
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.members import ADMIN, LEAD, MEMBER, ensure_members, is_admin, members_with_role, role_of
-from bot.services.workspaces import TeamSettings, get_workspace
+from bot.services.calendar import WEEKDAYS, parse_hours
+from bot.services.complaints import parse_target
+from bot.services.workspaces import SlaTarget, TeamSettings, get_workspace
 from bot.storage.models import Member
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+_DAY_RANGE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)(?:-(mon|tue|wed|thu|fri|sat|sun))?$")
+_SLA_LINE = re.compile(r"^(urgent|high|normal|low)\s+(\S+)\s+(\S+)(\s+24/7)?$")
+
+
+def _invalid(key: str) -> PydanticCustomError:
+    return PydanticCustomError(key, key)
+
+
+def hours_text(hours: dict[str, list[str]]) -> str:
+    """{"mon": [...], ...} as lines a person edits: `mon-fri 09:00-12:00 13:30-18:00`."""
+    lines: list[str] = []
+    run: list[str] = []
+    for day in [*WEEKDAYS, None]:
+        if run and (day is None or hours.get(day) != hours.get(run[0]) or not hours.get(day)):
+            if hours.get(run[0]):
+                name = run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}"
+                lines.append(f"{name} {' '.join(hours[run[0]])}")
+            run = []
+        if day is not None and hours.get(day):
+            run.append(day)
+    return "\n".join(lines)
+
+
+def parse_hours_text(text: str) -> dict[str, list[str]]:
+    hours: dict[str, list[str]] = {}
+    for line in text.lower().splitlines():
+        words = line.replace(",", " ").split()
+        if not words:
+            continue
+        m = _DAY_RANGE.match(words[0])
+        if not m or len(words) < 2:
+            raise ValueError(line)
+        first = WEEKDAYS.index(m.group(1))
+        last = WEEKDAYS.index(m.group(2) or m.group(1))
+        for day in WEEKDAYS[first : last + 1]:
+            hours[day] = words[1:]
+    parse_hours(hours)  # raises ValueError on a malformed or overlapping span
+    return hours
+
+
+def sla_text(sla: dict[str, SlaTarget]) -> str:
+    return "\n".join(
+        f"{sev} {t.first_response} {t.resolution}" + (" 24/7" if t.calendar_hours else "")
+        for sev, t in sla.items()
+    )
+
+
+def parse_sla_text(text: str) -> dict[str, SlaTarget]:
+    sla: dict[str, SlaTarget] = {}
+    for line in text.lower().splitlines():
+        if not line.strip():
+            continue
+        m = _SLA_LINE.match(" ".join(line.split()))
+        if not m:
+            raise ValueError(line)
+        for target in (m.group(2), m.group(3)):
+            parse_target(target, dt.timedelta(hours=8))
+        sla[m.group(1)] = SlaTarget(first_response=m.group(2), resolution=m.group(3), calendar_hours=bool(m.group(4)))
+    return sla
 
 
 class SettingsInput(FormModel):
@@ -30,6 +96,71 @@ class SettingsInput(FormModel):
     revisit_c: int = 90
     escalation_channel: str | None = None
     complaints_channel: str | None = None
+    working_hours: dict[str, list[str]] | None = None
+    holidays_country: str | None = None
+    days_off: list[dt.date] = []
+    sla: dict[str, SlaTarget] | None = None
+    warning_percent: int = 80
+    level2_share: float = 1.5
+    level3_share: float = 2.0
+
+    @field_validator("working_hours", mode="before")
+    @classmethod
+    def _hours(cls, value: object) -> object:
+        if value is None or isinstance(value, dict):
+            return value
+        try:
+            return parse_hours_text(str(value))
+        except ValueError:
+            raise _invalid("error.hours.invalid") from None
+
+    @field_validator("holidays_country", mode="before")
+    @classmethod
+    def _country(cls, value: object) -> object:
+        if value is None:
+            return None
+        code = str(value).strip().upper()
+        if code not in holidays.list_supported_countries():
+            raise _invalid("error.country.invalid")
+        return code
+
+    @field_validator("days_off", mode="before")
+    @classmethod
+    def _days_off(cls, value: object) -> object:
+        if value is None or isinstance(value, list):
+            return value or []
+        try:
+            return sorted({dt.date.fromisoformat(d) for d in re.split(r"[\s,，]+", str(value)) if d})
+        except ValueError:
+            raise _invalid("error.days_off.invalid") from None
+
+    @field_validator("sla", mode="before")
+    @classmethod
+    def _sla(cls, value: object) -> object:
+        if value is None or isinstance(value, dict):
+            return value
+        try:
+            return parse_sla_text(str(value))
+        except ValueError:
+            raise _invalid("error.sla.invalid") from None
+
+    @field_validator("warning_percent", mode="before")
+    @classmethod
+    def _percent(cls, value: object) -> object:
+        if value is None or not str(value).strip().isdigit() or not 1 <= int(str(value)) <= 99:
+            raise _invalid("error.percent.invalid")
+        return int(str(value))
+
+    @field_validator("level2_share", "level3_share", mode="before")
+    @classmethod
+    def _share(cls, value: object) -> object:
+        try:
+            share = float(str(value))
+        except ValueError:
+            raise _invalid("error.share.invalid") from None
+        if not 1 <= share <= 10:
+            raise _invalid("error.share.invalid")
+        return share
 
     @field_validator("tz")
     @classmethod
@@ -81,6 +212,13 @@ def update_settings(*, session: Session, team_id: str, member: Member, data: Set
             "revisit_days": {"A": data.revisit_a, "B": data.revisit_b, "C": data.revisit_c},
             "escalation_channel": data.escalation_channel,
             "complaints_channel": data.complaints_channel,
+            "working_hours": data.working_hours or before.working_hours,
+            "holidays_country": data.holidays_country,
+            "days_off": data.days_off,
+            "sla": {**before.sla, **(data.sla or {})},
+            "sla_warning_share": data.warning_percent / 100,
+            "escalation_level2_share": data.level2_share,
+            "escalation_level3_share": max(data.level3_share, data.level2_share),
         }
     )
     # Keep keys this modal does not show, e.g. those a newer version added.
