@@ -20,6 +20,8 @@ Block = dict[str, Any]
 
 # callback ids
 CUSTOMER_MODAL = "customer_modal"
+CUSTOMER_DUPLICATE = "customer_duplicate"  # "possible duplicate" view pushed over the customer modal
+MESSAGE_MODAL = "message_modal"
 TOUCH_MODAL = "touch_modal"
 REVISIT_MODAL = "revisit_modal"
 LOG_TOUCH_SHORTCUT = "log_touch"  # message shortcut, as in manifest.yml
@@ -39,11 +41,13 @@ TOUCH_DELETE = "touch_delete"  # value: touch id; carries a confirm dialog
 REVISIT_SCHEDULE = "revisit_schedule"  # value: customer id; opens the revisit modal
 CUSTOMER_ERASE = "customer_erase"  # value: customer id; carries a confirm dialog naming the customer
 AUDIT_MORE = "audit_more"  # value: {"customer_id", "offset"}
+CUSTOMER_MERGE = "customer_merge"  # value: {"source", "target"}; carries a confirm dialog
 
 # The action id of every input element: its block id names the field.
 VALUE = "value"
 
 MAX_TEXT = 3000  # Slack's limit for a section's text
+MAX_METADATA = 3000  # Slack's limit for a view's private_metadata
 
 
 def plain(text: str) -> dict[str, Any]:
@@ -165,6 +169,27 @@ def customer_modal(
         "close": plain(t(locale, "modal.cancel")),
         "blocks": blocks,
     }
+
+
+def duplicate_modal(locale: str | None, same: Sequence[Customer], pending: str) -> dict[str, Any]:
+    body: list[Block] = [section(t(locale, "duplicate.intro"))]
+    for c in same:
+        body.append(section(customer_line(c), button(t(locale, "button.show"), CUSTOMER_SHOW, str(c.id))))
+    body.append(section(t(locale, "duplicate.outro")))
+    return {
+        "type": "modal",
+        "callback_id": CUSTOMER_DUPLICATE,
+        "private_metadata": pending,
+        "title": plain(t(locale, "duplicate.title")),
+        "submit": plain(t(locale, "duplicate.save")),
+        "close": plain(t(locale, "duplicate.back")),
+        "blocks": body,
+    }
+
+
+def message_modal(locale: str | None, text: str) -> dict[str, Any]:
+    return {"type": "modal", "callback_id": MESSAGE_MODAL, "title": plain(t(locale, "home.title")),
+            "close": plain(t(locale, "modal.close")), "blocks": [section(text)]}  # fmt: skip
 
 
 # --- profile card and lists -------------------------------------------------------------
@@ -471,6 +496,20 @@ def erase_confirmation(locale: str | None, customer: Customer) -> list[Block]:
         "style": "danger",
     }
     return [section(t(locale, "erase.ask", customer=name)), actions(erase)]
+
+
+def merge_confirmation(locale: str | None, source: Customer, target: Customer) -> list[Block]:
+    names = {"source": escape(customer_title(source)), "target": escape(customer_title(target))}
+    merge = button(t(locale, "button.merge"), CUSTOMER_MERGE,
+                   json.dumps({"source": source.id, "target": target.id}), style="danger")  # fmt: skip
+    merge["confirm"] = {
+        "title": plain(t(locale, "merge.confirm.title")),
+        "text": mrkdwn(t(locale, "merge.ask", **names)),
+        "confirm": plain(t(locale, "button.merge")),
+        "deny": plain(t(locale, "modal.cancel")),
+        "style": "danger",
+    }
+    return [section(t(locale, "merge.ask", **names)), actions(merge)]
 
 
 def audit_blocks(

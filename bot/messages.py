@@ -19,7 +19,8 @@ EN: dict[str, str] = {
         "`/crm revisit <customer> <when>` set the next revisit, e.g. `/crm revisit Acme Ltd in 2 weeks` "
         "(`2026-12-01`, `tomorrow`, `in 3 days`, `next monday`; `off` for no revisits)\n"
         "`/crm due` my revisits due and my open complaints, e.g. `/crm due`\n"
-        "`/crm audit <customer>` · `/crm export [<customer>]` · `/crm erase <customer>` admins' data tools, "
+        "`/crm audit <customer>` · `/crm export [<customer>]` · `/crm erase <customer>` · "
+        "`/crm merge <customer> <customer>` admins' data tools, "
         "e.g. `/crm export Acme Ltd`\n"
         "`/crm settings` visibility, roles, time zone, revisit intervals, channels (admins)\n"
         "`/crm complaint <customer>` log a complaint, e.g. `/crm complaint Acme Ltd`\n"
@@ -34,6 +35,12 @@ EN: dict[str, str] = {
     "customer.modal.edit": "Edit customer",
     "modal.save": "Save",
     "modal.cancel": "Cancel",
+    "modal.close": "Close",
+    "duplicate.title": "Possible duplicate",
+    "duplicate.intro": "These customers have the same email or phone:",
+    "duplicate.outro": "Open one with *Show*, go *Back* to change the form, or *Save anyway*.",
+    "duplicate.save": "Save anyway",
+    "duplicate.back": "Back",
     "field.name": "Name",
     "field.company": "Company",
     "field.contact_name": "Contact person",
@@ -157,6 +164,12 @@ EN: dict[str, str] = {
     "erase.confirm": "Erase all personal data of *{customer}*? This cannot be undone.",
     "erase.done": "Customer #{number} erased. Its touches and complaints remain, without personal data.",
     "button.erase": "Erase",
+    "button.merge": "Merge",
+    "merge.usage": "Name two customers, the one to merge and the one to keep, e.g. `/crm merge #12 #7` or `/crm merge Acme Co Acme Ltd`.",
+    "merge.same": "That is the same customer twice.",
+    "merge.ask": "Merge *{source}* into *{target}*? Its touches and complaints move to {target}, its details fill {target}'s empty fields, and {source} is deleted.",
+    "merge.confirm.title": "Merge customers",
+    "merge.done": "Merged into {target}.",
     # --- settings ---
     "settings.title": "touchbase settings",
     "settings.visibility": "Visibility",

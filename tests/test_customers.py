@@ -340,3 +340,31 @@ def test_the_card_offers_the_contract_buttons(slack, fake, session):
     assert labels == ["Log touch", "Log complaint", "Schedule revisit", "Edit"]
     slack.click(card, "Log complaint")
     assert fake.last("views.open")["view"]["title"]["text"] == "Log complaint"
+
+
+def test_the_same_email_or_phone_warns_and_offers_the_existing_one(slack, fake, session):
+    add_customer(session, "Acme Ltd", email="li@acme.example", phone="+86 138 0013 8000")
+    slack.command("new")
+    form = fake.last("views.open")["view"]
+    reply = slack.submit(form, {"Name": "ACME Trading", "Phone": "+8613800138000"})
+    pushed = reply.json
+    assert pushed["response_action"] == "push"
+    assert pushed["view"]["title"]["text"] == "Possible duplicate"
+    assert "Acme Ltd (#1)" in block_text(pushed["view"]["blocks"])
+    assert len(customers_of(session)) == 1  # nothing saved yet
+    slack.click(pushed["view"]["blocks"], "Show", view=pushed["view"])
+    assert "Acme Ltd (#1)" in block_text(fake.last("chat.postMessage")["blocks"])  # the card, in the DM
+    saved = slack.submit(pushed["view"], {})
+    assert saved.json == {"response_action": "clear"}
+    assert [c.name for c in customers_of(session)] == ["Acme Ltd", "ACME Trading"]
+
+
+def test_save_anyway_after_the_name_was_taken_meanwhile_says_so(slack, fake, session):
+    add_customer(session, "Acme Ltd", email="li@acme.example")
+    slack.command("new")
+    pushed = slack.submit(fake.last("views.open")["view"], {"Name": "Beta", "Email": "LI@acme.example"}).json
+    add_customer(session, "Beta")
+    reply = slack.submit(pushed["view"], {})
+    assert reply.json["response_action"] == "update"
+    assert "already exists" in block_text(reply.json["view"]["blocks"])
+    assert len(customers_of(session)) == 2

@@ -120,3 +120,27 @@ def test_a_plain_member_pressing_a_forged_erase_button_is_refused(slack, fake, s
     slack.action("customer_erase", str(customer.id), user=USER)
     assert "Only touchbase admins" in fake.last("response_url")["text"]
     assert customers_of(session)[0].phone == PHONE
+
+
+def test_merge_moves_touches_and_complaints_and_keeps_an_audit_record(slack, fake, session, admin):
+    add_customer(session, "Acme Co", phone=PHONE)
+    add_customer(session, "Acme Limited", company="Acme Group")
+    slack.command("touch Acme Co")
+    slack.submit(fake.last("views.open")["view"], {"Summary": "first contact"})
+    assert "Only touchbase admins" in slack.command("merge Acme Co Acme Limited").shown
+    ask = slack.command("merge Acme Co Acme Limited", user=admin)
+    assert "Merge *Acme Co (#1)* into *Acme Limited (#2)*" in ask.shown
+    slack.click(ask.blocks, "Merge", user=admin)
+    assert "Merged into Acme Limited (#2)" in fake.last("response_url")["text"]
+    [kept] = customers_of(session)
+    assert (kept.name, kept.phone, kept.company) == ("Acme Limited", PHONE, "Acme Group")
+    assert "first contact" in slack.command("show Acme Limited").shown
+    merges = session.scalars(select(AuditEvent).where(AuditEvent.action == "merge")).all()
+    assert len(merges) == 2 and merges[0].changes["touches"] == [0, 1]
+    session.commit()
+
+
+def test_merge_needs_two_distinct_customers(slack, session, admin):
+    add_customer(session, "Acme")
+    assert "Name two customers" in slack.command("merge Acme Nobody", user=admin).shown
+    assert "Name two customers" in slack.command("merge Acme", user=admin).shown

@@ -39,12 +39,12 @@ def _customer_from_button(tb: RequestContext, body: dict[str, Any]) -> Any:
 def on_show(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
     ack()
     tb: RequestContext = context["tb"]
-    try:
-        customer = _customer_from_button(tb, body)
-    except UserError as err:
-        return respond(text=t(tb.locale, err.key), response_type="ephemeral", replace_original=False)
+    customer = _customer_from_button(tb, body)
     card = common.card(tb, customer)
-    respond(text=blocks.customer_title(customer), blocks=card, response_type="ephemeral", replace_original=False)
+    if body.get("response_url"):
+        respond(text=blocks.customer_title(customer), blocks=card, response_type="ephemeral", replace_original=False)
+    else:  # a button in a modal has nowhere to answer in place: the card goes to the DM
+        tb.notifier.dm(tb.user_id or "", text=blocks.customer_title(customer), blocks=card)
 
 
 def on_edit(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -103,6 +103,11 @@ def on_customer_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
                 customer_id=int(customer_id), data=data, surface=tb.surface, viewer=tb.viewer,
             )  # fmt: skip
         else:
+            same = customers.with_email_or_phone(session=tb.session, team_id=tb.team_id, email=data.email, phone=data.phone)
+            pending = data.model_dump_json()
+            if same and len(pending) <= blocks.MAX_METADATA:
+                # A possible duplicate: say so, offer the existing ones, let the caller save anyway.
+                return ack(response_action="push", view=blocks.duplicate_modal(locale, same, pending))
             customer = customers.create_customer(
                 session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", data=data, surface=tb.surface
             )
@@ -110,9 +115,28 @@ def on_customer_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
         tb.session.rollback()
         return ack(**error_response(locale, errors))
     ack()
-    key = "customer.updated" if customer_id else "customer.created"
-    text = t(locale, key, name=blocks.escape(customer.name), number=customer.number)
+    _saved(tb, customer, "customer.updated" if customer_id else "customer.created")
+
+
+def _saved(tb: RequestContext, customer: Any, key: str) -> None:
+    text = t(tb.locale, key, name=blocks.escape(customer.name), number=customer.number)
     tb.notifier.dm(tb.user_id or "", text=text, blocks=[blocks.section(text), *common.card(tb, customer)])
+
+
+def on_duplicate_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any]) -> None:
+    """"Save anyway" on the possible-duplicate view: create the customer as first submitted."""
+    tb: RequestContext = context["tb"]
+    try:
+        data = customers.CustomerInput.model_validate_json(view.get("private_metadata") or "{}")
+        customer = customers.create_customer(
+            session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", data=data, surface=tb.surface
+        )
+    except FieldErrors as errors:  # e.g. someone took the name meanwhile
+        tb.session.rollback()
+        key, params = next(iter(errors.errors.values()))
+        return ack(response_action="update", view=blocks.message_modal(tb.locale, t(tb.locale, key, **params)))
+    ack(response_action="clear")
+    _saved(tb, customer, "customer.created")
 
 
 def on_customer_options(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
@@ -129,4 +153,5 @@ def register(app: Any) -> None:
     app.action(blocks.FIND_MORE)(on_find_more)
     app.action(blocks.ASSIGN_PICK)(on_assign_pick)
     app.view(blocks.CUSTOMER_MODAL)(on_customer_submit)
+    app.view(blocks.CUSTOMER_DUPLICATE)(on_duplicate_submit)
     app.options(blocks.CUSTOMER_PICKER)(on_customer_options)

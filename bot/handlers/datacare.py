@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -81,6 +82,33 @@ def erase(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None
         reply(ack, blocks.erase_confirmation(tb.locale, customer), t(tb.locale, "erase.ask", customer=customer.name))
 
 
+@subcommand("merge")
+def merge(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
+    datacare.require_admin(tb.member())
+    pair = customers.split_pair(session=tb.session, team_id=tb.team_id, text=cmd.args)
+    if pair is None:
+        return reply_text(ack, t(tb.locale, "merge.usage"))
+    source, target = pair
+    if source.id == target.id:
+        return reply_text(ack, t(tb.locale, "merge.same"))
+    reply(ack, blocks.merge_confirmation(tb.locale, source, target), t(tb.locale, "merge.ask", source=source.name,
+                                                                       target=target.name))  # fmt: skip
+
+
+def on_merge(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
+    ack()
+    tb: RequestContext = context["tb"]
+    try:
+        pair = json.loads(str(body["actions"][0].get("value") or "{}"))
+        source_id, target_id = int(pair["source"]), int(pair["target"])
+    except (ValueError, KeyError, TypeError):
+        return
+    datacare.require_admin(tb.member())
+    target = customers.merge_customers(session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "",
+                                       source_id=source_id, target_id=target_id, surface=tb.surface)  # fmt: skip
+    respond(text=t(tb.locale, "merge.done", target=blocks.escape(blocks.customer_title(target))), replace_original=True)
+
+
 def on_erase(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
     ack()
     tb: RequestContext = context["tb"]
@@ -118,3 +146,4 @@ def on_audit_more(ack: Ack, body: dict[str, Any], context: dict[str, Any], respo
 def register(app: Any) -> None:
     app.action(blocks.CUSTOMER_ERASE)(on_erase)
     app.action(blocks.AUDIT_MORE)(on_audit_more)
+    app.action(blocks.CUSTOMER_MERGE)(on_merge)

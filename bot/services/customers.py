@@ -9,7 +9,7 @@ from typing import Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, case, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from bot.notify import Notifier
@@ -17,7 +17,7 @@ from bot.services import audit
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
-from bot.storage.models import Complaint, Customer
+from bot.storage.models import Complaint, Customer, Touch
 
 Grade = Literal["A", "B", "C"]
 Segment = Literal["potential", "new", "regular", "key"]
@@ -324,3 +324,61 @@ def assign_customer(
     session.flush()
     notifier.dm(owner_id, text=notice)
     return Assignment(customer, changed=True)
+
+
+def merge_customers(
+    *, session: Session, team_id: str, actor_id: str, source_id: int, target_id: int, surface: str
+) -> Customer:
+    """Move `source`'s touches and complaints onto `target`, fill `target`'s empty fields from
+    `source`, delete `source`. Both records are kept in the audit trail."""
+    if source_id == target_id:
+        raise UserError("merge.same")
+    rows = {
+        c.id: c
+        for c in session.scalars(
+            select(Customer)
+            .where(Customer.team_id == team_id, Customer.id.in_((source_id, target_id)))
+            .with_for_update()
+        )
+    }
+    source, target = rows.get(source_id), rows.get(target_id)
+    if source is None or target is None:
+        raise UserError("error.customer.gone")
+    filled = {}
+    for field in PROFILE_FIELDS:
+        if field != "name" and getattr(target, field) is None and getattr(source, field) is not None:
+            filled[field] = [None, getattr(source, field)]
+            setattr(target, field, getattr(source, field))
+    if source.next_revisit and (target.next_revisit is None or source.next_revisit < target.next_revisit):
+        target.next_revisit = source.next_revisit
+    if source.last_touch_at and (target.last_touch_at is None or source.last_touch_at > target.last_touch_at):
+        target.last_touch_at = source.last_touch_at
+    moved_touches = session.execute(
+        update(Touch).where(Touch.team_id == team_id, Touch.customer_id == source.id).values(customer_id=target.id)
+    ).rowcount
+    moved_complaints = session.execute(
+        update(Complaint)
+        .where(Complaint.team_id == team_id, Complaint.customer_id == source.id)
+        .values(customer_id=target.id)
+    ).rowcount
+    merged = {"merged_from": [source.number, target.number], "touches": [0, moved_touches],
+              "complaints": [0, moved_complaints], **filled}  # fmt: skip
+    for entity_id in (source.id, target.id):
+        audit.record(session=session, team_id=team_id, actor_id=actor_id, action="merge", entity="customer",
+                     entity_id=entity_id, surface=surface, changes=merged)  # fmt: skip
+    session.delete(source)
+    session.flush()
+    return target
+
+
+def split_pair(*, session: Session, team_id: str, text: str) -> tuple[Customer, Customer] | None:
+    """Two `<customer>` arguments in one text (names may hold spaces): the one way to split
+    it where each side names exactly one customer, else None."""
+    words = text.split()
+    found = []
+    for i in range(1, len(words)):
+        first = resolve_customer(session=session, team_id=team_id, ref=" ".join(words[:i])).customer
+        second = resolve_customer(session=session, team_id=team_id, ref=" ".join(words[i:])).customer
+        if first is not None and second is not None:
+            found.append((first, second))
+    return found[0] if len(found) == 1 else None
