@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     @field_validator("encryption_keys")
     @classmethod
     def _valid_keys(cls, value: str | None) -> str | None:
-        from bot.storage.crypto import Keyring, KeyError_
+        from bot.storage.crypto import KeyError_, Keyring
 
         if value is not None and value.strip():
             try:

@@ -11,12 +11,23 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.app import RequestContext
+from bot.forms import error_response
 from bot.messages import t
 from bot.services import complaints, customers, touches
 from bot.services.dates import local_today
+from bot.services.errors import FieldErrors, UserError
 from bot.storage.models import Customer, utcnow
 
 log = logging.getLogger(__name__)
+
+
+def refuse(tb: RequestContext, ack: Any, err: FieldErrors | UserError, field: str) -> None:
+    """Answer a modal submission with inline errors (a UserError shows under `field`);
+    nothing of the submission is saved."""
+    tb.session.rollback()
+    if isinstance(err, FieldErrors):
+        return ack(**error_response(tb.locale, err))
+    ack(response_action="errors", errors={field: t(tb.locale, err.key, **err.params)})
 
 
 def customer_page(body: dict[str, Any]) -> tuple[int, int]:

@@ -12,8 +12,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.app import RequestContext
-from bot.forms import error_response, form_data, metadata
-from bot.handlers.commands import Command, reply, reply_text, resolve_or_reply, subcommand
+from bot.forms import form_data, metadata
+from bot.handlers import common
+from bot.handlers.commands import (
+    Command,
+    reply,
+    reply_text,
+    resolve_or_reply,
+    subcommand,
+)
 from bot.messages import t
 from bot.services import complaints, customers
 from bot.services.complaints import ComplaintCard, Render
@@ -163,8 +170,7 @@ def on_complaint_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any])
             default_tz=tb.default_tz,
         )  # fmt: skip
     except FieldErrors as errors:
-        tb.session.rollback()
-        return ack(**error_response(tb.locale, errors))
+        return common.refuse(tb, ack, errors, "customer")
     ack()
 
 
@@ -178,13 +184,9 @@ def on_resolve_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any]) -
             action="resolve", surface=tb.surface, notifier=tb.notifier, render=_render(tb), resolution=data,
             default_tz=tb.default_tz,
         )  # fmt: skip
-    except FieldErrors as errors:
-        tb.session.rollback()
-        return ack(**error_response(tb.locale, errors))
-    except UserError as err:
+    except (FieldErrors, UserError) as err:
         # e.g. someone else resolved it a moment ago: say so where the person is looking
-        tb.session.rollback()
-        return ack(response_action="errors", errors={"resolution": t(tb.locale, err.key, **err.params)})
+        return common.refuse(tb, ack, err, "resolution")
     ack()
     tb.notifier.dm(tb.user_id or "", text=blocks.complaint_title(card.complaint),
                    blocks=blocks.complaint_card(tb.locale, card))  # fmt: skip

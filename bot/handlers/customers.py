@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import blocks
 from bot.app import RequestContext
-from bot.forms import error_response, form_data, metadata
+from bot.forms import form_data, metadata
 from bot.handlers import common
 from bot.messages import t
 from bot.services import customers
@@ -50,10 +50,7 @@ def on_show(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Re
 def on_edit(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond) -> None:
     ack()
     tb: RequestContext = context["tb"]
-    try:
-        customer = _customer_from_button(tb, body)
-    except UserError as err:
-        return respond(text=t(tb.locale, err.key), response_type="ephemeral", replace_original=False)
+    customer = _customer_from_button(tb, body)  # a UserError is told by the app's error handler
     client.views_open(trigger_id=body["trigger_id"], view=blocks.customer_modal(tb.locale, customer=customer))
 
 
@@ -112,8 +109,7 @@ def on_customer_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
                 session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", data=data, surface=tb.surface
             )
     except FieldErrors as errors:
-        tb.session.rollback()
-        return ack(**error_response(locale, errors))
+        return common.refuse(tb, ack, errors, "name")
     ack()
     _saved(tb, customer, "customer.updated" if customer_id else "customer.created")
 

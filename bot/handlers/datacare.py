@@ -13,7 +13,13 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.app import RequestContext
 from bot.handlers import common
-from bot.handlers.commands import Command, reply, reply_text, resolve_or_reply, subcommand
+from bot.handlers.commands import (
+    Command,
+    reply,
+    reply_text,
+    resolve_or_reply,
+    subcommand,
+)
 from bot.messages import t
 from bot.services import customers, datacare
 from bot.services.customers import PROFILE_FIELDS

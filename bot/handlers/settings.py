@@ -9,7 +9,8 @@ from slack_sdk import WebClient
 
 from bot import blocks
 from bot.app import RequestContext
-from bot.forms import error_response, form_data
+from bot.forms import form_data
+from bot.handlers import common
 from bot.handlers.commands import Command, subcommand
 from bot.messages import t
 from bot.services import settings as team_settings
@@ -33,12 +34,8 @@ def on_settings_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any]) 
         data = team_settings.SettingsInput.parse(form_data(view))
         team_settings.update_settings(session=tb.session, team_id=tb.team_id, member=tb.member(), data=data,
                                       surface=tb.surface)  # fmt: skip
-    except FieldErrors as errors:
-        tb.session.rollback()
-        return ack(**error_response(tb.locale, errors))
-    except UserError as err:
-        tb.session.rollback()
-        return ack(response_action="errors", errors={"visibility": t(tb.locale, err.key, **err.params)})
+    except (FieldErrors, UserError) as err:
+        return common.refuse(tb, ack, err, "visibility")
     ack()
     tb.notifier.dm(tb.user_id or "", text=t(tb.locale, "settings.saved"))
 

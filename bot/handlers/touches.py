@@ -13,9 +13,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.app import RequestContext
-from bot.forms import error_response, form_data, metadata
+from bot.forms import form_data, metadata
 from bot.handlers import common
-from bot.handlers.commands import Command, reply, reply_text, resolve_or_reply, subcommand
+from bot.handlers.commands import (
+    Command,
+    reply,
+    reply_text,
+    resolve_or_reply,
+    subcommand,
+)
 from bot.messages import t
 from bot.services import customers, touches
 from bot.services.dates import local_today, split_when
@@ -153,12 +159,8 @@ def on_touch_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], cli
                 tz=tb.member().tz, surface=tb.surface, speaker_id=meta.get("speaker"), permalink=meta.get("permalink"),
                 viewer=tb.viewer,
             )  # fmt: skip
-    except FieldErrors as errors:
-        tb.session.rollback()
-        return ack(**error_response(tb.locale, errors))
-    except UserError as err:
-        tb.session.rollback()
-        return ack(response_action="errors", errors={"summary": t(tb.locale, err.key, **err.params)})
+    except (FieldErrors, UserError) as err:
+        return common.refuse(tb, ack, err, "summary")
     ack()
     customer = touch.customer
     name = blocks.escape(blocks.customer_title(customer))
@@ -257,8 +259,7 @@ def on_revisit_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], c
             today=_today(tb), surface=tb.surface,
         )  # fmt: skip
     except UserError as err:
-        tb.session.rollback()
-        return ack(response_action="errors", errors={"next_revisit": t(tb.locale, err.key, **err.params)})
+        return common.refuse(tb, ack, err, "next_revisit")
     ack()
     common.refresh_home(tb, client, customer.owner_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -33,6 +34,23 @@ def record(
     )
 
 
+def _plain(value: Any) -> Any:
+    """A value the JSON column can hold: dates and times as ISO strings."""
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the fields whose values differ."""
-    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    return {k: [_plain(before.get(k)), _plain(v)] for k, v in after.items() if before.get(k) != v}
+
+
+def record_update(
+    *, session: Session, team_id: str, actor_id: str | None, entity: str, entity_id: int | None,
+    surface: str | None, before: dict[str, Any], after: dict[str, Any],
+) -> dict[str, list[Any]]:  # fmt: skip
+    """Record an update if anything changed; returns the changes."""
+    changes = diff(before, after)
+    if changes:
+        record(session=session, team_id=team_id, actor_id=actor_id, action="update", entity=entity,
+               entity_id=entity_id, surface=surface, changes=changes)  # fmt: skip
+    return changes

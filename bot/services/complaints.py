@@ -40,7 +40,12 @@ from bot.services import audit
 from bot.services.calendar import BusinessCalendar
 from bot.services.customers import EVERYONE, Viewer
 from bot.services.errors import FieldErrors, UserError
-from bot.services.workspaces import TeamSettings, default_sla, next_number, team_settings
+from bot.services.workspaces import (
+    TeamSettings,
+    default_sla,
+    next_number,
+    team_settings,
+)
 from bot.storage.models import Complaint, ComplaintEvent, Customer, utcnow
 
 SEVERITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")

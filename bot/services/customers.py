@@ -177,12 +177,10 @@ def update_customer(
     for field, value in values.items():
         setattr(customer, field, value)
     customer.name_key = key
-    changes = audit.diff(before, profile_of(customer))
-    if changes:
-        audit.record(
-            session=session, team_id=team_id, actor_id=actor_id, action="update", entity="customer",
-            entity_id=customer.id, surface=surface, changes=changes,
-        )  # fmt: skip
+    audit.record_update(
+        session=session, team_id=team_id, actor_id=actor_id, entity="customer", entity_id=customer.id,
+        surface=surface, before=before, after=profile_of(customer),
+    )  # fmt: skip
     session.flush()
     return customer
 

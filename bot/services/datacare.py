@@ -17,7 +17,14 @@ from bot.services import audit
 from bot.services.customers import PROFILE_FIELDS
 from bot.services.errors import UserError
 from bot.services.members import is_admin
-from bot.storage.models import AuditEvent, Complaint, ComplaintEvent, Customer, Member, Touch
+from bot.storage.models import (
+    AuditEvent,
+    Complaint,
+    ComplaintEvent,
+    Customer,
+    Member,
+    Touch,
+)
 
 AUDIT_PAGE = 10
 ERASED = "[erased]"

@@ -5,19 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Literal
-
-import holidays
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
 
 from bot.services import audit
-from bot.services.errors import FieldErrors, FormModel, UserError
-from bot.services.members import ADMIN, LEAD, MEMBER, ensure_members, is_admin, members_with_role, role_of
 from bot.services.calendar import WEEKDAYS, parse_hours
 from bot.services.complaints import parse_target
+from bot.services.errors import FieldErrors, FormModel, UserError
+from bot.services.members import (
+    ADMIN,
+    LEAD,
+    MEMBER,
+    ensure_members,
+    is_admin,
+    members_with_role,
+    role_of,
+)
 from bot.services.workspaces import SlaTarget, TeamSettings, get_workspace
 from bot.storage.models import Member
 

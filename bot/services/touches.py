@@ -159,12 +159,10 @@ def update_touch(*, session: Session, team_id: str, member: Member, touch_id: in
     before = _snapshot(touch)
     touch.kind, touch.summary, touch.outcome, touch.next_step = data.kind, data.summary, data.outcome, data.next_step
     touch.happened_at = data.happened_at or touch.happened_at
-    changes = audit.diff(before, _snapshot(touch))
-    if changes:
-        audit.record(
-            session=session, team_id=team_id, actor_id=member.user_id, action="update", entity="touch",
-            entity_id=touch.id, surface=surface, changes=changes,
-        )  # fmt: skip
+    audit.record_update(
+        session=session, team_id=team_id, actor_id=member.user_id, entity="touch", entity_id=touch.id,
+        surface=surface, before=before, after=_snapshot(touch),
+    )  # fmt: skip
     session.flush()
     return touch
 
@@ -199,14 +197,10 @@ def set_revisit(
     before = {"next_revisit": customer.next_revisit, "revisits_enabled": customer.revisits_enabled}
     customer.next_revisit = when
     customer.revisits_enabled = when is not None
-    after = {"next_revisit": when, "revisits_enabled": when is not None}
-    changes = {k: [str(v[0]) if isinstance(v[0], dt.date) else v[0], str(v[1]) if isinstance(v[1], dt.date) else v[1]]
-               for k, v in audit.diff(before, after).items()}  # fmt: skip
-    if changes:
-        audit.record(
-            session=session, team_id=team_id, actor_id=actor_id, action="update", entity="customer",
-            entity_id=customer.id, surface=surface, changes=changes,
-        )  # fmt: skip
+    audit.record_update(
+        session=session, team_id=team_id, actor_id=actor_id, entity="customer", entity_id=customer.id,
+        surface=surface, before=before, after={"next_revisit": when, "revisits_enabled": when is not None},
+    )  # fmt: skip
     session.flush()
     return customer
 

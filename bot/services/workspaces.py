@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from bot.storage.models import Workspace
 
-
 # --- complaints: SLA policy and business calendar ---------------------------------------
 DEFAULT_WORKING_HOURS = {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
 
