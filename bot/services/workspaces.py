@@ -20,6 +20,10 @@ class TeamSettings(BaseModel):
     digest_time: str = "09:00"
     escalation_channel: str | None = None
     complaints_channel: str | None = None
+    # Quiet hours (bot.scheduler.hours): outside these, in each member's own time zone, only
+    # urgent escalations are sent. Days are ISO weekdays, 1 = Monday.
+    working_hours: str = "09:00-18:00"
+    working_days: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
 
 
 def get_workspace(session: Session, team_id: str) -> Workspace:
