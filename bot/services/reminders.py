@@ -33,7 +33,9 @@ def _due(team_id: str, by: dt.date):  # type: ignore[no-untyped-def]
 
 def owners_with_due_revisits(*, session: Session, team_id: str, by: dt.date) -> list[str]:
     """Owners with a revisit due on or before `by` (the latest "today" anywhere on Earth)."""
-    return list(session.scalars(select(Customer.owner_id).where(*_due(team_id, by)).distinct()))  # type: ignore[arg-type]
+    # Ordered, so concurrent sweeps write rows in the same order and cannot deadlock.
+    query = select(Customer.owner_id).where(*_due(team_id, by)).distinct().order_by(Customer.owner_id)
+    return list(session.scalars(query))  # type: ignore[arg-type]
 
 
 def due_revisits(*, session: Session, team_id: str, owner_id: str, today: dt.date) -> list[Customer]:
