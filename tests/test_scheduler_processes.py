@@ -162,3 +162,12 @@ def test_serve_runs_the_scheduler_in_process_unless_disabled(engine, session, fa
     finally:
         server.terminate()
         server.communicate(timeout=30)
+
+
+def test_the_worker_stops_cleanly_on_sigterm(engine, env):
+    worker = bot("worker", env=env)
+    while "worker started" not in (line := worker.stderr.readline()):
+        assert line, "the worker exited before it started"
+    worker.send_signal(signal.SIGTERM)
+    _, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err

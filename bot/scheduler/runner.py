@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +107,17 @@ class Scheduler:
         """`worker`: the scheduler alone, until SIGTERM / Ctrl-C."""
         scheduler = BlockingScheduler(timezone=dt.UTC)
         self._add_jobs(scheduler)
+        # SIGTERM (a deploy, `docker stop`) ends the worker cleanly; a send in progress
+        # finishes first. A SIGKILL is covered by the leases.
+        def stop(*_: Any) -> None:
+            # Not in the handler itself: it interrupts the main thread, which may hold the
+            # very locks shutdown() takes.
+            if scheduler.running:
+                threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}).start()
+            else:  # still starting up
+                raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, stop)
         log.info("worker started: jobs every %ss, delivery every %ss", JOBS_EVERY, DELIVER_EVERY)
         try:
             scheduler.start()
