@@ -263,7 +263,7 @@ def revisit_item(locale: str | None, customer: Customer, today: Any) -> list[Blo
     """One due revisit: what and since when, then Log touch, Snooze, pick a date, Reassign."""
     c = customer
     overdue = (today - c.next_revisit).days if c.next_revisit else 0
-    key = "digest.item.overdue" if overdue > 0 else "digest.item"
+    key = "digest.item" if overdue <= 0 else "digest.item.overdue.one" if overdue == 1 else "digest.item.overdue"
     text = t(locale, key, customer=escape(customer_title(c)), company=_company(c), due=c.next_revisit, days=overdue)
     snooze = {
         "type": "static_select",
@@ -272,7 +272,9 @@ def revisit_item(locale: str | None, customer: Customer, today: Any) -> list[Blo
         "options": [_option(t(locale, f"snooze.{days}"), str(days)) for days in SNOOZE_DAYS],
     }
     pick = {"type": "datepicker", "action_id": REVISIT_SNOOZE_DATE, "placeholder": plain(t(locale, "snooze.pick_date"))}
-    reassign = {"type": "users_select", "action_id": CUSTOMER_REASSIGN, "placeholder": plain(t(locale, "reassign.placeholder"))}
+    reassign = {
+        "type": "users_select", "action_id": CUSTOMER_REASSIGN, "placeholder": plain(t(locale, "reassign.placeholder"))
+    }  # fmt: skip
     text_block = section(text)
     text_block["block_id"] = f"{REVISIT_TEXT_BLOCK}{c.id}"
     return [

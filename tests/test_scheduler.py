@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.scheduler.hours import WorkingHours
-from bot.scheduler.jobs import quiet_hours_due
-from bot.scheduler.outbox import enqueue
+from bot.scheduler.jobs import JOBS, quiet_hours_due
+from bot.scheduler.outbox import enqueue, failures
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import TeamSettings, get_workspace
 from bot.storage.db import make_session_factory
@@ -144,7 +144,7 @@ def test_a_digest_missed_while_down_is_sent_at_the_next_sweep_that_day_not_after
     assert dms(fake, USER) == []
     scheduler.sweep(at(TUESDAY + dt.timedelta(days=1), "14:00"))  # back the next afternoon
     [digest] = dms(fake, USER)
-    assert "1 days overdue" in block_text(digest["blocks"])  # yesterday's item, in today's digest
+    assert "1 day overdue" in block_text(digest["blocks"])  # yesterday's item, in today's digest
 
 
 def test_a_weekend_outage_sends_one_digest_not_a_flood(scheduler, session, fake):
@@ -209,12 +209,15 @@ def test_quiet_hours_move_a_message_to_the_next_working_hour_unless_urgent():
     shanghai = Member(team_id=TEAM, user_id=USER, tz="Asia/Shanghai")
     friday_evening = at(dt.date(2026, 12, 4), "20:00", "Asia/Shanghai")
     monday_nine = at(dt.date(2026, 12, 7), "09:00", "Asia/Shanghai")
-    assert quiet_hours_due(friday_evening, member=shanghai, settings=settings, default_tz="UTC") == monday_nine
-    assert quiet_hours_due(friday_evening, member=shanghai, settings=settings, default_tz="UTC", urgent=True) == friday_evening
-    early = at(TUESDAY, "06:00", "Asia/Shanghai")
-    assert quiet_hours_due(early, member=shanghai, settings=settings, default_tz="UTC") == at(TUESDAY, "09:00", "Asia/Shanghai")
+
+    def when(instant: dt.datetime, urgent: bool = False) -> dt.datetime:
+        return quiet_hours_due(instant, member=shanghai, settings=settings, default_tz="UTC", urgent=urgent)
+
+    assert when(friday_evening) == monday_nine
+    assert when(friday_evening, urgent=True) == friday_evening
+    assert when(at(TUESDAY, "06:00", "Asia/Shanghai")) == at(TUESDAY, "09:00", "Asia/Shanghai")
     inside = at(TUESDAY, "11:15", "Asia/Shanghai")
-    assert quiet_hours_due(inside, member=shanghai, settings=settings, default_tz="UTC") == inside
+    assert when(inside) == inside
     odd = WorkingHours.of(TeamSettings(working_hours="nonsense", working_days=[]))
     assert (odd.start, odd.end, odd.days) == (dt.time(9), dt.time(18), frozenset({1, 2, 3, 4, 5}))
 
@@ -292,6 +295,8 @@ def test_a_permanent_error_is_recorded_and_not_retried(scheduler, session, fake,
     assert len(fake.calls_to("chat.postMessage")) == 1
     [row] = notifications(session)
     assert (row.status, row.last_error, row.attempts) == ("failed", error, 1)
+    assert [f.key for f in failures(session, team_id=TEAM)] == [row.key]  # what admins see
+    session.commit()
 
 
 def test_a_sweep_exits_normally_when_a_send_fails_for_good(scheduler, session, fake):
@@ -400,7 +405,7 @@ def test_reassign_changes_the_owner_tells_them_and_answers_in_place(scheduler, s
     assert session.get(Customer, a.id).owner_id == OWNER_B
     session.commit()
     assert "made you the owner of" in dms(fake, OWNER_B)[0]["text"]
-    assert f"handed to <@{OWNER_B}>" in block_text(fake.last("chat.update")["blocks"])
+    assert f"is now owned by <@{OWNER_B}>" in block_text(fake.last("chat.update")["blocks"])
 
 
 def test_digest_off_and_move_from_the_digest(scheduler, session, fake, slack):
@@ -438,3 +443,33 @@ def test_a_thousand_due_items_are_each_sent_once_in_one_process(scheduler, sessi
     texts = Counter(c.args["text"] for c in fake.calls_to("chat.postMessage"))
     assert len(texts) == 200 and set(texts.values()) == {1}
     assert time.monotonic() - start < 60
+
+
+def test_a_long_digest_stays_one_message_within_slacks_block_limit(scheduler, session, fake):
+    member(session, USER)
+    for n in range(25):
+        due(session, f"Customer {n:02d}", USER, TUESDAY - dt.timedelta(days=n))
+
+    scheduler.sweep(at(TUESDAY, "09:00"))
+
+    [digest] = dms(fake, USER)
+    assert len(digest["blocks"]) <= 50
+    assert "25 revisits" in digest["text"] and "and 5 more" in block_text(digest["blocks"])
+    assert "Customer 24" in block_text(digest["blocks"])  # the most overdue come first
+
+
+def test_a_registered_job_runs_in_every_sweep_and_its_rows_are_delivered(scheduler, session, fake, monkeypatch):
+    """The hook other features (complaint warnings and escalations) use: `register_job`."""
+    get_workspace(session, TEAM)
+    session.commit()
+
+    def level_one_warning(run, team_id: str) -> int:
+        return int(enqueue(run.session, team_id=team_id, key="complaint:7:level:1", kind="escalation",
+                           channel="C0ESCALATE", text="Complaint #7 is overdue"))  # fmt: skip
+
+    monkeypatch.setitem(JOBS, "test_warnings", level_one_warning)
+    first = scheduler.sweep(at(TUESDAY, "09:00"))
+    second = scheduler.sweep(at(TUESDAY, "09:01"))
+
+    assert first.written["test_warnings"] == 1 and second.written["test_warnings"] == 0
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["C0ESCALATE"]

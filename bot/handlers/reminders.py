@@ -75,9 +75,7 @@ def on_reassign(ack: Ack, body: dict[str, Any], context: dict[str, Any], client:
         customer = customers.require_customer(session=tb.session, team_id=tb.team_id, customer_id=customer_id or 0)
     except UserError as err:
         return respond(text=t(tb.locale, err.key), response_type="ephemeral", replace_original=False)
-    assign_owner(tb, customer, owner_id)
-    text = t(tb.locale, "reassign.done", customer=blocks.escape(blocks.customer_title(customer)), owner=owner_id)
-    _answer_in_place(client, body, customer.id, text)
+    _answer_in_place(client, body, customer.id, assign_owner(tb, customer, owner_id))
 
 
 def on_digest_settings(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:

@@ -19,7 +19,9 @@ hours), the lease's end while sending, the next try after a transient failure.
 Retries are our own loop, not slack_sdk's retry handlers (the sender's client has none), so
 the rules are in one place and tested: `429` waits `Retry-After`; `5xx` and network errors
 back off exponentially; both within `retry_budget` seconds per message, after which the row
-goes back to pending for a later run. Any other `ok: false` is permanent.
+goes back to pending for a later run. Any other `ok: false` is permanent. (This is the one
+place besides bot/notify.py holding a WebClient: it needs Slack's raw answer, status code
+and `Retry-After`, which the `Notifier` protocol deliberately hides.)
 """
 
 from __future__ import annotations
@@ -78,6 +80,17 @@ def enqueue(
         .returning(Notification.id)
     )
     return session.execute(stmt).scalar() is not None
+
+
+def failures(session: Session, *, team_id: str, limit: int = 20) -> list[Notification]:
+    """The team's sends that failed for good, newest first: what admins are shown."""
+    query = (
+        select(Notification)
+        .where(Notification.team_id == team_id, Notification.status == FAILED)
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
 
 
 @dataclass
@@ -142,9 +155,8 @@ class Sender:
         with session_scope(self.factory) as session:
             ids = list(session.scalars(query.limit(self.batch_size).with_for_update(skip_locked=True)))
             if ids:
-                session.execute(
-                    update(Notification).where(Notification.id.in_(ids)).values(status=SENDING, due_at=wall + self.lease)
-                )
+                claimed = update(Notification).where(Notification.id.in_(ids))
+                session.execute(claimed.values(status=SENDING, due_at=wall + self.lease))
         return ids
 
     def _renew(self, row_id: int) -> Notification | None:
