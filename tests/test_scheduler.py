@@ -473,3 +473,19 @@ def test_a_registered_job_runs_in_every_sweep_and_its_rows_are_delivered(schedul
 
     assert first.written["test_warnings"] == 1 and second.written["test_warnings"] == 0
     assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["C0ESCALATE"]
+
+
+def test_delivery_stops_at_its_deadline_and_leaves_the_rest_pending(settings, engine, session, fake):
+    clock = iter(range(0, 1000, 10))  # every look at the clock is ten seconds later
+    scheduler = Scheduler(settings, make_session_factory(engine), clock=lambda: next(clock))
+    get_workspace(session, TEAM)
+    for n in range(5):
+        enqueue(session, team_id=TEAM, key=f"k{n}", kind="test", channel=USER, text=f"m{n}")
+    session.commit()
+
+    report = scheduler.sender.deliver(deadline=25)
+
+    assert report.sent == 1
+    assert [n.status for n in notifications(session)] == ["sent"] + ["pending"] * 4
+    scheduler.deliver()
+    assert [n.status for n in notifications(session)] == ["sent"] * 5

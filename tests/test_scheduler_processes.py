@@ -39,7 +39,12 @@ def bot(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def finish(proc: subprocess.Popen[str], timeout: float = 180) -> str:
-    out, err = proc.communicate(timeout=timeout)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:  # timed out: never leave a process behind
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 0, err
     return out
 
@@ -126,22 +131,24 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_nothing_marked_sent
     finally:
         worker.kill()
         worker.communicate()
-    marked_sent = {k for k, s in statuses(session).items() if s == "sent"}
-    assert 0 < len(marked_sent) < total
+    at_kill = statuses(session)
+    marked_sent = {k for k, s in at_kill.items() if s == "sent"}
+    assert 0 < len(marked_sent) < total, at_kill
     fake.slow("chat.postMessage", 0)
-    time.sleep(lease + 0.5)  # the dead worker's lease runs out
+    time.sleep(lease + 1.5)  # the dead worker's lease runs out
     before_restart = len(fake.calls_to("chat.postMessage"))
 
-    finish(bot("sweep", env=env))
+    out = finish(bot("sweep", env=env))
 
-    assert set(statuses(session).values()) == {"sent"}, statuses(session)
+    after_restart = statuses(session)
+    assert set(after_restart.values()) == {"sent"}, (out, at_kill, after_restart)
     after = [c.args["text"] for c in fake.calls_to("chat.postMessage")[before_restart:]]
     resent_but_marked = [t for t in after if f"crash:{t.split()[-1]}" in marked_sent]
-    assert resent_but_marked == []
+    assert resent_but_marked == [], (out, at_kill)
     posted = Counter(c.args["text"] for c in fake.calls_to("chat.postMessage"))
     assert set(posted) == {f"message {n}" for n in range(total)}
     # Only the one message in flight at the kill may have gone twice.
-    assert sum(posted.values()) <= total + 1
+    assert sum(posted.values()) <= total + 1, (posted, at_kill)
 
 
 def test_serve_runs_the_scheduler_in_process_unless_disabled(engine, session, fake, env):
@@ -167,8 +174,12 @@ def test_serve_runs_the_scheduler_in_process_unless_disabled(engine, session, fa
 
 def test_the_worker_stops_cleanly_on_sigterm(engine, env):
     worker = bot("worker", env=env)
-    while "worker started" not in (line := worker.stderr.readline()):
-        assert line, "the worker exited before it started"
-    worker.send_signal(signal.SIGTERM)
-    _, err = worker.communicate(timeout=30)
-    assert worker.returncode == 0, err
+    try:
+        while "worker started" not in (line := worker.stderr.readline()):
+            assert line, "the worker exited before it started"
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+        assert worker.returncode == 0, err
+    finally:
+        worker.kill()
+        worker.wait()

@@ -198,10 +198,21 @@ class Sender:
                 break
             for row_id in ids:
                 tried.add(row_id)
-                self._deliver_one(row_id, report, now=now)
+                if deadline is not None and self.clock() >= deadline:
+                    self._release(row_id)  # out of time: back to pending for the next run
+                    continue
+                self._deliver_one(row_id, report, now=now, deadline=deadline)
         return report
 
-    def _deliver_one(self, row_id: int, report: Delivery, *, now: dt.datetime) -> None:
+    def _release(self, row_id: int) -> None:
+        with session_scope(self.factory) as session:
+            session.execute(
+                update(Notification)
+                .where(Notification.id == row_id, Notification.status == SENDING)
+                .values(status=PENDING, due_at=utcnow())
+            )
+
+    def _deliver_one(self, row_id: int, report: Delivery, *, now: dt.datetime, deadline: float | None) -> None:
         row = self._renew(row_id)
         if row is None:
             return
@@ -211,7 +222,8 @@ class Sender:
             report.expired += 1
             return
         try:
-            ts = self._post_with_retries(row)
+            budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
+            ts = self._post_with_retries(row, budget)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or exc.response.status_code)
             log.warning("notification %s to %s failed for good: %s", row.key, row.channel, error)
@@ -226,7 +238,7 @@ class Sender:
             if self._finish(row, status=SENT, sent_at=utcnow(), message_ts=ts, last_error=None):
                 report.sent += 1
 
-    def _post_with_retries(self, row: Notification) -> str | None:
+    def _post_with_retries(self, row: Notification, budget: float) -> str | None:
         started = self.clock()
         backoff = 0.5
         while True:
@@ -235,7 +247,7 @@ class Sender:
             except _Transient as exc:
                 wait = exc.wait if exc.wait is not None else backoff
                 backoff = min(backoff * 2, 8.0)
-                if self.clock() + wait - started > self.retry_budget:
+                if self.clock() + wait - started > budget:
                     raise
                 log.info("notification %s: %s; trying again in %.1fs", row.key, exc.reason, wait)
                 self.sleep(wait)

@@ -62,7 +62,11 @@ class Scheduler:
         self.factory = session_factory or make_session_factory(make_engine(settings.database_url))
         self.client = client or sender_client(settings.slack_bot_token, settings.slack_api_url)
         self.directory = SlackDirectory(self.client)
-        sender_options.setdefault("lease", settings.scheduler_lease_seconds)
+        lease = settings.scheduler_lease_seconds
+        sender_options.setdefault("lease", lease)
+        # A message's retries must end well within its lease, or another worker could take
+        # the row back while this one is still trying it.
+        sender_options.setdefault("retry_budget", min(60.0, lease / 3))
         self.sender = Sender(self.factory, self.client, **sender_options)
 
     def run_jobs(self, now: dt.datetime | None = None) -> dict[str, int]:
