@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.jobs import JOBS, quiet_hours_due
-from bot.scheduler.outbox import enqueue, failures
+from bot.scheduler.outbox import Delivery, enqueue, failures
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import TeamSettings, get_workspace
 from bot.storage.db import make_session_factory
@@ -489,3 +489,18 @@ def test_delivery_stops_at_its_deadline_and_leaves_the_rest_pending(settings, en
     assert [n.status for n in notifications(session)] == ["sent"] + ["pending"] * 4
     scheduler.deliver()
     assert [n.status for n in notifications(session)] == ["sent"] * 5
+
+
+def test_a_worker_whose_lease_was_taken_over_does_not_send(settings, engine, session, fake):
+    slow_worker = Scheduler(settings, make_session_factory(engine)).sender
+    other_worker = Scheduler(settings, make_session_factory(engine)).sender
+    one_pending(session)
+    ids, lease = slow_worker.claim(now=utcnow(), exclude=set())
+    # The slow worker's lease runs out before it gets to the row; the other takes it over.
+    session.execute(update(Notification).values(due_at=utcnow() - dt.timedelta(seconds=1)))
+    session.commit()
+    assert other_worker.claim(now=utcnow(), exclude=set())[0] == ids
+
+    report = Delivery()
+    slow_worker._deliver_one(ids[0], lease, report, now=utcnow(), deadline=None)
+    assert report.sent == 0 and fake.calls_to("chat.postMessage") == []

@@ -138,13 +138,15 @@ class Sender:
 
     # --- claiming -----------------------------------------------------------------------
 
-    def claim(self, *, now: dt.datetime, exclude: set[int]) -> list[int]:
-        """Take up to `batch_size` due rows (and rows whose lease ran out) for this process.
+    def claim(self, *, now: dt.datetime, exclude: set[int]) -> tuple[list[int], dt.datetime]:
+        """Take up to `batch_size` due rows (and rows whose lease ran out) for this process;
+        returns their ids and the lease they now carry (this claim's fencing token).
 
         `now` decides what is due (a sweep may run "as of" another instant); leases are
         always wall-clock.
         """
         wall = utcnow()
+        lease = wall + self.lease
         due = or_(
             and_(Notification.status == PENDING, Notification.due_at <= now),
             and_(Notification.status == SENDING, Notification.due_at <= wall),
@@ -156,14 +158,15 @@ class Sender:
             ids = list(session.scalars(query.limit(self.batch_size).with_for_update(skip_locked=True)))
             if ids:
                 claimed = update(Notification).where(Notification.id.in_(ids))
-                session.execute(claimed.values(status=SENDING, due_at=wall + self.lease))
-        return ids
+                session.execute(claimed.values(status=SENDING, due_at=lease))
+        return ids, lease
 
-    def _renew(self, row_id: int) -> Notification | None:
-        """Extend this row's lease just before posting; None when it is no longer ours."""
+    def _renew(self, row_id: int, lease: dt.datetime) -> Notification | None:
+        """Extend this row's lease just before posting; None when it is no longer ours (our
+        lease ran out and another process claimed it, or it was finished meanwhile)."""
         with session_scope(self.factory) as session:
             row = session.get(Notification, row_id, with_for_update=True)
-            if row is None or row.status != SENDING:
+            if row is None or row.status != SENDING or row.due_at != lease:
                 return None
             row.due_at = utcnow() + self.lease
             row.attempts += 1
@@ -193,27 +196,29 @@ class Sender:
         report = Delivery()
         tried: set[int] = set()
         while deadline is None or self.clock() < deadline:
-            ids = self.claim(now=now, exclude=tried)
+            ids, lease = self.claim(now=now, exclude=tried)
             if not ids:
                 break
             for row_id in ids:
                 tried.add(row_id)
                 if deadline is not None and self.clock() >= deadline:
-                    self._release(row_id)  # out of time: back to pending for the next run
+                    self._release(row_id, lease)  # out of time: back to pending for the next run
                     continue
-                self._deliver_one(row_id, report, now=now, deadline=deadline)
+                self._deliver_one(row_id, lease, report, now=now, deadline=deadline)
         return report
 
-    def _release(self, row_id: int) -> None:
+    def _release(self, row_id: int, lease: dt.datetime) -> None:
         with session_scope(self.factory) as session:
             session.execute(
                 update(Notification)
-                .where(Notification.id == row_id, Notification.status == SENDING)
+                .where(Notification.id == row_id, Notification.status == SENDING, Notification.due_at == lease)
                 .values(status=PENDING, due_at=utcnow())
             )
 
-    def _deliver_one(self, row_id: int, report: Delivery, *, now: dt.datetime, deadline: float | None) -> None:
-        row = self._renew(row_id)
+    def _deliver_one(
+        self, row_id: int, lease: dt.datetime, report: Delivery, *, now: dt.datetime, deadline: float | None
+    ) -> None:
+        row = self._renew(row_id, lease)
         if row is None:
             return
         expires = row.payload.get("expires_at")
