@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import sys
 
@@ -16,6 +17,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="touchbase, customers in Slack")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="apply migrations, then serve Slack (the default)")
+    sub.add_parser("worker", help="run the scheduler alone (reminders, digests, delivery)")
+    sweep = sub.add_parser("sweep", help="run every scheduled job once, deliver what is due, exit")
+    sweep.add_argument("--at", help="the instant to run as of, ISO-8601, e.g. 2026-12-01T09:00:00+08:00")
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply pending migrations")
@@ -35,7 +39,33 @@ def serve(settings: Settings) -> None:
     if settings.socket_mode:
         server.serve_socket_mode(settings)
     else:
-        server.serve_http(settings)
+        server.serve_scheduled_http(settings)
+
+
+def parse_instant(value: str | None) -> dt.datetime | None:
+    """`--at`: an ISO-8601 instant; without an offset it is read as UTC."""
+    if value is None:
+        return None
+    try:
+        instant = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"--at {value!r} is not an ISO-8601 instant, e.g. 2026-12-01T09:00:00+08:00") from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
+
+
+def worker(settings: Settings) -> None:
+    from bot.scheduler.runner import Scheduler
+
+    settings.require("slack_bot_token")
+    Scheduler(settings).run_forever()
+
+
+def sweep(settings: Settings, at: str | None) -> None:
+    from bot.scheduler.runner import Scheduler
+
+    instant = parse_instant(at)
+    settings.require("slack_bot_token")
+    print(Scheduler(settings).sweep(instant).line())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             upgrade(make_engine(settings.database_url))
         elif args.command in datatools.COMMANDS:
             return datatools.run(args, settings)
+        elif args.command == "worker":
+            worker(settings)
+        elif args.command == "sweep":
+            sweep(settings, args.at)
         else:
             serve(settings)
     except SettingsError as err:

@@ -416,16 +416,7 @@ def revisit_modal(locale: str | None, customer: Customer) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def revisit_line(locale: str | None, customer: Customer, today: dt.date) -> str:
-    assert customer.next_revisit is not None
-    late = (today - customer.next_revisit).days
-    if late > 0:
-        when = t(locale, "due.overdue", days=late)
-    elif late == 0:
-        when = t(locale, "due.today")
-    else:
-        when = customer.next_revisit.isoformat()
-    return f"*{escape(customer_title(customer))}* · {when}"
+DUE_GROUP_MAX = 10  # items per group: a message holds at most 50 blocks, each item takes two
 
 
 def due_blocks(
@@ -435,27 +426,24 @@ def due_blocks(
     upcoming: Sequence[Customer],
     complaints: Sequence[Complaint],
     today: dt.date,
-    snooze: Any = None,
 ) -> list[Block]:
-    """My revisits due or overdue, then the next days, then my open complaints."""
+    """My revisits due or overdue, then the next days (each with Log touch, Snooze, pick a
+    date, Reassign), then my open complaints."""
     blocks: list[Block] = []
     for title_key, group in (("due.now", due), ("due.upcoming", upcoming)):
         if not group:
             continue
         blocks.append(section(f"*{t(locale, title_key)}*"))
-        for c in group:
-            elements = [button(t(locale, "button.log_touch"), TOUCH_LOG, str(c.id), style="primary")]
-            if snooze is not None:
-                elements.append(snooze(locale, c))
-            blocks.append(section(revisit_line(locale, c, today)))
-            blocks.append(actions(*elements))
+        for c in group[:DUE_GROUP_MAX]:
+            blocks.extend(revisit_item(locale, c, today))
+        if len(group) > DUE_GROUP_MAX:
+            blocks.append(section(t(locale, "digest.more", count=len(group) - DUE_GROUP_MAX)))
     if complaints:
-        blocks.append(section(f"*{t(locale, 'due.complaints')}*"))
-        for x in complaints:
-            blocks.append(section(f"#{x.number} {escape(x.title)} · {t(locale, 'severity.' + x.severity)}"))
+        lines = "\n".join(f"#{x.number} {escape(x.title)} · {t(locale, 'severity.' + x.severity)}" for x in complaints)
+        blocks.append(section(f"*{t(locale, 'due.complaints')}*\n{lines}"))
     if not blocks:
         blocks.append(section(t(locale, "due.nothing")))
-    return blocks[:50]
+    return blocks
 
 
 def home_view(
@@ -466,7 +454,6 @@ def home_view(
     complaints: Sequence[Complaint],
     by_grade: dict[str, int],
     today: dt.date,
-    snooze: Any = None,
 ) -> dict[str, Any]:
     counts = " · ".join(f"{grade}: {n}" for grade, n in sorted(by_grade.items())) or "0"
     body = [
@@ -477,7 +464,7 @@ def home_view(
         ),
         section(t(locale, "home.customers", counts=counts)),
         {"type": "divider"},
-        *due_blocks(locale, due=due, upcoming=upcoming, complaints=complaints, today=today, snooze=snooze),
+        *due_blocks(locale, due=due, upcoming=upcoming, complaints=complaints, today=today),
     ]
     return {"type": "home", "blocks": body[:100]}
 
@@ -853,3 +840,114 @@ def customer_complaints(locale: str | None, cards: Sequence[Any]) -> list[Block]
         lines.append(t(locale, "complaint.customer.line", mark=mark, number=c.number, title=escape(c.title),
                        severity=t(locale, f"severity.{c.severity}"), deadline=due))  # fmt: skip
     return [section(f"*{t(locale, 'complaint.customer.header')}*\n" + "\n".join(lines))]
+
+
+
+# --- scheduler ---------------------------------------------------------------------------
+
+# action ids
+REVISIT_SNOOZE = "revisit_snooze"  # static_select: 1 day / 3 days / 1 week
+REVISIT_SNOOZE_DATE = "revisit_snooze_date"  # datepicker: pick a date
+CUSTOMER_REASSIGN = "customer_reassign"  # users_select
+DIGEST_SETTINGS = "digest_settings"  # button at the end of a digest: opens DIGEST_MODAL
+# callback ids
+DIGEST_MODAL = "digest_modal"
+# block ids: a revisit item's text and its actions carry the customer id after the prefix
+REVISIT_TEXT_BLOCK = "revisit_text:"
+REVISIT_ACTIONS_BLOCK = "revisit:"
+DIGEST_ENABLED_BLOCK = "digest_enabled"
+DIGEST_TIME_BLOCK = "digest_time"
+
+SNOOZE_DAYS = (1, 3, 7)
+DIGEST_MAX_ITEMS = 20  # a message holds at most 50 blocks; each item takes two
+
+
+def revisit_customer_id(block_id: str | None) -> int | None:
+    """The customer id a revisit item's block id carries, or None."""
+    prefix, _, rest = (block_id or "").partition(":")
+    return int(rest) if prefix + ":" in (REVISIT_ACTIONS_BLOCK, REVISIT_TEXT_BLOCK) and rest.isdigit() else None
+
+
+def _company(customer: Customer) -> str:
+    return f" · {escape(customer.company)}" if customer.company else ""
+
+
+def revisit_item(locale: str | None, customer: Customer, today: Any) -> list[Block]:
+    """One due revisit: what and since when, then Log touch, Snooze, pick a date, Reassign."""
+    c = customer
+    overdue = (today - c.next_revisit).days if c.next_revisit else 0
+    key = "digest.item" if overdue <= 0 else "digest.item.overdue.one" if overdue == 1 else "digest.item.overdue"
+    text = t(locale, key, customer=escape(customer_title(c)), company=_company(c), due=c.next_revisit, days=overdue)
+    snooze = {
+        "type": "static_select",
+        "action_id": REVISIT_SNOOZE,
+        "placeholder": plain(t(locale, "snooze.placeholder")),
+        "options": [_option(t(locale, f"snooze.{days}"), str(days)) for days in SNOOZE_DAYS],
+    }
+    pick = {"type": "datepicker", "action_id": REVISIT_SNOOZE_DATE, "placeholder": plain(t(locale, "snooze.pick_date"))}
+    reassign = {
+        "type": "users_select", "action_id": CUSTOMER_REASSIGN, "placeholder": plain(t(locale, "reassign.placeholder"))
+    }  # fmt: skip
+    text_block = section(text)
+    text_block["block_id"] = f"{REVISIT_TEXT_BLOCK}{c.id}"
+    return [
+        text_block,
+        actions(button(t(locale, "button.log_touch"), TOUCH_LOG, str(c.id)), snooze, pick, reassign,
+                block_id=f"{REVISIT_ACTIONS_BLOCK}{c.id}"),
+    ]  # fmt: skip
+
+
+def digest_message(
+    locale: str | None, customers: Sequence[Customer], *, today: Any, digest_time: str
+) -> tuple[str, list[Block]]:
+    """The daily digest: every due or overdue revisit, most overdue first (the caller's order)."""
+    count = len(customers)
+    header = t(locale, "digest.header.one") if count == 1 else t(locale, "digest.header", count=count)
+    body: list[Block] = [section(header)]
+    for customer in customers[:DIGEST_MAX_ITEMS]:
+        body.extend(revisit_item(locale, customer, today))
+    if count > DIGEST_MAX_ITEMS:
+        body.append(section(t(locale, "digest.more", count=count - DIGEST_MAX_ITEMS)))
+    body.append({"type": "context", "elements": [mrkdwn(t(locale, "digest.footer", time=digest_time))]})
+    body.append(actions(button(t(locale, "button.digest_settings"), DIGEST_SETTINGS, "digest")))
+    return header, body
+
+
+def revisit_reminder(locale: str | None, customer: Customer, *, today: Any) -> tuple[str, list[Block]]:
+    """One due revisit as its own message (for members who turned the digest off)."""
+    c = customer
+    text = t(locale, "revisit.reminder", customer=escape(customer_title(c)), company=_company(c), due=c.next_revisit)
+    return text, [*revisit_item(locale, c, today),
+                  actions(button(t(locale, "button.digest_settings"), DIGEST_SETTINGS, "digest"))]  # fmt: skip
+
+
+def revisit_item_answered(message_blocks: Sequence[Block], customer_id: int, text: str) -> list[Block]:
+    """The same message with one item's text and buttons replaced by what was done to it."""
+    out: list[Block] = []
+    replaced = False
+    for block in message_blocks:
+        if revisit_customer_id(block.get("block_id")) == customer_id:
+            if not replaced:
+                out.append(section(text))
+                replaced = True
+            continue
+        out.append(block)
+    return out if replaced else [*out, section(text)]
+
+
+def digest_modal(locale: str | None, *, enabled: bool, time: str) -> dict[str, Any]:
+    on, off = _option(t(locale, "digest.modal.on"), "on"), _option(t(locale, "digest.modal.off"), "off")
+    return {
+        "type": "modal",
+        "callback_id": DIGEST_MODAL,
+        "title": plain(t(locale, "digest.modal.title")),
+        "submit": plain(t(locale, "modal.save")),
+        "close": plain(t(locale, "modal.cancel")),
+        "blocks": [
+            {"type": "input", "block_id": DIGEST_ENABLED_BLOCK, "label": plain(t(locale, "digest.modal.enabled")),
+             "element": {"type": "radio_buttons", "action_id": VALUE, "options": [on, off],
+                         "initial_option": on if enabled else off}},
+            {"type": "input", "block_id": DIGEST_TIME_BLOCK, "label": plain(t(locale, "digest.modal.time")),
+             "element": {"type": "timepicker", "action_id": VALUE, "initial_time": time}},
+        ],
+    }  # fmt: skip

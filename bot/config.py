@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     tz_default: str = "UTC"
     encryption_keys: str | None = None
+    # How long a claimed notification stays with the worker that claimed it (bot.scheduler).
+    scheduler_lease_seconds: int = Field(default=300, ge=2)
 
     @field_validator("database_url")
     @classmethod

@@ -58,4 +58,33 @@ def serve_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     app = create_app(settings, make_session_factory(make_engine(settings.database_url)))
-    SocketModeHandler(app, settings.slack_app_token).start()
+    scheduler = start_scheduler(settings)
+    try:
+        SocketModeHandler(app, settings.slack_app_token).start()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+def start_scheduler(settings: Settings) -> Any:
+    """The scheduler in this process unless SCHEDULER_ENABLED=false (then a `worker` runs it)."""
+    if not settings.scheduler_enabled:
+        return None
+    from bot.scheduler.runner import Scheduler
+
+    return Scheduler(settings).start_background()
+
+
+def serve_scheduled_http(settings: Settings) -> None:
+    """gunicorn, with the scheduler in its master process: started once the workers are
+    ready (one scheduler however many web workers), stopped when gunicorn exits."""
+    running: dict[str, Any] = {}
+
+    def on_ready() -> None:
+        running["scheduler"] = start_scheduler(settings)
+
+    def on_exit() -> None:
+        if running.get("scheduler") is not None:
+            running["scheduler"].shutdown(wait=False)
+
+    serve_http(settings, on_ready=on_ready, on_exit=on_exit)

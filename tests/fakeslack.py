@@ -3,7 +3,8 @@
 Point the bot's `SLACK_API_URL` at `fake.api_url`. Besides `/api/<method>` it accepts
 posts to `response_url`s (`fake.response_url()`) and file uploads (`/upload/<id>`).
 Tell it to fail with `fake.fail(method, status=429, retry_after=1)`,
-`fake.fail(method, status=500, times=3)` or `fake.fail(method, error="user_not_found")`.
+`fake.fail(method, status=500, times=3)` or `fake.fail(method, error="user_not_found")`;
+make it slow with `fake.slow(method, seconds)`.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class FakeSlack:
         self.users: dict[str, User] = {}
         self.failures: dict[str, list[Failure]] = {}
         self.uploads: dict[str, bytes] = {}
+        self.delays: dict[str, float] = {}
         self.team_id = "T0000001"
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -74,6 +76,7 @@ class FakeSlack:
             self.users.clear()
             self.failures.clear()
             self.uploads.clear()
+            self.delays.clear()
 
     @property
     def base_url(self) -> str:
@@ -98,6 +101,11 @@ class FakeSlack:
              retry_after: int | None = None, times: int = 1) -> None:  # fmt: skip
         with self._lock:
             self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times))
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Answer every later call of `method` only after `seconds` (0 to stop)."""
+        with self._lock:
+            self.delays[method] = seconds
 
     # --- reading what the bot did -----------------------------------------------------
 
@@ -206,6 +214,9 @@ class FakeSlack:
                 auth = self.headers.get("Authorization", "")
                 if not auth.startswith("Bearer xoxb-"):
                     return self._send(200, {"ok": False, "error": "not_authed"})
+                delay = fake.delays.get(method)
+                if delay:
+                    time.sleep(delay)
                 failure = fake._take_failure(method)
                 with fake._lock:
                     fake.calls.append(Call(method, args, path))

@@ -150,8 +150,12 @@ class SignedSlack:
         team: str = TEAM,
         view: dict[str, Any] | None = None,
         channel: str = CHANNEL,
+        message: dict[str, Any] | None = None,
+        ephemeral: bool = False,
         **element: Any,
     ) -> Response:
+        """`message`: the message the element is in (its `ts`, `blocks`); default an empty one.
+        `ephemeral`: the element is in an ephemeral message, which Slack does not send back."""
         act: dict[str, Any] = {"action_id": action_id, "block_id": "b", "type": "button", "action_ts": "1.0"}
         if value is not None:
             act["value"] = value
@@ -169,8 +173,12 @@ class SignedSlack:
             payload["container"] = {"type": "view", "view_id": view.get("id", "V1")}
         else:
             payload["channel"] = {"id": channel}
-            payload["container"] = {"type": "message", "channel_id": channel, "message_ts": "1.0"}
-            payload["message"] = {"ts": "1.0", "text": ""}
+            message = message or {"ts": "1.0", "text": ""}
+            payload["container"] = {"type": "message", "channel_id": channel, "message_ts": message.get("ts", "1.0")}
+            if ephemeral:
+                payload["container"]["is_ephemeral"] = True
+            else:
+                payload["message"] = message
             payload["response_url"] = self.fake.response_url()
         return self.post_payload(payload)
 
@@ -249,7 +257,7 @@ _INITIAL = object()
 def _element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
     kind = element["type"]
     if value is _INITIAL:
-        if kind in ("static_select", "external_select"):
+        if kind in ("static_select", "external_select", "radio_buttons"):
             value = element.get("initial_option")
             return {"type": kind, "selected_option": value}
         if kind == "users_select":
@@ -267,7 +275,7 @@ def _element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
         if kind == "conversations_select":
             return {"type": kind, "selected_conversation": element.get("initial_conversation")}
         return {"type": kind, "value": element.get("initial_value")}
-    if kind == "static_select":
+    if kind in ("static_select", "radio_buttons"):
         # choose by the option's label, as a person does
         options = element.get("options") or [o for g in element.get("option_groups", []) for o in g["options"]]
         chosen = [o for o in options if o["text"]["text"] == value or o["value"] == value]

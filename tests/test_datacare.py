@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -73,8 +74,11 @@ def test_export_without_a_customer_uploads_the_customers_csv(slack, fake, sessio
 
 def _database_bytes(engine) -> bytes:
     if engine.dialect.name == "sqlite":
+        # Read the files in another process: closing a file descriptor of an open SQLite
+        # database in this process would drop SQLite's POSIX locks on it (SQLite's own docs).
         path = Path(make_url(str(engine.url)).database)
-        return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+        files = [str(p) for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
+        return subprocess.run(["cat", *files], capture_output=True, check=True).stdout
     with engine.connect() as conn:
         return "".join(
             str(row) for table in Base.metadata.sorted_tables for row in conn.execute(text(f"SELECT * FROM {table.name}"))

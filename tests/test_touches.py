@@ -239,7 +239,8 @@ def test_due_lists_overdue_first_then_the_next_week(slack, session):
     assert order == ["Very Late", "Bit Late", "Today", "Week Later"]
     assert shown.index("Very Late") < shown.index("Bit Late") < shown.index("Today") < shown.index("Next 7 days")
     assert shown.index("Next 7 days") < shown.index("Week Later")
-    assert "24 days overdue" in shown and "due today" in shown
+    assert "Due 2026-11-01, 24 days overdue" in shown and "Due 2026-11-25\n" in shown
+    assert shown.count("Snooze") == 4 and shown.count("Reassign") == 4
     assert "Far Away" not in shown and "Not Mine" not in shown
 
 
@@ -257,7 +258,7 @@ def test_app_home_shows_my_items_and_counts(slack, fake, session):
     publish = fake.last("views.publish")
     assert publish["user_id"] == USER
     shown = block_text(publish["view"]["blocks"])
-    assert "A: 2 · C: 1" in shown and "Acme (#1)" in shown and "due today" in shown
+    assert "A: 2 · C: 1" in shown and "Acme (#1)" in shown and "Due 2026-11-25" in shown
     assert "New customer" in shown and "Log touch" in shown
 
 
@@ -329,3 +330,19 @@ def test_another_workspace_cannot_touch_these_touches(slack, fake, session):
     slack.action("touch_history", '{"customer_id": 1, "offset": 0}', team="T0000002")
     assert len(touches_of(session)) == 1
     assert "ours" not in str(fake.calls_to("response_url"))
+
+
+@freeze_time(NOW)
+def test_snoozing_from_due_answers_in_the_list_and_from_home_refreshes_it(slack, fake, session):
+    add_customer(session, "Acme")
+    slack.command("revisit Acme today")
+    reply = slack.command("due")
+    [actions] = [b for b in reply.blocks if b.get("block_id", "").startswith("revisit:")]
+    slack.action("revisit_snooze", selected_option={"value": "3"}, block_id=actions["block_id"], ephemeral=True)
+    answer = fake.last("response_url")
+    assert answer["replace_original"] is True and "snoozed to 2026-11-28" in answer["text"]
+    assert customers_of(session)[0].next_revisit == dt.date(2026, 11, 28)
+    home = {"type": "home", "id": "VHOME", "blocks": []}
+    slack.action("revisit_snooze", selected_option={"value": "1"}, block_id=actions["block_id"], view=home)
+    assert customers_of(session)[0].next_revisit == dt.date(2026, 11, 26)  # a snooze counts from today
+    assert fake.last("views.publish")["user_id"] == USER

@@ -5,7 +5,7 @@ Every module here has `register(app)`; `register` below wires them all.
 
 from slack_bolt import App
 
-from bot.handlers import commands, complaints, customers, datacare, settings, touches
+from bot.handlers import commands, complaints, customers, datacare, reminders, settings, touches
 
 
 def register(app: App) -> None:
@@ -13,5 +13,6 @@ def register(app: App) -> None:
     customers.register(app)
     touches.register(app)
     complaints.register(app)
+    reminders.register(app)
     datacare.register(app)
     settings.register(app)

@@ -69,6 +69,14 @@ def assign_owner(tb: RequestContext, customer: Customer, owner_id: str, client: 
     return t(tb.locale, "assign.done" if result.changed else "assign.same", customer=name, owner=owner_id)
 
 
+def due_list(tb: RequestContext) -> list[dict[str, Any]]:
+    """The caller's `/crm due`: revisits due or overdue, the next week, open complaints."""
+    today = local_today(utcnow(), tb.member().tz)
+    due, upcoming = touches.due_revisits(session=tb.session, team_id=tb.team_id, owner_id=tb.user_id or "", today=today)
+    complaints_ = touches.open_complaints(session=tb.session, team_id=tb.team_id, assignee_id=tb.user_id or "")
+    return blocks.due_blocks(tb.locale, due=due, upcoming=upcoming, complaints=complaints_, today=today)
+
+
 def home_for(tb: RequestContext, user_id: str) -> dict[str, Any]:
     member = tb.member(user_id)
     today = local_today(utcnow(), member.tz)

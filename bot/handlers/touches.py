@@ -89,11 +89,7 @@ def revisit(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> No
 
 @subcommand("due")
 def due(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    today = _today(tb)
-    due_now, upcoming = touches.due_revisits(session=tb.session, team_id=tb.team_id, owner_id=cmd.user_id, today=today)
-    complaints = touches.open_complaints(session=tb.session, team_id=tb.team_id, assignee_id=cmd.user_id)
-    body = blocks.due_blocks(tb.locale, due=due_now, upcoming=upcoming, complaints=complaints, today=today)
-    reply(ack, body, t(tb.locale, "due.now"))
+    reply(ack, common.due_list(tb), t(tb.locale, "due.now"))
 
 
 # --- buttons and the shortcut -------------------------------------------------------------

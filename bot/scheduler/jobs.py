@@ -1,0 +1,144 @@
+"""Scheduled jobs: each looks at the data as of one instant and writes notification rows.
+
+No job sends anything (the outbox's sender does) and every row has a key, so a job may run
+any number of times, in any number of processes, and still create each notification once.
+
+`JOBS` is the registry `run_jobs` walks; a job is `fn(run, team_id) -> rows written`, run in
+its own session per team. Another feature adds its job with `@register_job("name")`; the
+complaint warnings and escalations (bot/services/complaints.py) are meant to hook in here,
+passing `urgent=True` to `quiet_hours_due` for what may wake people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import blocks
+from bot.notify import Directory
+from bot.scheduler.hours import WorkingHours, parse_time, zone
+from bot.scheduler.outbox import enqueue
+from bot.services.members import get_member
+from bot.services.reminders import digest_time_of, due_revisits, owners_with_due_revisits
+from bot.services.workspaces import TeamSettings, team_settings
+from bot.storage.db import session_scope
+from bot.storage.models import Member, Workspace
+
+log = logging.getLogger(__name__)
+
+# The earliest and latest local dates anywhere are within these offsets of UTC.
+_LATEST_OFFSET = dt.timedelta(hours=14)
+
+
+@dataclass
+class JobRun:
+    """One run of the jobs: the instant it is "as of", and what jobs may read people with."""
+
+    session: Session
+    now: dt.datetime  # aware
+    directory: Directory | None
+    default_tz: str = "UTC"
+
+
+Job = Callable[[JobRun, str], int]
+JOBS: dict[str, Job] = {}
+
+
+def register_job(name: str) -> Callable[[Job], Job]:
+    def add(fn: Job) -> Job:
+        JOBS[name] = fn
+        return fn
+
+    return add
+
+
+def quiet_hours_due(
+    when: dt.datetime, *, member: Member, settings: TeamSettings, default_tz: str, urgent: bool = False
+) -> dt.datetime:
+    """When a message meant for `when` may reach `member`: then, or their next working hour."""
+    if urgent:
+        return when
+    local = when.astimezone(zone(member.tz, settings.tz or default_tz))
+    return WorkingHours.of(settings).next_open(local).astimezone(dt.UTC)
+
+
+def run_jobs(
+    factory: sessionmaker[Session], *, now: dt.datetime, directory: Directory | None, default_tz: str = "UTC"
+) -> dict[str, int]:
+    """Every registered job once, for every workspace, as of `now`; rows written per job."""
+    with session_scope(factory) as session:
+        teams = list(session.scalars(select(Workspace.team_id).order_by(Workspace.team_id)))
+    written: dict[str, int] = {}
+    for name, job in JOBS.items():
+        written[name] = 0
+        for team_id in teams:
+            try:
+                with session_scope(factory) as session:
+                    written[name] += job(JobRun(session, now, directory, default_tz), team_id)
+            except Exception:  # noqa: BLE001 - one team's failure must not stop the others
+                log.exception("job %s failed for team %s", name, team_id)
+    return written
+
+
+# --- revisit reminders --------------------------------------------------------------------
+
+
+@register_job("revisit_reminders")
+def revisit_reminders(run: JobRun, team_id: str) -> int:
+    """Each owner's daily digest (or one message per due revisit, digest off), written once
+    per member and day when their digest time has come in their own time zone.
+
+    Only on working days, between the digest time (moved into working hours) and the end of
+    working hours; a day missed entirely is not sent late: its items are still due, so the
+    next digest lists them. Rows expire at the end of the working day for the same reason.
+    """
+    settings = team_settings(run.session, team_id)
+    hours = WorkingHours.of(settings)
+    written = 0
+    latest_today = (run.now.astimezone(dt.UTC) + _LATEST_OFFSET).date()
+    for owner_id in owners_with_due_revisits(session=run.session, team_id=team_id, by=latest_today):
+        try:
+            with run.session.begin_nested():
+                written += _remind_owner(run, team_id, settings, hours, owner_id)
+        except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
+            log.exception("revisit reminders for %s in %s failed", owner_id, team_id)
+    return written
+
+
+def _remind_owner(run: JobRun, team_id: str, settings: TeamSettings, hours: WorkingHours, owner_id: str) -> int:
+    member = get_member(session=run.session, team_id=team_id, user_id=owner_id, directory=run.directory)
+    tz = zone(member.tz, settings.tz or run.default_tz)
+    local = run.now.astimezone(tz)
+    today = local.date()
+    if not hours.is_working_day(today):
+        return 0
+    digest_time = parse_time(digest_time_of(session=run.session, team_id=team_id, member=member)) or hours.start_on(today)
+    send_from = hours.clamp(today, digest_time)
+    if not send_from <= local.time() < hours.end_on(today):
+        return 0
+    items = due_revisits(session=run.session, team_id=team_id, owner_id=owner_id, today=today)
+    if not items:
+        return 0
+    locale = settings.language or member.locale
+    expires = dt.datetime.combine(today, hours.end_on(today), tzinfo=tz)
+    if member.digest_enabled:
+        text, body = blocks.digest_message(locale, items, today=today, digest_time=send_from.strftime("%H:%M"))
+        return int(enqueue(
+            run.session, team_id=team_id, key=f"digest:{owner_id}:{today.isoformat()}", kind="digest",
+            channel=owner_id, text=text, blocks=body, due_at=run.now, expires_at=expires,
+        ))  # fmt: skip
+    written = 0
+    for customer in items:
+        # One message per due revisit and owner; an overdue one is not repeated daily.
+        text, body = blocks.revisit_reminder(locale, customer, today=today)
+        written += enqueue(
+            run.session, team_id=team_id, key=f"revisit:{customer.id}:{owner_id}:{customer.next_revisit}",
+            kind="revisit", channel=owner_id, text=text, blocks=body, due_at=run.now,
+            meta={"customer_id": customer.id},
+        )  # fmt: skip
+    return written

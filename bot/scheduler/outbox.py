@@ -1,0 +1,277 @@
+"""The outbox: jobs write notification rows; the sender claims, posts and marks them.
+
+Writing (`enqueue`) is `INSERT … ON CONFLICT (team_id, key) DO NOTHING`: the key names what
+is sent (kind, target, due date or level), so a repeated sweep, or a second worker racing
+the first, creates each notification once.
+
+Sending (`Sender.deliver`) claims due rows in a short transaction (PostgreSQL: `SELECT … FOR
+UPDATE SKIP LOCKED`, so two workers never claim the same row; SQLite: the single writer),
+marks them `sending` with a lease, posts each one and marks it `sent` only when Slack said
+`ok`. A worker killed mid-batch leaves `sending` rows whose lease runs out; the next claim
+takes them back. At most the one message in flight at the crash can go twice; a row marked
+`sent` never goes again.
+
+Row states: `pending` -> `sending` -> `sent` | `failed` (permanent Slack error, kept with
+`last_error` for admins) | `expired` (a digest whose day is over: the next digest has it).
+`due_at` means "not before": the due instant while pending (already moved out of quiet
+hours), the lease's end while sending, the next try after a transient failure.
+
+Retries are our own loop, not slack_sdk's retry handlers (the sender's client has none), so
+the rules are in one place and tested: `429` waits `Retry-After`; `5xx` and network errors
+back off exponentially; both within `retry_budget` seconds per message, after which the row
+goes back to pending for a later run. Any other `ok: false` is permanent. (This is the one
+place besides bot/notify.py holding a WebClient: it needs Slack's raw answer, status code
+and `Retry-After`, which the `Notifier` protocol deliberately hides.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage.db import session_scope
+from bot.storage.models import Notification, utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed", "expired"
+# Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
+# user_not_found, account_inactive, is_archived, not_in_channel, invalid_blocks, …).
+TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "service_unavailable", "request_timeout"})
+
+
+def enqueue(
+    session: Session,
+    *,
+    team_id: str,
+    key: str,
+    kind: str,
+    channel: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    due_at: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+    meta: dict[str, Any] | None = None,
+) -> bool:
+    """Write one notification unless one with this key exists; True when it was written."""
+    payload: dict[str, Any] = {"text": text, "blocks": blocks or None, **(meta or {})}
+    if expires_at is not None:
+        payload["expires_at"] = expires_at.astimezone(dt.UTC).isoformat()
+    values = {
+        "team_id": team_id, "key": key[:300], "kind": kind, "channel": channel, "payload": payload,
+        "status": PENDING, "due_at": due_at or utcnow(), "attempts": 0, "created_at": utcnow(),
+    }  # fmt: skip
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(Notification)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["team_id", "key"])
+        .returning(Notification.id)
+    )
+    return session.execute(stmt).scalar() is not None
+
+
+def failures(session: Session, *, team_id: str, limit: int = 20) -> list[Notification]:
+    """The team's sends that failed for good, newest first: what admins are shown."""
+    query = (
+        select(Notification)
+        .where(Notification.team_id == team_id, Notification.status == FAILED)
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+@dataclass
+class Delivery:
+    """What one `deliver` run did (counts of rows)."""
+
+    sent: int = 0
+    failed: int = 0
+    expired: int = 0
+    retry_later: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
+
+
+def sender_client(token: str | None, base_url: str, *, timeout: int = 15) -> WebClient:
+    """A WebClient without slack_sdk's own retry handlers: the sender's loop does retries."""
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+
+
+class Sender:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        client: WebClient,
+        *,
+        lease: float = 300.0,
+        retry_budget: float = 60.0,
+        batch_size: int = 20,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.factory = session_factory
+        self.client = client
+        self.lease = dt.timedelta(seconds=lease)
+        self.retry_budget = retry_budget
+        self.batch_size = batch_size
+        self.sleep = sleep
+        self.clock = clock
+
+    # --- claiming -----------------------------------------------------------------------
+
+    def claim(self, *, now: dt.datetime, exclude: set[int]) -> tuple[list[int], dt.datetime]:
+        """Take up to `batch_size` due rows (and rows whose lease ran out) for this process;
+        returns their ids and the lease they now carry (this claim's fencing token).
+
+        `now` decides what is due (a sweep may run "as of" another instant); leases are
+        always wall-clock.
+        """
+        wall = utcnow()
+        lease = wall + self.lease
+        due = or_(
+            and_(Notification.status == PENDING, Notification.due_at <= now),
+            and_(Notification.status == SENDING, Notification.due_at <= wall),
+        )
+        query = select(Notification.id).where(due).order_by(Notification.due_at, Notification.id)
+        if exclude:
+            query = query.where(Notification.id.not_in(exclude))
+        with session_scope(self.factory) as session:
+            ids = list(session.scalars(query.limit(self.batch_size).with_for_update(skip_locked=True)))
+            if ids:
+                claimed = update(Notification).where(Notification.id.in_(ids))
+                session.execute(claimed.values(status=SENDING, due_at=lease))
+        return ids, lease
+
+    def _renew(self, row_id: int, lease: dt.datetime) -> Notification | None:
+        """Extend this row's lease just before posting; None when it is no longer ours (our
+        lease ran out and another process claimed it, or it was finished meanwhile)."""
+        with session_scope(self.factory) as session:
+            row = session.get(Notification, row_id, with_for_update=True)
+            if row is None or row.status != SENDING or row.due_at != lease:
+                return None
+            row.due_at = utcnow() + self.lease
+            row.attempts += 1
+            session.flush()
+            session.expunge(row)
+            return row
+
+    def _finish(self, row: Notification, **values: Any) -> bool:
+        """Record the outcome, fenced on the lease we hold (a stolen row is not overwritten)."""
+        with session_scope(self.factory) as session:
+            result = session.execute(
+                update(Notification)
+                .where(Notification.id == row.id, Notification.status == SENDING, Notification.due_at == row.due_at)
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                log.warning("notification %s changed hands while it was being sent", row.id)
+                return False
+            return True
+
+    # --- sending ------------------------------------------------------------------------
+
+    def deliver(self, *, now: dt.datetime | None = None, deadline: float | None = None) -> Delivery:
+        """Send everything due at `now` (default: now); stops when nothing is due or at `deadline`
+        (a `clock()` value). Each row is tried once per run."""
+        now = now or utcnow()
+        report = Delivery()
+        tried: set[int] = set()
+        while deadline is None or self.clock() < deadline:
+            ids, lease = self.claim(now=now, exclude=tried)
+            if not ids:
+                break
+            for row_id in ids:
+                tried.add(row_id)
+                if deadline is not None and self.clock() >= deadline:
+                    self._release(row_id, lease)  # out of time: back to pending for the next run
+                    continue
+                self._deliver_one(row_id, lease, report, now=now, deadline=deadline)
+        return report
+
+    def _release(self, row_id: int, lease: dt.datetime) -> None:
+        with session_scope(self.factory) as session:
+            session.execute(
+                update(Notification)
+                .where(Notification.id == row_id, Notification.status == SENDING, Notification.due_at == lease)
+                .values(status=PENDING, due_at=utcnow())
+            )
+
+    def _deliver_one(
+        self, row_id: int, lease: dt.datetime, report: Delivery, *, now: dt.datetime, deadline: float | None
+    ) -> None:
+        row = self._renew(row_id, lease)
+        if row is None:
+            return
+        expires = row.payload.get("expires_at")
+        if expires and dt.datetime.fromisoformat(expires) <= now:
+            self._finish(row, status=EXPIRED, last_error="expired")
+            report.expired += 1
+            return
+        try:
+            budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
+            ts = self._post_with_retries(row, budget)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            log.warning("notification %s to %s failed for good: %s", row.key, row.channel, error)
+            self._finish(row, status=FAILED, last_error=error)
+            report.failed += 1
+            report.errors[error] = report.errors.get(error, 0) + 1
+        except _Transient as exc:
+            backoff = min(3600.0, 30.0 * 2 ** min(row.attempts, 7))
+            self._finish(row, status=PENDING, last_error=exc.reason, due_at=utcnow() + dt.timedelta(seconds=backoff))
+            report.retry_later += 1
+        else:
+            if self._finish(row, status=SENT, sent_at=utcnow(), message_ts=ts, last_error=None):
+                report.sent += 1
+
+    def _post_with_retries(self, row: Notification, budget: float) -> str | None:
+        started = self.clock()
+        backoff = 0.5
+        while True:
+            try:
+                return self._post(row)
+            except _Transient as exc:
+                wait = exc.wait if exc.wait is not None else backoff
+                backoff = min(backoff * 2, 8.0)
+                if self.clock() + wait - started > budget:
+                    raise
+                log.info("notification %s: %s; trying again in %.1fs", row.key, exc.reason, wait)
+                self.sleep(wait)
+
+    def _post(self, row: Notification) -> str | None:
+        payload = row.payload
+        try:
+            response = self.client.chat_postMessage(
+                channel=row.channel, text=payload.get("text") or "", blocks=payload.get("blocks") or None
+            )
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = str(exc.response.get("error") or "")
+            if status == 429 or error == "ratelimited":
+                retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
+                raise _Transient("ratelimited", float(retry_after or 1)) from exc
+            if status >= 500 or error in TRANSIENT_ERRORS:
+                raise _Transient(f"http {status}" if status >= 500 else error) from exc
+            raise
+        except OSError as exc:  # connection refused, reset, timeout
+            raise _Transient(f"network: {exc}") from exc
+        return response.get("ts")

@@ -1,0 +1,129 @@
+"""Running the jobs and the sender: once (`sweep`), or periodically under APScheduler.
+
+APScheduler keeps its jobs in memory (no shared job store: its docs say a store must never
+be shared between processes); what makes several processes safe is the data, the keys and
+the claims of the outbox. Any number of `serve` / `worker` processes may run these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.notify import SlackDirectory
+from bot.scheduler import jobs
+from bot.scheduler.outbox import Delivery, Sender, sender_client
+from bot.storage.db import make_engine, make_session_factory
+from bot.storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+JOBS_EVERY = 60  # seconds: digests are per minute at most
+DELIVER_EVERY = 5  # seconds: notices "as they happen" go out within seconds
+SWEEP_DELIVERY_SECONDS = 75  # `sweep` delivers, retrying, for about a minute before it exits
+
+
+@dataclass
+class SweepReport:
+    at: dt.datetime
+    written: dict[str, int]
+    delivery: Delivery
+
+    def line(self) -> str:
+        d = self.delivery
+        return (
+            f"sweep at {self.at.isoformat()}: {sum(self.written.values())} written, {d.sent} sent, "
+            f"{d.failed} failed, {d.expired} expired, {d.retry_later} left for a later try"
+        )
+
+
+class Scheduler:
+    """The jobs and the sender over one database and one Slack token."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: sessionmaker[Session] | None = None,
+        client: WebClient | None = None,
+        **sender_options: Any,
+    ) -> None:
+        self.settings = settings
+        self.factory = session_factory or make_session_factory(make_engine(settings.database_url))
+        self.client = client or sender_client(settings.slack_bot_token, settings.slack_api_url)
+        self.directory = SlackDirectory(self.client)
+        lease = settings.scheduler_lease_seconds
+        sender_options.setdefault("lease", lease)
+        # A message's retries must end well within its lease, or another worker could take
+        # the row back while this one is still trying it.
+        sender_options.setdefault("retry_budget", min(60.0, lease / 3))
+        self.sender = Sender(self.factory, self.client, **sender_options)
+
+    def run_jobs(self, now: dt.datetime | None = None) -> dict[str, int]:
+        return jobs.run_jobs(
+            self.factory, now=now or utcnow(), directory=self.directory, default_tz=self.settings.tz_default
+        )
+
+    def deliver(self, now: dt.datetime | None = None, *, within: float | None = None) -> Delivery:
+        deadline = time.monotonic() + within if within is not None else None
+        return self.sender.deliver(now=now, deadline=deadline)
+
+    def sweep(self, at: dt.datetime | None = None, *, within: float = SWEEP_DELIVERY_SECONDS) -> SweepReport:
+        """Every job once as of `at`, then deliver what is due then."""
+        at = at or utcnow()
+        written = self.run_jobs(at)
+        return SweepReport(at, written, self.deliver(at, within=within))
+
+    # --- periodic ---------------------------------------------------------------------
+
+    def _jobs_tick(self) -> None:
+        self.run_jobs()
+
+    def _deliver_tick(self) -> None:
+        self.deliver(within=DELIVER_EVERY * 10)
+
+    def _add_jobs(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
+        start = dt.datetime.now(dt.UTC)
+        # Run at start too: a restart catches up at once (stale digests collapse, see jobs).
+        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None, "next_run_time": start}
+        scheduler.add_job(self._jobs_tick, "interval", seconds=JOBS_EVERY, id="jobs", **common)
+        scheduler.add_job(self._deliver_tick, "interval", seconds=DELIVER_EVERY, id="deliver", **common)
+
+    def start_background(self) -> BackgroundScheduler:
+        """In `serve`: a thread of this process (the gunicorn master, or the Socket Mode process)."""
+        scheduler = BackgroundScheduler(timezone=dt.UTC)
+        self._add_jobs(scheduler)
+        scheduler.start()
+        log.info("scheduler started in-process")
+        return scheduler
+
+    def run_forever(self) -> None:
+        """`worker`: the scheduler alone, until SIGTERM / Ctrl-C."""
+        scheduler = BlockingScheduler(timezone=dt.UTC)
+        self._add_jobs(scheduler)
+        # SIGTERM (a deploy, `docker stop`) ends the worker cleanly; a send in progress
+        # finishes first. A SIGKILL is covered by the leases.
+        def stop(*_: Any) -> None:
+            # Not in the handler itself: it interrupts the main thread, which may hold the
+            # very locks shutdown() takes.
+            if scheduler.running:
+                threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}).start()
+            else:  # still starting up
+                raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, stop)
+        log.info("worker started: jobs every %ss, delivery every %ss", JOBS_EVERY, DELIVER_EVERY)
+        try:
+            scheduler.start()
+        except (KeyboardInterrupt, SystemExit):
+            pass

@@ -1,0 +1,519 @@
+"""The scheduler: digests at each member's own 09:00, once, in working hours; delivery that
+survives rate limits, server errors and crashes; the buttons in a digest.
+
+Time is moved the way an operator moves it: `sweep(at)` runs every job as of that instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.scheduler.hours import WorkingHours
+from bot.scheduler.jobs import JOBS, quiet_hours_due
+from bot.scheduler.outbox import Delivery, enqueue, failures
+from bot.scheduler.runner import Scheduler
+from bot.services.workspaces import TeamSettings, get_workspace
+from bot.storage.db import make_session_factory
+from bot.storage.models import Customer, Member, Notification, Workspace, utcnow
+from tests.helpers import add_customer
+from tests.slackclient import TEAM, USER, block_text
+
+UTC = dt.UTC
+OWNER_B = "U0000002"
+TUESDAY = dt.date(2026, 12, 1)
+SATURDAY = dt.date(2026, 12, 5)
+
+
+def at(day: dt.date, hhmm: str, tz: str = "UTC") -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    h, m = map(int, hhmm.split(":"))
+    return dt.datetime.combine(day, dt.time(h, m), tzinfo=ZoneInfo(tz))
+
+
+@pytest.fixture
+def scheduler(settings, engine):
+    return Scheduler(settings, make_session_factory(engine))
+
+
+def member(session, user_id: str, tz: str = "UTC", **fields) -> Member:
+    """A member whose Slack profile was read just now (so no users.info is needed)."""
+    get_workspace(session, TEAM)
+    row = Member(team_id=TEAM, user_id=user_id, tz=tz, locale="en-US", profile_fetched_at=utcnow(), **fields)
+    session.add(row)
+    session.commit()
+    return row
+
+
+def due(session, name: str, owner: str, on: dt.date, **fields) -> Customer:
+    customer = add_customer(session, name, owner_id=owner, **fields)
+    customer.next_revisit = on
+    session.commit()
+    return customer
+
+
+def dms(fake, user: str) -> list[dict]:
+    return [c.args for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == user]
+
+
+def notifications(session) -> list[Notification]:
+    session.expire_all()
+    rows = list(session.scalars(select(Notification).order_by(Notification.id)))
+    session.commit()  # end the read: on SQLite every transaction holds the write lock
+    return rows
+
+
+def action_ids(blocks: list[dict]) -> list[str]:
+    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+# --- the digest ---------------------------------------------------------------------------
+
+
+def test_the_digest_lists_what_is_due_most_overdue_first_with_its_buttons(scheduler, session, fake):
+    member(session, USER)
+    today = due(session, "Today Ltd", USER, TUESDAY)
+    overdue = due(session, "Late Ltd", USER, TUESDAY - dt.timedelta(days=3), company="Late Group")
+    due(session, "Tomorrow Ltd", USER, TUESDAY + dt.timedelta(days=1))
+    due(session, "Paused Ltd", USER, TUESDAY - dt.timedelta(days=9)).revisits_enabled = False
+    session.commit()
+    due(session, "Someone Else Ltd", OWNER_B, TUESDAY)
+    member(session, OWNER_B)
+
+    report = scheduler.sweep(at(TUESDAY, "09:00"))
+
+    assert report.delivery.sent == 2
+    [digest] = dms(fake, USER)
+    shown = block_text(digest["blocks"])
+    assert "2 revisits are due or overdue" in digest["text"]
+    assert shown.index("Late Ltd") < shown.index("Today Ltd")
+    assert "3 days overdue" in shown and "Late Group" in shown
+    assert "Tomorrow Ltd" not in shown and "Paused Ltd" not in shown and "Someone Else" not in shown
+    ids = action_ids(digest["blocks"])
+    assert ids.count("touch_log") == 2 and ids.count("revisit_snooze") == 2
+    assert ids.count("revisit_snooze_date") == 2 and ids.count("customer_reassign") == 2
+    assert ids[-1] == "digest_settings"
+    log_touch = [e for b in digest["blocks"] if b["type"] == "actions" for e in b["elements"]
+                 if e["action_id"] == "touch_log"]  # fmt: skip
+    assert [e["value"] for e in log_touch] == [str(overdue.id), str(today.id)]
+    assert "Log touch" in shown and "Snooze" in shown and "Reassign" in shown
+    snooze = next(e for b in digest["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if e["action_id"] == "revisit_snooze")  # fmt: skip
+    assert [o["text"]["text"] for o in snooze["options"]] == ["1 day", "3 days", "1 week"]
+
+
+def test_two_sweeps_at_the_same_instant_send_one_dm_each(scheduler, session, fake):
+    member(session, USER)
+    member(session, OWNER_B)
+    due(session, "Acme", USER, TUESDAY)
+    due(session, "Beta", OWNER_B, TUESDAY)
+
+    first = scheduler.sweep(at(TUESDAY, "09:00"))
+    second = scheduler.sweep(at(TUESDAY, "09:00"))
+    third = scheduler.sweep(at(TUESDAY, "09:30"))
+
+    assert first.delivery.sent == 2
+    assert second.delivery.sent == third.delivery.sent == 0
+    assert len(dms(fake, USER)) == 1 and len(dms(fake, OWNER_B)) == 1
+    assert [n.status for n in notifications(session)] == ["sent", "sent"]
+
+
+def test_the_digest_comes_at_the_digest_time_on_working_days_only(scheduler, session, fake):
+    member(session, USER)
+    due(session, "Acme", USER, TUESDAY - dt.timedelta(days=7))
+
+    scheduler.sweep(at(TUESDAY, "08:59"))
+    assert dms(fake, USER) == []
+    scheduler.sweep(at(SATURDAY, "09:00"))
+    assert dms(fake, USER) == []
+    scheduler.sweep(at(TUESDAY, "09:00"))
+    scheduler.sweep(at(TUESDAY + dt.timedelta(days=1), "09:00"))
+    assert len(dms(fake, USER)) == 2  # one a day while it stays overdue
+
+
+def test_a_digest_missed_while_down_is_sent_at_the_next_sweep_that_day_not_after_hours(scheduler, session, fake):
+    member(session, USER)
+    due(session, "Acme", USER, TUESDAY)
+
+    scheduler.sweep(at(TUESDAY, "18:30"))  # down all working day: nothing in the evening
+    assert dms(fake, USER) == []
+    scheduler.sweep(at(TUESDAY + dt.timedelta(days=1), "14:00"))  # back the next afternoon
+    [digest] = dms(fake, USER)
+    assert "1 day overdue" in block_text(digest["blocks"])  # yesterday's item, in today's digest
+
+
+def test_a_weekend_outage_sends_one_digest_not_a_flood(scheduler, session, fake):
+    member(session, USER)
+    for n in range(5):
+        due(session, f"Customer {n}", USER, SATURDAY - dt.timedelta(days=n))
+    monday = SATURDAY + dt.timedelta(days=2)
+
+    scheduler.sweep(at(monday, "11:00"))
+
+    [digest] = dms(fake, USER)
+    assert "5 revisits" in digest["text"]
+
+
+def test_members_get_their_digest_at_their_own_nine_oclock(scheduler, session, fake):
+    # No member rows: their time zones come from Slack's users.info.
+    get_workspace(session, TEAM)
+    session.commit()
+    fake.add_user("U00SHANG", tz="Asia/Shanghai")
+    fake.add_user("U00NEWYK", tz="America/New_York")
+    due(session, "Shanghai Co", "U00SHANG", TUESDAY)
+    due(session, "New York Co", "U00NEWYK", TUESDAY)
+
+    scheduler.sweep(at(TUESDAY, "08:59", "Asia/Shanghai"))
+    assert fake.calls_to("chat.postMessage") == []
+    scheduler.sweep(at(TUESDAY, "09:00", "Asia/Shanghai"))  # 01:00 UTC; 20:00 Monday in New York
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["U00SHANG"]
+    scheduler.sweep(at(TUESDAY, "08:59", "America/New_York"))
+    scheduler.sweep(at(TUESDAY, "09:00", "America/New_York"))  # 22:00 in Shanghai
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["U00SHANG", "U00NEWYK"]
+
+
+def test_an_early_digest_time_waits_for_working_hours_and_team_hours_apply(scheduler, session, fake):
+    member(session, USER, digest_time="07:00")
+    due(session, "Acme", USER, TUESDAY)
+    workspace = session.get(Workspace, TEAM)
+    workspace.settings = {"working_hours": {d: ["10:00-16:00"] for d in ("mon", "tue", "wed", "thu", "fri")}}
+    session.commit()
+
+    scheduler.sweep(at(TUESDAY, "09:30"))
+    assert dms(fake, USER) == []
+    scheduler.sweep(at(TUESDAY, "10:00"))
+    assert len(dms(fake, USER)) == 1
+
+
+def test_with_the_digest_off_each_due_revisit_is_its_own_dm_once(scheduler, session, fake):
+    member(session, USER, digest_enabled=False, digest_time="10:00")
+    due(session, "Acme", USER, TUESDAY)
+    due(session, "Beta", USER, TUESDAY - dt.timedelta(days=1))
+
+    scheduler.sweep(at(TUESDAY, "09:30"))
+    assert dms(fake, USER) == []
+    scheduler.sweep(at(TUESDAY, "10:00"))
+    scheduler.sweep(at(TUESDAY + dt.timedelta(days=1), "10:00"))
+    texts = sorted(d["text"] for d in dms(fake, USER))
+    assert len(texts) == 2 and "Acme" in texts[0] and "Beta" in texts[1]
+    assert all("touch_log" in action_ids(d["blocks"]) for d in dms(fake, USER))
+
+
+def test_quiet_hours_move_a_message_to_the_next_working_hour_unless_urgent():
+    settings = TeamSettings()
+    shanghai = Member(team_id=TEAM, user_id=USER, tz="Asia/Shanghai")
+    friday_evening = at(dt.date(2026, 12, 4), "20:00", "Asia/Shanghai")
+    monday_nine = at(dt.date(2026, 12, 7), "09:00", "Asia/Shanghai")
+
+    def when(instant: dt.datetime, urgent: bool = False) -> dt.datetime:
+        return quiet_hours_due(instant, member=shanghai, settings=settings, default_tz="UTC", urgent=urgent)
+
+    assert when(friday_evening) == monday_nine
+    assert when(friday_evening, urgent=True) == friday_evening
+    assert when(at(TUESDAY, "06:00", "Asia/Shanghai")) == at(TUESDAY, "09:00", "Asia/Shanghai")
+    inside = at(TUESDAY, "11:15", "Asia/Shanghai")
+    assert when(inside) == inside
+    odd = WorkingHours.of(TeamSettings(working_hours={"mon": ["nonsense"]}))
+    assert (odd.start_on(TUESDAY), odd.end_on(TUESDAY)) == (dt.time(9), dt.time(18))  # the default calendar
+
+
+def test_quiet_hours_follow_the_team_calendar_split_shifts_and_holidays(scheduler, session, fake):
+    """A China team: nothing at lunch, nothing on National Day, the make-up Sunday is a work day."""
+    settings = TeamSettings(working_hours={d: ["09:00-12:00", "13:30-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+                            holidays_country="CN")  # fmt: skip
+    hours = WorkingHours.of(settings)
+    shanghai = "Asia/Shanghai"
+    assert hours.next_open(at(TUESDAY, "12:30", shanghai)) == at(TUESDAY, "13:30", shanghai)
+    national_day = dt.date(2026, 10, 1)
+    assert not hours.is_working_day(national_day)
+    assert hours.next_open(at(national_day, "10:00", shanghai)).date() == dt.date(2026, 10, 8)
+    assert hours.is_working_day(dt.date(2026, 9, 20))  # a Sunday made a working day (调休)
+
+
+def test_a_pending_row_waits_for_its_due_time(scheduler, session, fake):
+    get_workspace(session, TEAM)
+    enqueue(session, team_id=TEAM, key="k1", kind="test", channel=USER, text="later", due_at=at(TUESDAY, "09:00"))
+    session.commit()
+    scheduler.deliver(at(TUESDAY, "08:59"))
+    assert dms(fake, USER) == []
+    scheduler.deliver(at(TUESDAY, "09:00"))
+    assert [d["text"] for d in dms(fake, USER)] == ["later"]
+
+
+# --- delivery -----------------------------------------------------------------------------
+
+
+def one_pending(session, text: str = "hello", **kw) -> None:
+    get_workspace(session, TEAM)
+    assert enqueue(session, team_id=TEAM, key=f"test:{text}", kind="test", channel=USER, text=text, **kw)
+    assert not enqueue(session, team_id=TEAM, key=f"test:{text}", kind="test", channel=USER, text=text, **kw)
+    session.commit()
+
+
+def test_429_waits_retry_after_then_delivers(scheduler, session, fake):
+    one_pending(session)
+    fake.fail("chat.postMessage", status=429, retry_after=1)
+
+    report = scheduler.deliver()
+
+    calls = fake.calls_to("chat.postMessage")
+    assert len(calls) == 2 and calls[1].at - calls[0].at >= 1.0
+    assert report.sent == 1
+    [row] = notifications(session)
+    assert row.status == "sent" and row.message_ts and row.sent_at is not None
+
+
+def test_500_three_times_then_delivered_with_backoff(settings, engine, session, fake):
+    waits: list[float] = []
+    scheduler = Scheduler(settings, make_session_factory(engine), sleep=waits.append)
+    one_pending(session)
+    fake.fail("chat.postMessage", status=500, times=3)
+
+    report = scheduler.deliver()
+
+    assert report.sent == 1 and len(fake.calls_to("chat.postMessage")) == 4
+    assert waits == [0.5, 1.0, 2.0]
+    assert notifications(session)[0].status == "sent"
+
+
+def test_errors_beyond_the_retry_budget_leave_the_row_for_a_later_run(settings, engine, session, fake):
+    scheduler = Scheduler(settings, make_session_factory(engine), sleep=lambda s: None, retry_budget=3)
+    one_pending(session)
+    fake.fail("chat.postMessage", status=503, times=10)
+
+    report = scheduler.deliver()
+
+    assert report.retry_later == 1 and report.sent == 0
+    [row] = notifications(session)
+    assert row.status == "pending" and row.last_error == "http 503" and row.due_at > utcnow()
+    fake.failures.clear()
+    scheduler.deliver(row.due_at)  # its next try
+    assert notifications(session)[0].status == "sent"
+
+
+@pytest.mark.parametrize("error", ["user_not_found", "channel_not_found", "account_inactive"])
+def test_a_permanent_error_is_recorded_and_not_retried(scheduler, session, fake, error):
+    one_pending(session)
+    fake.fail("chat.postMessage", error=error)
+
+    report = scheduler.deliver()
+    again = scheduler.deliver()
+
+    assert report.failed == 1 and report.errors == {error: 1} and again.sent == again.failed == 0
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    [row] = notifications(session)
+    assert (row.status, row.last_error, row.attempts) == ("failed", error, 1)
+    assert [f.key for f in failures(session, team_id=TEAM)] == [row.key]  # what admins see
+    session.commit()
+
+
+def test_a_sweep_exits_normally_when_a_send_fails_for_good(scheduler, session, fake):
+    member(session, USER)
+    member(session, OWNER_B)
+    due(session, "Acme", USER, TUESDAY)
+    due(session, "Beta", OWNER_B, TUESDAY)
+    fake.fail("chat.postMessage", error="account_inactive")
+
+    report = scheduler.sweep(at(TUESDAY, "09:00"))
+
+    assert (report.delivery.sent, report.delivery.failed) == (1, 1)
+    assert "1 sent, 1 failed" in report.line()
+
+
+def test_a_stale_lease_returns_to_pending_and_what_was_sent_is_never_resent(scheduler, session, fake):
+    get_workspace(session, TEAM)
+    for key in ("crashed", "in_flight_elsewhere", "done"):
+        enqueue(session, team_id=TEAM, key=key, kind="test", channel=USER, text=key)
+    session.commit()
+    wall = utcnow()
+    leases = {"crashed": wall - dt.timedelta(seconds=1), "in_flight_elsewhere": wall + dt.timedelta(minutes=5)}
+    for key, lease in leases.items():
+        session.execute(update(Notification).where(Notification.key == key).values(status="sending", due_at=lease))
+    session.execute(update(Notification).where(Notification.key == "done").values(status="sent", sent_at=wall))
+    session.commit()
+
+    scheduler.deliver()
+
+    assert [d["text"] for d in dms(fake, USER)] == ["crashed"]
+    assert {n.key: n.status for n in notifications(session)} == {
+        "crashed": "sent", "in_flight_elsewhere": "sending", "done": "sent",
+    }  # fmt: skip
+
+
+def test_a_digest_whose_day_is_over_expires_instead_of_arriving_late(settings, engine, session, fake):
+    scheduler = Scheduler(settings, make_session_factory(engine), sleep=lambda s: None, retry_budget=0)
+    member(session, USER)
+    due(session, "Acme", USER, TUESDAY)
+    fake.fail("chat.postMessage", status=500, times=1)
+    scheduler.sweep(at(TUESDAY, "09:00"))  # fails, left for later
+    assert notifications(session)[0].status == "pending"
+
+    wednesday = at(TUESDAY + dt.timedelta(days=1), "09:00")
+    report = scheduler.sweep(wednesday)
+
+    assert report.delivery.expired == 1 and report.delivery.sent == 1
+    assert [n.status for n in notifications(session)] == ["expired", "sent"]
+    assert len(dms(fake, USER)) == 2  # the failed try and Wednesday's digest
+
+
+# --- the buttons in a digest --------------------------------------------------------------
+
+
+def digest_for(scheduler, session, fake) -> tuple[Customer, Customer, dict]:
+    member(session, USER)
+    today = dt.datetime.now(UTC).date()
+    a = due(session, "Acme", USER, today - dt.timedelta(days=2))
+    b = due(session, "Beta", USER, today)
+    # Today's 10:00 lists both; on a weekend, Monday's (so the test runs on any day).
+    workday = today if today.weekday() < 5 else today + dt.timedelta(days=7 - today.weekday())
+    scheduler.sweep(at(workday, "10:00"))
+    [digest] = dms(fake, USER)
+    return a, b, {"ts": "1700000000.000100", "text": digest["text"], "blocks": digest["blocks"]}
+
+
+def test_snooze_moves_the_revisit_and_answers_in_place(scheduler, session, fake, slack):
+    a, b, message = digest_for(scheduler, session, fake)
+    block_id = f"revisit:{a.id}"
+
+    reply = slack.action("revisit_snooze", block_id=block_id, message=message, channel="D0000001",
+                         selected_option={"value": "3", "text": {"type": "plain_text", "text": "3 days"}})  # fmt: skip
+
+    assert reply.status == 200
+    session.expire_all()
+    assert session.get(Customer, a.id).next_revisit == dt.datetime.now(UTC).date() + dt.timedelta(days=3)
+    session.commit()
+    updated = fake.last("chat.update")
+    assert (updated["channel"], updated["ts"]) == ("D0000001", "1700000000.000100")
+    shown = block_text(updated["blocks"])
+    assert "snoozed to" in shown and "Beta" in shown
+    assert action_ids(updated["blocks"]).count("revisit_snooze") == 1  # Beta keeps its buttons
+
+
+def test_snooze_to_a_picked_date_and_a_past_date_is_refused(scheduler, session, fake, slack):
+    a, _, message = digest_for(scheduler, session, fake)
+    later = dt.datetime.now(UTC).date() + dt.timedelta(days=20)
+    slack.action("revisit_snooze_date", block_id=f"revisit:{a.id}", message=message, selected_date=later.isoformat())
+    session.expire_all()
+    assert session.get(Customer, a.id).next_revisit == later
+    session.commit()
+
+    slack.action("revisit_snooze_date", block_id=f"revisit:{a.id}", message=message, selected_date="2020-01-01")
+    assert "Pick a date after today" in fake.last("response_url")["text"]
+    session.expire_all()
+    assert session.get(Customer, a.id).next_revisit == later
+    session.commit()
+
+
+def test_reassign_changes_the_owner_tells_them_and_answers_in_place(scheduler, session, fake, slack):
+    a, _, message = digest_for(scheduler, session, fake)
+
+    slack.action("customer_reassign", block_id=f"revisit:{a.id}", message=message, selected_user=OWNER_B)
+
+    session.expire_all()
+    assert session.get(Customer, a.id).owner_id == OWNER_B
+    session.commit()
+    assert "made you the owner of" in dms(fake, OWNER_B)[0]["text"]
+    assert f"is now owned by <@{OWNER_B}>" in block_text(fake.last("chat.update")["blocks"])
+
+
+def test_digest_off_and_move_from_the_digest(scheduler, session, fake, slack):
+    _, _, message = digest_for(scheduler, session, fake)
+    slack.action("digest_settings", "digest", message=message)
+    view = fake.last("views.open")["view"]
+    assert view["title"]["text"] == "Your digest"
+
+    bad = slack.submit(view, {"Digest time": None})
+    assert bad.json["response_action"] == "errors"
+    reply = slack.submit(view, {"Daily digest": "off", "Digest time": "10:30"})
+
+    assert reply.status == 200 and reply.text == ""
+    session.expire_all()
+    row = session.scalars(select(Member).where(Member.user_id == USER)).one()
+    assert (row.digest_enabled, row.digest_time) == (False, "10:30")
+    session.commit()
+    assert "each due revisit comes as its own message at 10:30" in dms(fake, USER)[-1]["text"]
+
+
+def test_a_thousand_due_items_are_each_sent_once_in_one_process(scheduler, session, fake):
+    """The single-process baseline of the two-worker test (which needs PostgreSQL)."""
+    get_workspace(session, TEAM)
+    for n in range(10):
+        member(session, f"U{n:08d}", digest_enabled=False)
+    session.add_all(
+        Customer(team_id=TEAM, number=n + 1, name=f"Customer {n}", name_key=f"customer {n}",
+                 owner_id=f"U{n % 10:08d}", next_revisit=TUESDAY)
+        for n in range(200)
+    )  # fmt: skip
+    session.commit()
+    start = time.monotonic()
+    scheduler.sweep(at(TUESDAY, "09:00"))
+    scheduler.sweep(at(TUESDAY, "09:00"))
+    texts = Counter(c.args["text"] for c in fake.calls_to("chat.postMessage"))
+    assert len(texts) == 200 and set(texts.values()) == {1}
+    assert time.monotonic() - start < 60
+
+
+def test_a_long_digest_stays_one_message_within_slacks_block_limit(scheduler, session, fake):
+    member(session, USER)
+    for n in range(25):
+        due(session, f"Customer {n:02d}", USER, TUESDAY - dt.timedelta(days=n))
+
+    scheduler.sweep(at(TUESDAY, "09:00"))
+
+    [digest] = dms(fake, USER)
+    assert len(digest["blocks"]) <= 50
+    assert "25 revisits" in digest["text"] and "and 5 more" in block_text(digest["blocks"])
+    assert "Customer 24" in block_text(digest["blocks"])  # the most overdue come first
+
+
+def test_a_registered_job_runs_in_every_sweep_and_its_rows_are_delivered(scheduler, session, fake, monkeypatch):
+    """The hook other features (complaint warnings and escalations) use: `register_job`."""
+    get_workspace(session, TEAM)
+    session.commit()
+
+    def level_one_warning(run, team_id: str) -> int:
+        return int(enqueue(run.session, team_id=team_id, key="complaint:7:level:1", kind="escalation",
+                           channel="C0ESCALATE", text="Complaint #7 is overdue"))  # fmt: skip
+
+    monkeypatch.setitem(JOBS, "test_warnings", level_one_warning)
+    first = scheduler.sweep(at(TUESDAY, "09:00"))
+    second = scheduler.sweep(at(TUESDAY, "09:01"))
+
+    assert first.written["test_warnings"] == 1 and second.written["test_warnings"] == 0
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["C0ESCALATE"]
+
+
+def test_delivery_stops_at_its_deadline_and_leaves_the_rest_pending(settings, engine, session, fake):
+    clock = iter(range(0, 1000, 10))  # every look at the clock is ten seconds later
+    scheduler = Scheduler(settings, make_session_factory(engine), clock=lambda: next(clock))
+    get_workspace(session, TEAM)
+    for n in range(5):
+        enqueue(session, team_id=TEAM, key=f"k{n}", kind="test", channel=USER, text=f"m{n}")
+    session.commit()
+
+    report = scheduler.sender.deliver(deadline=25)
+
+    assert report.sent == 1
+    assert [n.status for n in notifications(session)] == ["sent"] + ["pending"] * 4
+    scheduler.deliver()
+    assert [n.status for n in notifications(session)] == ["sent"] * 5
+
+
+def test_a_worker_whose_lease_was_taken_over_does_not_send(settings, engine, session, fake):
+    slow_worker = Scheduler(settings, make_session_factory(engine)).sender
+    other_worker = Scheduler(settings, make_session_factory(engine)).sender
+    one_pending(session)
+    ids, lease = slow_worker.claim(now=utcnow(), exclude=set())
+    # The slow worker's lease runs out before it gets to the row; the other takes it over.
+    session.execute(update(Notification).values(due_at=utcnow() - dt.timedelta(seconds=1)))
+    session.commit()
+    assert other_worker.claim(now=utcnow(), exclude=set())[0] == ids
+
+    report = Delivery()
+    slow_worker._deliver_one(ids[0], lease, report, now=utcnow(), deadline=None)
+    assert report.sent == 0 and fake.calls_to("chat.postMessage") == []

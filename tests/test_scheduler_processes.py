@@ -1,0 +1,185 @@
+"""The scheduler as separate processes: `sweep --at`, two workers racing over one PostgreSQL,
+and a worker killed with SIGKILL in the middle of a delivery batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from bot.scheduler.outbox import enqueue
+from bot.services.workspaces import get_workspace
+from bot.storage.models import Customer, Member, Notification, utcnow
+from tests.conftest import BOT_TOKEN
+from tests.helpers import add_customer
+from tests.slackclient import TEAM, USER
+
+TUESDAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture
+def env(database_url, fake):
+    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    return {**base, "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url}
+
+
+def bot(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 180) -> str:
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:  # timed out: never leave a process behind
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    return out
+
+
+def statuses(session) -> dict[str, str]:
+    session.expire_all()
+    rows = {n.key: n.status for n in session.scalars(select(Notification))}
+    session.commit()
+    return rows
+
+
+def test_sweep_at_sends_each_member_their_digest_at_their_own_nine(engine, session, fake, env):
+    get_workspace(session, TEAM)
+    session.commit()
+    fake.add_user("U00SHANG", tz="Asia/Shanghai")
+    fake.add_user("U00NEWYK", tz="America/New_York")
+    for name, owner in (("Shanghai Co", "U00SHANG"), ("New York Co", "U00NEWYK")):
+        add_customer(session, name, owner_id=owner).next_revisit = TUESDAY
+        session.commit()
+
+    out = finish(bot("sweep", "--at", "2026-12-01T09:00:00+08:00", env=env))
+    assert "1 sent, 0 failed" in out
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["U00SHANG"]
+
+    finish(bot("sweep", "--at", "2026-12-01T09:00:00-05:00", env=env))
+    finish(bot("sweep", "--at", "2026-12-01T09:00:00-05:00", env=env))
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["U00SHANG", "U00NEWYK"]
+
+
+def test_sweep_with_a_malformed_instant_stops_with_one_line(engine, env):
+    proc = bot("sweep", "--at", "next tuesday", env=env)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert err.startswith("touchbase: --at 'next tuesday' is not an ISO-8601 instant")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_two_workers_over_a_thousand_due_items_send_each_exactly_once(engine, session, fake, env):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("two processes claiming rows concurrently needs PostgreSQL (FOR UPDATE SKIP LOCKED)")
+    get_workspace(session, TEAM)
+    owners = [f"U{n:08d}" for n in range(20)]
+    session.add_all(Member(team_id=TEAM, user_id=o, tz="UTC", digest_enabled=False, profile_fetched_at=utcnow())
+                    for o in owners)  # fmt: skip
+    session.add_all(
+        Customer(team_id=TEAM, number=n + 1, name=f"Customer {n}", name_key=f"customer {n}",
+                 owner_id=owners[n % len(owners)], next_revisit=TUESDAY)
+        for n in range(1000)
+    )  # fmt: skip
+    session.commit()
+    fake.slow("chat.postMessage", 0.002)  # long enough for the two to overlap
+
+    workers = [bot("sweep", "--at", "2026-12-01T09:00:00Z", env=env) for _ in range(2)]
+    outputs = [finish(w) for w in workers]
+
+    sent = [int(out.split(" sent")[0].rsplit(" ", 1)[-1]) for out in outputs]
+    assert sum(sent) == 1000 and min(sent) > 0, outputs  # both took part
+
+    posted = Counter(c.args["text"] for c in fake.calls_to("chat.postMessage"))
+    assert len(posted) == 1000, outputs
+    assert max(posted.values()) == 1, [t for t, n in posted.items() if n > 1][:5]
+    assert set(statuses(session).values()) == {"sent"} and len(statuses(session)) == 1000
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_resends_nothing_marked_sent(engine, session, fake, env):
+    get_workspace(session, TEAM)
+    total = 30
+    for n in range(total):
+        enqueue(session, team_id=TEAM, key=f"crash:{n}", kind="test", channel=USER, text=f"message {n}",
+                due_at=utcnow() - dt.timedelta(minutes=1))  # fmt: skip
+    session.commit()
+    fake.slow("chat.postMessage", 0.2)
+    lease = 3
+    env = {**env, "SCHEDULER_LEASE_SECONDS": str(lease)}
+
+    worker = bot("worker", env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while len(fake.calls_to("chat.postMessage")) < 5:
+            assert worker.poll() is None, worker.communicate()[1]
+            assert time.monotonic() < deadline, "the worker sent nothing"
+            time.sleep(0.05)
+        os.kill(worker.pid, signal.SIGKILL)
+    finally:
+        worker.kill()
+        worker.communicate()
+    at_kill = statuses(session)
+    marked_sent = {k for k, s in at_kill.items() if s == "sent"}
+    assert 0 < len(marked_sent) < total, at_kill
+    fake.slow("chat.postMessage", 0)
+    time.sleep(lease + 1.5)  # the dead worker's lease runs out
+    before_restart = len(fake.calls_to("chat.postMessage"))
+
+    out = finish(bot("sweep", env=env))
+
+    after_restart = statuses(session)
+    assert set(after_restart.values()) == {"sent"}, (out, at_kill, after_restart)
+    after = [c.args["text"] for c in fake.calls_to("chat.postMessage")[before_restart:]]
+    resent_but_marked = [t for t in after if f"crash:{t.split()[-1]}" in marked_sent]
+    assert resent_but_marked == [], (out, at_kill)
+    posted = Counter(c.args["text"] for c in fake.calls_to("chat.postMessage"))
+    assert set(posted) == {f"message {n}" for n in range(total)}
+    # Only the one message in flight at the kill may have gone twice.
+    assert sum(posted.values()) <= total + 1, (posted, at_kill)
+
+
+def test_serve_runs_the_scheduler_in_process_unless_disabled(engine, session, fake, env):
+    from tests.test_cli import _free_port
+
+    get_workspace(session, TEAM)
+    enqueue(session, team_id=TEAM, key="notice", kind="test", channel=USER, text="sent by serve")
+    session.commit()
+    port = _free_port()
+    env = {**env, "SLACK_SIGNING_SECRET": "secret", "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    server = bot("serve", env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not fake.calls_to("chat.postMessage"):
+            assert server.poll() is None, server.communicate()[1]
+            assert time.monotonic() < deadline, "serve did not deliver"
+            time.sleep(0.1)
+        assert fake.last("chat.postMessage")["text"] == "sent by serve"
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+def test_the_worker_stops_cleanly_on_sigterm(engine, env):
+    worker = bot("worker", env=env)
+    try:
+        while "worker started" not in (line := worker.stderr.readline()):
+            assert line, "the worker exited before it started"
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+        assert worker.returncode == 0, err
+    finally:
+        worker.kill()
+        worker.wait()
