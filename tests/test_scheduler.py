@@ -517,3 +517,21 @@ def test_a_worker_whose_lease_was_taken_over_does_not_send(settings, engine, ses
     report = Delivery()
     slow_worker._deliver_one(ids[0], lease, report, now=utcnow(), deadline=None)
     assert report.sent == 0 and fake.calls_to("chat.postMessage") == []
+
+
+def test_a_network_error_is_retried_and_then_left_for_a_later_run(settings, engine, session):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/api/"
+    waits: list[float] = []
+    scheduler = Scheduler(settings.model_copy(update={"slack_api_url": dead}), make_session_factory(engine),
+                          sleep=waits.append, retry_budget=2)  # fmt: skip
+    one_pending(session)
+
+    report = scheduler.deliver()
+
+    assert report.retry_later == 1 and waits == [0.5, 1.0]
+    [row] = notifications(session)
+    assert row.status == "pending" and row.last_error.startswith("network")
