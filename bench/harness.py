@@ -302,6 +302,7 @@ class _Client:
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
+            self.conn = None
 
 
 def load(url: str, payloads: Callable[[int], Payload], *, requests: int, concurrency: int,
@@ -321,8 +322,9 @@ def load(url: str, payloads: Callable[[int], Payload], *, requests: int, concurr
                     elapsed, status, data = client.post(body, content_type)
                     ok = status == 200 and check(data)
                     error = None if ok else f"HTTP {status}: {data[:200]!r}"
-                except OSError as exc:
+                except OSError as exc:  # timeouts, refused connections: counted, and a new connection next
                     elapsed, error = math.nan, repr(exc)
+                    client.close()
                 with lock:
                     if error is None:
                         sample.seconds.append(elapsed)

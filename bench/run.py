@@ -56,17 +56,25 @@ def run(argv: list[str] | None = None) -> list[Table]:
         for bench in chosen:
             log.info("running %s", bench.name)
             tables += bench.fn(ctx)
-    database = database_label(engine)
-    command = "python -m bench.run " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
-                                                 if not a.startswith(("postgresql", "sqlite")))  # fmt: skip
     section = render_section(
-        ctx=ctx, database=database, command=command.replace("--database-url ", "--database-url URL "), tables=tables,
+        ctx=ctx, database=database_label(engine), command=_command_line(argv), tables=tables,
         extra=[f"- data: generated or reused in {generated:.1f} s; whole run {time.monotonic() - started:.0f} s"],
     )
     write_report(args.out, engine.dialect.name, section)
     engine.dispose()
     log.info("wrote %s", args.out)
     return tables
+
+
+def _command_line(argv: list[str] | None) -> str:
+    """The command as run, with the database URL (it may hold a password) left out."""
+    words = list(argv if argv is not None else sys.argv[1:])
+    for i, word in enumerate(words):
+        if word == "--database-url" and i + 1 < len(words):
+            words[i + 1] = "URL"
+        elif word.startswith("--database-url="):
+            words[i] = "--database-url=URL"
+    return "python -m bench.run " + " ".join(shlex.quote(w) for w in words)
 
 
 def main(argv: list[str] | None = None) -> int:

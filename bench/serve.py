@@ -66,7 +66,9 @@ def main(argv: list[str]) -> int:
     if which not in ("touchbase", "noop"):
         print("usage: python -m bench.serve touchbase|noop", file=sys.stderr)
         return 2
-    settings = load_settings()
+    # Only the environment the runner gave: a developer's `.env` (a Socket Mode token would
+    # switch the signature check off) must not change what is measured.
+    settings = load_settings(_env_file=None)
     options = server.http_options(settings, host="127.0.0.1")
     options["loglevel"] = "warning"  # the runner reads the log only when a server fails to start
     _BenchGunicorn(settings, options, which).run()
