@@ -22,10 +22,11 @@ import random
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Table, delete, func, select, text, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from bot.services.customers import name_key
 from bot.storage.db import make_engine, upgrade
@@ -444,6 +445,14 @@ def ensure(engine: Engine, team_ids: Sequence[str], scale: Scale, *, fresh: bool
     return [team_data(engine, team_id) for team_id in team_ids]
 
 
+def bench_engine(url: str) -> Engine:
+    """The engine for `url`; a SQLite file's folder (e.g. the ignored `bench/out/`) is created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return make_engine(url)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.split("\n")[0])
     add_scale_arguments(parser)
@@ -451,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="regenerate even when the data is already there")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    ensure(make_engine(args.database_url), teams_from(args), scale_from(args), fresh=args.fresh)
+    ensure(bench_engine(args.database_url), teams_from(args), scale_from(args), fresh=args.fresh)
     return 0
 
 

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.generate import Scale, TeamData
 
+REPO = str(Path(__file__).resolve().parents[1])
 SIGNING_SECRET = "bench-signing-secret-not-real"
 BOT_TOKEN = "xoxb-bench-token-not-real"
 
@@ -132,10 +133,10 @@ class Server:
         self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{which}-", suffix=".log", delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.serve", which],
-            env={**env, "PORT": str(self.port)},
+            # Same working directory as the runner, so a relative SQLite path names the same file.
+            env={**env, "PORT": str(self.port), "PYTHONPATH": os.pathsep.join(filter(None, [REPO, env.get("PYTHONPATH")]))},
             stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped with its workers, nothing else
-            cwd=Path(__file__).resolve().parents[1],
         )  # fmt: skip
 
     @property

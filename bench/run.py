@@ -20,9 +20,9 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from bench import benchmarks  # noqa: F401 - registers the benchmarks
-from bench.generate import add_scale_arguments, ensure, scale_from, teams_from
+from bench.generate import add_scale_arguments, bench_engine, ensure, scale_from, teams_from
 from bench.harness import REGISTRY, Context, Table, database_label, render_section, running_servers, write_report
-from bot.storage.db import make_engine, make_session_factory
+from bot.storage.db import make_session_factory
 
 log = logging.getLogger("bench")
 
@@ -42,7 +42,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def run(argv: list[str] | None = None) -> list[Table]:
     args = parse(argv)
-    engine = make_engine(args.database_url)
+    engine = bench_engine(args.database_url)
     scale = scale_from(args)
     started = time.monotonic()
     teams = ensure(engine, teams_from(args), scale, fresh=args.fresh)
