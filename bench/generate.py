@@ -6,6 +6,7 @@
 Counts are per team. The same seed and anchor date give the same rows. Names are English
 and Chinese in about equal parts; ownership is skewed (Zipf) so a few managers own many
 customers, and touches favour a minority of busy customers, as in a real book of business.
+`--due-share` sets how many customers have a revisit due (today or overdue).
 
 Rows are written with bulk inserts (SQLAlchemy Core executemany on SQLite, COPY on
 PostgreSQL) under explicit ids, so a million touches load in minutes, not hours. A team
@@ -126,13 +127,16 @@ class Scale:
     complaints: int = 500
     members: int = 50
     seed: int = 1
+    # Share of customers whose next revisit is due (today or up to 30 days overdue): the
+    # scheduler's sweep benchmark sets it to get, e.g., 100k due revisits from 100k customers.
+    due_share: float = 0.2
     # Dates are spread around this day; the same seed and anchor give the same rows.
     anchor: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
 
     def fingerprint(self) -> str:
         return (
             f"touchbase bench: customers={self.customers} touches={self.touches} complaints={self.complaints} "
-            f"members={self.members} seed={self.seed} anchor={self.anchor.isoformat()}"
+            f"members={self.members} due={self.due_share:g} seed={self.seed} anchor={self.anchor.isoformat()}"
         )
 
 
@@ -236,7 +240,13 @@ def _customer_rows(
         name = names.unique(contact if is_person else company, chinese)
         owner = rng.choices(owners, cum_weights=cum)[0]
         created = _at(scale.anchor, rng.uniform(30, 1500))
-        revisit = scale.anchor + dt.timedelta(days=rng.randint(-30, 90)) if rng.random() < 0.7 else None
+        u = rng.random()
+        if u < scale.due_share:
+            revisit: dt.date | None = scale.anchor - dt.timedelta(days=rng.randint(0, 30))
+        elif u < scale.due_share + (1 - scale.due_share) * 0.6:  # most of the rest: a revisit ahead
+            revisit = scale.anchor + dt.timedelta(days=rng.randint(1, 90))
+        else:
+            revisit = None
         tags = ", ".join(rng.sample(TAGS, rng.randint(0, 3))) or None
         yield {
             "id": first_id + i, "team_id": team_id, "number": i + 1, "name": name, "name_key": name_key(name),
@@ -471,6 +481,8 @@ def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--members", type=int, default=None, help="members per team (default: 1 per 500 customers, 5 to 200)")
     parser.add_argument("--team", action="append", default=None, help="team id (repeat for several; default T0BENCH01)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--due-share", type=float, default=0.2,
+                        help="share of customers with a revisit due today or overdue (default 0.2)")  # fmt: skip
     parser.add_argument("--anchor", type=dt.date.fromisoformat, default=None, help="the day dates are spread around (default: today)")
 
 
@@ -486,6 +498,7 @@ def scale_from(args: argparse.Namespace) -> Scale:
         complaints=args.complaints if args.complaints is not None else c // 20,
         members=args.members if args.members is not None else min(200, max(5, c // 500)),
         seed=args.seed,
+        due_share=args.due_share,
         **({"anchor": args.anchor} if args.anchor else {}),
     )
 

@@ -177,7 +177,12 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
-        os.unlink(self.log.name)
+        text_ = Path(self.log.name).read_text(errors="replace")
+        if "Traceback" in text_ or "CRITICAL" in text_:
+            # Failed requests are counted in the report; their tracebacks are kept for reading.
+            print(f"bench: the {self.which} server logged errors; its log is kept at {self.log.name}", file=sys.stderr)
+        else:
+            os.unlink(self.log.name)
 
 
 def _children(pid: int) -> list[int]:
