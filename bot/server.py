@@ -37,9 +37,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return build_wsgi(self.settings)
 
 
-def serve_http(settings: Settings, *, on_ready: Any = None, on_exit: Any = None) -> None:
-    options = {
-        "bind": f"0.0.0.0:{settings.port}",
+def http_options(settings: Settings, *, host: str = "0.0.0.0") -> dict[str, Any]:
+    """gunicorn's settings for HTTP mode (the benchmarks serve with these too, on localhost)."""
+    return {
+        "bind": f"{host}:{settings.port}",
         "worker_class": "gthread",
         "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
         "threads": int(os.environ.get("GUNICORN_THREADS", "8")),
@@ -47,6 +48,10 @@ def serve_http(settings: Settings, *, on_ready: Any = None, on_exit: Any = None)
         "accesslog": None,
         "loglevel": "info",
     }
+
+
+def serve_http(settings: Settings, *, on_ready: Any = None, on_exit: Any = None) -> None:
+    options = http_options(settings)
     if on_ready:
         options["when_ready"] = lambda _server: on_ready()
     if on_exit:

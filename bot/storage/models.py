@@ -158,6 +158,8 @@ class Touch(Base):
     __table_args__ = (
         Index("ix_touch_team_customer_at", "team_id", "customer_id", "happened_at"),
         Index("ix_touch_team_author_at", "team_id", "author_id", "happened_at"),
+        # Deleting a customer finds its touches by customer_id alone (the cascade).
+        Index("ix_touch_customer_id", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -186,6 +188,7 @@ class Complaint(Base):
         Index("ix_complaint_team_state", "team_id", "state"),
         Index("ix_complaint_team_assignee", "team_id", "assignee_id"),
         Index("ix_complaint_team_customer", "team_id", "customer_id"),
+        Index("ix_complaint_customer_id", "customer_id"),  # for the cascade from customer
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -228,7 +231,10 @@ class ComplaintEvent(Base):
     """The complaint's timeline: every state change and note, with who and when."""
 
     __tablename__ = "complaint_event"
-    __table_args__ = (Index("ix_complaint_event_team_complaint", "team_id", "complaint_id"),)
+    __table_args__ = (
+        Index("ix_complaint_event_team_complaint", "team_id", "complaint_id"),
+        Index("ix_complaint_event_complaint_id", "complaint_id"),  # for the cascade from complaint
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))

@@ -1,0 +1,419 @@
+"""The machinery the benchmarks share: a registry, percentiles, the servers under test,
+a load generator that signs requests as Slack does, and the Markdown report.
+
+A benchmark is a function `fn(ctx) -> list[Table]` registered with `@benchmark(name)`.
+Features that land later (touches, complaints, sweep, reports) add theirs in
+`bench/benchmarks.py` and drop their line from `PENDING`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import itertools
+import json
+import math
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench.generate import Scale, TeamData
+
+REPO = str(Path(__file__).resolve().parents[1])
+SIGNING_SECRET = "bench-signing-secret-not-real"
+BOT_TOKEN = "xoxb-bench-token-not-real"
+
+
+# --- registry --------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """What a benchmark gets: the database, the generated teams, the servers and the budget."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    teams: list[TeamData]
+    scale: Scale
+    requests: int  # measured requests per (scenario, concurrency, server)
+    concurrency: tuple[int, ...]
+    servers: Servers | None = None
+
+    @property
+    def team(self) -> TeamData:
+        return self.teams[0]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    fn: Callable[[Context], list[Table]]
+    needs_servers: bool
+
+
+REGISTRY: dict[str, Benchmark] = {}
+
+# Figures issue 9 asks for that cannot be measured yet, and why; printed in the report so
+# nobody mistakes a missing figure for a met target.
+PENDING: dict[str, str] = {
+    "ack /crm due": "the `due` sub-command is not built yet (touches/complaints branches)",
+    "ack Log touch view_submission": "the Log touch modal is not built yet (touches branch)",
+    "sweep": "the scheduler and its outbox writer are not built yet (scheduler branch)",
+    "writes": "touches logged per second need the Log touch modal (touches branch)",
+    "reports": "the month report is not built yet (reports branch)",
+}
+
+
+def benchmark(name: str, *, servers: bool = False) -> Callable[[Callable[[Context], list[Table]]], Callable[[Context], list[Table]]]:
+    def register(fn: Callable[[Context], list[Table]]) -> Callable[[Context], list[Table]]:
+        REGISTRY[name] = Benchmark(name, fn, servers)
+        return fn
+
+    return register
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100): a value that was actually observed."""
+    ordered = sorted(samples)
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float) -> str:
+    return "–" if math.isnan(seconds) else f"{seconds * 1000:.1f}"
+
+
+# --- the servers under test ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`python -m bench.serve WHICH` as a child process on a free localhost port."""
+
+    def __init__(self, which: str, env: dict[str, str]) -> None:
+        self.which = which
+        self.port = free_port()
+        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{which}-", suffix=".log", delete=False)  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.serve", which],
+            # Same working directory as the runner, so a relative SQLite path names the same file.
+            env={**env, "PORT": str(self.port), "PYTHONPATH": os.pathsep.join(filter(None, [REPO, env.get("PYTHONPATH")]))},
+            stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped with its workers, nothing else
+        )  # fmt: skip
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.which} server did not start; its log:\n{Path(self.log.name).read_text()}")
+            time.sleep(0.1)
+
+    def peak_rss_mb(self) -> float | None:
+        """Largest peak resident memory (VmHWM) among the gunicorn workers, from /proc."""
+        peaks = []
+        for pid in _children(self.proc.pid):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            if m := re.search(r"^VmHWM:\s+(\d+) kB", status, re.M):
+                peaks.append(int(m.group(1)) / 1024)
+        return max(peaks) if peaks else None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # the group we created: master and its workers
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+        text_ = Path(self.log.name).read_text(errors="replace")
+        if "Traceback" in text_ or "CRITICAL" in text_:
+            # Failed requests are counted in the report; their tracebacks are kept for reading.
+            print(f"bench: the {self.which} server logged errors; its log is kept at {self.log.name}", file=sys.stderr)
+        else:
+            os.unlink(self.log.name)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@dataclass
+class Servers:
+    touchbase: Server
+    noop: Server
+    fake: Any  # tests.fakeslack.FakeSlack
+    workers: int
+    threads: int
+
+
+@contextmanager
+def running_servers(database_url: str) -> Iterator[Servers]:
+    """The bot and the no-op app side by side, both talking to an in-process fake Slack."""
+    from tests.fakeslack import FakeSlack
+
+    fake = FakeSlack().start()
+    workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+    threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PORT"))},
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "SCHEDULER_ENABLED": "false",
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_THREADS": str(threads),
+    }
+    started: list[Server] = []
+    try:
+        for which in ("touchbase", "noop"):
+            started.append(Server(which, env))
+        for server in started:
+            server.wait_ready()
+        yield Servers(started[0], started[1], fake, workers, threads)
+    finally:
+        for server in started:
+            server.stop()
+        fake.stop()
+
+
+# --- load -------------------------------------------------------------------------------------
+
+Payload = tuple[bytes, str]  # body, content type
+
+
+def sign(body: bytes, timestamp: int, secret: str = SIGNING_SECRET) -> str:
+    base = f"v0:{timestamp}:".encode() + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def command_payload(text_: str, *, team: str, user: str, n: int) -> Payload:
+    fields = {
+        "command": "/crm", "text": text_, "team_id": team, "team_domain": "bench", "user_id": user,
+        "user_name": user.lower(), "channel_id": "C0BENCH01", "channel_name": "general",
+        "trigger_id": f"bench.{n}", "response_url": "http://127.0.0.1:9/unused", "api_app_id": "A0BENCH01",
+    }  # fmt: skip
+    return urlencode(fields).encode(), "application/x-www-form-urlencoded"
+
+
+def suggestion_payload(action_id: str, value: str, *, team: str, user: str) -> Payload:
+    payload = {
+        "type": "block_suggestion", "team": {"id": team, "domain": "bench"}, "user": {"id": user, "team_id": team},
+        "api_app_id": "A0BENCH01", "action_id": action_id, "block_id": "customer", "value": value,
+        "view": {"id": "V0BENCH01", "type": "modal"},
+    }  # fmt: skip
+    return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+
+
+@dataclass
+class Sample:
+    seconds: list[float] = field(default_factory=list)
+    errors: int = 0
+    first_error: str | None = None
+
+
+class _Client:
+    """One keep-alive connection, as Slack's delivery keeps one; reconnects when gunicorn
+    closes an idle one (keep-alive timeout), without counting the reconnect as latency."""
+
+    def __init__(self, url: str) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.conn: http.client.HTTPConnection | None = None
+
+    def post(self, body: bytes, content_type: str) -> tuple[float, int, bytes]:
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+                self.conn.connect()
+            timestamp = int(time.time())
+            headers = {
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": str(timestamp),
+                "X-Slack-Signature": sign(body, timestamp),
+            }
+            try:
+                started = time.perf_counter()
+                self.conn.request("POST", "/slack/events", body, headers)
+                resp = self.conn.getresponse()
+                data = resp.read()
+                elapsed = time.perf_counter() - started
+            except (http.client.RemoteDisconnected, ConnectionError, http.client.BadStatusLine):
+                self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    raise
+                continue
+            if resp.will_close:
+                self.conn.close()
+                self.conn = None
+            return elapsed, resp.status, data
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def load(url: str, payloads: Callable[[int], Payload], *, requests: int, concurrency: int,
+         check: Callable[[bytes], bool] = lambda _b: True) -> Sample:  # fmt: skip
+    """Send `requests` signed requests from `concurrency` clients; the latency of each is the
+    time from sending it to having read the whole answer (the ack Slack waits for)."""
+    sample = Sample()
+    lock = threading.Lock()
+    counter = itertools.count()
+
+    def client_loop() -> None:
+        client = _Client(url)
+        try:
+            while (n := next(counter)) < requests:
+                body, content_type = payloads(n)
+                try:
+                    elapsed, status, data = client.post(body, content_type)
+                    ok = status == 200 and check(data)
+                    error = None if ok else f"HTTP {status}: {data[:200]!r}"
+                except OSError as exc:  # timeouts, refused connections: counted, and a new connection next
+                    elapsed, error = math.nan, repr(exc)
+                    client.close()
+                with lock:
+                    if error is None:
+                        sample.seconds.append(elapsed)
+                    else:
+                        sample.errors += 1
+                        sample.first_error = sample.first_error or error
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for future in [pool.submit(client_loop) for _ in range(concurrency)]:
+            future.result()
+    return sample
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def database_label(engine: Engine) -> str:
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            version = conn.execute(text("SHOW server_version")).scalar()
+            return f"PostgreSQL {version}"
+        version = conn.execute(text("SELECT sqlite_version()")).scalar()
+        return f"SQLite {version} (WAL)"
+
+
+def render_table(table: Table) -> str:
+    lines = [f"#### {table.title}", "", "| " + " | ".join(table.columns) + " |",
+             "|" + "|".join(" --- " for _ in table.columns) + "|"]  # fmt: skip
+    lines += ["| " + " | ".join(row) + " |" for row in table.rows]
+    if table.notes:
+        lines.append("")
+        lines += [f"- {note}" for note in table.notes]
+    return "\n".join(lines)
+
+
+def render_section(*, ctx: Context, database: str, command: str, tables: list[Table], extra: list[str]) -> str:
+    s = ctx.scale
+    teams = len(ctx.teams)
+    head = [
+        f"### {database}",
+        "",
+        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- machine: {machine()}",
+        f"- database: {database}",
+        f"- scale: {s.customers:,} customers, {s.touches:,} touches, {s.complaints:,} complaints, "
+        f"{s.members} members per team; {teams} team{'s' if teams > 1 else ''}; seed {s.seed}",
+        *([f"- **below issue 9's scale** (100,000 customers, 1,000,000 touches): these figures are not evidence "
+            "for its targets"] if s.customers < 100_000 or s.touches < 1_000_000 else []),
+        f"- budget: {ctx.requests} measured requests per scenario, concurrency and server",
+        # The cores may be shared (CI, other work): the load average says how quiet they were.
+        f"- load average at the end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        *extra,
+        f"- command: `{command}`",
+        "",
+        "",
+    ]
+    pending = ["#### Not yet measured", "", *(f"- {name}: {why}" for name, why in PENDING.items())]
+    return "\n".join(head) + "\n\n".join(render_table(t) for t in tables) + "\n\n" + "\n".join(pending) + "\n"
+
+
+def write_report(path: Path, key: str, section: str) -> None:
+    """Replace this database's section of the report, keeping everything else (the analysis
+    written by hand and the other database's figures) as it is."""
+    begin, end = f"<!-- bench:{key}:begin -->", f"<!-- bench:{key}:end -->"
+    block = f"{begin}\n{section}{end}"
+    old = path.read_text() if path.exists() else "# Performance\n\n"
+    if begin in old and end in old:
+        new = old[: old.index(begin)] + block + old[old.index(end) + len(end) :]
+    else:
+        new = old.rstrip("\n") + "\n\n" + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new)

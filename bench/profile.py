@@ -1,0 +1,83 @@
+"""Where an acknowledgement's time goes: cProfile over signed requests dispatched in-process.
+
+    python -m bench.profile --database-url URL "help" "find li" "show #12" --suggest Ap
+
+Run after `bench.run` (or `bench.generate`) filled the database. Each request goes through
+the same bolt app `python -m bot serve` builds (signature check, middleware, listener,
+database session) but without HTTP, so the profile shows touchbase's and bolt's own work.
+Prints the functions with the largest cumulative time (stdlib cProfile: no new dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import time
+from urllib.parse import parse_qsl
+
+from slack_bolt.request import BoltRequest
+
+from bench.harness import BOT_TOKEN, SIGNING_SECRET, command_payload, sign, suggestion_payload
+from bot import blocks
+from bot.app import create_app
+from bot.config import load_settings
+from bot.storage.db import make_engine, make_session_factory
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--team", default="T0BENCH01")
+    parser.add_argument("--user", default=None, help="caller (default: the team's busiest owner)")
+    parser.add_argument("--requests", type=int, default=200, help="per command (default 200)")
+    parser.add_argument("--suggest", action="append", default=[], help="a type-ahead value to profile")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("commands", nargs="*", default=["help"], help='`/crm` texts, e.g. "find li"')
+    args = parser.parse_args(argv)
+
+    from bench.generate import team_data
+    from tests.fakeslack import FakeSlack
+
+    engine = make_engine(args.database_url)
+    user = args.user or (team_data(engine, args.team, samples=1).members or ("U0BENCH01",))[0]
+    fake = FakeSlack().start()
+    settings = load_settings(database_url=args.database_url, slack_bot_token=BOT_TOKEN,
+                             slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
+                             scheduler_enabled=False, _env_file=None)  # fmt: skip
+    app = create_app(settings, make_session_factory(engine))
+    work = [(f"/crm {c}", command_payload(c, team=args.team, user=user, n=0)) for c in args.commands]
+    work += [(f"type-ahead {v!r}", suggestion_payload(blocks.CUSTOMER_PICKER, v, team=args.team, user=user))
+             for v in args.suggest]  # fmt: skip
+    try:
+        for label, (body, content_type) in work:
+
+            def dispatch(body: bytes = body, content_type: str = content_type) -> None:
+                timestamp = int(time.time())
+                headers = {"content-type": content_type, "x-slack-request-timestamp": str(timestamp),
+                           "x-slack-signature": sign(body, timestamp)}  # fmt: skip
+                response = app.dispatch(BoltRequest(body=body.decode(), headers=headers))
+                assert response.status == 200, (response.status, response.body, dict(parse_qsl(body.decode())))
+
+            for _ in range(5):  # warm up: profile fetch, caches
+                dispatch()
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            profiler.enable()
+            for _ in range(args.requests):
+                dispatch()
+            profiler.disable()
+            mean = (time.perf_counter() - started) / args.requests
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+            print(f"== {label}: {args.requests} requests, {mean * 1000:.2f} ms each under the profiler")
+            print(out.getvalue())
+    finally:
+        fake.stop()
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

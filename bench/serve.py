@@ -1,0 +1,79 @@
+"""The server stack under test, started by `bench.run` as a child process:
+
+    python -m bench.serve touchbase   # the bot, exactly as `python -m bot serve` builds it
+    python -m bench.serve noop        # the same stack answering with a bare bolt handler
+
+Both read their settings from the environment like `python -m bot serve` and run gunicorn
+(gthread) with `bot.server.http_options`, bound to 127.0.0.1. The no-op app differs only
+in its listeners: a bolt `App` with `process_before_response=True` whose listeners ack and
+nothing else, behind the same WSGI adapter and `/healthz`, so the ratio of the two is what
+touchbase's own work costs on top of bolt, the signature check and gunicorn.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import server
+from bot.app import create_wsgi
+from bot.config import Settings, load_settings
+from bot.storage.db import make_engine
+
+ANY = re.compile(".*")
+
+
+def noop_app(settings: Settings) -> App:
+    app = App(
+        client=WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url),
+        signing_secret=settings.slack_signing_secret,
+        process_before_response=True,
+        token_verification_enabled=False,
+    )
+
+    def just_ack(ack: Ack) -> None:
+        ack()
+
+    app.command(ANY)(just_ack)
+    app.action(ANY)(just_ack)
+    app.options(ANY)(just_ack)
+    app.view(ANY)(just_ack)
+    app.shortcut(ANY)(just_ack)
+    return app
+
+
+def build_noop_wsgi(settings: Settings) -> Any:
+    engine = make_engine(settings.database_url)
+    return create_wsgi(noop_app(settings), engine)
+
+
+class _BenchGunicorn(server._Gunicorn):
+    def __init__(self, settings: Settings, options: dict[str, Any], which: str) -> None:
+        self.which = which
+        super().__init__(settings, options)
+
+    def load(self) -> Any:
+        # As in production, built in each worker after the fork.
+        return server.build_wsgi(self.settings) if self.which == "touchbase" else build_noop_wsgi(self.settings)
+
+
+def main(argv: list[str]) -> int:
+    which = argv[0] if argv else "touchbase"
+    if which not in ("touchbase", "noop"):
+        print("usage: python -m bench.serve touchbase|noop", file=sys.stderr)
+        return 2
+    # Only the environment the runner gave: a developer's `.env` (a Socket Mode token would
+    # switch the signature check off) must not change what is measured.
+    settings = load_settings(_env_file=None)
+    options = server.http_options(settings, host="127.0.0.1")
+    options["loglevel"] = "warning"  # the runner reads the log only when a server fails to start
+    _BenchGunicorn(settings, options, which).run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,47 @@
+"""The benchmarks still run: generator, servers, load and report at a tiny scale.
+
+No timings are asserted (speed is measured by `python -m bench.run`, never in tests); only
+that every benchmark produced its table and that the bot answered every request properly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bench.generate import Scale, generate_team
+from bench.run import run
+from bot.services.customers import name_key
+from bot.storage.models import Customer, Touch
+
+
+def test_generator_is_deterministic_and_valid(engine):
+    scale = Scale(customers=300, touches=900, complaints=20, members=6, seed=7)
+    generate_team(engine, "T0SMOKE01", scale)
+    with engine.connect() as conn:
+        first = conn.execute(select(Customer.name, Customer.owner_id).order_by(Customer.number)).all()
+        keys = conn.execute(select(Customer.name, Customer.name_key)).all()
+        touches = conn.scalar(select(func.count()).select_from(Touch))
+    generate_team(engine, "T0SMOKE01", scale)  # replaces the team's rows with the same ones
+    with engine.connect() as conn:
+        again = conn.execute(select(Customer.name, Customer.owner_id).order_by(Customer.number)).all()
+    assert first == again and len(first) == 300 and touches == 900
+    assert all(key == name_key(name) for name, key in keys)
+    assert any(not name.isascii() for name, _ in first) and any(name.isascii() for name, _ in first)
+
+
+def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")  # lighter servers; the figures are not the point here
+    monkeypatch.setenv("GUNICORN_THREADS", "4")
+    out = tmp_path / "PERFORMANCE.md"
+    tables = run([
+        "--database-url", database_url, "--customers", "200", "--touches", "1000", "--team", "T0SMOKE02",
+        "--requests", "8", "--concurrency", "1", "2", "--out", str(out),
+    ])  # fmt: skip
+    titles = [t.title for t in tables]
+    assert any("Acknowledge" in title for title in titles) and any("Search" in title for title in titles)
+    ack = next(t for t in tables if "Acknowledge" in t.title)
+    assert len(ack.rows) == 4 * 2  # four requests at two concurrencies
+    errors = ack.columns.index("errors tb/no-op")
+    assert all(row[errors] == "0/0" for row in ack.rows), ack.notes
+    report = out.read_text()
+    assert "| `/crm find` | 1 |" in report and "Not yet measured" in report
