@@ -1,7 +1,7 @@
 """indexes on the child side of cascading foreign keys
 
 Revision ID: 0002b
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-25
 
 Deleting a customer (or a complaint) makes the database find its touches, complaints and
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision = '0002b'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
