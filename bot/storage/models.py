@@ -271,3 +271,27 @@ class AuditEvent(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     surface: Mapped[str | None] = mapped_column(String(24))  # command, modal, button, shortcut, cli
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RevisitDone(Base):
+    """A revisit that was done: the touch that did it, the date it was due, and the owner then.
+
+    Written by `touches.log_touch` when a customer with a scheduled revisit gets its newest touch,
+    so reports can tell revisits done on time from late ones (see services.reports).
+    """
+
+    __tablename__ = "revisit_done"
+    __table_args__ = (
+        Index("ix_revisit_done_team_done_on", "team_id", "done_on"),
+        Index("ix_revisit_done_team_due_on", "team_id", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    touch_id: Mapped[int] = mapped_column(ForeignKey("touch.id", ondelete="CASCADE"))
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    done_on: Mapped[dt.date] = mapped_column(Date)  # the touch's day in the author's time zone
+
+    touch: Mapped[Touch] = relationship()

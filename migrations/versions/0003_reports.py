@@ -1,0 +1,42 @@
+"""reports: revisits done
+
+Revision ID: 0003r
+Revises: 0001
+Create Date: 2026-11-25
+
+One small table, `revisit_done`: which touch did a scheduled revisit, the date it was due and
+the owner then. Reports count revisits done on time / late from it (services.reports).
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0003r'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('revisit_done',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.String(length=32), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('touch_id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=32), nullable=True),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('done_on', sa.Date(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_revisit_done_customer_id_customer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['team_id'], ['workspace.team_id'], name=op.f('fk_revisit_done_team_id_workspace'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['touch_id'], ['touch.id'], name=op.f('fk_revisit_done_touch_id_touch'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_revisit_done'))
+    )
+    op.create_index('ix_revisit_done_team_done_on', 'revisit_done', ['team_id', 'done_on'], unique=False)
+    op.create_index('ix_revisit_done_team_due_on', 'revisit_done', ['team_id', 'due_on'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_revisit_done_team_due_on', table_name='revisit_done')
+    op.drop_index('ix_revisit_done_team_done_on', table_name='revisit_done')
+    op.drop_table('revisit_done')
