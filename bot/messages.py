@@ -21,6 +21,8 @@ EN: dict[str, str] = {
         "`/crm due` my revisits due and my open complaints, e.g. `/crm due`\n"
         "`/crm audit <customer>` · `/crm export [<customer>]` · `/crm erase <customer>` admins' data tools, "
         "e.g. `/crm export Acme Ltd`\n"
+        "`/crm report [week|month|quarter] [@user] [csv]` KPIs with a chart, in your DM, e.g. `/crm report month`; "
+        "`/crm report risk` the customers most at risk\n"
         "`/crm help` this list\n"
         "Or use *Log as touch* in any message's ⋮ menu."
     ),
@@ -157,6 +159,47 @@ EN: dict[str, str] = {
     "erase.confirm": "Erase all personal data of *{customer}*? This cannot be undone.",
     "erase.done": "Customer #{number} erased. Its touches and complaints remain, without personal data.",
     "button.erase": "Erase",
+    # --- reports ---
+    "report.usage": "Ask for `week`, `month` or `quarter`, optionally a person and `csv`, "
+    "e.g. `/crm report month @li csv`; or `/crm report risk` for the customers most at risk.",
+    "report.working": "Working on your report… it will be in your DM with me in a moment.",
+    "report.failed": "Sorry, your report could not be built. Please try again.",
+    "report.title.team": "*Team report* · {period}",
+    "report.title.user": "*Report for <@{user}>* · {period}",
+    "report.period.week": "week of {start}",
+    "report.period.month": "month of {start}",
+    "report.period.quarter": "quarter from {start}",
+    "report.compared": "Compared with {start} – {end}: ▲ higher, ▼ lower than then. Times in hours.",
+    "report.touches": "*Touches* {touches} · *customers touched* {customers}",
+    "report.revisits": "*Revisits* on time {on_time} · late {late} · still overdue {overdue} · on time {pct}",
+    "report.complaints": "*Complaints* opened {opened} · resolved {resolved} · open {open}",
+    "report.response": "*First response* median {median} · p90 {p90} · SLA met {sla}",
+    "report.resolution": "*Resolution* median {median} · p90 {p90} · SLA met {sla}",
+    "report.satisfaction": "*Satisfaction* {avg} · answered {answered}",
+    "report.customers": "*Customers* {customers} · new {new} · by grade {grades} · by segment {segments}",
+    "report.managers": "*Per account manager*",
+    "report.manager": "{user}: touches {touches} · customers {customers} · revisits on time {revisits} · "
+    "complaints opened {opened}, resolved {resolved}, open {open} · first response SLA {sla} · satisfaction {avg}",
+    "report.nobody": "no owner",
+    "report.none": "–",
+    "report.chart.title": "Report chart {start}",
+    "report.chart.touches": "Touches",
+    "report.chart.sla": "First response SLA met %",
+    "report.chart.per_manager": "This period, per account manager",
+    "report.chart.trend": "Last 8 periods",
+    "report.csv.title": "Report {start} as CSV",
+    "risk.title": "*Customers most at risk* (health 0–100, lowest first)",
+    "risk.none": "No customer is at risk right now.",
+    "risk.line": "*{score}* · {customer} · {owner} · {reasons}",
+    "health.line": "*Health* {score}/100 · {reasons}",
+    "health.fine": "all well",
+    "health.no_touch": "no touch for {days} days, interval {interval}",
+    "health.never_touched": "never touched in {days} days, interval {interval}",
+    "health.revisit_overdue": "revisit overdue by {days} days",
+    "health.open_complaints": "{count} open complaint(s)",
+    "health.breached": "{count} complaint(s) past their SLA",
+    "health.satisfaction_low": "satisfaction {recent} in the last 90 days",
+    "health.satisfaction_falling": "satisfaction falling from {before} to {recent}",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN}

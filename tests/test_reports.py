@@ -165,3 +165,21 @@ def test_month_and_csv(session, data):
     rows = reports.report_csv(r).decode("utf-8-sig").splitlines()
     assert rows[0] == "scope,figure,2026-11-01..2026-11-30,2026-10-01..2026-10-31"
     assert "team,touches,5,0" in rows and f"{A},touches,4,0" in rows and "team,grade:B,2,0" in rows
+
+
+def test_report_text_compares_with_the_previous_period(session, data):
+    from bot import blocks
+    from tests.slackclient import block_text
+
+    r = build_report(session=session, team_id=TEAM_ID, kind="week", today=TODAY, tz=None)
+    assert (blocks.compared(12, 9), blocks.compared(50.0, 100.0, "%"), blocks.compared(3, 3), blocks.compared(None, 2)) == (
+        "12 (▲3)", "50% (▼50)", "3 (=)", "–")  # fmt: skip
+    text = block_text(blocks.report_blocks(None, r))
+    assert "*Team report* · week of 2026-11-23" in text
+    assert "Compared with 2026-11-16 – 2026-11-22" in text
+    assert "*Touches* 4 (▲3) · *customers touched* 3 (▲2)" in text
+    assert "*Revisits* on time 2 (▲2) · late 1 (=) · still overdue 2 (▲1) · on time 66.7% (▲66.7)" in text
+    assert "*First response* median 6 (▲5) · p90 9.2 (▲8.2) · SLA met 50% (▼50)" in text
+    assert "*Satisfaction* 3 · answered 2 (▲2)" in text
+    assert "*Customers* 4 (▲2) · new 2 (▲1) · by grade A 1, B 2, C 1 · by segment - 1, key 1, new 1, regular 1" in text
+    assert f"<@{A}>: touches 3 (▲2)" in text and f"<@{B}>: touches 1 (▲1)" in text

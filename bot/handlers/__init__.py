@@ -5,7 +5,7 @@ Every module here has `register(app)`; `register` below wires them all.
 
 from slack_bolt import App
 
-from bot.handlers import commands, customers, datacare, touches
+from bot.handlers import commands, customers, datacare, reports, touches  # noqa: F401 - reports registers sub-commands
 
 
 def register(app: App) -> None:

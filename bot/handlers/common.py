@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks
 from bot.app import RequestContext
 from bot.messages import t
-from bot.services import customers, touches
+from bot.services import customers, health, touches
 from bot.services.dates import local_today
 from bot.storage.models import Customer, utcnow
 
@@ -35,8 +35,12 @@ def customer_page(body: dict[str, Any]) -> tuple[int, int]:
 def card(tb: RequestContext, customer: Customer) -> list[dict[str, Any]]:
     """The profile card with the last touches and open complaints."""
     recent, more = touches.recent_touches(session=tb.session, team_id=tb.team_id, customer_id=customer.id)
+    now = utcnow()
+    score = health.customer_health(
+        session=tb.session, team_id=tb.team_id, customer=customer, now=now, today=local_today(now, tb.member().tz)
+    )
     return blocks.customer_card(
-        tb.locale, customer, touches=recent, more_touches=more, tz=tb.member().tz,
+        tb.locale, customer, touches=recent, more_touches=more, tz=tb.member().tz, health=score,
         complaints=touches.open_complaints_of_customer(session=tb.session, team_id=tb.team_id, customer_id=customer.id),
     )  # fmt: skip
 

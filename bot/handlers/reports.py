@@ -1,0 +1,114 @@
+"""`/crm report [week|month|quarter] [@user] [csv]` and `/crm report risk`.
+
+The command is acknowledged at once ("Working on your report…"); the report is built in a
+worker thread that opens its own database session (the request's session is closed when the
+request ends, and under `process_before_response` Slack would otherwise wait for the whole
+report). The result goes to the caller's DM: the report with its chart, the CSV file, or the
+customers most at risk. A bounded pool keeps a burst of reports from starving the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import blocks
+from bot.app import RequestContext
+from bot.charts import report_chart
+from bot.handlers.commands import MENTION, Command, reply_text, subcommand
+from bot.handlers.datacare import upload_to_dm
+from bot.messages import t
+from bot.services import health, reports
+from bot.services.dates import local_today
+from bot.storage.db import make_session_factory, session_scope
+from bot.storage.models import utcnow
+
+log = logging.getLogger(__name__)
+WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="report")
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    team_id: str
+    caller: str
+    locale: str | None
+    tz: str | None
+    today: dt.date
+    kind: str = "week"
+    user_id: str | None = None  # a report about one manager
+    csv: bool = False
+    risk: bool = False
+
+
+def parse_report_args(text: str) -> dict[str, object] | None:
+    """`[week|month|quarter] [@user] [csv]` in any order, or `risk`; None when unreadable."""
+    words = text.split()
+    if words and words[0].lower() == "risk":
+        return {"risk": True} if len(words) == 1 else None
+    found: dict[str, object] = {}
+    for word in words:
+        mention = MENTION.match(word)
+        if word.lower() in reports.PERIOD_KINDS and "kind" not in found:
+            found["kind"] = word.lower()
+        elif word.lower() == "csv" and "csv" not in found:
+            found["csv"] = True
+        elif mention and "user_id" not in found:
+            found["user_id"] = mention.group(1)
+        else:
+            return None
+    return found
+
+
+@subcommand("report")
+def report(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
+    args = parse_report_args(cmd.args)
+    if args is None:
+        return reply_text(ack, t(tb.locale, "report.usage"))
+    tz = tb.member().tz
+    job = ReportJob(team_id=tb.team_id, caller=cmd.user_id, locale=tb.locale, tz=tz,
+                    today=local_today(utcnow(), tz), **args)  # type: ignore[arg-type]  # fmt: skip
+    reply_text(ack, t(tb.locale, "report.working"))
+    submit(make_session_factory(tb.session.get_bind()), client, job)
+
+
+def submit(factory: sessionmaker[Session], client: WebClient, job: ReportJob) -> Future[None]:
+    return WORKERS.submit(run_report, factory, client, job)
+
+
+def run_report(factory: sessionmaker[Session], client: WebClient, job: ReportJob) -> None:
+    """Build the report in its own unit of work and deliver it to the caller's DM."""
+    locale = job.locale
+    try:
+        if job.risk:
+            with session_scope(factory) as session:
+                rows = health.at_risk(session=session, team_id=job.team_id, now=utcnow(), today=job.today)
+                body = blocks.risk_blocks(locale, rows)  # rendered while the customers are loaded
+            client.chat_postMessage(channel=job.caller, text=t(locale, "risk.title"), blocks=body)
+            return
+        with session_scope(factory) as session:
+            # The team calendar's business hours plug in here: duration=<calendar function>.
+            result = reports.build_report(
+                session=session, team_id=job.team_id, kind=job.kind, today=job.today, tz=job.tz, user_id=job.user_id
+            )
+        start = result.period.first_day.isoformat()
+        if job.csv:
+            name = f"report-{job.kind}-{start}.csv"
+            upload_to_dm(client, job.caller, filename=name, content=reports.report_csv(result),
+                         title=t(locale, "report.csv.title", start=start))  # fmt: skip
+            return
+        body = blocks.report_blocks(locale, result)
+        client.chat_postMessage(channel=job.caller, text=blocks.report_period(locale, result), blocks=body)
+        upload_to_dm(client, job.caller, filename=f"report-{job.kind}-{start}.png", content=report_chart(locale, result),
+                     title=t(locale, "report.chart.title", start=start))  # fmt: skip
+    except Exception:
+        log.exception("report for %s failed", job.caller)
+        try:
+            client.chat_postMessage(channel=job.caller, text=t(locale, "report.failed"))
+        except Exception:  # noqa: BLE001 - telling the caller is best effort
+            log.warning("could not tell %s that the report failed", job.caller)

@@ -1,0 +1,191 @@
+"""Customer health: a score from 0 (about to be lost) to 100 (all well), with its reasons.
+
+`score` is a pure function of a customer's signals; `customer_health` and `at_risk` gather
+the signals in one SQL query (complaint counts and satisfaction averages are aggregated in the
+database). The formula, also in README ("Customer health"), starts at 100 and subtracts:
+
+- recency: no touch (or, never touched, no touch since the customer was added) for longer
+  than the grade's revisit interval: 40 × (days − interval) / interval, at most 40;
+- overdue revisit: 5 + 1 per day overdue, at most 20;
+- open complaints: 10 each, at most 20; of those, past their SLA deadline: 15 more each, at most 30;
+- satisfaction (scores given at resolution): average of the last 90 days at most 2.5: 20;
+  otherwise at least 0.5 below the 90 days before: 10.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.services.touches import CLOSED_COMPLAINT_STATES, DEFAULT_GRADE, revisit_interval
+from bot.services.workspaces import team_settings
+from bot.storage.models import Complaint, Customer
+
+RECENCY_MAX = 40
+OVERDUE_BASE, OVERDUE_MAX = 5, 20
+OPEN_EACH, OPEN_MAX = 10, 20
+BREACHED_EACH, BREACHED_MAX = 15, 30
+SATISFACTION_LOW, SATISFACTION_LOW_PENALTY = 2.5, 20
+SATISFACTION_DROP, SATISFACTION_DROP_PENALTY = 0.5, 10
+SATISFACTION_WINDOW = dt.timedelta(days=90)
+RISK_LIMIT = 15
+
+
+@dataclass(frozen=True)
+class Reason:
+    key: str  # a message catalog key, "health.…"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Health:
+    score: int
+    reasons: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True)
+class Signals:
+    interval_days: int
+    created_at: dt.datetime
+    last_touch_at: dt.datetime | None = None
+    next_revisit: dt.date | None = None  # None: no revisit scheduled (or revisits off)
+    open_complaints: int = 0
+    breached_complaints: int = 0
+    satisfaction_recent: float | None = None  # average of the last 90 days
+    satisfaction_before: float | None = None  # average of the 90 days before
+
+
+def score(signals: Signals, *, now: dt.datetime, today: dt.date) -> Health:
+    """The health of one customer from its signals (see the module docstring for the formula)."""
+    s = signals
+    penalty = 0
+    reasons: list[Reason] = []
+    since = s.last_touch_at or s.created_at
+    days = (now - since).days
+    if days > s.interval_days:
+        penalty += min(RECENCY_MAX, round(RECENCY_MAX * (days - s.interval_days) / max(s.interval_days, 1)))
+        key = "health.no_touch" if s.last_touch_at else "health.never_touched"
+        reasons.append(Reason(key, {"days": days, "interval": s.interval_days}))
+    if s.next_revisit is not None and s.next_revisit < today:
+        overdue = (today - s.next_revisit).days
+        penalty += min(OVERDUE_MAX, OVERDUE_BASE + overdue)
+        reasons.append(Reason("health.revisit_overdue", {"days": overdue}))
+    if s.open_complaints:
+        penalty += min(OPEN_MAX, OPEN_EACH * s.open_complaints)
+        reasons.append(Reason("health.open_complaints", {"count": s.open_complaints}))
+    if s.breached_complaints:
+        penalty += min(BREACHED_MAX, BREACHED_EACH * s.breached_complaints)
+        reasons.append(Reason("health.breached", {"count": s.breached_complaints}))
+    recent, before = s.satisfaction_recent, s.satisfaction_before
+    if recent is not None and recent <= SATISFACTION_LOW:
+        penalty += SATISFACTION_LOW_PENALTY
+        reasons.append(Reason("health.satisfaction_low", {"recent": f"{recent:.1f}"}))
+    elif recent is not None and before is not None and recent <= before - SATISFACTION_DROP:
+        penalty += SATISFACTION_DROP_PENALTY
+        reasons.append(Reason("health.satisfaction_falling", {"before": f"{before:.1f}", "recent": f"{recent:.1f}"}))
+    return Health(score=max(0, 100 - penalty), reasons=tuple(reasons))
+
+
+def _count(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _complaint_signals(team_id: str, now: dt.datetime) -> Any:
+    """Per customer: open and breached complaints, satisfaction averages (only recent rows)."""
+    open_ = Complaint.state.not_in(CLOSED_COMPLAINT_STATES)
+    breached = and_(
+        open_,
+        or_(
+            and_(Complaint.first_response_at.is_(None), Complaint.first_response_due < now),
+            Complaint.resolution_due < now,
+        ),
+    )
+    recent_from, before_from = now - SATISFACTION_WINDOW, now - 2 * SATISFACTION_WINDOW
+    in_before = and_(Complaint.resolved_at >= before_from, Complaint.resolved_at < recent_from)
+    return (
+        select(
+            Complaint.customer_id.label("customer_id"),
+            _count(open_).label("open"),
+            _count(breached).label("breached"),
+            func.avg(case((Complaint.resolved_at >= recent_from, Complaint.satisfaction))).label("recent"),
+            func.avg(case((in_before, Complaint.satisfaction))).label("before"),
+        )
+        .where(Complaint.team_id == team_id, or_(open_, Complaint.resolved_at >= before_from))
+        .group_by(Complaint.customer_id)
+        .subquery()
+    )
+
+
+def _signals(customer: Customer, interval_days: int, row: Any) -> Signals:
+    return Signals(
+        interval_days=interval_days, created_at=customer.created_at, last_touch_at=customer.last_touch_at,
+        next_revisit=customer.next_revisit if customer.revisits_enabled else None,
+        open_complaints=int(row.open or 0), breached_complaints=int(row.breached or 0),
+        satisfaction_recent=float(row.recent) if row.recent is not None else None,
+        satisfaction_before=float(row.before) if row.before is not None else None,
+    )  # fmt: skip
+
+
+def customer_health(
+    *, session: Session, team_id: str, customer: Customer, now: dt.datetime, today: dt.date
+) -> Health:
+    agg = _complaint_signals(team_id, now)
+    row = session.execute(
+        select(agg.c.open, agg.c.breached, agg.c.recent, agg.c.before).where(agg.c.customer_id == customer.id)
+    ).one_or_none()
+    interval = revisit_interval(team_settings(session, team_id), customer.grade).days
+    empty = {"open": 0, "breached": 0, "recent": None, "before": None}
+    return score(_signals(customer, interval, row or _Row(empty)), now=now, today=today)
+
+
+class _Row:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    customer: Customer
+    health: Health
+
+
+def at_risk(
+    *, session: Session, team_id: str, now: dt.datetime, today: dt.date, limit: int = RISK_LIMIT
+) -> list[AtRisk]:
+    """The customers with the lowest health, lowest first.
+
+    SQL keeps only the customers with at least one warning sign (no touch within the grade's
+    interval, an overdue revisit, an open complaint, a recent satisfaction score), so the Python
+    scoring sees the few at risk, not the whole book.
+    """
+    settings = team_settings(session, team_id)
+    agg = _complaint_signals(team_id, now)
+    since = func.coalesce(Customer.last_touch_at, Customer.created_at)
+    stale = []
+    for grade, days in settings.revisit_days.items():
+        of_grade = Customer.grade == grade
+        if grade == DEFAULT_GRADE:
+            of_grade = or_(of_grade, Customer.grade.is_(None))
+        stale.append(and_(of_grade, since < now - dt.timedelta(days=days)))
+    candidates = or_(
+        *stale,
+        and_(Customer.revisits_enabled.is_(True), Customer.next_revisit < today),
+        agg.c.open > 0,
+        agg.c.recent.is_not(None),
+    )
+    rows = session.execute(
+        select(Customer, agg.c.open, agg.c.breached, agg.c.recent, agg.c.before)
+        .outerjoin(agg, agg.c.customer_id == Customer.id)
+        .where(Customer.team_id == team_id, candidates)
+    ).all()
+    scored = [
+        AtRisk(row[0], score(_signals(row[0], revisit_interval(settings, row[0].grade).days, row), now=now, today=today))
+        for row in rows
+    ]
+    scored = [r for r in scored if r.health.score < 100]
+    scored.sort(key=lambda r: (r.health.score, r.customer.number))
+    return scored[:limit]
