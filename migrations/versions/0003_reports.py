@@ -4,7 +4,8 @@ Revision ID: 0003r
 Revises: 0001
 Create Date: 2026-11-25
 
-One small table, `revisit_done`: which touch did a scheduled revisit, the date it was due and
+Indexes on (team_id, <period column>) of touch, complaint and customer, for the reports'
+per-period counts; and one small table, `revisit_done`: which touch did a scheduled revisit, the date it was due and
 the owner then. Reports count revisits done on time / late from it (services.reports).
 """
 
@@ -34,9 +35,20 @@ def upgrade() -> None:
     )
     op.create_index('ix_revisit_done_team_done_on', 'revisit_done', ['team_id', 'done_on'], unique=False)
     op.create_index('ix_revisit_done_team_due_on', 'revisit_done', ['team_id', 'due_on'], unique=False)
+    # Reports count by period: each count reads only its period's index range.
+    op.create_index('ix_touch_team_happened_at', 'touch', ['team_id', 'happened_at'], unique=False)
+    op.create_index('ix_complaint_team_opened_at', 'complaint', ['team_id', 'opened_at'], unique=False)
+    op.create_index('ix_complaint_team_first_response_at', 'complaint', ['team_id', 'first_response_at'], unique=False)
+    op.create_index('ix_complaint_team_resolved_at', 'complaint', ['team_id', 'resolved_at'], unique=False)
+    op.create_index('ix_customer_team_created_at', 'customer', ['team_id', 'created_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_customer_team_created_at', table_name='customer')
+    op.drop_index('ix_complaint_team_resolved_at', table_name='complaint')
+    op.drop_index('ix_complaint_team_first_response_at', table_name='complaint')
+    op.drop_index('ix_complaint_team_opened_at', table_name='complaint')
+    op.drop_index('ix_touch_team_happened_at', table_name='touch')
     op.drop_index('ix_revisit_done_team_due_on', table_name='revisit_done')
     op.drop_index('ix_revisit_done_team_done_on', table_name='revisit_done')
     op.drop_table('revisit_done')
