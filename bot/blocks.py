@@ -600,7 +600,7 @@ def risk_blocks(locale: str | None, rows: Sequence[Any]) -> list[Block]:
     if not rows:
         return [section(t(locale, "risk.none"))]
     lines = [
-        t(locale, "risk.line", score=r.health.score, customer=escape(customer_title(r.customer)),
+        t(locale, "risk.line", score=r.health.score, customer=escape(f"{r.customer.name} (#{r.customer.number})"),
           owner=f"<@{r.customer.owner_id}>" if r.customer.owner_id else t(locale, "report.nobody"),
           reasons=reasons_text(locale, r.health))
         for r in rows

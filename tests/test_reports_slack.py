@@ -92,3 +92,12 @@ def test_the_profile_card_shows_health_and_its_reasons(slack, fake, session):
     session.commit()
     shown = slack.command("show Acme").shown
     assert "*Health* 75/100 · 1 open complaint(s); 1 complaint(s) past their SLA" in shown
+
+
+def test_a_report_that_cannot_be_delivered_is_apologised_for(slack, fake, session):
+    add_customer(session, "Acme")
+    fake.fail("files.getUploadURLExternal", error="internal_error")
+    slack.command("report")
+    calls = wait_for(fake, "chat.postMessage", count=2)  # the report, then the apology
+    assert calls[-1].args["text"] == "Sorry, your report could not be built. Please try again."
+    assert calls[-1].args["channel"] == USER

@@ -120,13 +120,14 @@ def _complaint_signals(team_id: str, now: dt.datetime) -> Any:
     )
 
 
-def _signals(customer: Customer, interval_days: int, row: Any) -> Signals:
+def _signals(customer: Any, interval_days: int, complaints: Any) -> Signals:
+    """`customer`: a Customer or a row with its columns; `complaints`: a row of `_complaint_signals`."""
     return Signals(
         interval_days=interval_days, created_at=customer.created_at, last_touch_at=customer.last_touch_at,
         next_revisit=customer.next_revisit if customer.revisits_enabled else None,
-        open_complaints=int(row.open or 0), breached_complaints=int(row.breached or 0),
-        satisfaction_recent=float(row.recent) if row.recent is not None else None,
-        satisfaction_before=float(row.before) if row.before is not None else None,
+        open_complaints=int(complaints.open or 0), breached_complaints=int(complaints.breached or 0),
+        satisfaction_recent=float(complaints.recent) if complaints.recent is not None else None,
+        satisfaction_before=float(complaints.before) if complaints.before is not None else None,
     )  # fmt: skip
 
 
@@ -138,18 +139,33 @@ def customer_health(
         select(agg.c.open, agg.c.breached, agg.c.recent, agg.c.before).where(agg.c.customer_id == customer.id)
     ).one_or_none()
     interval = revisit_interval(team_settings(session, team_id), customer.grade).days
-    empty = {"open": 0, "breached": 0, "recent": None, "before": None}
-    return score(_signals(customer, interval, row or _Row(empty)), now=now, today=today)
+    return score(_signals(customer, interval, row or _NO_COMPLAINTS), now=now, today=today)
 
 
-class _Row:
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
+@dataclass(frozen=True)
+class _NoComplaints:
+    open: int = 0
+    breached: int = 0
+    recent: float | None = None
+    before: float | None = None
+
+
+_NO_COMPLAINTS = _NoComplaints()
+
+
+@dataclass(frozen=True)
+class RiskCustomer:
+    """What the risk list shows of a customer (not the whole row: there may be many candidates)."""
+
+    id: int
+    number: int
+    name: str
+    owner_id: str | None
 
 
 @dataclass(frozen=True)
 class AtRisk:
-    customer: Customer
+    customer: RiskCustomer
     health: Health
 
 
@@ -178,14 +194,20 @@ def at_risk(
         agg.c.recent.is_not(None),
     )
     rows = session.execute(
-        select(Customer, agg.c.open, agg.c.breached, agg.c.recent, agg.c.before)
+        select(
+            Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.grade, Customer.created_at,
+            Customer.last_touch_at, Customer.next_revisit, Customer.revisits_enabled,
+            agg.c.open, agg.c.breached, agg.c.recent, agg.c.before,
+        )
         .outerjoin(agg, agg.c.customer_id == Customer.id)
         .where(Customer.team_id == team_id, candidates)
-    ).all()
+    ).all()  # fmt: skip
+    intervals = {grade: revisit_interval(settings, grade).days for grade in {row.grade for row in rows}}
     scored = [
-        AtRisk(row[0], score(_signals(row[0], revisit_interval(settings, row[0].grade).days, row), now=now, today=today))
+        AtRisk(RiskCustomer(row.id, row.number, row.name, row.owner_id),
+               score(_signals(row, intervals[row.grade], row), now=now, today=today))
         for row in rows
-    ]
+    ]  # fmt: skip
     scored = [r for r in scored if r.health.score < 100]
     scored.sort(key=lambda r: (r.health.score, r.customer.number))
     return scored[:limit]
