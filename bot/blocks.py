@@ -606,3 +606,19 @@ def risk_blocks(locale: str | None, rows: Sequence[Any]) -> list[Block]:
         for r in rows
     ]  # fmt: skip
     return [section(t(locale, "risk.title")), section("\n".join(f"• {line}" for line in lines))]
+
+
+def grade_blocks(locale: str | None, suggestions: Sequence[Any], rules: Any) -> list[Block]:
+    """Grade suggestions, each with **Edit** to apply it by hand."""
+    tags = ", ".join(rules.a_tags) or t(locale, "report.none")
+    body = [section(t(locale, "grades.title", a=rules.a_touches, b=rules.b_touches, days=rules.days, tags=tags))]
+    if not suggestions:
+        return [*body, section(t(locale, "grades.none"))]
+    for s in suggestions:
+        line = t(
+            locale, "grades.line", customer=escape(f"{s.customer.name} (#{s.customer.number})"),
+            owner=f"<@{s.customer.owner_id}>" if s.customer.owner_id else t(locale, "report.nobody"),
+            grade=s.grade or t(locale, "report.none"), suggested=s.suggested, touches=s.touches, days=rules.days,
+        )  # fmt: skip
+        body.append(section(line, button(t(locale, "button.edit"), CUSTOMER_EDIT, str(s.customer.id))))
+    return body

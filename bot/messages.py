@@ -22,7 +22,7 @@ EN: dict[str, str] = {
         "`/crm audit <customer>` · `/crm export [<customer>]` · `/crm erase <customer>` admins' data tools, "
         "e.g. `/crm export Acme Ltd`\n"
         "`/crm report [week|month|quarter] [@user] [csv]` KPIs with a chart, in your DM, e.g. `/crm report month`; "
-        "`/crm report risk` the customers most at risk\n"
+        "`/crm report risk` the customers most at risk, `/crm report grades` grade suggestions\n"
         "`/crm help` this list\n"
         "Or use *Log as touch* in any message's ⋮ menu."
     ),
@@ -161,7 +161,8 @@ EN: dict[str, str] = {
     "button.erase": "Erase",
     # --- reports ---
     "report.usage": "Ask for `week`, `month` or `quarter`, optionally a person and `csv`, "
-    "e.g. `/crm report month @li csv`; or `/crm report risk` for the customers most at risk.",
+    "e.g. `/crm report month @li csv`; or `/crm report risk` for the customers most at risk, "
+    "`/crm report grades` for grade suggestions.",
     "report.working": "Working on your report… it will be in your DM with me in a moment.",
     "report.failed": "Sorry, your report could not be built. Please try again.",
     "report.title.team": "*Team report* · {period}",
@@ -200,6 +201,11 @@ EN: dict[str, str] = {
     "health.breached": "{count} complaint(s) past their SLA",
     "health.satisfaction_low": "satisfaction {recent} in the last 90 days",
     "health.satisfaction_falling": "satisfaction falling from {before} to {recent}",
+    "grades.title": "*Grade suggestions*: A with {a} or more touches in {days} days or a tag of {tags}; "
+    "B with {b} or more; C otherwise. Nothing changes until someone edits the customer.",
+    "grades.line": "{customer} · {owner} · {grade} → *{suggested}* ({touches} touches in {days} days)",
+    "grades.none": "Every customer's grade matches the rules.",
+    "grades.text": "Grade suggestions",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN}

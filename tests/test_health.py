@@ -110,3 +110,28 @@ def test_a_touch_does_the_scheduled_revisit_and_records_its_dates(slack, fake, s
     # the first touch set (11-25 + 30 days for grade B).
     assert [(r.due_on.isoformat(), r.done_on.isoformat(), r.owner_id) for r in rows] == [
         ("2026-11-27", "2026-11-25", USER), ("2026-12-25", "2026-12-28", USER)]  # fmt: skip
+
+
+def test_grade_suggestions_follow_the_rules_and_change_nothing(session):
+    from bot.services.health import grade_suggestions
+    from bot.storage.models import Touch, Workspace
+
+    c1 = _customer(session, 1, "C")  # 6 touches in 90 days: A
+    c2 = _customer(session, 2, "A")  # 2 touches (one older than 90 days does not count): B
+    c3 = _customer(session, 3, None)  # tagged VIP: A
+    c3.tags = "Beijing, VIP"
+    c4 = _customer(session, 4, "C")  # nothing: C already, not listed
+    c4.tags = "vipx"  # a tag is compared whole
+    for customer, days in [(c1, d) for d in range(1, 7)] + [(c2, 5), (c2, 80), (c2, 91)]:
+        session.add(Touch(team_id=TEAM, customer_id=customer.id, author_id="U1", kind="call", summary="s",
+                          happened_at=days_ago(days)))  # fmt: skip
+    session.commit()
+    found = grade_suggestions(session=session, team_id=TEAM, now=NOW)
+    assert [(s.customer.number, s.grade, s.suggested, s.touches) for s in found] == [
+        (1, "C", "A", 6), (2, "A", "B", 2), (3, None, "A", 0)]  # fmt: skip
+    session.get(Workspace, TEAM).settings = {"grade_rules": {"a_touches": 10, "b_touches": 5, "a_tags": []}}
+    session.commit()
+    found = grade_suggestions(session=session, team_id=TEAM, now=NOW)
+    assert [(s.customer.number, s.suggested) for s in found] == [(1, "B"), (2, "C"), (3, "C")]
+    session.expire_all()
+    assert session.get(Customer, c1.id).grade == "C"  # suggestions only

@@ -101,3 +101,12 @@ def test_a_report_that_cannot_be_delivered_is_apologised_for(slack, fake, sessio
     calls = wait_for(fake, "chat.postMessage", count=2)  # the report, then the apology
     assert calls[-1].args["text"] == "Sorry, your report could not be built. Please try again."
     assert calls[-1].args["channel"] == USER
+
+
+def test_report_grades_lists_suggestions_with_an_edit_button(slack, fake, session):
+    add_customer(session, "Acme", grade="C", tags="vip")
+    slack.command("report grades")
+    [message] = wait_for(fake, "chat.postMessage")
+    text = block_text(message.args["blocks"])
+    assert "Acme (#1) · <@U0000001> · C → *A* (0 touches in 90 days)" in text
+    assert "Edit" in text

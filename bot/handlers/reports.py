@@ -1,4 +1,4 @@
-"""`/crm report [week|month|quarter] [@user] [csv]` and `/crm report risk`.
+"""`/crm report [week|month|quarter] [@user] [csv]`, `/crm report risk` and `/crm report grades`.
 
 The command is acknowledged at once ("Working on your report…"); the report is built in a
 worker thread that opens its own database session (the request's session is closed when the
@@ -44,13 +44,14 @@ class ReportJob:
     user_id: str | None = None  # a report about one manager
     csv: bool = False
     risk: bool = False
+    grades: bool = False  # grade suggestions
 
 
 def parse_report_args(text: str) -> dict[str, object] | None:
-    """`[week|month|quarter] [@user] [csv]` in any order, or `risk`; None when unreadable."""
+    """`[week|month|quarter] [@user] [csv]` in any order, `risk` or `grades`; None when unreadable."""
     words = text.split()
-    if words and words[0].lower() == "risk":
-        return {"risk": True} if len(words) == 1 else None
+    if words and words[0].lower() in ("risk", "grades"):
+        return {words[0].lower(): True} if len(words) == 1 else None
     found: dict[str, object] = {}
     for word in words:
         mention = MENTION.match(word)
@@ -85,6 +86,12 @@ def run_report(factory: sessionmaker[Session], client: WebClient, job: ReportJob
     """Build the report in its own unit of work and deliver it to the caller's DM."""
     locale = job.locale
     try:
+        if job.grades:
+            with session_scope(factory) as session:
+                suggestions = health.grade_suggestions(session=session, team_id=job.team_id, now=utcnow())
+                body = blocks.grade_blocks(locale, suggestions, health.grade_rules(session, job.team_id))
+            client.chat_postMessage(channel=job.caller, text=t(locale, "grades.text"), blocks=body)
+            return
         if job.risk:
             with session_scope(factory) as session:
                 rows = health.at_risk(session=session, team_id=job.team_id, now=utcnow(), today=job.today)

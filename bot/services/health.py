@@ -10,6 +10,9 @@ database). The formula, also in README ("Customer health"), starts at 100 and su
 - open complaints: 10 each, at most 20; of those, past their SLA deadline: 15 more each, at most 30;
 - satisfaction (scores given at resolution): average of the last 90 days at most 2.5: 20;
   otherwise at least 0.5 below the 90 days before: 10.
+
+Grade suggestions (`grade_suggestions`) live here too: like health, they read a customer's
+activity and only advise.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bot.services.touches import CLOSED_COMPLAINT_STATES, DEFAULT_GRADE, revisit_interval
-from bot.services.workspaces import team_settings
-from bot.storage.models import Complaint, Customer
+from bot.services.workspaces import get_workspace, team_settings
+from bot.storage.models import Complaint, Customer, Touch
 
 RECENCY_MAX = 40
 OVERDUE_BASE, OVERDUE_MAX = 5, 20
@@ -33,6 +37,7 @@ SATISFACTION_LOW, SATISFACTION_LOW_PENALTY = 2.5, 20
 SATISFACTION_DROP, SATISFACTION_DROP_PENALTY = 0.5, 10
 SATISFACTION_WINDOW = dt.timedelta(days=90)
 RISK_LIMIT = 15
+SUGGESTION_LIMIT = 30
 
 
 @dataclass(frozen=True)
@@ -211,3 +216,62 @@ def at_risk(
     scored = [r for r in scored if r.health.score < 100]
     scored.sort(key=lambda r: (r.health.score, r.customer.number))
     return scored[:limit]
+
+
+# --- grade suggestions ---------------------------------------------------------------
+
+
+class GradeRules(BaseModel):
+    """The admin's rules for suggesting grades, read from the workspace settings key
+    `grade_rules` (defaults below until the settings modal offers them). A customer is
+    suggested A with at least `a_touches` touches in the last `days`, or a tag in `a_tags`;
+    B with at least `b_touches`; C otherwise. Suggestions are never applied by themselves."""
+
+    days: int = 90
+    a_touches: int = 6
+    b_touches: int = 2
+    a_tags: list[str] = Field(default_factory=lambda: ["vip", "key"])
+
+
+@dataclass(frozen=True)
+class GradeSuggestion:
+    customer: RiskCustomer
+    grade: str | None
+    suggested: str
+    touches: int
+
+
+def grade_rules(session: Session, team_id: str) -> GradeRules:
+    raw = get_workspace(session, team_id).settings.get("grade_rules") or {}
+    try:
+        return GradeRules.model_validate(raw)
+    except ValueError:
+        return GradeRules()  # a broken setting must not break the report
+
+
+def grade_suggestions(
+    *, session: Session, team_id: str, now: dt.datetime, limit: int = SUGGESTION_LIMIT
+) -> list[GradeSuggestion]:
+    """Customers whose grade differs from what the rules suggest, counted and compared in SQL."""
+    rules = grade_rules(session, team_id)
+    recent = (
+        select(Touch.customer_id.label("customer_id"), func.count().label("touches"))
+        .where(Touch.team_id == team_id, Touch.happened_at >= now - dt.timedelta(days=rules.days))
+        .group_by(Touch.customer_id)
+        .subquery()
+    )
+    touches = func.coalesce(recent.c.touches, 0)
+    # ",vip,key," contains ",vip," exactly: tags are compared whole, ignoring case and spaces.
+    tags = literal(",") + func.replace(func.lower(func.coalesce(Customer.tags, "")), " ", "") + literal(",")
+    tagged = or_(false(), *[tags.like(f"%,{tag.strip().lower()},%") for tag in rules.a_tags if tag.strip()])
+    suggested = case((or_(touches >= rules.a_touches, tagged), "A"), (touches >= rules.b_touches, "B"), else_="C")
+    rows = session.execute(
+        select(Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.grade, suggested, touches)
+        .outerjoin(recent, recent.c.customer_id == Customer.id)
+        .where(Customer.team_id == team_id, func.coalesce(Customer.grade, "") != suggested)
+        .order_by(Customer.number)
+        .limit(limit)
+    ).all()
+    return [
+        GradeSuggestion(RiskCustomer(r[0], r[1], r[2], r[3]), grade=r[4], suggested=r[5], touches=r[6]) for r in rows
+    ]
