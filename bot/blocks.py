@@ -496,7 +496,9 @@ def audit_blocks(
 
 
 # --- reports ---
-# `/crm report` and the customer health line. No buttons: reports are read, not acted on.
+# `/crm report`, the customer health line, grade suggestions and satisfaction check-ins.
+
+SATISFACTION_SCORE = "satisfaction_score"  # value: {"customer_id", "score"}; a check-in DM's 1-5 buttons
 
 
 def _number(value: float | int | None, suffix: str = "") -> str:
@@ -622,3 +624,15 @@ def grade_blocks(locale: str | None, suggestions: Sequence[Any], rules: Any) -> 
         )  # fmt: skip
         body.append(section(line, button(t(locale, "button.edit"), CUSTOMER_EDIT, str(s.customer.id))))
     return body
+
+
+def checkin_blocks(locale: str | None, customer: Customer) -> list[Block]:
+    """The check-in DM to a customer's owner: the question and one button per score."""
+    buttons = [
+        button(str(score), SATISFACTION_SCORE, json.dumps({"customer_id": customer.id, "score": score}))
+        for score in range(1, 6)
+    ]
+    return [
+        section(t(locale, "checkin.ask", customer=escape(customer_title(customer)))),
+        actions(*buttons, block_id=f"checkin_{customer.id}"),
+    ]

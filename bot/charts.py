@@ -11,11 +11,26 @@ from bot.messages import t
 from bot.services.reports import TEAM, Report
 
 
+# Names may be Chinese: fonts with CJK glyphs are tried after the default when installed.
+FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC"]
+
+
 def report_chart(locale: str | None, report: Report) -> bytes:
     """Left: touches and first-response SLA met % per manager this period. Right: the trend."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.font_manager
+
+    with matplotlib.rc_context({"font.sans-serif": [f for f in FONTS if _installed(matplotlib.font_manager, f)]}):
+        return _draw(locale, report)
+
+
+def _installed(font_manager: object, family: str) -> bool:
+    return any(f.name == family for f in font_manager.fontManager.ttflist)  # type: ignore[attr-defined]
+
+
+def _draw(locale: str | None, report: Report) -> bytes:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(11, 4.5), dpi=100)

@@ -206,6 +206,11 @@ EN: dict[str, str] = {
     "grades.line": "{customer} · {owner} · {grade} → *{suggested}* ({touches} touches in {days} days)",
     "grades.none": "Every customer's grade matches the rules.",
     "grades.text": "Grade suggestions",
+    "checkin.ask": "Time for a satisfaction check-in with *{customer}*. After talking to them: how satisfied "
+    "are they, from 1 (not at all) to 5 (very)?",
+    "checkin.recorded": "Satisfaction {score}/5 recorded for *{customer}*. Thank you.",
+    "checkin.alert": "<@{actor}> recorded satisfaction {score}/5 for *{customer}*. It may need your attention.",
+    "satisfaction.invalid": "Give a score from 1 to 5.",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN}

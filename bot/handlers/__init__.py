@@ -5,7 +5,7 @@ Every module here has `register(app)`; `register` below wires them all.
 
 from slack_bolt import App
 
-from bot.handlers import commands, customers, datacare, reports, touches  # noqa: F401 - reports registers sub-commands
+from bot.handlers import commands, customers, datacare, reports, touches
 
 
 def register(app: App) -> None:
@@ -13,3 +13,4 @@ def register(app: App) -> None:
     customers.register(app)
     touches.register(app)
     datacare.register(app)
+    reports.register(app)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
+import json
 from dataclasses import dataclass
+from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,10 +26,11 @@ from bot.charts import report_chart
 from bot.handlers.commands import MENTION, Command, reply_text, subcommand
 from bot.handlers.datacare import upload_to_dm
 from bot.messages import t
-from bot.services import health, reports
+from bot.services.errors import UserError
+from bot.services import health, reports, satisfaction
 from bot.services.dates import local_today
 from bot.storage.db import make_session_factory, session_scope
-from bot.storage.models import utcnow
+from bot.storage.models import Customer, utcnow
 
 log = logging.getLogger(__name__)
 WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="report")
@@ -119,3 +122,32 @@ def run_report(factory: sessionmaker[Session], client: WebClient, job: ReportJob
             client.chat_postMessage(channel=job.caller, text=t(locale, "report.failed"))
         except Exception:  # noqa: BLE001 - telling the caller is best effort
             log.warning("could not tell %s that the report failed", job.caller)
+
+
+def on_satisfaction(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
+    """A 1-5 button of a check-in DM: keep the score (a low one alerts the leads) and say so."""
+    ack()
+    tb: RequestContext = context["tb"]
+    try:
+        value = json.loads(str(body["actions"][0].get("value") or ""))
+        customer_id, score = int(value["customer_id"]), int(value["score"])
+    except (ValueError, KeyError, TypeError):
+        customer_id, score = 0, 0
+    def alert(customer: Customer) -> str:
+        name = blocks.escape(blocks.customer_title(customer))
+        return t(tb.locale, "checkin.alert", actor=tb.user_id, score=score, customer=name)
+
+    try:
+        recorded = satisfaction.record_satisfaction(
+            session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", customer_id=customer_id, score=score,
+            surface=tb.surface, notifier=tb.notifier, alert=alert,
+        )  # fmt: skip
+    except UserError as err:
+        return respond(text=t(tb.locale, err.key, **err.params), response_type="ephemeral", replace_original=False)
+    name = blocks.escape(blocks.customer_title(recorded.customer))
+    text = t(tb.locale, "checkin.recorded", score=recorded.score.score, customer=name)
+    respond(text=text, blocks=[blocks.section(text)], replace_original=True)
+
+
+def register(app: Any) -> None:
+    app.action(blocks.SATISFACTION_SCORE)(on_satisfaction)

@@ -8,7 +8,8 @@ database). The formula, also in README ("Customer health"), starts at 100 and su
   than the grade's revisit interval: 40 × (days − interval) / interval, at most 40;
 - overdue revisit: 5 + 1 per day overdue, at most 20;
 - open complaints: 10 each, at most 20; of those, past their SLA deadline: 15 more each, at most 30;
-- satisfaction (scores given at resolution): average of the last 90 days at most 2.5: 20;
+- satisfaction (scores given at complaint resolution and at check-ins): average of the last
+  90 days at most 2.5: 20;
   otherwise at least 0.5 below the 90 days before: 10.
 
 Grade suggestions (`grade_suggestions`) live here too: like health, they read a customer's
@@ -22,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, case, false, func, literal, or_, select
+from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.services.touches import CLOSED_COMPLAINT_STATES, DEFAULT_GRADE, revisit_interval
 from bot.services.workspaces import get_workspace, team_settings
-from bot.storage.models import Complaint, Customer, Touch
+from bot.storage.models import Complaint, Customer, SatisfactionScore, Touch
 
 RECENCY_MAX = 40
 OVERDUE_BASE, OVERDUE_MAX = 5, 20
@@ -100,27 +101,39 @@ def _count(condition: Any) -> Any:
 
 
 def _complaint_signals(team_id: str, now: dt.datetime) -> Any:
-    """Per customer: open and breached complaints, satisfaction averages (only recent rows)."""
+    """Per customer: open complaints, and those past an SLA deadline."""
     open_ = Complaint.state.not_in(CLOSED_COMPLAINT_STATES)
-    breached = and_(
-        open_,
-        or_(
-            and_(Complaint.first_response_at.is_(None), Complaint.first_response_due < now),
-            Complaint.resolution_due < now,
-        ),
+    breached = or_(
+        and_(Complaint.first_response_at.is_(None), Complaint.first_response_due < now),
+        Complaint.resolution_due < now,
     )
+    return (
+        select(Complaint.customer_id.label("customer_id"), func.count().label("open"), _count(breached).label("breached"))
+        .where(Complaint.team_id == team_id, open_)
+        .group_by(Complaint.customer_id)
+        .subquery()
+    )
+
+
+def _satisfaction_signals(team_id: str, now: dt.datetime) -> Any:
+    """Per customer: average satisfaction of the last 90 days and of the 90 days before, from
+    scores given at complaint resolution and at check-ins (only those two windows are read)."""
     recent_from, before_from = now - SATISFACTION_WINDOW, now - 2 * SATISFACTION_WINDOW
-    in_before = and_(Complaint.resolved_at >= before_from, Complaint.resolved_at < recent_from)
+    scores = union_all(
+        select(Complaint.customer_id, Complaint.satisfaction.label("score"), Complaint.resolved_at.label("at")).where(
+            Complaint.team_id == team_id, Complaint.satisfaction.is_not(None), Complaint.resolved_at >= before_from
+        ),
+        select(SatisfactionScore.customer_id, SatisfactionScore.score, SatisfactionScore.recorded_at).where(
+            SatisfactionScore.team_id == team_id, SatisfactionScore.recorded_at >= before_from
+        ),
+    ).subquery()
     return (
         select(
-            Complaint.customer_id.label("customer_id"),
-            _count(open_).label("open"),
-            _count(breached).label("breached"),
-            func.avg(case((Complaint.resolved_at >= recent_from, Complaint.satisfaction))).label("recent"),
-            func.avg(case((in_before, Complaint.satisfaction))).label("before"),
+            scores.c.customer_id.label("customer_id"),
+            func.avg(case((scores.c.at >= recent_from, scores.c.score))).label("recent"),
+            func.avg(case((scores.c.at < recent_from, scores.c.score))).label("before"),
         )
-        .where(Complaint.team_id == team_id, or_(open_, Complaint.resolved_at >= before_from))
-        .group_by(Complaint.customer_id)
+        .group_by(scores.c.customer_id)
         .subquery()
     )
 
@@ -139,23 +152,25 @@ def _signals(customer: Any, interval_days: int, complaints: Any) -> Signals:
 def customer_health(
     *, session: Session, team_id: str, customer: Customer, now: dt.datetime, today: dt.date
 ) -> Health:
-    agg = _complaint_signals(team_id, now)
-    row = session.execute(
-        select(agg.c.open, agg.c.breached, agg.c.recent, agg.c.before).where(agg.c.customer_id == customer.id)
-    ).one_or_none()
+    complaints, satisfaction = _complaint_signals(team_id, now), _satisfaction_signals(team_id, now)
+    open_, breached = session.execute(
+        select(func.coalesce(func.sum(complaints.c.open), 0), func.coalesce(func.sum(complaints.c.breached), 0))
+        .where(complaints.c.customer_id == customer.id)
+    ).one()  # fmt: skip
+    recent, before = session.execute(
+        select(func.max(satisfaction.c.recent), func.max(satisfaction.c.before)).where(satisfaction.c.customer_id == customer.id)
+    ).one()
     interval = revisit_interval(team_settings(session, team_id), customer.grade).days
-    return score(_signals(customer, interval, row or _NO_COMPLAINTS), now=now, today=today)
+    signals = _Signals(open=open_, breached=breached, recent=recent, before=before)
+    return score(_signals(customer, interval, signals), now=now, today=today)
 
 
 @dataclass(frozen=True)
-class _NoComplaints:
-    open: int = 0
-    breached: int = 0
-    recent: float | None = None
-    before: float | None = None
-
-
-_NO_COMPLAINTS = _NoComplaints()
+class _Signals:
+    open: int
+    breached: int
+    recent: float | None
+    before: float | None
 
 
 @dataclass(frozen=True)
@@ -184,7 +199,7 @@ def at_risk(
     scoring sees the few at risk, not the whole book.
     """
     settings = team_settings(session, team_id)
-    agg = _complaint_signals(team_id, now)
+    complaints, satisfaction = _complaint_signals(team_id, now), _satisfaction_signals(team_id, now)
     since = func.coalesce(Customer.last_touch_at, Customer.created_at)
     stale = []
     for grade, days in settings.revisit_days.items():
@@ -195,16 +210,17 @@ def at_risk(
     candidates = or_(
         *stale,
         and_(Customer.revisits_enabled.is_(True), Customer.next_revisit < today),
-        agg.c.open > 0,
-        agg.c.recent.is_not(None),
+        complaints.c.open > 0,
+        satisfaction.c.recent.is_not(None),
     )
     rows = session.execute(
         select(
             Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.grade, Customer.created_at,
             Customer.last_touch_at, Customer.next_revisit, Customer.revisits_enabled,
-            agg.c.open, agg.c.breached, agg.c.recent, agg.c.before,
+            complaints.c.open, complaints.c.breached, satisfaction.c.recent, satisfaction.c.before,
         )
-        .outerjoin(agg, agg.c.customer_id == Customer.id)
+        .outerjoin(complaints, complaints.c.customer_id == Customer.id)
+        .outerjoin(satisfaction, satisfaction.c.customer_id == Customer.id)
         .where(Customer.team_id == team_id, candidates)
     ).all()  # fmt: skip
     intervals = {grade: revisit_interval(settings, grade).days for grade in {row.grade for row in rows}}

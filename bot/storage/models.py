@@ -297,6 +297,20 @@ class RevisitDone(Base):
     touch: Mapped[Touch] = relationship()
 
 
+class SatisfactionScore(Base):
+    """A customer's satisfaction (1-5) as told to its owner at a periodic check-in."""
+
+    __tablename__ = "satisfaction_score"
+    __table_args__ = (Index("ix_satisfaction_score_team_customer_at", "team_id", "customer_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    score: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # Reports count by period: these let each count read only its period's index range.
 # (Declared here, not in the classes, so the reports migration 0003r owns them.)
 Index("ix_touch_team_happened_at", Touch.team_id, Touch.happened_at)
