@@ -3,16 +3,19 @@
 The command is acknowledged at once ("Working on your report…"); the report is built in a
 worker thread that opens its own database session (the request's session is closed when the
 request ends, and under `process_before_response` Slack would otherwise wait for the whole
-report). The result goes to the caller's DM: the report with its chart, the CSV file, or the
-customers most at risk. A bounded pool keeps a burst of reports from starving the server.
+report). The result goes to the caller's DM: the report with its chart, the CSV file, the
+customers most at risk, or grade suggestions. A bounded pool keeps a burst of reports from
+starving the server.
+
+Also here: the 1-5 buttons of a satisfaction check-in DM (`blocks.checkin_blocks`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +29,9 @@ from bot.charts import report_chart
 from bot.handlers.commands import MENTION, Command, reply_text, subcommand
 from bot.handlers.datacare import upload_to_dm
 from bot.messages import t
-from bot.services.errors import UserError
 from bot.services import health, reports, satisfaction
 from bot.services.dates import local_today
+from bot.services.errors import UserError
 from bot.storage.db import make_session_factory, session_scope
 from bot.storage.models import Customer, utcnow
 
@@ -132,7 +135,8 @@ def on_satisfaction(ack: Ack, body: dict[str, Any], context: dict[str, Any], res
         value = json.loads(str(body["actions"][0].get("value") or ""))
         customer_id, score = int(value["customer_id"]), int(value["score"])
     except (ValueError, KeyError, TypeError):
-        customer_id, score = 0, 0
+        customer_id, score = 0, 0  # forged or broken: names no customer
+
     def alert(customer: Customer) -> str:
         name = blocks.escape(blocks.customer_title(customer))
         return t(tb.locale, "checkin.alert", actor=tb.user_id, score=score, customer=name)
