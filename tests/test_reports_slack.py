@@ -110,3 +110,14 @@ def test_report_grades_lists_suggestions_with_an_edit_button(slack, fake, sessio
     text = block_text(message.args["blocks"])
     assert "Acme (#1) · <@U0000001> · C → *A* (0 touches in 90 days)" in text
     assert "Edit" in text
+
+
+def test_report_arguments_come_in_any_order_once_each():
+    from bot.handlers.reports import parse_report_args
+
+    assert parse_report_args("") == {}
+    assert parse_report_args("csv <@U0000009|li> QUARTER") == {"csv": True, "user_id": "U0000009", "kind": "quarter"}
+    assert parse_report_args("risk") == {"risk": True}
+    assert parse_report_args("grades") == {"grades": True}
+    for bad in ("week month", "risk week", "csv csv", "@li", "week <@U1|a> <@U2|b>"):
+        assert parse_report_args(bad) is None, bad
