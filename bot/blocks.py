@@ -550,7 +550,8 @@ def report_blocks(locale: str | None, report: Any) -> list[Block]:
           sla=c("first_response_sla_pct", "%")),
         t(locale, "report.resolution", median=c("resolution_median"), p90=c("resolution_p90"),
           sla=c("resolution_sla_pct", "%")),
-        t(locale, "report.satisfaction", avg=c("satisfaction_avg"), answered=c("satisfaction_answered")),
+        t(locale, "report.satisfaction", avg=c("satisfaction_avg"), answered=c("satisfaction_answered"),
+          checkin_avg=c("checkin_avg"), checkins=c("checkins")),
         t(locale, "report.customers", customers=c("customers"), new=c("new_customers"),
           grades=_counts(now.by_grade), segments=_counts(now.by_segment)),
     ]  # fmt: skip

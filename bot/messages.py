@@ -176,7 +176,8 @@ EN: dict[str, str] = {
     "report.complaints": "*Complaints* opened {opened} · resolved {resolved} · open {open}",
     "report.response": "*First response* median {median} · p90 {p90} · SLA met {sla}",
     "report.resolution": "*Resolution* median {median} · p90 {p90} · SLA met {sla}",
-    "report.satisfaction": "*Satisfaction* {avg} · answered {answered}",
+    "report.satisfaction": "*Satisfaction* at resolution {avg} · answered {answered} · at check-ins {checkin_avg} · "
+    "check-ins {checkins}",
     "report.customers": "*Customers* {customers} · new {new} · by grade {grades} · by segment {segments}",
     "report.managers": "*Per account manager*",
     "report.manager": "{user}: touches {touches} · customers {customers} · revisits on time {revisits} · "

@@ -9,7 +9,7 @@ import pytest
 from bot.services import reports
 from bot.services.reports import TEAM, build_report, period_of, percentile
 from bot.services.workspaces import get_workspace
-from bot.storage.models import Complaint, Customer, Member, RevisitDone, Touch
+from bot.storage.models import Complaint, Customer, Member, RevisitDone, SatisfactionScore, Touch
 from tests.slackclient import TEAM as TEAM_ID
 
 A, B = "U000000A", "U000000B"
@@ -73,6 +73,8 @@ def data(session):
               first_response_at=at(20, 9), first_response_due=at(20, 10),  # last week: 1 h, met
               resolved_at=at(25, 8), resolution_due=at(24, 8), satisfaction=2)  # 120 h, missed  # fmt: skip
     complaint(session, 4, c2, A, at(24, 12), first_response_at=at(24, 22))  # 10 h, no deadline
+    for c, by, score, when in [(c1, A, 5, at(24)), (c3, B, 3, at(25)), (c2, A, 1, at(17))]:  # the last one last week
+        session.add(SatisfactionScore(team_id=TEAM_ID, customer_id=c.id, score=score, recorded_by=by, recorded_at=when))
     session.commit()
 
 
@@ -127,6 +129,8 @@ def test_complaint_figures(session, data):
     assert (team.resolution_median, team.resolution_p90, team.resolution_sla_pct) == (72.0, 110.4, 50.0)
     assert (a.satisfaction_avg, a.satisfaction_answered, b.satisfaction_avg) == (4.0, 1, 2.0)
     assert (team.satisfaction_avg, team.satisfaction_answered) == (3.0, 2)
+    assert (a.checkin_avg, a.checkins, b.checkin_avg, b.checkins, team.checkin_avg, team.checkins) == (5.0, 1, 3.0, 1, 4.0, 2)
+    assert (r.before[A].checkin_avg, r.before[TEAM].checkins) == (1.0, 1)
     before = r.before
     assert (before[B].complaints_opened, before[B].complaints_open, before[TEAM].complaints_resolved) == (1, 1, 0)
     assert (before[B].first_response_median, before[B].first_response_sla_pct) == (1.0, 100.0)
@@ -180,6 +184,6 @@ def test_report_text_compares_with_the_previous_period(session, data):
     assert "*Touches* 4 (▲3) · *customers touched* 3 (▲2)" in text
     assert "*Revisits* on time 2 (▲2) · late 1 (=) · still overdue 2 (▲1) · on time 66.7% (▲66.7)" in text
     assert "*First response* median 6 (▲5) · p90 9.2 (▲8.2) · SLA met 50% (▼50)" in text
-    assert "*Satisfaction* 3 · answered 2 (▲2)" in text
+    assert "*Satisfaction* at resolution 3 · answered 2 (▲2) · at check-ins 4 (▲3) · check-ins 2 (▲1)" in text
     assert "*Customers* 4 (▲2) · new 2 (▲1) · by grade A 1, B 2, C 1 · by segment - 1, key 1, new 1, regular 1" in text
     assert f"<@{A}>: touches 3 (▲2)" in text and f"<@{B}>: touches 1 (▲1)" in text

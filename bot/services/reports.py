@@ -20,7 +20,8 @@ Definitions (a period is [start, end) in the caller's time zone; weeks start on 
 - complaints opened / resolved in the period, by assignee; open: opened before the period's end
   and not resolved by then. SLA met %: of the complaints answered (resolved) in the period that
   had a deadline, those answered (resolved) on or before it.
-- satisfaction: average and count of the scores given at resolution in the period.
+- satisfaction: average and count of the scores given at resolution in the period (by
+  assignee), and of those recorded at check-ins (by who recorded them).
 - customers by grade and segment: customers created before the period's end, by their current
   grade and segment, by owner; new customers: created in the period.
 """
@@ -36,7 +37,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.services.dates import zone
-from bot.storage.models import Complaint, Customer, Member, RevisitDone, Touch
+from bot.storage.models import Complaint, Customer, Member, RevisitDone, SatisfactionScore, Touch
 
 PeriodKind = Literal["week", "month", "quarter"]
 PERIOD_KINDS: tuple[str, ...] = ("week", "month", "quarter")
@@ -133,6 +134,8 @@ class Figures:
     resolution_with_sla: int = 0
     satisfaction_avg: float | None = None
     satisfaction_answered: int = 0
+    checkin_avg: float | None = None  # satisfaction recorded at check-ins, by who recorded it
+    checkins: int = 0
     customers: int = 0
     new_customers: int = 0
     by_grade: dict[str, int] = field(default_factory=dict)
@@ -157,7 +160,7 @@ FIGURES: tuple[str, ...] = (
     "revisits_on_time_pct", "complaints_opened", "complaints_resolved", "complaints_open",
     "first_response_median", "first_response_p90", "resolution_median", "resolution_p90",
     "first_response_sla_pct", "resolution_sla_pct", "satisfaction_avg", "satisfaction_answered",
-    "customers", "new_customers",
+    "checkin_avg", "checkins", "customers", "new_customers",
 )  # fmt: skip
 
 TEAM = ""  # the key of the team's own figures in `Report.scopes`
@@ -280,6 +283,10 @@ def _figures(
         c.of(key).first_response_median, c.of(key).first_response_p90 = _round(percentile(values, 0.5)), _round(percentile(values, 0.9))
     for key, values in fix.items():
         c.of(key).resolution_median, c.of(key).resolution_p90 = _round(percentile(values, 0.5)), _round(percentile(values, 0.9))
+
+    checkins = [SatisfactionScore.team_id == team_id, SatisfactionScore.recorded_at >= start, SatisfactionScore.recorded_at < end]
+    for key, (avg, n) in c.rows(SatisfactionScore.recorded_by, [func.avg(SatisfactionScore.score), func.count()], checkins):
+        c.of(key).checkin_avg, c.of(key).checkins = (round(float(avg), 2) if avg is not None else None), n
 
     existing = [Customer.team_id == team_id, Customer.created_at < end]
     for key, (n, new) in c.rows(Customer.owner_id, [func.count(), _sum(Customer.created_at >= start)], existing):
