@@ -10,7 +10,6 @@ import io
 from bot.messages import t
 from bot.services.reports import TEAM, Report
 
-
 # Names may be Chinese: fonts with CJK glyphs are tried after the default when installed.
 FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC"]
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.services import reports
-from bot.services.reports import TEAM, build_report, period_of, percentile
+from bot.services.reports import TEAM, build_report, percentile, period_of
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Complaint, Customer, Member, RevisitDone, SatisfactionScore, Touch
 from tests.slackclient import TEAM as TEAM_ID
@@ -49,7 +49,7 @@ def data(session):
     c1 = customer(session, 1, A, "A", "key", at(1, month=1))
     c2 = customer(session, 2, A, "B", "regular", at(17), next_revisit=dt.date(2026, 11, 21))
     c3 = customer(session, 3, B, "C", None, at(24))
-    c4 = customer(session, 4, B, "B", "new", at(24), next_revisit=dt.date(2026, 11, 20))
+    customer(session, 4, B, "B", "new", at(24), next_revisit=dt.date(2026, 11, 20))
     # This week: A touches c1 twice and c2 once; B touches c3. Last week: A touches c1.
     t1 = touch(session, c1, A, at(23, 10))
     touch(session, c1, A, at(24, 10))

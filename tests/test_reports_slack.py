@@ -121,3 +121,10 @@ def test_report_arguments_come_in_any_order_once_each():
     assert parse_report_args("grades") == {"grades": True}
     for bad in ("week month", "risk week", "csv csv", "@li", "week <@U1|a> <@U2|b>"):
         assert parse_report_args(bad) is None, bad
+
+
+def test_report_risk_when_nobody_is_at_risk(slack, fake, session):
+    add_customer(session, "Fresh Ltd", owner_id=USER, grade="B")
+    slack.command("report risk")
+    [message] = wait_for(fake, "chat.postMessage")
+    assert block_text(message.args["blocks"]) == "No customer is at risk right now."
