@@ -110,6 +110,9 @@ def test_a_touch_does_the_scheduled_revisit_and_records_its_dates(slack, fake, s
     # the first touch set (11-25 + 30 days for grade B).
     assert [(r.due_on.isoformat(), r.done_on.isoformat(), r.owner_id) for r in rows] == [
         ("2026-11-27", "2026-11-25", USER), ("2026-12-25", "2026-12-28", USER)]  # fmt: skip
+    session.delete(rows[1].touch)  # as delete_touch does: the revisit it did goes with it
+    session.commit()
+    assert [r.due_on.isoformat() for r in session.scalars(select(RevisitDone))] == ["2026-11-27"]
 
 
 def test_grade_suggestions_follow_the_rules_and_change_nothing(session):
