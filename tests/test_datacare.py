@@ -58,6 +58,7 @@ def test_export_uploads_everything_about_the_customer_to_the_admins_dm(slack, fa
     assert data["customer"]["phone"] == PHONE and data["customer"]["email"] == "li@example.com"
     assert [t["summary"] for t in data["touches"]] == ["asked for a discount"]
     assert {a["action"] for a in data["audit"]} >= {"create"}
+    assert data["satisfaction_scores"] == [] and data["revisits_done"] == []
     complete = fake.last("files.completeUploadExternal")
     assert complete["channel_id"] == "D" + admin
     assert session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).one().actor_id == admin

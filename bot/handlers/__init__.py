@@ -5,7 +5,7 @@ Every module here has `register(app)`; `register` below wires them all.
 
 from slack_bolt import App
 
-from bot.handlers import commands, complaints, customers, datacare, reminders, settings, touches
+from bot.handlers import commands, complaints, customers, datacare, reminders, reports, settings, touches
 
 
 def register(app: App) -> None:
@@ -16,3 +16,4 @@ def register(app: App) -> None:
     reminders.register(app)
     datacare.register(app)
     settings.register(app)
+    reports.register(app)

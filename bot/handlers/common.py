@@ -13,7 +13,7 @@ from bot import blocks
 from bot.app import RequestContext
 from bot.forms import error_response
 from bot.messages import t
-from bot.services import complaints, customers, touches
+from bot.services import complaints, customers, health, touches
 from bot.services.dates import local_today
 from bot.services.errors import FieldErrors, UserError
 from bot.storage.models import Customer, utcnow
@@ -49,8 +49,12 @@ def card(tb: RequestContext, customer: Customer) -> list[dict[str, Any]]:
     open_complaints = complaints.open_complaints_of(
         session=tb.session, team_id=tb.team_id, customer_id=customer.id, default_tz=tb.default_tz
     )
+    now = utcnow()
+    score = health.customer_health(
+        session=tb.session, team_id=tb.team_id, customer=customer, now=now, today=local_today(now, tb.member().tz)
+    )
     return blocks.customer_card(
-        tb.locale, customer, touches=recent, more_touches=more, tz=tb.member().tz,
+        tb.locale, customer, touches=recent, more_touches=more, tz=tb.member().tz, health=score,
         complaints=blocks.customer_complaints(tb.locale, open_complaints),
     )  # fmt: skip
 

@@ -23,6 +23,8 @@ from bot.storage.models import (
     ComplaintEvent,
     Customer,
     Member,
+    RevisitDone,
+    SatisfactionScore,
     Touch,
 )
 
@@ -62,6 +64,10 @@ def export_customer(*, session: Session, team_id: str, member: Member, customer:
             select(Touch).where(Touch.team_id == team_id, Touch.customer_id == customer.id).order_by(Touch.id))],
         "complaints": [_row(c) for c in complaints],
         "complaint_events": [_row(e) for e in events],
+        "satisfaction_scores": [_row(x) for x in session.scalars(select(SatisfactionScore).where(
+            SatisfactionScore.team_id == team_id, SatisfactionScore.customer_id == customer.id).order_by(SatisfactionScore.id))],
+        "revisits_done": [_row(x) for x in session.scalars(select(RevisitDone).where(
+            RevisitDone.team_id == team_id, RevisitDone.customer_id == customer.id).order_by(RevisitDone.id))],
         "audit": [_row(a) for a in _audit_query(session, team_id, customer.id)],
     }  # fmt: skip
     audit.record(

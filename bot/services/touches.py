@@ -16,7 +16,7 @@ from bot.services.dates import local_today, zone
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.members import is_admin
 from bot.services.workspaces import TeamSettings, team_settings
-from bot.storage.models import Complaint, Customer, Member, Touch, utcnow
+from bot.storage.models import Complaint, Customer, Member, RevisitDone, Touch, utcnow
 
 Kind = Literal["call", "email", "meeting", "visit", "chat", "note"]
 KINDS: tuple[str, ...] = ("call", "email", "meeting", "visit", "chat", "note")
@@ -124,10 +124,15 @@ def log_touch(
         happened_at=happened_at, permalink=permalink,
     )  # fmt: skip
     session.add(touch)
-    if customer.last_touch_at is None or happened_at > customer.last_touch_at:
+    newest = customer.last_touch_at is None or happened_at > customer.last_touch_at
+    if newest:
         customer.last_touch_at = happened_at
     if customer.revisits_enabled:
         touch_day = local_today(happened_at, tz)
+        if newest and customer.next_revisit is not None:
+            # The scheduled revisit is done by this touch; reports compare the two dates.
+            session.add(RevisitDone(team_id=team_id, customer_id=customer.id, touch=touch, owner_id=customer.owner_id,
+                                    due_on=customer.next_revisit, done_on=touch_day))  # fmt: skip
         interval = revisit_interval(team_settings(session, team_id), customer.grade)
         customer.next_revisit = data.next_revisit or touch_day + interval
     session.flush()

@@ -293,3 +293,50 @@ class AuditEvent(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     surface: Mapped[str | None] = mapped_column(String(24))  # command, modal, button, shortcut, cli
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RevisitDone(Base):
+    """A revisit that was done: the touch that did it, the date it was due, and the owner then.
+
+    Written by `touches.log_touch` when a customer with a scheduled revisit gets its newest touch,
+    so reports can tell revisits done on time from late ones (see services.reports).
+    """
+
+    __tablename__ = "revisit_done"
+    __table_args__ = (
+        Index("ix_revisit_done_team_done_on", "team_id", "done_on"),
+        Index("ix_revisit_done_team_due_on", "team_id", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    touch_id: Mapped[int] = mapped_column(ForeignKey("touch.id", ondelete="CASCADE"))
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    done_on: Mapped[dt.date] = mapped_column(Date)  # the touch's day in the author's time zone
+
+    touch: Mapped[Touch] = relationship()
+
+
+class SatisfactionScore(Base):
+    """A customer's satisfaction (1-5) as told to its owner at a periodic check-in."""
+
+    __tablename__ = "satisfaction_score"
+    __table_args__ = (Index("ix_satisfaction_score_team_customer_at", "team_id", "customer_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    score: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Reports count by period: these let each count read only its period's index range.
+# (Declared here, not in the classes, so the reports migration 0003r owns them.)
+Index("ix_touch_team_happened_at", Touch.team_id, Touch.happened_at)
+Index("ix_complaint_team_opened_at", Complaint.team_id, Complaint.opened_at)
+Index("ix_complaint_team_first_response_at", Complaint.team_id, Complaint.first_response_at)
+Index("ix_complaint_team_resolved_at", Complaint.team_id, Complaint.resolved_at)
+Index("ix_customer_team_created_at", Customer.team_id, Customer.created_at)

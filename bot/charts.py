@@ -1,0 +1,67 @@
+"""The report's chart, a PNG drawn with matplotlib's Agg backend (no display needed).
+
+matplotlib is imported here, inside the function, so the bot starts without loading it.
+"""
+
+from __future__ import annotations
+
+import io
+
+from bot.messages import t
+from bot.services.reports import TEAM, Report
+
+# Names may be Chinese: fonts with CJK glyphs are tried after the default when installed.
+FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC"]
+
+
+def report_chart(locale: str | None, report: Report) -> bytes:
+    """Left: touches and first-response SLA met % per manager this period. Right: the trend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.font_manager
+
+    with matplotlib.rc_context({"font.sans-serif": [f for f in FONTS if _installed(matplotlib.font_manager, f)]}):
+        return _draw(locale, report)
+
+
+def _installed(font_manager: object, family: str) -> bool:
+    return any(f.name == family for f in font_manager.fontManager.ttflist)  # type: ignore[attr-defined]
+
+
+def _draw(locale: str | None, report: Report) -> bytes:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 4.5), dpi=100)
+    left, right = figure.subplots(1, 2)
+    managers = report.managers or [TEAM]
+    labels = [report.names.get(m, m) for m in managers]
+    touches = [report.current[m].touches for m in managers]
+    sla = [report.current[m].first_response_sla_pct for m in managers]
+    xs = range(len(managers))
+    left.bar(xs, touches, color="#4a7bd0", label=t(locale, "report.chart.touches"))
+    left.set_xticks(list(xs), labels, rotation=30, ha="right")
+    left.set_ylabel(t(locale, "report.chart.touches"))
+    left.set_title(t(locale, "report.chart.per_manager"))
+    sla_axis = left.twinx()
+    sla_axis.plot(xs, [s if s is not None else float("nan") for s in sla], "o", color="#d0624a")
+    sla_axis.set_ylim(0, 105)
+    sla_axis.set_ylabel(t(locale, "report.chart.sla"))
+
+    periods = [p.period.first_day.isoformat() for p in report.trend]
+    right.plot(periods, [p.touches for p in report.trend], "-o", color="#4a7bd0")
+    right.set_ylim(bottom=0)
+    right.set_ylabel(t(locale, "report.chart.touches"))
+    right.set_title(t(locale, "report.chart.trend"))
+    right.tick_params(axis="x", labelrotation=30)
+    trend_sla = right.twinx()
+    trend_sla.plot(
+        periods, [p.first_response_sla_pct if p.first_response_sla_pct is not None else float("nan") for p in report.trend],
+        "--s", color="#d0624a",
+    )  # fmt: skip
+    trend_sla.set_ylim(0, 105)
+    trend_sla.set_ylabel(t(locale, "report.chart.sla"))
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()

@@ -1,0 +1,293 @@
+"""Customer health: a score from 0 (about to be lost) to 100 (all well), with its reasons.
+
+`score` is a pure function of a customer's signals; `customer_health` and `at_risk` gather
+the signals in one SQL query (complaint counts and satisfaction averages are aggregated in the
+database). The formula, also in README ("Customer health"), starts at 100 and subtracts:
+
+- recency: no touch (or, never touched, no touch since the customer was added) for longer
+  than the grade's revisit interval: 40 × (days − interval) / interval, at most 40;
+- overdue revisit: 5 + 1 per day overdue, at most 20;
+- open complaints: 10 each, at most 20; of those, past their SLA deadline: 15 more each, at most 30;
+- satisfaction (scores given at complaint resolution and at check-ins): average of the last
+  90 days at most 2.5: 20;
+  otherwise at least 0.5 below the 90 days before: 10.
+
+Grade suggestions (`grade_suggestions`) live here too: like health, they read a customer's
+activity and only advise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from bot.services.touches import CLOSED_COMPLAINT_STATES, DEFAULT_GRADE, revisit_interval
+from bot.services.workspaces import get_workspace, team_settings
+from bot.storage.models import Complaint, Customer, SatisfactionScore, Touch
+
+RECENCY_MAX = 40
+OVERDUE_BASE, OVERDUE_MAX = 5, 20
+OPEN_EACH, OPEN_MAX = 10, 20
+BREACHED_EACH, BREACHED_MAX = 15, 30
+SATISFACTION_LOW, SATISFACTION_LOW_PENALTY = 2.5, 20
+SATISFACTION_DROP, SATISFACTION_DROP_PENALTY = 0.5, 10
+SATISFACTION_WINDOW = dt.timedelta(days=90)
+RISK_LIMIT = 15
+SUGGESTION_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class Reason:
+    key: str  # a message catalog key, "health.…"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Health:
+    score: int
+    reasons: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True)
+class Signals:
+    interval_days: int
+    created_at: dt.datetime
+    last_touch_at: dt.datetime | None = None
+    next_revisit: dt.date | None = None  # None: no revisit scheduled (or revisits off)
+    open_complaints: int = 0
+    breached_complaints: int = 0
+    satisfaction_recent: float | None = None  # average of the last 90 days
+    satisfaction_before: float | None = None  # average of the 90 days before
+
+
+def score(signals: Signals, *, now: dt.datetime, today: dt.date) -> Health:
+    """The health of one customer from its signals (see the module docstring for the formula)."""
+    s = signals
+    penalty = 0
+    reasons: list[Reason] = []
+    since = s.last_touch_at or s.created_at
+    days = (now - since).days
+    if days > s.interval_days:
+        penalty += min(RECENCY_MAX, round(RECENCY_MAX * (days - s.interval_days) / max(s.interval_days, 1)))
+        key = "health.no_touch" if s.last_touch_at else "health.never_touched"
+        reasons.append(Reason(key, {"days": days, "interval": s.interval_days}))
+    if s.next_revisit is not None and s.next_revisit < today:
+        overdue = (today - s.next_revisit).days
+        penalty += min(OVERDUE_MAX, OVERDUE_BASE + overdue)
+        reasons.append(Reason("health.revisit_overdue", {"days": overdue}))
+    if s.open_complaints:
+        penalty += min(OPEN_MAX, OPEN_EACH * s.open_complaints)
+        reasons.append(Reason("health.open_complaints", {"count": s.open_complaints}))
+    if s.breached_complaints:
+        penalty += min(BREACHED_MAX, BREACHED_EACH * s.breached_complaints)
+        reasons.append(Reason("health.breached", {"count": s.breached_complaints}))
+    recent, before = s.satisfaction_recent, s.satisfaction_before
+    if recent is not None and recent <= SATISFACTION_LOW:
+        penalty += SATISFACTION_LOW_PENALTY
+        reasons.append(Reason("health.satisfaction_low", {"recent": f"{recent:.1f}"}))
+    elif recent is not None and before is not None and recent <= before - SATISFACTION_DROP:
+        penalty += SATISFACTION_DROP_PENALTY
+        reasons.append(Reason("health.satisfaction_falling", {"before": f"{before:.1f}", "recent": f"{recent:.1f}"}))
+    return Health(score=max(0, 100 - penalty), reasons=tuple(reasons))
+
+
+def _count(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _complaint_signals(team_id: str, now: dt.datetime) -> Any:
+    """Per customer: open complaints, and those past an SLA deadline."""
+    open_ = Complaint.state.not_in(CLOSED_COMPLAINT_STATES)
+    breached = or_(
+        and_(Complaint.first_response_at.is_(None), Complaint.first_response_due < now),
+        Complaint.resolution_due < now,
+    )
+    return (
+        select(Complaint.customer_id.label("customer_id"), func.count().label("open"), _count(breached).label("breached"))
+        .where(Complaint.team_id == team_id, open_)
+        .group_by(Complaint.customer_id)
+        .subquery()
+    )
+
+
+def _satisfaction_signals(team_id: str, now: dt.datetime) -> Any:
+    """Per customer: average satisfaction of the last 90 days and of the 90 days before, from
+    scores given at complaint resolution and at check-ins (only those two windows are read)."""
+    recent_from, before_from = now - SATISFACTION_WINDOW, now - 2 * SATISFACTION_WINDOW
+    scores = union_all(
+        select(Complaint.customer_id, Complaint.satisfaction.label("score"), Complaint.resolved_at.label("at")).where(
+            Complaint.team_id == team_id, Complaint.satisfaction.is_not(None), Complaint.resolved_at >= before_from
+        ),
+        select(SatisfactionScore.customer_id, SatisfactionScore.score, SatisfactionScore.recorded_at).where(
+            SatisfactionScore.team_id == team_id, SatisfactionScore.recorded_at >= before_from
+        ),
+    ).subquery()
+    return (
+        select(
+            scores.c.customer_id.label("customer_id"),
+            func.avg(case((scores.c.at >= recent_from, scores.c.score))).label("recent"),
+            func.avg(case((scores.c.at < recent_from, scores.c.score))).label("before"),
+        )
+        .group_by(scores.c.customer_id)
+        .subquery()
+    )
+
+
+def _signals(customer: Any, interval_days: int, complaints: Any) -> Signals:
+    """`customer`: a Customer or a row with its columns; `complaints`: a row of `_complaint_signals`."""
+    return Signals(
+        interval_days=interval_days, created_at=customer.created_at, last_touch_at=customer.last_touch_at,
+        next_revisit=customer.next_revisit if customer.revisits_enabled else None,
+        open_complaints=int(complaints.open or 0), breached_complaints=int(complaints.breached or 0),
+        satisfaction_recent=float(complaints.recent) if complaints.recent is not None else None,
+        satisfaction_before=float(complaints.before) if complaints.before is not None else None,
+    )  # fmt: skip
+
+
+def customer_health(
+    *, session: Session, team_id: str, customer: Customer, now: dt.datetime, today: dt.date
+) -> Health:
+    complaints, satisfaction = _complaint_signals(team_id, now), _satisfaction_signals(team_id, now)
+    open_, breached = session.execute(
+        select(func.coalesce(func.sum(complaints.c.open), 0), func.coalesce(func.sum(complaints.c.breached), 0))
+        .where(complaints.c.customer_id == customer.id)
+    ).one()  # fmt: skip
+    recent, before = session.execute(
+        select(func.max(satisfaction.c.recent), func.max(satisfaction.c.before)).where(satisfaction.c.customer_id == customer.id)
+    ).one()
+    interval = revisit_interval(team_settings(session, team_id), customer.grade).days
+    signals = _Signals(open=open_, breached=breached, recent=recent, before=before)
+    return score(_signals(customer, interval, signals), now=now, today=today)
+
+
+@dataclass(frozen=True)
+class _Signals:
+    open: int
+    breached: int
+    recent: float | None
+    before: float | None
+
+
+@dataclass(frozen=True)
+class RiskCustomer:
+    """What the risk list shows of a customer (not the whole row: there may be many candidates)."""
+
+    id: int
+    number: int
+    name: str
+    owner_id: str | None
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    customer: RiskCustomer
+    health: Health
+
+
+def at_risk(
+    *, session: Session, team_id: str, now: dt.datetime, today: dt.date, limit: int = RISK_LIMIT
+) -> list[AtRisk]:
+    """The customers with the lowest health, lowest first.
+
+    SQL keeps only the customers with at least one warning sign (no touch within the grade's
+    interval, an overdue revisit, an open complaint, a recent satisfaction score), so the Python
+    scoring sees the few at risk, not the whole book.
+    """
+    settings = team_settings(session, team_id)
+    complaints, satisfaction = _complaint_signals(team_id, now), _satisfaction_signals(team_id, now)
+    since = func.coalesce(Customer.last_touch_at, Customer.created_at)
+    stale = []
+    for grade, days in settings.revisit_days.items():
+        of_grade = Customer.grade == grade
+        if grade == DEFAULT_GRADE:
+            of_grade = or_(of_grade, Customer.grade.is_(None))
+        stale.append(and_(of_grade, since < now - dt.timedelta(days=days)))
+    candidates = or_(
+        *stale,
+        and_(Customer.revisits_enabled.is_(True), Customer.next_revisit < today),
+        complaints.c.open > 0,
+        satisfaction.c.recent.is_not(None),
+    )
+    rows = session.execute(
+        select(
+            Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.grade, Customer.created_at,
+            Customer.last_touch_at, Customer.next_revisit, Customer.revisits_enabled,
+            complaints.c.open, complaints.c.breached, satisfaction.c.recent, satisfaction.c.before,
+        )
+        .outerjoin(complaints, complaints.c.customer_id == Customer.id)
+        .outerjoin(satisfaction, satisfaction.c.customer_id == Customer.id)
+        .where(Customer.team_id == team_id, candidates)
+    ).all()  # fmt: skip
+    intervals = {grade: revisit_interval(settings, grade).days for grade in {row.grade for row in rows}}
+    scored = [
+        AtRisk(RiskCustomer(row.id, row.number, row.name, row.owner_id),
+               score(_signals(row, intervals[row.grade], row), now=now, today=today))
+        for row in rows
+    ]  # fmt: skip
+    scored = [r for r in scored if r.health.score < 100]
+    scored.sort(key=lambda r: (r.health.score, r.customer.number))
+    return scored[:limit]
+
+
+# --- grade suggestions ---------------------------------------------------------------
+
+
+class GradeRules(BaseModel):
+    """The admin's rules for suggesting grades, read from the workspace settings key
+    `grade_rules` (defaults below until the settings modal offers them). A customer is
+    suggested A with at least `a_touches` touches in the last `days`, or a tag in `a_tags`;
+    B with at least `b_touches`; C otherwise. Suggestions are never applied by themselves."""
+
+    days: int = 90
+    a_touches: int = 6
+    b_touches: int = 2
+    a_tags: list[str] = Field(default_factory=lambda: ["vip", "key"])
+
+
+@dataclass(frozen=True)
+class GradeSuggestion:
+    customer: RiskCustomer
+    grade: str | None
+    suggested: str
+    touches: int
+
+
+def grade_rules(session: Session, team_id: str) -> GradeRules:
+    raw = get_workspace(session, team_id).settings.get("grade_rules") or {}
+    try:
+        return GradeRules.model_validate(raw)
+    except ValueError:
+        return GradeRules()  # a broken setting must not break the report
+
+
+def grade_suggestions(
+    *, session: Session, team_id: str, now: dt.datetime, limit: int = SUGGESTION_LIMIT
+) -> list[GradeSuggestion]:
+    """Customers whose grade differs from what the rules suggest, counted and compared in SQL."""
+    rules = grade_rules(session, team_id)
+    recent = (
+        select(Touch.customer_id.label("customer_id"), func.count().label("touches"))
+        .where(Touch.team_id == team_id, Touch.happened_at >= now - dt.timedelta(days=rules.days))
+        .group_by(Touch.customer_id)
+        .subquery()
+    )
+    touches = func.coalesce(recent.c.touches, 0)
+    # ",vip,key," contains ",vip," exactly: tags are compared whole, ignoring case and spaces.
+    tags = literal(",") + func.replace(func.lower(func.coalesce(Customer.tags, "")), " ", "") + literal(",")
+    tagged = or_(false(), *[tags.like(f"%,{tag.strip().lower()},%") for tag in rules.a_tags if tag.strip()])
+    suggested = case((or_(touches >= rules.a_touches, tagged), "A"), (touches >= rules.b_touches, "B"), else_="C")
+    rows = session.execute(
+        select(Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.grade, suggested, touches)
+        .outerjoin(recent, recent.c.customer_id == Customer.id)
+        .where(Customer.team_id == team_id, func.coalesce(Customer.grade, "") != suggested)
+        .order_by(Customer.number)
+        .limit(limit)
+    ).all()
+    return [
+        GradeSuggestion(RiskCustomer(r[0], r[1], r[2], r[3]), grade=r[4], suggested=r[5], touches=r[6]) for r in rows
+    ]

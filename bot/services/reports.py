@@ -1,0 +1,381 @@
+"""Reports: what a team lead reads every Monday, per account manager and for the team.
+
+Every figure is counted in SQL (COUNT, conditional SUM, AVG, GROUP BY over indexed columns).
+The exceptions are the median and 90th percentile of complaint response and resolution times:
+their durations go through an injectable `Duration` (business hours once the team calendar is
+wired in; plain elapsed hours by default), which SQL cannot call, so only the two timestamps of
+the complaints answered or resolved in the period are fetched (never whole rows, never other
+periods). Percentiles interpolate linearly, as PostgreSQL's `percentile_cont` does.
+
+Definitions (a period is [start, end) in the caller's time zone; weeks start on Monday):
+- touches: touches that happened in the period, by author; customers touched: distinct customers.
+- revisits done on time / late: revisits done in the period (`revisit_done`, written when a
+  customer's newest touch is logged while a revisit is scheduled), on time when the touch's day
+  is on or before the day the revisit was due; by the customer's owner at that time.
+  % on time = on time / (on time + late).
+- still overdue: revisits due before the "as of" day (the period's last day, or today for the
+  current period) and not done by then: customers whose next revisit is before that day, plus
+  revisits done later than that day. A revisit moved by `/crm revisit` without a touch is not a
+  revisit done.
+- complaints opened / resolved in the period, by assignee; open: opened before the period's end
+  and not resolved by then. SLA met %: of the complaints answered (resolved) in the period that
+  had a deadline, those answered (resolved) on or before it.
+- satisfaction: average and count of the scores given at resolution in the period (by
+  assignee), and of those recorded at check-ins (by who recorded them).
+- customers by grade and segment: customers created before the period's end, by their current
+  grade and segment, by owner; new customers: created in the period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.services.dates import zone
+from bot.storage.models import Complaint, Customer, Member, RevisitDone, SatisfactionScore, Touch
+
+PeriodKind = Literal["week", "month", "quarter"]
+PERIOD_KINDS: tuple[str, ...] = ("week", "month", "quarter")
+DONE_STATES = ("resolved", "closed")
+TREND_PERIODS = 8
+
+# (start, end) -> hours. Plug the team's business-hours calendar in here (see `build_report`).
+Duration = Callable[[dt.datetime, dt.datetime], float]
+
+
+def elapsed_hours(start: dt.datetime, end: dt.datetime) -> float:
+    return (end - start).total_seconds() / 3600
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    first_day: dt.date
+    end_day: dt.date  # exclusive
+    tz: str | None
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end_day - dt.timedelta(days=1)
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first_day, dt.time(), tzinfo=zone(self.tz))
+
+    @property
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(self.end_day, dt.time(), tzinfo=zone(self.tz))
+
+    def shifted(self, periods: int) -> Period:
+        return period_of(self.kind, _shift(self.kind, self.first_day, periods), self.tz)
+
+
+def _start_of(kind: str, day: dt.date) -> dt.date:
+    if kind == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if kind == "month":
+        return day.replace(day=1)
+    return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+
+
+def _shift(kind: str, first_day: dt.date, periods: int) -> dt.date:
+    if kind == "week":
+        return first_day + dt.timedelta(weeks=periods)
+    months = periods * (1 if kind == "month" else 3)
+    index = first_day.year * 12 + first_day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def period_of(kind: str, day: dt.date, tz: str | None) -> Period:
+    """The week (from Monday), month or quarter containing `day`."""
+    first = _start_of(kind, day)
+    return Period(kind=kind, first_day=first, end_day=_shift(kind, first, 1), tz=tz)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between the closest ranks, as PostgreSQL's `percentile_cont(q)`."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclass
+class Figures:
+    """One scope's figures for one period (a manager, or the whole team)."""
+
+    touches: int = 0
+    customers_touched: int = 0
+    revisits_on_time: int = 0
+    revisits_late: int = 0
+    revisits_overdue: int = 0
+    complaints_opened: int = 0
+    complaints_resolved: int = 0
+    complaints_open: int = 0
+    first_response_median: float | None = None  # hours
+    first_response_p90: float | None = None
+    resolution_median: float | None = None
+    resolution_p90: float | None = None
+    first_response_met: int = 0
+    first_response_with_sla: int = 0
+    resolution_met: int = 0
+    resolution_with_sla: int = 0
+    satisfaction_avg: float | None = None
+    satisfaction_answered: int = 0
+    checkin_avg: float | None = None  # satisfaction recorded at check-ins, by who recorded it
+    checkins: int = 0
+    customers: int = 0
+    new_customers: int = 0
+    by_grade: dict[str, int] = field(default_factory=dict)
+    by_segment: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def revisits_on_time_pct(self) -> float | None:
+        return _pct(self.revisits_on_time, self.revisits_on_time + self.revisits_late)
+
+    @property
+    def first_response_sla_pct(self) -> float | None:
+        return _pct(self.first_response_met, self.first_response_with_sla)
+
+    @property
+    def resolution_sla_pct(self) -> float | None:
+        return _pct(self.resolution_met, self.resolution_with_sla)
+
+
+# The figures, in the order reports and CSV files show them (names are the CSV's).
+FIGURES: tuple[str, ...] = (
+    "touches", "customers_touched", "revisits_on_time", "revisits_late", "revisits_overdue",
+    "revisits_on_time_pct", "complaints_opened", "complaints_resolved", "complaints_open",
+    "first_response_median", "first_response_p90", "resolution_median", "resolution_p90",
+    "first_response_sla_pct", "resolution_sla_pct", "satisfaction_avg", "satisfaction_answered",
+    "checkin_avg", "checkins", "customers", "new_customers",
+)  # fmt: skip
+
+TEAM = ""  # the key of the team's own figures in `Report.scopes`
+
+
+@dataclass
+class TrendPoint:
+    period: Period
+    touches: int
+    first_response_sla_pct: float | None
+
+
+@dataclass
+class Report:
+    period: Period
+    previous: Period
+    user_id: str | None  # a report about one manager (`@user`), else the team
+    current: dict[str, Figures]  # TEAM and one entry per manager ("-" for nobody)
+    before: dict[str, Figures]
+    trend: list[TrendPoint]
+    names: dict[str, str]  # user id -> display name, for the chart
+
+    @property
+    def managers(self) -> list[str]:
+        return sorted(k for k in self.current if k != TEAM)
+
+
+NOBODY = "-"
+
+
+class _Collector:
+    """Runs each grouped query twice: per manager (GROUP BY) and for the whole scope."""
+
+    def __init__(self, session: Session, team_id: str, user_id: str | None) -> None:
+        self.session, self.team_id, self.user_id = session, team_id, user_id
+        self.figures: dict[str, Figures] = {TEAM: Figures()}
+
+    def of(self, key: str | None) -> Figures:
+        return self.figures.setdefault(NOBODY if key is None else key, Figures())
+
+    def rows(self, key: Any, columns: list[Any], where: list[Any]) -> Iterable[tuple[str, tuple[Any, ...]]]:
+        if self.user_id is not None:
+            where = [*where, key == self.user_id]
+        for row in self.session.execute(select(key, *columns).where(*where).group_by(key)):
+            yield row[0] or NOBODY, tuple(row[1:])
+        yield TEAM, tuple(self.session.execute(select(*columns).where(*where)).one())
+
+    def fetch(self, key: Any, columns: list[Any], where: list[Any]) -> Iterable[tuple[str, tuple[Any, ...]]]:
+        """Few-column rows (no aggregate), each once per manager and once for the team."""
+        if self.user_id is not None:
+            where = [*where, key == self.user_id]
+        for row in self.session.execute(select(key, *columns).where(*where)):
+            yield row[0] or NOBODY, tuple(row[1:])
+            yield TEAM, tuple(row[1:])
+
+
+def _sum(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _figures(
+    *, session: Session, team_id: str, period: Period, user_id: str | None, today: dt.date, duration: Duration
+) -> dict[str, Figures]:
+    c = _Collector(session, team_id, user_id)
+    start, end = period.start, period.end
+
+    in_period = [Touch.team_id == team_id, Touch.happened_at >= start, Touch.happened_at < end]
+    for key, (touches, customers) in c.rows(
+        Touch.author_id, [func.count(), func.count(func.distinct(Touch.customer_id))], in_period
+    ):
+        c.of(key).touches, c.of(key).customers_touched = touches, customers
+
+    done = [RevisitDone.team_id == team_id, RevisitDone.done_on >= period.first_day, RevisitDone.done_on < period.end_day]
+    on_time = RevisitDone.done_on <= RevisitDone.due_on
+    for key, (n_on_time, n_late) in c.rows(RevisitDone.owner_id, [_sum(on_time), _sum(~on_time)], done):
+        c.of(key).revisits_on_time, c.of(key).revisits_late = n_on_time, n_late
+
+    as_of = min(today, period.last_day)
+    not_yet = [Customer.team_id == team_id, Customer.revisits_enabled.is_(True), Customer.next_revisit < as_of,
+               Customer.created_at < end]  # fmt: skip
+    for key, (n,) in c.rows(Customer.owner_id, [func.count()], not_yet):
+        c.of(key).revisits_overdue += n
+    done_later = [RevisitDone.team_id == team_id, RevisitDone.due_on < as_of, RevisitDone.done_on > as_of]
+    for key, (n,) in c.rows(RevisitDone.owner_id, [func.count()], done_later):
+        c.of(key).revisits_overdue += n
+
+    team = Complaint.team_id == team_id
+    for key, (n,) in c.rows(Complaint.assignee_id, [func.count()], [team, Complaint.opened_at >= start, Complaint.opened_at < end]):
+        c.of(key).complaints_opened = n
+    resolved = [team, Complaint.resolved_at >= start, Complaint.resolved_at < end]
+    met = and_(Complaint.resolution_due.is_not(None), Complaint.resolved_at <= Complaint.resolution_due)
+    for key, (n, n_met, n_sla, avg, answered) in c.rows(
+        Complaint.assignee_id,
+        [func.count(), _sum(met), _sum(Complaint.resolution_due.is_not(None)),
+         func.avg(Complaint.satisfaction), func.count(Complaint.satisfaction)],
+        resolved,
+    ):  # fmt: skip
+        f = c.of(key)
+        f.complaints_resolved, f.resolution_met, f.resolution_with_sla = n, n_met, n_sla
+        f.satisfaction_avg = round(float(avg), 2) if avg is not None else None
+        f.satisfaction_answered = answered
+    still_open = [team, Complaint.opened_at < end, or_(Complaint.resolved_at.is_(None), Complaint.resolved_at >= end)]
+    for key, (n,) in c.rows(Complaint.assignee_id, [func.count()], still_open):
+        c.of(key).complaints_open = n
+    answered = [team, Complaint.first_response_at >= start, Complaint.first_response_at < end]
+    met = and_(Complaint.first_response_due.is_not(None), Complaint.first_response_at <= Complaint.first_response_due)
+    for key, (n_met, n_sla) in c.rows(
+        Complaint.assignee_id, [_sum(met), _sum(Complaint.first_response_due.is_not(None))], answered
+    ):
+        c.of(key).first_response_met, c.of(key).first_response_with_sla = n_met, n_sla
+
+    # Durations: only two timestamps per complaint answered / resolved in this period.
+    first: dict[str, list[float]] = {}
+    for key, (opened, responded) in c.fetch(Complaint.assignee_id, [Complaint.opened_at, Complaint.first_response_at], answered):
+        first.setdefault(key, []).append(duration(opened, responded))
+    fix: dict[str, list[float]] = {}
+    for key, (opened, resolved_at) in c.fetch(Complaint.assignee_id, [Complaint.opened_at, Complaint.resolved_at], resolved):
+        fix.setdefault(key, []).append(duration(opened, resolved_at))
+    for key, values in first.items():
+        c.of(key).first_response_median, c.of(key).first_response_p90 = _round(percentile(values, 0.5)), _round(percentile(values, 0.9))
+    for key, values in fix.items():
+        c.of(key).resolution_median, c.of(key).resolution_p90 = _round(percentile(values, 0.5)), _round(percentile(values, 0.9))
+
+    checkins = [SatisfactionScore.team_id == team_id, SatisfactionScore.recorded_at >= start, SatisfactionScore.recorded_at < end]
+    for key, (avg, n) in c.rows(SatisfactionScore.recorded_by, [func.avg(SatisfactionScore.score), func.count()], checkins):
+        c.of(key).checkin_avg, c.of(key).checkins = (round(float(avg), 2) if avg is not None else None), n
+
+    existing = [Customer.team_id == team_id, Customer.created_at < end]
+    for key, (n, new) in c.rows(Customer.owner_id, [func.count(), _sum(Customer.created_at >= start)], existing):
+        c.of(key).customers, c.of(key).new_customers = n, new
+    for column, attr in ((Customer.grade, "by_grade"), (Customer.segment, "by_segment")):
+        where = [*existing, Customer.owner_id == user_id] if user_id else existing
+        for owner, value, n in session.execute(
+            select(Customer.owner_id, column, func.count()).where(*where).group_by(Customer.owner_id, column)
+        ):
+            for key in (owner or NOBODY, TEAM):
+                counts = getattr(c.of(key), attr)
+                counts[value or NOBODY] = counts.get(value or NOBODY, 0) + n
+    return c.figures
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
+
+
+def _trend(*, session: Session, team_id: str, period: Period, user_id: str | None) -> list[TrendPoint]:
+    """The team's (or the manager's) touches and first-response SLA met % over the last periods."""
+    points = []
+    for back in range(TREND_PERIODS - 1, -1, -1):
+        p = period.shifted(-back)
+        touches: Select[Any] = select(func.count()).where(
+            Touch.team_id == team_id, Touch.happened_at >= p.start, Touch.happened_at < p.end
+        )
+        sla: Select[Any] = select(
+            _sum(and_(Complaint.first_response_due.is_not(None), Complaint.first_response_at <= Complaint.first_response_due)),
+            _sum(Complaint.first_response_due.is_not(None)),
+        ).where(Complaint.team_id == team_id, Complaint.first_response_at >= p.start, Complaint.first_response_at < p.end)
+        if user_id:
+            touches, sla = touches.where(Touch.author_id == user_id), sla.where(Complaint.assignee_id == user_id)
+        met, total = session.execute(sla).one()
+        points.append(TrendPoint(period=p, touches=session.scalar(touches) or 0, first_response_sla_pct=_pct(met, total)))
+    return points
+
+
+def build_report(
+    *,
+    session: Session,
+    team_id: str,
+    kind: str = "week",
+    today: dt.date,
+    tz: str | None,
+    user_id: str | None = None,
+    duration: Duration = elapsed_hours,
+) -> Report:
+    """The report for the period containing `today` and the one before it.
+
+    `duration` measures complaint response and resolution times; pass the team calendar's
+    business-hours function here (default: elapsed hours).
+    """
+    period = period_of(kind, today, tz)
+    previous = period.shifted(-1)
+    args = {"session": session, "team_id": team_id, "user_id": user_id, "today": today, "duration": duration}
+    current = _figures(period=period, **args)  # type: ignore[arg-type]
+    before = _figures(period=previous, **args)  # type: ignore[arg-type]
+    for key in current:  # a manager new this period is compared with zeros
+        before.setdefault(key, Figures())
+    ids = [k for k in current if k not in (TEAM, NOBODY)]
+    members = select(Member.user_id, Member.name).where(Member.team_id == team_id, Member.user_id.in_(ids))
+    names = {user: name for user, name in session.execute(members)}
+    return Report(
+        period=period, previous=previous, user_id=user_id, current=current, before=before,
+        trend=_trend(session=session, team_id=team_id, period=period, user_id=user_id),
+        names={i: names.get(i) or i for i in ids},
+    )  # fmt: skip
+
+
+def report_csv(report: Report) -> bytes:
+    """The same figures as CSV: scope, figure, this period, previous period."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["scope", "figure", f"{report.period.first_day}..{report.period.last_day}",
+                     f"{report.previous.first_day}..{report.previous.last_day}"])  # fmt: skip
+    for key in [TEAM, *report.managers]:
+        scope = report.user_id if key == TEAM and report.user_id else (key or "team")
+        now, before = report.current[key], report.before[key]
+        for name in FIGURES:
+            writer.writerow([scope, name, _cell(getattr(now, name)), _cell(getattr(before, name))])
+        for attr in ("by_grade", "by_segment"):
+            for value in sorted(set(getattr(now, attr)) | set(getattr(before, attr))):
+                writer.writerow([scope, f"{attr[3:]}:{value}", getattr(now, attr).get(value, 0), getattr(before, attr).get(value, 0)])
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value

@@ -1,0 +1,103 @@
+"""Satisfaction check-ins: after talking to a customer, its owner records how satisfied the
+customer is (1-5). Customer health reads these scores with those given when a complaint is
+resolved.
+
+A check-in is due when a customer's last check-in (or, never checked in, its creation) is
+older than its grade's check-in interval: A quarterly, B twice a year, C yearly. `checkins_due`
+is what the scheduler's check-in job calls to DM each owner `blocks.checkin_blocks` (buttons 1-5);
+the job itself belongs to the scheduler. A score of 1 or 2 alerts the team leads at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.notify import Notifier
+from bot.services import audit
+from bot.services.errors import UserError
+from bot.services.touches import DEFAULT_GRADE, is_admin
+from bot.storage.models import Customer, Member, SatisfactionScore, utcnow
+
+CHECKIN_DAYS = {"A": 91, "B": 182, "C": 365}
+ALERT_AT_OR_BELOW = 2
+SCORES = range(1, 6)
+
+
+def team_leads(*, session: Session, team_id: str) -> list[str]:
+    """Who hears of a low score: members with the `lead` role, else the admins.
+    (When `/crm settings` stores its Leads list, read it here.)"""
+    members = session.scalars(select(Member).where(Member.team_id == team_id)).all()
+    leads = [m.user_id for m in members if m.role == "lead"]
+    return leads or [m.user_id for m in members if is_admin(m)]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    customer: Customer
+    score: SatisfactionScore
+    alerted: list[str]
+
+
+def record_satisfaction(
+    *,
+    session: Session,
+    team_id: str,
+    actor_id: str,
+    customer_id: int,
+    score: int,
+    surface: str,
+    notifier: Notifier,
+    alert: Callable[[Customer], str],
+) -> Recorded:
+    """Keep the score; for 1 or 2, DM `alert(customer)` (worded by the caller) to the team leads at once."""
+    if score not in SCORES:
+        raise UserError("satisfaction.invalid")
+    customer = session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id))
+    if customer is None:
+        raise UserError("error.customer.gone")
+    row = SatisfactionScore(team_id=team_id, customer_id=customer.id, score=score, recorded_by=actor_id, recorded_at=utcnow())
+    session.add(row)
+    session.flush()
+    audit.record(
+        session=session, team_id=team_id, actor_id=actor_id, action="create", entity="satisfaction",
+        entity_id=row.id, surface=surface, changes={"customer_id": [None, customer.id], "score": [None, score]},
+    )  # fmt: skip
+    alerted = []
+    if score <= ALERT_AT_OR_BELOW:
+        for lead in team_leads(session=session, team_id=team_id):
+            if lead != actor_id:
+                notifier.dm(lead, text=alert(customer))
+                alerted.append(lead)
+    return Recorded(customer, row, alerted)
+
+
+def checkins_due(*, session: Session, team_id: str, today: dt.date, limit: int = 500) -> list[Customer]:
+    """Customers with an owner whose check-in is due (see the module docstring), oldest first."""
+    last = (
+        select(SatisfactionScore.customer_id.label("customer_id"), func.max(SatisfactionScore.recorded_at).label("at"))
+        .where(SatisfactionScore.team_id == team_id)
+        .group_by(SatisfactionScore.customer_id)
+        .subquery()
+    )
+    since = func.coalesce(last.c.at, Customer.created_at)
+    midnight = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
+    due = []
+    for grade, days in CHECKIN_DAYS.items():
+        of_grade = Customer.grade == grade
+        if grade == DEFAULT_GRADE:
+            of_grade = or_(of_grade, Customer.grade.is_(None))
+        due.append(and_(of_grade, since < midnight - dt.timedelta(days=days)))
+    return list(
+        session.scalars(
+            select(Customer)
+            .outerjoin(last, last.c.customer_id == Customer.id)
+            .where(Customer.team_id == team_id, Customer.owner_id.is_not(None), or_(*due))
+            .order_by(since, Customer.number)
+            .limit(limit)
+        )
+    )
