@@ -30,6 +30,7 @@ from sqlalchemy import Engine, Table, delete, func, select, text, update
 from sqlalchemy.engine import Connection, make_url
 
 from bot.services.customers import name_key
+from bot.storage.crypto import lookup_hash
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import (
     AuditEvent,
@@ -248,12 +249,14 @@ def _customer_rows(
         else:
             revisit = None
         tags = ", ".join(rng.sample(TAGS, rng.randint(0, 3))) or None
+        email, phone = f"{handle}@{slug}.example.{'cn' if chinese else 'com'}", _phone(rng, chinese)
         yield {
             "id": first_id + i, "team_id": team_id, "number": i + 1, "name": name, "name_key": name_key(name),
             "company": None if is_person else company, "contact_name": contact,
             "title": rng.choice(ZH_TITLE if chinese else EN_TITLE),
-            "email": f"{handle}@{slug}.example.{'cn' if chinese else 'com'}",
-            "phone": _phone(rng, chinese),
+            # Core inserts skip the ORM's listener, so the lookup hashes are computed here.
+            "email": email, "phone": phone,
+            "email_hash": lookup_hash("email", email), "phone_hash": lookup_hash("phone", phone),
             "address": f"{rng.randint(1, 999)} {'南京路' if chinese else 'Main St'}",
             "owner_id": owner, "grade": rng.choices("ABC", weights=(2, 5, 3))[0],
             "segment": rng.choice(("potential", "new", "regular", "key")),
