@@ -142,3 +142,38 @@ def _remind_owner(run: JobRun, team_id: str, settings: TeamSettings, hours: Work
             meta={"customer_id": customer.id},
         )  # fmt: skip
     return written
+
+
+# --- complaint warnings and escalations -----------------------------------------------------
+
+
+@register_job("complaint_escalations")
+def complaint_escalations(run: JobRun, team_id: str) -> int:
+    """Each warning and escalation level due now (rules: services.complaints), written once per
+    complaint, cycle, step and recipient. Urgent complaints may wake people; the rest waits for
+    the recipient's working hours."""
+    from bot.services import complaints
+
+    settings = team_settings(run.session, team_id)
+    written = 0
+    for complaint, steps in complaints.escalations_due(
+        session=run.session, team_id=team_id, now=run.now, default_tz=run.default_tz
+    ):
+        card = complaints.card(session=run.session, complaint=complaint, default_tz=run.default_tz)
+        urgent = complaint.severity == "urgent"
+        for step in steps:
+            for recipient in complaints.escalation_recipients(session=run.session, complaint=complaint, escalation=step):
+                is_person = recipient[:1] in ("U", "W")
+                person = (get_member(session=run.session, team_id=team_id, user_id=recipient, directory=run.directory)
+                          if is_person else Member(team_id=team_id, user_id=recipient))  # fmt: skip
+                message = blocks.escalation_message(settings.language or person.locale, card, step.step)
+                written += enqueue(
+                    run.session, team_id=team_id, kind="escalation", channel=recipient,
+                    key=f"complaint:{complaint.id}:{complaint.cycle}:{step.step}:{recipient}",
+                    text=message["text"], blocks=message["blocks"],
+                    due_at=quiet_hours_due(run.now, member=person, settings=settings, default_tz=run.default_tz,
+                                           urgent=urgent),
+                    meta={"complaint_id": complaint.id, "level": step.level},
+                )  # fmt: skip
+            complaints.record_escalation(session=run.session, complaint=complaint, escalation=step, now=run.now)
+    return written

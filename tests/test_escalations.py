@@ -1,0 +1,120 @@
+"""Complaint warnings and escalations delivered by the scheduler: when, to whom, once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from freezegun import freeze_time
+
+from bot.scheduler.runner import Scheduler
+from bot.services.workspaces import get_workspace
+from bot.storage.db import make_session_factory
+from bot.storage.models import Member, utcnow
+from tests.helpers import add_customer
+from tests.slackclient import TEAM, USER, block_text
+
+OWNER, LEAD, ADMIN = "U0000OWN", "U000LEAD", "U00ADMIN"
+CHANNEL = "C0ESCALAT"
+UTC = dt.UTC
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.fixture
+def scheduler(settings, engine):
+    return Scheduler(settings, make_session_factory(engine))
+
+
+@pytest.fixture
+def team(session):
+    workspace = get_workspace(session, TEAM)
+    workspace.settings = {"escalation_channel": CHANNEL}
+    for user_id, role in ((LEAD, "lead"), (ADMIN, "admin"), (OWNER, None), (USER, None)):
+        session.add(Member(team_id=TEAM, user_id=user_id, role=role, tz="UTC", locale="en-US",
+                           profile_fetched_at=utcnow() + dt.timedelta(days=3650)))  # fmt: skip
+    session.commit()
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+
+
+def log(slack, fake, severity: str) -> None:
+    slack.command("complaint Acme Ltd")
+    slack.submit(fake.last("views.open")["view"], {"Title": "Late delivery", "Severity": severity})
+
+
+def sent(fake, since: int = 0) -> list[tuple[str, str]]:
+    return [(c.args["channel"], c.args["text"]) for c in fake.calls_to("chat.postMessage")[since:]]
+
+
+def test_each_step_is_sent_once_to_its_recipients_at_its_time(slack, fake, session, scheduler, team):
+    with freeze_time("2026-12-01T09:00:00Z"):  # a Tuesday; the team works 09:00-18:00 UTC
+        log(slack, fake, "High")  # first response 4 h, resolution 24 business hours
+    start = len(fake.calls_to("chat.postMessage"))
+
+    scheduler.sweep(at("2026-12-01T12:11:00"))
+    assert sent(fake, start) == []
+    scheduler.sweep(at("2026-12-01T12:12:00"))  # 80 % of 4 h
+    [(to, text)] = sent(fake, start)
+    assert to == OWNER and "close to its first-response deadline" in text
+    scheduler.sweep(at("2026-12-01T12:30:00"))  # nothing new, nothing again
+    assert len(sent(fake, start)) == 1
+
+    scheduler.sweep(at("2026-12-01T13:00:00"))  # first response missed: level 1, assignee and owner
+    level1 = sent(fake, start)[1:]
+    assert [to for to, _ in level1] == [OWNER] and "Escalation level 1" in level1[0][1]
+
+    # level 2 at 1.5 x 24 h = 36 business hours (9 a day): Friday 18:00; leads and the channel
+    scheduler.sweep(at("2026-12-04T17:59:00"))
+    assert not any("level 2" in text for _, text in sent(fake, start))
+    scheduler.sweep(at("2026-12-07T09:00:00"))  # Monday morning, after the weekend
+    level2 = [(to, text) for to, text in sent(fake, start) if "level 2" in text]
+    assert sorted(to for to, _ in level2) == sorted([LEAD, CHANNEL])
+    # level 3 at 2 x 24 h = 48 business hours: the next Tuesday 12:00 → admins
+    scheduler.sweep(at("2026-12-08T11:59:00"))
+    assert not any("level 3" in text for _, text in sent(fake, start))
+    scheduler.sweep(at("2026-12-08T12:00:00"))
+    level3 = [(to, text) for to, text in sent(fake, start) if "level 3" in text]
+    assert [to for to, _ in level3] == [ADMIN]
+    assert "Acknowledge" in block_text(fake.last("chat.postMessage")["blocks"])
+    scheduler.sweep(at("2026-12-08T15:00:00"))
+    assert len([t for _, t in sent(fake, start) if "level" in t]) == 4  # each level once
+
+
+def test_an_acknowledged_complaint_gets_no_first_response_warning(slack, fake, session, scheduler, team):
+    with freeze_time("2026-12-01T09:00:00Z"):
+        log(slack, fake, "High")
+    owner_dm = next(c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == OWNER)
+    with freeze_time("2026-12-01T10:00:00Z"):
+        slack.click(owner_dm["blocks"], "Acknowledge", user=OWNER)
+    start = len(fake.calls_to("chat.postMessage"))
+    scheduler.sweep(at("2026-12-01T13:30:00"))
+    assert sent(fake, start) == []
+
+
+def test_urgent_complaints_on_calendar_hours_escalate_at_night_and_at_weekends(slack, fake, session, scheduler, team):
+    workspace = get_workspace(session, TEAM)
+    workspace.settings = {**workspace.settings,
+                          "sla": {"urgent": {"first_response": "1h", "resolution": "8h", "calendar_hours": True}}}
+    session.commit()
+    with freeze_time("2026-12-05T02:00:00Z"):  # Saturday night; urgent runs on calendar hours
+        log(slack, fake, "Urgent")  # first response 1 h
+    start = len(fake.calls_to("chat.postMessage"))
+    scheduler.sweep(at("2026-12-05T02:48:00"))
+    [(to, text)] = sent(fake, start)
+    assert to == OWNER and "first-response deadline" in text
+
+
+def test_a_normal_warning_reaching_someone_outside_their_hours_waits(slack, fake, session, scheduler, team):
+    night_owl = session.get(Member, session.query(Member.id).filter_by(user_id=OWNER).scalar())
+    night_owl.tz = "Asia/Tokyo"  # 09:00 UTC is 18:00 in Tokyo: the owner's day is over
+    session.commit()
+    with freeze_time("2026-12-01T09:00:00Z"):
+        log(slack, fake, "High")
+    start = len(fake.calls_to("chat.postMessage"))
+    scheduler.sweep(at("2026-12-01T12:12:00"))  # 21:12 in Tokyo
+    assert sent(fake, start) == []
+    scheduler.sweep(at("2026-12-02T00:00:00"))  # 09:00 in Tokyo: what waited arrives, in order
+    texts = [text for to, text in sent(fake, start) if to == OWNER]
+    assert len(texts) == 2 and "first-response deadline" in texts[0] and "level 1" in texts[1]
