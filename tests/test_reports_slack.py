@@ -128,3 +128,21 @@ def test_report_risk_when_nobody_is_at_risk(slack, fake, session):
     slack.command("report risk")
     [message] = wait_for(fake, "chat.postMessage")
     assert block_text(message.args["blocks"]) == "No customer is at risk right now."
+
+
+def test_response_times_in_the_report_are_business_hours(slack, fake, session):
+    from freezegun import freeze_time
+
+    from tests.helpers import add_customer
+
+    add_customer(session, "Acme Ltd")
+    with freeze_time("2026-11-27T17:00:00Z"):  # Friday 17:00; the team works 09:00-18:00 UTC
+        slack.command("complaint Acme Ltd")
+        slack.submit(fake.last("views.open")["view"], {"Title": "Broken", "Severity": "High"})
+    dm = next(c.args for c in fake.calls_to("chat.postMessage") if "Acknowledge" in str(c.args.get("blocks")))
+    with freeze_time("2026-11-30T10:00:00Z"):  # Monday 10:00: 65 hours later, 2 business hours
+        slack.click(dm["blocks"], "Acknowledge")
+        slack.command("report week")
+        wait_for(fake, "files.completeUploadExternal")
+    [post] = [c.args for c in fake.calls_to("chat.postMessage") if "*First response* median" in str(c.args.get("blocks"))]
+    assert "*First response* median 2 " in block_text(post["blocks"])

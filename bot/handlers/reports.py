@@ -29,7 +29,7 @@ from bot.charts import report_chart
 from bot.handlers.commands import MENTION, Command, reply_text, subcommand
 from bot.handlers.datacare import upload_to_dm
 from bot.messages import t
-from bot.services import health, reports, satisfaction
+from bot.services import complaints, health, reports, satisfaction
 from bot.services.dates import local_today
 from bot.services.errors import UserError
 from bot.storage.db import make_session_factory, session_scope
@@ -51,6 +51,7 @@ class ReportJob:
     csv: bool = False
     risk: bool = False
     grades: bool = False  # grade suggestions
+    default_tz: str = "UTC"  # TZ_DEFAULT: the team calendar's zone until the team sets its own
 
 
 def parse_report_args(text: str) -> dict[str, object] | None:
@@ -78,7 +79,7 @@ def report(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> Non
     if args is None:
         return reply_text(ack, t(tb.locale, "report.usage"))
     tz = tb.member().tz
-    job = ReportJob(team_id=tb.team_id, caller=cmd.user_id, locale=tb.locale, tz=tz,
+    job = ReportJob(team_id=tb.team_id, caller=cmd.user_id, locale=tb.locale, tz=tz, default_tz=tb.default_tz,
                     today=local_today(utcnow(), tz), **args)  # type: ignore[arg-type]  # fmt: skip
     reply_text(ack, t(tb.locale, "report.working"))
     submit(make_session_factory(tb.session.get_bind()), client, job)
@@ -105,9 +106,11 @@ def run_report(factory: sessionmaker[Session], client: WebClient, job: ReportJob
             client.chat_postMessage(channel=job.caller, text=t(locale, "risk.title"), blocks=body)
             return
         with session_scope(factory) as session:
-            # The team calendar's business hours plug in here: duration=<calendar function>.
+            # Response and resolution times are counted in the team calendar's business hours.
+            calendar, _ = complaints.team_rules(session, job.team_id, job.default_tz)
             result = reports.build_report(
-                session=session, team_id=job.team_id, kind=job.kind, today=job.today, tz=job.tz, user_id=job.user_id
+                session=session, team_id=job.team_id, kind=job.kind, today=job.today, tz=job.tz, user_id=job.user_id,
+                duration=lambda a, b: calendar.between(a, b).total_seconds() / 3600,
             )
         start = result.period.first_day.isoformat()
         if job.csv:
