@@ -84,6 +84,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def block_plain_text(blocks: Sequence[Block]) -> str:
+    """The text of sections, for a message's notification text."""
+    return "\n".join(b["text"]["text"] for b in blocks if b.get("type") == "section" and "text" in b)
+
+
 def help_blocks(locale: str | None, unknown: str | None = None) -> list[Block]:
     blocks = [section(t(locale, "help.title"))]
     if unknown:
@@ -573,6 +578,7 @@ def settings_modal(
         _labelled(locale, "revisit_c", "settings.revisit_c", days("C"), optional=False),
         _labelled(locale, "escalation_channel", "settings.escalation_channel", channel(settings.escalation_channel)),
         _labelled(locale, "complaints_channel", "settings.complaints_channel", channel(settings.complaints_channel)),
+        _labelled(locale, "report_channel", "settings.report_channel", channel(settings.report_channel)),
         {**_labelled(locale, "working_hours", "settings.working_hours", {**text(hours_text), "multiline": True}),
          "hint": plain(t(locale, "settings.working_hours.hint"))},
         {**_labelled(locale, "holidays_country", "settings.holidays_country", text(settings.holidays_country)),
@@ -784,6 +790,10 @@ def complaint_message(locale: str | None, card: Any, kind: str) -> dict[str, Any
                  from_state=t(locale, f"complaint.state.{e.from_state}"),
                  to_state=t(locale, f"complaint.state.{e.to_state}"))  # fmt: skip
         return {"text": text, "blocks": [section(text)]}
+    if kind == "low_satisfaction":
+        text = t(locale, "complaint.low_satisfaction", number=c.number, customer=escape(card.customer.name),
+                 score=c.satisfaction, actor=card.event.actor_id if card.event else "")  # fmt: skip
+        return {"text": text, "blocks": [section(text), *complaint_card(locale, card)]}
     key = {"assignee": "complaint.created.assignee", "channel": "complaint.created.channel"}.get(kind)
     if key is None:
         key = "complaint.created.author_self" if c.author_id == c.assignee_id else "complaint.created.author"

@@ -118,3 +118,20 @@ def test_a_normal_warning_reaching_someone_outside_their_hours_waits(slack, fake
     scheduler.sweep(at("2026-12-02T00:00:00"))  # 09:00 in Tokyo: what waited arrives, in order
     texts = [text for to, text in sent(fake, start) if to == OWNER]
     assert len(texts) == 2 and "first-response deadline" in texts[0] and "level 1" in texts[1]
+
+
+def test_a_resolution_the_customer_rates_1_or_2_alerts_the_leads_at_once(slack, fake, session, team):
+    log(slack, fake, "Normal")
+    slack.command("resolve #1", user=OWNER)
+    start = len(fake.calls_to("chat.postMessage"))
+    slack.submit(fake.last("views.open")["view"], {"Resolution": "Refunded", "Satisfaction": "2"}, user=OWNER)
+    alerts = [(to, text) for to, text in sent(fake, start) if "satisfaction was 2/5" in text]
+    assert [to for to, _ in alerts] == [LEAD]
+
+
+def test_a_good_rating_alerts_nobody(slack, fake, session, team):
+    log(slack, fake, "Normal")
+    slack.command("resolve #1", user=OWNER)
+    start = len(fake.calls_to("chat.postMessage"))
+    slack.submit(fake.last("views.open")["view"], {"Resolution": "Refunded", "Satisfaction": "5"}, user=OWNER)
+    assert not any("satisfaction was" in text for _, text in sent(fake, start))

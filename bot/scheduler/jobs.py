@@ -177,3 +177,58 @@ def complaint_escalations(run: JobRun, team_id: str) -> int:
                 )  # fmt: skip
             complaints.record_escalation(session=run.session, complaint=complaint, escalation=step, now=run.now)
     return written
+
+
+# --- satisfaction check-ins and the weekly report ---------------------------------------------
+
+CHECKINS_PER_DM = 5  # a few at a time: a new team with many customers due is not flooded
+
+
+@register_job("satisfaction_checkins")
+def satisfaction_checkins(run: JobRun, team_id: str) -> int:
+    """Once a week at most, each owner is asked for the satisfaction of a few customers whose
+    check-in is due (services.satisfaction), in one DM, in their working hours."""
+    from bot.services import satisfaction
+
+    settings = team_settings(run.session, team_id)
+    today = run.now.astimezone(zone(settings.tz, run.default_tz)).date()
+    year, week, _ = today.isocalendar()
+    by_owner: dict[str, list] = {}
+    for customer in satisfaction.checkins_due(session=run.session, team_id=team_id, today=today):
+        by_owner.setdefault(customer.owner_id, []).append(customer)
+    written = 0
+    for owner_id, customers in sorted(by_owner.items()):
+        member = get_member(session=run.session, team_id=team_id, user_id=owner_id, directory=run.directory)
+        locale = settings.language or member.locale
+        body = [b for c in customers[:CHECKINS_PER_DM] for b in blocks.checkin_blocks(locale, c)]
+        written += enqueue(
+            run.session, team_id=team_id, key=f"checkin:{owner_id}:{year}-W{week:02d}", kind="checkin",
+            channel=owner_id, text=blocks.block_plain_text(body[:1]), blocks=body,
+            due_at=quiet_hours_due(run.now, member=member, settings=settings, default_tz=run.default_tz),
+        )  # fmt: skip
+    return written
+
+
+@register_job("weekly_report")
+def weekly_report(run: JobRun, team_id: str) -> int:
+    """Monday from 09:00 team time: last week's team report in the report channel, once."""
+    from bot.services import complaints, reports
+
+    settings = team_settings(run.session, team_id)
+    if not settings.report_channel:
+        return 0
+    tz = settings.tz or run.default_tz
+    local = run.now.astimezone(zone(tz))
+    if local.weekday() != 0 or local.time() < dt.time(9):
+        return 0
+    last_week = local.date() - dt.timedelta(days=7)
+    calendar, _ = complaints.team_rules(run.session, team_id, run.default_tz)
+    report = reports.build_report(
+        session=run.session, team_id=team_id, kind="week", today=last_week, tz=tz,
+        duration=lambda a, b: calendar.between(a, b).total_seconds() / 3600,
+    )  # fmt: skip
+    body = blocks.report_blocks(settings.language, report)
+    return int(enqueue(
+        run.session, team_id=team_id, key=f"report:weekly:{report.period.first_day.isoformat()}", kind="report",
+        channel=settings.report_channel, text=blocks.block_plain_text(body[:1]), blocks=body, due_at=run.now,
+    ))  # fmt: skip

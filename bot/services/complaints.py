@@ -590,7 +590,22 @@ def change_state(
     view = ComplaintCard(complaint, customer, clocks(complaint, now, calendar, policy), event)
     if complaint.channel_id and complaint.thread_ts:
         notifier.post(complaint.channel_id, thread_ts=complaint.thread_ts, **render(view, "update", None))
+    if action == "resolve" and resolution and resolution.satisfaction is not None:
+        _alert_low_satisfaction(session, view, actor_id, notifier, render)
     return view
+
+
+def _alert_low_satisfaction(
+    session: Session, view: ComplaintCard, actor_id: str, notifier: Notifier, render: Render
+) -> None:
+    """A customer unhappy with how their complaint was resolved: the team leads hear at once."""
+    from bot.services import satisfaction
+
+    if (view.complaint.satisfaction or 5) > satisfaction.ALERT_AT_OR_BELOW:
+        return
+    for lead in satisfaction.team_leads(session=session, team_id=view.complaint.team_id):
+        if lead != actor_id:
+            notifier.dm(lead, **render(view, "low_satisfaction", lead))
 
 
 def _current_state(session: Session, complaint_id: int) -> str:

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from bot.notify import Notifier
 from bot.services import audit
 from bot.services.errors import UserError
-from bot.services.touches import DEFAULT_GRADE, is_admin
+from bot.services.members import is_admin
+from bot.services.touches import DEFAULT_GRADE
 from bot.storage.models import Customer, Member, SatisfactionScore, utcnow
 
 CHECKIN_DAYS = {"A": 91, "B": 182, "C": 365}

@@ -103,6 +103,7 @@ class SettingsInput(FormModel):
     revisit_c: int = 90
     escalation_channel: str | None = None
     complaints_channel: str | None = None
+    report_channel: str | None = None
     working_hours: dict[str, list[str]] | None = None
     holidays_country: str | None = None
     days_off: list[dt.date] = []
@@ -219,6 +220,7 @@ def update_settings(*, session: Session, team_id: str, member: Member, data: Set
             "revisit_days": {"A": data.revisit_a, "B": data.revisit_b, "C": data.revisit_c},
             "escalation_channel": data.escalation_channel,
             "complaints_channel": data.complaints_channel,
+            "report_channel": data.report_channel,
             "working_hours": data.working_hours or before.working_hours,
             "holidays_country": data.holidays_country,
             "days_off": data.days_off,

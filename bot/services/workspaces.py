@@ -42,6 +42,7 @@ class TeamSettings(BaseModel):
     digest_time: str = "09:00"
     escalation_channel: str | None = None
     complaints_channel: str | None = None
+    report_channel: str | None = None  # the weekly report, Monday 09:00 team time
     # complaints: business calendar and SLA policy (services.calendar, services.complaints)
     working_hours: dict[str, list[str]] = Field(default_factory=lambda: {d: list(h) for d, h in DEFAULT_WORKING_HOURS.items()})
     holidays_country: str | None = None  # e.g. "CN": public holidays and weekend make-up days

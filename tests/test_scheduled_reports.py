@@ -1,0 +1,75 @@
+"""The scheduler's reports jobs: the weekly report in its channel and satisfaction check-ins."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from bot.scheduler.runner import Scheduler
+from bot.services.workspaces import get_workspace
+from bot.storage.db import make_session_factory
+from bot.storage.models import Customer, SatisfactionScore
+from tests.helpers import add_customer
+from tests.slackclient import TEAM, USER, block_text
+
+REPORTS = "C0REPORTS"
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def scheduler(settings, engine):
+    return Scheduler(settings, make_session_factory(engine))
+
+
+def posts_to(fake, channel: str) -> list[dict]:
+    return [c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == channel]
+
+
+def test_the_weekly_report_goes_to_its_channel_on_monday_at_nine_once(slack, fake, session, scheduler):
+    get_workspace(session, TEAM).settings = {"report_channel": REPORTS}
+    session.commit()
+    add_customer(session, "Acme")
+    with freeze_time("2026-11-25T10:00:00Z"):  # a Wednesday
+        slack.command("touch Acme")
+        slack.submit(fake.last("views.open")["view"], {"Summary": "call"})
+    scheduler.sweep(at("2026-11-29T23:00:00"))  # Sunday
+    scheduler.sweep(at("2026-11-30T08:59:00"))  # Monday, before nine
+    assert posts_to(fake, REPORTS) == []
+    scheduler.sweep(at("2026-11-30T09:00:00"))
+    scheduler.sweep(at("2026-11-30T15:00:00"))
+    [post] = posts_to(fake, REPORTS)
+    text = block_text(post["blocks"])
+    assert "week of 2026-11-23" in text and "*Touches* 1" in text
+
+
+def test_no_report_channel_no_weekly_report(fake, session, scheduler):
+    get_workspace(session, TEAM)
+    session.commit()
+    scheduler.sweep(at("2026-11-30T09:00:00"))
+    assert fake.calls_to("chat.postMessage") == []
+
+
+def test_check_ins_ask_each_owner_a_few_at_a_time_once_a_week(slack, fake, session, scheduler):
+    for i in range(7):
+        add_customer(session, f"Client {i}", grade="A")
+    for customer in session.scalars(select(Customer)):
+        customer.created_at = at("2026-01-01T00:00:00")  # long before their first check-in is due
+    session.commit()
+    scheduler.sweep(at("2026-11-30T10:00:00"))
+    scheduler.sweep(at("2026-12-02T10:00:00"))  # the same week: no second DM
+    [dm] = posts_to(fake, USER)
+    assert block_text(dm["blocks"]).count("satisfaction check-in") == 5
+    slack.click(dm["blocks"], "4")
+    session.expire_all()
+    [score] = session.scalars(select(SatisfactionScore)).all()
+    assert score.score == 4
+    session.commit()
+    scheduler.sweep(at("2026-12-07T10:00:00"))  # next week: the six not yet answered, five of them
+    second = posts_to(fake, USER)[-1]
+    assert "Client 0" not in block_text(second["blocks"]) and block_text(second["blocks"]).count("check-in") == 5
