@@ -547,6 +547,10 @@ def settings_modal(
     vis_options = [_option(t(locale, f"visibility.{v}"), v) for v in ("open", "owner")]
     visibility = {"type": "static_select", "action_id": VALUE, "options": vis_options,
                   "initial_option": vis_options[0 if settings.visibility == "open" else 1]}  # fmt: skip
+    # Each language names itself too, so a reader who cannot read the other still finds theirs.
+    lang_options = [_option(t(locale, f"language.{v}"), v) for v in ("auto", "en", "zh")]
+    language = {"type": "static_select", "action_id": VALUE, "options": lang_options,
+                "initial_option": lang_options[("auto", "en", "zh").index(settings.language or "auto")]}  # fmt: skip
 
     def users(initial: Sequence[str]) -> dict[str, Any]:
         element: dict[str, Any] = {"type": "multi_users_select", "action_id": VALUE}
@@ -575,6 +579,7 @@ def settings_modal(
         _labelled(locale, "visibility", "settings.visibility", visibility, optional=False),
         _labelled(locale, "admins", "settings.admins", users(admins), optional=False),
         _labelled(locale, "leads", "settings.leads", users(leads)),
+        _labelled(locale, "language", "settings.language", language, optional=False),
         _labelled(locale, "tz", "settings.tz", text(settings.tz)),
         _labelled(locale, "digest_time", "settings.digest_time",
                   {"type": "timepicker", "action_id": VALUE, "initial_time": settings.digest_time}),
@@ -801,13 +806,15 @@ def complaint_message(locale: str | None, card: Any, kind: str) -> dict[str, Any
     return {"text": text, "blocks": [section(text), *complaint_card(locale, card)]}
 
 
-def _age(delta: Any) -> str:
+def _age(locale: str | None, delta: Any) -> str:
     minutes = max(0, int(delta.total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h"
-    return f"{hours}h {mins}m" if hours else f"{mins}m"
+        return t(locale, "age.days", days=days, hours=hours)
+    if hours:
+        return t(locale, "age.hours", hours=hours, minutes=mins)
+    return t(locale, "age.minutes", minutes=mins)
 
 
 def complaint_list(locale: str | None, view: str, cards: Sequence[Any], *, limit: int) -> list[Block]:
@@ -821,7 +828,7 @@ def complaint_list(locale: str | None, view: str, cards: Sequence[Any], *, limit
         line = t(
             locale, "complaint.list.line", number=c.number, title=escape(c.title),
             customer=escape(k.customer.name), severity=t(locale, f"severity.{c.severity}"),
-            age=_age(k.clocks.now - c.opened_at),
+            age=_age(locale, k.clocks.now - c.opened_at),
             assignee=f"<@{c.assignee_id}>" if c.assignee_id else t(locale, "card.none"),
             deadline=when(deadline) if deadline else t(locale, "complaint.list.no_deadline"),
         )  # fmt: skip

@@ -1,10 +1,19 @@
 """The message catalog: every word a user reads comes from here.
 
-`t(locale, key, **params)` picks the user's language (English now; Simplified Chinese is
-added as another table) and falls back to English for a missing key.
+English is the source: the `EN` table below, key → text. Simplified Chinese lives in the
+gettext catalog `bot/locales/zh_CN/LC_MESSAGES/messages.po` (msgid = the key, msgstr = the
+Chinese text, the English as a translator comment), read once at import with Babel.
+`t(locale, key, **params)` picks the language (`language`) and falls back to English for a
+missing key; tests/test_i18n.py fails when a key lacks a translation or its placeholders differ.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).parent / "locales"
 
 EN: dict[str, str] = {
     # usage
@@ -185,6 +194,10 @@ EN: dict[str, str] = {
     "settings.escalation_channel": "Escalation channel",
     "settings.complaints_channel": "Complaints channel",
     "settings.saved": "Settings saved.",
+    "settings.language": "Language",
+    "language.auto": "Each user's Slack language",
+    "language.en": "English",
+    "language.zh": "中文 (Simplified Chinese)",
     "error.tz.invalid": "Not a time zone name, e.g. Asia/Shanghai or Europe/Berlin.",
     "error.time.invalid": "Give a time as HH:MM, e.g. 09:00.",
     "error.days.invalid": "A whole number of days from 1 to 3650.",
@@ -273,6 +286,9 @@ EN: dict[str, str] = {
     "complaint.list.line": "*#{number}* {title} · {customer}\n{severity} · open {age} · {assignee} · next deadline: {deadline}",
     "complaint.list.no_deadline": "none running",
     "complaint.list.more": "Showing the first {shown}.",
+    "age.days": "{days}d {hours}h",
+    "age.hours": "{hours}h {minutes}m",
+    "age.minutes": "{minutes}m",
     "error.complaint.customer": "Pick the customer this complaint is about.",
     "error.complaint.title": "Give the complaint a short title.",
     "error.complaint.severity": "Pick a severity: low, normal, high or urgent.",
@@ -297,13 +313,28 @@ EN: dict[str, str] = {
     "complaint.escalation.level3": "Escalation level 3: complaint *#{number}* ({customer}) is at twice its resolution time. Assignee: <@{assignee}>.",
 }
 
-CATALOGS: dict[str, dict[str, str]] = {"en": EN}
+
+def load_po(path: Path) -> dict[str, str]:
+    """key → translation from a gettext catalog; empty or fuzzy entries count as missing."""
+    with path.open("rb") as f:
+        catalog = read_po(f)
+    return {
+        str(m.id): str(m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
+
+
+ZH: dict[str, str] = load_po(LOCALES_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po")
+CATALOGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+# What TeamSettings.language may hold (None: each user's Slack locale).
+LANGUAGES: tuple[str, ...] = ("en", "zh")
 
 
 def language(locale: str | None) -> str:
-    """The catalog for a Slack locale such as `en-US` or `zh-CN`."""
+    """The catalog for a Slack locale such as `en-US` or `zh-CN`, or a team language `zh`."""
     if locale:
-        lang = locale.split("-")[0].lower()
+        lang = locale.replace("_", "-").split("-")[0].lower()
         if lang in CATALOGS:
             return lang
     return "en"

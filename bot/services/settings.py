@@ -87,6 +87,7 @@ def parse_sla_text(text: str) -> dict[str, SlaTarget]:
 
 class SettingsInput(FormModel):
     visibility: Literal["open", "owner"] = "open"
+    language: Literal["auto", "en", "zh"] = "auto"  # auto: each user's Slack locale
     admins: list[str] = []
     leads: list[str] = []
     tz: str | None = None
@@ -207,6 +208,7 @@ def update_settings(*, session: Session, team_id: str, member: Member, data: Set
     after = before.model_copy(
         update={
             "visibility": data.visibility,
+            "language": None if data.language == "auto" else data.language,
             "tz": data.tz,
             "digest_time": data.digest_time or before.digest_time,
             "revisit_days": {"A": data.revisit_a, "B": data.revisit_b, "C": data.revisit_c},
