@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.messages import t
+from bot.services.dates import format_date, format_datetime
 from bot.services.customers import GRADES, SEGMENTS
 from bot.services.touches import KINDS
 from bot.storage.models import AuditEvent, Complaint, Customer, Touch
@@ -218,7 +219,7 @@ def customer_card(
     if not c.revisits_enabled:
         revisit = t(locale, "card.no_revisits")
     else:
-        revisit = c.next_revisit.isoformat() if c.next_revisit else None
+        revisit = format_date(locale, c.next_revisit) if c.next_revisit else None
     fields = [
         _field(locale, "field.company", c.company),
         _field(locale, "card.contact", contact),
@@ -252,17 +253,15 @@ def customer_card(
     return blocks
 
 
-def format_when(instant: dt.datetime, tz: str | None) -> str:
-    from bot.services.dates import zone
-
-    return instant.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M")
+def format_when(locale: str | None, instant: dt.datetime, tz: str | None) -> str:
+    return format_datetime(locale, instant, tz)
 
 
 def touch_line(locale: str | None, touch: Touch, tz: str | None) -> str:
     link = f" <{touch.permalink}|{t(locale, 'touch.source')}>" if touch.permalink else ""
     summary = escape(touch.summary if len(touch.summary) <= 300 else touch.summary[:300] + "…")
     return (
-        f"*{t(locale, 'kind.' + touch.kind)}* · {format_when(touch.happened_at, tz)} · <@{touch.author_id}>"
+        f"*{t(locale, 'kind.' + touch.kind)}* · {format_when(locale, touch.happened_at, tz)} · <@{touch.author_id}>"
         f"\n{summary}{link}"
     )
 
@@ -424,7 +423,7 @@ def revisit_line(locale: str | None, customer: Customer, today: dt.date) -> str:
     elif late == 0:
         when = t(locale, "due.today")
     else:
-        when = customer.next_revisit.isoformat()
+        when = format_date(locale, customer.next_revisit)
     return f"*{escape(customer_title(customer))}* · {when}"
 
 
@@ -522,7 +521,7 @@ def audit_blocks(
             for k, v in row.changes.items()
         )
         who = f"<@{row.actor_id}>" if row.actor_id else "—"
-        line = f"{format_when(row.at, tz)} · {who} · *{row.action}* {row.entity} · {row.surface or ''}"
+        line = f"{format_when(locale, row.at, tz)} · {who} · *{row.action}* {row.entity} · {row.surface or ''}"
         body.append(section(line + (f"\n{fields}" if fields else "")))
     if not rows:
         body.append(section(t(locale, "audit.none")))
