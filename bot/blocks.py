@@ -489,7 +489,7 @@ def erase_confirmation(locale: str | None, customer: Customer) -> list[Block]:
     erase = button(t(locale, "button.erase"), CUSTOMER_ERASE, str(customer.id), style="danger")
     erase["confirm"] = {
         "title": plain(t(locale, "erase.confirm.title")),
-        "text": mrkdwn(t(locale, "erase.confirm", customer=name)),
+        "text": mrkdwn(t(locale, "erase.confirm", customer=_short_title(customer))),
         "confirm": plain(t(locale, "button.erase")),
         "deny": plain(t(locale, "modal.cancel")),
         "style": "danger",
@@ -497,13 +497,20 @@ def erase_confirmation(locale: str | None, customer: Customer) -> list[Block]:
     return [section(t(locale, "erase.ask", customer=name)), actions(erase)]
 
 
+def _short_title(customer: Customer, limit: int = 60) -> str:
+    """The name cut to `limit` characters: a confirm dialog's text holds at most 300."""
+    name = customer.name if len(customer.name) <= limit else customer.name[: limit - 1] + "…"
+    return escape(f"{name} (#{customer.number})")
+
+
 def merge_confirmation(locale: str | None, source: Customer, target: Customer) -> list[Block]:
     names = {"source": escape(customer_title(source)), "target": escape(customer_title(target))}
+    short = {"source": _short_title(source, 30), "target": _short_title(target, 30)}  # named 5 times
     merge = button(t(locale, "button.merge"), CUSTOMER_MERGE,
                    json.dumps({"source": source.id, "target": target.id}), style="danger")  # fmt: skip
     merge["confirm"] = {
         "title": plain(t(locale, "merge.confirm.title")),
-        "text": mrkdwn(t(locale, "merge.ask", **names)),
+        "text": mrkdwn(t(locale, "merge.ask", **short)),
         "confirm": plain(t(locale, "button.merge")),
         "deny": plain(t(locale, "modal.cancel")),
         "style": "danger",
