@@ -98,7 +98,7 @@ def help_blocks(locale: str | None, unknown: str | None = None) -> list[Block]:
 
 def _text_input(
     locale: str | None, field: str, value: str | None, *, optional: bool = True,
-    multiline: bool = False, max_length: int | None = None, hint: str | None = None,
+    multiline: bool = False, max_length: int | None = None, hint: str | None = None, label: str | None = None,
 ) -> Block:  # fmt: skip
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": VALUE, "multiline": multiline}
     if value:
@@ -109,7 +109,7 @@ def _text_input(
         "type": "input",
         "block_id": field,
         "optional": optional,
-        "label": plain(t(locale, f"field.{field}")),
+        "label": plain(t(locale, label or f"field.{field}")),
         "element": element,
     }
     if hint:
@@ -686,7 +686,8 @@ def complaint_modal(
     blocks = [
         {"type": "input", "block_id": "customer", "optional": False,
          "label": plain(t(locale, "field.customer")), "element": picker},
-        _text_input(locale, "title", None, optional=False, max_length=300),
+        # Not the contact's job title: one English word, two Chinese ones (标题 / 职位).
+        _text_input(locale, "title", None, optional=False, max_length=300, label="field.complaint_title"),
         _text_input(locale, "description", description[:3000] if description else None, multiline=True),
         severity,
         _static_select(locale, "category", CATEGORIES, None),

@@ -225,6 +225,7 @@ EN: dict[str, str] = {
     "complaint.usage": "Name the customer, e.g. `/crm complaint Acme Ltd` or `/crm complaint #12`",
     "complaint.resolve.usage": "Name the complaint by its number, e.g. `/crm resolve #7`",
     "complaint.list.usage": "Say which complaints: `/crm complaints open`, `/crm complaints overdue` or `/crm complaints mine`",
+    "field.complaint_title": "Title",
     "field.severity": "Severity",
     "field.category": "Category",
     "field.description": "Description",

@@ -130,3 +130,95 @@ def test_renaming_updates_the_pinyin_key(session, chinese_customers):
     session.commit()
     assert search_customers(session=session, team_id="T0000001", text="zw") == ([], False)
     assert [c.name for c in search_customers(session=session, team_id="T0000001", text="liuyang")[0]] == ["刘洋"]
+
+
+# --- a whole day in Chinese: nothing English reaches the user --------------------------------
+
+# Latin words a Chinese reader may still meet (DATA: what was typed or stored): names (the product, Slack, the shortcut names
+# the manifest gives, which Slack shows untranslated), codes typed as they are, and units.
+ALLOWED_LATIN = {"touchbase", "Slack", "Log", "as", "touch", "complaint", "SLA", "HH", "MM"}
+DATA = ("zhangwei", "zw", "张伟", "上海宏达贸易有限公司", "Acme 中国", "拜访工厂 walked the plant", "发货延迟", "example.com")
+_SLACK_TOKENS = re.compile(r"<(?:[@#!][^>]*|https?://[^|>]*\|([^>]*))>")  # mentions, dates; links keep their label
+_CODE = re.compile(r"`[^`]*`")  # commands and their examples, typed as they are
+
+
+def english_leaks(text: str) -> list[str]:
+    """Latin words in what a Chinese reader sees, other than data, ids, commands and examples."""
+    for value in DATA:
+        text = text.replace(value, " ")
+    text = _SLACK_TOKENS.sub(lambda m: m.group(1) or " ", text)
+    text = _CODE.sub(" ", text)
+    return [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in ALLOWED_LATIN]
+
+
+def everything_shown(fake, replies) -> str:
+    """Every reply, modal, home tab and DM the bot produced: the words a person reads."""
+    parts = [r.shown + "\n" + r.json.get("text", "") for r in replies if r.text]
+    for call in fake.calls:
+        if call.method in ("views.open", "views.update", "views.push", "views.publish"):
+            parts.append(block_text([call.args["view"]]))
+        elif call.method in ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"):
+            parts.append(str(call.args.get("text") or ""))
+            parts.append(block_text(call.args.get("blocks") or []))
+    return "\n".join(parts)
+
+
+def test_english_leaks_finds_english_and_forgives_data_and_commands():
+    assert english_leaks("Customer *张伟* saved") == ["Customer", "saved"]
+    assert english_leaks("客户 *张伟*（#1）已保存。<@U01|li> `/crm find acme` <https://x.y|原消息>") == []
+
+
+@freeze_time(NOW)
+def test_a_chinese_users_day_without_an_english_word(slack, fake, session):
+    replies = []
+
+    def command(text):
+        replies.append(reply := slack.command(text))
+        return reply
+
+    # new customer
+    command("新建 张伟")
+    modal = fake.last("views.open")["view"]
+    assert modal["title"]["text"] == "新建客户"
+    replies.append(slack.submit(modal, {"公司": "上海宏达贸易有限公司", "等级": "A", "客户分类": "重点客户"}))
+    [zhang] = customers_of(session)
+    assert (zhang.name, zhang.company, zhang.segment) == ("张伟", "上海宏达贸易有限公司", "key")
+
+    # find by pinyin, show the card
+    assert "张伟 (#1)" in command("查找 zw").shown
+    card = command("查看 zhangwei").shown
+    assert "重点客户" in card and "下次回访" in card and "记录接触" in card
+
+    # log a touch
+    command("接触 张伟")
+    modal = fake.last("views.open")["view"]
+    assert modal["title"]["text"] == "记录接触"
+    replies.append(slack.submit(modal, {"方式": "拜访", "摘要": "拜访工厂 walked the plant", "下次回访": None}))
+    card = command("查看 #1").shown
+    assert "2026年11月25日 周三 18:00" in card  # the touch, in the reader's time zone
+    assert "2026年12月2日 周三" in card  # grade A: a week later
+
+    # revisit tomorrow, in Shanghai
+    assert command("回访 张伟 明天").shown == "*张伟 (#1)* 的下次回访：2026年11月26日 周四。"
+    due = command("待办").shown
+    assert "未来 7 天" in due and "2026年11月26日 周四" in due
+
+    # complaint
+    command("投诉 张伟")
+    modal = fake.last("views.open")["view"]
+    assert modal["title"]["text"] == "登记投诉"
+    replies.append(slack.submit(modal, {"标题": "发货延迟", "严重程度": "紧急"}))
+    listed = command("投诉列表").shown
+    assert "发货延迟" in listed and "紧急" in listed
+    assert "发货延迟" in command("待办").shown
+
+    # help, an unknown word, a usage message, the App Home
+    command("帮助")
+    command("乱码")
+    command("回访")
+    slack.event({"type": "app_home_opened", "user": USER, "tab": "home"})
+    assert fake.last("views.publish")["view"]["type"] == "home"
+
+    shown = everything_shown(fake, replies)
+    assert "张伟" in shown and "投诉" in shown
+    assert english_leaks(shown) == []
