@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.messages import t
+from bot.messages import EN, language, t
 from bot.services.dates import format_date, format_datetime
 from bot.services.customers import GRADES, SEGMENTS
 from bot.services.touches import KINDS
@@ -518,17 +518,35 @@ def merge_confirmation(locale: str | None, source: Customer, target: Customer) -
     return [section(t(locale, "merge.ask", **names)), actions(merge)]
 
 
+def _word(locale: str | None, prefix: str, value: str) -> str:
+    """A recorded code word in the reader's language. English readers see the code itself (the
+    audit trail's established form); a code the catalog lacks shows as is."""
+    key = f"{prefix}.{value}"
+    return t(locale, key) if key in EN and language(locale) != "en" else value
+
+
+def _audit_value(locale: str | None, value: object) -> str:
+    return t(locale, "card.none") if value is None and language(locale) != "en" else escape(str(value))
+
+
+def _audit_field(locale: str | None, name: str) -> str:
+    return _word(locale, "field", name.removesuffix("_id"))
+
+
 def audit_blocks(
     locale: str | None, customer: Customer, rows: Sequence[AuditEvent], *, more: bool, offset: int, tz: str | None
 ) -> list[Block]:
     body: list[Block] = [section(f"*{t(locale, 'audit.title', customer=escape(customer_title(customer)))}*")]
     for row in rows:
         fields = ", ".join(
-            f"{k}: {escape(str(v[0]))} → {escape(str(v[1]))}" if isinstance(v, list) and len(v) == 2 else k
+            f"{_audit_field(locale, k)}: {_audit_value(locale, v[0])} → {_audit_value(locale, v[1])}"
+            if isinstance(v, list) and len(v) == 2 else _audit_field(locale, k)
             for k, v in row.changes.items()
-        )
+        )  # fmt: skip
         who = f"<@{row.actor_id}>" if row.actor_id else "—"
-        line = f"{format_when(locale, row.at, tz)} · {who} · *{row.action}* {row.entity} · {row.surface or ''}"
+        action, entity = _word(locale, "audit.action", row.action), _word(locale, "audit.entity", row.entity)
+        surface = _word(locale, "audit.surface", row.surface) if row.surface else ""
+        line = f"{format_when(locale, row.at, tz)} · {who} · *{action}* {entity} · {surface}"
         body.append(section(line + (f"\n{fields}" if fields else "")))
     if not rows:
         body.append(section(t(locale, "audit.none")))

@@ -222,3 +222,60 @@ def test_a_chinese_users_day_without_an_english_word(slack, fake, session):
     shown = everything_shown(fake, replies)
     assert "张伟" in shown and "投诉" in shown
     assert english_leaks(shown) == []
+
+
+def test_an_unexpected_failure_apologises_in_chinese(slack, fake, monkeypatch):
+    from bot.services import customers
+
+    def broken(**_kw):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(customers, "search_customers", broken)
+    slack.command("查找 张伟")
+    assert fake.last("response_url")["text"] == "我们这边出了问题，没有保存任何内容。请重试。"
+
+
+def test_audit_trail_in_chinese(slack, fake, session):
+    fake.add_user(USER, locale="zh-CN", tz="Asia/Shanghai", is_admin=True)
+    add_customer(session, "张伟", grade="C")
+    slack.command("编辑 张伟")
+    slack.submit(fake.last("views.open")["view"], {"等级": "A"})
+    shown = slack.command("审计 张伟").shown
+    assert "*修改* 客户 · 表单" in shown and "等级: C → A" in shown and "*新建* 客户" in shown
+    assert english_leaks(shown) == ["test"]  # the surface the test helper records
+
+
+def test_china_calendar_is_offered_in_chinese(slack, fake, session):
+    fake.add_user(USER, locale="zh-CN", tz="Asia/Shanghai", is_admin=True)
+    slack.command("设置")
+    view = fake.last("views.open")["view"]
+    [country] = [b for b in view["blocks"] if b["block_id"] == "holidays_country"]
+    assert country["label"]["text"] == "节假日国家" and "调休" in country["hint"]["text"]
+    assert slack.submit(view, {"节假日国家": "cn", "语言": "简体中文"}).text == ""
+    from bot.services.workspaces import get_workspace
+
+    settings = get_workspace(session, "T0000001").settings
+    session.commit()
+    assert (settings["holidays_country"], settings["language"]) == ("CN", "zh")
+    # country codes are typed as they are; English names itself in the language choice
+    assert set(english_leaks(block_text([view]))) == {"CN", "US", "DE", "English"}
+
+
+def test_working_hours_and_sla_in_chinese(slack, fake, session):
+    fake.add_user(USER, locale="zh-CN", tz="Asia/Shanghai", is_admin=True)
+    slack.command("设置")
+    view = fake.last("views.open")["view"]
+    values = {"工作时间": "周一至周五 09:00-12:00 13:30-18:00\n周六 10:00-12:00", "SLA 目标": "紧急 1小时 8小时 24/7\n一般 4小时 2天"}
+    assert slack.submit(view, values).text == ""
+    from bot.services.workspaces import get_workspace
+
+    settings = get_workspace(session, "T0000001").settings
+    session.commit()
+    assert settings["working_hours"]["fri"] == ["09:00-12:00", "13:30-18:00"]
+    assert settings["working_hours"]["sat"] == ["10:00-12:00"] and "sun" not in settings["working_hours"]
+    assert settings["sla"]["urgent"] == {"first_response": "1h", "resolution": "8h", "calendar_hours": True}
+    assert settings["sla"]["normal"]["resolution"] == "2d"
+    slack.command("设置")
+    shown = {b["block_id"]: b["element"].get("initial_value") for b in fake.last("views.open")["view"]["blocks"]}
+    assert shown["working_hours"] == "周一-周五 09:00-12:00 13:30-18:00\n周六 10:00-12:00"
+    assert "紧急 1小时 8小时 24/7" in shown["sla"]
