@@ -9,6 +9,7 @@ missing key; tests/test_i18n.py fails when a key lacks a translation or its plac
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -362,6 +363,13 @@ def language(locale: str | None) -> str:
 
 
 def t(locale: str | None, key: str, **params: object) -> str:
+    """The text of `key` in the language of `locale`; a date among `params` is written the way
+    that language writes dates (services pass dates, not their text)."""
     lang = language(locale)
     template = CATALOGS[lang].get(key) or EN[key]
-    return template.format(**params) if params else template
+    if not params:
+        return template
+    from bot.services.dates import format_date  # dates also reads the catalog's language()
+
+    params = {k: format_date(locale, v) if type(v) is dt.date else v for k, v in params.items()}
+    return template.format(**params)

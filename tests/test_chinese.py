@@ -56,6 +56,7 @@ def test_revisit_tomorrow_in_shanghai(slack, session):
     slack.command("回访 张伟下周一")
     assert customers_of(session)[0].next_revisit == dt.date(2026, 11, 30)
     assert "不再安排回访" in slack.command("回访 张伟 关闭").shown
+    assert slack.command("回访 张伟 2026年11月1日").shown.startswith("2026年11月1日 周日 已经过去。")
 
 
 @freeze_time("2026-11-25T17:00:00+00:00")  # still the 25th in UTC, already the 26th in Shanghai

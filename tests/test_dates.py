@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from bot.services.dates import local_today, parse_when, split_when
+from bot.services.dates import format_date, format_datetime, local_today, parse_when, split_when
 
 WED = dt.date(2026, 11, 25)
 
@@ -57,8 +57,6 @@ def test_local_today_uses_the_zone():
 
 
 # --- Chinese ---------------------------------------------------------------------------------
-
-from bot.services.dates import format_date, format_datetime  # noqa: E402
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,17 @@
-"""The Chinese catalog: complete, same placeholders as English, and chosen for the right people."""
+"""The Chinese catalog: complete, same placeholders as English, chosen for the right people,
+and no text a person reads written outside it."""
 
 from __future__ import annotations
 
+import ast
+import re
 import string
+from pathlib import Path
 
 import pytest
 
-from bot.messages import EN, ZH, language, load_po, LOCALES_DIR, t
+import bot
+from bot.messages import EN, LOCALES_DIR, ZH, language, load_po, t
 
 
 def _placeholders(template: str) -> set[str]:
@@ -43,3 +48,52 @@ def test_language_of_a_locale(locale: str | None, lang: str) -> None:
 def test_t_speaks_chinese_and_falls_back_to_english() -> None:
     assert t("zh-CN", "customer.created", name="张伟", number=3) == "客户 *张伟*（#3）已保存。"
     assert t("en-US", "customer.created", name="Acme", number=3) == "Customer *Acme* (#3) saved."
+
+
+# --- no text outside the catalog ---------------------------------------------------------------
+
+# Where a call puts text a person reads: function name -> index of that positional argument.
+_TEXT_ARGS = {"section": 0, "plain": 0, "mrkdwn": 0, "button": 0, "_option": 0, "reply_text": 1, "dm": 1}
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+SOURCES = ["handlers/*.py", "blocks.py", "app.py", "notify.py"]
+
+
+def _literal_texts(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return [v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+    return []
+
+
+def _shown_literals(tree: ast.AST) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        shown: list[ast.AST] = []
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in _TEXT_ARGS and len(node.args) > _TEXT_ARGS[name]:
+                shown.append(node.args[_TEXT_ARGS[name]])
+            shown += [k.value for k in node.keywords if k.arg == "text"]
+        elif isinstance(node, ast.Dict):  # {"type": "plain_text", "text": "..."}
+            keys = [k.value if isinstance(k, ast.Constant) else None for k in node.keys]
+            if "text" in keys and "type" in keys:
+                shown.append(node.values[keys.index("text")])
+        found += [(node.lineno, text) for part in shown for text in _literal_texts(part) if _LATIN_WORD.search(text)]
+    return found
+
+
+def test_handlers_and_builders_show_no_text_outside_the_catalog() -> None:
+    root = Path(bot.__file__).parent
+    leaks = [
+        f"{path.relative_to(root)}:{line}: {text!r}"
+        for pattern in SOURCES
+        for path in sorted(root.glob(pattern))
+        for line, text in _shown_literals(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert not leaks, "put these texts in the catalog (bot/messages.py and the .po file):\n" + "\n".join(leaks)
+
+
+def test_the_literal_check_finds_a_literal() -> None:
+    tree = ast.parse('section("Saved!")\nbutton(f"Show {x}", A, v)\nreply_text(ack, t(loc, "k"))')
+    assert [text for _, text in _shown_literals(tree)] == ["Saved!", "Show "]
