@@ -4,6 +4,7 @@ Chinese, Chinese sub-command words and dates, pinyin search."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -280,3 +281,32 @@ def test_working_hours_and_sla_in_chinese(slack, fake, session):
     shown = {b["block_id"]: b["element"].get("initial_value") for b in fake.last("views.open")["view"]["blocks"]}
     assert shown["working_hours"] == "周一-周五 09:00-12:00 13:30-18:00\n周六 10:00-12:00"
     assert "紧急 1小时 8小时 24/7" in shown["sla"]
+
+
+@freeze_time(NOW)
+def test_a_complaint_from_acknowledge_to_resolve_in_chinese(slack, fake, session):
+    add_customer(session, "张伟")
+    slack.command("投诉 张伟")
+    slack.submit(fake.last("views.open")["view"], {"标题": "发货延迟", "严重程度": "高", "类别": "交付"})
+    [dm] = [c.args for c in fake.calls_to("chat.postMessage")][-1:]
+    assert "投诉 *#1*" in dm["text"] and "指派给你" in dm["text"]
+    before = len(fake.calls)
+    slack.click(dm["blocks"], "受理")
+    assert "已受理" in json.dumps([c.args for c in fake.calls[before:]], ensure_ascii=False)
+    assert "发货延迟" in slack.command("投诉列表 我的").shown
+    assert slack.command("投诉列表 超时").shown == "没有超时投诉。"
+    slack.command("解决 #1")
+    view = fake.last("views.open")["view"]
+    assert view["title"]["text"] == "解决投诉 #1"
+    assert slack.submit(view, {"处理结果": "补发并赔偿运费", "满意度": "5"}).text == ""
+    assert slack.command("投诉列表").shown == "没有未结投诉。"
+    shown = everything_shown(fake, [])
+    assert english_leaks(shown.replace("补发并赔偿运费", "")) == []
+
+
+def test_assign_in_chinese_tells_the_new_owner_in_their_language(slack, fake, session):
+    fake.add_user("U0000009", locale="en-US")
+    add_customer(session, "张伟")
+    assert slack.command("分配 张伟 <@U0000009|li>").shown == "张伟 (#1) 的负责人已改为 <@U0000009>。"
+    notice = fake.last("chat.postMessage")
+    assert notice["text"] == f"<@{USER}> made you the owner of *张伟 (#1)*."
