@@ -676,9 +676,10 @@ _COMPLAINT_BUTTONS: dict[str, tuple[tuple[str, str], ...]] = {
 }  # fmt: skip
 
 
-def when(instant: Any) -> str:
-    """An instant each reader sees in their own time zone (the fallback is UTC)."""
-    fallback = instant.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+def when(instant: Any, locale: str | None = None) -> str:
+    """An instant each reader sees in their own time zone (the fallback is UTC, written the
+    way the reader's language writes dates)."""
+    fallback = f"{format_datetime(locale, instant, 'UTC')} UTC"
     return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
@@ -747,25 +748,25 @@ def complaint_title(complaint: Any) -> str:
 def _first_response_text(locale: str | None, card: Any) -> str:
     c, k = card.complaint, card.clocks
     if k.first_response_at is not None:
-        return t(locale, "complaint.card.made", when=when(k.first_response_at))
+        return t(locale, "complaint.card.made", when=when(k.first_response_at, locale))
     if k.first_response_due is None:
         return t(locale, "card.none")
     if c.state not in ("open",) or c.cycle > 1:
         return t(locale, "complaint.card.stopped")
     key = "complaint.card.overdue" if k.first_response_due <= k.now else "complaint.card.due"
-    return t(locale, key, when=when(k.first_response_due))
+    return t(locale, key, when=when(k.first_response_due, locale))
 
 
 def _resolution_text(locale: str | None, card: Any) -> str:
     c, k = card.complaint, card.clocks
     if k.resolved_at is not None and c.state in ("resolved", "closed"):
-        return t(locale, "complaint.card.resolved", when=when(k.resolved_at))
+        return t(locale, "complaint.card.resolved", when=when(k.resolved_at, locale))
     if k.resolution_due is None:
         return t(locale, "card.none")
     if k.paused:
-        return t(locale, "complaint.card.paused", when=when(k.resolution_due))
+        return t(locale, "complaint.card.paused", when=when(k.resolution_due, locale))
     key = "complaint.card.overdue" if k.resolution_due <= k.now else "complaint.card.due"
-    return t(locale, key, when=when(k.resolution_due))
+    return t(locale, key, when=when(k.resolution_due, locale))
 
 
 def complaint_buttons(locale: str | None, complaint: Any) -> Block:
@@ -786,7 +787,7 @@ def complaint_card(locale: str | None, card: Any, *, with_buttons: bool = True) 
         mrkdwn(f"*{t(locale, 'complaint.card.state')}*\n{t(locale, f'complaint.state.{c.state}')}"),
         mrkdwn(f"*{t(locale, 'complaint.card.assignee')}*\n{assignee}"),
         mrkdwn(f"*{t(locale, 'complaint.card.category')}*\n{category}"),
-        mrkdwn(f"*{t(locale, 'complaint.card.opened')}*\n{when(c.opened_at)}"),
+        mrkdwn(f"*{t(locale, 'complaint.card.opened')}*\n{when(c.opened_at, locale)}"),
         mrkdwn(f"*{t(locale, 'complaint.card.first_response')}*\n{_first_response_text(locale, card)}"),
         mrkdwn(f"*{t(locale, 'complaint.card.resolution_due')}*\n{_resolution_text(locale, card)}"),
     ]  # fmt: skip
@@ -855,7 +856,7 @@ def complaint_list(locale: str | None, view: str, cards: Sequence[Any], *, limit
             customer=escape(k.customer.name), severity=t(locale, f"severity.{c.severity}"),
             age=_age(locale, k.clocks.now - c.opened_at),
             assignee=f"<@{c.assignee_id}>" if c.assignee_id else t(locale, "card.none"),
-            deadline=when(deadline) if deadline else t(locale, "complaint.list.no_deadline"),
+            deadline=when(deadline, locale) if deadline else t(locale, "complaint.list.no_deadline"),
         )  # fmt: skip
         if k.clocks.overdue:
             line = ":red_circle: " + line
@@ -880,7 +881,7 @@ def customer_complaints(locale: str | None, cards: Sequence[Any]) -> list[Block]
     lines = []
     for k in cards:
         c, deadline = k.complaint, k.clocks.next_deadline
-        due = when(deadline) if deadline else t(locale, "complaint.list.no_deadline")
+        due = when(deadline, locale) if deadline else t(locale, "complaint.list.no_deadline")
         mark = ":red_circle: " if k.clocks.overdue else ""
         lines.append(t(locale, "complaint.customer.line", mark=mark, number=c.number, title=escape(c.title),
                        severity=t(locale, f"severity.{c.severity}"), deadline=due))  # fmt: skip

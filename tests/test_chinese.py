@@ -45,7 +45,7 @@ def test_help_is_chinese_and_lists_the_chinese_words(slack):
     for word in ("新建", "查找", "查看", "编辑", "分配", "接触", "回访", "待办", "投诉", "投诉列表", "解决",
                  "设置", "审计", "导出", "删除数据", "合并", "帮助"):  # fmt: skip
         assert f"/crm {word}" in shown
-    assert "我不认识" in slack.command("乱码").shown
+    assert "我不认识 `乱码`" in slack.command("乱码").shown
 
 
 @freeze_time(NOW)

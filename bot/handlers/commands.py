@@ -32,6 +32,7 @@ class Command:
     trigger_id: str
     user_id: str
     channel_id: str | None
+    typed: str = ""  # the word as typed, e.g. 报表 for `report`
 
 
 # What a candidate button says, by what it does.
@@ -127,7 +128,7 @@ def resolve_or_reply(
 
 @subcommand("help")
 def help_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    unknown = cmd.word if cmd.word and cmd.word not in SUBCOMMANDS else None
+    unknown = (cmd.typed or cmd.word) if cmd.word and cmd.word not in SUBCOMMANDS else None
     reply(ack, blocks.help_blocks(tb.locale, unknown), t(tb.locale, "help.title"))
 
 
@@ -186,9 +187,11 @@ def assign(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> Non
 
 def on_crm(ack: Ack, command: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
     tb: RequestContext = context["tb"]
-    word, args = split_command(command.get("text") or "")
+    text = command.get("text") or ""
+    word, args = split_command(text)
     cmd = Command(
         word=word,
+        typed=text.strip()[: len(text.strip()) - len(args)].strip(),
         args=args,
         trigger_id=command.get("trigger_id", ""),
         user_id=command["user_id"],
