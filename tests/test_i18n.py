@@ -18,9 +18,18 @@ def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
+def _po_stub(key: str) -> str:
+    """A ready-to-paste .po entry for `key`: its English as the comment, msgstr to fill in."""
+    comment = "".join(f"#. {line}\n" for line in EN[key].splitlines())
+    return f'{comment}msgid "{key}"\nmsgstr ""\n'
+
+
 def test_every_english_key_has_a_chinese_translation() -> None:
-    missing = sorted(set(EN) - set(ZH))
-    assert not missing, f"add these keys to bot/locales/zh_CN/LC_MESSAGES/messages.po: {missing}"
+    missing = [key for key in EN if key not in ZH]
+    assert not missing, (
+        "translate these in bot/locales/zh_CN/LC_MESSAGES/messages.po (same {placeholders}):\n\n"
+        + "\n".join(_po_stub(key) for key in missing)
+    )
 
 
 def test_the_chinese_catalog_has_no_stale_keys() -> None:
