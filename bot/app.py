@@ -105,6 +105,18 @@ def _user_id(body: dict[str, Any]) -> str | None:
     return event.get("user") if isinstance(event.get("user"), str) else None
 
 
+def _safe_locale(tb: RequestContext | None) -> str | None:
+    """The user's language for an apology, unless finding it out fails too (the database may
+    be what failed): then English."""
+    if tb is None:
+        return None
+    try:
+        tb.session.rollback()
+        return tb.locale
+    except Exception:  # noqa: BLE001 - the apology must still go out
+        return None
+
+
 class _App(App):
     """Bolt's global middleware runs before the listener, not around it; the request's unit
     of work is therefore closed here, after the listener has run and before Slack hears back
@@ -165,7 +177,7 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session], clien
             text = t(tb.locale if tb else None, error.key, **error.params)
         else:
             log.exception("listener failed", exc_info=error)
-            text = t(None, "error.generic")
+            text = t(_safe_locale(tb), "error.generic")
         if body.get("response_url") or body.get("response_urls"):
             try:
                 respond(text=text, response_type="ephemeral", replace_original=False)

@@ -11,7 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.messages import t
+from bot.messages import EN, language, t
+from bot.services.dates import format_date, format_datetime
 from bot.services.customers import GRADES, SEGMENTS
 from bot.services.touches import KINDS
 from bot.storage.models import AuditEvent, Complaint, Customer, Touch
@@ -102,7 +103,7 @@ def help_blocks(locale: str | None, unknown: str | None = None) -> list[Block]:
 
 def _text_input(
     locale: str | None, field: str, value: str | None, *, optional: bool = True,
-    multiline: bool = False, max_length: int | None = None, hint: str | None = None,
+    multiline: bool = False, max_length: int | None = None, hint: str | None = None, label: str | None = None,
 ) -> Block:  # fmt: skip
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": VALUE, "multiline": multiline}
     if value:
@@ -113,7 +114,7 @@ def _text_input(
         "type": "input",
         "block_id": field,
         "optional": optional,
-        "label": plain(t(locale, f"field.{field}")),
+        "label": plain(t(locale, label or f"field.{field}")),
         "element": element,
     }
     if hint:
@@ -224,7 +225,7 @@ def customer_card(
     if not c.revisits_enabled:
         revisit = t(locale, "card.no_revisits")
     else:
-        revisit = c.next_revisit.isoformat() if c.next_revisit else None
+        revisit = format_date(locale, c.next_revisit) if c.next_revisit else None
     fields = [
         _field(locale, "field.company", c.company),
         _field(locale, "card.contact", contact),
@@ -260,17 +261,15 @@ def customer_card(
     return blocks
 
 
-def format_when(instant: dt.datetime, tz: str | None) -> str:
-    from bot.services.dates import zone
-
-    return instant.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M")
+def format_when(locale: str | None, instant: dt.datetime, tz: str | None) -> str:
+    return format_datetime(locale, instant, tz)
 
 
 def touch_line(locale: str | None, touch: Touch, tz: str | None) -> str:
     link = f" <{touch.permalink}|{t(locale, 'touch.source')}>" if touch.permalink else ""
     summary = escape(touch.summary if len(touch.summary) <= 300 else touch.summary[:300] + "…")
     return (
-        f"*{t(locale, 'kind.' + touch.kind)}* · {format_when(touch.happened_at, tz)} · <@{touch.author_id}>"
+        f"*{t(locale, 'kind.' + touch.kind)}* · {format_when(locale, touch.happened_at, tz)} · <@{touch.author_id}>"
         f"\n{summary}{link}"
     )
 
@@ -485,7 +484,7 @@ def erase_confirmation(locale: str | None, customer: Customer) -> list[Block]:
     erase = button(t(locale, "button.erase"), CUSTOMER_ERASE, str(customer.id), style="danger")
     erase["confirm"] = {
         "title": plain(t(locale, "erase.confirm.title")),
-        "text": mrkdwn(t(locale, "erase.confirm", customer=name)),
+        "text": mrkdwn(t(locale, "erase.confirm", customer=_short_title(customer))),
         "confirm": plain(t(locale, "button.erase")),
         "deny": plain(t(locale, "modal.cancel")),
         "style": "danger",
@@ -493,18 +492,40 @@ def erase_confirmation(locale: str | None, customer: Customer) -> list[Block]:
     return [section(t(locale, "erase.ask", customer=name)), actions(erase)]
 
 
+def _short_title(customer: Customer, limit: int = 60) -> str:
+    """The name cut to `limit` characters: a confirm dialog's text holds at most 300."""
+    name = customer.name if len(customer.name) <= limit else customer.name[: limit - 1] + "…"
+    return escape(f"{name} (#{customer.number})")
+
+
 def merge_confirmation(locale: str | None, source: Customer, target: Customer) -> list[Block]:
     names = {"source": escape(customer_title(source)), "target": escape(customer_title(target))}
+    short = {"source": _short_title(source, 30), "target": _short_title(target, 30)}  # named 5 times
     merge = button(t(locale, "button.merge"), CUSTOMER_MERGE,
                    json.dumps({"source": source.id, "target": target.id}), style="danger")  # fmt: skip
     merge["confirm"] = {
         "title": plain(t(locale, "merge.confirm.title")),
-        "text": mrkdwn(t(locale, "merge.ask", **names)),
+        "text": mrkdwn(t(locale, "merge.ask", **short)),
         "confirm": plain(t(locale, "button.merge")),
         "deny": plain(t(locale, "modal.cancel")),
         "style": "danger",
     }
     return [section(t(locale, "merge.ask", **names)), actions(merge)]
+
+
+def _word(locale: str | None, prefix: str, value: str) -> str:
+    """A recorded code word in the reader's language. English readers see the code itself (the
+    audit trail's established form); a code the catalog lacks shows as is."""
+    key = f"{prefix}.{value}"
+    return t(locale, key) if key in EN and language(locale) != "en" else value
+
+
+def _audit_value(locale: str | None, value: object) -> str:
+    return t(locale, "card.none") if value is None and language(locale) != "en" else escape(str(value))
+
+
+def _audit_field(locale: str | None, name: str) -> str:
+    return _word(locale, "field", name.removesuffix("_id"))
 
 
 def audit_blocks(
@@ -513,11 +534,14 @@ def audit_blocks(
     body: list[Block] = [section(f"*{t(locale, 'audit.title', customer=escape(customer_title(customer)))}*")]
     for row in rows:
         fields = ", ".join(
-            f"{k}: {escape(str(v[0]))} → {escape(str(v[1]))}" if isinstance(v, list) and len(v) == 2 else k
+            f"{_audit_field(locale, k)}: {_audit_value(locale, v[0])} → {_audit_value(locale, v[1])}"
+            if isinstance(v, list) and len(v) == 2 else _audit_field(locale, k)
             for k, v in row.changes.items()
-        )
+        )  # fmt: skip
         who = f"<@{row.actor_id}>" if row.actor_id else "—"
-        line = f"{format_when(row.at, tz)} · {who} · *{row.action}* {row.entity} · {row.surface or ''}"
+        action, entity = _word(locale, "audit.action", row.action), _word(locale, "audit.entity", row.entity)
+        surface = _word(locale, "audit.surface", row.surface) if row.surface else ""
+        line = f"{format_when(locale, row.at, tz)} · {who} · *{action}* {entity} · {surface}"
         body.append(section(line + (f"\n{fields}" if fields else "")))
     if not rows:
         body.append(section(t(locale, "audit.none")))
@@ -542,6 +566,10 @@ def settings_modal(
     vis_options = [_option(t(locale, f"visibility.{v}"), v) for v in ("open", "owner")]
     visibility = {"type": "static_select", "action_id": VALUE, "options": vis_options,
                   "initial_option": vis_options[0 if settings.visibility == "open" else 1]}  # fmt: skip
+    # Each language names itself too, so a reader who cannot read the other still finds theirs.
+    lang_options = [_option(t(locale, f"language.{v}"), v) for v in ("auto", "en", "zh")]
+    language = {"type": "static_select", "action_id": VALUE, "options": lang_options,
+                "initial_option": lang_options[("auto", "en", "zh").index(settings.language or "auto")]}  # fmt: skip
 
     def users(initial: Sequence[str]) -> dict[str, Any]:
         element: dict[str, Any] = {"type": "multi_users_select", "action_id": VALUE}
@@ -570,6 +598,7 @@ def settings_modal(
         _labelled(locale, "visibility", "settings.visibility", visibility, optional=False),
         _labelled(locale, "admins", "settings.admins", users(admins), optional=False),
         _labelled(locale, "leads", "settings.leads", users(leads)),
+        _labelled(locale, "language", "settings.language", language, optional=False),
         _labelled(locale, "tz", "settings.tz", text(settings.tz)),
         _labelled(locale, "digest_time", "settings.digest_time",
                   {"type": "timepicker", "action_id": VALUE, "initial_time": settings.digest_time}),
@@ -643,9 +672,10 @@ _COMPLAINT_BUTTONS: dict[str, tuple[tuple[str, str], ...]] = {
 }  # fmt: skip
 
 
-def when(instant: Any) -> str:
-    """An instant each reader sees in their own time zone (the fallback is UTC)."""
-    fallback = instant.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+def when(instant: Any, locale: str | None = None) -> str:
+    """An instant each reader sees in their own time zone (the fallback is UTC, written the
+    way the reader's language writes dates)."""
+    fallback = f"{format_datetime(locale, instant, 'UTC')} UTC"
     return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
@@ -671,7 +701,8 @@ def complaint_modal(
     blocks = [
         {"type": "input", "block_id": "customer", "optional": False,
          "label": plain(t(locale, "field.customer")), "element": picker},
-        _text_input(locale, "title", None, optional=False, max_length=300),
+        # Not the contact's job title: one English word, two Chinese ones (标题 / 职位).
+        _text_input(locale, "title", None, optional=False, max_length=300, label="field.complaint_title"),
         _text_input(locale, "description", description[:3000] if description else None, multiline=True),
         severity,
         _static_select(locale, "category", CATEGORIES, None),
@@ -713,25 +744,25 @@ def complaint_title(complaint: Any) -> str:
 def _first_response_text(locale: str | None, card: Any) -> str:
     c, k = card.complaint, card.clocks
     if k.first_response_at is not None:
-        return t(locale, "complaint.card.made", when=when(k.first_response_at))
+        return t(locale, "complaint.card.made", when=when(k.first_response_at, locale))
     if k.first_response_due is None:
         return t(locale, "card.none")
     if c.state not in ("open",) or c.cycle > 1:
         return t(locale, "complaint.card.stopped")
     key = "complaint.card.overdue" if k.first_response_due <= k.now else "complaint.card.due"
-    return t(locale, key, when=when(k.first_response_due))
+    return t(locale, key, when=when(k.first_response_due, locale))
 
 
 def _resolution_text(locale: str | None, card: Any) -> str:
     c, k = card.complaint, card.clocks
     if k.resolved_at is not None and c.state in ("resolved", "closed"):
-        return t(locale, "complaint.card.resolved", when=when(k.resolved_at))
+        return t(locale, "complaint.card.resolved", when=when(k.resolved_at, locale))
     if k.resolution_due is None:
         return t(locale, "card.none")
     if k.paused:
-        return t(locale, "complaint.card.paused", when=when(k.resolution_due))
+        return t(locale, "complaint.card.paused", when=when(k.resolution_due, locale))
     key = "complaint.card.overdue" if k.resolution_due <= k.now else "complaint.card.due"
-    return t(locale, key, when=when(k.resolution_due))
+    return t(locale, key, when=when(k.resolution_due, locale))
 
 
 def complaint_buttons(locale: str | None, complaint: Any) -> Block:
@@ -752,7 +783,7 @@ def complaint_card(locale: str | None, card: Any, *, with_buttons: bool = True) 
         mrkdwn(f"*{t(locale, 'complaint.card.state')}*\n{t(locale, f'complaint.state.{c.state}')}"),
         mrkdwn(f"*{t(locale, 'complaint.card.assignee')}*\n{assignee}"),
         mrkdwn(f"*{t(locale, 'complaint.card.category')}*\n{category}"),
-        mrkdwn(f"*{t(locale, 'complaint.card.opened')}*\n{when(c.opened_at)}"),
+        mrkdwn(f"*{t(locale, 'complaint.card.opened')}*\n{when(c.opened_at, locale)}"),
         mrkdwn(f"*{t(locale, 'complaint.card.first_response')}*\n{_first_response_text(locale, card)}"),
         mrkdwn(f"*{t(locale, 'complaint.card.resolution_due')}*\n{_resolution_text(locale, card)}"),
     ]  # fmt: skip
@@ -801,13 +832,15 @@ def complaint_message(locale: str | None, card: Any, kind: str) -> dict[str, Any
     return {"text": text, "blocks": [section(text), *complaint_card(locale, card)]}
 
 
-def _age(delta: Any) -> str:
+def _age(locale: str | None, delta: Any) -> str:
     minutes = max(0, int(delta.total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h"
-    return f"{hours}h {mins}m" if hours else f"{mins}m"
+        return t(locale, "age.days", days=days, hours=hours)
+    if hours:
+        return t(locale, "age.hours", hours=hours, minutes=mins)
+    return t(locale, "age.minutes", minutes=mins)
 
 
 def complaint_list(locale: str | None, view: str, cards: Sequence[Any], *, limit: int) -> list[Block]:
@@ -821,9 +854,9 @@ def complaint_list(locale: str | None, view: str, cards: Sequence[Any], *, limit
         line = t(
             locale, "complaint.list.line", number=c.number, title=escape(c.title),
             customer=escape(k.customer.name), severity=t(locale, f"severity.{c.severity}"),
-            age=_age(k.clocks.now - c.opened_at),
+            age=_age(locale, k.clocks.now - c.opened_at),
             assignee=f"<@{c.assignee_id}>" if c.assignee_id else t(locale, "card.none"),
-            deadline=when(deadline) if deadline else t(locale, "complaint.list.no_deadline"),
+            deadline=when(deadline, locale) if deadline else t(locale, "complaint.list.no_deadline"),
         )  # fmt: skip
         if k.clocks.overdue:
             line = ":red_circle: " + line
@@ -848,7 +881,7 @@ def customer_complaints(locale: str | None, cards: Sequence[Any]) -> list[Block]
     lines = []
     for k in cards:
         c, deadline = k.complaint, k.clocks.next_deadline
-        due = when(deadline) if deadline else t(locale, "complaint.list.no_deadline")
+        due = when(deadline, locale) if deadline else t(locale, "complaint.list.no_deadline")
         mark = ":red_circle: " if k.clocks.overdue else ""
         lines.append(t(locale, "complaint.customer.line", mark=mark, number=c.number, title=escape(c.title),
                        severity=t(locale, f"severity.{c.severity}"), deadline=due))  # fmt: skip

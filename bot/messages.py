@@ -1,10 +1,20 @@
 """The message catalog: every word a user reads comes from here.
 
-`t(locale, key, **params)` picks the user's language (English now; Simplified Chinese is
-added as another table) and falls back to English for a missing key.
+English is the source: the `EN` table below, key → text. Simplified Chinese lives in the
+gettext catalog `bot/locales/zh_CN/LC_MESSAGES/messages.po` (msgid = the key, msgstr = the
+Chinese text, the English as a translator comment), read once at import with Babel.
+`t(locale, key, **params)` picks the language (`language`) and falls back to English for a
+missing key; tests/test_i18n.py fails when a key lacks a translation or its placeholders differ.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).parent / "locales"
 
 EN: dict[str, str] = {
     # usage
@@ -160,6 +170,26 @@ EN: dict[str, str] = {
     "error.admin_only": "Only touchbase admins can do that. Workspace admins and owners are admins; ask one.",
     "audit.title": "Audit trail of {customer}",
     "audit.none": "_Nothing recorded._",
+    "audit.action.create": "created",
+    "audit.action.update": "updated",
+    "audit.action.delete": "deleted",
+    "audit.action.assign": "assigned",
+    "audit.action.erase": "erased",
+    "audit.action.export": "exported",
+    "audit.action.merge": "merged",
+    "audit.action.role": "role changed",
+    "audit.entity.customer": "customer",
+    "audit.entity.touch": "touch",
+    "audit.entity.complaint": "complaint",
+    "audit.entity.member": "member",
+    "audit.entity.workspace": "settings",
+    "audit.surface.command": "slash command",
+    "audit.surface.modal": "form",
+    "audit.surface.button": "button",
+    "audit.surface.shortcut": "message shortcut",
+    "audit.surface.event": "event",
+    "audit.surface.cli": "command line",
+    "audit.surface.import": "import",
     "export.sent": "{name} is in your DM with me.",
     "erase.ask": "Erase *{customer}*? Its personal data is removed everywhere; counts stay for reports.",
     "erase.confirm.title": "Erase personal data",
@@ -188,6 +218,10 @@ EN: dict[str, str] = {
     "settings.complaints_channel": "Complaints channel",
     "settings.report_channel": "Weekly report channel",
     "settings.saved": "Settings saved.",
+    "settings.language": "Language",
+    "language.auto": "Each user's Slack language",
+    "language.en": "English",
+    "language.zh": "中文 (Simplified Chinese)",
     "error.tz.invalid": "Not a time zone name, e.g. Asia/Shanghai or Europe/Berlin.",
     "error.time.invalid": "Give a time as HH:MM, e.g. 09:00.",
     "error.days.invalid": "A whole number of days from 1 to 3650.",
@@ -215,6 +249,7 @@ EN: dict[str, str] = {
     "complaint.usage": "Name the customer, e.g. `/crm complaint Acme Ltd` or `/crm complaint #12`",
     "complaint.resolve.usage": "Name the complaint by its number, e.g. `/crm resolve #7`",
     "complaint.list.usage": "Say which complaints: `/crm complaints open`, `/crm complaints overdue` or `/crm complaints mine`",
+    "field.complaint_title": "Title",
     "field.severity": "Severity",
     "field.category": "Category",
     "field.description": "Description",
@@ -276,6 +311,9 @@ EN: dict[str, str] = {
     "complaint.list.line": "*#{number}* {title} · {customer}\n{severity} · open {age} · {assignee} · next deadline: {deadline}",
     "complaint.list.no_deadline": "none running",
     "complaint.list.more": "Showing the first {shown}.",
+    "age.days": "{days}d {hours}h",
+    "age.hours": "{hours}h {minutes}m",
+    "age.minutes": "{minutes}m",
     "error.complaint.customer": "Pick the customer this complaint is about.",
     "error.complaint.title": "Give the complaint a short title.",
     "error.complaint.severity": "Pick a severity: low, normal, high or urgent.",
@@ -379,19 +417,41 @@ EN: dict[str, str] = {
     "satisfaction.invalid": "Give a score from 1 to 5.",
 }
 
-CATALOGS: dict[str, dict[str, str]] = {"en": EN}
+
+def load_po(path: Path) -> dict[str, str]:
+    """key → translation from a gettext catalog; empty or fuzzy entries count as missing."""
+    with path.open("rb") as f:
+        catalog = read_po(f)
+    return {
+        str(m.id): str(m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
+
+
+ZH: dict[str, str] = load_po(LOCALES_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po")
+CATALOGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+# What TeamSettings.language may hold (None: each user's Slack locale).
+LANGUAGES: tuple[str, ...] = ("en", "zh")
 
 
 def language(locale: str | None) -> str:
-    """The catalog for a Slack locale such as `en-US` or `zh-CN`."""
+    """The catalog for a Slack locale such as `en-US` or `zh-CN`, or a team language `zh`."""
     if locale:
-        lang = locale.split("-")[0].lower()
+        lang = locale.replace("_", "-").split("-")[0].lower()
         if lang in CATALOGS:
             return lang
     return "en"
 
 
 def t(locale: str | None, key: str, **params: object) -> str:
+    """The text of `key` in the language of `locale`; a date among `params` is written the way
+    that language writes dates (services pass dates, not their text)."""
     lang = language(locale)
     template = CATALOGS[lang].get(key) or EN[key]
-    return template.format(**params) if params else template
+    if not params:
+        return template
+    from bot.services.dates import format_date  # dates also reads the catalog's language()
+
+    params = {k: format_date(locale, v) if type(v) is dt.date else v for k, v in params.items()}
+    return template.format(**params)

@@ -26,3 +26,26 @@ def test_the_database_is_at_the_single_head(engine):
 def test_every_table_is_scoped_by_team():
     for table in Base.metadata.sorted_tables:
         assert "team_id" in table.columns, table.name
+
+
+def test_0004_fills_the_pinyin_key_of_existing_customers(tmp_path):
+    from sqlalchemy import text
+
+    from bot.storage.db import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0003r")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO workspace (team_id, settings, last_customer_number, last_complaint_number, created_at) "
+                          "VALUES ('T1', '{}', 2, 0, '2026-11-25')"))  # fmt: skip
+        for number, name in ((1, "张伟"), (2, "Acme Ltd")):
+            conn.execute(
+                text("INSERT INTO customer (team_id, number, name, name_key, revisits_enabled, created_at, updated_at) "
+                     "VALUES ('T1', :n, :name, :name, 1, '2026-11-25', '2026-11-25')"),
+                {"n": number, "name": name},
+            )  # fmt: skip
+    upgrade(engine, "0004")
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT name, search_key FROM customer")).all())
+    engine.dispose()
+    assert keys == {"张伟": " zhangwei zw wei ", "Acme Ltd": None}

@@ -162,3 +162,21 @@ def test_bad_calendar_settings_are_refused_inline(slack, fake, session, admin, v
     reply = slack.submit(open_settings(slack, fake), values, user=ADMIN)
     assert field in reply.json["errors"]
     assert get_workspace(session, TEAM).settings == {}
+
+
+def test_team_language_chinese_speaks_chinese_to_everyone(slack, fake, session, admin):
+    view = open_settings(slack, fake)
+    language = next(b for b in view["blocks"] if b["block_id"] == "language")
+    assert language["element"]["initial_option"]["value"] == "auto"
+    reply = slack.submit(view, {"Language": "中文 (Simplified Chinese)"}, user=ADMIN)
+    assert reply.status == 200 and reply.text == ""
+    assert get_workspace(session, TEAM).settings["language"] == "zh"
+    session.commit()  # SQLite: no read transaction left open while the bot writes
+    # an en-US member now reads Chinese, and the modal offers the way back
+    assert "我能做这些" in slack.command("nonsense", user=MEMBER).shown
+    view = open_settings(slack, fake)
+    assert view["title"]["text"] == "touchbase 设置"
+    reply = slack.submit(view, {"语言": "按每个人的 Slack 语言"}, user=ADMIN)
+    assert get_workspace(session, TEAM).settings["language"] is None
+    session.commit()
+    assert "Here is what I can do" in slack.command("nonsense", user=MEMBER).shown

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.app import RequestContext
 from bot.handlers import common
-from bot.messages import t
+from bot.messages import language, t
 from bot.services import customers
 from bot.services.errors import UserError
 from bot.storage.models import Customer
@@ -32,6 +32,7 @@ class Command:
     trigger_id: str
     user_id: str
     channel_id: str | None
+    typed: str = ""  # the word as typed, e.g. 报表 for `report`
 
 
 # What a candidate button says, by what it does.
@@ -44,6 +45,48 @@ CANDIDATE_LABELS = {
 
 Handler = Callable[[RequestContext, Command, Ack, WebClient], None]
 SUBCOMMANDS: dict[str, Handler] = {}
+
+# Chinese words for the sub-commands (the English ones keep working for everyone). The first
+# word of each is the one Chinese messages show in their examples.
+ALIASES: dict[str, str] = {
+    "新建": "new", "新增": "new",
+    "查找": "find", "搜索": "find",
+    "查看": "show", "显示": "show",
+    "编辑": "edit", "修改": "edit",
+    "分配": "assign", "转交": "assign",
+    "接触": "touch", "记录": "touch", "跟进": "touch",
+    "回访": "revisit",
+    "待办": "due",
+    "投诉列表": "complaints",
+    "投诉": "complaint",
+    "解决": "resolve",
+    "报表": "report", "报告": "report",
+    "设置": "settings",
+    "审计": "audit",
+    "导出": "export",
+    "删除数据": "erase", "擦除": "erase",
+    "合并": "merge",
+    "帮助": "help",
+}  # fmt: skip
+_ZH_WORD = {english: chinese for chinese, english in reversed(list(ALIASES.items()))}
+
+
+def command_word(locale: str | None, word: str) -> str:
+    """The sub-command as the reader would type it, for examples in messages."""
+    return _ZH_WORD.get(word, word) if language(locale) == "zh" else word
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """`word args`, with the word in English; `查找张伟` works without a space as Chinese is
+    written, the longest Chinese word first (`投诉列表` before `投诉`)."""
+    text = text.replace("\u3000", " ").strip()  # the ideographic space of Chinese input methods
+    word, _, args = text.partition(" ")
+    if word.lower() in SUBCOMMANDS or word in ALIASES:
+        return ALIASES.get(word, word.lower()), args.strip()
+    for alias in sorted(ALIASES, key=len, reverse=True):
+        if text.startswith(alias):
+            return ALIASES[alias], text[len(alias):].strip()
+    return word.lower(), args.strip()
 
 
 def subcommand(*words: str) -> Callable[[Handler], Handler]:
@@ -85,7 +128,7 @@ def resolve_or_reply(
 
 @subcommand("help")
 def help_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    unknown = cmd.word if cmd.word and cmd.word not in SUBCOMMANDS else None
+    unknown = (cmd.typed or cmd.word) if cmd.word and cmd.word not in SUBCOMMANDS else None
     reply(ack, blocks.help_blocks(tb.locale, unknown), t(tb.locale, "help.title"))
 
 
@@ -111,7 +154,7 @@ def find(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
 @subcommand("show")
 def show(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     if not cmd.args:
-        return reply_text(ack, t(tb.locale, "customer.usage", command="show"))
+        return reply_text(ack, t(tb.locale, "customer.usage", command=command_word(tb.locale, "show")))
     customer = resolve_or_reply(tb, ack, cmd.args, action_id=blocks.CUSTOMER_SHOW)
     if customer is not None:
         reply(ack, common.card(tb, customer), blocks.customer_title(customer))
@@ -120,7 +163,7 @@ def show(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
 @subcommand("edit")
 def edit(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     if not cmd.args:
-        return reply_text(ack, t(tb.locale, "customer.usage", command="edit"))
+        return reply_text(ack, t(tb.locale, "customer.usage", command=command_word(tb.locale, "edit")))
     customer = resolve_or_reply(tb, ack, cmd.args, action_id=blocks.CUSTOMER_EDIT)
     if customer is not None:
         ack()
@@ -144,10 +187,12 @@ def assign(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> Non
 
 def on_crm(ack: Ack, command: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
     tb: RequestContext = context["tb"]
-    word, _, args = (command.get("text") or "").strip().partition(" ")
+    text = command.get("text") or ""
+    word, args = split_command(text)
     cmd = Command(
-        word=word.lower(),
-        args=args.strip(),
+        word=word,
+        typed=text.strip()[: len(text.strip()) - len(args)].strip(),
+        args=args,
         trigger_id=command.get("trigger_id", ""),
         user_id=command["user_id"],
         channel_id=command.get("channel_id"),

@@ -64,9 +64,13 @@ def complaint(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> 
     client.views_open(trigger_id=cmd.trigger_id, view=blocks.complaint_modal(tb.locale, customer=customer))
 
 
+LIST_VIEW_WORDS = {"未结": "open", "未解决": "open", "超时": "overdue", "逾期": "overdue", "我的": "mine"}
+
+
 @subcommand("complaints")
 def complaint_list(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     view = (cmd.args or "open").lower()
+    view = LIST_VIEW_WORDS.get(view, view)
     if view not in complaints.LIST_VIEWS:
         return reply_text(ack, t(tb.locale, "complaint.list.usage"))
     cards = complaints.list_complaints(

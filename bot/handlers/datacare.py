@@ -13,13 +13,7 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.app import RequestContext
 from bot.handlers import common
-from bot.handlers.commands import (
-    Command,
-    reply,
-    reply_text,
-    resolve_or_reply,
-    subcommand,
-)
+from bot.handlers.commands import Command, command_word, reply, reply_text, resolve_or_reply, subcommand
 from bot.messages import t
 from bot.services import customers, datacare
 from bot.services.customers import PROFILE_FIELDS
@@ -36,7 +30,7 @@ def upload_to_dm(client: WebClient, user_id: str, *, filename: str, content: byt
 def _admin_customer(tb: RequestContext, ack: Ack, cmd: Command, action_id: str) -> Customer | None:
     datacare.require_admin(tb.member())
     if not cmd.args:
-        reply_text(ack, t(tb.locale, "customer.usage", command=cmd.word))
+        reply_text(ack, t(tb.locale, "customer.usage", command=command_word(tb.locale, cmd.word)))
         return None
     return resolve_or_reply(tb, ack, cmd.args, action_id=action_id)
 

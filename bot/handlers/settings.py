@@ -12,7 +12,7 @@ from bot.app import RequestContext
 from bot.forms import form_data
 from bot.handlers import common
 from bot.handlers.commands import Command, subcommand
-from bot.messages import t
+from bot.messages import language, t
 from bot.services import settings as team_settings
 from bot.services.errors import FieldErrors, UserError
 
@@ -23,7 +23,8 @@ def settings_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> 
     ack()
     view = blocks.settings_modal(
         tb.locale, current, admins=admins, leads=leads,
-        hours_text=team_settings.hours_text(current.working_hours), sla_text=team_settings.sla_text(current.sla),
+        hours_text=team_settings.hours_text(current.working_hours, chinese=language(tb.locale) == "zh"),
+        sla_text=team_settings.sla_text(current.sla, chinese=language(tb.locale) == "zh"),
     )  # fmt: skip
     client.views_open(trigger_id=cmd.trigger_id, view=view)
 

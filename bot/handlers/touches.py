@@ -24,12 +24,12 @@ from bot.handlers.commands import (
 )
 from bot.messages import t
 from bot.services import customers, touches
-from bot.services.dates import local_today, split_when
+from bot.services.dates import format_date, local_today, split_when
 from bot.services.errors import FieldErrors, UserError
 from bot.services.members import is_admin
 from bot.storage.models import Customer, utcnow
 
-OFF_WORDS = ("off", "never", "none")
+OFF_WORDS = ("off", "never", "none", "关闭", "不回访", "无")
 
 
 def _today(tb: RequestContext) -> dt.date:
@@ -64,13 +64,15 @@ def touch(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None
 def revisit(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     today = _today(tb)
     words = cmd.args.split()
-    if len(words) < 2:
+    if not words:
         return reply_text(ack, t(tb.locale, "revisit.usage"))
-    if words[-1].lower() in OFF_WORDS:
+    if len(words) > 1 and words[-1].lower() in OFF_WORDS:
         ref, when = " ".join(words[:-1]), None
     else:
-        ref, when = split_when(cmd.args, today)
-        if when is None:
+        ref, when = split_when(cmd.args, today)  # also `张伟明天`: Chinese needs no space
+        if when is None and len(words) < 2:
+            return reply_text(ack, t(tb.locale, "revisit.usage"))
+        if when is None or not ref:
             return reply_text(ack, t(tb.locale, "revisit.unreadable", text=blocks.escape(cmd.args)))
     customer = resolve_or_reply(tb, ack, ref, action_id=blocks.REVISIT_SCHEDULE)
     if customer is None:
@@ -83,7 +85,7 @@ def revisit(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> No
     if when is None:
         reply_text(ack, t(tb.locale, "revisit.cleared", customer=name))
     else:
-        reply_text(ack, t(tb.locale, "revisit.set", customer=name, date=when.isoformat()))
+        reply_text(ack, t(tb.locale, "revisit.set", customer=name, date=format_date(tb.locale, when)))
     common.refresh_home(tb, client, customer.owner_id)
 
 
@@ -163,7 +165,11 @@ def on_touch_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], cli
     if touch_id:
         text = t(tb.locale, "touch.updated", customer=name)
     else:
-        revisit = customer.next_revisit.isoformat() if customer.revisits_enabled and customer.next_revisit else None
+        revisit = (
+            format_date(tb.locale, customer.next_revisit)
+            if customer.revisits_enabled and customer.next_revisit
+            else None
+        )
         text = t(tb.locale, "touch.saved", customer=name, revisit=revisit or t(tb.locale, "revisit.none"))
     tb.notifier.dm(tb.user_id or "", text=text)
     common.refresh_home(tb, client, tb.user_id, customer.owner_id)

@@ -30,6 +30,7 @@ PROFILE_FIELDS = (
 SEARCH_LIMIT = 10
 _PHONE = re.compile(r"^\+?[\d\s().\-/]+$")
 _TAG_SPLIT = re.compile(r"[,，;；]")
+_PINYIN_QUERY = re.compile(r"[a-z]+(?: [a-z]+)*")  # letters only: may be pinyin
 
 
 def name_key(name: str) -> str:
@@ -225,7 +226,8 @@ def search_customers(
     *, session: Session, team_id: str, text: str, limit: int = SEARCH_LIMIT, offset: int = 0,
     viewer: Viewer = EVERYONE,
 ) -> tuple[list[Customer], bool]:  # fmt: skip
-    """Customers matching `text` in name, company, contact, email, phone or tags.
+    """Customers matching `text` in name, company, contact, email, phone or tags, or by the
+    pinyin of a Chinese name, company or contact (`zhangwei`, `zw`, `wei` find 张伟).
 
     Case-insensitive and partial; ranked exact > prefix > contains, then by name.
     Returns one page and whether more follow.
@@ -246,12 +248,18 @@ def search_customers(
         Customer.email_hash.in_(lookup_hashes("email", text)),
         Customer.phone_hash.in_(lookup_hashes("phone", text)) if any(ch.isdigit() for ch in text) else false(),
     )
+    # Pinyin is typed with or without spaces between syllables: `zhang wei`, `zhangwei`.
+    spelled = _PINYIN_QUERY.fullmatch(q) and q.replace(" ", "")
+    pinyin_exact = Customer.search_key.like(f"% {spelled} %") if spelled else false()
+    pinyin_prefix = Customer.search_key.like(f"% {spelled}%") if spelled else false()
     rank = case(
-        (or_(by_hash, *(col == exact for col in lowered)), 0),
-        (or_(*(col.like(prefix, escape="\\") for col in lowered)), 1),
+        (or_(by_hash, pinyin_exact, *(col == exact for col in lowered)), 0),
+        (or_(pinyin_prefix, *(col.like(prefix, escape="\\") for col in lowered)), 1),
         else_=2,
     )
-    matches = or_(by_hash, *(col.like(contains, escape="\\") for col in [*lowered, func.lower(Customer.tags)]))
+    matches = or_(
+        by_hash, pinyin_prefix, *(col.like(contains, escape="\\") for col in [*lowered, func.lower(Customer.tags)])
+    )
     rows = session.scalars(
         select(Customer)
         .where(Customer.team_id == team_id, matches, viewer.condition(team_id))
@@ -289,6 +297,15 @@ def resolve_customer(*, session: Session, team_id: str, ref: str, viewer: Viewer
         .order_by(Customer.name_key)
         .limit(SEARCH_LIMIT)
     ).all()
+    if not prefixed and _PINYIN_QUERY.fullmatch(key):
+        # `/crm 查看 zhangwei` or `zw`: a Chinese name by its pinyin, whole tokens first.
+        spelled = key.replace(" ", "")
+        for pattern in (f"% {spelled} %", f"% {spelled}%"):
+            prefixed = session.scalars(
+                base.where(Customer.search_key.like(pattern)).order_by(Customer.name_key).limit(SEARCH_LIMIT)
+            ).all()
+            if prefixed:
+                break
     if len(prefixed) == 1:
         return Match(customer=prefixed[0])
     return Match(candidates=tuple(prefixed))

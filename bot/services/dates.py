@@ -1,4 +1,8 @@
-"""`<when>` as people type it: `2026-12-01`, `tomorrow`, `in 3 days`, `in 2 weeks`, `next monday`.
+"""`<when>` as people type it: `2026-12-01`, `tomorrow`, `in 3 days`, `in 2 weeks`, `next monday`,
+and in Chinese `今天`, `明天`, `后天`, `3天后`, `两周后`, `下周一`, `周五`, `12月1日`, `2026年12月1日`.
+
+`format_date` / `format_datetime` write dates back the way the reader's language expects:
+ISO-like for English, `2026年12月1日 周二 09:00` for Chinese.
 
 Dates are read relative to `today` in the caller's own time zone; the caller decides what
 "today" is (see `local_today`).
@@ -14,6 +18,17 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _IN = re.compile(r"^in (\d{1,4}|a|an|one|two|three|four|five|six|seven) (day|days|week|weeks|month|months)$")
 _WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 MAX_WORDS = 3  # the longest phrase above
+
+# --- Chinese ---
+_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_NUMBER = r"(\d{1,4}|[零一二两三四五六七八九十]{1,3})"
+_ZH_IN = re.compile(rf"^{_ZH_NUMBER}(?:个)?(天|日|周|星期|礼拜|月)(?:以?后|之后)$")
+_ZH_WEEKDAY_CHARS = "一二三四五六日"  # 周一 … 周日 (also 周天, 星期天)
+_ZH_WEEKDAY = re.compile(r"^(下下|下|这|本)?(?:周|星期|礼拜)([一二三四五六日天])$")
+_ZH_DATE = re.compile(r"^(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?$")
+_ZH_SLASHED = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
+_ZH_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3}
+ZH_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -36,6 +51,8 @@ def parse_when(text: str, today: dt.date) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         pass
+    if _has_cjk(text) or _ZH_SLASHED.match(text):
+        return _parse_zh(text.replace(" ", ""), today)
     if text == "today":
         return today
     if text == "tomorrow":
@@ -58,6 +75,71 @@ def parse_when(text: str, today: dt.date) -> dt.date | None:
     return None
 
 
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _zh_number(text: str) -> int | None:
+    """`3`, `三`, `两`, `十`, `十二`, `二十`, `二十一`; None for anything else."""
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        if (tens and tens not in _ZH_DIGITS) or (ones and ones not in _ZH_DIGITS):
+            return None
+        return (_ZH_DIGITS[tens] if tens else 1) * 10 + (_ZH_DIGITS[ones] if ones else 0)
+    return _ZH_DIGITS.get(text) if len(text) == 1 else None
+
+
+def _parse_zh(text: str, today: dt.date) -> dt.date | None:
+    if text in _ZH_DAYS:
+        return today + dt.timedelta(days=_ZH_DAYS[text])
+    if match := _ZH_IN.match(text):
+        count = _zh_number(match.group(1))
+        if count is None:
+            return None
+        unit = match.group(2)
+        if unit in ("天", "日"):
+            return today + dt.timedelta(days=count)
+        if unit == "月":
+            return _add_months(today, count)
+        return today + dt.timedelta(weeks=count)
+    if match := _ZH_WEEKDAY.match(text):
+        target = _ZH_WEEKDAY_CHARS.index(match.group(2).replace("天", "日"))
+        monday = today - dt.timedelta(days=today.weekday())
+        weeks = {"下": 1, "下下": 2}.get(match.group(1) or "")
+        if weeks:  # 下周一: the Monday of next week, not merely the next Monday
+            return monday + dt.timedelta(weeks=weeks, days=target)
+        if match.group(1):  # 这周五 / 本周五: this week's, even if already past
+            return monday + dt.timedelta(days=target)
+        return today + dt.timedelta(days=(target - today.weekday()) % 7 or 7)
+    if match := _ZH_DATE.match(text) or _ZH_SLASHED.match(text):
+        year = int(match.group(1)) if match.group(1) else today.year
+        try:
+            day = dt.date(year, int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            return None
+        if not match.group(1) and day < today:  # 12月1日 said in December means next year's
+            day = day.replace(year=year + 1)
+        return day
+    return None
+
+
+def format_date(locale: str | None, day: dt.date) -> str:
+    """`2026-12-01` in English; `2026年12月1日 周二` in Chinese."""
+    from bot.messages import language
+
+    if language(locale) == "zh":
+        return f"{day.year}年{day.month}月{day.day}日 {ZH_WEEKDAYS[day.weekday()]}"
+    return day.isoformat()
+
+
+def format_datetime(locale: str | None, instant: dt.datetime, tz: str | None) -> str:
+    """`2026-12-01 09:00` in English; `2026年12月1日 周二 09:00` in Chinese; in the zone `tz`."""
+    local = instant.astimezone(zone(tz))
+    return f"{format_date(locale, local.date())} {local:%H:%M}"
+
+
 def _add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
@@ -76,4 +158,11 @@ def split_when(text: str, today: dt.date) -> tuple[str, dt.date | None]:
         when = parse_when(" ".join(words[-size:]), today)
         if when is not None:
             return " ".join(words[:-size]), when
+    # Chinese is written without spaces: `张伟明天`, `张伟 下周一` already handled above.
+    last = words[-1] if words else ""
+    if _has_cjk(last):
+        for start in range(1, len(last)):
+            when = parse_when(last[start:], today)
+            if when is not None:
+                return " ".join([*words[:-1], last[:start]]), when
     return text.strip(), None

@@ -39,8 +39,34 @@ def _invalid(key: str) -> PydanticCustomError:
     return PydanticCustomError(key, key)
 
 
-def hours_text(hours: dict[str, list[str]]) -> str:
-    """{"mon": [...], ...} as lines a person edits: `mon-fri 09:00-12:00 13:30-18:00`."""
+# Working hours and SLA lines may be written in Chinese: `周一-周五 09:00-18:00`,
+# `紧急 1小时 8小时 24/7`. They are read by turning the Chinese words into the codes.
+_ZH_DAYS = {"mon": "周一", "tue": "周二", "wed": "周三", "thu": "周四", "fri": "周五", "sat": "周六", "sun": "周日"}
+_ZH_SEVERITY = {"urgent": "紧急", "high": "高", "normal": "一般", "low": "低"}
+_ZH_UNITS = {"m": "分钟", "h": "小时", "d": "天"}
+_FROM_ZH: tuple[tuple[str, str], ...] = (
+    ("星期", "周"), ("礼拜", "周"), ("周天", "sun"),
+    *((zh, code) for code, zh in _ZH_DAYS.items()),
+    ("至", "-"), ("到", "-"), ("～", "-"), ("~", "-"), ("，", " "), ("：", ":"),
+    *((zh, code) for code, zh in _ZH_SEVERITY.items()),
+    ("个工作日", "d"), ("工作日", "d"), ("个小时", "h"),
+    *((zh, code) for code, zh in _ZH_UNITS.items()),
+)  # fmt: skip
+
+
+def _from_chinese(text: str) -> str:
+    for zh, code in _FROM_ZH:
+        text = text.replace(zh, code)
+    return text
+
+
+def _to_chinese(text: str, words: dict[str, str]) -> str:
+    return re.sub(r"[a-z]+", lambda m: words.get(m.group(0), m.group(0)), text)
+
+
+def hours_text(hours: dict[str, list[str]], chinese: bool = False) -> str:
+    """{"mon": [...], ...} as lines a person edits: `mon-fri 09:00-12:00 13:30-18:00`
+    (`周一-周五 09:00-12:00 13:30-18:00` for a Chinese reader)."""
     lines: list[str] = []
     run: list[str] = []
     for day in [*WEEKDAYS, None]:
@@ -51,12 +77,13 @@ def hours_text(hours: dict[str, list[str]]) -> str:
             run = []
         if day is not None and hours.get(day):
             run.append(day)
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    return _to_chinese(text, _ZH_DAYS) if chinese else text
 
 
 def parse_hours_text(text: str) -> dict[str, list[str]]:
     hours: dict[str, list[str]] = {}
-    for line in text.lower().splitlines():
+    for line in _from_chinese(text.lower()).splitlines():
         words = line.replace(",", " ").split()
         if not words:
             continue
@@ -71,16 +98,17 @@ def parse_hours_text(text: str) -> dict[str, list[str]]:
     return hours
 
 
-def sla_text(sla: dict[str, SlaTarget]) -> str:
-    return "\n".join(
+def sla_text(sla: dict[str, SlaTarget], chinese: bool = False) -> str:
+    text = "\n".join(
         f"{sev} {t.first_response} {t.resolution}" + (" 24/7" if t.calendar_hours else "")
         for sev, t in sla.items()
     )
+    return _to_chinese(text, {**_ZH_SEVERITY, **_ZH_UNITS}) if chinese else text
 
 
 def parse_sla_text(text: str) -> dict[str, SlaTarget]:
     sla: dict[str, SlaTarget] = {}
-    for line in text.lower().splitlines():
+    for line in _from_chinese(text.lower()).splitlines():
         if not line.strip():
             continue
         m = _SLA_LINE.match(" ".join(line.split()))
@@ -94,6 +122,7 @@ def parse_sla_text(text: str) -> dict[str, SlaTarget]:
 
 class SettingsInput(FormModel):
     visibility: Literal["open", "owner"] = "open"
+    language: Literal["auto", "en", "zh"] = "auto"  # auto: each user's Slack locale
     admins: list[str] = []
     leads: list[str] = []
     tz: str | None = None
@@ -215,6 +244,7 @@ def update_settings(*, session: Session, team_id: str, member: Member, data: Set
     after = before.model_copy(
         update={
             "visibility": data.visibility,
+            "language": None if data.language == "auto" else data.language,
             "tz": data.tz,
             "digest_time": data.digest_time or before.digest_time,
             "revisit_days": {"A": data.revisit_a, "B": data.revisit_b, "C": data.revisit_c},

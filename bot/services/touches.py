@@ -198,7 +198,7 @@ def set_revisit(
 ) -> Customer:  # fmt: skip
     """Set the next revisit, or turn revisits off with `when=None`. Past dates are refused."""
     if when is not None and when < today:
-        raise UserError("error.revisit.past", date=when.isoformat())
+        raise UserError("error.revisit.past", date=when)
     before = {"next_revisit": customer.next_revisit, "revisits_enabled": customer.revisits_enabled}
     customer.next_revisit = when
     customer.revisits_enabled = when is not None

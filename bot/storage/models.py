@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.storage.crypto import EncryptedText, lookup_hash
+from bot.storage.pinyin import search_key
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -128,6 +129,8 @@ class Customer(Base):
     # Keyed hashes of the normalised email and phone, for lookups that work encrypted too.
     email_hash: Mapped[str | None] = mapped_column(String(64))
     phone_hash: Mapped[str | None] = mapped_column(String(64))
+    # Pinyin of name, company and contact person (storage.pinyin), kept by `_search_key`.
+    search_key: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[str | None] = mapped_column(String(32))
     grade: Mapped[str | None] = mapped_column(String(1))  # A / B / C
     segment: Mapped[str | None] = mapped_column(String(16))  # potential / new / regular / key
@@ -149,6 +152,12 @@ class Customer(Base):
 def _lookup_hashes(_mapper: Any, _connection: Any, customer: Customer) -> None:
     customer.email_hash = lookup_hash("email", customer.email)
     customer.phone_hash = lookup_hash("phone", customer.phone)
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _search_key(_mapper: Any, _connection: Any, customer: Customer) -> None:
+    customer.search_key = search_key(customer.name, customer.company, customer.contact_name)
 
 
 class Touch(Base):

@@ -1,0 +1,131 @@
+"""Every view, modal and message builder, in English and in Chinese, passes slack_sdk's own
+Block Kit models: titles ≤ 24 characters, button and option texts ≤ 75, block counts, …
+
+A translation that is too long for Slack fails here, not in front of a user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot import blocks
+from bot.services.complaints import Clocks, ComplaintCard
+from bot.services.workspaces import TeamSettings
+from bot.storage.models import AuditEvent, Complaint, Customer, Touch
+
+LOCALES = ("en-US", "zh-CN")
+NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+LONG = "上海宏达国际贸易有限公司华东区域销售与售后服务中心" * 8  # a long, real-looking name
+
+
+def _customer(number: int, name: str = "张伟", **fields: Any) -> Customer:
+    values = {"company": LONG[:200], "contact_name": "李娜", "title": "采购经理", "email": "li.na@example.com",
+              "phone": "+86 138 0013 8000", "owner_id": "U0000001", "grade": "A", "segment": "key",
+              "needs": "需要季度报价", "preferences": "微信联系", "tags": "重要, 上海",
+              "next_revisit": TODAY - dt.timedelta(days=number), "revisits_enabled": True}  # fmt: skip
+    return Customer(id=number, team_id="T1", number=number, name=name, name_key=name, **{**values, **fields})
+
+
+def _touch(number: int) -> Touch:
+    return Touch(id=number, team_id="T1", customer_id=1, author_id="U0000001", kind="visit",
+                 summary="拜访工厂，谈了明年的框架合同。" * 30, outcome="积极", next_step="发报价",
+                 happened_at=NOW - dt.timedelta(days=number), permalink="https://example.slack.com/archives/C1/p1")  # fmt: skip
+
+
+def _complaint(number: int, state: str) -> Complaint:
+    return Complaint(id=number, team_id="T1", number=number, customer_id=1, title="发货延迟两周" * 10,
+                     description="客户很不满意", severity="urgent", category="delivery", state=state,
+                     author_id="U0000001", assignee_id="U0000002", opened_at=NOW - dt.timedelta(hours=30),
+                     permalink="https://example.slack.com/archives/C1/p2", cycle=2,
+                     resolution="补发并赔偿运费" if state in ("resolved", "closed") else None,
+                     satisfaction=4 if state in ("resolved", "closed") else None)  # fmt: skip
+
+
+def _card(state: str, number: int = 7) -> ComplaintCard:
+    clocks = Clocks(first_response_due=NOW + dt.timedelta(hours=1), first_response_at=None,
+                    resolution_due=NOW - dt.timedelta(hours=2), paused=state == "waiting",
+                    resolved_at=NOW if state in ("resolved", "closed") else None,
+                    next_deadline=NOW + dt.timedelta(hours=1), overdue=True, now=NOW)  # fmt: skip
+    return ComplaintCard(complaint=_complaint(number, state), customer=_customer(1), clocks=clocks)
+
+
+def _audit(number: int) -> AuditEvent:
+    return AuditEvent(id=number, team_id="T1", actor_id="U0000001", action="update", entity="customer",
+                      entity_id=1, changes={"name": ["a", "b"]}, surface="modal", at=NOW)  # fmt: skip
+
+
+STATES = ("open", "acknowledged", "waiting", "in_progress", "resolved", "closed")
+CUSTOMERS = [_customer(n, name=f"{LONG[:150]}{n}") for n in range(1, 13)]
+
+# name -> builder(locale) returning a view (dict with "type") or a list of message blocks
+BUILDERS: dict[str, Callable[[str], Any]] = {
+    "help": lambda loc: blocks.help_blocks(loc, "nonsense"),
+    "customer_modal.new": lambda loc: blocks.customer_modal(loc, name="张伟", owner_id="U0000001"),
+    "customer_modal.edit": lambda loc: blocks.customer_modal(loc, customer=_customer(1)),
+    "duplicate_modal": lambda loc: blocks.duplicate_modal(loc, CUSTOMERS[:5], "{}"),
+    "message_modal": lambda loc: blocks.message_modal(loc, "文字"),
+    "customer_card": lambda loc: blocks.customer_card(
+        loc, _customer(1, name=LONG[:200]), touches=[_touch(n) for n in range(5)], more_touches=True,
+        complaints=blocks.customer_complaints(loc, [_card("open"), _card("waiting", 8)]), tz="Asia/Shanghai"),
+    "customer_list": lambda loc: blocks.customer_list(loc, "header", CUSTOMERS[:10], more={"q": "x", "offset": 10}),
+    "no_match": lambda loc: blocks.no_match(loc, "zw"),
+    "touch_modal.new": lambda loc: blocks.touch_modal(loc, now=NOW, customer=_customer(1), next_revisit=TODAY),
+    "touch_modal.edit": lambda loc: blocks.touch_modal(loc, now=NOW, touch=_touch(1), customer=_customer(1)),
+    "revisit_modal": lambda loc: blocks.revisit_modal(loc, _customer(1)),
+    "due_blocks": lambda loc: blocks.due_blocks(
+        loc, due=CUSTOMERS[:6], upcoming=[_customer(9, next_revisit=TODAY + dt.timedelta(days=3))],
+        complaints=[_complaint(n, "open") for n in range(1, 4)], today=TODAY),
+    "home_view": lambda loc: blocks.home_view(
+        loc, due=CUSTOMERS[:6], upcoming=CUSTOMERS[6:], complaints=[_complaint(1, "open")],
+        by_grade={"A": 3, "B": 10}, today=TODAY),
+    "erase_confirmation": lambda loc: blocks.erase_confirmation(loc, _customer(1, name=LONG[:200])),
+    "merge_confirmation": lambda loc: blocks.merge_confirmation(loc, _customer(1), _customer(2, name=LONG[:200])),
+    "audit_blocks": lambda loc: blocks.audit_blocks(
+        loc, _customer(1), [_audit(n) for n in range(20)], more=True, offset=0, tz="Asia/Shanghai"),
+    "settings_modal": lambda loc: blocks.settings_modal(
+        loc, TeamSettings(language="zh", holidays_country="CN"), admins=["U0000001"], leads=[],
+        hours_text="mon-fri 09:00-18:00", sla_text="normal 8h 3d"),
+    "complaint_modal": lambda loc: blocks.complaint_modal(
+        loc, customer=_customer(1), description="原消息", permalink="https://x", assignee_id="U0000002"),
+    "resolve_modal": lambda loc: blocks.resolve_modal(loc, _complaint(7, "in_progress")),
+    "complaint_list": lambda loc: blocks.complaint_list(
+        loc, "overdue", [_card(s, n) for n, s in enumerate(STATES * 4, 1)], limit=20),
+    **{f"complaint_card.{s}": (lambda s: lambda loc: blocks.complaint_card(loc, _card(s)))(s) for s in STATES},
+    **{f"complaint_message.{k}": (lambda k: lambda loc: blocks.complaint_message(loc, _card("open"), k))(k)
+       for k in ("assignee", "author", "channel", "update")},
+    **{f"escalation.{step}": (lambda step: lambda loc: blocks.escalation_message(loc, _card("open"), step))(step)
+       for step in ("warning.first_response", "warning.resolution", "level1", "level2", "level3")},
+}  # fmt: skip
+
+
+def validate(rendered: Any) -> None:
+    if isinstance(rendered, dict) and rendered.get("type") in ("modal", "home"):
+        View(**rendered).validate_json()
+        return
+    message_blocks = rendered["blocks"] if isinstance(rendered, dict) else rendered
+    assert len(message_blocks) <= 50
+    for block in message_blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None, block
+        parsed.validate_json()
+        assert parsed.to_dict() == block, "a key slack_sdk does not know would be dropped"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_every_builder_passes_block_kit_validation(name: str, locale: str) -> None:
+    validate(BUILDERS[name](locale))
+
+
+def test_validation_catches_a_too_long_title() -> None:
+    view = blocks.message_modal("zh-CN", "x")
+    view["title"]["text"] = "客户" * 13
+    with pytest.raises(Exception, match="title"):
+        validate(view)
