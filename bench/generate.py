@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, make_url
 
 from bot.services.customers import name_key
 from bot.storage.crypto import lookup_hash
+from bot.storage.pinyin import search_key
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import (
     AuditEvent,
@@ -257,6 +258,7 @@ def _customer_rows(
             # Core inserts skip the ORM's listener, so the lookup hashes are computed here.
             "email": email, "phone": phone,
             "email_hash": lookup_hash("email", email), "phone_hash": lookup_hash("phone", phone),
+            "search_key": search_key(name, None if is_person else company, contact),
             "address": f"{rng.randint(1, 999)} {'南京路' if chinese else 'Main St'}",
             "owner_id": owner, "grade": rng.choices("ABC", weights=(2, 5, 3))[0],
             "segment": rng.choice(("potential", "new", "regular", "key")),

@@ -444,6 +444,10 @@ def language(locale: str | None) -> str:
     return "en"
 
 
+def _is_date(value: object) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
 def t(locale: str | None, key: str, **params: object) -> str:
     """The text of `key` in the language of `locale`; a date among `params` is written the way
     that language writes dates (services pass dates, not their text)."""
@@ -453,5 +457,5 @@ def t(locale: str | None, key: str, **params: object) -> str:
         return template
     from bot.services.dates import format_date  # dates also reads the catalog's language()
 
-    params = {k: format_date(locale, v) if type(v) is dt.date else v for k, v in params.items()}
+    params = {k: format_date(locale, v) if _is_date(v) else v for k, v in params.items()}
     return template.format(**params)
