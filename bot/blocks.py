@@ -461,7 +461,9 @@ def home_view(
     complaints: Sequence[Complaint],
     by_grade: dict[str, int],
     today: dt.date,
+    failed_sends: Sequence[Any] = (),
 ) -> dict[str, Any]:
+    """`failed_sends` (admins only): messages Slack refused for good, newest first."""
     counts = " · ".join(f"{grade}: {n}" for grade, n in sorted(by_grade.items())) or "0"
     body = [
         {"type": "header", "text": plain(t(locale, "home.title"))},
@@ -473,7 +475,18 @@ def home_view(
         {"type": "divider"},
         *due_blocks(locale, due=due, upcoming=upcoming, complaints=complaints, today=today),
     ]
+    if failed_sends:
+        lines = "\n".join(
+            t(locale, "home.failed.line", when=format_when(locale, n.created_at, None), to=_recipient(n.channel),
+              kind=n.kind, error=escape(n.last_error or ""))
+            for n in failed_sends
+        )  # fmt: skip
+        body += [{"type": "divider"}, section(f"*{t(locale, 'home.failed.title')}*\n{lines}")]
     return {"type": "home", "blocks": body[:100]}
+
+
+def _recipient(channel: str) -> str:
+    return f"<@{channel}>" if channel[:1] in ("U", "W") else f"<#{channel}>"
 
 
 # --- data care ------------------------------------------------------------------------------

@@ -165,6 +165,8 @@ EN: dict[str, str] = {
     "due.today": "due today",
     "due.nothing": "Nothing due. Enjoy the quiet.",
     "home.title": "touchbase",
+    "home.failed.title": "Messages Slack refused (admins)",
+    "home.failed.line": "{when} · to {to} · {kind} · {error}",
     "home.customers": "*My customers* by grade: {counts}",
     # --- data care ---
     "error.admin_only": "Only touchbase admins can do that. Workspace admins and owners are admins; ask one.",

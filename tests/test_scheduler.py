@@ -535,3 +535,18 @@ def test_a_network_error_is_retried_and_then_left_for_a_later_run(settings, engi
     assert report.retry_later == 1 and waits == [0.5, 1.0]
     [row] = notifications(session)
     assert row.status == "pending" and row.last_error.startswith("network")
+
+
+def test_sends_that_failed_for_good_are_shown_to_admins_on_the_app_home(slack, fake, session, scheduler):
+    get_workspace(session, TEAM)
+    session.commit()
+    enqueue(session, team_id=TEAM, key="gone", kind="digest", channel="U0GONE01", text="hello")
+    session.commit()
+    fake.fail("chat.postMessage", error="user_not_found")
+    scheduler.deliver()
+    fake.add_user("U00ADMIN", is_admin=True)
+    slack.event({"type": "app_home_opened", "user": "U00ADMIN", "tab": "home"})
+    shown = block_text(fake.last("views.publish")["view"]["blocks"])
+    assert "Messages Slack refused" in shown and "<@U0GONE01>" in shown and "user_not_found" in shown
+    slack.event({"type": "app_home_opened", "user": USER, "tab": "home"})
+    assert "Messages Slack refused" not in block_text(fake.last("views.publish")["view"]["blocks"])

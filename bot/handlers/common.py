@@ -14,7 +14,9 @@ from bot.app import RequestContext
 from bot.forms import error_response
 from bot.messages import t
 from bot.services import complaints, customers, health, touches
+from bot.scheduler import outbox
 from bot.services.dates import local_today
+from bot.services.members import is_admin
 from bot.services.errors import FieldErrors, UserError
 from bot.storage.models import Customer, utcnow
 
@@ -89,6 +91,7 @@ def home_for(tb: RequestContext, user_id: str) -> dict[str, Any]:
         tb.locale_of(user_id), due=due, upcoming=upcoming, today=today,
         complaints=touches.open_complaints(session=tb.session, team_id=tb.team_id, assignee_id=user_id),
         by_grade=touches.customers_by_grade(session=tb.session, team_id=tb.team_id, owner_id=user_id),
+        failed_sends=outbox.failures(tb.session, team_id=tb.team_id, limit=10) if is_admin(member) else (),
     )  # fmt: skip
 
 
