@@ -10,8 +10,10 @@ import io
 from bot.messages import t
 from bot.services.reports import TEAM, Report
 
-# Names may be Chinese: fonts with CJK glyphs are tried after the default when installed.
+# Labels and names may be Chinese: matplotlib falls back glyph by glyph along this list. The
+# Noto Sans CJK SC font ships with the `mplfonts` package, so no system font is needed.
 FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC"]
+SHIPPED_CJK_FONT = ("mplfonts", "fonts/NotoSansCJKsc-Regular.otf")
 
 
 def report_chart(locale: str | None, report: Report) -> bytes:
@@ -21,8 +23,25 @@ def report_chart(locale: str | None, report: Report) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.font_manager
 
-    with matplotlib.rc_context({"font.sans-serif": [f for f in FONTS if _installed(matplotlib.font_manager, f)]}):
+    _add_shipped_font(matplotlib.font_manager)
+    # A list of families (not the generic "sans-serif") is what makes matplotlib fall back per glyph.
+    with matplotlib.rc_context({"font.family": [f for f in FONTS if _installed(matplotlib.font_manager, f)]}):
         return _draw(locale, report)
+
+
+def _add_shipped_font(font_manager: object) -> None:
+    """Register the packaged CJK font once per process (it is not a system font)."""
+    import importlib.util
+    from pathlib import Path
+
+    if _installed(font_manager, "Noto Sans CJK SC"):
+        return
+    spec = importlib.util.find_spec(SHIPPED_CJK_FONT[0])
+    if spec is None or not spec.submodule_search_locations:
+        return
+    path = Path(next(iter(spec.submodule_search_locations))) / SHIPPED_CJK_FONT[1]
+    if path.exists():
+        font_manager.fontManager.addfont(str(path))  # type: ignore[attr-defined]
 
 
 def _installed(font_manager: object, family: str) -> bool:
