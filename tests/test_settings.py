@@ -180,3 +180,25 @@ def test_team_language_chinese_speaks_chinese_to_everyone(slack, fake, session, 
     assert get_workspace(session, TEAM).settings["language"] is None
     session.commit()
     assert "Here is what I can do" in slack.command("nonsense", user=MEMBER).shown
+
+
+def test_in_owner_mode_reports_hold_only_the_members_own(slack, fake, session, owner_mode):
+    import time
+
+    theirs = owner_mode
+    theirs.next_revisit = dt.date(2020, 1, 1)  # long overdue: at risk
+    session.merge(theirs)
+    session.commit()
+    assert "only their own figures" in slack.command("report week <@U0000002|other>").shown
+
+    def risk_list(user: str) -> str:
+        before = len(fake.calls_to("chat.postMessage"))
+        slack.command("report risk", user=user)
+        for _ in range(200):
+            if len(fake.calls_to("chat.postMessage")) > before:
+                return str(fake.calls_to("chat.postMessage")[-1].args)
+            time.sleep(0.05)
+        raise AssertionError("no risk list arrived")
+
+    assert "Theirs Ltd" in risk_list(LEAD)
+    assert "Theirs Ltd" not in risk_list(MEMBER)

@@ -52,6 +52,7 @@ class ReportJob:
     risk: bool = False
     grades: bool = False  # grade suggestions
     default_tz: str = "UTC"  # TZ_DEFAULT: the team calendar's zone until the team sets its own
+    owner_id: str | None = None  # `owner only` teams: a member's risk and grade lists hold their own
 
 
 def parse_report_args(text: str) -> dict[str, object] | None:
@@ -78,6 +79,13 @@ def report(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> Non
     args = parse_report_args(cmd.args)
     if args is None:
         return reply_text(ack, t(tb.locale, "report.usage"))
+    if not tb.viewer.sees_all:
+        # `owner only`: a member reads their own figures and customers, nobody else's.
+        if args.get("user_id") not in (None, cmd.user_id):
+            return reply_text(ack, t(tb.locale, "report.own_only"))
+        args = {**args, "owner_id": cmd.user_id}
+        if not args.get("risk") and not args.get("grades"):
+            args["user_id"] = cmd.user_id
     tz = tb.member().tz
     job = ReportJob(team_id=tb.team_id, caller=cmd.user_id, locale=tb.locale, tz=tz, default_tz=tb.default_tz,
                     today=local_today(utcnow(), tz), **args)  # type: ignore[arg-type]  # fmt: skip
@@ -95,13 +103,15 @@ def run_report(factory: sessionmaker[Session], client: WebClient, job: ReportJob
     try:
         if job.grades:
             with session_scope(factory) as session:
-                suggestions = health.grade_suggestions(session=session, team_id=job.team_id, now=utcnow())
+                suggestions = health.grade_suggestions(session=session, team_id=job.team_id, now=utcnow(),
+                                                       owner_id=job.owner_id)  # fmt: skip
                 body = blocks.grade_blocks(locale, suggestions, health.grade_rules(session, job.team_id))
             client.chat_postMessage(channel=job.caller, text=t(locale, "grades.text"), blocks=body)
             return
         if job.risk:
             with session_scope(factory) as session:
-                rows = health.at_risk(session=session, team_id=job.team_id, now=utcnow(), today=job.today)
+                rows = health.at_risk(session=session, team_id=job.team_id, now=utcnow(), today=job.today,
+                                      owner_id=job.owner_id)  # fmt: skip
                 body = blocks.risk_blocks(locale, rows)  # rendered while the customers are loaded
             client.chat_postMessage(channel=job.caller, text=t(locale, "risk.title"), blocks=body)
             return

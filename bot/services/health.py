@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, false, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from bot.services.touches import CLOSED_COMPLAINT_STATES, DEFAULT_GRADE, revisit_interval
@@ -190,8 +190,9 @@ class AtRisk:
 
 
 def at_risk(
-    *, session: Session, team_id: str, now: dt.datetime, today: dt.date, limit: int = RISK_LIMIT
-) -> list[AtRisk]:
+    *, session: Session, team_id: str, now: dt.datetime, today: dt.date, limit: int = RISK_LIMIT,
+    owner_id: str | None = None,
+) -> list[AtRisk]:  # fmt: skip
     """The customers with the lowest health, lowest first.
 
     SQL keeps only the customers with at least one warning sign (no touch within the grade's
@@ -221,7 +222,7 @@ def at_risk(
         )
         .outerjoin(complaints, complaints.c.customer_id == Customer.id)
         .outerjoin(satisfaction, satisfaction.c.customer_id == Customer.id)
-        .where(Customer.team_id == team_id, candidates)
+        .where(Customer.team_id == team_id, candidates, _owned_by(owner_id))
     ).all()  # fmt: skip
     intervals = {grade: revisit_interval(settings, grade).days for grade in {row.grade for row in rows}}
     scored = [
@@ -232,6 +233,11 @@ def at_risk(
     scored = [r for r in scored if r.health.score < 100]
     scored.sort(key=lambda r: (r.health.score, r.customer.number))
     return scored[:limit]
+
+
+def _owned_by(owner_id: str | None) -> Any:
+    """Only this owner's customers (members of an `owner only` team), or everyone's."""
+    return true() if owner_id is None else Customer.owner_id == owner_id
 
 
 # --- grade suggestions ---------------------------------------------------------------
@@ -266,7 +272,7 @@ def grade_rules(session: Session, team_id: str) -> GradeRules:
 
 
 def grade_suggestions(
-    *, session: Session, team_id: str, now: dt.datetime, limit: int = SUGGESTION_LIMIT
+    *, session: Session, team_id: str, now: dt.datetime, limit: int = SUGGESTION_LIMIT, owner_id: str | None = None
 ) -> list[GradeSuggestion]:
     """Customers whose grade differs from what the rules suggest, counted and compared in SQL."""
     rules = grade_rules(session, team_id)
@@ -284,7 +290,7 @@ def grade_suggestions(
     rows = session.execute(
         select(Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.grade, suggested, touches)
         .outerjoin(recent, recent.c.customer_id == Customer.id)
-        .where(Customer.team_id == team_id, func.coalesce(Customer.grade, "") != suggested)
+        .where(Customer.team_id == team_id, func.coalesce(Customer.grade, "") != suggested, _owned_by(owner_id))
         .order_by(Customer.number)
         .limit(limit)
     ).all()
