@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import glob
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -80,6 +82,10 @@ def _database_bytes(engine) -> bytes:
         path = Path(make_url(str(engine.url)).database)
         files = [str(p) for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
         return subprocess.run(["cat", *files], capture_output=True, check=True).stdout
+    pg_dump = shutil.which("pg_dump") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"))), None)
+    if pg_dump:  # what a backup of the database would hold
+        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return subprocess.run([pg_dump, "--data-only", url], capture_output=True, check=True).stdout
     with engine.connect() as conn:
         return "".join(
             str(row) for table in Base.metadata.sorted_tables for row in conn.execute(text(f"SELECT * FROM {table.name}"))
