@@ -90,6 +90,23 @@ def block_plain_text(blocks: Sequence[Block]) -> str:
     return "\n".join(b["text"]["text"] for b in blocks if b.get("type") == "section" and "text" in b)
 
 
+def modal(
+    callback_id: str, title: str, blocks: list[Block], *, locale: str | None, metadata: str | None = None
+) -> dict[str, Any]:
+    """A modal with Save and Cancel; `title` is already in the reader's language."""
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title),
+        "submit": plain(t(locale, "modal.save")),
+        "close": plain(t(locale, "modal.cancel")),
+        "blocks": blocks,
+    }
+    if metadata is not None:
+        view["private_metadata"] = metadata
+    return view
+
+
 def help_blocks(locale: str | None, unknown: str | None = None) -> list[Block]:
     blocks = [section(t(locale, "help.title"))]
     if unknown:
@@ -166,15 +183,8 @@ def customer_modal(
         _text_input(locale, "preferences", c and c.preferences, multiline=True),
         _text_input(locale, "tags", c and c.tags, hint=t(locale, "field.tags.hint")),
     ]  # fmt: skip
-    return {
-        "type": "modal",
-        "callback_id": CUSTOMER_MODAL,
-        "private_metadata": json.dumps({"customer_id": c.id if c else None}),
-        "title": plain(t(locale, "customer.modal.edit" if c else "customer.modal.new")),
-        "submit": plain(t(locale, "modal.save")),
-        "close": plain(t(locale, "modal.cancel")),
-        "blocks": blocks,
-    }
+    title = t(locale, "customer.modal.edit" if c else "customer.modal.new")
+    return modal(CUSTOMER_MODAL, title, blocks, locale=locale, metadata=json.dumps({"customer_id": c.id if c else None}))
 
 
 def duplicate_modal(locale: str | None, same: Sequence[Customer], pending: str) -> dict[str, Any]:
@@ -387,15 +397,8 @@ def touch_modal(
     meta = dict(metadata or {})
     if touch is not None:
         meta["touch_id"] = touch.id
-    return {
-        "type": "modal",
-        "callback_id": TOUCH_MODAL,
-        "private_metadata": json.dumps(meta),
-        "title": plain(t(locale, "touch.modal.edit" if touch else "touch.modal.new")),
-        "submit": plain(t(locale, "modal.save")),
-        "close": plain(t(locale, "modal.cancel")),
-        "blocks": blocks,
-    }
+    title = t(locale, "touch.modal.edit" if touch else "touch.modal.new")
+    return modal(TOUCH_MODAL, title, blocks, locale=locale, metadata=json.dumps(meta))
 
 
 def revisit_modal(locale: str | None, customer: Customer) -> dict[str, Any]:
@@ -406,21 +409,15 @@ def revisit_modal(locale: str | None, customer: Customer) -> dict[str, Any]:
     off: dict[str, Any] = {"type": "checkboxes", "action_id": VALUE, "options": [off_option]}
     if not customer.revisits_enabled:
         off["initial_options"] = [off_option]
-    return {
-        "type": "modal",
-        "callback_id": REVISIT_MODAL,
-        "private_metadata": json.dumps({"customer_id": customer.id}),
-        "title": plain(t(locale, "revisit.modal")),
-        "submit": plain(t(locale, "modal.save")),
-        "close": plain(t(locale, "modal.cancel")),
-        "blocks": [
-            section(f"*{escape(customer_title(customer))}*"),
-            {"type": "input", "block_id": "next_revisit", "optional": True,
-             "label": plain(t(locale, "field.next_revisit")), "element": date},
-            {"type": "input", "block_id": "off", "optional": True,
-             "label": plain(t(locale, "revisit.off.label")), "element": off},
-        ],
-    }  # fmt: skip
+    body = [
+        section(f"*{escape(customer_title(customer))}*"),
+        {"type": "input", "block_id": "next_revisit", "optional": True,
+         "label": plain(t(locale, "field.next_revisit")), "element": date},
+        {"type": "input", "block_id": "off", "optional": True,
+         "label": plain(t(locale, "revisit.off.label")), "element": off},
+    ]  # fmt: skip
+    return modal(REVISIT_MODAL, t(locale, "revisit.modal"), body, locale=locale,
+                 metadata=json.dumps({"customer_id": customer.id}))  # fmt: skip
 
 
 DUE_GROUP_MAX = 10  # items per group: a message holds at most 50 blocks, each item takes two
@@ -640,14 +637,7 @@ def settings_modal(
                   {"type": "number_input", "action_id": VALUE, "is_decimal_allowed": True, "min_value": "1",
                    "max_value": "10", "initial_value": str(settings.escalation_level3_share)}, optional=False),
     ]  # fmt: skip
-    return {
-        "type": "modal",
-        "callback_id": SETTINGS_MODAL,
-        "title": plain(t(locale, "settings.title")),
-        "submit": plain(t(locale, "modal.save")),
-        "close": plain(t(locale, "modal.cancel")),
-        "blocks": blocks,
-    }
+    return modal(SETTINGS_MODAL, t(locale, "settings.title"), blocks, locale=locale)
 
 
 # --- complaints -------------------------------------------------------------------------
@@ -722,32 +712,19 @@ def complaint_modal(
         {"type": "input", "block_id": "assignee_id", "optional": True,
          "label": plain(t(locale, "field.assignee")), "element": assignee},
     ]  # fmt: skip
-    return {
-        "type": "modal",
-        "callback_id": COMPLAINT_MODAL,
-        "private_metadata": json.dumps({"permalink": permalink}),
-        "title": plain(t(locale, "complaint.modal.new")),
-        "submit": plain(t(locale, "modal.save")),
-        "close": plain(t(locale, "modal.cancel")),
-        "blocks": blocks,
-    }
+    meta = json.dumps({"permalink": permalink})
+    return modal(COMPLAINT_MODAL, t(locale, "complaint.modal.new"), blocks, locale=locale, metadata=meta)
 
 
 def resolve_modal(locale: str | None, complaint: Any) -> dict[str, Any]:
     """"Resolve": Resolution*, Satisfaction (1–5)."""
-    return {
-        "type": "modal",
-        "callback_id": COMPLAINT_RESOLVE_MODAL,
-        "private_metadata": json.dumps({"complaint_id": complaint.id}),
-        "title": plain(t(locale, "complaint.modal.resolve", number=complaint.number)[:24]),
-        "submit": plain(t(locale, "modal.save")),
-        "close": plain(t(locale, "modal.cancel")),
-        "blocks": [
-            section(f"*#{complaint.number}* {escape(complaint.title)}"),
-            _text_input(locale, "resolution", None, optional=False, multiline=True),
-            _text_input(locale, "satisfaction", None, hint=t(locale, "field.satisfaction.hint")),
-        ],
-    }
+    body = [
+        section(f"*#{complaint.number}* {escape(complaint.title)}"),
+        _text_input(locale, "resolution", None, optional=False, multiline=True),
+        _text_input(locale, "satisfaction", None, hint=t(locale, "field.satisfaction.hint")),
+    ]
+    title = t(locale, "complaint.modal.resolve", number=complaint.number)[:24]
+    return modal(COMPLAINT_RESOLVE_MODAL, title, body, locale=locale, metadata=json.dumps({"complaint_id": complaint.id}))
 
 
 def complaint_title(complaint: Any) -> str:
@@ -996,20 +973,14 @@ def revisit_item_answered(message_blocks: Sequence[Block], customer_id: int, tex
 
 def digest_modal(locale: str | None, *, enabled: bool, time: str) -> dict[str, Any]:
     on, off = _option(t(locale, "digest.modal.on"), "on"), _option(t(locale, "digest.modal.off"), "off")
-    return {
-        "type": "modal",
-        "callback_id": DIGEST_MODAL,
-        "title": plain(t(locale, "digest.modal.title")),
-        "submit": plain(t(locale, "modal.save")),
-        "close": plain(t(locale, "modal.cancel")),
-        "blocks": [
-            {"type": "input", "block_id": DIGEST_ENABLED_BLOCK, "label": plain(t(locale, "digest.modal.enabled")),
-             "element": {"type": "radio_buttons", "action_id": VALUE, "options": [on, off],
-                         "initial_option": on if enabled else off}},
-            {"type": "input", "block_id": DIGEST_TIME_BLOCK, "label": plain(t(locale, "digest.modal.time")),
-             "element": {"type": "timepicker", "action_id": VALUE, "initial_time": time}},
-        ],
-    }  # fmt: skip
+    body = [
+        {"type": "input", "block_id": DIGEST_ENABLED_BLOCK, "label": plain(t(locale, "digest.modal.enabled")),
+         "element": {"type": "radio_buttons", "action_id": VALUE, "options": [on, off],
+                     "initial_option": on if enabled else off}},
+        {"type": "input", "block_id": DIGEST_TIME_BLOCK, "label": plain(t(locale, "digest.modal.time")),
+         "element": {"type": "timepicker", "action_id": VALUE, "initial_time": time}},
+    ]  # fmt: skip
+    return modal(DIGEST_MODAL, t(locale, "digest.modal.title"), body, locale=locale)
 
 
 # --- reports ---
