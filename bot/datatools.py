@@ -76,6 +76,8 @@ def _import(args: argparse.Namespace, settings: Settings, factory: object) -> in
         return 1 if report.errors else 0
     with session_scope(factory) as session:  # type: ignore[arg-type]
         importer.apply(session=session, team_id=args.team, report=report)
+    for line in report.warnings:
+        print(f"{line} (possible duplicate; imported, see /crm merge)")
     print(f"{report.created} created, {report.updated} updated, {len(report.errors)} bad rows skipped")
     return 0
 

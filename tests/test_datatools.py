@@ -131,3 +131,11 @@ def test_backup_copies_a_database_that_restores(cli, session, engine, database_u
     restored = sqlite3.connect(out)
     for table in tables:
         assert original.execute(f"select * from {table}").fetchall() == restored.execute(f"select * from {table}").fetchall()
+
+
+def test_importing_a_known_phone_warns_of_a_possible_duplicate(cli, session, tmp_path):
+    add_customer(session, "Acme Ltd", phone="+86 138 0013 8000")
+    code, out = cli("import", str(write(tmp_path, "name,phone\nACME Trading,+8613800138000\n")), "--team", TEAM)
+    assert code == 0
+    assert "line 2: phone: the same phone as #1 Acme Ltd (possible duplicate; imported, see /crm merge)" in out
+    assert [c.name for c in customers_of(session)] == ["Acme Ltd", "ACME Trading"]

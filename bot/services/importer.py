@@ -55,6 +55,7 @@ class Row:
 class ImportReport:
     rows: list[Row] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # "line N: column: reason"
+    warnings: list[str] = field(default_factory=list)  # possible duplicates, written anyway
     created: int = 0
     updated: int = 0
 
@@ -143,6 +144,8 @@ def apply(*, session: Session, team_id: str, report: ImportReport) -> None:
                                        data=data, surface="import")  # fmt: skip
             report.updated += 1
         else:
+            for same in with_email_or_phone(session=session, team_id=team_id, email=None, phone=row.data.phone):
+                report.warnings.append(f"line {row.line}: phone: the same phone as #{same.number} {same.name}")
             customer = create_customer(session=session, team_id=team_id, actor_id="", data=row.data, surface="import")
             customer.created_by = None
             report.created += 1
