@@ -26,7 +26,7 @@ from bot.services.errors import UserError
 from bot.services.members import get_member, sees_everything
 from bot.services.workspaces import get_workspace, team_settings
 from bot.storage import crypto
-from bot.storage.db import ping
+from bot.storage.db import ping, reading
 from bot.storage.models import Member
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,9 @@ class _App(App):
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         try:
+            if _reads_only(req.body):
+                with reading():
+                    return super().dispatch(req)
             return super().dispatch(req)
         except BaseException:
             if tb := req.context.get("tb"):
@@ -132,6 +135,20 @@ class _App(App):
         finally:
             if tb := req.context.get("tb"):
                 tb.finish()
+
+
+def _reads_only(body: dict[str, Any]) -> bool:
+    """Requests that only look: type-ahead, the App Home, and sub-commands that answer or
+    open a modal without saving (their writes, if any, come with the modal's submission)."""
+    if body.get("type") == "block_suggestion":
+        return True
+    if body.get("type") == "event_callback":
+        return (body.get("event") or {}).get("type") == "app_home_opened"
+    if "command" in body:
+        from bot.handlers.commands import reads_only
+
+        return reads_only(str(body.get("text") or ""))
+    return False
 
 
 def create_app(settings: Settings, session_factory: sessionmaker[Session], client: WebClient | None = None) -> App:

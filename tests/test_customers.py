@@ -368,3 +368,16 @@ def test_save_anyway_after_the_name_was_taken_meanwhile_says_so(slack, fake, ses
     assert reply.json["response_action"] == "update"
     assert "already exists" in block_text(reply.json["view"]["blocks"])
     assert len(customers_of(session)) == 2
+
+
+def test_searching_does_not_wait_for_a_writer(slack, session):
+    """On SQLite, requests that only read begin deferred: a long write elsewhere does not
+    hold up type-ahead or find (it used to, behind the single write lock)."""
+    add_customer(session, "Acme Ltd")
+    session.add(Customer(team_id=TEAM, number=99, name="Pending", name_key="pending"))
+    session.flush()  # this transaction now holds the write lock, and keeps it
+    try:
+        assert "Acme Ltd (#1)" in slack.command("find acme").shown
+        assert [o["text"]["text"] for o in slack.suggest("customer_picker", "acm").json["options"]] == ["Acme Ltd (#1)"]
+    finally:
+        session.rollback()

@@ -205,5 +205,15 @@ def on_crm(ack: Ack, command: dict[str, Any], context: dict[str, Any], client: W
         reply_text(ack, t(tb.locale, err.key, **err.params))
 
 
+# Sub-commands that only read or open a modal: on SQLite they run without the write lock.
+READ_ONLY = {"help", "find", "show", "edit", "new", "touch", "due", "complaint", "complaints", "resolve",
+             "report", "audit", "settings"}  # fmt: skip
+
+
+def reads_only(text: str) -> bool:
+    word, _ = split_command(text)
+    return word in READ_ONLY or word not in SUBCOMMANDS  # unknown words get the help
+
+
 def register(app: Any) -> None:
     app.command("/crm")(on_crm)

@@ -32,7 +32,7 @@ from bot.messages import t
 from bot.services import complaints, health, reports, satisfaction
 from bot.services.dates import local_today
 from bot.services.errors import UserError
-from bot.storage.db import make_session_factory, session_scope
+from bot.storage.db import make_session_factory, reading, session_scope
 from bot.storage.models import Customer, utcnow
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,13 @@ def report(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> Non
 
 
 def submit(factory: sessionmaker[Session], client: WebClient, job: ReportJob) -> Future[None]:
-    return WORKERS.submit(run_report, factory, client, job)
+    return WORKERS.submit(_reading, run_report, factory, client, job)
+
+
+def _reading(fn: Any, *args: Any) -> None:
+    """A report only reads: on SQLite it must not hold the write lock while it counts."""
+    with reading():
+        fn(*args)
 
 
 def run_report(factory: sessionmaker[Session], client: WebClient, job: ReportJob) -> None:

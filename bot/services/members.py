@@ -7,7 +7,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.notify import Directory
@@ -25,27 +25,34 @@ def get_member(*, session: Session, team_id: str, user_id: str, directory: Direc
     """
     query = select(Member).where(Member.team_id == team_id, Member.user_id == user_id)
     member = session.scalar(query)
-    if member is None:
-        try:
-            with session.begin_nested():  # two first requests of one user may race here
-                member = Member(team_id=team_id, user_id=user_id)
-                session.add(member)
-        except IntegrityError:
-            member = session.scalars(query).one()
-    fresh = member.profile_fetched_at and utcnow() - member.profile_fetched_at < PROFILE_MAX_AGE
+    fresh = member is not None and member.profile_fetched_at and utcnow() - member.profile_fetched_at < PROFILE_MAX_AGE
+    profile = None
     if directory is not None and not fresh:
         try:
             profile = directory.profile(user_id)
         except (SlackApiError, OSError) as exc:
             log.warning("users.info for %s failed: %s", user_id, exc)
-        else:
-            member.name = profile.name
-            member.tz = profile.tz
-            member.locale = profile.locale
-            member.is_slack_admin = profile.is_admin
-            member.profile_fetched_at = utcnow()
-    session.flush()
-    return member
+    if member is not None and profile is None:
+        return member
+    known = member or Member(team_id=team_id, user_id=user_id)
+    if profile is not None:
+        known.name, known.tz, known.locale = profile.name, profile.tz, profile.locale
+        known.is_slack_admin, known.profile_fetched_at = profile.is_admin, utcnow()
+    try:
+        with session.begin_nested():  # two first requests of one user may race here
+            session.add(known)
+    except IntegrityError:
+        return session.scalars(query).one()
+    except OperationalError as exc:
+        # A request that only reads met a writer (SQLite): the profile is kept next time.
+        log.info("member %s not saved this time: %s", user_id, exc.orig)
+        return _detached(known)
+    return known
+
+
+def _detached(member: Member) -> Member:
+    """A copy to read from after its row could not be saved."""
+    return Member(**{c.key: getattr(member, c.key, None) for c in Member.__table__.columns if c.key != "id"})
 
 
 ADMIN, LEAD, MEMBER = "admin", "lead", "member"

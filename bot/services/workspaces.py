@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, Field
 from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Workspace
@@ -66,7 +67,12 @@ def get_workspace(session: Session, team_id: str) -> Workspace:
         stmt = sqlite.insert(Workspace).values(values).on_conflict_do_nothing()
     else:  # pragma: no cover - other backends are not supported
         stmt = insert(Workspace).values(values)
-    session.execute(stmt)
+    try:
+        with session.begin_nested():
+            session.execute(stmt)
+    except OperationalError:
+        # A request that only reads met a writer (SQLite): the row is made by a later request.
+        return Workspace(team_id=team_id, settings={}, last_customer_number=0, last_complaint_number=0)
     return session.get_one(Workspace, team_id)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from alembic import command
@@ -12,6 +13,22 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+# On SQLite, whether this thread's transactions take the single write lock up front. Requests
+# that only read (type-ahead, find, show, reports) don't, so they never queue behind writers
+# and never make writers queue behind them (see `reading`).
+_write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Transactions begun inside only read (SQLite: a deferred BEGIN). A rare write in them
+    still works, unless another writer committed meanwhile: then it fails and rolls back."""
+    token = _write_intent.set(False)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
 
 
 def make_engine(url: str) -> Engine:
@@ -36,7 +53,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
             # IMMEDIATE takes the single write lock up front: a transaction that reads and
             # then writes can never fail half-way because another writer went first.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
