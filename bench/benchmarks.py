@@ -188,7 +188,8 @@ def ack_scenarios(team: TeamData, targets: list[WriteTarget] | None = None) -> l
 
     return [
         Scenario("`/crm help`", lambda n: command_payload("help", team=team.team_id, user=user(n), n=n),
-                 lambda b: b"/crm find" in b),
+                 # The help list in the caller's language (zh-CN members get `/crm 查找`, JSON-escaped).
+                 lambda b: b'"blocks"' in b and b"/crm " in b),
         Scenario("`/crm find`", lambda n: command_payload(f"find {finds[n % len(finds)]}", team=team.team_id,
                                                           user=user(n), n=n),
                  lambda b: b'"blocks"' in b),
