@@ -433,6 +433,12 @@ def _clear_outbox(ctx: Context) -> int:
         return conn.execute(delete(Notification).where(Notification.team_id == ctx.team.team_id)).rowcount
 
 
+def _outbox_count(ctx: Context) -> int:
+    with ctx.engine.connect() as conn:
+        query = select(func.count()).select_from(Notification).where(Notification.team_id == ctx.team.team_id)
+        return int(conn.scalar(query) or 0)
+
+
 def _due_count(ctx: Context, day: dt.date) -> int:
     c = Customer
     with ctx.engine.connect() as conn:
@@ -514,8 +520,9 @@ def sweep(ctx: Context) -> list[Table]:
                 took, job_rows, _ = _timed(lambda: _job_sweep(ctx, at))
                 job_t.append(took)
                 _clear_outbox(ctx)
-                took, raw_rows, _ = _timed(lambda: _raw_sweep(ctx, at))
+                took, _, _ = _timed(lambda: _raw_sweep(ctx, at))
                 raw_t.append(took)
+                raw_rows = _outbox_count(ctx)  # psycopg gives no rowcount for INSERT … SELECT … ON CONFLICT
             _clear_outbox(ctx)
             _, _, job_mem = _timed(lambda: _job_sweep(ctx, at), memory=True)
             _clear_outbox(ctx)
