@@ -116,8 +116,8 @@ class WriteTarget:
 
 
 def write_targets(ctx: Context) -> list[WriteTarget]:
-    """The "Log touch" modal for a fixed set of customers (not due ones, so the sweep's due
-    set is untouched), built by `blocks.touch_modal` as the bot builds it."""
+    """The "Log touch" modal for a fixed set of customers (the last numbers), built by
+    `blocks.touch_modal` as the bot builds it; `writes_undone` restores them after."""
     team = ctx.team
     with ctx.sessions() as session:
         found = session.scalars(
@@ -547,7 +547,8 @@ def sweep(ctx: Context) -> list[Table]:
         "tracemalloc peak of a separate run (Python allocations only, the database's own memory not included).",
     ]
     if len(mems) == 2 and mems[0] > 0:
-        notes.append(f"Peak memory grows {mems[1] / mems[0]:.1f}× for {float(rows[1][0].replace(',', '')) / float(rows[0][0].replace(',', '')):.1f}× "
+        items = float(rows[1][0].replace(",", "")) / float(rows[0][0].replace(",", ""))
+        notes.append(f"Peak memory grows {mems[1] / mems[0]:.1f}× for {items:.1f}× "
                      "the due revisits: the job "
                      "loads each owner's due customers at once (`due_revisits` returns a list), no fixed batch.")
     columns = ["due revisits", "job rows", "job ms", "job peak MB", "raw rows", "raw ms", "raw peak MB",
