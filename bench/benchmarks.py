@@ -7,10 +7,20 @@ and remove its line from `harness.PENDING`.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
 import time
-from collections.abc import Callable
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, bindparam, cast, delete, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bench.generate import TeamData
 from bench.harness import (
@@ -26,11 +36,20 @@ from bench.harness import (
     suggestion_payload,
 )
 from bot import blocks
+from bot.scheduler import jobs
+from bot.services import reports
 from bot.services.customers import SEARCH_LIMIT, resolve_customer, search_customers
+from bot.storage.db import session_scope
+from bot.storage.models import AuditEvent, Customer, Member, Notification, Touch, utcnow
 
 ACK_P99_TARGET = 0.050  # seconds, at concurrency 1
 ACK_RATIO_TARGET = 1.5
 SEARCH_P95_TARGET = 0.030
+SWEEP_RATIO_TARGET = 2.0
+REPORT_TARGET = 2.0  # seconds, a month report
+WRITE_CONCURRENCY = 8
+WRITE_MARK = "bench write"  # the summary of every touch the benchmarks log, to remove them after
+WRITE_POOL = 200  # customers the benchmarks log touches on, cycled
 SLACK_GIVES_UP = 3.0  # seconds: an ack later than this is a failure for the user
 ROUNDS = 4  # touchbase and no-op alternate in rounds, so neighbours' load hits both alike
 USERS = 8  # distinct callers, busiest owner first
@@ -86,7 +105,81 @@ class Scenario:
     check: Callable[[bytes], bool]  # the bot's answer is the real one (a 200 with no content proves nothing)
 
 
-def ack_scenarios(team: TeamData) -> list[Scenario]:
+# --- the "Log touch" modal, submitted ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriteTarget:
+    customer_id: int
+    owner_id: str
+    view: dict[str, Any]  # the modal as the bot opens it for this customer
+
+
+def write_targets(ctx: Context) -> list[WriteTarget]:
+    """The "Log touch" modal for a fixed set of customers (the last numbers), built by
+    `blocks.touch_modal` as the bot builds it; `writes_undone` restores them after."""
+    team = ctx.team
+    with ctx.sessions() as session:
+        found = session.scalars(
+            select(Customer).where(Customer.team_id == team.team_id, Customer.owner_id.is_not(None))
+            .order_by(Customer.number.desc()).limit(WRITE_POOL)
+        ).all()  # fmt: skip
+        return [WriteTarget(c.id, str(c.owner_id), blocks.touch_modal(None, now=utcnow(), customer=c)) for c in found]
+
+
+def touch_submission(target: WriteTarget, *, team: str, n: int) -> Payload:
+    """A signed `view_submission` of the Log touch modal, filled as tests/slackclient.py's
+    `submit()` fills it: every input keeps its initial value, the summary is typed."""
+    from tests.slackclient import _INITIAL, _element_state
+
+    typed = {"summary": f"{WRITE_MARK} {n}"}
+    state = {
+        block["block_id"]: {block["element"]["action_id"]: _element_state(block["element"], typed.get(block["block_id"], _INITIAL))}
+        for block in target.view["blocks"] if block.get("type") == "input"
+    }  # fmt: skip
+    payload = {
+        "type": "view_submission", "team": {"id": team, "domain": "bench"},
+        "user": {"id": target.owner_id, "team_id": team}, "api_app_id": "A0BENCH01", "trigger_id": f"bench.{n}",
+        "view": dict(target.view, state={"values": state}, id=f"V{n}", team_id=team),
+    }  # fmt: skip
+    return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+
+
+def _accepted(body: bytes) -> bool:
+    """A view_submission the bot accepted: an empty ack (errors come back as `response_action`)."""
+    return b"response_action" not in body
+
+
+@contextmanager
+def writes_undone(ctx: Context, targets: list[WriteTarget]) -> Iterator[None]:
+    """Remove what the benchmarks' touches changed, so a reused data set stays the same: the
+    touches (their revisit_done rows go with them), their audit rows and the customers'
+    revisit and last touch dates."""
+    ids = [t.customer_id for t in targets]
+    with ctx.engine.connect() as conn:
+        saved = conn.execute(select(Customer.id, Customer.next_revisit, Customer.last_touch_at)
+                             .where(Customer.id.in_(ids))).all()  # fmt: skip
+    try:
+        yield
+    finally:
+        with ctx.engine.begin() as conn:
+            team_id = ctx.team.team_id
+            written = select(Touch.id).where(Touch.team_id == team_id, Touch.summary.like(f"{WRITE_MARK} %"))
+            touch_ids = list(conn.scalars(written))
+            for i in range(0, len(touch_ids), 500):
+                chunk = touch_ids[i : i + 500]
+                conn.execute(delete(AuditEvent).where(AuditEvent.team_id == team_id, AuditEvent.entity == "touch",
+                                                      AuditEvent.entity_id.in_(chunk)))  # fmt: skip
+                conn.execute(delete(Touch).where(Touch.id.in_(chunk)))
+            if saved:
+                conn.execute(
+                    update(Customer).where(Customer.id == bindparam("cid"))
+                    .values(next_revisit=bindparam("nr"), last_touch_at=bindparam("lt")),
+                    [{"cid": cid, "nr": nr, "lt": lt} for cid, nr, lt in saved],
+                )  # fmt: skip
+
+
+def ack_scenarios(team: TeamData, targets: list[WriteTarget] | None = None) -> list[Scenario]:
     users = team.members[:USERS] or ("U0BENCH01",)
     finds, refs, values = find_queries(team), show_refs(team), typeahead_values(team)
 
@@ -95,7 +188,8 @@ def ack_scenarios(team: TeamData) -> list[Scenario]:
 
     return [
         Scenario("`/crm help`", lambda n: command_payload("help", team=team.team_id, user=user(n), n=n),
-                 lambda b: b"/crm find" in b),
+                 # The help list in the caller's language (zh-CN members get `/crm 查找`, JSON-escaped).
+                 lambda b: b'"blocks"' in b and b"/crm " in b),
         Scenario("`/crm find`", lambda n: command_payload(f"find {finds[n % len(finds)]}", team=team.team_id,
                                                           user=user(n), n=n),
                  lambda b: b'"blocks"' in b),
@@ -106,7 +200,12 @@ def ack_scenarios(team: TeamData) -> list[Scenario]:
                  lambda n: suggestion_payload(blocks.CUSTOMER_PICKER, values[n % len(values)], team=team.team_id,
                                               user=user(n)),
                  lambda b: b'"options"' in b),
-    ]  # fmt: skip
+        Scenario("`/crm due`", lambda n: command_payload("due", team=team.team_id, user=user(n), n=n),
+                 lambda b: b'"blocks"' in b),
+    ] + ([
+        Scenario("Log touch `view_submission`",
+                 lambda n: touch_submission(targets[n % len(targets)], team=team.team_id, n=n), _accepted),
+    ] if targets else [])  # fmt: skip
 
 
 def _merge(a: Sample, b: Sample) -> Sample:
@@ -117,8 +216,16 @@ def _merge(a: Sample, b: Sample) -> Sample:
 def ack_latency(ctx: Context) -> list[Table]:
     assert ctx.servers is not None
     tb, noop = ctx.servers.touchbase, ctx.servers.noop
+    targets = write_targets(ctx)
+    with writes_undone(ctx, targets):
+        return _ack_latency(ctx, ack_scenarios(ctx.team, targets))
+
+
+def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
+    assert ctx.servers is not None
+    tb, noop = ctx.servers.touchbase, ctx.servers.noop
     rows, notes = [], []
-    for scenario in ack_scenarios(ctx.team):
+    for scenario in scenarios:
         # Warm up both: each worker's first request, and each caller's first profile fetch.
         for server in (tb, noop):
             load(server.url, scenario.payload, requests=2 * USERS, concurrency=1)
@@ -167,6 +274,11 @@ def ack_latency(ctx: Context) -> list[Table]:
         f"Peak RSS of a worker after the run: touchbase {_mb(ctx.servers.touchbase.peak_rss_mb())}, "
         f"no-op {_mb(ctx.servers.noop.peak_rss_mb())}.",
         "The load generator runs on the same cores as the servers.",
+        "`/crm due` is sent by the busiest owners (the list of their due revisits). The Log touch "
+        "`view_submission` is the modal `blocks.touch_modal` builds for one of "
+        f"{WRITE_POOL} customers, submitted by its owner with a summary typed: the bot writes the touch, its "
+        "audit row and the new revisit date, DMs the author and refreshes App Home (both through the fake Slack) "
+        "before it acks, as `process_before_response=True` makes it. The touches are removed after the run.",
     ]
     columns = ["request", "concurrency", "touchbase median ms", "touchbase p99 ms", "no-op median ms",
                "no-op p99 ms", "ratio median", "ratio p99", "touchbase req/s", "errors tb/no-op",
@@ -230,3 +342,244 @@ def search(ctx: Context) -> list[Table]:
         Table("Search (service calls)", columns, rows, notes),
         Table("Search by kind of input", ["service call", "input", "calls", "p50 ms", "p95 ms"], by_kind),
     ]
+
+
+# --- writes: touches logged through the bot ----------------------------------------------------
+
+
+@benchmark("writes", servers=True)
+def writes(ctx: Context) -> list[Table]:
+    assert ctx.servers is not None
+    targets = write_targets(ctx)
+    team = ctx.team
+
+    def payload(n: int) -> Payload:
+        return touch_submission(targets[n % len(targets)], team=team.team_id, n=n)
+
+    def count() -> int:
+        with ctx.engine.connect() as conn:
+            query = select(func.count()).select_from(Touch).where(Touch.team_id == team.team_id,
+                                                                  Touch.summary.like(f"{WRITE_MARK} %"))
+            return int(conn.scalar(query) or 0)
+
+    with writes_undone(ctx, targets):
+        load(ctx.servers.touchbase.url, payload, requests=2 * WRITE_CONCURRENCY, concurrency=WRITE_CONCURRENCY,
+             check=_accepted)  # warm-up
+        before = count()
+        started = time.perf_counter()
+        sample = load(ctx.servers.touchbase.url, payload, requests=ctx.requests, concurrency=WRITE_CONCURRENCY,
+                      check=_accepted)
+        took = time.perf_counter() - started
+        stored = count() - before
+    rows = [[
+        "Log touch `view_submission`", str(WRITE_CONCURRENCY), str(ctx.requests), str(stored),
+        f"{stored / took:.0f}", ms(percentile(sample.seconds, 50)), ms(percentile(sample.seconds, 99)),
+        str(sample.errors),
+    ]]  # fmt: skip
+    notes = [
+        f"{ctx.requests} signed submissions of the Log touch modal from {WRITE_CONCURRENCY} clients at once, "
+        f"cycling over {len(targets)} customers (each submitted by its owner); touches/s = touches found in the "
+        "database afterwards ÷ wall time. Each one also writes an audit row, moves the customer's revisit, DMs the "
+        "author and refreshes App Home through the fake Slack before the ack. Removed again after the run.",
+        "No target in issue 9; the figure is kept to see regressions.",
+    ]
+    if sample.first_error:
+        notes.append(f"first error: {sample.first_error}")
+    columns = ["request", "concurrency", "sent", "touches stored", "touches/s", "median ms", "p99 ms", "errors"]
+    return [Table("Writes (touches logged through the bot)", columns, rows, notes)]
+
+
+# --- sweep: due revisits into outbox rows ------------------------------------------------------
+
+SWEEP_TZ = "America/New_York"
+
+
+def _sweep_instant(day: dt.date) -> dt.datetime:
+    """15:00 in SWEEP_TZ on `day` or the next weekday: within default working hours, after any digest time."""
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(15, 0), tzinfo=ZoneInfo(SWEEP_TZ)).astimezone(dt.UTC)
+
+
+@contextmanager
+def one_message_per_revisit(ctx: Context) -> Iterator[None]:
+    """Every member with the digest off (one outbox row per due revisit, like the raw INSERT)
+    and in one time zone (so one instant is within everyone's working hours); restored after,
+    with the outbox rows the sweep wrote."""
+    team_id = ctx.team.team_id
+    with ctx.engine.connect() as conn:
+        saved = conn.execute(select(Member.id, Member.tz, Member.digest_enabled).where(Member.team_id == team_id)).all()
+        undated = list(conn.scalars(select(Customer.id).where(Customer.team_id == team_id,
+                                                              Customer.next_revisit.is_(None))))  # fmt: skip
+    _clear_outbox(ctx)
+    with ctx.engine.begin() as conn:
+        conn.execute(update(Member).where(Member.team_id == team_id).values(tz=SWEEP_TZ, digest_enabled=False))
+        # Customers without a revisit get one a year ahead, so the largest due set is every customer.
+        conn.execute(update(Customer).where(Customer.team_id == team_id, Customer.next_revisit.is_(None))
+                     .values(next_revisit=ctx.scale.anchor + dt.timedelta(days=365)))  # fmt: skip
+    try:
+        yield
+    finally:
+        _clear_outbox(ctx)
+        with ctx.engine.begin() as conn:
+            for i in range(0, len(undated), 500):
+                conn.execute(update(Customer).where(Customer.id.in_(undated[i : i + 500])).values(next_revisit=None))
+            conn.execute(update(Member).where(Member.id == bindparam("mid")).values(tz=bindparam("tz"),
+                         digest_enabled=bindparam("de")), [{"mid": i, "tz": tz, "de": de} for i, tz, de in saved])
+
+
+def _clear_outbox(ctx: Context) -> int:
+    with ctx.engine.begin() as conn:
+        return conn.execute(delete(Notification).where(Notification.team_id == ctx.team.team_id)).rowcount
+
+
+def _outbox_count(ctx: Context) -> int:
+    with ctx.engine.connect() as conn:
+        query = select(func.count()).select_from(Notification).where(Notification.team_id == ctx.team.team_id)
+        return int(conn.scalar(query) or 0)
+
+
+def _due_count(ctx: Context, day: dt.date) -> int:
+    c = Customer
+    with ctx.engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(c).where(
+            c.team_id == ctx.team.team_id, c.revisits_enabled.is_(True), c.next_revisit.is_not(None),
+            c.next_revisit <= day, c.owner_id.is_not(None))) or 0)  # fmt: skip
+
+
+def _day_with_due(ctx: Context, wanted: int) -> dt.date:
+    """The first weekday on which at least `wanted` revisits are due (else the last revisit date)."""
+    with ctx.engine.connect() as conn:
+        dates = sorted(conn.scalars(select(Customer.next_revisit).where(
+            Customer.team_id == ctx.team.team_id, Customer.revisits_enabled.is_(True),
+            Customer.next_revisit.is_not(None), Customer.owner_id.is_not(None))))  # fmt: skip
+    if not dates:
+        return ctx.scale.anchor
+    day = dates[min(wanted, len(dates)) - 1]
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _job_sweep(ctx: Context, at: dt.datetime) -> int:
+    """The revisit job as `run_jobs` runs it: one session per team, committed."""
+    with session_scope(ctx.sessions) as session:
+        return jobs.revisit_reminders(jobs.JobRun(session, at, None), ctx.team.team_id)
+
+
+def _raw_sweep(ctx: Context, at: dt.datetime) -> int:
+    """The same rows as one `INSERT … SELECT … ON CONFLICT DO NOTHING`: key, kind, channel,
+    a JSON payload with a text and the customer id (no Block Kit), due now."""
+    c = Customer
+    day = at.astimezone(ZoneInfo(SWEEP_TZ)).date()
+    postgres = ctx.engine.dialect.name == "postgresql"
+    build = func.json_build_object if postgres else func.json_object
+    key = literal("revisit:") + cast(c.id, String) + ":" + c.owner_id + ":" + cast(c.next_revisit, String)
+    now = utcnow()
+    query = select(
+        c.team_id, key, literal("revisit"), c.owner_id,
+        build("text", literal("Time to revisit ") + c.name, "customer_id", c.id),
+        literal("pending"), literal(at, Notification.due_at.type), literal(0), literal(now, Notification.created_at.type),
+    ).where(c.team_id == ctx.team.team_id, c.revisits_enabled.is_(True), c.next_revisit.is_not(None),
+            c.next_revisit <= day, c.owner_id.is_not(None))  # fmt: skip
+    insert = (postgresql.insert if postgres else sqlite.insert)(Notification)
+    stmt = insert.from_select(["team_id", "key", "kind", "channel", "payload", "status", "due_at", "attempts",
+                               "created_at"], query).on_conflict_do_nothing(index_elements=["team_id", "key"])
+    with ctx.engine.begin() as conn:
+        return int(conn.execute(stmt).rowcount)
+
+
+def _timed(fn: Callable[[], int], *, memory: bool = False) -> tuple[float, int, float]:
+    """Seconds, rows written and (with memory) the tracemalloc peak in MB; timed without tracing."""
+    if memory:
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+    started = time.perf_counter()
+    rows = fn()
+    took = time.perf_counter() - started
+    peak = 0.0
+    if memory:
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    return took, rows, peak
+
+
+@benchmark("sweep")
+def sweep(ctx: Context) -> list[Table]:
+    sizes = sorted({min(1000, ctx.scale.customers // 10 or 1), ctx.scale.customers})
+    rows = []
+    with one_message_per_revisit(ctx):
+        for wanted in sizes:
+            day = _day_with_due(ctx, wanted)
+            at = _sweep_instant(day)
+            due = _due_count(ctx, at.astimezone(ZoneInfo(SWEEP_TZ)).date())
+            job_t, raw_t = [], []
+            job_rows = raw_rows = 0
+            for _ in range(3):  # best of three each, alternating
+                _clear_outbox(ctx)
+                took, job_rows, _ = _timed(lambda: _job_sweep(ctx, at))
+                job_t.append(took)
+                _clear_outbox(ctx)
+                took, _, _ = _timed(lambda: _raw_sweep(ctx, at))
+                raw_t.append(took)
+                raw_rows = _outbox_count(ctx)  # psycopg gives no rowcount for INSERT … SELECT … ON CONFLICT
+            _clear_outbox(ctx)
+            _, _, job_mem = _timed(lambda: _job_sweep(ctx, at), memory=True)
+            _clear_outbox(ctx)
+            _, _, raw_mem = _timed(lambda: _raw_sweep(ctx, at), memory=True)
+            ratio = min(job_t) / min(raw_t)
+            rows.append([
+                f"{due:,}", f"{job_rows:,}", f"{min(job_t) * 1000:.0f}", f"{job_mem:.1f}", f"{raw_rows:,}",
+                f"{min(raw_t) * 1000:.0f}", f"{raw_mem:.1f}", f"{ratio:.1f}×",
+                "met" if ratio <= SWEEP_RATIO_TARGET else "missed",
+            ])  # fmt: skip
+    mems = [float(r[3]) for r in rows]
+    notes = [
+        "The revisit job (`bot.scheduler.jobs.revisit_reminders`, as `run_jobs` runs it: one committed session per "
+        f"team) at 15:00 {SWEEP_TZ} on the first weekday when N revisits are due, with every member's digest "
+        "**off** and time zone set to that zone for the run (restored after): so it writes one outbox row per due "
+        "revisit, the same rows as the raw statement (with the digest on it writes one row per owner instead). "
+        "Customers without a revisit date get one a year ahead for the run (restored after), so the largest due "
+        "set is every customer.",
+        "Raw: one `INSERT INTO notification … SELECT … FROM customer … ON CONFLICT DO NOTHING` with the same "
+        "keys, kinds, channels and due time; its payload is a text and the customer id, without the Block Kit "
+        "the job renders. The outbox is emptied before each run. Time: best of three, untraced; memory: "
+        "tracemalloc peak of a separate run (Python allocations only, the database's own memory not included).",
+    ]
+    if len(mems) == 2 and mems[0] > 0:
+        items = float(rows[1][0].replace(",", "")) / float(rows[0][0].replace(",", ""))
+        notes.append(f"Peak memory grows {mems[1] / mems[0]:.1f}× for {items:.1f}× "
+                     "the due revisits: the job "
+                     "loads each owner's due customers at once (`due_revisits` returns a list), no fixed batch.")
+    columns = ["due revisits", "job rows", "job ms", "job peak MB", "raw rows", "raw ms", "raw peak MB",
+               "ratio job ÷ raw", "target (≤ 2× raw)"]  # fmt: skip
+    return [Table("Sweep (due revisits into outbox rows)", columns, rows, notes)]
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+@benchmark("reports")
+def month_report(ctx: Context) -> list[Table]:
+    team = ctx.team
+    runs = 5
+    rows = []
+    for label, user in (("team", None), ("busiest manager", team.members[0] if team.members else None)):
+        seconds = []
+        for _ in range(runs + 1):  # the first warms the database's cache and is not counted
+            with ctx.sessions() as session:
+                started = time.perf_counter()
+                reports.build_report(session=session, team_id=team.team_id, kind="month", today=ctx.scale.anchor,
+                                     tz=None, user_id=user)  # fmt: skip
+                seconds.append(time.perf_counter() - started)
+                session.rollback()
+        seconds = seconds[1:]
+        p50, worst = percentile(seconds, 50), max(seconds)
+        rows.append([f"month report, {label}", str(runs), ms(p50), ms(worst),
+                     "met" if worst < REPORT_TARGET else "missed"])  # fmt: skip
+    notes = [
+        "`reports.build_report(kind=\"month\")` for the month holding the data's anchor day and the one before, "
+        "with the trend; elapsed-hours durations (the default; the team calendar's business hours are not "
+        "passed). In-process, one session each; rendering the chart is not included.",
+    ]
+    return [Table("Reports", ["report", "runs", "median ms", "max ms", "target (< 2 s)"], rows, notes)]

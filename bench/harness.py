@@ -82,13 +82,7 @@ REGISTRY: dict[str, Benchmark] = {}
 
 # Figures issue 9 asks for that cannot be measured yet, and why; printed in the report so
 # nobody mistakes a missing figure for a met target.
-PENDING: dict[str, str] = {
-    "ack /crm due": "the `due` sub-command is not built yet (touches/complaints branches)",
-    "ack Log touch view_submission": "the Log touch modal is not built yet (touches branch)",
-    "sweep": "the scheduler and its outbox writer are not built yet (scheduler branch)",
-    "writes": "touches logged per second need the Log touch modal (touches branch)",
-    "reports": "the month report is not built yet (reports branch)",
-}
+PENDING: dict[str, str] = {}
 
 
 def benchmark(name: str, *, servers: bool = False) -> Callable[[Callable[[Context], list[Table]]], Callable[[Context], list[Table]]]:
@@ -401,8 +395,9 @@ def render_section(*, ctx: Context, database: str, command: str, tables: list[Ta
         "",
         "",
     ]
-    pending = ["#### Not yet measured", "", *(f"- {name}: {why}" for name, why in PENDING.items())]
-    return "\n".join(head) + "\n\n".join(render_table(t) for t in tables) + "\n\n" + "\n".join(pending) + "\n"
+    pending = ["#### Not yet measured", "", *(f"- {name}: {why}" for name, why in PENDING.items())] if PENDING else []
+    body = "\n".join(head) + "\n\n".join(render_table(t) for t in tables) + "\n"
+    return body + ("\n" + "\n".join(pending) + "\n" if pending else "")
 
 
 def write_report(path: Path, key: str, section: str) -> None:

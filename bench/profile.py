@@ -34,8 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="per command (default 200)")
     parser.add_argument("--suggest", action="append", default=[], help="a type-ahead value to profile")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sweep", type=int, default=None, metavar="N",
+                        help="profile the revisit job writing N due revisits (as bench.run's sweep) instead")
     parser.add_argument("commands", nargs="*", default=["help"], help='`/crm` texts, e.g. "find li"')
     args = parser.parse_args(argv)
+    if args.sweep:
+        return profile_sweep(args)
 
     from bench.generate import team_data
     from tests.fakeslack import FakeSlack
@@ -75,6 +79,35 @@ def main(argv: list[str] | None = None) -> int:
             print(out.getvalue())
     finally:
         fake.stop()
+        engine.dispose()
+    return 0
+
+
+def profile_sweep(args: argparse.Namespace) -> int:
+    """cProfile of one run of the revisit job as bench.run's sweep runs it (digest off, one row per revisit)."""
+    from bench.benchmarks import _clear_outbox, _day_with_due, _job_sweep, _sweep_instant, one_message_per_revisit
+    from bench.generate import Scale, team_data
+    from bench.harness import Context
+
+    engine = make_engine(args.database_url)
+    ctx = Context(engine=engine, sessions=make_session_factory(engine), teams=[team_data(engine, args.team, samples=1)],
+                  scale=Scale(customers=args.sweep), requests=0, concurrency=())  # fmt: skip
+    try:
+        with one_message_per_revisit(ctx):
+            at = _sweep_instant(_day_with_due(ctx, args.sweep))
+            _job_sweep(ctx, at)  # warm up
+            _clear_outbox(ctx)
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            profiler.enable()
+            rows = _job_sweep(ctx, at)
+            profiler.disable()
+            took = time.perf_counter() - started
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+        print(f"== revisit job: {rows} rows in {took * 1000:.0f} ms under the profiler")
+        print(out.getvalue())
+    finally:
         engine.dispose()
     return 0
 

@@ -40,8 +40,15 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     titles = [t.title for t in tables]
     assert any("Acknowledge" in title for title in titles) and any("Search" in title for title in titles)
     ack = next(t for t in tables if "Acknowledge" in t.title)
-    assert len(ack.rows) == 4 * 2  # four requests at two concurrencies
+    assert len(ack.rows) == 6 * 2  # six requests at two concurrencies
     errors = ack.columns.index("errors tb/no-op")
     assert all(row[errors] == "0/0" for row in ack.rows), ack.notes
     report = out.read_text()
-    assert "| `/crm find` | 1 |" in report and "Not yet measured" in report
+    assert "| `/crm find` | 1 |" in report and "| `/crm due` | 2 |" in report
+    assert all(any(word in title for title in titles) for word in ("Writes", "Sweep", "Reports"))
+    writes = next(t for t in tables if "Writes" in t.title)
+    assert writes.rows[0][3] == "8" and writes.rows[0][-1] == "0", writes.notes  # every submission stored a touch
+    sweep = next(t for t in tables if "Sweep" in t.title)
+    assert all(row[1] == row[4] == row[0] for row in sweep.rows), sweep.rows  # job and raw: one row per due revisit
+    with engine.connect() as conn:  # what the benchmarks wrote is gone again
+        assert conn.scalar(select(func.count()).select_from(Touch).where(Touch.summary.like("bench write %"))) == 0
