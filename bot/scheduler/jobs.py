@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import blocks
 from bot.notify import Directory
 from bot.scheduler.hours import WorkingHours, parse_time, zone
-from bot.scheduler.outbox import enqueue
+from bot.scheduler.outbox import enqueue, enqueue_many, notification
 from bot.services.members import get_member
 from bot.services.reminders import digest_time_of, due_revisits, owners_with_due_revisits
 from bot.services.workspaces import TeamSettings, team_settings
@@ -132,16 +132,16 @@ def _remind_owner(run: JobRun, team_id: str, settings: TeamSettings, hours: Work
             run.session, team_id=team_id, key=f"digest:{owner_id}:{today.isoformat()}", kind="digest",
             channel=owner_id, text=text, blocks=body, due_at=run.now, expires_at=expires,
         ))  # fmt: skip
-    written = 0
+    rows = []
     for customer in items:
         # One message per due revisit and owner; an overdue one is not repeated daily.
         text, body = blocks.revisit_reminder(locale, customer, today=today)
-        written += enqueue(
-            run.session, team_id=team_id, key=f"revisit:{customer.id}:{owner_id}:{customer.next_revisit}",
+        rows.append(notification(
+            team_id=team_id, key=f"revisit:{customer.id}:{owner_id}:{customer.next_revisit}",
             kind="revisit", channel=owner_id, text=text, blocks=body, due_at=run.now,
             meta={"customer_id": customer.id},
-        )  # fmt: skip
-    return written
+        ))  # fmt: skip
+    return enqueue_many(run.session, rows)
 
 
 # --- complaint warnings and escalations -----------------------------------------------------

@@ -50,8 +50,10 @@ PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed"
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "service_unavailable", "request_timeout"})
 
 
-def enqueue(
-    session: Session,
+ENQUEUE_BATCH = 500  # rows per INSERT: within SQLite's limit on bound parameters
+
+
+def notification(
     *,
     team_id: str,
     key: str,
@@ -62,24 +64,36 @@ def enqueue(
     due_at: dt.datetime | None = None,
     expires_at: dt.datetime | None = None,
     meta: dict[str, Any] | None = None,
-) -> bool:
-    """Write one notification unless one with this key exists; True when it was written."""
+) -> dict[str, Any]:
+    """The values of one notification row, for `enqueue_many`."""
     payload: dict[str, Any] = {"text": text, "blocks": blocks or None, **(meta or {})}
     if expires_at is not None:
         payload["expires_at"] = expires_at.astimezone(dt.UTC).isoformat()
-    values = {
+    return {
         "team_id": team_id, "key": key[:300], "kind": kind, "channel": channel, "payload": payload,
         "status": PENDING, "due_at": due_at or utcnow(), "attempts": 0, "created_at": utcnow(),
     }  # fmt: skip
+
+
+def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Write the notifications whose key is new, in one statement; returns how many were written."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(Notification)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["team_id", "key"])
-        .returning(Notification.id)
-    )
-    return session.execute(stmt).scalar() is not None
+    written = 0
+    for start in range(0, len(rows), ENQUEUE_BATCH):
+        stmt = (
+            insert(Notification)
+            .values(rows[start : start + ENQUEUE_BATCH])
+            .on_conflict_do_nothing(index_elements=["team_id", "key"])
+            .returning(Notification.id)
+        )
+        written += len(session.execute(stmt).all())
+    return written
+
+
+def enqueue(session: Session, **values: Any) -> bool:
+    """Write one notification unless one with this key exists; True when it was written."""
+    return enqueue_many(session, [notification(**values)]) == 1
 
 
 def failures(session: Session, *, team_id: str, limit: int = 20) -> list[Notification]:
