@@ -215,7 +215,6 @@ def _merge(a: Sample, b: Sample) -> Sample:
 @benchmark("ack", servers=True)
 def ack_latency(ctx: Context) -> list[Table]:
     assert ctx.servers is not None
-    tb, noop = ctx.servers.touchbase, ctx.servers.noop
     targets = write_targets(ctx)
     with writes_undone(ctx, targets):
         return _ack_latency(ctx, ack_scenarios(ctx.team, targets))

@@ -385,7 +385,7 @@ def render_section(*, ctx: Context, database: str, command: str, tables: list[Ta
         f"- database: {database}",
         f"- scale: {s.customers:,} customers, {s.touches:,} touches, {s.complaints:,} complaints, "
         f"{s.members} members per team; {teams} team{'s' if teams > 1 else ''}; seed {s.seed}",
-        *([f"- **below issue 9's scale** (100,000 customers, 1,000,000 touches): these figures are not evidence "
+        *(["- **below issue 9's scale** (100,000 customers, 1,000,000 touches): these figures are not evidence "
             "for its targets"] if s.customers < 100_000 or s.touches < 1_000_000 else []),
         f"- budget: {ctx.requests} measured requests per scenario, concurrency and server",
         # The cores may be shared (CI, other work): the load average says how quiet they were.
