@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,6 +11,10 @@ from bot.services.customers import CustomerInput, create_customer
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Customer
 from tests.slackclient import TEAM, USER
+
+# The bot reads a `.env` in its working directory: subprocess tests run it where there is none,
+# so a developer's own .env (README, step 3) cannot change what they see.
+NO_DOTENV = tempfile.mkdtemp(prefix="touchbase-tests-")
 
 
 def add_customer(session: Session, name: str, *, team: str = TEAM, actor: str = USER, **fields: object) -> Customer:

@@ -13,12 +13,13 @@ import urllib.request
 import pytest
 
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.helpers import NO_DOTENV
 from tests.slackclient import SignedSlack
 
 
 def run_bot(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=NO_DOTENV
     )
 
 
@@ -67,7 +68,8 @@ def test_serve_runs_gunicorn_migrates_and_answers_slack(clean_env, fake):
     env = {**clean_env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
            "SLACK_API_URL": fake.api_url, "PORT": str(port), "SCHEDULER_ENABLED": "false",
            "WEB_CONCURRENCY": "1"}  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "bot"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "bot"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            cwd=NO_DOTENV)  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30

@@ -19,7 +19,7 @@ from bot.scheduler.outbox import enqueue
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Customer, Member, Notification, utcnow
 from tests.conftest import BOT_TOKEN
-from tests.helpers import add_customer
+from tests.helpers import NO_DOTENV, add_customer
 from tests.slackclient import TEAM, USER
 
 TUESDAY = dt.date(2026, 12, 1)
@@ -34,7 +34,8 @@ def env(database_url, fake):
 
 def bot(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "bot", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=NO_DOTENV,  # no developer's .env: the settings are the env's alone
     )
 
 
