@@ -204,6 +204,46 @@ def test_with_the_digest_off_each_due_revisit_is_its_own_dm_once(scheduler, sess
     assert all("touch_log" in action_ids(d["blocks"]) for d in dms(fake, USER))
 
 
+def test_a_reminder_is_written_as_what_it_is_about_and_rendered_as_the_customer_is_when_sent(
+    scheduler, session, fake
+):
+    member(session, USER, digest_enabled=False)
+    acme = due(session, "Acme", USER, TUESDAY)
+    beta = due(session, "Beta", USER, TUESDAY)
+    gone = due(session, "Gone", USER, TUESDAY)
+    handed_on = due(session, "Handed On", USER, TUESDAY)
+    off = due(session, "Off", USER, TUESDAY)
+
+    assert scheduler.run_jobs(at(TUESDAY, "09:00"))["revisit_reminders"] == 5
+    acme.company = "Acme Trading"  # edited after the sweep: the DM shows it
+    beta.next_revisit = TUESDAY + dt.timedelta(days=7)  # logged or snoozed meanwhile
+    handed_on.owner_id = OWNER_B
+    off.revisits_enabled = False
+    session.delete(gone)
+    session.commit()
+    report = scheduler.deliver(at(TUESDAY, "09:00"))
+
+    [dm] = dms(fake, USER)
+    assert "Acme" in dm["text"] and "Acme Trading" in block_text(dm["blocks"])
+    assert "touch_log" in action_ids(dm["blocks"])
+    assert (report.sent, report.expired) == (1, 4)
+    assert {n.last_error for n in notifications(session) if n.status == "expired"} == {"no longer due"}
+
+
+def test_a_reminder_rendered_at_send_time_speaks_the_owners_language(scheduler, session, fake):
+    get_workspace(session, TEAM)
+    session.add(Member(team_id=TEAM, user_id=USER, tz="UTC", locale="zh-CN", profile_fetched_at=utcnow(),
+                       digest_enabled=False))  # fmt: skip
+    session.commit()
+    due(session, "Acme", USER, TUESDAY - dt.timedelta(days=3))
+
+    scheduler.sweep(at(TUESDAY, "09:00"))
+
+    [dm] = dms(fake, USER)
+    assert dm["text"].startswith("回访 *Acme (#1)*")
+    assert "已逾期 3 天" in block_text(dm["blocks"]) and "记录接触" in block_text(dm["blocks"])
+
+
 def test_quiet_hours_move_a_message_to_the_next_working_hour_unless_urgent():
     settings = TeamSettings()
     shanghai = Member(team_id=TEAM, user_id=USER, tz="Asia/Shanghai")

@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, String, cast, func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import blocks
 from bot.notify import Directory
 from bot.scheduler.hours import WorkingHours, parse_time, zone
-from bot.scheduler.outbox import enqueue, enqueue_many, notification
+from bot.scheduler.outbox import PENDING, enqueue, enqueue_select, register_renderer
 from bot.services.members import get_member
-from bot.services.reminders import digest_time_of, due_revisits, owners_with_due_revisits
+from bot.services.reminders import digest_time_of, due_revisits, is_due, owners_with_due_revisits
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import session_scope
-from bot.storage.models import Member, Workspace
+from bot.storage.models import Customer, Member, Notification, Workspace, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -100,48 +103,97 @@ def revisit_reminders(run: JobRun, team_id: str) -> int:
     settings = team_settings(run.session, team_id)
     hours = WorkingHours.of(settings)
     written = 0
+    singles: dict[tuple[dt.date, str | None], list[str]] = defaultdict(list)  # (today, locale) -> owners
     latest_today = (run.now.astimezone(dt.UTC) + _LATEST_OFFSET).date()
     for owner_id in owners_with_due_revisits(session=run.session, team_id=team_id, by=latest_today):
         try:
             with run.session.begin_nested():
-                written += _remind_owner(run, team_id, settings, hours, owner_id)
+                member = get_member(session=run.session, team_id=team_id, user_id=owner_id, directory=run.directory)
+                today = _reminder_day(run, settings, hours, member)
+                if today is None:
+                    continue
+                locale = settings.language or member.locale
+                if member.digest_enabled:
+                    written += _write_digest(run, settings, hours, member, *today, locale=locale)
+                else:
+                    singles[today[0], locale].append(owner_id)
         except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
             log.exception("revisit reminders for %s in %s failed", owner_id, team_id)
+    for (today, locale), owners in singles.items():
+        # One message per due revisit: one statement per day and language, rendered when sent.
+        for start in range(0, len(owners), 500):
+            rows = _revisit_reminder_rows(run.session, team_id=team_id, owners=owners[start : start + 500],
+                                          today=today, locale=locale, due_at=run.now)  # fmt: skip
+            written += enqueue_select(run.session, rows)
     return written
 
 
-def _remind_owner(run: JobRun, team_id: str, settings: TeamSettings, hours: WorkingHours, owner_id: str) -> int:
-    member = get_member(session=run.session, team_id=team_id, user_id=owner_id, directory=run.directory)
-    tz = zone(member.tz, settings.tz or run.default_tz)
-    local = run.now.astimezone(tz)
+def _reminder_day(
+    run: JobRun, settings: TeamSettings, hours: WorkingHours, member: Member
+) -> tuple[dt.date, dt.time] | None:
+    """The member's local date and digest time if their reminders are due now, else None."""
+    local = run.now.astimezone(zone(member.tz, settings.tz or run.default_tz))
     today = local.date()
     if not hours.is_working_day(today):
-        return 0
-    digest_time = parse_time(digest_time_of(session=run.session, team_id=team_id, member=member)) or hours.start_on(today)
-    send_from = hours.clamp(today, digest_time)
+        return None
+    digest_time = parse_time(digest_time_of(session=run.session, team_id=member.team_id, member=member))
+    send_from = hours.clamp(today, digest_time or hours.start_on(today))
     if not send_from <= local.time() < hours.end_on(today):
-        return 0
-    items = due_revisits(session=run.session, team_id=team_id, owner_id=owner_id, today=today)
+        return None
+    return today, send_from
+
+
+def _write_digest(
+    run: JobRun, settings: TeamSettings, hours: WorkingHours, member: Member, today: dt.date, send_from: dt.time,
+    *, locale: str | None,
+) -> int:  # fmt: skip
+    team_id = member.team_id
+    items = due_revisits(session=run.session, team_id=team_id, owner_id=member.user_id, today=today)
     if not items:
         return 0
-    locale = settings.language or member.locale
+    tz = zone(member.tz, settings.tz or run.default_tz)
     expires = dt.datetime.combine(today, hours.end_on(today), tzinfo=tz)
-    if member.digest_enabled:
-        text, body = blocks.digest_message(locale, items, today=today, digest_time=send_from.strftime("%H:%M"))
-        return int(enqueue(
-            run.session, team_id=team_id, key=f"digest:{owner_id}:{today.isoformat()}", kind="digest",
-            channel=owner_id, text=text, blocks=body, due_at=run.now, expires_at=expires,
-        ))  # fmt: skip
-    rows = []
-    for customer in items:
-        # One message per due revisit and owner; an overdue one is not repeated daily.
-        text, body = blocks.revisit_reminder(locale, customer, today=today)
-        rows.append(notification(
-            team_id=team_id, key=f"revisit:{customer.id}:{owner_id}:{customer.next_revisit}",
-            kind="revisit", channel=owner_id, text=text, blocks=body, due_at=run.now,
-            meta={"customer_id": customer.id},
-        ))  # fmt: skip
-    return enqueue_many(run.session, rows)
+    text, body = blocks.digest_message(locale, items, today=today, digest_time=send_from.strftime("%H:%M"))
+    return int(enqueue(
+        run.session, team_id=team_id, key=f"digest:{member.user_id}:{today.isoformat()}", kind="digest",
+        channel=member.user_id, text=text, blocks=body, due_at=run.now, expires_at=expires,
+    ))  # fmt: skip
+
+
+def _revisit_reminder_rows(
+    session: Session, *, team_id: str, owners: list[str], today: dt.date, locale: str | None, due_at: dt.datetime
+) -> Select[Any]:
+    """The outbox rows of these owners' due revisits, one each, keyed by customer, owner and
+    due date (an overdue revisit is not repeated daily); the payload holds what
+    `_render_revisit` needs."""
+    c = Customer
+    due = cast(c.next_revisit, String)
+    json_object = func.json_build_object if session.get_bind().dialect.name == "postgresql" else func.json_object
+    payload = json_object(
+        "render", "revisit", "customer_id", c.id, "owner_id", c.owner_id, "due", due,
+        "today", today.isoformat(), "locale", locale, "text", "",
+    )  # fmt: skip
+    return select(
+        c.team_id, literal("revisit:") + cast(c.id, String) + ":" + c.owner_id + ":" + due, literal("revisit"),
+        c.owner_id, payload, literal(PENDING), literal(due_at, Notification.due_at.type), literal(0),
+        literal(utcnow(), Notification.created_at.type),
+    ).where(*is_due(team_id, today), c.owner_id.in_(owners))  # fmt: skip
+
+
+@register_renderer("revisit")
+def _render_revisit(session: Session, payload: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | None:
+    """A due revisit's reminder as the customer is now; None if it is no longer this owner's
+    revisit due on that date (logged, snoozed, reassigned, turned off, or deleted meanwhile)."""
+    customer = session.get(Customer, payload["customer_id"])
+    if (
+        customer is None
+        or not customer.revisits_enabled
+        or customer.owner_id != payload["owner_id"]
+        or customer.next_revisit is None
+        or customer.next_revisit.isoformat() != payload["due"]
+    ):
+        return None
+    return blocks.revisit_reminder(payload.get("locale"), customer, today=dt.date.fromisoformat(payload["today"]))
 
 
 # --- complaint warnings and escalations -----------------------------------------------------

@@ -12,9 +12,14 @@ takes them back. At most the one message in flight at the crash can go twice; a 
 `sent` never goes again.
 
 Row states: `pending` -> `sending` -> `sent` | `failed` (permanent Slack error, kept with
-`last_error` for admins) | `expired` (a digest whose day is over: the next digest has it).
+`last_error` for admins) | `expired` (a digest whose day is over: the next digest has it, or
+a message rendered at send time about something no longer due).
 `due_at` means "not before": the due instant while pending (already moved out of quiet
 hours), the lease's end while sending, the next try after a transient failure.
+
+Most rows carry their message. A job that writes many rows at once (`enqueue_select`, one
+`INSERT … SELECT`) stores only what a message is about (`payload["render"]` names a renderer,
+the rest its arguments); the sender renders it when it posts, from the data as it is then.
 
 Retries are our own loop, not slack_sdk's retry handlers (the sender's client has none), so
 the rules are in one place and tested: `429` waits `Retry-After`; `5xx` and network errors
@@ -35,7 +40,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,6 +94,39 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> int:
         )
         written += len(session.execute(stmt).all())
     return written
+
+
+# The columns an `enqueue_select` query yields, in this order.
+SELECT_COLUMNS = ("team_id", "key", "kind", "channel", "payload", "status", "due_at", "attempts", "created_at")
+
+
+def enqueue_select(session: Session, query: Select[Any]) -> int:
+    """Write the rows `query` yields (`SELECT_COLUMNS`) whose key is new, in one
+    `INSERT … SELECT`: no row passes through Python, so time and memory stay those of the
+    database's own work however many rows there are. Returns how many were written."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Notification).from_select(list(SELECT_COLUMNS), query)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["team_id", "key"])
+    if dialect == "postgresql":  # psycopg reports no rowcount here: count what comes back, in SQL
+        written = stmt.returning(Notification.id).cte("written")
+        return int(session.scalar(select(func.count()).select_from(written)) or 0)
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+# Renderers of rows written without their message: `payload["render"]` names one; it gets a
+# session and the payload and returns (text, blocks), or None when there is nothing to say
+# any more (the row is then marked expired).
+Renderer = Callable[[Session, dict[str, Any]], "tuple[str, list[dict[str, Any]]] | None"]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def register_renderer(name: str) -> Callable[[Renderer], Renderer]:
+    def add(fn: Renderer) -> Renderer:
+        RENDERERS[name] = fn
+        return fn
+
+    return add
 
 
 def enqueue(session: Session, **values: Any) -> bool:
@@ -240,6 +278,19 @@ class Sender:
             self._finish(row, status=EXPIRED, last_error="expired")
             report.expired += 1
             return
+        if row.payload.get("render"):
+            try:
+                message = self._render(row.payload)
+            except Exception:  # noqa: BLE001 - a bad row must not stop the others
+                log.exception("notification %s could not be rendered", row.key)
+                self._finish(row, status=FAILED, last_error="render failed")
+                report.failed += 1
+                return
+            if message is None:
+                self._finish(row, status=EXPIRED, last_error="no longer due")
+                report.expired += 1
+                return
+            row.payload = {**row.payload, "text": message[0], "blocks": message[1]}
         try:
             budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
             ts = self._post_with_retries(row, budget)
@@ -256,6 +307,10 @@ class Sender:
         else:
             if self._finish(row, status=SENT, sent_at=utcnow(), message_ts=ts, last_error=None):
                 report.sent += 1
+
+    def _render(self, payload: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | None:
+        with session_scope(self.factory) as session:
+            return RENDERERS[payload["render"]](session, payload)
 
     def _post_with_retries(self, row: Notification, budget: float) -> str | None:
         started = self.clock()

@@ -21,7 +21,8 @@ from bot.storage.models import Customer, Member
 SNOOZE_CHOICES = {1, 3, 7}
 
 
-def _due(team_id: str, by: dt.date):  # type: ignore[no-untyped-def]
+def is_due(team_id: str, by: dt.date):  # type: ignore[no-untyped-def]
+    """The conditions of a revisit due on or before `by`."""
     return (
         Customer.team_id == team_id,
         Customer.revisits_enabled.is_(True),
@@ -34,7 +35,7 @@ def _due(team_id: str, by: dt.date):  # type: ignore[no-untyped-def]
 def owners_with_due_revisits(*, session: Session, team_id: str, by: dt.date) -> list[str]:
     """Owners with a revisit due on or before `by` (the latest "today" anywhere on Earth)."""
     # Ordered, so concurrent sweeps write rows in the same order and cannot deadlock.
-    query = select(Customer.owner_id).where(*_due(team_id, by)).distinct().order_by(Customer.owner_id)
+    query = select(Customer.owner_id).where(*is_due(team_id, by)).distinct().order_by(Customer.owner_id)
     return list(session.scalars(query))  # type: ignore[arg-type]
 
 
@@ -42,7 +43,7 @@ def due_revisits(*, session: Session, team_id: str, owner_id: str, today: dt.dat
     """The owner's revisits due today or overdue, most overdue first."""
     query = (
         select(Customer)
-        .where(*_due(team_id, today), Customer.owner_id == owner_id)
+        .where(*is_due(team_id, today), Customer.owner_id == owner_id)
         .order_by(Customer.next_revisit, Customer.number)
     )
     return list(session.scalars(query))
