@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, make_url
 from bot.services.customers import name_key
 from bot.storage.crypto import lookup_hash
 from bot.storage.pinyin import search_key
+from bot.storage.search import han, search_doc
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import (
     AuditEvent,
@@ -40,6 +41,7 @@ from bot.storage.models import (
     Customer,
     Member,
     Notification,
+    SearchGram,
     Touch,
     Workspace,
 )
@@ -259,6 +261,8 @@ def _customer_rows(
             "email": email, "phone": phone,
             "email_hash": lookup_hash("email", email), "phone_hash": lookup_hash("phone", phone),
             "search_key": search_key(name, None if is_person else company, contact),
+            "search_doc": search_doc(name=name, company=None if is_person else company, contact_name=contact,
+                                     email=email, phone=phone, tags=tags),
             "address": f"{rng.randint(1, 999)} {'南京路' if chinese else 'Main St'}",
             "owner_id": owner, "grade": rng.choices("ABC", weights=(2, 5, 3))[0],
             "segment": rng.choice(("potential", "new", "regular", "key")),
@@ -362,7 +366,7 @@ def _bump_sequences(conn: Connection) -> None:
 
 
 def delete_team(conn: Connection, team_id: str) -> None:
-    for model in (ComplaintEvent, Complaint, Touch, Notification, AuditEvent, Customer, Member, Workspace):
+    for model in (ComplaintEvent, Complaint, Touch, Notification, AuditEvent, SearchGram, Customer, Member, Workspace):
         conn.execute(delete(model).where(model.team_id == team_id))
 
 
@@ -389,12 +393,16 @@ def generate_team(engine: Engine, team_id: str, scale: Scale) -> None:
         first_customer = _next_id(conn, Customer.__table__)
         customers: list[tuple[int, str, bool]] = []  # (id, owner, chinese): what touches need
 
+        grams: list[dict[str, Any]] = []
+
         def keep(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             for row in rows:
                 customers.append((row["id"], row["owner_id"], not row["name"].isascii()))
+                grams.extend({"team_id": team_id, "gram": g, "customer_id": row["id"]} for g in han(row["search_doc"]))
                 yield row
 
         _bulk_insert(conn, Customer.__table__, keep(_customer_rows(team_id, scale, first_customer, owners, rng)))
+        _bulk_insert(conn, SearchGram.__table__, grams)  # the models' listener does this for the ORM
         log.info("%s: %d members, %d customers", team_id, len(owners), len(customers))
         if customers:
             n = _bulk_insert(conn, Touch.__table__, _touch_rows(

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from bot.storage.models import Base
+from bot.storage.models import Base, include_in_comparison
 
 config = context.config
 target_metadata = Base.metadata
@@ -27,6 +27,7 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
             render_item=_render_item,
+            include_object=include_in_comparison(connection.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()

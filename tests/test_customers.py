@@ -127,6 +127,55 @@ def test_find_matches_company_contact_email_phone_and_tag(slack, session):
         assert f"*{name} (#" in slack.command(f"find {text}").shown, text
 
 
+def test_a_chinese_word_inside_a_name_finds_it_and_follows_edits(session):
+    from bot.services.customers import CustomerInput, search_customers, update_customer
+
+    anta = add_customer(session, "深圳安泰科技有限公司", contact_name="李明")
+    add_customer(session, "北京恒通贸易有限公司", tags="重点客户")
+    add_customer(session, "Anta Sports", company="安泰体育")
+
+    def find(text: str) -> list[str]:
+        found, _ = search_customers(session=session, team_id=TEAM, text=text)
+        session.commit()
+        return [c.name for c in found]
+
+    assert find("安泰") == ["Anta Sports", "深圳安泰科技有限公司"]  # both contain it; by name
+    assert find("安") == ["Anta Sports", "深圳安泰科技有限公司"]
+    assert find("安泰体育") == ["Anta Sports"]  # the whole company name: exact
+    assert find("明") == ["深圳安泰科技有限公司"]  # the contact person
+    assert find("重点") == ["北京恒通贸易有限公司"]  # a tag
+    assert find("有限公司") == ["北京恒通贸易有限公司", "深圳安泰科技有限公司"]
+    assert find("泰安") == []  # both characters, not in this order
+    update_customer(session=session, team_id=TEAM, actor_id=USER, customer_id=anta.id, surface="test",
+                    data=CustomerInput(name="深圳华为技术有限公司", contact_name="王芳"))  # fmt: skip
+    session.commit()
+    assert find("明") == [] and find("安泰") == ["Anta Sports"]
+    assert find("华为") == ["深圳华为技术有限公司"] and find("芳") == ["深圳华为技术有限公司"]
+
+
+@pytest.mark.parametrize("text", ["acme", "ac", "a", "shop", "s", "555", "x", "@example.com", "trading"])
+def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
+    """With more matches than `SEARCH_CANDIDATES`, the page is built rank by rank from index
+    order; it must equal ranking every match (here: the limit lowered to 2 against the default)."""
+    from bot.services import customers as service
+
+    for name, company, email in [("Acme", None, "a@example.com"), ("Acme Supplies", "Shop One", None),
+                                 ("Big Acme Trading", "Acme", "sales@acme.example.com"), ("Shop 2", "Acme", None),
+                                 ("Trading Post", "Xylo", "x@example.com"), ("Zeta", "555 Acme", None),
+                                 ("Ace Hardware", None, "shop@ace.example.com"), ("Sacme", None, None)]:  # fmt: skip
+        add_customer(session, name, company=company, email=email, phone="+1 555 0100" if name == "Zeta" else None)
+
+    def ranked(limit: int, offset: int) -> tuple[list[str], bool]:
+        found, more = service.search_customers(session=session, team_id=TEAM, text=text, limit=limit, offset=offset)
+        session.commit()
+        return [c.name for c in found], more
+
+    every = [ranked(3, offset) for offset in (0, 3, 6)]
+    monkeypatch.setattr(service, "SEARCH_CANDIDATES", 2)
+    assert [ranked(3, offset) for offset in (0, 3, 6)] == every
+    assert every[0][0], "the query matches something"
+
+
 def test_find_shows_ten_and_more_pages_on(slack, fake, session):
     for i in range(23):
         add_customer(session, f"Shop {i:02d}")

@@ -51,13 +51,22 @@ def test_encrypted_email_and_phone_are_still_found_exactly(encrypted, session):
     assert "No customer matches" in encrypted.command("find 13800").shown  # no partial match on ciphertext
 
 
+def test_the_search_text_holds_no_personal_data_when_encrypted(encrypted, session):
+    add_customer(session, "Li Wei Trading", company="Li Wei Group", email=EMAIL, phone=PHONE)
+    [doc] = raw(session, Customer.search_doc)
+    assert "li wei group" in doc and "example.com" not in doc and "0013" not in doc
+
+
 def test_rotate_keys_reencrypts_with_the_newest_key(session, engine, database_url, monkeypatch, capsys):
     add_customer(session, "Written Plain", email=EMAIL, phone=PHONE)  # before encryption was turned on
+    assert EMAIL in raw(session, Customer.search_doc)[0]  # plain data is searched in plain
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("ENCRYPTION_KEYS", KEY1)
     assert main(["rotate-keys"]) == 0
     assert raw(session, Customer.email)[0].startswith("gAAAAA")
+    [doc] = raw(session, Customer.search_doc)
+    assert "written plain" in doc and EMAIL not in doc and "0013" not in doc
     monkeypatch.setenv("ENCRYPTION_KEYS", f"{KEY2},{KEY1}")
     assert main(["rotate-keys"]) == 0
     assert "rows re-encrypted" in capsys.readouterr().out

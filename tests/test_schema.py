@@ -7,12 +7,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from bot.storage.db import alembic_config
-from bot.storage.models import Base
+from bot.storage.models import Base, include_in_comparison
 
 
 def test_models_and_migrations_agree(engine):
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": include_in_comparison(conn.dialect.name)}
+        context = MigrationContext.configure(conn, opts=opts)
         assert compare_metadata(context, Base.metadata) == []
 
 
@@ -49,3 +50,29 @@ def test_0004_fills_the_pinyin_key_of_existing_customers(tmp_path):
         keys = dict(conn.execute(text("SELECT name, search_key FROM customer")).all())
     engine.dispose()
     assert keys == {"张伟": " zhangwei zw wei ", "Acme Ltd": None}
+
+
+def test_0005_fills_the_search_text_and_han_characters_of_existing_customers(tmp_path):
+    from sqlalchemy import text
+
+    from bot.storage.db import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO workspace (team_id, settings, last_customer_number, last_complaint_number, created_at) "
+                          "VALUES ('T1', '{}', 2, 0, '2026-11-25')"))  # fmt: skip
+        for number, name, email, tags in ((1, "张伟", None, "重点"), (2, "Acme  Ltd", "Buyer@Acme.com", None)):
+            conn.execute(
+                text("INSERT INTO customer (team_id, number, name, name_key, email, tags, revisits_enabled, "
+                     "created_at, updated_at) VALUES ('T1', :n, :name, :name, :email, :tags, 1, '2026-11-25', "
+                     "'2026-11-25')"),
+                {"n": number, "name": name, "email": email, "tags": tags},
+            )  # fmt: skip
+    upgrade(engine, "0005")
+    with engine.connect() as conn:
+        docs = dict(conn.execute(text("SELECT name, search_doc FROM customer")).all())
+        grams = sorted(conn.execute(text("SELECT gram FROM search_gram")).scalars())
+    engine.dispose()
+    assert docs == {"张伟": "\n张伟\n\t重点\n", "Acme  Ltd": "\nacme ltd\nbuyer@acme.com\n\t\n"}
+    assert grams == sorted("张伟重点")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, case, false, func, or_, select, true, update
+from sqlalchemy import BindParameter, ColumnElement, bindparam, case, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from bot.notify import Notifier
@@ -17,7 +17,8 @@ from bot.services import audit
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
-from bot.storage.models import Complaint, Customer, Touch
+from bot.storage.models import Complaint, Customer, SearchGram, Touch
+from bot.storage.search import fold, han
 
 Grade = Literal["A", "B", "C"]
 Segment = Literal["potential", "new", "regular", "key"]
@@ -35,7 +36,7 @@ _PINYIN_QUERY = re.compile(r"[a-z]+(?: [a-z]+)*")  # letters only: may be pinyin
 
 def name_key(name: str) -> str:
     """The form of a name that decides "the same name": case-folded, spaces collapsed."""
-    return " ".join(name.split()).casefold()
+    return fold(name)
 
 
 @dataclass(frozen=True)
@@ -229,45 +230,112 @@ def search_customers(
     """Customers matching `text` in name, company, contact, email, phone or tags, or by the
     pinyin of a Chinese name, company or contact (`zhangwei`, `zw`, `wei` find 张伟).
 
-    Case-insensitive and partial; ranked exact > prefix > contains, then by name.
-    Returns one page and whether more follow.
+    Case-insensitive and partial; ranked exact > prefix > contains (tags: contains only),
+    then by name. Returns one page and whether more follow.
+
+    Each query reads the team's search text (storage.search) in name order and stops when it
+    has enough. When at most `SEARCH_CANDIDATES` customers match, all are read and ranked here
+    (one pass over the team's search index at most). When more match, the page is filled from
+    the best ranks down: the exact and prefix matches, and if those are many too, the names,
+    e-mails and phones equal to `text` (found by index) and then the prefix matches: an exact
+    company, contact or pinyin match then ranks as a prefix one. Broad searches so read only
+    the first few hundred entries of each rank. A query with Han characters looks first at the
+    customers holding all of them (`search_gram`): when they are not too many, only those.
     """
-    q = name_key(text)
+    q = fold(text)
     if not q:
         return [], False
-    exact, prefix, contains = q, _like_escape(q) + "%", "%" + _like_escape(q) + "%"
-    lowered = [
-        Customer.name_key,
-        func.lower(Customer.company),
-        func.lower(Customer.contact_name),
-        func.lower(Customer.email),
-        func.lower(Customer.phone),
-    ]
-    # Email and phone may be stored encrypted: their keyed hashes find them exactly.
-    by_hash = or_(
-        Customer.email_hash.in_(lookup_hashes("email", text)),
-        Customer.phone_hash.in_(lookup_hashes("phone", text)) if any(ch.isdigit() for ch in text) else false(),
-    )
-    # Pinyin is typed with or without spaces between syllables: `zhang wei`, `zhangwei`.
-    spelled = _PINYIN_QUERY.fullmatch(q) and q.replace(" ", "")
-    pinyin_exact = Customer.search_key.like(f"% {spelled} %") if spelled else false()
-    pinyin_prefix = Customer.search_key.like(f"% {spelled}%") if spelled else false()
-    rank = case(
-        (or_(by_hash, pinyin_exact, *(col == exact for col in lowered)), 0),
-        (or_(pinyin_prefix, *(col.like(prefix, escape="\\") for col in lowered)), 1),
-        else_=2,
-    )
-    matches = or_(
-        by_hash, pinyin_prefix, *(col.like(contains, escape="\\") for col in [*lowered, func.lower(Customer.tags)])
-    )
-    rows = session.scalars(
-        select(Customer)
-        .where(Customer.team_id == team_id, matches, viewer.condition(team_id))
-        .order_by(rank, Customer.name_key, Customer.id)
-        .limit(limit + 1)
-        .offset(offset)
-    ).all()
-    return list(rows[:limit]), len(rows) > limit
+    want = offset + limit + 1
+    search = _Search(session, team_id, viewer, q, hashed=_by_hash(session, team_id, viewer, text))
+    n = max(SEARCH_CANDIDATES, want)
+    if han(q):  # only the customers holding its Han characters, ranked by the database
+        ranked = search.among_han(want)
+    elif len(ranked := search.rows(search.contains, n + 1)) <= n:  # every match: rank them here
+        ranked.sort(key=search.rank)  # stable: name order within a rank
+    else:
+        first = ranked  # the first n + 1 matches in name order: more than a page of the next rank down
+        ranked = search.rows(search.prefix, n + 1)  # exact and prefix matches
+        if len(ranked) <= n:
+            ranked.sort(key=search.rank)
+        else:
+            first, ranked = ranked, search.rows(search.same_name, n + 1)
+        seen = {row.id for row in ranked}
+        ranked += [row for row in first if row.id not in seen]
+    ids = [row.id for row in ranked[offset : offset + limit]]
+    by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
+    return [by_id[i] for i in ids], len(ranked) > offset + limit
+
+
+SEARCH_CANDIDATES = 500  # matches ranked in Python at most
+
+
+def _by_hash(session: Session, team_id: str, viewer: Viewer, text: str) -> frozenset[int]:
+    """Customers whose e-mail or phone is `text` exactly, by keyed hash (works encrypted)."""
+    same = [Customer.email_hash.in_(lookup_hashes("email", text))] if "@" in text else []
+    if any(ch.isdigit() for ch in text):
+        same.append(Customer.phone_hash.in_(lookup_hashes("phone", text)))
+    if not same:
+        return frozenset()
+    query = select(Customer.id).where(Customer.team_id == team_id, or_(*same), viewer.condition(team_id))
+    return frozenset(session.scalars(query))
+
+
+def _pattern(part: str) -> BindParameter[str]:
+    """`%part%` for LIKE, written into the statement: PostgreSQL then plans for this very
+    pattern (a trigram index for a rare one, name order for a common one), where a prepared
+    statement's generic plan would pick one way for all."""
+    return bindparam(None, f"%{_like_escape(part)}%", literal_execute=True)
+
+
+class _Search:
+    """One search's three predicates (storage.search explains the text they read) and ranking."""
+
+    def __init__(self, session: Session, team_id: str, viewer: Viewer, q: str, *, hashed: frozenset[int]) -> None:
+        self.session, self.team_id, self.q, self.hashed = session, team_id, q, hashed
+        self.viewer = viewer
+        self.columns = select(Customer.id, Customer.name_key, Customer.search_doc, Customer.search_key)
+        self.base = self.columns.where(Customer.team_id == team_id, viewer.condition(team_id))
+        # Pinyin is typed with or without spaces between syllables: `zhang wei`, `zhangwei`.
+        self.spelled = q.replace(" ", "") if _PINYIN_QUERY.fullmatch(q) else None
+        self.contains = self._where(q, f" {self.spelled}")
+        self.prefix = self._where(f"\n{q}", f" {self.spelled}")
+        # Exact matches the indexes find: the name, and e-mail or phone by hash.
+        self.same_name = or_(Customer.name_key == q, Customer.id.in_(hashed) if hashed else false())
+
+    def _where(self, in_doc: str, in_pinyin: str) -> ColumnElement[bool]:
+        return or_(
+            Customer.search_doc.like(_pattern(in_doc), escape="\\"),  # LIKE: faster than instr on SQLite
+            Customer.search_key.like(_pattern(in_pinyin), escape="\\") if self.spelled else false(),
+            Customer.id.in_(self.hashed) if self.hashed else false(),
+        )
+
+    def among_han(self, limit: int) -> list[Any]:
+        """The first `limit` matches, ranked, among the customers whose search text holds the
+        query's first two Han characters (found in `search_gram`, then looked up by id). Two
+        narrow a name down enough (a city and a brand, a surname and a given name); more
+        would read the long lists of words like 有限公司 for little gain."""
+        chars = list(dict.fromkeys(ch for ch in self.q if han(ch)))[:2]
+        holders = (
+            select(SearchGram.customer_id)
+            .where(SearchGram.team_id == self.team_id, SearchGram.gram.in_(chars))
+            .group_by(SearchGram.customer_id)
+            .having(func.count() == len(chars))
+        )
+        rank = case((self._where(f"\n{self.q}\n", ""), 0), (self._where(f"\n{self.q}", ""), 1), else_=2)
+        query = self.columns.where(Customer.id.in_(holders), self.contains, self.viewer.condition(self.team_id))
+        return list(self.session.execute(query.order_by(rank, Customer.name_key).limit(limit)))
+
+    def rows(self, where: ColumnElement[bool], limit: int) -> list[Any]:
+        """The first `limit` matches of `where`, in name order."""
+        return list(self.session.execute(self.base.where(where).order_by(Customer.name_key).limit(limit)))
+
+    def rank(self, row: Any) -> int:
+        doc, key, spelled = row.search_doc or "", row.search_key or "", self.spelled
+        if row.id in self.hashed or f"\n{self.q}\n" in doc or (spelled and f" {spelled} " in key):
+            return 0
+        if f"\n{self.q}" in doc or (spelled and f" {spelled}" in key):
+            return 1
+        return 2
 
 
 @dataclass(frozen=True)

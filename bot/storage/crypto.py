@@ -111,8 +111,11 @@ class EncryptedText(TypeDecorator[str]):
 
 def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
     """Re-encrypt every EncryptedText value with the newest key (plain ones get encrypted)
-    and recompute the lookup hashes; returns how many values were rewritten."""
+    and recompute the lookup hashes and the search text (which then leaves out the e-mail
+    and phone); returns how many values were rewritten."""
     from sqlalchemy import select, type_coerce, update
+
+    from bot.storage.search import search_doc
 
     if _keyring is None:
         raise KeyError_("set ENCRYPTION_KEYS first")
@@ -122,6 +125,8 @@ def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
         if not columns:
             continue
         raw = [type_coerce(c, Text).label(c.name) for c in columns]
+        if table.name == "customer":
+            raw += [table.c.name, table.c.company, table.c.contact_name, table.c.tags]
         last_id = 0
         while True:
             rows = connection.execute(
@@ -135,6 +140,9 @@ def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
                     plain = {c.name: _keyring.decrypt(v) for c in columns if (v := values.get(c.name))}
                     values["email_hash"] = lookup_hash("email", plain.get("email"))
                     values["phone_hash"] = lookup_hash("phone", plain.get("phone"))
+                    values["search_doc"] = search_doc(name=row.name, company=row.company,
+                                                      contact_name=row.contact_name, email=None, phone=None,
+                                                      tags=row.tags)  # fmt: skip
                 if values:
                     connection.execute(
                         update(table).where(table.c.id == row.id).values(
