@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.later import AfterResponse, Work
 from bot.messages import t
 from bot.notify import Directory, Notifier, SlackDirectory, SlackNotifier
 from bot.services.customers import Viewer
@@ -45,6 +46,15 @@ class RequestContext:
     default_tz: str = "UTC"  # TZ_DEFAULT: the team's time zone until it sets its own
     failed: bool = False
     _members: dict[str, Member] = field(default_factory=dict)
+    _after: list[Work] = field(default_factory=list)
+
+    def after(self, work: Work) -> None:
+        """Run `work` once Slack has its answer, with a fresh context (bot.later)."""
+        self._after.append(work)
+
+    def fresh(self, session: Session) -> RequestContext:
+        """The same request's who and where, with another session and nothing cached."""
+        return replace(self, session=session, failed=False, _members={}, _after=[])
 
     def finish(self) -> None:
         """End the request's unit of work: commit unless a listener failed; always close."""
@@ -120,7 +130,10 @@ def _safe_locale(tb: RequestContext | None) -> str | None:
 class _App(App):
     """Bolt's global middleware runs before the listener, not around it; the request's unit
     of work is therefore closed here, after the listener has run and before Slack hears back
-    (listeners finish first under `process_before_response`)."""
+    (listeners finish first under `process_before_response`). What the listener left for
+    later starts then, on `later`'s threads."""
+
+    later: AfterResponse
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         try:
@@ -135,6 +148,8 @@ class _App(App):
         finally:
             if tb := req.context.get("tb"):
                 tb.finish()
+                if tb._after and not tb.failed:
+                    self.later.submit(tb, tb._after)
 
 
 def _reads_only(body: dict[str, Any]) -> bool:
@@ -158,12 +173,14 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session], clien
         client=client,
         signing_secret=settings.slack_signing_secret,
         # Listeners finish before the HTTP response: no 10 ms ack polling, and a request's
-        # work is done when Slack hears back. Slow work goes to lazy listeners or the outbox.
+        # work is done when Slack hears back. Follow-ups (DMs, App Home) run after it
+        # (RequestContext.after); scheduled messages go through the outbox.
         process_before_response=True,
         token_verification_enabled=False,
         # Socket Mode has no signatures to check; HTTP always does.
         request_verification_enabled=not settings.socket_mode,
     )
+    app.later = AfterResponse(session_factory)
     notifier = SlackNotifier(client)
     directory = SlackDirectory(client)
 

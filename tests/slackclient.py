@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from bot import later
 from tests.fakeslack import FakeSlack
 
 TEAM = "T0000001"
@@ -111,6 +112,8 @@ class SignedSlack:
                 return Response(resp.status, resp.read().decode())
         except urllib.error.HTTPError as err:
             return Response(err.code, err.read().decode())
+        finally:
+            later.wait_idle()  # what the bot does after answering (a DM, the App Home) is done too
 
     def post_form(self, fields: dict[str, str], **kw: Any) -> Response:
         return self.post(urlencode(fields).encode(), "application/x-www-form-urlencoded", **kw)

@@ -96,9 +96,16 @@ def home_for(tb: RequestContext, user_id: str) -> dict[str, Any]:
 
 
 def refresh_home(tb: RequestContext, client: WebClient, *user_ids: str | None) -> None:
-    """Republish the App Home of the people whose items changed; a failure here is only logged."""
-    for user_id in dict.fromkeys(u for u in user_ids if u):
-        try:
-            client.views_publish(user_id=user_id, view=home_for(tb, user_id))
-        except (SlackApiError, OSError) as exc:
-            log.warning("views.publish for %s failed: %s", user_id, exc)
+    """Republish the App Home of the people whose items changed, after Slack has its answer
+    (bot.later); a failure there is only logged."""
+    users = list(dict.fromkeys(u for u in user_ids if u))
+
+    def publish(later: RequestContext) -> None:
+        for user_id in users:
+            try:
+                client.views_publish(user_id=user_id, view=home_for(later, user_id))
+            except (SlackApiError, OSError) as exc:
+                log.warning("views.publish for %s failed: %s", user_id, exc)
+
+    if users:
+        tb.after(publish)

@@ -171,7 +171,8 @@ def on_touch_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], cli
             else None
         )
         text = t(tb.locale, "touch.saved", customer=name, revisit=revisit or t(tb.locale, "revisit.none"))
-    tb.notifier.dm(tb.user_id or "", text=text)
+    author = tb.user_id or ""
+    tb.after(lambda later: later.notifier.dm(author, text=text))
     common.refresh_home(tb, client, tb.user_id, customer.owner_id)
 
 

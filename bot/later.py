@@ -1,0 +1,71 @@
+"""Work a listener leaves for after Slack has its answer.
+
+With `process_before_response=True` Slack hears back only when the listener returns, so a
+listener that also posts a DM and republishes two App Homes makes the user wait for three
+Web API round trips (50–300 ms each against real Slack). Such follow-ups that the user does
+not need to see the answer go through `RequestContext.after(work)`: once the request's unit
+of work has committed, `AfterResponse` runs them on a small thread pool, each batch with a
+fresh request context (its own session) so nothing of the finished request is reused. A
+request that failed leaves nothing for later.
+
+Tests wait for this work with `wait_idle()`, so what they assert is deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from bot.app import RequestContext
+
+log = logging.getLogger(__name__)
+
+Work = Callable[["RequestContext"], None]
+_POOLS: weakref.WeakSet[AfterResponse] = weakref.WeakSet()
+
+
+class AfterResponse:
+    def __init__(self, session_factory: sessionmaker[Session], *, workers: int = 4) -> None:
+        self.factory = session_factory
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-response")
+        self._pending = 0
+        self._idle = threading.Condition()
+        _POOLS.add(self)
+
+    def submit(self, tb: RequestContext, work: list[Work]) -> None:
+        with self._idle:
+            self._pending += 1
+        self.pool.submit(self._run, tb, work)
+
+    def _run(self, tb: RequestContext, work: list[Work]) -> None:
+        later = tb.fresh(self.factory())
+        try:
+            for item in work:
+                try:
+                    item(later)
+                except Exception:  # noqa: BLE001 - one follow-up's failure must not stop the others
+                    later.session.rollback()
+                    log.exception("work after the response failed")
+        finally:
+            try:
+                later.finish()
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+
+def wait_idle(timeout: float = 30.0) -> bool:
+    """Wait until every app in this process has run the work its requests left."""
+    return all(pool.wait_idle(timeout) for pool in list(_POOLS))
