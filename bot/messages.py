@@ -197,6 +197,8 @@ EN: dict[str, str] = {
     "erase.confirm.title": "Erase personal data",
     "erase.confirm": "Erase all personal data of *{customer}*? This cannot be undone.",
     "erase.done": "Customer #{number} erased. Its touches and complaints remain, without personal data.",
+    "erase.label": "Erased customer #{number}",  # the erased customer's name from then on
+    "erase.marker": "[erased]",  # what erased touch summaries and complaint titles read
     "button.erase": "Erase",
     "button.merge": "Merge",
     "merge.usage": "Name two customers, the one to merge and the one to keep, e.g. `/crm merge #12 #7` or `/crm merge Acme Co Acme Ltd`.",

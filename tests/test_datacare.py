@@ -119,6 +119,21 @@ def test_erase_asks_first_then_removes_personal_data_everywhere(slack, fake, ses
     assert "Erased customer #1" in slack.command("show #1").shown  # the counts stay
 
 
+def test_an_erased_customer_is_marked_in_the_admins_language(slack, fake, session):
+    fake.add_user(ADMIN, is_admin=True, locale="zh-CN")
+    add_customer(session, "周氏物流", phone=PHONE)
+    slack.command("touch 周氏物流")
+    slack.submit(fake.last("views.open")["view"], {"Summary": "电话回访"})
+
+    slack.click(slack.command("删除数据 周氏物流", user=ADMIN).blocks, "删除数据", user=ADMIN)
+
+    [customer] = customers_of(session)
+    assert customer.name == "已删除数据的客户 #1"
+    summaries = session.scalars(text("SELECT summary FROM touch")).all()
+    session.commit()
+    assert summaries == ["[已删除]"]
+
+
 def test_erase_of_another_workspaces_customer_finds_nothing(slack, fake, session, admin):
     theirs = add_customer(session, "Theirs", team="T0000002", phone=PHONE)
     slack.action("customer_erase", str(theirs.id), user=admin)

@@ -116,7 +116,7 @@ def on_erase(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: R
     try:
         customer = datacare.erase_customer(
             session=tb.session, team_id=tb.team_id, member=tb.member(),
-            customer_id=int(value) if value.isdigit() else 0, surface=tb.surface,
+            customer_id=int(value) if value.isdigit() else 0, surface=tb.surface, locale=tb.locale,
         )  # fmt: skip
     except UserError as err:
         return respond(text=t(tb.locale, err.key, **err.params), response_type="ephemeral", replace_original=False)

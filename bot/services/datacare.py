@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.messages import t
 from bot.services import audit
 from bot.services.customers import PROFILE_FIELDS
 from bot.services.errors import UserError
@@ -29,7 +30,6 @@ from bot.storage.models import (
 )
 
 AUDIT_PAGE = 10
-ERASED = "[erased]"
 PERSONAL_FIELDS = ("company", "contact_name", "title", "email", "phone", "address", "needs", "preferences", "tags")
 
 
@@ -98,28 +98,31 @@ def audit_page(
     return rows[:AUDIT_PAGE], len(rows) > AUDIT_PAGE
 
 
-def erase_customer(*, session: Session, team_id: str, member: Member, customer_id: int, surface: str) -> Customer:
-    """Remove the customer's personal data everywhere; keep anonymised rows for the counts."""
+def erase_customer(
+    *, session: Session, team_id: str, member: Member, customer_id: int, surface: str, locale: str | None = None
+) -> Customer:
+    """Remove the customer's personal data everywhere; keep anonymised rows for the counts,
+    marked as erased in `locale` (the team's language, or the admin's)."""
     require_admin(member)
     customer = session.scalar(
         select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
     )
     if customer is None:
         raise UserError("error.customer.gone")
-    label = f"Erased customer #{customer.number}"
+    label, erased = t(locale, "erase.label", number=customer.number), t(locale, "erase.marker")
     customer.name, customer.name_key = label, label.casefold()
     for field in PERSONAL_FIELDS:
         setattr(customer, field, None)
     session.execute(
         update(Touch)
         .where(Touch.team_id == team_id, Touch.customer_id == customer.id)
-        .values(summary=ERASED, outcome=None, next_step=None, permalink=None, speaker_id=None)
+        .values(summary=erased, outcome=None, next_step=None, permalink=None, speaker_id=None)
     )
     complaint_ids = select(Complaint.id).where(Complaint.team_id == team_id, Complaint.customer_id == customer.id)
     session.execute(
         update(Complaint)
         .where(Complaint.team_id == team_id, Complaint.customer_id == customer.id)
-        .values(title=ERASED, description=None, resolution=None, permalink=None)
+        .values(title=erased, description=None, resolution=None, permalink=None)
     )
     session.execute(
         update(ComplaintEvent)
