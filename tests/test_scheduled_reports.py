@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from freezegun import freeze_time
+from PIL import Image
 from sqlalchemy import select
 
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import get_workspace
 from bot.storage.db import make_session_factory
-from bot.storage.models import Customer, SatisfactionScore
+from bot.storage.models import Customer, Notification, SatisfactionScore
 from tests.helpers import add_customer
 from tests.slackclient import TEAM, USER, block_text
 
@@ -46,6 +48,26 @@ def test_the_weekly_report_goes_to_its_channel_on_monday_at_nine_once(slack, fak
     [post] = posts_to(fake, REPORTS)
     text = block_text(post["blocks"])
     assert "week of 2026-11-23" in text and "*Touches* 1" in text
+    # its chart, in the report's thread
+    [complete] = fake.calls_to("files.completeUploadExternal")
+    assert complete.args["channel_id"] == REPORTS and complete.args["thread_ts"]
+    [upload] = fake.calls_to("upload")
+    image = Image.open(io.BytesIO(fake.uploads[upload.args["file_id"]]))
+    image.load()  # a PNG that decodes
+    assert image.format == "PNG"
+
+
+def test_a_failed_chart_upload_keeps_the_report_sent_once_and_says_why(slack, fake, session, scheduler):
+    get_workspace(session, TEAM).settings = {"report_channel": REPORTS}
+    session.commit()
+    fake.fail("files.getUploadURLExternal", error="not_allowed_token_type")
+    scheduler.sweep(at("2026-11-30T09:00:00"))
+    scheduler.sweep(at("2026-11-30T10:00:00"))
+    assert len(posts_to(fake, REPORTS)) == 1
+    session.expire_all()
+    [row] = session.scalars(select(Notification).where(Notification.kind == "report")).all()
+    session.commit()
+    assert row.status == "sent" and "not_allowed_token_type" in (row.last_error or "")
 
 
 def test_no_report_channel_no_weekly_report(fake, session, scheduler):

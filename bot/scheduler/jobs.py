@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import blocks
 from bot.notify import Directory
 from bot.scheduler.hours import WorkingHours, parse_time, zone
-from bot.scheduler.outbox import PENDING, enqueue, enqueue_select, register_renderer
+from bot.scheduler.outbox import PENDING, Rendered, Upload, enqueue, enqueue_select, register_renderer
 from bot.services.members import get_member
 from bot.services.reminders import digest_time_of, due_revisits, is_due, owners_with_due_revisits
 from bot.services.workspaces import TeamSettings, team_settings
@@ -181,7 +181,7 @@ def _revisit_reminder_rows(
 
 
 @register_renderer("revisit")
-def _render_revisit(session: Session, payload: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | None:
+def _render_revisit(session: Session, payload: dict[str, Any]) -> Rendered | None:
     """A due revisit's reminder as the customer is now; None if it is no longer this owner's
     revisit due on that date (logged, snoozed, reassigned, turned off, or deleted meanwhile)."""
     customer = session.get(Customer, payload["customer_id"])
@@ -193,7 +193,8 @@ def _render_revisit(session: Session, payload: dict[str, Any]) -> tuple[str, lis
         or customer.next_revisit.isoformat() != payload["due"]
     ):
         return None
-    return blocks.revisit_reminder(payload.get("locale"), customer, today=dt.date.fromisoformat(payload["today"]))
+    return Rendered(*blocks.revisit_reminder(payload.get("locale"), customer,
+                                             today=dt.date.fromisoformat(payload["today"])))  # fmt: skip
 
 
 # --- complaint warnings and escalations -----------------------------------------------------
@@ -263,9 +264,8 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
 
 @register_job("weekly_report")
 def weekly_report(run: JobRun, team_id: str) -> int:
-    """Monday from 09:00 team time: last week's team report in the report channel, once."""
-    from bot.services import complaints, reports
-
+    """Monday from 09:00 team time: last week's team report in the report channel, once,
+    with its chart in the thread (built when it is sent: `_render_weekly_report`)."""
     settings = team_settings(run.session, team_id)
     if not settings.report_channel:
         return 0
@@ -274,13 +274,29 @@ def weekly_report(run: JobRun, team_id: str) -> int:
     if local.weekday() != 0 or local.time() < dt.time(9):
         return 0
     last_week = local.date() - dt.timedelta(days=7)
-    calendar, _ = complaints.team_rules(run.session, team_id, run.default_tz)
+    monday = last_week - dt.timedelta(days=last_week.weekday())
+    payload = {"render": "weekly_report", "team_id": team_id, "day": last_week.isoformat(), "tz": tz}
+    return int(enqueue(
+        run.session, team_id=team_id, key=f"report:weekly:{monday.isoformat()}", kind="report",
+        channel=settings.report_channel, text="", due_at=run.now, meta=payload,
+    ))  # fmt: skip
+
+
+@register_renderer("weekly_report")
+def _render_weekly_report(session: Session, payload: dict[str, Any]) -> Rendered:
+    from bot.charts import report_chart
+    from bot.messages import t
+    from bot.services import complaints, reports
+
+    team_id, tz = payload["team_id"], payload["tz"]
+    calendar, _ = complaints.team_rules(session, team_id, tz)
     report = reports.build_report(
-        session=run.session, team_id=team_id, kind="week", today=last_week, tz=tz,
+        session=session, team_id=team_id, kind="week", today=dt.date.fromisoformat(payload["day"]), tz=tz,
         duration=lambda a, b: calendar.between(a, b).total_seconds() / 3600,
     )  # fmt: skip
-    body = blocks.report_blocks(settings.language, report)
-    return int(enqueue(
-        run.session, team_id=team_id, key=f"report:weekly:{report.period.first_day.isoformat()}", kind="report",
-        channel=settings.report_channel, text=blocks.block_plain_text(body[:1]), blocks=body, due_at=run.now,
-    ))  # fmt: skip
+    language = team_settings(session, team_id).language
+    body = blocks.report_blocks(language, report)
+    start = report.period.first_day.isoformat()
+    chart = Upload(filename=f"report-week-{start}.png", content=report_chart(language, report),
+                   title=t(language, "report.chart.title", start=start))  # fmt: skip
+    return Rendered(blocks.block_plain_text(body[:1]), body, (chart,))

@@ -114,10 +114,26 @@ def enqueue_select(session: Session, query: Select[Any]) -> int:
     return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file posted in the message's thread once the message is sent (a report's chart)."""
+
+    filename: str
+    content: bytes
+    title: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    blocks: list[dict[str, Any]]
+    uploads: tuple[Upload, ...] = ()
+
+
 # Renderers of rows written without their message: `payload["render"]` names one; it gets a
-# session and the payload and returns (text, blocks), or None when there is nothing to say
-# any more (the row is then marked expired).
-Renderer = Callable[[Session, dict[str, Any]], "tuple[str, list[dict[str, Any]]] | None"]
+# session and the payload and returns the message, or None when there is nothing to say any
+# more (the row is then marked expired).
+Renderer = Callable[[Session, dict[str, Any]], Rendered | None]
 RENDERERS: dict[str, Renderer] = {}
 
 
@@ -278,6 +294,7 @@ class Sender:
             self._finish(row, status=EXPIRED, last_error="expired")
             report.expired += 1
             return
+        uploads: tuple[Upload, ...] = ()
         if row.payload.get("render"):
             try:
                 message = self._render(row.payload)
@@ -290,7 +307,8 @@ class Sender:
                 self._finish(row, status=EXPIRED, last_error="no longer due")
                 report.expired += 1
                 return
-            row.payload = {**row.payload, "text": message[0], "blocks": message[1]}
+            row.payload = {**row.payload, "text": message.text, "blocks": message.blocks}
+            uploads = message.uploads
         try:
             budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
             ts = self._post_with_retries(row, budget)
@@ -305,10 +323,22 @@ class Sender:
             self._finish(row, status=PENDING, last_error=exc.reason, due_at=utcnow() + dt.timedelta(seconds=backoff))
             report.retry_later += 1
         else:
-            if self._finish(row, status=SENT, sent_at=utcnow(), message_ts=ts, last_error=None):
+            # The message is out: a failed upload is recorded, not retried (that would post it twice).
+            note = self._upload(row, ts, uploads) if uploads else None
+            if self._finish(row, status=SENT, sent_at=utcnow(), message_ts=ts, last_error=note):
                 report.sent += 1
 
-    def _render(self, payload: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | None:
+    def _upload(self, row: Notification, thread_ts: str | None, uploads: tuple[Upload, ...]) -> str | None:
+        for upload in uploads:
+            try:
+                self.client.files_upload_v2(channel=row.channel, thread_ts=thread_ts, content=upload.content,
+                                            filename=upload.filename, title=upload.title)  # fmt: skip
+            except (SlackApiError, OSError) as exc:
+                log.warning("notification %s: uploading %s failed: %s", row.key, upload.filename, exc)
+                return f"upload of {upload.filename} failed: {exc}"[:500]
+        return None
+
+    def _render(self, payload: dict[str, Any]) -> Rendered | None:
         with session_scope(self.factory) as session:
             return RENDERERS[payload["render"]](session, payload)
 
