@@ -5,8 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, text
 
-from bot.storage.db import alembic_config
+from bot.storage.db import alembic_config, make_engine, upgrade
 from bot.storage.models import Base, include_in_comparison
 
 
@@ -29,22 +30,23 @@ def test_every_table_is_scoped_by_team():
         assert "team_id" in table.columns, table.name
 
 
-def test_0004_fills_the_pinyin_key_of_existing_customers(tmp_path):
-    from sqlalchemy import text
-
-    from bot.storage.db import make_engine, upgrade
-
+def _customers_before(tmp_path, revision: str, rows: list[dict[str, object]]) -> Engine:
+    """A database at `revision` holding these customers (name, and any other columns) in team T1."""
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade(engine, "0003r")
+    upgrade(engine, revision)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO workspace (team_id, settings, last_customer_number, last_complaint_number, created_at) "
-                          "VALUES ('T1', '{}', 2, 0, '2026-11-25')"))  # fmt: skip
-        for number, name in ((1, "张伟"), (2, "Acme Ltd")):
-            conn.execute(
-                text("INSERT INTO customer (team_id, number, name, name_key, revisits_enabled, created_at, updated_at) "
-                     "VALUES ('T1', :n, :name, :name, 1, '2026-11-25', '2026-11-25')"),
-                {"n": number, "name": name},
-            )  # fmt: skip
+                          "VALUES ('T1', '{}', :n, 0, '2026-11-25')"), {"n": len(rows)})  # fmt: skip
+        for number, row in enumerate(rows, 1):
+            values = {"team_id": "T1", "number": number, "name_key": row["name"], "revisits_enabled": True,
+                      "created_at": "2026-11-25", "updated_at": "2026-11-25", **row}  # fmt: skip
+            conn.execute(text(f"INSERT INTO customer ({', '.join(values)}) VALUES ({', '.join(':' + k for k in values)})"),
+                         values)  # fmt: skip
+    return engine
+
+
+def test_0004_fills_the_pinyin_key_of_existing_customers(tmp_path):
+    engine = _customers_before(tmp_path, "0003r", [{"name": "张伟"}, {"name": "Acme Ltd"}])
     upgrade(engine, "0004")
     with engine.connect() as conn:
         keys = dict(conn.execute(text("SELECT name, search_key FROM customer")).all())
@@ -53,22 +55,8 @@ def test_0004_fills_the_pinyin_key_of_existing_customers(tmp_path):
 
 
 def test_0005_fills_the_search_text_and_han_characters_of_existing_customers(tmp_path):
-    from sqlalchemy import text
-
-    from bot.storage.db import make_engine, upgrade
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade(engine, "0004")
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO workspace (team_id, settings, last_customer_number, last_complaint_number, created_at) "
-                          "VALUES ('T1', '{}', 2, 0, '2026-11-25')"))  # fmt: skip
-        for number, name, email, tags in ((1, "张伟", None, "重点"), (2, "Acme  Ltd", "Buyer@Acme.com", None)):
-            conn.execute(
-                text("INSERT INTO customer (team_id, number, name, name_key, email, tags, revisits_enabled, "
-                     "created_at, updated_at) VALUES ('T1', :n, :name, :name, :email, :tags, 1, '2026-11-25', "
-                     "'2026-11-25')"),
-                {"n": number, "name": name, "email": email, "tags": tags},
-            )  # fmt: skip
+    engine = _customers_before(tmp_path, "0004", [{"name": "张伟", "tags": "重点"},
+                                                  {"name": "Acme  Ltd", "email": "Buyer@Acme.com"}])  # fmt: skip
     upgrade(engine, "0005")
     with engine.connect() as conn:
         docs = dict(conn.execute(text("SELECT name, search_doc FROM customer")).all())
