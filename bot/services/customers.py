@@ -233,14 +233,14 @@ def search_customers(
     Case-insensitive and partial; ranked exact > prefix > contains (tags: contains only),
     then by name. Returns one page and whether more follow.
 
-    Each query reads the team's search text (storage.search) in name order and stops when it
-    has enough. When at most `SEARCH_CANDIDATES` customers match, all are read and ranked here
-    (one pass over the team's search index at most). When more match, the page is filled from
-    the best ranks down: the exact and prefix matches, and if those are many too, the names,
-    e-mails and phones equal to `text` (found by index) and then the prefix matches: an exact
-    company, contact or pinyin match then ranks as a prefix one. Broad searches so read only
-    the first few hundred entries of each rank. A query with Han characters looks first at the
-    customers holding all of them (`search_gram`): when they are not too many, only those.
+    How (storage.search holds the text it reads): when at most `SEARCH_CANDIDATES`
+    customers match, all are read and ranked here. When more match, the page is built rank by
+    rank: the exact and prefix matches if they are not too many, then the first contains
+    matches in name order; else the names, e-mails and phones equal to `text` (by index),
+    then the first prefix matches in name order (an exact company, contact or pinyin match
+    then ranks as a prefix one). Every query stops as soon as it has enough, so a broad
+    search reads a few hundred index entries. A query with Han characters looks only at the
+    customers holding its first two (`search_gram`), ranked by the database.
     """
     q = fold(text)
     if not q:
@@ -250,23 +250,27 @@ def search_customers(
     n = max(SEARCH_CANDIDATES, want)
     if han(q):  # only the customers holding its Han characters, ranked by the database
         ranked = search.among_han(want)
-    elif len(ranked := search.rows(search.contains, n + 1)) <= n:  # every match: rank them here
-        ranked.sort(key=search.rank)  # stable: name order within a rank
-    else:
-        first = ranked  # the first n + 1 matches in name order: more than a page of the next rank down
-        ranked = search.rows(search.prefix, n + 1)  # exact and prefix matches
-        if len(ranked) <= n:
-            ranked.sort(key=search.rank)
+    elif (found := search.every(search.contains, n)) is not None:  # few matches: rank them all here
+        ranked = sorted(found, key=search.order)
+    else:  # many: the best ranks first, then the next rank down in name order
+        best = search.every(search.prefix, max(search.prefix_candidates, want))  # exact and prefix matches
+        if best is not None:
+            ranked, worse = sorted(best, key=search.order), search.contains_walk
         else:
-            first, ranked = ranked, search.rows(search.same_name, n + 1)
-        seen = {row.id for row in ranked}
-        ranked += [row for row in first if row.id not in seen]
+            ranked, worse = search.rows(search.same_name, n + 1), search.prefix_walk
+        if len(ranked) < want:
+            seen = {row.id for row in ranked}
+            ranked += [row for row in search.rows(worse, want + len(seen)) if row.id not in seen]
     ids = [row.id for row in ranked[offset : offset + limit]]
     by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
     return [by_id[i] for i in ids], len(ranked) > offset + limit
 
 
 SEARCH_CANDIDATES = 500  # matches ranked in Python at most
+# Of a broad search, the exact and prefix matches ranked in Python at most. PostgreSQL takes
+# them from its trigram index however they lie in name order; SQLite would walk its index
+# further for each one more, so it asks for fewer and reads the rest in name order.
+PREFIX_CANDIDATES = {"postgresql": 5000}
 
 
 def _by_hash(session: Session, team_id: str, viewer: Viewer, text: str) -> frozenset[int]:
@@ -293,19 +297,27 @@ class _Search:
     def __init__(self, session: Session, team_id: str, viewer: Viewer, q: str, *, hashed: frozenset[int]) -> None:
         self.session, self.team_id, self.q, self.hashed = session, team_id, q, hashed
         self.viewer = viewer
+        self.prefix_candidates = PREFIX_CANDIDATES.get(session.get_bind().dialect.name, SEARCH_CANDIDATES)
         self.columns = select(Customer.id, Customer.name_key, Customer.search_doc, Customer.search_key)
         self.base = self.columns.where(Customer.team_id == team_id, viewer.condition(team_id))
         # Pinyin is typed with or without spaces between syllables: `zhang wei`, `zhangwei`.
         self.spelled = q.replace(" ", "") if _PINYIN_QUERY.fullmatch(q) else None
         self.contains = self._where(q, f" {self.spelled}")
         self.prefix = self._where(f"\n{q}", f" {self.spelled}")
+        # The same, for a pattern known to be common: read in name order, which stops after a
+        # few rows; written so that no trigram index applies (PostgreSQL would otherwise
+        # fetch every match from it and sort them all).
+        self.contains_walk = self._where(q, f" {self.spelled}", walk=True)
+        self.prefix_walk = self._where(f"\n{q}", f" {self.spelled}", walk=True)
         # Exact matches the indexes find: the name, and e-mail or phone by hash.
         self.same_name = or_(Customer.name_key == q, Customer.id.in_(hashed) if hashed else false())
 
-    def _where(self, in_doc: str, in_pinyin: str) -> ColumnElement[bool]:
+    def _where(self, in_doc: str, in_pinyin: str, *, walk: bool = False) -> ColumnElement[bool]:
+        doc, key = (Customer.search_doc.concat(""), Customer.search_key.concat("")) if walk else (
+            Customer.search_doc, Customer.search_key)  # fmt: skip
         return or_(
-            Customer.search_doc.like(_pattern(in_doc), escape="\\"),  # LIKE: faster than instr on SQLite
-            Customer.search_key.like(_pattern(in_pinyin), escape="\\") if self.spelled else false(),
+            doc.like(_pattern(in_doc), escape="\\"),  # LIKE: faster than instr on SQLite
+            key.like(_pattern(in_pinyin), escape="\\") if self.spelled else false(),
             Customer.id.in_(self.hashed) if self.hashed else false(),
         )
 
@@ -325,9 +337,20 @@ class _Search:
         query = self.columns.where(Customer.id.in_(holders), self.contains, self.viewer.condition(self.team_id))
         return list(self.session.execute(query.order_by(rank, Customer.name_key).limit(limit)))
 
+    def every(self, where: ColumnElement[bool], n: int) -> list[Any] | None:
+        """Every match if there are at most `n`, in no order; None if there are more.
+
+        Asked without an order, so that PostgreSQL takes a rare pattern from its trigram index
+        and stops a common one early; SQLite walks its covering index either way."""
+        found = list(self.session.execute(self.base.where(where).limit(n + 1)))
+        return found if len(found) <= n else None
+
     def rows(self, where: ColumnElement[bool], limit: int) -> list[Any]:
         """The first `limit` matches of `where`, in name order."""
         return list(self.session.execute(self.base.where(where).order_by(Customer.name_key).limit(limit)))
+
+    def order(self, row: Any) -> tuple[int, str]:
+        return self.rank(row), row.name_key
 
     def rank(self, row: Any) -> int:
         doc, key, spelled = row.search_doc or "", row.search_key or "", self.spelled
