@@ -100,8 +100,8 @@ def _count(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _complaint_signals(team_id: str, now: dt.datetime) -> Any:
-    """Per customer: open complaints, and those past an SLA deadline."""
+def _complaint_signals(team_id: str, now: dt.datetime, customer_id: int | None = None) -> Any:
+    """Per customer (or for one): open complaints, and those past an SLA deadline."""
     open_ = Complaint.state.not_in(CLOSED_COMPLAINT_STATES)
     breached = or_(
         and_(Complaint.first_response_at.is_(None), Complaint.first_response_due < now),
@@ -109,29 +109,41 @@ def _complaint_signals(team_id: str, now: dt.datetime) -> Any:
     )
     return (
         select(Complaint.customer_id.label("customer_id"), func.count().label("open"), _count(breached).label("breached"))
-        .where(Complaint.team_id == team_id, open_)
+        .where(Complaint.team_id == team_id, open_, *_one(Complaint.customer_id, customer_id))
         .group_by(Complaint.customer_id)
         .subquery()
     )
 
 
-def _satisfaction_signals(team_id: str, now: dt.datetime) -> Any:
-    """Per customer: average satisfaction of the last 90 days and of the 90 days before, from
-    scores given at complaint resolution and at check-ins (only those two windows are read)."""
+def _one(column: Any, customer_id: int | None) -> list[Any]:
+    """The condition that narrows a per-customer subquery to one customer, inside it (where an
+    index finds the rows), rather than grouping the whole team and keeping one group."""
+    return [] if customer_id is None else [column == customer_id]
+
+
+def _satisfaction_signals(team_id: str, now: dt.datetime, customer_id: int | None = None) -> Any:
+    """Per customer (or for one): average satisfaction of the last 90 days and of the 90 days
+    before, from scores given at complaint resolution and at check-ins. For the team only those
+    two windows are read; for one customer, its own scores (an index on the customer finds
+    them, where one on the time would read the whole team's half year)."""
     recent_from, before_from = now - SATISFACTION_WINDOW, now - 2 * SATISFACTION_WINDOW
+    if customer_id is None:
+        of_complaint, of_score = [Complaint.resolved_at >= before_from], [SatisfactionScore.recorded_at >= before_from]
+    else:
+        of_complaint, of_score = [Complaint.customer_id == customer_id], [SatisfactionScore.customer_id == customer_id]
     scores = union_all(
         select(Complaint.customer_id, Complaint.satisfaction.label("score"), Complaint.resolved_at.label("at")).where(
-            Complaint.team_id == team_id, Complaint.satisfaction.is_not(None), Complaint.resolved_at >= before_from
+            Complaint.team_id == team_id, Complaint.satisfaction.is_not(None), *of_complaint
         ),
         select(SatisfactionScore.customer_id, SatisfactionScore.score, SatisfactionScore.recorded_at).where(
-            SatisfactionScore.team_id == team_id, SatisfactionScore.recorded_at >= before_from
+            SatisfactionScore.team_id == team_id, *of_score
         ),
     ).subquery()
     return (
         select(
             scores.c.customer_id.label("customer_id"),
             func.avg(case((scores.c.at >= recent_from, scores.c.score))).label("recent"),
-            func.avg(case((scores.c.at < recent_from, scores.c.score))).label("before"),
+            func.avg(case((and_(scores.c.at < recent_from, scores.c.at >= before_from), scores.c.score))).label("before"),
         )
         .group_by(scores.c.customer_id)
         .subquery()
@@ -152,7 +164,8 @@ def _signals(customer: Any, interval_days: int, complaints: Any) -> Signals:
 def customer_health(
     *, session: Session, team_id: str, customer: Customer, now: dt.datetime, today: dt.date
 ) -> Health:
-    complaints, satisfaction = _complaint_signals(team_id, now), _satisfaction_signals(team_id, now)
+    complaints = _complaint_signals(team_id, now, customer.id)
+    satisfaction = _satisfaction_signals(team_id, now, customer.id)
     open_, breached = session.execute(
         select(func.coalesce(func.sum(complaints.c.open), 0), func.coalesce(func.sum(complaints.c.breached), 0))
         .where(complaints.c.customer_id == customer.id)
