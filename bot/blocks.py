@@ -14,7 +14,7 @@ from typing import Any
 from bot.messages import EN, language, t
 from bot.services.dates import format_date, format_datetime
 from bot.services.customers import GRADES, SEGMENTS
-from bot.services.touches import KINDS
+from bot.services.touches import KINDS, DueRevisits
 from bot.storage.models import AuditEvent, Complaint, Customer, Touch
 
 Block = dict[str, Any]
@@ -424,24 +424,22 @@ DUE_GROUP_MAX = 10  # items per group: a message holds at most 50 blocks, each i
 
 
 def due_blocks(
-    locale: str | None,
-    *,
-    due: Sequence[Customer],
-    upcoming: Sequence[Customer],
-    complaints: Sequence[Complaint],
-    today: dt.date,
+    locale: str | None, *, revisits: DueRevisits, complaints: Sequence[Complaint], today: dt.date
 ) -> list[Block]:
     """My revisits due or overdue, then the next days (each with Log touch, Snooze, pick a
-    date, Reassign), then my open complaints."""
+    date, Reassign; the first `DUE_GROUP_MAX` of each and how many more), then my open
+    complaints."""
     blocks: list[Block] = []
-    for title_key, group in (("due.now", due), ("due.upcoming", upcoming)):
+    r = revisits
+    for title_key, group, total in (("due.now", r.due, r.due_total), ("due.upcoming", r.upcoming, r.upcoming_total)):
         if not group:
             continue
         blocks.append(section(f"*{t(locale, title_key)}*"))
-        for c in group[:DUE_GROUP_MAX]:
+        shown = group[:DUE_GROUP_MAX]
+        for c in shown:
             blocks.extend(revisit_item(locale, c, today))
-        if len(group) > DUE_GROUP_MAX:
-            blocks.append(section(t(locale, "digest.more", count=len(group) - DUE_GROUP_MAX)))
+        if total > len(shown):
+            blocks.append(section(t(locale, "due.more", count=total - len(shown))))
     if complaints:
         lines = "\n".join(f"#{x.number} {escape(x.title)} · {t(locale, 'severity.' + x.severity)}" for x in complaints)
         blocks.append(section(f"*{t(locale, 'due.complaints')}*\n{lines}"))
@@ -453,8 +451,7 @@ def due_blocks(
 def home_view(
     locale: str | None,
     *,
-    due: Sequence[Customer],
-    upcoming: Sequence[Customer],
+    revisits: DueRevisits,
     complaints: Sequence[Complaint],
     by_grade: dict[str, int],
     today: dt.date,
@@ -470,7 +467,7 @@ def home_view(
         ),
         section(t(locale, "home.customers", counts=counts)),
         {"type": "divider"},
-        *due_blocks(locale, due=due, upcoming=upcoming, complaints=complaints, today=today),
+        *due_blocks(locale, revisits=revisits, complaints=complaints, today=today),
     ]
     if failed_sends:
         lines = "\n".join(
@@ -934,10 +931,11 @@ def revisit_item(locale: str | None, customer: Customer, today: Any) -> list[Blo
 
 
 def digest_message(
-    locale: str | None, customers: Sequence[Customer], *, today: Any, digest_time: str
+    locale: str | None, customers: Sequence[Customer], *, total: int | None = None, today: Any, digest_time: str
 ) -> tuple[str, list[Block]]:
-    """The daily digest: every due or overdue revisit, most overdue first (the caller's order)."""
-    count = len(customers)
+    """The daily digest: the due or overdue revisits, most overdue first (the caller's order),
+    the first `DIGEST_MAX_ITEMS` of `total` (default: all of `customers`)."""
+    count = len(customers) if total is None else total
     header = t(locale, "digest.header.one") if count == 1 else t(locale, "digest.header", count=count)
     body: list[Block] = [section(header)]
     for customer in customers[:DIGEST_MAX_ITEMS]:

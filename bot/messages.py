@@ -348,6 +348,7 @@ EN: dict[str, str] = {
     "digest.item.overdue": "*{customer}*{company}\nDue {due}, {days} days overdue",
     "digest.item.overdue.one": "*{customer}*{company}\nDue {due}, 1 day overdue",
     "digest.more": "…and {count} more. Type `/crm due` for the full list.",
+    "due.more": "…and {count} more after these: log or snooze these to see them.",
     "digest.footer": "You get this at {time} on working days.",
     "revisit.reminder": "Revisit *{customer}*{company} (due {due}).",
     "button.digest_settings": "Digest off / move",

@@ -16,6 +16,7 @@ from slack_sdk.models.views import View
 
 from bot import blocks
 from bot.services.complaints import Clocks, ComplaintCard
+from bot.services.touches import DueRevisits
 from bot.services.workspaces import TeamSettings
 from bot.storage.models import AuditEvent, Complaint, Customer, Touch
 
@@ -80,10 +81,10 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "touch_modal.edit": lambda loc: blocks.touch_modal(loc, now=NOW, touch=_touch(1), customer=_customer(1)),
     "revisit_modal": lambda loc: blocks.revisit_modal(loc, _customer(1)),
     "due_blocks": lambda loc: blocks.due_blocks(
-        loc, due=CUSTOMERS[:6], upcoming=[_customer(9, next_revisit=TODAY + dt.timedelta(days=3))],
+        loc, revisits=DueRevisits(CUSTOMERS[:10], [_customer(9, next_revisit=TODAY + dt.timedelta(days=3))], 4000, 1),
         complaints=[_complaint(n, "open") for n in range(1, 4)], today=TODAY),
     "home_view": lambda loc: blocks.home_view(
-        loc, due=CUSTOMERS[:6], upcoming=CUSTOMERS[6:], complaints=[_complaint(1, "open")],
+        loc, revisits=DueRevisits(CUSTOMERS[:6], CUSTOMERS[6:], 6, len(CUSTOMERS[6:])), complaints=[_complaint(1, "open")],
         by_grade={"A": 3, "B": 10}, today=TODAY),
     "erase_confirmation": lambda loc: blocks.erase_confirmation(loc, _customer(1, name=LONG[:200])),
     "merge_confirmation": lambda loc: blocks.merge_confirmation(loc, _customer(1), _customer(2, name=LONG[:200])),

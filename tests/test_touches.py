@@ -266,6 +266,21 @@ def test_due_lists_overdue_first_then_the_next_week(slack, session):
     assert "Far Away" not in shown and "Not Mine" not in shown
 
 
+def test_due_shows_the_most_overdue_ten_and_counts_the_rest(slack, session):
+    from bot.storage.models import Customer
+
+    for n in range(14):
+        add_customer(session, f"Client {n:02d}")
+    add_customer(session, "Next Week")
+    today = dt.date.today()
+    for c in session.scalars(select(Customer)):
+        c.next_revisit = today + dt.timedelta(days=3 if c.name == "Next Week" else int(c.name[-2:]) - 30)
+    session.commit()
+    shown = slack.command("due").shown
+    assert [f"Client {n:02d}" in shown for n in range(14)] == [True] * 10 + [False] * 4
+    assert "and 4 more" in shown and "Next Week" in shown
+
+
 def test_due_with_nothing_due_says_so(slack):
     assert "Nothing due" in slack.command("due").shown
 

@@ -78,17 +78,19 @@ def assign_owner(tb: RequestContext, customer: Customer, owner_id: str, client: 
 def due_list(tb: RequestContext) -> list[dict[str, Any]]:
     """The caller's `/crm due`: revisits due or overdue, the next week, open complaints."""
     today = local_today(utcnow(), tb.member().tz)
-    due, upcoming = touches.due_revisits(session=tb.session, team_id=tb.team_id, owner_id=tb.user_id or "", today=today)
+    revisits = touches.due_revisits(session=tb.session, team_id=tb.team_id, owner_id=tb.user_id or "", today=today,
+                                    limit=blocks.DUE_GROUP_MAX)  # fmt: skip
     complaints_ = touches.open_complaints(session=tb.session, team_id=tb.team_id, assignee_id=tb.user_id or "")
-    return blocks.due_blocks(tb.locale, due=due, upcoming=upcoming, complaints=complaints_, today=today)
+    return blocks.due_blocks(tb.locale, revisits=revisits, complaints=complaints_, today=today)
 
 
 def home_for(tb: RequestContext, user_id: str) -> dict[str, Any]:
     member = tb.member(user_id)
     today = local_today(utcnow(), member.tz)
-    due, upcoming = touches.due_revisits(session=tb.session, team_id=tb.team_id, owner_id=user_id, today=today)
+    revisits = touches.due_revisits(session=tb.session, team_id=tb.team_id, owner_id=user_id, today=today,
+                                    limit=blocks.DUE_GROUP_MAX)  # fmt: skip
     return blocks.home_view(
-        tb.locale_of(user_id), due=due, upcoming=upcoming, today=today,
+        tb.locale_of(user_id), revisits=revisits, today=today,
         complaints=touches.open_complaints(session=tb.session, team_id=tb.team_id, assignee_id=user_id),
         by_grade=touches.customers_by_grade(session=tb.session, team_id=tb.team_id, owner_id=user_id),
         failed_sends=outbox.failures(tb.session, team_id=tb.team_id, limit=10) if is_admin(member) else (),

@@ -148,12 +148,13 @@ def _write_digest(
     *, locale: str | None,
 ) -> int:  # fmt: skip
     team_id = member.team_id
-    items = due_revisits(session=run.session, team_id=team_id, owner_id=member.user_id, today=today)
-    if not items:
+    items, total = due_revisits(session=run.session, team_id=team_id, owner_id=member.user_id, today=today,
+                                limit=blocks.DIGEST_MAX_ITEMS)  # fmt: skip
+    if not total:
         return 0
     tz = zone(member.tz, settings.tz or run.default_tz)
     expires = dt.datetime.combine(today, hours.end_on(today), tzinfo=tz)
-    text, body = blocks.digest_message(locale, items, today=today, digest_time=send_from.strftime("%H:%M"))
+    text, body = blocks.digest_message(locale, items, total=total, today=today, digest_time=send_from.strftime("%H:%M"))
     return int(enqueue(
         run.session, team_id=team_id, key=f"digest:{member.user_id}:{today.isoformat()}", kind="digest",
         channel=member.user_id, text=text, blocks=body, due_at=run.now, expires_at=expires,

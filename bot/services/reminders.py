@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.scheduler.hours import parse_time, zone
@@ -39,14 +39,15 @@ def owners_with_due_revisits(*, session: Session, team_id: str, by: dt.date) -> 
     return list(session.scalars(query))  # type: ignore[arg-type]
 
 
-def due_revisits(*, session: Session, team_id: str, owner_id: str, today: dt.date) -> list[Customer]:
-    """The owner's revisits due today or overdue, most overdue first."""
-    query = (
-        select(Customer)
-        .where(*is_due(team_id, today), Customer.owner_id == owner_id)
-        .order_by(Customer.next_revisit, Customer.number)
-    )
-    return list(session.scalars(query))
+def due_revisits(
+    *, session: Session, team_id: str, owner_id: str, today: dt.date, limit: int
+) -> tuple[list[Customer], int]:
+    """The owner's first `limit` revisits due today or overdue, most overdue first, and how
+    many are due in all (a digest shows a few and counts the rest)."""
+    due = (*is_due(team_id, today), Customer.owner_id == owner_id)
+    total = session.scalar(select(func.count()).select_from(Customer).where(*due)) or 0
+    query = select(Customer).where(*due).order_by(Customer.next_revisit, Customer.number).limit(limit)
+    return (list(session.scalars(query)) if total else []), total
 
 
 def snooze_until(today: dt.date, days: str | int) -> dt.date:

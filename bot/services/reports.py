@@ -201,12 +201,21 @@ class _Collector:
     def of(self, key: str | None) -> Figures:
         return self.figures.setdefault(NOBODY if key is None else key, Figures())
 
-    def rows(self, key: Any, columns: list[Any], where: list[Any]) -> Iterable[tuple[str, tuple[Any, ...]]]:
+    def rows(
+        self, key: Any, columns: list[Any], where: list[Any], *, additive: bool = False
+    ) -> Iterable[tuple[str, tuple[Any, ...]]]:
+        """Per manager, then the team: summed from the managers' rows when every column is a
+        count (`additive`), else asked of the database (distinct counts, averages)."""
         if self.user_id is not None:
             where = [*where, key == self.user_id]
-        for row in self.session.execute(select(key, *columns).where(*where).group_by(key)):
-            yield row[0] or NOBODY, tuple(row[1:])
-        yield TEAM, tuple(self.session.execute(select(*columns).where(*where)).one())
+        groups = [(row[0] or NOBODY, tuple(row[1:])) for row in self.session.execute(
+            select(key, *columns).where(*where).group_by(key))]  # fmt: skip
+        yield from groups
+        if additive:
+            yield TEAM, tuple(sum(int(v or 0) for v in values) for values in zip(*(g for _, g in groups), strict=True)) \
+                if groups else tuple(0 for _ in columns)
+        else:
+            yield TEAM, tuple(self.session.execute(select(*columns).where(*where)).one())
 
     def fetch(self, key: Any, columns: list[Any], where: list[Any]) -> Iterable[tuple[str, tuple[Any, ...]]]:
         """Few-column rows (no aggregate), each once per manager and once for the team."""
@@ -235,20 +244,21 @@ def _figures(
 
     done = [RevisitDone.team_id == team_id, RevisitDone.done_on >= period.first_day, RevisitDone.done_on < period.end_day]
     on_time = RevisitDone.done_on <= RevisitDone.due_on
-    for key, (n_on_time, n_late) in c.rows(RevisitDone.owner_id, [_sum(on_time), _sum(~on_time)], done):
+    for key, (n_on_time, n_late) in c.rows(RevisitDone.owner_id, [_sum(on_time), _sum(~on_time)], done, additive=True):
         c.of(key).revisits_on_time, c.of(key).revisits_late = n_on_time, n_late
 
     as_of = min(today, period.last_day)
     not_yet = [Customer.team_id == team_id, Customer.revisits_enabled.is_(True), Customer.next_revisit < as_of,
                Customer.created_at < end]  # fmt: skip
-    for key, (n,) in c.rows(Customer.owner_id, [func.count()], not_yet):
+    for key, (n,) in c.rows(Customer.owner_id, [func.count()], not_yet, additive=True):
         c.of(key).revisits_overdue += n
     done_later = [RevisitDone.team_id == team_id, RevisitDone.due_on < as_of, RevisitDone.done_on > as_of]
-    for key, (n,) in c.rows(RevisitDone.owner_id, [func.count()], done_later):
+    for key, (n,) in c.rows(RevisitDone.owner_id, [func.count()], done_later, additive=True):
         c.of(key).revisits_overdue += n
 
     team = Complaint.team_id == team_id
-    for key, (n,) in c.rows(Complaint.assignee_id, [func.count()], [team, Complaint.opened_at >= start, Complaint.opened_at < end]):
+    opened = [team, Complaint.opened_at >= start, Complaint.opened_at < end]
+    for key, (n,) in c.rows(Complaint.assignee_id, [func.count()], opened, additive=True):
         c.of(key).complaints_opened = n
     resolved = [team, Complaint.resolved_at >= start, Complaint.resolved_at < end]
     met = and_(Complaint.resolution_due.is_not(None), Complaint.resolved_at <= Complaint.resolution_due)
@@ -263,12 +273,12 @@ def _figures(
         f.satisfaction_avg = round(float(avg), 2) if avg is not None else None
         f.satisfaction_answered = answered
     still_open = [team, Complaint.opened_at < end, or_(Complaint.resolved_at.is_(None), Complaint.resolved_at >= end)]
-    for key, (n,) in c.rows(Complaint.assignee_id, [func.count()], still_open):
+    for key, (n,) in c.rows(Complaint.assignee_id, [func.count()], still_open, additive=True):
         c.of(key).complaints_open = n
     answered = [team, Complaint.first_response_at >= start, Complaint.first_response_at < end]
     met = and_(Complaint.first_response_due.is_not(None), Complaint.first_response_at <= Complaint.first_response_due)
     for key, (n_met, n_sla) in c.rows(
-        Complaint.assignee_id, [_sum(met), _sum(Complaint.first_response_due.is_not(None))], answered
+        Complaint.assignee_id, [_sum(met), _sum(Complaint.first_response_due.is_not(None))], answered, additive=True
     ):
         c.of(key).first_response_met, c.of(key).first_response_with_sla = n_met, n_sla
 
@@ -288,17 +298,20 @@ def _figures(
     for key, (avg, n) in c.rows(SatisfactionScore.recorded_by, [func.avg(SatisfactionScore.score), func.count()], checkins):
         c.of(key).checkin_avg, c.of(key).checkins = (round(float(avg), 2) if avg is not None else None), n
 
+    # Customers by owner, grade and segment, in one pass (an index holds all four).
     existing = [Customer.team_id == team_id, Customer.created_at < end]
-    for key, (n, new) in c.rows(Customer.owner_id, [func.count(), _sum(Customer.created_at >= start)], existing):
-        c.of(key).customers, c.of(key).new_customers = n, new
-    for column, attr in ((Customer.grade, "by_grade"), (Customer.segment, "by_segment")):
-        where = [*existing, Customer.owner_id == user_id] if user_id else existing
-        for owner, value, n in session.execute(
-            select(Customer.owner_id, column, func.count()).where(*where).group_by(Customer.owner_id, column)
-        ):
-            for key in (owner or NOBODY, TEAM):
-                counts = getattr(c.of(key), attr)
-                counts[value or NOBODY] = counts.get(value or NOBODY, 0) + n
+    if user_id:
+        existing.append(Customer.owner_id == user_id)
+    for owner, grade, segment, n, new in session.execute(
+        select(Customer.owner_id, Customer.grade, Customer.segment, func.count(), _sum(Customer.created_at >= start))
+        .where(*existing)
+        .group_by(Customer.owner_id, Customer.grade, Customer.segment)
+    ):  # fmt: skip
+        for key in (owner or NOBODY, TEAM):
+            f = c.of(key)
+            f.customers, f.new_customers = f.customers + n, f.new_customers + new
+            f.by_grade[grade or NOBODY] = f.by_grade.get(grade or NOBODY, 0) + n
+            f.by_segment[segment or NOBODY] = f.by_segment.get(segment or NOBODY, 0) + n
     return c.figures
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.services import audit
@@ -223,22 +223,39 @@ def recent_touches(
     return list(rows[:limit]), len(rows) > limit
 
 
+class DueRevisits(NamedTuple):
+    """An owner's revisits due (today or overdue, most overdue first) and in the next days:
+    the first `limit` of each, and how many there are in all."""
+
+    due: list[Customer]
+    upcoming: list[Customer]
+    due_total: int
+    upcoming_total: int
+
+
 def due_revisits(
-    *, session: Session, team_id: str, owner_id: str, today: dt.date, days: int = UPCOMING_DAYS
-) -> tuple[list[Customer], list[Customer]]:
-    """The owner's revisits due today or overdue (most overdue first), then the next `days`."""
-    rows = session.scalars(
-        select(Customer)
-        .where(
-            Customer.team_id == team_id,
-            Customer.owner_id == owner_id,
-            Customer.revisits_enabled.is_(True),
-            Customer.next_revisit <= today + dt.timedelta(days=days),
-        )
-        .order_by(Customer.next_revisit, Customer.name_key)
-    ).all()
-    due = [c for c in rows if c.next_revisit and c.next_revisit <= today]
-    return due, [c for c in rows if c.next_revisit and c.next_revisit > today]
+    *, session: Session, team_id: str, owner_id: str, today: dt.date, days: int = UPCOMING_DAYS, limit: int = 10
+) -> DueRevisits:
+    """The owner's revisits due today or overdue (most overdue first), then the next `days`:
+    a page of each (an owner may have thousands; a message shows a few) and their counts."""
+    mine = (Customer.team_id == team_id, Customer.owner_id == owner_id, Customer.revisits_enabled.is_(True))
+    horizon = today + dt.timedelta(days=days)
+
+    def first(*when: ColumnElement[bool]) -> list[Customer]:
+        query = select(Customer).where(*mine, *when).order_by(Customer.next_revisit, Customer.name_key)
+        return list(session.scalars(query.limit(limit)))
+
+    due_total, upcoming_total = session.execute(
+        select(
+            func.count().filter(Customer.next_revisit <= today),
+            func.count().filter(Customer.next_revisit > today),
+        ).where(*mine, Customer.next_revisit <= horizon)
+    ).one()
+    return DueRevisits(
+        due=first(Customer.next_revisit <= today) if due_total else [],
+        upcoming=first(Customer.next_revisit > today, Customer.next_revisit <= horizon) if upcoming_total else [],
+        due_total=due_total, upcoming_total=upcoming_total,
+    )  # fmt: skip
 
 
 def open_complaints(*, session: Session, team_id: str, assignee_id: str, limit: int = 20) -> list[Complaint]:

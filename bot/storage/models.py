@@ -127,6 +127,10 @@ class Customer(Base):
         UniqueConstraint("team_id", "name_key"),
         Index("ix_customer_team_owner", "team_id", "owner_id"),
         Index("ix_customer_team_next_revisit", "team_id", "next_revisit"),
+        # An owner's due list and digest, and the reports' overdue counts: from the index alone.
+        Index("ix_customer_owner_due", "team_id", "owner_id", "next_revisit", "revisits_enabled", "created_at"),
+        # The reports' customers by owner, grade and segment: from the index alone.
+        Index("ix_customer_owner_kinds", "team_id", "owner_id", "grade", "segment", "created_at"),
         Index("ix_customer_team_email_hash", "team_id", "email_hash"),
         Index("ix_customer_team_phone_hash", "team_id", "phone_hash"),
         # Covers search on SQLite: walked in name order without reading the table.
@@ -398,7 +402,8 @@ class SatisfactionScore(Base):
 
 # Reports count by period: these let each count read only its period's index range.
 # (Declared here, not in the classes, so the reports migration 0003r owns them.)
-Index("ix_touch_team_happened_at", Touch.team_id, Touch.happened_at)
+# (0006: with the author and customer, so a period's counts need not read the touches.)
+Index("ix_touch_team_happened_at", Touch.team_id, Touch.happened_at, Touch.author_id, Touch.customer_id)
 Index("ix_complaint_team_opened_at", Complaint.team_id, Complaint.opened_at)
 Index("ix_complaint_team_first_response_at", Complaint.team_id, Complaint.first_response_at)
 Index("ix_complaint_team_resolved_at", Complaint.team_id, Complaint.resolved_at)
