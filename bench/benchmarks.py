@@ -276,8 +276,9 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
         "`/crm due` is sent by the busiest owners (the list of their due revisits). The Log touch "
         "`view_submission` is the modal `blocks.touch_modal` builds for one of "
         f"{WRITE_POOL} customers, submitted by its owner with a summary typed: the bot writes the touch, its "
-        "audit row and the new revisit date, DMs the author and refreshes App Home (both through the fake Slack) "
-        "before it acks, as `process_before_response=True` makes it. The touches are removed after the run.",
+        "audit row and the new revisit date and acks; the DM to the author and the App Home refreshes (through the "
+        "fake Slack) follow on the server's after-response threads (bot.later), sharing its cores and, on SQLite, "
+        "its write lock with the next requests. The touches are removed after the run.",
     ]
     columns = ["request", "concurrency", "touchbase median ms", "touchbase p99 ms", "no-op median ms",
                "no-op p99 ms", "ratio median", "ratio p99", "touchbase req/s", "errors tb/no-op",
@@ -378,8 +379,8 @@ def writes(ctx: Context) -> list[Table]:
     notes = [
         f"{ctx.requests} signed submissions of the Log touch modal from {WRITE_CONCURRENCY} clients at once, "
         f"cycling over {len(targets)} customers (each submitted by its owner); touches/s = touches found in the "
-        "database afterwards ÷ wall time. Each one also writes an audit row, moves the customer's revisit, DMs the "
-        "author and refreshes App Home through the fake Slack before the ack. Removed again after the run.",
+        "database afterwards ÷ wall time. Each one also writes an audit row and moves the customer's revisit; the "
+        "DM to the author and the App Home refreshes follow the ack (bot.later). Removed again after the run.",
         "No target in issue 9; the figure is kept to see regressions.",
     ]
     if sample.first_error:
