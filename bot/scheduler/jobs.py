@@ -26,7 +26,7 @@ from bot import blocks
 from bot.notify import Directory
 from bot.scheduler.hours import WorkingHours, parse_time, zone
 from bot.scheduler.outbox import PENDING, Rendered, Upload, enqueue, enqueue_select, register_renderer
-from bot.services.members import get_member
+from bot.services.members import get_member, is_fresh
 from bot.services.reminders import digest_time_of, due_revisits, is_due, owners_with_due_revisits
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import session_scope
@@ -105,18 +105,23 @@ def revisit_reminders(run: JobRun, team_id: str) -> int:
     written = 0
     singles: dict[tuple[dt.date, str | None], list[str]] = defaultdict(list)  # (today, locale) -> owners
     latest_today = (run.now.astimezone(dt.UTC) + _LATEST_OFFSET).date()
+    known = {m.user_id: m for m in run.session.scalars(select(Member).where(Member.team_id == team_id))}
     for owner_id in owners_with_due_revisits(session=run.session, team_id=team_id, by=latest_today):
         try:
-            with run.session.begin_nested():
-                member = get_member(session=run.session, team_id=team_id, user_id=owner_id, directory=run.directory)
-                today = _reminder_day(run, settings, hours, member)
-                if today is None:
-                    continue
-                locale = settings.language or member.locale
-                if member.digest_enabled:
+            member = known.get(owner_id)
+            if member is None or not is_fresh(member):  # read from Slack once a day
+                with run.session.begin_nested():
+                    member = get_member(session=run.session, team_id=team_id, user_id=owner_id,
+                                        directory=run.directory)  # fmt: skip
+            today = _reminder_day(run, settings, hours, member)
+            if today is None:
+                continue
+            locale = settings.language or member.locale
+            if member.digest_enabled:
+                with run.session.begin_nested():
                     written += _write_digest(run, settings, hours, member, *today, locale=locale)
-                else:
-                    singles[today[0], locale].append(owner_id)
+            else:
+                singles[today[0], locale].append(owner_id)
         except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
             log.exception("revisit reminders for %s in %s failed", owner_id, team_id)
     for (today, locale), owners in singles.items():

@@ -25,9 +25,8 @@ def get_member(*, session: Session, team_id: str, user_id: str, directory: Direc
     """
     query = select(Member).where(Member.team_id == team_id, Member.user_id == user_id)
     member = session.scalar(query)
-    fresh = member is not None and member.profile_fetched_at and utcnow() - member.profile_fetched_at < PROFILE_MAX_AGE
     profile = None
-    if directory is not None and not fresh:
+    if directory is not None and not (member is not None and is_fresh(member)):
         try:
             profile = directory.profile(user_id)
         except (SlackApiError, OSError) as exc:
@@ -48,6 +47,11 @@ def get_member(*, session: Session, team_id: str, user_id: str, directory: Direc
         log.info("member %s not saved this time: %s", user_id, exc.orig)
         return _detached(known)
     return known
+
+
+def is_fresh(member: Member) -> bool:
+    """Whether the member's Slack profile was read within `PROFILE_MAX_AGE`."""
+    return bool(member.profile_fetched_at and utcnow() - member.profile_fetched_at < PROFILE_MAX_AGE)
 
 
 def _detached(member: Member) -> Member:
