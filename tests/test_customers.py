@@ -153,6 +153,29 @@ def test_a_chinese_word_inside_a_name_finds_it_and_follows_edits(session):
     assert find("华为") == ["深圳华为技术有限公司"] and find("芳") == ["深圳华为技术有限公司"]
 
 
+def test_search_follows_edits_and_deletes(session):
+    """The search text and its indexes (SQLite's full-text table, kept by triggers) change with the row."""
+    from bot.services.customers import CustomerInput, search_customers, update_customer
+
+    acme = add_customer(session, "Acme", company="Northwind Traders", tags="wholesale")
+    add_customer(session, "Other", company="Northwind Supplies")
+
+    def find(text: str) -> list[str]:
+        found, _ = search_customers(session=session, team_id=TEAM, text=text)
+        session.commit()
+        return [c.name for c in found]
+
+    assert find("northwind") == ["Acme", "Other"] and find("wholesale") == ["Acme"]
+    update_customer(session=session, team_id=TEAM, actor_id=USER, customer_id=acme.id, surface="test",
+                    data=CustomerInput(name="Acme", company="Contoso", tags="retail"))  # fmt: skip
+    session.commit()
+    assert find("northwind") == ["Other"] and find("wholesale") == []
+    assert find("contoso") == ["Acme"] and find("retail") == ["Acme"]
+    session.delete(acme)
+    session.commit()
+    assert find("contoso") == [] and find("acme") == []
+
+
 @pytest.mark.parametrize("text", ["acme", "ac", "a", "shop", "s", "555", "x", "@example.com", "trading"])
 def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
     """With more matches than `SEARCH_CANDIDATES`, the page is built rank by rank from index

@@ -9,7 +9,21 @@ from typing import Any, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import BindParameter, ColumnElement, bindparam, case, false, func, or_, select, true, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    bindparam,
+    case,
+    column,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from bot.notify import Notifier
@@ -17,7 +31,7 @@ from bot.services import audit
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
-from bot.storage.models import Complaint, Customer, SearchGram, Touch
+from bot.storage.models import SEARCH_FTS, Complaint, Customer, SearchGram, Touch
 from bot.storage.search import fold, han
 
 Grade = Literal["A", "B", "C"]
@@ -250,10 +264,10 @@ def search_customers(
     n = max(SEARCH_CANDIDATES, want)
     if han(q):  # only the customers holding its Han characters, ranked by the database
         ranked = search.among_han(want)
-    elif (found := search.every(search.contains, n)) is not None:  # few matches: rank them all here
+    elif (found := search.every("contains", n)) is not None:  # few matches: rank them all here
         ranked = sorted(found, key=search.order)
     else:  # many: the best ranks first, then the next rank down in name order
-        best = search.every(search.prefix, max(search.prefix_candidates, want))  # exact and prefix matches
+        best = search.every("prefix", max(search.prefix_candidates, want))  # exact and prefix matches
         if best is not None:
             ranked, worse = sorted(best, key=search.order), search.contains_walk
         else:
@@ -292,7 +306,7 @@ def _pattern(part: str) -> BindParameter[str]:
 
 
 class _Search:
-    """One search's three predicates (storage.search explains the text they read) and ranking."""
+    """One search's predicates (storage.search explains the text they read) and its ranking."""
 
     def __init__(self, session: Session, team_id: str, viewer: Viewer, q: str, *, hashed: frozenset[int]) -> None:
         self.session, self.team_id, self.q, self.hashed = session, team_id, q, hashed
@@ -302,8 +316,10 @@ class _Search:
         self.base = self.columns.where(Customer.team_id == team_id, viewer.condition(team_id))
         # Pinyin is typed with or without spaces between syllables: `zhang wei`, `zhangwei`.
         self.spelled = q.replace(" ", "") if _PINYIN_QUERY.fullmatch(q) else None
-        self.contains = self._where(q, f" {self.spelled}")
-        self.prefix = self._where(f"\n{q}", f" {self.spelled}")
+        self.patterns = {"contains": (q, f" {self.spelled}"), "prefix": (f"\n{q}", f" {self.spelled}")}
+        self.contains = self._where(*self.patterns["contains"])
+        self.prefix = self._where(*self.patterns["prefix"])
+        self.fts = session.get_bind().dialect.name == "sqlite"  # migration 0007
         # The same, for a pattern known to be common: read in name order, which stops after a
         # few rows; written so that no trigram index applies (PostgreSQL would otherwise
         # fetch every match from it and sort them all).
@@ -337,13 +353,35 @@ class _Search:
         query = self.columns.where(Customer.id.in_(holders), self.contains, self.viewer.condition(self.team_id))
         return list(self.session.execute(query.order_by(rank, Customer.name_key).limit(limit)))
 
-    def every(self, where: ColumnElement[bool], n: int) -> list[Any] | None:
-        """Every match if there are at most `n`, in no order; None if there are more.
+    def every(self, kind: str, n: int) -> list[Any] | None:
+        """Every match of `kind` ("contains" or "prefix") if there are at most `n`, in no
+        order; None if there are more.
 
-        Asked without an order, so that PostgreSQL takes a rare pattern from its trigram index
-        and stops a common one early; SQLite walks its covering index either way."""
-        found = list(self.session.execute(self.base.where(where).limit(n + 1)))
+        Asked without an order, so that PostgreSQL takes a rare pattern from its trigram
+        index and stops a common one early. SQLite looks a pattern of three characters or
+        more up in its trigram full-text table, and walks its covering index for shorter ones."""
+        where, query = getattr(self, kind), None
+        found_in_fts = self._fts(*self.patterns[kind], limit=n + 1)
+        if found_in_fts is not None:
+            if len(found_in_fts) > n and self.viewer.sees_all:
+                return None  # the full-text table holds only this team's rows, and a phrase matches exactly
+            if len(found_in_fts) <= n:
+                ids = [*found_in_fts, *self.hashed]
+                query = self.columns.where(Customer.id.in_(ids), where, self.viewer.condition(self.team_id))
+        found = list(self.session.execute((query if query is not None else self.base.where(where)).limit(n + 1)))
         return found if len(found) <= n else None
+
+    def _fts(self, in_doc: str, in_pinyin: str, *, limit: int) -> list[int] | None:
+        """The first `limit` customers SQLite's full-text table finds for these patterns, or
+        None when it cannot (not SQLite, or a pattern under three characters)."""
+        if not self.fts or len(in_doc) < 3 or (self.spelled and len(in_pinyin) < 3):
+            return None
+        match = f'search_doc : "{in_doc.replace(chr(34), chr(34) * 2)}"'
+        if self.spelled:
+            match += f' OR search_key : "{in_pinyin}"'
+        fts = table(SEARCH_FTS, column("rowid"), column("team_id"))
+        query = select(fts.c.rowid).where(literal_column(SEARCH_FTS).op("MATCH")(match), fts.c.team_id == self.team_id)
+        return list(self.session.scalars(query.limit(limit)))
 
     def rows(self, where: ColumnElement[bool], limit: int) -> list[Any]:
         """The first `limit` matches of `where`, in name order."""
