@@ -413,11 +413,17 @@ def generate_team(engine: Engine, team_id: str, scale: Scale) -> None:
             log.info("%s: %d complaints", team_id, n)
             _set_last_touch(conn, team_id)
         _bump_sequences(conn)
+    _analyze(engine)
+    log.info("%s generated in %.1f s", team_id, time.monotonic() - started)
+
+
+def _analyze(engine: Engine) -> None:
+    """PostgreSQL: fresh planner statistics. In production autovacuum analyses changed tables
+    in its own time; do it now so the plans are those of a settled database (also after a
+    migration changed columns of data that is reused)."""
     if engine.dialect.name == "postgresql":
-        # In production autovacuum analyses new tables; do it now so plans match a settled database.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
-    log.info("%s generated in %.1f s", team_id, time.monotonic() - started)
 
 
 def _set_last_touch(conn: Connection, team_id: str) -> None:
@@ -465,6 +471,7 @@ def ensure(engine: Engine, team_ids: Sequence[str], scale: Scale, *, fresh: bool
             generate_team(engine, team_id, scale)
         else:
             log.info("%s: reusing data (%s)", team_id, have)
+            _analyze(engine)
     return [team_data(engine, team_id) for team_id in team_ids]
 
 

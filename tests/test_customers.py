@@ -196,6 +196,8 @@ def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
     every = [ranked(3, offset) for offset in (0, 3, 6)]
     monkeypatch.setattr(service, "SEARCH_CANDIDATES", 2)
     monkeypatch.setattr(service, "PREFIX_CANDIDATES", {})  # the same two on every database
+    monkeypatch.setattr(service, "WALK_CHUNK", 2)  # PostgreSQL's walk in name order: a few names at a time,
+    monkeypatch.setattr(service, "WALK_CHUNKS", 2)  # then the database's own ordered query
     assert [ranked(3, offset) for offset in (0, 3, 6)] == every
     assert every[0][0], "the query matches something"
 

@@ -71,6 +71,7 @@ def upgrade() -> None:
                         postgresql_ops={"search_doc": "gin_trgm_ops"})  # fmt: skip
         op.create_index("ix_customer_search_key_trgm", "customer", ["search_key"], postgresql_using="gin",
                         postgresql_ops={"search_key": "gin_trgm_ops"})  # fmt: skip
+        op.execute("ANALYZE customer")  # statistics of the new column, so searches are planned well at once
 
 
 def downgrade() -> None:
