@@ -5,8 +5,9 @@ listener that also posts a DM and republishes two App Homes makes the user wait 
 Web API round trips (50–300 ms each against real Slack). Such follow-ups that the user does
 not need to see the answer go through `RequestContext.after(work)`: once the request's unit
 of work has committed, `AfterResponse` runs them on a small thread pool, each batch with a
-fresh request context (its own session) so nothing of the finished request is reused. A
-request that failed leaves nothing for later.
+fresh request context (its own session) so nothing of the finished request is reused. They
+read (an App Home is a few queries), so on SQLite they begin deferred and never hold the
+write lock the next request's save needs. A request that failed leaves nothing for later.
 
 Tests wait for this work with `wait_idle()`, so what they assert is deterministic.
 """
@@ -21,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage.db import reading
 
 if TYPE_CHECKING:
     from bot.app import RequestContext
@@ -45,6 +48,10 @@ class AfterResponse:
         self.pool.submit(self._run, tb, work)
 
     def _run(self, tb: RequestContext, work: list[Work]) -> None:
+        with reading():  # follow-ups read (App Homes); on SQLite they must not hold the write lock
+            self._run_reading(tb, work)
+
+    def _run_reading(self, tb: RequestContext, work: list[Work]) -> None:
         later = tb.fresh(self.factory())
         try:
             for item in work:
