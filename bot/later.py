@@ -48,11 +48,18 @@ class AfterResponse:
         self.pool.submit(self._run, tb, work)
 
     def _run(self, tb: RequestContext, work: list[Work]) -> None:
-        with reading():  # follow-ups read (App Homes); on SQLite they must not hold the write lock
-            self._run_reading(tb, work)
+        try:
+            with reading():  # follow-ups read (App Homes); on SQLite they must not hold the write lock
+                self._run_all(tb.fresh(self.factory()), work)
+        except Exception:  # noqa: BLE001 - a thread of the pool must not die of it
+            log.exception("work after the response could not run")
+        finally:
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
 
-    def _run_reading(self, tb: RequestContext, work: list[Work]) -> None:
-        later = tb.fresh(self.factory())
+    @staticmethod
+    def _run_all(later: RequestContext, work: list[Work]) -> None:
         try:
             for item in work:
                 try:
@@ -61,12 +68,7 @@ class AfterResponse:
                     later.session.rollback()
                     log.exception("work after the response failed")
         finally:
-            try:
-                later.finish()
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+            later.finish()
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         with self._idle:
