@@ -312,10 +312,9 @@ class _Search:
     def __init__(self, session: Session, team_id: str, viewer: Viewer, q: str, *, hashed: frozenset[int]) -> None:
         self.session, self.team_id, self.q, self.hashed = session, team_id, q, hashed
         self.viewer = viewer
-        self.prefix_candidates = (
-            # One letter begins thousands of lines: ranking them all is never worth it.
-            SEARCH_CANDIDATES if len(q) == 1 else PREFIX_CANDIDATES.get(session.get_bind().dialect.name, SEARCH_CANDIDATES)
-        )
+        # One letter begins thousands of lines: ranking them all is never worth it.
+        dialect = session.get_bind().dialect.name
+        self.prefix_candidates = SEARCH_CANDIDATES if len(q) == 1 else PREFIX_CANDIDATES.get(dialect, SEARCH_CANDIDATES)
         self.columns = select(Customer.id, Customer.name_key, Customer.search_doc, Customer.search_key)
         self.base = self.columns.where(Customer.team_id == team_id, viewer.condition(team_id))
         # Pinyin is typed with or without spaces between syllables: `zhang wei`, `zhangwei`.

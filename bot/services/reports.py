@@ -212,8 +212,8 @@ class _Collector:
             select(key, *columns).where(*where).group_by(key))]  # fmt: skip
         yield from groups
         if additive:
-            yield TEAM, tuple(sum(int(v or 0) for v in values) for values in zip(*(g for _, g in groups), strict=True)) \
-                if groups else tuple(0 for _ in columns)
+            totals = [sum(int(v or 0) for v in column) for column in zip(*(g for _, g in groups), strict=True)]
+            yield TEAM, tuple(totals) if groups else (0,) * len(columns)
         else:
             yield TEAM, tuple(self.session.execute(select(*columns).where(*where)).one())
 

@@ -221,7 +221,7 @@ def _search_grams(_mapper: Any, connection: Any, customer: Customer) -> None:
         return
     grams = SearchGram.__table__
     connection.execute(grams.delete().where(grams.c.customer_id == customer.id))
-    rows = [{"team_id": customer.team_id, "gram": g, "customer_id": customer.id} for g in han(customer.search_doc or "")]
+    rows = [dict(team_id=customer.team_id, gram=g, customer_id=customer.id) for g in han(customer.search_doc or "")]
     if rows:
         connection.execute(grams.insert(), rows)
 
