@@ -27,7 +27,8 @@ from bot.notify import Directory
 from bot.scheduler.hours import WorkingHours, parse_time, zone
 from bot.scheduler.outbox import PENDING, Rendered, Upload, enqueue, enqueue_select, register_renderer
 from bot.services.members import get_member, is_fresh
-from bot.services.reminders import digest_time_of, due_revisits, is_due, owners_with_due_revisits
+from bot.services.reminders import digest_time_of, is_due, owners_with_due_revisits
+from bot.services.touches import due_revisits
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import session_scope
 from bot.storage.models import Customer, Member, Notification, Workspace, utcnow
@@ -153,13 +154,14 @@ def _write_digest(
     *, locale: str | None,
 ) -> int:  # fmt: skip
     team_id = member.team_id
-    items, total = due_revisits(session=run.session, team_id=team_id, owner_id=member.user_id, today=today,
-                                limit=blocks.DIGEST_MAX_ITEMS)  # fmt: skip
-    if not total:
+    revisits = due_revisits(session=run.session, team_id=team_id, owner_id=member.user_id, today=today, days=0,
+                            limit=blocks.DIGEST_MAX_ITEMS)  # fmt: skip
+    if not revisits.due_total:
         return 0
     tz = zone(member.tz, settings.tz or run.default_tz)
     expires = dt.datetime.combine(today, hours.end_on(today), tzinfo=tz)
-    text, body = blocks.digest_message(locale, items, total=total, today=today, digest_time=send_from.strftime("%H:%M"))
+    text, body = blocks.digest_message(locale, revisits.due, total=revisits.due_total, today=today,
+                                       digest_time=send_from.strftime("%H:%M"))  # fmt: skip
     return int(enqueue(
         run.session, team_id=team_id, key=f"digest:{member.user_id}:{today.isoformat()}", kind="digest",
         channel=member.user_id, text=text, blocks=body, due_at=run.now, expires_at=expires,

@@ -16,7 +16,6 @@ from sqlalchemy import (
     case,
     column,
     false,
-    func,
     literal_column,
     or_,
     select,

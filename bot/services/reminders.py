@@ -1,6 +1,6 @@
 """Revisit reminders: what is due for whom, snoozing, and each member's digest choice.
 
-The scheduler's jobs (bot/scheduler/jobs.py) read `due_revisits`; the buttons in a digest
+The scheduler's jobs (bot/scheduler/jobs.py) read `owners_with_due_revisits`; the buttons in a digest
 call `snooze_revisit` and `set_digest`.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.scheduler.hours import parse_time, zone
@@ -37,17 +37,6 @@ def owners_with_due_revisits(*, session: Session, team_id: str, by: dt.date) -> 
     # Ordered, so concurrent sweeps write rows in the same order and cannot deadlock.
     query = select(Customer.owner_id).where(*is_due(team_id, by)).distinct().order_by(Customer.owner_id)
     return list(session.scalars(query))  # type: ignore[arg-type]
-
-
-def due_revisits(
-    *, session: Session, team_id: str, owner_id: str, today: dt.date, limit: int
-) -> tuple[list[Customer], int]:
-    """The owner's first `limit` revisits due today or overdue, most overdue first, and how
-    many are due in all (a digest shows a few and counts the rest)."""
-    due = (*is_due(team_id, today), Customer.owner_id == owner_id)
-    total = session.scalar(select(func.count()).select_from(Customer).where(*due)) or 0
-    query = select(Customer).where(*due).order_by(Customer.next_revisit, Customer.number).limit(limit)
-    return (list(session.scalars(query)) if total else []), total
 
 
 def snooze_until(today: dt.date, days: str | int) -> dt.date:

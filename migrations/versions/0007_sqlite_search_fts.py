@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.execute(f"CREATE VIRTUAL TABLE {FTS} USING fts5(search_doc, search_key, team_id UNINDEXED, "
                "content='customer', content_rowid='id', tokenize='trigram')")  # fmt: skip
     new = "new.id, new.search_doc, new.search_key, new.team_id"
-    old = f"'delete', old.id, old.search_doc, old.search_key, old.team_id"
+    old = "'delete', old.id, old.search_doc, old.search_key, old.team_id"
     op.execute(f"CREATE TRIGGER {FTS}_insert AFTER INSERT ON customer BEGIN "
                f"INSERT INTO {FTS} (rowid, {COLUMNS}) VALUES ({new}); END")  # fmt: skip
     op.execute(f"CREATE TRIGGER {FTS}_delete AFTER DELETE ON customer BEGIN "
