@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection, make_url
 from bot.services.customers import name_key
 from bot.storage.crypto import lookup_hash
 from bot.storage.pinyin import search_key
-from bot.storage.search import han, search_doc
+from bot.storage.search import han, search_doc, search_lines
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import (
     AuditEvent,
@@ -42,6 +42,7 @@ from bot.storage.models import (
     Member,
     Notification,
     SearchGram,
+    SearchLine,
     Touch,
     Workspace,
 )
@@ -366,7 +367,8 @@ def _bump_sequences(conn: Connection) -> None:
 
 
 def delete_team(conn: Connection, team_id: str) -> None:
-    for model in (ComplaintEvent, Complaint, Touch, Notification, AuditEvent, SearchGram, Customer, Member, Workspace):
+    for model in (ComplaintEvent, Complaint, Touch, Notification, AuditEvent, SearchGram, SearchLine, Customer, Member,
+                  Workspace):
         conn.execute(delete(model).where(model.team_id == team_id))
 
 
@@ -394,15 +396,22 @@ def generate_team(engine: Engine, team_id: str, scale: Scale) -> None:
         customers: list[tuple[int, str, bool]] = []  # (id, owner, chinese): what touches need
 
         grams: list[dict[str, Any]] = []
+        texts: list[tuple[int, str, str, str | None]] = []  # (id, name key, search text, pinyin key)
 
         def keep(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             for row in rows:
                 customers.append((row["id"], row["owner_id"], not row["name"].isascii()))
                 grams.extend({"team_id": team_id, "gram": g, "customer_id": row["id"]} for g in han(row["search_doc"]))
+                texts.append((row["id"], row["name_key"], row["search_doc"], row["search_key"]))
                 yield row
 
         _bulk_insert(conn, Customer.__table__, keep(_customer_rows(team_id, scale, first_customer, owners, rng)))
-        _bulk_insert(conn, SearchGram.__table__, grams)  # the models' listener does this for the ORM
+        # What the models' listener writes for the ORM.
+        _bulk_insert(conn, SearchGram.__table__, grams)
+        _bulk_insert(conn, SearchLine.__table__, (
+            {"team_id": team_id, "line": line, "name_key": key, "customer_id": cid}
+            for cid, key, doc, pinyin in texts for line in search_lines(doc, pinyin)
+        ))  # fmt: skip
         log.info("%s: %d members, %d customers", team_id, len(owners), len(customers))
         if customers:
             n = _bulk_insert(conn, Touch.__table__, _touch_rows(

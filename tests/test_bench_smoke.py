@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from bench.generate import Scale, generate_team
 from bench.run import run
 from bot.services.customers import name_key
-from bot.storage.models import Customer, Touch
+from bot.storage.models import Customer, SearchLine, Touch
+from bot.storage.search import search_lines
 
 
 def test_generator_is_deterministic_and_valid(engine):
@@ -27,6 +28,10 @@ def test_generator_is_deterministic_and_valid(engine):
     assert first == again and len(first) == 300 and touches == 900
     assert all(key == name_key(name) for name, key in keys)
     assert any(not name.isascii() for name, _ in first) and any(name.isascii() for name, _ in first)
+    with engine.connect() as conn:  # the search lines the models' listener would have written
+        lines = set(conn.execute(select(SearchLine.customer_id, SearchLine.line, SearchLine.name_key)).all())
+        texts = conn.execute(select(Customer.id, Customer.search_doc, Customer.search_key, Customer.name_key)).all()
+    assert lines == {(cid, line, key) for cid, doc, pinyin, key in texts for line in search_lines(doc, pinyin)}
 
 
 def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypatch):

@@ -176,16 +176,22 @@ def test_search_follows_edits_and_deletes(session):
     assert find("contoso") == [] and find("acme") == []
 
 
-@pytest.mark.parametrize("text", ["acme", "ac", "a", "shop", "s", "555", "x", "@example.com", "trading"])
+@pytest.mark.parametrize(
+    "text", ["acme", "ac", "a", "shop", "s", "555", "x", "@example.com", "trading", "zh", "wei", "张", "深圳", "圳"]
+)
 def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
-    """With more matches than `SEARCH_CANDIDATES`, the page is built rank by rank from index
-    order; it must equal ranking every match (here: the limit lowered to 2 against the default)."""
+    """With more matches than `SEARCH_CANDIDATES` (or Han characters), the page is built rank
+    by rank from the indexes; it must equal ranking every match by the documented rules:
+    exact > prefix (a line or pinyin token) > contains, then by name."""
     from bot.services import customers as service
 
     for name, company, email in [("Acme", None, "a@example.com"), ("Acme Supplies", "Shop One", None),
                                  ("Big Acme Trading", "Acme", "sales@acme.example.com"), ("Shop 2", "Acme", None),
                                  ("Trading Post", "Xylo", "x@example.com"), ("Zeta", "555 Acme", None),
-                                 ("Ace Hardware", None, "shop@ace.example.com"), ("Sacme", None, None)]:  # fmt: skip
+                                 ("Ace Hardware", None, "shop@ace.example.com"), ("Sacme", None, None),
+                                 ("张伟", "深圳华为", "wei@example.com"), ("深圳", None, None),
+                                 ("Zhang Trading", "张家口", None), ("Wei Shop", "东莞", None),
+                                 ("圳口", "Xylo", None)]:  # fmt: skip
         add_customer(session, name, company=company, email=email, phone="+1 555 0100" if name == "Zeta" else None)
 
     def ranked(limit: int, offset: int) -> tuple[list[str], bool]:
@@ -193,13 +199,42 @@ def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
         session.commit()
         return [c.name for c in found], more
 
-    every = [ranked(3, offset) for offset in (0, 3, 6)]
+    def rank(c: Customer) -> tuple[int, str] | None:
+        lines = c.search_doc.split("\t")[0].split("\n") + (c.search_key or "").split()
+        q, spelled = text.casefold(), text.casefold().replace(" ", "")
+        if q in lines or spelled in lines:
+            return 0, c.name_key
+        if any(line.startswith((q, spelled)) for line in lines if line):
+            return 1, c.name_key
+        return (2, c.name_key) if q in c.search_doc or f" {spelled}" in (c.search_key or "") else None
+
+    expected = [c.name for c in sorted(session.scalars(select(Customer)), key=lambda c: rank(c) or (9, ""))
+                if rank(c) is not None]  # fmt: skip
+    every = [ranked(3, offset) for offset in (0, 3, 6, 9)]
+    assert [name for page, _ in every for name in page] == expected[:12] and expected
+    assert [more for _, more in every] == [len(expected) > n for n in (3, 6, 9, 12)]
     monkeypatch.setattr(service, "SEARCH_CANDIDATES", 2)
-    monkeypatch.setattr(service, "PREFIX_CANDIDATES", {})  # the same two on every database
-    monkeypatch.setattr(service, "WALK_CHUNK", 2)  # PostgreSQL's walk in name order: a few names at a time,
-    monkeypatch.setattr(service, "WALK_CHUNKS", 2)  # then the database's own ordered query
-    assert [ranked(3, offset) for offset in (0, 3, 6)] == every
-    assert every[0][0], "the query matches something"
+    assert [ranked(3, offset) for offset in (0, 3, 6, 9)] == every
+
+
+def test_a_customer_with_very_long_fields_is_saved_and_found(session):
+    """The search text is capped (storage.search.DOC_BYTES) so PostgreSQL's index entries hold
+    it; the longest names and any amount of tags still save, and the name is still found."""
+    from bot.services.customers import search_customers
+    from bot.storage.search import DOC_BYTES
+
+    def han(n: int, seed: int) -> str:  # characters that do not repeat, so they do not compress
+        return "".join(chr(0x4E00 + (seed + i * 7919) % 20000) for i in range(n))
+
+    name = han(200, 0)
+    add_customer(session, name, company=han(200, 1), contact_name=han(200, 2), email="x" * 60 + "@example.com",
+                 tags=", ".join(han(4, i) for i in range(1000)))  # fmt: skip
+    [customer] = customers_of(session)
+    assert len(customer.search_doc.encode()) <= DOC_BYTES and customer.search_doc.endswith("\n")
+    for text in (name[:3], name[5:9], "x" * 60 + "@"):
+        found, _ = search_customers(session=session, team_id=TEAM, text=text)
+        session.commit()
+        assert [c.id for c in found] == [customer.id], text
 
 
 def test_find_shows_ten_and_more_pages_on(slack, fake, session):

@@ -8,7 +8,7 @@ from sqlalchemy import Text, select, type_coerce
 
 from bot.__main__ import main
 from bot.storage import crypto
-from bot.storage.models import Customer, Touch
+from bot.storage.models import Customer, SearchLine, Touch
 from tests.conftest import BOT_TOKEN, serve_bot
 from tests.helpers import add_customer, customers_of
 from tests.slackclient import SignedSlack
@@ -55,11 +55,13 @@ def test_the_search_text_holds_no_personal_data_when_encrypted(encrypted, sessio
     add_customer(session, "Li Wei Trading", company="Li Wei Group", email=EMAIL, phone=PHONE)
     [doc] = raw(session, Customer.search_doc)
     assert "li wei group" in doc and "example.com" not in doc and "0013" not in doc
+    assert sorted(raw(session, SearchLine.line)) == ["li wei group", "li wei trading"]
 
 
 def test_rotate_keys_reencrypts_with_the_newest_key(session, engine, database_url, monkeypatch, capsys):
     add_customer(session, "Written Plain", email=EMAIL, phone=PHONE)  # before encryption was turned on
     assert EMAIL in raw(session, Customer.search_doc)[0]  # plain data is searched in plain
+    assert EMAIL in raw(session, SearchLine.line)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("ENCRYPTION_KEYS", KEY1)
@@ -67,6 +69,7 @@ def test_rotate_keys_reencrypts_with_the_newest_key(session, engine, database_ur
     assert raw(session, Customer.email)[0].startswith("gAAAAA")
     [doc] = raw(session, Customer.search_doc)
     assert "written plain" in doc and EMAIL not in doc and "0013" not in doc
+    assert raw(session, SearchLine.line) == ["written plain"]  # the e-mail and phone left the lines too
     monkeypatch.setenv("ENCRYPTION_KEYS", f"{KEY2},{KEY1}")
     assert main(["rotate-keys"]) == 0
     assert "rows re-encrypted" in capsys.readouterr().out

@@ -12,8 +12,8 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    and_,
     bindparam,
-    case,
     column,
     false,
     literal_column,
@@ -30,7 +30,7 @@ from bot.services import audit
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
-from bot.storage.models import SEARCH_FTS, Complaint, Customer, SearchGram, Touch
+from bot.storage.models import SEARCH_FTS, Complaint, Customer, SearchGram, SearchLine, Touch
 from bot.storage.search import fold, han
 
 Grade = Literal["A", "B", "C"]
@@ -246,45 +246,35 @@ def search_customers(
     Case-insensitive and partial; ranked exact > prefix > contains (tags: contains only),
     then by name. Returns one page and whether more follow.
 
-    How (storage.search holds the text it reads): when at most `SEARCH_CANDIDATES`
-    customers match, all are read and ranked here. When more match, the page is built rank by
-    rank: the exact and prefix matches if they are not too many, then the first contains
-    matches in name order; else the names, e-mails and phones equal to `text` (by index),
-    then the first prefix matches in name order (an exact company, contact or pinyin match
-    then ranks as a prefix one). Every query stops as soon as it has enough, so a broad
-    search reads a few hundred index entries. A query with Han characters looks only at the
-    customers holding its first two (`search_gram`), ranked by the database.
+    How (storage.search holds the text and the lines it reads): when at most
+    `SEARCH_CANDIDATES` customers match a query of three characters or more, the trigram
+    index finds them all and they are ranked here. When more match, or the query is shorter
+    (no trigram to look up) or has Han characters, the exact and then the prefix matches
+    come from `search_line` in name order; if they are too few, the first contains matches
+    in name order follow, walking the names' covering index for Latin text, or among the
+    customers holding the query's first two Han characters (`search_gram`). Every query
+    stops as soon as it has enough.
     """
     q = fold(text)
     if not q:
         return [], False
     want = offset + limit + 1
     search = _Search(session, team_id, viewer, q, hashed=_by_hash(session, team_id, viewer, text))
-    n = max(SEARCH_CANDIDATES, want)
-    if han(q):  # only the customers holding its Han characters, ranked by the database
-        ranked = search.among_han(want)
-    elif (found := search.every("contains", n)) is not None:  # few matches: rank them all here
-        ranked = sorted(found, key=search.order)
-    else:  # many: the best ranks first, then the next rank down in name order
-        best = search.every("prefix", max(search.prefix_candidates, want))  # exact and prefix matches
-        if best is not None:
-            ranked, worse = sorted(best, key=search.order), "contains"
-        else:
-            ranked, worse = search.rows(search.same_name, n + 1), "prefix"
+    if len(q) >= 3 and not han(q) and (found := search.every(max(SEARCH_CANDIDATES, want))) is not None:
+        ranked = sorted(found, key=search.order)  # few matches, found by trigram: rank them all here
+    else:  # many, or Chinese: the exact and prefix matches, then the rest in name order
+        ranked = search.lined(want)
         if len(ranked) < want:
             seen = {row.id for row in ranked}
-            ranked += [row for row in search.walk(worse, want + len(seen)) if row.id not in seen]
+            rest = search.among_han(want + len(seen)) if han(q) else search.walk(want + len(seen))
+            ranked += [row for row in rest if row.id not in seen]
     ids = [row.id for row in ranked[offset : offset + limit]]
     by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
     return [by_id[i] for i in ids], len(ranked) > offset + limit
 
 
 SEARCH_CANDIDATES = 500  # matches ranked in Python at most
-# Of a broad search, the exact and prefix matches ranked in Python at most. PostgreSQL takes
-# them from its trigram index however they lie in name order; SQLite would walk its index
-# further for each one more, so it asks for fewer and reads the rest in name order.
-PREFIX_CANDIDATES = {"postgresql": 5000}
-WALK_CHUNK, WALK_CHUNKS = 500, 4  # names read at a time, and at most, walking a common pattern on PostgreSQL
+_LAST = "\U0010ffff"  # sorts after every character: `text <= line < text + _LAST` means "line begins with text"
 
 
 def _by_hash(session: Session, team_id: str, viewer: Viewer, text: str) -> frozenset[int]:
@@ -311,19 +301,11 @@ class _Search:
     def __init__(self, session: Session, team_id: str, viewer: Viewer, q: str, *, hashed: frozenset[int]) -> None:
         self.session, self.team_id, self.q, self.hashed = session, team_id, q, hashed
         self.viewer = viewer
-        # One letter begins thousands of lines: ranking them all is never worth it.
-        dialect = session.get_bind().dialect.name
-        self.prefix_candidates = SEARCH_CANDIDATES if len(q) == 1 else PREFIX_CANDIDATES.get(dialect, SEARCH_CANDIDATES)
-        self.columns = select(Customer.id, Customer.name_key, Customer.search_doc, Customer.search_key)
-        self.base = self.columns.where(Customer.team_id == team_id, viewer.condition(team_id))
         # Pinyin is typed with or without spaces between syllables: `zhang wei`, `zhangwei`.
         self.spelled = q.replace(" ", "") if _PINYIN_QUERY.fullmatch(q) else None
-        self.patterns = {"contains": (q, f" {self.spelled}"), "prefix": (f"\n{q}", f" {self.spelled}")}
-        self.contains = self._where(*self.patterns["contains"])
-        self.prefix = self._where(*self.patterns["prefix"])
+        self.columns = select(Customer.id, Customer.name_key, Customer.search_doc, Customer.search_key)
+        self.contains = self._where(q, f" {self.spelled}")
         self.fts = session.get_bind().dialect.name == "sqlite"  # migration 0007
-        # Exact matches the indexes find: the name, and e-mail or phone by hash.
-        self.same_name = or_(Customer.name_key == q, Customer.id.in_(hashed) if hashed else false())
 
     def _where(self, in_doc: str, in_pinyin: str) -> ColumnElement[bool]:
         return or_(
@@ -332,11 +314,70 @@ class _Search:
             Customer.id.in_(self.hashed) if self.hashed else false(),
         )
 
+    def every(self, n: int) -> list[Any] | None:
+        """Every match if there are at most `n`, in no order; None if there are more.
+
+        Asked without an order, so that PostgreSQL takes a rare pattern from its trigram
+        index and stops a common one early; SQLite looks it up in its trigram full-text table."""
+        query = self.columns.where(self.contains, self.viewer.condition(self.team_id))
+        found_in_fts = self._fts(limit=n + 1)
+        if found_in_fts is not None and len(found_in_fts) > n and self.viewer.sees_all:
+            return None  # the full-text table holds only this team's rows, and a phrase matches exactly
+        if found_in_fts is not None and len(found_in_fts) <= n:  # by id alone: SQLite would walk the team
+            query = query.where(Customer.id.in_([*found_in_fts, *self.hashed]))
+        else:
+            query = query.where(Customer.team_id == self.team_id)
+        found = list(self.session.execute(query.limit(n + 1)))
+        return found if len(found) <= n else None
+
+    def _fts(self, *, limit: int) -> list[int] | None:
+        """The first `limit` customers SQLite's full-text table finds, or None when it cannot
+        (not SQLite, or a pinyin pattern under three characters)."""
+        if not self.fts or (self.spelled and len(self.spelled) < 2):
+            return None
+        match = f'search_doc : "{self.q.replace(chr(34), chr(34) * 2)}"'
+        if self.spelled:
+            match += f' OR search_key : " {self.spelled}"'
+        fts = table(SEARCH_FTS, column("rowid"), column("team_id"))
+        query = select(fts.c.rowid).where(literal_column(SEARCH_FTS).op("MATCH")(match), fts.c.team_id == self.team_id)
+        return list(self.session.scalars(query.limit(limit)))
+
+    def lined(self, limit: int) -> list[Any]:
+        """The first `limit` exact matches, then prefix matches, each in name order: lines of
+        the search text or pinyin tokens that equal or begin with the query, and e-mails and
+        phones equal to it by hash."""
+        line = SearchLine
+        texts = [t for t in dict.fromkeys((self.q, self.spelled)) if t]
+        query = select(line.customer_id.label("id"), line.name_key).where(line.team_id == self.team_id)
+        if not self.viewer.sees_all:
+            query = query.join(Customer, Customer.id == line.customer_id).where(self.viewer.condition(self.team_id))
+        query = query.group_by(line.name_key, line.customer_id).order_by(line.name_key, line.customer_id).limit(limit)
+        exact = list(self.session.execute(query.where(line.line.in_(texts))))
+        if self.hashed:
+            by_hash = select(Customer.id, Customer.name_key).where(Customer.id.in_(self.hashed))
+            exact = sorted({*exact, *self.session.execute(by_hash)}, key=lambda row: row.name_key)[:limit]
+        if len(exact) == limit:
+            return exact
+        begins = or_(*(and_(line.line >= t, line.line < t + _LAST) for t in texts))
+        seen = {row.id for row in exact}
+        prefix = self.session.execute(query.where(begins).limit(limit + len(seen)))
+        return (exact + [row for row in prefix if row.id not in seen])[:limit]
+
+    def walk(self, limit: int) -> list[Any]:
+        """The first `limit` customers whose search text contains the query, in name order,
+        from the names' covering index alone (`ix_customer_search`, `ix_customer_name_search`):
+        for a common pattern, the walk stops early."""
+        query = select(Customer.id, Customer.name_key).where(
+            Customer.team_id == self.team_id, self.viewer.condition(self.team_id),
+            Customer.search_doc.like(_pattern(self.q), escape="\\"),
+        )  # fmt: skip
+        return list(self.session.execute(query.order_by(Customer.name_key).limit(limit)))
+
     def among_han(self, limit: int) -> list[Any]:
-        """The first `limit` matches, ranked, among the customers whose search text holds the
-        query's first two Han characters (found in `search_gram`, then looked up by id). Two
-        narrow a name down enough (a city and a brand, a surname and a given name); more
-        would read the long lists of words like 有限公司 for little gain."""
+        """The first `limit` matches, in name order, among the customers whose search text
+        holds the query's first two Han characters (found in `search_gram`, then looked up by
+        id). Two narrow a name down enough (a city and a brand, a surname and a given name);
+        more would read the long lists of words like 有限公司 for little gain."""
         chars = list(dict.fromkeys(ch for ch in self.q if han(ch)))[:2]
         # One IN per character (not GROUP BY … HAVING count = 2, whose row count PostgreSQL
         # misjudged into a nested loop of 24 million comparisons).
@@ -345,70 +386,8 @@ class _Search:
                                                                  SearchGram.gram == ch))
             for ch in chars
         ]  # fmt: skip
-        rank = case((self._where(f"\n{self.q}\n", ""), 0), (self._where(f"\n{self.q}", ""), 1), else_=2)
-        query = self.columns.where(*holders, self.contains, self.viewer.condition(self.team_id))
-        return list(self.session.execute(query.order_by(rank, Customer.name_key).limit(limit)))
-
-    def every(self, kind: str, n: int) -> list[Any] | None:
-        """Every match of `kind` ("contains" or "prefix") if there are at most `n`, in no
-        order; None if there are more.
-
-        Asked without an order, so that PostgreSQL takes a rare pattern from its trigram
-        index and stops a common one early. SQLite looks a pattern of three characters or
-        more up in its trigram full-text table, and walks its covering index for shorter ones."""
-        where, query = getattr(self, kind), None
-        found_in_fts = self._fts(*self.patterns[kind], limit=n + 1)
-        if found_in_fts is not None:
-            if len(found_in_fts) > n and self.viewer.sees_all:
-                return None  # the full-text table holds only this team's rows, and a phrase matches exactly
-            if len(found_in_fts) <= n:
-                ids = [*found_in_fts, *self.hashed]
-                query = self.columns.where(Customer.id.in_(ids), where, self.viewer.condition(self.team_id))
-        found = list(self.session.execute((query if query is not None else self.base.where(where)).limit(n + 1)))
-        return found if len(found) <= n else None
-
-    def _fts(self, in_doc: str, in_pinyin: str, *, limit: int) -> list[int] | None:
-        """The first `limit` customers SQLite's full-text table finds for these patterns, or
-        None when it cannot (not SQLite, or a pattern under three characters)."""
-        if not self.fts or len(in_doc) < 3 or (self.spelled and len(in_pinyin) < 3):
-            return None
-        match = f'search_doc : "{in_doc.replace(chr(34), chr(34) * 2)}"'
-        if self.spelled:
-            match += f' OR search_key : "{in_pinyin}"'
-        fts = table(SEARCH_FTS, column("rowid"), column("team_id"))
-        query = select(fts.c.rowid).where(literal_column(SEARCH_FTS).op("MATCH")(match), fts.c.team_id == self.team_id)
-        return list(self.session.scalars(query.limit(limit)))
-
-    def rows(self, where: ColumnElement[bool], limit: int) -> list[Any]:
-        """The first `limit` matches of `where`, in name order."""
-        return list(self.session.execute(self.base.where(where).order_by(Customer.name_key).limit(limit)))
-
-    def walk(self, kind: str, limit: int) -> list[Any]:
-        """The first `limit` matches of a pattern known to be common, in name order.
-
-        SQLite walks its covering index and stops. PostgreSQL misjudges how common a LIKE
-        pattern is and would rather fetch every match and sort them (50-100 ms at 100,000
-        customers), so there the team's first names are read in order, `WALK_CHUNK` at a
-        time by key, and matched here; only when the matches lie further on (a Latin pattern
-        found in Chinese names, which sort last) is the database asked after all."""
-        if self.fts or not self.viewer.sees_all:
-            return self.rows(getattr(self, kind), limit)
-        in_doc, in_pinyin = self.patterns[kind]
-        found: list[Any] = []
-        after = ""
-        for _ in range(WALK_CHUNKS):
-            chunk = list(self.session.execute(
-                self.base.where(Customer.name_key > after).order_by(Customer.name_key).limit(WALK_CHUNK)
-            ))  # fmt: skip
-            found += [
-                row for row in chunk
-                if in_doc in (row.search_doc or "") or row.id in self.hashed
-                or (self.spelled and in_pinyin in (row.search_key or ""))
-            ]  # fmt: skip
-            if len(found) >= limit or len(chunk) < WALK_CHUNK:
-                return found[:limit]
-            after = chunk[-1].name_key
-        return self.rows(getattr(self, kind), limit)
+        query = select(Customer.id, Customer.name_key).where(*holders, self.contains, self.viewer.condition(self.team_id))
+        return list(self.session.execute(query.order_by(Customer.name_key).limit(limit)))
 
     def order(self, row: Any) -> tuple[int, str]:
         return self.rank(row), row.name_key

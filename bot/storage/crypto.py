@@ -115,6 +115,7 @@ def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
     and phone); returns how many values were rewritten."""
     from sqlalchemy import select, type_coerce, update
 
+    from bot.storage.models import write_search_rows
     from bot.storage.search import search_doc
 
     if _keyring is None:
@@ -126,7 +127,8 @@ def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
             continue
         raw = [type_coerce(c, Text).label(c.name) for c in columns]
         if table.name == "customer":
-            raw += [table.c.name, table.c.company, table.c.contact_name, table.c.tags]
+            raw += [table.c.name, table.c.company, table.c.contact_name, table.c.tags, table.c.team_id,
+                    table.c.name_key, table.c.search_key]
         last_id = 0
         while True:
             rows = connection.execute(
@@ -149,6 +151,9 @@ def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
                             {k: type_coerce(v, Text) if k in {c.name for c in columns} else v for k, v in values.items()}
                         )
                     )
+                    if table.name == "customer":  # the e-mail and phone leave the search text and its lines
+                        write_search_rows(connection, customer_id=row.id, team_id=row.team_id, name_key=row.name_key,
+                                          search_doc=values["search_doc"], search_key=row.search_key)  # fmt: skip
                     rewritten += 1
             last_id = rows[-1].id
     return rewritten

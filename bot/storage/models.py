@@ -32,7 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.storage.crypto import EncryptedText, lookup_hash
 from bot.storage.pinyin import search_key
-from bot.storage.search import han, search_doc
+from bot.storage.search import han, search_doc, search_lines
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -148,6 +148,9 @@ class Customer(Base):
                                     postgresql_ops={"search_doc": "gin_trgm_ops"})),
         only_on("postgresql", Index("ix_customer_search_key_trgm", "search_key", postgresql_using="gin",
                                     postgresql_ops={"search_key": "gin_trgm_ops"})),  # fmt: skip
+        # Search walks names in order from the index alone on PostgreSQL too (search_doc is capped).
+        only_on("postgresql", Index("ix_customer_name_search", "team_id", "name_key",
+                                    postgresql_include=["id", "search_doc"])),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -214,16 +217,45 @@ class SearchGram(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True)
 
 
+class SearchLine(Base):
+    """A line of a customer's search text, or a pinyin token (storage.search): how a search
+    finds the exact and prefix matches, in name order, without a scan."""
+
+    __tablename__ = "search_line"
+    __table_args__ = (
+        Index("ix_search_line_customer_id", "customer_id"),  # for the cascade on delete
+        # A common prefix's first matches in name order, walking the names instead of sorting.
+        Index("ix_search_line_name", "team_id", "name_key", "customer_id", "line"),
+    )
+
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"), primary_key=True)
+    # Compared byte by byte on PostgreSQL too, so that a prefix is a range of the key.
+    line: Mapped[str] = mapped_column(Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True)
+    name_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True)
+
+
+def write_search_rows(connection: Any, *, customer_id: int, team_id: str, name_key: str, search_doc: str | None,
+                      search_key: str | None) -> None:  # fmt: skip
+    """Replace a customer's `search_gram` and `search_line` rows with those of its search text."""
+    for table in (SearchGram.__table__, SearchLine.__table__):
+        connection.execute(table.delete().where(table.c.customer_id == customer_id))
+    grams = [dict(team_id=team_id, gram=g, customer_id=customer_id) for g in han(search_doc or "")]
+    if grams:
+        connection.execute(SearchGram.__table__.insert(), grams)
+    lines = [dict(team_id=team_id, line=line, name_key=name_key, customer_id=customer_id)
+             for line in search_lines(search_doc, search_key)]  # fmt: skip
+    if lines:
+        connection.execute(SearchLine.__table__.insert(), lines)
+
+
 @event.listens_for(Customer, "after_insert")
 @event.listens_for(Customer, "after_update")
-def _search_grams(_mapper: Any, connection: Any, customer: Customer) -> None:
-    if not inspect(customer).attrs.search_doc.history.has_changes():
-        return
-    grams = SearchGram.__table__
-    connection.execute(grams.delete().where(grams.c.customer_id == customer.id))
-    rows = [dict(team_id=customer.team_id, gram=g, customer_id=customer.id) for g in han(customer.search_doc or "")]
-    if rows:
-        connection.execute(grams.insert(), rows)
+def _search_rows(_mapper: Any, connection: Any, customer: Customer) -> None:
+    if inspect(customer).attrs.search_doc.history.has_changes():
+        c = customer
+        write_search_rows(connection, customer_id=c.id, team_id=c.team_id, name_key=c.name_key,
+                          search_doc=c.search_doc, search_key=c.search_key)  # fmt: skip
 
 
 class Touch(Base):

@@ -1,11 +1,11 @@
 """The text `find` and the customer pickers search: one short column per customer.
 
 `search_doc` holds, folded (case-folded, spaces collapsed), one line per field that may rank
-as an exact or prefix match (name, company, contact person, and e-mail and phone while they
-are stored in plain), each line between newlines, then the tags after a tab, which match
-only as "contains":
+as an exact or prefix match (name, e-mail and phone while they are stored in plain, company,
+contact person), each line between newlines, then the tags after a tab, which match only as
+"contains":
 
-    "\nacme trading\nacme\nzhang wei\nli@acme.cn\n+86 139 0000 0000\n\tvip, east\n"
+    "\nacme trading\nli@acme.cn\n+86 139 0000 0000\nacme\nzhang wei\n\tvip, east\n"
 
 so that, for a folded query `q` (which holds no newline or tab):
 
@@ -23,6 +23,15 @@ together at the end of that order, and a search for one or two characters would 
 the index before it found them; no trigram index serves two characters either. So every Han
 character of a customer's text is also a row of `search_gram` (team, character, customer):
 a query with Han characters first asks that table for the customers holding all of them.
+
+Ranking needs one more. An exact or prefix match is a line that equals or begins with the
+query, and no trigram index can tell a line's beginning from a word's: `example.cn` begins
+a word in half the e-mails and no line at all. So each line (before the tags) and each
+pinyin token of the customer is also a row of `search_line` (team, line, name key,
+customer), and the exact and prefix matches are a range of its primary key, read in name
+order. The search text is kept under `DOC_BYTES`, so that PostgreSQL can hold it in an index
+entry beside the name (a name, company and contact person of 200 characters each leave room
+for the rest of an ordinary customer; only tags beyond that are left out).
 """
 
 from __future__ import annotations
@@ -40,8 +49,25 @@ def search_doc(
     tags: str | None,
 ) -> str:  # fmt: skip
     personal = [email, phone] if keyring() is None else []
-    lines = [fold(v) for v in (name, company, contact_name, *personal) if v and not is_token(v)]
-    return "\n" + "".join(f"{line}\n" for line in lines if line) + "\t" + (fold(tags) if tags else "") + "\n"
+    # The short lines first: should a very long company or contact reach the cap, they lose out.
+    lines = [fold(v) for v in (name, *personal, company, contact_name) if v and not is_token(v)]
+    return capped("\n" + "".join(f"{line}\n" for line in lines if line) + "\t" + (fold(tags) if tags else "") + "\n")
+
+
+DOC_BYTES = 1600  # the most a search text may take, in UTF-8; see the module's docstring
+
+
+def capped(doc: str) -> str:
+    """`doc` cut to `DOC_BYTES`, still ending in a newline."""
+    data = doc.encode()
+    return doc if len(data) <= DOC_BYTES else data[: DOC_BYTES - 1].decode(errors="ignore") + "\n"
+
+
+def search_lines(doc: str | None, key: str | None) -> set[str]:
+    """The lines of a search text (before its tags) and the tokens of a pinyin key: what an
+    exact or prefix match is matched against."""
+    lines = (doc or "").split("\t", 1)[0].split("\n") + (key or "").split(" ")
+    return {line for line in lines if line}
 
 
 def han(text: str) -> set[str]:
