@@ -1,20 +1,20 @@
-"""Where an acknowledgement's time goes: cProfile over signed requests dispatched in-process.
+"""Where an acknowledgement's time goes: pyinstrument over signed requests dispatched in-process.
 
     python -m bench.profile --database-url URL "help" "find li" "show #12" --suggest Ap
 
 Run after `bench.run` (or `bench.generate`) filled the database. Each request goes through
 the same bolt app `python -m bot serve` builds (signature check, middleware, listener,
 database session) but without HTTP, so the profile shows touchbase's and bolt's own work.
-Prints the functions with the largest cumulative time (stdlib cProfile: no new dependency).
+Prints pyinstrument's call tree (a sampling profiler: its own cost stays out of the
+figures, unlike cProfile's per-call hooks); `pip install -e '.[bench]'` installs it.
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
-import pstats
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
 from slack_bolt.request import BoltRequest
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", default=None, help="caller (default: the team's busiest owner)")
     parser.add_argument("--requests", type=int, default=200, help="per command (default 200)")
     parser.add_argument("--suggest", action="append", default=[], help="a type-ahead value to profile")
-    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--interval", type=float, default=0.0002, help="seconds between samples (default 0.0002)")
     parser.add_argument("--sweep", type=int, default=None, metavar="N",
                         help="profile the revisit job writing N due revisits (as bench.run's sweep) instead")
     parser.add_argument("commands", nargs="*", default=["help"], help='`/crm` texts, e.g. "find li"')
@@ -66,17 +66,12 @@ def main(argv: list[str] | None = None) -> int:
 
             for _ in range(5):  # warm up: profile fetch, caches
                 dispatch()
-            profiler = cProfile.Profile()
-            started = time.perf_counter()
-            profiler.enable()
-            for _ in range(args.requests):
-                dispatch()
-            profiler.disable()
-            mean = (time.perf_counter() - started) / args.requests
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
-            print(f"== {label}: {args.requests} requests, {mean * 1000:.2f} ms each under the profiler")
-            print(out.getvalue())
+            with profiled(args.interval) as report:
+                started = time.perf_counter()
+                for _ in range(args.requests):
+                    dispatch()
+                mean = (time.perf_counter() - started) / args.requests
+                report(f"{label}: {args.requests} requests, {mean * 1000:.2f} ms each under the profiler")
     finally:
         fake.stop()
         engine.dispose()
@@ -84,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def profile_sweep(args: argparse.Namespace) -> int:
-    """cProfile of one run of the revisit job as bench.run's sweep runs it (digest off, one row per revisit)."""
+    """A profile of one run of the revisit job as bench.run's sweep runs it (digest off, one row per revisit)."""
     from bench.benchmarks import _clear_outbox, _day_with_due, _job_sweep, _sweep_instant, one_message_per_revisit
     from bench.generate import Scale, team_data
     from bench.harness import Context
@@ -97,19 +92,32 @@ def profile_sweep(args: argparse.Namespace) -> int:
             at = _sweep_instant(_day_with_due(ctx, args.sweep))
             _job_sweep(ctx, at)  # warm up
             _clear_outbox(ctx)
-            profiler = cProfile.Profile()
-            started = time.perf_counter()
-            profiler.enable()
-            rows = _job_sweep(ctx, at)
-            profiler.disable()
-            took = time.perf_counter() - started
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
-        print(f"== revisit job: {rows} rows in {took * 1000:.0f} ms under the profiler")
-        print(out.getvalue())
+            with profiled(args.interval) as report:
+                started = time.perf_counter()
+                rows = _job_sweep(ctx, at)
+                report(f"revisit job: {rows} rows in {(time.perf_counter() - started) * 1000:.0f} ms under the profiler")
     finally:
         engine.dispose()
     return 0
+
+
+@contextmanager
+def profiled(interval: float) -> Iterator[Callable[[str], None]]:
+    """Profile the block; the function it yields prints the call tree under a title."""
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        raise SystemExit("bench.profile needs pyinstrument: pip install -e '.[bench]'") from None
+    profiler = Profiler(interval=interval, async_mode="disabled")
+    trees: list[str] = []
+    profiler.start()
+    try:
+        yield trees.append
+    finally:
+        profiler.stop()
+    for title in trees:
+        print(f"== {title}")
+        print(profiler.output_text(unicode=True, show_all=False, time="percent_of_total"))
 
 
 if __name__ == "__main__":
