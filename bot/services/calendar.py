@@ -76,6 +76,8 @@ class BusinessCalendar:
     country: str | None = None
     days_off: frozenset[dt.date] = frozenset()  # the team's own holidays
     always_open: bool = False
+    # Working time before each local day, from the first day asked about (see `_before_day`).
+    _sums: dict[dt.date, dt.timedelta] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -192,18 +194,52 @@ class BusinessCalendar:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def between(self, a: dt.datetime, b: dt.datetime) -> dt.timedelta:
-        """Working time from `a` to `b`; negative when `b` is before `a`."""
+        """Working time from `a` to `b`; negative when `b` is before `a`.
+
+        A difference of running totals, so a complaint overdue for a year costs no more than
+        one overdue for an hour once the calendar has summed those days (the scheduler asks
+        this of every open complaint each minute)."""
         a, b = _utc(a), _utc(b)
-        if b < a:
-            return -self.between(b, a)
         if self.always_open:
             return b - a
-        total = ZERO
-        for begin, end in self._intervals_from(a):
-            if begin >= b:
-                break
-            total += min(end, b) - max(begin, a)
-        return total
+        return self._elapsed(b) - self._elapsed(a)
+
+    def _elapsed(self, at: dt.datetime) -> dt.timedelta:
+        """Working time from the start of the first day this calendar summed until `at`.
+
+        A local day's intervals lie within that day, so every earlier day has ended by `at`
+        and every later one starts after it: only `at`'s own day is cut."""
+        day = at.astimezone(self.zone).date()
+        today = sum((min(end, at) - begin for begin, end in self._intervals_on(day) if begin < at), ZERO)
+        return self._before_day(day) + today
+
+    def _before_day(self, day: dt.date) -> dt.timedelta:
+        """Working time from the first day summed to the start of `day` (negative before it),
+        extending the sums one day at a time from the nearest day already summed."""
+        sums = self._sums
+        if day in sums:
+            return sums[day]
+        if not sums:
+            sums[day] = ZERO
+            return ZERO
+        one = dt.timedelta(days=1)
+        first, last = min(sums), max(sums)  # the sums cover [first, last] without a gap
+        if day > last:
+            total = sums[last]
+            while last < day:
+                total += self._day_total(last)
+                last += one
+                sums[last] = total
+        else:
+            total = sums[first]
+            while first > day:
+                first -= one
+                total -= self._day_total(first)
+                sums[first] = total
+        return sums[day]
+
+    def _day_total(self, day: dt.date) -> dt.timedelta:
+        return sum((end - begin for begin, end in self._intervals_on(day)), ZERO)
 
     def next_working_instant(self, at: dt.datetime) -> dt.datetime:
         """`at` itself during working hours, else the start of the next working span."""
