@@ -37,10 +37,10 @@ from bench.harness import (
 )
 from bot import blocks
 from bot.scheduler import jobs
-from bot.services import reports
+from bot.services import complaints, reports
 from bot.services.customers import SEARCH_LIMIT, resolve_customer, search_customers
 from bot.storage.db import session_scope
-from bot.storage.models import AuditEvent, Customer, Member, Notification, Touch, utcnow
+from bot.storage.models import AuditEvent, Complaint, Customer, Member, Notification, Touch, utcnow
 
 ACK_P99_TARGET = 0.050  # seconds, at concurrency 1
 ACK_RATIO_TARGET = 1.5
@@ -584,3 +584,30 @@ def month_report(ctx: Context) -> list[Table]:
         "passed). In-process, one session each; rendering the chart is not included.",
     ]
     return [Table("Reports", ["report", "runs", "median ms", "max ms", "target (< 2 s)"], rows, notes)]
+
+
+@benchmark("escalations")
+def escalation_scan(ctx: Context) -> list[Table]:
+    """What the escalation job reads every minute: each open complaint's clocks and due steps."""
+    team, runs = ctx.team, 5
+    now = dt.datetime.combine(ctx.scale.anchor, dt.time(12), dt.UTC)
+    seconds, found = [], 0
+    for _ in range(runs + 1):  # the first warms the database's cache and is not counted
+        with ctx.sessions() as session:
+            started = time.perf_counter()
+            found = len(complaints.escalations_due(session=session, team_id=team.team_id, now=now))
+            seconds.append(time.perf_counter() - started)
+            session.rollback()
+    with ctx.sessions() as session:
+        active = session.scalar(select(func.count()).select_from(Complaint).where(
+            Complaint.team_id == team.team_id, Complaint.state.in_(complaints.ACTIVE)))  # fmt: skip
+    seconds = seconds[1:]
+    rows = [[f"{active:,}", f"{found:,}", str(runs), ms(percentile(seconds, 50)), ms(max(seconds))]]
+    notes = [
+        "`complaints.escalations_due` at noon UTC of the data's anchor day: every active complaint with its "
+        "events, its clocks on the team's business calendar, and the warnings and levels due and not sent yet "
+        "(the escalation job then writes those). In-process, one session each; nothing is written.",
+        "No target in issue 9; the generated complaints stay open for up to years, so most are long overdue.",
+    ]
+    columns = ["active complaints", "with steps due", "runs", "median ms", "max ms"]
+    return [Table("Escalation scan (the escalation job's read)", columns, rows, notes)]

@@ -50,7 +50,7 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert all(row[errors] == "0/0" for row in ack.rows), ack.notes
     report = out.read_text()
     assert "| `/crm find` | 1 |" in report and "| `/crm due` | 2 |" in report
-    assert all(any(word in title for title in titles) for word in ("Writes", "Sweep", "Reports"))
+    assert all(any(word in title for title in titles) for word in ("Writes", "Sweep", "Reports", "Escalation"))
     writes = next(t for t in tables if "Writes" in t.title)
     assert writes.rows[0][3] == "8" and writes.rows[0][-1] == "0", writes.notes  # every submission stored a touch
     sweep = next(t for t in tables if "Sweep" in t.title)
