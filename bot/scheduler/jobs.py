@@ -27,7 +27,7 @@ from bot.notify import Directory
 from bot.scheduler.hours import WorkingHours, parse_time, zone
 from bot.scheduler.outbox import PENDING, Rendered, Upload, enqueue, enqueue_select, register_renderer
 from bot.services.members import get_member, is_fresh
-from bot.services.reminders import digest_time_of, is_due, owners_with_due_revisits
+from bot.services.reminders import is_due, owners_with_due_revisits
 from bot.services.touches import due_revisits
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import session_scope
@@ -142,7 +142,7 @@ def _reminder_day(
     today = local.date()
     if not hours.is_working_day(today):
         return None
-    digest_time = parse_time(digest_time_of(session=run.session, team_id=member.team_id, member=member))
+    digest_time = parse_time(member.digest_time or settings.digest_time)  # as digest_time_of, from `settings`
     send_from = hours.clamp(today, digest_time or hours.start_on(today))
     if not send_from <= local.time() < hours.end_on(today):
         return None

@@ -386,7 +386,8 @@ class _Search:
                                                                  SearchGram.gram == ch))
             for ch in chars
         ]  # fmt: skip
-        query = select(Customer.id, Customer.name_key).where(*holders, self.contains, self.viewer.condition(self.team_id))
+        query = select(Customer.id, Customer.name_key).where(*holders, self.contains,
+                                                             self.viewer.condition(self.team_id))  # fmt: skip
         return list(self.session.execute(query.order_by(Customer.name_key).limit(limit)))
 
     def order(self, row: Any) -> tuple[int, str]:
