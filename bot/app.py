@@ -25,10 +25,10 @@ from bot.notify import Directory, Notifier, SlackDirectory, SlackNotifier
 from bot.services.customers import Viewer
 from bot.services.errors import UserError
 from bot.services.members import get_member, sees_everything
-from bot.services.workspaces import TeamSettings, get_workspace
+from bot.services.workspaces import TeamSettings, get_workspace, team_settings
 from bot.storage import crypto
 from bot.storage.db import ping, reading
-from bot.storage.models import Member, Workspace
+from bot.storage.models import Member
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ class RequestContext:
     failed: bool = False
     _members: dict[str, Member] = field(default_factory=dict)
     _after: list[Work] = field(default_factory=list)
-    _workspace: Workspace | None = None
 
     def after(self, work: Work) -> None:
         """Run `work` once Slack has its answer, with a fresh context (bot.later)."""
@@ -55,7 +54,7 @@ class RequestContext:
 
     def fresh(self, session: Session) -> RequestContext:
         """The same request's who and where, with another session and nothing cached."""
-        return replace(self, session=session, failed=False, _members={}, _after=[], _workspace=None)
+        return replace(self, session=session, failed=False, _members={}, _after=[])
 
     def finish(self) -> None:
         """End the request's unit of work: commit unless a listener failed; always close."""
@@ -71,7 +70,7 @@ class RequestContext:
         user_id = user_id or self.user_id
         assert user_id, "no user in this request"
         if user_id not in self._members:
-            _ = self.workspace  # a member row needs its workspace row
+            get_workspace(self.session, self.team_id)  # a member row needs its workspace row
             self._members[user_id] = get_member(
                 session=self.session, team_id=self.team_id, user_id=user_id, directory=self.directory
             )
@@ -81,16 +80,9 @@ class RequestContext:
         """The team's language if set, else the user's Slack locale."""
         return self._team_language or self.member(user_id).locale
 
-    @property
-    def workspace(self) -> Workspace:
-        """The team's row. Held for the request: the session's identity map holds rows weakly,
-        so without this each service asking for it (language, member, settings) reads it again."""
-        self._workspace = get_workspace(self.session, self.team_id)
-        return self._workspace
-
     @cached_property
     def team_settings(self) -> TeamSettings:
-        return TeamSettings.model_validate(self.workspace.settings)
+        return team_settings(self.session, self.team_id)
 
     @cached_property
     def _team_language(self) -> str | None:

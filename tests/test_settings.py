@@ -202,3 +202,33 @@ def test_in_owner_mode_reports_hold_only_the_members_own(slack, fake, session, o
 
     assert "Theirs Ltd" in risk_list(LEAD)
     assert "Theirs Ltd" not in risk_list(MEMBER)
+
+
+def test_the_team_row_is_read_once_per_transaction_and_afresh_in_the_next(engine, session):
+    """A request asks for the team's settings several times (language, member, visibility):
+    one SELECT per transaction; a change committed elsewhere is seen in the next one."""
+    from sqlalchemy import event, update
+
+    from bot.services.workspaces import team_settings
+    from bot.storage.db import make_session_factory
+    from bot.storage.models import Workspace
+
+    get_workspace(session, TEAM)
+    session.commit()
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):  # noqa: ANN001 - an event listener's signature
+        if statement.lstrip().upper().startswith("SELECT") and "FROM workspace" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert team_settings(session, TEAM).language is None and team_settings(session, TEAM).language is None
+        assert len(reads) == 1
+        session.commit()
+        with make_session_factory(engine)() as other:
+            other.execute(update(Workspace).where(Workspace.team_id == TEAM).values(settings={"language": "zh"}))
+            other.commit()
+        assert team_settings(session, TEAM).language == "zh" and len(reads) == 2
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

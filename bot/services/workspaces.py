@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import BaseModel, Field
-from sqlalchemy import insert, update
+from sqlalchemy import event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.storage.models import Workspace
 
@@ -57,8 +57,25 @@ class TeamSettings(BaseModel):
 def get_workspace(session: Session, team_id: str) -> Workspace:
     """The team's row, created on its first request (safe when two first requests race)."""
     workspace = session.get(Workspace, team_id)
-    if workspace is not None:
-        return workspace
+    if workspace is None:
+        workspace = _create_workspace(session, team_id)
+    # The session's identity map holds rows weakly: once the caller lets go of the row, the
+    # next call (a request asks for the language, the member, the settings…) would read it
+    # again. It is held until the transaction ends, so each transaction reads it once.
+    session.info.setdefault(_HELD, {})[team_id] = workspace
+    return workspace
+
+
+_HELD = "touchbase.workspaces"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _let_go(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_HELD, None)
+
+
+def _create_workspace(session: Session, team_id: str) -> Workspace:
     dialect = session.get_bind().dialect.name
     values = {"team_id": team_id, "settings": {}, "last_customer_number": 0, "last_complaint_number": 0}
     if dialect == "postgresql":
