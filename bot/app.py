@@ -25,7 +25,7 @@ from bot.notify import Directory, Notifier, SlackDirectory, SlackNotifier
 from bot.services.customers import Viewer
 from bot.services.errors import UserError
 from bot.services.members import get_member, sees_everything
-from bot.services.workspaces import TeamSettings, get_workspace, team_settings
+from bot.services.workspaces import get_workspace, team_settings
 from bot.storage import crypto
 from bot.storage.db import ping, reading
 from bot.storage.models import Member
@@ -81,12 +81,8 @@ class RequestContext:
         return self._team_language or self.member(user_id).locale
 
     @cached_property
-    def team_settings(self) -> TeamSettings:
-        return team_settings(self.session, self.team_id)
-
-    @cached_property
     def _team_language(self) -> str | None:
-        return self.team_settings.language
+        return team_settings(self.session, self.team_id).language
 
     @property
     def locale(self) -> str | None:
@@ -95,7 +91,7 @@ class RequestContext:
     @cached_property
     def viewer(self) -> Viewer:
         """What this user may see under the team's visibility setting."""
-        if self.team_settings.visibility == "open":
+        if team_settings(self.session, self.team_id).visibility == "open":
             return Viewer(user_id=self.user_id or "", sees_all=True)
         return Viewer(user_id=self.user_id or "", sees_all=sees_everything(self.member()))
 
