@@ -30,8 +30,8 @@ a word in half the e-mails and no line at all. So each line (before the tags) an
 pinyin token of the customer is also a row of `search_line` (team, line, name key,
 customer), and the exact and prefix matches are a range of its primary key, read in name
 order. The search text is kept under `DOC_BYTES`, so that PostgreSQL can hold it in an index
-entry beside the name (a name, company and contact person of 200 characters each leave room
-for the rest of an ordinary customer; only tags beyond that are left out).
+entry beside the name; the name, e-mail and phone come first, so only the end of a very long
+company, contact or tag list is left out.
 """
 
 from __future__ import annotations
