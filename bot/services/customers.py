@@ -31,7 +31,7 @@ from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
 from bot.storage.models import SEARCH_FTS, Complaint, Customer, SearchGram, SearchLine, Touch
-from bot.storage.search import fold, han
+from bot.storage.search import fold, han, search_lines
 
 Grade = Literal["A", "B", "C"]
 Segment = Literal["potential", "new", "regular", "key"]
@@ -303,16 +303,15 @@ class _Search:
         self.viewer = viewer
         # Pinyin is typed with or without spaces between syllables: `zhang wei`, `zhangwei`.
         self.spelled = q.replace(" ", "") if _PINYIN_QUERY.fullmatch(q) else None
+        self.texts = [t for t in dict.fromkeys((q, self.spelled)) if t]  # what a line is compared with
         self.columns = select(Customer.id, Customer.name_key, Customer.search_doc, Customer.search_key)
-        self.contains = self._where(q, f" {self.spelled}")
-        self.fts = session.get_bind().dialect.name == "sqlite"  # migration 0007
-
-    def _where(self, in_doc: str, in_pinyin: str) -> ColumnElement[bool]:
-        return or_(
-            Customer.search_doc.like(_pattern(in_doc), escape="\\"),  # LIKE: faster than instr on SQLite
-            Customer.search_key.like(_pattern(in_pinyin), escape="\\") if self.spelled else false(),
-            Customer.id.in_(self.hashed) if self.hashed else false(),
+        self.in_doc = Customer.search_doc.like(_pattern(q), escape="\\")  # LIKE: faster than instr on SQLite
+        self.contains = or_(
+            self.in_doc,
+            Customer.search_key.like(_pattern(f" {self.spelled}"), escape="\\") if self.spelled else false(),
+            Customer.id.in_(hashed) if hashed else false(),
         )
+        self.fts = session.get_bind().dialect.name == "sqlite"  # migration 0007
 
     def every(self, n: int) -> list[Any] | None:
         """Every match if there are at most `n`, in no order; None if there are more.
@@ -346,8 +345,7 @@ class _Search:
         """The first `limit` exact matches, then prefix matches, each in name order: lines of
         the search text or pinyin tokens that equal or begin with the query, and e-mails and
         phones equal to it by hash."""
-        line = SearchLine
-        texts = [t for t in dict.fromkeys((self.q, self.spelled)) if t]
+        line, texts = SearchLine, self.texts
         query = select(line.customer_id.label("id"), line.name_key).where(line.team_id == self.team_id)
         if not self.viewer.sees_all:
             query = query.join(Customer, Customer.id == line.customer_id).where(self.viewer.condition(self.team_id))
@@ -368,9 +366,8 @@ class _Search:
         from the names' covering index alone (`ix_customer_search`, `ix_customer_name_search`):
         for a common pattern, the walk stops early."""
         query = select(Customer.id, Customer.name_key).where(
-            Customer.team_id == self.team_id, self.viewer.condition(self.team_id),
-            Customer.search_doc.like(_pattern(self.q), escape="\\"),
-        )  # fmt: skip
+            Customer.team_id == self.team_id, self.viewer.condition(self.team_id), self.in_doc
+        )
         return list(self.session.execute(query.order_by(Customer.name_key).limit(limit)))
 
     def among_han(self, limit: int) -> list[Any]:
@@ -394,10 +391,11 @@ class _Search:
         return self.rank(row), row.name_key
 
     def rank(self, row: Any) -> int:
-        doc, key, spelled = row.search_doc or "", row.search_key or "", self.spelled
-        if row.id in self.hashed or f"\n{self.q}\n" in doc or (spelled and f" {spelled} " in key):
+        """0 exact, 1 prefix, 2 contains: the rule `lined` asks of `search_line`, on the same lines."""
+        lines = search_lines(row.search_doc, row.search_key)
+        if row.id in self.hashed or any(t in lines for t in self.texts):
             return 0
-        if f"\n{self.q}" in doc or (spelled and f" {spelled}" in key):
+        if any(line.startswith(t) for line in lines for t in self.texts):
             return 1
         return 2
 

@@ -7,13 +7,9 @@ contact person), each line between newlines, then the tags after a tab, which ma
 
     "\nacme trading\nli@acme.cn\n+86 139 0000 0000\nacme\nzhang wei\n\tvip, east\n"
 
-so that, for a folded query `q` (which holds no newline or tab):
-
-- contains:  `doc LIKE '%q%'`
-- a prefix:  `doc LIKE '%\nq%'`
-- exact:     `doc LIKE '%\nq\n%'`
-
-one column replaces six `lower(column) LIKE '%q%'`, and an index on
+so that, for a folded query `q` (which holds no newline or tab), a contains match is
+`doc LIKE '%q%'` and an exact or prefix match is a line equal to or beginning with `q`
+(`search_lines`, below). One column replaces six `lower(column) LIKE '%q%'`, and an index on
 (team_id, name_key, search_doc, search_key) lets SQLite answer from the index alone, walking
 customers in name order. With ENCRYPTION_KEYS set the e-mail and phone stay out of it (they
 are found by their keyed hashes, exactly): the column is plain text.
