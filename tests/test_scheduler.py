@@ -27,6 +27,7 @@ UTC = dt.UTC
 OWNER_B = "U0000002"
 TUESDAY = dt.date(2026, 12, 1)
 SATURDAY = dt.date(2026, 12, 5)
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)  # what the delivery tests act as of
 
 
 def at(day: dt.date, hhmm: str, tz: str = "UTC") -> dt.datetime:
@@ -277,7 +278,7 @@ def test_quiet_hours_follow_the_team_calendar_split_shifts_and_holidays(schedule
 
 def test_a_pending_row_waits_for_its_due_time(scheduler, session, fake):
     get_workspace(session, TEAM)
-    enqueue(session, team_id=TEAM, key="k1", kind="test", channel=USER, text="later", due_at=at(TUESDAY, "09:00"))
+    enqueue(session, now=NOW, team_id=TEAM, key="k1", kind="test", channel=USER, text="later", due_at=at(TUESDAY, "09:00"))
     session.commit()
     scheduler.deliver(at(TUESDAY, "08:59"))
     assert dms(fake, USER) == []
@@ -290,8 +291,8 @@ def test_a_pending_row_waits_for_its_due_time(scheduler, session, fake):
 
 def one_pending(session, text: str = "hello", **kw) -> None:
     get_workspace(session, TEAM)
-    assert enqueue(session, team_id=TEAM, key=f"test:{text}", kind="test", channel=USER, text=text, **kw)
-    assert not enqueue(session, team_id=TEAM, key=f"test:{text}", kind="test", channel=USER, text=text, **kw)
+    assert enqueue(session, now=NOW, team_id=TEAM, key=f"test:{text}", kind="test", channel=USER, text=text, **kw)
+    assert not enqueue(session, now=NOW, team_id=TEAM, key=f"test:{text}", kind="test", channel=USER, text=text, **kw)
     session.commit()
 
 
@@ -299,7 +300,7 @@ def test_429_waits_retry_after_then_delivers(scheduler, session, fake):
     one_pending(session)
     fake.fail("chat.postMessage", status=429, retry_after=1)
 
-    report = scheduler.deliver()
+    report = scheduler.deliver(NOW)
 
     calls = fake.calls_to("chat.postMessage")
     assert len(calls) == 2 and calls[1].at - calls[0].at >= 1.0
@@ -314,7 +315,7 @@ def test_500_three_times_then_delivered_with_backoff(settings, engine, session, 
     one_pending(session)
     fake.fail("chat.postMessage", status=500, times=3)
 
-    report = scheduler.deliver()
+    report = scheduler.deliver(NOW)
 
     assert report.sent == 1 and len(fake.calls_to("chat.postMessage")) == 4
     assert waits == [0.5, 1.0, 2.0]
@@ -326,11 +327,11 @@ def test_errors_beyond_the_retry_budget_leave_the_row_for_a_later_run(settings, 
     one_pending(session)
     fake.fail("chat.postMessage", status=503, times=10)
 
-    report = scheduler.deliver()
+    report = scheduler.deliver(NOW)
 
     assert report.retry_later == 1 and report.sent == 0
     [row] = notifications(session)
-    assert row.status == "pending" and row.last_error == "http 503" and row.due_at > utcnow()
+    assert row.status == "pending" and row.last_error == "http 503" and row.due_at > NOW
     fake.failures.clear()
     scheduler.deliver(row.due_at)  # its next try
     assert notifications(session)[0].status == "sent"
@@ -341,8 +342,8 @@ def test_a_permanent_error_is_recorded_and_not_retried(scheduler, session, fake,
     one_pending(session)
     fake.fail("chat.postMessage", error=error)
 
-    report = scheduler.deliver()
-    again = scheduler.deliver()
+    report = scheduler.deliver(NOW)
+    again = scheduler.deliver(NOW)
 
     assert report.failed == 1 and report.errors == {error: 1} and again.sent == again.failed == 0
     assert len(fake.calls_to("chat.postMessage")) == 1
@@ -368,7 +369,7 @@ def test_a_sweep_exits_normally_when_a_send_fails_for_good(scheduler, session, f
 def test_a_stale_lease_returns_to_pending_and_what_was_sent_is_never_resent(scheduler, session, fake):
     get_workspace(session, TEAM)
     for key in ("crashed", "in_flight_elsewhere", "done"):
-        enqueue(session, team_id=TEAM, key=key, kind="test", channel=USER, text=key)
+        enqueue(session, now=NOW, team_id=TEAM, key=key, kind="test", channel=USER, text=key)
     session.commit()
     wall = utcnow()
     leases = {"crashed": wall - dt.timedelta(seconds=1), "in_flight_elsewhere": wall + dt.timedelta(minutes=5)}
@@ -377,7 +378,7 @@ def test_a_stale_lease_returns_to_pending_and_what_was_sent_is_never_resent(sche
     session.execute(update(Notification).where(Notification.key == "done").values(status="sent", sent_at=wall))
     session.commit()
 
-    scheduler.deliver()
+    scheduler.deliver(NOW)
 
     assert [d["text"] for d in dms(fake, USER)] == ["crashed"]
     assert {n.key: n.status for n in notifications(session)} == {
@@ -517,7 +518,7 @@ def test_a_registered_job_runs_in_every_sweep_and_its_rows_are_delivered(schedul
     session.commit()
 
     def level_one_warning(run, team_id: str) -> int:
-        return int(enqueue(run.session, team_id=team_id, key="complaint:7:level:1", kind="escalation",
+        return int(enqueue(run.session, now=run.now, team_id=team_id, key="complaint:7:level:1", kind="escalation",
                            channel="C0ESCALATE", text="Complaint #7 is overdue"))  # fmt: skip
 
     monkeypatch.setitem(JOBS, "test_warnings", level_one_warning)
@@ -533,14 +534,14 @@ def test_delivery_stops_at_its_deadline_and_leaves_the_rest_pending(settings, en
     scheduler = Scheduler(settings, make_session_factory(engine), clock=lambda: next(clock))
     get_workspace(session, TEAM)
     for n in range(5):
-        enqueue(session, team_id=TEAM, key=f"k{n}", kind="test", channel=USER, text=f"m{n}")
+        enqueue(session, now=NOW, team_id=TEAM, key=f"k{n}", kind="test", channel=USER, text=f"m{n}")
     session.commit()
 
-    report = scheduler.sender.deliver(deadline=25)
+    report = scheduler.sender.deliver(now=NOW, deadline=25)
 
     assert report.sent == 1
     assert [n.status for n in notifications(session)] == ["sent"] + ["pending"] * 4
-    scheduler.deliver()
+    scheduler.deliver(NOW)
     assert [n.status for n in notifications(session)] == ["sent"] * 5
 
 
@@ -570,7 +571,7 @@ def test_a_network_error_is_retried_and_then_left_for_a_later_run(settings, engi
                           sleep=waits.append, retry_budget=2)  # fmt: skip
     one_pending(session)
 
-    report = scheduler.deliver()
+    report = scheduler.deliver(NOW)
 
     assert report.retry_later == 1 and waits == [0.5, 1.0]
     [row] = notifications(session)
@@ -580,10 +581,10 @@ def test_a_network_error_is_retried_and_then_left_for_a_later_run(settings, engi
 def test_sends_that_failed_for_good_are_shown_to_admins_on_the_app_home(slack, fake, session, scheduler):
     get_workspace(session, TEAM)
     session.commit()
-    enqueue(session, team_id=TEAM, key="gone", kind="digest", channel="U0GONE01", text="hello")
+    enqueue(session, now=NOW, team_id=TEAM, key="gone", kind="digest", channel="U0GONE01", text="hello")
     session.commit()
     fake.fail("chat.postMessage", error="user_not_found")
-    scheduler.deliver()
+    scheduler.deliver(NOW)
     fake.add_user("U00ADMIN", is_admin=True)
     slack.event({"type": "app_home_opened", "user": "U00ADMIN", "tab": "home"})
     shown = block_text(fake.last("views.publish")["view"]["blocks"])

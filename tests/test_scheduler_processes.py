@@ -114,7 +114,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_nothing_marked_sent
     get_workspace(session, TEAM)
     total = 30
     for n in range(total):
-        enqueue(session, team_id=TEAM, key=f"crash:{n}", kind="test", channel=USER, text=f"message {n}",
+        enqueue(session, now=utcnow(), team_id=TEAM, key=f"crash:{n}", kind="test", channel=USER, text=f"message {n}",
                 due_at=utcnow() - dt.timedelta(minutes=1))  # fmt: skip
     session.commit()
     fake.slow("chat.postMessage", 0.2)
@@ -156,7 +156,7 @@ def test_serve_runs_the_scheduler_in_process_unless_disabled(engine, session, fa
     from tests.test_cli import _free_port
 
     get_workspace(session, TEAM)
-    enqueue(session, team_id=TEAM, key="notice", kind="test", channel=USER, text="sent by serve")
+    enqueue(session, now=utcnow(), team_id=TEAM, key="notice", kind="test", channel=USER, text="sent by serve")
     session.commit()
     port = _free_port()
     env = {**env, "SLACK_SIGNING_SECRET": "secret", "PORT": str(port), "WEB_CONCURRENCY": "1"}

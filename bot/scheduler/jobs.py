@@ -31,7 +31,7 @@ from bot.services.reminders import is_due, owners_with_due_revisits
 from bot.services.touches import due_revisits
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import session_scope
-from bot.storage.models import Customer, Member, Notification, Workspace, utcnow
+from bot.storage.models import Customer, Member, Notification, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def revisit_reminders(run: JobRun, team_id: str) -> int:
         # One message per due revisit: one statement per day and language, rendered when sent.
         for start in range(0, len(owners), 500):
             rows = _revisit_reminder_rows(run.session, team_id=team_id, owners=owners[start : start + 500],
-                                          today=today, locale=locale, due_at=run.now)  # fmt: skip
+                                          today=today, locale=locale, now=run.now)  # fmt: skip
             written += enqueue_select(run.session, rows)
     return written
 
@@ -163,13 +163,13 @@ def _write_digest(
     text, body = blocks.digest_message(locale, revisits.due, total=revisits.due_total, today=today,
                                        digest_time=send_from.strftime("%H:%M"))  # fmt: skip
     return int(enqueue(
-        run.session, team_id=team_id, key=f"digest:{member.user_id}:{today.isoformat()}", kind="digest",
+        run.session, now=run.now, team_id=team_id, key=f"digest:{member.user_id}:{today.isoformat()}", kind="digest",
         channel=member.user_id, text=text, blocks=body, due_at=run.now, expires_at=expires,
     ))  # fmt: skip
 
 
 def _revisit_reminder_rows(
-    session: Session, *, team_id: str, owners: list[str], today: dt.date, locale: str | None, due_at: dt.datetime
+    session: Session, *, team_id: str, owners: list[str], today: dt.date, locale: str | None, now: dt.datetime
 ) -> Select[Any]:
     """The outbox rows of these owners' due revisits, one each, keyed by customer, owner and
     due date (an overdue revisit is not repeated daily); the payload holds what
@@ -183,8 +183,8 @@ def _revisit_reminder_rows(
     )  # fmt: skip
     return select(
         c.team_id, literal("revisit:") + cast(c.id, String) + ":" + c.owner_id + ":" + due, literal("revisit"),
-        c.owner_id, payload, literal(PENDING), literal(due_at, Notification.due_at.type), literal(0),
-        literal(utcnow(), Notification.created_at.type),
+        c.owner_id, payload, literal(PENDING), literal(now, Notification.due_at.type), literal(0),
+        literal(now, Notification.created_at.type),
     ).where(*is_due(team_id, today), c.owner_id.in_(owners))  # fmt: skip
 
 
@@ -220,7 +220,7 @@ def complaint_escalations(run: JobRun, team_id: str) -> int:
     for complaint, steps in complaints.escalations_due(
         session=run.session, team_id=team_id, now=run.now, default_tz=run.default_tz
     ):
-        card = complaints.card(session=run.session, complaint=complaint, default_tz=run.default_tz)
+        card = complaints.card(session=run.session, complaint=complaint, now=run.now, default_tz=run.default_tz)
         urgent = complaint.severity == "urgent"
         for step in steps:
             for recipient in complaints.escalation_recipients(session=run.session, complaint=complaint, escalation=step):
@@ -229,7 +229,7 @@ def complaint_escalations(run: JobRun, team_id: str) -> int:
                           if is_person else Member(team_id=team_id, user_id=recipient))  # fmt: skip
                 message = blocks.escalation_message(settings.language or person.locale, card, step.step)
                 written += enqueue(
-                    run.session, team_id=team_id, kind="escalation", channel=recipient,
+                    run.session, now=run.now, team_id=team_id, kind="escalation", channel=recipient,
                     key=f"complaint:{complaint.id}:{complaint.cycle}:{step.step}:{recipient}",
                     text=message["text"], blocks=message["blocks"],
                     due_at=quiet_hours_due(run.now, member=person, settings=settings, default_tz=run.default_tz,
@@ -263,7 +263,7 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
         locale = settings.language or member.locale
         body = [b for c in customers[:CHECKINS_PER_DM] for b in blocks.checkin_blocks(locale, c)]
         written += enqueue(
-            run.session, team_id=team_id, key=f"checkin:{owner_id}:{year}-W{week:02d}", kind="checkin",
+            run.session, now=run.now, team_id=team_id, key=f"checkin:{owner_id}:{year}-W{week:02d}", kind="checkin",
             channel=owner_id, text=blocks.block_plain_text(body[:1]), blocks=body,
             due_at=quiet_hours_due(run.now, member=member, settings=settings, default_tz=run.default_tz),
         )  # fmt: skip
@@ -285,7 +285,7 @@ def weekly_report(run: JobRun, team_id: str) -> int:
     monday = last_week - dt.timedelta(days=last_week.weekday())
     payload = {"render": "weekly_report", "team_id": team_id, "day": last_week.isoformat(), "tz": tz}
     return int(enqueue(
-        run.session, team_id=team_id, key=f"report:weekly:{monday.isoformat()}", kind="report",
+        run.session, now=run.now, team_id=team_id, key=f"report:weekly:{monday.isoformat()}", kind="report",
         channel=settings.report_channel, text="", due_at=run.now, meta=payload,
     ))  # fmt: skip
 

@@ -45,7 +45,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.db import session_scope
-from bot.storage.models import Notification, utcnow
+from bot.storage.models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ ENQUEUE_BATCH = 500  # rows per INSERT: within SQLite's limit on bound parameter
 
 def notification(
     *,
+    now: dt.datetime,
     team_id: str,
     key: str,
     kind: str,
@@ -70,13 +71,14 @@ def notification(
     expires_at: dt.datetime | None = None,
     meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The values of one notification row, for `enqueue_many`."""
+    """The values of one notification row, for `enqueue_many`. `now` is the instant the
+    writer acts as of (a sweep's `--at`): the row is created then and due then by default."""
     payload: dict[str, Any] = {"text": text, "blocks": blocks or None, **(meta or {})}
     if expires_at is not None:
         payload["expires_at"] = expires_at.astimezone(dt.UTC).isoformat()
     return {
         "team_id": team_id, "key": key[:300], "kind": kind, "channel": channel, "payload": payload,
-        "status": PENDING, "due_at": due_at or utcnow(), "attempts": 0, "created_at": utcnow(),
+        "status": PENDING, "due_at": due_at or now, "attempts": 0, "created_at": now,
     }  # fmt: skip
 
 
@@ -145,9 +147,10 @@ def register_renderer(name: str) -> Callable[[Renderer], Renderer]:
     return add
 
 
-def enqueue(session: Session, **values: Any) -> bool:
-    """Write one notification unless one with this key exists; True when it was written."""
-    return enqueue_many(session, [notification(**values)]) == 1
+def enqueue(session: Session, *, now: dt.datetime, **values: Any) -> bool:
+    """Write one notification unless one with this key exists; True when it was written.
+    `now`: the instant the writer acts as of (see `notification`)."""
+    return enqueue_many(session, [notification(now=now, **values)]) == 1
 
 
 def failures(session: Session, *, team_id: str, limit: int = 20) -> list[Notification]:
@@ -193,6 +196,7 @@ class Sender:
         lease: float = 300.0,
         retry_budget: float = 60.0,
         batch_size: int = 20,
+        wall: Callable[[], dt.datetime],
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -201,6 +205,7 @@ class Sender:
         self.lease = dt.timedelta(seconds=lease)
         self.retry_budget = retry_budget
         self.batch_size = batch_size
+        self.wall = wall  # the real time, for leases only (they guard against real crashes)
         self.sleep = sleep
         self.clock = clock
 
@@ -211,9 +216,9 @@ class Sender:
         returns their ids and the lease they now carry (this claim's fencing token).
 
         `now` decides what is due (a sweep may run "as of" another instant); leases are
-        always wall-clock.
+        always on the real clock (`wall`), as they guard against a process dying now.
         """
-        wall = utcnow()
+        wall = self.wall()
         lease = wall + self.lease
         due = or_(
             and_(Notification.status == PENDING, Notification.due_at <= now),
@@ -236,7 +241,7 @@ class Sender:
             row = session.get(Notification, row_id, with_for_update=True)
             if row is None or row.status != SENDING or row.due_at != lease:
                 return None
-            row.due_at = utcnow() + self.lease
+            row.due_at = self.wall() + self.lease
             row.attempts += 1
             session.flush()
             session.expunge(row)
@@ -257,10 +262,9 @@ class Sender:
 
     # --- sending ------------------------------------------------------------------------
 
-    def deliver(self, *, now: dt.datetime | None = None, deadline: float | None = None) -> Delivery:
-        """Send everything due at `now` (default: now); stops when nothing is due or at `deadline`
-        (a `clock()` value). Each row is tried once per run."""
-        now = now or utcnow()
+    def deliver(self, *, now: dt.datetime, deadline: float | None = None) -> Delivery:
+        """Send everything due at `now`, the instant this run acts as of; stops when nothing
+        is due or at `deadline` (a `clock()` value). Each row is tried once per run."""
         report = Delivery()
         tried: set[int] = set()
         while deadline is None or self.clock() < deadline:
@@ -270,17 +274,17 @@ class Sender:
             for row_id in ids:
                 tried.add(row_id)
                 if deadline is not None and self.clock() >= deadline:
-                    self._release(row_id, lease)  # out of time: back to pending for the next run
+                    self._release(row_id, lease, now)  # out of time: back to pending for the next run
                     continue
                 self._deliver_one(row_id, lease, report, now=now, deadline=deadline)
         return report
 
-    def _release(self, row_id: int, lease: dt.datetime) -> None:
+    def _release(self, row_id: int, lease: dt.datetime, now: dt.datetime) -> None:
         with session_scope(self.factory) as session:
             session.execute(
                 update(Notification)
                 .where(Notification.id == row_id, Notification.status == SENDING, Notification.due_at == lease)
-                .values(status=PENDING, due_at=utcnow())
+                .values(status=PENDING, due_at=now)
             )
 
     def _deliver_one(
@@ -320,12 +324,12 @@ class Sender:
             report.errors[error] = report.errors.get(error, 0) + 1
         except _Transient as exc:
             backoff = min(3600.0, 30.0 * 2 ** min(row.attempts, 7))
-            self._finish(row, status=PENDING, last_error=exc.reason, due_at=utcnow() + dt.timedelta(seconds=backoff))
+            self._finish(row, status=PENDING, last_error=exc.reason, due_at=now + dt.timedelta(seconds=backoff))
             report.retry_later += 1
         else:
             # The message is out: a failed upload is recorded, not retried (that would post it twice).
             note = self._upload(row, ts, uploads) if uploads else None
-            if self._finish(row, status=SENT, sent_at=utcnow(), message_ts=ts, last_error=note):
+            if self._finish(row, status=SENT, sent_at=now, message_ts=ts, last_error=note):
                 report.sent += 1
 
     def _upload(self, row: Notification, thread_ts: str | None, uploads: tuple[Upload, ...]) -> str | None:

@@ -67,19 +67,20 @@ class Scheduler:
         # A message's retries must end well within its lease, or another worker could take
         # the row back while this one is still trying it.
         sender_options.setdefault("retry_budget", min(60.0, lease / 3))
-        self.sender = Sender(self.factory, self.client, **sender_options)
+        self.sender = Sender(self.factory, self.client, wall=utcnow, **sender_options)
 
-    def run_jobs(self, now: dt.datetime | None = None) -> dict[str, int]:
-        return jobs.run_jobs(
-            self.factory, now=now or utcnow(), directory=self.directory, default_tz=self.settings.tz_default
-        )
+    # The instant a run acts as of is decided here, at the top, and handed down: the jobs,
+    # the rows they write and the delivery all read it, never the wall clock.
 
-    def deliver(self, now: dt.datetime | None = None, *, within: float | None = None) -> Delivery:
-        deadline = time.monotonic() + within if within is not None else None
+    def run_jobs(self, now: dt.datetime) -> dict[str, int]:
+        return jobs.run_jobs(self.factory, now=now, directory=self.directory, default_tz=self.settings.tz_default)
+
+    def deliver(self, now: dt.datetime, *, within: float | None = None) -> Delivery:
+        deadline = self.sender.clock() + within if within is not None else None
         return self.sender.deliver(now=now, deadline=deadline)
 
     def sweep(self, at: dt.datetime | None = None, *, within: float = SWEEP_DELIVERY_SECONDS) -> SweepReport:
-        """Every job once as of `at`, then deliver what is due then."""
+        """Every job once as of `at` (default: the wall clock's now), then deliver what is due then."""
         at = at or utcnow()
         written = self.run_jobs(at)
         return SweepReport(at, written, self.deliver(at, within=within))
@@ -87,10 +88,10 @@ class Scheduler:
     # --- periodic ---------------------------------------------------------------------
 
     def _jobs_tick(self) -> None:
-        self.run_jobs()
+        self.run_jobs(utcnow())
 
     def _deliver_tick(self) -> None:
-        self.deliver(within=DELIVER_EVERY * 10)
+        self.deliver(utcnow(), within=DELIVER_EVERY * 10)
 
     def _add_jobs(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
         start = dt.datetime.now(dt.UTC)
