@@ -11,8 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.messages import EN, language, t
-from bot.services.dates import format_date, format_datetime
+from bot.i18n import EN, language, t
+from bot.i18n import format_date, format_datetime
 from bot.services.customers import GRADES, SEGMENTS
 from bot.services.touches import KINDS, DueRevisits
 from bot.storage.models import AuditEvent, Complaint, Customer, Touch

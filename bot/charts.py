@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from bot.messages import t
+from bot.i18n import t
 from bot.services.reports import TEAM, Report
 
 # Labels and names may be Chinese: matplotlib falls back glyph by glyph along this list. The

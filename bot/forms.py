@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.messages import t
+from bot.i18n import t
 from bot.services.errors import FieldErrors
 
 

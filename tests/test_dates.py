@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 
-from bot.services.dates import format_date, format_datetime, local_today, parse_when, split_when
+from bot.clock import local_today
+from bot.i18n import format_date, format_datetime
+from bot.services.dates import parse_when, split_when
 
 WED = dt.date(2026, 11, 25)
 

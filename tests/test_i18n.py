@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import bot
-from bot.messages import EN, LOCALES_DIR, ZH, language, load_po, t
+from bot.i18n import EN, LOCALES_DIR, ZH, language, load_po, t
 
 
 def _placeholders(template: str) -> set[str]:
@@ -100,7 +100,7 @@ def test_handlers_and_builders_show_no_text_outside_the_catalog() -> None:
         for path in sorted(root.glob(pattern))
         for line, text in _shown_literals(ast.parse(path.read_text(encoding="utf-8")))
     ]
-    assert not leaks, "put these texts in the catalog (bot/messages.py and the .po file):\n" + "\n".join(leaks)
+    assert not leaks, "put these texts in the catalog (bot/i18n/en_*.py and the .po file):\n" + "\n".join(leaks)
 
 
 def test_the_literal_check_finds_a_literal() -> None:

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.app import RequestContext
 from bot.handlers import common
-from bot.messages import language, t
+from bot.i18n import language, t
 from bot.services import customers
 from bot.services.errors import UserError
 from bot.storage.models import Customer

@@ -12,10 +12,10 @@ from slack_sdk.errors import SlackApiError
 from bot import blocks
 from bot.app import RequestContext
 from bot.forms import error_response
-from bot.messages import t
+from bot.i18n import t
 from bot.services import complaints, customers, health, touches
 from bot.scheduler import outbox
-from bot.services.dates import local_today
+from bot.clock import local_today
 from bot.services.members import is_admin
 from bot.services.errors import FieldErrors, UserError
 from bot.storage.models import Customer, utcnow

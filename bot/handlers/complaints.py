@@ -21,7 +21,7 @@ from bot.handlers.commands import (
     resolve_or_reply,
     subcommand,
 )
-from bot.messages import t
+from bot.i18n import t
 from bot.services import complaints, customers
 from bot.services.complaints import ComplaintCard, Render
 from bot.services.errors import FieldErrors, UserError

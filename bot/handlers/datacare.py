@@ -14,7 +14,7 @@ from bot import blocks
 from bot.app import RequestContext
 from bot.handlers import common
 from bot.handlers.commands import Command, command_word, reply, reply_text, resolve_or_reply, subcommand
-from bot.messages import t
+from bot.i18n import t
 from bot.services import customers, datacare
 from bot.services.customers import PROFILE_FIELDS
 from bot.services.errors import UserError

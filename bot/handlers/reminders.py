@@ -16,7 +16,7 @@ from bot import blocks
 from bot.app import RequestContext
 from bot.forms import form_data
 from bot.handlers import common
-from bot.messages import t
+from bot.i18n import t
 from bot.services import customers, reminders
 from bot.services.errors import FieldErrors, UserError
 

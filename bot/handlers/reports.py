@@ -28,9 +28,9 @@ from bot.app import RequestContext
 from bot.charts import report_chart
 from bot.handlers.commands import MENTION, Command, reply_text, subcommand
 from bot.handlers.datacare import upload_to_dm
-from bot.messages import t
+from bot.i18n import t
 from bot.services import complaints, health, reports, satisfaction
-from bot.services.dates import local_today
+from bot.clock import local_today
 from bot.services.errors import UserError
 from bot.storage.db import make_session_factory, reading, session_scope
 from bot.storage.models import Customer, utcnow

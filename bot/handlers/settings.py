@@ -12,7 +12,7 @@ from bot.app import RequestContext
 from bot.forms import form_data
 from bot.handlers import common
 from bot.handlers.commands import Command, subcommand
-from bot.messages import language, t
+from bot.i18n import language, t
 from bot.services import settings as team_settings
 from bot.services.errors import FieldErrors, UserError
 

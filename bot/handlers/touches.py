@@ -22,9 +22,11 @@ from bot.handlers.commands import (
     resolve_or_reply,
     subcommand,
 )
-from bot.messages import t
+from bot.i18n import t
 from bot.services import customers, touches
-from bot.services.dates import format_date, local_today, split_when
+from bot.clock import local_today
+from bot.i18n import format_date
+from bot.services.dates import split_when
 from bot.services.errors import FieldErrors, UserError
 from bot.services.members import is_admin
 from bot.storage.models import Customer, utcnow

@@ -8,33 +8,13 @@ working hours per weekday, holidays and days off of `/crm settings`; default Mon
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, replace
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.clock import parse_time
 from bot.services.calendar import BusinessCalendar
 from bot.services.workspaces import TeamSettings
 
 DEFAULT_START, DEFAULT_END = dt.time(9, 0), dt.time(18, 0)
-
-
-def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
-    """The named time zone, else `fallback`; a zone Slack knows but we don't never stops a job."""
-    for candidate in (name, fallback, "UTC"):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
-
-
-def parse_time(value: str | None) -> dt.time | None:
-    """`"09:00"` -> 09:00; anything else -> None."""
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value or "")
-    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        return None
-    return dt.time(int(match.group(1)), int(match.group(2)))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import blocks
 from bot.notify import Directory
-from bot.scheduler.hours import WorkingHours, parse_time, zone
+from bot.clock import parse_time, zone
+from bot.scheduler.hours import WorkingHours
 from bot.scheduler.outbox import PENDING, Rendered, Upload, enqueue, enqueue_select, register_renderer
 from bot.services.members import get_member, is_fresh
 from bot.services.reminders import is_due, owners_with_due_revisits
@@ -293,7 +294,7 @@ def weekly_report(run: JobRun, team_id: str) -> int:
 @register_renderer("weekly_report")
 def _render_weekly_report(session: Session, payload: dict[str, Any]) -> Rendered:
     from bot.charts import report_chart
-    from bot.messages import t
+    from bot.i18n import t
     from bot.services import complaints, reports
 
     team_id, tz = payload["team_id"], payload["tz"]

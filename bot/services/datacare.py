@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.messages import t
+from bot.i18n import t
 from bot.services import audit
 from bot.services.customers import PROFILE_FIELDS
 from bot.services.errors import UserError

@@ -1,18 +1,14 @@
 """`<when>` as people type it: `2026-12-01`, `tomorrow`, `in 3 days`, `in 2 weeks`, `next monday`,
 and in Chinese `今天`, `明天`, `后天`, `3天后`, `两周后`, `下周一`, `周五`, `12月1日`, `2026年12月1日`.
 
-`format_date` / `format_datetime` write dates back the way the reader's language expects:
-ISO-like for English, `2026年12月1日 周二 09:00` for Chinese.
-
 Dates are read relative to `today` in the caller's own time zone; the caller decides what
-"today" is (see `local_today`).
+"today" is (`bot.clock.local_today`). Writing dates back is `bot.i18n.format_date`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _IN = re.compile(r"^in (\d{1,4}|a|an|one|two|three|four|five|six|seven) (day|days|week|weeks|month|months)$")
@@ -28,18 +24,6 @@ _ZH_WEEKDAY = re.compile(r"^(下下|下|这|本)?(?:周|星期|礼拜)([一二�
 _ZH_DATE = re.compile(r"^(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?$")
 _ZH_SLASHED = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
 _ZH_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3}
-ZH_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-
-
-def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_today(now: dt.datetime, tz: str | None) -> dt.date:
-    return now.astimezone(zone(tz)).date()
 
 
 def parse_when(text: str, today: dt.date) -> dt.date | None:
@@ -123,21 +107,6 @@ def _parse_zh(text: str, today: dt.date) -> dt.date | None:
             day = day.replace(year=year + 1)
         return day
     return None
-
-
-def format_date(locale: str | None, day: dt.date) -> str:
-    """`2026-12-01` in English; `2026年12月1日 周二` in Chinese."""
-    from bot.messages import language
-
-    if language(locale) == "zh":
-        return f"{day.year}年{day.month}月{day.day}日 {ZH_WEEKDAYS[day.weekday()]}"
-    return day.isoformat()
-
-
-def format_datetime(locale: str | None, instant: dt.datetime, tz: str | None) -> str:
-    """`2026-12-01 09:00` in English; `2026年12月1日 周二 09:00` in Chinese; in the zone `tz`."""
-    local = instant.astimezone(zone(tz))
-    return f"{format_date(locale, local.date())} {local:%H:%M}"
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.messages import t
+from bot.i18n import t
 from bot.services.customers import (
     PROFILE_FIELDS,
     CustomerInput,

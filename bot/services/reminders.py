@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.scheduler.hours import parse_time, zone
+from bot.clock import parse_time, zone
 from bot.services import audit
 from bot.services.errors import FieldErrors, UserError
 from bot.services.members import get_member

@@ -36,7 +36,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.services.dates import zone
+from bot.clock import zone
 from bot.storage.models import Complaint, Customer, Member, RevisitDone, SatisfactionScore, Touch
 
 PeriodKind = Literal["week", "month", "quarter"]

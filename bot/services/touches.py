@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.services import audit
 from bot.services.customers import EVERYONE, Viewer
-from bot.services.dates import local_today, zone
+from bot.clock import local_today, zone
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.members import is_admin
 from bot.services.workspaces import TeamSettings, team_settings

@@ -1,0 +1,57 @@
+"""English: Reports, health, grade suggestions, satisfaction check-ins."""
+
+EN: dict[str, str] = {
+    "report.usage": "Ask for `week`, `month` or `quarter`, optionally a person and `csv`, "
+    "e.g. `/crm report month @li csv`; or `/crm report risk` for the customers most at risk, "
+    "`/crm report grades` for grade suggestions.",
+    "report.own_only": "Your team shows members only their own figures: `/crm report` gives yours.",
+    "report.working": "Working on your report… it will be in your DM with me in a moment.",
+    "report.failed": "Sorry, your report could not be built. Please try again.",
+    "report.title.team": "*Team report* · {period}",
+    "report.title.user": "*Report for <@{user}>* · {period}",
+    "report.period.week": "week of {start}",
+    "report.period.month": "month of {start}",
+    "report.period.quarter": "quarter from {start}",
+    "report.compared": "Compared with {start} – {end}: ▲ higher, ▼ lower than then. Times in hours.",
+    "report.touches": "*Touches* {touches} · *customers touched* {customers}",
+    "report.revisits": "*Revisits* on time {on_time} · late {late} · still overdue {overdue} · on time {pct}",
+    "report.complaints": "*Complaints* opened {opened} · resolved {resolved} · open {open}",
+    "report.response": "*First response* median {median} · p90 {p90} · SLA met {sla}",
+    "report.resolution": "*Resolution* median {median} · p90 {p90} · SLA met {sla}",
+    "report.satisfaction": "*Satisfaction* at resolution {avg} · answered {answered} · at check-ins {checkin_avg} · "
+    "check-ins {checkins}",
+    "report.customers": "*Customers* {customers} · new {new} · by grade {grades} · by segment {segments}",
+    "report.managers": "*Per account manager*",
+    "report.manager": "{user}: touches {touches} · customers {customers} · revisits on time {revisits} · "
+    "complaints opened {opened}, resolved {resolved}, open {open} · first response SLA {sla} · satisfaction {avg}",
+    "report.nobody": "no owner",
+    "report.none": "–",
+    "report.chart.title": "Report chart {start}",
+    "report.chart.touches": "Touches",
+    "report.chart.sla": "First response SLA met %",
+    "report.chart.per_manager": "This period, per account manager",
+    "report.chart.trend": "Last 8 periods",
+    "report.csv.title": "Report {start} as CSV",
+    "risk.title": "*Customers most at risk* (health 0–100, lowest first)",
+    "risk.none": "No customer is at risk right now.",
+    "risk.line": "*{score}* · {customer} · {owner} · {reasons}",
+    "health.line": "*Health* {score}/100 · {reasons}",
+    "health.fine": "all well",
+    "health.no_touch": "no touch for {days} days, interval {interval}",
+    "health.never_touched": "never touched in {days} days, interval {interval}",
+    "health.revisit_overdue": "revisit overdue by {days} days",
+    "health.open_complaints": "{count} open complaint(s)",
+    "health.breached": "{count} complaint(s) past their SLA",
+    "health.satisfaction_low": "satisfaction {recent} in the last 90 days",
+    "health.satisfaction_falling": "satisfaction falling from {before} to {recent}",
+    "grades.title": "*Grade suggestions*: A with {a} or more touches in {days} days or a tag of {tags}; "
+    "B with {b} or more; C otherwise. Nothing changes until someone edits the customer.",
+    "grades.line": "{customer} · {owner} · {grade} → *{suggested}* ({touches} touches in {days} days)",
+    "grades.none": "Every customer's grade matches the rules.",
+    "grades.text": "Grade suggestions",
+    "checkin.ask": "Time for a satisfaction check-in with *{customer}*. After talking to them: how satisfied "
+    "are they, from 1 (not at all) to 5 (very)?",
+    "checkin.recorded": "Satisfaction {score}/5 recorded for *{customer}*. Thank you.",
+    "checkin.alert": "<@{actor}> recorded satisfaction {score}/5 for *{customer}*. It may need your attention.",
+    "satisfaction.invalid": "Give a score from 1 to 5.",
+}
