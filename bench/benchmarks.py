@@ -35,12 +35,21 @@ from bench.harness import (
     percentile,
     suggestion_payload,
 )
-from bot import blocks
 from bot.scheduler import jobs
 from bot.services import complaints, reports
 from bot.services.customers import SEARCH_LIMIT, resolve_customer, search_customers
 from bot.storage.db import session_scope
-from bot.storage.models import AuditEvent, Complaint, Customer, Member, Notification, Touch, utcnow
+from bot.storage.models import (
+    AuditEvent,
+    Complaint,
+    Customer,
+    Member,
+    Notification,
+    Touch,
+    utcnow,
+)
+from bot.views import ids
+from bot.views.touches import touch_modal
 
 ACK_P99_TARGET = 0.050  # seconds, at concurrency 1
 ACK_RATIO_TARGET = 1.5
@@ -117,14 +126,14 @@ class WriteTarget:
 
 def write_targets(ctx: Context) -> list[WriteTarget]:
     """The "Log touch" modal for a fixed set of customers (the last numbers), built by
-    `blocks.touch_modal` as the bot builds it; `writes_undone` restores them after."""
+    `touch_modal` as the bot builds it; `writes_undone` restores them after."""
     team = ctx.team
     with ctx.sessions() as session:
         found = session.scalars(
             select(Customer).where(Customer.team_id == team.team_id, Customer.owner_id.is_not(None))
             .order_by(Customer.number.desc()).limit(WRITE_POOL)
         ).all()  # fmt: skip
-        return [WriteTarget(c.id, str(c.owner_id), blocks.touch_modal(None, now=utcnow(), customer=c)) for c in found]
+        return [WriteTarget(c.id, str(c.owner_id), touch_modal(None, now=utcnow(), customer=c)) for c in found]
 
 
 def touch_submission(target: WriteTarget, *, team: str, n: int) -> Payload:
@@ -197,7 +206,7 @@ def ack_scenarios(team: TeamData, targets: list[WriteTarget] | None = None) -> l
                                                           user=user(n), n=n),
                  lambda b: b'"blocks"' in b),
         Scenario("type-ahead `block_suggestion`",
-                 lambda n: suggestion_payload(blocks.CUSTOMER_PICKER, values[n % len(values)], team=team.team_id,
+                 lambda n: suggestion_payload(ids.CUSTOMER_PICKER, values[n % len(values)], team=team.team_id,
                                               user=user(n)),
                  lambda b: b'"options"' in b),
         Scenario("`/crm due`", lambda n: command_payload("due", team=team.team_id, user=user(n), n=n),
@@ -274,7 +283,7 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
         f"no-op {_mb(ctx.servers.noop.peak_rss_mb())}.",
         "The load generator runs on the same cores as the servers.",
         "`/crm due` is sent by the busiest owners (the list of their due revisits). The Log touch "
-        "`view_submission` is the modal `blocks.touch_modal` builds for one of "
+        "`view_submission` is the modal `touch_modal` builds for one of "
         f"{WRITE_POOL} customers, submitted by its owner with a summary typed: the bot writes the touch, its "
         "audit row and the new revisit date and acks; the DM to the author and the App Home refreshes (through the "
         "fake Slack) follow on the server's after-response threads (bot.later), sharing its cores and, on SQLite, "

@@ -31,8 +31,6 @@ from sqlalchemy.engine import Connection, make_url
 
 from bot.services.customers import name_key
 from bot.storage.crypto import lookup_hash
-from bot.storage.pinyin import search_key
-from bot.storage.search import han, search_doc, search_lines
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import (
     AuditEvent,
@@ -46,6 +44,8 @@ from bot.storage.models import (
     Touch,
     Workspace,
 )
+from bot.storage.pinyin import search_key
+from bot.storage.search import han, search_doc, search_lines
 
 log = logging.getLogger(__name__)
 BATCH = 5000  # rows per executemany / COPY chunk: large enough to amortise, small enough for memory

@@ -19,11 +19,17 @@ from urllib.parse import parse_qsl
 
 from slack_bolt.request import BoltRequest
 
-from bench.harness import BOT_TOKEN, SIGNING_SECRET, command_payload, sign, suggestion_payload
-from bot import blocks
+from bench.harness import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    command_payload,
+    sign,
+    suggestion_payload,
+)
 from bot.app import create_app
 from bot.config import load_settings
 from bot.storage.db import make_engine, make_session_factory
+from bot.views import ids
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                              scheduler_enabled=False, _env_file=None)  # fmt: skip
     app = create_app(settings, make_session_factory(engine))
     work = [(f"/crm {c}", command_payload(c, team=args.team, user=user, n=0)) for c in args.commands]
-    work += [(f"type-ahead {v!r}", suggestion_payload(blocks.CUSTOMER_PICKER, v, team=args.team, user=user))
+    work += [(f"type-ahead {v!r}", suggestion_payload(ids.CUSTOMER_PICKER, v, team=args.team, user=user))
              for v in args.suggest]  # fmt: skip
     try:
         for label, (body, content_type) in work:
@@ -80,7 +86,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def profile_sweep(args: argparse.Namespace) -> int:
     """A profile of one run of the revisit job as bench.run's sweep runs it (digest off, one row per revisit)."""
-    from bench.benchmarks import _clear_outbox, _day_with_due, _job_sweep, _sweep_instant, one_message_per_revisit
+    from bench.benchmarks import (
+        _clear_outbox,
+        _day_with_due,
+        _job_sweep,
+        _sweep_instant,
+        one_message_per_revisit,
+    )
     from bench.generate import Scale, team_data
     from bench.harness import Context
 

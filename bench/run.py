@@ -20,8 +20,22 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from bench import benchmarks  # noqa: F401 - registers the benchmarks
-from bench.generate import add_scale_arguments, bench_engine, ensure, scale_from, teams_from
-from bench.harness import REGISTRY, Context, Table, database_label, render_section, running_servers, write_report
+from bench.generate import (
+    add_scale_arguments,
+    bench_engine,
+    ensure,
+    scale_from,
+    teams_from,
+)
+from bench.harness import (
+    REGISTRY,
+    Context,
+    Table,
+    database_label,
+    render_section,
+    running_servers,
+    write_report,
+)
 from bot.storage.db import make_session_factory
 
 log = logging.getLogger("bench")

@@ -19,8 +19,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.later import AfterResponse, Work
 from bot.i18n import t
+from bot.later import AfterResponse, Work
 from bot.notify import Directory, Notifier, SlackDirectory, SlackNotifier
 from bot.services.customers import Viewer
 from bot.services.errors import UserError

@@ -14,11 +14,33 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot import blocks
 from bot.services.complaints import Clocks, ComplaintCard
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import TeamSettings
 from bot.storage.models import AuditEvent, Complaint, Customer, Touch
+from bot.views.common import help_blocks
+from bot.views.complaints import (
+    complaint_card,
+    complaint_list,
+    complaint_message,
+    complaint_modal,
+    customer_complaints,
+    escalation_message,
+    resolve_modal,
+)
+from bot.views.customers import (
+    customer_card,
+    customer_list,
+    customer_modal,
+    duplicate_modal,
+    no_match,
+)
+from bot.views.datacare import audit_blocks, erase_confirmation, merge_confirmation
+from bot.views.home import home_view
+from bot.views.kit import message_modal
+from bot.views.revisits import due_blocks
+from bot.views.settings import settings_modal
+from bot.views.touches import revisit_modal, touch_modal
 
 LOCALES = ("en-US", "zh-CN")
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
@@ -67,41 +89,41 @@ CUSTOMERS = [_customer(n, name=f"{LONG[:150]}{n}") for n in range(1, 13)]
 
 # name -> builder(locale) returning a view (dict with "type") or a list of message blocks
 BUILDERS: dict[str, Callable[[str], Any]] = {
-    "help": lambda loc: blocks.help_blocks(loc, "nonsense"),
-    "customer_modal.new": lambda loc: blocks.customer_modal(loc, name="张伟", owner_id="U0000001"),
-    "customer_modal.edit": lambda loc: blocks.customer_modal(loc, customer=_customer(1)),
-    "duplicate_modal": lambda loc: blocks.duplicate_modal(loc, CUSTOMERS[:5], "{}"),
-    "message_modal": lambda loc: blocks.message_modal(loc, "文字"),
-    "customer_card": lambda loc: blocks.customer_card(
+    "help": lambda loc: help_blocks(loc, "nonsense"),
+    "customer_modal.new": lambda loc: customer_modal(loc, name="张伟", owner_id="U0000001"),
+    "customer_modal.edit": lambda loc: customer_modal(loc, customer=_customer(1)),
+    "duplicate_modal": lambda loc: duplicate_modal(loc, CUSTOMERS[:5], "{}"),
+    "message_modal": lambda loc: message_modal(loc, "文字"),
+    "customer_card": lambda loc: customer_card(
         loc, _customer(1, name=LONG[:200]), touches=[_touch(n) for n in range(5)], more_touches=True,
-        complaints=blocks.customer_complaints(loc, [_card("open"), _card("waiting", 8)]), tz="Asia/Shanghai"),
-    "customer_list": lambda loc: blocks.customer_list(loc, "header", CUSTOMERS[:10], more={"q": "x", "offset": 10}),
-    "no_match": lambda loc: blocks.no_match(loc, "zw"),
-    "touch_modal.new": lambda loc: blocks.touch_modal(loc, now=NOW, customer=_customer(1), next_revisit=TODAY),
-    "touch_modal.edit": lambda loc: blocks.touch_modal(loc, now=NOW, touch=_touch(1), customer=_customer(1)),
-    "revisit_modal": lambda loc: blocks.revisit_modal(loc, _customer(1)),
-    "due_blocks": lambda loc: blocks.due_blocks(
+        complaints=customer_complaints(loc, [_card("open"), _card("waiting", 8)]), tz="Asia/Shanghai"),
+    "customer_list": lambda loc: customer_list(loc, "header", CUSTOMERS[:10], more={"q": "x", "offset": 10}),
+    "no_match": lambda loc: no_match(loc, "zw"),
+    "touch_modal.new": lambda loc: touch_modal(loc, now=NOW, customer=_customer(1), next_revisit=TODAY),
+    "touch_modal.edit": lambda loc: touch_modal(loc, now=NOW, touch=_touch(1), customer=_customer(1)),
+    "revisit_modal": lambda loc: revisit_modal(loc, _customer(1)),
+    "due_blocks": lambda loc: due_blocks(
         loc, revisits=DueRevisits(CUSTOMERS[:10], [_customer(9, next_revisit=TODAY + dt.timedelta(days=3))], 4000, 1),
         complaints=[_complaint(n, "open") for n in range(1, 4)], today=TODAY),
-    "home_view": lambda loc: blocks.home_view(
+    "home_view": lambda loc: home_view(
         loc, revisits=DueRevisits(CUSTOMERS[:6], CUSTOMERS[6:], 6, len(CUSTOMERS[6:])), complaints=[_complaint(1, "open")],
         by_grade={"A": 3, "B": 10}, today=TODAY),
-    "erase_confirmation": lambda loc: blocks.erase_confirmation(loc, _customer(1, name=LONG[:200])),
-    "merge_confirmation": lambda loc: blocks.merge_confirmation(loc, _customer(1), _customer(2, name=LONG[:200])),
-    "audit_blocks": lambda loc: blocks.audit_blocks(
+    "erase_confirmation": lambda loc: erase_confirmation(loc, _customer(1, name=LONG[:200])),
+    "merge_confirmation": lambda loc: merge_confirmation(loc, _customer(1), _customer(2, name=LONG[:200])),
+    "audit_blocks": lambda loc: audit_blocks(
         loc, _customer(1), [_audit(n) for n in range(20)], more=True, offset=0, tz="Asia/Shanghai"),
-    "settings_modal": lambda loc: blocks.settings_modal(
+    "settings_modal": lambda loc: settings_modal(
         loc, TeamSettings(language="zh", holidays_country="CN"), admins=["U0000001"], leads=[],
         hours_text="mon-fri 09:00-18:00", sla_text="normal 8h 3d"),
-    "complaint_modal": lambda loc: blocks.complaint_modal(
+    "complaint_modal": lambda loc: complaint_modal(
         loc, customer=_customer(1), description="原消息", permalink="https://x", assignee_id="U0000002"),
-    "resolve_modal": lambda loc: blocks.resolve_modal(loc, _complaint(7, "in_progress")),
-    "complaint_list": lambda loc: blocks.complaint_list(
+    "resolve_modal": lambda loc: resolve_modal(loc, _complaint(7, "in_progress")),
+    "complaint_list": lambda loc: complaint_list(
         loc, "overdue", [_card(s, n) for n, s in enumerate(STATES * 4, 1)], limit=20),
-    **{f"complaint_card.{s}": (lambda s: lambda loc: blocks.complaint_card(loc, _card(s)))(s) for s in STATES},
-    **{f"complaint_message.{k}": (lambda k: lambda loc: blocks.complaint_message(loc, _card("open"), k))(k)
+    **{f"complaint_card.{s}": (lambda s: lambda loc: complaint_card(loc, _card(s)))(s) for s in STATES},
+    **{f"complaint_message.{k}": (lambda k: lambda loc: complaint_message(loc, _card("open"), k))(k)
        for k in ("assignee", "author", "channel", "update")},
-    **{f"escalation.{step}": (lambda step: lambda loc: blocks.escalation_message(loc, _card("open"), step))(step)
+    **{f"escalation.{step}": (lambda step: lambda loc: escalation_message(loc, _card("open"), step))(step)
        for step in ("warning.first_response", "warning.resolution", "level1", "level2", "level3")},
 }  # fmt: skip
 
@@ -126,7 +148,7 @@ def test_every_builder_passes_block_kit_validation(name: str, locale: str) -> No
 
 
 def test_validation_catches_a_too_long_title() -> None:
-    view = blocks.message_modal("zh-CN", "x")
+    view = message_modal("zh-CN", "x")
     view["title"]["text"] = "客户" * 13
     with pytest.raises(Exception, match="title"):
         validate(view)

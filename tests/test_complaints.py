@@ -560,12 +560,12 @@ def test_escalation_recipients_by_level(session):
 
 
 def test_escalation_message_names_the_complaint_and_shows_the_card(slack, fake, session):
-    from bot import blocks
+    from bot.views.complaints import escalation_message
 
     add_customer(session, "Acme", owner_id=OWNER)
     log_complaint(slack, fake, "Acme", {"Title": "Broken"})
     [c] = complaints_of(session)
-    message = blocks.escalation_message(None, complaints.card(session=session, complaint=c), "level2")
+    message = escalation_message(None, complaints.card(session=session, complaint=c), "level2")
     assert message["text"].startswith("Escalation level 2: complaint *#1* (Acme)")
     assert "Acknowledge" in block_text(message["blocks"])
 

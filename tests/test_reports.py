@@ -9,7 +9,14 @@ import pytest
 from bot.services import reports
 from bot.services.reports import TEAM, build_report, percentile, period_of
 from bot.services.workspaces import get_workspace
-from bot.storage.models import Complaint, Customer, Member, RevisitDone, SatisfactionScore, Touch
+from bot.storage.models import (
+    Complaint,
+    Customer,
+    Member,
+    RevisitDone,
+    SatisfactionScore,
+    Touch,
+)
 from tests.slackclient import TEAM as TEAM_ID
 
 A, B = "U000000A", "U000000B"
@@ -172,13 +179,13 @@ def test_month_and_csv(session, data):
 
 
 def test_report_text_compares_with_the_previous_period(session, data):
-    from bot import blocks
+    from bot.views.reports import compared, report_blocks
     from tests.slackclient import block_text
 
     r = build_report(session=session, team_id=TEAM_ID, kind="week", today=TODAY, tz=None)
-    assert (blocks.compared(12, 9), blocks.compared(50.0, 100.0, "%"), blocks.compared(3, 3), blocks.compared(None, 2)) == (
+    assert (compared(12, 9), compared(50.0, 100.0, "%"), compared(3, 3), compared(None, 2)) == (
         "12 (▲3)", "50% (▼50)", "3 (=)", "–")  # fmt: skip
-    text = block_text(blocks.report_blocks(None, r))
+    text = block_text(report_blocks(None, r))
     assert "*Team report* · week of 2026-11-23" in text
     assert "Compared with 2026-11-16 – 2026-11-22" in text
     assert "*Touches* 4 (▲3) · *customers touched* 3 (▲2)" in text

@@ -7,10 +7,11 @@ import datetime as dt
 from freezegun import freeze_time
 from sqlalchemy import select, update
 
-from bot import blocks
 from bot.services.health import customer_health
 from bot.services.satisfaction import checkins_due
 from bot.storage.models import Customer, Member, SatisfactionScore
+from bot.views import ids
+from bot.views.reports import checkin_blocks
 from tests.helpers import add_customer
 from tests.slackclient import TEAM, USER, block_text
 
@@ -43,7 +44,7 @@ def test_a_low_score_from_the_checkin_dm_is_kept_and_alerts_the_leads(slack, fak
     customer = add_customer(session, "Acme", grade="A", owner_id=USER)
     session.add(Member(team_id=TEAM, user_id=LEAD, role="lead"))
     session.commit()
-    dm = blocks.checkin_blocks(None, customer)
+    dm = checkin_blocks(None, customer)
     assert "satisfaction check-in with *Acme (#1)*" in block_text(dm)
     slack.click(dm, "2")
     assert fake.last("response_url")["text"] == "Satisfaction 2/5 recorded for *Acme (#1)*. Thank you."
@@ -62,11 +63,11 @@ def test_a_good_score_alerts_nobody_and_a_forged_one_is_refused(slack, fake, ses
     customer = add_customer(session, "Acme", owner_id=USER)
     session.add(Member(team_id=TEAM, user_id=LEAD, role="lead"))
     session.commit()
-    slack.click(blocks.checkin_blocks(None, customer), "5")
+    slack.click(checkin_blocks(None, customer), "5")
     assert fake.calls_to("chat.postMessage") == []
-    slack.action(blocks.SATISFACTION_SCORE, '{"customer_id": %d, "score": 9}' % customer.id)
+    slack.action(ids.SATISFACTION_SCORE, '{"customer_id": %d, "score": 9}' % customer.id)
     assert fake.last("response_url")["text"] == "Give a score from 1 to 5."
-    slack.action(blocks.SATISFACTION_SCORE, '{"customer_id": 999, "score": 3}')
+    slack.action(ids.SATISFACTION_SCORE, '{"customer_id": 999, "score": 3}')
     assert "no longer exists" in fake.last("response_url")["text"]
     session.expire_all()
     assert [s.score for s in session.scalars(select(SatisfactionScore))] == [5]

@@ -5,7 +5,16 @@ Every module here has `register(app)`; `register` below wires them all.
 
 from slack_bolt import App
 
-from bot.handlers import commands, complaints, customers, datacare, reminders, reports, settings, touches
+from bot.handlers import (
+    commands,
+    complaints,
+    customers,
+    datacare,
+    reminders,
+    reports,
+    settings,
+    touches,
+)
 
 
 def register(app: App) -> None:

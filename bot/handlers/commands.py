@@ -14,13 +14,16 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot import blocks
 from bot.app import RequestContext
 from bot.handlers import common
 from bot.i18n import language, t
 from bot.services import customers
 from bot.services.errors import UserError
 from bot.storage.models import Customer
+from bot.views import ids
+from bot.views.common import help_blocks
+from bot.views.customers import customer_line, customer_list, customer_modal, no_match
+from bot.views.kit import button, customer_title, escape, section
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -37,10 +40,10 @@ class Command:
 
 # What a candidate button says, by what it does.
 CANDIDATE_LABELS = {
-    blocks.CUSTOMER_EDIT: "button.edit",
-    blocks.TOUCH_LOG: "button.log_touch",
-    blocks.REVISIT_SCHEDULE: "button.schedule_revisit",
-    blocks.COMPLAINT_NEW: "button.log_complaint",
+    ids.CUSTOMER_EDIT: "button.edit",
+    ids.TOUCH_LOG: "button.log_touch",
+    ids.REVISIT_SCHEDULE: "button.schedule_revisit",
+    ids.COMPLAINT_NEW: "button.log_complaint",
 }
 
 Handler = Callable[[RequestContext, Command, Ack, WebClient], None]
@@ -103,7 +106,7 @@ def reply(ack: Ack, blocks_: list[dict[str, Any]], text: str) -> None:
 
 
 def reply_text(ack: Ack, text: str) -> None:
-    reply(ack, [blocks.section(text)], text)
+    reply(ack, [section(text)], text)
 
 
 def resolve_or_reply(
@@ -115,13 +118,13 @@ def resolve_or_reply(
         return match.customer
     locale = tb.locale
     if not match.candidates:
-        reply(ack, blocks.no_match(locale, ref), t(locale, "customer.none", text=ref))
+        reply(ack, no_match(locale, ref), t(locale, "customer.none", text=ref))
         return None
     label = CANDIDATE_LABELS.get(action_id, "button.show")
-    body = [blocks.section(t(locale, "customer.ambiguous", text=blocks.escape(ref)))]
+    body = [section(t(locale, "customer.ambiguous", text=escape(ref)))]
     for c in match.candidates:
         v = value(c) if value else str(c.id)
-        body.append(blocks.section(blocks.customer_line(c), blocks.button(t(locale, label), action_id, v)))
+        body.append(section(customer_line(c), button(t(locale, label), action_id, v)))
     reply(ack, body, t(locale, "customer.ambiguous", text=ref))
     return None
 
@@ -129,13 +132,13 @@ def resolve_or_reply(
 @subcommand("help")
 def help_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     unknown = (cmd.typed or cmd.word) if cmd.word and cmd.word not in SUBCOMMANDS else None
-    reply(ack, blocks.help_blocks(tb.locale, unknown), t(tb.locale, "help.title"))
+    reply(ack, help_blocks(tb.locale, unknown), t(tb.locale, "help.title"))
 
 
 @subcommand("new")
 def new(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     ack()
-    view = blocks.customer_modal(tb.locale, name=cmd.args or None, owner_id=cmd.user_id)
+    view = customer_modal(tb.locale, name=cmd.args or None, owner_id=cmd.user_id)
     client.views_open(trigger_id=cmd.trigger_id, view=view)
 
 
@@ -145,29 +148,29 @@ def find(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
         return reply_text(ack, t(tb.locale, "find.usage"))
     found, more = customers.search_customers(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, text=cmd.args)
     if not found:
-        return reply(ack, blocks.no_match(tb.locale, cmd.args), t(tb.locale, "find.none", text=cmd.args))
-    header = t(tb.locale, "find.header", text=blocks.escape(cmd.args))
+        return reply(ack, no_match(tb.locale, cmd.args), t(tb.locale, "find.none", text=cmd.args))
+    header = t(tb.locale, "find.header", text=escape(cmd.args))
     next_page = {"q": cmd.args, "offset": len(found)} if more else None
-    reply(ack, blocks.customer_list(tb.locale, header, found, more=next_page), header)
+    reply(ack, customer_list(tb.locale, header, found, more=next_page), header)
 
 
 @subcommand("show")
 def show(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     if not cmd.args:
         return reply_text(ack, t(tb.locale, "customer.usage", command=command_word(tb.locale, "show")))
-    customer = resolve_or_reply(tb, ack, cmd.args, action_id=blocks.CUSTOMER_SHOW)
+    customer = resolve_or_reply(tb, ack, cmd.args, action_id=ids.CUSTOMER_SHOW)
     if customer is not None:
-        reply(ack, common.card(tb, customer), blocks.customer_title(customer))
+        reply(ack, common.card(tb, customer), customer_title(customer))
 
 
 @subcommand("edit")
 def edit(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     if not cmd.args:
         return reply_text(ack, t(tb.locale, "customer.usage", command=command_word(tb.locale, "edit")))
-    customer = resolve_or_reply(tb, ack, cmd.args, action_id=blocks.CUSTOMER_EDIT)
+    customer = resolve_or_reply(tb, ack, cmd.args, action_id=ids.CUSTOMER_EDIT)
     if customer is not None:
         ack()
-        client.views_open(trigger_id=cmd.trigger_id, view=blocks.customer_modal(tb.locale, customer=customer))
+        client.views_open(trigger_id=cmd.trigger_id, view=customer_modal(tb.locale, customer=customer))
 
 
 @subcommand("assign")
@@ -178,7 +181,7 @@ def assign(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> Non
         return reply_text(ack, t(tb.locale, "assign.usage"))
     owner_id = mention.group(1)
     customer = resolve_or_reply(
-        tb, ack, ref, action_id=blocks.ASSIGN_PICK,
+        tb, ack, ref, action_id=ids.ASSIGN_PICK,
         value=lambda c: json.dumps({"customer_id": c.id, "owner_id": owner_id}),
     )  # fmt: skip
     if customer is not None:

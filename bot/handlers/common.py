@@ -9,16 +9,20 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
 from bot.app import RequestContext
+from bot.clock import local_today
 from bot.forms import error_response
 from bot.i18n import t
-from bot.services import complaints, customers, health, touches
 from bot.scheduler import outbox
-from bot.clock import local_today
-from bot.services.members import is_admin
+from bot.services import complaints, customers, health, touches
 from bot.services.errors import FieldErrors, UserError
+from bot.services.members import is_admin
 from bot.storage.models import Customer, utcnow
+from bot.views.complaints import customer_complaints
+from bot.views.customers import customer_card
+from bot.views.home import home_view
+from bot.views.kit import customer_title, escape
+from bot.views.revisits import DUE_GROUP_MAX, due_blocks
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +59,15 @@ def card(tb: RequestContext, customer: Customer) -> list[dict[str, Any]]:
     score = health.customer_health(
         session=tb.session, team_id=tb.team_id, customer=customer, now=now, today=local_today(now, tb.member().tz)
     )
-    return blocks.customer_card(
+    return customer_card(
         tb.locale, customer, touches=recent, more_touches=more, tz=tb.member().tz, health=score,
-        complaints=blocks.customer_complaints(tb.locale, open_complaints),
+        complaints=customer_complaints(tb.locale, open_complaints),
     )  # fmt: skip
 
 
 def assign_owner(tb: RequestContext, customer: Customer, owner_id: str, client: WebClient) -> str:
     """Assign, tell the new owner, and return the confirmation for the caller."""
-    name = blocks.escape(blocks.customer_title(customer))
+    name = escape(customer_title(customer))
     previous = customer.owner_id
     notice = t(tb.locale_of(owner_id), "assign.notice", actor=tb.user_id, customer=name)
     result = customers.assign_customer(
@@ -79,17 +83,17 @@ def due_list(tb: RequestContext) -> list[dict[str, Any]]:
     """The caller's `/crm due`: revisits due or overdue, the next week, open complaints."""
     today = local_today(utcnow(), tb.member().tz)
     revisits = touches.due_revisits(session=tb.session, team_id=tb.team_id, owner_id=tb.user_id or "", today=today,
-                                    limit=blocks.DUE_GROUP_MAX)  # fmt: skip
+                                    limit=DUE_GROUP_MAX)  # fmt: skip
     complaints_ = touches.open_complaints(session=tb.session, team_id=tb.team_id, assignee_id=tb.user_id or "")
-    return blocks.due_blocks(tb.locale, revisits=revisits, complaints=complaints_, today=today)
+    return due_blocks(tb.locale, revisits=revisits, complaints=complaints_, today=today)
 
 
 def home_for(tb: RequestContext, user_id: str) -> dict[str, Any]:
     member = tb.member(user_id)
     today = local_today(utcnow(), member.tz)
     revisits = touches.due_revisits(session=tb.session, team_id=tb.team_id, owner_id=user_id, today=today,
-                                    limit=blocks.DUE_GROUP_MAX)  # fmt: skip
-    return blocks.home_view(
+                                    limit=DUE_GROUP_MAX)  # fmt: skip
+    return home_view(
         tb.locale_of(user_id), revisits=revisits, today=today,
         complaints=touches.open_complaints(session=tb.session, team_id=tb.team_id, assignee_id=user_id),
         by_grade=touches.customers_by_grade(session=tb.session, team_id=tb.team_id, owner_id=user_id),

@@ -10,7 +10,6 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
 from bot.app import RequestContext
 from bot.forms import form_data, metadata
 from bot.handlers import common
@@ -25,6 +24,15 @@ from bot.i18n import t
 from bot.services import complaints, customers
 from bot.services.complaints import ComplaintCard, Render
 from bot.services.errors import FieldErrors, UserError
+from bot.views import ids
+from bot.views.complaints import (
+    complaint_card,
+    complaint_message,
+    complaint_modal,
+    complaint_title,
+    resolve_modal,
+)
+from bot.views.complaints import complaint_list as complaint_list_view
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +41,7 @@ def _render(tb: RequestContext) -> Render:
     """Messages about a complaint, each in its recipient's language."""
 
     def render(card: ComplaintCard, kind: str, user_id: str | None) -> dict[str, Any]:
-        return blocks.complaint_message(tb.locale_of(user_id) if user_id else tb.locale, card, kind)
+        return complaint_message(tb.locale_of(user_id) if user_id else tb.locale, card, kind)
 
     return render
 
@@ -57,11 +65,11 @@ def _tell(tb: RequestContext, respond: Respond, err: UserError) -> None:
 def complaint(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     customer = None
     if cmd.args:
-        customer = resolve_or_reply(tb, ack, cmd.args, action_id=blocks.COMPLAINT_NEW)
+        customer = resolve_or_reply(tb, ack, cmd.args, action_id=ids.COMPLAINT_NEW)
         if customer is None:
             return
     ack()
-    client.views_open(trigger_id=cmd.trigger_id, view=blocks.complaint_modal(tb.locale, customer=customer))
+    client.views_open(trigger_id=cmd.trigger_id, view=complaint_modal(tb.locale, customer=customer))
 
 
 LIST_VIEW_WORDS = {"未结": "open", "未解决": "open", "超时": "overdue", "逾期": "overdue", "我的": "mine"}
@@ -76,7 +84,7 @@ def complaint_list(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient
     cards = complaints.list_complaints(
         session=tb.session, team_id=tb.team_id, user_id=cmd.user_id, view=view, default_tz=tb.default_tz
     )
-    reply(ack, blocks.complaint_list(tb.locale, view, cards, limit=complaints.LIST_LIMIT),
+    reply(ack, complaint_list_view(tb.locale, view, cards, limit=complaints.LIST_LIMIT),
           t(tb.locale, f"complaint.list.{view}"))  # fmt: skip
 
 
@@ -87,7 +95,7 @@ def resolve(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> No
     found = complaints.find_complaint(session=tb.session, team_id=tb.team_id, ref=cmd.args)
     complaints.check_can(found, "resolve")
     ack()
-    client.views_open(trigger_id=cmd.trigger_id, view=blocks.resolve_modal(tb.locale, found))
+    client.views_open(trigger_id=cmd.trigger_id, view=resolve_modal(tb.locale, found))
 
 
 # --- shortcut and buttons ----------------------------------------------------------------------------
@@ -104,7 +112,7 @@ def on_shortcut(ack: Ack, shortcut: dict[str, Any], context: dict[str, Any], cli
         permalink = client.chat_getPermalink(channel=channel, message_ts=message.get("ts"))["permalink"]
     except (SlackApiError, KeyError):
         log.warning("no permalink for a message in %s", channel)
-    view = blocks.complaint_modal(tb.locale, description=message.get("text"), permalink=permalink)
+    view = complaint_modal(tb.locale, description=message.get("text"), permalink=permalink)
     client.views_open(trigger_id=shortcut["trigger_id"], view=view)
 
 
@@ -117,14 +125,14 @@ def on_new(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebC
     )
     if not customer:
         return respond(text=t(tb.locale, "error.customer.gone"), response_type="ephemeral", replace_original=False)
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.complaint_modal(tb.locale, customer=customer))
+    client.views_open(trigger_id=body["trigger_id"], view=complaint_modal(tb.locale, customer=customer))
 
 
 def on_state_button(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
     """Acknowledge, Waiting on customer, In progress, Close, Reopen: the message shows the result."""
     ack()
     tb: RequestContext = context["tb"]
-    action = blocks.COMPLAINT_STATE_BUTTONS[body["actions"][0]["action_id"]]
+    action = ids.COMPLAINT_STATE_BUTTONS[body["actions"][0]["action_id"]]
     try:
         card = complaints.change_state(
             session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", complaint_id=_id(body),
@@ -132,7 +140,7 @@ def on_state_button(ack: Ack, body: dict[str, Any], context: dict[str, Any], res
         )  # fmt: skip
     except UserError as err:
         return _tell(tb, respond, err)
-    respond(text=blocks.complaint_title(card.complaint), blocks=blocks.complaint_card(tb.locale, card),
+    respond(text=complaint_title(card.complaint), blocks=complaint_card(tb.locale, card),
             replace_original=True)  # fmt: skip
 
 
@@ -145,7 +153,7 @@ def on_resolve_button(ack: Ack, body: dict[str, Any], context: dict[str, Any], c
         complaints.check_can(found, "resolve")
     except UserError as err:
         return _tell(tb, respond, err)
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.resolve_modal(tb.locale, found))
+    client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(tb.locale, found))
 
 
 def on_show(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
@@ -156,7 +164,7 @@ def on_show(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Re
     except UserError as err:
         return _tell(tb, respond, err)
     card = complaints.card(session=tb.session, complaint=found, default_tz=tb.default_tz)
-    respond(text=blocks.complaint_title(found), blocks=blocks.complaint_card(tb.locale, card),
+    respond(text=complaint_title(found), blocks=complaint_card(tb.locale, card),
             response_type="ephemeral", replace_original=False)  # fmt: skip
 
 
@@ -192,16 +200,16 @@ def on_resolve_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any]) -
         # e.g. someone else resolved it a moment ago: say so where the person is looking
         return common.refuse(tb, ack, err, "resolution")
     ack()
-    tb.notifier.dm(tb.user_id or "", text=blocks.complaint_title(card.complaint),
-                   blocks=blocks.complaint_card(tb.locale, card))  # fmt: skip
+    tb.notifier.dm(tb.user_id or "", text=complaint_title(card.complaint),
+                   blocks=complaint_card(tb.locale, card))  # fmt: skip
 
 
 def register(app: Any) -> None:
-    app.shortcut(blocks.COMPLAINT_SHORTCUT)(on_shortcut)
-    app.action(blocks.COMPLAINT_NEW)(on_new)
-    app.action(blocks.COMPLAINT_SHOW)(on_show)
-    app.action(blocks.COMPLAINT_RESOLVE)(on_resolve_button)
-    for action_id in blocks.COMPLAINT_STATE_BUTTONS:
+    app.shortcut(ids.COMPLAINT_SHORTCUT)(on_shortcut)
+    app.action(ids.COMPLAINT_NEW)(on_new)
+    app.action(ids.COMPLAINT_SHOW)(on_show)
+    app.action(ids.COMPLAINT_RESOLVE)(on_resolve_button)
+    for action_id in ids.COMPLAINT_STATE_BUTTONS:
         app.action(action_id)(on_state_button)
-    app.view(blocks.COMPLAINT_MODAL)(on_complaint_submit)
-    app.view(blocks.COMPLAINT_RESOLVE_MODAL)(on_resolve_submit)
+    app.view(ids.COMPLAINT_MODAL)(on_complaint_submit)
+    app.view(ids.COMPLAINT_RESOLVE_MODAL)(on_resolve_submit)

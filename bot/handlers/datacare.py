@@ -10,15 +10,24 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot import blocks
 from bot.app import RequestContext
 from bot.handlers import common
-from bot.handlers.commands import Command, command_word, reply, reply_text, resolve_or_reply, subcommand
+from bot.handlers.commands import (
+    Command,
+    command_word,
+    reply,
+    reply_text,
+    resolve_or_reply,
+    subcommand,
+)
 from bot.i18n import t
 from bot.services import customers, datacare
 from bot.services.customers import PROFILE_FIELDS
 from bot.services.errors import UserError
 from bot.storage.models import Customer
+from bot.views import ids
+from bot.views.datacare import audit_blocks, erase_confirmation, merge_confirmation
+from bot.views.kit import customer_title, escape
 
 
 def upload_to_dm(client: WebClient, user_id: str, *, filename: str, content: bytes, title: str) -> None:
@@ -37,11 +46,11 @@ def _admin_customer(tb: RequestContext, ack: Ack, cmd: Command, action_id: str) 
 
 @subcommand("audit")
 def audit_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    customer = _admin_customer(tb, ack, cmd, blocks.AUDIT_MORE)
+    customer = _admin_customer(tb, ack, cmd, ids.AUDIT_MORE)
     if customer is not None:
         rows, more = datacare.audit_page(session=tb.session, team_id=tb.team_id, member=tb.member(), customer=customer)
-        body = blocks.audit_blocks(tb.locale, customer, rows, more=more, offset=0, tz=tb.member().tz)
-        reply(ack, body, t(tb.locale, "audit.title", customer=blocks.customer_title(customer)))
+        body = audit_blocks(tb.locale, customer, rows, more=more, offset=0, tz=tb.member().tz)
+        reply(ack, body, t(tb.locale, "audit.title", customer=customer_title(customer)))
 
 
 @subcommand("export")
@@ -55,7 +64,7 @@ def export(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> Non
         )  # fmt: skip
         upload_to_dm(client, cmd.user_id, filename="customers.csv", content=content, title="customers.csv")
         return reply_text(ack, t(tb.locale, "export.sent", name="customers.csv"))
-    customer = resolve_or_reply(tb, ack, cmd.args, action_id=blocks.CUSTOMER_SHOW)
+    customer = resolve_or_reply(tb, ack, cmd.args, action_id=ids.CUSTOMER_SHOW)
     if customer is None:
         return
     content = datacare.export_customer(
@@ -77,9 +86,9 @@ def customers_csv(tb: RequestContext) -> bytes:
 
 @subcommand("erase")
 def erase(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    customer = _admin_customer(tb, ack, cmd, blocks.CUSTOMER_SHOW)
+    customer = _admin_customer(tb, ack, cmd, ids.CUSTOMER_SHOW)
     if customer is not None:
-        reply(ack, blocks.erase_confirmation(tb.locale, customer), t(tb.locale, "erase.ask", customer=customer.name))
+        reply(ack, erase_confirmation(tb.locale, customer), t(tb.locale, "erase.ask", customer=customer.name))
 
 
 @subcommand("merge")
@@ -91,7 +100,7 @@ def merge(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None
     source, target = pair
     if source.id == target.id:
         return reply_text(ack, t(tb.locale, "merge.same"))
-    reply(ack, blocks.merge_confirmation(tb.locale, source, target), t(tb.locale, "merge.ask", source=source.name,
+    reply(ack, merge_confirmation(tb.locale, source, target), t(tb.locale, "merge.ask", source=source.name,
                                                                        target=target.name))  # fmt: skip
 
 
@@ -106,7 +115,7 @@ def on_merge(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: R
     datacare.require_admin(tb.member())
     target = customers.merge_customers(session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "",
                                        source_id=source_id, target_id=target_id, surface=tb.surface)  # fmt: skip
-    respond(text=t(tb.locale, "merge.done", target=blocks.escape(blocks.customer_title(target))), replace_original=True)
+    respond(text=t(tb.locale, "merge.done", target=escape(customer_title(target))), replace_original=True)
 
 
 def on_erase(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
@@ -139,11 +148,11 @@ def on_audit_more(ack: Ack, body: dict[str, Any], context: dict[str, Any], respo
         )
     except UserError as err:
         return respond(text=t(tb.locale, err.key, **err.params), response_type="ephemeral", replace_original=False)
-    body_ = blocks.audit_blocks(tb.locale, customer, rows, more=more, offset=offset, tz=tb.member().tz)
+    body_ = audit_blocks(tb.locale, customer, rows, more=more, offset=offset, tz=tb.member().tz)
     respond(text=t(tb.locale, "audit.title", customer=customer.name), blocks=body_, replace_original=False)
 
 
 def register(app: Any) -> None:
-    app.action(blocks.CUSTOMER_ERASE)(on_erase)
-    app.action(blocks.AUDIT_MORE)(on_audit_more)
-    app.action(blocks.CUSTOMER_MERGE)(on_merge)
+    app.action(ids.CUSTOMER_ERASE)(on_erase)
+    app.action(ids.AUDIT_MORE)(on_audit_more)
+    app.action(ids.CUSTOMER_MERGE)(on_merge)

@@ -12,13 +12,15 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot import blocks
 from bot.app import RequestContext
 from bot.forms import form_data
 from bot.handlers import common
 from bot.i18n import t
 from bot.services import customers, reminders
 from bot.services.errors import FieldErrors, UserError
+from bot.views import ids
+from bot.views.kit import customer_title, escape, section
+from bot.views.revisits import digest_modal, revisit_customer_id, revisit_item_answered
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -34,14 +36,14 @@ def _answer_in_place(
     if container.get("type") == "view":
         return common.refresh_home(tb, client, tb.user_id)
     if container.get("is_ephemeral") or not body.get("message"):
-        return respond(text=text, blocks=[blocks.section(text), *common.due_list(tb)], replace_original=True)
-    answered = blocks.revisit_item_answered(body["message"].get("blocks") or [], customer_id, text)
+        return respond(text=text, blocks=[section(text), *common.due_list(tb)], replace_original=True)
+    answered = revisit_item_answered(body["message"].get("blocks") or [], customer_id, text)
     client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text=text, blocks=answered)
 
 
 def _snooze(tb: RequestContext, body: dict[str, Any], client: WebClient, respond: Respond, until: Any) -> None:
     action = _action(body)
-    customer_id = blocks.revisit_customer_id(action.get("block_id"))
+    customer_id = revisit_customer_id(action.get("block_id"))
     today = reminders.today_of(session=tb.session, team_id=tb.team_id, member=tb.member())
     try:
         if customer_id is None:
@@ -53,7 +55,7 @@ def _snooze(tb: RequestContext, body: dict[str, Any], client: WebClient, respond
     except UserError as err:
         tb.session.rollback()
         return respond(text=t(tb.locale, err.key, **err.params), response_type="ephemeral", replace_original=False)
-    text = t(tb.locale, "snooze.done", customer=blocks.escape(blocks.customer_title(customer)),
+    text = t(tb.locale, "snooze.done", customer=escape(customer_title(customer)),
              date=customer.next_revisit)  # fmt: skip
     _answer_in_place(tb, client, respond, body, customer.id, text)
 
@@ -76,7 +78,7 @@ def on_reassign(ack: Ack, body: dict[str, Any], context: dict[str, Any], client:
     ack()
     tb: RequestContext = context["tb"]
     action = _action(body)
-    customer_id = blocks.revisit_customer_id(action.get("block_id"))
+    customer_id = revisit_customer_id(action.get("block_id"))
     owner_id = str(action.get("selected_user") or "")
     customer = customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=customer_id or 0)
     if customer is None:
@@ -89,29 +91,29 @@ def on_digest_settings(ack: Ack, body: dict[str, Any], context: dict[str, Any], 
     tb: RequestContext = context["tb"]
     member = tb.member()
     time = reminders.digest_time_of(session=tb.session, team_id=tb.team_id, member=member)
-    view = blocks.digest_modal(tb.locale, enabled=member.digest_enabled, time=time)
+    view = digest_modal(tb.locale, enabled=member.digest_enabled, time=time)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def on_digest_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any]) -> None:
     tb: RequestContext = context["tb"]
     data = form_data(view)
-    enabled = data.get(blocks.DIGEST_ENABLED_BLOCK) != "off"
+    enabled = data.get(ids.FIELD_DIGEST_ENABLED) != "off"
     try:
         member = reminders.set_digest(
             session=tb.session, team_id=tb.team_id, user_id=tb.user_id or "",
-            enabled=enabled, time=data.get(blocks.DIGEST_TIME_BLOCK),
+            enabled=enabled, time=data.get(ids.FIELD_DIGEST_TIME),
         )  # fmt: skip
     except FieldErrors as errors:
-        return common.refuse(tb, ack, errors, blocks.DIGEST_TIME_BLOCK)
+        return common.refuse(tb, ack, errors, ids.FIELD_DIGEST_TIME)
     ack()
     key = "digest.saved.on" if enabled else "digest.saved.off"
     tb.notifier.dm(tb.user_id or "", text=t(tb.locale, key, time=member.digest_time))
 
 
 def register(app: Any) -> None:
-    app.action(blocks.REVISIT_SNOOZE)(on_snooze)
-    app.action(blocks.REVISIT_SNOOZE_DATE)(on_snooze_date)
-    app.action(blocks.CUSTOMER_REASSIGN)(on_reassign)
-    app.action(blocks.DIGEST_SETTINGS)(on_digest_settings)
-    app.view(blocks.DIGEST_MODAL)(on_digest_submit)
+    app.action(ids.REVISIT_SNOOZE)(on_snooze)
+    app.action(ids.REVISIT_SNOOZE_DATE)(on_snooze_date)
+    app.action(ids.CUSTOMER_REASSIGN)(on_reassign)
+    app.action(ids.DIGEST_SETTINGS)(on_digest_settings)
+    app.view(ids.DIGEST_MODAL)(on_digest_submit)

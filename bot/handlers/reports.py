@@ -7,7 +7,7 @@ report). The result goes to the caller's DM: the report with its chart, the CSV 
 customers most at risk, or grade suggestions. A bounded pool keeps a burst of reports from
 starving the server.
 
-Also here: the 1-5 buttons of a satisfaction check-in DM (`blocks.checkin_blocks`).
+Also here: the 1-5 buttons of a satisfaction check-in DM (`checkin_blocks`).
 """
 
 from __future__ import annotations
@@ -23,17 +23,24 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import blocks
 from bot.app import RequestContext
 from bot.charts import report_chart
+from bot.clock import local_today
 from bot.handlers.commands import MENTION, Command, reply_text, subcommand
 from bot.handlers.datacare import upload_to_dm
 from bot.i18n import t
 from bot.services import complaints, health, reports, satisfaction
-from bot.clock import local_today
 from bot.services.errors import UserError
 from bot.storage.db import make_session_factory, reading, session_scope
 from bot.storage.models import Customer, utcnow
+from bot.views import ids
+from bot.views.kit import customer_title, escape, section
+from bot.views.reports import (
+    grade_blocks,
+    report_blocks,
+    report_period,
+    risk_blocks,
+)
 
 log = logging.getLogger(__name__)
 WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="report")
@@ -111,14 +118,14 @@ def run_report(factory: sessionmaker[Session], client: WebClient, job: ReportJob
             with session_scope(factory) as session:
                 suggestions = health.grade_suggestions(session=session, team_id=job.team_id, now=utcnow(),
                                                        owner_id=job.owner_id)  # fmt: skip
-                body = blocks.grade_blocks(locale, suggestions, health.grade_rules(session, job.team_id))
+                body = grade_blocks(locale, suggestions, health.grade_rules(session, job.team_id))
             client.chat_postMessage(channel=job.caller, text=t(locale, "grades.text"), blocks=body)
             return
         if job.risk:
             with session_scope(factory) as session:
                 rows = health.at_risk(session=session, team_id=job.team_id, now=utcnow(), today=job.today,
                                       owner_id=job.owner_id)  # fmt: skip
-                body = blocks.risk_blocks(locale, rows)  # rendered while the customers are loaded
+                body = risk_blocks(locale, rows)  # rendered while the customers are loaded
             client.chat_postMessage(channel=job.caller, text=t(locale, "risk.title"), blocks=body)
             return
         with session_scope(factory) as session:
@@ -134,8 +141,8 @@ def run_report(factory: sessionmaker[Session], client: WebClient, job: ReportJob
             upload_to_dm(client, job.caller, filename=name, content=reports.report_csv(result),
                          title=t(locale, "report.csv.title", start=start))  # fmt: skip
             return
-        body = blocks.report_blocks(locale, result)
-        client.chat_postMessage(channel=job.caller, text=blocks.report_period(locale, result), blocks=body)
+        body = report_blocks(locale, result)
+        client.chat_postMessage(channel=job.caller, text=report_period(locale, result), blocks=body)
         upload_to_dm(client, job.caller, filename=f"report-{job.kind}-{start}.png", content=report_chart(locale, result),
                      title=t(locale, "report.chart.title", start=start))  # fmt: skip
     except Exception:
@@ -157,7 +164,7 @@ def on_satisfaction(ack: Ack, body: dict[str, Any], context: dict[str, Any], res
         customer_id, score = 0, 0  # forged or broken: names no customer
 
     def alert(customer: Customer) -> str:
-        name = blocks.escape(blocks.customer_title(customer))
+        name = escape(customer_title(customer))
         return t(tb.locale, "checkin.alert", actor=tb.user_id, score=score, customer=name)
 
     try:
@@ -167,10 +174,10 @@ def on_satisfaction(ack: Ack, body: dict[str, Any], context: dict[str, Any], res
         )  # fmt: skip
     except UserError as err:
         return respond(text=t(tb.locale, err.key, **err.params), response_type="ephemeral", replace_original=False)
-    name = blocks.escape(blocks.customer_title(recorded.customer))
+    name = escape(customer_title(recorded.customer))
     text = t(tb.locale, "checkin.recorded", score=recorded.score.score, customer=name)
-    respond(text=text, blocks=[blocks.section(text)], replace_original=True)
+    respond(text=text, blocks=[section(text)], replace_original=True)
 
 
 def register(app: Any) -> None:
-    app.action(blocks.SATISFACTION_SCORE)(on_satisfaction)
+    app.action(ids.SATISFACTION_SCORE)(on_satisfaction)

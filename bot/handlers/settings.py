@@ -7,7 +7,6 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot import blocks
 from bot.app import RequestContext
 from bot.forms import form_data
 from bot.handlers import common
@@ -15,13 +14,15 @@ from bot.handlers.commands import Command, subcommand
 from bot.i18n import language, t
 from bot.services import settings as team_settings
 from bot.services.errors import FieldErrors, UserError
+from bot.views import ids
+from bot.views.settings import settings_modal
 
 
 @subcommand("settings")
 def settings_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     current, admins, leads = team_settings.current(session=tb.session, team_id=tb.team_id, member=tb.member())
     ack()
-    view = blocks.settings_modal(
+    view = settings_modal(
         tb.locale, current, admins=admins, leads=leads,
         hours_text=team_settings.hours_text(current.working_hours, chinese=language(tb.locale) == "zh"),
         sla_text=team_settings.sla_text(current.sla, chinese=language(tb.locale) == "zh"),
@@ -42,4 +43,4 @@ def on_settings_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any]) 
 
 
 def register(app: Any) -> None:
-    app.view(blocks.SETTINGS_MODAL)(on_settings_submit)
+    app.view(ids.SETTINGS_MODAL)(on_settings_submit)

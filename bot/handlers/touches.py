@@ -11,8 +11,8 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
 from bot.app import RequestContext
+from bot.clock import local_today
 from bot.forms import form_data, metadata
 from bot.handlers import common
 from bot.handlers.commands import (
@@ -22,14 +22,20 @@ from bot.handlers.commands import (
     resolve_or_reply,
     subcommand,
 )
-from bot.i18n import t
+from bot.i18n import format_date, t
 from bot.services import customers, touches
-from bot.clock import local_today
-from bot.i18n import format_date
 from bot.services.dates import split_when
 from bot.services.errors import FieldErrors, UserError
 from bot.services.members import is_admin
 from bot.storage.models import Customer, utcnow
+from bot.views import ids
+from bot.views.kit import customer_title, escape, section
+from bot.views.touches import (
+    revisit_modal,
+    touch_delete_confirmation,
+    touch_history,
+    touch_modal,
+)
 
 OFF_WORDS = ("off", "never", "none", "关闭", "不回访", "无")
 
@@ -44,7 +50,7 @@ def open_touch_modal(
     next_revisit = customer and touches.default_next_revisit(
         session=tb.session, team_id=tb.team_id, customer=customer, today=_today(tb)
     )
-    view = blocks.touch_modal(tb.locale, now=utcnow(), customer=customer, next_revisit=next_revisit, **extra)
+    view = touch_modal(tb.locale, now=utcnow(), customer=customer, next_revisit=next_revisit, **extra)
     client.views_open(trigger_id=trigger_id, view=view)
 
 
@@ -55,7 +61,7 @@ def open_touch_modal(
 def touch(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     customer = None
     if cmd.args:
-        customer = resolve_or_reply(tb, ack, cmd.args, action_id=blocks.TOUCH_LOG)
+        customer = resolve_or_reply(tb, ack, cmd.args, action_id=ids.TOUCH_LOG)
         if customer is None:
             return
     ack()
@@ -75,15 +81,15 @@ def revisit(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> No
         if when is None and len(words) < 2:
             return reply_text(ack, t(tb.locale, "revisit.usage"))
         if when is None or not ref:
-            return reply_text(ack, t(tb.locale, "revisit.unreadable", text=blocks.escape(cmd.args)))
-    customer = resolve_or_reply(tb, ack, ref, action_id=blocks.REVISIT_SCHEDULE)
+            return reply_text(ack, t(tb.locale, "revisit.unreadable", text=escape(cmd.args)))
+    customer = resolve_or_reply(tb, ack, ref, action_id=ids.REVISIT_SCHEDULE)
     if customer is None:
         return
     touches.set_revisit(
         session=tb.session, team_id=tb.team_id, actor_id=cmd.user_id, customer=customer, when=when,
         today=today, surface=tb.surface,
     )  # fmt: skip
-    name = blocks.escape(blocks.customer_title(customer))
+    name = escape(customer_title(customer))
     if when is None:
         reply_text(ack, t(tb.locale, "revisit.cleared", customer=name))
     else:
@@ -163,7 +169,7 @@ def on_touch_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], cli
         return common.refuse(tb, ack, err, "summary")
     ack()
     customer = touch.customer
-    name = blocks.escape(blocks.customer_title(customer))
+    name = escape(customer_title(customer))
     if touch_id:
         text = t(tb.locale, "touch.updated", customer=name)
     else:
@@ -188,8 +194,8 @@ def on_touch_history(ack: Ack, body: dict[str, Any], context: dict[str, Any], re
     found, more = touches.recent_touches(
         session=tb.session, team_id=tb.team_id, customer_id=customer_id, limit=10, offset=offset
     )
-    header = blocks.section(t(tb.locale, "touch.history", customer=blocks.escape(blocks.customer_title(customer))))
-    page_blocks = blocks.touch_history(tb.locale, customer_id, found, more=more, offset=offset, tz=tb.member().tz)
+    header = section(t(tb.locale, "touch.history", customer=escape(customer_title(customer))))
+    page_blocks = touch_history(tb.locale, customer_id, found, more=more, offset=offset, tz=tb.member().tz)
     respond(text=header["text"]["text"], blocks=[header, *page_blocks], response_type="ephemeral", replace_original=False)
 
 
@@ -203,19 +209,10 @@ def on_touch_menu(ack: Ack, body: dict[str, Any], context: dict[str, Any], clien
     if touch.author_id != tb.user_id and not is_admin(tb.member()):
         return _respond_error(respond, tb, UserError("error.touch.not_yours"))
     if choice == "edit":
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.touch_modal(tb.locale, now=utcnow(), touch=touch))
+        client.views_open(trigger_id=body["trigger_id"], view=touch_modal(tb.locale, now=utcnow(), touch=touch))
     elif choice == "delete":
-        confirm = {
-            "title": blocks.plain(t(tb.locale, "touch.delete.title")),
-            "text": blocks.plain(t(tb.locale, "touch.delete.confirm")),
-            "confirm": blocks.plain(t(tb.locale, "button.delete")),
-            "deny": blocks.plain(t(tb.locale, "modal.cancel")),
-            "style": "danger",
-        }
-        button = blocks.button(t(tb.locale, "button.delete"), blocks.TOUCH_DELETE, str(touch.id), style="danger")
-        button["confirm"] = confirm
-        line = blocks.touch_line(tb.locale, touch, tb.member().tz)
-        respond(text=line, blocks=[blocks.section(line, button)], response_type="ephemeral", replace_original=False)
+        text, body = touch_delete_confirmation(tb.locale, touch, tb.member().tz)
+        respond(text=text, blocks=body, response_type="ephemeral", replace_original=False)
 
 
 def on_touch_delete(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -230,7 +227,7 @@ def on_touch_delete(ack: Ack, body: dict[str, Any], context: dict[str, Any], cli
         )
     except UserError as err:
         return _respond_error(respond, tb, err)
-    respond(text=t(tb.locale, "touch.deleted", customer=blocks.escape(blocks.customer_title(customer))),
+    respond(text=t(tb.locale, "touch.deleted", customer=escape(customer_title(customer))),
             replace_original=True)  # fmt: skip
     common.refresh_home(tb, client, customer.owner_id)
 
@@ -242,7 +239,7 @@ def on_schedule_revisit(ack: Ack, body: dict[str, Any], context: dict[str, Any],
     customer = value.isdigit() and customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=int(value))
     if not customer:
         return _respond_error(respond, tb, UserError("error.customer.gone"))
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.revisit_modal(tb.locale, customer))
+    client.views_open(trigger_id=body["trigger_id"], view=revisit_modal(tb.locale, customer))
 
 
 def on_revisit_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
@@ -277,12 +274,12 @@ def on_home_opened(event: dict[str, Any], context: dict[str, Any], client: WebCl
 
 
 def register(app: Any) -> None:
-    app.action(blocks.TOUCH_LOG)(on_log_touch)
-    app.shortcut(blocks.LOG_TOUCH_SHORTCUT)(on_log_touch_shortcut)
-    app.view(blocks.TOUCH_MODAL)(on_touch_submit)
-    app.action(blocks.TOUCH_HISTORY)(on_touch_history)
-    app.action(blocks.TOUCH_MENU)(on_touch_menu)
-    app.action(blocks.TOUCH_DELETE)(on_touch_delete)
-    app.action(blocks.REVISIT_SCHEDULE)(on_schedule_revisit)
-    app.view(blocks.REVISIT_MODAL)(on_revisit_submit)
+    app.action(ids.TOUCH_LOG)(on_log_touch)
+    app.shortcut(ids.LOG_TOUCH_SHORTCUT)(on_log_touch_shortcut)
+    app.view(ids.TOUCH_MODAL)(on_touch_submit)
+    app.action(ids.TOUCH_HISTORY)(on_touch_history)
+    app.action(ids.TOUCH_MENU)(on_touch_menu)
+    app.action(ids.TOUCH_DELETE)(on_touch_delete)
+    app.action(ids.REVISIT_SCHEDULE)(on_schedule_revisit)
+    app.view(ids.REVISIT_MODAL)(on_revisit_submit)
     app.event("app_home_opened")(on_home_opened)

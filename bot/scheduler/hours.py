@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from bot.clock import parse_time
 from bot.services.calendar import BusinessCalendar
 from bot.services.workspaces import TeamSettings
 

@@ -16,23 +16,32 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-
 from typing import Any
 
 from sqlalchemy import Select, String, cast, func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import blocks
-from bot.notify import Directory
 from bot.clock import parse_time, zone
+from bot.notify import Directory
 from bot.scheduler.hours import WorkingHours
-from bot.scheduler.outbox import PENDING, Rendered, Upload, enqueue, enqueue_select, register_renderer
+from bot.scheduler.outbox import (
+    PENDING,
+    Rendered,
+    Upload,
+    enqueue,
+    enqueue_select,
+    register_renderer,
+)
 from bot.services.members import get_member, is_fresh
 from bot.services.reminders import is_due, owners_with_due_revisits
 from bot.services.touches import due_revisits
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import session_scope
 from bot.storage.models import Customer, Member, Notification, Workspace
+from bot.views.complaints import escalation_message
+from bot.views.kit import block_plain_text
+from bot.views.reports import checkin_blocks, report_blocks
+from bot.views.revisits import DIGEST_MAX_ITEMS, digest_message, revisit_reminder
 
 log = logging.getLogger(__name__)
 
@@ -156,12 +165,12 @@ def _write_digest(
 ) -> int:  # fmt: skip
     team_id = member.team_id
     revisits = due_revisits(session=run.session, team_id=team_id, owner_id=member.user_id, today=today, days=0,
-                            limit=blocks.DIGEST_MAX_ITEMS)  # fmt: skip
+                            limit=DIGEST_MAX_ITEMS)  # fmt: skip
     if not revisits.due_total:
         return 0
     tz = zone(member.tz, settings.tz or run.default_tz)
     expires = dt.datetime.combine(today, hours.end_on(today), tzinfo=tz)
-    text, body = blocks.digest_message(locale, revisits.due, total=revisits.due_total, today=today,
+    text, body = digest_message(locale, revisits.due, total=revisits.due_total, today=today,
                                        digest_time=send_from.strftime("%H:%M"))  # fmt: skip
     return int(enqueue(
         run.session, now=run.now, team_id=team_id, key=f"digest:{member.user_id}:{today.isoformat()}", kind="digest",
@@ -202,7 +211,7 @@ def _render_revisit(session: Session, payload: dict[str, Any]) -> Rendered | Non
         or customer.next_revisit.isoformat() != payload["due"]
     ):
         return None
-    return Rendered(*blocks.revisit_reminder(payload.get("locale"), customer,
+    return Rendered(*revisit_reminder(payload.get("locale"), customer,
                                              today=dt.date.fromisoformat(payload["today"])))  # fmt: skip
 
 
@@ -228,7 +237,7 @@ def complaint_escalations(run: JobRun, team_id: str) -> int:
                 is_person = recipient[:1] in ("U", "W")
                 person = (get_member(session=run.session, team_id=team_id, user_id=recipient, directory=run.directory)
                           if is_person else Member(team_id=team_id, user_id=recipient))  # fmt: skip
-                message = blocks.escalation_message(settings.language or person.locale, card, step.step)
+                message = escalation_message(settings.language or person.locale, card, step.step)
                 written += enqueue(
                     run.session, now=run.now, team_id=team_id, kind="escalation", channel=recipient,
                     key=f"complaint:{complaint.id}:{complaint.cycle}:{step.step}:{recipient}",
@@ -262,10 +271,10 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
     for owner_id, customers in sorted(by_owner.items()):
         member = get_member(session=run.session, team_id=team_id, user_id=owner_id, directory=run.directory)
         locale = settings.language or member.locale
-        body = [b for c in customers[:CHECKINS_PER_DM] for b in blocks.checkin_blocks(locale, c)]
+        body = [b for c in customers[:CHECKINS_PER_DM] for b in checkin_blocks(locale, c)]
         written += enqueue(
             run.session, now=run.now, team_id=team_id, key=f"checkin:{owner_id}:{year}-W{week:02d}", kind="checkin",
-            channel=owner_id, text=blocks.block_plain_text(body[:1]), blocks=body,
+            channel=owner_id, text=block_plain_text(body[:1]), blocks=body,
             due_at=quiet_hours_due(run.now, member=member, settings=settings, default_tz=run.default_tz),
         )  # fmt: skip
     return written
@@ -304,8 +313,8 @@ def _render_weekly_report(session: Session, payload: dict[str, Any]) -> Rendered
         duration=lambda a, b: calendar.between(a, b).total_seconds() / 3600,
     )  # fmt: skip
     language = team_settings(session, team_id).language
-    body = blocks.report_blocks(language, report)
+    body = report_blocks(language, report)
     start = report.period.first_day.isoformat()
     chart = Upload(filename=f"report-week-{start}.png", content=report_chart(language, report),
                    title=t(language, "report.chart.title", start=start))  # fmt: skip
-    return Rendered(blocks.block_plain_text(body[:1]), body, (chart,))
+    return Rendered(block_plain_text(body[:1]), body, (chart,))

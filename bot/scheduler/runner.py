@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 import signal
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 

@@ -30,7 +30,14 @@ from bot.services import audit
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
-from bot.storage.models import SEARCH_FTS, Complaint, Customer, SearchGram, SearchLine, Touch
+from bot.storage.models import (
+    SEARCH_FTS,
+    Complaint,
+    Customer,
+    SearchGram,
+    SearchLine,
+    Touch,
+)
 from bot.storage.search import fold, han, search_lines
 
 Grade = Literal["A", "B", "C"]

@@ -26,7 +26,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, case, false, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
-from bot.services.touches import CLOSED_COMPLAINT_STATES, DEFAULT_GRADE, revisit_interval
+from bot.services.touches import (
+    CLOSED_COMPLAINT_STATES,
+    DEFAULT_GRADE,
+    revisit_interval,
+)
 from bot.services.workspaces import get_workspace, team_settings
 from bot.storage.models import Complaint, Customer, SatisfactionScore, Touch
 

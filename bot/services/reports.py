@@ -37,7 +37,14 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import zone
-from bot.storage.models import Complaint, Customer, Member, RevisitDone, SatisfactionScore, Touch
+from bot.storage.models import (
+    Complaint,
+    Customer,
+    Member,
+    RevisitDone,
+    SatisfactionScore,
+    Touch,
+)
 
 PeriodKind = Literal["week", "month", "quarter"]
 PERIOD_KINDS: tuple[str, ...] = ("week", "month", "quarter")

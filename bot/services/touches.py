@@ -10,9 +10,9 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from bot.clock import local_today, zone
 from bot.services import audit
 from bot.services.customers import EVERYONE, Viewer
-from bot.clock import local_today, zone
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.members import is_admin
 from bot.services.workspaces import TeamSettings, team_settings

@@ -1,0 +1,50 @@
+"""The App Home tab.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from bot.i18n import t
+from bot.services.touches import DueRevisits
+from bot.storage.models import Complaint
+from bot.views.ids import CUSTOMER_NEW, TOUCH_LOG
+from bot.views.kit import actions, button, escape, format_when, plain, section
+from bot.views.revisits import due_blocks
+
+
+def home_view(
+    locale: str | None,
+    *,
+    revisits: DueRevisits,
+    complaints: Sequence[Complaint],
+    by_grade: dict[str, int],
+    today: dt.date,
+    failed_sends: Sequence[Any] = (),
+) -> dict[str, Any]:
+    """`failed_sends` (admins only): messages Slack refused for good, newest first."""
+    counts = " · ".join(f"{grade}: {n}" for grade, n in sorted(by_grade.items())) or "0"
+    body = [
+        {"type": "header", "text": plain(t(locale, "home.title"))},
+        actions(
+            button(t(locale, "button.new_customer"), CUSTOMER_NEW, ""),
+            button(t(locale, "button.log_touch"), TOUCH_LOG, "", style="primary"),
+        ),
+        section(t(locale, "home.customers", counts=counts)),
+        {"type": "divider"},
+        *due_blocks(locale, revisits=revisits, complaints=complaints, today=today),
+    ]
+    if failed_sends:
+        lines = "\n".join(
+            t(locale, "home.failed.line", when=format_when(locale, n.created_at, None), to=_recipient(n.channel),
+              kind=n.kind, error=escape(n.last_error or ""))
+            for n in failed_sends
+        )  # fmt: skip
+        body += [{"type": "divider"}, section(f"*{t(locale, 'home.failed.title')}*\n{lines}")]
+    return {"type": "home", "blocks": body[:100]}
+
+
+def _recipient(channel: str) -> str:
+    return f"<@{channel}>" if channel[:1] in ("U", "W") else f"<#{channel}>"
