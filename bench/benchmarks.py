@@ -35,10 +35,12 @@ from bench.harness import (
     percentile,
     suggestion_payload,
 )
+from bot.clock import wall
 from bot.scheduler import jobs
 from bot.services import complaints, reports
-from bot.services.customers import SEARCH_LIMIT, resolve_customer, search_customers
-from bot.storage.db import session_scope
+from bot.services.access import Viewer
+from bot.services.find import SEARCH_LIMIT, resolve_customer, search_customers
+from bot.storage.db import unit_of_work
 from bot.storage.models import (
     AuditEvent,
     Complaint,
@@ -46,7 +48,6 @@ from bot.storage.models import (
     Member,
     Notification,
     Touch,
-    utcnow,
 )
 from bot.views import ids
 from bot.views.touches import touch_modal
@@ -133,7 +134,7 @@ def write_targets(ctx: Context) -> list[WriteTarget]:
             select(Customer).where(Customer.team_id == team.team_id, Customer.owner_id.is_not(None))
             .order_by(Customer.number.desc()).limit(WRITE_POOL)
         ).all()  # fmt: skip
-        return [WriteTarget(c.id, str(c.owner_id), touch_modal(None, now=utcnow(), customer=c)) for c in found]
+        return [WriteTarget(c.id, str(c.owner_id), touch_modal(None, now=wall(), customer=c)) for c in found]
 
 
 def touch_submission(target: WriteTarget, *, team: str, n: int) -> Payload:
@@ -320,11 +321,11 @@ def search(ctx: Context) -> list[Table]:
     count = max(ctx.requests, 20)
     calls = [
         ("`find` (search_customers, 10 per page)", labelled_find_queries(team),
-         lambda s, q: search_customers(session=s, team_id=team.team_id, text=q, limit=SEARCH_LIMIT), True),
+         lambda s, q: search_customers(session=s, viewer=Viewer.whole_team(team.team_id), text=q, limit=SEARCH_LIMIT), True),
         ("type-ahead (search_customers, 20 options)", labelled_typeahead_values(team),
-         lambda s, q: search_customers(session=s, team_id=team.team_id, text=q, limit=20), True),
+         lambda s, q: search_customers(session=s, viewer=Viewer.whole_team(team.team_id), text=q, limit=20), True),
         ("`show` argument (resolve_customer)", [("name or #N", r) for r in show_refs(team)],
-         lambda s, q: resolve_customer(session=s, team_id=team.team_id, ref=q), False),
+         lambda s, q: resolve_customer(session=s, viewer=Viewer.whole_team(team.team_id), ref=q), False),
     ]  # fmt: skip
     rows, by_kind = [], []
     for name, labelled, call, has_target in calls:
@@ -472,7 +473,7 @@ def _day_with_due(ctx: Context, wanted: int) -> dt.date:
 
 def _job_sweep(ctx: Context, at: dt.datetime) -> int:
     """The revisit job as `run_jobs` runs it: one session per team, committed."""
-    with session_scope(ctx.sessions) as session:
+    with unit_of_work(ctx.sessions, now=wall()) as session:
         return jobs.revisit_reminders(jobs.JobRun(session, at, None), ctx.team.team_id)
 
 
@@ -484,7 +485,7 @@ def _raw_sweep(ctx: Context, at: dt.datetime) -> int:
     postgres = ctx.engine.dialect.name == "postgresql"
     build = func.json_build_object if postgres else func.json_object
     key = literal("revisit:") + cast(c.id, String) + ":" + c.owner_id + ":" + cast(c.next_revisit, String)
-    now = utcnow()
+    now = wall()
     query = select(
         c.team_id, key, literal("revisit"), c.owner_id,
         build("text", literal("Time to revisit ") + c.name, "customer_id", c.id),
@@ -579,7 +580,7 @@ def month_report(ctx: Context) -> list[Table]:
         for _ in range(runs + 1):  # the first warms the database's cache and is not counted
             with ctx.sessions() as session:
                 started = time.perf_counter()
-                reports.build_report(session=session, team_id=team.team_id, kind="month", today=ctx.scale.anchor,
+                reports.build_report(session=session, viewer=Viewer.whole_team(team.team_id), kind="month", today=ctx.scale.anchor,
                                      tz=None, user_id=user)  # fmt: skip
                 seconds.append(time.perf_counter() - started)
                 session.rollback()

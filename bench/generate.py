@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, delete, func, select, text, update
 from sqlalchemy.engine import Connection, make_url
 
-from bot.services.customers import name_key
+from bot.services.find import name_key
 from bot.storage.crypto import lookup_hash
 from bot.storage.db import make_engine, upgrade
 from bot.storage.models import (

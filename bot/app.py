@@ -2,129 +2,46 @@
 
 Nothing Slack-shaped happens at import time; `create_app` is called by the server, the
 worker and the tests with their own settings, sessions and Web API client.
+
+A request goes: the WSGI guard (`create_wsgi`: size, signature and timestamp, UTF-8, a JSON
+object where JSON is due; else 4xx) → bolt's own checks → `read_request` (the payload read
+into typed input by bot.payloads, the RequestContext made: one session, one instant) → the
+listener (handlers.registry) → the unit of work committed (`_App.dispatch`) → Slack answered
+→ the work left for later run (bot.later). No request is answered with a 5xx.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Any
+from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import payloads
+from bot.clock import wall
 from bot.config import Settings
+from bot.context import RequestContext
+from bot.handlers.registry import CONTEXT, PAYLOAD, Registry
 from bot.i18n import t
-from bot.later import AfterResponse, Work
-from bot.notify import Directory, Notifier, SlackDirectory, SlackNotifier
-from bot.services.customers import Viewer
-from bot.services.errors import UserError
-from bot.services.members import get_member, sees_everything
-from bot.services.workspaces import get_workspace, team_settings
+from bot.later import AfterResponse
+from bot.notify import SlackDirectory, SlackNotifier
 from bot.storage import crypto
-from bot.storage.db import ping, reading
-from bot.storage.models import Member
+from bot.storage.db import CLOCK, begin_reading, end_reading, ping
+from bot.views.kit import message_modal
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class RequestContext:
-    """What a listener needs besides the payload: one DB session and ways to reach Slack."""
-
-    session: Session
-    team_id: str
-    user_id: str | None
-    notifier: Notifier
-    directory: Directory
-    surface: str
-    default_tz: str = "UTC"  # TZ_DEFAULT: the team's time zone until it sets its own
-    failed: bool = False
-    _members: dict[str, Member] = field(default_factory=dict)
-    _after: list[Work] = field(default_factory=list)
-
-    def after(self, work: Work) -> None:
-        """Run `work` once Slack has its answer, with a fresh context (bot.later)."""
-        self._after.append(work)
-
-    def fresh(self, session: Session) -> RequestContext:
-        """The same request's who and where, with another session and nothing cached."""
-        return replace(self, session=session, failed=False, _members={}, _after=[])
-
-    def finish(self) -> None:
-        """End the request's unit of work: commit unless a listener failed; always close."""
-        try:
-            if self.failed:
-                self.session.rollback()
-            else:
-                self.session.commit()
-        finally:
-            self.session.close()
-
-    def member(self, user_id: str | None = None) -> Member:
-        user_id = user_id or self.user_id
-        assert user_id, "no user in this request"
-        if user_id not in self._members:
-            get_workspace(self.session, self.team_id)  # a member row needs its workspace row
-            self._members[user_id] = get_member(
-                session=self.session, team_id=self.team_id, user_id=user_id, directory=self.directory
-            )
-        return self._members[user_id]
-
-    def locale_of(self, user_id: str | None = None) -> str | None:
-        """The team's language if set, else the user's Slack locale."""
-        return self._team_language or self.member(user_id).locale
-
-    @cached_property
-    def _team_language(self) -> str | None:
-        return team_settings(self.session, self.team_id).language
-
-    @property
-    def locale(self) -> str | None:
-        return self.locale_of()
-
-    @cached_property
-    def viewer(self) -> Viewer:
-        """What this user may see under the team's visibility setting."""
-        if team_settings(self.session, self.team_id).visibility == "open":
-            return Viewer(user_id=self.user_id or "", sees_all=True)
-        return Viewer(user_id=self.user_id or "", sees_all=sees_everything(self.member()))
-
-
-def _surface(body: dict[str, Any]) -> str:
-    kind = body.get("type")
-    if "command" in body:
-        return "command"
-    return {"view_submission": "modal", "block_actions": "button", "message_action": "shortcut"}.get(
-        str(kind), str(kind or "event")
-    )
-
-
-def _user_id(body: dict[str, Any]) -> str | None:
-    if "user_id" in body:
-        return body["user_id"]
-    user = body.get("user")
-    if isinstance(user, dict):
-        return user.get("id")
-    event = body.get("event") or {}
-    return event.get("user") if isinstance(event.get("user"), str) else None
-
-
-def _safe_locale(tb: RequestContext | None) -> str | None:
-    """The user's language for an apology, unless finding it out fails too (the database may
-    be what failed): then English."""
-    if tb is None:
-        return None
-    try:
-        tb.session.rollback()
-        return tb.locale
-    except Exception:  # noqa: BLE001 - the apology must still go out
-        return None
+MAX_BODY = 1_000_000  # bytes: Slack's largest payloads (a full modal's state) are far smaller
 
 
 class _App(App):
@@ -134,39 +51,68 @@ class _App(App):
     later starts then, on `later`'s threads."""
 
     later: AfterResponse
+    registry: Registry
+    signing_secret: str | None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         try:
-            if _reads_only(req.body):
-                with reading():
-                    return super().dispatch(req)
-            return super().dispatch(req)
+            response = super().dispatch(req)
         except BaseException:
-            if tb := req.context.get("tb"):
-                tb.failed = True
+            if rq := req.context.get(CONTEXT):
+                rq.failed = True
             raise
         finally:
-            if tb := req.context.get("tb"):
-                tb.finish()
-                if tb._after and not tb.failed:
-                    self.later.submit(tb, tb._after)
+            rq = req.context.get(CONTEXT)
+            if rq is not None:
+                end_reading(rq.state.pop("reading", None))
+        if rq is not None:
+            try:
+                rq.finish()
+            except Exception:  # noqa: BLE001 - a failed commit is told, never a 5xx
+                log.exception("the request's unit of work could not be saved")
+                return _apology(req.context.get(PAYLOAD), None)
+            if rq.left_for_later:
+                self.later.submit(rq, rq.left_for_later)
+        return response
 
 
-def _reads_only(body: dict[str, Any]) -> bool:
-    """Requests that only look: type-ahead, the App Home, and sub-commands that answer or
-    open a modal without saving (their writes, if any, come with the modal's submission)."""
-    if body.get("type") == "block_suggestion":
-        return True
-    if body.get("type") == "event_callback":
-        return (body.get("event") or {}).get("type") == "app_home_opened"
-    if "command" in body:
-        from bot.handlers.commands import reads_only
-
-        return reads_only(str(body.get("text") or ""))
-    return False
+def _apology(payload: Any, rq: RequestContext | None) -> BoltResponse:
+    """Something failed that the person cannot fix: say so, in their language if we can."""
+    locale = None
+    if rq is not None:
+        try:
+            rq.session.rollback()
+            locale = rq.locale
+        except Exception:  # noqa: BLE001 - the apology must still go out (the database may be what failed)
+            locale = None
+    return _refusal(payload, t(locale, "error.generic"))
 
 
-def create_app(settings: Settings, session_factory: sessionmaker[Session], client: WebClient | None = None) -> App:
+def _refusal(payload: Any, text: str) -> BoltResponse:
+    """A 200 that says `text` where the surface can show it, or nothing where it cannot."""
+    headers = {"content-type": ["application/json;charset=utf-8"]}
+    if isinstance(payload, payloads.Command) or payload == "command":
+        return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": text}), headers=headers)
+    if isinstance(payload, payloads.ViewSubmission) or payload == "view_submission":
+        body = {"response_action": "update", "view": message_modal(None, text)}
+        return BoltResponse(status=200, body=json.dumps(body), headers=headers)
+    if isinstance(payload, payloads.BlockSuggestion) or payload == "block_suggestion":
+        return BoltResponse(status=200, body=json.dumps({"options": []}), headers=headers)
+    return BoltResponse(status=200, body="")
+
+
+def _kind(body: dict[str, Any]) -> str:
+    return "command" if "command" in body else str(body.get("type") or "")
+
+
+def create_app(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    client: WebClient | None = None,
+    *,
+    clock: Callable[[], dt.datetime] = wall,
+) -> App:
+    """The bolt app. `clock` is where each request reads its one instant (tests may fix it)."""
     crypto.configure(settings.encryption_keys)
     client = client or WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     app = _App(
@@ -180,59 +126,106 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session], clien
         # Socket Mode has no signatures to check; HTTP always does.
         request_verification_enabled=not settings.socket_mode,
     )
-    app.later = AfterResponse(session_factory)
     notifier = SlackNotifier(client)
     directory = SlackDirectory(client)
+    app.later = AfterResponse(session_factory, notifier)
+    app.signing_secret = None if settings.socket_mode else settings.slack_signing_secret
+    app.registry = Registry(app)
 
     @app.middleware
-    def unit_of_work(context: Any, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
-        team_id = context.team_id or (body.get("team") or {}).get("id")
-        if not team_id:
-            return next()
-        context["tb"] = RequestContext(
-            session=session_factory(),
-            team_id=team_id,
-            user_id=context.user_id or _user_id(body),
-            notifier=notifier,
+    def read_request(context: Any, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        try:
+            payload = payloads.parse(body)
+        except payloads.Unreadable as refusal:
+            log.info("refused an unreadable %s payload", _kind(body) or "unknown")
+            return _refusal(_kind(body), t(None, refusal.key))
+        now = clock()
+        rq = RequestContext(
+            session=session_factory(info={CLOCK: now}),
+            team_id=payload.team_id,
+            user_id=payload.user_id,
+            now=now,
+            surface=payload.surface,
             directory=directory,
-            surface=_surface(body),
             default_tz=settings.tz_default,
         )
+        if app.registry.reads_only(payload):
+            rq.state["reading"] = begin_reading()
+        context[PAYLOAD], context[CONTEXT] = payload, rq
         return next()
 
     @app.error
-    def on_error(error: Exception, context: Any, body: dict[str, Any], respond: Any, response: BoltResponse) -> None:
-        tb: RequestContext | None = context.get("tb")
-        if tb is not None:
-            tb.failed = True  # nothing half-saved: the unit of work rolls back
-        if isinstance(error, UserError):
-            # A refusal the user can understand, raised from a button: tell them why.
-            response.status, response.body = 200, ""
-            text = t(tb.locale if tb else None, error.key, **error.params)
-        else:
-            log.exception("listener failed", exc_info=error)
-            text = t(_safe_locale(tb), "error.generic")
-        if body.get("response_url") or body.get("response_urls"):
-            try:
-                respond(text=text, response_type="ephemeral", replace_original=False)
-            except Exception:  # noqa: BLE001 - telling the user is best effort
-                log.warning("could not tell the user about the failure")
+    def on_error(error: Exception, context: Any, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse:
+        rq: RequestContext | None = context.get(CONTEXT)
+        if rq is not None:
+            rq.failed = True  # nothing half-saved: the unit of work rolls back
+        log.error("listener failed", exc_info=error)
+        apology = _apology(context.get(PAYLOAD) or _kind(body), rq)
+        if response is not None:
+            response.status, response.body, response.headers = apology.status, apology.body, apology.headers
+        return apology
 
     from bot import handlers
 
-    handlers.register(app)
+    handlers.register(app.registry)
     return app
 
 
 def create_wsgi(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
-    """Slack's requests go to bolt; `GET /healthz` answers 200 when the database answers."""
+    """Slack's requests go to bolt, after `guard`; `GET /healthz` answers 200 when the database
+    answers."""
     slack = SlackRequestHandler(app, path="/slack/events")
+    secret = getattr(app, "signing_secret", None)
+    verifier = SignatureVerifier(secret) if secret else None
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
+        path = environ.get("PATH_INFO")
+        if path == "/healthz":
             ok = ping(engine)
             start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"ok" if ok else b"database unavailable"]
+        if path == "/slack/events" and environ.get("REQUEST_METHOD") == "POST":
+            refused = guard(environ, verifier)
+            if refused is not None:
+                status, reason = refused
+                start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(reason)))])
+                return [reason]
         return slack(environ, start_response)
 
     return wsgi
+
+
+def guard(environ: dict[str, Any], verifier: SignatureVerifier | None) -> tuple[str, bytes] | None:
+    """Refuse a request bolt would choke on, before it does: too large (413), unsigned, badly
+    signed or stale (401), not UTF-8 or not the JSON it claims (400). Returns the refusal, or
+    None with the body put back for bolt to read."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "400 Bad Request", b"bad content length"
+    if length < 0 or length > MAX_BODY:
+        return "413 Payload Too Large", b"too large"
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    if verifier is not None:
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or ""
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE") or ""
+        if not timestamp.isdigit() or len(timestamp) > 12 or not verifier.is_valid(body, timestamp, signature):
+            return "401 Unauthorized", b"invalid request"
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "400 Bad Request", b"not UTF-8"
+    content_type = (environ.get("CONTENT_TYPE") or "").lower()
+    try:
+        if content_type.startswith("application/json"):
+            parsed = json.loads(text)
+            if not isinstance(parsed, dict):
+                return "400 Bad Request", b"not a JSON object"
+        else:
+            form = dict(parse_qsl(text, keep_blank_values=True))
+            if "payload" in form and not isinstance(json.loads(form["payload"]), dict):
+                return "400 Bad Request", b"payload is not a JSON object"
+    except ValueError:
+        return "400 Bad Request", b"not JSON"
+    return None

@@ -9,11 +9,12 @@ from pathlib import Path
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.clock import wall
 from bot.config import Settings
 from bot.services import importer
 from bot.services.backup import BackupError, backup_sqlite
 from bot.storage import crypto
-from bot.storage.db import make_engine, make_session_factory, session_scope, upgrade
+from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade
 from bot.storage.models import Base
 
 COMMANDS = ("import", "export", "backup", "rotate-keys")
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{count} rows re-encrypted with the newest key")
         return 0
     if args.command == "export":
-        with session_scope(factory) as session:
+        with unit_of_work(factory, now=wall()) as session:
             for path in importer.export_tables(session=session, team_id=args.team, out=args.out):
                 print(path)
         return 0
@@ -74,7 +75,7 @@ def _import(args: argparse.Namespace, settings: Settings, factory: object) -> in
         verdict = "nothing written" + (" (dry run)" if args.dry_run else "")
         print(f"{len(report.rows)} good rows, {len(report.errors)} bad; {verdict}")
         return 1 if report.errors else 0
-    with session_scope(factory) as session:  # type: ignore[arg-type]
+    with unit_of_work(factory, now=wall()) as session:  # type: ignore[arg-type]
         importer.apply(session=session, team_id=args.team, report=report)
     for line in report.warnings:
         print(f"{line} (possible duplicate; imported, see /crm merge)")

@@ -1,13 +1,15 @@
-"""Work a listener leaves for after Slack has its answer.
+"""Work a listener leaves for after Slack has its answer: the one way to do work later.
 
 With `process_before_response=True` Slack hears back only when the listener returns, so a
-listener that also posts a DM and republishes two App Homes makes the user wait for three
-Web API round trips (50–300 ms each against real Slack). Such follow-ups that the user does
-not need to see the answer go through `RequestContext.after(work)`: once the request's unit
-of work has committed, `AfterResponse` runs them on a small thread pool, each batch with a
-fresh request context (its own session) so nothing of the finished request is reused. They
-read (an App Home is a few queries), so on SQLite they begin deferred and never hold the
+listener that also posted a DM and republished two App Homes would make the person wait for
+three Web API round trips (50–300 ms each against real Slack), and a failed DM would fail
+the request that saved the record. Such follow-ups go through `RequestContext.after(work)`:
+once the request's unit of work has committed, `AfterResponse` runs them on a small thread
+pool, each batch with a `FollowUp` context (its own session as of the request's instant, and
+the notifier), each item on its own, so one failure does not stop the others. They mostly
+read (an App Home is a few queries), so on SQLite they begin deferred and do not hold the
 write lock the next request's save needs. A request that failed leaves nothing for later.
+What must survive a crash goes through the outbox (bot.scheduler.outbox) instead.
 
 Tests wait for this work with `wait_idle()`, so what they assert is deterministic.
 """
@@ -17,40 +19,52 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.storage.db import reading
+from bot.i18n import t
+from bot.notify import Notifier
+from bot.storage.db import CLOCK, reading
 
 if TYPE_CHECKING:
-    from bot.app import RequestContext
+    from bot.context import FollowUp, RequestContext, Work
 
 log = logging.getLogger(__name__)
 
-Work = Callable[["RequestContext"], None]
 _POOLS: weakref.WeakSet[AfterResponse] = weakref.WeakSet()
 
 
 class AfterResponse:
-    def __init__(self, session_factory: sessionmaker[Session], *, workers: int = 4) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], notifier: Notifier, *, workers: int = 4) -> None:
         self.factory = session_factory
+        self.notifier = notifier
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-response")
         self._pending = 0
         self._idle = threading.Condition()
         _POOLS.add(self)
 
-    def submit(self, tb: RequestContext, work: list[Work]) -> None:
+    def submit(self, rq: RequestContext, work: list[Work]) -> None:
         with self._idle:
             self._pending += 1
-        self.pool.submit(self._run, tb, work)
+        self.pool.submit(self._run, rq, work)
 
-    def _run(self, tb: RequestContext, work: list[Work]) -> None:
+    def _run(self, rq: RequestContext, work: list[Work]) -> None:
         try:
             with reading():  # follow-ups read (App Homes); on SQLite they must not hold the write lock
-                self._run_all(tb.fresh(self.factory()), work)
+                later = rq.follow_up(self.factory(info={CLOCK: rq.now}), self.notifier)
+                try:
+                    for item in work:
+                        try:
+                            item(later)
+                            later.session.commit()
+                        except Exception as exc:  # noqa: BLE001 - one follow-up's failure must not stop the others
+                            later.session.rollback()
+                            log.exception("work after the response failed")
+                            self._tell(later, exc)
+                finally:
+                    later.session.close()
         except Exception:  # noqa: BLE001 - a thread of the pool must not die of it
             log.exception("work after the response could not run")
         finally:
@@ -58,17 +72,16 @@ class AfterResponse:
                 self._pending -= 1
                 self._idle.notify_all()
 
-    @staticmethod
-    def _run_all(later: RequestContext, work: list[Work]) -> None:
+    def _tell(self, later: FollowUp, exc: Exception) -> None:
+        """The record is saved; what failed was a message that goes with it: say so to the
+        person who acted (once, and only that: if this DM fails too, it is logged)."""
+        if not later.user_id:
+            return
+        reason = getattr(getattr(exc, "response", None), "get", lambda _key: None)("error") or str(exc) or "error"
         try:
-            for item in work:
-                try:
-                    item(later)
-                except Exception:  # noqa: BLE001 - one follow-up's failure must not stop the others
-                    later.session.rollback()
-                    log.exception("work after the response failed")
-        finally:
-            later.finish()
+            later.notifier.dm(later.user_id, text=t(later.locale, "error.courtesy", error=str(reason)[:200]))
+        except Exception:  # noqa: BLE001 - nothing more to try
+            log.warning("could not tell %s that a follow-up failed", later.user_id)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         with self._idle:

@@ -1,7 +1,9 @@
 """How services reach people and learn about them, without touching the Slack SDK.
 
-`Notifier` posts messages; `Directory` reads a user's profile. `SlackNotifier` and
-`SlackDirectory` implement them over a `slack_sdk.WebClient`.
+`Notifier` posts messages, publishes App Homes and uploads files; `Directory` reads a user's
+profile. `SlackNotifier` and `SlackDirectory` implement them over a `slack_sdk.WebClient`.
+Services reach people only through these; listeners use them only after the answer
+(bot.later), the scheduler through the outbox.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 
 class Notifier(Protocol):
@@ -24,6 +27,10 @@ class Notifier(Protocol):
         thread_ts: str | None = None,
     ) -> str | None: ...
 
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None: ...
+
+    def upload_to_dm(self, user_id: str, *, filename: str, content: bytes, title: str) -> None: ...
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -35,6 +42,8 @@ class Profile:
 
 class Directory(Protocol):
     def profile(self, user_id: str) -> Profile: ...
+
+    def permalink(self, channel: str, ts: str) -> str | None: ...
 
 
 class SlackNotifier:
@@ -49,6 +58,14 @@ class SlackNotifier:
         # Posting to a user id writes in the app's DM with them.
         return self.post(user_id, text=text, blocks=blocks)
 
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        self.client.views_publish(user_id=user_id, view=view)
+
+    def upload_to_dm(self, user_id: str, *, filename: str, content: bytes, title: str) -> None:
+        """Slack's current upload flow (getUploadURLExternal, then completeUploadExternal) into the DM."""
+        channel = self.client.conversations_open(users=user_id)["channel"]["id"]
+        self.client.files_upload_v2(channel=channel, content=content, filename=filename, title=title)
+
 
 class SlackDirectory:
     def __init__(self, client: WebClient) -> None:
@@ -62,3 +79,10 @@ class SlackDirectory:
             locale=user.get("locale"),
             is_admin=bool(user.get("is_admin") or user.get("is_owner")),
         )
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        """A message's link, or None when Slack will not say (the record is worth keeping without it)."""
+        try:
+            return self.client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+        except (SlackApiError, OSError):
+            return None

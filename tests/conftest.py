@@ -16,9 +16,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from bot.app import create_app, create_wsgi
+from bot.clock import wall
 from bot.config import Settings, load_settings
 from bot.storage import crypto
-from bot.storage.db import make_engine, make_session_factory, upgrade
+from bot.storage.db import CLOCK, make_engine, make_session_factory, upgrade
 from bot.storage.models import Base
 from tests.fakeslack import FakeSlack
 from tests.slackclient import SignedSlack
@@ -78,7 +79,8 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 def session(engine: Engine) -> Iterator[Session]:
     """A session for the test's own reads and set-up writes."""
     factory = make_session_factory(engine)
-    with factory() as session:
+    # The test acts as of the wall clock, as the bot it talks to does.
+    with factory(info={CLOCK: wall()}) as session:
         yield session
 
 

@@ -7,6 +7,7 @@ import tempfile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.services.access import Viewer
 from bot.services.customers import CustomerInput, create_customer
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Customer
@@ -17,12 +18,16 @@ from tests.slackclient import TEAM, USER
 NO_DOTENV = tempfile.mkdtemp(prefix="touchbase-tests-")
 
 
+def as_admin(user: str = USER, team: str = TEAM) -> Viewer:
+    """A viewer who sees and may do everything, acting as `user`: for setting data up."""
+    return Viewer(team_id=team, user_id=user, sees_all=True, admin=True)
+
+
 def add_customer(session: Session, name: str, *, team: str = TEAM, actor: str = USER, **fields: object) -> Customer:
     """A customer made through the service, as the modal would."""
     get_workspace(session, team)
-    customer = create_customer(
-        session=session, team_id=team, actor_id=actor, data=CustomerInput(name=name, **fields), surface="test"
-    )
+    customer = create_customer(session=session, viewer=as_admin(actor, team), data=CustomerInput(name=name, **fields),
+                               surface="test")  # fmt: skip
     session.commit()
     return customer
 

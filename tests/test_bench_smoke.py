@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bench.generate import Scale, generate_team
 from bench.run import run
-from bot.services.customers import name_key
+from bot.services.find import name_key
 from bot.storage.models import Customer, SearchLine, Touch
 from bot.storage.search import search_lines
 

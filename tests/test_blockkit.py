@@ -14,7 +14,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.services.complaints import Clocks, ComplaintCard
+from bot.services.complaints import ComplaintCard
+from bot.services.sla import Clocks
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import TeamSettings
 from bot.storage.models import AuditEvent, Complaint, Customer, Touch
@@ -89,7 +90,7 @@ CUSTOMERS = [_customer(n, name=f"{LONG[:150]}{n}") for n in range(1, 13)]
 
 # name -> builder(locale) returning a view (dict with "type") or a list of message blocks
 BUILDERS: dict[str, Callable[[str], Any]] = {
-    "help": lambda loc: help_blocks(loc, "nonsense"),
+    "help": lambda loc: help_blocks(loc, "nonsense")[1],
     "customer_modal.new": lambda loc: customer_modal(loc, name="张伟", owner_id="U0000001"),
     "customer_modal.edit": lambda loc: customer_modal(loc, customer=_customer(1)),
     "duplicate_modal": lambda loc: duplicate_modal(loc, CUSTOMERS[:5], "{}"),
@@ -98,7 +99,7 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
         loc, _customer(1, name=LONG[:200]), touches=[_touch(n) for n in range(5)], more_touches=True,
         complaints=customer_complaints(loc, [_card("open"), _card("waiting", 8)]), tz="Asia/Shanghai"),
     "customer_list": lambda loc: customer_list(loc, "header", CUSTOMERS[:10], more={"q": "x", "offset": 10}),
-    "no_match": lambda loc: no_match(loc, "zw"),
+    "no_match": lambda loc: no_match(loc, "zw")[1],
     "touch_modal.new": lambda loc: touch_modal(loc, now=NOW, customer=_customer(1), next_revisit=TODAY),
     "touch_modal.edit": lambda loc: touch_modal(loc, now=NOW, touch=_touch(1), customer=_customer(1)),
     "revisit_modal": lambda loc: revisit_modal(loc, _customer(1)),
@@ -108,8 +109,8 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "home_view": lambda loc: home_view(
         loc, revisits=DueRevisits(CUSTOMERS[:6], CUSTOMERS[6:], 6, len(CUSTOMERS[6:])), complaints=[_complaint(1, "open")],
         by_grade={"A": 3, "B": 10}, today=TODAY),
-    "erase_confirmation": lambda loc: erase_confirmation(loc, _customer(1, name=LONG[:200])),
-    "merge_confirmation": lambda loc: merge_confirmation(loc, _customer(1), _customer(2, name=LONG[:200])),
+    "erase_confirmation": lambda loc: erase_confirmation(loc, _customer(1, name=LONG[:200]))[1],
+    "merge_confirmation": lambda loc: merge_confirmation(loc, _customer(1), _customer(2, name=LONG[:200]))[1],
     "audit_blocks": lambda loc: audit_blocks(
         loc, _customer(1), [_audit(n) for n in range(20)], more=True, offset=0, tz="Asia/Shanghai"),
     "settings_modal": lambda loc: settings_modal(

@@ -11,6 +11,7 @@ from PIL import Image
 from bot.charts import report_chart
 from bot.services.reports import build_report
 from bot.services.workspaces import get_workspace
+from tests.helpers import as_admin
 from tests.slackclient import TEAM
 
 
@@ -20,7 +21,7 @@ def test_a_chinese_chart_finds_every_glyph(session):
 
     get_workspace(session, TEAM)
     session.commit()
-    report = build_report(session=session, team_id=TEAM, kind="week", today=dt.date(2026, 11, 25), tz=None)
+    report = build_report(session=session, viewer=as_admin(team=TEAM), kind="week", today=dt.date(2026, 11, 25), tz=None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         png = report_chart("zh-CN", report)

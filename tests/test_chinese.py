@@ -11,7 +11,7 @@ import pytest
 from freezegun import freeze_time
 
 from bot.handlers.commands import split_command
-from tests.helpers import add_customer, customers_of
+from tests.helpers import add_customer, as_admin, customers_of
 from tests.slackclient import USER, block_text
 
 NOW = "2026-11-25T10:00:00+00:00"  # a Wednesday; 18:00 in Shanghai
@@ -102,9 +102,9 @@ def chinese_customers(session):
     ],
 )
 def test_find_by_characters_pinyin_and_initials(session, chinese_customers, query, names):
-    from bot.services.customers import search_customers
+    from bot.services.find import search_customers
 
-    found, _ = search_customers(session=session, team_id="T0000001", text=query)
+    found, _ = search_customers(session=session, viewer=as_admin(team="T0000001"), text=query)
     assert sorted(c.name for c in found) == sorted(names)
 
 
@@ -124,14 +124,15 @@ def test_type_ahead_finds_by_initials(slack, chinese_customers):
 
 
 def test_renaming_updates_the_pinyin_key(session, chinese_customers):
-    from bot.services.customers import CustomerInput, search_customers, update_customer
+    from bot.services.customers import CustomerInput, update_customer
+    from bot.services.find import search_customers
 
     zhang = customers_of(session)[0]
-    update_customer(session=session, team_id="T0000001", actor_id=USER, customer_id=zhang.id,
+    update_customer(session=session, viewer=as_admin(USER, "T0000001"), customer_id=zhang.id,
                     data=CustomerInput(name="刘洋"), surface="test")  # fmt: skip
     session.commit()
-    assert search_customers(session=session, team_id="T0000001", text="zw") == ([], False)
-    assert [c.name for c in search_customers(session=session, team_id="T0000001", text="liuyang")[0]] == ["刘洋"]
+    assert search_customers(session=session, viewer=as_admin(team="T0000001"), text="zw") == ([], False)
+    assert [c.name for c in search_customers(session=session, viewer=as_admin(team="T0000001"), text="liuyang")[0]] == ["刘洋"]
 
 
 # --- a whole day in Chinese: nothing English reaches the user --------------------------------
@@ -227,14 +228,15 @@ def test_a_chinese_users_day_without_an_english_word(slack, fake, session):
 
 
 def test_an_unexpected_failure_apologises_in_chinese(slack, fake, monkeypatch):
-    from bot.services import customers
+    from bot.services import find
 
     def broken(**_kw):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(customers, "search_customers", broken)
-    slack.command("查找 张伟")
-    assert fake.last("response_url")["text"] == "我们这边出了问题，没有保存任何内容。请重试。"
+    monkeypatch.setattr(find, "search_customers", broken)
+    reply = slack.command("查找 张伟")
+    assert reply.status == 200 and reply.json["response_type"] == "ephemeral"
+    assert reply.json["text"] == "我们这边出了问题，没有保存任何内容。请重试。"
 
 
 def test_audit_trail_in_chinese(slack, fake, session):

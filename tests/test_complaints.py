@@ -9,10 +9,11 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from bot.services import complaints
+from bot.clock import wall
+from bot.services import complaints, sla
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Complaint, ComplaintEvent
-from tests.helpers import add_customer
+from tests.helpers import add_customer, as_admin
 from tests.slackclient import TEAM, USER, block_text
 
 OWNER = "U0000009"
@@ -318,45 +319,38 @@ def test_two_resolve_submissions_at_the_same_moment(slack, fake, session):
 
 def test_the_state_guard_holds_when_both_read_before_either_writes(engine, session):
     """The race itself, made deterministic: B reads, A resolves and commits, B's update finds nothing."""
-    from bot.storage.db import make_session_factory
+    from bot.storage.db import CLOCK, make_session_factory
 
     customer = add_customer(session, "Acme")
     factory = make_session_factory(engine)
+    now = wall()
 
-    class Quiet:
-        def dm(self, *a, **k): return None
-        def post(self, *a, **k): return None
-
-    def render(card, kind, user):
-        return {"text": "x"}
-
-    with factory() as s:
+    with factory(info={CLOCK: now}) as s:
         made = complaints.create_complaint(
-            session=s, team_id=TEAM, actor_id=USER, data=complaints.ComplaintInput(customer=customer.id, title="Race"),
-            permalink=None, surface="test", notifier=Quiet(), render=render)  # fmt: skip
+            session=s, viewer=as_admin(USER, TEAM), data=complaints.ComplaintInput(customer=customer.id, title="Race"),
+            permalink=None, surface="test", now=now)  # fmt: skip
         s.commit()
         complaint_id = made.complaint.id
     done = complaints.ResolveInput(resolution="done")
-    with factory() as b:
+    with factory(info={CLOCK: now}) as b:
         # B has read the complaint as open...
-        stale = complaints.get_complaint(session=b, team_id=TEAM, complaint_id=complaint_id)
+        stale = complaints.get_complaint(session=b, viewer=as_admin("UB", TEAM), complaint_id=complaint_id)
         assert stale.state == "open"
         b.commit()  # SQLite holds its write lock per transaction; PostgreSQL needs no help here
-        with factory() as a:
-            complaints.change_state(session=a, team_id=TEAM, actor_id="UA", complaint_id=complaint_id,
-                                    action="resolve", surface="test", notifier=Quiet(), render=render, resolution=done)
+        with factory(info={CLOCK: now}) as a:
+            complaints.change_state(session=a, viewer=as_admin("UA", TEAM), complaint_id=complaint_id,
+                                    action="resolve", surface="test", now=now, resolution=done)
             a.commit()
         stale = b.get(Complaint, complaint_id)
         assert stale.state == "open"  # B's identity map still says open
-        original = complaints.get_complaint
-        complaints.get_complaint = lambda **kw: stale  # B acts on what it read
+        original = complaints.access.complaint
+        complaints.access.complaint = lambda *a, **kw: stale  # B acts on what it read
         try:
             with pytest.raises(complaints.UserError) as err:
-                complaints.change_state(session=b, team_id=TEAM, actor_id="UB", complaint_id=complaint_id,
-                                        action="resolve", surface="test", notifier=Quiet(), render=render,
-                                        resolution=done)  # fmt: skip
+                complaints.change_state(session=b, viewer=as_admin("UB", TEAM), complaint_id=complaint_id,
+                                        action="resolve", surface="test", now=now, resolution=done)  # fmt: skip
         finally:
-            complaints.get_complaint = original
+            complaints.access.complaint = original
     assert err.value.key == "error.complaint.is.resolved"
     [c] = complaints_of(session)
     events = session.scalars(select(ComplaintEvent).where(ComplaintEvent.kind == "state")).all()
@@ -546,7 +540,7 @@ def test_escalation_recipients_by_level(session):
     ])  # fmt: skip
     session.commit()
     c = Complaint(team_id=TEAM, number=1, customer_id=customer.id, title="x", author_id=USER, assignee_id="U0ASSIGNEE")
-    E = complaints.Escalation
+    E = sla.Escalation
 
     def to(step, level, kind):
         return complaints.escalation_recipients(session=session, complaint=c, escalation=E(step, level, kind))
@@ -565,7 +559,7 @@ def test_escalation_message_names_the_complaint_and_shows_the_card(slack, fake, 
     add_customer(session, "Acme", owner_id=OWNER)
     log_complaint(slack, fake, "Acme", {"Title": "Broken"})
     [c] = complaints_of(session)
-    message = escalation_message(None, complaints.card(session=session, complaint=c), "level2")
+    message = escalation_message(None, complaints.card(session=session, complaint=c, now=wall()), "level2")
     assert message["text"].startswith("Escalation level 2: complaint *#1* (Acme)")
     assert "Acknowledge" in block_text(message["blocks"])
 

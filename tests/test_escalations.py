@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 from freezegun import freeze_time
 
+from bot.clock import wall
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import get_workspace
 from bot.storage.db import make_session_factory
-from bot.storage.models import Member, utcnow
+from bot.storage.models import Member
 from tests.helpers import add_customer
 from tests.slackclient import TEAM, USER, block_text
 
@@ -34,7 +35,7 @@ def team(session):
     workspace.settings = {"escalation_channel": CHANNEL}
     for user_id, role in ((LEAD, "lead"), (ADMIN, "admin"), (OWNER, None), (USER, None)):
         session.add(Member(team_id=TEAM, user_id=user_id, role=role, tz="UTC", locale="en-US",
-                           profile_fetched_at=utcnow() + dt.timedelta(days=3650)))  # fmt: skip
+                           profile_fetched_at=wall() + dt.timedelta(days=3650)))  # fmt: skip
     session.commit()
     add_customer(session, "Acme Ltd", owner_id=OWNER)
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.services.health import Reason, Signals, at_risk, customer_health, score
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Complaint, Customer, RevisitDone
-from tests.helpers import add_customer
+from tests.helpers import add_customer, as_admin
 from tests.slackclient import TEAM, USER
 
 NOW = dt.datetime(2026, 11, 25, 10, tzinfo=dt.UTC)
@@ -85,14 +85,14 @@ def test_at_risk_scores_only_customers_with_warning_signs_lowest_first(session):
     ])  # fmt: skip
     session.commit()
     # c4: satisfaction 2.0 lately (20), one open complaint (10) past its SLA (15): 55
-    risky = at_risk(session=session, team_id=TEAM, now=NOW, today=TODAY)
+    risky = at_risk(session=session, viewer=as_admin(team=TEAM), now=NOW, today=TODAY)
     assert [(r.customer.id, r.health.score) for r in risky] == [(c4.id, 55), (c3.id, 80), (c1.id, 83)]
-    assert customer_health(session=session, team_id=TEAM, customer=c4, now=NOW, today=TODAY).reasons == (
+    assert customer_health(session=session, viewer=as_admin(team=TEAM), customer=c4, now=NOW, today=TODAY).reasons == (
         Reason("health.open_complaints", {"count": 1}),
         Reason("health.breached", {"count": 1}),
         Reason("health.satisfaction_low", {"recent": "2.0"}),
     )  # fmt: skip
-    assert customer_health(session=session, team_id=TEAM, customer=c1, now=NOW, today=TODAY).score == 83
+    assert customer_health(session=session, viewer=as_admin(team=TEAM), customer=c1, now=NOW, today=TODAY).score == 83
 
 
 def test_a_touch_does_the_scheduled_revisit_and_records_its_dates(slack, fake, session):
@@ -129,12 +129,12 @@ def test_grade_suggestions_follow_the_rules_and_change_nothing(session):
         session.add(Touch(team_id=TEAM, customer_id=customer.id, author_id="U1", kind="call", summary="s",
                           happened_at=days_ago(days)))  # fmt: skip
     session.commit()
-    found = grade_suggestions(session=session, team_id=TEAM, now=NOW)
+    found = grade_suggestions(session=session, viewer=as_admin(team=TEAM), now=NOW)
     assert [(s.customer.number, s.grade, s.suggested, s.touches) for s in found] == [
         (1, "C", "A", 6), (2, "A", "B", 2), (3, None, "A", 0)]  # fmt: skip
     session.get(Workspace, TEAM).settings = {"grade_rules": {"a_touches": 10, "b_touches": 5, "a_tags": []}}
     session.commit()
-    found = grade_suggestions(session=session, team_id=TEAM, now=NOW)
+    found = grade_suggestions(session=session, viewer=as_admin(team=TEAM), now=NOW)
     assert [(s.customer.number, s.suggested) for s in found] == [(1, "B"), (2, "C"), (3, "C")]
     session.expire_all()
     assert session.get(Customer, c1.id).grade == "C"  # suggestions only

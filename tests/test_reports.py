@@ -17,6 +17,7 @@ from bot.storage.models import (
     SatisfactionScore,
     Touch,
 )
+from tests.helpers import as_admin
 from tests.slackclient import TEAM as TEAM_ID
 
 A, B = "U000000A", "U000000B"
@@ -106,7 +107,7 @@ def test_percentile_interpolates_like_percentile_cont():
 
 
 def test_touches_and_revisits(session, data):
-    r = build_report(session=session, team_id=TEAM_ID, kind="week", today=TODAY, tz=None)
+    r = build_report(session=session, viewer=as_admin(team=TEAM_ID), kind="week", today=TODAY, tz=None)
     now, before = r.current, r.before
     assert (now[A].touches, now[A].customers_touched, now[B].touches, now[B].customers_touched) == (3, 2, 1, 1)
     assert (now[TEAM].touches, now[TEAM].customers_touched) == (4, 3)  # c1, c2, c3
@@ -121,7 +122,7 @@ def test_touches_and_revisits(session, data):
 
 
 def test_complaint_figures(session, data):
-    r = build_report(session=session, team_id=TEAM_ID, kind="week", today=TODAY, tz=None)
+    r = build_report(session=session, viewer=as_admin(team=TEAM_ID), kind="week", today=TODAY, tz=None)
     a, b, team = r.current[A], r.current[B], r.current[TEAM]
     assert (a.complaints_opened, a.complaints_resolved, a.complaints_open) == (3, 1, 2)  # #1 #2 #4; #1; #2 #4
     assert (b.complaints_opened, b.complaints_resolved, b.complaints_open) == (0, 1, 0)  # #3 resolved this week
@@ -144,7 +145,7 @@ def test_complaint_figures(session, data):
 
 
 def test_customers_by_grade_and_segment_and_new(session, data):
-    r = build_report(session=session, team_id=TEAM_ID, kind="week", today=TODAY, tz=None)
+    r = build_report(session=session, viewer=as_admin(team=TEAM_ID), kind="week", today=TODAY, tz=None)
     team = r.current[TEAM]
     assert (team.customers, team.new_customers) == (4, 2)
     assert team.by_grade == {"A": 1, "B": 2, "C": 1}
@@ -155,7 +156,7 @@ def test_customers_by_grade_and_segment_and_new(session, data):
 
 
 def test_business_hours_are_injected_and_the_trend_covers_eight_periods(session, data):
-    halved = build_report(session=session, team_id=TEAM_ID, kind="week", today=TODAY, tz=None,
+    halved = build_report(session=session, viewer=as_admin(team=TEAM_ID), kind="week", today=TODAY, tz=None,
                           duration=lambda start, end: (end - start).total_seconds() / 7200)  # fmt: skip
     assert halved.current[TEAM].resolution_median == 36.0
     assert [(p.touches, p.first_response_sla_pct) for p in halved.trend] == [(0, None)] * 6 + [(1, 100.0), (4, 50.0)]
@@ -164,14 +165,14 @@ def test_business_hours_are_injected_and_the_trend_covers_eight_periods(session,
 
 
 def test_a_report_about_one_manager(session, data):
-    r = build_report(session=session, team_id=TEAM_ID, kind="week", today=TODAY, tz=None, user_id=B)
+    r = build_report(session=session, viewer=as_admin(team=TEAM_ID), kind="week", today=TODAY, tz=None, user_id=B)
     assert r.managers == [B]
     assert (r.current[TEAM].touches, r.current[TEAM].complaints_resolved, r.current[TEAM].customers) == (1, 1, 2)
     assert [p.touches for p in r.trend][-2:] == [0, 1]
 
 
 def test_month_and_csv(session, data):
-    r = build_report(session=session, team_id=TEAM_ID, kind="month", today=TODAY, tz=None)
+    r = build_report(session=session, viewer=as_admin(team=TEAM_ID), kind="month", today=TODAY, tz=None)
     assert (r.current[TEAM].touches, r.current[TEAM].complaints_opened, r.before[TEAM].customers) == (5, 4, 1)
     rows = reports.report_csv(r).decode("utf-8-sig").splitlines()
     assert rows[0] == "scope,figure,2026-11-01..2026-11-30,2026-10-01..2026-10-31"
@@ -182,7 +183,7 @@ def test_report_text_compares_with_the_previous_period(session, data):
     from bot.views.reports import compared, report_blocks
     from tests.slackclient import block_text
 
-    r = build_report(session=session, team_id=TEAM_ID, kind="week", today=TODAY, tz=None)
+    r = build_report(session=session, viewer=as_admin(team=TEAM_ID), kind="week", today=TODAY, tz=None)
     assert (compared(12, 9), compared(50.0, 100.0, "%"), compared(3, 3), compared(None, 2)) == (
         "12 (▲3)", "50% (▼50)", "3 (=)", "–")  # fmt: skip
     text = block_text(report_blocks(None, r))

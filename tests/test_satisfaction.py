@@ -12,7 +12,7 @@ from bot.services.satisfaction import checkins_due
 from bot.storage.models import Customer, Member, SatisfactionScore
 from bot.views import ids
 from bot.views.reports import checkin_blocks
-from tests.helpers import add_customer
+from tests.helpers import add_customer, as_admin
 from tests.slackclient import TEAM, USER, block_text
 
 NOW = dt.datetime(2026, 11, 25, 10, tzinfo=dt.UTC)
@@ -54,7 +54,7 @@ def test_a_low_score_from_the_checkin_dm_is_kept_and_alerts_the_leads(slack, fak
     [score] = session.scalars(select(SatisfactionScore)).all()
     assert (score.score, score.recorded_by) == (2, USER)
     # Health: a 2.0 average in the last 90 days costs 20 points.
-    health = customer_health(session=session, team_id=TEAM, customer=customer, now=NOW, today=NOW.date())
+    health = customer_health(session=session, viewer=as_admin(team=TEAM), customer=customer, now=NOW, today=NOW.date())
     assert (health.score, health.reasons[-1].key) == (80, "health.satisfaction_low")
 
 

@@ -13,13 +13,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import select, update
 
+from bot.clock import wall
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.jobs import JOBS, quiet_hours_due
 from bot.scheduler.outbox import Delivery, enqueue, failures
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import TeamSettings, get_workspace
 from bot.storage.db import make_session_factory
-from bot.storage.models import Customer, Member, Notification, Workspace, utcnow
+from bot.storage.models import Customer, Member, Notification, Workspace
 from tests.helpers import add_customer
 from tests.slackclient import TEAM, USER, block_text
 
@@ -45,7 +46,7 @@ def scheduler(settings, engine):
 def member(session, user_id: str, tz: str = "UTC", **fields) -> Member:
     """A member whose Slack profile was read just now (so no users.info is needed)."""
     get_workspace(session, TEAM)
-    row = Member(team_id=TEAM, user_id=user_id, tz=tz, locale="en-US", profile_fetched_at=utcnow(), **fields)
+    row = Member(team_id=TEAM, user_id=user_id, tz=tz, locale="en-US", profile_fetched_at=wall(), **fields)
     session.add(row)
     session.commit()
     return row
@@ -233,7 +234,7 @@ def test_a_reminder_is_written_as_what_it_is_about_and_rendered_as_the_customer_
 
 def test_a_reminder_rendered_at_send_time_speaks_the_owners_language(scheduler, session, fake):
     get_workspace(session, TEAM)
-    session.add(Member(team_id=TEAM, user_id=USER, tz="UTC", locale="zh-CN", profile_fetched_at=utcnow(),
+    session.add(Member(team_id=TEAM, user_id=USER, tz="UTC", locale="zh-CN", profile_fetched_at=wall(),
                        digest_enabled=False))  # fmt: skip
     session.commit()
     due(session, "Acme", USER, TUESDAY - dt.timedelta(days=3))
@@ -371,11 +372,11 @@ def test_a_stale_lease_returns_to_pending_and_what_was_sent_is_never_resent(sche
     for key in ("crashed", "in_flight_elsewhere", "done"):
         enqueue(session, now=NOW, team_id=TEAM, key=key, kind="test", channel=USER, text=key)
     session.commit()
-    wall = utcnow()
-    leases = {"crashed": wall - dt.timedelta(seconds=1), "in_flight_elsewhere": wall + dt.timedelta(minutes=5)}
+    real = wall()
+    leases = {"crashed": real - dt.timedelta(seconds=1), "in_flight_elsewhere": real + dt.timedelta(minutes=5)}
     for key, lease in leases.items():
         session.execute(update(Notification).where(Notification.key == key).values(status="sending", due_at=lease))
-    session.execute(update(Notification).where(Notification.key == "done").values(status="sent", sent_at=wall))
+    session.execute(update(Notification).where(Notification.key == "done").values(status="sent", sent_at=real))
     session.commit()
 
     scheduler.deliver(NOW)
@@ -549,14 +550,14 @@ def test_a_worker_whose_lease_was_taken_over_does_not_send(settings, engine, ses
     slow_worker = Scheduler(settings, make_session_factory(engine)).sender
     other_worker = Scheduler(settings, make_session_factory(engine)).sender
     one_pending(session)
-    ids, lease = slow_worker.claim(now=utcnow(), exclude=set())
+    ids, lease = slow_worker.claim(now=wall(), exclude=set())
     # The slow worker's lease runs out before it gets to the row; the other takes it over.
-    session.execute(update(Notification).values(due_at=utcnow() - dt.timedelta(seconds=1)))
+    session.execute(update(Notification).values(due_at=wall() - dt.timedelta(seconds=1)))
     session.commit()
-    assert other_worker.claim(now=utcnow(), exclude=set())[0] == ids
+    assert other_worker.claim(now=wall(), exclude=set())[0] == ids
 
     report = Delivery()
-    slow_worker._deliver_one(ids[0], lease, report, now=utcnow(), deadline=None)
+    slow_worker._deliver_one(ids[0], lease, report, now=wall(), deadline=None)
     assert report.sent == 0 and fake.calls_to("chat.postMessage") == []
 
 

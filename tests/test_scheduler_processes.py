@@ -15,9 +15,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from bot.clock import wall
 from bot.scheduler.outbox import enqueue
 from bot.services.workspaces import get_workspace
-from bot.storage.models import Customer, Member, Notification, utcnow
+from bot.storage.models import Customer, Member, Notification
 from tests.conftest import BOT_TOKEN
 from tests.helpers import NO_DOTENV, add_customer
 from tests.slackclient import TEAM, USER
@@ -88,7 +89,7 @@ def test_two_workers_over_a_thousand_due_items_send_each_exactly_once(engine, se
         pytest.skip("two processes claiming rows concurrently needs PostgreSQL (FOR UPDATE SKIP LOCKED)")
     get_workspace(session, TEAM)
     owners = [f"U{n:08d}" for n in range(20)]
-    session.add_all(Member(team_id=TEAM, user_id=o, tz="UTC", digest_enabled=False, profile_fetched_at=utcnow())
+    session.add_all(Member(team_id=TEAM, user_id=o, tz="UTC", digest_enabled=False, profile_fetched_at=wall())
                     for o in owners)  # fmt: skip
     session.add_all(
         Customer(team_id=TEAM, number=n + 1, name=f"Customer {n}", name_key=f"customer {n}",
@@ -114,8 +115,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_nothing_marked_sent
     get_workspace(session, TEAM)
     total = 30
     for n in range(total):
-        enqueue(session, now=utcnow(), team_id=TEAM, key=f"crash:{n}", kind="test", channel=USER, text=f"message {n}",
-                due_at=utcnow() - dt.timedelta(minutes=1))  # fmt: skip
+        enqueue(session, now=wall(), team_id=TEAM, key=f"crash:{n}", kind="test", channel=USER, text=f"message {n}",
+                due_at=wall() - dt.timedelta(minutes=1))  # fmt: skip
     session.commit()
     fake.slow("chat.postMessage", 0.2)
     lease = 3
@@ -156,7 +157,7 @@ def test_serve_runs_the_scheduler_in_process_unless_disabled(engine, session, fa
     from tests.test_cli import _free_port
 
     get_workspace(session, TEAM)
-    enqueue(session, now=utcnow(), team_id=TEAM, key="notice", kind="test", channel=USER, text="sent by serve")
+    enqueue(session, now=wall(), team_id=TEAM, key="notice", kind="test", channel=USER, text="sent by serve")
     session.commit()
     port = _free_port()
     env = {**env, "SLACK_SIGNING_SECRET": "secret", "PORT": str(port), "WEB_CONCURRENCY": "1"}

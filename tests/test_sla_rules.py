@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.services.calendar import BusinessCalendar
-from bot.services.complaints import (
+from bot.services.sla import (
     clock_use,
     due_escalations,
     escalation_times,

@@ -1,28 +1,23 @@
-"""Slack listeners: each one acks, parses the payload, calls one service, renders.
-
-Every module here has `register(app)`; `register` below wires them all.
+"""Slack listeners, one module per part of the product. Each listener reads typed input, calls
+one service, and returns what to show (handlers.answers); `handlers.registry` registers them
+and answers Slack. Every module has `register(on)`; `register` below wires them all (the
+commands module last: it reads the sub-commands the others registered).
 """
-
-from slack_bolt import App
 
 from bot.handlers import (
     commands,
     complaints,
     customers,
     datacare,
-    reminders,
+    home,
     reports,
+    revisits,
     settings,
     touches,
 )
+from bot.handlers.registry import Registry
 
 
-def register(app: App) -> None:
-    commands.register(app)
-    customers.register(app)
-    touches.register(app)
-    complaints.register(app)
-    reminders.register(app)
-    datacare.register(app)
-    settings.register(app)
-    reports.register(app)
+def register(on: Registry) -> None:
+    for module in (customers, touches, revisits, home, complaints, datacare, settings, reports, commands):
+        module.register(on)

@@ -1,53 +1,21 @@
-"""`/crm <sub-command> …`: one router, one small function per sub-command.
+"""`/crm <sub-command> …`: reading the sub-command, and what several sub-commands share.
 
-Replies to a slash command go in the ack body, which Slack shows to the caller only.
+The sub-commands themselves are registered by the module of their part of the product
+(`registry.command("show", show)` in handlers/customers.py, …); this module reads the word
+(English or Chinese, with or without a space: `查找张伟`) and answers `help`. Replies to a
+slash command go in the ack body, which Slack shows to the caller only.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
-from slack_bolt import Ack
-from slack_sdk import WebClient
-
-from bot.app import RequestContext
-from bot.handlers import common
+from bot.context import RequestContext
+from bot.handlers.answers import Answer, Reply
+from bot.handlers.registry import Answered, CommandInput, Registry
 from bot.i18n import language, t
-from bot.services import customers
-from bot.services.errors import UserError
+from bot.services.find import resolve_customer
 from bot.storage.models import Customer
-from bot.views import ids
 from bot.views.common import help_blocks
-from bot.views.customers import customer_line, customer_list, customer_modal, no_match
-from bot.views.kit import button, customer_title, escape, section
-
-MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-
-
-@dataclass(frozen=True)
-class Command:
-    word: str
-    args: str
-    trigger_id: str
-    user_id: str
-    channel_id: str | None
-    typed: str = ""  # the word as typed, e.g. 报表 for `report`
-
-
-# What a candidate button says, by what it does.
-CANDIDATE_LABELS = {
-    ids.CUSTOMER_EDIT: "button.edit",
-    ids.TOUCH_LOG: "button.log_touch",
-    ids.REVISIT_SCHEDULE: "button.schedule_revisit",
-    ids.COMPLAINT_NEW: "button.log_complaint",
-}
-
-Handler = Callable[[RequestContext, Command, Ack, WebClient], None]
-SUBCOMMANDS: dict[str, Handler] = {}
+from bot.views.customers import candidates, no_match
 
 # Chinese words for the sub-commands (the English ones keep working for everyone). The first
 # word of each is the one Chinese messages show in their examples.
@@ -79,144 +47,57 @@ def command_word(locale: str | None, word: str) -> str:
     return _ZH_WORD.get(word, word) if language(locale) == "zh" else word
 
 
+def splitter(known: set[str]):  # type: ignore[no-untyped-def]
+    """`split(text) -> (word in English, word as typed, arguments)`; `查找张伟` works without a
+    space as Chinese is written, the longest Chinese word first (`投诉列表` before `投诉`)."""
+
+    def split(text: str) -> tuple[str, str, str]:
+        text = text.replace("\u3000", " ").strip()  # the ideographic space of Chinese input methods
+        word, _, args = text.partition(" ")
+        if word.lower() in known or word in ALIASES:
+            return ALIASES.get(word, word.lower()), word, args.strip()
+        for alias in sorted(ALIASES, key=len, reverse=True):
+            if text.startswith(alias):
+                return ALIASES[alias], alias, text[len(alias) :].strip()
+        return word.lower(), word, args.strip()
+
+    return split
+
+
 def split_command(text: str) -> tuple[str, str]:
-    """`word args`, with the word in English; `查找张伟` works without a space as Chinese is
-    written, the longest Chinese word first (`投诉列表` before `投诉`)."""
-    text = text.replace("\u3000", " ").strip()  # the ideographic space of Chinese input methods
-    word, _, args = text.partition(" ")
-    if word.lower() in SUBCOMMANDS or word in ALIASES:
-        return ALIASES.get(word, word.lower()), args.strip()
-    for alias in sorted(ALIASES, key=len, reverse=True):
-        if text.startswith(alias):
-            return ALIASES[alias], text[len(alias):].strip()
-    return word.lower(), args.strip()
+    """(word in English, arguments) of a `/crm` text."""
+    word, _, args = splitter(set(ALIASES.values()) | _known)(text)
+    return word, args
 
 
-def subcommand(*words: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for word in words:
-            SUBCOMMANDS[word] = fn
-        return fn
-
-    return register
-
-
-def reply(ack: Ack, blocks_: list[dict[str, Any]], text: str) -> None:
-    ack(text=text, blocks=blocks_, response_type="ephemeral")
-
-
-def reply_text(ack: Ack, text: str) -> None:
-    reply(ack, [section(text)], text)
-
-
-def resolve_or_reply(
-    tb: RequestContext, ack: Ack, ref: str, *, action_id: str, value: Callable[[Customer], str] | None = None
-) -> Customer | None:
-    """The customer `ref` names; otherwise answer with the candidates or "no match" and None."""
-    match = customers.resolve_customer(session=tb.session, team_id=tb.team_id, ref=ref, viewer=tb.viewer)
+def customer_named(rq: RequestContext, ref: str, *, action_id: str, value: str | None = None) -> Customer:
+    """The customer `ref` names among those the caller sees; otherwise the answer is the
+    candidates as buttons that do `action_id` (each with `value`, default the customer id),
+    or "no match" with a New button (`Answered`)."""
+    match = resolve_customer(session=rq.session, viewer=rq.viewer, ref=ref)
     if match.customer is not None:
         return match.customer
-    locale = tb.locale
     if not match.candidates:
-        reply(ack, no_match(locale, ref), t(locale, "customer.none", text=ref))
-        return None
-    label = CANDIDATE_LABELS.get(action_id, "button.show")
-    body = [section(t(locale, "customer.ambiguous", text=escape(ref)))]
-    for c in match.candidates:
-        v = value(c) if value else str(c.id)
-        body.append(section(customer_line(c), button(t(locale, label), action_id, v)))
-    reply(ack, body, t(locale, "customer.ambiguous", text=ref))
-    return None
+        text, blocks = no_match(rq.locale, ref)
+    else:
+        text, blocks = candidates(rq.locale, ref, match.candidates, action_id=action_id, value=value)
+    raise Answered(Reply(text, blocks))
 
 
-@subcommand("help")
-def help_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    unknown = (cmd.typed or cmd.word) if cmd.word and cmd.word not in SUBCOMMANDS else None
-    reply(ack, help_blocks(tb.locale, unknown), t(tb.locale, "help.title"))
+def help_(rq: RequestContext, cmd: CommandInput) -> Answer:
+    known = cmd.word in _known
+    text, blocks = help_blocks(rq.locale, None if known or not cmd.word else (cmd.typed or cmd.word))
+    return Reply(text, blocks)
 
 
-@subcommand("new")
-def new(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    ack()
-    view = customer_modal(tb.locale, name=cmd.args or None, owner_id=cmd.user_id)
-    client.views_open(trigger_id=cmd.trigger_id, view=view)
+_known: set[str] = set()
 
 
-@subcommand("find")
-def find(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    if not cmd.args:
-        return reply_text(ack, t(tb.locale, "find.usage"))
-    found, more = customers.search_customers(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, text=cmd.args)
-    if not found:
-        return reply(ack, no_match(tb.locale, cmd.args), t(tb.locale, "find.none", text=cmd.args))
-    header = t(tb.locale, "find.header", text=escape(cmd.args))
-    next_page = {"q": cmd.args, "offset": len(found)} if more else None
-    reply(ack, customer_list(tb.locale, header, found, more=next_page), header)
+def register(on: Registry) -> None:
+    on.command("help", help_, reads_only=True)
+    _known.update(on.subcommands)
+    on.slash("/crm", splitter(_known))
 
 
-@subcommand("show")
-def show(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    if not cmd.args:
-        return reply_text(ack, t(tb.locale, "customer.usage", command=command_word(tb.locale, "show")))
-    customer = resolve_or_reply(tb, ack, cmd.args, action_id=ids.CUSTOMER_SHOW)
-    if customer is not None:
-        reply(ack, common.card(tb, customer), customer_title(customer))
-
-
-@subcommand("edit")
-def edit(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    if not cmd.args:
-        return reply_text(ack, t(tb.locale, "customer.usage", command=command_word(tb.locale, "edit")))
-    customer = resolve_or_reply(tb, ack, cmd.args, action_id=ids.CUSTOMER_EDIT)
-    if customer is not None:
-        ack()
-        client.views_open(trigger_id=cmd.trigger_id, view=customer_modal(tb.locale, customer=customer))
-
-
-@subcommand("assign")
-def assign(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    ref, _, last = cmd.args.rpartition(" ")
-    mention = MENTION.match(last)
-    if not ref.strip() or not mention:
-        return reply_text(ack, t(tb.locale, "assign.usage"))
-    owner_id = mention.group(1)
-    customer = resolve_or_reply(
-        tb, ack, ref, action_id=ids.ASSIGN_PICK,
-        value=lambda c: json.dumps({"customer_id": c.id, "owner_id": owner_id}),
-    )  # fmt: skip
-    if customer is not None:
-        reply_text(ack, common.assign_owner(tb, customer, owner_id, client))
-
-
-def on_crm(ack: Ack, command: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
-    tb: RequestContext = context["tb"]
-    text = command.get("text") or ""
-    word, args = split_command(text)
-    cmd = Command(
-        word=word,
-        typed=text.strip()[: len(text.strip()) - len(args)].strip(),
-        args=args,
-        trigger_id=command.get("trigger_id", ""),
-        user_id=command["user_id"],
-        channel_id=command.get("channel_id"),
-    )
-    handler = SUBCOMMANDS.get(cmd.word, help_)
-    try:
-        handler(tb, cmd, ack, client)
-    except UserError as err:
-        tb.session.rollback()
-        reply_text(ack, t(tb.locale, err.key, **err.params))
-
-
-# Sub-commands that only read or open a modal: on SQLite they run without the write lock.
-READ_ONLY = {"help", "find", "show", "edit", "new", "touch", "due", "complaint", "complaints", "resolve",
-             "report", "audit", "settings"}  # fmt: skip
-
-
-def reads_only(text: str) -> bool:
-    word, _ = split_command(text)
-    return word in READ_ONLY or word not in SUBCOMMANDS  # unknown words get the help
-
-
-def register(app: Any) -> None:
-    app.command("/crm")(on_crm)
+def usage(rq: RequestContext, key: str, **params: object) -> Reply:
+    return Reply(t(rq.locale, key, **params))

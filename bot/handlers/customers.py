@@ -1,162 +1,257 @@
-"""Customer buttons, the customer modal's submission, and the customer type-ahead."""
+"""Customers: `/crm new|find|show|edit|assign`, their buttons, the customer modal and its
+possible-duplicate view, and the customer type-ahead of every picker."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import re
 
-from slack_bolt import Ack, Respond
-from slack_sdk import WebClient
+from pydantic import Field
 
-from bot.app import RequestContext
-from bot.forms import form_data, metadata
-from bot.handlers import common
+from bot.context import FollowUp, RequestContext
+from bot.handlers.answers import Answer, ModalAction, OpenModal, Options, Replace, Reply
+from bot.handlers.commands import command_word, customer_named, usage
+from bot.handlers.home import refresh_home
+from bot.handlers.registry import CommandInput, Registry
 from bot.i18n import t
-from bot.services import customers
-from bot.services.errors import FieldErrors, UserError
+from bot.payloads import (
+    BlockSuggestion,
+    ButtonInput,
+    FormInput,
+    Id,
+    Input,
+    Offset,
+    Short,
+    UserId,
+)
+from bot.services import customers, find, profiles
+from bot.services.customers import CustomerInput, PossibleDuplicates
+from bot.services.errors import FieldErrors
 from bot.views import ids
-from bot.views.customers import customer_list, customer_modal, duplicate_modal
+from bot.views.customers import (
+    customer_modal,
+    duplicate_modal,
+    profile_card,
+    saved_text,
+    search_results,
+)
 from bot.views.kit import (
     MAX_METADATA,
     customer_option,
     customer_title,
     escape,
     message_modal,
-    section,
 )
 
 TYPEAHEAD_LIMIT = 20
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
-def _action_value(body: dict[str, Any]) -> str:
-    return str(body["actions"][0].get("value") or "")
+# --- inputs -----------------------------------------------------------------------------------
 
 
-def _customer_id(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+class CustomerButton(ButtonInput):
+    refusal = "error.customer.gone"
+    customer_id: Id
 
 
-def _customer_from_button(tb: RequestContext, body: dict[str, Any]) -> Any:
-    """The customer a button names, within this team only (button values can be forged)."""
-    customer_id = _customer_id(_action_value(body))
-    customer = customer_id and customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=customer_id)
-    if not customer:
-        raise UserError("error.customer.gone")
-    return customer
+class NewButton(ButtonInput):
+    name: Short = ""
 
 
-def on_show(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    customer = _customer_from_button(tb, body)
-    card = common.card(tb, customer)
-    if body.get("response_url"):
-        respond(text=customer_title(customer), blocks=card, response_type="ephemeral", replace_original=False)
-    else:  # a button in a modal has nowhere to answer in place: the card goes to the DM
-        tb.notifier.dm(tb.user_id or "", text=customer_title(customer), blocks=card)
+class SearchPage(ButtonInput):
+    q: Short
+    offset: Offset
 
 
-def on_edit(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    customer = _customer_from_button(tb, body)  # a UserError is told by the app's error handler
-    client.views_open(trigger_id=body["trigger_id"], view=customer_modal(tb.locale, customer=customer))
+class AssignPick(ButtonInput):
+    refusal = "error.customer.gone"
+    customer_id: Id
+    owner_id: UserId
 
 
-def on_new(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    view = customer_modal(tb.locale, name=_action_value(body) or None, owner_id=tb.user_id)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+class CustomerMeta(Input):
+    customer_id: Id | None = None
 
 
-def on_find_more(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
+class CustomerForm(FormInput):
+    form: CustomerInput
+    meta: CustomerMeta = CustomerMeta()
+
+
+class DuplicateForm(FormInput):
+    """"Save anyway": the customer as first submitted is the view's metadata."""
+
+    form: dict[str, object] = Field(default_factory=dict)
+    meta: CustomerInput
+
+
+class Typed(Input):
+    text: str
+
+    @classmethod
+    def values_from(cls, payload: BlockSuggestion) -> dict[str, str]:
+        return {"text": payload.value}
+
+
+# --- sub-commands -----------------------------------------------------------------------------
+
+
+def new(rq: RequestContext, cmd: CommandInput) -> Answer:
+    return OpenModal(customer_modal(rq.locale, name=cmd.args or None, owner_id=rq.actor))
+
+
+def find_(rq: RequestContext, cmd: CommandInput) -> Answer:
+    if not cmd.args:
+        return usage(rq, "find.usage")
+    return _page(rq, cmd.args, 0, Reply)
+
+
+def show(rq: RequestContext, cmd: CommandInput) -> Answer:
+    if not cmd.args:
+        return usage(rq, "customer.usage", command=command_word(rq.locale, "show"))
+    customer = customer_named(rq, cmd.args, action_id=ids.CUSTOMER_SHOW)
+    return Reply(*_card(rq, customer.id))
+
+
+def edit(rq: RequestContext, cmd: CommandInput) -> Answer:
+    if not cmd.args:
+        return usage(rq, "customer.usage", command=command_word(rq.locale, "edit"))
+    customer = customer_named(rq, cmd.args, action_id=ids.CUSTOMER_EDIT)
+    return OpenModal(customer_modal(rq.locale, customer=customer))
+
+
+def assign(rq: RequestContext, cmd: CommandInput) -> Answer:
+    """`assign <customer> @user`: the mention is the last word."""
+    ref, _, last = cmd.args.rpartition(" ")
+    mention = MENTION.match(last)
+    if not ref.strip() or not mention:
+        return usage(rq, "assign.usage")
+    owner_id = mention.group(1)
+    value = '{"customer_id": {id}, "owner_id": "%s"}' % owner_id
+    customer = customer_named(rq, ref, action_id=ids.ASSIGN_PICK, value=value)
+    return Reply(assign_to(rq, customer.id, owner_id))
+
+
+# --- buttons ------------------------------------------------------------------------------------
+
+
+def show_button(rq: RequestContext, inp: CustomerButton) -> Answer:
+    return Reply(*_card(rq, inp.customer_id))
+
+
+def edit_button(rq: RequestContext, inp: CustomerButton) -> Answer:
+    customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id)
+    return OpenModal(customer_modal(rq.locale, customer=customer))
+
+
+def new_button(rq: RequestContext, inp: NewButton) -> Answer:
+    return OpenModal(customer_modal(rq.locale, name=inp.name or None, owner_id=rq.actor))
+
+
+def more_found(rq: RequestContext, inp: SearchPage) -> Answer:
+    return _page(rq, inp.q, inp.offset, Replace)
+
+
+def assign_pick(rq: RequestContext, inp: AssignPick) -> Answer:
+    return Replace(assign_to(rq, inp.customer_id, inp.owner_id))
+
+
+def typeahead(rq: RequestContext, inp: Typed) -> Answer:
+    found, _ = find.search_customers(session=rq.session, viewer=rq.viewer, text=inp.text, limit=TYPEAHEAD_LIMIT)
+    return Options([customer_option(c) for c in found])
+
+
+# --- the modal -----------------------------------------------------------------------------------
+
+
+def save(rq: RequestContext, inp: CustomerForm) -> Answer:
+    """New customer or edit; a new one whose e-mail or phone others have first shows them."""
+    if inp.meta.customer_id:
+        customer = customers.update_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.meta.customer_id,
+                                             data=inp.form, surface=rq.surface)  # fmt: skip
+        _confirm(rq, customer.id, updated=True)
+        return None
+    pending = inp.form.model_dump_json()
+    anyway = len(pending) > MAX_METADATA  # too long to carry to "Save anyway": save it as it is
+    saved = customers.new_customer(session=rq.session, viewer=rq.viewer, data=inp.form, surface=rq.surface,
+                                   anyway=anyway)  # fmt: skip
+    if isinstance(saved, PossibleDuplicates):
+        return ModalAction("push", view=duplicate_modal(rq.locale, saved.same, pending))
+    _confirm(rq, saved.id, updated=False)
+    return None
+
+
+def save_anyway(rq: RequestContext, inp: DuplicateForm) -> Answer:
     try:
-        page = json.loads(_action_value(body))
-        text, offset = str(page["q"]), max(0, int(page["offset"]))
-    except (ValueError, KeyError, TypeError):
-        return
-    found, more = customers.search_customers(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, text=text, offset=offset)
-    header = t(tb.locale, "find.header", text=escape(text))
+        customer = customers.new_customer(session=rq.session, viewer=rq.viewer, data=inp.meta, surface=rq.surface,
+                                          anyway=True)  # fmt: skip
+    except FieldErrors as refusal:  # e.g. someone took the name meanwhile: say so in the modal
+        rq.rollback()
+        key, params = next(iter(refusal.errors.values()))
+        return ModalAction("update", view=message_modal(rq.locale, t(rq.locale, key, **params)))
+    assert not isinstance(customer, PossibleDuplicates)
+    _confirm(rq, customer.id, updated=False)
+    return ModalAction("clear")
+
+
+# --- shared -------------------------------------------------------------------------------------
+
+
+def _card(rq: RequestContext, customer_id: int) -> tuple[str, list]:  # type: ignore[type-arg]
+    profile = profiles.profile(session=rq.session, viewer=rq.viewer, customer_id=customer_id, now=rq.now, tz=rq.tz,
+                               default_tz=rq.default_tz)  # fmt: skip
+    return profile_card(rq.locale, profile)
+
+
+def _page(rq: RequestContext, text: str, offset: int, answer: type[Reply] | type[Replace]) -> Answer:
+    found, more = find.search_customers(session=rq.session, viewer=rq.viewer, text=text, offset=offset)
     next_page = {"q": text, "offset": offset + len(found)} if more else None
-    respond(text=header, blocks=customer_list(tb.locale, header, found, more=next_page), replace_original=True)
+    return answer(*search_results(rq.locale, text, found, more=next_page))
 
 
-def on_assign_pick(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond, client: WebClient) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    try:
-        pick = json.loads(_action_value(body))
-        customer_id, owner_id = int(pick["customer_id"]), str(pick["owner_id"])
-    except (ValueError, KeyError, TypeError):
-        return
-    customer = customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=customer_id)
-    text = common.assign_owner(tb, customer, owner_id, client) if customer else t(tb.locale, "error.customer.gone")
-    respond(text=text, replace_original=True)
+def assign_to(rq: RequestContext, customer_id: int, owner_id: str) -> str:
+    """Make `owner_id` the owner; they are told by DM and both App Homes are refreshed after
+    the answer. Returns the caller's confirmation."""
+    done = customers.assign_customer(session=rq.session, viewer=rq.viewer, customer_id=customer_id, owner_id=owner_id,
+                                     surface=rq.surface, directory=rq.directory)  # fmt: skip
+    name = escape(customer_title(done.customer))
+    if done.changed:
+        actor = rq.actor
+
+        def tell(later: FollowUp) -> None:
+            later.notifier.dm(owner_id, text=t(later.locale_of(owner_id), "assign.notice", actor=actor, customer=name))
+
+        rq.after(tell)
+        refresh_home(rq, owner_id, done.previous)
+    return t(rq.locale, "assign.done" if done.changed else "assign.same", customer=name, owner=owner_id)
 
 
-def on_customer_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
-    tb: RequestContext = context["tb"]
-    locale = tb.locale
-    customer_id = metadata(view).get("customer_id")
-    try:
-        data = customers.CustomerInput.parse(form_data(view))
-        if customer_id:
-            customer = customers.update_customer(
-                session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "",
-                customer_id=int(customer_id), data=data, surface=tb.surface, viewer=tb.viewer,
-            )  # fmt: skip
-        else:
-            same = customers.with_email_or_phone(session=tb.session, team_id=tb.team_id, email=data.email, phone=data.phone)
-            pending = data.model_dump_json()
-            if same and len(pending) <= MAX_METADATA:
-                # A possible duplicate: say so, offer the existing ones, let the caller save anyway.
-                return ack(response_action="push", view=duplicate_modal(locale, same, pending))
-            customer = customers.create_customer(
-                session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", data=data, surface=tb.surface
-            )
-    except FieldErrors as errors:
-        return common.refuse(tb, ack, errors, "name")
-    ack()
-    _saved(tb, customer, "customer.updated" if customer_id else "customer.created")
+def _confirm(rq: RequestContext, customer_id: int, *, updated: bool) -> None:
+    """After the answer: the saved customer's card in the author's DM (a courtesy: if it cannot
+    go, the customer is saved all the same)."""
+
+    def dm(later: FollowUp) -> None:
+        profile = profiles.profile(session=later.session, viewer=later.viewer, customer_id=customer_id, now=later.now,
+                                   tz=later.tz, default_tz=later.default_tz)  # fmt: skip
+        text, blocks = profile_card(later.locale, profile, saying=saved_text(later.locale, profile.customer,
+                                                                               updated=updated))  # fmt: skip
+        later.notifier.dm(later.actor, text=text, blocks=blocks)
+
+    rq.after(dm)
 
 
-def _saved(tb: RequestContext, customer: Any, key: str) -> None:
-    text = t(tb.locale, key, name=escape(customer.name), number=customer.number)
-    tb.notifier.dm(tb.user_id or "", text=text, blocks=[section(text), *common.card(tb, customer)])
+def register(on: Registry) -> None:
+    on.command("new", new, reads_only=True)
+    on.command("find", find_, reads_only=True)
+    on.command("show", show, reads_only=True)
+    on.command("edit", edit, reads_only=True)
+    on.command("assign", assign)
+    on.action(ids.CUSTOMER_SHOW, show_button, reads_only=True)
+    on.action(ids.CUSTOMER_EDIT, edit_button, reads_only=True)
+    on.action(ids.CUSTOMER_NEW, new_button, reads_only=True)
+    on.action(ids.FIND_MORE, more_found, reads_only=True)
+    on.action(ids.ASSIGN_PICK, assign_pick)
+    on.view(ids.CUSTOMER_MODAL, save, field="name")
+    on.view(ids.CUSTOMER_DUPLICATE, save_anyway)
+    on.options(ids.CUSTOMER_PICKER, typeahead)
 
-
-def on_duplicate_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any]) -> None:
-    """"Save anyway" on the possible-duplicate view: create the customer as first submitted."""
-    tb: RequestContext = context["tb"]
-    try:
-        data = customers.CustomerInput.model_validate_json(view.get("private_metadata") or "{}")
-        customer = customers.create_customer(
-            session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", data=data, surface=tb.surface
-        )
-    except FieldErrors as errors:  # e.g. someone took the name meanwhile
-        tb.session.rollback()
-        key, params = next(iter(errors.errors.values()))
-        return ack(response_action="update", view=message_modal(tb.locale, t(tb.locale, key, **params)))
-    ack(response_action="clear")
-    _saved(tb, customer, "customer.created")
-
-
-def on_customer_options(ack: Ack, body: dict[str, Any], context: dict[str, Any]) -> None:
-    tb: RequestContext = context["tb"]
-    found, _ = customers.search_customers(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, text=str(body.get("value") or ""), limit=TYPEAHEAD_LIMIT
-    )
-    ack(options=[customer_option(c) for c in found])
-
-
-def register(app: Any) -> None:
-    app.action(ids.CUSTOMER_SHOW)(on_show)
-    app.action(ids.CUSTOMER_EDIT)(on_edit)
-    app.action(ids.CUSTOMER_NEW)(on_new)
-    app.action(ids.FIND_MORE)(on_find_more)
-    app.action(ids.ASSIGN_PICK)(on_assign_pick)
-    app.view(ids.CUSTOMER_MODAL)(on_customer_submit)
-    app.view(ids.CUSTOMER_DUPLICATE)(on_duplicate_submit)
-    app.options(ids.CUSTOMER_PICKER)(on_customer_options)

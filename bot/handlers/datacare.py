@@ -1,158 +1,118 @@
-"""Admins' data tools: `/crm audit`, `/crm export`, `/crm erase` (with a confirmation naming the customer)."""
+"""Admins' data tools: `/crm audit`, `/crm export`, `/crm erase` (asked first, naming the
+customer) and `/crm merge` (asked first)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from typing import Any
-
-from slack_bolt import Ack, Respond
-from slack_sdk import WebClient
-
-from bot.app import RequestContext
-from bot.handlers import common
-from bot.handlers.commands import (
-    Command,
-    command_word,
-    reply,
-    reply_text,
-    resolve_or_reply,
-    subcommand,
-)
+from bot.context import FollowUp, RequestContext
+from bot.handlers.answers import Answer, Replace, Reply
+from bot.handlers.commands import command_word, customer_named, usage
+from bot.handlers.registry import CommandInput, Registry
 from bot.i18n import t
+from bot.payloads import ButtonInput, Id, Offset
 from bot.services import customers, datacare
-from bot.services.customers import PROFILE_FIELDS
-from bot.services.errors import UserError
-from bot.storage.models import Customer
+from bot.services.access import require_admin
+from bot.storage.db import purge_freed_pages
 from bot.views import ids
-from bot.views.datacare import audit_blocks, erase_confirmation, merge_confirmation
+from bot.views.datacare import audit_answer, erase_confirmation, merge_confirmation
 from bot.views.kit import customer_title, escape
 
 
-def upload_to_dm(client: WebClient, user_id: str, *, filename: str, content: bytes, title: str) -> None:
-    """Slack's current upload flow (getUploadURLExternal, then completeUploadExternal) into the DM."""
-    channel = client.conversations_open(users=user_id)["channel"]["id"]
-    client.files_upload_v2(channel=channel, content=content, filename=filename, title=title)
+class CustomerButton(ButtonInput):
+    refusal = "error.customer.gone"
+    customer_id: Id
 
 
-def _admin_customer(tb: RequestContext, ack: Ack, cmd: Command, action_id: str) -> Customer | None:
-    datacare.require_admin(tb.member())
+class AuditPage(ButtonInput):
+    refusal = "error.customer.gone"
+    customer_id: Id
+    offset: Offset = 0
+
+
+class MergePair(ButtonInput):
+    refusal = "error.customer.gone"
+    source: Id
+    target: Id
+
+
+def _admin_named(rq: RequestContext, cmd: CommandInput, action_id: str) -> int | Answer:
+    require_admin(rq.viewer)
     if not cmd.args:
-        reply_text(ack, t(tb.locale, "customer.usage", command=command_word(tb.locale, cmd.word)))
-        return None
-    return resolve_or_reply(tb, ack, cmd.args, action_id=action_id)
+        return usage(rq, "customer.usage", command=command_word(rq.locale, cmd.word))
+    return customer_named(rq, cmd.args, action_id=action_id).id
 
 
-@subcommand("audit")
-def audit_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    customer = _admin_customer(tb, ack, cmd, ids.AUDIT_MORE)
-    if customer is not None:
-        rows, more = datacare.audit_page(session=tb.session, team_id=tb.team_id, member=tb.member(), customer=customer)
-        body = audit_blocks(tb.locale, customer, rows, more=more, offset=0, tz=tb.member().tz)
-        reply(ack, body, t(tb.locale, "audit.title", customer=customer_title(customer)))
+def audit(rq: RequestContext, cmd: CommandInput) -> Answer:
+    found = _admin_named(rq, cmd, ids.AUDIT_MORE)
+    if not isinstance(found, int):
+        return found
+    return _audit(rq, found, 0, Reply)
 
 
-@subcommand("export")
-def export(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    datacare.require_admin(tb.member())
+def audit_more(rq: RequestContext, inp: AuditPage) -> Answer:
+    return _audit(rq, inp.customer_id, inp.offset, Reply)
+
+
+def _audit(rq: RequestContext, customer_id: int, offset: int, answer: type[Reply]) -> Answer:
+    customer, rows, more = datacare.audit_page(session=rq.session, viewer=rq.viewer, customer_id=customer_id,
+                                               offset=offset)  # fmt: skip
+    return answer(*audit_answer(rq.locale, customer, rows, more=more, offset=offset, tz=rq.tz))
+
+
+def export(rq: RequestContext, cmd: CommandInput) -> Answer:
+    """The customers as CSV, or one customer as JSON, to the admin's DM (after the answer)."""
+    require_admin(rq.viewer)
     if not cmd.args:
-        content = customers_csv(tb)
-        datacare.audit.record(
-            session=tb.session, team_id=tb.team_id, actor_id=cmd.user_id, action="export", entity="customer",
-            entity_id=None, surface=tb.surface,
-        )  # fmt: skip
-        upload_to_dm(client, cmd.user_id, filename="customers.csv", content=content, title="customers.csv")
-        return reply_text(ack, t(tb.locale, "export.sent", name="customers.csv"))
-    customer = resolve_or_reply(tb, ack, cmd.args, action_id=ids.CUSTOMER_SHOW)
-    if customer is None:
-        return
-    content = datacare.export_customer(
-        session=tb.session, team_id=tb.team_id, member=tb.member(), customer=customer, surface=tb.surface
-    )
-    name = f"customer-{customer.number}.json"
-    upload_to_dm(client, cmd.user_id, filename=name, content=content, title=name)
-    reply_text(ack, t(tb.locale, "export.sent", name=name))
+        content, name = datacare.customers_csv(session=rq.session, viewer=rq.viewer, surface=rq.surface), "customers.csv"
+    else:
+        customer = customer_named(rq, cmd.args, action_id=ids.CUSTOMER_SHOW)
+        content = datacare.export_customer(session=rq.session, viewer=rq.viewer, customer_id=customer.id,
+                                           surface=rq.surface, now=rq.now)  # fmt: skip
+        name = f"customer-{customer.number}.json"
+    admin = rq.actor
+
+    def send(later: FollowUp) -> None:
+        later.notifier.upload_to_dm(admin, filename=name, content=content, title=name)
+
+    rq.after(send)
+    return Reply(t(rq.locale, "export.sent", name=name))
 
 
-def customers_csv(tb: RequestContext) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["number", *PROFILE_FIELDS, "next_revisit"])
-    for c in customers.all_customers(session=tb.session, team_id=tb.team_id):
-        writer.writerow([c.number, *(getattr(c, f) or "" for f in PROFILE_FIELDS), c.next_revisit or ""])
-    return ("\ufeff" + out.getvalue()).encode()  # a BOM, so spreadsheets read UTF-8
+def erase(rq: RequestContext, cmd: CommandInput) -> Answer:
+    found = _admin_named(rq, cmd, ids.CUSTOMER_SHOW)
+    if not isinstance(found, int):
+        return found
+    customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=found)
+    return Reply(*erase_confirmation(rq.locale, customer))
 
 
-@subcommand("erase")
-def erase(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    customer = _admin_customer(tb, ack, cmd, ids.CUSTOMER_SHOW)
-    if customer is not None:
-        reply(ack, erase_confirmation(tb.locale, customer), t(tb.locale, "erase.ask", customer=customer.name))
-
-
-@subcommand("merge")
-def merge(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    datacare.require_admin(tb.member())
-    pair = customers.split_pair(session=tb.session, team_id=tb.team_id, text=cmd.args)
-    if pair is None:
-        return reply_text(ack, t(tb.locale, "merge.usage"))
-    source, target = pair
-    if source.id == target.id:
-        return reply_text(ack, t(tb.locale, "merge.same"))
-    reply(ack, merge_confirmation(tb.locale, source, target), t(tb.locale, "merge.ask", source=source.name,
-                                                                       target=target.name))  # fmt: skip
-
-
-def on_merge(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    try:
-        pair = json.loads(str(body["actions"][0].get("value") or "{}"))
-        source_id, target_id = int(pair["source"]), int(pair["target"])
-    except (ValueError, KeyError, TypeError):
-        return
-    datacare.require_admin(tb.member())
-    target = customers.merge_customers(session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "",
-                                       source_id=source_id, target_id=target_id, surface=tb.surface)  # fmt: skip
-    respond(text=t(tb.locale, "merge.done", target=escape(customer_title(target))), replace_original=True)
-
-
-def on_erase(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    value = str(body["actions"][0].get("value") or "")
-    try:
-        customer = datacare.erase_customer(
-            session=tb.session, team_id=tb.team_id, member=tb.member(),
-            customer_id=int(value) if value.isdigit() else 0, surface=tb.surface, locale=tb.locale,
-        )  # fmt: skip
-    except UserError as err:
-        return respond(text=t(tb.locale, err.key, **err.params), response_type="ephemeral", replace_original=False)
+def erase_confirmed(rq: RequestContext, inp: CustomerButton) -> Answer:
+    customer = datacare.erase_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id,
+                                       surface=rq.surface, locale=rq.locale)  # fmt: skip
     number = customer.number
-    tb.session.commit()
-    datacare.purge_freed_pages(tb.session.get_bind())
-    respond(text=t(tb.locale, "erase.done", number=number), replace_original=True)
+
+    def purge(later: FollowUp) -> None:  # once the erase has committed
+        purge_freed_pages(later.session.get_bind())
+
+    rq.after(purge)
+    return Replace(t(rq.locale, "erase.done", number=number))
 
 
-def on_audit_more(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    customer_id, offset = common.customer_page(body)  # a candidate button gives a bare id: page one
-    customer = customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=customer_id)
-    try:
-        if customer is None:
-            raise UserError("error.customer.gone")
-        rows, more = datacare.audit_page(
-            session=tb.session, team_id=tb.team_id, member=tb.member(), customer=customer, offset=offset
-        )
-    except UserError as err:
-        return respond(text=t(tb.locale, err.key, **err.params), response_type="ephemeral", replace_original=False)
-    body_ = audit_blocks(tb.locale, customer, rows, more=more, offset=offset, tz=tb.member().tz)
-    respond(text=t(tb.locale, "audit.title", customer=customer.name), blocks=body_, replace_original=False)
+def merge(rq: RequestContext, cmd: CommandInput) -> Answer:
+    source, target = customers.merge_pair(session=rq.session, viewer=rq.viewer, text=cmd.args)
+    return Reply(*merge_confirmation(rq.locale, source, target))
 
 
-def register(app: Any) -> None:
-    app.action(ids.CUSTOMER_ERASE)(on_erase)
-    app.action(ids.AUDIT_MORE)(on_audit_more)
-    app.action(ids.CUSTOMER_MERGE)(on_merge)
+def merge_confirmed(rq: RequestContext, inp: MergePair) -> Answer:
+    target = customers.merge_customers(session=rq.session, viewer=rq.viewer, source_id=inp.source,
+                                       target_id=inp.target, surface=rq.surface)  # fmt: skip
+    return Replace(t(rq.locale, "merge.done", target=escape(customer_title(target))))
+
+
+def register(on: Registry) -> None:
+    on.command("audit", audit, reads_only=True)
+    on.command("export", export)
+    on.command("erase", erase, reads_only=True)
+    on.command("merge", merge, reads_only=True)
+    on.action(ids.AUDIT_MORE, audit_more, reads_only=True)
+    on.action(ids.CUSTOMER_ERASE, erase_confirmed)
+    on.action(ids.CUSTOMER_MERGE, merge_confirmed)

@@ -1,69 +1,47 @@
-"""`/crm report [week|month|quarter] [@user] [csv]`, `/crm report risk` and `/crm report grades`.
+"""`/crm report [week|month|quarter] [@user] [csv]`, `/crm report risk`, `/crm report grades`,
+and the 1-5 buttons of a satisfaction check-in DM.
 
-The command is acknowledged at once ("Working on your report…"); the report is built in a
-worker thread that opens its own database session (the request's session is closed when the
-request ends, and under `process_before_response` Slack would otherwise wait for the whole
-report). The result goes to the caller's DM: the report with its chart, the CSV file, the
-customers most at risk, or grade suggestions. A bounded pool keeps a burst of reports from
-starving the server.
-
-Also here: the 1-5 buttons of a satisfaction check-in DM (`checkin_blocks`).
+The command is answered at once ("Working on your report…"); the report is built after the
+answer (bot.later), in its own unit of work, and goes to the caller's DM: the report with its
+chart, the CSV file, the customers most at risk, or grade suggestions. What the caller may
+read is the service's rule (`reports.report_scope`, the viewer's customers for risk and
+grades): in an "owner only" team a member gets their own figures.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+import re
 from dataclasses import dataclass
-from typing import Any
 
-from slack_bolt import Ack, Respond
-from slack_sdk import WebClient
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.app import RequestContext
 from bot.charts import report_chart
-from bot.clock import local_today
-from bot.handlers.commands import MENTION, Command, reply_text, subcommand
-from bot.handlers.datacare import upload_to_dm
+from bot.context import FollowUp, RequestContext
+from bot.handlers.answers import Answer, Replace
+from bot.handlers.commands import usage
+from bot.handlers.registry import CommandInput, Registry
 from bot.i18n import t
-from bot.services import complaints, health, reports, satisfaction
-from bot.services.errors import UserError
-from bot.storage.db import make_session_factory, reading, session_scope
-from bot.storage.models import Customer, utcnow
+from bot.payloads import ButtonInput, Id
+from bot.services import health, reports, satisfaction, sla
 from bot.views import ids
-from bot.views.kit import customer_title, escape, section
-from bot.views.reports import (
-    grade_blocks,
-    report_blocks,
-    report_period,
-    risk_blocks,
-)
+from bot.views.kit import customer_title, escape, notice
+from bot.views.reports import grade_blocks, report_blocks, report_period, risk_blocks
 
 log = logging.getLogger(__name__)
-WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="report")
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 @dataclass(frozen=True)
-class ReportJob:
-    team_id: str
-    caller: str
-    locale: str | None
-    tz: str | None
-    today: dt.date
+class ReportAsked:
     kind: str = "week"
-    user_id: str | None = None  # a report about one manager
+    user_id: str | None = None  # one owner's figures
     csv: bool = False
     risk: bool = False
     grades: bool = False  # grade suggestions
-    default_tz: str = "UTC"  # TZ_DEFAULT: the team calendar's zone until the team sets its own
-    owner_id: str | None = None  # `owner only` teams: a member's risk and grade lists hold their own
 
 
 def parse_report_args(text: str) -> dict[str, object] | None:
-    """`[week|month|quarter] [@user] [csv]` in any order, `risk` or `grades`; None when unreadable."""
+    """`[week|month|quarter] [@user] [csv]` in any order, `risk` or `grades`, as the fields of
+    `ReportAsked`; None when unreadable."""
     words = text.split()
     if words and words[0].lower() in ("risk", "grades"):
         return {words[0].lower(): True} if len(words) == 1 else None
@@ -81,103 +59,80 @@ def parse_report_args(text: str) -> dict[str, object] | None:
     return found
 
 
-@subcommand("report")
-def report(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
+class ScoreButton(ButtonInput):
+    refusal = "error.customer.gone"
+    customer_id: Id
+    score: int
+
+
+def report(rq: RequestContext, cmd: CommandInput) -> Answer:
     args = parse_report_args(cmd.args)
     if args is None:
-        return reply_text(ack, t(tb.locale, "report.usage"))
-    if not tb.viewer.sees_all:
-        # `owner only`: a member reads their own figures and customers, nobody else's.
-        if args.get("user_id") not in (None, cmd.user_id):
-            return reply_text(ack, t(tb.locale, "report.own_only"))
-        args = {**args, "owner_id": cmd.user_id}
-        if not args.get("risk") and not args.get("grades"):
-            args["user_id"] = cmd.user_id
-    tz = tb.member().tz
-    job = ReportJob(team_id=tb.team_id, caller=cmd.user_id, locale=tb.locale, tz=tz, default_tz=tb.default_tz,
-                    today=local_today(utcnow(), tz), **args)  # type: ignore[arg-type]  # fmt: skip
-    reply_text(ack, t(tb.locale, "report.working"))
-    submit(make_session_factory(tb.session.get_bind()), client, job)
+        return usage(rq, "report.usage")
+    asked = ReportAsked(**args)  # type: ignore[arg-type]
+    reports.report_scope(rq.viewer, asked.user_id)  # refused now, not in a DM later
 
-
-def submit(factory: sessionmaker[Session], client: WebClient, job: ReportJob) -> Future[None]:
-    return WORKERS.submit(_reading, run_report, factory, client, job)
-
-
-def _reading(fn: Any, *args: Any) -> None:
-    """A report only reads: on SQLite it must not hold the write lock while it counts."""
-    with reading():
-        fn(*args)
-
-
-def run_report(factory: sessionmaker[Session], client: WebClient, job: ReportJob) -> None:
-    """Build the report in its own unit of work and deliver it to the caller's DM."""
-    locale = job.locale
-    try:
-        if job.grades:
-            with session_scope(factory) as session:
-                suggestions = health.grade_suggestions(session=session, team_id=job.team_id, now=utcnow(),
-                                                       owner_id=job.owner_id)  # fmt: skip
-                body = grade_blocks(locale, suggestions, health.grade_rules(session, job.team_id))
-            client.chat_postMessage(channel=job.caller, text=t(locale, "grades.text"), blocks=body)
-            return
-        if job.risk:
-            with session_scope(factory) as session:
-                rows = health.at_risk(session=session, team_id=job.team_id, now=utcnow(), today=job.today,
-                                      owner_id=job.owner_id)  # fmt: skip
-                body = risk_blocks(locale, rows)  # rendered while the customers are loaded
-            client.chat_postMessage(channel=job.caller, text=t(locale, "risk.title"), blocks=body)
-            return
-        with session_scope(factory) as session:
-            # Response and resolution times are counted in the team calendar's business hours.
-            calendar, _ = complaints.team_rules(session, job.team_id, job.default_tz)
-            result = reports.build_report(
-                session=session, team_id=job.team_id, kind=job.kind, today=job.today, tz=job.tz, user_id=job.user_id,
-                duration=lambda a, b: calendar.between(a, b).total_seconds() / 3600,
-            )
-        start = result.period.first_day.isoformat()
-        if job.csv:
-            name = f"report-{job.kind}-{start}.csv"
-            upload_to_dm(client, job.caller, filename=name, content=reports.report_csv(result),
-                         title=t(locale, "report.csv.title", start=start))  # fmt: skip
-            return
-        body = report_blocks(locale, result)
-        client.chat_postMessage(channel=job.caller, text=report_period(locale, result), blocks=body)
-        upload_to_dm(client, job.caller, filename=f"report-{job.kind}-{start}.png", content=report_chart(locale, result),
-                     title=t(locale, "report.chart.title", start=start))  # fmt: skip
-    except Exception:
-        log.exception("report for %s failed", job.caller)
+    def build(later: FollowUp) -> None:
         try:
-            client.chat_postMessage(channel=job.caller, text=t(locale, "report.failed"))
-        except Exception:  # noqa: BLE001 - telling the caller is best effort
-            log.warning("could not tell %s that the report failed", job.caller)
+            deliver_report(later, asked)
+        except Exception:
+            log.exception("report for %s failed", later.actor)
+            later.notifier.dm(later.actor, text=t(later.locale, "report.failed"))
+
+    rq.after(build)
+    return usage(rq, "report.working")
 
 
-def on_satisfaction(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
+def deliver_report(later: FollowUp, asked: ReportAsked) -> None:
+    """Build the report asked for, as the caller may read it, and put it in their DM."""
+    session, viewer, locale, caller = later.session, later.viewer, later.locale, later.actor
+    if asked.grades:
+        suggestions = health.grade_suggestions(session=session, viewer=viewer, now=later.now)
+        body = grade_blocks(locale, suggestions, health.grade_rules(session, later.team_id))
+        later.notifier.dm(caller, text=t(locale, "grades.text"), blocks=body)
+        return
+    if asked.risk:
+        rows = health.at_risk(session=session, viewer=viewer, now=later.now, today=later.today)
+        later.notifier.dm(caller, text=t(locale, "risk.title"), blocks=risk_blocks(locale, rows))
+        return
+    # Response and resolution times are counted in the team calendar's business hours.
+    calendar, _ = sla.team_rules(session, later.team_id, later.default_tz)
+    result = reports.build_report(
+        session=session, viewer=viewer, kind=asked.kind, today=later.today, tz=later.tz, user_id=asked.user_id,
+        duration=lambda a, b: calendar.between(a, b).total_seconds() / 3600,
+    )  # fmt: skip
+    start = result.period.first_day.isoformat()
+    if asked.csv:
+        later.notifier.upload_to_dm(caller, filename=f"report-{asked.kind}-{start}.csv", content=reports.report_csv(result),
+                                    title=t(locale, "report.csv.title", start=start))  # fmt: skip
+        return
+    later.notifier.dm(caller, text=report_period(locale, result), blocks=report_blocks(locale, result))
+    later.notifier.upload_to_dm(caller, filename=f"report-{asked.kind}-{start}.png", content=report_chart(locale, result),
+                                title=t(locale, "report.chart.title", start=start))  # fmt: skip
+
+
+def score(rq: RequestContext, inp: ScoreButton) -> Answer:
     """A 1-5 button of a check-in DM: keep the score (a low one alerts the leads) and say so."""
-    ack()
-    tb: RequestContext = context["tb"]
-    try:
-        value = json.loads(str(body["actions"][0].get("value") or ""))
-        customer_id, score = int(value["customer_id"]), int(value["score"])
-    except (ValueError, KeyError, TypeError):
-        customer_id, score = 0, 0  # forged or broken: names no customer
-
-    def alert(customer: Customer) -> str:
-        name = escape(customer_title(customer))
-        return t(tb.locale, "checkin.alert", actor=tb.user_id, score=score, customer=name)
-
-    try:
-        recorded = satisfaction.record_satisfaction(
-            session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", customer_id=customer_id, score=score,
-            surface=tb.surface, notifier=tb.notifier, alert=alert,
-        )  # fmt: skip
-    except UserError as err:
-        return respond(text=t(tb.locale, err.key, **err.params), response_type="ephemeral", replace_original=False)
+    recorded = satisfaction.record_satisfaction(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id,
+                                                score=inp.score, surface=rq.surface, now=rq.now)  # fmt: skip
     name = escape(customer_title(recorded.customer))
-    text = t(tb.locale, "checkin.recorded", score=recorded.score.score, customer=name)
-    respond(text=text, blocks=[section(text)], replace_original=True)
+    actor, value = rq.actor, recorded.score.score
+
+    def alert(later: FollowUp) -> None:
+        for lead in recorded.alert:
+            try:
+                later.notifier.dm(lead, text=t(later.locale_of(lead), "checkin.alert", actor=actor, score=value,
+                                               customer=name))  # fmt: skip
+            except Exception:  # noqa: BLE001 - one lead's DM must not stop the others'
+                log.warning("could not alert %s of a low score", lead, exc_info=True)
+
+    if recorded.alert:
+        rq.after(alert)
+    text = t(rq.locale, "checkin.recorded", score=value, customer=name)
+    return Replace(text, notice(text))
 
 
-def register(app: Any) -> None:
-    app.action(ids.SATISFACTION_SCORE)(on_satisfaction)
+def register(on: Registry) -> None:
+    on.command("report", report, reads_only=True)
+    on.action(ids.SATISFACTION_SCORE, score)
+

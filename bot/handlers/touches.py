@@ -1,285 +1,259 @@
 """Touches and revisits: `/crm touch|revisit|due`, the "Log touch" modal from every surface,
-the "Log as touch" message shortcut, touch history paging, edit and delete, and the App Home.
-"""
+the "Log as touch" message shortcut, touch history paging, edit and delete, and the
+"Schedule revisit" modal."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Literal
 
-from slack_bolt import Ack, Respond
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
-from bot.app import RequestContext
-from bot.clock import local_today
-from bot.forms import form_data, metadata
-from bot.handlers import common
-from bot.handlers.commands import (
-    Command,
-    reply,
-    reply_text,
-    resolve_or_reply,
-    subcommand,
-)
+from bot.context import FollowUp, RequestContext
+from bot.handlers.answers import Answer, OpenModal, Replace, Reply
+from bot.handlers.commands import customer_named, usage
+from bot.handlers.home import refresh_home
+from bot.handlers.registry import CommandInput, Registry
 from bot.i18n import format_date, t
-from bot.services import customers, touches
+from bot.payloads import (
+    ButtonInput,
+    ChoiceInput,
+    FormInput,
+    Id,
+    Input,
+    MessageShortcut,
+    Offset,
+    Short,
+    Text,
+)
+from bot.services import customers, home, touches
 from bot.services.dates import split_when
 from bot.services.errors import FieldErrors, UserError
-from bot.services.members import is_admin
-from bot.storage.models import Customer, utcnow
+from bot.storage.models import Customer
 from bot.views import ids
-from bot.views.kit import customer_title, escape, section
+from bot.views.kit import customer_title, escape
+from bot.views.revisits import due_answer
 from bot.views.touches import (
     revisit_modal,
     touch_delete_confirmation,
-    touch_history,
+    touch_history_page,
     touch_modal,
 )
 
 OFF_WORDS = ("off", "never", "none", "关闭", "不回访", "无")
 
 
-def _today(tb: RequestContext) -> dt.date:
-    return local_today(utcnow(), tb.member().tz)
+# --- inputs -----------------------------------------------------------------------------------
 
 
-def open_touch_modal(
-    tb: RequestContext, client: WebClient, trigger_id: str, customer: Customer | None, **extra: Any
-) -> None:
-    next_revisit = customer and touches.default_next_revisit(
-        session=tb.session, team_id=tb.team_id, customer=customer, today=_today(tb)
-    )
-    view = touch_modal(tb.locale, now=utcnow(), customer=customer, next_revisit=next_revisit, **extra)
-    client.views_open(trigger_id=trigger_id, view=view)
+class LogTouchButton(ButtonInput):
+    """"Log touch": for a customer, or (value "") to pick one in the modal."""
+
+    refusal = "error.customer.gone"
+    customer_id: Id | None = None
 
 
-# --- slash sub-commands -------------------------------------------------------------------
+class CustomerButton(ButtonInput):
+    refusal = "error.customer.gone"
+    customer_id: Id
 
 
-@subcommand("touch")
-def touch(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    customer = None
-    if cmd.args:
-        customer = resolve_or_reply(tb, ack, cmd.args, action_id=ids.TOUCH_LOG)
-        if customer is None:
-            return
-    ack()
-    open_touch_modal(tb, client, cmd.trigger_id, customer)
+class TouchButton(ButtonInput):
+    refusal = "error.touch.gone"
+    touch_id: Id
 
 
-@subcommand("revisit")
-def revisit(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    today = _today(tb)
+class HistoryPage(ButtonInput):
+    refusal = "error.customer.gone"
+    customer_id: Id
+    offset: Offset = 0
+
+
+class TouchChoice(ChoiceInput):
+    """The ⋯ menu of a touch: `edit:<id>` or `delete:<id>`."""
+
+    refusal = "error.touch.gone"
+    choice: Short
+    block_id: str = ""
+
+    @property
+    def what(self) -> tuple[Literal["edit", "delete"], int]:
+        verb, _, number = self.choice.partition(":")
+        if verb not in ("edit", "delete") or not number.isdigit() or not 0 < int(number) < 2**63:
+            raise UserError("error.touch.gone")
+        return verb, int(number)  # type: ignore[return-value]
+
+
+class Shortcut(Input):
+    refusal = "error.shortcut.no_text"
+    text: Text
+    channel: str
+    ts: str
+    speaker: str | None = None
+
+    @classmethod
+    def values_from(cls, payload: MessageShortcut) -> dict[str, object]:
+        return {"text": payload.message.text.strip(), "channel": payload.channel.id, "ts": payload.message.ts,
+                "speaker": payload.message.user}  # fmt: skip
+
+
+class TouchMeta(Input):
+    touch_id: Id | None = None
+    permalink: Short | None = None
+    speaker: Short | None = None
+
+
+class TouchForm(FormInput):
+    form: dict[str, object]
+    meta: TouchMeta = TouchMeta()
+
+
+class RevisitMeta(Input):
+    customer_id: Id
+
+
+class RevisitForm(FormInput):
+    form: dict[str, object]
+    meta: RevisitMeta
+
+
+# --- sub-commands -----------------------------------------------------------------------------
+
+
+def touch(rq: RequestContext, cmd: CommandInput) -> Answer:
+    customer = customer_named(rq, cmd.args, action_id=ids.TOUCH_LOG) if cmd.args else None
+    return _touch_modal(rq, customer)
+
+
+def revisit(rq: RequestContext, cmd: CommandInput) -> Answer:
+    """`revisit <customer> <when>`: the date is the longest readable date at the end, read in
+    the caller's time zone; `off` turns revisits off."""
+    today = rq.today
     words = cmd.args.split()
     if not words:
-        return reply_text(ack, t(tb.locale, "revisit.usage"))
+        return usage(rq, "revisit.usage")
     if len(words) > 1 and words[-1].lower() in OFF_WORDS:
         ref, when = " ".join(words[:-1]), None
     else:
         ref, when = split_when(cmd.args, today)  # also `张伟明天`: Chinese needs no space
         if when is None and len(words) < 2:
-            return reply_text(ack, t(tb.locale, "revisit.usage"))
+            return usage(rq, "revisit.usage")
         if when is None or not ref:
-            return reply_text(ack, t(tb.locale, "revisit.unreadable", text=escape(cmd.args)))
-    customer = resolve_or_reply(tb, ack, ref, action_id=ids.REVISIT_SCHEDULE)
-    if customer is None:
-        return
-    touches.set_revisit(
-        session=tb.session, team_id=tb.team_id, actor_id=cmd.user_id, customer=customer, when=when,
-        today=today, surface=tb.surface,
-    )  # fmt: skip
+            return usage(rq, "revisit.unreadable", text=escape(cmd.args))
+    found = customer_named(rq, ref, action_id=ids.REVISIT_SCHEDULE)
+    customer = touches.set_revisit(session=rq.session, viewer=rq.viewer, customer_id=found.id, when=when, today=today,
+                                   surface=rq.surface)  # fmt: skip
+    refresh_home(rq, customer.owner_id)
     name = escape(customer_title(customer))
     if when is None:
-        reply_text(ack, t(tb.locale, "revisit.cleared", customer=name))
-    else:
-        reply_text(ack, t(tb.locale, "revisit.set", customer=name, date=format_date(tb.locale, when)))
-    common.refresh_home(tb, client, customer.owner_id)
+        return Reply(t(rq.locale, "revisit.cleared", customer=name))
+    return Reply(t(rq.locale, "revisit.set", customer=name, date=format_date(rq.locale, when)))
 
 
-@subcommand("due")
-def due(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
-    reply(ack, common.due_list(tb), t(tb.locale, "due.now"))
+def due(rq: RequestContext, cmd: CommandInput) -> Answer:
+    return Reply(*due_answer(rq.locale, home.due_list(session=rq.session, viewer=rq.viewer, today=rq.today)))
 
 
-# --- buttons and the shortcut -------------------------------------------------------------
+# --- buttons and the shortcut -----------------------------------------------------------------
 
 
-def _respond_error(respond: Respond, tb: RequestContext, err: UserError) -> None:
-    respond(text=t(tb.locale, err.key, **err.params), response_type="ephemeral", replace_original=False)
-
-
-def on_log_touch(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    value = str(body["actions"][0].get("value") or "")
+def log_touch_button(rq: RequestContext, inp: LogTouchButton) -> Answer:
     customer = None
-    if value:
-        customer = value.isdigit() and customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=int(value))
-        if not customer:
-            if body.get("response_url"):
-                _respond_error(respond, tb, UserError("error.customer.gone"))
-            return
-    open_touch_modal(tb, client, body["trigger_id"], customer)
+    if inp.customer_id is not None:
+        customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id)
+    return _touch_modal(rq, customer)
 
 
-def on_log_touch_shortcut(
-    ack: Ack, body: dict[str, Any], shortcut: dict[str, Any], context: dict[str, Any], client: WebClient,
-    respond: Respond,
-) -> None:  # fmt: skip
-    ack()
-    tb: RequestContext = context["tb"]
-    message = shortcut.get("message") or {}
-    text = (message.get("text") or "").strip()
-    if not text:
-        return _respond_error(respond, tb, UserError("error.shortcut.no_text"))
-    channel = (shortcut.get("channel") or {}).get("id")
-    try:
-        permalink = client.chat_getPermalink(channel=channel, message_ts=message.get("ts"))["permalink"]
-    except (SlackApiError, OSError):
-        permalink = None  # the touch is still worth logging without its link
-    meta = {"permalink": permalink, "speaker": message.get("user")}
-    open_touch_modal(tb, client, shortcut["trigger_id"], None, summary=text[:3000], metadata=meta)
+def log_as_touch(rq: RequestContext, inp: Shortcut) -> Answer:
+    """"Log as touch" on a message: its text is the summary; its link and speaker are kept."""
+    if not inp.text:
+        raise UserError("error.shortcut.no_text")
+    meta = {"permalink": rq.directory.permalink(inp.channel, inp.ts), "speaker": inp.speaker}
+    return _touch_modal(rq, None, summary=inp.text[:3000], metadata=meta)
 
 
-def on_touch_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
-    tb: RequestContext = context["tb"]
-    meta = metadata(view)
-    data = form_data(view)
-    touch_id = meta.get("touch_id")
-    try:
-        if touch_id:
-            touch = touches.get_touch(session=tb.session, team_id=tb.team_id, touch_id=int(touch_id))
-            if touch is None:
-                raise FieldErrors.one("summary", "error.touch.gone")
-            data["customer"] = str(touch.customer_id)
-            parsed = touches.TouchInput.parse_at(data, now=utcnow())
-            touch = touches.update_touch(
-                session=tb.session, team_id=tb.team_id, member=tb.member(), touch_id=int(touch_id), data=parsed,
-                surface=tb.surface,
-            )  # fmt: skip
-        else:
-            parsed = touches.TouchInput.parse_at(data, now=utcnow())
-            touch = touches.log_touch(
-                session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", data=parsed,
-                tz=tb.member().tz, surface=tb.surface, speaker_id=meta.get("speaker"), permalink=meta.get("permalink"),
-                viewer=tb.viewer,
-            )  # fmt: skip
-    except (FieldErrors, UserError) as err:
-        return common.refuse(tb, ack, err, "summary")
-    ack()
-    customer = touch.customer
+def history(rq: RequestContext, inp: HistoryPage) -> Answer:
+    customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id)
+    found, more = touches.recent_touches(session=rq.session, viewer=rq.viewer, customer_id=customer.id, limit=10,
+                                         offset=inp.offset)  # fmt: skip
+    return Reply(*touch_history_page(rq.locale, customer, found, more=more, offset=inp.offset, tz=rq.tz))
+
+
+def touch_menu(rq: RequestContext, inp: TouchChoice) -> Answer:
+    verb, touch_id = inp.what
+    found = touches.editable_touch(session=rq.session, viewer=rq.viewer, touch_id=touch_id)
+    if verb == "edit":
+        return OpenModal(touch_modal(rq.locale, now=rq.now, touch=found))
+    return Reply(*touch_delete_confirmation(rq.locale, found, rq.tz))
+
+
+def delete(rq: RequestContext, inp: TouchButton) -> Answer:
+    customer = touches.delete_touch(session=rq.session, viewer=rq.viewer, touch_id=inp.touch_id, surface=rq.surface)
+    refresh_home(rq, customer.owner_id)
+    return Replace(t(rq.locale, "touch.deleted", customer=escape(customer_title(customer))))
+
+
+def schedule_revisit(rq: RequestContext, inp: CustomerButton) -> Answer:
+    customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id)
+    return OpenModal(revisit_modal(rq.locale, customer))
+
+
+# --- modals -----------------------------------------------------------------------------------
+
+
+def save(rq: RequestContext, inp: TouchForm) -> Answer:
+    """"Log touch" saved (a new touch, or the edit of one)."""
+    touch_id = inp.meta.touch_id
+    saved = touches.save_touch(session=rq.session, viewer=rq.viewer, touch_id=touch_id, form=inp.form, tz=rq.tz,
+                               surface=rq.surface, now=rq.now, speaker_id=inp.meta.speaker,
+                               permalink=inp.meta.permalink)  # fmt: skip
+    customer = saved.customer
     name = escape(customer_title(customer))
     if touch_id:
-        text = t(tb.locale, "touch.updated", customer=name)
+        text = t(rq.locale, "touch.updated", customer=name)
     else:
-        revisit = (
-            format_date(tb.locale, customer.next_revisit)
-            if customer.revisits_enabled and customer.next_revisit
-            else None
-        )
-        text = t(tb.locale, "touch.saved", customer=name, revisit=revisit or t(tb.locale, "revisit.none"))
-    author = tb.user_id or ""
-    tb.after(lambda later: later.notifier.dm(author, text=text))
-    common.refresh_home(tb, client, tb.user_id, customer.owner_id)
+        revisit = customer.next_revisit if customer.revisits_enabled else None
+        text = t(rq.locale, "touch.saved", customer=name,
+                 revisit=format_date(rq.locale, revisit) if revisit else t(rq.locale, "revisit.none"))  # fmt: skip
+    author = rq.actor
+
+    def tell(later: FollowUp) -> None:
+        later.notifier.dm(author, text=text)
+
+    rq.after(tell)
+    refresh_home(rq, rq.actor, customer.owner_id)
+    return None
 
 
-def on_touch_history(ack: Ack, body: dict[str, Any], context: dict[str, Any], respond: Respond) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    customer_id, offset = common.customer_page(body)
-    customer = customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=customer_id)
-    if customer is None:
-        return _respond_error(respond, tb, UserError("error.customer.gone"))
-    found, more = touches.recent_touches(
-        session=tb.session, team_id=tb.team_id, customer_id=customer_id, limit=10, offset=offset
-    )
-    header = section(t(tb.locale, "touch.history", customer=escape(customer_title(customer))))
-    page_blocks = touch_history(tb.locale, customer_id, found, more=more, offset=offset, tz=tb.member().tz)
-    respond(text=header["text"]["text"], blocks=[header, *page_blocks], response_type="ephemeral", replace_original=False)
-
-
-def on_touch_menu(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    choice, _, raw_id = str((body["actions"][0].get("selected_option") or {}).get("value", "")).partition(":")
-    touch = raw_id.isdigit() and touches.get_touch(session=tb.session, team_id=tb.team_id, touch_id=int(raw_id))
-    if not touch:
-        return _respond_error(respond, tb, UserError("error.touch.gone"))
-    if touch.author_id != tb.user_id and not is_admin(tb.member()):
-        return _respond_error(respond, tb, UserError("error.touch.not_yours"))
-    if choice == "edit":
-        client.views_open(trigger_id=body["trigger_id"], view=touch_modal(tb.locale, now=utcnow(), touch=touch))
-    elif choice == "delete":
-        text, body = touch_delete_confirmation(tb.locale, touch, tb.member().tz)
-        respond(text=text, blocks=body, response_type="ephemeral", replace_original=False)
-
-
-def on_touch_delete(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    value = str(body["actions"][0].get("value") or "")
+def save_revisit(rq: RequestContext, inp: RevisitForm) -> Answer:
+    off = "off" in (inp.form.get(ids.FIELD_REVISITS_OFF) or [])  # type: ignore[operator]
+    picked = inp.form.get(ids.FIELD_NEXT_REVISIT)
+    if not off and not picked:
+        raise FieldErrors.one(ids.FIELD_NEXT_REVISIT, "revisit.usage")
     try:
-        if not value.isdigit():
-            raise UserError("error.touch.gone")
-        customer = touches.delete_touch(
-            session=tb.session, team_id=tb.team_id, member=tb.member(), touch_id=int(value), surface=tb.surface
-        )
-    except UserError as err:
-        return _respond_error(respond, tb, err)
-    respond(text=t(tb.locale, "touch.deleted", customer=escape(customer_title(customer))),
-            replace_original=True)  # fmt: skip
-    common.refresh_home(tb, client, customer.owner_id)
+        when = None if off else dt.date.fromisoformat(str(picked))
+    except ValueError:
+        raise FieldErrors.one(ids.FIELD_NEXT_REVISIT, "revisit.usage") from None
+    customer = touches.set_revisit(session=rq.session, viewer=rq.viewer, customer_id=inp.meta.customer_id, when=when,
+                                   today=rq.today, surface=rq.surface)  # fmt: skip
+    refresh_home(rq, customer.owner_id)
+    return None
 
 
-def on_schedule_revisit(ack: Ack, body: dict[str, Any], context: dict[str, Any], client: WebClient, respond: Respond) -> None:
-    ack()
-    tb: RequestContext = context["tb"]
-    value = str(body["actions"][0].get("value") or "")
-    customer = value.isdigit() and customers.get_customer(session=tb.session, team_id=tb.team_id, viewer=tb.viewer, customer_id=int(value))
-    if not customer:
-        return _respond_error(respond, tb, UserError("error.customer.gone"))
-    client.views_open(trigger_id=body["trigger_id"], view=revisit_modal(tb.locale, customer))
+def _touch_modal(rq: RequestContext, customer: Customer | None, **extra: object) -> Answer:
+    next_revisit = customer and touches.default_next_revisit(session=rq.session, team_id=rq.team_id,
+                                                             customer=customer, today=rq.today)  # fmt: skip
+    return OpenModal(touch_modal(rq.locale, now=rq.now, customer=customer, next_revisit=next_revisit or None,
+                                 **extra))  # type: ignore[arg-type]  # fmt: skip
 
 
-def on_revisit_submit(ack: Ack, view: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
-    tb: RequestContext = context["tb"]
-    data = form_data(view)
-    off = "off" in (data.get("off") or [])
-    if not off and not data.get("next_revisit"):
-        return ack(response_action="errors", errors={"next_revisit": t(tb.locale, "revisit.usage")})
-    when = None if off else dt.date.fromisoformat(str(data["next_revisit"]))
-    try:
-        customer = customers.get_customer(
-            session=tb.session, team_id=tb.team_id, viewer=tb.viewer,
-            customer_id=int(metadata(view).get("customer_id") or 0),
-        )  # fmt: skip
-        if customer is None:
-            raise UserError("error.customer.gone")
-        touches.set_revisit(
-            session=tb.session, team_id=tb.team_id, actor_id=tb.user_id or "", customer=customer, when=when,
-            today=_today(tb), surface=tb.surface,
-        )  # fmt: skip
-    except UserError as err:
-        return common.refuse(tb, ack, err, "next_revisit")
-    ack()
-    common.refresh_home(tb, client, customer.owner_id)
-
-
-def on_home_opened(event: dict[str, Any], context: dict[str, Any], client: WebClient) -> None:
-    if event.get("tab") != "home":
-        return
-    tb: RequestContext = context["tb"]
-    common.refresh_home(tb, client, event["user"])
-
-
-def register(app: Any) -> None:
-    app.action(ids.TOUCH_LOG)(on_log_touch)
-    app.shortcut(ids.LOG_TOUCH_SHORTCUT)(on_log_touch_shortcut)
-    app.view(ids.TOUCH_MODAL)(on_touch_submit)
-    app.action(ids.TOUCH_HISTORY)(on_touch_history)
-    app.action(ids.TOUCH_MENU)(on_touch_menu)
-    app.action(ids.TOUCH_DELETE)(on_touch_delete)
-    app.action(ids.REVISIT_SCHEDULE)(on_schedule_revisit)
-    app.view(ids.REVISIT_MODAL)(on_revisit_submit)
-    app.event("app_home_opened")(on_home_opened)
+def register(on: Registry) -> None:
+    on.command("touch", touch, reads_only=True)
+    on.command("revisit", revisit)
+    on.command("due", due, reads_only=True)
+    on.action(ids.TOUCH_LOG, log_touch_button, reads_only=True)
+    on.shortcut(ids.LOG_TOUCH_SHORTCUT, log_as_touch)
+    on.view(ids.TOUCH_MODAL, save, field="summary")
+    on.action(ids.TOUCH_HISTORY, history, reads_only=True)
+    on.action(ids.TOUCH_MENU, touch_menu, reads_only=True)
+    on.action(ids.TOUCH_DELETE, delete)
+    on.action(ids.REVISIT_SCHEDULE, schedule_revisit, reads_only=True)
+    on.view(ids.REVISIT_MODAL, save_revisit, field=ids.FIELD_NEXT_REVISIT)

@@ -32,5 +32,11 @@ EN: dict[str, str] = {
     "error.too_long": "Keep this under {limit} characters.",
     "error.customer.gone": "This customer no longer exists.",
     "error.customer.hidden": "This customer is not one of yours: your team shows members only the customers they own or work a complaint for.",
+    "error.courtesy": "Saved. A message that goes with it could not be sent ({error}); nothing was lost.",
+    "error.unreadable": "I could not read that request. If it came from an old message, try the command again.",
+    "error.modal.stale": "This form is out of date. Close it and open it again.",
+    "error.other_workspace": "This form belongs to another workspace.",
+    "error.owner.unknown": "Slack does not know that person in this workspace. Mention a member, e.g. `@li`.",
+    "error.complaint.hidden": "This complaint is not one of yours: your team shows members only the complaints they work or whose customer they own.",
     "error.generic": "Something went wrong on our side; nothing was saved. Please try again.",
 }

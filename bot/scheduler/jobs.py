@@ -32,11 +32,12 @@ from bot.scheduler.outbox import (
     enqueue_select,
     register_renderer,
 )
+from bot.services.access import Viewer
 from bot.services.members import get_member, is_fresh
 from bot.services.reminders import is_due, owners_with_due_revisits
 from bot.services.touches import due_revisits
 from bot.services.workspaces import TeamSettings, team_settings
-from bot.storage.db import session_scope
+from bot.storage.db import unit_of_work
 from bot.storage.models import Customer, Member, Notification, Workspace
 from bot.views.complaints import escalation_message
 from bot.views.kit import block_plain_text
@@ -85,14 +86,14 @@ def run_jobs(
     factory: sessionmaker[Session], *, now: dt.datetime, directory: Directory | None, default_tz: str = "UTC"
 ) -> dict[str, int]:
     """Every registered job once, for every workspace, as of `now`; rows written per job."""
-    with session_scope(factory) as session:
+    with unit_of_work(factory, now=now) as session:
         teams = list(session.scalars(select(Workspace.team_id).order_by(Workspace.team_id)))
     written: dict[str, int] = {}
     for name, job in JOBS.items():
         written[name] = 0
         for team_id in teams:
             try:
-                with session_scope(factory) as session:
+                with unit_of_work(factory, now=now) as session:
                     written[name] += job(JobRun(session, now, directory, default_tz), team_id)
             except Exception:  # noqa: BLE001 - one team's failure must not stop the others
                 log.exception("job %s failed for team %s", name, team_id)
@@ -120,10 +121,10 @@ def revisit_reminders(run: JobRun, team_id: str) -> int:
     for owner_id in owners_with_due_revisits(session=run.session, team_id=team_id, by=latest_today):
         try:
             member = known.get(owner_id)
-            if member is None or not is_fresh(member):  # read from Slack once a day
+            if member is None or not is_fresh(member, run.now):  # read from Slack once a day
                 with run.session.begin_nested():
                     member = get_member(session=run.session, team_id=team_id, user_id=owner_id,
-                                        directory=run.directory)  # fmt: skip
+                                        directory=run.directory, now=run.now)  # fmt: skip
             today = _reminder_day(run, settings, hours, member)
             if today is None:
                 continue
@@ -164,7 +165,7 @@ def _write_digest(
     *, locale: str | None,
 ) -> int:  # fmt: skip
     team_id = member.team_id
-    revisits = due_revisits(session=run.session, team_id=team_id, owner_id=member.user_id, today=today, days=0,
+    revisits = due_revisits(session=run.session, viewer=Viewer.of(member, settings), today=today, days=0,
                             limit=DIGEST_MAX_ITEMS)  # fmt: skip
     if not revisits.due_total:
         return 0
@@ -235,7 +236,8 @@ def complaint_escalations(run: JobRun, team_id: str) -> int:
         for step in steps:
             for recipient in complaints.escalation_recipients(session=run.session, complaint=complaint, escalation=step):
                 is_person = recipient[:1] in ("U", "W")
-                person = (get_member(session=run.session, team_id=team_id, user_id=recipient, directory=run.directory)
+                person = (get_member(session=run.session, team_id=team_id, user_id=recipient, directory=run.directory,
+                                     now=run.now)
                           if is_person else Member(team_id=team_id, user_id=recipient))  # fmt: skip
                 message = escalation_message(settings.language or person.locale, card, step.step)
                 written += enqueue(
@@ -269,7 +271,8 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
         by_owner.setdefault(customer.owner_id, []).append(customer)
     written = 0
     for owner_id, customers in sorted(by_owner.items()):
-        member = get_member(session=run.session, team_id=team_id, user_id=owner_id, directory=run.directory)
+        member = get_member(session=run.session, team_id=team_id, user_id=owner_id, directory=run.directory,
+                            now=run.now)
         locale = settings.language or member.locale
         body = [b for c in customers[:CHECKINS_PER_DM] for b in checkin_blocks(locale, c)]
         written += enqueue(
@@ -304,12 +307,13 @@ def weekly_report(run: JobRun, team_id: str) -> int:
 def _render_weekly_report(session: Session, payload: dict[str, Any]) -> Rendered:
     from bot.charts import report_chart
     from bot.i18n import t
-    from bot.services import complaints, reports
+    from bot.services import reports, sla
 
     team_id, tz = payload["team_id"], payload["tz"]
-    calendar, _ = complaints.team_rules(session, team_id, tz)
+    calendar, _ = sla.team_rules(session, team_id, tz)
     report = reports.build_report(
-        session=session, team_id=team_id, kind="week", today=dt.date.fromisoformat(payload["day"]), tz=tz,
+        session=session, viewer=Viewer.whole_team(team_id), kind="week", today=dt.date.fromisoformat(payload["day"]),
+        tz=tz,
         duration=lambda a, b: calendar.between(a, b).total_seconds() / 3600,
     )  # fmt: skip
     language = team_settings(session, team_id).language

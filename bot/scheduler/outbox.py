@@ -44,7 +44,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.storage.db import session_scope
+from bot.storage.db import unit_of_work
 from bot.storage.models import Notification
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ class Sender:
         query = select(Notification.id).where(due).order_by(Notification.due_at, Notification.id)
         if exclude:
             query = query.where(Notification.id.not_in(exclude))
-        with session_scope(self.factory) as session:
+        with unit_of_work(self.factory, now=None) as session:
             ids = list(session.scalars(query.limit(self.batch_size).with_for_update(skip_locked=True)))
             if ids:
                 claimed = update(Notification).where(Notification.id.in_(ids))
@@ -237,7 +237,7 @@ class Sender:
     def _renew(self, row_id: int, lease: dt.datetime) -> Notification | None:
         """Extend this row's lease just before posting; None when it is no longer ours (our
         lease ran out and another process claimed it, or it was finished meanwhile)."""
-        with session_scope(self.factory) as session:
+        with unit_of_work(self.factory, now=None) as session:
             row = session.get(Notification, row_id, with_for_update=True)
             if row is None or row.status != SENDING or row.due_at != lease:
                 return None
@@ -249,7 +249,7 @@ class Sender:
 
     def _finish(self, row: Notification, **values: Any) -> bool:
         """Record the outcome, fenced on the lease we hold (a stolen row is not overwritten)."""
-        with session_scope(self.factory) as session:
+        with unit_of_work(self.factory, now=None) as session:
             result = session.execute(
                 update(Notification)
                 .where(Notification.id == row.id, Notification.status == SENDING, Notification.due_at == row.due_at)
@@ -280,7 +280,7 @@ class Sender:
         return report
 
     def _release(self, row_id: int, lease: dt.datetime, now: dt.datetime) -> None:
-        with session_scope(self.factory) as session:
+        with unit_of_work(self.factory, now=None) as session:
             session.execute(
                 update(Notification)
                 .where(Notification.id == row_id, Notification.status == SENDING, Notification.due_at == lease)
@@ -343,7 +343,7 @@ class Sender:
         return None
 
     def _render(self, payload: dict[str, Any]) -> Rendered | None:
-        with session_scope(self.factory) as session:
+        with unit_of_work(self.factory, now=None) as session:
             return RENDERERS[payload["render"]](session, payload)
 
     def _post_with_retries(self, row: Notification, budget: float) -> str | None:

@@ -19,12 +19,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import wall
 from bot.config import Settings
 from bot.notify import SlackDirectory
 from bot.scheduler import jobs
 from bot.scheduler.outbox import Delivery, Sender, sender_client
 from bot.storage.db import make_engine, make_session_factory
-from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Scheduler:
         # A message's retries must end well within its lease, or another worker could take
         # the row back while this one is still trying it.
         sender_options.setdefault("retry_budget", min(60.0, lease / 3))
-        self.sender = Sender(self.factory, self.client, wall=utcnow, **sender_options)
+        self.sender = Sender(self.factory, self.client, wall=wall, **sender_options)
 
     # The instant a run acts as of is decided here, at the top, and handed down: the jobs,
     # the rows they write and the delivery all read it, never the wall clock.
@@ -80,17 +80,17 @@ class Scheduler:
 
     def sweep(self, at: dt.datetime | None = None, *, within: float = SWEEP_DELIVERY_SECONDS) -> SweepReport:
         """Every job once as of `at` (default: the wall clock's now), then deliver what is due then."""
-        at = at or utcnow()
+        at = at or wall()
         written = self.run_jobs(at)
         return SweepReport(at, written, self.deliver(at, within=within))
 
     # --- periodic ---------------------------------------------------------------------
 
     def _jobs_tick(self) -> None:
-        self.run_jobs(utcnow())
+        self.run_jobs(wall())
 
     def _deliver_tick(self) -> None:
-        self.deliver(utcnow(), within=DELIVER_EVERY * 10)
+        self.deliver(wall(), within=DELIVER_EVERY * 10)
 
     def _add_jobs(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
         start = dt.datetime.now(dt.UTC)

@@ -1,44 +1,30 @@
-"""Customer profiles: create, edit, find, resolve a `<customer>` argument, assign an owner."""
+"""Customer profiles: create (with the duplicate check), edit, get, assign an owner, merge.
+
+Finding customers and reading a `<customer>` argument are in services.find. Every function
+that reads or changes a customer takes the `Viewer` (services.access), who is also the person
+acting for the audit trail.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
-    and_,
-    bindparam,
-    column,
-    false,
-    literal_column,
-    or_,
-    select,
-    table,
-    true,
-    update,
-)
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.notify import Notifier
-from bot.services import audit
+from bot.notify import Directory
+from bot.services import access, audit
+from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
+from bot.services.find import name_key, resolve_customer
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
-from bot.storage.models import (
-    SEARCH_FTS,
-    Complaint,
-    Customer,
-    SearchGram,
-    SearchLine,
-    Touch,
-)
-from bot.storage.search import fold, han, search_lines
+from bot.storage.models import Complaint, Customer, Touch
 
 Grade = Literal["A", "B", "C"]
 Segment = Literal["potential", "new", "regular", "key"]
@@ -48,37 +34,10 @@ PROFILE_FIELDS = (
     "name", "company", "contact_name", "title", "email", "phone", "address",
     "owner_id", "grade", "segment", "needs", "preferences", "tags",
 )  # fmt: skip
-SEARCH_LIMIT = 10
 _PHONE = re.compile(r"^\+?[\d\s().\-/]+$")
 _TAG_SPLIT = re.compile(r"[,，;；]")
-_PINYIN_QUERY = re.compile(r"[a-z]+(?: [a-z]+)*")  # letters only: may be pinyin
-
-
-def name_key(name: str) -> str:
-    """The form of a name that decides "the same name": case-folded, spaces collapsed."""
-    return fold(name)
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is looking. With the team's visibility `owner`, members see only the customers they
-    own or work a complaint for; leads and admins, and everyone in `open` teams, see all."""
-
-    user_id: str
-    sees_all: bool
-
-    def condition(self, team_id: str) -> ColumnElement[bool]:
-        if self.sees_all:
-            return true()
-        working_on = select(Complaint.customer_id).where(
-            Complaint.team_id == team_id,
-            Complaint.assignee_id == self.user_id,
-            Complaint.state.not_in(("resolved", "closed")),
-        )
-        return or_(Customer.owner_id == self.user_id, Customer.id.in_(working_on))
-
-
-EVERYONE = Viewer(user_id="", sees_all=True)  # for jobs and tools that act for the whole team
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+DUPLICATES_SHOWN = 5
 
 
 def _error(key: str) -> PydanticCustomError:
@@ -159,40 +118,56 @@ def _check_name_free(session: Session, team_id: str, name: str, *, except_id: in
     return key
 
 
-def create_customer(
-    *, session: Session, team_id: str, actor_id: str, data: CustomerInput, surface: str
-) -> Customer:
+@dataclass(frozen=True)
+class PossibleDuplicates:
+    """A new customer not saved: others have its e-mail or phone. `pending` is the input, to
+    save anyway."""
+
+    same: list[Customer]
+    pending: CustomerInput
+
+
+def new_customer(
+    *, session: Session, viewer: Viewer, data: CustomerInput, surface: str, anyway: bool = False
+) -> Customer | PossibleDuplicates:
+    """Create the customer, unless (and `anyway` is False) customers the viewer sees already
+    have its e-mail or phone: then say which, and save nothing."""
+    if not anyway:
+        same = with_email_or_phone(session=session, viewer=viewer, email=data.email, phone=data.phone)
+        if same:
+            return PossibleDuplicates(same, data)
+    return create_customer(session=session, viewer=viewer, data=data, surface=surface)
+
+
+def create_customer(*, session: Session, viewer: Viewer, data: CustomerInput, surface: str) -> Customer:
+    team_id = viewer.team_id
     get_workspace(session, team_id)
     key = _check_name_free(session, team_id, data.name)
     customer = Customer(
         team_id=team_id,
         number=next_number(session, team_id, "last_customer_number"),
         name_key=key,
-        created_by=actor_id,
+        created_by=viewer.user_id,
         **data.model_dump(),
     )
-    customer.owner_id = customer.owner_id or actor_id
+    customer.owner_id = customer.owner_id or viewer.user_id
     session.add(customer)
     session.flush()
     audit.record(
-        session=session, team_id=team_id, actor_id=actor_id, action="create", entity="customer",
+        session=session, team_id=team_id, actor_id=viewer.user_id, action="create", entity="customer",
         entity_id=customer.id, surface=surface, changes=audit.diff({}, profile_of(customer)),
     )  # fmt: skip
     return customer
 
 
 def update_customer(
-    *, session: Session, team_id: str, actor_id: str, customer_id: int, data: CustomerInput, surface: str,
-    viewer: Viewer = EVERYONE,
-) -> Customer:  # fmt: skip
-    customer = session.scalar(
-        select(Customer)
-        .where(Customer.team_id == team_id, Customer.id == customer_id, viewer.condition(team_id))
-        .with_for_update()
-    )
-    if customer is None:
-        raise FieldErrors.one("name", "error.customer.gone")
-    key = _check_name_free(session, team_id, data.name, except_id=customer.id)
+    *, session: Session, viewer: Viewer, customer_id: int, data: CustomerInput, surface: str
+) -> Customer:
+    try:
+        customer = access.customer(session, viewer, customer_id, for_update=True)
+    except UserError as refusal:
+        raise FieldErrors.one("name", refusal.key) from None
+    key = _check_name_free(session, viewer.team_id, data.name, except_id=customer.id)
     before = profile_of(customer)
     values = data.model_dump()
     values["owner_id"] = values["owner_id"] or customer.owner_id
@@ -200,30 +175,23 @@ def update_customer(
         setattr(customer, field, value)
     customer.name_key = key
     audit.record_update(
-        session=session, team_id=team_id, actor_id=actor_id, entity="customer", entity_id=customer.id,
+        session=session, team_id=viewer.team_id, actor_id=viewer.user_id, entity="customer", entity_id=customer.id,
         surface=surface, before=before, after=profile_of(customer),
     )  # fmt: skip
     session.flush()
     return customer
 
 
-def get_customer(*, session: Session, team_id: str, customer_id: int, viewer: Viewer = EVERYONE) -> Customer | None:
-    """The customer, or None when it does not exist in this team.
-
-    Raises UserError when it exists but `viewer` may not see it: the refusal says why.
-    """
-    customer = session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id))
-    if customer is not None and not viewer.sees_all:
-        visible = session.scalar(select(Customer.id).where(Customer.id == customer.id, viewer.condition(team_id)))
-        if visible is None:
-            raise UserError("error.customer.hidden")
-    return customer
+def get_customer(*, session: Session, viewer: Viewer, customer_id: int) -> Customer:
+    """The customer, if the viewer may see it; else a refusal that says why."""
+    return access.customer(session, viewer, customer_id)
 
 
 def with_email_or_phone(
-    *, session: Session, team_id: str, email: str | None, phone: str | None, except_id: int | None = None
+    *, session: Session, viewer: Viewer, email: str | None, phone: str | None, except_id: int | None = None
 ) -> list[Customer]:
-    """Customers whose email or phone is the same (after normalising), encrypted or not."""
+    """Customers the viewer sees whose email or phone is the same (after normalising),
+    encrypted or not."""
     same = []
     if email:
         same.append(Customer.email_hash.in_(lookup_hashes("email", email)))
@@ -231,258 +199,63 @@ def with_email_or_phone(
         same.append(Customer.phone_hash.in_(lookup_hashes("phone", phone)))
     if not same:
         return []
-    query = select(Customer).where(Customer.team_id == team_id, or_(*same)).order_by(Customer.number).limit(5)
+    query = (
+        select(Customer)
+        .where(Customer.team_id == viewer.team_id, or_(*same), viewer.customers())
+        .order_by(Customer.number)
+        .limit(DUPLICATES_SHOWN)
+    )
     return [c for c in session.scalars(query) if c.id != except_id]
 
 
-def all_customers(*, session: Session, team_id: str) -> list[Customer]:
-    return list(session.scalars(select(Customer).where(Customer.team_id == team_id).order_by(Customer.number)))
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def search_customers(
-    *, session: Session, team_id: str, text: str, limit: int = SEARCH_LIMIT, offset: int = 0,
-    viewer: Viewer = EVERYONE,
-) -> tuple[list[Customer], bool]:  # fmt: skip
-    """Customers matching `text` in name, company, contact, email, phone or tags, or by the
-    pinyin of a Chinese name, company or contact (`zhangwei`, `zw`, `wei` find 张伟).
-
-    Case-insensitive and partial; ranked exact > prefix > contains (tags: contains only),
-    then by name. Returns one page and whether more follow.
-
-    How (storage.search holds the text and the lines it reads): when at most
-    `SEARCH_CANDIDATES` customers match a query of three characters or more, the trigram
-    index finds them all and they are ranked here. When more match, or the query is shorter
-    (no trigram to look up) or has Han characters, the exact and then the prefix matches
-    come from `search_line` in name order; if they are too few, the first contains matches
-    in name order follow, walking the names' covering index for Latin text, or among the
-    customers holding the query's first two Han characters (`search_gram`). Every query
-    stops as soon as it has enough.
-    """
-    q = fold(text)
-    if not q:
-        return [], False
-    want = offset + limit + 1
-    search = _Search(session, team_id, viewer, q, hashed=_by_hash(session, team_id, viewer, text))
-    if len(q) >= 3 and not han(q) and (found := search.every(max(SEARCH_CANDIDATES, want))) is not None:
-        ranked = sorted(found, key=search.order)  # few matches, found by trigram: rank them all here
-    else:  # many, or Chinese: the exact and prefix matches, then the rest in name order
-        ranked = search.lined(want)
-        if len(ranked) < want:
-            seen = {row.id for row in ranked}
-            rest = search.among_han(want + len(seen)) if han(q) else search.walk(want + len(seen))
-            ranked += [row for row in rest if row.id not in seen]
-    ids = [row.id for row in ranked[offset : offset + limit]]
-    by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
-    return [by_id[i] for i in ids], len(ranked) > offset + limit
-
-
-SEARCH_CANDIDATES = 500  # matches ranked in Python at most
-_LAST = "\U0010ffff"  # sorts after every character: `text <= line < text + _LAST` means "line begins with text"
-
-
-def _by_hash(session: Session, team_id: str, viewer: Viewer, text: str) -> frozenset[int]:
-    """Customers whose e-mail or phone is `text` exactly, by keyed hash (works encrypted)."""
-    same = [Customer.email_hash.in_(lookup_hashes("email", text))] if "@" in text else []
-    if any(ch.isdigit() for ch in text):
-        same.append(Customer.phone_hash.in_(lookup_hashes("phone", text)))
-    if not same:
-        return frozenset()
-    query = select(Customer.id).where(Customer.team_id == team_id, or_(*same), viewer.condition(team_id))
-    return frozenset(session.scalars(query))
-
-
-def _pattern(part: str) -> BindParameter[str]:
-    """`%part%` for LIKE, written into the statement: PostgreSQL then plans for this very
-    pattern (a trigram index for a rare one, name order for a common one), where a prepared
-    statement's generic plan would pick one way for all."""
-    return bindparam(None, f"%{_like_escape(part)}%", literal_execute=True)
-
-
-class _Search:
-    """One search's predicates (storage.search explains the text they read) and its ranking."""
-
-    def __init__(self, session: Session, team_id: str, viewer: Viewer, q: str, *, hashed: frozenset[int]) -> None:
-        self.session, self.team_id, self.q, self.hashed = session, team_id, q, hashed
-        self.viewer = viewer
-        # Pinyin is typed with or without spaces between syllables: `zhang wei`, `zhangwei`.
-        self.spelled = q.replace(" ", "") if _PINYIN_QUERY.fullmatch(q) else None
-        self.texts = [t for t in dict.fromkeys((q, self.spelled)) if t]  # what a line is compared with
-        self.columns = select(Customer.id, Customer.name_key, Customer.search_doc, Customer.search_key)
-        self.in_doc = Customer.search_doc.like(_pattern(q), escape="\\")  # LIKE: faster than instr on SQLite
-        self.contains = or_(
-            self.in_doc,
-            Customer.search_key.like(_pattern(f" {self.spelled}"), escape="\\") if self.spelled else false(),
-            Customer.id.in_(hashed) if hashed else false(),
-        )
-        self.fts = session.get_bind().dialect.name == "sqlite"  # migration 0007
-
-    def every(self, n: int) -> list[Any] | None:
-        """Every match if there are at most `n`, in no order; None if there are more.
-
-        Asked without an order, so that PostgreSQL takes a rare pattern from its trigram
-        index and stops a common one early; SQLite looks it up in its trigram full-text table."""
-        query = self.columns.where(self.contains, self.viewer.condition(self.team_id))
-        found_in_fts = self._fts(limit=n + 1)
-        if found_in_fts is not None and len(found_in_fts) > n and self.viewer.sees_all:
-            return None  # the full-text table holds only this team's rows, and a phrase matches exactly
-        if found_in_fts is not None and len(found_in_fts) <= n:  # by id alone: SQLite would walk the team
-            query = query.where(Customer.id.in_([*found_in_fts, *self.hashed]))
-        else:
-            query = query.where(Customer.team_id == self.team_id)
-        found = list(self.session.execute(query.limit(n + 1)))
-        return found if len(found) <= n else None
-
-    def _fts(self, *, limit: int) -> list[int] | None:
-        """The first `limit` customers SQLite's full-text table finds, or None when it cannot
-        (not SQLite, or a pinyin pattern under three characters)."""
-        if not self.fts or (self.spelled and len(self.spelled) < 2):
-            return None
-        match = f'search_doc : "{self.q.replace(chr(34), chr(34) * 2)}"'
-        if self.spelled:
-            match += f' OR search_key : " {self.spelled}"'
-        fts = table(SEARCH_FTS, column("rowid"), column("team_id"))
-        query = select(fts.c.rowid).where(literal_column(SEARCH_FTS).op("MATCH")(match), fts.c.team_id == self.team_id)
-        return list(self.session.scalars(query.limit(limit)))
-
-    def lined(self, limit: int) -> list[Any]:
-        """The first `limit` exact matches, then prefix matches, each in name order: lines of
-        the search text or pinyin tokens that equal or begin with the query, and e-mails and
-        phones equal to it by hash."""
-        line, texts = SearchLine, self.texts
-        query = select(line.customer_id.label("id"), line.name_key).where(line.team_id == self.team_id)
-        if not self.viewer.sees_all:
-            query = query.join(Customer, Customer.id == line.customer_id).where(self.viewer.condition(self.team_id))
-        query = query.group_by(line.name_key, line.customer_id).order_by(line.name_key, line.customer_id).limit(limit)
-        exact = list(self.session.execute(query.where(line.line.in_(texts))))
-        if self.hashed:
-            by_hash = select(Customer.id, Customer.name_key).where(Customer.id.in_(self.hashed))
-            exact = sorted({*exact, *self.session.execute(by_hash)}, key=lambda row: row.name_key)[:limit]
-        if len(exact) == limit:
-            return exact
-        begins = or_(*(and_(line.line >= t, line.line < t + _LAST) for t in texts))
-        seen = {row.id for row in exact}
-        prefix = self.session.execute(query.where(begins).limit(limit + len(seen)))
-        return (exact + [row for row in prefix if row.id not in seen])[:limit]
-
-    def walk(self, limit: int) -> list[Any]:
-        """The first `limit` customers whose search text contains the query, in name order,
-        from the names' covering index alone (`ix_customer_search`, `ix_customer_name_search`):
-        for a common pattern, the walk stops early."""
-        query = select(Customer.id, Customer.name_key).where(
-            Customer.team_id == self.team_id, self.viewer.condition(self.team_id), self.in_doc
-        )
-        return list(self.session.execute(query.order_by(Customer.name_key).limit(limit)))
-
-    def among_han(self, limit: int) -> list[Any]:
-        """The first `limit` matches, in name order, among the customers whose search text
-        holds the query's first two Han characters (found in `search_gram`, then looked up by
-        id). Two narrow a name down enough (a city and a brand, a surname and a given name);
-        more would read the long lists of words like 有限公司 for little gain."""
-        chars = list(dict.fromkeys(ch for ch in self.q if han(ch)))[:2]
-        # One IN per character (not GROUP BY … HAVING count = 2, whose row count PostgreSQL
-        # misjudged into a nested loop of 24 million comparisons).
-        holders = [
-            Customer.id.in_(select(SearchGram.customer_id).where(SearchGram.team_id == self.team_id,
-                                                                 SearchGram.gram == ch))
-            for ch in chars
-        ]  # fmt: skip
-        query = select(Customer.id, Customer.name_key).where(*holders, self.contains,
-                                                             self.viewer.condition(self.team_id))  # fmt: skip
-        return list(self.session.execute(query.order_by(Customer.name_key).limit(limit)))
-
-    def order(self, row: Any) -> tuple[int, str]:
-        return self.rank(row), row.name_key
-
-    def rank(self, row: Any) -> int:
-        """0 exact, 1 prefix, 2 contains: the rule `lined` asks of `search_line`, on the same lines."""
-        lines = search_lines(row.search_doc, row.search_key)
-        if row.id in self.hashed or any(t in lines for t in self.texts):
-            return 0
-        if any(line.startswith(t) for line in lines for t in self.texts):
-            return 1
-        return 2
-
-
-@dataclass(frozen=True)
-class Match:
-    """What a `<customer>` argument names: one customer, several candidates, or none."""
-
-    customer: Customer | None = None
-    candidates: tuple[Customer, ...] = ()
-
-
-def resolve_customer(*, session: Session, team_id: str, ref: str, viewer: Viewer = EVERYONE) -> Match:
-    """`#N`, an exact name, or a unique prefix of a name, among the customers `viewer` sees."""
-    ref = ref.strip()
-    number = re.fullmatch(r"#(\d+)", ref)
-    base = select(Customer).where(Customer.team_id == team_id, viewer.condition(team_id))
-    if number:
-        customer = session.scalar(base.where(Customer.number == int(number.group(1))))
-        return Match(customer=customer)
-    key = name_key(ref)
-    if not key:
-        return Match()
-    exact = session.scalar(base.where(Customer.name_key == key))
-    if exact is not None:
-        return Match(customer=exact)
-    prefixed = session.scalars(
-        base.where(Customer.name_key.like(_like_escape(key) + "%", escape="\\"))
-        .order_by(Customer.name_key)
-        .limit(SEARCH_LIMIT)
-    ).all()
-    if not prefixed and _PINYIN_QUERY.fullmatch(key):
-        # `/crm 查看 zhangwei` or `zw`: a Chinese name by its pinyin, whole tokens first.
-        spelled = key.replace(" ", "")
-        for pattern in (f"% {spelled} %", f"% {spelled}%"):
-            prefixed = session.scalars(
-                base.where(Customer.search_key.like(pattern)).order_by(Customer.name_key).limit(SEARCH_LIMIT)
-            ).all()
-            if prefixed:
-                break
-    if len(prefixed) == 1:
-        return Match(customer=prefixed[0])
-    return Match(candidates=tuple(prefixed))
+def all_customers(*, session: Session, viewer: Viewer) -> list[Customer]:
+    """Every customer the viewer sees, by number."""
+    query = select(Customer).where(Customer.team_id == viewer.team_id, viewer.customers()).order_by(Customer.number)
+    return list(session.scalars(query))
 
 
 @dataclass(frozen=True)
 class Assignment:
     customer: Customer
+    previous: str | None
     changed: bool
 
 
+def check_owner(*, directory: Directory, owner_id: str) -> None:
+    """Refuse an owner that is not a person Slack knows in this workspace (`<!channel>`, a
+    made-up id, 100,000 characters…)."""
+    if not _USER_ID.match(owner_id or ""):
+        raise UserError("error.owner.unknown")
+    try:
+        directory.profile(owner_id)
+    except Exception:  # noqa: BLE001 - users.info said no (user_not_found) or could not tell: refuse
+        raise UserError("error.owner.unknown") from None
+
+
 def assign_customer(
-    *,
-    session: Session,
-    team_id: str,
-    actor_id: str,
-    customer: Customer,
-    owner_id: str,
-    surface: str,
-    notifier: Notifier,
-    notice: str,
+    *, session: Session, viewer: Viewer, customer_id: int, owner_id: str, surface: str, directory: Directory
 ) -> Assignment:
-    """Make `owner_id` the owner and tell them by DM (`notice`, already in their language)."""
-    if customer.owner_id == owner_id:
-        return Assignment(customer, changed=False)
+    """Make `owner_id` the owner (a person Slack knows here). Telling them is the caller's
+    courtesy, after the answer (see `Assignment.changed`)."""
+    customer = access.customer(session, viewer, customer_id, for_update=True)
+    previous = customer.owner_id
+    if previous == owner_id:
+        return Assignment(customer, previous, changed=False)
+    check_owner(directory=directory, owner_id=owner_id)
     audit.record(
-        session=session, team_id=team_id, actor_id=actor_id, action="assign", entity="customer",
-        entity_id=customer.id, surface=surface, changes={"owner_id": [customer.owner_id, owner_id]},
+        session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="assign", entity="customer",
+        entity_id=customer.id, surface=surface, changes={"owner_id": [previous, owner_id]},
     )  # fmt: skip
     customer.owner_id = owner_id
     session.flush()
-    notifier.dm(owner_id, text=notice)
-    return Assignment(customer, changed=True)
+    return Assignment(customer, previous, changed=True)
 
 
-def merge_customers(
-    *, session: Session, team_id: str, actor_id: str, source_id: int, target_id: int, surface: str
-) -> Customer:
+def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_id: int, surface: str) -> Customer:
     """Move `source`'s touches and complaints onto `target`, fill `target`'s empty fields from
-    `source`, delete `source`. Both records are kept in the audit trail."""
+    `source`, delete `source` (admins only). Both records are kept in the audit trail."""
+    access.require_admin(viewer)
+    team_id = viewer.team_id
     if source_id == target_id:
         raise UserError("merge.same")
     rows = {
@@ -516,21 +289,27 @@ def merge_customers(
     merged = {"merged_from": [source.number, target.number], "touches": [0, moved_touches],
               "complaints": [0, moved_complaints], **filled}  # fmt: skip
     for entity_id in (source.id, target.id):
-        audit.record(session=session, team_id=team_id, actor_id=actor_id, action="merge", entity="customer",
+        audit.record(session=session, team_id=team_id, actor_id=viewer.user_id, action="merge", entity="customer",
                      entity_id=entity_id, surface=surface, changes=merged)  # fmt: skip
     session.delete(source)
     session.flush()
     return target
 
 
-def split_pair(*, session: Session, team_id: str, text: str) -> tuple[Customer, Customer] | None:
-    """Two `<customer>` arguments in one text (names may hold spaces): the one way to split
-    it where each side names exactly one customer, else None."""
+def merge_pair(*, session: Session, viewer: Viewer, text: str) -> tuple[Customer, Customer]:
+    """The two customers `/crm merge <customer> <customer>` names (admins only): the one way
+    to split the text (names may hold spaces) where each side names exactly one customer."""
+    access.require_admin(viewer)
     words = text.split()
     found = []
     for i in range(1, len(words)):
-        first = resolve_customer(session=session, team_id=team_id, ref=" ".join(words[:i])).customer
-        second = resolve_customer(session=session, team_id=team_id, ref=" ".join(words[i:])).customer
+        first = resolve_customer(session=session, viewer=viewer, ref=" ".join(words[:i])).customer
+        second = resolve_customer(session=session, viewer=viewer, ref=" ".join(words[i:])).customer
         if first is not None and second is not None:
             found.append((first, second))
-    return found[0] if len(found) == 1 else None
+    if len(found) != 1:
+        raise UserError("merge.usage")
+    source, target = found[0]
+    if source.id == target.id:
+        raise UserError("merge.same")
+    return source, target

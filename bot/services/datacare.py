@@ -10,20 +10,20 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.i18n import t
-from bot.services import audit
-from bot.services.customers import PROFILE_FIELDS
+from bot.services import access, audit
+from bot.services.access import Viewer, require_admin
+from bot.services.csvfile import csv_bytes
+from bot.services.customers import PROFILE_FIELDS, all_customers
 from bot.services.errors import UserError
-from bot.services.members import is_admin
 from bot.storage.models import (
     AuditEvent,
     Complaint,
     ComplaintEvent,
     Customer,
-    Member,
     RevisitDone,
     SatisfactionScore,
     Touch,
@@ -31,11 +31,6 @@ from bot.storage.models import (
 
 AUDIT_PAGE = 10
 PERSONAL_FIELDS = ("company", "contact_name", "title", "email", "phone", "address", "needs", "preferences", "tags")
-
-
-def require_admin(member: Member) -> None:
-    if not is_admin(member):
-        raise UserError("error.admin_only")
 
 
 def _row(obj: Any) -> dict[str, Any]:
@@ -46,9 +41,11 @@ def _row(obj: Any) -> dict[str, Any]:
     return values
 
 
-def export_customer(*, session: Session, team_id: str, member: Member, customer: Customer, surface: str) -> bytes:
-    """Everything stored about one customer, as JSON; the export itself is audited."""
-    require_admin(member)
+def export_customer(*, session: Session, viewer: Viewer, customer_id: int, surface: str, now: dt.datetime) -> bytes:
+    """Everything stored about one customer, as JSON (admins only); the export itself is audited."""
+    require_admin(viewer)
+    team_id = viewer.team_id
+    customer = access.customer(session, viewer, customer_id)
     complaints = session.scalars(
         select(Complaint).where(Complaint.team_id == team_id, Complaint.customer_id == customer.id)
     ).all()
@@ -58,7 +55,7 @@ def export_customer(*, session: Session, team_id: str, member: Member, customer:
         )
     ).all()
     data = {
-        "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+        "exported_at": now.isoformat(),
         "customer": _row(customer),
         "touches": [_row(t) for t in session.scalars(
             select(Touch).where(Touch.team_id == team_id, Touch.customer_id == customer.id).order_by(Touch.id))],
@@ -71,7 +68,7 @@ def export_customer(*, session: Session, team_id: str, member: Member, customer:
         "audit": [_row(a) for a in _audit_query(session, team_id, customer.id)],
     }  # fmt: skip
     audit.record(
-        session=session, team_id=team_id, actor_id=member.user_id, action="export", entity="customer",
+        session=session, team_id=team_id, actor_id=viewer.user_id, action="export", entity="customer",
         entity_id=customer.id, surface=surface,
     )  # fmt: skip
     return json.dumps(data, ensure_ascii=False, indent=2).encode()
@@ -90,20 +87,22 @@ def _audit_query(session: Session, team_id: str, customer_id: int, limit: int | 
 
 
 def audit_page(
-    *, session: Session, team_id: str, member: Member, customer: Customer, offset: int = 0
-) -> tuple[list[AuditEvent], bool]:
+    *, session: Session, viewer: Viewer, customer_id: int, offset: int = 0
+) -> tuple[Customer, list[AuditEvent], bool]:
     """A page of the customer's audit trail, newest first (admins only)."""
-    require_admin(member)
-    rows = list(_audit_query(session, team_id, customer.id, AUDIT_PAGE, offset))
-    return rows[:AUDIT_PAGE], len(rows) > AUDIT_PAGE
+    require_admin(viewer)
+    customer = access.customer(session, viewer, customer_id)
+    rows = list(_audit_query(session, viewer.team_id, customer.id, AUDIT_PAGE, offset))
+    return customer, rows[:AUDIT_PAGE], len(rows) > AUDIT_PAGE
 
 
 def erase_customer(
-    *, session: Session, team_id: str, member: Member, customer_id: int, surface: str, locale: str | None = None
+    *, session: Session, viewer: Viewer, customer_id: int, surface: str, locale: str | None = None
 ) -> Customer:
     """Remove the customer's personal data everywhere; keep anonymised rows for the counts,
     marked as erased in `locale` (the team's language, or the admin's)."""
-    require_admin(member)
+    require_admin(viewer)
+    team_id = viewer.team_id
     customer = session.scalar(
         select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
     )
@@ -140,20 +139,20 @@ def erase_customer(
         row.changes = {field: [None, None] for field in row.changes}
     touches = session.scalar(select(func.count()).select_from(Touch).where(Touch.customer_id == customer.id))
     audit.record(
-        session=session, team_id=team_id, actor_id=member.user_id, action="erase", entity="customer",
+        session=session, team_id=team_id, actor_id=viewer.user_id, action="erase", entity="customer",
         entity_id=customer.id, surface=surface, changes={"fields": [None, list(PROFILE_FIELDS)], "touches": [None, touches]},
     )  # fmt: skip
     session.flush()
     return customer
 
 
-def purge_freed_pages(engine: Engine) -> None:
-    """After an erase commits: on SQLite, move the pages out of the WAL into the main file
-    (where `secure_delete` has zeroed the old bytes) and empty the WAL."""
-    if engine.dialect.name != "sqlite":
-        return
-    connection = engine.raw_connection()
-    try:
-        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        connection.close()
+def customers_csv(*, session: Session, viewer: Viewer, surface: str) -> bytes:
+    """`/crm export` (admins only): every customer as CSV, safe to open in a spreadsheet; the
+    export is audited."""
+    require_admin(viewer)
+    rows = [["number", *PROFILE_FIELDS, "next_revisit"]]
+    for c in all_customers(session=session, viewer=viewer):
+        rows.append([c.number, *(getattr(c, f) or "" for f in PROFILE_FIELDS), c.next_revisit or ""])
+    audit.record(session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="export", entity="customer",
+                 entity_id=None, surface=surface)  # fmt: skip
+    return csv_bytes(rows)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -28,6 +28,17 @@ class FieldErrors(Exception):
         return cls({field: (key, params)})
 
 
+def field_errors(errors: list[Any], *, skip: int = 0) -> FieldErrors:
+    """Pydantic's validation errors as inline errors: the field is the first part of each
+    error's location after `skip` parts, the message key the error's type when it is one of
+    ours (`PydanticCustomError(key, key)`), else "error.generic"."""
+    found: dict[str, tuple[str, dict[str, object]]] = {}
+    for err in errors:
+        key = err["type"] if err["type"].startswith("error.") else "error.generic"
+        found.setdefault(str(err["loc"][skip]), (key, dict(err.get("ctx") or {})))
+    return FieldErrors(found)
+
+
 class FormModel(BaseModel):
     """A modal's input: blanks read as absent, and validation errors become inline
     `FieldErrors` whose messages are catalog keys (raise `PydanticCustomError(key, key)`)."""
@@ -44,8 +55,4 @@ class FormModel(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            errors: dict[str, tuple[str, dict[str, object]]] = {}
-            for err in exc.errors():
-                key = err["type"] if err["type"].startswith("error.") else "error.generic"
-                errors.setdefault(str(err["loc"][0]), (key, dict(err.get("ctx") or {})))
-            raise FieldErrors(errors) from None
+            raise field_errors(exc.errors()) from None

@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, case, false, func, literal, or_, select, true, union_all
+from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from bot.services import access
+from bot.services.access import Viewer
 from bot.services.touches import (
     CLOSED_COMPLAINT_STATES,
     DEFAULT_GRADE,
@@ -165,9 +167,10 @@ def _signals(customer: Any, interval_days: int, complaints: Any) -> Signals:
     )  # fmt: skip
 
 
-def customer_health(
-    *, session: Session, team_id: str, customer: Customer, now: dt.datetime, today: dt.date
-) -> Health:
+def customer_health(*, session: Session, viewer: Viewer, customer: Customer, now: dt.datetime, today: dt.date) -> Health:
+    """The customer's health at `now` (the viewer must see it)."""
+    team_id = viewer.team_id
+    access.customer(session, viewer, customer.id)
     complaints = _complaint_signals(team_id, now, customer.id)
     satisfaction = _satisfaction_signals(team_id, now, customer.id)
     open_, breached = session.execute(
@@ -207,15 +210,15 @@ class AtRisk:
 
 
 def at_risk(
-    *, session: Session, team_id: str, now: dt.datetime, today: dt.date, limit: int = RISK_LIMIT,
-    owner_id: str | None = None,
-) -> list[AtRisk]:  # fmt: skip
+    *, session: Session, viewer: Viewer, now: dt.datetime, today: dt.date, limit: int = RISK_LIMIT
+) -> list[AtRisk]:
     """The customers with the lowest health, lowest first.
 
     SQL keeps only the customers with at least one warning sign (no touch within the grade's
     interval, an overdue revisit, an open complaint, a recent satisfaction score), so the Python
     scoring sees the few at risk, not the whole book.
     """
+    team_id = viewer.team_id
     settings = team_settings(session, team_id)
     complaints, satisfaction = _complaint_signals(team_id, now), _satisfaction_signals(team_id, now)
     since = func.coalesce(Customer.last_touch_at, Customer.created_at)
@@ -239,7 +242,7 @@ def at_risk(
         )
         .outerjoin(complaints, complaints.c.customer_id == Customer.id)
         .outerjoin(satisfaction, satisfaction.c.customer_id == Customer.id)
-        .where(Customer.team_id == team_id, candidates, _owned_by(owner_id))
+        .where(Customer.team_id == team_id, candidates, viewer.customers())
     ).all()  # fmt: skip
     intervals = {grade: revisit_interval(settings, grade).days for grade in {row.grade for row in rows}}
     scored = [
@@ -250,11 +253,6 @@ def at_risk(
     scored = [r for r in scored if r.health.score < 100]
     scored.sort(key=lambda r: (r.health.score, r.customer.number))
     return scored[:limit]
-
-
-def _owned_by(owner_id: str | None) -> Any:
-    """Only this owner's customers (members of an `owner only` team), or everyone's."""
-    return true() if owner_id is None else Customer.owner_id == owner_id
 
 
 # --- grade suggestions ---------------------------------------------------------------
@@ -289,9 +287,11 @@ def grade_rules(session: Session, team_id: str) -> GradeRules:
 
 
 def grade_suggestions(
-    *, session: Session, team_id: str, now: dt.datetime, limit: int = SUGGESTION_LIMIT, owner_id: str | None = None
+    *, session: Session, viewer: Viewer, now: dt.datetime, limit: int = SUGGESTION_LIMIT
 ) -> list[GradeSuggestion]:
-    """Customers whose grade differs from what the rules suggest, counted and compared in SQL."""
+    """Customers the viewer sees whose grade differs from what the rules suggest, counted and
+    compared in SQL."""
+    team_id = viewer.team_id
     rules = grade_rules(session, team_id)
     recent = (
         select(Touch.customer_id.label("customer_id"), func.count().label("touches"))
@@ -307,7 +307,7 @@ def grade_suggestions(
     rows = session.execute(
         select(Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.grade, suggested, touches)
         .outerjoin(recent, recent.c.customer_id == Customer.id)
-        .where(Customer.team_id == team_id, func.coalesce(Customer.grade, "") != suggested, _owned_by(owner_id))
+        .where(Customer.team_id == team_id, func.coalesce(Customer.grade, "") != suggested, viewer.customers())
         .order_by(Customer.number)
         .limit(limit)
     ).all()

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.i18n import t
+from bot.services.access import Viewer
 from bot.services.customers import (
     PROFILE_FIELDS,
     CustomerInput,
@@ -132,7 +133,7 @@ def apply(*, session: Session, team_id: str, report: ImportReport) -> None:
     """Write the good rows: update the customer with that email, else that name; else create."""
     get_workspace(session, team_id)
     for row in report.rows:
-        same_email = with_email_or_phone(session=session, team_id=team_id, email=row.data.email, phone=None)
+        same_email = with_email_or_phone(session=session, viewer=Viewer.whole_team(team_id), email=row.data.email, phone=None)
         existing = same_email[0] if same_email else None
         if existing is None:
             existing = session.scalar(
@@ -140,13 +141,13 @@ def apply(*, session: Session, team_id: str, report: ImportReport) -> None:
             )
         if existing is not None:
             data = row.data.model_copy(update={"owner_id": row.data.owner_id or existing.owner_id})
-            customer = update_customer(session=session, team_id=team_id, actor_id="", customer_id=existing.id,
+            customer = update_customer(session=session, viewer=Viewer.whole_team(team_id), customer_id=existing.id,
                                        data=data, surface="import")  # fmt: skip
             report.updated += 1
         else:
-            for same in with_email_or_phone(session=session, team_id=team_id, email=None, phone=row.data.phone):
+            for same in with_email_or_phone(session=session, viewer=Viewer.whole_team(team_id), email=None, phone=row.data.phone):
                 report.warnings.append(f"line {row.line}: phone: the same phone as #{same.number} {same.name}")
-            customer = create_customer(session=session, team_id=team_id, actor_id="", data=row.data, surface="import")
+            customer = create_customer(session=session, viewer=Viewer.whole_team(team_id), data=row.data, surface="import")
             customer.created_by = None
             report.created += 1
         if row.next_revisit:

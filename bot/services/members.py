@@ -11,14 +11,16 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.notify import Directory
-from bot.storage.models import Member, utcnow
+from bot.storage.models import Member
 
 log = logging.getLogger(__name__)
 PROFILE_MAX_AGE = dt.timedelta(days=1)
 
 
-def get_member(*, session: Session, team_id: str, user_id: str, directory: Directory | None) -> Member:
-    """The member row, refreshed from Slack when missing or older than a day.
+def get_member(
+    *, session: Session, team_id: str, user_id: str, directory: Directory | None, now: dt.datetime
+) -> Member:
+    """The member row, refreshed from Slack when missing or older than a day at `now`.
 
     A failed `users.info` keeps what we knew (or nothing): a profile is a nicety, never a
     reason to fail the user's request.
@@ -26,7 +28,7 @@ def get_member(*, session: Session, team_id: str, user_id: str, directory: Direc
     query = select(Member).where(Member.team_id == team_id, Member.user_id == user_id)
     member = session.scalar(query)
     profile = None
-    if directory is not None and not (member is not None and is_fresh(member)):
+    if directory is not None and not (member is not None and is_fresh(member, now)):
         try:
             profile = directory.profile(user_id)
         except (SlackApiError, OSError) as exc:
@@ -36,7 +38,7 @@ def get_member(*, session: Session, team_id: str, user_id: str, directory: Direc
     known = member or Member(team_id=team_id, user_id=user_id)
     if profile is not None:
         known.name, known.tz, known.locale = profile.name, profile.tz, profile.locale
-        known.is_slack_admin, known.profile_fetched_at = profile.is_admin, utcnow()
+        known.is_slack_admin, known.profile_fetched_at = profile.is_admin, now
     try:
         with session.begin_nested():  # two first requests of one user may race here
             session.add(known)
@@ -49,9 +51,9 @@ def get_member(*, session: Session, team_id: str, user_id: str, directory: Direc
     return known
 
 
-def is_fresh(member: Member) -> bool:
-    """Whether the member's Slack profile was read within `PROFILE_MAX_AGE`."""
-    return bool(member.profile_fetched_at and utcnow() - member.profile_fetched_at < PROFILE_MAX_AGE)
+def is_fresh(member: Member, now: dt.datetime) -> bool:
+    """Whether the member's Slack profile was read within `PROFILE_MAX_AGE` before `now`."""
+    return bool(member.profile_fetched_at and now - member.profile_fetched_at < PROFILE_MAX_AGE)
 
 
 def _detached(member: Member) -> Member:

@@ -11,10 +11,10 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.clock import parse_time, zone
-from bot.services import audit
+from bot.clock import parse_time
+from bot.services import access, audit
+from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, UserError
-from bot.services.members import get_member
 from bot.services.workspaces import team_settings
 from bot.storage.models import Customer, Member
 
@@ -48,18 +48,14 @@ def snooze_until(today: dt.date, days: str | int) -> dt.date:
 
 
 def snooze_revisit(
-    *, session: Session, team_id: str, actor_id: str, customer_id: int, until: dt.date, today: dt.date, surface: str
+    *, session: Session, viewer: Viewer, customer_id: int, until: dt.date, today: dt.date, surface: str
 ) -> Customer:
-    """Move the customer's next revisit to `until` (a date after `today`, the actor's today)."""
+    """Move the customer's next revisit to `until` (a date after `today`, the viewer's today)."""
     if until <= today:
         raise UserError("snooze.past", example=(today + dt.timedelta(days=1)).isoformat())
-    customer = session.scalar(
-        select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
-    )
-    if customer is None:
-        raise UserError("error.customer.gone")
+    customer = access.customer(session, viewer, customer_id, for_update=True)
     audit.record(
-        session=session, team_id=team_id, actor_id=actor_id, action="snooze", entity="customer",
+        session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="snooze", entity="customer",
         entity_id=customer.id, surface=surface,
         changes={"next_revisit": [customer.next_revisit and customer.next_revisit.isoformat(), until.isoformat()]},
     )  # fmt: skip
@@ -73,12 +69,12 @@ def digest_time_of(*, session: Session, team_id: str, member: Member) -> str:
     return member.digest_time or team_settings(session, team_id).digest_time
 
 
-def set_digest(*, session: Session, team_id: str, user_id: str, enabled: bool, time: str | None) -> Member:
-    """Turn the member's digest on or off and set its time ("HH:MM")."""
+def set_digest(*, session: Session, member: Member, enabled: bool, time: str | None) -> Member:
+    """Turn the member's own digest on or off and set its time ("HH:MM")."""
+    team_id, user_id = member.team_id, member.user_id
     parsed = parse_time(time)
     if parsed is None:
         raise FieldErrors.one("digest_time", "error.time.invalid")
-    member = get_member(session=session, team_id=team_id, user_id=user_id, directory=None)
     audit.record(
         session=session, team_id=team_id, actor_id=user_id, action="update", entity="member", entity_id=member.id,
         surface="modal", changes=audit.diff(
@@ -90,9 +86,3 @@ def set_digest(*, session: Session, team_id: str, user_id: str, enabled: bool, t
     member.digest_time = parsed.strftime("%H:%M")
     session.flush()
     return member
-
-
-def today_of(*, session: Session, team_id: str, member: Member, now: dt.datetime | None = None) -> dt.date:
-    """The member's date now, in their own time zone (else the team's)."""
-    tz = zone(member.tz, team_settings(session, team_id).tz or "UTC")
-    return (now or dt.datetime.now(dt.UTC)).astimezone(tz).date()

@@ -37,6 +37,8 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import zone
+from bot.services.access import Viewer
+from bot.services.errors import UserError
 from bot.storage.models import (
     Complaint,
     Customer,
@@ -345,21 +347,33 @@ def _trend(*, session: Session, team_id: str, period: Period, user_id: str | Non
     return points
 
 
+def report_scope(viewer: Viewer, user_id: str | None) -> str | None:
+    """Whose figures the viewer may read: anyone's (or the team's, None) when they see every
+    customer; otherwise only their own, whatever they asked for."""
+    if viewer.sees_all:
+        return user_id
+    if user_id not in (None, viewer.user_id):
+        raise UserError("report.own_only")
+    return viewer.user_id
+
+
 def build_report(
     *,
     session: Session,
-    team_id: str,
+    viewer: Viewer,
     kind: str = "week",
     today: dt.date,
     tz: str | None,
     user_id: str | None = None,
     duration: Duration = elapsed_hours,
 ) -> Report:
-    """The report for the period containing `today` and the one before it.
+    """The report for the period containing `today` and the one before it: the team's, or
+    `user_id`'s, as far as the viewer may read (`report_scope`).
 
     `duration` measures complaint response and resolution times; pass the team calendar's
     business-hours function here (default: elapsed hours).
     """
+    team_id, user_id = viewer.team_id, report_scope(viewer, user_id)
     period = period_of(kind, today, tz)
     previous = period.shifted(-1)
     args = {"session": session, "team_id": team_id, "user_id": user_id, "today": today, "duration": duration}

@@ -11,18 +11,17 @@ the job itself belongs to the scheduler. A score of 1 or 2 alerts the team leads
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.notify import Notifier
-from bot.services import audit
+from bot.services import access, audit
+from bot.services.access import Viewer
 from bot.services.errors import UserError
 from bot.services.members import is_admin
 from bot.services.touches import DEFAULT_GRADE
-from bot.storage.models import Customer, Member, SatisfactionScore, utcnow
+from bot.storage.models import Customer, Member, SatisfactionScore
 
 CHECKIN_DAYS = {"A": 91, "B": 182, "C": 365}
 ALERT_AT_OR_BELOW = 2
@@ -41,40 +40,29 @@ def team_leads(*, session: Session, team_id: str) -> list[str]:
 class Recorded:
     customer: Customer
     score: SatisfactionScore
-    alerted: list[str]
+    alert: list[str]  # the leads to tell
 
 
 def record_satisfaction(
-    *,
-    session: Session,
-    team_id: str,
-    actor_id: str,
-    customer_id: int,
-    score: int,
-    surface: str,
-    notifier: Notifier,
-    alert: Callable[[Customer], str],
+    *, session: Session, viewer: Viewer, customer_id: int, score: int, surface: str, now: dt.datetime
 ) -> Recorded:
-    """Keep the score; for 1 or 2, DM `alert(customer)` (worded by the caller) to the team leads at once."""
+    """Keep the score the viewer recorded for a customer they see; a score of 1 or 2 names
+    the leads to alert (`Recorded.alert`), which the caller does after the answer."""
     if score not in SCORES:
         raise UserError("satisfaction.invalid")
-    customer = session.scalar(select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id))
-    if customer is None:
-        raise UserError("error.customer.gone")
-    row = SatisfactionScore(team_id=team_id, customer_id=customer.id, score=score, recorded_by=actor_id, recorded_at=utcnow())
+    customer = access.customer(session, viewer, customer_id)
+    row = SatisfactionScore(team_id=viewer.team_id, customer_id=customer.id, score=score, recorded_by=viewer.user_id,
+                            recorded_at=now)  # fmt: skip
     session.add(row)
     session.flush()
     audit.record(
-        session=session, team_id=team_id, actor_id=actor_id, action="create", entity="satisfaction",
+        session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="create", entity="satisfaction",
         entity_id=row.id, surface=surface, changes={"customer_id": [None, customer.id], "score": [None, score]},
     )  # fmt: skip
-    alerted = []
+    alert = []
     if score <= ALERT_AT_OR_BELOW:
-        for lead in team_leads(session=session, team_id=team_id):
-            if lead != actor_id:
-                notifier.dm(lead, text=alert(customer))
-                alerted.append(lead)
-    return Recorded(customer, row, alerted)
+        alert = [lead for lead in team_leads(session=session, team_id=viewer.team_id) if lead != viewer.user_id]
+    return Recorded(customer, row, alert)
 
 
 def checkins_due(*, session: Session, team_id: str, today: dt.date, limit: int = 500) -> list[Customer]:

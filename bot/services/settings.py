@@ -13,20 +13,19 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
 
 from bot.services import audit
+from bot.services.access import Viewer, require_admin
 from bot.services.calendar import WEEKDAYS, parse_hours
-from bot.services.complaints import parse_target
-from bot.services.errors import FieldErrors, FormModel, UserError
+from bot.services.errors import FieldErrors, FormModel
 from bot.services.members import (
     ADMIN,
     LEAD,
     MEMBER,
     ensure_members,
-    is_admin,
     members_with_role,
     role_of,
 )
+from bot.services.sla import parse_target
 from bot.services.workspaces import SlaTarget, TeamSettings, get_workspace
-from bot.storage.models import Member
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -225,18 +224,19 @@ class SettingsInput(FormModel):
         return int(str(value))
 
 
-def current(*, session: Session, team_id: str, member: Member) -> tuple[TeamSettings, list[str], list[str]]:
-    """What the settings modal shows: the settings, the admins and the leads."""
-    if not is_admin(member):
-        raise UserError("error.admin_only")
+def current(*, session: Session, viewer: Viewer) -> tuple[TeamSettings, list[str], list[str]]:
+    """What the settings modal shows (admins only): the settings, the admins and the leads."""
+    require_admin(viewer)
+    team_id = viewer.team_id
     admins = [m.user_id for m in members_with_role(session=session, team_id=team_id, role=ADMIN)]
     leads = [m.user_id for m in members_with_role(session=session, team_id=team_id, role=LEAD)]
     return TeamSettings.model_validate(get_workspace(session, team_id).settings), admins, leads
 
 
-def update_settings(*, session: Session, team_id: str, member: Member, data: SettingsInput, surface: str) -> None:
-    if not is_admin(member):
-        raise UserError("error.admin_only")
+def update_settings(*, session: Session, viewer: Viewer, data: SettingsInput, surface: str) -> None:
+    """Save the settings modal (admins only); every change, roles included, is audited."""
+    require_admin(viewer)
+    team_id, actor_id = viewer.team_id, viewer.user_id
     if not data.admins:
         raise FieldErrors.one("admins", "error.admins.empty")
     workspace = get_workspace(session, team_id)
@@ -264,12 +264,12 @@ def update_settings(*, session: Session, team_id: str, member: Member, data: Set
     workspace.settings = {**workspace.settings, **after.model_dump(mode="json")}
     changes = audit.diff(before.model_dump(mode="json"), after.model_dump(mode="json"))
     if changes:
-        audit.record(session=session, team_id=team_id, actor_id=member.user_id, action="update",
+        audit.record(session=session, team_id=team_id, actor_id=actor_id, action="update",
                      entity="workspace", entity_id=None, surface=surface, changes=changes)  # fmt: skip
-    _grant_roles(session, team_id, member.user_id, data, surface)
+    _grant_roles(session, team_id, actor_id, data, surface)
 
 
-def _grant_roles(session: Session, team_id: str, actor_id: str, data: SettingsInput, surface: str) -> None:
+def _grant_roles(session: Session, team_id: str, actor_id: str | None, data: SettingsInput, surface: str) -> None:
     wanted = {user: LEAD for user in data.leads} | {user: ADMIN for user in data.admins}  # admin wins
     holders = {m.user_id: m for role in (ADMIN, LEAD) for m in members_with_role(session=session, team_id=team_id, role=role)}
     for member in ensure_members(session=session, team_id=team_id, user_ids=list(wanted)):

@@ -10,13 +10,12 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from bot.clock import local_today, zone
-from bot.services import audit
-from bot.services.customers import EVERYONE, Viewer
+from bot.clock import local_today
+from bot.services import access, audit
+from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
-from bot.services.members import is_admin
 from bot.services.workspaces import TeamSettings, team_settings
-from bot.storage.models import Complaint, Customer, Member, RevisitDone, Touch, utcnow
+from bot.storage.models import Complaint, Customer, RevisitDone, Touch
 
 Kind = Literal["call", "email", "meeting", "visit", "chat", "note"]
 KINDS: tuple[str, ...] = ("call", "email", "meeting", "visit", "chat", "note")
@@ -93,33 +92,27 @@ def default_next_revisit(*, session: Session, team_id: str, customer: Customer, 
     return today + revisit_interval(team_settings(session, team_id), customer.grade)
 
 
-def _locked_customer(session: Session, team_id: str, customer_id: int, viewer: Viewer) -> Customer | None:
-    return session.scalar(
-        select(Customer)
-        .where(Customer.team_id == team_id, Customer.id == customer_id, viewer.condition(team_id))
-        .with_for_update()
-    )
-
-
 def log_touch(
     *,
     session: Session,
-    team_id: str,
-    actor_id: str,
+    viewer: Viewer,
     data: TouchInput,
     tz: str | None,
     surface: str,
+    now: dt.datetime,
     speaker_id: str | None = None,
     permalink: str | None = None,
-    viewer: Viewer = EVERYONE,
 ) -> Touch:
-    """Record a touch and move the customer's next revisit (the given date, or touch date + interval)."""
-    customer = _locked_customer(session, team_id, data.customer, viewer)
-    if customer is None:
-        raise FieldErrors.one("customer", "error.customer.gone")
-    happened_at = data.happened_at or utcnow()
+    """Record a touch (at `now` unless the input says when) and move the customer's next
+    revisit (the given date, or the touch's date + the grade's interval)."""
+    team_id = viewer.team_id
+    try:
+        customer = access.customer(session, viewer, data.customer, for_update=True)
+    except UserError as refusal:
+        raise FieldErrors.one("customer", refusal.key) from None
+    happened_at = data.happened_at or now
     touch = Touch(
-        team_id=team_id, customer_id=customer.id, author_id=actor_id, speaker_id=speaker_id,
+        team_id=team_id, customer_id=customer.id, author_id=viewer.user_id, speaker_id=speaker_id,
         kind=data.kind, summary=data.summary, outcome=data.outcome, next_step=data.next_step,
         happened_at=happened_at, permalink=permalink,
     )  # fmt: skip
@@ -137,11 +130,29 @@ def log_touch(
         customer.next_revisit = data.next_revisit or touch_day + interval
     session.flush()
     audit.record(
-        session=session, team_id=team_id, actor_id=actor_id, action="create", entity="touch",
+        session=session, team_id=team_id, actor_id=viewer.user_id, action="create", entity="touch",
         entity_id=touch.id, surface=surface,
         changes={"customer_id": [None, customer.id], **audit.diff({}, _snapshot(touch))},
     )  # fmt: skip
     return touch
+
+
+def save_touch(
+    *, session: Session, viewer: Viewer, touch_id: int | None, form: dict[str, object], tz: str | None,
+    surface: str, now: dt.datetime, speaker_id: str | None = None, permalink: str | None = None,
+) -> Touch:  # fmt: skip
+    """The "Log touch" modal saved: a new touch, or (`touch_id`) the edit of one (its customer
+    and revisit stay). A touch later than `now` is refused."""
+    if touch_id is None:
+        data = TouchInput.parse_at(form, now=now)
+        return log_touch(session=session, viewer=viewer, data=data, tz=tz, surface=surface, now=now,
+                         speaker_id=speaker_id, permalink=permalink)  # fmt: skip
+    try:
+        touch = editable_touch(session=session, viewer=viewer, touch_id=touch_id)
+    except UserError as refusal:
+        raise FieldErrors.one("summary", refusal.key) from None
+    data = TouchInput.parse_at({**form, "customer": str(touch.customer_id)}, now=now)
+    return update_touch(session=session, viewer=viewer, touch=touch, data=data, surface=surface)
 
 
 def _snapshot(touch: Touch) -> dict[str, object]:
@@ -150,60 +161,54 @@ def _snapshot(touch: Touch) -> dict[str, object]:
     return values
 
 
-def _editable_touch(session: Session, team_id: str, touch_id: int, member: Member) -> Touch:
-    touch = session.scalar(select(Touch).where(Touch.team_id == team_id, Touch.id == touch_id).with_for_update())
-    if touch is None:
-        raise UserError("error.touch.gone")
-    if touch.author_id != member.user_id and not is_admin(member):
+def editable_touch(*, session: Session, viewer: Viewer, touch_id: int) -> Touch:
+    """The touch, if the viewer sees it and may change it (its author, or an admin)."""
+    touch = access.touch(session, viewer, touch_id)
+    if touch.author_id != viewer.user_id and not viewer.admin:
         raise UserError("error.touch.not_yours")
     return touch
 
 
-def update_touch(*, session: Session, team_id: str, member: Member, touch_id: int, data: TouchInput, surface: str) -> Touch:
-    touch = _editable_touch(session, team_id, touch_id, member)
+def update_touch(*, session: Session, viewer: Viewer, touch: Touch, data: TouchInput, surface: str) -> Touch:
     before = _snapshot(touch)
     touch.kind, touch.summary, touch.outcome, touch.next_step = data.kind, data.summary, data.outcome, data.next_step
     touch.happened_at = data.happened_at or touch.happened_at
     audit.record_update(
-        session=session, team_id=team_id, actor_id=member.user_id, entity="touch", entity_id=touch.id,
+        session=session, team_id=viewer.team_id, actor_id=viewer.user_id, entity="touch", entity_id=touch.id,
         surface=surface, before=before, after=_snapshot(touch),
     )  # fmt: skip
     session.flush()
     return touch
 
 
-def delete_touch(*, session: Session, team_id: str, member: Member, touch_id: int, surface: str) -> Customer:
-    touch = _editable_touch(session, team_id, touch_id, member)
+def delete_touch(*, session: Session, viewer: Viewer, touch_id: int, surface: str) -> Customer:
+    touch = editable_touch(session=session, viewer=viewer, touch_id=touch_id)
     customer = touch.customer
     audit.record(
-        session=session, team_id=team_id, actor_id=member.user_id, action="delete", entity="touch",
+        session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="delete", entity="touch",
         entity_id=touch.id, surface=surface,
         changes={"customer_id": [customer.id, None], **{k: [v, None] for k, v in _snapshot(touch).items()}},
     )  # fmt: skip
     session.delete(touch)
     session.flush()
     customer.last_touch_at = session.scalar(
-        select(func.max(Touch.happened_at)).where(Touch.team_id == team_id, Touch.customer_id == customer.id)
+        select(func.max(Touch.happened_at)).where(Touch.team_id == viewer.team_id, Touch.customer_id == customer.id)
     )
     return customer
 
 
-def get_touch(*, session: Session, team_id: str, touch_id: int) -> Touch | None:
-    return session.scalar(select(Touch).where(Touch.team_id == team_id, Touch.id == touch_id))
-
-
 def set_revisit(
-    *, session: Session, team_id: str, actor_id: str, customer: Customer, when: dt.date | None,
-    today: dt.date, surface: str,
-) -> Customer:  # fmt: skip
+    *, session: Session, viewer: Viewer, customer_id: int, when: dt.date | None, today: dt.date, surface: str
+) -> Customer:
     """Set the next revisit, or turn revisits off with `when=None`. Past dates are refused."""
     if when is not None and when < today:
         raise UserError("error.revisit.past", date=when)
+    customer = access.customer(session, viewer, customer_id, for_update=True)
     before = {"next_revisit": customer.next_revisit, "revisits_enabled": customer.revisits_enabled}
     customer.next_revisit = when
     customer.revisits_enabled = when is not None
     audit.record_update(
-        session=session, team_id=team_id, actor_id=actor_id, entity="customer", entity_id=customer.id,
+        session=session, team_id=viewer.team_id, actor_id=viewer.user_id, entity="customer", entity_id=customer.id,
         surface=surface, before=before, after={"next_revisit": when, "revisits_enabled": when is not None},
     )  # fmt: skip
     session.flush()
@@ -211,11 +216,13 @@ def set_revisit(
 
 
 def recent_touches(
-    *, session: Session, team_id: str, customer_id: int, limit: int = 5, offset: int = 0
+    *, session: Session, viewer: Viewer, customer_id: int, limit: int = 5, offset: int = 0
 ) -> tuple[list[Touch], bool]:
+    """A page of the customer's touches, newest first (the viewer must see the customer)."""
+    access.customer(session, viewer, customer_id)
     rows = session.scalars(
         select(Touch)
-        .where(Touch.team_id == team_id, Touch.customer_id == customer_id)
+        .where(Touch.team_id == viewer.team_id, Touch.customer_id == customer_id)
         .order_by(Touch.happened_at.desc(), Touch.id.desc())
         .limit(limit + 1)
         .offset(offset)
@@ -234,11 +241,11 @@ class DueRevisits(NamedTuple):
 
 
 def due_revisits(
-    *, session: Session, team_id: str, owner_id: str, today: dt.date, days: int = UPCOMING_DAYS, limit: int = 10
+    *, session: Session, viewer: Viewer, today: dt.date, days: int = UPCOMING_DAYS, limit: int = 10
 ) -> DueRevisits:
-    """The owner's revisits due today or overdue (most overdue first), then the next `days`:
-    a page of each (an owner may have thousands; a message shows a few) and their counts."""
-    mine = (Customer.team_id == team_id, Customer.owner_id == owner_id, Customer.revisits_enabled.is_(True))
+    """The viewer's own revisits due today or overdue (most overdue first), then the next
+    `days`: a page of each (an owner may have thousands; a message shows a few) and their counts."""
+    mine = (Customer.team_id == viewer.team_id, Customer.owner_id == viewer.user_id, Customer.revisits_enabled.is_(True))
     horizon = today + dt.timedelta(days=days)
 
     def first(*when: ColumnElement[bool]) -> list[Customer]:
@@ -258,13 +265,14 @@ def due_revisits(
     )  # fmt: skip
 
 
-def open_complaints(*, session: Session, team_id: str, assignee_id: str, limit: int = 20) -> list[Complaint]:
+def open_complaints(*, session: Session, viewer: Viewer, limit: int = 20) -> list[Complaint]:
+    """The complaints the viewer is assigned and that are not closed, oldest first."""
     return list(
         session.scalars(
             select(Complaint)
             .where(
-                Complaint.team_id == team_id,
-                Complaint.assignee_id == assignee_id,
+                Complaint.team_id == viewer.team_id,
+                Complaint.assignee_id == viewer.user_id,
                 Complaint.state.not_in(CLOSED_COMPLAINT_STATES),
             )
             .order_by(Complaint.opened_at)
@@ -273,14 +281,11 @@ def open_complaints(*, session: Session, team_id: str, assignee_id: str, limit: 
     )
 
 
-def customers_by_grade(*, session: Session, team_id: str, owner_id: str) -> dict[str, int]:
+def customers_by_grade(*, session: Session, viewer: Viewer) -> dict[str, int]:
+    """How many customers the viewer owns, by grade."""
     rows = session.execute(
         select(Customer.grade, func.count())
-        .where(Customer.team_id == team_id, Customer.owner_id == owner_id)
+        .where(Customer.team_id == viewer.team_id, Customer.owner_id == viewer.user_id)
         .group_by(Customer.grade)
     ).all()
     return {grade or "-": count for grade, count in rows}
-
-
-def now_in(tz: str | None) -> dt.datetime:
-    return utcnow().astimezone(zone(tz))

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 
+from bot.storage.db import now_of
 from bot.storage.models import Workspace
 
 # --- complaints: SLA policy and business calendar ---------------------------------------
@@ -77,7 +78,8 @@ def _let_go(session: Session, transaction: SessionTransaction) -> None:
 
 def _create_workspace(session: Session, team_id: str) -> Workspace:
     dialect = session.get_bind().dialect.name
-    values = {"team_id": team_id, "settings": {}, "last_customer_number": 0, "last_complaint_number": 0}
+    values = {"team_id": team_id, "settings": {}, "last_customer_number": 0, "last_complaint_number": 0,
+              "created_at": now_of(session)}
     if dialect == "postgresql":
         stmt = postgresql.insert(Workspace).values(values).on_conflict_do_nothing()
     elif dialect == "sqlite":

@@ -1,15 +1,23 @@
-"""Engine, sessions and migrations."""
+"""Engine, sessions and migrations.
+
+A session is one unit of work, and a unit of work acts as of one instant (bot.clock): open it
+with `unit_of_work(factory, now=…)` (or `factory(info={CLOCK: now})`). Rows it inserts get
+that instant in the columns of `CREATED_COLUMNS` left empty, and rows it changes get it in
+`updated_at`. A session without its instant that tries to stamp a row fails loudly.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -28,6 +36,16 @@ def reading() -> Iterator[None]:
     try:
         yield
     finally:
+        _write_intent.reset(token)
+
+
+def begin_reading() -> Token[bool]:
+    """Like `reading()`, for a unit of work that begins here and ends elsewhere (a request)."""
+    return _write_intent.set(False)
+
+
+def end_reading(token: Token[bool] | None) -> None:
+    if token is not None:
         _write_intent.reset(token)
 
 
@@ -63,10 +81,43 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+CLOCK = "touchbase.now"  # session.info key: the instant the unit of work acts as of
+CREATED_COLUMNS = ("created_at", "opened_at", "recorded_at", "at", "due_at")  # when a row came to be
+UPDATED_COLUMN = "updated_at"
+
+
+class MissingClock(RuntimeError):
+    """A session stamped a row without knowing its unit of work's instant."""
+
+
+def now_of(session: Session) -> dt.datetime:
+    """The instant the session's unit of work acts as of."""
+    now = session.info.get(CLOCK)
+    if now is None:
+        raise MissingClock("this session has no instant: open it with unit_of_work(factory, now=...)")
+    return now
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp(session: Session, _context: Any, _instances: Any) -> None:
+    for row in session.new:
+        for name in (*CREATED_COLUMNS, UPDATED_COLUMN):
+            if name in _columns(row) and getattr(row, name) is None:
+                setattr(row, name, now_of(session))
+    for row in session.dirty:
+        if UPDATED_COLUMN in _columns(row) and session.is_modified(row, include_collections=False):
+            setattr(row, UPDATED_COLUMN, now_of(session))
+
+
+def _columns(row: Any) -> Any:
+    return inspect(row).mapper.columns.keys()
+
+
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error, always close."""
-    session = factory()
+def unit_of_work(factory: sessionmaker[Session], *, now: dt.datetime | None) -> Iterator[Session]:
+    """One unit of work as of `now`: commit on success, roll back on any error, always close.
+    (`now=None` is for work that stamps nothing: it fails if it tries.)"""
+    session = factory(info={CLOCK: now} if now is not None else {})
     try:
         yield session
         session.commit()
@@ -95,3 +146,15 @@ def ping(engine: Engine) -> bool:
         return True
     except Exception:  # noqa: BLE001 - any failure means "the database does not answer"
         return False
+
+
+def purge_freed_pages(engine: Engine) -> None:
+    """After an erase commits: on SQLite, move the pages out of the WAL into the main file
+    (where `secure_delete` has zeroed the old bytes) and empty the WAL."""
+    if engine.dialect.name != "sqlite":
+        return
+    connection = engine.raw_connection()
+    try:
+        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()

@@ -1,7 +1,9 @@
 """The relational schema of the whole product.
 
 Every table carries `team_id`, the Slack workspace it belongs to; every query filters on it.
-Times are stored as UTC instants (`UTCDateTime`), dates as plain dates.
+Times are stored as UTC instants (`UTCDateTime`), dates as plain dates. The columns that
+say when a row was made or changed (`created_at`, `updated_at`, `at`, …) are stamped with the
+instant of the unit of work that writes them (`bot.storage.db`), never the wall clock.
 Schema changes go through Alembic (`migrations/`); a test fails when this file and the
 migrations differ.
 """
@@ -41,10 +43,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -104,7 +102,7 @@ class Workspace(Base):
     # Counters for the `#N` numbers; numbers are never reused, even after a delete.
     last_customer_number: Mapped[int] = mapped_column(Integer, default=0)
     last_complaint_number: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Member(Base):
@@ -125,7 +123,7 @@ class Member(Base):
     digest_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     digest_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM"; None: team default
     profile_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Customer(Base):
@@ -183,8 +181,8 @@ class Customer(Base):
     revisits_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     last_touch_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     touches: Mapped[list[Touch]] = relationship(back_populates="customer", passive_deletes=True)
 
@@ -280,8 +278,8 @@ class Touch(Base):
     next_step: Mapped[str | None] = mapped_column(EncryptedText)
     happened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     permalink: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship(back_populates="touches")
 
@@ -313,7 +311,7 @@ class Complaint(Base):
     # The complaints-channel message whose thread follows this complaint.
     channel_id: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
-    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     first_response_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -326,8 +324,8 @@ class Complaint(Base):
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     resolution: Mapped[str | None] = mapped_column(EncryptedText)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     events: Mapped[list[ComplaintEvent]] = relationship(
         back_populates="complaint", order_by="ComplaintEvent.id", passive_deletes=True
@@ -351,7 +349,7 @@ class ComplaintEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     complaint: Mapped[Complaint] = relationship(back_populates="events")
 
@@ -376,12 +374,12 @@ class Notification(Base):
     channel: Mapped[str] = mapped_column(String(32))  # a user id (DM) or a channel id
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending/sent/failed
-    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     message_ts: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(Base):
@@ -399,7 +397,7 @@ class AuditEvent(Base):
     # {field: [old, new]} for updates; other actions put what they need here.
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     surface: Mapped[str | None] = mapped_column(String(24))  # command, modal, button, shortcut, cli
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class RevisitDone(Base):
@@ -437,7 +435,7 @@ class SatisfactionScore(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
     score: Mapped[int] = mapped_column(Integer)
     recorded_by: Mapped[str] = mapped_column(String(32))
-    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 # Reports count by period: these let each count read only its period's index range.

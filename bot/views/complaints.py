@@ -243,3 +243,13 @@ def customer_complaints(locale: str | None, cards: Sequence[Any]) -> list[Block]
         lines.append(t(locale, "complaint.customer.line", mark=mark, number=c.number, title=escape(c.title),
                        severity=t(locale, f"severity.{c.severity}"), deadline=due))  # fmt: skip
     return [section(f"*{t(locale, 'complaint.customer.header')}*\n" + "\n".join(lines))]
+
+
+def complaint_answer(locale: str | None, card: Any) -> tuple[str, list[Block]]:
+    """A complaint's card as an answer: its escaped title, and the card."""
+    return escape(complaint_title(card.complaint)), complaint_card(locale, card)
+
+
+def complaint_list_answer(locale: str | None, view: str, cards: Sequence[Any], *, limit: int) -> tuple[str, list[Block]]:
+    """`/crm complaints …` as an answer."""
+    return t(locale, f"complaint.list.{view}"), complaint_list(locale, view, cards, limit=limit)

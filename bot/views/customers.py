@@ -9,7 +9,9 @@ from typing import Any
 
 from bot.i18n import format_date, t
 from bot.services.customers import GRADES, SEGMENTS
+from bot.services.profiles import Profile
 from bot.storage.models import Customer, Touch
+from bot.views.complaints import customer_complaints
 from bot.views.ids import (
     COMPLAINT_NEW,
     CUSTOMER_DUPLICATE,
@@ -168,12 +170,14 @@ def customer_list(
     return blocks
 
 
-def no_match(locale: str | None, text: str) -> list[Block]:
-    return [
-        section(t(locale, "customer.none", text=escape(text))),
+def no_match(locale: str | None, text: str) -> tuple[str, list[Block]]:
+    """Nothing matches `text`: say so, and offer to add it as a new customer."""
+    none = t(locale, "customer.none", text=escape(text))
+    return none, [
+        section(none),
         section(
             t(locale, "customer.none.new", text=escape(text)),
-            button(t(locale, "button.new"), CUSTOMER_NEW, text[:2000]),
+            button(t(locale, "button.new"), CUSTOMER_NEW, text[:200]),
         ),
     ]
 
@@ -186,3 +190,51 @@ def health_block(locale: str | None, health: Any) -> Block:
     """The card's health line: `Health 62/100 · no touch for 47 days, interval 30`."""
     text = t(locale, "health.line", score=health.score, reasons=reasons_text(locale, health))
     return {"type": "context", "elements": [mrkdwn(text)]}
+
+
+def profile_card(locale: str | None, profile: Profile, *, saying: str | None = None) -> tuple[str, list[Block]]:
+    """The profile card of `services.profiles.profile`, with `saying` (already escaped) above it."""
+    blocks = customer_card(
+        locale, profile.customer, touches=profile.touches, more_touches=profile.more_touches, tz=profile.tz,
+        health=profile.health, complaints=customer_complaints(locale, profile.complaints),
+    )  # fmt: skip
+    title = escape(customer_title(profile.customer))
+    return (saying or title), ([section(saying), *blocks] if saying else blocks)
+
+
+def candidates(
+    locale: str | None, ref: str, found: Sequence[Customer], *, action_id: str, value: str | None = None
+) -> tuple[str, list[Block]]:
+    """Several customers match `ref`: each as a button that does `action_id` (value: `value`
+    with `{id}` for the customer's id, default the id)."""
+    label = _CANDIDATE_LABELS.get(action_id, "button.show")
+    text = t(locale, "customer.ambiguous", text=escape(ref))
+    body = [section(text)]
+    for c in found:
+        v = value.replace("{id}", str(c.id)) if value else str(c.id)
+        body.append(section(customer_line(c), button(t(locale, label), action_id, v)))
+    return text, body
+
+
+# What a candidate button says, by what it does.
+_CANDIDATE_LABELS = {
+    CUSTOMER_EDIT: "button.edit",
+    TOUCH_LOG: "button.log_touch",
+    REVISIT_SCHEDULE: "button.schedule_revisit",
+    COMPLAINT_NEW: "button.log_complaint",
+}
+
+
+def saved_text(locale: str | None, customer: Customer, *, updated: bool) -> str:
+    return t(locale, "customer.updated" if updated else "customer.created", name=escape(customer.name),
+             number=customer.number)  # fmt: skip
+
+
+def search_results(
+    locale: str | None, text: str, found: Sequence[Customer], *, more: dict[str, Any] | None
+) -> tuple[str, list[Block]]:
+    """`/crm find` and its More pages; "no match" with a New button when nothing matched."""
+    if not found:
+        return t(locale, "find.none", text=escape(text)), no_match(locale, text)[1]
+    header = t(locale, "find.header", text=escape(text))
+    return header, customer_list(locale, header, found, more=more)

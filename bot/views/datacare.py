@@ -22,7 +22,8 @@ from bot.views.kit import (
 )
 
 
-def erase_confirmation(locale: str | None, customer: Customer) -> list[Block]:
+def erase_confirmation(locale: str | None, customer: Customer) -> tuple[str, list[Block]]:
+    """`/crm erase`: asks first, naming the customer (in the message and in the dialog)."""
     name = escape(customer_title(customer))
     erase = button(t(locale, "button.erase"), CUSTOMER_ERASE, str(customer.id), style="danger")
     erase["confirm"] = {
@@ -32,7 +33,8 @@ def erase_confirmation(locale: str | None, customer: Customer) -> list[Block]:
         "deny": plain(t(locale, "modal.cancel")),
         "style": "danger",
     }
-    return [section(t(locale, "erase.ask", customer=name)), actions(erase)]
+    text = t(locale, "erase.ask", customer=name)
+    return text, [section(text), actions(erase)]
 
 
 def _short_title(customer: Customer, limit: int = 60) -> str:
@@ -41,7 +43,8 @@ def _short_title(customer: Customer, limit: int = 60) -> str:
     return escape(f"{name} (#{customer.number})")
 
 
-def merge_confirmation(locale: str | None, source: Customer, target: Customer) -> list[Block]:
+def merge_confirmation(locale: str | None, source: Customer, target: Customer) -> tuple[str, list[Block]]:
+    """`/crm merge`: asks first, naming both customers."""
     names = {"source": escape(customer_title(source)), "target": escape(customer_title(target))}
     short = {"source": _short_title(source, 30), "target": _short_title(target, 30)}  # named 5 times
     merge = button(t(locale, "button.merge"), CUSTOMER_MERGE,
@@ -53,7 +56,8 @@ def merge_confirmation(locale: str | None, source: Customer, target: Customer) -
         "deny": plain(t(locale, "modal.cancel")),
         "style": "danger",
     }
-    return [section(t(locale, "merge.ask", **names)), actions(merge)]
+    text = t(locale, "merge.ask", **names)
+    return text, [section(text), actions(merge)]
 
 
 def _word(locale: str | None, prefix: str, value: str) -> str:
@@ -92,3 +96,11 @@ def audit_blocks(
         page = {"customer_id": customer.id, "offset": offset + len(rows)}
         body.append(actions(button(t(locale, "button.more"), AUDIT_MORE, json.dumps(page))))
     return body
+
+
+def audit_answer(
+    locale: str | None, customer: Customer, rows: Sequence[AuditEvent], *, more: bool, offset: int, tz: str | None
+) -> tuple[str, list[Block]]:
+    """A page of the audit trail as an answer."""
+    text = t(locale, "audit.title", customer=escape(customer_title(customer)))
+    return text, audit_blocks(locale, customer, rows, more=more, offset=offset, tz=tz)

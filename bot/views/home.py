@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.i18n import t
+from bot.services.home import Home
 from bot.services.touches import DueRevisits
 from bot.storage.models import Complaint
 from bot.views.ids import CUSTOMER_NEW, TOUCH_LOG
@@ -48,3 +49,9 @@ def home_view(
 
 def _recipient(channel: str) -> str:
     return f"<@{channel}>" if channel[:1] in ("U", "W") else f"<#{channel}>"
+
+
+def home_page(locale: str | None, home: Home) -> dict[str, Any]:
+    """The App Home of `services.home.home`."""
+    return home_view(locale, revisits=home.due.revisits, complaints=home.due.complaints, by_grade=home.by_grade,
+                     today=home.due.today, failed_sends=home.failed_sends)  # fmt: skip

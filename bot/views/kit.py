@@ -154,3 +154,81 @@ def customer_picker(locale: str | None, customer: Customer | None) -> Block:
         element["initial_option"] = customer_option(customer)
     return {"type": "input", "block_id": FIELD_CUSTOMER, "optional": False, "label": plain(t(locale, "field.customer")),
             "element": element}
+
+
+def notice(text: str) -> list[Block]:
+    """A line of text as blocks."""
+    return [section(text)]
+
+
+# --- Block Kit's limits, checked before Slack is called ------------------------------------------
+# A user's text can be as long as they like; Slack refuses a view or message over these limits
+# (`invalid_blocks`). `fit_view` and `fit_blocks` cut what is too long, so nothing a person typed
+# can break what the bot shows.
+
+_TEXT_LIMITS = {  # a text object's length, by (the element it is in, the key it is under)
+    ("view", "title"): 24, ("view", "submit"): 24, ("view", "close"): 24,
+    ("section", "text"): 3000, ("section", "fields"): 2000, ("header", "text"): 150,
+    ("context", "elements"): 3000, ("input", "label"): 2000, ("input", "hint"): 2000,
+    ("button", "text"): 75, ("option", "text"): 75, ("option", "description"): 75,
+    ("confirm", "title"): 100, ("confirm", "text"): 300, ("confirm", "confirm"): 30, ("confirm", "deny"): 30,
+    (None, "placeholder"): 150,
+}  # fmt: skip
+_VALUE_LIMITS = {  # a plain string's length, by (element type, key)
+    ("button", "value"): 2000, ("button", "url"): 3000, ("option", "value"): 150, ("view", "private_metadata"): 3000,
+    (None, "block_id"): 255, (None, "action_id"): 255, ("plain_text_input", "initial_value"): 3000,
+    ("image", "alt_text"): 2000,
+}  # fmt: skip
+_COUNT_LIMITS = {("section", "fields"): 10, ("context", "elements"): 10, ("actions", "elements"): 25,
+                 ("static_select", "options"): 100, ("overflow", "options"): 5, ("checkboxes", "options"): 10,
+                 ("radio_buttons", "options"): 10}  # fmt: skip
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fit(node: Any, kind: str | None = None) -> Any:
+    if isinstance(node, list):
+        return [_fit(item, kind) for item in node]
+    if not isinstance(node, dict):
+        return node
+    own = "option" if "value" in node and "text" in node and "type" not in node else node.get("type")
+    own = "view" if own in ("modal", "home") else own
+    if "confirm" in node and isinstance(node["confirm"], dict):
+        node = {**node, "confirm": {**node["confirm"], "type": "confirm"}}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if isinstance(value, dict) and value.get("type") in ("plain_text", "mrkdwn") and "text" in value:
+            limit = _TEXT_LIMITS.get((own, key)) or _TEXT_LIMITS.get((None, key))
+            out[key] = {**value, "text": _cut(str(value["text"]), limit)} if limit else value
+        elif isinstance(value, str):
+            limit = _VALUE_LIMITS.get((own, key)) or _VALUE_LIMITS.get((None, key))
+            out[key] = _cut(value, limit) if limit else value
+        elif isinstance(value, list):
+            count = _COUNT_LIMITS.get((own, key))
+            items = value[:count] if count else value
+            if own in ("section", "context") and key in ("fields", "elements"):
+                limit = _TEXT_LIMITS[(own, key)]
+                items = [{**i, "text": _cut(str(i["text"]), limit)} if isinstance(i, dict) and "text" in i
+                         and isinstance(i.get("text"), str) else i for i in items]  # fmt: skip
+            out[key] = _fit(items, own)
+        else:
+            out[key] = _fit(value, own)
+    if own == "confirm":
+        out.pop("type", None)
+    if own == "plain_text_input" and isinstance(out.get("initial_value"), str) and out.get("max_length"):
+        out["initial_value"] = out["initial_value"][: int(out["max_length"])]
+    return out
+
+
+def fit_blocks(blocks: list[Block] | None, *, most: int = 50) -> list[Block] | None:
+    """A message's blocks within Slack's limits (at most `most` blocks)."""
+    return None if blocks is None else _fit(blocks[:most])
+
+
+def fit_view(view: dict[str, Any]) -> dict[str, Any]:
+    """A modal or App Home within Slack's limits (at most 100 blocks)."""
+    fitted = _fit({**view, "type": view.get("type", "modal")})
+    fitted["blocks"] = fitted.get("blocks", [])[:100]
+    return fitted

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.i18n import t
+from bot.services.home import DueList
 from bot.services.touches import DueRevisits
 from bot.storage.models import Complaint, Customer
 from bot.views.ids import (
@@ -154,3 +155,8 @@ def digest_modal(locale: str | None, *, enabled: bool, time: str) -> dict[str, A
          "element": {"type": "timepicker", "action_id": VALUE, "initial_time": time}},
     ]  # fmt: skip
     return modal(DIGEST_MODAL, t(locale, "digest.modal.title"), body, locale=locale)
+
+
+def due_answer(locale: str | None, due: DueList) -> tuple[str, list[Block]]:
+    """`/crm due` (services.home.due_list): its text and blocks."""
+    return t(locale, "due.now"), due_blocks(locale, revisits=due.revisits, complaints=due.complaints, today=due.today)

@@ -147,3 +147,11 @@ def touch_delete_confirmation(locale: str | None, touch: Touch, tz: str | None) 
     }
     line = touch_line(locale, touch, tz)
     return line, [section(line, delete)]
+
+
+def touch_history_page(
+    locale: str | None, customer: Customer, found: Sequence[Touch], *, more: bool, offset: int, tz: str | None
+) -> tuple[str, list[Block]]:
+    """A page of a customer's touches under a line naming the customer (the More button)."""
+    header = t(locale, "touch.history", customer=escape(customer_title(customer)))
+    return header, [section(header), *touch_history(locale, customer.id, found, more=more, offset=offset, tz=tz)]

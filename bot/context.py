@@ -1,0 +1,135 @@
+"""What a listener knows besides its input: who acts, for which workspace, as of when.
+
+A `RequestContext` is made for each request from its typed payload (bot.payloads): one
+database session (the request's unit of work), the workspace (`team_id`: the workspace of the
+person acting, see `payloads._check_team`), the person, the request's one instant `now`, and
+the surface it came from. Work that should not hold up Slack's answer (a DM, an App Home
+refresh, a report) is left with `after(work)`; it runs once the unit of work has committed,
+with a `FollowUp` context of its own: a fresh session, the same who/where/now, and the
+notifier, the one way to reach people. Nothing is sent to anyone while a request is being
+answered, so a failed courtesy can never undo the record it is about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.clock import local_today
+from bot.notify import Directory, Notifier
+from bot.services.access import Viewer
+from bot.services.members import get_member
+from bot.services.workspaces import TeamSettings, get_workspace, team_settings
+from bot.storage.models import Member
+
+Work = Callable[["FollowUp"], None]
+
+
+@dataclass
+class _Context:
+    session: Session
+    team_id: str
+    user_id: str | None
+    now: dt.datetime
+    surface: str
+    directory: Directory
+    default_tz: str = "UTC"  # TZ_DEFAULT: the team's time zone until it sets its own
+    _members: dict[str, Member] = field(default_factory=dict, repr=False)
+
+    @property
+    def actor(self) -> str:
+        """The person acting (every request but a workspace-level event has one)."""
+        assert self.user_id, "this request has no person acting"
+        return self.user_id
+
+    def member(self, user_id: str | None = None) -> Member:
+        user_id = user_id or self.actor
+        if user_id not in self._members:
+            get_workspace(self.session, self.team_id)  # a member row needs its workspace row
+            self._members[user_id] = get_member(
+                session=self.session, team_id=self.team_id, user_id=user_id, directory=self.directory, now=self.now
+            )
+        return self._members[user_id]
+
+    @cached_property
+    def settings(self) -> TeamSettings:
+        return team_settings(self.session, self.team_id)
+
+    def locale_of(self, user_id: str | None = None) -> str | None:
+        """The team's language if set, else the user's Slack locale."""
+        return self.settings.language or self.member(user_id).locale
+
+    @property
+    def locale(self) -> str | None:
+        return self.locale_of()
+
+    @property
+    def tz(self) -> str:
+        """The actor's time zone, else the team's, else TZ_DEFAULT."""
+        return self.member().tz or self.settings.tz or self.default_tz
+
+    @property
+    def today(self) -> dt.date:
+        """The actor's date at this request's instant."""
+        return local_today(self.now, self.tz)
+
+    def today_of(self, user_id: str) -> dt.date:
+        """Someone's date at this request's instant, in their time zone (else the team's)."""
+        return local_today(self.now, self.member(user_id).tz or self.settings.tz or self.default_tz)
+
+    @cached_property
+    def viewer(self) -> Viewer:
+        """What the actor may see and do (bot.services.access)."""
+        return Viewer.of(self.member(), self.settings)
+
+
+@dataclass
+class FollowUp(_Context):
+    """Work after the answer: its own session, and the notifier to reach people."""
+
+    notifier: Notifier = field(default=None, repr=False)  # type: ignore[assignment]
+
+
+@dataclass
+class RequestContext(_Context):
+    """One request: its unit of work, and what it leaves for after the answer."""
+
+    failed: bool = False
+    _after: list[Work] = field(default_factory=list, repr=False)
+    state: dict[str, Any] = field(default_factory=dict, repr=False)  # for the app's own bookkeeping
+
+    def after(self, work: Work) -> None:
+        """Run `work` once Slack has its answer and this unit of work has committed."""
+        self._after.append(work)
+
+    @property
+    def left_for_later(self) -> list[Work]:
+        return list(self._after) if not self.failed else []
+
+    def follow_up(self, session: Session, notifier: Notifier) -> FollowUp:
+        """The same request's who, where and when, with another session and the notifier."""
+        return FollowUp(session=session, team_id=self.team_id, user_id=self.user_id, now=self.now,
+                        surface=self.surface, directory=self.directory, default_tz=self.default_tz,
+                        notifier=notifier)  # fmt: skip
+
+    def rollback(self) -> None:
+        """Drop what this request wrote so far (a refusal): nothing half-saved."""
+        self.session.rollback()
+        self._members.clear()
+        self.__dict__.pop("settings", None)
+        self.__dict__.pop("viewer", None)
+
+    def finish(self) -> None:
+        """End the unit of work: commit unless the listener failed; always close."""
+        try:
+            if self.failed:
+                self.session.rollback()
+            else:
+                self.session.commit()
+        finally:
+            self.session.close()

@@ -1,0 +1,263 @@
+"""The one way a listener is registered, and the one place that answers Slack.
+
+A listener is a function `(rq: RequestContext, input: SomeInput) -> Answer`: it reads typed
+input (bot.payloads: the second parameter's annotation says which `Input` model), calls a
+service, and returns what to show (handlers.answers). The registry wraps it for bolt:
+
+- it reads the input before the listener runs; an input that does not fit is refused;
+- a refusal raised anywhere below (`UserError`, `Unreadable`, `FieldErrors`) rolls the unit of
+  work back and is answered here, the same way for every listener: a line only the person
+  sees, or the message under the modal's field;
+- it turns the answer into the call the surface needs: the slash command's ack body, a
+  `response_url` post, `views.open` / `views.push`, a modal's `response_action`, options;
+  and keeps every view within Block Kit's limits before Slack is called (views.kit.fit).
+
+`Registry.listeners` lists every registered listener (kind, id, input): tests walk it.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import payloads
+from bot.context import FollowUp, RequestContext
+from bot.handlers.answers import (
+    Answer,
+    ModalAction,
+    OpenModal,
+    Options,
+    Replace,
+    Reply,
+    UpdateMessage,
+)
+from bot.i18n import t
+from bot.payloads import FieldErrors, Payload, Unreadable
+from bot.services.errors import UserError
+from bot.views.kit import fit_blocks, fit_view, message_modal, notice
+
+log = logging.getLogger(__name__)
+
+CONTEXT = "touchbase.request"  # bolt context key: the RequestContext
+PAYLOAD = "touchbase.payload"  # bolt context key: the typed payload
+KINDS = ("command", "action", "view", "options", "shortcut", "event")
+Refusal = UserError | Unreadable
+
+
+class Answered(Exception):
+    """Raised by a helper that has the whole answer already (candidates to pick from, no
+    match): the listener stops there and the registry sends the answer."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__("answered")
+        self.answer = answer
+
+
+@dataclass(frozen=True)
+class CommandInput:
+    """A sub-command of `/crm`: the word (in English), as typed, and the rest of the text."""
+
+    word: str
+    typed: str
+    args: str
+    trigger_id: str
+    channel_id: str | None
+
+
+@dataclass(frozen=True)
+class Listener:
+    kind: str  # one of KINDS
+    id: str  # sub-command word, action id, callback id, event type
+    fn: Callable[..., Answer]
+    input: type[Any]  # an Input model, or CommandInput
+    field: str | None = None  # a modal's field that shows a refusal
+    reads_only: bool = False  # SQLite: runs without taking the write lock
+
+    def read(self, payload: Any) -> Any:
+        return self.input.read(payload)
+
+
+def _input_type(fn: Callable[..., Any]) -> type[Any]:
+    hints = typing.get_type_hints(fn)
+    params = [p for p in fn.__code__.co_varnames[: fn.__code__.co_argcount]]
+    return hints[params[1]]
+
+
+class Registry:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.listeners: list[Listener] = []
+        self.subcommands: dict[str, Listener] = {}
+        self.split: Callable[[str], tuple[str, str, str]] = lambda text: (text, text, "")
+        self.fallback = "help"
+
+    # --- registering -----------------------------------------------------------------------
+
+    def _add(self, listener: Listener) -> Listener:
+        self.listeners.append(listener)
+        return listener
+
+    def command(self, word: str, fn: Callable[..., Answer], *, reads_only: bool = False) -> None:
+        """A sub-command of `/crm` (`/crm <word> …`)."""
+        self.subcommands[word] = self._add(Listener("command", word, fn, CommandInput, reads_only=reads_only))
+
+    def slash(self, command: str, split: Callable[[str], tuple[str, str, str]]) -> None:
+        """The slash command itself; `split(text)` gives (word, word as typed, arguments)."""
+        self.split = split
+        self.app.command(command)(self._bolt(None))
+
+    def action(self, action_id: str, fn: Callable[..., Answer], *, reads_only: bool = False) -> None:
+        listener = self._add(Listener("action", action_id, fn, _input_type(fn), reads_only=reads_only))
+        self.app.action(action_id)(self._bolt(listener))
+
+    def view(self, callback_id: str, fn: Callable[..., Answer], *, field: str | None = None) -> None:
+        listener = self._add(Listener("view", callback_id, fn, _input_type(fn), field=field))
+        self.app.view(callback_id)(self._bolt(listener))
+
+    def options(self, action_id: str, fn: Callable[..., Answer]) -> None:
+        listener = self._add(Listener("options", action_id, fn, _input_type(fn), reads_only=True))
+        self.app.options(action_id)(self._bolt(listener))
+
+    def shortcut(self, callback_id: str, fn: Callable[..., Answer]) -> None:
+        listener = self._add(Listener("shortcut", callback_id, fn, _input_type(fn)))
+        self.app.shortcut(callback_id)(self._bolt(listener))
+
+    def event(self, event_type: str, fn: Callable[..., Answer], *, reads_only: bool = False) -> None:
+        listener = self._add(Listener("event", event_type, fn, _input_type(fn), reads_only=reads_only))
+        self.app.event(event_type)(self._bolt(listener))
+
+    # --- what a request will do ------------------------------------------------------------
+
+    def reads_only(self, payload: Payload) -> bool:
+        """Whether the listener this payload reaches only reads (SQLite: no write lock)."""
+        if isinstance(payload, payloads.Command):
+            word = self.split(payload.text)[0]
+            found = self.subcommands.get(word) or self.subcommands.get(self.fallback)
+            return bool(found and found.reads_only)
+        if isinstance(payload, payloads.BlockSuggestion):
+            return True
+        kind_id = {
+            payloads.EventCallback: lambda p: ("event", p.event.type),
+            payloads.BlockActions: lambda p: ("action", p.action.action_id),
+        }.get(type(payload))
+        if kind_id is None:
+            return False
+        kind, id_ = kind_id(payload)
+        return any(x.reads_only for x in self.listeners if x.kind == kind and x.id == id_)
+
+    # --- running ---------------------------------------------------------------------------
+
+    def _bolt(self, listener: Listener | None) -> Callable[..., None]:
+        registry = self
+
+        def run(ack: Ack, context: dict[str, Any], client: WebClient, respond: Respond) -> None:
+            rq: RequestContext = context[CONTEXT]
+            payload: Payload = context[PAYLOAD]
+            found, inp = listener, None
+            try:
+                if found is None:  # the slash command: find the sub-command
+                    assert isinstance(payload, payloads.Command)
+                    word, typed, args = registry.split(payload.text)
+                    found = registry.subcommands.get(word) or registry.subcommands[registry.fallback]
+                    inp = CommandInput(word=word, typed=typed, args=args, trigger_id=payload.trigger_id,
+                                       channel_id=payload.channel_id)  # fmt: skip
+                else:
+                    inp = found.read(payload)
+                answer = found.fn(rq, inp)
+            except Answered as done:
+                answer = done.answer
+            except FieldErrors as errors:
+                rq.rollback()
+                answer = ModalAction("errors", errors={
+                    field: t(rq.locale, key, **params) for field, (key, params) in errors.errors.items()
+                })  # fmt: skip
+            except (UserError, Unreadable) as refusal:
+                rq.rollback()
+                answer = _refusal(found, rq, refusal)
+            kind = found.kind if found is not None else "command"
+            _deliver(kind, answer, payload, rq, ack, respond, client)
+
+        return run
+
+
+def _refusal(listener: Listener | None, rq: RequestContext, refusal: Refusal) -> Answer:
+    text = t(rq.locale, refusal.key, **refusal.params)
+    kind = listener.kind if listener else "command"
+    if kind == "view":
+        if listener is not None and listener.field:
+            return ModalAction("errors", errors={listener.field: text})
+        return ModalAction("update", view=message_modal(rq.locale, text))
+    if kind == "options":
+        return Options([])
+    if kind == "event":
+        return None
+    return Reply(text)
+
+
+def _deliver(kind: str, answer: Answer, payload: Any, rq: RequestContext, ack: Ack, respond: Respond,
+             client: WebClient) -> None:  # fmt: skip
+    """Answer Slack as the surface needs."""
+    if kind == "command":
+        if isinstance(answer, Reply | Replace):
+            return ack(text=answer.text, blocks=fit_blocks(answer.blocks or notice(answer.text)),
+                       response_type="ephemeral")  # fmt: skip
+        if isinstance(answer, OpenModal):
+            _open(client, payload, answer.view, rq)
+        return ack()
+    if kind == "view":
+        if isinstance(answer, ModalAction):
+            body: dict[str, Any] = {"response_action": answer.action}
+            if answer.view is not None:
+                body["view"] = fit_view(answer.view)
+            if answer.action == "errors":
+                body["errors"] = {k: v[:2000] for k, v in answer.errors.items()}
+            return ack(**body)
+        if isinstance(answer, Reply):
+            _dm_later(rq, answer)
+        return ack()
+    if kind == "options":
+        return ack(options=answer.options[:100] if isinstance(answer, Options) else [])
+    ack()
+    response_url = getattr(payload, "response_url", None)
+    try:
+        if isinstance(answer, Reply):
+            if response_url:
+                respond(text=answer.text, blocks=fit_blocks(answer.blocks) if answer.blocks else None,
+                        response_type="ephemeral", replace_original=False)  # fmt: skip
+            else:  # in a modal or the App Home there is nowhere to answer in place: a DM
+                _dm_later(rq, answer)
+        elif isinstance(answer, Replace) and response_url:
+            respond(text=answer.text, blocks=fit_blocks(answer.blocks) if answer.blocks else None,
+                    replace_original=True)  # fmt: skip
+        elif isinstance(answer, UpdateMessage):
+            client.chat_update(channel=answer.channel, ts=answer.ts, text=answer.text, blocks=fit_blocks(answer.blocks))
+        elif isinstance(answer, OpenModal):
+            _open(client, payload, answer.view, rq)
+    except Exception:  # noqa: BLE001 - the work is done and committed; only telling failed
+        log.warning("could not answer %s %s in place", kind, type(answer).__name__, exc_info=True)
+
+
+def _open(client: WebClient, payload: Any, view: dict[str, Any], rq: RequestContext) -> None:
+    trigger = getattr(payload, "trigger_id", None)
+    if not trigger:
+        raise Unreadable()
+    in_modal = isinstance(payload, payloads.BlockActions) and payload.view is not None and payload.view.type == "modal"
+    if in_modal:
+        client.views_push(trigger_id=trigger, view=fit_view(view))
+    else:
+        client.views_open(trigger_id=trigger, view=fit_view(view))
+
+
+def _dm_later(rq: RequestContext, answer: Reply) -> None:
+    actor, text, blocks = rq.actor, answer.text, answer.blocks
+
+    def dm(later: FollowUp) -> None:
+        later.notifier.dm(actor, text=text, blocks=fit_blocks(blocks) if blocks else None)
+
+    rq.after(dm)

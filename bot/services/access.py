@@ -1,0 +1,114 @@
+"""Who may see and do what: the one door to customers, touches, complaints, revisits and scores.
+
+Every service function that reads or changes one of these takes a `Viewer` (required, never
+defaulted). With the team's Visibility `open` every member sees every customer; with `owner`
+("owner only") a member sees the customers they own or work an active complaint for, and
+the complaints they are assigned or whose customer they see; leads and admins see all. A
+scheduled job or a command-line tool acting for the whole team says so explicitly with
+`Viewer.whole_team`.
+
+Asked for something it may not see, a service raises `UserError("error.customer.hidden")` (or
+`error.complaint.hidden`): "not one of yours", the same words everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy.orm import Session
+
+from bot.services.errors import UserError
+from bot.services.members import is_admin, sees_everything
+from bot.services.workspaces import TeamSettings
+from bot.storage.models import Complaint, Customer, Member, Touch
+
+ACTIVE_STATES = ("open", "acknowledged", "waiting", "in_progress")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, and what that lets them see and do."""
+
+    team_id: str
+    user_id: str | None  # None: the whole team (a job, a tool)
+    sees_all: bool
+    admin: bool = False
+
+    @classmethod
+    def of(cls, member: Member, settings: TeamSettings) -> Viewer:
+        sees_all = settings.visibility == "open" or sees_everything(member)
+        return cls(team_id=member.team_id, user_id=member.user_id, sees_all=sees_all, admin=is_admin(member))
+
+    @classmethod
+    def whole_team(cls, team_id: str) -> Viewer:
+        """For what acts for the whole team: the scheduler's jobs, the command-line tools."""
+        return cls(team_id=team_id, user_id=None, sees_all=True, admin=True)
+
+    # --- conditions a query adds ------------------------------------------------------------
+
+    def customers(self) -> ColumnElement[bool]:
+        """The customers this viewer sees (to add to a query on Customer)."""
+        if self.sees_all:
+            return true()
+        working_on = select(Complaint.customer_id).where(
+            Complaint.team_id == self.team_id,
+            Complaint.assignee_id == self.user_id,
+            Complaint.state.in_(ACTIVE_STATES),
+        )
+        return or_(Customer.owner_id == self.user_id, Customer.id.in_(working_on))
+
+    def complaints(self) -> ColumnElement[bool]:
+        """The complaints this viewer sees (to add to a query on Complaint): their own, and
+        those of the customers they see."""
+        if self.sees_all:
+            return true()
+        customer_seen = exists().where(Customer.id == Complaint.customer_id, self.customers())
+        return or_(Complaint.assignee_id == self.user_id, customer_seen)
+
+    def touches(self) -> ColumnElement[bool]:
+        """The touches this viewer sees: those of the customers they see."""
+        if self.sees_all:
+            return true()
+        return exists().where(Customer.id == Touch.customer_id, self.customers())
+
+
+def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: bool = False) -> Customer:
+    """The customer, if this viewer may see it; else "no longer exists" or "not one of yours"."""
+    query = select(Customer).where(Customer.team_id == viewer.team_id, Customer.id == customer_id)
+    found = session.scalar(query.with_for_update() if for_update else query)
+    if found is None:
+        raise UserError("error.customer.gone")
+    if not viewer.sees_all and session.scalar(select(Customer.id).where(Customer.id == found.id,
+                                                                        viewer.customers())) is None:  # fmt: skip
+        raise UserError("error.customer.hidden")
+    return found
+
+
+def complaint(session: Session, viewer: Viewer, complaint_id: int) -> Complaint:
+    """The complaint, if this viewer may see it; else "no longer exists" or "not one of yours"."""
+    found = session.scalar(select(Complaint).where(Complaint.team_id == viewer.team_id, Complaint.id == complaint_id))
+    if found is None:
+        raise UserError("error.complaint.gone")
+    check_complaint(session, viewer, found)
+    return found
+
+
+def check_complaint(session: Session, viewer: Viewer, found: Complaint) -> None:
+    if not viewer.sees_all and session.scalar(select(Complaint.id).where(Complaint.id == found.id,
+                                                                         viewer.complaints())) is None:  # fmt: skip
+        raise UserError("error.complaint.hidden")
+
+
+def touch(session: Session, viewer: Viewer, touch_id: int) -> Touch:
+    """The touch, if this viewer sees its customer."""
+    found = session.scalar(select(Touch).where(Touch.team_id == viewer.team_id, Touch.id == touch_id))
+    if found is None:
+        raise UserError("error.touch.gone")
+    customer(session, viewer, found.customer_id)
+    return found
+
+
+def require_admin(viewer: Viewer) -> None:
+    if not viewer.admin:
+        raise UserError("error.admin_only")

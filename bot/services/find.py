@@ -1,0 +1,248 @@
+"""Finding customers: `/crm find`, the type-ahead of customer pickers, and the `<customer>`
+argument of sub-commands (a name, a unique prefix, pinyin or `#N`). Every search sees only
+what the viewer may see (services.access).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    and_,
+    bindparam,
+    column,
+    false,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.orm import Session
+
+from bot.services.access import Viewer
+from bot.storage.crypto import lookup_hashes
+from bot.storage.models import SEARCH_FTS, Customer, SearchGram, SearchLine
+from bot.storage.search import fold, han, search_lines
+
+SEARCH_LIMIT = 10
+_PINYIN_QUERY = re.compile(r"[a-z]+(?: [a-z]+)*")  # letters only: may be pinyin
+
+
+def name_key(name: str) -> str:
+    """The form of a name that decides "the same name": case-folded, spaces collapsed."""
+    return fold(name)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_customers(
+    *, session: Session, viewer: Viewer, text: str, limit: int = SEARCH_LIMIT, offset: int = 0
+) -> tuple[list[Customer], bool]:
+    """Customers matching `text` in name, company, contact, email, phone or tags, or by the
+    pinyin of a Chinese name, company or contact (`zhangwei`, `zw`, `wei` find 张伟).
+
+    Case-insensitive and partial; ranked exact > prefix > contains (tags: contains only),
+    then by name. Returns one page and whether more follow.
+
+    How (storage.search holds the text and the lines it reads): when at most
+    `SEARCH_CANDIDATES` customers match a query of three characters or more, the trigram
+    index finds them all and they are ranked here. When more match, or the query is shorter
+    (no trigram to look up) or has Han characters, the exact and then the prefix matches
+    come from `search_line` in name order; if they are too few, the first contains matches
+    in name order follow, walking the names' covering index for Latin text, or among the
+    customers holding the query's first two Han characters (`search_gram`). Every query
+    stops as soon as it has enough.
+    """
+    team_id = viewer.team_id
+    q = fold(text)
+    if not q:
+        return [], False
+    want = offset + limit + 1
+    search = _Search(session, team_id, viewer, q, hashed=_by_hash(session, team_id, viewer, text))
+    if len(q) >= 3 and not han(q) and (found := search.every(max(SEARCH_CANDIDATES, want))) is not None:
+        ranked = sorted(found, key=search.order)  # few matches, found by trigram: rank them all here
+    else:  # many, or Chinese: the exact and prefix matches, then the rest in name order
+        ranked = search.lined(want)
+        if len(ranked) < want:
+            seen = {row.id for row in ranked}
+            rest = search.among_han(want + len(seen)) if han(q) else search.walk(want + len(seen))
+            ranked += [row for row in rest if row.id not in seen]
+    ids = [row.id for row in ranked[offset : offset + limit]]
+    by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
+    return [by_id[i] for i in ids], len(ranked) > offset + limit
+
+
+SEARCH_CANDIDATES = 500  # matches ranked in Python at most
+_LAST = "\U0010ffff"  # sorts after every character: `text <= line < text + _LAST` means "line begins with text"
+
+
+def _by_hash(session: Session, team_id: str, viewer: Viewer, text: str) -> frozenset[int]:
+    """Customers whose e-mail or phone is `text` exactly, by keyed hash (works encrypted)."""
+    same = [Customer.email_hash.in_(lookup_hashes("email", text))] if "@" in text else []
+    if any(ch.isdigit() for ch in text):
+        same.append(Customer.phone_hash.in_(lookup_hashes("phone", text)))
+    if not same:
+        return frozenset()
+    query = select(Customer.id).where(Customer.team_id == team_id, or_(*same), viewer.customers())
+    return frozenset(session.scalars(query))
+
+
+def _pattern(part: str) -> BindParameter[str]:
+    """`%part%` for LIKE, written into the statement: PostgreSQL then plans for this very
+    pattern (a trigram index for a rare one, name order for a common one), where a prepared
+    statement's generic plan would pick one way for all."""
+    return bindparam(None, f"%{_like_escape(part)}%", literal_execute=True)
+
+
+class _Search:
+    """One search's predicates (storage.search explains the text they read) and its ranking."""
+
+    def __init__(self, session: Session, team_id: str, viewer: Viewer, q: str, *, hashed: frozenset[int]) -> None:
+        self.session, self.team_id, self.q, self.hashed = session, team_id, q, hashed
+        self.viewer = viewer
+        # Pinyin is typed with or without spaces between syllables: `zhang wei`, `zhangwei`.
+        self.spelled = q.replace(" ", "") if _PINYIN_QUERY.fullmatch(q) else None
+        self.texts = [t for t in dict.fromkeys((q, self.spelled)) if t]  # what a line is compared with
+        self.columns = select(Customer.id, Customer.name_key, Customer.search_doc, Customer.search_key)
+        self.in_doc = Customer.search_doc.like(_pattern(q), escape="\\")  # LIKE: faster than instr on SQLite
+        self.contains = or_(
+            self.in_doc,
+            Customer.search_key.like(_pattern(f" {self.spelled}"), escape="\\") if self.spelled else false(),
+            Customer.id.in_(hashed) if hashed else false(),
+        )
+        self.fts = session.get_bind().dialect.name == "sqlite"  # migration 0007
+
+    def every(self, n: int) -> list[Any] | None:
+        """Every match if there are at most `n`, in no order; None if there are more.
+
+        Asked without an order, so that PostgreSQL takes a rare pattern from its trigram
+        index and stops a common one early; SQLite looks it up in its trigram full-text table."""
+        query = self.columns.where(self.contains, self.viewer.customers())
+        found_in_fts = self._fts(limit=n + 1)
+        if found_in_fts is not None and len(found_in_fts) > n and self.viewer.sees_all:
+            return None  # the full-text table holds only this team's rows, and a phrase matches exactly
+        if found_in_fts is not None and len(found_in_fts) <= n:  # by id alone: SQLite would walk the team
+            query = query.where(Customer.id.in_([*found_in_fts, *self.hashed]))
+        else:
+            query = query.where(Customer.team_id == self.team_id)
+        found = list(self.session.execute(query.limit(n + 1)))
+        return found if len(found) <= n else None
+
+    def _fts(self, *, limit: int) -> list[int] | None:
+        """The first `limit` customers SQLite's full-text table finds, or None when it cannot
+        (not SQLite, or a pinyin pattern under three characters)."""
+        if not self.fts or (self.spelled and len(self.spelled) < 2):
+            return None
+        match = f'search_doc : "{self.q.replace(chr(34), chr(34) * 2)}"'
+        if self.spelled:
+            match += f' OR search_key : " {self.spelled}"'
+        fts = table(SEARCH_FTS, column("rowid"), column("team_id"))
+        query = select(fts.c.rowid).where(literal_column(SEARCH_FTS).op("MATCH")(match), fts.c.team_id == self.team_id)
+        return list(self.session.scalars(query.limit(limit)))
+
+    def lined(self, limit: int) -> list[Any]:
+        """The first `limit` exact matches, then prefix matches, each in name order: lines of
+        the search text or pinyin tokens that equal or begin with the query, and e-mails and
+        phones equal to it by hash."""
+        line, texts = SearchLine, self.texts
+        query = select(line.customer_id.label("id"), line.name_key).where(line.team_id == self.team_id)
+        if not self.viewer.sees_all:
+            query = query.join(Customer, Customer.id == line.customer_id).where(self.viewer.customers())
+        query = query.group_by(line.name_key, line.customer_id).order_by(line.name_key, line.customer_id).limit(limit)
+        exact = list(self.session.execute(query.where(line.line.in_(texts))))
+        if self.hashed:
+            by_hash = select(Customer.id, Customer.name_key).where(Customer.id.in_(self.hashed))
+            exact = sorted({*exact, *self.session.execute(by_hash)}, key=lambda row: row.name_key)[:limit]
+        if len(exact) == limit:
+            return exact
+        begins = or_(*(and_(line.line >= t, line.line < t + _LAST) for t in texts))
+        seen = {row.id for row in exact}
+        prefix = self.session.execute(query.where(begins).limit(limit + len(seen)))
+        return (exact + [row for row in prefix if row.id not in seen])[:limit]
+
+    def walk(self, limit: int) -> list[Any]:
+        """The first `limit` customers whose search text contains the query, in name order,
+        from the names' covering index alone (`ix_customer_search`, `ix_customer_name_search`):
+        for a common pattern, the walk stops early."""
+        query = select(Customer.id, Customer.name_key).where(
+            Customer.team_id == self.team_id, self.viewer.customers(), self.in_doc
+        )
+        return list(self.session.execute(query.order_by(Customer.name_key).limit(limit)))
+
+    def among_han(self, limit: int) -> list[Any]:
+        """The first `limit` matches, in name order, among the customers whose search text
+        holds the query's first two Han characters (found in `search_gram`, then looked up by
+        id). Two narrow a name down enough (a city and a brand, a surname and a given name);
+        more would read the long lists of words like 有限公司 for little gain."""
+        chars = list(dict.fromkeys(ch for ch in self.q if han(ch)))[:2]
+        # One IN per character (not GROUP BY … HAVING count = 2, whose row count PostgreSQL
+        # misjudged into a nested loop of 24 million comparisons).
+        holders = [
+            Customer.id.in_(select(SearchGram.customer_id).where(SearchGram.team_id == self.team_id,
+                                                                 SearchGram.gram == ch))
+            for ch in chars
+        ]  # fmt: skip
+        query = select(Customer.id, Customer.name_key).where(*holders, self.contains,
+                                                             self.viewer.customers())  # fmt: skip
+        return list(self.session.execute(query.order_by(Customer.name_key).limit(limit)))
+
+    def order(self, row: Any) -> tuple[int, str]:
+        return self.rank(row), row.name_key
+
+    def rank(self, row: Any) -> int:
+        """0 exact, 1 prefix, 2 contains: the rule `lined` asks of `search_line`, on the same lines."""
+        lines = search_lines(row.search_doc, row.search_key)
+        if row.id in self.hashed or any(t in lines for t in self.texts):
+            return 0
+        if any(line.startswith(t) for line in lines for t in self.texts):
+            return 1
+        return 2
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a `<customer>` argument names: one customer, several candidates, or none."""
+
+    customer: Customer | None = None
+    candidates: tuple[Customer, ...] = ()
+
+
+def resolve_customer(*, session: Session, viewer: Viewer, ref: str) -> Match:
+    """`#N`, an exact name, or a unique prefix of a name, among the customers `viewer` sees."""
+    team_id = viewer.team_id
+    ref = ref.strip()
+    number = re.fullmatch(r"#(\d+)", ref)
+    base = select(Customer).where(Customer.team_id == team_id, viewer.customers())
+    if number:
+        customer = session.scalar(base.where(Customer.number == int(number.group(1))))
+        return Match(customer=customer)
+    key = name_key(ref)
+    if not key:
+        return Match()
+    exact = session.scalar(base.where(Customer.name_key == key))
+    if exact is not None:
+        return Match(customer=exact)
+    prefixed = session.scalars(
+        base.where(Customer.name_key.like(_like_escape(key) + "%", escape="\\"))
+        .order_by(Customer.name_key)
+        .limit(SEARCH_LIMIT)
+    ).all()
+    if not prefixed and _PINYIN_QUERY.fullmatch(key):
+        # `/crm 查看 zhangwei` or `zw`: a Chinese name by its pinyin, whole tokens first.
+        spelled = key.replace(" ", "")
+        for pattern in (f"% {spelled} %", f"% {spelled}%"):
+            prefixed = session.scalars(
+                base.where(Customer.search_key.like(pattern)).order_by(Customer.name_key).limit(SEARCH_LIMIT)
+            ).all()
+            if prefixed:
+                break
+    if len(prefixed) == 1:
+        return Match(customer=prefixed[0])
+    return Match(candidates=tuple(prefixed))
+
+
