@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from bot.storage.models import (
 )
 from tests.conftest import BOT_TOKEN, serve_bot
 from tests.helpers import add_customer, customers_of
-from tests.slackclient import USER, SignedSlack
+from tests.slackclient import TEAM, USER, SignedSlack
+from tests.test_cli import run_bot
 
 KEY1, KEY2 = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 PHONE, EMAIL = "+86 138 0013 8000", "li.wei@example.com"
@@ -192,3 +194,73 @@ def test_a_complaint_title_keeps_its_300_character_limit_though_its_token_is_lon
     [stored] = raw(session, Complaint.title)
     assert stored.startswith("gAAAAA") and len(stored) > 300
     assert "长" * 300 in encrypted.command("complaints").shown
+
+
+def _rotate_keys(database_url: str, keys: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ENCRYPTION_KEYS"))}
+    return run_bot("rotate-keys", env={**env, "DATABASE_URL": database_url, "ENCRYPTION_KEYS": keys})
+
+
+def test_rotate_keys_with_a_key_that_does_not_open_the_data_says_so_and_changes_nothing(session, engine, database_url):
+    crypto.configure(KEY1)
+    try:
+        customer = add_customer(session, "Li Wei Trading", email=EMAIL, title="Buyer")
+        complaint = Complaint(team_id=TEAM, number=1, customer_id=customer.id, title="Damaged goods", author_id=USER)
+        session.add(complaint)
+        session.commit()
+        complaint_id = complaint.id
+    finally:
+        crypto.configure(None)
+    before = raw(session, Customer.email) + raw(session, Complaint.title) + raw(session, AuditEvent.changes)
+
+    result = _rotate_keys(database_url, KEY2)  # KEY1, which wrote the data, is not in the list
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("touchbase:")]
+    assert line.startswith("touchbase: ENCRYPTION_KEYS cannot decrypt the stored data (")
+    assert " of row " in line and line.endswith("put the key it was written with after the new one, "
+                                               "then run rotate-keys again")  # fmt: skip
+    assert raw(session, Customer.email) + raw(session, Complaint.title) + raw(session, AuditEvent.changes) == before
+
+    result = _rotate_keys(database_url, f"{KEY2},{KEY1}")  # as the message says
+    assert result.returncode == 0, result.stderr
+    crypto.configure(KEY2)  # the old key is gone: everything must read with the new one alone
+    try:
+        session.expire_all()
+        assert session.get(Complaint, complaint_id).title == "Damaged goods"
+        assert session.scalars(select(AuditEvent.changes)).first()
+        session.commit()
+    finally:
+        crypto.configure(None)
+
+
+def test_reminders_the_outbox_writes_in_sql_are_plain_ids_sent_with_keys_set_and_then_rotated(
+    session, engine, settings, fake, database_url, monkeypatch
+):
+    crypto.configure(KEY1)
+    try:
+        customer = add_customer(session, "Li Wei Trading", owner_id=USER, email=EMAIL)
+        session.add(Member(team_id=TEAM, user_id=USER, tz="UTC", locale="en-US", digest_enabled=False,
+                           profile_fetched_at=_utc("2026-12-01T08:00:00")))  # fmt: skip
+        customer.next_revisit = dt.date(2026, 12, 1)
+        session.commit()
+        customer_id = customer.id
+        report = Scheduler(settings, make_session_factory(engine)).sweep(_utc("2026-12-01T09:00:00"))
+        assert report.delivery.sent == 1
+        assert "Li Wei Trading" in fake.last("chat.postMessage")["text"]
+        [stored] = raw(session, Notification.payload)
+        assert json.loads(stored)["customer_id"] == customer_id  # ids and dates, written in SQL, in plain
+    finally:
+        crypto.configure(None)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ENCRYPTION_KEYS", KEY1)
+    assert main(["rotate-keys"]) == 0
+    [stored] = raw(session, Notification.payload)
+    assert stored.startswith("gAAAAA")
+    crypto.configure(KEY1)
+    try:
+        session.expire_all()
+        assert session.scalars(select(Notification.payload)).one()["customer_id"] == customer_id
+        session.commit()
+    finally:
+        crypto.configure(None)

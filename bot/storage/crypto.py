@@ -31,6 +31,14 @@ class KeyError_(ValueError):
     """ENCRYPTION_KEYS holds something that is not a Fernet key."""
 
 
+class WrongKeysError(Exception):
+    """None of the keys opens a value stored encrypted (names the column and the row)."""
+
+    def __init__(self, column: str, row_id: int) -> None:
+        super().__init__(f"{column} of row {row_id}")
+        self.column, self.row_id = column, row_id
+
+
 class Keyring:
     def __init__(self, keys: list[str]) -> None:
         try:
@@ -141,7 +149,8 @@ ENCRYPTED_TYPES = (EncryptedText, EncryptedJSON)
 def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
     """Re-encrypt every encrypted column's value with the newest key (plain ones get
     encrypted) and recompute the lookup hashes and the search text (which then leaves out
-    the e-mail and phone); returns how many rows were rewritten."""
+    the e-mail and phone); returns how many rows were rewritten. Raises `WrongKeysError`
+    on the first value none of the keys opens (the caller's transaction then undoes all)."""
     from sqlalchemy import select, type_coerce, update
 
     from bot.storage.models import write_search_rows
@@ -166,7 +175,8 @@ def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
             if not rows:
                 break
             for row in rows:
-                values = {c.name: _keyring.rotate(getattr(row, c.name)) for c in columns if getattr(row, c.name)}
+                values = {c.name: _rotate(f"{table.name}.{c.name}", row.id, getattr(row, c.name))
+                          for c in columns if getattr(row, c.name)}  # fmt: skip
                 if table.name == "customer":
                     plain = {c.name: _keyring.decrypt(v) for c in columns if (v := values.get(c.name))}
                     values["email_hash"] = lookup_hash("email", plain.get("email"))
@@ -187,3 +197,10 @@ def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
             last_id = rows[-1].id
     return rewritten
 
+
+def _rotate(column: str, row_id: int, value: str) -> str:
+    assert _keyring is not None
+    try:
+        return _keyring.rotate(value)
+    except InvalidToken:
+        raise WrongKeysError(column, row_id) from None
