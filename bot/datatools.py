@@ -50,8 +50,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not settings.encryption_keys:
             print("touchbase: setting ENCRYPTION_KEYS is missing; see README, Data protection", file=sys.stderr)
             return 2
-        with engine.begin() as connection:
-            count = crypto.rotate_all(connection, list(Base.metadata.sorted_tables))
+        try:
+            with engine.begin() as connection:  # all or nothing
+                count = crypto.rotate_all(connection, list(Base.metadata.sorted_tables))
+        except crypto.WrongKeysError as err:
+            print(f"touchbase: ENCRYPTION_KEYS cannot decrypt the stored data ({err}): put the key it was "
+                  "written with after the new one, then run rotate-keys again", file=sys.stderr)  # fmt: skip
+            return 2
         print(f"{count} rows re-encrypted with the newest key")
         return 0
     if args.command == "export":

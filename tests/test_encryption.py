@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import Text, select, type_coerce
+from freezegun import freeze_time
+from sqlalchemy import Text, make_url, select, text, type_coerce
 
 from bot.__main__ import main
+from bot.scheduler.runner import Scheduler
 from bot.storage import crypto
-from bot.storage.models import Customer, SearchLine, Touch
+from bot.storage.db import make_session_factory
+from bot.storage.models import (
+    AuditEvent,
+    Base,
+    Complaint,
+    ComplaintEvent,
+    Customer,
+    Member,
+    Notification,
+    SearchLine,
+    Touch,
+)
 from tests.conftest import BOT_TOKEN, serve_bot
 from tests.helpers import add_customer, customers_of
-from tests.slackclient import SignedSlack
+from tests.slackclient import TEAM, USER, SignedSlack
+from tests.test_cli import run_bot
 
 KEY1, KEY2 = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 PHONE, EMAIL = "+86 138 0013 8000", "li.wei@example.com"
@@ -87,3 +107,160 @@ def test_rotate_keys_without_keys_says_what_is_missing(database_url, monkeypatch
     monkeypatch.delenv("ENCRYPTION_KEYS", raising=False)
     assert main(["rotate-keys"]) == 2
     assert "ENCRYPTION_KEYS is missing" in capsys.readouterr().err
+
+
+# --- a realistic session leaves no personal value readable in the database -----------------------
+
+# Values typed in during the session: none of them may be stored readable. Name, company,
+# contact person and tags stay plain (search needs them); the name proves the reads see the data.
+NAME, COMPANY, CONTACT, TAGS = "Quillfeather Mills", "Quillfeather Group", "Odalys Brennagh", "seaweed-vip"
+MEMBER_NAME = "Perpetua Vandersloot"
+PROFILE = {"Title": "Head of Kelp Procurement", "Email": "odalys.first@quill.example", "Phone": "+44 20 7946 0321",
+           "Address": "14 Wharfside Lane, Dunmore", "Needs": "seasonal kelp supply",
+           "Preferences": "calls after lunch only"}  # fmt: skip
+EDITED = {"Email": "odalys.second@quill.example", "Phone": "+44 20 7946 0999", "Address": "88 Ropewalk Street, Dunmore",
+          "Needs": "weekly kelp deliveries with a cold chain"}  # fmt: skip
+TOUCH = {"Summary": "discussed the harbour expansion plan", "Outcome": "agreed to a trial shipment",
+         "Next step": "send the trial invoice"}  # fmt: skip
+COMPLAINT = {"Title": "Trial shipment arrived soggy", "Description": "three pallets were waterlogged on arrival"}
+RESOLUTION = "replaced the pallets free of charge"
+PERSONAL = [MEMBER_NAME, *PROFILE.values(), *EDITED.values(), *TOUCH.values(), *COMPLAINT.values(), RESOLUTION]
+
+
+def _utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def _stored_bytes(engine) -> dict[str, bytes]:
+    """What the database holds, as raw bytes: SQLite's file and its write-ahead log, each read
+    as it is (no checkpoint first); on PostgreSQL the text of every row of every table."""
+    if engine.dialect.name == "sqlite":
+        path = Path(make_url(str(engine.url)).database)
+        # Read in another process: closing a descriptor of an open SQLite database in this
+        # process would drop SQLite's POSIX locks on it (SQLite's own docs).
+        return {p.name: subprocess.run(["cat", str(p)], capture_output=True, check=True).stdout
+                for p in (path, path.with_name(path.name + "-wal"))}  # fmt: skip
+    with engine.connect() as conn:
+        return {table.name: "\n".join(conn.execute(text(f'SELECT t::text FROM "{table.name}" t')).scalars()).encode()
+                for table in Base.metadata.sorted_tables}  # fmt: skip
+
+
+def test_a_realistic_session_stores_no_personal_value_readable(encrypted, fake, session, engine, settings):
+    fake.add_user(USER, name=MEMBER_NAME)
+    with freeze_time("2026-12-01T09:00:00Z"):  # a Tuesday
+        encrypted.command("new")
+        encrypted.submit(fake.last("views.open")["view"], {"Name": NAME, "Company": COMPANY, "Contact person": CONTACT,
+                                                           "Tags": TAGS, **PROFILE})  # fmt: skip
+        encrypted.command(f"edit {NAME}")
+        encrypted.submit(fake.last("views.open")["view"], EDITED)  # the audit trail records old -> new
+        encrypted.command(f"touch {NAME}")
+        encrypted.submit(fake.last("views.open")["view"], {**TOUCH, "Next revisit": "2026-12-02"})
+        encrypted.command(f"complaint {NAME}")
+        encrypted.submit(fake.last("views.open")["view"], {**COMPLAINT, "Severity": "High"})
+    scheduler = Scheduler(settings, make_session_factory(engine))
+    for instant in ("2026-12-01T12:12:00", "2026-12-01T13:00:00", "2026-12-02T09:00:00"):
+        scheduler.sweep(_utc(instant))  # complaint warning and escalation, then the revisit digest
+    with freeze_time("2026-12-02T10:00:00Z"):
+        encrypted.command("resolve #1")
+        encrypted.submit(fake.last("views.open")["view"], {"Resolution": RESOLUTION, "Satisfaction": "4"})
+
+    # Everything typed was kept, and read back in plain by the product.
+    card = encrypted.command(f"show {NAME}").shown
+    assert EDITED["Email"] in card and EDITED["Address"] in card and TOUCH["Summary"] in card
+    session.expire_all()
+    updates = [a.changes for a in session.scalars(select(AuditEvent).where(AuditEvent.action == "update"))]
+    assert {"email": [PROFILE["Email"], EDITED["Email"]]}.items() <= next(c for c in updates if "email" in c).items()
+    sent = session.scalars(select(Notification).where(Notification.status == "sent")).all()
+    assert {n.kind for n in sent} >= {"escalation", "digest"}
+    assert any(COMPLAINT["Title"] in json.dumps(n.payload) for n in sent)
+    assert RESOLUTION in session.scalars(select(ComplaintEvent.note)).all()
+    assert session.scalars(select(Member.name)).all() == [MEMBER_NAME]
+    session.commit()
+
+    stored = _stored_bytes(engine)
+    assert NAME.encode() in b"".join(stored.values())  # plain by design: the reads do see the data
+    for where, data in stored.items():
+        leaks = [value for value in PERSONAL if value.encode() in data]
+        assert not leaks, f"{where} holds {leaks}"
+
+
+
+def test_a_complaint_title_keeps_its_300_character_limit_though_its_token_is_longer(encrypted, fake, session):
+    add_customer(session, "Li Wei Trading")
+    encrypted.command("complaint Li Wei Trading")
+    view = fake.last("views.open")["view"]
+    assert encrypted.submit(view, {"Title": "x" * 301}).json["errors"] == {"title": "Keep this under 300 characters."}
+    encrypted.submit(view, {"Title": "长" * 300})
+    [stored] = raw(session, Complaint.title)
+    assert stored.startswith("gAAAAA") and len(stored) > 300
+    assert "长" * 300 in encrypted.command("complaints").shown
+
+
+def _rotate_keys(database_url: str, keys: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ENCRYPTION_KEYS"))}
+    return run_bot("rotate-keys", env={**env, "DATABASE_URL": database_url, "ENCRYPTION_KEYS": keys})
+
+
+def test_rotate_keys_with_a_key_that_does_not_open_the_data_says_so_and_changes_nothing(session, engine, database_url):
+    crypto.configure(KEY1)
+    try:
+        customer = add_customer(session, "Li Wei Trading", email=EMAIL, title="Buyer")
+        complaint = Complaint(team_id=TEAM, number=1, customer_id=customer.id, title="Damaged goods", author_id=USER)
+        session.add(complaint)
+        session.commit()
+        complaint_id = complaint.id
+    finally:
+        crypto.configure(None)
+    before = raw(session, Customer.email) + raw(session, Complaint.title) + raw(session, AuditEvent.changes)
+
+    result = _rotate_keys(database_url, KEY2)  # KEY1, which wrote the data, is not in the list
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("touchbase:")]
+    assert line.startswith("touchbase: ENCRYPTION_KEYS cannot decrypt the stored data (")
+    assert " of row " in line and line.endswith("put the key it was written with after the new one, "
+                                               "then run rotate-keys again")  # fmt: skip
+    assert raw(session, Customer.email) + raw(session, Complaint.title) + raw(session, AuditEvent.changes) == before
+
+    result = _rotate_keys(database_url, f"{KEY2},{KEY1}")  # as the message says
+    assert result.returncode == 0, result.stderr
+    crypto.configure(KEY2)  # the old key is gone: everything must read with the new one alone
+    try:
+        session.expire_all()
+        assert session.get(Complaint, complaint_id).title == "Damaged goods"
+        assert session.scalars(select(AuditEvent.changes)).first()
+        session.commit()
+    finally:
+        crypto.configure(None)
+
+
+def test_reminders_the_outbox_writes_in_sql_are_plain_ids_sent_with_keys_set_and_then_rotated(
+    session, engine, settings, fake, database_url, monkeypatch
+):
+    crypto.configure(KEY1)
+    try:
+        customer = add_customer(session, "Li Wei Trading", owner_id=USER, email=EMAIL)
+        session.add(Member(team_id=TEAM, user_id=USER, tz="UTC", locale="en-US", digest_enabled=False,
+                           profile_fetched_at=_utc("2026-12-01T08:00:00")))  # fmt: skip
+        customer.next_revisit = dt.date(2026, 12, 1)
+        session.commit()
+        customer_id = customer.id
+        report = Scheduler(settings, make_session_factory(engine)).sweep(_utc("2026-12-01T09:00:00"))
+        assert report.delivery.sent == 1
+        assert "Li Wei Trading" in fake.last("chat.postMessage")["text"]
+        [stored] = raw(session, Notification.payload)
+        assert json.loads(stored)["customer_id"] == customer_id  # ids and dates, written in SQL, in plain
+    finally:
+        crypto.configure(None)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ENCRYPTION_KEYS", KEY1)
+    assert main(["rotate-keys"]) == 0
+    [stored] = raw(session, Notification.payload)
+    assert stored.startswith("gAAAAA")
+    crypto.configure(KEY1)
+    try:
+        session.expire_all()
+        assert session.scalars(select(Notification.payload)).one()["customer_id"] == customer_id
+        session.commit()
+    finally:
+        crypto.configure(None)

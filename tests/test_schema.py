@@ -5,10 +5,20 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
 
 from bot.storage.db import alembic_config, make_engine, upgrade
-from bot.storage.models import Base, include_in_comparison
+from bot.storage.models import (
+    AuditEvent,
+    Base,
+    Complaint,
+    ComplaintEvent,
+    Customer,
+    Member,
+    Notification,
+    include_in_comparison,
+)
 
 
 def test_models_and_migrations_agree(engine):
@@ -64,3 +74,36 @@ def test_0005_fills_the_search_text_and_han_characters_of_existing_customers(tmp
     engine.dispose()
     assert docs == {"张伟": "\n张伟\n\t重点\n", "Acme  Ltd": "\nacme ltd\nbuyer@acme.com\n\t\n"}
     assert grams == sorted("张伟重点")
+
+
+def test_0009_keeps_every_row_readable_and_what_refers_to_it(tmp_path):
+    engine = _customers_before(tmp_path, "0008", [{"name": "Acme Ltd", "title": "Buyer", "search_doc": "\nacme ltd\n"}])
+    with engine.begin() as conn:
+        for sql in (
+            "INSERT INTO member (team_id, user_id, name, is_slack_admin, digest_enabled, created_at) "
+            "VALUES ('T1', 'U1', 'Li Wei', 0, 1, '2026-11-25')",
+            "INSERT INTO complaint (id, team_id, number, customer_id, title, severity, state, author_id, opened_at, "
+            "cycle, escalation_level, created_at, updated_at) VALUES (1, 'T1', 1, 1, 'Late delivery', 'normal', "
+            "'resolved', 'U1', '2026-11-25', 1, 0, '2026-11-25', '2026-11-25')",
+            "INSERT INTO complaint_event (team_id, complaint_id, kind, note, at) VALUES ('T1', 1, 'state', 'Refunded', "
+            "'2026-11-25')",
+            "INSERT INTO audit_event (team_id, action, entity, entity_id, changes, at) VALUES ('T1', 'update', "
+            "'customer', 1, '{\"email\": [\"a@example.com\", \"b@example.com\"]}', '2026-11-25')",
+            "INSERT INTO notification (team_id, key, kind, channel, payload, status, due_at, attempts, created_at) "
+            "VALUES ('T1', 'k', 'digest', 'U1', '{\"text\": \"hi\"}', 'sent', '2026-11-25', 1, '2026-11-25')",
+        ):
+            conn.execute(text(sql))
+    upgrade(engine, "0009")
+    with Session(engine) as session:
+        assert session.scalars(select(Customer.title)).one() == "Buyer"
+        assert session.scalars(select(Member.name)).one() == "Li Wei"
+        assert session.scalars(select(Complaint.title)).one() == "Late delivery"
+        assert session.scalars(select(ComplaintEvent.note)).one() == "Refunded"  # not dropped with the old table
+        assert session.scalars(select(AuditEvent.changes)).one() == {"email": ["a@example.com", "b@example.com"]}
+        assert session.scalars(select(Notification.payload)).one() == {"text": "hi"}
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1  # on again once migrations are done
+        conn.execute(text("UPDATE customer SET search_doc = '\nacme trading\n'"))  # the full-text triggers still run
+        assert conn.execute(text("SELECT rowid FROM customer_fts WHERE customer_fts MATCH 'trading'")).all() == [(1,)]
+        conn.rollback()
+    engine.dispose()

@@ -1,9 +1,11 @@
 """Encryption at rest of personal fields, and keyed hashes for looking them up.
 
-With `ENCRYPTION_KEYS` set (Fernet keys, newest first), `EncryptedText` columns are written
-encrypted with the newest key and read with any of them (`MultiFernet`). Values written
-before encryption was turned on are read as they are; `python -m bot rotate-keys` encrypts
-them and re-encrypts everything with the newest key.
+With `ENCRYPTION_KEYS` set (Fernet keys, newest first), `EncryptedText` and `EncryptedJSON`
+columns are written encrypted with the newest key and read with any of them (`MultiFernet`).
+`EncryptedJSON` encrypts a whole JSON document (an audit record's values, an outbox message)
+as one token. Values written before encryption was turned on, and JSON that SQL writes
+itself (the outbox's `INSERT … SELECT`, ids and dates only), are read as they are;
+`python -m bot rotate-keys` encrypts them and re-encrypts everything with the newest key.
 
 Encrypted values cannot be searched, so emails and phones also get a keyed hash
 (`lookup_hashes`): an HMAC of the normalised value under a key derived from each Fernet key,
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -26,6 +29,14 @@ _TOKEN_PREFIX = "gAAAAA"  # every Fernet token starts with its version byte 0x80
 
 class KeyError_(ValueError):
     """ENCRYPTION_KEYS holds something that is not a Fernet key."""
+
+
+class WrongKeysError(Exception):
+    """None of the keys opens a value stored encrypted (names the column and the row)."""
+
+    def __init__(self, column: str, row_id: int) -> None:
+        super().__init__(f"{column} of row {row_id}")
+        self.column, self.row_id = column, row_id
 
 
 class Keyring:
@@ -109,10 +120,37 @@ class EncryptedText(TypeDecorator[str]):
         return _keyring.decrypt(value)
 
 
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON document stored as text, encrypted as one token when keys are configured;
+    plain JSON (written before encryption, or by SQL itself) still reads as it is."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        document = json.dumps(value)
+        return _keyring.encrypt(document) if _keyring is not None else document
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if is_token(value):
+            if _keyring is None:
+                raise InvalidToken("this value is encrypted; set ENCRYPTION_KEYS to read it")
+            value = _keyring.decrypt(value)
+        return json.loads(value)
+
+
+ENCRYPTED_TYPES = (EncryptedText, EncryptedJSON)
+
+
 def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
-    """Re-encrypt every EncryptedText value with the newest key (plain ones get encrypted)
-    and recompute the lookup hashes and the search text (which then leaves out the e-mail
-    and phone); returns how many values were rewritten."""
+    """Re-encrypt every encrypted column's value with the newest key (plain ones get
+    encrypted) and recompute the lookup hashes and the search text (which then leaves out
+    the e-mail and phone); returns how many rows were rewritten. Raises `WrongKeysError`
+    on the first value none of the keys opens (the caller's transaction then undoes all)."""
     from sqlalchemy import select, type_coerce, update
 
     from bot.storage.models import write_search_rows
@@ -122,7 +160,7 @@ def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
         raise KeyError_("set ENCRYPTION_KEYS first")
     rewritten = 0
     for table in tables:
-        columns = [c for c in table.columns if isinstance(c.type, EncryptedText)]
+        columns = [c for c in table.columns if isinstance(c.type, ENCRYPTED_TYPES)]
         if not columns:
             continue
         raw = [type_coerce(c, Text).label(c.name) for c in columns]
@@ -137,7 +175,8 @@ def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
             if not rows:
                 break
             for row in rows:
-                values = {c.name: _keyring.rotate(getattr(row, c.name)) for c in columns if getattr(row, c.name)}
+                values = {c.name: _rotate(f"{table.name}.{c.name}", row.id, getattr(row, c.name))
+                          for c in columns if getattr(row, c.name)}  # fmt: skip
                 if table.name == "customer":
                     plain = {c.name: _keyring.decrypt(v) for c in columns if (v := values.get(c.name))}
                     values["email_hash"] = lookup_hash("email", plain.get("email"))
@@ -157,3 +196,11 @@ def rotate_all(connection: Any, tables: list[Any], batch: int = 500) -> int:
                     rewritten += 1
             last_id = rows[-1].id
     return rewritten
+
+
+def _rotate(column: str, row_id: int, value: str) -> str:
+    assert _keyring is not None
+    try:
+        return _keyring.rotate(value)
+    except InvalidToken:
+        raise WrongKeysError(column, row_id) from None

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.storage.crypto import EncryptedText, lookup_hash
+from bot.storage.crypto import EncryptedJSON, EncryptedText, lookup_hash
 from bot.storage.pinyin import search_key
 from bot.storage.search import han, search_doc, search_lines
 
@@ -114,7 +114,7 @@ class Member(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(EncryptedText)  # a person's name, never searched
     tz: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(16))
     # None: no role granted; Slack admins and owners count as admins (see services.members).
@@ -159,8 +159,9 @@ class Customer(Base):
     name_key: Mapped[str] = mapped_column(String(200))
     company: Mapped[str | None] = mapped_column(String(200))
     contact_name: Mapped[str | None] = mapped_column(String(200))
-    title: Mapped[str | None] = mapped_column(String(200))
-    # Personal fields: encrypted at rest when ENCRYPTION_KEYS is set (storage.crypto).
+    # Personal fields: encrypted at rest when ENCRYPTION_KEYS is set (storage.crypto). Name,
+    # company, contact person and tags stay plain: search reads them.
+    title: Mapped[str | None] = mapped_column(EncryptedText)  # at most 200 characters (an input rule)
     email: Mapped[str | None] = mapped_column(EncryptedText)
     phone: Mapped[str | None] = mapped_column(EncryptedText)
     address: Mapped[str | None] = mapped_column(EncryptedText)
@@ -300,7 +301,7 @@ class Complaint(Base):
     team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(EncryptedText)  # at most 300 characters (an input rule)
     description: Mapped[str | None] = mapped_column(EncryptedText)
     severity: Mapped[str] = mapped_column(String(8), default="normal")
     category: Mapped[str | None] = mapped_column(String(16))
@@ -348,7 +349,7 @@ class ComplaintEvent(Base):
     kind: Mapped[str] = mapped_column(String(24))  # created, state, assigned, note, escalated
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str | None] = mapped_column(String(16))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText)  # a resolution's text, an escalation step
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     complaint: Mapped[Complaint] = relationship(back_populates="events")
@@ -372,7 +373,9 @@ class Notification(Base):
     key: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(32))  # a user id (DM) or a channel id
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The message (complaint titles, customer details): encrypted. Rows written in SQL by
+    # `outbox.enqueue_select` hold only ids and dates, in plain JSON.
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending/sent/failed
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -394,8 +397,9 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(24))  # create, update, delete, assign, export...
     entity: Mapped[str] = mapped_column(String(24))  # customer, touch, complaint, member
     entity_id: Mapped[int | None] = mapped_column(Integer)
-    # {field: [old, new]} for updates; other actions put what they need here.
-    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {field: [old, new]} for updates; other actions put what they need here. Encrypted: the
+    # values are a customer's personal data.
+    changes: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     surface: Mapped[str | None] = mapped_column(String(24))  # command, modal, button, shortcut, cli
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
