@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
@@ -16,7 +14,6 @@ from bot.handlers import common
 from bot.handlers.commands import Command, command_word, reply, reply_text, resolve_or_reply, subcommand
 from bot.messages import t
 from bot.services import customers, datacare
-from bot.services.customers import PROFILE_FIELDS
 from bot.services.errors import UserError
 from bot.storage.models import Customer
 
@@ -48,7 +45,7 @@ def audit_(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> Non
 def export(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> None:
     datacare.require_admin(tb.member())
     if not cmd.args:
-        content = customers_csv(tb)
+        content = datacare.customers_csv(session=tb.session, team_id=tb.team_id)
         datacare.audit.record(
             session=tb.session, team_id=tb.team_id, actor_id=cmd.user_id, action="export", entity="customer",
             entity_id=None, surface=tb.surface,
@@ -64,15 +61,6 @@ def export(tb: RequestContext, cmd: Command, ack: Ack, client: WebClient) -> Non
     name = f"customer-{customer.number}.json"
     upload_to_dm(client, cmd.user_id, filename=name, content=content, title=name)
     reply_text(ack, t(tb.locale, "export.sent", name=name))
-
-
-def customers_csv(tb: RequestContext) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["number", *PROFILE_FIELDS, "next_revisit"])
-    for c in customers.all_customers(session=tb.session, team_id=tb.team_id):
-        writer.writerow([c.number, *(getattr(c, f) or "" for f in PROFILE_FIELDS), c.next_revisit or ""])
-    return ("\ufeff" + out.getvalue()).encode()  # a BOM, so spreadsheets read UTF-8
 
 
 @subcommand("erase")

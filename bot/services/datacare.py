@@ -1,4 +1,4 @@
-"""Personal data: who may act, the audit trail, export of one customer, and erasure.
+"""Personal data: who may act, the audit trail, exports (one customer as JSON, all as CSV), and erasure.
 
 Erasure removes the personal fields everywhere they occur (profile, touch texts and links,
 complaint texts, audit values) but keeps the rows, so counts in reports stay true.
@@ -6,7 +6,9 @@ complaint texts, audit values) but keeps the rows, so counts in reports stay tru
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from typing import Any
 
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.messages import t
 from bot.services import audit
-from bot.services.customers import PROFILE_FIELDS
+from bot.services.customers import PROFILE_FIELDS, all_customers
 from bot.services.errors import UserError
 from bot.services.members import is_admin
 from bot.storage.models import (
@@ -75,6 +77,16 @@ def export_customer(*, session: Session, team_id: str, member: Member, customer:
         entity_id=customer.id, surface=surface,
     )  # fmt: skip
     return json.dumps(data, ensure_ascii=False, indent=2).encode()
+
+
+def customers_csv(*, session: Session, team_id: str) -> bytes:
+    """The team's customers as CSV (`/crm export`)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["number", *PROFILE_FIELDS, "next_revisit"])
+    for c in all_customers(session=session, team_id=team_id):
+        writer.writerow([c.number, *(getattr(c, f) or "" for f in PROFILE_FIELDS), c.next_revisit or ""])
+    return ("\ufeff" + out.getvalue()).encode()  # a BOM, so spreadsheets read UTF-8
 
 
 def _audit_query(session: Session, team_id: str, customer_id: int, limit: int | None = None, offset: int = 0) -> Any:
