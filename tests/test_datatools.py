@@ -111,7 +111,41 @@ def test_export_writes_every_table_of_the_team(cli, session, tmp_path):
     assert {"customer.csv", "touch.csv", "complaint.csv", "audit_event.csv", "member.csv"} <= files
     with open(tmp_path / "out" / "customer.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
-    assert [r["name"] for r in rows] == ["Ours"] and rows[0]["phone"] == "+1 555 0100"
+    assert [r["name"] for r in rows] == ["Ours"] and rows[0]["phone"] == "'+1 555 0100"  # text, not a sum
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cells(path) -> list[list[str]]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_every_exported_file_is_safe_to_open_in_a_spreadsheet(cli, session, tmp_path):
+    add_customer(session, "-1+2", company='=HYPERLINK("http://evil.example","x")', contact_name="+SUM(1,2)", tags="@cmd")
+    code, _ = cli("export", "--team", TEAM, "--out", str(tmp_path / "out"))
+    assert code == 0
+    [customer] = [dict(zip(rows[0], row, strict=True)) for rows in [_cells(tmp_path / "out" / "customer.csv")]
+                  for row in rows[1:]]  # fmt: skip
+    assert customer["name"] == "'-1+2"
+    assert customer["company"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert (customer["contact_name"], customer["tags"]) == ("'+SUM(1,2)", "'@cmd")
+    assert customer["number"] == "1"  # numbers stay numbers
+    for path in (tmp_path / "out").iterdir():  # the search text and the audit trail hold the same values
+        assert not [cell for row in _cells(path) for cell in row if cell.startswith(FORMULA_START)], path.name
+
+
+def test_import_keeps_formula_looking_text_as_typed(cli, session, tmp_path):
+    path = write(tmp_path, 'name,company,contact,tags\n=SUM(1),"+SUM(1,2)",-3,@cmd\n')
+    code, out = cli("import", str(path), "--team", TEAM)
+    assert code == 0 and "1 created" in out
+    [customer] = customers_of(session)
+    assert (customer.name, customer.company, customer.contact_name, customer.tags) == ("=SUM(1)", "+SUM(1,2)", "-3", "@cmd")
+    cli("export", "--team", TEAM, "--out", str(tmp_path / "out"))
+    rows = _cells(tmp_path / "out" / "customer.csv")
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["name"], row["company"], row["contact_name"], row["tags"]) == ("'=SUM(1)", "'+SUM(1,2)", "'-3", "'@cmd")
 
 
 def test_backup_copies_a_database_that_restores(cli, session, engine, database_url, tmp_path):

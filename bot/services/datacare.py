@@ -6,9 +6,7 @@ complaint texts, audit values) but keeps the rows, so counts in reports stay tru
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from typing import Any
 
@@ -16,7 +14,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.messages import t
-from bot.services import audit
+from bot.services import audit, csvfile
 from bot.services.customers import PROFILE_FIELDS, all_customers
 from bot.services.errors import UserError
 from bot.services.members import is_admin
@@ -80,13 +78,11 @@ def export_customer(*, session: Session, team_id: str, member: Member, customer:
 
 
 def customers_csv(*, session: Session, team_id: str) -> bytes:
-    """The team's customers as CSV (`/crm export`)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["number", *PROFILE_FIELDS, "next_revisit"])
-    for c in all_customers(session=session, team_id=team_id):
-        writer.writerow([c.number, *(getattr(c, f) or "" for f in PROFILE_FIELDS), c.next_revisit or ""])
-    return ("\ufeff" + out.getvalue()).encode()  # a BOM, so spreadsheets read UTF-8
+    """The team's customers as CSV (`/crm export`), safe to open in a spreadsheet (csvfile)."""
+    header = ["number", *PROFILE_FIELDS, "next_revisit"]
+    rows = ([c.number, *(getattr(c, f) for f in PROFILE_FIELDS), c.next_revisit]
+            for c in all_customers(session=session, team_id=team_id))  # fmt: skip
+    return csvfile.to_bytes([header, *rows])
 
 
 def _audit_query(session: Session, team_id: str, customer_id: int, limit: int | None = None, offset: int = 0) -> Any:

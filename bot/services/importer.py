@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.messages import t
+from bot.services import csvfile
 from bot.services.customers import (
     PROFILE_FIELDS,
     CustomerInput,
@@ -154,16 +155,14 @@ def apply(*, session: Session, team_id: str, report: ImportReport) -> None:
 
 
 def export_tables(*, session: Session, team_id: str, out: Path) -> list[Path]:
-    """One CSV per table with the team's rows (UTF-8 with BOM, so spreadsheets read it)."""
+    """One CSV per table with the team's rows (csvfile: UTF-8 with BOM, safe to open in a spreadsheet)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for table in Base.metadata.sorted_tables:
         path = out / f"{table.name}.csv"
-        with path.open("w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.writer(fh)
+        with csvfile.open_file(path) as writer:
             writer.writerow(table.columns.keys())
-            for row in _rows(session, table, team_id):
-                writer.writerow(row)
+            writer.writerows(_rows(session, table, team_id))
         written.append(path)
     return written
 
