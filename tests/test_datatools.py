@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
+import tracemalloc
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -100,6 +101,63 @@ def test_skip_bad_rows_writes_the_good_ones(cli, session, tmp_path):
 def test_an_unknown_column_is_refused(cli, tmp_path):
     code, _ = cli("import", str(write(tmp_path, "name,shoe size\nA,42\n")), "--team", TEAM)
     assert code == 1
+
+
+def test_a_row_that_would_give_a_customer_anothers_name_is_a_bad_row(cli, session, tmp_path):
+    add_customer(session, "Acme", email="li@example.com")
+    add_customer(session, "Beta")
+    # Line 3 matches Acme by its email and would rename it to Beta: seen only while writing.
+    path = write(tmp_path, "name,email\nGamma,gamma@example.com\nBeta,li@example.com\n")
+    code, out = cli("import", str(path), "--team", TEAM)
+    assert code == 1
+    assert out.splitlines() == ["line 3: name: A customer named “Beta” already exists (#2).", "nothing written"]
+    assert [c.name for c in customers_of(session)] == ["Acme", "Beta"]
+    code, out = cli("import", str(path), "--team", TEAM, "--skip-bad-rows")
+    assert code == 0 and out.splitlines()[-1] == "1 created, 0 updated, 1 bad rows skipped"
+    assert [c.name for c in customers_of(session)] == ["Acme", "Beta", "Gamma"]
+
+
+def _peak_memory(cli, *args: str) -> int:
+    """The most memory (Python's allocations) the command held at once."""
+    tracemalloc.start()
+    try:
+        assert cli(*args)[0] == 0
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _customers_file(path, rows: int, *, first: int = 0, needs: int = 0):
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("name,company,contact,email,phone,grade,segment,tags,needs\n")
+        for i in range(first, first + rows):
+            fh.write(f"Customer {i},Company {i},Contact {i},c{i}@example.com,+86 138 0013 {i % 10000:04d},B,new,"
+                     f"vip,{i} {'word ' * needs}\n")  # fmt: skip
+    return path
+
+
+MiB = 1 << 20
+
+
+def test_import_memory_stays_flat_as_the_file_grows(cli, session, tmp_path):
+    # Large rows, so the larger file is 3 MB more: the import reads, checks and writes one row
+    # at a time and holds none of it (holding the file and its rows took 3 MB -> 20 MB here).
+    cli("import", str(_customers_file(tmp_path / "warm.csv", 2, first=1000)), "--team", TEAM)  # imports, caches
+    small = _peak_memory(cli, "import", str(_customers_file(tmp_path / "small.csv", 4, needs=20_000)), "--team", TEAM)
+    large = _peak_memory(cli, "import", str(_customers_file(tmp_path / "large.csv", 32, first=100, needs=20_000)),
+                         "--team", TEAM)  # fmt: skip
+    assert len(customers_of(session)) == 2 + 4 + 32
+    assert large < small + MiB, (small, large)
+
+
+def test_checking_many_rows_takes_no_more_memory_than_a_few(cli, tmp_path):
+    # Nothing is kept per row (the names seen so far are on disk). The allowance is pydantic's
+    # own bounded cache of recent strings (about 1 MB at most); holding the rows took 1 MB -> 8 MB here.
+    cli("import", str(_customers_file(tmp_path / "warm.csv", 2, first=10_000)), "--team", TEAM, "--dry-run")
+    small = _peak_memory(cli, "import", str(_customers_file(tmp_path / "small.csv", 400)), "--team", TEAM, "--dry-run")
+    large = _peak_memory(cli, "import", str(_customers_file(tmp_path / "large.csv", 3200, first=1000)), "--team", TEAM,
+                         "--dry-run")  # fmt: skip
+    assert large < small + 2 * MiB, (small, large)
 
 
 def test_export_writes_every_table_of_the_team(cli, session, tmp_path):
