@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import os
 import sqlite3
+import subprocess
+import sys
 import tracemalloc
 
 import pytest
@@ -11,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from bot.__main__ import main
 from tests.conftest import BOT_TOKEN
-from tests.helpers import add_customer, customers_of
+from tests.helpers import NO_DOTENV, add_customer, customers_of
 from tests.slackclient import TEAM
 
 HEADER = "name,company,contact,email,phone,owner,grade,segment,tags,next_revisit\n"
@@ -115,6 +118,22 @@ def test_a_row_that_would_give_a_customer_anothers_name_is_a_bad_row(cli, sessio
     code, out = cli("import", str(path), "--team", TEAM, "--skip-bad-rows")
     assert code == 0 and out.splitlines()[-1] == "1 created, 0 updated, 1 bad rows skipped"
     assert [c.name for c in customers_of(session)] == ["Acme", "Beta", "Gamma"]
+
+
+def run_bot(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line in its own process, as an operator runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ENCRYPTION_KEYS"))}
+    return subprocess.run([sys.executable, "-m", "bot", *args], env={**env, "DATABASE_URL": database_url},
+                          capture_output=True, text=True, timeout=60, cwd=NO_DOTENV)  # fmt: skip
+
+
+def test_a_column_named_twice_in_the_header_is_refused(database_url, session, tmp_path):
+    path = write(tmp_path, "name,email,Email \nAcme,li@example.com,wang@example.com\n")
+    result = run_bot(database_url, "import", str(path), "--team", TEAM)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if "touchbase" in line] == [
+        "touchbase: line 1: header: the column email appears more than once; keep one"]
+    assert result.stdout == "" and customers_of(session) == []
 
 
 def _peak_memory(cli, *args: str) -> int:

@@ -113,6 +113,9 @@ def _header(cells: list[str]) -> list[str]:
     if unknown or "name" not in header:
         known = ", ".join(COLUMNS)
         raise ImportFileError(f"line 1: header: unknown columns {unknown} or no name column; use {known}")
+    twice = [h for h in dict.fromkeys(header) if header.count(h) > 1]
+    if twice:
+        raise ImportFileError(f"line 1: header: the column {', '.join(twice)} appears more than once; keep one")
     return header
 
 
