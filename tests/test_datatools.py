@@ -136,6 +136,22 @@ def test_a_column_named_twice_in_the_header_is_refused(database_url, session, tm
     assert result.stdout == "" and customers_of(session) == []
 
 
+def test_a_nul_byte_in_a_cell_is_a_bad_row(database_url, session, tmp_path):
+    path = write(tmp_path, "name,company\nAcme\x00 Ltd,Acme\nBeta Ltd,Be\x00ta\nFine Ltd,Fine\n")
+    result = run_bot(database_url, "import", str(path), "--team", TEAM)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stdout.splitlines() == [
+        "line 2: name: a NUL character (byte 0) is not allowed",
+        "line 3: company: a NUL character (byte 0) is not allowed",
+        "1 good rows, 2 bad; nothing written",
+    ]
+    assert customers_of(session) == []
+    result = run_bot(database_url, "import", str(path), "--team", TEAM, "--skip-bad-rows")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert result.stdout.splitlines()[-1] == "1 created, 0 updated, 2 bad rows skipped"
+    assert [c.name for c in customers_of(session)] == ["Fine Ltd"]
+
+
 def _peak_memory(cli, *args: str) -> int:
     """The most memory (Python's allocations) the command held at once."""
     tracemalloc.start()

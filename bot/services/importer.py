@@ -162,7 +162,10 @@ def _field_errors(line: int, exc: FieldErrors) -> list[str]:
 
 
 def _check_row(values: dict[str, str], owner_of: OwnerOf) -> list[tuple[str, str]]:
-    errors = []
+    # PostgreSQL refuses a NUL in text: refused on every database, so a file imports the same everywhere.
+    errors = [(FIELD_COLUMN[f], "a NUL character (byte 0) is not allowed") for f, v in values.items() if "\x00" in v]
+    if errors:
+        return errors
     if values.get("grade"):
         values["grade"] = values["grade"].upper()
     if values.get("segment"):
