@@ -65,7 +65,7 @@ def test_report_csv_for_one_manager(slack, fake, session):
 
 
 def test_report_csv_is_safe_to_open_in_a_spreadsheet(slack, fake, session):
-    evil = '=HYPERLINK("http://evil.example","x")'
+    evil = "=cmd|' /C calc'!A0"  # an owner id as forged Reassign buttons could set it; the classic DDE payload
     add_customer(session, "Acme", owner_id=evil)
     nobodys = add_customer(session, "Beta")
     session.execute(update(Customer).where(Customer.id == nobodys.id).values(owner_id=None))
