@@ -68,23 +68,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import(args: argparse.Namespace, settings: Settings, factory: object) -> int:
+    """Check the whole file first (printing each bad row), then write it in one transaction."""
+    owner_of = _owner_lookup(settings)
     try:
-        text = importer.decode(args.file.read_bytes())
-        report = importer.read_rows(text, _owner_lookup(settings))
+        checked = importer.check(path=args.file, owner_of=owner_of, say=print)
+        if args.dry_run or (checked.bad and not args.skip_bad_rows):
+            verdict = "nothing written" + (" (dry run)" if args.dry_run else "")
+            print(f"{checked.good} good rows, {checked.bad} bad; {verdict}")
+            return 1 if checked.bad else 0
+        with unit_of_work(factory, now=wall()) as session:  # type: ignore[arg-type]
+            report = importer.write(session=session, team_id=args.team, path=args.file, owner_of=owner_of,
+                                    say=print, skip_bad_rows=args.skip_bad_rows)  # fmt: skip
     except (OSError, importer.ImportFileError) as err:
         print(f"touchbase: {err}", file=sys.stderr)
         return 1
-    for line in report.errors:
-        print(line)
-    if args.dry_run or (report.errors and not args.skip_bad_rows):
-        verdict = "nothing written" + (" (dry run)" if args.dry_run else "")
-        print(f"{len(report.rows)} good rows, {len(report.errors)} bad; {verdict}")
-        return 1 if report.errors else 0
-    with unit_of_work(factory, now=wall()) as session:  # type: ignore[arg-type]
-        importer.apply(session=session, team_id=args.team, report=report)
-    for line in report.warnings:
-        print(f"{line} (possible duplicate; imported, see /crm merge)")
-    print(f"{report.created} created, {report.updated} updated, {len(report.errors)} bad rows skipped")
+    except importer.BadRowFound:
+        print("nothing written")
+        return 1
+    print(f"{report.created} created, {report.updated} updated, {report.bad} bad rows skipped")
     return 0
 
 

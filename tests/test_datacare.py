@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import glob
+import io
 import json
 import shutil
 import subprocess
@@ -73,6 +75,28 @@ def test_export_without_a_customer_uploads_the_customers_csv(slack, fake, sessio
     content = fake.uploads[upload.args["file_id"]].decode("utf-8-sig")
     assert content.splitlines()[0].startswith("number,name,company")
     assert "张伟贸易" in content and PHONE in content
+
+
+# What a person may type that a spreadsheet would run as a formula.
+EVIL = {"company": '=HYPERLINK("http://evil.example","x")', "contact_name": "+SUM(1,2)", "tags": "@cmd",
+        "title": "-2+3"}  # fmt: skip
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_the_customers_csv_is_safe_to_open_in_a_spreadsheet(slack, fake, session, admin):
+    add_customer(session, "Acme", phone=PHONE, **EVIL)
+    slack.command("export", user=admin)
+    [upload] = fake.calls_to("upload")
+    rows = list(csv.reader(io.StringIO(fake.uploads[upload.args["file_id"]].decode("utf-8-sig"))))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["number"] == "1" and row["name"] == "Acme"
+    # A leading ' makes the spreadsheet read the cell as text, whatever follows.
+    assert row["company"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert (row["contact_name"], row["tags"], row["title"]) == ("'+SUM(1,2)", "'@cmd", "'-2+3")
+    assert row["phone"] == "'" + PHONE
+    assert not [cell for line in rows for cell in line if cell.startswith(FORMULA_START)]
+    # The data itself is kept as typed: only the file is neutralised.
+    assert customers_of(session)[0].company == EVIL["company"]
 
 
 def _database_bytes(engine) -> bytes:

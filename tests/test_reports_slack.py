@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import time
@@ -61,6 +62,23 @@ def test_report_csv_for_one_manager(slack, fake, session):
     assert rows[0].startswith("scope,figure,")
     assert "U0000009,customers,1,0" in rows and "U0000009,new_customers,1,0" in rows
     assert fake.last("files.completeUploadExternal")["channel_id"] == "D" + USER
+
+
+def test_report_csv_is_safe_to_open_in_a_spreadsheet(slack, fake, session):
+    evil = "=cmd|' /C calc'!A0"  # an owner id as forged Reassign buttons could set it; the classic DDE payload
+    add_customer(session, "Acme", owner_id=evil)
+    nobodys = add_customer(session, "Beta")
+    session.execute(update(Customer).where(Customer.id == nobodys.id).values(owner_id=None))
+    session.commit()
+    fake.reset()
+    slack.command("report month csv")
+    wait_for(fake, "files.completeUploadExternal")
+    [upload] = fake.calls_to("upload")
+    rows = list(csv.reader(io.StringIO(fake.uploads[upload.args["file_id"]].decode("utf-8-sig"))))
+    assert ["'" + evil, "customers", "1", "0"] in rows  # the owner's id as text; the figures stay numbers
+    assert ["'-", "customers", "1", "0"] in rows  # "-": customers nobody owns
+    assert ["team", "customers", "2", "0"] in rows
+    assert not [cell for row in rows for cell in row if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
 
 
 def test_report_usage_for_unreadable_arguments(slack, fake):

@@ -1,4 +1,4 @@
-"""Personal data: who may act, the audit trail, export of one customer, and erasure.
+"""Personal data: who may act, the audit trail, exports (one customer as JSON, all as CSV), and erasure.
 
 Erasure removes the personal fields everywhere they occur (profile, touch texts and links,
 complaint texts, audit values) but keeps the rows, so counts in reports stay true.
@@ -14,9 +14,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.i18n import t
-from bot.services import access, audit
+from bot.services import access, audit, csvfile
 from bot.services.access import Viewer, require_admin
-from bot.services.csvfile import csv_bytes
 from bot.services.customers import PROFILE_FIELDS, all_customers
 from bot.services.errors import UserError
 from bot.storage.models import (
@@ -150,9 +149,9 @@ def customers_csv(*, session: Session, viewer: Viewer, surface: str) -> bytes:
     """`/crm export` (admins only): every customer as CSV, safe to open in a spreadsheet; the
     export is audited."""
     require_admin(viewer)
-    rows = [["number", *PROFILE_FIELDS, "next_revisit"]]
-    for c in all_customers(session=session, viewer=viewer):
-        rows.append([c.number, *(getattr(c, f) or "" for f in PROFILE_FIELDS), c.next_revisit or ""])
+    header = ["number", *PROFILE_FIELDS, "next_revisit"]
+    rows = ([c.number, *(getattr(c, f) for f in PROFILE_FIELDS), c.next_revisit]
+            for c in all_customers(session=session, viewer=viewer))  # fmt: skip
     audit.record(session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="export", entity="customer",
                  entity_id=None, surface=surface)  # fmt: skip
-    return csv_bytes(rows)
+    return csvfile.to_bytes([header, *rows])

@@ -37,6 +37,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import zone
+from bot.services import csvfile
 from bot.services.access import Viewer
 from bot.services.errors import UserError
 from bot.storage.models import (
@@ -392,24 +393,16 @@ def build_report(
 
 
 def report_csv(report: Report) -> bytes:
-    """The same figures as CSV: scope, figure, this period, previous period."""
-    import csv
-    import io
-
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["scope", "figure", f"{report.period.first_day}..{report.period.last_day}",
-                     f"{report.previous.first_day}..{report.previous.last_day}"])  # fmt: skip
+    """The same figures as CSV: scope, figure, this period, previous period (csvfile: safe to
+    open in a spreadsheet; the figures stay numbers)."""
+    rows: list[list[object]] = [["scope", "figure", f"{report.period.first_day}..{report.period.last_day}",
+                                 f"{report.previous.first_day}..{report.previous.last_day}"]]  # fmt: skip
     for key in [TEAM, *report.managers]:
         scope = report.user_id if key == TEAM and report.user_id else (key or "team")
         now, before = report.current[key], report.before[key]
         for name in FIGURES:
-            writer.writerow([scope, name, _cell(getattr(now, name)), _cell(getattr(before, name))])
+            rows.append([scope, name, getattr(now, name), getattr(before, name)])
         for attr in ("by_grade", "by_segment"):
             for value in sorted(set(getattr(now, attr)) | set(getattr(before, attr))):
-                writer.writerow([scope, f"{attr[3:]}:{value}", getattr(now, attr).get(value, 0), getattr(before, attr).get(value, 0)])
-    return ("\ufeff" + out.getvalue()).encode()
-
-
-def _cell(value: Any) -> Any:
-    return "" if value is None else value
+                rows.append([scope, f"{attr[3:]}:{value}", getattr(now, attr).get(value, 0), getattr(before, attr).get(value, 0)])
+    return csvfile.to_bytes(rows)
