@@ -575,7 +575,7 @@ def month_report(ctx: Context) -> list[Table]:
     team = ctx.team
     runs = 5
     rows = []
-    for label, user in (("team", None), ("busiest manager", team.members[0] if team.members else None)):
+    for label, user in (("team", None), ("busiest owner", team.members[0] if team.members else None)):
         seconds = []
         for _ in range(runs + 1):  # the first warms the database's cache and is not counted
             with ctx.sessions() as session:

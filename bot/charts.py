@@ -17,7 +17,7 @@ SHIPPED_CJK_FONT = ("mplfonts", "fonts/NotoSansCJKsc-Regular.otf")
 
 
 def report_chart(locale: str | None, report: Report) -> bytes:
-    """Left: touches and first-response SLA met % per manager this period. Right: the trend."""
+    """Left: touches and first-response SLA met % per owner this period. Right: the trend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -53,15 +53,15 @@ def _draw(locale: str | None, report: Report) -> bytes:
 
     figure = Figure(figsize=(11, 4.5), dpi=100)
     left, right = figure.subplots(1, 2)
-    managers = report.managers or [TEAM]
-    labels = [report.names.get(m, m) for m in managers]
-    touches = [report.current[m].touches for m in managers]
-    sla = [report.current[m].first_response_sla_pct for m in managers]
-    xs = range(len(managers))
+    owners = report.owners or [TEAM]
+    labels = [report.names.get(m, m) for m in owners]
+    touches = [report.current[m].touches for m in owners]
+    sla = [report.current[m].first_response_sla_pct for m in owners]
+    xs = range(len(owners))
     left.bar(xs, touches, color="#4a7bd0", label=t(locale, "report.chart.touches"))
     left.set_xticks(list(xs), labels, rotation=30, ha="right")
     left.set_ylabel(t(locale, "report.chart.touches"))
-    left.set_title(t(locale, "report.chart.per_manager"))
+    left.set_title(t(locale, "report.chart.per_owner"))
     sla_axis = left.twinx()
     sla_axis.plot(xs, [s if s is not None else float("nan") for s in sla], "o", color="#d0624a")
     sla_axis.set_ylim(0, 105)

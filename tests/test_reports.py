@@ -166,7 +166,7 @@ def test_business_hours_are_injected_and_the_trend_covers_eight_periods(session,
 
 def test_a_report_about_one_manager(session, data):
     r = build_report(session=session, viewer=as_admin(team=TEAM_ID), kind="week", today=TODAY, tz=None, user_id=B)
-    assert r.managers == [B]
+    assert r.owners == [B]
     assert (r.current[TEAM].touches, r.current[TEAM].complaints_resolved, r.current[TEAM].customers) == (1, 1, 2)
     assert [p.touches for p in r.trend][-2:] == [0, 1]
 

@@ -7,8 +7,7 @@ from bot.handlers.answers import Answer, OpenModal
 from bot.handlers.registry import CommandInput, Registry
 from bot.i18n import language, t
 from bot.payloads import FormInput
-from bot.services import settings as team_settings
-from bot.services.settings import SettingsInput
+from bot.services.settings import SettingsInput, current, hours_text, sla_text, update_settings
 from bot.views import ids
 from bot.views.settings import settings_modal
 
@@ -19,17 +18,17 @@ class SettingsForm(FormInput):
 
 
 def open_settings(rq: RequestContext, cmd: CommandInput) -> Answer:
-    current, admins, leads = team_settings.current(session=rq.session, viewer=rq.viewer)
+    team, admins, leads = current(session=rq.session, viewer=rq.viewer)
     chinese = language(rq.locale) == "zh"
     return OpenModal(settings_modal(
-        rq.locale, current, admins=admins, leads=leads,
-        hours_text=team_settings.hours_text(current.working_hours, chinese=chinese),
-        sla_text=team_settings.sla_text(current.sla, chinese=chinese),
+        rq.locale, team, admins=admins, leads=leads,
+        hours_text=hours_text(team.working_hours, chinese=chinese),
+        sla_text=sla_text(team.sla, chinese=chinese),
     ))  # fmt: skip
 
 
 def save(rq: RequestContext, inp: SettingsForm) -> Answer:
-    team_settings.update_settings(session=rq.session, viewer=rq.viewer, data=inp.form, surface=rq.surface)
+    update_settings(session=rq.session, viewer=rq.viewer, data=inp.form, surface=rq.surface)
     admin = rq.actor
 
     def tell(later: FollowUp) -> None:

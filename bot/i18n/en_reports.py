@@ -21,15 +21,15 @@ EN: dict[str, str] = {
     "report.satisfaction": "*Satisfaction* at resolution {avg} · answered {answered} · at check-ins {checkin_avg} · "
     "check-ins {checkins}",
     "report.customers": "*Customers* {customers} · new {new} · by grade {grades} · by segment {segments}",
-    "report.managers": "*Per account manager*",
-    "report.manager": "{user}: touches {touches} · customers {customers} · revisits on time {revisits} · "
+    "report.owners": "*Per owner*",
+    "report.owner": "{user}: touches {touches} · customers {customers} · revisits on time {revisits} · "
     "complaints opened {opened}, resolved {resolved}, open {open} · first response SLA {sla} · satisfaction {avg}",
     "report.nobody": "no owner",
     "report.none": "–",
     "report.chart.title": "Report chart {start}",
     "report.chart.touches": "Touches",
     "report.chart.sla": "First response SLA met %",
-    "report.chart.per_manager": "This period, per account manager",
+    "report.chart.per_owner": "This period, per owner",
     "report.chart.trend": "Last 8 periods",
     "report.csv.title": "Report {start} as CSV",
     "risk.title": "*Customers most at risk* (health 0–100, lowest first)",

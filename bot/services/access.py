@@ -20,10 +20,9 @@ from sqlalchemy.orm import Session
 
 from bot.services.errors import UserError
 from bot.services.members import is_admin, sees_everything
+from bot.services.sla import ACTIVE
 from bot.services.workspaces import TeamSettings
 from bot.storage.models import Complaint, Customer, Member, Touch
-
-ACTIVE_STATES = ("open", "acknowledged", "waiting", "in_progress")
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ class Viewer:
         working_on = select(Complaint.customer_id).where(
             Complaint.team_id == self.team_id,
             Complaint.assignee_id == self.user_id,
-            Complaint.state.in_(ACTIVE_STATES),
+            Complaint.state.in_(ACTIVE),
         )
         return or_(Customer.owner_id == self.user_id, Customer.id.in_(working_on))
 

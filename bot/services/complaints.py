@@ -32,6 +32,7 @@ from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, UserError
 from bot.services.sla import (
     ACTIVE,
+    CLOSED,
     Clocks,
     Escalation,
     clocks,
@@ -57,13 +58,12 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "progress": (frozenset({"open", "acknowledged", "waiting"}), "in_progress"),
     "resolve": (ACTIVE, "resolved"),
     "close": (frozenset({"resolved"}), "closed"),
-    "reopen": (frozenset({"resolved", "closed"}), "open"),
+    "reopen": (CLOSED, "open"),
 }
 
 Severity = Literal["low", "normal", "high", "urgent"]
 Category = Literal["product", "service", "delivery", "billing", "other"]
 
-CLOSED = frozenset(STATES) - ACTIVE  # resolved, closed
 
 
 # --- input --------------------------------------------------------------------------------------

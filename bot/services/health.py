@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from bot.services import access
 from bot.services.access import Viewer
+from bot.services.sla import CLOSED
 from bot.services.touches import (
-    CLOSED_COMPLAINT_STATES,
     DEFAULT_GRADE,
     revisit_interval,
 )
@@ -108,7 +108,7 @@ def _count(condition: Any) -> Any:
 
 def _complaint_signals(team_id: str, now: dt.datetime, customer_id: int | None = None) -> Any:
     """Per customer (or for one): open complaints, and those past an SLA deadline."""
-    open_ = Complaint.state.not_in(CLOSED_COMPLAINT_STATES)
+    open_ = Complaint.state.not_in(CLOSED)
     breached = or_(
         and_(Complaint.first_response_at.is_(None), Complaint.first_response_due < now),
         Complaint.resolution_due < now,

@@ -1,4 +1,4 @@
-"""Reports: what a team lead reads every Monday, per account manager and for the team.
+"""Reports: what a team lead reads every Monday, per owner and for the team.
 
 Every figure is counted in SQL (COUNT, conditional SUM, AVG, GROUP BY over indexed columns).
 The exceptions are the median and 90th percentile of complaint response and resolution times:
@@ -51,7 +51,6 @@ from bot.storage.models import (
 
 PeriodKind = Literal["week", "month", "quarter"]
 PERIOD_KINDS: tuple[str, ...] = ("week", "month", "quarter")
-DONE_STATES = ("resolved", "closed")
 TREND_PERIODS = 8
 
 # (start, end) -> hours. Plug the team's business-hours calendar in here (see `build_report`).
@@ -124,7 +123,7 @@ def _pct(part: int, whole: int) -> float | None:
 
 @dataclass
 class Figures:
-    """One scope's figures for one period (a manager, or the whole team)."""
+    """One scope's figures for one period (a owner, or the whole team)."""
 
     touches: int = 0
     customers_touched: int = 0
@@ -187,14 +186,14 @@ class TrendPoint:
 class Report:
     period: Period
     previous: Period
-    user_id: str | None  # a report about one manager (`@user`), else the team
-    current: dict[str, Figures]  # TEAM and one entry per manager ("-" for nobody)
+    user_id: str | None  # a report about one owner (`@user`), else the team
+    current: dict[str, Figures]  # TEAM and one entry per owner ("-" for nobody)
     before: dict[str, Figures]
     trend: list[TrendPoint]
     names: dict[str, str]  # user id -> display name, for the chart
 
     @property
-    def managers(self) -> list[str]:
+    def owners(self) -> list[str]:
         return sorted(k for k in self.current if k != TEAM)
 
 
@@ -202,7 +201,7 @@ NOBODY = "-"
 
 
 class _Collector:
-    """Runs each grouped query twice: per manager (GROUP BY) and for the whole scope."""
+    """Runs each grouped query twice: per owner (GROUP BY) and for the whole scope."""
 
     def __init__(self, session: Session, team_id: str, user_id: str | None) -> None:
         self.session, self.team_id, self.user_id = session, team_id, user_id
@@ -214,7 +213,7 @@ class _Collector:
     def rows(
         self, key: Any, columns: list[Any], where: list[Any], *, additive: bool = False
     ) -> Iterable[tuple[str, tuple[Any, ...]]]:
-        """Per manager, then the team: summed from the managers' rows when every column is a
+        """Per owner, then the team: summed from the owners' rows when every column is a
         count (`additive`), else asked of the database (distinct counts, averages)."""
         if self.user_id is not None:
             where = [*where, key == self.user_id]
@@ -228,7 +227,7 @@ class _Collector:
             yield TEAM, tuple(self.session.execute(select(*columns).where(*where)).one())
 
     def fetch(self, key: Any, columns: list[Any], where: list[Any]) -> Iterable[tuple[str, tuple[Any, ...]]]:
-        """Few-column rows (no aggregate), each once per manager and once for the team."""
+        """Few-column rows (no aggregate), each once per owner and once for the team."""
         if self.user_id is not None:
             where = [*where, key == self.user_id]
         for row in self.session.execute(select(key, *columns).where(*where)):
@@ -330,7 +329,7 @@ def _round(value: float | None) -> float | None:
 
 
 def _trend(*, session: Session, team_id: str, period: Period, user_id: str | None) -> list[TrendPoint]:
-    """The team's (or the manager's) touches and first-response SLA met % over the last periods."""
+    """The team's (or the owner's) touches and first-response SLA met % over the last periods."""
     points = []
     for back in range(TREND_PERIODS - 1, -1, -1):
         p = period.shifted(-back)
@@ -380,7 +379,7 @@ def build_report(
     args = {"session": session, "team_id": team_id, "user_id": user_id, "today": today, "duration": duration}
     current = _figures(period=period, **args)  # type: ignore[arg-type]
     before = _figures(period=previous, **args)  # type: ignore[arg-type]
-    for key in current:  # a manager new this period is compared with zeros
+    for key in current:  # a owner new this period is compared with zeros
         before.setdefault(key, Figures())
     ids = [k for k in current if k not in (TEAM, NOBODY)]
     members = select(Member.user_id, Member.name).where(Member.team_id == team_id, Member.user_id.in_(ids))
@@ -397,7 +396,7 @@ def report_csv(report: Report) -> bytes:
     open in a spreadsheet; the figures stay numbers)."""
     rows: list[list[object]] = [["scope", "figure", f"{report.period.first_day}..{report.period.last_day}",
                                  f"{report.previous.first_day}..{report.previous.last_day}"]]  # fmt: skip
-    for key in [TEAM, *report.managers]:
+    for key in [TEAM, *report.owners]:
         scope = report.user_id if key == TEAM and report.user_id else (key or "team")
         now, before = report.current[key], report.before[key]
         for name in FIGURES:

@@ -32,7 +32,9 @@ from bot.services.calendar import BusinessCalendar
 from bot.services.workspaces import TeamSettings, default_sla, team_settings
 from bot.storage.models import Complaint
 
+# A complaint is active (its clocks may run) or closed (resolved or closed; it may be reopened).
 ACTIVE: frozenset[str] = frozenset({"open", "acknowledged", "waiting", "in_progress"})
+CLOSED: frozenset[str] = frozenset({"resolved", "closed"})
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 
 

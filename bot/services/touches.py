@@ -14,6 +14,7 @@ from bot.clock import local_today
 from bot.services import access, audit
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
+from bot.services.sla import CLOSED
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.models import Complaint, Customer, RevisitDone, Touch
 
@@ -22,7 +23,6 @@ KINDS: tuple[str, ...] = ("call", "email", "meeting", "visit", "chat", "note")
 TOUCH_FIELDS = ("kind", "summary", "outcome", "next_step", "happened_at")
 DEFAULT_GRADE = "B"  # the interval for a customer without a grade
 UPCOMING_DAYS = 7
-CLOSED_COMPLAINT_STATES = ("resolved", "closed")
 # A clock a minute ahead of Slack's is no reason to refuse "now".
 FUTURE_SLACK = dt.timedelta(minutes=1)
 
@@ -273,7 +273,7 @@ def open_complaints(*, session: Session, viewer: Viewer, limit: int = 20) -> lis
             .where(
                 Complaint.team_id == viewer.team_id,
                 Complaint.assignee_id == viewer.user_id,
-                Complaint.state.not_in(CLOSED_COMPLAINT_STATES),
+                Complaint.state.not_in(CLOSED),
             )
             .order_by(Complaint.opened_at)
             .limit(limit)

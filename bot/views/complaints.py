@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.i18n import t
+from bot.services.sla import CLOSED
 from bot.storage.models import Customer
 from bot.views.ids import (
     COMPLAINT_ACKNOWLEDGE,
@@ -112,7 +113,7 @@ def _first_response_text(locale: str | None, card: Any) -> str:
 
 def _resolution_text(locale: str | None, card: Any) -> str:
     c, k = card.complaint, card.clocks
-    if k.resolved_at is not None and c.state in ("resolved", "closed"):
+    if k.resolved_at is not None and c.state in CLOSED:
         return t(locale, "complaint.card.resolved", when=when(k.resolved_at, locale))
     if k.resolution_due is None:
         return t(locale, "card.none")
@@ -150,7 +151,7 @@ def complaint_card(locale: str | None, card: Any, *, with_buttons: bool = True) 
     ]
     if c.description:
         blocks.append(section(escape(c.description)))
-    if c.resolution and c.state in ("resolved", "closed"):
+    if c.resolution and c.state in CLOSED:
         text = f"*{t(locale, 'complaint.card.resolution')}*\n{escape(c.resolution)}"
         if c.satisfaction:
             text += "\n" + t(locale, "complaint.card.satisfaction", score=c.satisfaction)

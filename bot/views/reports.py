@@ -51,7 +51,7 @@ def report_period(locale: str | None, report: Any) -> str:
 
 
 def report_blocks(locale: str | None, report: Any) -> list[Block]:
-    """The report message: the team's (or one manager's) figures, then one line per manager."""
+    """The report message: the team's (or one owner's) figures, then one line per owner."""
     from bot.services.reports import NOBODY, TEAM
 
     now, before = report.current[TEAM], report.before[TEAM]
@@ -84,12 +84,12 @@ def report_blocks(locale: str | None, report: Any) -> list[Block]:
             end=report.previous.last_day.isoformat()))]},
         section("\n".join(lines)),
     ]  # fmt: skip
-    if not report.user_id and report.managers:
+    if not report.user_id and report.owners:
         rows = []
-        for key in report.managers:
+        for key in report.owners:
             m, b = report.current[key], report.before[key]
             rows.append("• " + t(
-                locale, "report.manager",
+                locale, "report.owner",
                 user=t(locale, "report.nobody") if key == NOBODY else f"<@{key}>",
                 touches=compared(m.touches, b.touches), customers=compared(m.customers_touched, b.customers_touched),
                 revisits=compared(m.revisits_on_time_pct, b.revisits_on_time_pct, "%"),
@@ -99,7 +99,7 @@ def report_blocks(locale: str | None, report: Any) -> list[Block]:
                 sla=compared(m.first_response_sla_pct, b.first_response_sla_pct, "%"),
                 avg=compared(m.satisfaction_avg, b.satisfaction_avg),
             ))  # fmt: skip
-        body.append(section(t(locale, "report.managers")))
+        body.append(section(t(locale, "report.owners")))
         # A section holds 3,000 characters: long teams go in several.
         chunk: list[str] = []
         for row in rows:
