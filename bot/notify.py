@@ -32,6 +32,10 @@ class Notifier(Protocol):
     def upload_to_dm(self, user_id: str, *, filename: str, content: bytes, title: str) -> None: ...
 
 
+class Unreachable(Exception):
+    """Slack could not be asked, or said no (a user it does not know, a network error)."""
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str | None
@@ -72,7 +76,10 @@ class SlackDirectory:
         self.client = client
 
     def profile(self, user_id: str) -> Profile:
-        user = self.client.users_info(user=user_id, include_locale=True)["user"]
+        try:
+            user = self.client.users_info(user=user_id, include_locale=True)["user"]
+        except (SlackApiError, OSError) as exc:
+            raise Unreachable(str(exc)) from exc
         return Profile(
             name=user.get("real_name") or user.get("name"),
             tz=user.get("tz"),

@@ -30,11 +30,11 @@ from bot.views.complaints import (
     resolve_modal,
 )
 from bot.views.customers import (
-    customer_card,
     customer_list,
     customer_modal,
     duplicate_modal,
     no_match,
+    profile_blocks,
 )
 from bot.views.datacare import audit_blocks, erase_confirmation, merge_confirmation
 from bot.views.home import home_view
@@ -95,7 +95,7 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "customer_modal.edit": lambda loc: customer_modal(loc, customer=_customer(1)),
     "duplicate_modal": lambda loc: duplicate_modal(loc, CUSTOMERS[:5], "{}"),
     "message_modal": lambda loc: message_modal(loc, "文字"),
-    "customer_card": lambda loc: customer_card(
+    "profile_blocks": lambda loc: profile_blocks(
         loc, _customer(1, name=LONG[:200]), touches=[_touch(n) for n in range(5)], more_touches=True,
         complaints=customer_complaints(loc, [_card("open"), _card("waiting", 8)]), tz="Asia/Shanghai"),
     "customer_list": lambda loc: customer_list(loc, "header", CUSTOMERS[:10], more={"q": "x", "offset": 10}),

@@ -30,7 +30,7 @@ from bot.views import ids
 from bot.views.customers import (
     customer_modal,
     duplicate_modal,
-    profile_card,
+    profile_answer,
     saved_text,
     search_results,
 )
@@ -200,7 +200,7 @@ def save_anyway(rq: RequestContext, inp: DuplicateForm) -> Answer:
 def _card(rq: RequestContext, customer_id: int) -> tuple[str, list]:  # type: ignore[type-arg]
     profile = profiles.profile(session=rq.session, viewer=rq.viewer, customer_id=customer_id, now=rq.now, tz=rq.tz,
                                default_tz=rq.default_tz)  # fmt: skip
-    return profile_card(rq.locale, profile)
+    return profile_answer(rq.locale, profile)
 
 
 def _page(rq: RequestContext, text: str, offset: int, answer: type[Reply] | type[Replace]) -> Answer:
@@ -233,7 +233,7 @@ def _confirm(rq: RequestContext, customer_id: int, *, updated: bool) -> None:
     def dm(later: FollowUp) -> None:
         profile = profiles.profile(session=later.session, viewer=later.viewer, customer_id=customer_id, now=later.now,
                                    tz=later.tz, default_tz=later.default_tz)  # fmt: skip
-        text, blocks = profile_card(later.locale, profile, saying=saved_text(later.locale, profile.customer,
+        text, blocks = profile_answer(later.locale, profile, saying=saved_text(later.locale, profile.customer,
                                                                                updated=updated))  # fmt: skip
         later.notifier.dm(later.actor, text=text, blocks=blocks)
 

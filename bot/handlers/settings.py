@@ -7,7 +7,13 @@ from bot.handlers.answers import Answer, OpenModal
 from bot.handlers.registry import CommandInput, Registry
 from bot.i18n import language, t
 from bot.payloads import FormInput
-from bot.services.settings import SettingsInput, current, hours_text, sla_text, update_settings
+from bot.services.settings import (
+    SettingsInput,
+    current,
+    hours_text,
+    sla_text,
+    update_settings,
+)
 from bot.views import ids
 from bot.views.settings import settings_modal
 

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.notify import Directory
+from bot.notify import Directory, Unreachable
 from bot.services import access, audit
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
@@ -228,7 +228,7 @@ def check_owner(*, directory: Directory, owner_id: str) -> None:
         raise UserError("error.owner.unknown")
     try:
         directory.profile(owner_id)
-    except Exception:  # noqa: BLE001 - users.info said no (user_not_found) or could not tell: refuse
+    except Unreachable:  # users.info said no (user_not_found), or could not tell: refuse
         raise UserError("error.owner.unknown") from None
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.notify import Directory
+from bot.notify import Directory, Unreachable
 from bot.storage.models import Member
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ def get_member(
     if directory is not None and not (member is not None and is_fresh(member, now)):
         try:
             profile = directory.profile(user_id)
-        except (SlackApiError, OSError) as exc:
+        except Unreachable as exc:
             log.warning("users.info for %s failed: %s", user_id, exc)
     if member is not None and profile is None:
         return member

@@ -94,7 +94,7 @@ def _field(locale: str | None, label_key: str, value: str | None) -> dict[str, A
     return mrkdwn(f"*{t(locale, label_key)}*\n{escape(value) if value else t(locale, 'card.none')}")
 
 
-def customer_card(
+def profile_blocks(
     locale: str | None,
     customer: Customer,
     *,
@@ -192,9 +192,9 @@ def health_block(locale: str | None, health: Any) -> Block:
     return {"type": "context", "elements": [mrkdwn(text)]}
 
 
-def profile_card(locale: str | None, profile: Profile, *, saying: str | None = None) -> tuple[str, list[Block]]:
+def profile_answer(locale: str | None, profile: Profile, *, saying: str | None = None) -> tuple[str, list[Block]]:
     """The profile card of `services.profiles.profile`, with `saying` (already escaped) above it."""
-    blocks = customer_card(
+    blocks = profile_blocks(
         locale, profile.customer, touches=profile.touches, more_touches=profile.more_touches, tz=profile.tz,
         health=profile.health, complaints=customer_complaints(locale, profile.complaints),
     )  # fmt: skip
