@@ -8,8 +8,9 @@ from typing import Any
 from bot.context import FollowUp, RequestContext
 from bot.handlers.answers import Answer, OpenModal, Replace, Reply
 from bot.handlers.commands import customer_named, usage
+from bot.handlers.inputs import ComplaintButton, CustomerButton, ShortcutMessage
 from bot.handlers.registry import CommandInput, Registry
-from bot.payloads import ButtonInput, FormInput, Id, Input, MessageShortcut, Short, Text
+from bot.payloads import FormInput, Id, Input, Short
 from bot.services import complaints, customers
 from bot.services.complaints import ComplaintCard, ComplaintInput, Render, ResolveInput
 from bot.views import ids
@@ -24,28 +25,8 @@ from bot.views.complaints import (
 LIST_VIEW_WORDS = {"未结": "open", "未解决": "open", "超时": "overdue", "逾期": "overdue", "我的": "mine"}
 
 
-class ComplaintButton(ButtonInput):
-    refusal = "error.complaint.gone"
-    complaint_id: Id
-
-
 class StateButton(ComplaintButton):
     action_id: Short
-
-
-class CustomerButton(ButtonInput):
-    refusal = "error.customer.gone"
-    customer_id: Id
-
-
-class Shortcut(Input):
-    text: Text
-    channel: str
-    ts: str
-
-    @classmethod
-    def values_from(cls, payload: MessageShortcut) -> dict[str, object]:
-        return {"text": payload.message.text, "channel": payload.channel.id, "ts": payload.message.ts}
 
 
 class ComplaintMeta(Input):
@@ -104,7 +85,7 @@ def resolve(rq: RequestContext, cmd: CommandInput) -> Answer:
 # --- shortcut and buttons ------------------------------------------------------------------------
 
 
-def log_as_complaint(rq: RequestContext, inp: Shortcut) -> Answer:
+def log_as_complaint(rq: RequestContext, inp: ShortcutMessage) -> Answer:
     """"Log as complaint" on a message: its text becomes the description, its link is kept."""
     permalink = rq.directory.permalink(inp.channel, inp.ts)
     return OpenModal(complaint_modal(rq.locale, description=inp.text or None, permalink=permalink))

@@ -11,6 +11,7 @@ from bot.context import FollowUp, RequestContext
 from bot.handlers.answers import Answer, ModalAction, OpenModal, Options, Replace, Reply
 from bot.handlers.commands import command_word, customer_named, usage
 from bot.handlers.home import refresh_home
+from bot.handlers.inputs import CustomerButton
 from bot.handlers.registry import CommandInput, Registry
 from bot.i18n import t
 from bot.payloads import (
@@ -47,11 +48,6 @@ MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 # --- inputs -----------------------------------------------------------------------------------
-
-
-class CustomerButton(ButtonInput):
-    refusal = "error.customer.gone"
-    customer_id: Id
 
 
 class NewButton(ButtonInput):

@@ -6,26 +6,16 @@ from __future__ import annotations
 from bot.context import FollowUp, RequestContext
 from bot.handlers.answers import Answer, Replace, Reply
 from bot.handlers.commands import command_word, customer_named, usage
+from bot.handlers.inputs import CustomerButton, CustomerPage
 from bot.handlers.registry import CommandInput, Registry
 from bot.i18n import t
-from bot.payloads import ButtonInput, Id, Offset
+from bot.payloads import ButtonInput, Id
 from bot.services import customers, datacare
 from bot.services.access import require_admin
 from bot.storage.db import purge_freed_pages
 from bot.views import ids
 from bot.views.datacare import audit_answer, erase_confirmation, merge_confirmation
 from bot.views.kit import customer_title, escape
-
-
-class CustomerButton(ButtonInput):
-    refusal = "error.customer.gone"
-    customer_id: Id
-
-
-class AuditPage(ButtonInput):
-    refusal = "error.customer.gone"
-    customer_id: Id
-    offset: Offset = 0
 
 
 class MergePair(ButtonInput):
@@ -48,7 +38,7 @@ def audit(rq: RequestContext, cmd: CommandInput) -> Answer:
     return _audit(rq, found, 0, Reply)
 
 
-def audit_more(rq: RequestContext, inp: AuditPage) -> Answer:
+def audit_more(rq: RequestContext, inp: CustomerPage) -> Answer:
     return _audit(rq, inp.customer_id, inp.offset, Reply)
 
 

@@ -11,6 +11,12 @@ from bot.context import FollowUp, RequestContext
 from bot.handlers.answers import Answer, OpenModal, Replace, Reply
 from bot.handlers.commands import customer_named, usage
 from bot.handlers.home import refresh_home
+from bot.handlers.inputs import (
+    CustomerButton,
+    CustomerPage,
+    ShortcutMessage,
+    TouchButton,
+)
 from bot.handlers.registry import CommandInput, Registry
 from bot.i18n import format_date, t
 from bot.payloads import (
@@ -19,10 +25,7 @@ from bot.payloads import (
     FormInput,
     Id,
     Input,
-    MessageShortcut,
-    Offset,
     Short,
-    Text,
 )
 from bot.services import customers, home, touches
 from bot.services.dates import split_when
@@ -51,22 +54,6 @@ class LogTouchButton(ButtonInput):
     customer_id: Id | None = None
 
 
-class CustomerButton(ButtonInput):
-    refusal = "error.customer.gone"
-    customer_id: Id
-
-
-class TouchButton(ButtonInput):
-    refusal = "error.touch.gone"
-    touch_id: Id
-
-
-class HistoryPage(ButtonInput):
-    refusal = "error.customer.gone"
-    customer_id: Id
-    offset: Offset = 0
-
-
 class TouchChoice(ChoiceInput):
     """The ⋯ menu of a touch: `edit:<id>` or `delete:<id>`."""
 
@@ -80,19 +67,6 @@ class TouchChoice(ChoiceInput):
         if verb not in ("edit", "delete") or not number.isdigit() or not 0 < int(number) < 2**63:
             raise UserError("error.touch.gone")
         return verb, int(number)  # type: ignore[return-value]
-
-
-class Shortcut(Input):
-    refusal = "error.shortcut.no_text"
-    text: Text
-    channel: str
-    ts: str
-    speaker: str | None = None
-
-    @classmethod
-    def values_from(cls, payload: MessageShortcut) -> dict[str, object]:
-        return {"text": payload.message.text.strip(), "channel": payload.channel.id, "ts": payload.message.ts,
-                "speaker": payload.message.user}  # fmt: skip
 
 
 class TouchMeta(Input):
@@ -162,7 +136,7 @@ def log_touch_button(rq: RequestContext, inp: LogTouchButton) -> Answer:
     return _touch_modal(rq, customer)
 
 
-def log_as_touch(rq: RequestContext, inp: Shortcut) -> Answer:
+def log_as_touch(rq: RequestContext, inp: ShortcutMessage) -> Answer:
     """"Log as touch" on a message: its text is the summary; its link and speaker are kept."""
     if not inp.text:
         raise UserError("error.shortcut.no_text")
@@ -170,7 +144,7 @@ def log_as_touch(rq: RequestContext, inp: Shortcut) -> Answer:
     return _touch_modal(rq, None, summary=inp.text[:3000], metadata=meta)
 
 
-def history(rq: RequestContext, inp: HistoryPage) -> Answer:
+def history(rq: RequestContext, inp: CustomerPage) -> Answer:
     customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id)
     found, more = touches.recent_touches(session=rq.session, viewer=rq.viewer, customer_id=customer.id, limit=10,
                                          offset=inp.offset)  # fmt: skip

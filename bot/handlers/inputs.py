@@ -1,0 +1,43 @@
+"""The inputs several listeners share: a button naming a customer, a complaint or a touch, a
+page of a customer's list, a message a shortcut was used on."""
+
+from __future__ import annotations
+
+from bot.payloads import ButtonInput, Id, Input, MessageShortcut, Offset, Text
+
+
+class CustomerButton(ButtonInput):
+    refusal = "error.customer.gone"
+    customer_id: Id
+
+
+class ComplaintButton(ButtonInput):
+    refusal = "error.complaint.gone"
+    complaint_id: Id
+
+
+class TouchButton(ButtonInput):
+    refusal = "error.touch.gone"
+    touch_id: Id
+
+
+class CustomerPage(ButtonInput):
+    """More of a customer's list (touches, audit trail): a bare id is the first page."""
+
+    refusal = "error.customer.gone"
+    customer_id: Id
+    offset: Offset = 0
+
+
+class ShortcutMessage(Input):
+    """The message a message shortcut was used on."""
+
+    text: Text
+    channel: str
+    ts: str
+    speaker: str | None = None
+
+    @classmethod
+    def values_from(cls, payload: MessageShortcut) -> dict[str, object]:
+        return {"text": payload.message.text.strip(), "channel": payload.channel.id, "ts": payload.message.ts,
+                "speaker": payload.message.user}  # fmt: skip
