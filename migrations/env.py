@@ -1,4 +1,14 @@
-"""Alembic environment: run with the engine touchbase passes in, or with sqlalchemy.url."""
+"""Alembic environment: run with the engine touchbase passes in, or with sqlalchemy.url.
+
+For developers adding a migration: its revision id is four digits, one more than the head's
+(0010 after 0009), and its file is named `<id>_<what it does>.py`:
+
+    alembic revision --autogenerate --rev-id 0010 -m "what it does"
+
+Two landed ids break that style, `0002b` and `0003r`: they stay as they are, since every
+database records its revision in alembic_version, and renaming one would leave those
+databases at a revision that no longer exists. tests/test_migrations.py checks the names.
+"""
 
 from alembic import context
 from sqlalchemy import create_engine

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from alembic.script import ScriptDirectory
 from cryptography.fernet import Fernet
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +18,10 @@ from bot.storage import crypto, pinyin, search
 
 VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 MIGRATIONS = sorted(VERSIONS.glob("*.py"))
+SCRIPTS = list(ScriptDirectory(str(VERSIONS.parent)).walk_revisions())
+# Landed before the numbering was one style; databases record them in alembic_version, so
+# they keep their ids for good (migrations/env.py).
+LANDED_IRREGULAR = {"0002b", "0003r"}
 
 
 def _imported_modules(tree: ast.AST) -> list[str]:
@@ -49,6 +55,32 @@ def test_no_migration_imports_bot(path: Path):
     what it needs from bot is copied into it (alembic, SQLAlchemy and pypinyin may stay)."""
     imported = _imported_modules(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
     assert [name for name in imported if name == "bot" or name.startswith(("bot.", "."))] == []
+
+
+def _number(revision: str) -> str:
+    match = re.match(r"\d+", revision)
+    assert match, f"revision {revision!r} does not begin with its number"
+    return match.group()
+
+
+def test_every_migration_is_found_by_alembic():
+    assert sorted(Path(script.path).name for script in SCRIPTS) == [path.name for path in MIGRATIONS]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: s.revision)
+def test_every_migration_file_name_starts_with_its_revision_number(script):
+    assert Path(script.path).name.startswith(_number(script.revision))
+
+
+@pytest.mark.parametrize("script", [s for s in SCRIPTS if s.revision not in LANDED_IRREGULAR], ids=lambda s: s.revision)
+def test_revision_ids_are_four_digits_one_after_their_parent_and_name_their_file(script):
+    """The style every new migration follows (migrations/env.py); only the two landed
+    exceptions are spared, as changing a landed id would break the databases that hold it."""
+    assert re.fullmatch(r"\d{4}", script.revision)
+    assert Path(script.path).name.startswith(f"{script.revision}_")
+    if script.down_revision is not None:
+        assert isinstance(script.down_revision, str)  # one line of history, no merges
+        assert int(script.revision) == int(_number(script.down_revision)) + 1
 
 
 def _migration(stem: str) -> ModuleType:
