@@ -1,18 +1,24 @@
 """The structure of bot/ is enforced, not remembered: the import-linter contracts in
-pyproject.toml (layers, storage below services, no cycles)."""
+pyproject.toml (layers, storage below services, no cycles) and no module over 500 lines."""
 
 from __future__ import annotations
 
+import ast
+import io
 import os
 import shutil
 import subprocess
 import sys
+import tokenize
 import tomllib
 from pathlib import Path
 
 import grimp
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+MODULES = sorted((ROOT / "bot").rglob("*.py"))
+MOST_LINES = 500
 
 
 def _lint_imports(cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -78,3 +84,29 @@ def test_no_module_of_bot_is_on_an_import_cycle():
     cycles = sorted(" -> ".join((*cycle, cycle[0])) for cycle in import_cycles(grimp.build_graph("bot", cache_dir=None)))
     assert cycles == [], "\n".join(cycles)
 
+
+def lines_of_code(source: str) -> int:
+    """Lines holding code: blank lines, comments and docstrings left out."""
+    tree = ast.parse(source)
+    docstrings: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                docstrings.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    code: set[int] = set()
+    layout = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type not in layout:
+            code.update(range(token.start[0], token.end[0] + 1))
+    return len(code - docstrings)
+
+
+def test_lines_of_code_leave_out_blanks_comments_and_docstrings():
+    source = '"""Doc,\non two lines."""\n\n# why\nX = """a string\nthat is code"""\n\n\ndef f():\n    """Doc."""\n    return X  # why\n'
+    assert lines_of_code(source) == 4  # X = ..., its second line, def f, return X
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_of_bot_is_over_500_lines_of_code(path: Path):
+    assert lines_of_code(path.read_text(encoding="utf-8")) <= MOST_LINES
