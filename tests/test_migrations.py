@@ -1,4 +1,5 @@
-"""Migrations carry what they run: none imports bot, and the copies they carry are exact."""
+"""Migrations carry what they run: none imports bot, and the copies they carry agree with the
+live code today. Their files are named by their revision ids, numbered in one style."""
 
 from __future__ import annotations
 
