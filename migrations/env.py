@@ -1,12 +1,27 @@
-"""Alembic environment: run with the engine touchbase passes in, or with sqlalchemy.url."""
+"""Alembic environment: run with the engine touchbase passes in, or with sqlalchemy.url.
+
+For developers adding a migration: its revision id is four digits, one more than the head's
+(0010 after 0009), and its file is named `<id>_<what it does>.py`:
+
+    alembic revision --autogenerate --rev-id 0010 -m "what it does"
+
+Two landed ids break that style, `0002b` and `0003r`: they stay as they are, since every
+database records its revision in alembic_version, and renaming one would leave those
+databases at a revision that no longer exists. tests/test_migrations.py checks the names.
+"""
 
 from alembic import context
 from sqlalchemy import create_engine
 
+from bot.storage import crypto
 from bot.storage.models import Base, include_in_comparison
 
 config = context.config
 target_metadata = Base.metadata
+# Whether this process stores personal fields encrypted (ENCRYPTION_KEYS set): a fact of the
+# run, not code, handed to the migrations as a value (0005 leaves e-mail and phone out of
+# the search text then), since a migration imports nothing from bot.
+config.attributes.setdefault("encrypting", crypto.keyring() is not None)
 
 
 def _render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
+from cryptography.fernet import Fernet
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from bot.storage import crypto
 from bot.storage.db import alembic_config, make_engine, upgrade
 from bot.storage.models import (
     AuditEvent,
@@ -74,6 +76,19 @@ def test_0005_fills_the_search_text_and_han_characters_of_existing_customers(tmp
     engine.dispose()
     assert docs == {"张伟": "\n张伟\n\t重点\n", "Acme  Ltd": "\nacme ltd\nbuyer@acme.com\n\t\n"}
     assert grams == sorted("张伟重点")
+
+
+def test_0005_leaves_email_and_phone_out_of_the_search_text_when_keys_are_set(tmp_path):
+    engine = _customers_before(tmp_path, "0004", [{"name": "Acme Ltd", "email": "buyer@acme.com", "phone": "+86 139"}])
+    crypto.configure(Fernet.generate_key().decode())  # migrations/env.py tells 0005, which imports no keys itself
+    try:
+        upgrade(engine, "0005")
+    finally:
+        crypto.configure(None)
+    with engine.connect() as conn:
+        doc = conn.execute(text("SELECT search_doc FROM customer")).scalar()
+    engine.dispose()
+    assert doc == "\nacme ltd\n\t\n"
 
 
 def test_0009_keeps_every_row_readable_and_what_refers_to_it(tmp_path):

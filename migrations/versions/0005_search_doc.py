@@ -11,14 +11,14 @@ the customer table: a pass over every customer's whole row for every search (250
 index (team_id, name_key, search_doc, search_key) holds everything a search reads, in name
 order, so it neither reads the table nor sorts; on PostgreSQL pg_trgm GIN indexes on it and
 on the pinyin key serve `LIKE '%text%'` from three characters on. `search_gram` holds each customer's Han characters,
-for Chinese queries of one or two characters. The text is computed with the same functions
-the models' listeners use; should they change, a new migration refills both.
+for Chinese queries of one or two characters. The text is computed by a frozen copy (below)
+of the functions the models' listeners used at commit 49a71f6, so that this migration
+computes the same text whenever it runs; should the live ones change, a new migration
+refills both.
 """
 
 import sqlalchemy as sa
 from alembic import op
-
-from bot.storage.search import han, search_doc
 
 revision = "0005"
 down_revision = "0004"
@@ -26,6 +26,57 @@ branch_labels = None
 depends_on = None
 
 BATCH = 1000
+
+# --- Frozen copy of bot.storage.search (search_doc, fold, capped, han) and of
+# bot.storage.crypto.is_token as of commit 49a71f6. A migration never imports bot: editing
+# the search later must not change what this migration writes. Do not edit it;
+# tests/test_migrations.py compares it with the live code. One change: the live search_doc
+# asks the process's keys (`crypto.keyring() is None`); this one is told (`encrypting`,
+# which migrations/env.py hands over from the same keys).
+
+_TOKEN_PREFIX = "gAAAAA"  # every Fernet token starts with its version byte 0x80
+
+
+def is_token(value: str) -> bool:
+    return value.startswith(_TOKEN_PREFIX)
+
+
+def fold(text: str) -> str:
+    """Case-folded with spaces collapsed: how names are compared and searched."""
+    return " ".join(text.split()).casefold()
+
+
+def search_doc(
+    *, name: str, company: str | None, contact_name: str | None, email: str | None, phone: str | None,
+    tags: str | None, encrypting: bool,
+) -> str:  # fmt: skip
+    personal = [email, phone] if not encrypting else []
+    # The short lines first: should a very long company or contact reach the cap, they lose out.
+    lines = [fold(v) for v in (name, *personal, company, contact_name) if v and not is_token(v)]
+    return capped("\n" + "".join(f"{line}\n" for line in lines if line) + "\t" + (fold(tags) if tags else "") + "\n")
+
+
+DOC_BYTES = 1600  # the most a search text may take, in UTF-8; see the module's docstring
+
+
+def capped(doc: str) -> str:
+    """`doc` cut to `DOC_BYTES`, still ending in a newline."""
+    data = doc.encode()
+    return doc if len(data) <= DOC_BYTES else data[: DOC_BYTES - 1].decode(errors="ignore") + "\n"
+
+
+def han(text: str) -> set[str]:
+    """The distinct Han characters of `text` (CJK unified ideographs and extension A)."""
+    return {ch for ch in text if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"}
+
+
+# --- End of the frozen copy.
+
+
+def _encrypting() -> bool:
+    """Whether this run stores personal fields encrypted (ENCRYPTION_KEYS set), as env.py says."""
+    config = op.get_context().config
+    return bool(config is not None and config.attributes.get("encrypting"))
 
 
 def upgrade() -> None:
@@ -49,6 +100,7 @@ def upgrade() -> None:
                         sa.column("search_doc"))  # fmt: skip
     conn = op.get_bind()
     fill = customer.update().where(customer.c.id == sa.bindparam("cid")).values(search_doc=sa.bindparam("doc"))
+    encrypting = _encrypting()
     last = 0
     while True:
         rows = conn.execute(
@@ -57,7 +109,7 @@ def upgrade() -> None:
         if not rows:
             break
         docs = {r.id: search_doc(name=r.name, company=r.company, contact_name=r.contact_name, email=r.email,
-                                 phone=r.phone, tags=r.tags) for r in rows}  # fmt: skip
+                                 phone=r.phone, tags=r.tags, encrypting=encrypting) for r in rows}  # fmt: skip
         conn.execute(fill, [{"cid": cid, "doc": doc} for cid, doc in docs.items()])
         grams = [{"team_id": r.team_id, "gram": g, "customer_id": r.id} for r in rows for g in han(docs[r.id])]
         if grams:

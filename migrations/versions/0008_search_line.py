@@ -13,13 +13,13 @@ primary key, sorted; those of a common one are found walking `ix_search_line_nam
 order. The search text is cut to `DOC_BYTES` first (no ordinary customer comes near it), so
 that on PostgreSQL `ix_customer_name_search` can hold it beside the name: a search walks
 the names in order from that index alone, as SQLite does with `ix_customer_search`.
-Filling the table reads every customer once (about a minute at 100,000 customers).
+Filling the table reads every customer once (about a minute at 100,000 customers). The cut
+and the lines are computed by a frozen copy (below) of the search's own functions at commit
+49a71f6, so that this migration gives the same result whenever it runs.
 """
 
 import sqlalchemy as sa
 from alembic import op
-
-from bot.storage.search import DOC_BYTES, capped, search_lines
 
 revision = "0008"
 down_revision = "0007"
@@ -27,6 +27,28 @@ branch_labels = None
 depends_on = None
 
 BATCH = 2000
+
+# --- Frozen copy of bot.storage.search (DOC_BYTES, capped, search_lines) as of commit
+# 49a71f6. A migration never imports bot: editing the search later must not change what
+# this migration writes. Do not edit it; tests/test_migrations.py compares it with the live code.
+
+DOC_BYTES = 1600  # the most a search text may take, in UTF-8; see the module's docstring
+
+
+def capped(doc: str) -> str:
+    """`doc` cut to `DOC_BYTES`, still ending in a newline."""
+    data = doc.encode()
+    return doc if len(data) <= DOC_BYTES else data[: DOC_BYTES - 1].decode(errors="ignore") + "\n"
+
+
+def search_lines(doc: str | None, key: str | None) -> set[str]:
+    """The lines of a search text (before its tags) and the tokens of a pinyin key: what an
+    exact or prefix match is matched against."""
+    lines = (doc or "").split("\t", 1)[0].split("\n") + (key or "").split(" ")
+    return {line for line in lines if line}
+
+
+# --- End of the frozen copy.
 
 
 def upgrade() -> None:
