@@ -13,7 +13,7 @@ from bot.clock import wall
 from bot.config import Settings
 from bot.services import importer
 from bot.services.backup import BackupError, backup_sqlite
-from bot.storage import crypto
+from bot.storage import crypto, rotation
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade
 from bot.storage.models import Base
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         try:
             with engine.begin() as connection:  # all or nothing
-                count = crypto.rotate_all(connection, list(Base.metadata.sorted_tables))
+                count = rotation.rotate_all(connection, list(Base.metadata.sorted_tables))
         except crypto.WrongKeysError as err:
             print(f"touchbase: ENCRYPTION_KEYS cannot decrypt the stored data ({err}): put the key it was "
                   "written with after the new one, then run rotate-keys again", file=sys.stderr)  # fmt: skip
