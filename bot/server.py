@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -59,14 +61,38 @@ def serve_http(settings: Settings, *, on_ready: Any = None, on_exit: Any = None)
     _Gunicorn(settings, options).run()
 
 
-def serve_socket_mode(settings: Settings) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+class _Stop(Exception):
+    """SIGTERM or Ctrl-C, raised in the main thread while it sleeps."""
 
-    app = create_app(settings, make_session_factory(make_engine(settings.database_url)))
-    scheduler = start_scheduler(settings)
+
+def _stop(*_: Any) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)  # a second signal ends the process at once
+    raise _Stop
+
+
+def serve_socket_mode(settings: Settings) -> None:
+    """Socket Mode with /healthz and /metrics on PORT and the scheduler alongside, until
+    SIGTERM (or Ctrl-C): then the connection closes, the HTTP server and the scheduler stop,
+    and `serve` exits 0."""
+    from bot.socketmode import SocketModeServer
+
+    assert settings.slack_app_token
+    server = scheduler = None
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
     try:
-        SocketModeHandler(app, settings.slack_app_token).start()
+        engine = make_engine(settings.database_url)
+        app = create_app(settings, make_session_factory(engine))
+        server = SocketModeServer(app, engine, settings.slack_app_token, port=settings.port).start()
+        scheduler = start_scheduler(settings)
+        while True:
+            time.sleep(3600)
+    except _Stop:
+        log.info("stopping")
     finally:
+        if server is not None:
+            server.stop()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
 

@@ -5,6 +5,10 @@ posts to `response_url`s (`fake.response_url()`) and file uploads (`/upload/<id>
 Tell it to fail with `fake.fail(method, status=429, retry_after=1)`,
 `fake.fail(method, status=500, times=3)` or `fake.fail(method, error="user_not_found")`;
 make it slow with `fake.slow(method, seconds)`.
+
+`apps.connections.open` takes the app-level token (`xapp-…`) and answers with a `ws://` URL of
+the fake Socket Mode end attached as `fake.sockets` (tests/fakesocket.py); every other method
+takes the bot token (`xoxb-…`). A wrong kind of token is refused, as Slack refuses it.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlparse
+
+if TYPE_CHECKING:
+    from tests.fakesocket import FakeSocketMode
 
 
 @dataclass
@@ -54,6 +61,7 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.delays: dict[str, float] = {}
         self.team_id = "T0000001"
+        self.sockets: FakeSocketMode | None = None  # answers apps.connections.open when attached
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -137,6 +145,10 @@ class FakeSlack:
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"{time.time():.6f}"
+        if method == "apps.connections.open":
+            if self.sockets is None:
+                return {"ok": False, "error": "not_allowed"}  # Socket Mode is off for this app
+            return {"ok": True, "url": self.sockets.open_url()}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": self.team_id, "user": "touchbase"}
         if method in ("chat.postMessage", "chat.update"):
@@ -212,8 +224,11 @@ class FakeSlack:
                     return self._send(200, "ok")
                 method = path.removeprefix("/api/")
                 auth = self.headers.get("Authorization", "")
-                if not auth.startswith("Bearer xoxb-"):
+                kind = "xapp-" if method == "apps.connections.open" else "xoxb-"
+                if not auth.startswith("Bearer "):
                     return self._send(200, {"ok": False, "error": "not_authed"})
+                if not auth.startswith("Bearer " + kind):
+                    return self._send(200, {"ok": False, "error": "not_allowed_token_type"})
                 delay = fake.delays.get(method)
                 if delay:
                     time.sleep(delay)

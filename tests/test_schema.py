@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
-from cryptography.fernet import Fernet
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 

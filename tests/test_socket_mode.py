@@ -1,0 +1,345 @@
+"""Socket Mode end to end: the real bot over a fake Slack Socket Mode server (tests/fakesocket.py)
+and the fake Web API, as Slack behaves: hello, envelopes acked within 3 s, `disconnect`, a
+dropped connection, /healthz and /metrics on PORT, the scheduler alongside, and `serve` itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from bot.app import create_app
+from bot.clock import wall
+from bot.config import Settings, SettingsError
+from bot.scheduler.outbox import enqueue
+from bot.server import start_scheduler
+from bot.services.workspaces import get_workspace
+from bot.socketmode import SocketModeServer
+from bot.storage import crypto
+from bot.storage.db import make_session_factory
+from bot.storage.models import Notification
+from tests.conftest import BOT_TOKEN
+from tests.fakeslack import FakeSlack
+from tests.fakesocket import FakeSocketMode, SocketSlack
+from tests.helpers import NO_DOTENV, add_customer, customers_of
+from tests.slackclient import USER, block_text
+
+APP_TOKEN = "xapp-1-A0000001-test-token-not-real"
+
+# Under libfaketime (CI's run with the date years ahead) Python's timed waits never end: it
+# shifts the monotonic clock but not their deadlines (sem_clockwait), and the Socket Mode
+# client is made of such waits (Event.wait(interval) loops). These tests read no date.
+pytestmark = pytest.mark.skipif(
+    "faketime" in os.environ.get("LD_PRELOAD", ""), reason="timed waits never end under libfaketime"
+)
+
+
+@pytest.fixture(scope="session")
+def _socket_server() -> Iterator[FakeSocketMode]:
+    sockets = FakeSocketMode().start()
+    yield sockets
+    sockets.stop()
+
+
+@pytest.fixture
+def sockets(_socket_server: FakeSocketMode, fake: FakeSlack) -> Iterator[FakeSocketMode]:
+    _socket_server.reset()
+    fake.sockets = _socket_server
+    yield _socket_server
+    fake.sockets = None
+    _socket_server.reset()
+
+
+@pytest.fixture
+def socket_settings(settings: Settings) -> Settings:
+    """The test settings in Socket Mode: an app token, and no signing secret (nothing to sign)."""
+    return settings.model_copy(update={"slack_app_token": APP_TOKEN, "slack_signing_secret": None})
+
+
+def socket_mode_server(settings: Settings, engine: Engine) -> SocketModeServer:
+    """The bot in Socket Mode, as `serve` builds it, with /healthz and /metrics on a free port."""
+    app = create_app(settings, make_session_factory(engine))
+    return SocketModeServer(app, engine, APP_TOKEN, port=0, host="127.0.0.1").start()
+
+
+@pytest.fixture
+def socket_bot(socket_settings: Settings, engine: Engine, sockets: FakeSocketMode) -> Iterator[SocketModeServer]:
+    server = socket_mode_server(socket_settings, engine)
+    try:
+        sockets.wait_connected()
+        assert server.wait_connected(timeout=30)
+        yield server
+    finally:
+        server.stop()
+        crypto.configure(None)
+
+
+@pytest.fixture
+def slack(socket_bot: SocketModeServer, sockets: FakeSocketMode, fake: FakeSlack) -> SocketSlack:
+    """Overrides conftest's `slack`: the same requests, as envelopes."""
+    return SocketSlack(sockets, fake)
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def eventually(probe: Any, what: str, timeout: float = 30.0) -> Any:
+    """Wait for `probe()` to give something true (a background thread's work), and return it."""
+    deadline = time.monotonic() + timeout
+    while not (found := probe()):
+        assert time.monotonic() < deadline, f"waited {timeout:.0f} s for {what}"
+        time.sleep(0.05)
+    return found
+
+
+def health(server: SocketModeServer) -> tuple[int, str]:
+    return get(f"http://127.0.0.1:{server.port}/healthz")
+
+
+# --- what Slack sends, and what the bot acks -------------------------------------------
+
+
+def test_the_connection_opens_with_the_app_token_and_is_greeted(slack, sockets, fake):
+    [link] = sockets.links
+    assert link.open and sockets.refused == 0
+    # One URL: the client's watchdog, looking at once, must not open a second connection
+    # while the first is still opening (SocketModeServer.start).
+    assert len(fake.calls_to("apps.connections.open")) == 1
+    assert link.received == []  # nothing but acks goes from the bot to Slack, and nothing was sent yet
+
+
+def test_apps_connections_open_takes_only_an_app_token(sockets, fake):
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    client = WebClient(base_url=fake.api_url)
+    assert client.apps_connections_open(app_token=APP_TOKEN)["url"].startswith("ws://127.0.0.1:")
+    with pytest.raises(SlackApiError, match="not_allowed_token_type"):
+        client.apps_connections_open(app_token=BOT_TOKEN)
+    with pytest.raises(SlackApiError, match="not_allowed_token_type"):
+        WebClient(token=APP_TOKEN, base_url=fake.api_url).auth_test()
+
+
+def test_help_is_acked_with_the_ephemeral_usage_as_its_payload(slack, sockets):
+    reply = slack.command("help")
+    [envelope] = sockets.envelopes.values()
+    assert envelope.type == "slash_commands" and envelope.accepts_response_payload
+    assert envelope.ack is not None and envelope.ack.in_time
+    assert envelope.ack.payload == reply.json
+    assert reply.json["response_type"] == "ephemeral"
+    assert "/crm new Acme Ltd" in reply.shown and "/crm find acme" in reply.shown
+
+
+def test_new_opens_the_modal_and_its_submission_saves_the_customer(slack, sockets, fake, session):
+    slack.command("new Acme")
+    view = fake.last("views.open")["view"]
+    assert view["title"]["text"] == "New customer"
+    reply = slack.submit(view, {"Company": "Acme Group", "Grade": "A"})
+    assert reply.status == 200 and reply.text == ""  # closes the modal
+    [customer] = customers_of(session)
+    assert (customer.name, customer.company, customer.grade, customer.owner_id) == ("Acme", "Acme Group", "A", USER)
+    submission = list(sockets.envelopes.values())[-1]
+    assert (submission.type, submission.accepts_response_payload) == ("interactive", True)
+    assert "Acme (#1)" in block_text(fake.last("chat.postMessage")["blocks"])  # the card in the DM
+
+
+def test_a_refused_submission_is_acked_with_the_errors(slack, fake, session):
+    add_customer(session, "Acme")
+    slack.command("new")
+    reply = slack.submit(fake.last("views.open")["view"], {"Name": " acme "})
+    assert reply.json["response_action"] == "errors" and "name" in reply.json["errors"]
+    assert len(customers_of(session)) == 1
+
+
+def test_show_button_answers_with_the_card(slack, sockets, fake, session):
+    customer = add_customer(session, "Acme", company="Acme Group")
+    reply = slack.action("customer_show", str(customer.id))
+    assert reply.text == ""  # a button's ack carries nothing
+    envelope = list(sockets.envelopes.values())[-1]
+    assert (envelope.type, envelope.accepts_response_payload) == ("interactive", False)
+    card = block_text(fake.last("response_url")["blocks"])
+    assert "Acme (#1)" in card and "Acme Group" in card
+
+
+def test_app_home_opened_publishes_the_home(slack, sockets, fake):
+    slack.event({"type": "app_home_opened", "user": USER, "channel": "D0000001", "tab": "home"})
+    envelope = list(sockets.envelopes.values())[-1]
+    assert (envelope.type, envelope.accepts_response_payload) == ("events_api", False)
+    published = fake.last("views.publish")
+    assert published["user_id"] == USER and published["view"]["type"] == "home"
+
+
+# --- the connection comes and goes ------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["refresh_requested", "silent drop"])
+def test_the_bot_reconnects_and_loses_no_acked_envelope(how, slack, sockets, fake, session, socket_bot):
+    slack.command("new Before")
+    slack.submit(fake.last("views.open")["view"], {})
+    first = sockets.wait_connected()
+    opened = len(fake.calls_to("apps.connections.open"))
+
+    with sockets.held():  # the new connection is slow to open: what Slack sends meanwhile waits
+        if how == "refresh_requested":
+            sockets.disconnect("refresh_requested")
+        else:
+            sockets.drop()
+        with slack.unanswered() as waiting:
+            slack.command("help")
+            slack.event({"type": "app_home_opened", "user": USER, "channel": "D0000001", "tab": "home"})
+        assert all(envelope.attempts == 0 for envelope in waiting)
+
+    second = sockets.wait_connected(after=first.number)
+    assert len(fake.calls_to("apps.connections.open")) > opened and sockets.refused == 0
+    assert "/crm find acme" in slack.answer(waiting[0]).shown
+    slack.answer(waiting[1])
+    assert fake.last("views.publish")["view"]["type"] == "home"
+    eventually(lambda: not first.open, "the old connection to close")
+
+    slack.command("new After")
+    slack.submit(fake.last("views.open")["view"], {})
+    assert [c.name for c in customers_of(session)] == ["Before", "After"]
+    assert all(e.ack is not None and e.ack.in_time for e in sockets.envelopes.values())
+    assert second.open and eventually(lambda: health(socket_bot)[0] == 200, "/healthz to say 200")
+
+
+def test_an_event_whose_ack_was_lost_is_sent_again_and_acked_on_the_new_connection(slack, sockets, fake):
+    home = {"type": "app_home_opened", "user": USER, "channel": "D0000001", "tab": "home"}
+    with sockets.held():
+        with sockets.acks_lost(), slack.unanswered() as sent:
+            slack.event(home)
+            [event] = sent
+            first = event.link
+            eventually(lambda: [m for m in first.received if m.get("envelope_id") == event.id], "the bot's ack")
+            sockets.drop()
+        assert event.ack is None
+    slack.answer(event)
+    assert event.attempts == 2 and event.link is not first
+    assert (event.message()["retry_attempt"], event.message()["retry_reason"]) == (1, "timeout")
+    assert [c.args["view"]["type"] for c in fake.calls_to("views.publish")] == ["home", "home"]
+
+
+# --- /healthz and /metrics on PORT --------------------------------------------------------
+
+
+def test_healthz_is_200_while_connected_and_503_with_a_reason_while_not(socket_bot, sockets):
+    assert health(socket_bot) == (200, "ok")
+    assert get(f"http://127.0.0.1:{socket_bot.port}/slack/events")[0] == 404  # Slack's requests come over the socket
+    with sockets.held():
+        sockets.drop()
+        assert eventually(lambda: health(socket_bot) == (503, "socket mode connection closed"), "/healthz to say 503")
+    sockets.wait_connected(after=1)
+    assert eventually(lambda: health(socket_bot) == (200, "ok"), "/healthz to say 200 again")
+
+
+def test_healthz_is_503_when_the_database_does_not_answer(socket_bot, monkeypatch):
+    import bot.socketmode
+
+    monkeypatch.setattr(bot.socketmode, "ping", lambda engine: False)
+    assert health(socket_bot) == (503, "database unavailable")
+
+
+def test_metrics_are_prometheus_text_with_the_connection_state(socket_bot, sockets):
+    metrics = f"http://127.0.0.1:{socket_bot.port}/metrics"
+    status, text = get(metrics)
+    assert status == 200
+    assert "# TYPE touchbase_socket_mode_connected gauge" in text
+    assert "touchbase_socket_mode_connected 1.0" in text
+    with sockets.held():
+        sockets.drop()
+        eventually(lambda: "touchbase_socket_mode_connected 0.0" in get(metrics)[1], "the gauge to say 0")
+
+
+def test_a_refused_app_token_stops_start_up_with_one_line(socket_settings, engine, sockets, fake):
+    fake.fail("apps.connections.open", error="invalid_auth")
+    with pytest.raises(SettingsError, match="^setting SLACK_APP_TOKEN was refused by Slack: invalid_auth$"):
+        socket_mode_server(socket_settings, engine)
+    assert sockets.links == []
+
+
+# --- the scheduler alongside ------------------------------------------------------------
+
+
+def notice_status(session: Any) -> str | None:
+    session.expire_all()
+    status = session.scalar(select(Notification.status))
+    session.commit()  # end the read: on SQLite every transaction holds the write lock
+    return status
+
+
+def test_the_scheduler_delivers_while_the_connection_serves(socket_settings, engine, session, sockets, fake):
+    get_workspace(session, "T0000001")
+    enqueue(session, now=wall(), team_id="T0000001", key="notice", kind="test", channel=USER, text="sent alongside")
+    session.commit()
+    server = socket_mode_server(socket_settings, engine)
+    scheduler = start_scheduler(socket_settings.model_copy(update={"scheduler_enabled": True}))
+    try:
+        sockets.wait_connected()
+        assert "/crm find acme" in SocketSlack(sockets, fake).command("help").shown
+        eventually(lambda: fake.calls_to("chat.postMessage"), "the scheduler to deliver")
+        assert fake.last("chat.postMessage")["text"] == "sent alongside"
+        eventually(lambda: notice_status(session) == "sent", "the row to be marked sent")
+    finally:
+        scheduler.shutdown(wait=True)
+        server.stop()
+
+
+# --- `python -m bot serve` --------------------------------------------------------------
+
+
+def test_serve_in_socket_mode_answers_healthz_and_stops_cleanly_on_sigterm(database_url, engine, session, sockets,
+                                                                           fake, tmp_path):  # fmt: skip
+    from tests.test_cli import _free_port
+
+    get_workspace(session, "T0000001")
+    enqueue(session, now=wall(), team_id="T0000001", key="notice", kind="test", channel=USER, text="sent by serve")
+    session.commit()
+    port = _free_port()
+    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_", "PORT")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env |= {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": fake.api_url, "PORT": str(port)}  # fmt: skip
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                cwd=NO_DOTENV)  # fmt: skip
+    try:
+        link = sockets.wait_connected()
+
+        def healthz() -> tuple[int, str] | None:
+            assert proc.poll() is None, log.read_text()
+            try:
+                return get(f"http://127.0.0.1:{port}/healthz")
+            except OSError:
+                return None  # not listening yet
+
+        assert eventually(lambda: healthz() == (200, "ok"), "/healthz to say 200")
+        assert "/crm find acme" in SocketSlack(sockets, fake).command("help").shown
+        eventually(lambda: fake.calls_to("chat.postMessage"), "the scheduler in serve to deliver")
+        assert fake.last("chat.postMessage")["text"] == "sent by serve"
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    eventually(lambda: not link.open, "serve to close its connection")
+    with pytest.raises(OSError):
+        get(f"http://127.0.0.1:{port}/healthz")
+    assert "Traceback" not in log.read_text(), log.read_text()
