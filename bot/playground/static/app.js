@@ -944,7 +944,7 @@
     changes.notices.forEach((n) => S.seenNotices.add(n.id));
     const first = S.version === 0;
     S.version = changes.version;
-    if (first && !localStorage.getItem("tb-read-" + S.me)) {
+    if (first && S.firstVisit) {
       // A person's first visit: what was there before counts as read.
       S.boot.channels.forEach((c) => { S.read[c.id] = latestTs(c.id); });
       S.read[dmId(S.me)] = latestTs(dmId(S.me));
@@ -975,9 +975,11 @@
     S.me = personId;
     try {
       localStorage.setItem("tb-me", personId);
+      S.firstVisit = !localStorage.getItem("tb-read-" + personId);
       S.read = JSON.parse(localStorage.getItem("tb-read-" + personId) || "{}");
     } catch (e) {
       S.read = {};
+      S.firstVisit = true;
     }
     S.version = 0;
     S.messages = new Map();

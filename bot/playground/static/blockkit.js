@@ -114,7 +114,10 @@
       node.dataset.blockId = block.block_id;
       const head = node.appendChild(el("label", "bk-label"));
       head.appendChild(document.createTextNode(label(block.label)));
-      if (block.optional) head.appendChild(el("span", "bk-optional", ctx.words.optional));
+      if (block.optional) {
+        head.appendChild(document.createTextNode(" "));
+        head.appendChild(el("span", "bk-optional", ctx.words.optional));
+      }
       node.appendChild(element(block.element || {}, block, ctx, "input"));
       if (block.hint) node.appendChild(el("div", "bk-hint", label(block.hint)));
       const error = ctx.errors && ctx.errors[block.block_id];
