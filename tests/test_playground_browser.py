@@ -12,6 +12,7 @@ are skipped, saying so.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -22,8 +23,12 @@ from typing import Any
 
 import pytest
 
+from slack_sdk import WebClient
+
 from bot.config import load_settings
-from bot.playground.server import Playground, build
+from bot.playground import demo
+from bot.playground.server import TOKEN, Playground, build
+from bot.playground.signer import Answer
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
@@ -356,3 +361,200 @@ def test_a_day_in_the_playground(person: Person) -> None:
     me.run_scheduler("Next working morning")
     me.tab("messages")
     me.message_with("推迟")
+
+
+# --- Block Kit, drawn ------------------------------------------------------------------------------
+
+
+class Recorder:
+    """Stands in for the bot behind the relay: keeps every payload the page's actions become,
+    and answers each with the next of `answers` (else an empty acknowledgement)."""
+
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+        self.answers: list[Answer] = []
+
+    def payload(self, payload: dict[str, Any]) -> Answer:
+        self.payloads.append(payload)
+        return self.answers.pop(0) if self.answers else Answer(200, "")
+
+    def form(self, fields: dict[str, str]) -> Answer:
+        return Answer(200, "")
+
+    def event(self, envelope: dict[str, Any]) -> Answer:
+        return Answer(200, "")
+
+    def last(self, kind: str) -> dict[str, Any]:
+        found = [p for p in self.payloads if p["type"] == kind]
+        assert found, f"the page sent no {kind}; it sent {[p['type'] for p in self.payloads]}"
+        return found[-1]
+
+
+@pytest.fixture
+def recorder(playground: Playground) -> Iterator[Recorder]:
+    real, playground.relay.signer = playground.relay.signer, Recorder()  # type: ignore[assignment]
+    yield playground.relay.signer  # type: ignore[misc]
+    playground.relay.signer = real
+
+
+def _text(kind: str, text: str) -> dict[str, Any]:
+    return {"type": kind, "text": text}
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _text("plain_text", text), "value": value}
+
+
+PICTURE = "data:image/svg+xml," + "%3Csvg xmlns='http://www.w3.org/2000/svg' width='40' height='20'%3E%3Crect width='40' height='20' fill='teal'/%3E%3C/svg%3E"
+CONFIRM = {"title": _text("plain_text", "Really?"), "text": _text("mrkdwn", "This *cannot* be undone."),
+           "confirm": _text("plain_text", "Do it"), "deny": _text("plain_text", "Stop"), "style": "danger"}  # fmt: skip
+GALLERY = [
+    {"type": "header", "text": _text("plain_text", "Gallery :tada:")},
+    {"type": "section", "block_id": "fmt", "text": _text(
+        "mrkdwn", f"*bold* _italic_ ~strike~ `code` <https://example.com/x|a link> <@{demo.JAKE}> "
+                  f"<#{demo.SALES}> &lt;tag&gt; &amp; more :white_check_mark:\n&gt; a quote"),
+     "accessory": {"type": "button", "action_id": "dangerous", "text": _text("plain_text", "Erase"), "value": "7",
+                   "style": "danger", "confirm": CONFIRM}},
+    {"type": "section", "fields": [_text("mrkdwn", "*Owner*\nMaria"), _text("plain_text", "Grade A")],
+     "accessory": {"type": "overflow", "action_id": "menu", "options": [_option("Edit", "e"), _option("Delete", "d")]}},
+    {"type": "context", "elements": [{"type": "image", "image_url": PICTURE, "alt_text": "logo"},
+                                     _text("mrkdwn", "context *words*")]},
+    {"type": "divider"},
+    {"type": "image", "image_url": PICTURE, "alt_text": "a chart", "title": _text("plain_text", "Chart title")},
+    {"type": "actions", "block_id": "row", "elements": [
+        {"type": "button", "action_id": "go", "text": _text("plain_text", "Go"), "value": "go", "style": "primary"},
+        {"type": "static_select", "action_id": "kind", "placeholder": _text("plain_text", "Pick a kind"),
+         "option_groups": [{"label": _text("plain_text", "Talk"), "options": [_option("Call", "call"), _option("Visit", "visit")]},
+                           {"label": _text("plain_text", "Write"), "options": [_option("Email", "email")]}]},
+        {"type": "users_select", "action_id": "who", "placeholder": _text("plain_text", "Someone")},
+        {"type": "datepicker", "action_id": "day", "initial_date": "2026-12-01"},
+        {"type": "checkboxes", "action_id": "ticks", "options": [_option("Urgent", "u"), _option("Billing", "b")]},
+        {"type": "workflow_button", "action_id": "wf", "text": _text("plain_text", "Run"),
+         "workflow": {"trigger": {"url": "https://slack.com/shortcuts/Ft0/x"}}},
+    ]},
+    {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
+        {"type": "text", "text": "rich ", "style": {"bold": True}}, {"type": "text", "text": "text"}]}]},
+    {"type": "call", "call_id": "R0123"},
+]
+
+
+def test_block_kit_is_drawn_and_answered_as_slack_does(person: Person, playground: Playground, recorder: Recorder):
+    me = person
+    api = WebClient(token=TOKEN, base_url=playground.url + "/api/")
+    api.chat_postMessage(channel=demo.GENERAL, text="gallery", blocks=GALLERY)
+    message = me.message_with("Gallery")
+
+    # mrkdwn: each style its own element, mentions by name, the escaped characters as written.
+    fmt = message.find_element(By.CSS_SELECTOR, '[data-block-id="fmt"] .bk-section-text')
+    assert [fmt.find_element(By.TAG_NAME, tag).text for tag in ("b", "i", "s", "code")] == ["bold", "italic", "strike", "code"]
+    link = fmt.find_element(By.CSS_SELECTOR, "a.link")
+    assert (link.text, link.get_attribute("href")) == ("a link", "https://example.com/x")
+    assert "@Jake Miller" in fmt.text and "#sales" in fmt.text and "<tag> & more ✅" in fmt.text
+    assert fmt.find_element(By.CSS_SELECTOR, "blockquote").text == "a quote"
+    assert "Gallery 🎉" in message.text and "Grade A" in message.text and "context words" in message.text
+    assert message.find_element(By.CSS_SELECTOR, ".bk-rich-text b").text == "rich"
+    assert message.find_element(By.CSS_SELECTOR, ".bk-image img").get_attribute("alt") == "a chart"
+    # What the page cannot draw is said, with its type; nothing disappears.
+    placeholders = [p.get_attribute("data-type") for p in message.find_elements(By.CSS_SELECTOR, ".bk-unsupported")]
+    assert placeholders == ["workflow_button", "call"]
+
+    # A button with a confirm dialog: nothing is sent until the person confirms.
+    me.click("Erase", within=message)
+    dialog = me.sees("Really?", ".confirm")
+    assert "cannot" in dialog.find_element(By.TAG_NAME, "b").text
+    me.click("Do it", within=dialog)
+    pressed = me.wait(lambda: recorder.payloads and recorder.last("block_actions"), "the button's payload")
+    assert pressed["actions"][0]["action_id"] == "dangerous" and pressed["actions"][0]["value"] == "7"
+    assert pressed["container"]["type"] == "message" and pressed["message"]["ts"] and pressed["response_url"]
+    assert pressed["user"]["id"] == demo.ADMIN and pressed["trigger_id"]
+
+    # An overflow menu, a grouped select, a users select, a date, checkboxes.
+    message.find_element(By.CSS_SELECTOR, ".bk-overflow").click()
+    me.pick("Delete")
+    me.wait(lambda: recorder.last("block_actions")["actions"][0].get("selected_option", {}).get("value") == "d", "the overflow")
+    message.find_element(By.CSS_SELECTOR, '[data-action-id="kind"] .bk-select-trigger').click()
+    me.sees("Write", ".popover")
+    me.pick("Email")
+    me.wait(lambda: recorder.last("block_actions")["actions"][0].get("selected_option", {}).get("value") == "email", "the select")
+    message.find_element(By.CSS_SELECTOR, '[data-action-id="who"] .bk-select-trigger').click()
+    me.pick("Priya Sharma")
+    me.wait(lambda: recorder.last("block_actions")["actions"][0].get("selected_user") == demo.PRIYA, "the users select")
+    day = message.find_element(By.CSS_SELECTOR, '[data-action-id="day"]')
+    me.d.execute_script("arguments[0].value = '2026-12-24'; arguments[0].dispatchEvent(new Event('change'))", day)
+    me.wait(lambda: recorder.last("block_actions")["actions"][0].get("selected_date") == "2026-12-24", "the date")
+    message.find_element(By.XPATH, ".//label[contains(., 'Billing')]").click()
+    me.wait(lambda: [o["value"] for o in recorder.last("block_actions")["actions"][0].get("selected_options", [{}])] == ["b"],
+            "the checkboxes")  # fmt: skip
+
+
+MODAL = {
+    "type": "modal", "callback_id": "gallery", "title": _text("plain_text", "Every input"),
+    "submit": _text("plain_text", "Send"), "close": _text("plain_text", "Back"), "private_metadata": "m",
+    "blocks": [
+        {"type": "input", "block_id": "note", "label": _text("plain_text", "Note"),
+         "element": {"type": "plain_text_input", "action_id": "v", "multiline": True}},
+        {"type": "input", "block_id": "count", "optional": True, "label": _text("plain_text", "Count"),
+         "element": {"type": "number_input", "action_id": "v", "is_decimal_allowed": False, "min_value": "1", "max_value": "9"}},
+        {"type": "input", "block_id": "mail", "optional": True, "label": _text("plain_text", "Mail"),
+         "element": {"type": "email_text_input", "action_id": "v"}},
+        {"type": "input", "block_id": "kind", "label": _text("plain_text", "Kind"),
+         "element": {"type": "radio_buttons", "action_id": "v", "options": [_option("Call", "call"), _option("Visit", "visit")],
+                     "initial_option": _option("Visit", "visit")}},
+        {"type": "input", "block_id": "people", "optional": True, "label": _text("plain_text", "People"),
+         "element": {"type": "multi_users_select", "action_id": "v", "initial_users": [demo.LI]}},
+        {"type": "input", "block_id": "where", "optional": True, "label": _text("plain_text", "Where"),
+         "element": {"type": "conversations_select", "action_id": "v", "initial_conversation": demo.SALES}},
+        {"type": "input", "block_id": "at", "optional": True, "label": _text("plain_text", "At"),
+         "element": {"type": "timepicker", "action_id": "v", "initial_time": "09:30"}},
+        {"type": "input", "block_id": "when", "optional": True, "label": _text("plain_text", "When"),
+         "element": {"type": "datetimepicker", "action_id": "v", "initial_date_time": 1764579600}},
+        {"type": "input", "block_id": "file", "optional": True, "label": _text("plain_text", "File"),
+         "element": {"type": "file_input", "action_id": "v"}},
+    ],
+}  # fmt: skip
+
+
+def test_a_modal_of_every_input_checks_submits_and_follows_the_answer(person: Person, playground: Playground,
+                                                                      recorder: Recorder):  # fmt: skip
+    me = person
+    api = WebClient(token=TOKEN, base_url=playground.url + "/api/")
+    api.views_open(trigger_id=playground.fake.new_trigger(demo.ADMIN), view=MODAL)
+    me.modal("Every input")
+    assert "(optional)" in me.field("Count").text and "(optional)" not in me.field("Note").text
+    assert [p.get_attribute("data-type") for p in me.modal().find_elements(By.CSS_SELECTOR, ".bk-unsupported")] == ["file_input"]
+    assert "#sales" in me.field("Where").text and "李伟 Li Wei" in me.field("People").text
+
+    # What Slack itself refuses before the app hears of it: an empty required field, a number out of range.
+    me.fill("Count", "12")
+    me.submit()
+    me.sees("Please complete this required field.", ".modal .bk-error")
+    me.sees("at most 9", ".modal .bk-error")
+    assert not [p for p in recorder.payloads if p["type"] == "view_submission"]
+
+    # The app answers with an error under a field: shown there, and what was typed stays.
+    me.fill("Note", "first line")
+    me.fill("Count", "3")
+    recorder.answers.append(Answer(200, json.dumps({"response_action": "errors", "errors": {"note": "Say more."}})))
+    me.submit()
+    me.sees("Say more.", ".modal .bk-error")
+    sent = recorder.last("view_submission")
+    values = sent["view"]["state"]["values"]
+    assert values["note"]["v"] == {"type": "plain_text_input", "value": "first line"}
+    assert values["count"]["v"] == {"type": "number_input", "value": "3"}
+    assert values["kind"]["v"]["selected_option"]["value"] == "visit"
+    assert values["people"]["v"] == {"type": "multi_users_select", "selected_users": [demo.LI]}
+    assert values["where"]["v"] == {"type": "conversations_select", "selected_conversation": demo.SALES}
+    assert values["at"]["v"] == {"type": "timepicker", "selected_time": "09:30"}
+    assert values["when"]["v"] == {"type": "datetimepicker", "selected_date_time": 1764579600}
+    assert (sent["view"]["callback_id"], sent["view"]["private_metadata"]) == ("gallery", "m")
+    assert me.field("Note").find_element(By.TAG_NAME, "textarea").get_attribute("value") == "first line"
+
+    # A pushed view, then the app clears them all.
+    pushed = {"type": "modal", "title": _text("plain_text", "Pushed"), "submit": _text("plain_text", "Done"),
+              "blocks": [{"type": "section", "text": _text("mrkdwn", "*on top*")}]}  # fmt: skip
+    recorder.answers.append(Answer(200, json.dumps({"response_action": "push", "view": pushed})))
+    me.submit()
+    me.modal("Pushed")
+    recorder.answers.append(Answer(200, json.dumps({"response_action": "clear"})))
+    me.submit()
+    me.no_modal()
