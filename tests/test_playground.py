@@ -46,8 +46,7 @@ def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Playground]
     """The demo workspace with the real bot behind it."""
     playground = _start(tmp_path_factory.mktemp("playground"))
     yield playground
-    playground.server.shutdown()
-    playground.server.server_close()
+    playground.close()
 
 
 @pytest.fixture
@@ -402,6 +401,21 @@ def _answers(url: str) -> bool:
         return False
 
 
+def test_the_conversations_are_kept_across_restarts(tmp_path):
+    first = _start(tmp_path)
+    try:
+        first.fake.post_as(JAKE, GENERAL, "see you tomorrow")
+    finally:
+        first.close()
+    again = _start(tmp_path)
+    try:
+        shown = texts(seen(again, MARIA, GENERAL))
+        assert "see you tomorrow" in shown and "Welcome to the touchbase playground" in shown
+        assert shown.count("Welcome to the touchbase playground") == 1
+    finally:
+        again.close()
+
+
 def test_empty_and_reset_start_afresh(tmp_path):
     empty = _start(tmp_path, empty=True)
     try:
@@ -409,13 +423,12 @@ def test_empty_and_reset_start_afresh(tmp_path):
         answer = [m for m in seen(empty, MARIA, GENERAL) if m["ephemeral"]]
         assert answer and "Acme Ltd" not in texts(answer)
     finally:
-        empty.server.shutdown()
-        empty.server.server_close()
+        empty.close()
     again = _start(tmp_path, reset=True)
     try:
+        assert "No customer matches" not in texts(seen(again, MARIA, GENERAL))  # the empty run's answers are gone
         again.relay.send(MARIA, GENERAL, "/crm find acme")
         assert "Acme Ltd" in texts(seen(again, MARIA, GENERAL))
     finally:
-        again.server.shutdown()
-        again.server.server_close()
+        again.close()
 

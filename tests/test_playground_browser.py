@@ -57,8 +57,7 @@ def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Playground]
     thread = threading.Thread(target=playground.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield playground
-    playground.server.shutdown()
-    playground.server.server_close()
+    playground.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,12 @@ against Block Kit's documented limits (`blockkit`) and refused as Slack refuses 
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import datetime as dt
 import itertools
 import json
+import os
 import logging
 import mimetypes
 import secrets
@@ -27,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -772,6 +776,74 @@ class FakeSlack:
             "root_view_id": view.root_view_id, "app_id": APP_ID, "external_id": body.get("external_id", ""),
             "app_installed_team_id": self.team_id, "bot_id": BOT_ID,
         }  # fmt: skip
+
+    # --- kept across restarts, as a workspace keeps its history ------------------------------
+
+    def save(self, path: Path) -> None:
+        """Conversations, App Homes and files, written whole (open modals are not kept)."""
+        with self.lock:
+            state = {
+                "messages": [dataclasses.asdict(m) for listed in self.messages.values() for m in listed if not m.deleted],
+                "homes": {person: self.views[v].body for person, v in self.homes.items() if v in self.views},
+                "files": [{**dataclasses.asdict(f), "data": base64.b64encode(f.data).decode()}
+                          for f in self.files.values() if f.data is not None],
+            }  # fmt: skip
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, path)
+
+    def load(self, path: Path) -> None:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        with self.lock:
+            for item in state.get("files", []):
+                file = File(**{**item, "data": base64.b64decode(item["data"])})
+                self.files[file.id] = file
+            for item in state.get("messages", []):
+                message = Message(**{**item, "rev": 0})
+                self.messages.setdefault(message.channel, []).append(message)
+                self._last_ts = max(self._last_ts, float(message.ts))
+            for person, body in state.get("homes", {}).items():
+                if person in self.people:
+                    view_id = new_id("V")
+                    self.views[view_id] = View(view_id, person, body, secrets.token_hex(8), view_id)
+                    self.homes[person] = view_id
+            for listed in self.messages.values():
+                for message in listed:
+                    message.rev = self._bump()
+
+    def keep(self, path: Path, *, every: float = 1.0) -> Callable[[], None]:
+        """Save to `path` whenever something changed, at most every `every` seconds; the
+        function returned stops that and saves one last time."""
+        stopped = threading.Event()
+
+        def save() -> None:
+            try:
+                self.save(path)
+            except OSError as exc:
+                log.warning("could not keep the playground's messages in %s: %s", path, exc)
+
+        def run() -> None:
+            saved = -1
+            while not stopped.is_set():
+                with self.changed:
+                    self.changed.wait_for(lambda: self.version != saved or stopped.is_set(), timeout=60)
+                    version = self.version
+                if version != saved and not stopped.is_set():
+                    save()
+                    saved = version
+                stopped.wait(every)
+
+        thread = threading.Thread(target=run, name="playground-keeper", daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            stopped.set()
+            with self.changed:
+                self.changed.notify_all()
+            thread.join(timeout=5)
+            save()
+
+        return stop
 
     # --- what the page asks for -----------------------------------------------------------
 

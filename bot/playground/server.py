@@ -18,6 +18,7 @@ import json
 import logging
 import mimetypes
 import secrets
+import signal
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -105,6 +106,13 @@ class Playground:
     empty: bool
     factory: Any = None  # the bot's sessions, for reading the team calendar
     scheduler: Any = None
+    stop_keeping: Callable[[], None] = lambda: None
+
+    def close(self) -> None:
+        """Stop serving; the conversations are saved for the next run."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.stop_keeping()
 
     # what the page asks
 
@@ -188,6 +196,11 @@ def database(path: Path, *, fresh: bool) -> str:
     return f"sqlite:///{path}"
 
 
+def slack_file(path: Path) -> Path:
+    """Where the Slack side (messages, App Homes, files) is kept: next to the database."""
+    return path.with_name(path.stem + ".slack.json")
+
+
 def build(base: Settings, *, port: int, empty: bool = False, reset: bool = False,
           path: Path = Path("playground.db"), say: Callable[[str], None] = print) -> Playground:  # fmt: skip
     """Bind the port, prepare the database (the demo on a fresh one), start the bot."""
@@ -215,9 +228,13 @@ def build(base: Settings, *, port: int, empty: bool = False, reset: bool = False
         demo.seed(factory, wall())
     fake = FakeSlack(team_id=demo.TEAM_ID, team_name=demo.TEAM_NAME, domain=demo.DOMAIN, people=demo.PEOPLE,
                      channels=demo.CHANNELS, token=TOKEN, base_url=url)  # fmt: skip
-    if not empty:
+    kept = slack_file(path)
+    if not fresh and kept.exists():
+        fake.load(kept)  # the conversations of the last run, with the database they go with
+    elif not empty:
         for channel, person, text in demo.CHATTER:
             fake.post_as(person, channel, text)
+    stop_keeping = fake.keep(kept)
     app = create_app(settings, factory, WebClient(token=TOKEN, base_url=settings.slack_api_url))
     relay = Relay(fake, Signer(url + "/slack/events", secret), command=manifest.COMMAND,
                   shortcuts={k: v["name"] for k, v in manifest.SHORTCUTS.items()})  # fmt: skip
@@ -226,6 +243,7 @@ def build(base: Settings, *, port: int, empty: bool = False, reset: bool = False
     playground = Playground(url, fake, relay, settings, Clock(wall()), server, empty)
     playground.scheduler = Scheduler(settings, factory)
     playground.factory = factory
+    playground.stop_keeping = stop_keeping
     dispatch.playground, dispatch.bot = playground, create_wsgi(app, engine)
     return playground
 
@@ -235,12 +253,20 @@ def play(base: Settings, *, port: int | None = None, empty: bool = False, reset:
     playground = build(base, port=base.port if port is None else port, empty=empty, reset=reset)
     what = "an empty workspace" if empty else "the demo workspace"
     print(f"touchbase playground: {playground.url}/ ({what} in playground.db; Ctrl-C to stop)", flush=True)
+    serving = threading.Thread(target=playground.server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    serving.start()
+
+    def stop(*_: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM ends the playground as Ctrl-C does: messages saved
+
+    signal.signal(signal.SIGTERM, stop)
     try:
-        playground.server.serve_forever(poll_interval=0.2)
+        while serving.is_alive():
+            serving.join(timeout=1)
     except KeyboardInterrupt:
-        pass
+        print("touchbase playground: stopped", flush=True)
     finally:
-        playground.server.server_close()
+        playground.close()
 
 
 # --- HTTP ------------------------------------------------------------------------------------
