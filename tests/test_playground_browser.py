@@ -440,8 +440,13 @@ GALLERY = [
 def test_block_kit_is_drawn_and_answered_as_slack_does(person: Person, playground: Playground, recorder: Recorder):
     me = person
     api = WebClient(token=TOKEN, base_url=playground.url + "/api/")
-    api.chat_postMessage(channel=demo.GENERAL, text="gallery", blocks=GALLERY)
+    posted = api.chat_postMessage(channel=demo.GENERAL, text="gallery", blocks=GALLERY)
+    api.chat_postMessage(channel=demo.GENERAL, thread_ts=posted["ts"], text="a reply in the *thread*")
     message = me.message_with("Gallery")
+
+    # The thread: its replies under "1 reply", in the side pane.
+    me.click("1 reply", within=message)
+    assert "a reply in the thread" in me.sees("a reply in the thread", "#side .thread-messages").text
 
     # mrkdwn: each style its own element, mentions by name, the escaped characters as written.
     fmt = message.find_element(By.CSS_SELECTOR, '[data-block-id="fmt"] .bk-section-text')
@@ -546,6 +551,13 @@ def test_a_modal_of_every_input_checks_submits_and_follows_the_answer(person: Pe
     assert values["at"]["v"] == {"type": "timepicker", "selected_time": "09:30"}
     assert values["when"]["v"] == {"type": "datetimepicker", "selected_date_time": 1764579600}
     assert (sent["view"]["callback_id"], sent["view"]["private_metadata"]) == ("gallery", "m")
+    assert me.field("Note").find_element(By.TAG_NAME, "textarea").get_attribute("value") == "first line"
+
+    # The app updates the view: what was typed into an input it kept stays.
+    updated = {**MODAL, "title": _text("plain_text", "Every input, again")}
+    recorder.answers.append(Answer(200, json.dumps({"response_action": "update", "view": updated})))
+    me.submit()
+    me.modal("Every input, again")
     assert me.field("Note").find_element(By.TAG_NAME, "textarea").get_attribute("value") == "first line"
 
     # A pushed view, then the app clears them all.

@@ -272,7 +272,16 @@
     }
   });
   document.addEventListener("keydown", (ev) => {
-    if (ev.key === "Escape") UI.close();
+    if (ev.key !== "Escape") return;
+    if ($("#popover-layer").firstChild) {
+      UI.close();
+    } else if ($(".confirm-backdrop")) {
+      $(".confirm-backdrop").remove();
+    } else if (S.modals.length) {
+      // Esc closes the top view, as Cancel does.
+      const top = S.modals[S.modals.length - 1];
+      post("close", { view_id: top.id, values: modalDrawn ? BlockKit.collect(modalDrawn.ctx.values) : null });
+    }
   });
 
   /* --- the top bar: who I am, the clock ------------------------------------------------------ */
@@ -651,7 +660,7 @@
         row.appendChild(Mrkdwn.render(item.line, blockContext("message", {})));
         row.addEventListener("mousedown", (ev) => {
           ev.preventDefault();
-          input.value = item.replace ? item.insert : item.insert;
+          input.value = item.insert;
           input.focus();
           showHints();
         });
@@ -666,6 +675,11 @@
     input.addEventListener("blur", () => setTimeout(() => { hints.hidden = true; }, 150));
     input.addEventListener("focus", showHints);
     input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Tab" && !hints.hidden && hints.firstChild) {
+        ev.preventDefault();  // Tab takes the first hint
+        hints.firstChild.dispatchEvent(new MouseEvent("mousedown"));
+        return;
+      }
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
         ev.preventDefault();
         const text = input.value;
