@@ -48,6 +48,7 @@ TRIGGER_GRACE = 60  # the playground accepts it this long, and says when Slack w
 MAX_MODALS = 3  # views.push: a stack holds at most three views
 RESPONSE_URL_USES = 5  # a response URL answers five times, within 30 minutes
 RESPONSE_URL_SECONDS = 30 * 60
+MAX_TEXT = 40000  # chat.postMessage: a longer `text` is refused (msg_too_long)
 
 _ID_CHARS = string.ascii_uppercase + string.digits
 
@@ -518,6 +519,8 @@ class FakeSlack:
         text, blocks = str(args.get("text") or ""), self._blocks(args, surface="message")
         if not text and not blocks and not args.get("attachments"):
             raise SlackError("no_text")
+        if len(text) > MAX_TEXT:
+            raise SlackError("msg_too_long")
         thread_ts = args.get("thread_ts") or None
         if thread_ts and self._find(channel, str(thread_ts)) is None:
             raise SlackError("thread_not_found")
@@ -744,6 +747,10 @@ class FakeSlack:
 
     def _delete(self, message: Message) -> None:
         message.deleted, message.rev = True, self._bump()
+        if message.thread_ts and message.thread_ts != message.ts:
+            parent = self._find(message.channel, message.thread_ts)
+            if parent is not None:
+                parent.rev = message.rev  # its reply count changed
 
     # --- what Slack shows: messages and views in Slack's own shapes -------------------------
 
@@ -854,13 +861,17 @@ class FakeSlack:
             for channel, listed in self.messages.items():
                 if self.person_of_dm(channel) not in (None, person):
                     continue  # someone else's DM with the app
+                replies: dict[str, int] = {}
+                for m in listed:
+                    if m.thread_ts and m.thread_ts != m.ts and not m.deleted and m.ephemeral_to is None:
+                        replies[m.thread_ts] = replies.get(m.thread_ts, 0) + 1
                 for m in listed:
                     if m.rev <= since or not m.visible_to(person):
                         continue
                     if m.deleted:
                         removed.append({"channel": channel, "ts": m.ts})
                     else:
-                        messages.append(self._page_message(m))
+                        messages.append(self._page_message(m, replies.get(m.ts, 0)))
             home = self.views.get(self.homes.get(person, ""))
             return {
                 "version": self.version,
@@ -873,13 +884,11 @@ class FakeSlack:
                 "calls": [c for c in self.calls if c["rev"] > since],
             }  # fmt: skip
 
-    def _page_message(self, m: Message) -> dict[str, Any]:
-        replies = [r for r in self.messages.get(m.channel, []) if r.thread_ts == m.ts and r.ts != m.ts
-                   and not r.deleted and r.ephemeral_to is None]  # fmt: skip
+    def _page_message(self, m: Message, replies: int) -> dict[str, Any]:
         return {
             "channel": m.channel, "ts": m.ts, "user": m.author, "text": m.text, "blocks": m.blocks,
             "thread_ts": m.thread_ts, "ephemeral": m.ephemeral_to is not None, "edited": m.edited, "rev": m.rev,
-            "reply_count": len(replies), "files": [self.file_object(self.files[f]) for f in m.files if f in self.files],
+            "reply_count": replies, "files": [self.file_object(self.files[f]) for f in m.files if f in self.files],
         }  # fmt: skip
 
     def _page_view(self, view: View) -> dict[str, Any]:
