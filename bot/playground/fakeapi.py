@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.clock import wall
 from bot.playground import blockkit
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ class File:
     alt_txt: str | None = None
     data: bytes | None = None
     channels: list[str] = field(default_factory=list)
-    created: int = field(default_factory=lambda: int(time.time()))
+    created: int = field(default_factory=lambda: int(wall().timestamp()))
 
     @property
     def mimetype(self) -> str:
@@ -214,7 +215,7 @@ class FakeSlack:
         return self.version
 
     def _ts(self) -> str:
-        now = max(time.time(), self._last_ts + 0.000001)
+        now = max(wall().timestamp(), self._last_ts + 0.000001)
         self._last_ts = now
         return f"{now:.6f}"
 
@@ -254,7 +255,7 @@ class FakeSlack:
     # --- triggers and response URLs ------------------------------------------------------
 
     def new_trigger(self, user: str) -> str:
-        trigger_id = f"{int(time.time())}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
+        trigger_id = f"{int(wall().timestamp())}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
         with self.lock:
             self.triggers[trigger_id] = Trigger(user, time.monotonic())
         return trigger_id
@@ -416,7 +417,7 @@ class FakeSlack:
             return self._logged(method, args, result)
 
     def _logged(self, method: str, args: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
-        entry = {"rev": 0, "at": time.time(), "method": method, "ok": result.get("ok", False), "error": result.get("error"),
+        entry = {"rev": 0, "at": wall().timestamp(), "method": method, "ok": result.get("ok", False), "error": result.get("error"),
                  "about": _about(args), "messages": (result.get("response_metadata") or {}).get("messages", [])}  # fmt: skip
         entry["rev"] = self._bump()
         self.calls.append(entry)
@@ -434,7 +435,7 @@ class FakeSlack:
         return {"team": {"id": self.team_id, "name": self.team_name, "domain": self.domain}}
 
     def user_object(self, person: Person, *, locale: bool = True) -> dict[str, Any]:
-        offset = dt.datetime.now(ZoneInfo(person.tz)).utcoffset() or dt.timedelta()
+        offset = wall().astimezone(ZoneInfo(person.tz)).utcoffset() or dt.timedelta()
         user: dict[str, Any] = {
             "id": person.id, "team_id": self.team_id, "name": person.name, "deleted": False,
             "real_name": person.real_name, "tz": person.tz, "tz_label": person.tz,

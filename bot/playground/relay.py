@@ -16,6 +16,7 @@ import secrets
 import time
 from typing import Any
 
+from bot.clock import wall
 from bot.playground.fakeapi import APP_ID, BOT_USER, FakeSlack, SlackError
 from bot.playground.signer import Answer, Signer
 
@@ -26,6 +27,10 @@ TROUBLE = "We had some trouble connecting. Try again?"  # what Slack shows in a 
 _MENTION = re.compile(r"(?<![\w@/])@([\w.\-]+)")
 _CHANNEL = re.compile(r"(?<![\w&])#([a-z0-9_\-]+)")
 _URL = re.compile(r"(?<![<|\w])(https?://[^\s<>]+)")
+
+
+def _now_ts() -> str:
+    return f"{wall().timestamp():.6f}"
 
 
 class Relay:
@@ -159,7 +164,7 @@ class Relay:
         payload["trigger_id"] = self.fake.new_trigger(person)
         if not self._container(person, where, payload, values):
             return
-        payload["actions"] = [{**action, "action_ts": f"{time.time():.6f}"}]
+        payload["actions"] = [{**action, "action_ts": _now_ts()}]
         self._post(person, lambda: self.signer.payload(payload), f"“{action.get('action_id')}”")
 
     def suggest(self, person: str, where: dict[str, Any], block_id: str, action_id: str, value: str,
@@ -227,7 +232,7 @@ class Relay:
             return
         payload = self._envelope("message_action", person)
         payload.update(
-            callback_id=callback_id, trigger_id=self.fake.new_trigger(person), action_ts=f"{time.time():.6f}",
+            callback_id=callback_id, trigger_id=self.fake.new_trigger(person), action_ts=_now_ts(),
             channel={"id": channel, "name": self.fake.channel_name(channel)}, message_ts=ts,
             message=self.fake.slack_message(message),
             response_url=self.fake.new_response_url(user=person, channel=channel),
@@ -237,13 +242,13 @@ class Relay:
     def home_opened(self, person: str, tab: str) -> None:
         """The person opened the app's Home or Messages tab: the `app_home_opened` event."""
         event: dict[str, Any] = {"type": "app_home_opened", "user": person, "channel": self.fake.dm_of(person),
-                                 "tab": tab, "event_ts": f"{time.time():.6f}"}  # fmt: skip
+                                 "tab": tab, "event_ts": _now_ts()}  # fmt: skip
         home = self.fake.views.get(self.fake.homes.get(person, ""))
         if home is not None:
             event["view"] = self.fake.slack_view(home)
         envelope = {
             "token": VERIFICATION_TOKEN, "team_id": self.fake.team_id, "api_app_id": APP_ID, "event": event,
-            "type": "event_callback", "event_id": "Ev" + secrets.token_hex(5).upper(), "event_time": int(time.time()),
+            "type": "event_callback", "event_id": "Ev" + secrets.token_hex(5).upper(), "event_time": int(wall().timestamp()),
             "authorizations": [{"enterprise_id": None, "team_id": self.fake.team_id, "user_id": BOT_USER,
                                 "is_bot": True, "is_enterprise_install": False}],
             "is_ext_shared_channel": False,

@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 TOKEN = "xoxb-playground-not-a-real-token"
 WAIT_SECONDS = 25  # a page's request for changes waits this long for one
-Start = Callable[..., Any]
 
 
 class _Server(ThreadingMixIn, WSGIServer):

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
+
+from bot.clock import wall
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -54,7 +55,7 @@ class Signer:
         self.timeout = timeout
 
     def headers(self, body: bytes, content_type: str, timestamp: int | None = None) -> dict[str, str]:
-        timestamp = int(time.time()) if timestamp is None else timestamp
+        timestamp = int(wall().timestamp()) if timestamp is None else timestamp
         return {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": str(timestamp),
