@@ -416,6 +416,13 @@ class FakeSlack:
                     result["response_metadata"] = {"messages": err.messages}
             return self._logged(method, args, result)
 
+    def log_request(self, what: str, outcome: str, *, ok: bool) -> None:
+        """A request Slack sent the bot, for the page's log next to the bot's calls."""
+        with self.lock:
+            entry = {"rev": self._bump(), "at": wall().timestamp(), "method": "→ bot", "ok": ok,
+                     "error": None if ok else outcome, "about": f"{what}: {outcome}", "messages": []}  # fmt: skip
+            self.calls.append(entry)
+
     def _logged(self, method: str, args: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
         entry = {"rev": 0, "at": wall().timestamp(), "method": method, "ok": result.get("ok", False), "error": result.get("error"),
                  "about": _about(args), "messages": (result.get("response_metadata") or {}).get("messages", [])}  # fmt: skip

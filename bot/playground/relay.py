@@ -79,6 +79,8 @@ class Relay:
         started = time.monotonic()
         answer: Answer = send()
         took = time.monotonic() - started
+        outcome = answer.error or f"HTTP {answer.status}, {took * 1000:.0f} ms"
+        self.fake.log_request(what, outcome, ok=answer.ok)
         if answer.error is not None:
             self.fake.notify(f"The bot is not answering ({answer.error})", level="error", user=person)
         elif answer.status != 200:
@@ -116,7 +118,8 @@ class Relay:
             "response_url": self.fake.new_response_url(user=person, channel=channel),
             "trigger_id": self.fake.new_trigger(person),
         }  # fmt: skip
-        answer = self._post(person, lambda: self.signer.form(fields), self.command_name)
+        # The log names the sub-command, not what followed it (a customer's name, say).
+        answer = self._post(person, lambda: self.signer.form(fields), f"{self.command_name} {text.split(' ')[0]}".strip())
         if not answer.ok:
             error = "operation_timeout" if answer.error else "dispatch_failed"
             self.fake.slackbot(person, channel, f"`{self.command_name}` failed with the error \"{error}\"")
@@ -165,7 +168,7 @@ class Relay:
         if not self._container(person, where, payload, values):
             return
         payload["actions"] = [{**action, "action_ts": _now_ts()}]
-        self._post(person, lambda: self.signer.payload(payload), f"“{action.get('action_id')}”")
+        self._post(person, lambda: self.signer.payload(payload), f"block_actions {action.get('action_id')}")
 
     def suggest(self, person: str, where: dict[str, Any], block_id: str, action_id: str, value: str,
                 values: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
@@ -175,7 +178,7 @@ class Relay:
             return {"options": []}
         payload.pop("response_url", None)
         payload.update(action_id=action_id, block_id=block_id, value=value)
-        answer = self._post(person, lambda: self.signer.payload(payload), "a type-ahead")
+        answer = self._post(person, lambda: self.signer.payload(payload), f"block_suggestion {action_id}")
         body = answer.json() if answer.ok else {}
         if "option_groups" in body:
             return {"option_groups": body["option_groups"]}
@@ -189,7 +192,8 @@ class Relay:
         payload = self._envelope("view_submission", person)
         payload.update(trigger_id=self.fake.new_trigger(person), view=self.fake.slack_view(view, values),
                        response_urls=[])  # fmt: skip
-        answer = self._post(person, lambda: self.signer.payload(payload), "the modal")
+        answer = self._post(person, lambda: self.signer.payload(payload),
+                            f"view_submission {view.body.get('callback_id') or view.id}")  # fmt: skip
         if not answer.ok:
             return self.fake.trouble(view_id, TROUBLE)
         body = answer.json()
@@ -219,7 +223,7 @@ class Relay:
         if view.body.get("notify_on_close"):
             payload = self._envelope("view_closed", person)
             payload.update(view=self.fake.slack_view(view, values), is_cleared=clear)
-            self._post(person, lambda: self.signer.payload(payload), "closing the modal")
+            self._post(person, lambda: self.signer.payload(payload), f"view_closed {view.body.get('callback_id') or view.id}")
         if clear:
             self.fake.clear_views(person)
         else:
@@ -237,7 +241,7 @@ class Relay:
             message=self.fake.slack_message(message),
             response_url=self.fake.new_response_url(user=person, channel=channel),
         )  # fmt: skip
-        self._post(person, lambda: self.signer.payload(payload), f"“{self.shortcuts[callback_id]}”")
+        self._post(person, lambda: self.signer.payload(payload), f"message_action {callback_id}")
 
     def home_opened(self, person: str, tab: str) -> None:
         """The person opened the app's Home or Messages tab: the `app_home_opened` event."""
@@ -253,4 +257,4 @@ class Relay:
                                 "is_bot": True, "is_enterprise_install": False}],
             "is_ext_shared_channel": False,
         }  # fmt: skip
-        self._post(person, lambda: self.signer.event(envelope), "the app_home_opened event")
+        self._post(person, lambda: self.signer.event(envelope), f"app_home_opened ({tab})")

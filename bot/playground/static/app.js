@@ -40,6 +40,7 @@
       clockHelp: "The scheduler runs only when you ask, as of the instant you choose: reminders, digests and escalations then arrive in the DMs. The bot answers you as of the real time.",
       log: "Web API log", close: "Close", noHome: "Opening the Home tab…", download: "Download", app: "APP",
       jump: "Jump to message", shortcuts: "Message shortcuts", yourTime: "your time",
+      preset: { hour: "+1 hour", day: "+1 day", morning: "Next working morning", monday: "Next Monday 09:00" },
     },
     zh: {
       optional: "（可选）", select: "选择一项", search: "搜索", typeToSearch: "输入以搜索", typeMore: "至少输入 {n} 个字符",
@@ -52,6 +53,7 @@
       clockHelp: "调度只在你要求时运行，以你选择的时刻为准：提醒、每日摘要和升级随后出现在私信中。机器人回答你时使用真实时间。",
       log: "Web API 日志", close: "关闭", noHome: "正在打开主页…", download: "下载", app: "应用",
       jump: "跳到消息", shortcuts: "消息快捷方式", yourTime: "你的时间",
+      preset: { hour: "+1 小时", day: "+1 天", morning: "下一个工作日早上", monday: "下周一 09:00" },
     },
   };
 
@@ -327,7 +329,7 @@
         const row = pop.appendChild(el("button", "menu-item"));
         row.type = "button";
         row.dataset.preset = p.id;
-        row.appendChild(el("span", "menu-label", p.label));
+        row.appendChild(el("span", "menu-label", w.preset[p.id] || p.label));
         row.appendChild(el("span", "menu-description", fmt(new Date(p.at))));
         row.addEventListener("click", () => runClock({ preset: p.id }));
       });
