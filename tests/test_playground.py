@@ -216,6 +216,11 @@ def test_typed_mentions_and_channels_arrive_as_slack_writes_them(playground):
     assert relay.typed("ping @jake about #12", names=False) == f"ping <@{JAKE}> about #12"
 
 
+def test_a_person_writes_only_where_they_are(playground):
+    playground.relay.send(MARIA, playground.fake.dm_of(JAKE), "psst, it's Maria")
+    assert "psst" not in dm_text(playground, JAKE)
+
+
 def test_an_unknown_slash_command_is_answered_by_slack_itself(playground):
     playground.relay.send(MARIA, GENERAL, "/giphy cats")
     assert "is not a valid command" in texts(seen(playground, MARIA, GENERAL))

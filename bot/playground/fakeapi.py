@@ -236,6 +236,10 @@ class FakeSlack:
             return channel
         raise SlackError("channel_not_found")
 
+    def can_see(self, person: str, channel: str) -> bool:
+        """A person sees the channels and their own DM with the app."""
+        return channel in self.channels or (channel.startswith("D") and self.person_of_dm(channel) == person)
+
     def channel_name(self, channel: str) -> str:
         if channel in self.channels:
             return self.channels[channel].name
@@ -867,7 +871,7 @@ class FakeSlack:
         with self.lock:
             messages, removed = [], []
             for channel, listed in self.messages.items():
-                if self.person_of_dm(channel) not in (None, person):
+                if not self.can_see(person, channel):
                     continue  # someone else's DM with the app
                 replies: dict[str, int] = {}
                 for m in listed:

@@ -95,7 +95,7 @@ class Relay:
     def send(self, person: str, channel: str, text: str, *, thread_ts: str | None = None) -> None:
         """What a person sends from the message box: a slash command or a message."""
         text = text.strip()
-        if not text:
+        if not text or not self.fake.can_see(person, channel):
             return
         if text.startswith("/"):
             name, _, rest = text.partition(" ")
@@ -148,7 +148,7 @@ class Relay:
             payload["view"] = self.fake.slack_view(view, values)
             return True
         channel, ts = str(where.get("channel") or ""), str(where.get("ts") or "")
-        message = self.fake.message(channel, ts)
+        message = self.fake.message(channel, ts) if self.fake.can_see(person, channel) else None
         if message is None or not message.visible_to(person):
             return False
         ephemeral = message.ephemeral_to is not None
@@ -231,7 +231,7 @@ class Relay:
 
     def shortcut(self, person: str, callback_id: str, channel: str, ts: str) -> None:
         """A message shortcut from a message's ⋮ menu (`message_action`)."""
-        message = self.fake.message(channel, ts)
+        message = self.fake.message(channel, ts) if self.fake.can_see(person, channel) else None
         if message is None or message.ephemeral_to is not None or callback_id not in self.shortcuts:
             return
         payload = self._envelope("message_action", person)

@@ -102,7 +102,6 @@ class Playground:
     settings: Settings
     clock: Clock
     server: _Server
-    empty: bool
     factory: Any = None  # the bot's sessions, for reading the team calendar
     scheduler: Any = None
     stop_keeping: Callable[[], None] = lambda: None
@@ -169,6 +168,10 @@ class Playground:
             report = self.scheduler.sweep(at.astimezone(dt.UTC))
             self.clock.at = at.astimezone(dt.UTC)
             self.clock.last = report.line()
+        except Exception as exc:  # noqa: BLE001 - the page says so; the playground goes on
+            log.exception("the scheduler failed as of %s", at.isoformat())
+            self.fake.notify(f"The scheduler failed: {exc}", level="error", user=person)
+            return f"failed: {exc}"
         finally:
             self.clock.running.release()
         self.fake.notify(self.clock.last, user=person)
@@ -239,7 +242,7 @@ def build(base: Settings, *, port: int, empty: bool = False, reset: bool = False
                   shortcuts={k: v["name"] for k, v in manifest.SHORTCUTS.items()})  # fmt: skip
     from bot.scheduler.runner import Scheduler
 
-    playground = Playground(url, fake, relay, settings, Clock(wall()), server, empty)
+    playground = Playground(url, fake, relay, settings, Clock(wall()), server)
     playground.scheduler = Scheduler(settings, factory)
     playground.factory = factory
     playground.stop_keeping = stop_keeping
