@@ -261,7 +261,10 @@ class FakeSlack:
     def new_trigger(self, user: str) -> str:
         trigger_id = f"{int(wall().timestamp())}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
         with self.lock:
-            self.triggers[trigger_id] = Trigger(user, time.monotonic())
+            now = time.monotonic()
+            for old in [k for k, t in self.triggers.items() if now - t.at > TRIGGER_GRACE]:
+                del self.triggers[old]
+            self.triggers[trigger_id] = Trigger(user, now)
         return trigger_id
 
     def _use_trigger(self, trigger_id: str, method: str) -> str:
@@ -283,7 +286,10 @@ class FakeSlack:
                          ephemeral: bool = False) -> str:  # fmt: skip
         token = secrets.token_urlsafe(16)
         with self.lock:
-            self.responses[token] = ResponseTarget(user, channel, message_ts, ephemeral, time.monotonic())
+            now = time.monotonic()
+            for old in [k for k, r in self.responses.items() if now - r.at > RESPONSE_URL_SECONDS]:
+                del self.responses[old]
+            self.responses[token] = ResponseTarget(user, channel, message_ts, ephemeral, now)
         return f"{self.base_url}/response/{token}"
 
     def respond(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
