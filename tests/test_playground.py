@@ -323,6 +323,12 @@ def test_the_shortcuts_and_command_are_the_manifests():
                                   for s in app["features"]["shortcuts"]}  # fmt: skip
 
 
+def test_a_page_of_an_earlier_run_is_told_to_start_over(playground):
+    url = f"{playground.url}/play/changes?as={MARIA}&since=999999&wait=1&instance=an-earlier-run"
+    with urllib.request.urlopen(url, timeout=5) as response:  # at once, not after the long poll's wait
+        assert json.loads(response.read()) == {"instance": playground.instance}
+
+
 def test_the_page_is_served_and_only_to_its_own_host(playground):
     with urllib.request.urlopen(playground.url + "/", timeout=10) as response:
         assert "touchbase playground" in response.read().decode()

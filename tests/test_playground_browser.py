@@ -179,16 +179,29 @@ class Person:
         message.find_element(By.CSS_SELECTOR, ".msg-more").click()
         self.pick(item)
 
+    def press(self, css: str, what: str) -> None:
+        """Click the element `css` finds, trying again if the page drew it anew meanwhile."""
+
+        def clicked() -> bool:
+            self.d.find_element(By.CSS_SELECTOR, css).click()
+            return True
+
+        self.wait(clicked, what)
+
     def go(self, name: str) -> None:
         """A channel (`#sales`) or the app (`touchbase`) in the sidebar."""
-        for item in self.d.find_elements(By.CSS_SELECTOR, "#sidebar .side-item"):
-            if item.find_element(By.CSS_SELECTOR, ".side-name").text.strip() in (name, f"# {name.lstrip('#')}"):
-                item.click()
-                return
-        raise AssertionError(f"no {name} in the sidebar")
+
+        def clicked() -> bool:
+            for item in self.d.find_elements(By.CSS_SELECTOR, "#sidebar .side-item"):
+                if item.find_element(By.CSS_SELECTOR, ".side-name").text.strip() in (name, f"# {name.lstrip('#')}"):
+                    item.click()
+                    return True
+            return False
+
+        self.wait(clicked, f"{name} in the sidebar")
 
     def tab(self, name: str) -> None:
-        self.d.find_element(By.CSS_SELECTOR, f'.tab[data-tab="{name}"]').click()
+        self.press(f'.tab[data-tab="{name}"]', f"the {name} tab")
 
     def modal(self, title: str | None = None) -> WebElement:
         def found() -> WebElement | None:
@@ -228,26 +241,27 @@ class Person:
         if search is not None:
             self.wait(lambda: self.d.find_element(By.CSS_SELECTOR, ".picker-search"), "the search box").send_keys(search)
 
-        def found() -> WebElement | None:
+        def picked() -> bool:
             for row in self.d.find_elements(By.CSS_SELECTOR, ".popover .bk-option, .popover .menu-item"):
                 if any(line.strip().startswith(option) for line in row.text.splitlines()):
-                    return row
-            return None
+                    row.click()
+                    return True
+            return False
 
-        self.wait(found, f"the option {option!r}").click()
+        self.wait(picked, f"the option {option!r}")
 
     def submit(self) -> None:
         self.modal().find_element(By.CSS_SELECTOR, ".modal-submit").click()
 
     def act_as(self, name: str) -> None:
-        self.d.find_element(By.CSS_SELECTOR, ".me-button").click()
+        self.press(".me-button", "the person switcher")
         self.pick(name)
         self.sees(name, "#me")
 
     def run_scheduler(self, preset: str) -> None:
         """The clock's menu: `preset` is hour, day, morning (the next working morning) or monday."""
         self.wait(lambda: self.d.find_element(By.CSS_SELECTOR, ".clock-run").is_enabled(), "the scheduler idle")
-        self.d.find_element(By.CSS_SELECTOR, ".clock-run").click()
+        self.press(".clock-run", "the scheduler's menu")
         self.wait(lambda: self.d.find_element(By.CSS_SELECTOR, f'.clock-menu [data-preset="{preset}"]'), "the presets").click()
         self.sees("sweep at", "#toasts")
 
@@ -488,8 +502,8 @@ def test_block_kit_is_drawn_and_answered_as_slack_does(person: Person, playgroun
     me.d.execute_script("arguments[0].value = '2026-12-24'; arguments[0].dispatchEvent(new Event('change'))", day)
     me.wait(lambda: recorder.last("block_actions")["actions"][0].get("selected_date") == "2026-12-24", "the date")
     message.find_element(By.XPATH, ".//label[contains(., 'Billing')]").click()
-    me.wait(lambda: [o["value"] for o in recorder.last("block_actions")["actions"][0].get("selected_options", [{}])] == ["b"],
-            "the checkboxes")  # fmt: skip
+    me.wait(lambda: [o.get("value") for o in recorder.last("block_actions")["actions"][0].get("selected_options", [{}])]
+            == ["b"], "the checkboxes")  # fmt: skip
 
 
 MODAL = {

@@ -21,7 +21,7 @@ import secrets
 import signal
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -105,6 +105,7 @@ class Playground:
     factory: Any = None  # the bot's sessions, for reading the team calendar
     scheduler: Any = None
     stop_keeping: Callable[[], None] = lambda: None
+    instance: str = field(default_factory=lambda: secrets.token_hex(6))  # this run: a page of an older one reloads
 
     def close(self) -> None:
         """Stop serving; the conversations are saved for the next run."""
@@ -130,14 +131,18 @@ class Playground:
                         "usage_hint": manifest.USAGE_HINT, "hints": hints},  # fmt: skip
             "shortcuts": [{"callback_id": k, **v} for k, v in manifest.SHORTCUTS.items()],
             "first": demo.ADMIN,
+            "instance": self.instance,
         }
 
-    def changes(self, person: str, since: int, wait: bool) -> dict[str, Any]:
+    def changes(self, person: str, since: int, wait: bool, instance: str | None = None) -> dict[str, Any]:
         if person not in self.fake.people:
             raise KeyError(person)
+        if instance and instance != self.instance:
+            return {"instance": self.instance}  # the page knows an earlier run: it starts over
         if wait:
             self.fake.wait(since, WAIT_SECONDS)
         changes = self.fake.changes(person, since)
+        changes["instance"] = self.instance
         changes["clock"] = {
             "at": self.clock.at.isoformat(), "running": self.clock.running.locked(), "last": self.clock.last,
             "presets": self.clock.presets(self.fake.people[person].tz, self._hours()),
@@ -396,7 +401,8 @@ class _Dispatch:
                 return _json(start, pg.boot())
             if verb == "changes":
                 try:
-                    changes = pg.changes(query.get("as", ""), int(query.get("since") or 0), query.get("wait") == "1")
+                    changes = pg.changes(query.get("as", ""), int(query.get("since") or 0), query.get("wait") == "1",
+                                         query.get("instance"))  # fmt: skip
                 except (KeyError, ValueError):
                     return _json(start, {"ok": False, "error": "no such person"}, "400 Bad Request")
                 return _json(start, changes)

@@ -288,7 +288,19 @@
 
   /* --- the top bar: who I am, the clock ------------------------------------------------------ */
 
+  // The top bar and the sidebar are drawn again only when what they show changed, so that a
+  // click never lands on a button that was just replaced.
+  const drawnSigns = {};
+
+  function changed(part, sign) {
+    const text = JSON.stringify(sign);
+    if (drawnSigns[part] === text) return false;
+    drawnSigns[part] = text;
+    return true;
+  }
+
   function renderMe() {
+    if (!changed("me", [S.me])) return;
     const box = $("#me");
     box.textContent = "";
     const b = box.appendChild(el("button", "me-button"));
@@ -310,7 +322,7 @@
   function renderClock() {
     const box = $("#clock");
     const c = S.clock;
-    if (!c) return;
+    if (!c || !changed("clock", [S.me, c])) return;
     const w = words();
     box.textContent = "";
     box.title = w.clockHelp + (c.last ? "\n\n" + c.last : "");
@@ -367,6 +379,8 @@
   }
 
   function renderSidebar() {
+    const counts = S.boot.channels.map((c) => unread(c.id)).concat([unread(dmId(S.me))]);
+    if (!changed("sidebar", [S.me, S.where, counts])) return;
     const w = words();
     const nav = $("#sidebar");
     nav.textContent = "";
@@ -487,6 +501,16 @@
     node.dataset.user = m.user;
     node.appendChild(avatar(m.user));
     const body = node.appendChild(el("div", "msg-body"));
+    const where = { channel: m.channel, ts: m.ts };
+    if (m.ephemeral) {
+      const note = body.appendChild(el("div", "ephemeral-note"));
+      note.appendChild(el("span", "eye", "👁"));
+      note.appendChild(el("span", "only-you", w.onlyYou));
+      note.appendChild(document.createTextNode(" · "));
+      const dismiss = note.appendChild(el("button", "link-button", w.dismiss));
+      dismiss.type = "button";
+      dismiss.addEventListener("click", () => post("dismiss", { where }));
+    }
     const head = body.appendChild(el("div", "msg-head"));
     head.appendChild(el("span", "msg-author", authorName(m.user)));
     if (m.user === S.boot.bot.id) head.appendChild(el("span", "app-badge", w.app));
@@ -494,21 +518,12 @@
     time.title = new Date(tsNumber(m.ts) * 1000).toISOString();
     if (m.edited) head.appendChild(el("span", "msg-edited", w.edited));
     const content = body.appendChild(el("div", "msg-content"));
-    const where = { channel: m.channel, ts: m.ts };
     if (m.blocks && m.blocks.length) {
       content.appendChild(BlockKit.render(m.blocks, blockContext("message", where)));
     } else if (m.text) {
       content.appendChild(el("div", "mrkdwn")).appendChild(Mrkdwn.render(m.text, blockContext("message", where)));
     }
     (m.files || []).forEach((f) => body.appendChild(fileNode(f)));
-    if (m.ephemeral) {
-      const note = body.appendChild(el("div", "ephemeral-note"));
-      note.appendChild(el("span", "eye", "👁"));
-      note.appendChild(el("span", "only-you", w.onlyYou));
-      const dismiss = note.appendChild(el("button", "link-button", w.dismiss));
-      dismiss.type = "button";
-      dismiss.addEventListener("click", () => post("dismiss", { where }));
-    }
     if (!inThread && m.reply_count) {
       const link = body.appendChild(el("button", "thread-link", `${m.reply_count} ${m.reply_count === 1 ? w.reply : w.replies}`));
       link.type = "button";
@@ -972,11 +987,17 @@
   async function poll(gen) {
     while (gen === S.gen) {
       try {
-        const url = `/play/changes?as=${encodeURIComponent(S.me)}&since=${S.version}&wait=${S.version ? 1 : 0}`;
+        const url = `/play/changes?as=${encodeURIComponent(S.me)}&since=${S.version}&wait=${S.version ? 1 : 0}`
+          + `&instance=${S.boot.instance}`;
         const response = await fetch(url, { cache: "no-store" });
         if (gen !== S.gen) return;
         if (!response.ok) throw new Error(String(response.status));
-        apply(await response.json());
+        const changes = await response.json();
+        if (changes.instance !== S.boot.instance) {
+          location.reload();  // the playground was restarted: start over with what it has
+          return;
+        }
+        apply(changes);
         document.body.classList.remove("offline");
       } catch (e) {
         if (gen !== S.gen) return;
