@@ -162,15 +162,16 @@ class Person:
         """Press the button that reads `label`: the first in `within`, else the newest on the
         screen (in the modal when one is open)."""
 
-        def button() -> WebElement | None:
+        def pressed() -> bool:
             root = within or (self.modal() if self.d.find_elements(By.CSS_SELECTOR, ".modal") else self.d)
             buttons = root.find_elements(By.CSS_SELECTOR, "button, a.bk-button")
             for b in buttons if within is not None else reversed(buttons):
                 if b.text.strip() == label and b.is_displayed():
-                    return b
-            return None
+                    b.click()
+                    return True
+            return False
 
-        self.wait(button, f"a button {label!r}").click()
+        self.wait(pressed, f"a button {label!r}")
 
     def message_menu(self, message: WebElement, item: str) -> None:
         """The ⋮ menu a message shows on hover."""
