@@ -377,6 +377,12 @@ def test_a_day_in_the_playground(person: Person) -> None:
     me.tab("messages")
     me.message_with("推迟")
 
+    # All day long the bot asked Slack nothing Slack would have refused (the page's Web API log).
+    me.press(".side-log", "the Web API log")
+    me.sees("views.publish", "#side .log")
+    refused = [row.text for row in me.d.find_elements(By.CSS_SELECTOR, "#side .log-row.failed")]
+    assert not refused, refused
+
 
 # --- Block Kit, drawn ------------------------------------------------------------------------------
 
