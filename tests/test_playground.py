@@ -202,10 +202,9 @@ def test_the_bot_accepts_the_relays_signature_and_refuses_another(playground):
 
 
 def test_a_slash_command_is_answered_to_the_person_only(playground):
-    playground.relay.send(JAKE, GENERAL, "/crm find Granite & Co")
-    answer = wait_for(lambda: [m for m in seen(playground, JAKE, GENERAL) if "Granite" in texts([m]) and m["ephemeral"]],
-                      "the answer")  # fmt: skip
-    assert "Granite &amp; Co" in texts(answer)  # Slack escapes what a person types, and so does the bot
+    playground.relay.send(JAKE, GENERAL, "/crm find Granite")
+    answer = [m for m in seen(playground, JAKE, GENERAL) if m["ephemeral"] and "Granite" in texts([m])]
+    assert answer and "Granite &amp; Co" in texts(answer)  # mrkdwn: the bot escapes the name's "&"
     assert not [m for m in seen(playground, MARIA, GENERAL) if "Granite" in texts([m])]
 
 
