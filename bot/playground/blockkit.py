@@ -80,9 +80,10 @@ class _Check:
     def options(self, element: dict[str, Any], path: str, limit: int, *, least: int = 0) -> None:
         if "option_groups" in element:
             for i, group in enumerate(self.count(element["option_groups"], path + "/option_groups", 100)):
-                self.text((group or {}).get("label"), f"{path}/option_groups/{i}/label", 75, plain=True)
-                for j, option in enumerate(self.count((group or {}).get("options"), f"{path}/option_groups/{i}/options", 100)):
-                    self.option(option, f"{path}/option_groups/{i}/options/{j}")
+                here = f"{path}/option_groups/{i}"
+                self.text((group or {}).get("label"), here + "/label", 75, plain=True)
+                for j, option in enumerate(self.count((group or {}).get("options"), here + "/options", 100)):
+                    self.option(option, f"{here}/options/{j}")
             return
         for i, option in enumerate(self.count(element.get("options"), path + "/options", limit, least=least)):
             self.option(option, f"{path}/options/{i}")

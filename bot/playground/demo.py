@@ -190,7 +190,8 @@ def _customers(session: Session, now: dt.datetime) -> None:
         for n, age in enumerate(ages):
             newest = n == len(ages) - 1
             touch = TouchInput(
-                customer=customer.id, kind=_KINDS[(i + n) % len(_KINDS)], summary=summaries[(i * 3 + n) % len(summaries)],
+                customer=customer.id, kind=_KINDS[(i + n) % len(_KINDS)],
+                summary=summaries[(i * 3 + n) % len(summaries)],
                 happened_at=now - dt.timedelta(days=age, hours=rng.randint(0, 8)),
                 next_revisit=today + dt.timedelta(days=revisit) if newest else None,
             )  # fmt: skip
@@ -203,8 +204,10 @@ def _complaints(session: Session, now: dt.datetime) -> None:
         name, title, severity, category, assignee, hours, then = title_owner
         data = ComplaintInput(customer=by_name[name].id, title=title, severity=severity, category=category,
                               assignee_id=assignee)  # fmt: skip
-        card = complaints.create_complaint(session=session, team_id=TEAM_ID, actor_id=assignee, data=data,
-                                           permalink=None, surface="demo", notifier=_Quiet(), render=_render)  # fmt: skip
+        card = complaints.create_complaint(
+            session=session, team_id=TEAM_ID, actor_id=assignee, data=data, permalink=None, surface="demo",
+            notifier=_Quiet(), render=_render,
+        )  # fmt: skip
         _opened_earlier(session, card.complaint, dt.timedelta(hours=hours))
         if then is not None:
             resolution = ResolveInput(resolution="Replaced the panels and refunded the freight.", satisfaction=4)

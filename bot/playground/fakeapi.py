@@ -278,7 +278,8 @@ class FakeSlack:
             raise SlackError("expired_trigger_id")
         if age > TRIGGER_SECONDS:
             self.notify(f"{method} came {age:.1f} s after the click: Slack accepts a trigger id for "
-                        f"{TRIGGER_SECONDS} s only (expired_trigger_id)", level="warning", user=trigger.user)  # fmt: skip
+                        f"{TRIGGER_SECONDS} s only (expired_trigger_id)",
+                        level="warning", user=trigger.user)  # fmt: skip
         trigger.used = True
         return trigger.user
 
@@ -434,8 +435,11 @@ class FakeSlack:
             self.calls.append(entry)
 
     def _logged(self, method: str, args: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
-        entry = {"rev": 0, "at": wall().timestamp(), "method": method, "ok": result.get("ok", False), "error": result.get("error"),
-                 "about": _about(args), "messages": (result.get("response_metadata") or {}).get("messages", [])}  # fmt: skip
+        entry = {
+            "rev": 0, "at": wall().timestamp(), "method": method, "ok": result.get("ok", False),
+            "error": result.get("error"), "about": _about(args),
+            "messages": (result.get("response_metadata") or {}).get("messages", []),
+        }  # fmt: skip
         entry["rev"] = self._bump()
         self.calls.append(entry)
         if not entry["ok"]:
@@ -446,7 +450,8 @@ class FakeSlack:
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"url": f"https://{self.domain}.slack.com/", "team": self.team_name, "user": BOT_NAME,
-                "team_id": self.team_id, "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}  # fmt: skip
+                "team_id": self.team_id, "user_id": BOT_USER, "bot_id": BOT_ID,
+                "is_enterprise_install": False}  # fmt: skip
 
     def _team_info(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"team": {"id": self.team_id, "name": self.team_name, "domain": self.domain}}
@@ -808,7 +813,8 @@ class FakeSlack:
         """Conversations, App Homes and files, written whole (open modals are not kept)."""
         with self.lock:
             state = {
-                "messages": [dataclasses.asdict(m) for listed in self.messages.values() for m in listed if not m.deleted],
+                "messages": [dataclasses.asdict(m) for listed in self.messages.values() for m in listed
+                             if not m.deleted],
                 "homes": {person: self.views[v].body for person, v in self.homes.items() if v in self.views},
                 "files": [{**dataclasses.asdict(f), "data": base64.b64encode(f.data).decode()}
                           for f in self.files.values() if f.data is not None],

@@ -100,8 +100,8 @@ class Relay:
         if text.startswith("/"):
             name, _, rest = text.partition(" ")
             if name != self.command_name:
-                self.fake.slackbot(person, channel, f"`{name}` is not a valid command. In Slack, all messages "
-                                                    "that start with the \"/\" character are interpreted as commands.")  # fmt: skip
+                self.fake.slackbot(person, channel, f"`{name}` is not a valid command. In Slack, all messages that "
+                                                    "start with the \"/\" character are interpreted as commands.")
             elif thread_ts:
                 self.fake.slackbot(person, channel, f"`{name}` is not supported in threads. Sorry!")
             else:
@@ -119,7 +119,8 @@ class Relay:
             "trigger_id": self.fake.new_trigger(person),
         }  # fmt: skip
         # The log names the sub-command, not what followed it (a customer's name, say).
-        answer = self._post(person, lambda: self.signer.form(fields), f"{self.command_name} {text.split(' ')[0]}".strip())
+        word = f"{self.command_name} {text.split(' ')[0]}".strip()
+        answer = self._post(person, lambda: self.signer.form(fields), word)
         if not answer.ok:
             error = "operation_timeout" if answer.error else "dispatch_failed"
             self.fake.slackbot(person, channel, f"`{self.command_name}` failed with the error \"{error}\"")
@@ -223,7 +224,8 @@ class Relay:
         if view.body.get("notify_on_close"):
             payload = self._envelope("view_closed", person)
             payload.update(view=self.fake.slack_view(view, values), is_cleared=clear)
-            self._post(person, lambda: self.signer.payload(payload), f"view_closed {view.body.get('callback_id') or view.id}")
+            what = f"view_closed {view.body.get('callback_id') or view.id}"
+            self._post(person, lambda: self.signer.payload(payload), what)
         if clear:
             self.fake.clear_views(person)
         else:
@@ -252,7 +254,8 @@ class Relay:
             event["view"] = self.fake.slack_view(home)
         envelope = {
             "token": VERIFICATION_TOKEN, "team_id": self.fake.team_id, "api_app_id": APP_ID, "event": event,
-            "type": "event_callback", "event_id": "Ev" + secrets.token_hex(5).upper(), "event_time": int(wall().timestamp()),
+            "type": "event_callback", "event_id": "Ev" + secrets.token_hex(5).upper(),
+            "event_time": int(wall().timestamp()),
             "authorizations": [{"enterprise_id": None, "team_id": self.fake.team_id, "user_id": BOT_USER,
                                 "is_bot": True, "is_enterprise_install": False}],
             "is_ext_shared_channel": False,
