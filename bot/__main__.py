@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [serve|db upgrade|import|export|backup]` (see CONTRACT.md)."""
+"""Command line: `python -m bot [serve|play|db upgrade|import|export|backup]` (see CONTRACT.md)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ from bot.storage.db import make_engine, upgrade
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="touchbase, customers in Slack")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("serve", help="apply migrations, then serve Slack (the default)")
+    sub.add_parser("serve", help="apply migrations, then serve Slack (the default when Slack credentials are set)")
+    play = sub.add_parser("play", help="try it without Slack: a local page that behaves like Slack (the default "
+                                       "when no Slack credentials are set)")
+    play.add_argument("--port", type=int, help="the page's port (default: PORT, 3000)")
+    play.add_argument("--empty", action="store_true", help="start afresh with an empty workspace, no demo data")
+    play.add_argument("--reset", action="store_true", help="start the demo afresh (a new playground.db)")
     sub.add_parser("worker", help="run the scheduler alone (reminders, digests, delivery)")
     sweep = sub.add_parser("sweep", help="run every scheduled job once, deliver what is due, exit")
     sweep.add_argument("--at", help="the instant to run as of, ISO-8601, e.g. 2026-12-01T09:00:00+08:00")
@@ -53,6 +58,18 @@ def parse_instant(value: str | None) -> dt.datetime | None:
     return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
 
 
+def has_slack_credentials(settings: Settings) -> bool:
+    multi = getattr(settings, "slack_client_id", None) and getattr(settings, "slack_client_secret", None)
+    return bool(settings.slack_bot_token or multi)
+
+
+def play(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.playground import play as run
+
+    run(settings, port=getattr(args, "port", None), empty=getattr(args, "empty", False),
+        reset=getattr(args, "reset", False))  # fmt: skip
+
+
 def worker(settings: Settings) -> None:
     from bot.scheduler.runner import Scheduler
 
@@ -82,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
             worker(settings)
         elif args.command == "sweep":
             sweep(settings, args.at)
+        elif args.command == "play":
+            play(settings, args)
+        elif args.command is None and not has_slack_credentials(settings):
+            print("touchbase: no Slack credentials (SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET); "
+                  "starting the playground instead (see README, Try it without Slack)", flush=True)
+            play(settings, args)
         else:
             serve(settings)
     except SettingsError as err:
