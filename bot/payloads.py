@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from bot.services.errors import FieldErrors
 
@@ -167,12 +167,18 @@ class _Payload(_Model):
 class Command(_Payload):
     surface: ClassVar[str] = "command"
     command: Short
-    text: Short = ""
+    text: Short = ""  # as typed: Slack's escaping of &, < and > undone (mentions keep their brackets)
     team_id_: TeamId = Field(alias="team_id")
     user_id_: UserId = Field(alias="user_id")
     channel_id: ChannelId | None = None
     trigger_id: Short
     response_url: Short | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _unescaped(cls, text: str) -> str:
+        # Slack sends a typed `&`, `<`, `>` as `&amp;`, `&lt;`, `&gt;`; `Granite & Co` is a name.
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
     @property
     def team_id(self) -> str:

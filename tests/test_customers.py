@@ -493,3 +493,12 @@ def test_searching_does_not_wait_for_a_writer(slack, session):
         assert [o["text"]["text"] for o in slack.suggest("customer_picker", "acm").json["options"]] == ["Acme Ltd (#1)"]
     finally:
         session.rollback()
+
+
+def test_a_name_with_an_ampersand_is_found_as_slack_sends_it(slack, session):
+    """Slack escapes `&`, `<` and `>` in a slash command's text; the name is what was typed."""
+    add_customer(session, "Granite & Co")
+    card = slack.command("show Granite &amp; Co")
+    assert card.blocks[0]["text"]["text"] == "Granite & Co (#1)"  # a header is plain text
+    assert card.json["text"] == "Granite &amp; Co (#1)"  # mrkdwn: escaped again
+    assert "*Granite &amp; Co (#1)*" in slack.command("find granite &amp;").shown
