@@ -13,6 +13,7 @@ from bot.services.profiles import Profile
 from bot.storage.models import Customer, Touch
 from bot.views.complaints import customer_complaints
 from bot.views.ids import (
+    CHANNEL_LINK_PICK,
     COMPLAINT_NEW,
     CUSTOMER_DUPLICATE,
     CUSTOMER_EDIT,
@@ -218,6 +219,7 @@ def candidates(
 
 # What a candidate button says, by what it does.
 _CANDIDATE_LABELS = {
+    CHANNEL_LINK_PICK: "button.link",
     CUSTOMER_EDIT: "button.edit",
     TOUCH_LOG: "button.log_touch",
     REVISIT_SCHEDULE: "button.schedule_revisit",
