@@ -48,13 +48,23 @@ class Response:
 
 
 def block_text(blocks: list[dict[str, Any]]) -> str:
-    """The words a person reads in a list of blocks (texts, fields, button labels)."""
+    """The words a person reads in a list of blocks (texts, fields, button labels, a table's
+    cells: a rich text's user, channel and date as mrkdwn writes them)."""
     out: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") in ("plain_text", "mrkdwn") and "text" in node:
+            kind = node.get("type")
+            if kind in ("plain_text", "mrkdwn", "raw_text", "text") and isinstance(node.get("text"), str):
                 out.append(node["text"])
+                return
+            if kind == "rich_text_section":
+                out.append("".join(block_text([e]) for e in node.get("elements", [])))
+                return
+            shown = {"user": lambda: f"<@{node['user_id']}>", "channel": lambda: f"<#{node['channel_id']}>",
+                     "date": lambda: f"<!date^{node['timestamp']}^{node.get('format', '')}|{node.get('fallback', '')}>", "emoji": lambda: f":{node['name']}:"}.get(kind)  # fmt: skip
+            if shown is not None and isinstance(node, dict) and "elements" not in node:
+                out.append(shown())
                 return
             for value in node.values():
                 walk(value)
@@ -64,6 +74,12 @@ def block_text(blocks: list[dict[str, Any]]) -> str:
 
     walk(blocks)
     return "\n".join(out)
+
+
+def table_rows(blocks: list[dict[str, Any]]) -> list[list[str]]:
+    """The cells of a message's table (its header row first), as a person reads them."""
+    [table] = [b for b in blocks if b.get("type") == "table"]
+    return [[block_text([cell]) for cell in row] for row in table["rows"]]
 
 
 def find_button(blocks: list[dict[str, Any]], label: str, nth: int = 0) -> dict[str, Any]:

@@ -171,10 +171,10 @@ TABLE_ROWS, TABLE_CELLS, TABLE_CHARS = 100, 20, 10_000
 CELL_CHARS = 200  # a user's text in a cell (a title, a name): enough to read, never the table's whole budget
 
 
-def raw_cell(text: str) -> dict[str, Any]:
+def raw_cell(text: str, *, limit: int = CELL_CHARS) -> dict[str, Any]:
     """A plain cell (a cell may not be empty: a dash stands for nothing)."""
     text = " ".join(str(text).split())
-    return {"type": "raw_text", "text": _cut(text, CELL_CHARS) if text else "–"}
+    return {"type": "raw_text", "text": _cut(text, limit) if text else "–"}
 
 
 def rich_cell(*elements: dict[str, Any]) -> dict[str, Any]:
@@ -204,11 +204,22 @@ def date_element(instant: dt.datetime, fallback: str, url: str | None = None) ->
 
 
 def cell_chars(cell: dict[str, Any]) -> int:
-    """How many characters a cell counts for against the table's budget."""
+    """How many characters a cell counts for against the table's budget: a rich text's user,
+    channel, date and emoji as long as their mrkdwn (`<@U…>`, `<!date^…|…>`), to be safe."""
     if cell.get("type") == "raw_text":
         return len(cell.get("text", ""))
-    return sum(len(str(e.get("text") or e.get("user_id") or e.get("channel_id") or e.get("fallback") or ""))
-               for section in cell.get("elements", []) for e in section.get("elements", []))  # fmt: skip
+
+    def length(e: dict[str, Any]) -> int:
+        kind = e.get("type")
+        if kind == "date":
+            return len(f"<!date^{e.get('timestamp')}^{e.get('format', '')}|{e.get('fallback', '')}>")
+        if kind in ("user", "channel"):
+            return len(str(e.get("user_id") or e.get("channel_id") or "")) + 3
+        if kind == "emoji":
+            return len(str(e.get("name", ""))) + 2
+        return len(str(e.get("text", "")))
+
+    return sum(length(e) for section in cell.get("elements", []) for e in section.get("elements", []))
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[dict[str, Any]]], *,
