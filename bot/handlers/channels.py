@@ -33,6 +33,7 @@ from bot.views.channels import (
     unlinked_text,
 )
 from bot.views.complaints import complaint_message, complaint_modal
+from bot.views.kit import notice
 
 CHANNEL = re.compile(r"<#([CG][A-Z0-9]{1,31})(?:\|[^>]*)?>")  # `#channel` as Slack escapes it
 MENTION = re.compile(r"<@([UW][A-Z0-9]{1,31})(?:\|[^>]*)?>")
@@ -213,7 +214,8 @@ def complaint_from_reaction(rq: RequestContext, inp: MessageRef) -> Answer:
 def replied_elsewhere(rq: RequestContext, inp: WaitingButton) -> Answer:
     customer = channels.replied_elsewhere(session=rq.session, viewer=rq.viewer, message_id=inp.message_id, now=rq.now)
     refresh_home(rq, customer.owner_id)
-    return Replace(replied_text(rq.locale, customer))
+    text = replied_text(rq.locale, customer)
+    return Replace(text, notice(text))
 
 
 # --- Workflow Builder steps -------------------------------------------------------------------
