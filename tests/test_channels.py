@@ -483,3 +483,29 @@ def test_a_step_that_breaks_still_ends(slack, fake, session, monkeypatch):
     monkeypatch.setattr(channels, "find_one", broken)
     assert slack.step("find_customer_step", {"text": "Acme"}).status == 200
     assert step_result(fake) == ("error", "Something went wrong on our side; nothing was saved. Please try again.")
+
+
+# --- owner-only visibility ----------------------------------------------------------------------------------
+
+
+def test_a_member_of_an_owner_only_team_sees_and_links_only_their_own_customers_channels(slack, fake, session, acme):
+    workspace = get_workspace(session, TEAM)
+    workspace.settings = {**workspace.settings, "visibility": "owner"}
+    session.commit()
+    guest_says(slack, "Secret merger question", at(0))
+    fake.add_message(ACME, ts(at(0)), "Secret merger question", user=GUEST)
+    [waiting] = messages_of(session)
+
+    assert "(#1)" not in slack.command(f"link Acme Ltd <#{ACME}|acme>", user=MEMBER).shown  # no such customer for them
+    assert slack.command("channels", user=MEMBER).shown.startswith("No linked channels yet.")
+    assert "Only the customer's owner" not in slack.command(f"unlink <#{ACME}>", user=MEMBER).shown
+    assert "not one of yours" in slack.command(f"unlink <#{ACME}>", user=MEMBER).shown
+    slack.action("channel_replied", str(waiting.id), user=MEMBER)
+    assert "not one of yours" in fake.last("response_url")["text"]
+    assert messages_of(session)[0].state == "waiting"
+    # the emoji's "Log complaint" keeps the message, but not a customer the member may not see
+    slack.action("emoji_complaint", json.dumps({"channel": ACME, "ts": ts(at(0))}), user=MEMBER)
+    modal = fake.last("views.open")["view"]
+    assert "Acme" not in json.dumps(modal)
+    assert {b["block_id"]: b for b in modal["blocks"]}["description"]["element"]["initial_value"] == "Secret merger question"
+    assert [link.channel_id for link in session.scalars(select(ChannelLink))] == [ACME]
