@@ -174,7 +174,8 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
         loc, Linked(_customer(1, name=LONG[:200]), "C0000001", p), ["U0000002", "U0000003"])[1])(p)
        for p in ("joined", "member", "invite")},
     "response_reminder": lambda loc: response_reminder(loc, _waiting(1), _customer(1, name=LONG[:200]))[1],
-    "emoji_offer": lambda loc: emoji_offer(loc, "C0000001", "1764064800.000100")[1],
+    "emoji_offer": lambda loc: emoji_offer(loc, "C0000001", message="发货延迟两周" * 500,
+                                           permalink="https://example.slack.com/archives/C0000001/p1764064800000100")[1],
     "home_view.waiting": lambda loc: home_view(
         loc, revisits=DueRevisits([], [], 0, 0), complaints=[], by_grade={}, today=TODAY, waiting=_channel_rows(10)),
     "profile_blocks.channels": lambda loc: profile_blocks(loc, _customer(1), channels=[f"C00000{n:02d}" for n in range(30)]),
@@ -263,3 +264,13 @@ def test_a_table_over_the_character_budget_is_not_made() -> None:
     assert table(["a"] * 5, [row] * 10) is None  # 10,005
     assert table(["a"] * 21, [[raw_cell("x")] * 21]) is None  # 21 cells a row
     assert table(["a"], [[raw_cell("x")]] * 100) is None  # 101 rows with the header
+
+
+def test_the_emoji_offer_carries_as_much_of_a_long_message_as_a_button_holds() -> None:
+    import json
+
+    _, blocks = emoji_offer("zh-CN", "C0000001", message="“发货”\n" * 1000, permalink="https://x.example/p1")
+    value = blocks[0]["accessory"]["value"]
+    assert len(value) <= 2000
+    carried = json.loads(value)
+    assert carried["text"].startswith("“发货”\n“发货”") and carried["permalink"] == "https://x.example/p1"

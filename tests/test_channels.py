@@ -193,6 +193,7 @@ def test_a_slack_connect_guests_message_becomes_an_inbound_touch(slack, fake, se
     # the team's own people, bots, edits, joins and other channels make no touch
     slack.message("On it!", ts=ts(at(0.1)), channel=ACME, user=OWNER)
     slack.message("beep", ts=ts(at(0.2)), channel=ACME, user=GUEST, user_team=THEIRS, bot_id="B0OTHER")
+    slack.message("Reminder: standup", ts=ts(at(0.25)), channel=ACME, user="USLACKBOT")
     slack.message("edited", ts=ts(at(0.3)), channel=ACME, user=GUEST, user_team=THEIRS, subtype="message_changed")
     slack.message("joined", ts=ts(at(0.4)), channel=ACME, user=GUEST, user_team=THEIRS, subtype="channel_join")
     slack.message("elsewhere", ts=ts(at(3)), channel="C0000OTHER", user=GUEST, user_team=THEIRS)
@@ -504,7 +505,7 @@ def test_a_member_of_an_owner_only_team_sees_and_links_only_their_own_customers_
     assert "not one of yours" in fake.last("response_url")["text"]
     assert messages_of(session)[0].state == "waiting"
     # the emoji's "Log complaint" keeps the message, but not a customer the member may not see
-    slack.action("emoji_complaint", json.dumps({"channel": ACME, "ts": ts(at(0))}), user=MEMBER)
+    slack.action("emoji_complaint", json.dumps({"channel": ACME, "text": "Secret merger question"}), user=MEMBER)
     modal = fake.last("views.open")["view"]
     assert "Acme" not in json.dumps(modal)
     assert {b["block_id"]: b for b in modal["blocks"]}["description"]["element"]["initial_value"] == "Secret merger question"

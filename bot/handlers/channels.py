@@ -109,12 +109,13 @@ class Reaction(Input):
         return {"user": e.user, "reaction": e.reaction, "channel": item.channel, "ts": item.ts}
 
 
-class MessageRef(ButtonInput):
-    """"Log complaint" offered for a reaction: the message reacted to."""
+class ReactedMessage(ButtonInput):
+    """"Log complaint" offered for a reaction: the message reacted to, as it was then."""
 
     refusal = "error.unreadable"
     channel: ChannelId
-    ts: Ts
+    text: Text = ""
+    permalink: Short | None = None
 
 
 class WaitingButton(ButtonInput):
@@ -190,7 +191,8 @@ def reaction(rq: RequestContext, inp: Reaction) -> Answer:
     user, channel_id, ts = inp.user, inp.channel, inp.ts
 
     def offer(later: FollowUp) -> None:
-        text, blocks = emoji_offer(later.locale_of(user), channel_id, ts)
+        message, permalink = later.directory.message_text(channel_id, ts), later.directory.permalink(channel_id, ts)
+        text, blocks = emoji_offer(later.locale_of(user), channel_id, message=message, permalink=permalink)
         try:
             later.notifier.ephemeral(channel_id, user, text=text, blocks=blocks)
         except Exception:  # noqa: BLE001 - e.g. a DM between two people, where the bot is not
@@ -203,12 +205,11 @@ def reaction(rq: RequestContext, inp: Reaction) -> Answer:
 # --- buttons ----------------------------------------------------------------------------------
 
 
-def complaint_from_reaction(rq: RequestContext, inp: MessageRef) -> Answer:
+def complaint_from_reaction(rq: RequestContext, inp: ReactedMessage) -> Answer:
     """"Log complaint", prefilled with the message's text, its link and (a linked channel's) customer."""
-    draft = channels.complaint_draft(session=rq.session, viewer=rq.viewer, directory=rq.directory,
-                                     channel_id=inp.channel, ts=inp.ts)  # fmt: skip
-    return OpenModal(complaint_modal(rq.locale, customer=draft.customer, description=draft.text,
-                                     permalink=draft.permalink))  # fmt: skip
+    customer = channels.channel_customer(session=rq.session, viewer=rq.viewer, channel_id=inp.channel)
+    return OpenModal(complaint_modal(rq.locale, customer=customer, description=inp.text.strip() or None,
+                                     permalink=inp.permalink))  # fmt: skip
 
 
 def replied_elsewhere(rq: RequestContext, inp: WaitingButton) -> Answer:

@@ -51,6 +51,7 @@ WAITING, ANSWERED, ELSEWHERE, DELETED = "waiting", "answered", "elsewhere", "del
 # Messages a person wrote; every other subtype (edits, joins, topics, bots…) is not one.
 PERSON_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 USER_ID = re.compile(r"^[UW][A-Z0-9]{1,31}$")
+SLACKBOT = "USLACKBOT"  # Slack's own bot writes as a user
 
 Presence = Literal["joined", "member", "invite"]
 
@@ -244,7 +245,7 @@ def posted(
     """A message in a channel the bot is in: nothing unless the channel is linked."""
     if message.subtype == "message_deleted":
         return _deleted(session, viewer, message, now)
-    if message.subtype not in PERSON_SUBTYPES or message.bot_id or not message.user_id:
+    if message.subtype not in PERSON_SUBTYPES or message.bot_id or message.user_id in (None, SLACKBOT):
         return Noticed("ignored")
     found = _link_of(session, viewer.team_id, message.channel_id)
     if found is None:
@@ -421,24 +422,16 @@ def replied_elsewhere(*, session: Session, viewer: Viewer, message_id: int, now:
 # --- the complaint emoji --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Draft:
-    text: str | None
-    permalink: str | None
-    customer: Customer | None  # the linked channel's customer, if the viewer sees it
-
-
-def complaint_draft(*, session: Session, viewer: Viewer, directory: Directory, channel_id: str, ts: str) -> Draft:
-    """What "Log complaint" starts from for a message someone reacted to."""
-    customer = None
+def channel_customer(*, session: Session, viewer: Viewer, channel_id: str) -> Customer | None:
+    """The customer whose channel this is, if it is one and the viewer sees it (what "Log
+    complaint" offered for a reaction starts from)."""
     found = _link_of(session, viewer.team_id, channel_id)
-    if found is not None:
-        try:
-            customer = access.customer(session, viewer, found.customer_id)
-        except UserError:
-            customer = None
-    text = directory.message_text(channel_id, ts)
-    return Draft(text.strip() or None if text else None, directory.permalink(channel_id, ts), customer)
+    if found is None:
+        return None
+    try:
+        return access.customer(session, viewer, found.customer_id)
+    except UserError:
+        return None
 
 
 # --- Workflow Builder steps ---------------------------------------------------------------------------

@@ -145,10 +145,21 @@ def replied_text(locale: str | None, customer: Customer) -> str:
     return t(locale, "channel.replied", customer=_customer(customer))
 
 
-def emoji_offer(locale: str | None, channel_id: str, ts: str) -> tuple[str, list[Block]]:
-    """What someone who reacted with the complaint emoji is offered (only they see it)."""
+BUTTON_VALUE = 2000  # Slack's limit for a button's value
+
+
+def emoji_offer(
+    locale: str | None, channel_id: str, *, message: str | None, permalink: str | None
+) -> tuple[str, list[Block]]:
+    """What someone who reacted with the complaint emoji is offered (only they see it): the
+    button carries what "Log complaint" is prefilled with, the message's text (as much as a
+    button holds) and link, read when the reaction came."""
     text = t(locale, "emoji.offer")
-    value = json.dumps({"channel": channel_id, "ts": ts})
+    fields: dict[str, Any] = {"channel": channel_id, "permalink": permalink, "text": message or ""}
+    value = json.dumps(fields, ensure_ascii=False)
+    while len(value) > BUTTON_VALUE:  # a long message: keep its beginning
+        fields["text"] = fields["text"][: len(fields["text"]) - (len(value) - BUTTON_VALUE) - 1]
+        value = json.dumps(fields, ensure_ascii=False)
     return text, [section(text, button(t(locale, "button.log_complaint"), EMOJI_COMPLAINT, value, style="danger"))]
 
 
