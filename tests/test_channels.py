@@ -510,3 +510,20 @@ def test_a_member_of_an_owner_only_team_sees_and_links_only_their_own_customers_
     assert "Acme" not in json.dumps(modal)
     assert {b["block_id"]: b for b in modal["blocks"]}["description"]["element"]["initial_value"] == "Secret merger question"
     assert [link.channel_id for link in session.scalars(select(ChannelLink))] == [ACME]
+
+
+def test_export_holds_and_erase_unlinks_the_customers_channels(slack, fake, session, acme):
+    fake.add_user(ADMIN, is_admin=True)
+    guest_says(slack, "My phone is +86 138 0013 8000", at(0))
+    slack.command("export Acme Ltd", user=ADMIN)
+    [upload] = fake.calls_to("upload")
+    exported = json.loads(fake.uploads[upload.args["file_id"]])
+    assert [x["channel_id"] for x in exported["channel_links"]] == [ACME]
+    assert [(x["speaker_id"], x["state"]) for x in exported["channel_messages"]] == [(GUEST, "waiting")]
+
+    ask = slack.command("erase Acme Ltd", user=ADMIN)
+    slack.click(ask.blocks, "Erase", user=ADMIN)
+    assert "Customer #1 erased" in fake.last("response_url")["text"]
+    assert session.scalars(select(ChannelLink)).all() == [] and messages_of(session) == []
+    guest_says(slack, "Still there?", at(1), n=1)
+    assert [t.summary for t in touches_of(session)] == ["[erased]"]  # nothing new is logged
