@@ -527,3 +527,20 @@ def test_export_holds_and_erase_unlinks_the_customers_channels(slack, fake, sess
     assert session.scalars(select(ChannelLink)).all() == [] and messages_of(session) == []
     guest_says(slack, "Still there?", at(1), n=1)
     assert [t.summary for t in touches_of(session)] == ["[erased]"]  # nothing new is logged
+
+
+def test_a_step_whose_work_cannot_be_saved_ends_with_an_error_not_a_success(slack, fake, session, monkeypatch):
+    from bot.context import RequestContext
+
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    finish = RequestContext.finish
+
+    def commit_fails(self: RequestContext) -> None:
+        self.failed = True  # roll back and close, as a failed commit leaves it
+        finish(self)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(RequestContext, "finish", commit_fails)
+    slack.step("log_touch_step", {"customer": "Acme", "kind": "call", "summary": "x", "author": MEMBER})
+    assert step_result(fake) == ("error", "Something went wrong on our side; nothing was saved. Please try again.")
+    assert touches_of(session) == []

@@ -19,7 +19,7 @@ from bot.handlers.commands import customer_named, usage
 from bot.handlers.home import refresh_home
 from bot.handlers.registry import CommandInput, Registry
 from bot.payloads import ButtonInput, ChannelId, EventCallback, Id, Input, Name, Short, Text, Ts, UserId
-from bot.services import channels
+from bot.services import channels, complaints
 from bot.services.access import Viewer
 from bot.services.channels import Posted
 from bot.services.complaints import ComplaintCard
@@ -243,8 +243,6 @@ def step_find_customer(rq: RequestContext, inp: StepInputs) -> Answer:
 
 def _announce(rq: RequestContext, card: ComplaintCard) -> None:
     """A complaint from a workflow is told as one from the modal (assignee, author, channel)."""
-    from bot.services import complaints
-
     complaint_id = card.complaint.id
 
     def announce(later: FollowUp) -> None:
