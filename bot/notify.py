@@ -127,8 +127,10 @@ class SlackDirectory:
             found = self.client.conversations_info(channel=channel)["channel"]
         except (SlackApiError, OSError):
             return None
-        return ChannelInfo(is_private=bool(found.get("is_private")), is_member=bool(found.get("is_member")),
-                           is_archived=bool(found.get("is_archived")), is_ext_shared=bool(found.get("is_ext_shared")))  # fmt: skip
+        return ChannelInfo(
+            is_private=bool(found.get("is_private")), is_member=bool(found.get("is_member")),
+            is_archived=bool(found.get("is_archived")), is_ext_shared=bool(found.get("is_ext_shared")),
+        )  # fmt: skip
 
     def join(self, channel: str) -> bool:
         try:

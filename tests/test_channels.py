@@ -544,3 +544,13 @@ def test_a_step_whose_work_cannot_be_saved_ends_with_an_error_not_a_success(slac
     slack.step("log_touch_step", {"customer": "Acme", "kind": "call", "summary": "x", "author": MEMBER})
     assert step_result(fake) == ("error", "Something went wrong on our side; nothing was saved. Please try again.")
     assert touches_of(session) == []
+
+
+def test_crm_channels_counts_the_channels_it_does_not_show(slack, fake, session, acme):
+    from bot.services.access import Viewer
+    from bot.services.channels import linked_channels
+
+    fake.add_channel("C0000BETA", is_member=True)
+    slack.command("关联 Acme Ltd <#C0000BETA|beta>", user=OWNER)  # the Chinese word works too
+    rows, total = linked_channels(session=session, viewer=Viewer.whole_team(TEAM), limit=1)
+    assert ([r.channel_id for r in rows], total) == ([ACME], 2)

@@ -22,9 +22,13 @@ EN: dict[str, str] = {
         "I'm in it: messages there from people outside your team are logged as touches, and one nobody "
         "answers in time reminds the owner."
     ),
-    "channel.presence.invite": "I can't read it yet (it is private, or I can't see it): type `/invite @touchbase` in <#{channel}>.",
+    "channel.presence.invite": (
+        "I can't read it yet (it is private, or I can't see it): type `/invite @touchbase` in <#{channel}>."
+    ),
     "channel.contacts": "Messages there from {contacts} count as the customer's too.",
-    "channel.unlinked": "<#{channel}> is no longer the channel of {customer}. Its messages are not logged any more; the touches stay.",
+    "channel.unlinked": (
+        "<#{channel}> is no longer the channel of {customer}. Its messages are not logged any more; the touches stay."
+    ),
     "error.link.not_allowed": "Only the customer's owner, a lead or an admin can link or unlink its channels.",
     "error.link.taken": "<#{channel}> is already the channel of {customer}: `/crm unlink` it first.",
     "error.link.taken_hidden": "<#{channel}> is already another customer's channel.",
