@@ -70,6 +70,7 @@ class _App(App):
                 rq.finish()
             except Exception:  # noqa: BLE001 - a failed commit is told, never a 5xx
                 log.exception("the request's unit of work could not be saved")
+                rq.lost()
                 return _apology(req.context.get(PAYLOAD), None)
             if rq.left_for_later:
                 self.later.submit(rq, rq.left_for_later)

@@ -13,6 +13,7 @@ answered, so a failed courtesy can never undo the record it is about.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,6 +28,7 @@ from bot.services.members import get_member
 from bot.services.workspaces import TeamSettings, get_workspace, team_settings
 from bot.storage.models import Member
 
+log = logging.getLogger(__name__)
 Work = Callable[["FollowUp"], None]
 
 
@@ -101,11 +103,24 @@ class RequestContext(_Context):
 
     failed: bool = False
     _after: list[Work] = field(default_factory=list, repr=False)
+    _if_lost: list[Callable[[], None]] = field(default_factory=list, repr=False)
     state: dict[str, Any] = field(default_factory=dict, repr=False)  # for the app's own bookkeeping
 
     def after(self, work: Work) -> None:
         """Run `work` once Slack has its answer and this unit of work has committed."""
         self._after.append(work)
+
+    def if_lost(self, tell: Callable[[], None]) -> None:
+        """Run `tell` if this unit of work cannot be saved after all (the commit fails): what
+        waits on the request (a workflow step) must hear of it, not hang."""
+        self._if_lost.append(tell)
+
+    def lost(self) -> None:
+        for tell in self._if_lost:
+            try:
+                tell()
+            except Exception:  # noqa: BLE001 - the request has failed already; this is a courtesy
+                log.warning("could not tell that a request was lost", exc_info=True)
 
     @property
     def left_for_later(self) -> list[Work]:

@@ -31,6 +31,9 @@ class Notifier(Protocol):
 
     def upload_to_dm(self, user_id: str, *, filename: str, content: bytes, title: str) -> None: ...
 
+    def ephemeral(self, channel: str, user_id: str, *, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """A message in `channel` only `user_id` sees (raises when Slack cannot show one there)."""
+
 
 class Unreachable(Exception):
     """Slack could not be asked, or said no (a user it does not know, a network error)."""
@@ -44,10 +47,32 @@ class Profile:
     is_admin: bool
 
 
+@dataclass(frozen=True)
+class ChannelInfo:
+    """What a request needs to know about a channel (`conversations.info`)."""
+
+    is_private: bool
+    is_member: bool  # the bot is in it
+    is_archived: bool = False
+    is_ext_shared: bool = False  # a Slack Connect channel
+
+
 class Directory(Protocol):
+    """What requests read from Slack (profiles, links, channels, a message's text), and the one
+    thing they do there themselves: join a public channel that is being linked."""
+
     def profile(self, user_id: str) -> Profile: ...
 
     def permalink(self, channel: str, ts: str) -> str | None: ...
+
+    def channel(self, channel: str) -> ChannelInfo | None:
+        """The channel as the bot sees it; None when it cannot (private and not a member, gone)."""
+
+    def join(self, channel: str) -> bool:
+        """Join a public channel; False when Slack says no."""
+
+    def message_text(self, channel: str, ts: str) -> str | None:
+        """A message's text (top-level or in a thread), or None when it cannot be read."""
 
 
 class SlackNotifier:
@@ -69,6 +94,9 @@ class SlackNotifier:
         """Slack's current upload flow (getUploadURLExternal, then completeUploadExternal) into the DM."""
         channel = self.client.conversations_open(users=user_id)["channel"]["id"]
         self.client.files_upload_v2(channel=channel, content=content, filename=filename, title=title)
+
+    def ephemeral(self, channel, user_id, *, text, blocks=None):  # type: ignore[no-untyped-def]
+        self.client.chat_postEphemeral(channel=channel, user=user_id, text=text, blocks=blocks)
 
 
 class SlackDirectory:
@@ -93,3 +121,32 @@ class SlackDirectory:
             return self.client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
         except (SlackApiError, OSError):
             return None
+
+    def channel(self, channel: str) -> ChannelInfo | None:
+        try:
+            found = self.client.conversations_info(channel=channel)["channel"]
+        except (SlackApiError, OSError):
+            return None
+        return ChannelInfo(
+            is_private=bool(found.get("is_private")), is_member=bool(found.get("is_member")),
+            is_archived=bool(found.get("is_archived")), is_ext_shared=bool(found.get("is_ext_shared")),
+        )  # fmt: skip
+
+    def join(self, channel: str) -> bool:
+        try:
+            self.client.conversations_join(channel=channel)
+        except (SlackApiError, OSError):
+            return False
+        return True
+
+    def message_text(self, channel: str, ts: str) -> str | None:
+        # A top-level message is in the history; a reply only in its thread.
+        for read, thread in ((self.client.conversations_history, {}), (self.client.conversations_replies, {"ts": ts})):
+            try:
+                found = read(channel=channel, oldest=ts, latest=ts, inclusive=True, limit=1, **thread)
+            except (SlackApiError, OSError):
+                continue
+            for message in found.get("messages") or []:
+                if message.get("ts") == ts:
+                    return str(message.get("text") or "")
+        return None

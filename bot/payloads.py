@@ -35,6 +35,9 @@ Id = Annotated[int, Field(ge=1, le=2**63 - 1, strict=False)]
 Offset = Annotated[int, Field(ge=0, le=1_000_000)]
 Text = Annotated[str, StringConstraints(max_length=40_000)]
 Short = Annotated[str, StringConstraints(max_length=2_000)]
+# A message's id in its channel: seconds since the epoch, with microseconds (`1764064800.000100`).
+Ts = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,9})?$")]
+Name = Annotated[str, StringConstraints(max_length=100)]  # an emoji's, a workflow input's
 
 
 class Unreadable(Exception):
@@ -249,11 +252,51 @@ class MessageShortcut(_Interactive):
     response_url: Short | None = None
 
 
+class ReactionItem(_Model):
+    """What a reaction is on: a message (`channel`, `ts`), or a file."""
+
+    type: Short = "message"
+    channel: ChannelId | None = None
+    ts: Ts | None = None
+
+
+class StepFunction(_Model):
+    """The custom step (manifest.yml `functions:`) a `function_executed` event runs."""
+
+    callback_id: Short = ""
+
+
 class Event(_Model):
+    """The events touchbase subscribes to: `app_home_opened`; `message` in the channels it is
+    in (`subtype` says an edit, a deletion, a join…; `user_team` is the speaker's own
+    workspace in a Slack Connect channel); `reaction_added`; `function_executed`."""
+
     type: Short
     user: Short | None = None
     tab: Short | None = None
     channel: Short | None = None
+    # message
+    subtype: Short | None = None
+    text: Text = ""
+    ts: Ts | None = None
+    thread_ts: Ts | None = None
+    user_team: Short | None = None
+    team: Short | None = None
+    bot_id: Short | None = None
+    deleted_ts: Ts | None = None
+    # reaction_added
+    reaction: Name | None = None
+    item: ReactionItem | None = None
+    # function_executed: the inputs are checked by the step that reads them (a bad one is
+    # an error the workflow shows, not an unreadable request: the step must never hang)
+    function: StepFunction | None = None
+    inputs: Annotated[dict[Name, Any], Field(max_length=50)] = {}
+    function_execution_id: Short | None = None
+
+
+class Authorization(_Model):
+    user_id: Short | None = None
+    is_bot: bool = False
 
 
 class EventCallback(_Payload):
@@ -261,6 +304,12 @@ class EventCallback(_Payload):
     type: Literal["event_callback"]
     team_id_: TeamId = Field(alias="team_id")
     event: Event
+    # Who the app is in this workspace: the bot user is the author of what it logs itself.
+    authorizations: Annotated[list[Authorization], Field(max_length=10)] = []
+
+    @property
+    def bot_user(self) -> str | None:
+        return next((a.user_id for a in self.authorizations if a.is_bot and a.user_id), None)
 
     @property
     def team_id(self) -> str:
@@ -411,6 +460,6 @@ class FormInput(Input):
 
 __all__ = [
     "Action", "BlockActions", "BlockSuggestion", "ButtonInput", "ChoiceInput", "Command", "EventCallback",
-    "FieldErrors", "FormInput", "Id", "Input", "MessageShortcut", "NoInput", "Offset", "Payload", "Unreadable",
+    "FieldErrors", "FormInput", "Id", "Input", "MessageShortcut", "NoInput", "Offset", "Payload", "Ts", "Unreadable",
     "UserId", "ViewClosed", "ViewSubmission", "parse",
 ]  # fmt: skip

@@ -32,6 +32,7 @@ class Call:
     args: dict[str, Any]
     path: str = ""
     at: float = field(default_factory=time.monotonic)
+    token: str = ""  # the bearer token it came with (a workflow step's own, `xwfp-…`)
 
 
 @dataclass
@@ -40,6 +41,17 @@ class Failure:
     error: str | None = None
     retry_after: int | None = None
     times: int = 1
+
+
+@dataclass
+class Channel:
+    id: str
+    is_private: bool = False
+    is_member: bool = False  # the bot is in it
+    is_archived: bool = False
+    is_ext_shared: bool = False
+    joinable: bool = True  # conversations.join succeeds
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # ts -> message
 
 
 @dataclass
@@ -57,6 +69,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}
         self.failures: dict[str, list[Failure]] = {}
         self.uploads: dict[str, bytes] = {}
         self.delays: dict[str, float] = {}
@@ -82,6 +95,7 @@ class FakeSlack:
         with self._lock:
             self.calls.clear()
             self.users.clear()
+            self.channels.clear()
             self.failures.clear()
             self.uploads.clear()
             self.delays.clear()
@@ -104,6 +118,19 @@ class FakeSlack:
         user = User(id=user_id, **profile)
         self.users[user_id] = user
         return user
+
+    def add_channel(self, channel_id: str, **info: Any) -> Channel:
+        """A channel `conversations.info` knows (an unknown one is `channel_not_found`, as a
+        private channel the bot is not in is to real Slack)."""
+        channel = Channel(id=channel_id, **info)
+        self.channels[channel_id] = channel
+        return channel
+
+    def add_message(self, channel_id: str, ts: str, text: str, *, thread_ts: str | None = None, user: str = "U0000001") -> None:
+        """A message the bot may read back (`conversations.history` / `.replies`)."""
+        channel = self.channels.get(channel_id) or self.add_channel(channel_id, is_member=True)
+        channel.messages[ts] = {"type": "message", "ts": ts, "text": text, "user": user,
+                                **({"thread_ts": thread_ts} if thread_ts else {})}  # fmt: skip
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
              retry_after: int | None = None, times: int = 1) -> None:  # fmt: skip
@@ -156,6 +183,30 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": args.get("ts") or ts, "message": {"text": args.get("text")}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
+        if method in ("conversations.info", "conversations.join"):
+            channel = self.channels.get(str(args.get("channel")))
+            if channel is None:
+                return {"ok": False, "error": "channel_not_found"}
+            if method == "conversations.join":
+                if channel.is_private or channel.is_archived or not channel.joinable:
+                    return {"ok": False, "error": "method_not_supported_for_channel_type"}
+                channel.is_member = True
+            return {"ok": True, "channel": {
+                "id": channel.id, "is_private": channel.is_private, "is_member": channel.is_member,
+                "is_archived": channel.is_archived, "is_ext_shared": channel.is_ext_shared,
+            }}  # fmt: skip
+        if method in ("conversations.history", "conversations.replies"):
+            channel = self.channels.get(str(args.get("channel")))
+            if channel is None or not channel.is_member:
+                return {"ok": False, "error": "not_in_channel" if channel else "channel_not_found"}
+            oldest, latest = str(args.get("oldest") or "0"), str(args.get("latest") or "9999999999")
+            found = [m for t, m in sorted(channel.messages.items()) if oldest <= t <= latest]
+            if method == "conversations.history":  # the channel itself: no thread replies
+                found = [m for m in found if m.get("thread_ts") in (None, m["ts"])]
+            else:
+                root = str(args.get("ts"))
+                found = [m for m in found if root in (m["ts"], m.get("thread_ts"))]
+            return {"ok": True, "messages": found[: int(args.get("limit") or 100)]}
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else dict(view or {})
@@ -224,17 +275,19 @@ class FakeSlack:
                     return self._send(200, "ok")
                 method = path.removeprefix("/api/")
                 auth = self.headers.get("Authorization", "")
-                kind = "xapp-" if method == "apps.connections.open" else "xoxb-"
+                # An app-level token opens Socket Mode; other methods take a bot token, or the
+                # token Slack gives a workflow step for its own calls.
+                kinds = ("xapp-",) if method == "apps.connections.open" else ("xoxb-", "xwfp-")
                 if not auth.startswith("Bearer "):
                     return self._send(200, {"ok": False, "error": "not_authed"})
-                if not auth.startswith("Bearer " + kind):
+                if not auth.removeprefix("Bearer ").startswith(kinds):
                     return self._send(200, {"ok": False, "error": "not_allowed_token_type"})
                 delay = fake.delays.get(method)
                 if delay:
                     time.sleep(delay)
                 failure = fake._take_failure(method)
                 with fake._lock:
-                    fake.calls.append(Call(method, args, path))
+                    fake.calls.append(Call(method, args, path, token=auth.removeprefix("Bearer ")))
                 if failure is not None:
                     if failure.status == 429:
                         return self._send(429, {"ok": False, "error": "ratelimited"},

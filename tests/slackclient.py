@@ -24,6 +24,8 @@ from tests.fakeslack import FakeSlack
 TEAM = "T0000001"
 USER = "U0000001"
 CHANNEL = "C0000001"
+BOT_USER = "UBOT"  # the app's bot user (fakeslack's auth.test says so too)
+WORKFLOW_TOKEN = "xwfp-test-workflow-token-not-real"  # what Slack gives a step for its own calls
 
 
 @dataclass
@@ -46,13 +48,23 @@ class Response:
 
 
 def block_text(blocks: list[dict[str, Any]]) -> str:
-    """The words a person reads in a list of blocks (texts, fields, button labels)."""
+    """The words a person reads in a list of blocks (texts, fields, button labels, a table's
+    cells: a rich text's user, channel and date as mrkdwn writes them)."""
     out: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") in ("plain_text", "mrkdwn") and "text" in node:
+            kind = node.get("type")
+            if kind in ("plain_text", "mrkdwn", "raw_text", "text") and isinstance(node.get("text"), str):
                 out.append(node["text"])
+                return
+            if kind == "rich_text_section":
+                out.append("".join(block_text([e]) for e in node.get("elements", [])))
+                return
+            shown = {"user": lambda: f"<@{node['user_id']}>", "channel": lambda: f"<#{node['channel_id']}>",
+                     "date": lambda: f"<!date^{node['timestamp']}^{node.get('format', '')}|{node.get('fallback', '')}>", "emoji": lambda: f":{node['name']}:"}.get(kind)  # fmt: skip
+            if shown is not None and isinstance(node, dict) and "elements" not in node:
+                out.append(shown())
                 return
             for value in node.values():
                 walk(value)
@@ -62,6 +74,12 @@ def block_text(blocks: list[dict[str, Any]]) -> str:
 
     walk(blocks)
     return "\n".join(out)
+
+
+def table_rows(blocks: list[dict[str, Any]]) -> list[list[str]]:
+    """The cells of a message's table (its header row first), as a person reads them."""
+    [table] = [b for b in blocks if b.get("type") == "table"]
+    return [[block_text([cell]) for cell in row] for row in table["rows"]]
 
 
 def find_button(blocks: list[dict[str, Any]], label: str, nth: int = 0) -> dict[str, Any]:
@@ -250,8 +268,37 @@ class SignedSlack:
             "event": event,
             "event_id": f"Ev{next(self._triggers)}",
             "event_time": int(time.time()),
+            # Who the app is in this workspace, as Slack says with every event.
+            "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
         }
         return self.post(json.dumps(body).encode(), "application/json")
+
+    def message(self, text: str, *, ts: str, user: str = USER, channel: str = CHANNEL, team: str = TEAM,
+                user_team: str | None = None, thread_ts: str | None = None, **extra: Any) -> Response:
+        """A `message` event in a channel; `user_team` another workspace for a Slack Connect guest."""
+        event = {"type": "message", "channel": channel, "channel_type": "channel", "user": user, "text": text,
+                 "ts": ts, "event_ts": ts, "team": user_team or team, **extra}  # fmt: skip
+        if user_team:
+            event["user_team"] = event["source_team"] = user_team
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return self.event(event, team=team)
+
+    def step(self, callback_id: str, inputs: dict[str, Any], *, team: str = TEAM,
+             execution: str = "Fx0000001") -> Response:  # fmt: skip
+        """Workflow Builder runs a custom step: a `function_executed` event."""
+        event = {
+            "type": "function_executed",
+            "function": {"id": "Fn0000001", "callback_id": callback_id, "title": callback_id, "type": "app",
+                         "input_parameters": [], "output_parameters": [], "app_id": "A0000001",
+                         "date_created": 1, "date_updated": 1, "date_deleted": 0},
+            "inputs": inputs,
+            "function_execution_id": execution,
+            "workflow_execution_id": "Wx0000001",
+            "event_ts": f"{time.time():.6f}",
+            "bot_access_token": WORKFLOW_TOKEN,
+        }  # fmt: skip
+        return self.event(event, team=team)
 
 
 _INITIAL = object()

@@ -14,11 +14,14 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.services.channels import ChannelRow, Linked
 from bot.services.complaints import ComplaintCard
+from bot.services.reports import Figures, Period, Report
 from bot.services.sla import Clocks
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import TeamSettings
-from bot.storage.models import AuditEvent, Complaint, Customer, Touch
+from bot.storage.models import AuditEvent, ChannelMessage, Complaint, Customer, Touch
+from bot.views.channels import channels_answer, emoji_offer, link_answer, response_reminder
 from bot.views.common import help_blocks
 from bot.views.complaints import (
     complaint_card,
@@ -39,9 +42,11 @@ from bot.views.customers import (
 from bot.views.datacare import audit_blocks, erase_confirmation, merge_confirmation
 from bot.views.home import home_view
 from bot.views.kit import message_modal
+from bot.views.reports import report_blocks
 from bot.views.revisits import due_blocks
 from bot.views.settings import settings_modal
 from bot.views.touches import revisit_modal, touch_modal
+from tests.slackclient import block_text
 
 LOCALES = ("en-US", "zh-CN")
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
@@ -85,6 +90,34 @@ def _audit(number: int) -> AuditEvent:
                       entity_id=1, changes={"name": ["a", "b"]}, surface="modal", at=NOW)  # fmt: skip
 
 
+def _waiting(number: int) -> ChannelMessage:
+    return ChannelMessage(id=number, team_id="T1", link_id=1, channel_id=f"C{number:07d}", ts="1764064800.000100",
+                          thread_key="", speaker_id="U0GUEST1", sent_at=NOW - dt.timedelta(hours=number),
+                          due_at=NOW, state="waiting",
+                          permalink=f"https://example.slack.com/archives/C{number:07d}/p1764064800000100")  # fmt: skip
+
+
+def _channel_rows(count: int, name: str = LONG[:150]) -> list[ChannelRow]:
+    return [ChannelRow(f"C{n:07d}", _customer(n, name=f"{name}{n}"), _waiting(n) if n % 3 else None)
+            for n in range(1, count + 1)]  # fmt: skip
+
+
+def _report(owners: int) -> Report:
+    """A report of `owners` owners with every figure set (more than a table holds: lines)."""
+    period = Period("week", TODAY - dt.timedelta(days=2), TODAY + dt.timedelta(days=5), None)
+    previous = Period("week", TODAY - dt.timedelta(days=9), TODAY - dt.timedelta(days=2), None)
+
+    def figures(n: int) -> Figures:
+        return Figures(touches=n * 3, customers_touched=n, revisits_on_time=n, revisits_late=1, complaints_opened=n,
+                       complaints_resolved=n, complaints_open=2, first_response_met=n, first_response_with_sla=n + 1,
+                       satisfaction_avg=3.5, customers=n * 10, by_grade={"A": n}, by_segment={"key": n})  # fmt: skip
+
+    keys = ["-", *(f"U{n:07d}" for n in range(owners - 1))]
+    current = {"": figures(owners), **{k: figures(n + 1) for n, k in enumerate(keys)}}
+    before = {"": figures(owners - 1), **{k: figures(n) for n, k in enumerate(keys)}}
+    return Report(period, previous, None, current, before, [], {})
+
+
 STATES = ("open", "acknowledged", "waiting", "in_progress", "resolved", "closed")
 CUSTOMERS = [_customer(n, name=f"{LONG[:150]}{n}") for n in range(1, 13)]
 
@@ -126,11 +159,34 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
        for k in ("assignee", "author", "channel", "update")},
     **{f"escalation.{step}": (lambda step: lambda loc: escalation_message(loc, _card("open"), step))(step)
        for step in ("warning.first_response", "warning.resolution", "level1", "level2", "level3")},
+    # linked channels, the complaint emoji, tables
+    "complaint_list.lines": lambda loc: complaint_list(
+        loc, "overdue", [_card(s, n) for n, s in enumerate(STATES * 4, 1)], limit=20, as_table=False),
+    "complaint_list.long_titles": lambda loc: complaint_list(
+        loc, "open", [_card("open", n) for n in range(1, 26)], limit=25),
+    "channels_answer": lambda loc: channels_answer(loc, _channel_rows(50, name="上海宏达国际贸易"), 120,
+                                                   tz="Asia/Shanghai")[1],
+    "channels_answer.long_names": lambda loc: channels_answer(loc, _channel_rows(50), 120, tz="Asia/Shanghai")[1],
+    "channels_answer.lines": lambda loc: channels_answer(loc, _channel_rows(50), 120, tz="Asia/Shanghai",
+                                                         as_table=False)[1],
+    "channels_answer.none": lambda loc: channels_answer(loc, [], 0, tz=None)[1],
+    **{f"link_answer.{p}": (lambda p: lambda loc: link_answer(
+        loc, Linked(_customer(1, name=LONG[:200]), "C0000001", p), ["U0000002", "U0000003"])[1])(p)
+       for p in ("joined", "member", "invite")},
+    "response_reminder": lambda loc: response_reminder(loc, _waiting(1), _customer(1, name=LONG[:200]))[1],
+    "emoji_offer": lambda loc: emoji_offer(loc, "C0000001", message="发货延迟两周" * 500,
+                                           permalink="https://example.slack.com/archives/C0000001/p1764064800000100")[1],
+    "home_view.waiting": lambda loc: home_view(
+        loc, revisits=DueRevisits([], [], 0, 0), complaints=[], by_grade={}, today=TODAY, waiting=_channel_rows(10)),
+    "profile_blocks.channels": lambda loc: profile_blocks(loc, _customer(1), channels=[f"C00000{n:02d}" for n in range(30)]),
+    "report_blocks": lambda loc: report_blocks(loc, _report(99)),
+    "report_blocks.lines": lambda loc: report_blocks(loc, _report(120)),
 }  # fmt: skip
 
 
 def validate(rendered: Any) -> None:
     if isinstance(rendered, dict) and rendered.get("type") in ("modal", "home"):
+        assert all(b["type"] != "table" for b in rendered["blocks"]), "Slack allows tables in messages only"
         View(**rendered).validate_json()
         return
     message_blocks = rendered["blocks"] if isinstance(rendered, dict) else rendered
@@ -140,6 +196,36 @@ def validate(rendered: Any) -> None:
         assert parsed is not None, block
         parsed.validate_json()
         assert parsed.to_dict() == block, "a key slack_sdk does not know would be dropped"
+    tables = [b for b in message_blocks if b["type"] == "table"]
+    assert len(tables) <= 1, "one table per message"
+    if tables:
+        assert message_blocks[-1] is tables[0], "Slack shows a table at the message's end: it comes last"
+        validate_table(tables[0])
+
+
+def validate_table(block: dict[str, Any]) -> None:
+    """The `table` block's documented limits, which slack_sdk's model does not check: at most
+    100 rows (the header included) of at most 20 cells, every row as long as the header, a
+    cell `raw_text` (not empty) or `rich_text` (a valid rich text block), at most 20 column
+    settings, and at most 10,000 characters in all the cells together."""
+    rows = block["rows"]
+    assert 1 <= len(rows) <= 100
+    assert len(block.get("column_settings") or []) <= 20
+    width = len(rows[0])
+    chars = 0
+    for row in rows:
+        assert len(row) == width <= 20
+        for cell in row:
+            if cell["type"] == "raw_text":
+                assert isinstance(cell["text"], str) and cell["text"].strip(), cell
+                chars += len(cell["text"])
+            else:
+                assert cell["type"] == "rich_text", cell
+                rich = Block.parse(cell)
+                rich.validate_json()
+                assert rich.to_dict() == cell
+                chars += len(block_text([cell]))
+    assert chars <= 10_000
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -153,3 +239,38 @@ def test_validation_catches_a_too_long_title() -> None:
     view["title"]["text"] = "客户" * 13
     with pytest.raises(Exception, match="title"):
         validate(view)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_lists_are_tables_in_messages_where_they_fit_and_lines_where_not(locale: str) -> None:
+    def has_table(blocks: list[dict[str, Any]]) -> bool:
+        return any(b["type"] == "table" for b in blocks)
+
+    assert has_table(BUILDERS["channels_answer"](locale))
+    assert not has_table(BUILDERS["channels_answer.lines"](locale))
+    assert not has_table(BUILDERS["channels_answer.long_names"](locale))  # 50 names of 150 characters: over 10,000
+    assert has_table(BUILDERS["complaint_list"](locale)) and has_table(BUILDERS["complaint_list.long_titles"](locale))
+    assert has_table(BUILDERS["report_blocks"](locale))  # 99 owners and the header: 100 rows
+    assert not has_table(BUILDERS["report_blocks.lines"](locale))  # 120 owners: more than a table holds
+    assert block_text(BUILDERS["report_blocks.lines"](locale)).count("<@U") == 119
+    assert not has_table(BUILDERS["home_view.waiting"](locale)["blocks"])
+
+
+def test_a_table_over_the_character_budget_is_not_made() -> None:
+    from bot.views.kit import raw_cell, table
+
+    row = [raw_cell("x" * 200) for _ in range(5)]
+    assert table(["a"] * 5, [row] * 9) is not None  # 9,000 characters and the header
+    assert table(["a"] * 5, [row] * 10) is None  # 10,005
+    assert table(["a"] * 21, [[raw_cell("x")] * 21]) is None  # 21 cells a row
+    assert table(["a"], [[raw_cell("x")]] * 100) is None  # 101 rows with the header
+
+
+def test_the_emoji_offer_carries_as_much_of_a_long_message_as_a_button_holds() -> None:
+    import json
+
+    _, blocks = emoji_offer("zh-CN", "C0000001", message="“发货”\n" * 1000, permalink="https://x.example/p1")
+    value = blocks[0]["accessory"]["value"]
+    assert len(value) <= 2000
+    carried = json.loads(value)
+    assert carried["text"].startswith("“发货”\n“发货”") and carried["permalink"] == "https://x.example/p1"

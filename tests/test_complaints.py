@@ -14,7 +14,7 @@ from bot.services import complaints, sla
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Complaint, ComplaintEvent
 from tests.helpers import add_customer, as_admin
-from tests.slackclient import TEAM, USER, block_text
+from tests.slackclient import TEAM, USER, block_text, table_rows
 
 OWNER = "U0000009"
 OTHER_USER = "U0000002"
@@ -372,19 +372,20 @@ def test_complaints_lists_open_overdue_and_mine(slack, fake, session):
         clock.move_to("2026-11-23 10:30:00")
         reply = slack.command("complaints")
         assert reply.shown.startswith("Open complaints:")
-        lines = [b["text"]["text"] for b in reply.blocks[1:]]
-        assert len(lines) == 2 and lines[0].startswith(":red_circle: *#1* Urgent thing · Acme")
-        assert "Urgent · open 1h 30m · <@U0000009> · next deadline: <!date^" in lines[0]
-        assert "2026-11-23 10:00 UTC" in lines[0]  # urgent: first response within 1 business hour
-        assert lines[1].startswith("*#2* Small thing · Beta") and "Low · open 1h 30m · <@U0000001>" in lines[1]
-        assert "2026-11-25 15:00 UTC" in lines[1]  # low: 24 business hours = 9 h Mon + 9 h Tue + 6 h Wed
+        header, *rows = table_rows(reply.blocks)  # a table: the message's last block
+        assert reply.blocks[-1]["type"] == "table"
+        assert header == ["#", "Title", "Customer", "Severity", "Open for", "Assignee", "Next deadline"]
+        assert len(rows) == 2 and rows[0][:6] == [":red_circle:#1", "Urgent thing", "Acme", "Urgent", "1h 30m", "<@U0000009>"]
+        assert rows[0][6].startswith("<!date^") and "2026-11-23 10:00 UTC" in rows[0][6]  # urgent: 1 business hour
+        assert rows[1][:6] == ["#2", "Small thing", "Beta", "Low", "1h 30m", "<@U0000001>"]
+        assert "2026-11-25 15:00 UTC" in rows[1][6]  # low: 24 business hours = 9 h Mon + 9 h Tue + 6 h Wed
         overdue = slack.command("complaints overdue")
-        assert [b["text"]["text"].split(" · ")[0] for b in overdue.blocks[1:]] == [":red_circle: *#1* Urgent thing"]
+        assert [row[:2] for row in table_rows(overdue.blocks)[1:]] == [[":red_circle:#1", "Urgent thing"]]
         mine = slack.command("complaints mine")
-        assert "#2* Small thing" in mine.shown and "#1*" not in mine.shown
+        assert "#2\nSmall thing" in mine.shown and "#1" not in mine.shown
         assert "You have no open complaints." in slack.command("complaints mine", user=OTHER_USER).shown
         assert "`/crm complaints overdue`" in slack.command("complaints closed").shown
-        slack.click(reply.blocks, "Show", nth=0)
+        slack.click(reply.blocks, "Show #1")
         card = block_text(fake.last("response_url")["blocks"])
         assert "#1 Urgent thing" in card and "overdue since" in card
 
@@ -457,7 +458,7 @@ def test_lifecycle_with_sla_clocks_over_national_day_a_make_up_saturday_and_a_we
         clock.move_to(utc(cst(2026, 10, 12, 10, 0)))  # Monday, past the old deadline: paused, so nothing
         assert due(cst(2026, 10, 12, 10, 0)) == []
         assert "No overdue complaints." in slack.command("complaints overdue").shown
-        slack.click(slack.command("complaints").blocks, "Show")
+        slack.click(slack.command("complaints").blocks, "Show #1")
         card = fake.last("response_url")["blocks"]
         assert "paused while waiting on the customer" in block_text(card)
         slack.click(card, "In progress", user=OWNER)
@@ -474,7 +475,7 @@ def test_lifecycle_with_sla_clocks_over_national_day_a_make_up_saturday_and_a_we
         assert complaints_of(session)[0].escalation_level == 3
 
         clock.move_to(utc(cst(2026, 10, 16, 17, 0)))
-        assert "#1* Broken parcels" in slack.command("complaints overdue").shown
+        assert ":red_circle:#1\nBroken parcels" in slack.command("complaints overdue").shown
         slack.command("resolve #1", user=OWNER)
         slack.submit(fake.last("views.open")["view"], {"Resolution": "Replaced the parcels", "Satisfaction": "3"},
                      user=OWNER)  # fmt: skip

@@ -186,7 +186,7 @@ def test_report_text_compares_with_the_previous_period(session, data):
     r = build_report(session=session, viewer=as_admin(team=TEAM_ID), kind="week", today=TODAY, tz=None)
     assert (compared(12, 9), compared(50.0, 100.0, "%"), compared(3, 3), compared(None, 2)) == (
         "12 (▲3)", "50% (▼50)", "3 (=)", "–")  # fmt: skip
-    text = block_text(report_blocks(None, r))
+    text = block_text(report_blocks(None, r, as_table=False))  # the lines where no table fits
     assert "*Team report* · week of 2026-11-23" in text
     assert "Compared with 2026-11-16 – 2026-11-22" in text
     assert "*Touches* 4 (▲3) · *customers touched* 3 (▲2)" in text
@@ -195,3 +195,8 @@ def test_report_text_compares_with_the_previous_period(session, data):
     assert "*Satisfaction* at resolution 3 · answered 2 (▲2) · at check-ins 4 (▲3) · check-ins 2 (▲1)" in text
     assert "*Customers* 4 (▲2) · new 2 (▲1) · by grade A 1, B 2, C 1 · by segment - 1, key 1, new 1, regular 1" in text
     assert f"<@{A}>: touches 3 (▲2)" in text and f"<@{B}>: touches 1 (▲1)" in text
+    # in a message, the same figures are a table: the last block, a row per owner
+    table = report_blocks(None, r)[-1]
+    rows = [[block_text([cell]) for cell in row] for row in table["rows"]]
+    assert rows[0][:3] == ["Owner", "Touches", "Customers"]
+    assert [f"<@{A}>", "3 (▲2)"] in [row[:2] for row in rows] and [f"<@{B}>", "1 (▲1)"] in [row[:2] for row in rows]

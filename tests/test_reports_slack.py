@@ -42,7 +42,10 @@ def test_report_is_acknowledged_then_posted_to_the_dm_with_a_chart(slack, fake, 
     assert "*Team report* · week of" in text
     assert "*Touches* 1 (▲1) · *customers touched* 1 (▲1)" in text
     assert "*Customers* 1 (=) · new 1 (=)" not in text  # the customer is new this week
-    assert f"<@{USER}>: touches 1 (▲1)" in text
+    # the figures per owner: a table, the message's last block, one row per owner under its header
+    table = message["blocks"][-1]
+    assert table["type"] == "table"
+    assert [block_text([cell]) for cell in table["rows"][1]][:3] == [f"<@{USER}>", "1 (▲1)", "1 (▲1)"]
     assert complete.args["channel_id"] == "D" + USER
     [upload] = fake.calls_to("upload")
     png = fake.uploads[upload.args["file_id"]]

@@ -5,6 +5,7 @@ commands module last: it reads the sub-commands the others registered).
 """
 
 from bot.handlers import (
+    channels,
     commands,
     complaints,
     customers,
@@ -19,5 +20,5 @@ from bot.handlers.registry import Registry
 
 
 def register(on: Registry) -> None:
-    for module in (customers, touches, revisits, home, complaints, datacare, settings, reports, commands):
+    for module in (customers, touches, revisits, home, complaints, datacare, settings, reports, channels, commands):
         module.register(on)

@@ -1,6 +1,6 @@
 """What a listener answers, whatever the surface: the registry (handlers.registry) turns each
 into the right Slack call for the kind of request (an ack body, a `response_url` post,
-`views.open`, a modal's `response_action`, type-ahead options).
+`views.open`, a modal's `response_action`, type-ahead options, a workflow step's outputs).
 """
 
 from __future__ import annotations
@@ -61,4 +61,11 @@ class Options:
     options: list[dict[str, Any]]
 
 
-Answer = Reply | Replace | UpdateMessage | OpenModal | ModalAction | Options | None
+@dataclass(frozen=True)
+class StepDone:
+    """A workflow step's outputs (`functions.completeSuccess`, once the unit of work is saved)."""
+
+    outputs: dict[str, Any]
+
+
+Answer = Reply | Replace | UpdateMessage | OpenModal | ModalAction | Options | StepDone | None

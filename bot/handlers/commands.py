@@ -37,6 +37,9 @@ ALIASES: dict[str, str] = {
     "导出": "export",
     "删除数据": "erase", "擦除": "erase",
     "合并": "merge",
+    "关联频道": "link", "关联": "link",
+    "取消关联": "unlink",
+    "频道": "channels",
     "帮助": "help",
 }  # fmt: skip
 _ZH_WORD = {english: chinese for chinese, english in reversed(list(ALIASES.items()))}

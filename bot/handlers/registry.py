@@ -9,8 +9,9 @@ service, and returns what to show (handlers.answers). The registry wraps it for 
   work back and is answered here, the same way for every listener: a line only the person
   sees, or the message under the modal's field;
 - it turns the answer into the call the surface needs: the slash command's ack body, a
-  `response_url` post, `views.open` / `views.push`, a modal's `response_action`, options;
-  and keeps every view within Block Kit's limits before Slack is called (views.kit.fit).
+  `response_url` post, `views.open` / `views.push`, a modal's `response_action`, options,
+  a workflow step's `functions.completeSuccess` / `completeError`; and keeps every view
+  within Block Kit's limits before Slack is called (views.kit.fit).
 
 `Registry.listeners` lists every registered listener (kind, id, input): tests walk it.
 """
@@ -23,8 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, Complete, Fail, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import payloads
 from bot.context import FollowUp, RequestContext
@@ -35,6 +37,7 @@ from bot.handlers.answers import (
     Options,
     Replace,
     Reply,
+    StepDone,
     UpdateMessage,
 )
 from bot.i18n import t
@@ -46,7 +49,7 @@ log = logging.getLogger(__name__)
 
 CONTEXT = "touchbase.request"  # bolt context key: the RequestContext
 PAYLOAD = "touchbase.payload"  # bolt context key: the typed payload
-KINDS = ("command", "action", "view", "options", "shortcut", "event")
+KINDS = ("command", "action", "view", "options", "shortcut", "event", "function")
 Refusal = UserError | Unreadable
 
 
@@ -132,6 +135,14 @@ class Registry:
         listener = self._add(Listener("event", event_type, fn, _input_type(fn), reads_only=reads_only))
         self.app.event(event_type)(self._bolt(listener))
 
+    def function(self, callback_id: str, fn: Callable[..., Answer]) -> None:
+        """A Workflow Builder custom step (manifest.yml `functions:`, bolt's `function`
+        listener): it completes with the listener's `StepDone` outputs once the unit of work
+        is saved, or fails with the refusal's words. It never hangs: an unexpected error
+        fails it too."""
+        listener = self._add(Listener("function", callback_id, fn, _input_type(fn)))
+        self.app.function(callback_id)(self._step(listener))
+
     # --- what a request will do ------------------------------------------------------------
 
     def reads_only(self, payload: Payload) -> bool:
@@ -184,6 +195,51 @@ class Registry:
             _deliver(kind, answer, payload, rq, ack, respond, client)
 
         return run
+
+
+    def _step(self, listener: Listener) -> Callable[..., None]:
+        def run(context: dict[str, Any], complete: Complete, fail: Fail) -> None:
+            rq: RequestContext = context[CONTEXT]
+            locale = _team_language(rq)  # a workflow has no person acting: the team's language
+            try:
+                answer = listener.fn(rq, listener.read(context[PAYLOAD]))
+            except FieldErrors as errors:
+                rq.rollback()
+                return _fail(fail, " ".join(t(locale, key, **params) for key, params in errors.errors.values()))
+            except (UserError, Unreadable) as refusal:
+                rq.rollback()
+                return _fail(fail, t(locale, refusal.key, **refusal.params))
+            except Exception:
+                _fail(fail, t(locale, "error.generic"))
+                raise  # the app rolls the unit of work back and logs it
+            outputs = answer.outputs if isinstance(answer, StepDone) else {}
+            sorry = t(locale, "error.generic")
+
+            def done(_later: FollowUp) -> None:
+                try:
+                    complete(outputs=outputs)
+                except SlackApiError:  # outputs Slack refused: the workflow must still end
+                    log.exception("functions.completeSuccess was refused")
+                    _fail(fail, sorry)
+
+            rq.after(done)
+            rq.if_lost(lambda: _fail(fail, sorry))
+
+        return run
+
+
+def _team_language(rq: RequestContext) -> str | None:
+    try:
+        return rq.settings.language
+    except Exception:  # noqa: BLE001 - the database may be what failed: English then
+        return None
+
+
+def _fail(fail: Fail, error: str) -> None:
+    try:
+        fail(error=error[:2000])
+    except Exception:  # noqa: BLE001 - nothing more can be done; Slack ends the step on its own
+        log.warning("functions.completeError could not be sent", exc_info=True)
 
 
 def _refusal(listener: Listener | None, rq: RequestContext, refusal: Refusal) -> Answer:

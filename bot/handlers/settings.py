@@ -11,6 +11,7 @@ from bot.services.settings import (
     SettingsInput,
     current,
     hours_text,
+    response_text,
     sla_text,
     update_settings,
 )
@@ -30,6 +31,7 @@ def open_settings(rq: RequestContext, cmd: CommandInput) -> Answer:
         rq.locale, team, admins=admins, leads=leads,
         hours_text=hours_text(team.working_hours, chinese=chinese),
         sla_text=sla_text(team.sla, chinese=chinese),
+        response_text=response_text(team.response_targets, chinese=chinese),
     ))  # fmt: skip
 
 

@@ -94,4 +94,13 @@ EN: dict[str, str] = {
     "complaint.escalation.level1": "Escalation level 1: complaint *#{number}* ({customer}) missed its deadline. Assignee: <@{assignee}>.",
     "complaint.escalation.level2": "Escalation level 2: complaint *#{number}* ({customer}) is far past its deadline or was reopened twice. Assignee: <@{assignee}>.",
     "complaint.escalation.level3": "Escalation level 3: complaint *#{number}* ({customer}) is at twice its resolution time. Assignee: <@{assignee}>.",
+    # `/crm complaints` as a table (a message)
+    "button.show_number": "Show #{number}",
+    "complaint.column.number": "#",
+    "complaint.column.title": "Title",
+    "complaint.column.customer": "Customer",
+    "complaint.column.severity": "Severity",
+    "complaint.column.age": "Open for",
+    "complaint.column.assignee": "Assignee",
+    "complaint.column.deadline": "Next deadline",
 }

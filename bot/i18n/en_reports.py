@@ -54,4 +54,14 @@ EN: dict[str, str] = {
     "checkin.recorded": "Satisfaction {score}/5 recorded for *{customer}*. Thank you.",
     "checkin.alert": "<@{actor}> recorded satisfaction {score}/5 for *{customer}*. It may need your attention.",
     "satisfaction.invalid": "Give a score from 1 to 5.",
+    # the per-owner table's columns (a report message)
+    "report.column.owner": "Owner",
+    "report.column.touches": "Touches",
+    "report.column.customers": "Customers",
+    "report.column.revisits": "Revisits on time",
+    "report.column.opened": "Complaints opened",
+    "report.column.resolved": "Resolved",
+    "report.column.open": "Open",
+    "report.column.sla": "First response SLA",
+    "report.column.satisfaction": "Satisfaction",
 }

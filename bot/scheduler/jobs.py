@@ -252,6 +252,48 @@ def complaint_escalations(run: JobRun, team_id: str) -> int:
     return written
 
 
+# --- linked channels: the response clock -------------------------------------------------------
+
+
+@register_job("response_reminders")
+def response_reminders(run: JobRun, team_id: str) -> int:
+    """For each linked channel whose oldest customer message has waited past its target (in
+    business hours, services.channels), one reminder to the customer's owner, in their working
+    hours; written as it is when sent (`_render_response`), so a reply meanwhile cancels it."""
+    from bot.services import channels
+
+    settings = team_settings(run.session, team_id)
+    written = 0
+    for due in channels.reminders_due(session=run.session, team_id=team_id, now=run.now):
+        try:
+            with run.session.begin_nested():
+                owner = get_member(session=run.session, team_id=team_id, user_id=due.remind, directory=run.directory,
+                                   now=run.now)  # fmt: skip
+                written += enqueue(
+                    run.session, now=run.now, team_id=team_id, key=f"response:{due.message.id}", kind="response",
+                    channel=due.remind, text="",
+                    due_at=quiet_hours_due(run.now, member=owner, settings=settings, default_tz=run.default_tz),
+                    meta={"render": "response", "message_id": due.message.id,
+                          "locale": settings.language or owner.locale},
+                )  # fmt: skip
+        except Exception:  # noqa: BLE001 - one channel's failure must not stop the others
+            log.exception("response reminder for message %s failed", due.message.id)
+    return written
+
+
+@register_renderer("response")
+def _render_response(session: Session, payload: dict[str, Any]) -> Rendered | None:
+    """The reminder as things are when it is sent; None once someone replied (or the channel
+    was unlinked, or the message deleted)."""
+    from bot.services import channels
+    from bot.views.channels import response_reminder
+
+    found = channels.still_waiting(session, int(payload["message_id"]))
+    if found is None:
+        return None
+    return Rendered(*response_reminder(payload.get("locale"), *found))
+
+
 # --- satisfaction check-ins and the weekly report ---------------------------------------------
 
 CHECKINS_PER_DM = 5  # a few at a time: a new team with many customers due is not flooded

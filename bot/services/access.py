@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.services.errors import UserError
-from bot.services.members import is_admin, sees_everything
+from bot.services.members import LEAD, is_admin, role_of, sees_everything
 from bot.services.sla import ACTIVE
 from bot.services.workspaces import TeamSettings
 from bot.storage.models import Complaint, Customer, Member, Touch
@@ -33,11 +33,13 @@ class Viewer:
     user_id: str | None  # None: the whole team (a job, a tool)
     sees_all: bool
     admin: bool = False
+    lead: bool = False
 
     @classmethod
     def of(cls, member: Member, settings: TeamSettings) -> Viewer:
         sees_all = settings.visibility == "open" or sees_everything(member)
-        return cls(team_id=member.team_id, user_id=member.user_id, sees_all=sees_all, admin=is_admin(member))
+        return cls(team_id=member.team_id, user_id=member.user_id, sees_all=sees_all, admin=is_admin(member),
+                   lead=role_of(member) == LEAD)  # fmt: skip
 
     @classmethod
     def whole_team(cls, team_id: str) -> Viewer:

@@ -189,11 +189,15 @@ def card(*, session: Session, complaint: Complaint, now: dt.datetime, default_tz
 
 def create_complaint(
     *, session: Session, viewer: Viewer, data: ComplaintInput, permalink: str | None, surface: str,
-    now: dt.datetime, default_tz: str = "UTC",
+    now: dt.datetime, default_tz: str = "UTC", author_id: str | None = None,
 ) -> ComplaintCard:  # fmt: skip
     """Log a complaint about a customer the viewer sees: number it, start its clocks. Telling
-    people is `announce_new`, after the answer."""
+    people is `announce_new`, after the answer. Its author is the viewer, or `author_id` for
+    what the team logs (a workflow step)."""
     team_id = viewer.team_id
+    author_id = author_id or viewer.user_id
+    if author_id is None:
+        raise ValueError("a complaint needs its author")
     settings = team_settings(session, team_id)  # creates the workspace on first contact
     try:
         customer = access.customer(session, viewer, data.customer)
@@ -211,8 +215,8 @@ def create_complaint(
         severity=data.severity,
         category=data.category,
         state="open",
-        author_id=viewer.user_id,
-        assignee_id=data.assignee_id or customer.owner_id or viewer.user_id,
+        author_id=author_id,
+        assignee_id=data.assignee_id or customer.owner_id or author_id,
         permalink=permalink,
         opened_at=now,
         first_response_due=clock.add(now, target.first_response),
@@ -223,9 +227,9 @@ def create_complaint(
     )
     session.add(complaint)
     session.flush()
-    session.add(ComplaintEvent(team_id=team_id, complaint_id=complaint.id, actor_id=viewer.user_id, kind="created",
+    session.add(ComplaintEvent(team_id=team_id, complaint_id=complaint.id, actor_id=author_id, kind="created",
                                to_state="open", at=now))  # fmt: skip
-    audit.record(session=session, team_id=team_id, actor_id=viewer.user_id, action="create", entity="complaint",
+    audit.record(session=session, team_id=team_id, actor_id=author_id, action="create", entity="complaint",
                  entity_id=complaint.id, surface=surface, changes={"number": [None, complaint.number]})  # fmt: skip
     session.flush()
     return ComplaintCard(complaint, customer, clocks(complaint, now, calendar, policy))

@@ -24,7 +24,7 @@ from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.find import name_key, resolve_customer
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
-from bot.storage.models import Complaint, Customer, Touch
+from bot.storage.models import ChannelLink, Complaint, Customer, Touch
 
 Grade = Literal["A", "B", "C"]
 Segment = Literal["potential", "new", "regular", "key"]
@@ -286,6 +286,9 @@ def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_
         .where(Complaint.team_id == team_id, Complaint.customer_id == source.id)
         .values(customer_id=target.id)
     ).rowcount
+    # Its linked channels (and their waiting messages) are the target's from now on.
+    session.execute(update(ChannelLink).where(ChannelLink.team_id == team_id, ChannelLink.customer_id == source.id)
+                    .values(customer_id=target.id))  # fmt: skip
     merged = {"merged_from": [source.number, target.number], "touches": [0, moved_touches],
               "complaints": [0, moved_complaints], **filled}  # fmt: skip
     for entity_id in (source.id, target.id):

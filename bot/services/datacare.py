@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.i18n import t
@@ -20,6 +20,8 @@ from bot.services.customers import PROFILE_FIELDS, all_customers
 from bot.services.errors import UserError
 from bot.storage.models import (
     AuditEvent,
+    ChannelLink,
+    ChannelMessage,
     Complaint,
     ComplaintEvent,
     Customer,
@@ -53,6 +55,8 @@ def export_customer(*, session: Session, viewer: Viewer, customer_id: int, surfa
             ComplaintEvent.team_id == team_id, ComplaintEvent.complaint_id.in_([c.id for c in complaints])
         )
     ).all()
+    links = session.scalars(select(ChannelLink).where(ChannelLink.team_id == team_id,
+                                                      ChannelLink.customer_id == customer.id)).all()  # fmt: skip
     data = {
         "exported_at": now.isoformat(),
         "customer": _row(customer),
@@ -64,6 +68,10 @@ def export_customer(*, session: Session, viewer: Viewer, customer_id: int, surfa
             SatisfactionScore.team_id == team_id, SatisfactionScore.customer_id == customer.id).order_by(SatisfactionScore.id))],
         "revisits_done": [_row(x) for x in session.scalars(select(RevisitDone).where(
             RevisitDone.team_id == team_id, RevisitDone.customer_id == customer.id).order_by(RevisitDone.id))],
+        "channel_links": [_row(x) for x in links],
+        "channel_messages": [_row(x) for x in session.scalars(select(ChannelMessage).where(
+            ChannelMessage.team_id == team_id, ChannelMessage.link_id.in_([x.id for x in links]))
+            .order_by(ChannelMessage.id))],
         "audit": [_row(a) for a in _audit_query(session, team_id, customer.id)],
     }  # fmt: skip
     audit.record(
@@ -127,6 +135,9 @@ def erase_customer(
         .where(ComplaintEvent.team_id == team_id, ComplaintEvent.complaint_id.in_(complaint_ids))
         .values(note=None)
     )
+    # Its channels are no longer its: what its people write there is not logged any more, and
+    # the messages' clocks (who wrote when, links) go with the links.
+    session.execute(delete(ChannelLink).where(ChannelLink.team_id == team_id, ChannelLink.customer_id == customer.id))
     # Old audit records held the values; keep who changed which field, drop what it was.
     for row in _audit_query(session, team_id, customer.id):
         row.changes = {field: [None, None] for field in row.changes}

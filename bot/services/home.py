@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.services import touches
+from bot.services import channels, touches
 from bot.services.access import Viewer
+from bot.services.channels import ChannelRow
 from bot.services.touches import DueRevisits
 from bot.storage.models import Complaint, Notification
 
@@ -29,6 +30,7 @@ class Home:
     due: DueList
     by_grade: dict[str, int]
     failed_sends: list[Notification]  # admins only: messages Slack refused for good, newest first
+    waiting: list[ChannelRow] = field(default_factory=list)  # my customers' channels waiting for a reply
 
 
 def due_list(*, session: Session, viewer: Viewer, today: dt.date) -> DueList:
@@ -46,6 +48,7 @@ def home(*, session: Session, viewer: Viewer, today: dt.date) -> Home:
         due=due_list(session=session, viewer=viewer, today=today),
         by_grade=touches.customers_by_grade(session=session, viewer=viewer),
         failed_sends=failed_sends(session=session, viewer=viewer) if viewer.admin else [],
+        waiting=channels.waiting_for(session=session, viewer=viewer),
     )
 
 

@@ -1,5 +1,5 @@
 """A customer's profile as its card shows it: the customer, its latest touches, its open
-complaints with their clocks, and its health, all as the viewer may see them."""
+complaints with their clocks, its health and its linked channels, all as the viewer may see them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bot.clock import local_today
-from bot.services import access, complaints, health, touches
+from bot.services import access, channels, complaints, health, touches
 from bot.services.access import Viewer
 from bot.services.complaints import ComplaintCard
 from bot.services.health import Health
@@ -26,6 +26,7 @@ class Profile:
     complaints: list[ComplaintCard]
     health: Health
     tz: str  # the reader's time zone, for the touches' times
+    channels: tuple[str, ...] = ()  # its linked channels
 
 
 def profile(
@@ -39,4 +40,5 @@ def profile(
                                                     default_tz=default_tz)  # fmt: skip
     score = health.customer_health(session=session, viewer=viewer, customer=customer, now=now,
                                    today=local_today(now, tz))  # fmt: skip
-    return Profile(customer, recent, more, open_complaints, score, tz)
+    linked = channels.customer_channels(session=session, viewer=viewer, customer_id=customer.id)
+    return Profile(customer, recent, more, open_complaints, score, tz, tuple(linked))

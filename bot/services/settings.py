@@ -119,6 +119,33 @@ def parse_sla_text(text: str) -> dict[str, SlaTarget]:
     return sla
 
 
+_RESPONSE_ITEM = re.compile(r"^([abc])\s*[:=]?\s*(\d+(?:\.\d+)?[mhd])$")
+
+
+def response_text(targets: dict[str, str], chinese: bool = False) -> str:
+    """The response targets per grade as a person edits them: `A 1h, B 4h, C 8h`."""
+    text = ", ".join(f"{grade} {targets[grade]}" for grade in ("A", "B", "C") if grade in targets)
+    return _to_chinese(text, _ZH_UNITS) if chinese else text
+
+
+def parse_response_text(text: str) -> dict[str, str]:
+    """`A 1h, B 4h, C 8h` (commas or lines; `A 1小时` too) -> {"A": "1h", …}; a grade left out
+    keeps its default."""
+    targets: dict[str, str] = {}
+    for item in re.split(r"[,;，；\n]+", text.lower()):
+        if not item.strip():
+            continue
+        m = _RESPONSE_ITEM.match(" ".join(_from_chinese(item).split()))
+        if not m:
+            raise ValueError(item)
+        parse_target(m.group(2), dt.timedelta(hours=8))
+        targets[m.group(1).upper()] = m.group(2)
+    return targets
+
+
+_EMOJI = re.compile(r"^[a-z0-9_+'\-]{1,100}$")
+
+
 class SettingsInput(FormModel):
     visibility: Literal["open", "owner"] = "open"
     language: Literal["auto", "en", "zh"] = "auto"  # auto: each user's Slack locale
@@ -139,6 +166,28 @@ class SettingsInput(FormModel):
     warning_percent: int = 80
     level2_share: float = 1.5
     level3_share: float = 2.0
+    response_targets: dict[str, str] | None = None
+    complaint_emoji: str | None = None
+
+    @field_validator("response_targets", mode="before")
+    @classmethod
+    def _response(cls, value: object) -> object:
+        if value is None or isinstance(value, dict):
+            return value
+        try:
+            return parse_response_text(str(value))
+        except ValueError:
+            raise _invalid("error.response_targets.invalid") from None
+
+    @field_validator("complaint_emoji", mode="before")
+    @classmethod
+    def _emoji(cls, value: object) -> object:
+        if value is None:
+            return None
+        name = str(value).strip().strip(":").lower()  # `:rotating_light:` as Slack writes it
+        if not _EMOJI.match(name):
+            raise _invalid("error.emoji.invalid")
+        return name
 
     @field_validator("working_hours", mode="before")
     @classmethod
@@ -258,6 +307,8 @@ def update_settings(*, session: Session, viewer: Viewer, data: SettingsInput, su
             "sla_warning_share": data.warning_percent / 100,
             "escalation_level2_share": data.level2_share,
             "escalation_level3_share": max(data.level3_share, data.level2_share),
+            "response_targets": {**before.response_targets, **(data.response_targets or {})},
+            "complaint_emoji": data.complaint_emoji or before.complaint_emoji,
         }
     )
     # Keep keys this modal does not show, e.g. those a newer version added.

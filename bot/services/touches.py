@@ -102,17 +102,22 @@ def log_touch(
     now: dt.datetime,
     speaker_id: str | None = None,
     permalink: str | None = None,
+    author_id: str | None = None,
 ) -> Touch:
     """Record a touch (at `now` unless the input says when) and move the customer's next
-    revisit (the given date, or the touch's date + the grade's interval)."""
+    revisit (the given date, or the touch's date + the grade's interval). Its author is the
+    viewer, or `author_id` for what the team logs (a linked channel, a workflow step)."""
     team_id = viewer.team_id
+    author_id = author_id or viewer.user_id
+    if author_id is None:
+        raise ValueError("a touch needs its author")
     try:
         customer = access.customer(session, viewer, data.customer, for_update=True)
     except UserError as refusal:
         raise FieldErrors.one("customer", refusal.key) from None
     happened_at = data.happened_at or now
     touch = Touch(
-        team_id=team_id, customer_id=customer.id, author_id=viewer.user_id, speaker_id=speaker_id,
+        team_id=team_id, customer_id=customer.id, author_id=author_id, speaker_id=speaker_id,
         kind=data.kind, summary=data.summary, outcome=data.outcome, next_step=data.next_step,
         happened_at=happened_at, permalink=permalink,
     )  # fmt: skip

@@ -15,6 +15,7 @@ from bot.storage.models import Workspace
 
 # --- complaints: SLA policy and business calendar ---------------------------------------
 DEFAULT_WORKING_HOURS = {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+DEFAULT_RESPONSE_TARGETS = {"A": "1h", "B": "4h", "C": "8h"}
 
 
 class SlaTarget(BaseModel):
@@ -53,6 +54,10 @@ class TeamSettings(BaseModel):
     sla_warning_share: float = 0.8  # warn when this share of a target is used
     escalation_level2_share: float = 1.5  # level 2 at this multiple of the resolution target
     escalation_level3_share: float = 2.0  # level 3 at this multiple of the resolution target
+    # linked channels (services.channels): how soon a customer's message is answered, per
+    # grade, in business time ("1h", "30m", "1d"), and the emoji that offers "Log complaint"
+    response_targets: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RESPONSE_TARGETS))
+    complaint_emoji: str = "rotating_light"
 
 
 def get_workspace(session: Session, team_id: str) -> Workspace:

@@ -285,6 +285,58 @@ class Touch(Base):
     customer: Mapped[Customer] = relationship(back_populates="touches")
 
 
+class ChannelLink(Base):
+    """A channel that is a customer's (`/crm link`): messages there from people outside the
+    team are logged as its touches, and unanswered ones start a response clock."""
+
+    __tablename__ = "channel_link"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id"),  # a channel is one customer's
+        Index("ix_channel_link_customer_id", "customer_id"),  # the profile card; the cascade
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    # Slack users of this workspace who speak for the customer here (e.g. its guests).
+    contacts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    linked_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ChannelMessage(Base):
+    """A customer's message in a linked channel: its response clock (waiting until someone of
+    the team replies), and the touch it was logged as, if any (one per thread and hour).
+    No text is kept here: the touch holds it."""
+
+    __tablename__ = "channel_message"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "ts"),  # Slack may deliver an event twice
+        Index("ix_channel_message_waiting", "team_id", "state", "due_at"),
+        Index("ix_channel_message_thread", "team_id", "channel_id", "thread_key", "sent_at"),
+        Index("ix_channel_message_link_id", "link_id"),  # for the cascade from channel_link
+        Index("ix_channel_message_touch_id", "touch_id"),  # for the cascade from touch
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    link_id: Mapped[int] = mapped_column(ForeignKey("channel_link.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))  # Slack's id of the message
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    thread_key: Mapped[str] = mapped_column(String(32))  # thread_ts, or "" for the channel itself
+    speaker_id: Mapped[str] = mapped_column(String(32))
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # when the owner is reminded
+    state: Mapped[str] = mapped_column(String(12), default="waiting")  # waiting/answered/elsewhere/deleted
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    touch_id: Mapped[int | None] = mapped_column(ForeignKey("touch.id", ondelete="SET NULL"))
+    permalink: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class Complaint(Base):
     """A customer's complaint, numbered `#N` per workspace, with its SLA clocks."""
 

@@ -13,4 +13,5 @@ def help_blocks(locale: str | None, unknown: str | None = None) -> tuple[str, li
     if unknown:
         blocks.append(section(t(locale, "help.unknown", word=escape(unknown))))
     blocks.append(section(t(locale, "help.body")))
+    blocks.append(section(t(locale, "help.channels")))
     return t(locale, "help.title"), blocks

@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.i18n import t
+from bot.i18n import format_datetime, t
 from bot.services.sla import CLOSED
 from bot.storage.models import Customer
 from bot.views.ids import (
@@ -31,13 +31,19 @@ from bot.views.kit import (
     button,
     customer_picker,
     customer_title,
+    date_element,
     escape,
     modal,
     mrkdwn,
     plain,
+    raw_cell,
+    rich_cell,
     section,
     static_select,
+    table,
+    text_element,
     text_input,
+    user_element,
     when,
 )
 
@@ -201,11 +207,41 @@ def _age(locale: str | None, delta: Any) -> str:
     return t(locale, "age.minutes", minutes=mins)
 
 
-def complaint_list(locale: str | None, view: str, cards: Sequence[Any], *, limit: int) -> list[Block]:
-    """`/crm complaints …`: severity, age, assignee and next deadline of each, with Show."""
+COMPLAINT_COLUMNS = ("number", "title", "customer", "severity", "age", "assignee", "deadline")
+
+
+def _complaint_table(locale: str | None, cards: Sequence[Any]) -> Block | None:
+    """The list as a `table` block (None when it would not fit: see kit.table)."""
+    rows = []
+    for k in cards:
+        c, deadline = k.complaint, k.clocks.next_deadline
+        number = rich_cell(*([{"type": "emoji", "name": "red_circle"}] if k.clocks.overdue else []),
+                           text_element(f"#{c.number}"))  # fmt: skip
+        due = (rich_cell(date_element(deadline, format_datetime(locale, deadline, None) + " UTC"))
+               if deadline else raw_cell(t(locale, "complaint.list.no_deadline")))  # fmt: skip
+        rows.append([
+            number, raw_cell(c.title, limit=300), raw_cell(k.customer.name), raw_cell(t(locale, f"severity.{c.severity}")),
+            raw_cell(_age(locale, k.clocks.now - c.opened_at)),
+            rich_cell(user_element(c.assignee_id)) if c.assignee_id else raw_cell(t(locale, "card.none")), due,
+        ])  # fmt: skip
+    return table([t(locale, f"complaint.column.{col}") for col in COMPLAINT_COLUMNS], rows)
+
+
+def complaint_list(locale: str | None, view: str, cards: Sequence[Any], *, limit: int, as_table: bool = True) -> list[Block]:
+    """`/crm complaints …`: severity, age, assignee and next deadline of each, with Show: a
+    table (a message may hold one, at its end) with a Show button per complaint above it, or
+    where none fits, a section each with its own Show."""
     if not cards:
         return [section(t(locale, f"complaint.list.none.{view}"))]
     blocks: list[Block] = [section(t(locale, f"complaint.list.{view}"))]
+    grid = _complaint_table(locale, cards) if as_table else None
+    if grid is not None:
+        shows = [button(t(locale, "button.show_number", number=k.complaint.number), COMPLAINT_SHOW, str(k.complaint.id))
+                 for k in cards]  # fmt: skip
+        blocks += [actions(*shows[i : i + 25]) for i in range(0, len(shows), 25)]  # 25 buttons a block
+        if len(cards) >= limit:
+            blocks.append({"type": "context", "elements": [mrkdwn(t(locale, "complaint.list.more", shown=len(cards)))]})
+        return [*blocks, grid]
     for k in cards:
         c = k.complaint
         deadline = k.clocks.next_deadline

@@ -11,8 +11,10 @@ from bot.i18n import format_date, t
 from bot.services.customers import GRADES, SEGMENTS
 from bot.services.profiles import Profile
 from bot.storage.models import Customer, Touch
+from bot.views.channels import channels_line
 from bot.views.complaints import customer_complaints
 from bot.views.ids import (
+    CHANNEL_LINK_PICK,
     COMPLAINT_NEW,
     CUSTOMER_DUPLICATE,
     CUSTOMER_EDIT,
@@ -103,8 +105,10 @@ def profile_blocks(
     complaints: Sequence[Block] = (),
     tz: str | None = None,
     health: Any = None,
+    channels: Sequence[str] = (),
 ) -> list[Block]:
-    """The profile card; `complaints` are the open complaints' blocks (`customer_complaints`)."""
+    """The profile card; `complaints` are the open complaints' blocks (`customer_complaints`),
+    `channels` its linked channels."""
     c = customer
     contact = ", ".join(x for x in (c.contact_name, c.title) if x) or None
     if not c.revisits_enabled:
@@ -129,6 +133,7 @@ def profile_blocks(
     ]
     if health is not None:
         blocks.append(health_block(locale, health))
+    blocks.extend(channels_line(locale, channels))
     for key in ("needs", "preferences"):
         value = getattr(c, key)
         if value:
@@ -196,7 +201,7 @@ def profile_answer(locale: str | None, profile: Profile, *, saying: str | None =
     """The profile card of `services.profiles.profile`, with `saying` (already escaped) above it."""
     blocks = profile_blocks(
         locale, profile.customer, touches=profile.touches, more_touches=profile.more_touches, tz=profile.tz,
-        health=profile.health, complaints=customer_complaints(locale, profile.complaints),
+        health=profile.health, complaints=customer_complaints(locale, profile.complaints), channels=profile.channels,
     )  # fmt: skip
     title = escape(customer_title(profile.customer))
     return (saying or title), ([section(saying), *blocks] if saying else blocks)
@@ -218,6 +223,7 @@ def candidates(
 
 # What a candidate button says, by what it does.
 _CANDIDATE_LABELS = {
+    CHANNEL_LINK_PICK: "button.link",
     CUSTOMER_EDIT: "button.edit",
     TOUCH_LOG: "button.log_touch",
     REVISIT_SCHEDULE: "button.schedule_revisit",

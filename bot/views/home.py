@@ -11,6 +11,7 @@ from bot.i18n import t
 from bot.services.home import Home
 from bot.services.touches import DueRevisits
 from bot.storage.models import Complaint
+from bot.views.channels import waiting_blocks
 from bot.views.ids import CUSTOMER_NEW, TOUCH_LOG
 from bot.views.kit import actions, button, escape, format_when, plain, section
 from bot.views.revisits import due_blocks
@@ -24,8 +25,10 @@ def home_view(
     by_grade: dict[str, int],
     today: dt.date,
     failed_sends: Sequence[Any] = (),
+    waiting: Sequence[Any] = (),
 ) -> dict[str, Any]:
-    """`failed_sends` (admins only): messages Slack refused for good, newest first."""
+    """`failed_sends` (admins only): messages Slack refused for good, newest first; `waiting`:
+    my customers' linked channels with a message waiting for a reply (lines: no table here)."""
     counts = " · ".join(f"{grade}: {n}" for grade, n in sorted(by_grade.items())) or "0"
     body = [
         {"type": "header", "text": plain(t(locale, "home.title"))},
@@ -36,6 +39,7 @@ def home_view(
         section(t(locale, "home.customers", counts=counts)),
         {"type": "divider"},
         *due_blocks(locale, revisits=revisits, complaints=complaints, today=today),
+        *waiting_blocks(locale, waiting),
     ]
     if failed_sends:
         lines = "\n".join(
@@ -54,4 +58,4 @@ def _recipient(channel: str) -> str:
 def home_page(locale: str | None, home: Home) -> dict[str, Any]:
     """The App Home of `services.home.home`."""
     return home_view(locale, revisits=home.due.revisits, complaints=home.due.complaints, by_grade=home.by_grade,
-                     today=home.due.today, failed_sends=home.failed_sends)  # fmt: skip
+                     today=home.due.today, failed_sends=home.failed_sends, waiting=home.waiting)  # fmt: skip

@@ -69,6 +69,15 @@ CUSTOMER_ERASE = "customer_erase"  # value: customer id; carries a confirm dialo
 CUSTOMER_MERGE = "customer_merge"  # value: {"source", "target"}; carries a confirm dialog
 AUDIT_MORE = "audit_more"  # value: {"customer_id", "offset"}
 
+# --- linked channels, the complaint emoji, workflow steps ------------------------------------
+CHANNEL_LINK_PICK = "channel_link_pick"  # a candidate of `/crm link`; value: {"customer_id", "channel", "contacts"}
+CHANNEL_REPLIED = "channel_replied"  # "I replied elsewhere" on a response reminder; value: the message's id
+EMOJI_COMPLAINT = "emoji_complaint"  # "Log complaint" offered for a reaction; value: {"channel", "ts"}
+# Workflow Builder custom steps: their callback ids are the keys of `functions:` in manifest.yml.
+STEP_LOG_TOUCH = "log_touch_step"
+STEP_LOG_COMPLAINT = "log_complaint_step"
+STEP_FIND_CUSTOMER = "find_customer_step"
+
 # --- input fields that are not plain text inputs (block ids) --------------------------------
 FIELD_CUSTOMER = "customer"  # the customer picker of Log touch / Log complaint
 FIELD_OWNER = "owner_id"

@@ -161,6 +161,82 @@ def notice(text: str) -> list[Block]:
     return [section(text)]
 
 
+# --- tables -----------------------------------------------------------------------------------------
+# Block Kit's `table` block is for messages only (not modals, not the App Home), one per
+# message, shown at the message's end: at most 100 rows (the header row included) of at most
+# 20 cells, and 10,000 characters in all its cells together. A view that would need more, or
+# is not a message, keeps its sections.
+
+TABLE_ROWS, TABLE_CELLS, TABLE_CHARS = 100, 20, 10_000
+CELL_CHARS = 200  # a user's text in a cell (a title, a name): enough to read, never the table's whole budget
+
+
+def raw_cell(text: str, *, limit: int = CELL_CHARS) -> dict[str, Any]:
+    """A plain cell (a cell may not be empty: a dash stands for nothing)."""
+    text = " ".join(str(text).split())
+    return {"type": "raw_text", "text": _cut(text, limit) if text else "–"}
+
+
+def rich_cell(*elements: dict[str, Any]) -> dict[str, Any]:
+    """A cell of rich text elements: a user, a channel, a date that links to a message…"""
+    return {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": list(elements)}]}
+
+
+def user_element(user_id: str) -> dict[str, Any]:
+    return {"type": "user", "user_id": user_id}
+
+
+def channel_element(channel_id: str) -> dict[str, Any]:
+    return {"type": "channel", "channel_id": channel_id}
+
+
+def text_element(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": _cut(str(text), CELL_CHARS) or "–"}
+
+
+def date_element(instant: dt.datetime, fallback: str, url: str | None = None) -> dict[str, Any]:
+    """An instant each reader sees in their own time zone, linking to `url`."""
+    element: dict[str, Any] = {"type": "date", "timestamp": int(instant.timestamp()),
+                               "format": "{date_short_pretty} {time}", "fallback": fallback}  # fmt: skip
+    if url:
+        element["url"] = url
+    return element
+
+
+def cell_chars(cell: dict[str, Any]) -> int:
+    """How many characters a cell counts for against the table's budget: a rich text's user,
+    channel, date and emoji as long as their mrkdwn (`<@U…>`, `<!date^…|…>`), to be safe."""
+    if cell.get("type") == "raw_text":
+        return len(cell.get("text", ""))
+
+    def length(e: dict[str, Any]) -> int:
+        kind = e.get("type")
+        if kind == "date":
+            return len(f"<!date^{e.get('timestamp')}^{e.get('format', '')}|{e.get('fallback', '')}>")
+        if kind in ("user", "channel"):
+            return len(str(e.get("user_id") or e.get("channel_id") or "")) + 3
+        if kind == "emoji":
+            return len(str(e.get("name", ""))) + 2
+        return len(str(e.get("text", "")))
+
+    return sum(length(e) for section in cell.get("elements", []) for e in section.get("elements", []))
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[dict[str, Any]]], *,
+          align: Sequence[str | None] = ()) -> Block | None:  # fmt: skip
+    """A `table` block (the header row first), or None when it would not fit Slack's limits:
+    the caller then shows its sections instead."""
+    body = [[raw_cell(h) for h in header], *[list(r) for r in rows]]
+    if len(body) > TABLE_ROWS or any(len(r) != len(header) or len(r) > TABLE_CELLS for r in body):
+        return None
+    if sum(cell_chars(c) for r in body for c in r) > TABLE_CHARS:
+        return None
+    block: Block = {"type": "table", "rows": body}
+    if align:
+        block["column_settings"] = [{"align": a} if a else None for a in align]
+    return block
+
+
 # --- Block Kit's limits, checked before Slack is called ------------------------------------------
 # A user's text can be as long as they like; Slack refuses a view or message over these limits
 # (`invalid_blocks`). `fit_view` and `fit_blocks` cut what is too long, so nothing a person typed

@@ -19,7 +19,11 @@ from bot.views.kit import (
     customer_title,
     escape,
     mrkdwn,
+    raw_cell,
+    rich_cell,
     section,
+    table,
+    user_element,
 )
 
 
@@ -50,8 +54,32 @@ def report_period(locale: str | None, report: Any) -> str:
     return t(locale, f"report.period.{report.period.kind}", start=report.period.first_day.isoformat())
 
 
-def report_blocks(locale: str | None, report: Any) -> list[Block]:
-    """The report message: the team's (or one owner's) figures, then one line per owner."""
+OWNER_COLUMNS = ("owner", "touches", "customers", "revisits", "opened", "resolved", "open", "sla", "satisfaction")
+
+
+def _owner_table(locale: str | None, report: Any) -> Block | None:
+    """The per-owner figures as a `table` block (None when it would not fit: see kit.table)."""
+    from bot.services.reports import NOBODY
+
+    rows = []
+    for key in report.owners:
+        m, b = report.current[key], report.before[key]
+        who = raw_cell(t(locale, "report.nobody")) if key == NOBODY else rich_cell(user_element(key))
+        rows.append([who, *(raw_cell(v) for v in (
+            compared(m.touches, b.touches), compared(m.customers_touched, b.customers_touched),
+            compared(m.revisits_on_time_pct, b.revisits_on_time_pct, "%"),
+            compared(m.complaints_opened, b.complaints_opened), compared(m.complaints_resolved, b.complaints_resolved),
+            compared(m.complaints_open, b.complaints_open),
+            compared(m.first_response_sla_pct, b.first_response_sla_pct, "%"),
+            compared(m.satisfaction_avg, b.satisfaction_avg),
+        ))])  # fmt: skip
+    header = [t(locale, f"report.column.{c}") for c in OWNER_COLUMNS]
+    return table(header, rows, align=[None, *("right",) * (len(OWNER_COLUMNS) - 1)])
+
+
+def report_blocks(locale: str | None, report: Any, *, as_table: bool = True) -> list[Block]:
+    """The report message: the team's (or one owner's) figures, then the figures per owner:
+    a table (a message may hold one, at its end), or where none fits, a line each."""
     from bot.services.reports import NOBODY, TEAM
 
     now, before = report.current[TEAM], report.before[TEAM]
@@ -84,6 +112,10 @@ def report_blocks(locale: str | None, report: Any) -> list[Block]:
             end=report.previous.last_day.isoformat()))]},
         section("\n".join(lines)),
     ]  # fmt: skip
+    if not report.user_id and report.owners and as_table:
+        grid = _owner_table(locale, report)
+        if grid is not None:
+            return [*body, section(t(locale, "report.owners")), grid]
     if not report.user_id and report.owners:
         rows = []
         for key in report.owners:

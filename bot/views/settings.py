@@ -12,9 +12,11 @@ from bot.views.kit import labelled, modal, option, plain
 
 
 def settings_modal(
-    locale: str | None, settings: Any, *, admins: Sequence[str], leads: Sequence[str], hours_text: str, sla_text: str
+    locale: str | None, settings: Any, *, admins: Sequence[str], leads: Sequence[str], hours_text: str, sla_text: str,
+    response_text: str = "",
 ) -> dict[str, Any]:
-    """`hours_text` and `sla_text` are the working hours and SLA targets as editable lines."""
+    """`hours_text`, `sla_text` and `response_text` are the working hours, the SLA targets and
+    the linked channels' response targets as editable lines."""
     vis_options = [option(t(locale, f"visibility.{v}"), v) for v in ("open", "owner")]
     visibility = {"type": "static_select", "action_id": VALUE, "options": vis_options,
                   "initial_option": vis_options[0 if settings.visibility == "open" else 1]}  # fmt: skip
@@ -78,5 +80,9 @@ def settings_modal(
         labelled(locale, "level3_share", "settings.level3_share",
                   {"type": "number_input", "action_id": VALUE, "is_decimal_allowed": True, "min_value": "1",
                    "max_value": "10", "initial_value": str(settings.escalation_level3_share)}, optional=False),
+        {**labelled(locale, "response_targets", "settings.response_targets", text(response_text)),
+         "hint": plain(t(locale, "settings.response_targets.hint"))},
+        {**labelled(locale, "complaint_emoji", "settings.complaint_emoji", text(settings.complaint_emoji)),
+         "hint": plain(t(locale, "settings.complaint_emoji.hint"))},
     ]  # fmt: skip
     return modal(SETTINGS_MODAL, t(locale, "settings.title"), blocks, locale=locale)

@@ -1,0 +1,556 @@
+"""Linked channels end to end through the fake Slack: `/crm link|unlink|channels`, a customer's
+messages as touches, the response clock moved by the scheduler's sweeps, "I replied
+elsewhere", deleted messages, the complaint emoji, and the Workflow Builder steps.
+
+Messages carry fixed `ts` instants (Tuesday 2026-12-01 10:00 UTC and after): the clock runs
+from when a message was written, and `sweep(at)` moves the scheduler's clock, so no test
+depends on today's date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.scheduler.runner import Scheduler
+from bot.services.workspaces import get_workspace
+from bot.storage.db import make_session_factory
+from bot.storage.models import AuditEvent, ChannelLink, ChannelMessage, Complaint, Customer, Member, Touch
+from tests.helpers import add_customer
+from tests.slackclient import BOT_USER, TEAM, USER, WORKFLOW_TOKEN, block_text, table_rows
+
+OWNER, MEMBER, LEAD, ADMIN = USER, "U0000002", "U000LEAD", "U00000AD"
+GUEST, THEIRS = "U0GUEST1", "T0THEIRS"  # a Slack Connect guest and their own workspace
+ACME = "C0000ACME"
+TUESDAY_10 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
+
+
+def ts(at: dt.datetime, n: int = 0) -> str:
+    """A Slack message id at `at` (`n` tells apart messages of the same second)."""
+    return f"{int(at.timestamp())}.{n:06d}"
+
+
+def at(hours: float = 0, *, day: int = 0) -> dt.datetime:
+    return TUESDAY_10 + dt.timedelta(days=day, hours=hours)
+
+
+@pytest.fixture
+def scheduler(settings, engine):
+    return Scheduler(settings, make_session_factory(engine))
+
+
+@pytest.fixture
+def acme(slack, fake, session):
+    """Acme Ltd (grade A: 1 business hour), owned by OWNER, linked to the public #acme."""
+    customer = add_customer(session, "Acme Ltd", owner_id=OWNER, grade="A")
+    fake.add_channel(ACME)
+    reply = slack.command(f"link Acme Ltd <#{ACME}|acme>", user=OWNER)
+    assert "is now the channel of *Acme Ltd (#1)*" in reply.shown
+    return customer
+
+
+def guest_says(slack, text: str, when: dt.datetime, *, n: int = 0, channel: str = ACME, **kw):
+    return slack.message(text, ts=ts(when, n), channel=channel, user=GUEST, user_team=THEIRS, **kw)
+
+
+def touches_of(session) -> list[Touch]:
+    session.expire_all()
+    rows = list(session.scalars(select(Touch).order_by(Touch.id)))
+    session.commit()
+    return rows
+
+
+def messages_of(session) -> list[ChannelMessage]:
+    session.expire_all()
+    rows = list(session.scalars(select(ChannelMessage).order_by(ChannelMessage.id)))
+    session.commit()
+    return rows
+
+
+def reminders(fake, user: str = OWNER) -> list[dict]:
+    return [c.args for c in fake.calls_to("chat.postMessage")
+            if c.args.get("channel") == user and "No reply yet" in str(c.args.get("text"))]  # fmt: skip
+
+
+def role(session, user_id: str, role_name: str) -> None:
+    get_workspace(session, TEAM)
+    session.add(Member(team_id=TEAM, user_id=user_id, role=role_name))
+    session.commit()
+
+
+# --- link, unlink, channels ---------------------------------------------------------------------
+
+
+def test_the_owner_a_lead_or_an_admin_links_a_channel_and_the_bot_joins_public_ones(slack, fake, session):
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    add_customer(session, "Beta Co", owner_id=MEMBER)
+    role(session, LEAD, "lead")
+    fake.add_user(ADMIN, is_admin=True)
+    fake.add_channel(ACME)
+    fake.add_channel("C0000BETA", is_member=True)
+    fake.add_channel("C00000GAMMA", is_private=True)
+
+    refused = slack.command(f"link Acme Ltd <#{ACME}|acme>", user=MEMBER)
+    assert refused.shown == "Only the customer's owner, a lead or an admin can link or unlink its channels."
+    assert fake.calls_to("conversations.join") == []
+
+    linked = slack.command(f"link Acme Ltd <#{ACME}|acme>", user=OWNER).shown
+    assert linked.startswith(f"<#{ACME}> is now the channel of *Acme Ltd (#1)*.\nI joined it:")
+    assert fake.last("conversations.join")["channel"] == ACME
+
+    assert "I'm in it" in slack.command("link Beta Co <#C0000BETA|beta>", user=LEAD).shown
+    assert fake.calls_to("conversations.join")[-1].args["channel"] == ACME  # already in #beta: not joined again
+    private = slack.command("link Beta Co <#C00000GAMMA|gamma>", user=ADMIN).shown
+    assert "type `/invite @touchbase` in <#C00000GAMMA>" in private
+    unseen = slack.command("link Beta Co <#C0000DELTA>", user=ADMIN).shown  # a private channel it cannot see
+    assert "type `/invite @touchbase` in <#C0000DELTA>" in unseen
+
+    taken = slack.command(f"link Beta Co <#{ACME}|acme>", user=ADMIN).shown
+    assert taken == f"<#{ACME}> is already the channel of Acme Ltd (#1): `/crm unlink` it first."
+    assert "`/crm link Acme Ltd #acme-support`" in slack.command("link Acme Ltd", user=OWNER).shown
+
+    session.expire_all()
+    links = {link.channel_id: link for link in session.scalars(select(ChannelLink))}
+    assert set(links) == {ACME, "C0000BETA", "C00000GAMMA", "C0000DELTA"}
+    assert links[ACME].linked_by == OWNER
+    assert [a.action for a in session.scalars(select(AuditEvent).where(AuditEvent.action == "link"))] == ["link"] * 4
+    session.commit()
+
+    assert "Only the customer's owner" in slack.command(f"unlink <#{ACME}|acme>", user=MEMBER).shown
+    gone = slack.command(f"unlink <#{ACME}|acme>", user=OWNER).shown
+    assert gone == f"<#{ACME}> is no longer the channel of *Acme Ltd (#1)*. Its messages are not logged any more; the touches stay."
+    assert slack.command(f"unlink <#{ACME}>", user=OWNER).shown == f"<#{ACME}> is not linked to a customer."
+    assert "`/crm unlink #acme-support`" in slack.command("unlink acme", user=OWNER).shown
+
+
+def test_link_names_contacts_and_asks_which_customer_when_several_match(slack, fake, session):
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    add_customer(session, "Acme Group", owner_id=OWNER)
+    fake.add_channel(ACME, is_member=True)
+    reply = slack.command(f"link Acme <#{ACME}|acme> <@U0CLIENT|wei>", user=OWNER)
+    assert "Acme Group (#2)" in reply.shown and "Acme Ltd (#1)" in reply.shown
+    slack.click(reply.blocks, "Link", nth=1, user=OWNER)  # Acme Ltd, in name order
+    answer = block_text(fake.last("response_url")["blocks"])
+    assert "is now the channel of *Acme Ltd (#1)*" in answer
+    assert "Messages there from <@U0CLIENT> count as the customer's too." in answer
+    [found] = session.scalars(select(ChannelLink)).all()
+    assert (found.customer_id, found.contacts) == (1, ["U0CLIENT"])
+
+
+def test_crm_channels_is_a_table_of_each_channel_with_its_oldest_unanswered_message(slack, fake, session, acme):
+    add_customer(session, "Beta Co", owner_id=MEMBER)
+    fake.add_channel("C0000BETA", is_member=True)
+    slack.command("link Beta Co <#C0000BETA|beta>", user=MEMBER)
+    guest_says(slack, "Where is our order?", at(0))
+    guest_says(slack, "Hello?", at(0.5), n=1)
+
+    reply = slack.command("channels")
+    assert reply.blocks[0]["text"]["text"] == "*Linked channels* (2)"
+    assert reply.blocks[-1]["type"] == "table"
+    header, *rows = table_rows(reply.blocks)
+    assert header == ["Channel", "Customer", "Owner", "Waiting since", "From"]
+    assert rows[0][:3] == [f"<#{ACME}>", "Acme Ltd (#1)", f"<@{OWNER}>"]
+    since = reply.blocks[-1]["rows"][1][3]["elements"][0]["elements"][0]
+    assert since["timestamp"] == int(at(0).timestamp())  # the oldest one, linking to it
+    assert since["url"] == f"https://example.slack.com/archives/{ACME}/p{ts(at(0)).replace('.', '')}"
+    assert rows[0][4] == f"<@{GUEST}>"
+    assert rows[1] == ["<#C0000BETA>", "Beta Co (#2)", f"<@{MEMBER}>", "nothing waiting", "–"]
+
+    # in Chinese, the same table with Chinese headers
+    fake.add_user("U0000ZH1", locale="zh-CN")
+    header = table_rows(slack.command("频道", user="U0000ZH1").blocks)[0]
+    assert header == ["频道", "客户", "负责人", "等待自", "发言人"]
+
+
+def test_the_profile_card_lists_the_customers_channels(slack, fake, session, acme):
+    shown = slack.command("show Acme Ltd").shown
+    assert f"Channels: <#{ACME}>" in shown
+
+
+# --- a customer's messages -----------------------------------------------------------------------
+
+
+def test_a_slack_connect_guests_message_becomes_an_inbound_touch(slack, fake, session, acme):
+    text = "Our order #4711 is late. " * 40  # 1,000 characters
+    assert guest_says(slack, text, at(0)).status == 200
+
+    [touch] = touches_of(session)
+    assert (touch.kind, touch.speaker_id, touch.author_id) == ("chat", GUEST, BOT_USER)
+    assert touch.summary == text[:500].strip() and len(touch.summary) <= 500
+    assert touch.happened_at == at(0)
+    assert touch.permalink == f"https://example.slack.com/archives/{ACME}/p{ts(at(0)).replace('.', '')}"
+    customer = session.get(Customer, acme.id)
+    session.refresh(customer)
+    assert customer.last_touch_at == at(0)  # contact, for revisits and health
+    assert customer.next_revisit == dt.date(2026, 12, 8)  # grade A: 7 days after the touch
+    session.commit()
+    shown = slack.command("show Acme Ltd").shown
+    assert "Our order #4711 is late." in shown
+
+    # the team's own people, bots, edits, joins and other channels make no touch
+    slack.message("On it!", ts=ts(at(0.1)), channel=ACME, user=OWNER)
+    slack.message("beep", ts=ts(at(0.2)), channel=ACME, user=GUEST, user_team=THEIRS, bot_id="B0OTHER")
+    slack.message("Reminder: standup", ts=ts(at(0.25)), channel=ACME, user="USLACKBOT")
+    slack.message("edited", ts=ts(at(0.3)), channel=ACME, user=GUEST, user_team=THEIRS, subtype="message_changed")
+    slack.message("joined", ts=ts(at(0.4)), channel=ACME, user=GUEST, user_team=THEIRS, subtype="channel_join")
+    slack.message("elsewhere", ts=ts(at(3)), channel="C0000OTHER", user=GUEST, user_team=THEIRS)
+    assert len(touches_of(session)) == 1
+    assert [m.ts for m in messages_of(session)] == [ts(at(0))]
+
+
+def test_a_listed_contact_of_this_workspace_speaks_for_the_customer(slack, fake, session):
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    fake.add_channel(ACME, is_member=True)
+    slack.command(f"link Acme Ltd <#{ACME}|acme> <@U0CLIENT>", user=OWNER)
+    slack.message("A question from the client", ts=ts(at(0)), channel=ACME, user="U0CLIENT")
+    slack.message("A colleague's note", ts=ts(at(0.1)), channel=ACME, user=MEMBER)
+    [touch] = touches_of(session)
+    assert (touch.speaker_id, touch.summary) == ("U0CLIENT", "A question from the client")
+
+
+def test_a_thread_of_ten_messages_makes_one_touch_an_hour(slack, fake, session, acme):
+    root = ts(at(0))
+    guest_says(slack, "Question one", at(0))
+    for n in range(1, 10):
+        guest_says(slack, f"More on it, part {n}", at(n * 5 / 60), n=n, thread_ts=root)
+    assert [t.summary for t in touches_of(session)] == ["Question one"]
+    assert len(messages_of(session)) == 10
+    guest_says(slack, "Back after lunch", at(2), n=11, thread_ts=root)  # more than an hour after the thread's touch
+    guest_says(slack, "A new topic in the channel", at(2.1), n=12)
+    assert [t.summary for t in touches_of(session)] == ["Question one", "Back after lunch", "A new topic in the channel"]
+    # Slack may deliver an event twice: still one row and one touch
+    guest_says(slack, "A new topic in the channel", at(2.1), n=12)
+    assert len(touches_of(session)) == 3 and len(messages_of(session)) == 12
+
+
+def test_a_deleted_messages_touch_keeps_its_row_without_its_text(slack, fake, session, acme):
+    guest_says(slack, "Please call me on +86 138 0013 8000", at(0))
+    [touch] = touches_of(session)
+    deleted = {"type": "message", "subtype": "message_deleted", "channel": ACME, "hidden": True,
+               "deleted_ts": ts(at(0)), "ts": ts(at(0.5)), "event_ts": ts(at(0.5)),
+               "previous_message": {"type": "message", "user": GUEST, "text": "Please call me", "ts": ts(at(0))}}  # fmt: skip
+    slack.event(deleted)
+    [kept] = touches_of(session)
+    assert (kept.id, kept.summary, kept.permalink, kept.kind) == (touch.id, "[erased]", None, "chat")
+    records = session.scalars(select(AuditEvent).where(AuditEvent.entity == "touch", AuditEvent.entity_id == touch.id))
+    assert "+86" not in json.dumps([r.changes for r in records])
+    session.commit()
+    [message] = messages_of(session)
+    assert message.state == "deleted"  # its clock stops too
+
+
+# --- the response clock ----------------------------------------------------------------------------
+
+
+def test_the_clock_reminds_the_owner_in_business_hours_once(slack, fake, session, scheduler, acme):
+    guest_says(slack, "Is anyone there?", at(0))  # Tuesday 10:00; grade A: 1 business hour
+    scheduler.sweep(at(0.99))
+    assert reminders(fake) == []
+    scheduler.sweep(at(1))
+    [reminder] = reminders(fake)
+    shown = block_text(reminder["blocks"])
+    assert f"No reply yet to *Acme Ltd (#1)* in <#{ACME}>: <@{GUEST}> wrote" in shown
+    assert f"<https://example.slack.com/archives/{ACME}/p{ts(at(0)).replace('.', '')}|Open the message>" in shown
+    assert "Log touch" in shown and "I replied elsewhere" in shown
+    scheduler.sweep(at(2))
+    assert len(reminders(fake)) == 1  # once per message
+
+
+def test_the_clock_counts_business_hours_only(slack, fake, session, scheduler):
+    add_customer(session, "Beta Co", owner_id=OWNER)  # no grade: B's 4 hours
+    fake.add_channel(ACME, is_member=True)
+    slack.command(f"link Beta Co <#{ACME}|acme>", user=OWNER)
+    friday_1730 = at(7.5, day=3)
+    guest_says(slack, "Before the weekend…", friday_1730)  # 30 min on Friday, 3 h 30 on Monday
+    scheduler.sweep(at(2, day=4))  # Saturday
+    scheduler.sweep(at(2.49, day=6))  # Monday 12:29
+    assert reminders(fake) == []
+    scheduler.sweep(at(2.5, day=6))  # Monday 12:30
+    assert len(reminders(fake)) == 1
+
+
+def test_a_team_reply_stops_the_clock(slack, fake, session, scheduler, acme):
+    root = ts(at(0))
+    guest_says(slack, "First question", at(0))
+    guest_says(slack, "Second, in the channel", at(0.2), n=1)
+    slack.message("Answering your first", ts=ts(at(0.5)), channel=ACME, user=MEMBER, thread_ts=root)
+    states = {m.ts: m.state for m in messages_of(session)}
+    assert states == {root: "answered", ts(at(0.2), 1): "waiting"}  # a reply in a thread answers that thread
+    slack.message("And the rest", ts=ts(at(0.6)), channel=ACME, user=OWNER)
+    assert {m.state for m in messages_of(session)} == {"answered"}  # one in the channel answers all before it
+    scheduler.sweep(at(3))
+    assert reminders(fake) == []
+    assert table_rows(slack.command("channels").blocks)[1][3] == "nothing waiting"
+
+
+def test_i_replied_elsewhere_stops_the_clock(slack, fake, session, scheduler, acme):
+    guest_says(slack, "Called you, no answer", at(0))
+    guest_says(slack, "Please call back", at(0.1), n=1)
+    slack.event({"type": "app_home_opened", "user": OWNER, "tab": "home"})
+    home = block_text(fake.last("views.publish")["view"]["blocks"])
+    assert "Waiting for a reply" in home and f"<#{ACME}> · *Acme Ltd (#1)* · <@{GUEST}> wrote" in home
+
+    scheduler.sweep(at(1))
+    [reminder] = reminders(fake)
+    assert slack.click(reminder["blocks"], "I replied elsewhere", user=MEMBER).status == 200  # in an open team
+    replaced = fake.last("response_url")
+    assert replaced["replace_original"] is True
+    assert block_text(replaced["blocks"]) == "Thanks: the message of *Acme Ltd (#1)* counts as answered."
+    assert {(m.state, m.answered_by) for m in messages_of(session)} == {("elsewhere", MEMBER)}
+    scheduler.sweep(at(3))
+    assert len(reminders(fake)) == 1
+    assert "Waiting for a reply" not in block_text(fake.last("views.publish")["view"]["blocks"])
+
+
+def test_a_reply_before_a_quiet_hours_reminder_is_sent_cancels_it(slack, fake, session, scheduler, acme):
+    session.execute(update(Member).where(Member.user_id == OWNER).values(tz="Asia/Tokyo"))
+    session.commit()  # 20:00 there when the clock runs out at 11:00 UTC
+    guest_says(slack, "Anyone?", at(0))
+    scheduler.sweep(at(1))
+    assert reminders(fake) == []  # waits for the owner's working hours
+    slack.message("Sorted", ts=ts(at(2)), channel=ACME, user=MEMBER)
+    scheduler.sweep(at(23))  # Wednesday 09:00 in Tokyo
+    assert reminders(fake) == []
+
+
+# --- the complaint emoji --------------------------------------------------------------------------------
+
+
+def reacted(slack, *, reaction: str = "rotating_light", user: str = MEMBER, channel: str = ACME, when=None):
+    return slack.event({"type": "reaction_added", "user": user, "reaction": reaction, "item_user": GUEST,
+                        "item": {"type": "message", "channel": channel, "ts": ts(when or at(0))},
+                        "event_ts": ts(at(1))})  # fmt: skip
+
+
+def test_the_complaint_emoji_offers_a_prefilled_log_complaint(slack, fake, session, acme):
+    guest_says(slack, "The parcels arrived broken", at(0))
+    fake.add_message(ACME, ts(at(0)), "The parcels arrived broken", user=GUEST)
+
+    reacted(slack, reaction="thumbsup")
+    assert fake.calls_to("chat.postEphemeral") == []
+    reacted(slack)
+    offer = fake.last("chat.postEphemeral")
+    assert (offer["channel"], offer["user"], offer["text"]) == (ACME, MEMBER, "Log this as a complaint?")
+
+    slack.click(offer["blocks"], "Log complaint", user=MEMBER, channel=ACME, ephemeral=True)
+    modal = fake.last("views.open")["view"]
+    assert modal["title"]["text"] == "Log complaint"
+    blocks = {b["block_id"]: b for b in modal["blocks"]}
+    assert blocks["customer"]["element"]["initial_option"]["text"]["text"] == "Acme Ltd (#1)"
+    assert blocks["description"]["element"]["initial_value"] == "The parcels arrived broken"
+    permalink = f"https://example.slack.com/archives/{ACME}/p{ts(at(0)).replace('.', '')}"
+    assert json.loads(modal["private_metadata"])["permalink"] == permalink
+
+    assert slack.submit(modal, {"Title": "Broken parcels"}, user=MEMBER).text == ""
+    [complaint] = session.scalars(select(Complaint)).all()
+    assert (complaint.title, complaint.permalink, complaint.customer_id) == ("Broken parcels", permalink, acme.id)
+    assert complaint.description == "The parcels arrived broken"
+
+
+def test_the_emoji_in_any_channel_and_a_dm_where_no_ephemeral_can_be_shown(slack, fake, session):
+    fake.add_message("C0000RAND", ts(at(0)), "The invoice is wrong", user=MEMBER)
+    fake.fail("chat.postEphemeral", error="channel_not_found")
+    reacted(slack, channel="C0000RAND")
+    [dm] = [c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == MEMBER]
+    assert dm["text"] == "Log this as a complaint?"
+    slack.click(dm["blocks"], "Log complaint", user=MEMBER)
+    modal = fake.last("views.open")["view"]
+    blocks = {b["block_id"]: b for b in modal["blocks"]}
+    assert "initial_option" not in blocks["customer"]["element"]  # not a linked channel: pick the customer
+    assert blocks["description"]["element"]["initial_value"] == "The invoice is wrong"
+
+
+def test_the_complaint_emoji_is_a_team_setting(slack, fake, session):
+    fake.add_user(ADMIN, is_admin=True)
+    slack.command("settings", user=ADMIN)
+    view = fake.last("views.open")["view"]
+    labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
+    assert "Complaint emoji" in labels and "Response targets (linked channels)" in labels
+    bad = slack.submit(view, {"Complaint emoji": "not an emoji!", "Response targets (linked channels)": "A soon"},
+                       user=ADMIN).json  # fmt: skip
+    assert set(bad["errors"]) == {"complaint_emoji", "response_targets"}
+    assert slack.submit(view, {"Complaint emoji": ":fire:", "Response targets (linked channels)": "A 30m, C 2d"},
+                        user=ADMIN).text == ""  # fmt: skip
+    settings = get_workspace(session, TEAM).settings
+    assert settings["complaint_emoji"] == "fire"
+    assert settings["response_targets"] == {"A": "30m", "B": "4h", "C": "2d"}
+    session.commit()
+    reacted(slack, channel="C0000RAND")
+    assert fake.calls_to("chat.postEphemeral") == []
+    reacted(slack, reaction="fire", channel="C0000RAND")
+    assert fake.last("chat.postEphemeral")["text"] == "Log this as a complaint?"
+
+
+# --- Workflow Builder steps -------------------------------------------------------------------------------
+
+
+def step_result(fake) -> tuple[str, dict]:
+    """How the step ended: ("success", outputs) or ("error", message); with the step's own token."""
+    ended = [c for c in fake.calls if c.method in ("functions.completeSuccess", "functions.completeError")]
+    assert len(ended) == 1, [c.method for c in ended]
+    assert ended[0].token == WORKFLOW_TOKEN and ended[0].args["function_execution_id"] == "Fx0000001"
+    if ended[0].method == "functions.completeSuccess":
+        return "success", json.loads(ended[0].args["outputs"])
+    return "error", ended[0].args["error"]
+
+
+def test_the_log_touch_step(slack, fake, session):
+    customer = add_customer(session, "Acme Ltd", owner_id=OWNER)
+    slack.step("log_touch_step", {"customer": "acme", "kind": "Call", "summary": "Agreed on the price",
+                                  "when": int(at(0).timestamp()), "author": MEMBER})  # fmt: skip
+    kind, outputs = step_result(fake)
+    [touch] = touches_of(session)
+    assert (kind, outputs) == ("success", {"touch_id": touch.id})
+    assert (touch.customer_id, touch.kind, touch.author_id, touch.happened_at) == (customer.id, "call", MEMBER, at(0))
+
+
+@pytest.mark.parametrize(("inputs", "error"), [
+    ({"customer": "Nobody Inc", "kind": "call", "summary": "x", "author": MEMBER}, "No customer matches “Nobody Inc”."),
+    ({"customer": "Acme", "kind": "telepathy", "summary": "x", "author": MEMBER},
+     "The kind must be one of: call, email, meeting, visit, chat, note."),
+    ({"customer": "Acme", "kind": "call", "summary": "  ", "author": MEMBER}, "Write what was said or done."),
+    ({"customer": "Acme", "kind": "call", "summary": "x"}, "Give who logs it: a person of your workspace."),
+    ({"customer": "Acme", "kind": "call", "summary": "x", "author": MEMBER, "when": 4102444800},
+     "A touch cannot be in the future."),
+    ({"customer": "Acme", "kind": "call", "summary": "x", "author": MEMBER, "when": "soon"},
+     "“When” must be a date and time."),
+    ({"customer": {"rich": "text"}, "kind": "call", "summary": "x", "author": MEMBER}, "No customer matches"),
+    ({"customer": "Acme", "kind": "call", "summary": "x" * 3001, "author": MEMBER}, "Keep this under 3000 characters."),
+])  # fmt: skip
+def test_the_log_touch_step_fails_with_what_was_wrong(slack, fake, session, inputs, error):
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    assert slack.step("log_touch_step", inputs).status == 200
+    kind, message = step_result(fake)
+    assert kind == "error" and message.startswith(error)
+    assert touches_of(session) == []
+
+
+def test_the_log_complaint_step(slack, fake, session):
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    slack.step("log_complaint_step", {"customer": "#1", "title": "Broken parcels", "description": "Three of ten",
+                                      "severity": "High", "author": MEMBER})  # fmt: skip
+    assert step_result(fake) == ("success", {"complaint_number": 1})
+    [complaint] = session.scalars(select(Complaint)).all()
+    assert (complaint.severity, complaint.author_id, complaint.assignee_id) == ("high", MEMBER, OWNER)
+    told = [c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == OWNER]
+    assert told and "#1" in told[0]["text"]  # the assignee hears of it, as from the modal
+
+
+def test_the_log_complaint_step_fails_with_what_was_wrong(slack, fake, session):
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    slack.step("log_complaint_step", {"customer": "Acme", "title": "", "author": MEMBER})
+    assert step_result(fake) == ("error", "Give the complaint a short title.")
+    fake.reset()
+    slack.step("log_complaint_step", {"customer": "Acme", "title": "x", "severity": "apocalyptic", "author": MEMBER})
+    assert step_result(fake) == ("error", "The severity must be one of: low, normal, high, urgent.")
+    assert session.scalars(select(Complaint)).all() == []
+
+
+def test_the_find_customer_step(slack, fake, session):
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    add_customer(session, "Acme Group").owner_id = None  # nobody's
+    session.commit()
+    slack.step("find_customer_step", {"text": "acme ltd"})
+    assert step_result(fake) == ("success", {"customer_id": "#1", "name": "Acme Ltd", "owner": OWNER})
+    fake.reset()
+    slack.step("find_customer_step", {"text": "#2"})
+    assert step_result(fake) == ("success", {"customer_id": "#2", "name": "Acme Group"})
+    fake.reset()
+    slack.step("find_customer_step", {"text": "Acme"})
+    kind, message = step_result(fake)
+    assert kind == "error" and message.startswith("Several customers match “Acme”: Acme Group (#2), Acme Ltd (#1).")
+    fake.reset()
+    slack.step("find_customer_step", {})
+    assert step_result(fake) == ("error", "Give the customer: its name, or its number as #N.")
+
+
+def test_a_step_speaks_the_teams_language(slack, fake, session):
+    workspace = get_workspace(session, TEAM)
+    workspace.settings = {**workspace.settings, "language": "zh"}
+    session.commit()
+    slack.step("find_customer_step", {"text": "张伟"})
+    assert step_result(fake) == ("error", "没有与“张伟”匹配的客户。")
+
+
+def test_a_step_that_breaks_still_ends(slack, fake, session, monkeypatch):
+    from bot.services import channels
+
+    def broken(**_kw):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(channels, "find_one", broken)
+    assert slack.step("find_customer_step", {"text": "Acme"}).status == 200
+    assert step_result(fake) == ("error", "Something went wrong on our side; nothing was saved. Please try again.")
+
+
+# --- owner-only visibility ----------------------------------------------------------------------------------
+
+
+def test_a_member_of_an_owner_only_team_sees_and_links_only_their_own_customers_channels(slack, fake, session, acme):
+    workspace = get_workspace(session, TEAM)
+    workspace.settings = {**workspace.settings, "visibility": "owner"}
+    session.commit()
+    guest_says(slack, "Secret merger question", at(0))
+    fake.add_message(ACME, ts(at(0)), "Secret merger question", user=GUEST)
+    [waiting] = messages_of(session)
+
+    assert "(#1)" not in slack.command(f"link Acme Ltd <#{ACME}|acme>", user=MEMBER).shown  # no such customer for them
+    assert slack.command("channels", user=MEMBER).shown.startswith("No linked channels yet.")
+    assert "Only the customer's owner" not in slack.command(f"unlink <#{ACME}>", user=MEMBER).shown
+    assert "not one of yours" in slack.command(f"unlink <#{ACME}>", user=MEMBER).shown
+    slack.action("channel_replied", str(waiting.id), user=MEMBER)
+    assert "not one of yours" in fake.last("response_url")["text"]
+    assert messages_of(session)[0].state == "waiting"
+    # the emoji's "Log complaint" keeps the message, but not a customer the member may not see
+    slack.action("emoji_complaint", json.dumps({"channel": ACME, "text": "Secret merger question"}), user=MEMBER)
+    modal = fake.last("views.open")["view"]
+    assert "Acme" not in json.dumps(modal)
+    assert {b["block_id"]: b for b in modal["blocks"]}["description"]["element"]["initial_value"] == "Secret merger question"
+    assert [link.channel_id for link in session.scalars(select(ChannelLink))] == [ACME]
+
+
+def test_export_holds_and_erase_unlinks_the_customers_channels(slack, fake, session, acme):
+    fake.add_user(ADMIN, is_admin=True)
+    guest_says(slack, "My phone is +86 138 0013 8000", at(0))
+    slack.command("export Acme Ltd", user=ADMIN)
+    [upload] = fake.calls_to("upload")
+    exported = json.loads(fake.uploads[upload.args["file_id"]])
+    assert [x["channel_id"] for x in exported["channel_links"]] == [ACME]
+    assert [(x["speaker_id"], x["state"]) for x in exported["channel_messages"]] == [(GUEST, "waiting")]
+
+    ask = slack.command("erase Acme Ltd", user=ADMIN)
+    slack.click(ask.blocks, "Erase", user=ADMIN)
+    assert "Customer #1 erased" in fake.last("response_url")["text"]
+    assert session.scalars(select(ChannelLink)).all() == [] and messages_of(session) == []
+    guest_says(slack, "Still there?", at(1), n=1)
+    assert [t.summary for t in touches_of(session)] == ["[erased]"]  # nothing new is logged
+
+
+def test_a_step_whose_work_cannot_be_saved_ends_with_an_error_not_a_success(slack, fake, session, monkeypatch):
+    from bot.context import RequestContext
+
+    add_customer(session, "Acme Ltd", owner_id=OWNER)
+    finish = RequestContext.finish
+
+    def commit_fails(self: RequestContext) -> None:
+        self.failed = True  # roll back and close, as a failed commit leaves it
+        finish(self)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(RequestContext, "finish", commit_fails)
+    slack.step("log_touch_step", {"customer": "Acme", "kind": "call", "summary": "x", "author": MEMBER})
+    assert step_result(fake) == ("error", "Something went wrong on our side; nothing was saved. Please try again.")
+    assert touches_of(session) == []
+
+
+def test_crm_channels_counts_the_channels_it_does_not_show(slack, fake, session, acme):
+    from bot.services.access import Viewer
+    from bot.services.channels import linked_channels
+
+    fake.add_channel("C0000BETA", is_member=True)
+    slack.command("关联 Acme Ltd <#C0000BETA|beta>", user=OWNER)  # the Chinese word works too
+    rows, total = linked_channels(session=session, viewer=Viewer.whole_team(TEAM), limit=1)
+    assert ([r.channel_id for r in rows], total) == ([ACME], 2)
