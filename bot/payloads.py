@@ -135,12 +135,16 @@ class ViewState(_Model):
 
 class View(_Model):
     id: Short | None = None
-    type: Short = "modal"
+    type: Short  # bolt reads it too
     callback_id: Short = ""
     private_metadata: Short = ""
     state: ViewState = ViewState()
     team_id: TeamId | None = None
     app_installed_team_id: TeamId | None = None
+
+
+class SubmittedView(View):
+    callback_id: Short  # bolt finds the listener by it
 
 
 class Message(_Model):
@@ -167,7 +171,7 @@ class _Payload(_Model):
 class Command(_Payload):
     surface: ClassVar[str] = "command"
     command: Short
-    text: Short = ""
+    text: Text = ""  # as long as a message may be: a long name reaches the modal, cut to fit
     team_id_: TeamId = Field(alias="team_id")
     user_id_: UserId = Field(alias="user_id")
     channel_id: ChannelId | None = None
@@ -215,14 +219,14 @@ class BlockActions(_Interactive):
 class ViewSubmission(_Interactive):
     surface: ClassVar[str] = "modal"
     type: Literal["view_submission"]
-    view: View
+    view: SubmittedView
     trigger_id: Short | None = None
 
 
 class ViewClosed(_Interactive):
     surface: ClassVar[str] = "modal"
     type: Literal["view_closed"]
-    view: View
+    view: SubmittedView
 
 
 class BlockSuggestion(_Interactive):
@@ -289,13 +293,13 @@ def without_nul(value: Any) -> Any:
 
 def parse(body: dict[str, Any]) -> Payload:
     """The request's payload, typed; `Unreadable` when it does not fit any kind we handle."""
-    body = without_nul(body)
-    kind = _KINDS.get(str(body.get("type"))) if "command" not in body else Command
-    if kind is None:
-        raise Unreadable()
     try:
+        body = without_nul(body)
+        kind = _KINDS.get(str(body.get("type"))) if "command" not in body else Command
+        if kind is None:
+            raise Unreadable()
         payload = kind.model_validate(body)
-    except ValidationError:
+    except (ValidationError, RecursionError):  # RecursionError: nested deeper than any payload of Slack's
         raise Unreadable() from None
     _check_team(payload)
     return payload  # type: ignore[return-value]
@@ -329,7 +333,7 @@ class Input(_Model):
     def read(cls, payload: Any) -> Self:
         try:
             return cls.model_validate(cls.values_from(payload))
-        except (ValidationError, ValueError, TypeError):
+        except (ValidationError, ValueError, TypeError, RecursionError):
             raise Unreadable(cls.refusal) from None
 
 
@@ -386,14 +390,16 @@ class FormInput(Input):
         values = payload.view.state.values
         form = {block: next(iter(elements.values())).reading() for block, elements in values.items() if elements}
         meta_text = payload.view.private_metadata.strip()
-        meta = json.loads(meta_text) if meta_text.startswith("{") else {}
+        meta = json.loads(meta_text) if meta_text else {}
+        if not isinstance(meta, dict):  # every modal's metadata is a JSON object, or none
+            raise ValueError("metadata is not an object")
         return {"form": form, "meta": meta}
 
     @classmethod
     def read(cls, payload: Any) -> Self:
         try:
             source = cls.values_from(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise Unreadable(cls.refusal) from None
         form_type = cls.model_fields["form"].annotation
         form = form_type.parse(source["form"]) if hasattr(form_type, "parse") else source["form"]

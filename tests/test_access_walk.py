@@ -36,10 +36,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from bot.storage.models import Base, Complaint, Member, SatisfactionScore, Touch
 from bot.services.workspaces import get_workspace
-from tests.helpers import add_customer
-from tests.slackclient import CHANNEL, TEAM, USER
+from bot.storage.models import Complaint, Member, SatisfactionScore, Touch
+from tests.helpers import add_customer, database_rows
+from tests.slackclient import TEAM, USER
 
 MEMBER, OTHER, LEAD = USER, "U0000002", "U000LEAD"
 NAME = "Zanzibar Quietwater"  # the hidden customer; both words are looked for on their own
@@ -148,7 +148,8 @@ FORM: dict[str, Callable[[World], dict[str, Any]]] = {
     "assignee_id": lambda w: {"type": "users_select", "selected_user": MEMBER},
     "kind": lambda w: {"type": "static_select", "selected_option": {"value": "call"}},
     "summary": lambda w: {"type": "plain_text_input", "value": "walker's summary"},
-    "happened_at": lambda w: {"type": "datetimepicker", "selected_date_time": int(dt.datetime.now(dt.UTC).timestamp()) - 3600},
+    "happened_at": lambda w: {"type": "datetimepicker",
+                              "selected_date_time": int(dt.datetime.now(dt.UTC).timestamp()) - 3600},
     "next_revisit": lambda w: {"type": "datepicker", "selected_date": _future(w)},
     "off": lambda w: {"type": "checkboxes", "selected_options": []},
     "title": lambda w: {"type": "plain_text_input", "value": "walker's title"},
@@ -343,24 +344,21 @@ WALKERS = {"command": command_requests, "action": action_requests, "view": view_
 # --- what the walk looks at ------------------------------------------------------------------------
 
 
+OWN_PROFILE = {"name", "tz", "locale", "is_slack_admin", "profile_fetched_at", "digest_enabled", "digest_time"}
+
+
 def snapshot(engine: Engine, w: World) -> dict[str, list[str]]:
-    """Every table's rows (as the database holds them), but what a request may write about the
-    walker themself."""
-    own_profile = {"name", "tz", "locale", "is_slack_admin", "profile_fetched_at", "digest_enabled", "digest_time"}
-    out: dict[str, list[str]] = {}
-    with engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            rows = []
-            for row in conn.exec_driver_sql(f"SELECT * FROM {table.name}").mappings():
-                values = dict(row)
-                if table.name == "member" and values["user_id"] == MEMBER:
-                    values = {k: v for k, v in values.items() if k not in own_profile}
-                if (table.name == "audit_event" and values["entity"] == "member" and values["actor_id"] == MEMBER
-                        and values["entity_id"] == w.walker_member_id):  # fmt: skip
-                    continue
-                rows.append(repr(sorted(values.items())))
-            out[table.name] = sorted(rows)
-    return out
+    """Every table's rows, but what a request may write about the walker themself."""
+
+    def keep(table: str, row: dict[str, Any]) -> dict[str, Any] | None:
+        if table == "member" and row["user_id"] == MEMBER:
+            return {k: v for k, v in row.items() if k not in OWN_PROFILE}
+        if (table == "audit_event" and row["entity"] == "member" and row["actor_id"] == MEMBER
+                and row["entity_id"] == w.walker_member_id):  # fmt: skip
+            return None
+        return row
+
+    return database_rows(engine, keep)
 
 
 def seen(fake: Any, response: Any, first_call: int) -> str:
