@@ -30,6 +30,7 @@ from bot.notify import Notifier
 from bot.services import access, audit
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, UserError
+from bot.services.members import USER_ID
 from bot.services.sla import (
     ACTIVE,
     Clocks,
@@ -106,6 +107,13 @@ class ComplaintInput(_Input):
     def _customer_given(cls, value: object) -> object:
         if value is None or not str(value).isdigit():
             raise _error("error.complaint.customer")
+        return value
+
+    @field_validator("assignee_id")
+    @classmethod
+    def _assignee(cls, value: str | None) -> str | None:
+        if value is not None and not USER_ID.match(value):
+            raise _error("error.owner.unknown")
         return value
 
     @field_validator("title", mode="before")

@@ -20,6 +20,7 @@ from bot.services.members import (
     ADMIN,
     LEAD,
     MEMBER,
+    USER_ID,
     ensure_members,
     members_with_role,
     role_of,
@@ -139,6 +140,13 @@ class SettingsInput(FormModel):
     warning_percent: int = 80
     level2_share: float = 1.5
     level3_share: float = 2.0
+
+    @field_validator("admins", "leads")
+    @classmethod
+    def _people(cls, value: list[str]) -> list[str]:
+        if any(not USER_ID.match(user) for user in value):
+            raise _invalid("error.owner.unknown")
+        return value
 
     @field_validator("working_hours", mode="before")
     @classmethod
