@@ -135,6 +135,20 @@ def test_a_modal_of_another_workspace_writes_nothing_on_any_surface(app, local_s
     assert database_rows(engine, not_members) == before
 
 
+@pytest.mark.parametrize("owners", [{"app_installed_team_id": OTHER_TEAM}, {"team_id": OTHER_TEAM},
+                                    {"team_id": OTHER_TEAM, "app_installed_team_id": OTHER_TEAM}])  # fmt: skip
+def test_a_new_customer_modal_of_another_workspace_saves_nowhere(slack, fake, engine, session, owners):
+    """The defect seen: the modal's team came from `view.app_installed_team_id`, so a forged view
+    wrote into another workspace."""
+    add_customer(session, "Theirs", team=OTHER_TEAM)
+    slack.command("new")
+    before = database_rows(engine, not_members)
+    view = dict(fake.last("views.open")["view"], **owners)
+    reply = slack.submit(view, {"Name": "Planted Ltd"})
+    assert reply.status == 200 and "another workspace" in reply.text
+    assert database_rows(engine, not_members) == before
+
+
 def test_a_modal_of_this_workspace_still_saves(slack, fake, session):
     """The rule refuses only another workspace's modal: Slack's own (team_id and
     app_installed_team_id of this workspace) saves."""
