@@ -25,13 +25,14 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from bot.services.errors import FieldErrors
+from bot.storage.models import INTEGER_MAX
 
 # Slack's ids: a letter saying what it is, then capitals and digits.
 TeamId = Annotated[str, StringConstraints(pattern=r"^[TE][A-Z0-9]{1,31}$")]
 UserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{1,31}$")]
 ChannelId = Annotated[str, StringConstraints(pattern=r"^[CDG][A-Z0-9]{1,31}$")]
 # A row id or a number as a database integer holds it.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1, strict=False)]
+Id = Annotated[int, Field(ge=1, le=INTEGER_MAX, strict=False)]
 Offset = Annotated[int, Field(ge=0, le=1_000_000)]
 Text = Annotated[str, StringConstraints(max_length=40_000)]
 Short = Annotated[str, StringConstraints(max_length=2_000)]

@@ -31,7 +31,8 @@ from tests.slackclient import CHANNEL, TEAM, USER
 from tests.test_blockkit import validate
 
 FORM = "application/x-www-form-urlencoded"
-HUGE = 2**63  # one past the largest id a database integer holds
+HUGE = 2**63  # one past the largest 64-bit integer
+INT4 = 2**31  # one past the largest value of an Integer column (PostgreSQL's int4)
 UNKNOWN = "U0NOBODY1"
 LATER = {"type": "datepicker", "selected_date": "2099-01-01"}
 
@@ -71,7 +72,8 @@ def calm(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """No traceback logged at ERROR by the bot or bolt while the test runs."""
     caplog.set_level(logging.INFO)
     yield
-    failed = [r for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info
+    logged = caplog.get_records("call")  # in teardown, `caplog.records` holds the teardown's alone
+    failed = [r for r in logged if r.levelno >= logging.ERROR and r.exc_info
               and r.name.split(".")[0] in ("bot", "slack_bolt")]  # fmt: skip
     assert not failed, f"a traceback was logged: {failed[0].getMessage()} {failed[0].exc_info[1]!r}"  # type: ignore[index]
 
@@ -197,7 +199,8 @@ def test_without_a_trigger_no_modal_opens_and_the_person_is_told(local_slack, fa
 
 # --- ids that are not ids -----------------------------------------------------------------------------
 
-BAD_IDS = [str(HUGE), str(2**64), "99999999999999999999999999", "-1", "0", "abc", "1.5", "1e3", "", " ",
+BAD_IDS = [str(INT4), str(3_000_000_000), json.dumps({"customer_id": INT4, "complaint_id": INT4, "touch_id": INT4}),
+           str(HUGE), str(2**64), "99999999999999999999999999", "-1", "0", "abc", "1.5", "1e3", "", " ",
            json.dumps({"customer_id": HUGE}), json.dumps({"customer_id": "x"}), json.dumps({"customer_id": 1e400}),
            json.dumps({"customer_id": [1]}), json.dumps({"customer_id": None}), "{", "[1]", '"1"', "null"]  # fmt: skip
 
@@ -220,7 +223,7 @@ def test_a_button_whose_value_is_not_an_id_is_refused(local_slack, fake, engine,
     assert fake.calls_to("views.open") == []
 
 
-@pytest.mark.parametrize("block_id", [f"revisit:{HUGE}", "revisit:-1", "revisit:abc", "revisit:", "revisit:١٢", "b"])
+@pytest.mark.parametrize("block_id", [f"revisit:{INT4}", f"revisit:{HUGE}", "revisit:-1", "revisit:abc", "revisit:", "revisit:١٢", "b"])
 def test_a_revisit_item_whose_block_does_not_name_a_customer_is_refused(local_slack, fake, engine, world, calm,
                                                                         block_id):  # fmt: skip
     before = unchanged(engine)
@@ -239,7 +242,11 @@ def test_a_revisit_item_whose_block_does_not_name_a_customer_is_refused(local_sl
 @pytest.mark.parametrize(
     ("callback_id", "metadata", "values"),
     [
+        ("customer_modal", json.dumps({"customer_id": INT4}), {"name": text("Acme 2")}),
         ("customer_modal", json.dumps({"customer_id": HUGE}), {"name": text("Acme 2")}),
+        ("touch_modal", json.dumps({"touch_id": INT4}), {"summary": text("x"), "kind": text("call")}),
+        ("complaint_resolve_modal", json.dumps({"complaint_id": INT4}), {"resolution": text("done")}),
+        ("revisit_modal", json.dumps({"customer_id": INT4}), {"next_revisit": LATER}),
         ("customer_modal", json.dumps({"customer_id": "abc"}), {"name": text("Acme 2")}),
         ("customer_modal", json.dumps({"customer_id": -5}), {"name": text("Acme 2")}),
         ("customer_modal", "{", {"name": text("Acme 2")}),
@@ -265,7 +272,8 @@ def test_metadata_that_does_not_name_a_record_is_refused(local_slack, engine, wo
     assert unchanged(engine) == before
 
 
-@pytest.mark.parametrize("ref", [f"#{HUGE}", f"#{2**64}", "#99999999999999999999999", f"#{10**400}"])
+@pytest.mark.parametrize("ref", [f"#{INT4}", "#3000000000", f"#{HUGE}", f"#{2**64}", "#99999999999999999999999",
+                                 f"#{10**400}"])
 @pytest.mark.parametrize("word", ["show", "edit", "touch", "complaint", "resolve", "erase", "audit", "export"])
 def test_a_number_too_large_for_any_row_finds_nothing(local_slack, engine, world, calm, word, ref):
     before = unchanged(engine)
@@ -295,6 +303,27 @@ def test_the_snooze_date_picker_refuses_a_date_that_is_not_one(local_slack, fake
                            "type": "datepicker", "selected_date": picked}]  # fmt: skip
     assert local_slack.post_payload(payload).status == 200
     assert "Pick a date after today" in fake.last("response_url")["text"]
+    assert unchanged(engine) == before
+
+
+@pytest.mark.parametrize("customer", [str(INT4), "3000000000", str(HUGE), "99999999999999999999", "-1", "x"])
+@pytest.mark.parametrize("callback_id", ["touch_modal", "complaint_modal"])
+def test_a_customer_picked_that_is_not_an_id_is_refused_under_its_field(local_slack, engine, world, calm, callback_id,
+                                                                        customer):  # fmt: skip
+    before = unchanged(engine)
+    values = {"customer": {"type": "external_select", "selected_option": {"value": customer}},
+              "kind": {"type": "static_select", "selected_option": {"value": "call"}}, "summary": text("called"),
+              "title": text("late")}  # fmt: skip
+    reply = local_slack.post_payload(submission(callback_id, values, json.dumps({})))
+    assert reply.json.get("response_action") == "errors" and "customer" in reply.json["errors"], reply.text
+    assert unchanged(engine) == before
+
+
+@pytest.mark.parametrize("choice", [f"edit:{INT4}", f"delete:{INT4}", f"edit:{HUGE}", "delete:-1", "edit:", "nothing"])
+def test_a_touch_menu_choice_that_is_not_a_touch_is_refused(local_slack, fake, engine, world, calm, choice):
+    before = unchanged(engine)
+    local_slack.action("touch_menu", block_id="b", type="overflow", selected_option={"value": choice})
+    assert "no longer exists" in fake.last("response_url")["text"]
     assert unchanged(engine) == before
 
 

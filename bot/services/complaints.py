@@ -42,7 +42,7 @@ from bot.services.sla import (
     team_rules,
 )
 from bot.services.workspaces import next_number, team_settings
-from bot.storage.models import Complaint, ComplaintEvent, Customer, Member
+from bot.storage.models import INTEGER_MAX, Complaint, ComplaintEvent, Customer, Member
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +298,8 @@ def find_complaint(*, session: Session, viewer: Viewer, ref: str) -> Complaint:
     m = re.fullmatch(r"#?(\d{1,18})", ref.strip())
     if not m:
         raise UserError("complaint.resolve.usage")
+    if int(m.group(1)) > INTEGER_MAX:
+        raise UserError("error.complaint.none", number=int(m.group(1)))
     complaint = session.scalar(
         select(Complaint).where(Complaint.team_id == viewer.team_id, Complaint.number == int(m.group(1)))
     )
