@@ -211,12 +211,11 @@ def test_the_reassign_menu_accepts_a_person_slack_knows(local_slack, fake, sessi
     assert customers_of(session)[0].owner_id == "U0000002"
 
 
-@pytest.mark.parametrize("field", ["Owner"])
-def test_a_forged_owner_in_the_customer_modal_is_refused_under_its_field(slack, fake, session, field):
+def test_a_forged_owner_in_the_customer_modal_is_refused_under_its_field(slack, fake, session):
     slack.command("new")
     view = fake.last("views.open")["view"]
     for garbage in ("<!channel>", "U" * 500, "not a user"):
-        reply = slack.submit(view, {"Name": "Acme Ltd", field: garbage})
+        reply = slack.submit(view, {"Name": "Acme Ltd", "Owner": garbage})
         assert reply.json.get("response_action") == "errors" and "owner_id" in reply.json["errors"], garbage
     assert customers_of(session) == []
 
