@@ -18,10 +18,12 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.context import BoltContext
+from slack_bolt.request import payload_utils
+from slack_bolt.request.internals import build_context, parse_body
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
@@ -188,45 +190,69 @@ def create_wsgi(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
         if path == "/slack/events" and environ.get("REQUEST_METHOD") == "POST":
             refused = guard(environ, verifier)
             if refused is not None:
-                status, reason = refused
-                start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(reason)))])
-                return [reason]
-        return slack(environ, start_response)
+                status, body, content_type = refused
+                start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+                return [body]
+        try:
+            return slack(environ, start_response)
+        except Exception:  # noqa: BLE001 - bolt could not read what `guard` let through: a defect, never a 5xx
+            log.error("bolt could not read a request", exc_info=True)
+            start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "11")])
+            return [b"bad request"]
 
     return wsgi
 
 
-def guard(environ: dict[str, Any], verifier: SignatureVerifier | None) -> tuple[str, bytes] | None:
+def guard(environ: dict[str, Any], verifier: SignatureVerifier | None) -> tuple[str, bytes, str] | None:
     """Refuse a request bolt would choke on, before it does: too large (413), unsigned, badly
-    signed or stale (401), not UTF-8 or not the JSON it claims (400). Returns the refusal, or
-    None with the body put back for bolt to read."""
+    signed, stale or not UTF-8 (401: Slack signs UTF-8 text), not the JSON object it claims
+    (400); and a payload that does not fit any kind we handle (bot.payloads) gets the same 200
+    refusal `read_request` gives, as bolt's own reading of it (its context, its listener
+    matching) would fail on a missing `actions` or a `team` that is not an object. Returns
+    (status, body, content type), or None with the body put back for bolt to read."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return "400 Bad Request", b"bad content length"
+        return "400 Bad Request", b"bad content length", "text/plain"
     if length < 0 or length > MAX_BODY:
-        return "413 Payload Too Large", b"too large"
+        return "413 Payload Too Large", b"too large", "text/plain"
     body = environ["wsgi.input"].read(length)
     environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    try:
+        text: str | None = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
     if verifier is not None:
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or ""
         signature = environ.get("HTTP_X_SLACK_SIGNATURE") or ""
-        if not timestamp.isdigit() or len(timestamp) > 12 or not verifier.is_valid(body, timestamp, signature):
-            return "401 Unauthorized", b"invalid request"
+        readable = text is not None and timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
+        if not readable or not verifier.is_valid(text, timestamp, signature):  # type: ignore[arg-type]
+            return "401 Unauthorized", b"invalid request", "text/plain"
+    if text is None:
+        return "400 Bad Request", b"not UTF-8", "text/plain"
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "400 Bad Request", b"not UTF-8"
-    content_type = (environ.get("CONTENT_TYPE") or "").lower()
+        parsed = parse_body(text, environ.get("CONTENT_TYPE"))  # exactly as bolt will read it
+    except (ValueError, RecursionError):
+        return "400 Bad Request", b"not JSON", "text/plain"
+    if not isinstance(parsed, dict):
+        return "400 Bad Request", b"not a JSON object", "text/plain"
+    if parsed.get("type") in ("url_verification", "ssl_check") or "ssl_check" in parsed:
+        return None  # bolt answers these itself
     try:
-        if content_type.startswith("application/json"):
-            parsed = json.loads(text)
-            if not isinstance(parsed, dict):
-                return "400 Bad Request", b"not a JSON object"
-        else:
-            form = dict(parse_qsl(text, keep_blank_values=True))
-            if "payload" in form and not isinstance(json.loads(form["payload"]), dict):
-                return "400 Bad Request", b"payload is not a JSON object"
-    except ValueError:
-        return "400 Bad Request", b"not JSON"
+        payloads.parse(parsed)
+        _bolt_reads(parsed)
+    except (payloads.Unreadable, AttributeError, TypeError, KeyError, IndexError, ValueError) as error:
+        refusal = error if isinstance(error, payloads.Unreadable) else payloads.Unreadable()
+        log.info("refused an unreadable %s payload", _kind(parsed) or "unknown")
+        answer = _refusal(_kind(parsed), t(None, refusal.key))
+        return "200 OK", answer.body.encode(), answer.headers.get("content-type", ["text/plain"])[0]
     return None
+
+
+def _bolt_reads(body: dict[str, Any]) -> None:
+    """What bolt reads from a body before any listener runs (its context, its listeners'
+    arguments: `authorizations`, `enterprise`, `view.type`, …): raises where bolt would."""
+    build_context(BoltContext(), body)
+    for read in (payload_utils.to_options, payload_utils.to_shortcut, payload_utils.to_action, payload_utils.to_view,
+                 payload_utils.to_command, payload_utils.to_event, payload_utils.to_message, payload_utils.to_step):
+        read(body)

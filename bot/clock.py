@@ -2,7 +2,7 @@
 
 "Now" is an input. The entry points read the wall clock once and hand the instant down: a
 request (bot.context), a scheduler run (bot.scheduler.runner), a command of the command line.
-Nothing below them calls `wall()` (tests/test_architecture.py checks it): services, views and
+Nothing below them calls `wall()` (tests/test_one_clock.py checks it): services, views and
 storage take `now` as an argument, and a database session carries its unit of work's instant
 for the rows it stamps (bot.storage.db).
 """

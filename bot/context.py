@@ -63,8 +63,10 @@ class _Context:
         return team_settings(self.session, self.team_id)
 
     def locale_of(self, user_id: str | None = None) -> str | None:
-        """The team's language if set, else the user's Slack locale."""
-        return self.settings.language or self.member(user_id).locale
+        """The team's language if set, else the user's Slack locale (a request with no person
+        acting, e.g. a malformed event: the team's language or the default)."""
+        user_id = user_id or self.user_id
+        return self.settings.language or (self.member(user_id).locale if user_id else None)
 
     @property
     def locale(self) -> str | None:

@@ -25,13 +25,14 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from bot.services.errors import FieldErrors
+from bot.storage.models import INTEGER_MAX
 
 # Slack's ids: a letter saying what it is, then capitals and digits.
 TeamId = Annotated[str, StringConstraints(pattern=r"^[TE][A-Z0-9]{1,31}$")]
 UserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{1,31}$")]
 ChannelId = Annotated[str, StringConstraints(pattern=r"^[CDG][A-Z0-9]{1,31}$")]
 # A row id or a number as a database integer holds it.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1, strict=False)]
+Id = Annotated[int, Field(ge=1, le=INTEGER_MAX, strict=False)]
 Offset = Annotated[int, Field(ge=0, le=1_000_000)]
 Text = Annotated[str, StringConstraints(max_length=40_000)]
 Short = Annotated[str, StringConstraints(max_length=2_000)]
@@ -138,12 +139,16 @@ class ViewState(_Model):
 
 class View(_Model):
     id: Short | None = None
-    type: Short = "modal"
+    type: Short  # bolt reads it too
     callback_id: Short = ""
     private_metadata: Short = ""
     state: ViewState = ViewState()
     team_id: TeamId | None = None
     app_installed_team_id: TeamId | None = None
+
+
+class SubmittedView(View):
+    callback_id: Short  # bolt finds the listener by it
 
 
 class Message(_Model):
@@ -170,7 +175,9 @@ class _Payload(_Model):
 class Command(_Payload):
     surface: ClassVar[str] = "command"
     command: Short
-    text: Short = ""  # as typed: Slack's escaping of &, < and > undone (mentions keep their brackets)
+    # As long as a message may be (a long name reaches the modal, cut to fit), and as typed:
+    # Slack's escaping of &, < and > undone (mentions keep their brackets).
+    text: Text = ""
     team_id_: TeamId = Field(alias="team_id")
     user_id_: UserId = Field(alias="user_id")
     channel_id: ChannelId | None = None
@@ -224,14 +231,14 @@ class BlockActions(_Interactive):
 class ViewSubmission(_Interactive):
     surface: ClassVar[str] = "modal"
     type: Literal["view_submission"]
-    view: View
+    view: SubmittedView
     trigger_id: Short | None = None
 
 
 class ViewClosed(_Interactive):
     surface: ClassVar[str] = "modal"
     type: Literal["view_closed"]
-    view: View
+    view: SubmittedView
 
 
 class BlockSuggestion(_Interactive):
@@ -344,13 +351,13 @@ def without_nul(value: Any) -> Any:
 
 def parse(body: dict[str, Any]) -> Payload:
     """The request's payload, typed; `Unreadable` when it does not fit any kind we handle."""
-    body = without_nul(body)
-    kind = _KINDS.get(str(body.get("type"))) if "command" not in body else Command
-    if kind is None:
-        raise Unreadable()
     try:
+        body = without_nul(body)
+        kind = _KINDS.get(str(body.get("type"))) if "command" not in body else Command
+        if kind is None:
+            raise Unreadable()
         payload = kind.model_validate(body)
-    except ValidationError:
+    except (ValidationError, RecursionError):  # RecursionError: nested deeper than any payload of Slack's
         raise Unreadable() from None
     _check_team(payload)
     return payload  # type: ignore[return-value]
@@ -384,7 +391,7 @@ class Input(_Model):
     def read(cls, payload: Any) -> Self:
         try:
             return cls.model_validate(cls.values_from(payload))
-        except (ValidationError, ValueError, TypeError):
+        except (ValidationError, ValueError, TypeError, RecursionError):
             raise Unreadable(cls.refusal) from None
 
 
@@ -441,14 +448,16 @@ class FormInput(Input):
         values = payload.view.state.values
         form = {block: next(iter(elements.values())).reading() for block, elements in values.items() if elements}
         meta_text = payload.view.private_metadata.strip()
-        meta = json.loads(meta_text) if meta_text.startswith("{") else {}
+        meta = json.loads(meta_text) if meta_text else {}
+        if not isinstance(meta, dict):  # every modal's metadata is a JSON object, or none
+            raise ValueError("metadata is not an object")
         return {"form": form, "meta": meta}
 
     @classmethod
     def read(cls, payload: Any) -> Self:
         try:
             source = cls.values_from(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise Unreadable(cls.refusal) from None
         form_type = cls.model_fields["form"].annotation
         form = form_type.parse(source["form"]) if hasattr(form_type, "parse") else source["form"]

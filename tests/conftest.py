@@ -22,7 +22,7 @@ from bot.storage import crypto
 from bot.storage.db import CLOCK, make_engine, make_session_factory, upgrade
 from bot.storage.models import Base
 from tests.fakeslack import FakeSlack
-from tests.slackclient import SignedSlack
+from tests.slackclient import InProcessSlack, SignedSlack
 
 SIGNING_SECRET = "test-signing-secret-not-real"
 BOT_TOKEN = "xoxb-test-token-not-real"
@@ -151,3 +151,16 @@ def bot(settings: Settings, engine: Engine) -> Iterator[BotServer]:
 @pytest.fixture
 def slack(bot: BotServer, fake: FakeSlack) -> SignedSlack:
     return SignedSlack(bot.url, SIGNING_SECRET, fake)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine) -> Iterator[Any]:
+    """The bolt app itself (its `registry` lists every listener), as `serve_bot` builds it."""
+    yield create_app(settings, make_session_factory(engine))
+    crypto.configure(None)
+
+
+@pytest.fixture
+def local_slack(app: Any, engine: Engine, fake: FakeSlack) -> InProcessSlack:
+    """Requests signed as Slack signs them, handed to the app's WSGI callable without HTTP."""
+    return InProcessSlack(create_wsgi(app, engine), SIGNING_SECRET, fake)

@@ -3,8 +3,11 @@
 Point the bot's `SLACK_API_URL` at `fake.api_url`. Besides `/api/<method>` it accepts
 posts to `response_url`s (`fake.response_url()`) and file uploads (`/upload/<id>`).
 Tell it to fail with `fake.fail(method, status=429, retry_after=1)`,
-`fake.fail(method, status=500, times=3)` or `fake.fail(method, error="user_not_found")`;
-make it slow with `fake.slow(method, seconds)`.
+`fake.fail(method, status=500, times=3)` or `fake.fail(method, error="user_not_found")`, or only
+for the calls to one channel with `fake.fail(method, error=..., channel="C1")`;
+make it slow with `fake.slow(method, seconds)`. With `fake.known_users_only = True`,
+`users.info` answers `user_not_found` for a user not added with `fake.add_user`, as Slack does
+for an id that is not a person of the workspace.
 
 `apps.connections.open` takes the app-level token (`xapp-…`) and answers with a `ws://` URL of
 the fake Socket Mode end attached as `fake.sockets` (tests/fakesocket.py); every other method
@@ -41,6 +44,7 @@ class Failure:
     error: str | None = None
     retry_after: int | None = None
     times: int = 1
+    channel: str | None = None  # only calls whose `channel` is this one
 
 
 @dataclass
@@ -75,6 +79,7 @@ class FakeSlack:
         self.delays: dict[str, float] = {}
         self.team_id = "T0000001"
         self.sockets: FakeSocketMode | None = None  # answers apps.connections.open when attached
+        self.known_users_only = False
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -99,6 +104,7 @@ class FakeSlack:
             self.failures.clear()
             self.uploads.clear()
             self.delays.clear()
+            self.known_users_only = False
 
     @property
     def base_url(self) -> str:
@@ -133,9 +139,9 @@ class FakeSlack:
                                 **({"thread_ts": thread_ts} if thread_ts else {})}  # fmt: skip
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, times: int = 1) -> None:  # fmt: skip
+             retry_after: int | None = None, times: int = 1, channel: str | None = None) -> None:  # fmt: skip
         with self._lock:
-            self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times))
+            self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times, channel))
 
     def slow(self, method: str, seconds: float) -> None:
         """Answer every later call of `method` only after `seconds` (0 to stop)."""
@@ -159,15 +165,15 @@ class FakeSlack:
 
     # --- answering --------------------------------------------------------------------
 
-    def _take_failure(self, method: str) -> Failure | None:
+    def _take_failure(self, method: str, args: dict[str, Any]) -> Failure | None:
         with self._lock:
-            queue = self.failures.get(method)
+            queue = [f for f in self.failures.get(method, []) if f.channel in (None, args.get("channel"))]
             if not queue:
                 return None
             failure = queue[0]
             failure.times -= 1
             if failure.times <= 0:
-                queue.pop(0)
+                self.failures[method].remove(failure)
             return failure
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -213,6 +219,8 @@ class FakeSlack:
             view.setdefault("id", f"V{next(self._ids)}")
             return {"ok": True, "view": view}
         if method == "users.info":
+            if self.known_users_only and str(args.get("user")) not in self.users:
+                return {"ok": False, "error": "user_not_found"}
             user = self.users.get(str(args.get("user"))) or User(id=str(args.get("user")))
             return {"ok": True, "user": {
                 "id": user.id, "name": user.name, "real_name": user.name, "tz": user.tz,
@@ -285,7 +293,7 @@ class FakeSlack:
                 delay = fake.delays.get(method)
                 if delay:
                     time.sleep(delay)
-                failure = fake._take_failure(method)
+                failure = fake._take_failure(method, args)
                 with fake._lock:
                     fake.calls.append(Call(method, args, path, token=auth.removeprefix("Bearer ")))
                 if failure is not None:

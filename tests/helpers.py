@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.services.access import Viewer
 from bot.services.customers import CustomerInput, create_customer
 from bot.services.workspaces import get_workspace
-from bot.storage.models import Customer
+from bot.storage.models import Base, Customer
 from tests.slackclient import TEAM, USER
 
 # The bot reads a `.env` in its working directory: subprocess tests run it where there is none,
@@ -37,3 +39,20 @@ def customers_of(session: Session, team: str = TEAM) -> list[Customer]:
     rows = list(session.scalars(select(Customer).where(Customer.team_id == team).order_by(Customer.id)))
     session.commit()  # end the read: on SQLite every transaction holds the write lock
     return rows
+
+
+Row = dict[str, Any]
+
+
+def database_rows(
+    engine: Engine, keep: Callable[[str, Row], Row | None] = lambda _table, row: row
+) -> dict[str, list[str]]:
+    """Every table's rows as the database holds them (encrypted fields as stored), to compare
+    before and after requests that must change nothing; `keep(table, row)` may leave out a row
+    (None) or some of its columns that a request may legitimately write."""
+    out: dict[str, list[str]] = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = (keep(table.name, dict(r)) for r in conn.exec_driver_sql(f"SELECT * FROM {table.name}").mappings())
+            out[table.name] = sorted(repr(sorted(r.items())) for r in rows if r is not None)
+    return out

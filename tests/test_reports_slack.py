@@ -68,9 +68,10 @@ def test_report_csv_for_one_manager(slack, fake, session):
 
 
 def test_report_csv_is_safe_to_open_in_a_spreadsheet(slack, fake, session):
-    evil = "=cmd|' /C calc'!A0"  # an owner id as forged Reassign buttons could set it; the classic DDE payload
-    add_customer(session, "Acme", owner_id=evil)
+    evil = "=cmd|' /C calc'!A0"  # an owner id stored before owners had to be Slack ids; the classic DDE payload
+    acme = add_customer(session, "Acme")
     nobodys = add_customer(session, "Beta")
+    session.execute(update(Customer).where(Customer.id == acme.id).values(owner_id=evil))
     session.execute(update(Customer).where(Customer.id == nobodys.id).values(owner_id=None))
     session.commit()
     fake.reset()

@@ -181,6 +181,8 @@ class Registry:
                 else:
                     inp = found.read(payload)
                 answer = found.fn(rq, inp)
+                if isinstance(answer, OpenModal) and not getattr(payload, "trigger_id", None):
+                    raise Unreadable()  # a modal opens only with the trigger of a person's act
             except Answered as done:
                 answer = done.answer
             except FieldErrors as errors:
@@ -300,9 +302,7 @@ def _deliver(kind: str, answer: Answer, payload: Any, rq: RequestContext, ack: A
 
 
 def _open(client: WebClient, payload: Any, view: dict[str, Any], rq: RequestContext) -> None:
-    trigger = getattr(payload, "trigger_id", None)
-    if not trigger:
-        raise Unreadable()
+    trigger = payload.trigger_id  # checked in `run`
     in_modal = isinstance(payload, payloads.BlockActions) and payload.view is not None and payload.view.type == "modal"
     if in_modal:
         client.views_push(trigger_id=trigger, view=fit_view(view))

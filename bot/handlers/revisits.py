@@ -9,7 +9,9 @@ App Home is republished.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from bot.context import FollowUp, RequestContext
 from bot.handlers.answers import Answer, OpenModal, Replace, UpdateMessage
@@ -17,7 +19,7 @@ from bot.handlers.customers import assign_to
 from bot.handlers.home import refresh_home
 from bot.handlers.registry import Registry
 from bot.i18n import t
-from bot.payloads import BlockActions, FormInput, Input, NoInput, Short
+from bot.payloads import BlockActions, FormInput, Id, Input, NoInput, Short
 from bot.services import home, reminders
 from bot.views import ids
 from bot.views.kit import customer_title, escape, notice
@@ -35,7 +37,7 @@ class OnItem(Input):
 
     refusal = "error.customer.gone"
     choice: Short
-    customer_id: int
+    customer_id: Id
     in_view: bool
     ephemeral: bool
     channel: Short | None = None
@@ -56,12 +58,19 @@ class OnItem(Input):
         }  # fmt: skip
 
 
+class SnoozeItem(OnItem):
+    """Snooze's menu: a number of days (the service keeps to the ones offered)."""
+
+    refusal = "error.unreadable"
+    choice: Annotated[int, Field(ge=1, le=366)]  # type: ignore[assignment]
+
+
 class DigestForm(FormInput):
     form: dict[str, object]
     meta: dict[str, object] = {}
 
 
-def snooze(rq: RequestContext, inp: OnItem) -> Answer:
+def snooze(rq: RequestContext, inp: SnoozeItem) -> Answer:
     """Snooze 1 day / 3 days / 1 week."""
     return _snoozed(rq, inp, reminders.snooze_until(rq.today, inp.choice))
 

@@ -30,7 +30,7 @@ from bot.payloads import (
 from bot.services import customers, home, touches
 from bot.services.dates import split_when
 from bot.services.errors import FieldErrors, UserError
-from bot.storage.models import Customer
+from bot.storage.models import INTEGER_MAX, Customer
 from bot.views import ids
 from bot.views.kit import customer_title, escape
 from bot.views.revisits import due_answer
@@ -64,7 +64,7 @@ class TouchChoice(ChoiceInput):
     @property
     def what(self) -> tuple[Literal["edit", "delete"], int]:
         verb, _, number = self.choice.partition(":")
-        if verb not in ("edit", "delete") or not number.isdigit() or not 0 < int(number) < 2**63:
+        if verb not in ("edit", "delete") or not number.isdigit() or not 0 < int(number) <= INTEGER_MAX:
             raise UserError("error.touch.gone")
         return verb, int(number)  # type: ignore[return-value]
 

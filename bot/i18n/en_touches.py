@@ -19,6 +19,7 @@ EN: dict[str, str] = {
     "error.kind.required": "Pick the kind of touch.",
     "error.summary.empty": "Write what was said or done.",
     "error.when.future": "A touch cannot be in the future.",
+    "error.when.invalid": "Pick a date and time.",
     "error.touch.gone": "This touch no longer exists.",
     "error.touch.not_yours": "Only the touch's author or an admin can change it.",
     "error.revisit.past": "{date} is in the past. Give a date from today on, e.g. `tomorrow`, `in 2 weeks` or `2026-12-01`.",

@@ -22,7 +22,7 @@ from bot.services.errors import UserError
 from bot.services.members import LEAD, is_admin, role_of, sees_everything
 from bot.services.sla import ACTIVE
 from bot.services.workspaces import TeamSettings
-from bot.storage.models import Complaint, Customer, Member, Touch
+from bot.storage.models import INTEGER_MAX, Complaint, Customer, Member, Touch
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ class Viewer:
 
 def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: bool = False) -> Customer:
     """The customer, if this viewer may see it; else "no longer exists" or "not one of yours"."""
+    if not 0 < customer_id <= INTEGER_MAX:  # no row has it (and PostgreSQL would refuse to compare)
+        raise UserError("error.customer.gone")
     query = select(Customer).where(Customer.team_id == viewer.team_id, Customer.id == customer_id)
     found = session.scalar(query.with_for_update() if for_update else query)
     if found is None:
@@ -88,6 +90,8 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
 
 def complaint(session: Session, viewer: Viewer, complaint_id: int) -> Complaint:
     """The complaint, if this viewer may see it; else "no longer exists" or "not one of yours"."""
+    if not 0 < complaint_id <= INTEGER_MAX:
+        raise UserError("error.complaint.gone")
     found = session.scalar(select(Complaint).where(Complaint.team_id == viewer.team_id, Complaint.id == complaint_id))
     if found is None:
         raise UserError("error.complaint.gone")
@@ -103,6 +107,8 @@ def check_complaint(session: Session, viewer: Viewer, found: Complaint) -> None:
 
 def touch(session: Session, viewer: Viewer, touch_id: int) -> Touch:
     """The touch, if this viewer sees its customer."""
+    if not 0 < touch_id <= INTEGER_MAX:
+        raise UserError("error.touch.gone")
     found = session.scalar(select(Touch).where(Touch.team_id == viewer.team_id, Touch.id == touch_id))
     if found is None:
         raise UserError("error.touch.gone")

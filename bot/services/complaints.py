@@ -30,6 +30,7 @@ from bot.notify import Notifier
 from bot.services import access, audit
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, UserError
+from bot.services.members import USER_ID
 from bot.services.sla import (
     ACTIVE,
     CLOSED,
@@ -42,7 +43,7 @@ from bot.services.sla import (
     team_rules,
 )
 from bot.services.workspaces import next_number, team_settings
-from bot.storage.models import Complaint, ComplaintEvent, Customer, Member
+from bot.storage.models import INTEGER_MAX, Complaint, ComplaintEvent, Customer, Member
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,13 @@ class ComplaintInput(_Input):
     def _customer_given(cls, value: object) -> object:
         if value is None or not str(value).isdigit():
             raise _error("error.complaint.customer")
+        return value
+
+    @field_validator("assignee_id")
+    @classmethod
+    def _assignee(cls, value: str | None) -> str | None:
+        if value is not None and not USER_ID.match(value):
+            raise _error("error.owner.unknown")
         return value
 
     @field_validator("title", mode="before")
@@ -294,6 +302,8 @@ def find_complaint(*, session: Session, viewer: Viewer, ref: str) -> Complaint:
     m = re.fullmatch(r"#?(\d{1,18})", ref.strip())
     if not m:
         raise UserError("complaint.resolve.usage")
+    if int(m.group(1)) > INTEGER_MAX:
+        raise UserError("error.complaint.none", number=int(m.group(1)))
     complaint = session.scalar(
         select(Complaint).where(Complaint.team_id == viewer.team_id, Complaint.number == int(m.group(1)))
     )

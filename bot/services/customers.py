@@ -22,6 +22,7 @@ from bot.services import access, audit
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.find import name_key, resolve_customer
+from bot.services.members import USER_ID
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
 from bot.storage.models import ChannelLink, Complaint, Customer, Touch
@@ -36,7 +37,6 @@ PROFILE_FIELDS = (
 )  # fmt: skip
 _PHONE = re.compile(r"^\+?[\d\s().\-/]+$")
 _TAG_SPLIT = re.compile(r"[,，;；]")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 DUPLICATES_SHOWN = 5
 
 
@@ -95,6 +95,13 @@ class CustomerInput(FormModel):
         digits = sum(ch.isdigit() for ch in value)
         if not _PHONE.match(value) or not 5 <= digits <= 15:
             raise _error("error.phone.invalid")
+        return value
+
+    @field_validator("owner_id")
+    @classmethod
+    def _owner(cls, value: str | None) -> str | None:
+        if value is not None and not USER_ID.match(value):
+            raise _error("error.owner.unknown")
         return value
 
     @field_validator("tags")
@@ -224,7 +231,7 @@ class Assignment:
 def check_owner(*, directory: Directory, owner_id: str) -> None:
     """Refuse an owner that is not a person Slack knows in this workspace (`<!channel>`, a
     made-up id, 100,000 characters…)."""
-    if not _USER_ID.match(owner_id or ""):
+    if not USER_ID.match(owner_id or ""):
         raise UserError("error.owner.unknown")
     try:
         directory.profile(owner_id)

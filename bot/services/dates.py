@@ -14,6 +14,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _IN = re.compile(r"^in (\d{1,4}|a|an|one|two|three|four|five|six|seven) (day|days|week|weeks|month|months)$")
 _WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 MAX_WORDS = 3  # the longest phrase above
+MAX_CJK_CHARS = 16  # the longest Chinese phrase above (`2026年12月31日`, `十二个星期以后`) with room
 
 # --- Chinese ---
 _ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -130,7 +131,7 @@ def split_when(text: str, today: dt.date) -> tuple[str, dt.date | None]:
     # Chinese is written without spaces: `张伟明天`, `张伟 下周一` already handled above.
     last = words[-1] if words else ""
     if _has_cjk(last):
-        for start in range(1, len(last)):
+        for start in range(max(1, len(last) - MAX_CJK_CHARS), len(last)):  # a date is at most this long
             when = parse_when(last[start:], today)
             if when is not None:
                 return " ".join([*words[:-1], last[:start]]), when

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.services.access import Viewer
 from bot.storage.crypto import lookup_hashes
-from bot.storage.models import SEARCH_FTS, Customer, SearchGram, SearchLine
+from bot.storage.models import INTEGER_MAX, SEARCH_FTS, Customer, SearchGram, SearchLine
 from bot.storage.search import fold, han, search_lines
 
 SEARCH_LIMIT = 10
@@ -219,6 +219,8 @@ def resolve_customer(*, session: Session, viewer: Viewer, ref: str) -> Match:
     number = re.fullmatch(r"#(\d+)", ref)
     base = select(Customer).where(Customer.team_id == team_id, viewer.customers())
     if number:
+        if int(number.group(1)) > INTEGER_MAX:
+            return Match()
         customer = session.scalar(base.where(Customer.number == int(number.group(1))))
         return Match(customer=customer)
     key = name_key(ref)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -14,6 +15,8 @@ from bot.storage.models import Member
 
 log = logging.getLogger(__name__)
 PROFILE_MAX_AGE = dt.timedelta(days=1)
+# A Slack user id: what an owner, an assignee, an admin or a lead is (never `<!channel>`, a name, …).
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
 def get_member(

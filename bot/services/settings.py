@@ -20,6 +20,7 @@ from bot.services.members import (
     ADMIN,
     LEAD,
     MEMBER,
+    USER_ID,
     ensure_members,
     members_with_role,
     role_of,
@@ -188,6 +189,13 @@ class SettingsInput(FormModel):
         if not _EMOJI.match(name):
             raise _invalid("error.emoji.invalid")
         return name
+
+    @field_validator("admins", "leads")
+    @classmethod
+    def _people(cls, value: list[str]) -> list[str]:
+        if any(not USER_ID.match(user) for user in value):
+            raise _invalid("error.owner.unknown")
+        return value
 
     @field_validator("working_hours", mode="before")
     @classmethod

@@ -70,7 +70,10 @@ class TouchInput(FormModel):
     def _epoch(cls, value: object) -> object:
         # Slack's datetimepicker gives seconds since the epoch.
         if isinstance(value, int | float | str) and str(value).isdigit():
-            return dt.datetime.fromtimestamp(int(value), dt.UTC)
+            try:
+                return dt.datetime.fromtimestamp(int(value), dt.UTC)
+            except (OverflowError, OSError, ValueError):  # beyond the years a date can hold
+                raise _error("error.when.invalid") from None
         return value
 
     @classmethod

@@ -87,6 +87,11 @@ def include_in_comparison(dialect: str) -> Callable[..., bool]:
     return include
 
 
+# The largest value of an Integer column on every database (PostgreSQL's int4): ids and `#N`
+# numbers read from a request are refused above it, before a query could fail on it.
+INTEGER_MAX = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
