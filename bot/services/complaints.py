@@ -23,12 +23,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, case, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.notify import Notifier
 from bot.services import access, audit
 from bot.services.access import Viewer
+from bot.services.calendar import BusinessCalendar
 from bot.services.errors import FieldErrors, UserError
 from bot.services.members import USER_ID
 from bot.services.sla import (
@@ -36,6 +37,7 @@ from bot.services.sla import (
     CLOSED,
     Clocks,
     Escalation,
+    SlaPolicy,
     clocks,
     due_escalations,
     team_calendar,
@@ -418,23 +420,70 @@ def list_complaints(
     *, session: Session, viewer: Viewer, view: str = "open", now: dt.datetime, default_tz: str = "UTC"
 ) -> list[ComplaintCard]:
     """Active complaints the viewer sees (all, overdue only, or assigned to them), most urgent
-    first."""
+    first: overdue ones first, then by the next running deadline (none: last), severity and
+    number. The database orders them and returns the first `LIST_LIMIT`, so a team with
+    thousands of open complaints costs what a page costs (`list_order` is the order)."""
     team_id = viewer.team_id
     calendar, policy = team_rules(session, team_id, default_tz)
+    overdue, order = list_order(now, calendar, policy)
     query = select(Complaint).where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE), viewer.complaints())
     if view == "mine":
         query = query.where(Complaint.assignee_id == viewer.user_id)
-    rows = list(session.scalars(query.order_by(Complaint.number)))
+    if view == "overdue":
+        query = query.where(overdue)
+    rows = list(session.scalars(query.order_by(*order).limit(LIST_LIMIT)))
     customers = {c.id: c for c in session.scalars(
         select(Customer).where(Customer.team_id == team_id, Customer.id.in_({r.customer_id for r in rows}))
     )}  # fmt: skip
-    cards = [ComplaintCard(c, customers[c.customer_id], clocks(c, now, calendar, policy)) for c in rows]
-    if view == "overdue":
-        cards = [c for c in cards if c.clocks.overdue]
-    far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    cards.sort(key=lambda k: (not k.clocks.overdue, k.clocks.next_deadline or far,
-                              SEVERITY_RANK.get(k.complaint.severity, 9), k.complaint.number))  # fmt: skip
-    return cards[:LIST_LIMIT]
+    return [ComplaintCard(c, customers[c.customer_id], clocks(c, now, calendar, policy)) for c in rows]
+
+
+def list_order(
+    now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy
+) -> tuple[ColumnElement[bool], list[ColumnElement[Any]]]:
+    """`sla.clocks`'s `overdue` and `next_deadline` of an active complaint as SQL over its stored
+    columns, and the list's order by them: (overdue first, next deadline, none last, severity,
+    number).
+
+    The next deadline is the first response's while that clock runs (first cycle, no response
+    yet) and the resolution's while it is not paused. A running clock is overdue when no working
+    time is left before its deadline on the severity's calendar, i.e. when the deadline is at or
+    before the first working instant from `now` (computed here, per severity; `now` itself on a
+    24/7 calendar or in working hours). A paused resolution clock stopped counting when it was
+    paused: it is overdue when its deadline had passed by then (`resolution_due <= paused_at`;
+    deadlines lie in working time, where the two rules agree).
+    """
+    first_runs = and_(Complaint.cycle == 1, Complaint.first_response_at.is_(None),
+                      Complaint.first_response_due.is_not(None))  # fmt: skip
+    first = case((first_runs, Complaint.first_response_due), else_=None)
+    resolution = case((Complaint.paused_at.is_(None), Complaint.resolution_due), else_=None)
+    next_deadline = case(
+        (first.is_(None), resolution), (resolution.is_(None), first), (first <= resolution, first), else_=resolution
+    )
+    stamp = Complaint.resolution_due.type
+    working_from = {
+        severity: literal(_first_working_instant(policy.clock(severity, calendar), now), stamp)
+        for severity in policy.targets
+    }
+    limit = case(working_from, value=Complaint.severity, else_=literal(now, stamp))
+    overdue = or_(
+        and_(first_runs, Complaint.first_response_due <= limit),
+        and_(Complaint.paused_at.is_(None), Complaint.resolution_due <= limit),
+        and_(Complaint.paused_at.is_not(None), Complaint.resolution_due <= Complaint.paused_at),
+    )
+    rank = case(SEVERITY_RANK, value=Complaint.severity, else_=9)
+    order = [case((overdue, 0), else_=1), case((next_deadline.is_(None), 1), else_=0), next_deadline, rank,
+             Complaint.number]  # fmt: skip
+    return overdue, order
+
+
+def _first_working_instant(calendar: BusinessCalendar, now: dt.datetime) -> dt.datetime:
+    """The first instant from `now` at which the calendar's clock runs (a deadline at or before
+    it has no working time left)."""
+    try:
+        return calendar.next_working_instant(now)
+    except ValueError:  # no working hours at all: no clock ever counts down, every deadline is reached
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def open_complaints_of(
