@@ -212,6 +212,8 @@ def ack_scenarios(team: TeamData, targets: list[WriteTarget] | None = None) -> l
                  lambda b: b'"options"' in b),
         Scenario("`/crm due`", lambda n: command_payload("due", team=team.team_id, user=user(n), n=n),
                  lambda b: b'"blocks"' in b),
+        Scenario("`/crm complaints`", lambda n: command_payload("complaints", team=team.team_id, user=user(n), n=n),
+                 lambda b: b'"blocks"' in b),
     ] + ([
         Scenario("Log touch `view_submission`",
                  lambda n: touch_submission(targets[n % len(targets)], team=team.team_id, n=n), _accepted),
@@ -621,3 +623,57 @@ def escalation_scan(ctx: Context) -> list[Table]:
     ]
     columns = ["active complaints", "with steps due", "runs", "median ms", "max ms"]
     return [Table("Escalation scan (the escalation job's read)", columns, rows, notes)]
+
+
+# --- the complaint list (issue 18, point 3) -----------------------------------------------------
+
+COMPLAINTS_P99_TARGET = 0.050  # seconds, at concurrency 1
+
+
+@benchmark("complaints")
+def complaint_list(ctx: Context) -> list[Table]:
+    """`/crm complaints [open|overdue|mine]` as the service builds it, with its peak memory, for
+    views holding many and few active complaints (the memory must not follow their number)."""
+    team = ctx.team
+    now = dt.datetime.combine(ctx.scale.anchor, dt.time(12), dt.UTC)
+    with ctx.sessions() as session:
+        active = (Complaint.team_id == team.team_id, Complaint.state.in_(complaints.ACTIVE))
+        by_assignee = session.execute(
+            select(Complaint.assignee_id, func.count()).where(*active).group_by(Complaint.assignee_id)
+            .order_by(func.count().desc(), Complaint.assignee_id)
+        ).all()  # fmt: skip
+        total = sum(n for _, n in by_assignee)
+    whole = Viewer.whole_team(team.team_id)
+    cases = [("open", whole, total), ("overdue", whole, total)]
+    if by_assignee:
+        busiest, few = by_assignee[0], by_assignee[-1]
+        cases += [("mine", Viewer(team_id=team.team_id, user_id=u, sees_all=True), n) for u, n in (busiest, few)]
+    runs = max(20, ctx.requests // 4)
+    rows = []
+    for view, viewer, in_view in cases:
+
+        def call(session: Any, _input: str, view: str = view, viewer: Viewer = viewer) -> object:
+            return complaints.list_complaints(session=session, viewer=viewer, view=view, now=now)
+
+        _time_calls(ctx, [""], call, 5)  # warm the database's cache
+        seconds = _time_calls(ctx, [""], call, runs)
+        with ctx.sessions() as session:
+            tracemalloc.start()
+            shown = len(call(session, ""))  # type: ignore[arg-type]
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+            session.rollback()
+        p99 = percentile(seconds, 99)
+        rows.append([f"`{view}`", f"{in_view:,}", str(shown), str(runs), ms(percentile(seconds, 50)), ms(p99),
+                     f"{peak:.2f}", "met" if p99 <= COMPLAINTS_P99_TARGET else "missed"])  # fmt: skip
+    notes = [
+        f"`complaints.list_complaints` at noon UTC of the data's anchor day, as a whole-team viewer (`mine`: as the "
+        "assignee with the most and the one with the fewest active complaints); in-process, one session each, "
+        "on one thread. Peak MB: tracemalloc's peak during one call (Python allocations only).",
+        "The database orders the active complaints by their overdue flag and next deadline and returns the first "
+        f"{complaints.LIST_LIMIT} (`complaints.list_order`); the acknowledge latency of `/crm complaints` over HTTP "
+        "is in the table above.",
+    ]
+    columns = ["view", "active complaints in view", "shown", "calls", "p50 ms", "p99 ms", "peak MB",
+               "target (p99 ≤ 50 ms)"]  # fmt: skip
+    return [Table("Complaint list (`/crm complaints`)", columns, rows, notes)]
