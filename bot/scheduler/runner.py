@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.notify import SlackDirectory
 from bot.scheduler import jobs
 from bot.scheduler.outbox import Delivery, Sender, sender_client
+from bot.scheduler.pacing import Pacer
 from bot.storage.db import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 JOBS_EVERY = 60  # seconds: digests are per minute at most
 DELIVER_EVERY = 5  # seconds: notices "as they happen" go out within seconds
 SWEEP_DELIVERY_SECONDS = 75  # `sweep` delivers, retrying, for about a minute before it exits
+SEND_LANES = 16  # messages in flight at once: Slack answers in 50-200 ms, a workspace takes ~10/s
 
 
 @dataclass
@@ -66,6 +68,10 @@ class Scheduler:
         # A message's retries must end well within its lease, or another worker could take
         # the row back while this one is still trying it.
         sender_options.setdefault("retry_budget", min(60.0, lease / 3))
+        # At Slack's pace (bot.scheduler.pacing): a few messages in flight, each workspace
+        # within its budget, rather than one at a time or as fast as Slack answers.
+        sender_options.setdefault("pacer", Pacer())
+        sender_options.setdefault("lanes", SEND_LANES)
         self.sender = Sender(self.factory, self.client, wall=wall, **sender_options)
 
     # The instant a run acts as of is decided here, at the top, and handed down: the jobs,
