@@ -11,19 +11,30 @@ read (an App Home is a few queries), so on SQLite they begin deferred and do not
 write lock the next request's save needs. A request that failed leaves nothing for later.
 What must survive a crash goes through the outbox (bot.scheduler.outbox) instead.
 
-Tests wait for this work with `wait_idle()`, so what they assert is deterministic.
+Work of which the latest ask is enough (an App Home shows things as they are when it is
+built) is left as `Latest(key, work, every)`: asks under one key run one at a time, at most
+once every `every` seconds, with the context of the latest ask; the first ask after a quiet
+spell runs at once. A burst of touches by one owner then republishes their App Home a few
+times, not once per touch: each costs tens of milliseconds of the CPU the answers need.
+
+Tests wait for this work with `wait_idle()` (which runs what waits for its turn at once), so
+what they assert is deterministic.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 import weakref
+from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import elapsed
 from bot.i18n import t
 from bot.notify import Notifier
 from bot.storage.db import CLOCK, reading
@@ -36,6 +47,28 @@ log = logging.getLogger(__name__)
 _POOLS: weakref.WeakSet[AfterResponse] = weakref.WeakSet()
 
 
+@dataclass(frozen=True)
+class Latest:
+    """Work of which the latest ask under `key` is enough, run at most once every `every` seconds."""
+
+    key: Hashable
+    work: Work
+    every: float
+
+    def __call__(self, later: FollowUp) -> None:
+        self.work(later)
+
+
+@dataclass
+class _Turns:
+    """One key's asks: the latest not yet run, whether one runs, when the last one started."""
+
+    ask: tuple[RequestContext, Latest] | None = None
+    running: bool = False
+    started: float = float("-inf")
+    every: float = 0.0
+
+
 class AfterResponse:
     def __init__(self, session_factory: sessionmaker[Session], notifier: Notifier, *, workers: int = 4) -> None:
         self.factory = session_factory
@@ -43,12 +76,79 @@ class AfterResponse:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-response")
         self._pending = 0
         self._idle = threading.Condition()
+        self._turns: dict[Hashable, _Turns] = {}
+        self._due: list[tuple[float, int, Hashable]] = []  # (when, tiebreak, key): a key's next look
+        self._seq = 0
+        self._hurry = 0  # wait_idle() is waiting: asks run without waiting for their turn
+        self._timer: threading.Thread | None = None
         _POOLS.add(self)
 
     def submit(self, rq: RequestContext, work: list[Work]) -> None:
+        plain = [w for w in work if not isinstance(w, Latest)]
+        for latest in (w for w in work if isinstance(w, Latest)):
+            self._ask(rq, latest)
+        if plain:
+            with self._idle:
+                self._pending += 1
+            self.pool.submit(self._run, rq, plain)
+
+    # --- the latest ask is enough ---------------------------------------------------------
+
+    def _ask(self, rq: RequestContext, latest: Latest) -> None:
         with self._idle:
-            self._pending += 1
-        self.pool.submit(self._run, rq, work)
+            turns = self._turns.setdefault(latest.key, _Turns())
+            if turns.ask is None:
+                self._pending += 1  # counted from the ask until a run has taken it
+            turns.ask = (rq, latest)
+            self._take_turn(latest.key, turns)
+
+    def _take_turn(self, key: Hashable, turns: _Turns) -> None:
+        """Start the key's latest ask if it is its turn, else look again when it is (lock held)."""
+        if turns.running or turns.ask is None:
+            return
+        rq, latest = turns.ask
+        due = turns.started + latest.every
+        if self._hurry or elapsed() >= due:
+            turns.ask, turns.running, turns.started, turns.every = None, True, elapsed(), latest.every
+            self.pool.submit(self._run_latest, key, rq, latest)
+        else:
+            self._look_at(due, key)
+
+    def _look_at(self, when: float, key: Hashable) -> None:
+        self._seq += 1
+        heapq.heappush(self._due, (when, self._seq, key))
+        if self._timer is None:
+            self._timer = threading.Thread(target=self._keep_time, name="after-response-turns", daemon=True)
+            self._timer.start()
+        self._idle.notify_all()
+
+    def _run_latest(self, key: Hashable, rq: RequestContext, latest: Latest) -> None:
+        try:
+            self._run(rq, [latest.work])
+        finally:
+            with self._idle:
+                turns = self._turns[key]
+                turns.running = False
+                if turns.ask is not None:
+                    self._take_turn(key, turns)
+                else:
+                    self._look_at(turns.started + latest.every, key)  # to forget the key then
+
+    def _keep_time(self) -> None:
+        with self._idle:
+            while True:
+                now = elapsed()
+                while self._due and (self._due[0][0] <= now or self._hurry):
+                    _, _, key = heapq.heappop(self._due)
+                    turns = self._turns.get(key)
+                    if turns is None:
+                        continue
+                    if turns.ask is None and not turns.running:
+                        if now >= turns.started + turns.every:
+                            del self._turns[key]  # quiet since its last turn: nothing to remember
+                    else:
+                        self._take_turn(key, turns)
+                self._idle.wait(timeout=max(0.0, self._due[0][0] - now) if self._due else None)
 
     def _run(self, rq: RequestContext, work: list[Work]) -> None:
         try:
@@ -85,7 +185,13 @@ class AfterResponse:
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+            self._hurry += 1
+            try:
+                for key, turns in list(self._turns.items()):
+                    self._take_turn(key, turns)
+                return self._idle.wait_for(lambda: self._pending == 0, timeout)
+            finally:
+                self._hurry -= 1
 
 
 def wait_idle(timeout: float = 30.0) -> bool:
