@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, make_url
 
 from bot.services.find import name_key
 from bot.storage.crypto import lookup_hash
-from bot.storage.db import make_engine, upgrade
+from bot.storage.db import make_engine, refresh_statistics, upgrade
 from bot.storage.models import (
     AuditEvent,
     Complaint,
@@ -427,9 +427,11 @@ def generate_team(engine: Engine, team_id: str, scale: Scale) -> None:
 
 
 def _analyze(engine: Engine) -> None:
-    """PostgreSQL: fresh planner statistics. In production autovacuum analyses changed tables
-    in its own time; do it now so the plans are those of a settled database (also after a
-    migration changed columns of data that is reused)."""
+    """Fresh planner statistics, so the plans are those of a settled database (also after a
+    migration changed columns of data that is reused). In production PostgreSQL's autovacuum
+    analyses changed tables in its own time, and on SQLite `serve` and the scheduler do
+    (`refresh_statistics`)."""
+    refresh_statistics(engine)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))

@@ -20,10 +20,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from bot.clock import elapsed
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class Pacer:
         per_minute: float = WORKSPACE_PER_MINUTE * MARGIN,
         channel_rate: float = CHANNEL_RATE,
         channel_burst: int = CHANNEL_BURST,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = elapsed,
     ) -> None:
         self.fastest = 60.0 / per_minute  # seconds between two messages of a workspace
         self.burst = max(1, round(per_minute / 60))  # a second's worth at once

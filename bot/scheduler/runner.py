@@ -19,19 +19,20 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.clock import wall
+from bot.clock import elapsed, wall
 from bot.config import Settings
 from bot.notify import SlackDirectory
 from bot.scheduler import jobs
 from bot.scheduler.outbox import Delivery, Sender, sender_client
 from bot.scheduler.pacing import Pacer
-from bot.storage.db import make_engine, make_session_factory
+from bot.storage.db import make_engine, make_session_factory, refresh_statistics
 
 log = logging.getLogger(__name__)
 
 JOBS_EVERY = 60  # seconds: digests are per minute at most
 DELIVER_EVERY = 5  # seconds: notices "as they happen" go out within seconds
 SWEEP_DELIVERY_SECONDS = 75  # `sweep` delivers, retrying, for about a minute before it exits
+STATISTICS_EVERY = 3600  # seconds: SQLite's planner statistics looked at (storage.db.refresh_statistics)
 SEND_LANES = 16  # messages in flight at once: Slack answers in 50-200 ms, a workspace takes ~10/s
 
 
@@ -73,6 +74,7 @@ class Scheduler:
         sender_options.setdefault("pacer", Pacer())
         sender_options.setdefault("lanes", SEND_LANES)
         self.sender = Sender(self.factory, self.client, wall=wall, **sender_options)
+        self._statistics_at = float("-inf")
 
     # The instant a run acts as of is decided here, at the top, and handed down: the jobs,
     # the rows they write and the delivery all read it, never the wall clock.
@@ -94,6 +96,10 @@ class Scheduler:
 
     def _jobs_tick(self) -> None:
         self.run_jobs(wall())
+        if elapsed() - self._statistics_at >= STATISTICS_EVERY:
+            self._statistics_at = elapsed()
+            if analysed := refresh_statistics(self.factory.kw["bind"]):
+                log.info("planner statistics refreshed: %s", ", ".join(analysed))
 
     def _deliver_tick(self) -> None:
         self.deliver(wall(), within=DELIVER_EVERY * 10)

@@ -20,6 +20,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.storage.models import Base
+
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 # On SQLite, whether this thread's transactions take the single write lock up front. Requests
@@ -137,6 +139,35 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
+
+
+def refresh_statistics(engine: Engine, *, at_least: int = 1000) -> list[str]:
+    """SQLite: ANALYZE each table of `at_least` rows whose planner statistics are missing or
+    were taken at under half or over twice its rows; returns the tables analysed.
+
+    Without statistics SQLite guesses, and at 100,000 customers it guesses wrong: it walks a
+    team's whole index of complaints in date order to find one person's few, or a team's
+    customers to find 25 by id. PostgreSQL keeps its own (autovacuum); SQLite needs someone to
+    ask, so `serve` and `worker` call this at start and the scheduler every hour."""
+    if engine.dialect.name != "sqlite":
+        return []
+    stale = []
+    with reading(), engine.connect() as connection:  # counting takes no write lock
+        has_stats = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'").first() is not None
+        for table in Base.metadata.sorted_tables:
+            rows = connection.exec_driver_sql(f'SELECT count(*) FROM "{table.name}"').scalar() or 0
+            known = None
+            if has_stats:
+                stat = connection.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1",
+                                                  (table.name,)).scalar()  # fmt: skip
+                known = int(str(stat).split()[0]) if stat else None
+            if rows >= at_least and (not known or not known / 2 <= rows <= known * 2):
+                stale.append(table.name)
+    for name in stale:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'ANALYZE "{name}"')
+    return stale
 
 
 def ping(engine: Engine) -> bool:
