@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, and_, case, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.notify import Notifier
@@ -425,20 +425,26 @@ def list_complaints(
     thousands of open complaints costs what a page costs (`list_order` is the order)."""
     team_id = viewer.team_id
     calendar, policy = team_rules(session, team_id, default_tz)
-    overdue, order = list_order(now, calendar, policy)
-    query = select(Complaint).where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE), viewer.complaints())
+    overdue, order = list_order(now, calendar, policy, dialect=session.get_bind().dialect.name)
+    query = select(Complaint.id).where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE), viewer.complaints())
     if view == "mine":
         query = query.where(Complaint.assignee_id == viewer.user_id)
     if view == "overdue":
         query = query.where(overdue)
-    rows = list(session.scalars(query.order_by(*order).limit(LIST_LIMIT)))
-    # By primary key alone: with `team_id` too, SQLite (no statistics) walks the team's index.
-    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_({r.customer_id for r in rows})))}
-    return [ComplaintCard(c, customers[c.customer_id], clocks(c, now, calendar, policy)) for c in rows]
+    # The page's ids from the index of the clocks alone (ix_complaint_clocks), then its rows.
+    ids = list(session.scalars(query.order_by(*order).limit(LIST_LIMIT)))
+    rows = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))}
+    # By primary key alone: with `team_id` too, SQLite may walk the team's index instead.
+    customers = {c.id: c for c in session.scalars(
+        select(Customer).where(Customer.id.in_({r.customer_id for r in rows.values()})))}  # fmt: skip
+    return [ComplaintCard(rows[i], customers[rows[i].customer_id], clocks(rows[i], now, calendar, policy)) for i in ids]
+
+
+FAR = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)  # the deadline of a complaint without one, in the order
 
 
 def list_order(
-    now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy
+    now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy, *, dialect: str
 ) -> tuple[ColumnElement[bool], list[ColumnElement[Any]]]:
     """`sla.clocks`'s `overdue` and `next_deadline` of an active complaint as SQL over its stored
     columns, and the list's order by them: (overdue first, next deadline, none last, severity,
@@ -451,29 +457,30 @@ def list_order(
     24/7 calendar or in working hours). A paused resolution clock stopped counting when it was
     paused: it is overdue when its deadline had passed by then (`resolution_due <= paused_at`;
     deadlines lie in working time, where the two rules agree).
+
+    Each row's expressions are evaluated for every active complaint before the sort, so they
+    are kept few and flat (a missing deadline is `FAR`, not NULL to test for): as SQLAlchemy
+    first wrote them, with nested CASEs, they took 27 of SQLite's 31 ms at 10,000 complaints.
     """
-    first_runs = and_(Complaint.cycle == 1, Complaint.first_response_at.is_(None),
-                      Complaint.first_response_due.is_not(None))  # fmt: skip
-    first = case((first_runs, Complaint.first_response_due), else_=None)
-    resolution = case((Complaint.paused_at.is_(None), Complaint.resolution_due), else_=None)
-    next_deadline = case(
-        (first.is_(None), resolution), (resolution.is_(None), first), (first <= resolution, first), else_=resolution
-    )
     stamp = Complaint.resolution_due.type
-    working_from = {
-        severity: literal(_first_working_instant(policy.clock(severity, calendar), now), stamp)
-        for severity in policy.targets
-    }
-    limit = case(working_from, value=Complaint.severity, else_=literal(now, stamp))
-    overdue = or_(
-        and_(first_runs, Complaint.first_response_due <= limit),
-        and_(Complaint.paused_at.is_(None), Complaint.resolution_due <= limit),
-        and_(Complaint.paused_at.is_not(None), Complaint.resolution_due <= Complaint.paused_at),
+    far = literal(FAR, stamp)
+    first_runs = and_(Complaint.cycle == 1, Complaint.first_response_at.is_(None))
+    first = func.coalesce(case((first_runs, Complaint.first_response_due)), far)
+    resolution = func.coalesce(case((Complaint.paused_at.is_(None), Complaint.resolution_due)), far)
+    least = func.least if dialect == "postgresql" else func.min  # SQLite's min() of several values
+    next_deadline = least(first, resolution)
+    limits = {severity: _first_working_instant(policy.clock(severity, calendar), now) for severity in policy.targets}
+    if len(set(limits.values())) == 1:  # the usual case: one calendar, or now is in working hours
+        limit: ColumnElement[Any] = literal(next(iter(limits.values())), stamp)
+    else:
+        limit = case({s: literal(at, stamp) for s, at in limits.items()}, value=Complaint.severity,
+                     else_=literal(now, stamp))  # fmt: skip
+    overdue = case(
+        (Complaint.paused_at.is_(None), next_deadline <= limit),
+        else_=or_(first <= limit, Complaint.resolution_due <= Complaint.paused_at),
     )
     rank = case(SEVERITY_RANK, value=Complaint.severity, else_=9)
-    order = [case((overdue, 0), else_=1), case((next_deadline.is_(None), 1), else_=0), next_deadline, rank,
-             Complaint.number]  # fmt: skip
-    return overdue, order
+    return overdue, [case((overdue, 0), else_=1), next_deadline, rank, Complaint.number]
 
 
 def _first_working_instant(calendar: BusinessCalendar, now: dt.datetime) -> dt.datetime:
@@ -482,7 +489,7 @@ def _first_working_instant(calendar: BusinessCalendar, now: dt.datetime) -> dt.d
     try:
         return calendar.next_working_instant(now)
     except ValueError:  # no working hours at all: no clock ever counts down, every deadline is reached
-        return dt.datetime.max.replace(tzinfo=dt.UTC)
+        return FAR - dt.timedelta(days=1)
 
 
 def open_complaints_of(

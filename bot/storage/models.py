@@ -360,7 +360,10 @@ class Complaint(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "number"),
         Index("ix_complaint_team_state", "team_id", "state"),
-        Index("ix_complaint_team_assignee", "team_id", "assignee_id"),
+        Index("ix_complaint_team_assignee_opened", "team_id", "assignee_id", "opened_at"),
+        # The columns `complaints.list_order` orders the active complaints by (migration 0011).
+        Index("ix_complaint_clocks", "team_id", "state", "severity", "cycle", "first_response_at", "first_response_due",
+              "resolution_due", "paused_at", "number", postgresql_include=["id"]),
         Index("ix_complaint_team_customer", "team_id", "customer_id"),
         Index("ix_complaint_customer_id", "customer_id"),  # for the cascade from customer
     )
