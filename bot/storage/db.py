@@ -9,6 +9,8 @@ that instant in the columns of `CREATED_COLUMNS` left empty, and rows it changes
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -53,7 +55,9 @@ def end_reading(token: Token[bool] | None) -> None:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        turns = threading.Lock()  # this process's writers, one at a time (_TurnTaking)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
+                                                  "factory": _turn_taking(turns)})  # fmt: skip
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -73,10 +77,64 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
             # IMMEDIATE takes the single write lock up front: a transaction that reads and
             # then writes can never fail half-way because another writer went first.
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+            if not _write_intent.get():
+                connection.exec_driver_sql("BEGIN")
+                return
+            raw = connection.connection.dbapi_connection
+            raw.take_turn()
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                raw.end_turn()
+                raise
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class _TurnTaking(sqlite3.Connection):
+    """A SQLite connection whose write transactions take turns with the other threads of this
+    process before `BEGIN IMMEDIATE`, and give the turn back when they end.
+
+    SQLite lets one writer in at a time and makes the others poll: its busy handler sleeps
+    1, 2, 5, 10 … then 100 ms between looks, so under a burst of writes the lock often lies
+    free while every waiter sleeps, and who gets it next is luck. Waiting on a lock of our own
+    wakes the next writer as the last one commits, in turn. (Other processes still meet at
+    SQLite's lock, one writer each.)"""
+
+    turns: threading.Lock
+    holds = False
+
+    def take_turn(self) -> None:
+        # After 30 s (SQLite's own timeout) go on anyway and let SQLite decide.
+        self.holds = self.turns.acquire(timeout=30)
+
+    def end_turn(self) -> None:
+        if self.holds:
+            self.holds = False
+            self.turns.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.end_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.end_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.end_turn()
+
+
+def _turn_taking(turns: threading.Lock) -> type[_TurnTaking]:
+    return type("TurnTaking", (_TurnTaking,), {"turns": turns})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
