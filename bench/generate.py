@@ -377,8 +377,9 @@ def _team_rng(seed: int, team_id: str) -> random.Random:
     return random.Random(f"{seed}:{team_id}")
 
 
-def generate_team(engine: Engine, team_id: str, scale: Scale) -> None:
-    """Replace the team's data with freshly generated rows, in one transaction."""
+def generate_team(engine: Engine, team_id: str, scale: Scale, *, analyze: bool = True) -> None:
+    """Replace the team's data with freshly generated rows, in one transaction (then take the
+    planner's statistics, unless the caller does once for many teams)."""
     rng = _team_rng(scale.seed, team_id)
     started = time.monotonic()
     with engine.begin() as conn:
@@ -422,7 +423,8 @@ def generate_team(engine: Engine, team_id: str, scale: Scale) -> None:
             log.info("%s: %d complaints", team_id, n)
             _set_last_touch(conn, team_id)
         _bump_sequences(conn)
-    _analyze(engine)
+    if analyze:
+        _analyze(engine)
     log.info("%s generated in %.1f s", team_id, time.monotonic() - started)
 
 
@@ -474,16 +476,25 @@ def team_data(engine: Engine, team_id: str, *, samples: int = 50) -> TeamData:
 
 def ensure(engine: Engine, team_ids: Sequence[str], scale: Scale, *, fresh: bool = False) -> list[TeamData]:
     """Migrate, then generate each team unless it already holds data of exactly this scale."""
-    upgrade(engine)
-    for team_id in team_ids:
-        with engine.connect() as conn:
-            have = conn.scalar(select(Workspace.name).where(Workspace.team_id == team_id))
-        if fresh or have != scale.fingerprint():
-            generate_team(engine, team_id, scale)
-        else:
-            log.info("%s: reusing data (%s)", team_id, have)
-            _analyze(engine)
+    ensure_teams(engine, team_ids, scale, fresh=fresh)
     return [team_data(engine, team_id) for team_id in team_ids]
+
+
+def ensure_teams(engine: Engine, team_ids: Sequence[str], scale: Scale, *, fresh: bool = False) -> int:
+    """Migrate, generate each team that does not hold data of exactly this scale, then take
+    the planner's statistics once; returns how many teams were generated."""
+    upgrade(engine)
+    with engine.connect() as conn:
+        have = dict(conn.execute(select(Workspace.team_id, Workspace.name).where(Workspace.team_id.in_(team_ids))).all())
+    made = 0
+    for team_id in team_ids:
+        if fresh or have.get(team_id) != scale.fingerprint():
+            generate_team(engine, team_id, scale, analyze=False)
+            made += 1
+    if len(team_ids) <= 3:
+        log.info("%s: %s", ", ".join(team_ids), f"generated {made}" if made else "reusing data")
+    _analyze(engine)
+    return made
 
 
 def bench_engine(url: str) -> Engine:

@@ -63,5 +63,9 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     for row in delivered.rows:  # every digest arrived once (how fast is not the point here)
         assert (row[columns.index("digests")], row[columns.index("lost")], row[columns.index("doubled")]) == (
             "30", "0", "0"), delivered.rows
+    sweep_many = next(t for t in tables if "Many workspaces: the sweep" in t.title)
+    assert sweep_many.rows[0][0] == "3" and sweep_many.rows[0][1] == sweep_many.rows[0][3] != "0", sweep_many.rows
+    report_many = next(t for t in tables if "month report" in t.title)
+    assert len(report_many.rows) >= 1, report_many.rows  # among the others (and alone, where a database can be made)
     with engine.connect() as conn:  # what the benchmarks wrote is gone again
         assert conn.scalar(select(func.count()).select_from(Touch).where(Touch.summary.like("bench write %"))) == 0
