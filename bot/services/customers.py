@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
@@ -32,12 +33,17 @@ GRADES: tuple[str, ...] = ("A", "B", "C")
 SEGMENTS: tuple[str, ...] = ("potential", "new", "regular", "key")
 PROFILE_FIELDS = (
     "name", "company", "contact_name", "title", "email", "phone", "address",
-    "owner_id", "grade", "segment", "needs", "preferences", "tags",
+    "owner_id", "grade", "segment", "needs", "preferences", "tags", "value",
 )  # fmt: skip
 _PHONE = re.compile(r"^\+?[\d\s().\-/]+$")
 _TAG_SPLIT = re.compile(r"[,，;；]")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 DUPLICATES_SHOWN = 5
+VALUE_MAX = 10**15  # a yearly value beyond this is a typing slip
+# A value as people type it: `120000`, `120,000`, `1 200 000.50`, `¥120,000`, `12万`, `1.5亿`,
+# `250k`, `3m`, `USD 5,000`: separators, a currency sign or code, a multiplier.
+_VALUE_MULTIPLIERS = {"": 1, "k": 10**3, "m": 10**6, "万": 10**4, "亿": 10**8}
+_VALUE = re.compile(r"^(?:[a-z]{3}|[¥￥$€£]|cn¥|us\$)?\s*([0-9][0-9,，_' ]*(?:\.[0-9]+)?)\s*(k|m|万|亿)?\s*(?:元|块|[a-z]{3})?$")
 
 
 def _error(key: str) -> PydanticCustomError:
@@ -60,6 +66,7 @@ class CustomerInput(FormModel):
     needs: str | None = None
     preferences: str | None = None
     tags: str | None = None
+    value: int | None = None
 
     @field_validator("name", mode="before")
     @classmethod
@@ -104,6 +111,30 @@ class CustomerInput(FormModel):
             return None
         tags = dict.fromkeys(t.strip() for t in _TAG_SPLIT.split(value) if t.strip())
         return ", ".join(tags) or None
+
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value(cls, value: object) -> object:
+        if value is None or isinstance(value, int):
+            return value
+        return read_value(str(value)) if str(value).strip() else None
+
+
+def read_value(text: str) -> int:
+    """A yearly value as typed, in whole units (decimals rounded half up); refused with
+    "error.value.invalid" when it is not one."""
+    m = _VALUE.match(" ".join(text.strip().lower().split()))
+    if not m:
+        raise _error("error.value.invalid")
+    try:
+        number = Decimal(re.sub(r"[,，_' ]", "", m.group(1))) * _VALUE_MULTIPLIERS[m.group(2) or ""]
+    except InvalidOperation:
+        raise _error("error.value.invalid") from None
+    whole = int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if whole > VALUE_MAX:
+        raise _error("error.value.invalid")
+    return whole
 
 
 def profile_of(customer: Customer) -> dict[str, object]:

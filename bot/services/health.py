@@ -29,11 +29,7 @@ from sqlalchemy.orm import Session
 from bot.services import access
 from bot.services.access import Viewer
 from bot.services.sla import CLOSED
-from bot.services.touches import (
-    DEFAULT_GRADE,
-    revisit_interval,
-)
-from bot.services.workspaces import get_workspace, team_settings
+from bot.services.workspaces import DEFAULT_GRADE, get_workspace, revisit_interval, team_settings
 from bot.storage.models import Complaint, Customer, SatisfactionScore, Touch
 
 RECENCY_MAX = 40
@@ -260,14 +256,18 @@ def at_risk(
 
 class GradeRules(BaseModel):
     """The admin's rules for suggesting grades, read from the workspace settings key
-    `grade_rules` (defaults below until the settings modal offers them). A customer is
-    suggested A with at least `a_touches` touches in the last `days`, or a tag in `a_tags`;
-    B with at least `b_touches`; C otherwise. Suggestions are never applied by themselves."""
+    `grade_rules` (the value thresholds are set in the settings modal; the rest keep the
+    defaults below unless set there by hand). A customer is suggested A with at least
+    `a_touches` touches in the last `days`, a tag in `a_tags`, or a value of at least
+    `a_value`; B with at least `b_touches` or a value of at least `b_value`; C otherwise.
+    Suggestions are never applied by themselves."""
 
     days: int = 90
     a_touches: int = 6
     b_touches: int = 2
     a_tags: list[str] = Field(default_factory=lambda: ["vip", "key"])
+    a_value: int | None = None  # None: not by value
+    b_value: int | None = None
 
 
 @dataclass(frozen=True)
@@ -303,7 +303,11 @@ def grade_suggestions(
     # ",vip,key," contains ",vip," exactly: tags are compared whole, ignoring case and spaces.
     tags = literal(",") + func.replace(func.lower(func.coalesce(Customer.tags, "")), " ", "") + literal(",")
     tagged = or_(false(), *[tags.like(f"%,{tag.strip().lower()},%") for tag in rules.a_tags if tag.strip()])
-    suggested = case((or_(touches >= rules.a_touches, tagged), "A"), (touches >= rules.b_touches, "B"), else_="C")
+    def worth(threshold: int | None) -> Any:
+        return Customer.value >= threshold if threshold is not None else false()
+
+    suggested = case((or_(touches >= rules.a_touches, tagged, worth(rules.a_value)), "A"),
+                     (or_(touches >= rules.b_touches, worth(rules.b_value)), "B"), else_="C")  # fmt: skip
     rows = session.execute(
         select(Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.grade, suggested, touches)
         .outerjoin(recent, recent.c.customer_id == Customer.id)

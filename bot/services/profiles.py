@@ -13,6 +13,7 @@ from bot.services import access, complaints, health, touches
 from bot.services.access import Viewer
 from bot.services.complaints import ComplaintCard
 from bot.services.health import Health
+from bot.services.workspaces import team_settings
 from bot.storage.models import Customer, Touch
 
 RECENT_TOUCHES = 5
@@ -26,6 +27,7 @@ class Profile:
     complaints: list[ComplaintCard]
     health: Health
     tz: str  # the reader's time zone, for the touches' times
+    currency: str  # the team's, for the customer's value
 
 
 def profile(
@@ -39,4 +41,4 @@ def profile(
                                                     default_tz=default_tz)  # fmt: skip
     score = health.customer_health(session=session, viewer=viewer, customer=customer, now=now,
                                    today=local_today(now, tz))  # fmt: skip
-    return Profile(customer, recent, more, open_complaints, score, tz)
+    return Profile(customer, recent, more, open_complaints, score, tz, team_settings(session, viewer.team_id).currency)

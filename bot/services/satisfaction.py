@@ -20,7 +20,7 @@ from bot.services import access, audit
 from bot.services.access import Viewer
 from bot.services.errors import UserError
 from bot.services.members import is_admin
-from bot.services.touches import DEFAULT_GRADE
+from bot.services.workspaces import DEFAULT_GRADE
 from bot.storage.models import Customer, Member, SatisfactionScore
 
 CHECKIN_DAYS = {"A": 91, "B": 182, "C": 365}

@@ -15,13 +15,12 @@ from bot.services import access, audit
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.sla import CLOSED
-from bot.services.workspaces import TeamSettings, team_settings
+from bot.services.workspaces import DEFAULT_GRADE, revisit_interval, team_settings
 from bot.storage.models import Complaint, Customer, RevisitDone, Touch
 
 Kind = Literal["call", "email", "meeting", "visit", "chat", "note"]
 KINDS: tuple[str, ...] = ("call", "email", "meeting", "visit", "chat", "note")
 TOUCH_FIELDS = ("kind", "summary", "outcome", "next_step", "happened_at")
-DEFAULT_GRADE = "B"  # the interval for a customer without a grade
 UPCOMING_DAYS = 7
 # A clock a minute ahead of Slack's is no reason to refuse "now".
 FUTURE_SLACK = dt.timedelta(minutes=1)
@@ -80,10 +79,6 @@ class TouchInput(FormModel):
         if touch.happened_at and touch.happened_at > now + FUTURE_SLACK:
             raise FieldErrors.one("happened_at", "error.when.future")
         return touch
-
-
-def revisit_interval(settings: TeamSettings, grade: str | None) -> dt.timedelta:
-    return dt.timedelta(days=settings.revisit_days.get(grade or DEFAULT_GRADE, 30))
 
 
 def default_next_revisit(*, session: Session, team_id: str, customer: Customer, today: dt.date) -> dt.date | None:

@@ -53,6 +53,15 @@ class TeamSettings(BaseModel):
     sla_warning_share: float = 0.8  # warn when this share of a target is used
     escalation_level2_share: float = 1.5  # level 2 at this multiple of the resolution target
     escalation_level3_share: float = 2.0  # level 3 at this multiple of the resolution target
+    currency: str = "CNY"  # ISO 4217: what customers' values are counted in
+
+
+DEFAULT_GRADE = "B"  # the revisit interval of a customer without a grade
+
+
+def revisit_interval(settings: TeamSettings, grade: str | None) -> dt.timedelta:
+    """How long after a touch the customer's next revisit falls, by its grade."""
+    return dt.timedelta(days=settings.revisit_days.get(grade or DEFAULT_GRADE, 30))
 
 
 def get_workspace(session: Session, team_id: str) -> Workspace:

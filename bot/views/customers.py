@@ -38,6 +38,7 @@ from bot.views.kit import (
     static_select,
     text_input,
 )
+from bot.views.lifecycle import stage_block
 from bot.views.touches import touch_history
 
 
@@ -47,8 +48,10 @@ def customer_modal(
     customer: Customer | None = None,
     name: str | None = None,
     owner_id: str | None = None,
+    currency: str = "CNY",
 ) -> dict[str, Any]:
-    """The "New customer" modal, or the edit modal when `customer` is given."""
+    """The "New customer" modal, or the edit modal when `customer` is given; values are in
+    the team's `currency`."""
     c = customer
     owner = c.owner_id if c else owner_id
     owner_element: dict[str, Any] = {"type": "users_select", "action_id": VALUE}
@@ -69,6 +72,8 @@ def customer_modal(
         text_input(locale, "needs", c and c.needs, multiline=True),
         text_input(locale, "preferences", c and c.preferences, multiline=True),
         text_input(locale, "tags", c and c.tags, hint=t(locale, "field.tags.hint")),
+        text_input(locale, "value", f"{c.value:,}" if c and c.value is not None else None, max_length=40,
+                   hint=t(locale, "field.value.hint", currency=currency)),
     ]  # fmt: skip
     title = t(locale, "customer.modal.edit" if c else "customer.modal.new")
     return modal(CUSTOMER_MODAL, title, blocks, locale=locale, metadata=json.dumps({"customer_id": c.id if c else None}))
@@ -103,6 +108,7 @@ def profile_blocks(
     complaints: Sequence[Block] = (),
     tz: str | None = None,
     health: Any = None,
+    currency: str = "CNY",
 ) -> list[Block]:
     """The profile card; `complaints` are the open complaints' blocks (`customer_complaints`)."""
     c = customer
@@ -127,6 +133,7 @@ def profile_blocks(
         {"type": "header", "text": plain(customer_title(c)[:150])},
         {"type": "section", "fields": fields},
     ]
+    blocks.append(stage_block(locale, c, currency=currency, tz=tz))
     if health is not None:
         blocks.append(health_block(locale, health))
     for key in ("needs", "preferences"):
@@ -196,7 +203,7 @@ def profile_answer(locale: str | None, profile: Profile, *, saying: str | None =
     """The profile card of `services.profiles.profile`, with `saying` (already escaped) above it."""
     blocks = profile_blocks(
         locale, profile.customer, touches=profile.touches, more_touches=profile.more_touches, tz=profile.tz,
-        health=profile.health, complaints=customer_complaints(locale, profile.complaints),
+        health=profile.health, complaints=customer_complaints(locale, profile.complaints), currency=profile.currency,
     )  # fmt: skip
     title = escape(customer_title(profile.customer))
     return (saying or title), ([section(saying), *blocks] if saying else blocks)

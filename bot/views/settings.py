@@ -12,9 +12,11 @@ from bot.views.kit import labelled, modal, option, plain
 
 
 def settings_modal(
-    locale: str | None, settings: Any, *, admins: Sequence[str], leads: Sequence[str], hours_text: str, sla_text: str
+    locale: str | None, settings: Any, *, admins: Sequence[str], leads: Sequence[str], hours_text: str, sla_text: str,
+    rules: Any = None,
 ) -> dict[str, Any]:
-    """`hours_text` and `sla_text` are the working hours and SLA targets as editable lines."""
+    """`hours_text` and `sla_text` are the working hours and SLA targets as editable lines;
+    `rules` the grade suggestions' rules (services.health.GradeRules)."""
     vis_options = [option(t(locale, f"visibility.{v}"), v) for v in ("open", "owner")]
     visibility = {"type": "static_select", "action_id": VALUE, "options": vis_options,
                   "initial_option": vis_options[0 if settings.visibility == "open" else 1]}  # fmt: skip
@@ -78,5 +80,15 @@ def settings_modal(
         labelled(locale, "level3_share", "settings.level3_share",
                   {"type": "number_input", "action_id": VALUE, "is_decimal_allowed": True, "min_value": "1",
                    "max_value": "10", "initial_value": str(settings.escalation_level3_share)}, optional=False),
+        {**labelled(locale, "currency", "settings.currency", text(settings.currency)),
+         "hint": plain(t(locale, "settings.currency.hint"))},
+        {**labelled(locale, "grade_a_value", "settings.grade_a_value", text(_amount(rules and rules.a_value))),
+         "hint": plain(t(locale, "settings.grade_value.hint"))},
+        {**labelled(locale, "grade_b_value", "settings.grade_b_value", text(_amount(rules and rules.b_value))),
+         "hint": plain(t(locale, "settings.grade_value.hint"))},
     ]  # fmt: skip
     return modal(SETTINGS_MODAL, t(locale, "settings.title"), blocks, locale=locale)
+
+
+def _amount(value: int | None) -> str | None:
+    return f"{value:,}" if value is not None else None
