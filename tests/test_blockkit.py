@@ -18,7 +18,7 @@ from bot.services.complaints import ComplaintCard
 from bot.services.sla import Clocks
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import TeamSettings
-from bot.storage.models import AuditEvent, Complaint, Customer, Touch
+from bot.storage.models import AuditEvent, Complaint, Customer, StageChange, Touch
 from bot.views.common import help_blocks
 from bot.views.complaints import (
     complaint_card,
@@ -39,6 +39,7 @@ from bot.views.customers import (
 from bot.views.datacare import audit_blocks, erase_confirmation, merge_confirmation
 from bot.views.home import home_view
 from bot.views.kit import message_modal
+from bot.views.lifecycle import lost_modal
 from bot.views.revisits import due_blocks
 from bot.views.settings import settings_modal
 from bot.views.touches import revisit_modal, touch_modal
@@ -98,6 +99,11 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "profile_blocks": lambda loc: profile_blocks(
         loc, _customer(1, name=LONG[:200]), touches=[_touch(n) for n in range(5)], more_touches=True,
         complaints=customer_complaints(loc, [_card("open"), _card("waiting", 8)]), tz="Asia/Shanghai"),
+    "profile_blocks.lost": lambda loc: profile_blocks(
+        loc, _customer(1, name=LONG[:200], stage="lost", stage_since=NOW, value=10**15), tz="Asia/Shanghai",
+        loss=StageChange(reason="moved_or_closed", note="搬走了")),
+    "customer_modal.lost": lambda loc: customer_modal(loc, customer=_customer(1, stage="lost", value=1200000)),
+    "lost_modal": lambda loc: lost_modal(loc, _customer(1, name=LONG[:200])),
     "customer_list": lambda loc: customer_list(loc, "header", CUSTOMERS[:10], more={"q": "x", "offset": 10}),
     "no_match": lambda loc: no_match(loc, "zw")[1],
     "touch_modal.new": lambda loc: touch_modal(loc, now=NOW, customer=_customer(1), next_revisit=TODAY),

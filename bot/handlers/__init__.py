@@ -10,6 +10,7 @@ from bot.handlers import (
     customers,
     datacare,
     home,
+    lifecycle,
     reports,
     revisits,
     settings,
@@ -19,5 +20,5 @@ from bot.handlers.registry import Registry
 
 
 def register(on: Registry) -> None:
-    for module in (customers, touches, revisits, home, complaints, datacare, settings, reports, commands):
+    for module in (customers, touches, revisits, home, complaints, datacare, settings, reports, lifecycle, commands):
         module.register(on)

@@ -37,6 +37,8 @@ ALIASES: dict[str, str] = {
     "导出": "export",
     "删除数据": "erase", "擦除": "erase",
     "合并": "merge",
+    "流失": "lost",
+    "挽回": "won", "赢回": "won",
     "帮助": "help",
 }  # fmt: skip
 _ZH_WORD = {english: chinese for chinese, english in reversed(list(ALIASES.items()))}

@@ -17,7 +17,7 @@ import datetime as dt
 from pathlib import Path
 
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_name
 
 from bot.clock import zone
 from bot.i18n import (
@@ -104,3 +104,8 @@ def format_money(locale: str | None, amount: int | None, currency: str) -> str:
         return "–"
     return format_currency(amount, currency, format="¤#,##0", locale=_MONEY_LOCALES[language(locale)],
                            currency_digits=False)  # fmt: skip
+
+
+def currency_name(locale: str | None, currency: str) -> str:
+    """How a reader names the currency: its ISO code in English (`CNY`), its name in Chinese (`人民币`)."""
+    return get_currency_name(currency, locale="zh_CN") if language(locale) == "zh" else currency

@@ -216,6 +216,20 @@ def _render_revisit(session: Session, payload: dict[str, Any]) -> Rendered | Non
                                              today=dt.date.fromisoformat(payload["today"])))  # fmt: skip
 
 
+# --- customer stages -----------------------------------------------------------------------------
+
+
+@register_job("customer_stages")
+def customer_stages(run: JobRun, team_id: str) -> int:
+    """Active customers whose health fell under 40 become at risk, and back when it recovers,
+    as of the sweep's instant; one sweep an hour per team does it (services.lifecycle)."""
+    from bot.services import lifecycle
+
+    settings = team_settings(run.session, team_id)
+    today = run.now.astimezone(zone(settings.tz, run.default_tz)).date()
+    return lifecycle.check_stages(session=run.session, team_id=team_id, now=run.now, today=today)
+
+
 # --- complaint warnings and escalations -----------------------------------------------------
 
 

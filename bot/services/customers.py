@@ -19,13 +19,14 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.notify import Directory, Unreachable
-from bot.services import access, audit
+from bot.services import access, audit, lifecycle
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.find import name_key, resolve_customer
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
-from bot.storage.models import Complaint, Customer, Touch
+from bot.storage.db import now_of
+from bot.storage.models import Complaint, Customer, FollowUp, Touch
 
 Grade = Literal["A", "B", "C"]
 Segment = Literal["potential", "new", "regular", "key"]
@@ -67,6 +68,8 @@ class CustomerInput(FormModel):
     preferences: str | None = None
     tags: str | None = None
     value: int | None = None
+    # "prospect" or "customer" (on the books); None leaves the stage as it is (services.lifecycle)
+    stage: Literal["prospect", "customer"] | None = None
 
     @field_validator("name", mode="before")
     @classmethod
@@ -179,11 +182,12 @@ def create_customer(*, session: Session, viewer: Viewer, data: CustomerInput, su
         number=next_number(session, team_id, "last_customer_number"),
         name_key=key,
         created_by=viewer.user_id,
-        **data.model_dump(),
+        **data.model_dump(exclude={"stage"}),
     )
     customer.owner_id = customer.owner_id or viewer.user_id
     session.add(customer)
     session.flush()
+    lifecycle.begin(session, customer, prospect=data.stage == "prospect", now=now_of(session), actor_id=viewer.user_id)
     audit.record(
         session=session, team_id=team_id, actor_id=viewer.user_id, action="create", entity="customer",
         entity_id=customer.id, surface=surface, changes=audit.diff({}, profile_of(customer)),
@@ -200,7 +204,7 @@ def update_customer(
         raise FieldErrors.one("name", refusal.key) from None
     key = _check_name_free(session, viewer.team_id, data.name, except_id=customer.id)
     before = profile_of(customer)
-    values = data.model_dump()
+    values = data.model_dump(exclude={"stage"})
     values["owner_id"] = values["owner_id"] or customer.owner_id
     for field, value in values.items():
         setattr(customer, field, value)
@@ -209,6 +213,8 @@ def update_customer(
         session=session, team_id=viewer.team_id, actor_id=viewer.user_id, entity="customer", entity_id=customer.id,
         surface=surface, before=before, after=profile_of(customer),
     )  # fmt: skip
+    lifecycle.set_by_hand(session=session, viewer=viewer, customer=customer, wanted=data.stage, now=now_of(session),
+                          surface=surface)  # fmt: skip
     session.flush()
     return customer
 
@@ -312,6 +318,12 @@ def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_
     moved_touches = session.execute(
         update(Touch).where(Touch.team_id == team_id, Touch.customer_id == source.id).values(customer_id=target.id)
     ).rowcount
+    # Open promises go with the touches they were made at; the source's stage history goes
+    # with it (the target's own history is the customer's).
+    session.execute(
+        update(FollowUp).where(FollowUp.team_id == team_id, FollowUp.customer_id == source.id)
+        .values(customer_id=target.id)
+    )  # fmt: skip
     moved_complaints = session.execute(
         update(Complaint)
         .where(Complaint.team_id == team_id, Complaint.customer_id == source.id)

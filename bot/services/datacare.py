@@ -23,8 +23,10 @@ from bot.storage.models import (
     Complaint,
     ComplaintEvent,
     Customer,
+    FollowUp,
     RevisitDone,
     SatisfactionScore,
+    StageChange,
     Touch,
 )
 
@@ -64,6 +66,10 @@ def export_customer(*, session: Session, viewer: Viewer, customer_id: int, surfa
             SatisfactionScore.team_id == team_id, SatisfactionScore.customer_id == customer.id).order_by(SatisfactionScore.id))],
         "revisits_done": [_row(x) for x in session.scalars(select(RevisitDone).where(
             RevisitDone.team_id == team_id, RevisitDone.customer_id == customer.id).order_by(RevisitDone.id))],
+        "stage_changes": [_row(x) for x in session.scalars(select(StageChange).where(
+            StageChange.team_id == team_id, StageChange.customer_id == customer.id).order_by(StageChange.id))],
+        "follow_ups": [_row(x) for x in session.scalars(select(FollowUp).where(
+            FollowUp.team_id == team_id, FollowUp.customer_id == customer.id).order_by(FollowUp.id))],
         "audit": [_row(a) for a in _audit_query(session, team_id, customer.id)],
     }  # fmt: skip
     audit.record(
@@ -126,6 +132,10 @@ def erase_customer(
         update(ComplaintEvent)
         .where(ComplaintEvent.team_id == team_id, ComplaintEvent.complaint_id.in_(complaint_ids))
         .values(note=None)
+    )
+    # A loss's note is free text about the customer; the reason (a fixed choice) stays for the counts.
+    session.execute(
+        update(StageChange).where(StageChange.team_id == team_id, StageChange.customer_id == customer.id).values(note=None)
     )
     # Old audit records held the values; keep who changed which field, drop what it was.
     for row in _audit_query(session, team_id, customer.id):

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bot.clock import local_today
-from bot.services import access, complaints, health, touches
+from bot.services import access, complaints, health, lifecycle, touches
 from bot.services.access import Viewer
 from bot.services.complaints import ComplaintCard
 from bot.services.health import Health
 from bot.services.workspaces import team_settings
-from bot.storage.models import Customer, Touch
+from bot.storage.models import Customer, StageChange, Touch
 
 RECENT_TOUCHES = 5
 
@@ -28,6 +28,7 @@ class Profile:
     health: Health
     tz: str  # the reader's time zone, for the touches' times
     currency: str  # the team's, for the customer's value
+    loss: StageChange | None = None  # why and when, if the customer is lost
 
 
 def profile(
@@ -41,4 +42,6 @@ def profile(
                                                     default_tz=default_tz)  # fmt: skip
     score = health.customer_health(session=session, viewer=viewer, customer=customer, now=now,
                                    today=local_today(now, tz))  # fmt: skip
-    return Profile(customer, recent, more, open_complaints, score, tz, team_settings(session, viewer.team_id).currency)
+    currency = team_settings(session, viewer.team_id).currency
+    loss = lifecycle.last_loss(session=session, viewer=viewer, customer=customer)
+    return Profile(customer, recent, more, open_complaints, score, tz, currency, loss)

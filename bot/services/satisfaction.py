@@ -85,7 +85,7 @@ def checkins_due(*, session: Session, team_id: str, today: dt.date, limit: int =
         session.scalars(
             select(Customer)
             .outerjoin(last, last.c.customer_id == Customer.id)
-            .where(Customer.team_id == team_id, Customer.owner_id.is_not(None), or_(*due))
+            .where(Customer.team_id == team_id, Customer.owner_id.is_not(None), Customer.stage != "lost", or_(*due))
             .order_by(since, Customer.number)
             .limit(limit)
         )

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import local_today
-from bot.services import access, audit
+from bot.services import access, audit, lifecycle
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.sla import CLOSED
@@ -129,6 +129,7 @@ def log_touch(
         entity_id=touch.id, surface=surface,
         changes={"customer_id": [None, customer.id], **audit.diff({}, _snapshot(touch))},
     )  # fmt: skip
+    lifecycle.after_touch(session=session, viewer=viewer, customer=customer, now=now, today=local_today(now, tz))
     return touch
 
 

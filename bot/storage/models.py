@@ -130,6 +130,11 @@ class Member(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+# A customer's stages (services.lifecycle); "on the books": neither a prospect nor lost.
+STAGES = ("prospect", "new", "active", "at_risk", "lost")
+ON_BOOKS = ("new", "active", "at_risk")
+
+
 class Customer(Base):
     __tablename__ = "customer"
     __table_args__ = (
