@@ -15,10 +15,12 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.services.complaints import ComplaintCard
+from bot.services.followups import DueFollowUps
+from bot.services.health import AtRisk, Health, Reason, RiskCustomer, RiskReport
 from bot.services.sla import Clocks
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import TeamSettings
-from bot.storage.models import AuditEvent, Complaint, Customer, StageChange, Touch
+from bot.storage.models import AuditEvent, Complaint, Customer, FollowUp, StageChange, Touch
 from bot.views.common import help_blocks
 from bot.views.complaints import (
     complaint_card,
@@ -37,10 +39,12 @@ from bot.views.customers import (
     profile_blocks,
 )
 from bot.views.datacare import audit_blocks, erase_confirmation, merge_confirmation
+from bot.views.followups import follow_up_reminder
 from bot.views.home import home_view
 from bot.views.kit import message_modal
 from bot.views.lifecycle import lost_modal
-from bot.views.revisits import due_blocks
+from bot.views.reports import risk_blocks
+from bot.views.revisits import digest_message, due_blocks
 from bot.views.settings import settings_modal
 from bot.views.touches import revisit_modal, touch_modal
 
@@ -86,7 +90,19 @@ def _audit(number: int) -> AuditEvent:
                       entity_id=1, changes={"name": ["a", "b"]}, surface="modal", at=NOW)  # fmt: skip
 
 
+def _follow_up(number: int) -> FollowUp:
+    return FollowUp(id=number, team_id="T1", customer=_customer(number, name=f"{LONG[:150]}{number}"),
+                    touch=_touch(number), assignee_id="U0000001", due_on=TODAY - dt.timedelta(days=number))  # fmt: skip
+
+
+def _risk(number: int) -> AtRisk:
+    reasons = (Reason("health.no_touch", {"days": 90, "interval": 30}), Reason("health.follow_ups_overdue", {"count": 2}))
+    return AtRisk(RiskCustomer(number, number, f"{LONG[:150]}{number}", "U0000001", 10**12 + number, "at_risk"),
+                  Health(score=number, reasons=reasons))  # fmt: skip
+
+
 STATES = ("open", "acknowledged", "waiting", "in_progress", "resolved", "closed")
+FOLLOW_UPS = [_follow_up(n) for n in range(1, 13)]
 CUSTOMERS = [_customer(n, name=f"{LONG[:150]}{n}") for n in range(1, 13)]
 
 # name -> builder(locale) returning a view (dict with "type") or a list of message blocks
@@ -115,6 +131,21 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "home_view": lambda loc: home_view(
         loc, revisits=DueRevisits(CUSTOMERS[:6], CUSTOMERS[6:], 6, len(CUSTOMERS[6:])), complaints=[_complaint(1, "open")],
         by_grade={"A": 3, "B": 10}, today=TODAY),
+    "due_blocks.follow_ups": lambda loc: due_blocks(
+        loc, revisits=DueRevisits(CUSTOMERS[:10], CUSTOMERS[:10], 4000, 300), follow_ups=DueFollowUps(FOLLOW_UPS[:5], 30, 9),
+        complaints=[_complaint(n, "open") for n in range(1, 4)], today=TODAY),
+    "home_view.follow_ups": lambda loc: home_view(
+        loc, revisits=DueRevisits(CUSTOMERS[:10], CUSTOMERS[:10], 40, 40), complaints=[_complaint(1, "open")],
+        by_grade={"A": 3}, today=TODAY, follow_ups=DueFollowUps(FOLLOW_UPS[:5], 6, 0)),
+    **{f"digest_message.{n}": (lambda n: lambda loc: digest_message(
+        loc, [_customer(k, name=f"{LONG[:150]}{k}") for k in range(1, 25)], total=400, today=TODAY,
+        digest_time="09:00", follow_ups=FOLLOW_UPS[:n], follow_ups_total=n * 3)[1])(n)
+       for n in (0, 1, 2, 3, 10)},
+    "digest_message.follow_ups_only": lambda loc: digest_message(
+        loc, [], total=0, today=TODAY, digest_time="09:00", follow_ups=FOLLOW_UPS[:10], follow_ups_total=12)[1],
+    "follow_up_reminder": lambda loc: follow_up_reminder(loc, FOLLOW_UPS[0], today=TODAY)[1],
+    "risk_blocks": lambda loc: risk_blocks(loc, RiskReport([_risk(n) for n in range(1, 16)], 10**15, 15,
+                                                           [_risk(n) for n in range(1, 6)]), "CNY"),
     "erase_confirmation": lambda loc: erase_confirmation(loc, _customer(1, name=LONG[:200]))[1],
     "merge_confirmation": lambda loc: merge_confirmation(loc, _customer(1), _customer(2, name=LONG[:200]))[1],
     "audit_blocks": lambda loc: audit_blocks(

@@ -4,14 +4,16 @@ currency in both languages, set by a team setting, imported from a `value` colum
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.__main__ import main
 from bot.services.workspaces import get_workspace
-from bot.storage.models import AuditEvent
+from bot.storage.models import AuditEvent, Customer
 from tests.conftest import BOT_TOKEN
 from tests.helpers import add_customer, customers_of
 from tests.slackclient import TEAM, USER, block_text
@@ -124,3 +126,82 @@ def test_the_customers_export_has_the_value_as_a_number(slack, fake, session):
     [upload] = fake.calls_to("upload")
     rows = list(csv.DictReader(io.StringIO(fake.uploads[upload.args["file_id"]].decode("utf-8-sig"))))
     assert rows[0]["value"] == "1200000"
+
+
+# --- value in reports ---------------------------------------------------------------------------
+
+
+def _wait_dm(fake, contains: str) -> str:
+    from tests.test_reports_slack import wait_for
+
+    for _ in range(100):
+        for call in wait_for(fake, "chat.postMessage"):
+            text = block_text(call.args.get("blocks") or [])
+            if contains in text:
+                return text
+        time.sleep(0.05)
+    raise AssertionError(f"no DM with {contains!r}")
+
+
+def test_reports_sum_the_value_of_customers_on_the_books_by_owner_and_grade(slack, fake, session):
+    add_customer(session, "A1", owner_id=USER, grade="A", value=1_000_000)
+    add_customer(session, "A2", owner_id="U0000002", grade="A", value=250_000)
+    add_customer(session, "B1", owner_id=USER, grade="B", value=40_000)
+    add_customer(session, "B2", owner_id=USER, grade="B")  # no value: counts as none
+    add_customer(session, "Maybe", owner_id=USER, grade="A", value=900_000, stage="prospect")  # not on the books
+    gone = add_customer(session, "Gone", owner_id=USER, grade="A", value=700_000)
+    slack.command("lost Gone")
+    slack.submit(fake.last("views.open")["view"], {"Reason": "Price"})
+    assert gone.id
+    fake.reset()
+    slack.command("report month")
+    text = _wait_dm(fake, "Team report")
+    # On the books: A1 1,000,000 + A2 250,000 + B1 40,000 = 1,290,000; grade A 1,250,000, B 40,000.
+    assert "*Value* of the customers on the books CN¥1,290,000 · by grade A CN¥1,250,000, B CN¥40,000" in text
+    assert "<@U0000001>: touches" in text and "value CN¥1,040,000" in text and "value CN¥250,000" in text
+    fake.reset()
+    slack.command("report month csv")
+    from tests.test_reports_slack import wait_for
+
+    wait_for(fake, "files.completeUploadExternal")
+    [upload] = fake.calls_to("upload")
+    rows = list(csv.reader(io.StringIO(fake.uploads[upload.args["file_id"]].decode("utf-8-sig"))))
+    assert ["team", "value", "1290000", "0"] in rows
+    assert ["team", "value:grade:A", "1250000", "0"] in rows and [USER, "value", "1040000", "0"] in rows
+
+
+def test_value_at_risk_sums_customers_under_50_and_names_the_five_largest(slack, fake, session):
+    now = dt.datetime.now(dt.UTC)
+    # Never touched for 200 days (−40) with a revisit 30 days overdue (−20): health 40.
+    values = {"V1": 500, "V2": 9_000, "V3": 70_000, "V4": 1_200, "V5": 3_000_000, "V6": 80_000, "V7": None}
+    for name, value in values.items():
+        add_customer(session, name, value=value)
+    add_customer(session, "Fine", value=10**9)  # never touched for 200 days, no revisit: health 60
+    add_customer(session, "Gone", value=10**9)
+    session.execute(update(Customer).values(created_at=now - dt.timedelta(days=200)))
+    session.execute(update(Customer).where(Customer.name != "Fine")
+                    .values(next_revisit=now.date() - dt.timedelta(days=30)))  # fmt: skip
+    session.execute(update(Customer).where(Customer.name == "Gone").values(stage="lost"))
+    session.commit()
+    slack.command("report risk")
+    text = _wait_dm(fake, "Customers most at risk")
+    # Under 50: V1..V7 (40 each); not Fine (60), not Gone (lost). 500 + 9,000 + 70,000 + 1,200 +
+    # 3,000,000 + 80,000 = 3,160,700; the five largest: V5, V6, V3, V2, V4.
+    assert ("*Value at risk* CN¥3,160,700: 7 customer(s) with health under 50. The largest: V5 (#5) CN¥3,000,000, "
+            "V6 (#6) CN¥80,000, V3 (#3) CN¥70,000, V2 (#2) CN¥9,000, V4 (#4) CN¥1,200") in text  # fmt: skip
+    assert "*40* · V5 (#5) · <@U0000001> · CN¥3,000,000 · never touched in 200 days" in text
+    assert "*60* · Fine (#8) · <@U0000001> · CN¥1,000,000,000" in text
+    assert "Gone" not in text
+
+
+def test_grade_suggestions_can_go_by_value(slack, fake, session):
+    get_workspace(session, TEAM).settings = {"grade_rules": {"a_value": 1_000_000, "b_value": 100_000}}
+    session.commit()
+    add_customer(session, "Big", grade="C", value=1_200_000)
+    add_customer(session, "Mid", grade="C", value=150_000)
+    add_customer(session, "Small", grade="C", value=99_999)
+    slack.command("report grades")
+    text = _wait_dm(fake, "Grade suggestions")
+    assert "By value: A from CN¥1,000,000, B from CN¥100,000 a year." in text
+    assert "Big (#1) · <@U0000001> · C → *A*" in text and "Mid (#2) · <@U0000001> · C → *B*" in text
+    assert "Small" not in text

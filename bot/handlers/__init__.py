@@ -9,6 +9,7 @@ from bot.handlers import (
     complaints,
     customers,
     datacare,
+    followups,
     home,
     lifecycle,
     reports,
@@ -20,5 +21,6 @@ from bot.handlers.registry import Registry
 
 
 def register(on: Registry) -> None:
-    for module in (customers, touches, revisits, home, complaints, datacare, settings, reports, lifecycle, commands):
+    for module in (customers, touches, revisits, followups, home, complaints, datacare, settings, reports, lifecycle,
+                   commands):  # fmt: skip
         module.register(on)

@@ -88,12 +88,12 @@ def deliver_report(later: FollowUp, asked: ReportAsked) -> None:
     session, viewer, locale, caller = later.session, later.viewer, later.locale, later.actor
     if asked.grades:
         suggestions = health.grade_suggestions(session=session, viewer=viewer, now=later.now)
-        body = grade_blocks(locale, suggestions, health.grade_rules(session, later.team_id))
+        body = grade_blocks(locale, suggestions, health.grade_rules(session, later.team_id), later.settings.currency)
         later.notifier.dm(caller, text=t(locale, "grades.text"), blocks=body)
         return
     if asked.risk:
-        rows = health.at_risk(session=session, viewer=viewer, now=later.now, today=later.today)
-        later.notifier.dm(caller, text=t(locale, "risk.title"), blocks=risk_blocks(locale, rows))
+        risk = health.risk_report(session=session, viewer=viewer, now=later.now, today=later.today)
+        later.notifier.dm(caller, text=t(locale, "risk.title"), blocks=risk_blocks(locale, risk, later.settings.currency))
         return
     # Response and resolution times are counted in the team calendar's business hours.
     calendar, _ = sla.team_rules(session, later.team_id, later.default_tz)

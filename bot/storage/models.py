@@ -299,6 +299,7 @@ class Touch(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship(back_populates="touches")
+    follow_ups: Mapped[list[FollowUp]] = relationship(back_populates="touch", passive_deletes=True)
 
 
 class Complaint(Base):
@@ -500,7 +501,7 @@ class FollowUp(Base):
     done_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
-    touch: Mapped[Touch] = relationship()
+    touch: Mapped[Touch] = relationship(back_populates="follow_ups")
     customer: Mapped[Customer] = relationship()
 
 
