@@ -14,7 +14,9 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.services.churn import ChurnFigures, ChurnReport
 from bot.services.complaints import ComplaintCard
+from bot.services.reports import period_of
 from bot.services.followups import DueFollowUps
 from bot.services.health import AtRisk, Health, Reason, RiskCustomer, RiskReport
 from bot.services.sla import Clocks
@@ -42,7 +44,7 @@ from bot.views.datacare import audit_blocks, erase_confirmation, merge_confirmat
 from bot.views.followups import follow_up_reminder
 from bot.views.home import home_view
 from bot.views.kit import message_modal
-from bot.views.lifecycle import lost_modal
+from bot.views.lifecycle import churn_blocks, lost_modal
 from bot.views.reports import risk_blocks
 from bot.views.revisits import digest_message, due_blocks
 from bot.views.settings import settings_modal
@@ -101,6 +103,14 @@ def _risk(number: int) -> AtRisk:
                   Health(score=number, reasons=reasons))  # fmt: skip
 
 
+def _churn(kind: str) -> ChurnReport:
+    periods = [period_of(kind, TODAY, "Asia/Shanghai").shifted(-n) for n in range(7, -1, -1)]
+    owners = {f"U{n:08d}": (n, n * 10**9) for n in range(200)}
+    reasons = {r: (n, 10**14) for n, r in enumerate(("price", "service", "quality", "competitor", "other"))}
+    figures = [ChurnFigures(p, 10**6, 999, 10**15, 12, 3, reasons, owners) for p in periods]
+    return ChurnReport(kind=kind, periods=figures, currency="CNY", own=True)
+
+
 STATES = ("open", "acknowledged", "waiting", "in_progress", "resolved", "closed")
 FOLLOW_UPS = [_follow_up(n) for n in range(1, 13)]
 CUSTOMERS = [_customer(n, name=f"{LONG[:150]}{n}") for n in range(1, 13)]
@@ -146,6 +156,7 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "follow_up_reminder": lambda loc: follow_up_reminder(loc, FOLLOW_UPS[0], today=TODAY)[1],
     "risk_blocks": lambda loc: risk_blocks(loc, RiskReport([_risk(n) for n in range(1, 16)], 10**15, 15,
                                                            [_risk(n) for n in range(1, 6)]), "CNY"),
+    **{f"churn_blocks.{k}": (lambda k: lambda loc: churn_blocks(loc, _churn(k)))(k) for k in ("month", "quarter")},
     "erase_confirmation": lambda loc: erase_confirmation(loc, _customer(1, name=LONG[:200]))[1],
     "merge_confirmation": lambda loc: merge_confirmation(loc, _customer(1), _customer(2, name=LONG[:200]))[1],
     "audit_blocks": lambda loc: audit_blocks(

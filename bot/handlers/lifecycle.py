@@ -1,18 +1,22 @@
-"""A customer's lifecycle: `/crm lost <customer>` (the "Mark as lost" modal) and
-`/crm won <customer>`; the stages themselves move by services.lifecycle's rules."""
+"""A customer's lifecycle: `/crm lost <customer>` (the "Mark as lost" modal), `/crm won
+<customer>`, and the churn report `/crm report churn` delivers (`deliver_churn`); the stages
+themselves move by services.lifecycle's rules."""
 
 from __future__ import annotations
 
+from bot.charts import churn_chart
 from bot.context import FollowUp, RequestContext
 from bot.handlers.answers import Answer, OpenModal, Replace, Reply
 from bot.handlers.commands import command_word, customer_named, usage
 from bot.handlers.home import refresh_home
 from bot.handlers.registry import CommandInput, Registry
 from bot.payloads import ButtonInput, FormInput, Id, Input
-from bot.services import lifecycle
+from bot.i18n import t
+from bot.services import churn, lifecycle
 from bot.services.lifecycle import LostInput
 from bot.views import ids
-from bot.views.lifecycle import lost_modal, lost_text, won_text
+from bot.views.kit import block_plain_text
+from bot.views.lifecycle import churn_blocks, lost_modal, lost_text, won_text
 
 
 class CustomerButton(ButtonInput):
@@ -75,6 +79,20 @@ def _won(rq: RequestContext, customer_id: int) -> str:
                                   today=rq.today, surface=rq.surface)  # fmt: skip
     refresh_home(rq, customer.owner_id)
     return won_text(rq.locale, customer)
+
+
+def deliver_churn(later: FollowUp, *, kind: str, csv: bool) -> None:
+    """The churn report the caller may read, in their DM: the message and its chart, or the CSV."""
+    report = churn.churn_report(session=later.session, viewer=later.viewer, kind=kind, today=later.today, tz=later.tz)
+    locale, caller, start = later.locale, later.actor, report.current.period.first_day.isoformat()
+    if csv:
+        later.notifier.upload_to_dm(caller, filename=f"churn-{kind}-{start}.csv", content=churn.churn_csv(report),
+                                    title=t(locale, "churn.csv.title", start=start))  # fmt: skip
+        return
+    blocks = churn_blocks(locale, report)
+    later.notifier.dm(caller, text=block_plain_text(blocks[:1]), blocks=blocks)
+    later.notifier.upload_to_dm(caller, filename=f"churn-{kind}-{start}.png", content=churn_chart(locale, report),
+                                title=t(locale, "churn.chart.title", start=start))  # fmt: skip
 
 
 def register(on: Registry) -> None:

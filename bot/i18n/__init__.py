@@ -110,3 +110,12 @@ def format_money(locale: str | None, amount: int | None, currency: str) -> str:
 def currency_name(locale: str | None, currency: str) -> str:
     """How a reader names the currency: its ISO code in English (`CNY`), its name in Chinese (`人民币`)."""
     return get_currency_name(currency, locale="zh_CN") if language(locale) == "zh" else currency
+
+
+def format_period(locale: str | None, kind: str, first_day: dt.date) -> str:
+    """A month or quarter as a reader names it: `2026-06` / `2026 Q2` (`2026年06月` / `2026年第2季度`)."""
+    if kind == "quarter":
+        return t(locale, "period.quarter", year=first_day.year, quarter=(first_day.month - 1) // 3 + 1)
+    if kind == "month":
+        return t(locale, "period.month", year=first_day.year, month=f"{first_day.month:02d}")
+    return format_date(locale, first_day)

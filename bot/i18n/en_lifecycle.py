@@ -39,4 +39,25 @@ EN: dict[str, str] = {
     "won.done": "Welcome back: *{customer}* is active again. Next revisit: {date}.",
     "button.mark_lost": "Mark as lost",
     "button.won_back": "Won back",
+    "period.month": "{year}-{month}",
+    "period.quarter": "{year} Q{quarter}",
+    "churn.title": "*Churn* · {period}",
+    "churn.summary": "Customers at the start {base} · *lost* {lost} · *churn rate* {rate} · *value lost* {value} · "
+    "*won back* {won} · prospects lost {prospects}",
+    "churn.by_reason": "*Lost by reason* {reasons}",
+    "churn.by_owner": "*Lost by owner* {owners}",
+    "churn.trend.month": "*The last 8 months*",
+    "churn.trend.quarter": "*The last 8 quarters*",
+    "churn.trend.line": "{period} · at the start {base} · lost {lost} · churn rate {rate} · value lost {value} · "
+    "won back {won}",
+    "churn.about": "Churn rate = customers lost ÷ customers on the books (new, active, at risk) at the period's start; "
+    "value lost: their yearly value when lost. Prospects marked lost are not churn.",
+    "churn.own": "Only the customers you see are counted.",
+    "churn.none": "none",
+    "churn.chart.title": "Churn chart {start}",
+    "churn.chart.lost": "Customers lost",
+    "churn.chart.rate": "Churn rate %",
+    "churn.chart.trend": "Last 8 periods",
+    "churn.chart.reasons": "Lost by reason, this period",
+    "churn.csv.title": "Churn {start} as CSV",
 }

@@ -3,7 +3,7 @@
 EN: dict[str, str] = {
     "report.usage": "Ask for `week`, `month` or `quarter`, optionally a person and `csv`, "
     "e.g. `/crm report month @li csv`; or `/crm report risk` for the customers most at risk, "
-    "`/crm report grades` for grade suggestions.",
+    "`/crm report grades` for grade suggestions, `/crm report churn [month|quarter] [csv]` for the customers lost.",
     "report.own_only": "Your team shows members only their own figures: `/crm report` gives yours.",
     "report.working": "Working on your report… it will be in your DM with me in a moment.",
     "report.failed": "Sorry, your report could not be built. Please try again.",

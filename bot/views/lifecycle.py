@@ -1,4 +1,5 @@
-"""Lifecycle views: a customer's stage and value on its card, "Mark as lost", won back.
+"""Lifecycle views: a customer's stage and value on its card, "Mark as lost", won back, the
+churn report.
 """
 
 from __future__ import annotations
@@ -7,7 +8,8 @@ import json
 from typing import Any
 
 from bot.clock import local_today
-from bot.i18n import format_money, t
+from bot.i18n import format_money, format_period, t
+from bot.services.churn import NOBODY, ChurnReport
 from bot.services.lifecycle import REASONS
 from bot.storage.models import Customer, StageChange
 from bot.views.ids import LOST_MODAL, VALUE
@@ -55,3 +57,50 @@ def lost_text(locale: str | None, customer: Customer, reason: str) -> str:
 
 def won_text(locale: str | None, customer: Customer) -> str:
     return t(locale, "won.done", customer=escape(customer_title(customer)), date=customer.next_revisit)
+
+
+# --- the churn report ----------------------------------------------------------------------------
+
+
+def _rate(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate:.1f}%"
+
+
+def _breakdown(locale: str | None, table: dict[str, tuple[int, int]], name: Any, currency: str) -> str:
+    """`Price 3 (CN¥600,000), Service 1 (CN¥20,000)`, most lost first."""
+    ordered = sorted(table.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
+    return ", ".join(f"{name(key)} {n} ({format_money(locale, value, currency)})" for key, (n, value) in ordered) \
+        or t(locale, "churn.none")  # fmt: skip
+
+
+def churn_title(locale: str | None, report: ChurnReport) -> str:
+    p = report.current.period
+    return t(locale, "churn.title", period=format_period(locale, p.kind, p.first_day))
+
+
+def churn_blocks(locale: str | None, report: ChurnReport) -> list[Block]:
+    """The churn report message: this period's figures, by reason and owner, then the trend."""
+    now, money = report.current, report.currency
+
+    def owner(key: str) -> str:
+        return t(locale, "report.nobody") if key == NOBODY else f"<@{key}>"
+
+    summary = [
+        t(locale, "churn.summary", base=now.customers_at_start, lost=now.lost, rate=_rate(now.churn_rate),
+          value=format_money(locale, now.value_lost, money), won=now.won_back, prospects=now.prospects_lost),
+        t(locale, "churn.by_reason", reasons=_breakdown(locale, now.by_reason, lambda r: reason_name(locale, r), money)),
+        t(locale, "churn.by_owner", owners=_breakdown(locale, now.by_owner, owner, money)),
+    ]  # fmt: skip
+    trend = [
+        "• " + t(locale, "churn.trend.line", period=format_period(locale, f.period.kind, f.period.first_day),
+                 base=f.customers_at_start, lost=f.lost, rate=_rate(f.churn_rate),
+                 value=format_money(locale, f.value_lost, money), won=f.won_back)
+        for f in report.periods
+    ]  # fmt: skip
+    about = t(locale, "churn.about") + (" " + t(locale, "churn.own") if report.own else "")
+    return [
+        section(churn_title(locale, report)),
+        section("\n".join(summary)),
+        section("\n".join([t(locale, f"churn.trend.{report.kind}"), *trend])),
+        {"type": "context", "elements": [mrkdwn(about)]},
+    ]
