@@ -234,3 +234,14 @@ def test_reports_count_follow_ups_due_done_on_time_late_and_open_per_assignee(sl
                 if c.args["channel"] == USER and "Team report" in block_text(c.args.get("blocks") or []))  # fmt: skip
     assert "*Follow-ups* due 4 (▲4) · done on time 2 (▲2) · done late 1 (▲1) · still open 1 (▲1)" in text
     assert "follow-ups due 3: on time 1, late 1, open 1" in text
+
+
+def test_merging_customers_keeps_the_open_follow_ups_on_the_one_kept(slack, fake, session):
+    from bot.services.customers import merge_customers
+
+    source, target = add_customer(session, "Acme Co"), add_customer(session, "Acme Ltd")
+    promise(slack, fake, "Acme Co", "send the quote", TODAY)
+    merge_customers(session=session, viewer=as_admin(), source_id=source.id, target_id=target.id, surface="test")
+    session.commit()
+    [f] = follow_ups(session)
+    assert (f.customer_id, f.touch.customer_id, f.done_at) == (target.id, target.id, None)

@@ -262,3 +262,17 @@ def test_lost_and_won_in_chinese(slack, fake, session, engine):
 
 def test_lost_without_a_customer_says_how(slack):
     assert slack.command("lost").shown == "Name the customer, e.g. `/crm lost Acme Ltd` or `/crm lost #12`"
+
+
+def test_erase_drops_a_loss_note_and_keeps_its_reason(slack, fake, session, engine):
+    fake.add_user("U00000AD", is_admin=True)
+    added(engine, "Acme", T0)
+    slack.command("lost Acme")
+    slack.submit(fake.last("views.open")["view"], {"Reason": "Competitor", "Note": "Li Wei moved to Beta Corp"})
+    slack.click(slack.command("erase Acme", user="U00000AD").blocks, "Erase", user="U00000AD")
+    session.expire_all()
+    loss = session.scalars(select(StageChange).where(StageChange.to_stage == "lost")).one()
+    audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "lost")).one()
+    session.commit()
+    assert (loss.reason, loss.note) == ("competitor", None)
+    assert audit.changes["note"] == [None, None]

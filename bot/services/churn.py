@@ -5,9 +5,9 @@ SQL. A period is a month or a quarter in the caller's time zone, [start, end); t
 covers the one holding today (so far) and the 7 before it, oldest first.
 
 - customers at the start: customers on the books (new, active or at risk: neither a
-  prospect nor lost) at the period's first instant. Counted from the history as the moves
-  onto the books (added as new, a prospect made a customer, won back) minus the moves off
-  them (made a prospect again, lost) before that instant.
+  prospect nor lost) at the period's first instant: the moves onto the books (added as new,
+  a prospect made a customer, won back) less the moves off them (made a prospect again,
+  lost) before that instant; counted back from the customers on the books now.
 - lost: customers moved from the books to lost in the period, each once (a customer lost,
   won back and lost again in one period counts once, with its last loss). By reason and by
   owner: the reason given and the customer's owner at that loss.
@@ -28,7 +28,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, exists, func, or_, select
+from sqlalchemy import Select, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.services import csvfile
@@ -72,38 +72,42 @@ class ChurnReport:
         return self.periods[-1]
 
 
-def _seen(viewer: Viewer) -> list[Any]:
-    """The condition keeping history rows to the customers the viewer sees."""
+def _seen(query: Select[Any], viewer: Viewer) -> Select[Any]:
+    """`query` over the history, kept to the customers the viewer sees."""
     if viewer.sees_all:
-        return []
-    return [exists().where(Customer.id == StageChange.customer_id, viewer.customers())]
+        return query
+    return query.join(Customer, Customer.id == StageChange.customer_id).where(viewer.customers())
 
 
-def _on_books_at(session: Session, team_id: str, starts: list[dt.datetime], seen: list[Any]) -> list[int]:
-    """Customers on the books at each instant: moves onto the books minus moves off them before it."""
+def _on_books_at(session: Session, viewer: Viewer, starts: list[dt.datetime]) -> list[int]:
+    """Customers on the books at each instant, counted back from today's book: those on it
+    now, less the moves onto it since the instant, plus the moves off it since. (Every move is
+    kept and a customer's stage is its last move, so this equals counting the history forward;
+    it reads only the periods' moves, not the years before them.)"""
+    now = session.scalar(select(func.count()).select_from(Customer).where(
+        Customer.team_id == viewer.team_id, Customer.stage.in_(ON_BOOKS), viewer.customers())) or 0  # fmt: skip
     before, after = StageChange.from_stage, StageChange.to_stage
     onto = and_(or_(before.is_(None), before.not_in(ON_BOOKS)), after.in_(ON_BOOKS))
     off = and_(before.in_(ON_BOOKS), after.not_in(ON_BOOKS))
     delta = case((onto, 1), (off, -1), else_=0)
-    sums = [func.coalesce(func.sum(case((StageChange.at < start, delta), else_=0)), 0) for start in starts]
-    row = session.execute(
-        select(*sums).where(StageChange.team_id == team_id, StageChange.at < max(starts), *seen)
-    ).one()  # fmt: skip
-    return [int(n) for n in row]
+    since = [func.coalesce(func.sum(case((StageChange.at >= start, delta), else_=0)), 0) for start in starts]
+    query = select(*since).select_from(StageChange).where(StageChange.team_id == viewer.team_id,
+                                                          StageChange.at >= min(starts))  # fmt: skip
+    return [int(now) - int(net) for net in session.execute(_seen(query, viewer)).one()]
 
 
-def _distinct(session: Session, where: list[Any]) -> int:
-    return int(session.scalar(select(func.count(distinct(StageChange.customer_id))).where(*where)) or 0)
+def _distinct(session: Session, viewer: Viewer, where: list[Any]) -> int:
+    query = select(func.count(distinct(StageChange.customer_id))).select_from(StageChange).where(*where)
+    return int(session.scalar(_seen(query, viewer)) or 0)
 
 
-def _figures(session: Session, team_id: str, period: Period, base: int, seen: list[Any]) -> ChurnFigures:
+def _figures(session: Session, viewer: Viewer, period: Period, base: int) -> ChurnFigures:
     figures = ChurnFigures(period=period, customers_at_start=base)
-    in_period = [StageChange.team_id == team_id, StageChange.at >= period.start, StageChange.at < period.end, *seen]
-    last_losses = (
-        select(func.max(StageChange.id))
-        .where(*in_period, StageChange.to_stage == "lost", StageChange.from_stage.in_(ON_BOOKS))
-        .group_by(StageChange.customer_id)
-    )
+    in_period = [StageChange.team_id == viewer.team_id, StageChange.at >= period.start, StageChange.at < period.end]
+    last_losses = _seen(
+        select(func.max(StageChange.id)).select_from(StageChange)
+        .where(*in_period, StageChange.to_stage == "lost", StageChange.from_stage.in_(ON_BOOKS)), viewer,
+    ).group_by(StageChange.customer_id)  # fmt: skip
     for reason, owner, n, value in session.execute(
         select(StageChange.reason, StageChange.owner_id, func.count(), func.coalesce(func.sum(StageChange.value), 0))
         .where(StageChange.id.in_(last_losses))
@@ -115,10 +119,10 @@ def _figures(session: Session, team_id: str, period: Period, base: int, seen: li
         for table, key in ((figures.by_reason, reason or "other"), (figures.by_owner, owner or NOBODY)):
             count, total = table.get(key, (0, 0))
             table[key] = (count + n, total + value)
-    figures.won_back = _distinct(session, [*in_period, StageChange.from_stage == "lost",
-                                           StageChange.to_stage.in_(ON_BOOKS)])  # fmt: skip
-    figures.prospects_lost = _distinct(session, [*in_period, StageChange.from_stage == "prospect",
-                                                 StageChange.to_stage == "lost"])  # fmt: skip
+    figures.won_back = _distinct(session, viewer, [*in_period, StageChange.from_stage == "lost",
+                                                   StageChange.to_stage.in_(ON_BOOKS)])  # fmt: skip
+    figures.prospects_lost = _distinct(session, viewer, [*in_period, StageChange.from_stage == "prospect",
+                                                         StageChange.to_stage == "lost"])  # fmt: skip
     return figures
 
 
@@ -127,13 +131,12 @@ def churn_report(*, session: Session, viewer: Viewer, kind: str = "month", today
     customers the viewer sees."""
     if kind not in KINDS:
         raise UserError("report.usage")
-    team_id, seen = viewer.team_id, _seen(viewer)
     current = period_of(kind, today, tz)
     periods = [current.shifted(-back) for back in range(TREND_PERIODS - 1, -1, -1)]
-    bases = _on_books_at(session, team_id, [p.start for p in periods], seen)
+    bases = _on_books_at(session, viewer, [p.start for p in periods])
     return ChurnReport(
-        kind=kind, periods=[_figures(session, team_id, p, base, seen) for p, base in zip(periods, bases, strict=True)],
-        currency=team_settings(session, team_id).currency, own=not viewer.sees_all,
+        kind=kind, periods=[_figures(session, viewer, p, base) for p, base in zip(periods, bases, strict=True)],
+        currency=team_settings(session, viewer.team_id).currency, own=not viewer.sees_all,
     )  # fmt: skip
 
 

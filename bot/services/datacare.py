@@ -159,8 +159,8 @@ def customers_csv(*, session: Session, viewer: Viewer, surface: str) -> bytes:
     """`/crm export` (admins only): every customer as CSV, safe to open in a spreadsheet; the
     export is audited."""
     require_admin(viewer)
-    header = ["number", *PROFILE_FIELDS, "next_revisit"]
-    rows = ([c.number, *(getattr(c, f) for f in PROFILE_FIELDS), c.next_revisit]
+    header = ["number", *PROFILE_FIELDS, "next_revisit", "stage", "stage_since"]
+    rows = ([c.number, *(getattr(c, f) for f in PROFILE_FIELDS), c.next_revisit, c.stage, c.stage_since]
             for c in all_customers(session=session, viewer=viewer))  # fmt: skip
     audit.record(session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="export", entity="customer",
                  entity_id=None, surface=surface)  # fmt: skip

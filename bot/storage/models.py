@@ -144,8 +144,8 @@ class Customer(Base):
         Index("ix_customer_team_next_revisit", "team_id", "next_revisit"),
         # An owner's due list and digest, and the reports' overdue counts: from the index alone.
         Index("ix_customer_owner_due", "team_id", "owner_id", "next_revisit", "revisits_enabled", "created_at"),
-        # The reports' customers by owner, grade and segment: from the index alone.
-        Index("ix_customer_owner_kinds", "team_id", "owner_id", "grade", "segment", "created_at"),
+        # The reports' customers by owner, grade and segment, and their value: from the index alone.
+        Index("ix_customer_owner_kinds", "team_id", "owner_id", "grade", "segment", "created_at", "stage", "value"),
         Index("ix_customer_team_email_hash", "team_id", "email_hash"),
         Index("ix_customer_team_phone_hash", "team_id", "phone_hash"),
         # The scheduler's stage check reads the customers at risk; reports sum value by stage.

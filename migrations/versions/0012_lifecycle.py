@@ -13,6 +13,8 @@ Create Date: 2026-12-03
 - `follow_up`: a touch's next step with a due day and an assignee.
 - `workspace.stages_checked_at`: when the scheduler last scored the customers' health for
   their stage (once an hour per team).
+- `ix_customer_owner_kinds` also holds the stage and the value, so the reports' value by owner
+  and grade is read from the index alone, as the customer counts are (0006).
 
 The new NOT NULL columns are added with a server default, which SQLite needs to add a column
 without copying the table (a copy would lose the search triggers of 0007); `stage_since`'s
@@ -30,6 +32,7 @@ branch_labels = None
 depends_on = None
 
 PLACEHOLDER = "1970-01-01 00:00:00"
+OWNER_KINDS = ["team_id", "owner_id", "grade", "segment", "created_at"]
 
 SECOND_TOUCH = (
     "(SELECT t.happened_at FROM touch t WHERE t.customer_id = customer.id "
@@ -44,6 +47,8 @@ def upgrade() -> None:
     op.add_column("customer", sa.Column("stage_since", sa.DateTime(timezone=True), server_default=PLACEHOLDER,
                                         nullable=False))  # fmt: skip
     op.create_index("ix_customer_team_stage", "customer", ["team_id", "stage"], unique=False)
+    op.drop_index("ix_customer_owner_kinds", table_name="customer")
+    op.create_index("ix_customer_owner_kinds", "customer", OWNER_KINDS + ["stage", "value"], unique=False)
 
     op.create_table(
         "stage_change",
@@ -118,6 +123,8 @@ def downgrade() -> None:
     op.drop_index("ix_stage_change_customer_at", table_name="stage_change")
     op.drop_index("ix_stage_change_team_at", table_name="stage_change")
     op.drop_table("stage_change")
+    op.drop_index("ix_customer_owner_kinds", table_name="customer")
+    op.create_index("ix_customer_owner_kinds", "customer", OWNER_KINDS, unique=False)
     op.drop_index("ix_customer_team_stage", table_name="customer")
     # SQLite copies the table to drop a column; the copy loses the search triggers of 0007.
     sqlite = op.get_bind().dialect.name == "sqlite"
