@@ -447,12 +447,17 @@ def _analyze(engine: Engine) -> None:
 
 
 def _set_last_touch(conn: Connection, team_id: str) -> None:
+    """Each customer's latest touch, from one grouped pass over the touches (`UPDATE … FROM`):
+    a subquery per customer would depend on planner statistics the new rows do not have yet
+    (they are analysed after the transaction) and could read the touches once per customer."""
     latest = (
-        select(func.max(Touch.happened_at))
-        .where(Touch.team_id == team_id, Touch.customer_id == Customer.id)
-        .scalar_subquery()
+        select(Touch.customer_id, func.max(Touch.happened_at).label("at"))
+        .where(Touch.team_id == team_id)
+        .group_by(Touch.customer_id)
+        .subquery()
     )
-    conn.execute(update(Customer).where(Customer.team_id == team_id).values(last_touch_at=latest))
+    conn.execute(update(Customer).where(Customer.team_id == team_id, Customer.id == latest.c.customer_id)
+                 .values(last_touch_at=latest.c.at))  # fmt: skip
 
 
 def team_data(engine: Engine, team_id: str, *, samples: int = 50) -> TeamData:
