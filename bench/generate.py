@@ -447,9 +447,12 @@ def _analyze(engine: Engine) -> None:
 
 
 def _set_last_touch(conn: Connection, team_id: str) -> None:
-    """Each customer's latest touch, from one grouped pass over the touches (`UPDATE … FROM`):
-    a subquery per customer would depend on planner statistics the new rows do not have yet
-    (they are analysed after the transaction) and could read the touches once per customer."""
+    """Each customer's latest touch, from one grouped pass over the touches (`UPDATE … FROM`).
+    PostgreSQL first gets statistics of the rows copied in this transaction (ANALYZE sees its
+    own transaction's rows): planning with those of an emptied table, it read the touches
+    once per customer."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ANALYZE customer, touch"))
     latest = (
         select(Touch.customer_id, func.max(Touch.happened_at).label("at"))
         .where(Touch.team_id == team_id)
