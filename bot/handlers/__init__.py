@@ -10,7 +10,9 @@ from bot.handlers import (
     complaints,
     customers,
     datacare,
+    followups,
     home,
+    lifecycle,
     reports,
     revisits,
     settings,
@@ -20,5 +22,6 @@ from bot.handlers.registry import Registry
 
 
 def register(on: Registry) -> None:
-    for module in (customers, touches, revisits, home, complaints, datacare, settings, reports, channels, commands):
+    for module in (customers, touches, revisits, followups, home, complaints, datacare, settings, reports, lifecycle,
+                   channels, commands):  # fmt: skip
         module.register(on)

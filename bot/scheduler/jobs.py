@@ -32,6 +32,7 @@ from bot.scheduler.outbox import (
     enqueue_select,
     register_renderer,
 )
+from bot.services import followups
 from bot.services.access import Viewer
 from bot.services.members import get_member, is_fresh
 from bot.services.reminders import is_due, owners_with_due_revisits
@@ -40,9 +41,15 @@ from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import unit_of_work
 from bot.storage.models import Customer, Member, Notification, Workspace
 from bot.views.complaints import escalation_message
+from bot.views.followups import follow_up_reminder
 from bot.views.kit import block_plain_text
 from bot.views.reports import checkin_blocks, report_blocks
-from bot.views.revisits import DIGEST_MAX_ITEMS, digest_message, revisit_reminder
+from bot.views.revisits import (
+    DIGEST_MAX_FOLLOW_UPS,
+    DIGEST_MAX_ITEMS,
+    digest_message,
+    revisit_reminder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +112,9 @@ def run_jobs(
 
 @register_job("revisit_reminders")
 def revisit_reminders(run: JobRun, team_id: str) -> int:
-    """Each owner's daily digest (or one message per due revisit, digest off), written once
-    per member and day when their digest time has come in their own time zone.
+    """Each person's daily digest of their revisits and follow-ups due (or one message per due
+    revisit and follow-up, digest off), written once per member and day when their digest time
+    has come in their own time zone.
 
     Only on working days, between the digest time (moved into working hours) and the end of
     working hours; a day missed entirely is not sent late: its items are still due, so the
@@ -118,7 +126,9 @@ def revisit_reminders(run: JobRun, team_id: str) -> int:
     singles: dict[tuple[dt.date, str | None], list[str]] = defaultdict(list)  # (today, locale) -> owners
     latest_today = (run.now.astimezone(dt.UTC) + _LATEST_OFFSET).date()
     known = {m.user_id: m for m in run.session.scalars(select(Member).where(Member.team_id == team_id))}
-    for owner_id in owners_with_due_revisits(session=run.session, team_id=team_id, by=latest_today):
+    people = set(owners_with_due_revisits(session=run.session, team_id=team_id, by=latest_today))
+    people |= set(followups.assignees_with_due(session=run.session, team_id=team_id, by=latest_today))
+    for owner_id in sorted(people):
         try:
             member = known.get(owner_id)
             if member is None or not is_fresh(member, run.now):  # read from Slack once a day
@@ -134,6 +144,8 @@ def revisit_reminders(run: JobRun, team_id: str) -> int:
                     written += _write_digest(run, settings, hours, member, *today, locale=locale)
             else:
                 singles[today[0], locale].append(owner_id)
+                with run.session.begin_nested():
+                    written += _follow_up_reminders(run, settings, member, today[0], locale=locale)
         except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
             log.exception("revisit reminders for %s in %s failed", owner_id, team_id)
     for (today, locale), owners in singles.items():
@@ -165,14 +177,17 @@ def _write_digest(
     *, locale: str | None,
 ) -> int:  # fmt: skip
     team_id = member.team_id
-    revisits = due_revisits(session=run.session, viewer=Viewer.of(member, settings), today=today, days=0,
-                            limit=DIGEST_MAX_ITEMS)  # fmt: skip
-    if not revisits.due_total:
+    viewer = Viewer.of(member, settings)
+    revisits = due_revisits(session=run.session, viewer=viewer, today=today, days=0, limit=DIGEST_MAX_ITEMS)
+    promises = followups.due_follow_ups(session=run.session, viewer=viewer, today=today, days=0,
+                                        limit=DIGEST_MAX_FOLLOW_UPS)  # fmt: skip
+    if not revisits.due_total and not promises.due_total:
         return 0
     tz = zone(member.tz, settings.tz or run.default_tz)
     expires = dt.datetime.combine(today, hours.end_on(today), tzinfo=tz)
     text, body = digest_message(locale, revisits.due, total=revisits.due_total, today=today,
-                                       digest_time=send_from.strftime("%H:%M"))  # fmt: skip
+                                digest_time=send_from.strftime("%H:%M"), follow_ups=promises.items,
+                                follow_ups_total=promises.due_total)  # fmt: skip
     return int(enqueue(
         run.session, now=run.now, team_id=team_id, key=f"digest:{member.user_id}:{today.isoformat()}", kind="digest",
         channel=member.user_id, text=text, blocks=body, due_at=run.now, expires_at=expires,
@@ -214,6 +229,44 @@ def _render_revisit(session: Session, payload: dict[str, Any]) -> Rendered | Non
         return None
     return Rendered(*revisit_reminder(payload.get("locale"), customer,
                                              today=dt.date.fromisoformat(payload["today"])))  # fmt: skip
+
+
+# --- customer stages -----------------------------------------------------------------------------
+
+
+@register_job("customer_stages")
+def customer_stages(run: JobRun, team_id: str) -> int:
+    """Active customers whose health fell under 40 become at risk, and back when it recovers,
+    as of the sweep's instant; one sweep an hour per team does it (services.lifecycle)."""
+    from bot.services import lifecycle
+
+    settings = team_settings(run.session, team_id)
+    today = run.now.astimezone(zone(settings.tz, run.default_tz)).date()
+    return lifecycle.check_stages(session=run.session, team_id=team_id, now=run.now, today=today)
+
+
+def _follow_up_reminders(run: JobRun, settings: TeamSettings, member: Member, today: dt.date, *,
+                         locale: str | None) -> int:  # fmt: skip
+    """Digest off: one message per follow-up due, once per due day, rendered when it is sent
+    (`_render_follow_up`), so one done or snoozed meanwhile is not sent."""
+    promises = followups.due_follow_ups(session=run.session, viewer=Viewer.of(member, settings), today=today, days=0,
+                                        limit=100)  # fmt: skip
+    written = 0
+    for f in promises.items:
+        meta = {"render": "follow_up", "follow_up_id": f.id, "assignee_id": f.assignee_id, "due": f.due_on.isoformat(),
+                "today": today.isoformat(), "locale": locale}  # fmt: skip
+        written += enqueue(run.session, now=run.now, team_id=member.team_id, kind="follow_up", channel=member.user_id,
+                           key=f"follow_up:{f.id}:{f.assignee_id}:{f.due_on.isoformat()}", text="", meta=meta)  # fmt: skip
+    return written
+
+
+@register_renderer("follow_up")
+def _render_follow_up(session: Session, payload: dict[str, Any]) -> Rendered | None:
+    found = followups.still_due(session, follow_up_id=payload["follow_up_id"], assignee_id=payload["assignee_id"],
+                                due_on=payload["due"])  # fmt: skip
+    if found is None:
+        return None
+    return Rendered(*follow_up_reminder(payload.get("locale"), found, today=dt.date.fromisoformat(payload["today"])))
 
 
 # --- complaint warnings and escalations -----------------------------------------------------

@@ -46,6 +46,7 @@ COLUMNS = {
     "name": "name", "company": "company", "contact": "contact_name", "title": "title", "email": "email",
     "phone": "phone", "address": "address", "owner": "owner_id", "grade": "grade", "segment": "segment",
     "tags": "tags", "needs": "needs", "preferences": "preferences", "next_revisit": "next_revisit",
+    "value": "value",
 }  # fmt: skip
 FIELD_COLUMN = {v: k for k, v in COLUMNS.items()}
 SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
