@@ -36,6 +36,8 @@ def serve(settings: Settings) -> None:
     upgrade(make_engine(settings.database_url))
     if not settings.encryption_keys:
         logging.getLogger("bot").warning("ENCRYPTION_KEYS is not set: personal data is stored unencrypted")
+    if settings.slack_bot_token and settings.slack_client_id:
+        logging.getLogger("bot").warning("SLACK_BOT_TOKEN is set: serving its one workspace; the OAuth client is unused")
     if settings.socket_mode:
         server.serve_socket_mode(settings)
     else:

@@ -4,10 +4,12 @@ Nothing Slack-shaped happens at import time; `create_app` is called by the serve
 worker and the tests with their own settings, sessions and Web API client.
 
 A request goes: the WSGI guard (`create_wsgi`: size, signature and timestamp, UTF-8, a JSON
-object where JSON is due; else 4xx) → bolt's own checks → `read_request` (the payload read
-into typed input by bot.payloads, the RequestContext made: one session, one instant) → the
-listener (handlers.registry) → the unit of work committed (`_App.dispatch`) → Slack answered
-→ the work left for later run (bot.later). No request is answered with a 5xx.
+object where JSON is due; else 4xx) → bolt's own checks → the workspace's authorization (one
+bot token, or in many-workspace mode the workspace's installation, bot.oauth; a workspace
+without one is refused and nothing runs) → `read_request` (the payload read into typed
+input by bot.payloads, the RequestContext made: one session, one instant) → the listener
+(handlers.registry) → the unit of work committed (`_App.dispatch`) → Slack answered → the
+work left for later run (bot.later). No request is answered with a 5xx.
 """
 
 from __future__ import annotations
@@ -27,14 +29,15 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import payloads
+from bot import oauth, payloads
 from bot.clock import wall
 from bot.config import Settings
 from bot.context import RequestContext
 from bot.handlers.registry import CONTEXT, PAYLOAD, Registry
 from bot.i18n import t
 from bot.later import AfterResponse
-from bot.notify import SlackDirectory, SlackNotifier
+from bot.logs import OUTCOME
+from bot.notify import Notifier, SlackDirectory, SlackNotifier, Unreachable
 from bot.storage import crypto
 from bot.storage.db import CLOCK, begin_reading, end_reading, ping
 from bot.views.kit import message_modal
@@ -65,6 +68,10 @@ class _App(App):
             rq = req.context.get(CONTEXT)
             if rq is not None:
                 end_reading(rq.state.pop("reading", None))
+        if req.context.get(OUTCOME) == "not_installed" and not req.context.response_url:
+            # bolt refused it (nothing ran, nothing was written) with a line of plain text,
+            # which a modal or a type-ahead cannot show: answer in the surface's own shape.
+            return _refusal(_kind(req.body if isinstance(req.body, dict) else {}), t(None, "error.not_installed"))
         if rq is not None:
             try:
                 rq.finish()
@@ -112,9 +119,15 @@ def create_app(
     *,
     clock: Callable[[], dt.datetime] = wall,
 ) -> App:
-    """The bolt app. `clock` is where each request reads its one instant (tests may fix it)."""
+    """The bolt app. `clock` is where each request reads its one instant (tests may fix it).
+
+    With one bot token (`SLACK_BOT_TOKEN`) every request is for that workspace; in
+    many-workspace mode (bot.oauth) bolt serves the install pages and authorizes each request
+    with its workspace's installation, and work after the answer asks for that workspace's
+    client."""
     crypto.configure(settings.encryption_keys)
     client = client or WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    flow = oauth.oauth_flow(settings, session_factory, client, clock=clock) if settings.multi_workspace else None
     app = _App(
         client=client,
         signing_secret=settings.slack_signing_secret,
@@ -125,10 +138,24 @@ def create_app(
         token_verification_enabled=False,
         # Socket Mode has no signatures to check; HTTP always does.
         request_verification_enabled=not settings.socket_mode,
+        oauth_flow=flow,
+        authorize=oauth.authorize(flow, client) if flow is not None else None,
+        user_facing_authorize_error_message=t(None, "error.not_installed"),
     )
-    notifier = SlackNotifier(client)
-    directory = SlackDirectory(client)
-    app.later = AfterResponse(session_factory, notifier)
+    if flow is None:
+        clients: oauth.Clients = oauth.OneWorkspace(client)
+    else:
+        clients = oauth.clients(settings, session_factory, clock=clock,
+                                make=lambda token: WebClient(token=token, base_url=settings.slack_api_url))  # fmt: skip
+
+    def notifier_for(team_id: str) -> Notifier:
+        """Work after the answer reaches people with its own workspace's token."""
+        workspace_client = clients.client_for(team_id)
+        if workspace_client is None:
+            raise Unreachable(f"touchbase is not installed in {team_id}")
+        return SlackNotifier(workspace_client)
+
+    app.later = AfterResponse(session_factory, notifier_for)
     app.signing_secret = None if settings.socket_mode else settings.slack_signing_secret
     app.registry = Registry(app)
 
@@ -146,7 +173,8 @@ def create_app(
             user_id=payload.user_id,
             now=now,
             surface=payload.surface,
-            directory=directory,
+            # The listener's own client: it carries this workspace's token.
+            directory=SlackDirectory(context.client),
             default_tz=settings.tz_default,
         )
         if app.registry.reads_only(payload):
@@ -167,16 +195,19 @@ def create_app(
 
     from bot import handlers
 
-    handlers.register(app.registry)
+    handlers.register(app.registry, many_workspaces=flow is not None)
     return app
 
 
 def create_wsgi(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
     """Slack's requests go to bolt, after `guard`; `GET /healthz` answers 200 when the database
-    answers."""
+    answers; in many-workspace mode bolt also serves the OAuth flow's `GET /slack/install` and
+    `GET /slack/oauth_redirect` (bot.oauth)."""
     slack = SlackRequestHandler(app, path="/slack/events")
     secret = getattr(app, "signing_secret", None)
     verifier = SignatureVerifier(secret) if secret else None
+    flow = app.oauth_flow
+    oauth_paths = {flow.install_path: "install", flow.redirect_uri_path: "oauth_redirect"} if flow else {}
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -190,9 +221,25 @@ def create_wsgi(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
                 status, reason = refused
                 start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(reason)))])
                 return [reason]
+        if path in oauth_paths and environ.get("REQUEST_METHOD") == "GET":
+            return _oauth_page(slack, oauth_paths[path], environ, start_response)
         return slack(environ, start_response)
 
     return wsgi
+
+
+def _oauth_page(slack: SlackRequestHandler, kind: str, environ: dict[str, Any],
+                start_response: Callable[..., Any]) -> Iterable[bytes]:  # fmt: skip
+    """The install link or Slack's redirect back (bolt's flow); a database that does not answer
+    gets a 503 page rather than a traceback."""
+    try:
+        return slack(environ, start_response)
+    except Exception:  # noqa: BLE001 - e.g. the state could not be stored
+        log.exception("the OAuth %s page failed", kind)
+        text = t(None, "install.failed.busy").encode()
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"),
+                                                   ("Content-Length", str(len(text)))])  # fmt: skip
+        return [text]
 
 
 def guard(environ: dict[str, Any], verifier: SignatureVerifier | None) -> tuple[str, bytes] | None:

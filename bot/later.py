@@ -11,6 +11,9 @@ read (an App Home is a few queries), so on SQLite they begin deferred and do not
 write lock the next request's save needs. A request that failed leaves nothing for later.
 What must survive a crash goes through the outbox (bot.scheduler.outbox) instead.
 
+The notifier a batch gets is its workspace's (`notifiers(team_id)`: in many-workspace mode it
+carries that workspace's token).
+
 Tests wait for this work with `wait_idle()`, so what they assert is deterministic.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -37,9 +41,11 @@ _POOLS: weakref.WeakSet[AfterResponse] = weakref.WeakSet()
 
 
 class AfterResponse:
-    def __init__(self, session_factory: sessionmaker[Session], notifier: Notifier, *, workers: int = 4) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], notifiers: Callable[[str], Notifier], *, workers: int = 4
+    ) -> None:
         self.factory = session_factory
-        self.notifier = notifier
+        self.notifiers = notifiers  # team_id -> the notifier that reaches that workspace
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-response")
         self._pending = 0
         self._idle = threading.Condition()
@@ -53,7 +59,7 @@ class AfterResponse:
     def _run(self, rq: RequestContext, work: list[Work]) -> None:
         try:
             with reading():  # follow-ups read (App Homes); on SQLite they must not hold the write lock
-                later = rq.follow_up(self.factory(info={CLOCK: rq.now}), self.notifier)
+                later = rq.follow_up(self.factory(info={CLOCK: rq.now}), self.notifiers(rq.team_id))
                 try:
                     for item in work:
                         try:

@@ -243,11 +243,19 @@ class MessageShortcut(_Interactive):
     response_url: Short | None = None
 
 
+class RevokedTokens(_Model):
+    """`tokens_revoked`: whose tokens Slack revoked (people's, the bot's)."""
+
+    oauth: list[Short] = Field(default_factory=list, max_length=1000)
+    bot: list[Short] = Field(default_factory=list, max_length=1000)
+
+
 class Event(_Model):
     type: Short
     user: Short | None = None
     tab: Short | None = None
     channel: Short | None = None
+    tokens: RevokedTokens | None = None
 
 
 class EventCallback(_Payload):

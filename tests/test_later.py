@@ -19,7 +19,7 @@ class _Notes:
 def test_follow_ups_run_with_a_fresh_session_and_survive_a_failing_one(engine):
     factory = make_session_factory(engine)
     notes = _Notes()
-    later = AfterResponse(factory, notes, workers=1)  # type: ignore[arg-type]
+    later = AfterResponse(factory, lambda _team: notes, workers=1)  # type: ignore[arg-type]
     tb = RequestContext(session=factory(), team_id="T0000001", user_id="U0000001", now=wall(),
                         directory=None, surface="modal")  # type: ignore[arg-type]  # fmt: skip
     seen: list[tuple[str, bool]] = []

@@ -27,3 +27,12 @@ def test_interactivity_options_and_events_reach_the_same_endpoint():
 def test_the_bot_has_the_scopes_its_calls_need():
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "users:read", "files:write"} <= scopes
+
+
+def test_an_oauth_install_asks_for_the_manifests_scopes_and_comes_back_to_the_bot():
+    from bot.oauth import BOT_SCOPES
+
+    assert set(BOT_SCOPES) == set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    [redirect] = MANIFEST["oauth_config"]["redirect_urls"]
+    assert redirect.endswith("/slack/oauth_redirect")
+    assert {"app_uninstalled", "tokens_revoked"} <= set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])

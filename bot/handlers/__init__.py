@@ -14,10 +14,13 @@ from bot.handlers import (
     revisits,
     settings,
     touches,
+    workspaces,
 )
 from bot.handlers.registry import Registry
 
 
-def register(on: Registry) -> None:
+def register(on: Registry, *, many_workspaces: bool = False) -> None:
     for module in (customers, touches, revisits, home, complaints, datacare, settings, reports, commands):
         module.register(on)
+    if many_workspaces:  # uninstalls are ours to act on only when we installed (bot.oauth)
+        workspaces.register(on)

@@ -13,7 +13,8 @@ takes them back. At most the one message in flight at the crash can go twice; a 
 
 Row states: `pending` -> `sending` -> `sent` | `failed` (permanent Slack error, kept with
 `last_error` for admins) | `expired` (a digest whose day is over: the next digest has it, or
-a message rendered at send time about something no longer due).
+a message rendered at send time about something no longer due) | `cancelled` (touchbase was
+uninstalled from the workspace, or is not installed there: never sent, never retried).
 `due_at` means "not before": the due instant while pending (already moved out of quiet
 hours), the lease's end while sending, the next try after a transient failure.
 
@@ -27,6 +28,10 @@ back off exponentially; both within `retry_budget` seconds per message, after wh
 goes back to pending for a later run. Any other `ok: false` is permanent. (This is the one
 place besides bot/notify.py holding a WebClient: it needs Slack's raw answer, status code
 and `Retry-After`, which the `Notifier` protocol deliberately hides.)
+
+Each row is sent with its workspace's client (`clients(team_id)`: the one bot token, or in
+many-workspace mode that workspace's installation, bot.oauth); a workspace without one gets
+its rows cancelled.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from bot.storage.models import Notification
 log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed", "expired"
+CANCELLED = "cancelled"  # written by services.installs too
 # Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
 # user_not_found, account_inactive, is_archived, not_in_channel, invalid_blocks, …).
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "service_unavailable", "request_timeout"})
@@ -171,6 +177,7 @@ class Delivery:
     sent: int = 0
     failed: int = 0
     expired: int = 0
+    cancelled: int = 0
     retry_later: int = 0
     errors: dict[str, int] = field(default_factory=dict)
 
@@ -191,7 +198,7 @@ class Sender:
     def __init__(
         self,
         session_factory: sessionmaker[Session],
-        client: WebClient,
+        clients: Callable[[str], WebClient | None],
         *,
         lease: float = 300.0,
         retry_budget: float = 60.0,
@@ -201,7 +208,7 @@ class Sender:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.factory = session_factory
-        self.client = client
+        self.clients = clients  # team_id -> the client with that workspace's token, or None
         self.lease = dt.timedelta(seconds=lease)
         self.retry_budget = retry_budget
         self.batch_size = batch_size
@@ -267,6 +274,7 @@ class Sender:
         is due or at `deadline` (a `clock()` value). Each row is tried once per run."""
         report = Delivery()
         tried: set[int] = set()
+        clients: dict[str, WebClient | None] = {}  # each workspace's client, asked for once per run
         while deadline is None or self.clock() < deadline:
             ids, lease = self.claim(now=now, exclude=tried)
             if not ids:
@@ -276,8 +284,13 @@ class Sender:
                 if deadline is not None and self.clock() >= deadline:
                     self._release(row_id, lease, now)  # out of time: back to pending for the next run
                     continue
-                self._deliver_one(row_id, lease, report, now=now, deadline=deadline)
+                self._deliver_one(row_id, lease, report, now=now, deadline=deadline, clients=clients)
         return report
+
+    def _client(self, team_id: str, clients: dict[str, WebClient | None]) -> WebClient | None:
+        if team_id not in clients:
+            clients[team_id] = self.clients(team_id)
+        return clients[team_id]
 
     def _release(self, row_id: int, lease: dt.datetime, now: dt.datetime) -> None:
         with unit_of_work(self.factory, now=None) as session:
@@ -288,8 +301,10 @@ class Sender:
             )
 
     def _deliver_one(
-        self, row_id: int, lease: dt.datetime, report: Delivery, *, now: dt.datetime, deadline: float | None
-    ) -> None:
+        self, row_id: int, lease: dt.datetime, report: Delivery, *, now: dt.datetime, deadline: float | None,
+        clients: dict[str, WebClient | None] | None = None,
+    ) -> None:  # fmt: skip
+        clients = {} if clients is None else clients
         row = self._renew(row_id, lease)
         if row is None:
             return
@@ -297,6 +312,17 @@ class Sender:
         if expires and dt.datetime.fromisoformat(expires) <= now:
             self._finish(row, status=EXPIRED, last_error="expired")
             report.expired += 1
+            return
+        try:
+            client = self._client(row.team_id, clients)
+        except Exception as exc:  # noqa: BLE001 - a token that cannot be renewed now: a later run tries again
+            log.warning("notification %s: no client for %s now: %s", row.key, row.team_id, exc)
+            self._finish(row, status=PENDING, last_error="token unavailable", due_at=now + dt.timedelta(minutes=1))
+            report.retry_later += 1
+            return
+        if client is None:  # not installed there (any more): nothing is sent to that workspace
+            self._finish(row, status=CANCELLED, last_error="not installed")
+            report.cancelled += 1
             return
         uploads: tuple[Upload, ...] = ()
         if row.payload.get("render"):
@@ -315,7 +341,7 @@ class Sender:
             uploads = message.uploads
         try:
             budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
-            ts = self._post_with_retries(row, budget)
+            ts = self._post_with_retries(client, row, budget)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or exc.response.status_code)
             log.warning("notification %s to %s failed for good: %s", row.key, row.channel, error)
@@ -328,14 +354,15 @@ class Sender:
             report.retry_later += 1
         else:
             # The message is out: a failed upload is recorded, not retried (that would post it twice).
-            note = self._upload(row, ts, uploads) if uploads else None
+            note = self._upload(client, row, ts, uploads) if uploads else None
             if self._finish(row, status=SENT, sent_at=now, message_ts=ts, last_error=note):
                 report.sent += 1
 
-    def _upload(self, row: Notification, thread_ts: str | None, uploads: tuple[Upload, ...]) -> str | None:
+    def _upload(self, client: WebClient, row: Notification, thread_ts: str | None,
+                uploads: tuple[Upload, ...]) -> str | None:  # fmt: skip
         for upload in uploads:
             try:
-                self.client.files_upload_v2(channel=row.channel, thread_ts=thread_ts, content=upload.content,
+                client.files_upload_v2(channel=row.channel, thread_ts=thread_ts, content=upload.content,
                                             filename=upload.filename, title=upload.title)  # fmt: skip
             except (SlackApiError, OSError) as exc:
                 log.warning("notification %s: uploading %s failed: %s", row.key, upload.filename, exc)
@@ -346,12 +373,12 @@ class Sender:
         with unit_of_work(self.factory, now=None) as session:
             return RENDERERS[payload["render"]](session, payload)
 
-    def _post_with_retries(self, row: Notification, budget: float) -> str | None:
+    def _post_with_retries(self, client: WebClient, row: Notification, budget: float) -> str | None:
         started = self.clock()
         backoff = 0.5
         while True:
             try:
-                return self._post(row)
+                return self._post(client, row)
             except _Transient as exc:
                 wait = exc.wait if exc.wait is not None else backoff
                 backoff = min(backoff * 2, 8.0)
@@ -360,10 +387,10 @@ class Sender:
                 log.info("notification %s: %s; trying again in %.1fs", row.key, exc.reason, wait)
                 self.sleep(wait)
 
-    def _post(self, row: Notification) -> str | None:
+    def _post(self, client: WebClient, row: Notification) -> str | None:
         payload = row.payload
         try:
-            response = self.client.chat_postMessage(
+            response = client.chat_postMessage(
                 channel=row.channel, text=payload.get("text") or "", blocks=payload.get("blocks") or None
             )
         except SlackApiError as exc:

@@ -3,6 +3,9 @@
 APScheduler keeps its jobs in memory (no shared job store: its docs say a store must never
 be shared between processes); what makes several processes safe is the data, the keys and
 the claims of the outbox. Any number of `serve` / `worker` processes may run these.
+
+Each workspace is reached with its own client (bot.oauth: the bot token, or in many-workspace
+mode the workspace's installation).
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import oauth
 from bot.clock import wall
 from bot.config import Settings
-from bot.notify import SlackDirectory
+from bot.notify import Directory, SlackDirectory
 from bot.scheduler import jobs
 from bot.scheduler.outbox import Delivery, Sender, sender_client
 from bot.storage.db import make_engine, make_session_factory
@@ -43,36 +46,43 @@ class SweepReport:
         d = self.delivery
         return (
             f"sweep at {self.at.isoformat()}: {sum(self.written.values())} written, {d.sent} sent, "
-            f"{d.failed} failed, {d.expired} expired, {d.retry_later} left for a later try"
+            f"{d.failed} failed, {d.expired} expired, {d.cancelled} cancelled, {d.retry_later} left for a later try"
         )
 
 
 class Scheduler:
-    """The jobs and the sender over one database and one Slack token."""
+    """The jobs and the sender over one database, reaching each workspace with its own token."""
 
     def __init__(
         self,
         settings: Settings,
         session_factory: sessionmaker[Session] | None = None,
-        client: WebClient | None = None,
+        clients: oauth.Clients | None = None,
         **sender_options: Any,
     ) -> None:
         self.settings = settings
         self.factory = session_factory or make_session_factory(make_engine(settings.database_url))
-        self.client = client or sender_client(settings.slack_bot_token, settings.slack_api_url)
-        self.directory = SlackDirectory(self.client)
+        self.clients = clients or oauth.clients(
+            settings, self.factory, make=lambda token: sender_client(token, settings.slack_api_url), clock=wall
+        )
         lease = settings.scheduler_lease_seconds
         sender_options.setdefault("lease", lease)
         # A message's retries must end well within its lease, or another worker could take
         # the row back while this one is still trying it.
         sender_options.setdefault("retry_budget", min(60.0, lease / 3))
-        self.sender = Sender(self.factory, self.client, wall=wall, **sender_options)
+        self.sender = Sender(self.factory, self.clients.client_for, wall=wall, **sender_options)
+
+    def directory(self, team_id: str) -> Directory | None:
+        """Who the people of a workspace are, asked with that workspace's token."""
+        client = self.clients.client_for(team_id)
+        return SlackDirectory(client) if client is not None else None
 
     # The instant a run acts as of is decided here, at the top, and handed down: the jobs,
     # the rows they write and the delivery all read it, never the wall clock.
 
     def run_jobs(self, now: dt.datetime) -> dict[str, int]:
-        return jobs.run_jobs(self.factory, now=now, directory=self.directory, default_tz=self.settings.tz_default)
+        return jobs.run_jobs(self.factory, now=now, directories=self.directory, default_tz=self.settings.tz_default,
+                             retention=dt.timedelta(days=self.settings.uninstalled_retention_days))  # fmt: skip
 
     def deliver(self, now: dt.datetime, *, within: float | None = None) -> Delivery:
         deadline = self.sender.clock() + within if within is not None else None

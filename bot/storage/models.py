@@ -114,7 +114,8 @@ class Installation(Base):
     Deleted the moment the app is uninstalled there or its tokens are revoked."""
 
     __tablename__ = "installation"
-    __table_args__ = (UniqueConstraint("team_id"),)
+    # Secrets, not the team's data: `export` leaves the table out.
+    __table_args__ = (UniqueConstraint("team_id"), {"info": {"secret": True}})
 
     id: Mapped[int] = mapped_column(primary_key=True)  # rotate-keys walks tables by id
     team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
