@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import oauth
 from bot.clock import wall
 from bot.config import Settings
+from bot.metrics import MeteredWebClient
 from bot.services import importer
 from bot.services.backup import BackupError, backup_sqlite
 from bot.storage import crypto
@@ -97,7 +97,7 @@ def _owner_lookup(settings: Settings, factory: sessionmaker[Session], team_id: s
     client = None
     if settings.slack_bot_token or settings.multi_workspace:
         clients = oauth.clients(settings, factory, clock=wall,
-                                make=lambda token: WebClient(token=token, base_url=settings.slack_api_url))  # fmt: skip
+                                make=lambda token: MeteredWebClient(token=token, base_url=settings.slack_api_url))  # fmt: skip
         client = clients.client_for(team_id)
     cache: dict[str, str | None] = {}
 

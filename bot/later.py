@@ -12,7 +12,7 @@ write lock the next request's save needs. A request that failed leaves nothing f
 What must survive a crash goes through the outbox (bot.scheduler.outbox) instead.
 
 The notifier a batch gets is its workspace's (`notifiers(team_id)`: in many-workspace mode it
-carries that workspace's token).
+carries that workspace's token), and its log lines carry the request's id (bot.logs).
 
 Tests wait for this work with `wait_idle()`, so what they assert is deterministic.
 """
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import t
+from bot.logs import REQUEST_ID
 from bot.notify import Notifier
 from bot.storage.db import CLOCK, reading
 
@@ -54,9 +55,10 @@ class AfterResponse:
     def submit(self, rq: RequestContext, work: list[Work]) -> None:
         with self._idle:
             self._pending += 1
-        self.pool.submit(self._run, rq, work)
+        self.pool.submit(self._run, rq, work, REQUEST_ID.get())
 
-    def _run(self, rq: RequestContext, work: list[Work]) -> None:
+    def _run(self, rq: RequestContext, work: list[Work], request_id: str | None) -> None:
+        token = REQUEST_ID.set(request_id)  # the request's log lines and its follow-up's share the id
         try:
             with reading():  # follow-ups read (App Homes); on SQLite they must not hold the write lock
                 later = rq.follow_up(self.factory(info={CLOCK: rq.now}), self.notifiers(rq.team_id))
@@ -74,6 +76,7 @@ class AfterResponse:
         except Exception:  # noqa: BLE001 - a thread of the pool must not die of it
             log.exception("work after the response could not run")
         finally:
+            REQUEST_ID.reset(token)
             with self._idle:
                 self._pending -= 1
                 self._idle.notify_all()

@@ -20,7 +20,8 @@ from typing import IO, Any
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 FIELDS = "fields"  # `extra={FIELDS: {...}}`: values a JSON line carries as keys of its own
-# bolt context key where the app's parts note how a request ended ("not_installed": bot.oauth).
+# bolt context key where the app's parts note how a request ended (bot.metrics.OUTCOMES):
+# "refused" (the registry answered with a refusal), "not_installed" (bot.oauth), "failed".
 OUTCOME = "touchbase.outcome"
 
 

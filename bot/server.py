@@ -8,6 +8,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from bot import metrics
 from bot.app import create_app, create_wsgi
 from bot.config import Settings
 from bot.storage.db import make_engine, make_session_factory
@@ -45,8 +46,12 @@ def http_options(settings: Settings, *, host: str = "0.0.0.0") -> dict[str, Any]
         "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
         "threads": int(os.environ.get("GUNICORN_THREADS", "8")),
         "timeout": 30,
-        "accesslog": None,
+        "accesslog": None,  # bot.app writes one line per request
         "loglevel": "info",
+        # Before any worker starts: no values of an earlier run in PROMETHEUS_MULTIPROC_DIR.
+        "on_starting": lambda _arbiter: metrics.prepare_multiprocess_dir(),
+        # In the master: a worker gone, its live values with it.
+        "child_exit": lambda _arbiter, worker: metrics.process_gone(worker.pid),
     }
 
 

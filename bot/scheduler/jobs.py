@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import Any
 from sqlalchemy import Select, String, cast, func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.clock import parse_time, zone
 from bot.notify import Directory
 from bot.scheduler.hours import WorkingHours
@@ -103,6 +105,7 @@ def run_jobs(
     known: dict[str, Directory | None] = {}  # each workspace's directory, asked for once per run
     for name, job in JOBS.items():
         written[name] = 0
+        started, ok = time.perf_counter(), True
         for team_id, uninstalled_at in teams:
             if (uninstalled_at is not None) != (name in FOR_UNINSTALLED):
                 continue
@@ -113,7 +116,9 @@ def run_jobs(
                 with unit_of_work(factory, now=now) as session:
                     written[name] += job(JobRun(session, now, directory, default_tz, retention), team_id)
             except Exception:  # noqa: BLE001 - one team's failure must not stop the others
+                ok = False
                 log.exception("job %s failed for team %s", name, team_id)
+        metrics.observe_job(name, time.perf_counter() - started, ok=ok)
     return written
 
 

@@ -49,6 +49,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.storage.db import unit_of_work
 from bot.storage.models import Notification
 
@@ -191,7 +192,7 @@ class _Transient(Exception):
 
 def sender_client(token: str | None, base_url: str, *, timeout: int = 15) -> WebClient:
     """A WebClient without slack_sdk's own retry handlers: the sender's loop does retries."""
-    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+    return metrics.MeteredWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
 
 class Sender:
@@ -285,6 +286,8 @@ class Sender:
                     self._release(row_id, lease, now)  # out of time: back to pending for the next run
                     continue
                 self._deliver_one(row_id, lease, report, now=now, deadline=deadline, clients=clients)
+        for result in ("sent", "failed", "expired", "cancelled", "retry_later"):
+            metrics.observe_delivery(result, getattr(report, result))
         return report
 
     def _client(self, team_id: str, clients: dict[str, WebClient | None]) -> WebClient | None:

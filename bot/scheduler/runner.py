@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import oauth
+from bot import metrics, oauth
 from bot.clock import wall
 from bot.config import Settings
 from bot.notify import Directory, SlackDirectory
@@ -86,7 +87,10 @@ class Scheduler:
 
     def deliver(self, now: dt.datetime, *, within: float | None = None) -> Delivery:
         deadline = self.sender.clock() + within if within is not None else None
-        return self.sender.deliver(now=now, deadline=deadline)
+        started = time.perf_counter()
+        delivery = self.sender.deliver(now=now, deadline=deadline)
+        metrics.observe_job("deliver", time.perf_counter() - started, ok=True)
+        return delivery
 
     def sweep(self, at: dt.datetime | None = None, *, within: float = SWEEP_DELIVERY_SECONDS) -> SweepReport:
         """Every job once as of `at` (default: the wall clock's now), then deliver what is due then."""
