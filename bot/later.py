@@ -12,7 +12,9 @@ write lock the next request's save needs. A request that failed leaves nothing f
 What must survive a crash goes through the outbox (bot.scheduler.outbox) instead.
 
 The notifier a batch gets is its workspace's (`notifiers(team_id)`: in many-workspace mode it
-carries that workspace's token), and its log lines carry the request's id (bot.logs).
+carries that workspace's token), and its log lines carry the request's id (bot.logs). On a
+stop (`shutdown`) no new work is taken and the work already handed over is finished, for a
+bounded time: a process stopping for a deploy does not drop the DMs of its last requests.
 
 Tests wait for this work with `wait_idle()`, so what they assert is deterministic.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -50,10 +53,14 @@ class AfterResponse:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-response")
         self._pending = 0
         self._idle = threading.Condition()
+        self._closed = False
         _POOLS.add(self)
 
     def submit(self, rq: RequestContext, work: list[Work]) -> None:
         with self._idle:
+            if self._closed:  # stopping: the record is saved, only its courtesy is dropped
+                log.warning("stopping: work after the response of a late request was not run")
+                return
             self._pending += 1
         self.pool.submit(self._run, rq, work, REQUEST_ID.get())
 
@@ -96,7 +103,30 @@ class AfterResponse:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
+    def shutdown(self, *, wait: bool = True, timeout: float = 10.0) -> bool:
+        """Take no more work; with `wait`, finish what was handed over, for at most `timeout`
+        seconds. True when nothing was left unfinished."""
+        with self._idle:
+            self._closed = True
+        # Short relative sleeps, not a timed wait: those stay right under a shifted clock (CI's faketime).
+        end = time.monotonic() + (timeout if wait else 0.0)
+        while self._pending and time.monotonic() < end:
+            time.sleep(0.05)
+        done = self._pending == 0
+        if not done:
+            log.warning("stopping with work after the response unfinished")
+        self.pool.shutdown(wait=False, cancel_futures=not done)
+        return done
+
 
 def wait_idle(timeout: float = 30.0) -> bool:
     """Wait until every app in this process has run the work its requests left."""
     return all(pool.wait_idle(timeout) for pool in list(_POOLS))
+
+
+def shutdown(*, timeout: float = 10.0) -> bool:
+    """Stopping the process: every app's work after the response finished, within `timeout`
+    seconds in all."""
+    deadline = time.monotonic() + timeout
+    done = [pool.shutdown(wait=True, timeout=max(0.0, deadline - time.monotonic())) for pool in list(_POOLS)]
+    return all(done)

@@ -96,9 +96,11 @@ def quiet_hours_due(
 def run_jobs(
     factory: sessionmaker[Session], *, now: dt.datetime, directories: Callable[[str], Directory | None],
     default_tz: str = "UTC", retention: dt.timedelta = dt.timedelta(days=30),
+    stopping: Callable[[], bool] = lambda: False,
 ) -> dict[str, int]:  # fmt: skip
     """Every registered job once, for every workspace, as of `now`; rows written per job.
-    `directories(team_id)` reads that workspace's people."""
+    `directories(team_id)` reads that workspace's people; `stopping()` true ends the run
+    between two workspaces (the process is stopping)."""
     with unit_of_work(factory, now=now) as session:
         teams = list(session.execute(select(Workspace.team_id, Workspace.uninstalled_at).order_by(Workspace.team_id)))
     written: dict[str, int] = {}
@@ -107,7 +109,7 @@ def run_jobs(
         written[name] = 0
         started, ok = time.perf_counter(), True
         for team_id, uninstalled_at in teams:
-            if (uninstalled_at is not None) != (name in FOR_UNINSTALLED):
+            if (uninstalled_at is not None) != (name in FOR_UNINSTALLED) or stopping():
                 continue
             try:
                 if team_id not in known and name not in FOR_UNINSTALLED:

@@ -31,13 +31,16 @@ and `Retry-After`, which the `Notifier` protocol deliberately hides.)
 
 Each row is sent with its workspace's client (`clients(team_id)`: the one bot token, or in
 many-workspace mode that workspace's installation, bot.oauth); a workspace without one gets
-its rows cancelled.
+its rows cancelled. On a stop (`stop()`) the sender finishes the message in flight, gives up
+waiting to retry, and puts every row it still holds back to pending at once rather than
+leaving it `sending` until its lease runs out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -190,6 +193,10 @@ class _Transient(Exception):
         self.wait = wait
 
 
+class _Stopped(Exception):
+    """The process is stopping: the row goes back to pending instead of waiting to retry."""
+
+
 def sender_client(token: str | None, base_url: str, *, timeout: int = 15) -> WebClient:
     """A WebClient without slack_sdk's own retry handlers: the sender's loop does retries."""
     return metrics.MeteredWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
@@ -205,16 +212,18 @@ class Sender:
         retry_budget: float = 60.0,
         batch_size: int = 20,
         wall: Callable[[], dt.datetime],
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.factory = session_factory
         self.clients = clients  # team_id -> the client with that workspace's token, or None
+        self.stopping = threading.Event()
         self.lease = dt.timedelta(seconds=lease)
         self.retry_budget = retry_budget
         self.batch_size = batch_size
         self.wall = wall  # the real time, for leases only (they guard against real crashes)
-        self.sleep = sleep
+        # Waiting to retry ends early when the process stops (tests give their own).
+        self.sleep = sleep or self._pause
         self.clock = clock
 
     # --- claiming -----------------------------------------------------------------------
@@ -270,19 +279,31 @@ class Sender:
 
     # --- sending ------------------------------------------------------------------------
 
+    def stop(self) -> None:
+        """Stop soon: the message in flight finishes, the rows still held go back to pending."""
+        self.stopping.set()
+
+    def _pause(self, seconds: float) -> None:
+        """Wait before a retry, in short sleeps, ending early on `stop()`. (Short relative
+        sleeps rather than a timed wait on the event: those stay right under a shifted clock,
+        such as CI's faketime run.)"""
+        end = self.clock() + seconds
+        while not self.stopping.is_set() and (left := end - self.clock()) > 0:
+            time.sleep(min(left, 0.1))
+
     def deliver(self, *, now: dt.datetime, deadline: float | None = None) -> Delivery:
         """Send everything due at `now`, the instant this run acts as of; stops when nothing
-        is due or at `deadline` (a `clock()` value). Each row is tried once per run."""
+        is due, at `deadline` (a `clock()` value) or on `stop()`. Each row is tried once per run."""
         report = Delivery()
         tried: set[int] = set()
         clients: dict[str, WebClient | None] = {}  # each workspace's client, asked for once per run
-        while deadline is None or self.clock() < deadline:
+        while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
             ids, lease = self.claim(now=now, exclude=tried)
             if not ids:
                 break
             for row_id in ids:
                 tried.add(row_id)
-                if deadline is not None and self.clock() >= deadline:
+                if self.stopping.is_set() or (deadline is not None and self.clock() >= deadline):
                     self._release(row_id, lease, now)  # out of time: back to pending for the next run
                     continue
                 self._deliver_one(row_id, lease, report, now=now, deadline=deadline, clients=clients)
@@ -345,6 +366,9 @@ class Sender:
         try:
             budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
             ts = self._post_with_retries(client, row, budget)
+        except _Stopped:
+            self._finish(row, status=PENDING, due_at=now)
+            report.retry_later += 1
         except SlackApiError as exc:
             error = str(exc.response.get("error") or exc.response.status_code)
             log.warning("notification %s to %s failed for good: %s", row.key, row.channel, error)
@@ -387,8 +411,12 @@ class Sender:
                 backoff = min(backoff * 2, 8.0)
                 if self.clock() + wait - started > budget:
                     raise
+                if self.stopping.is_set():
+                    raise _Stopped() from exc
                 log.info("notification %s: %s; trying again in %.1fs", row.key, exc.reason, wait)
                 self.sleep(wait)
+                if self.stopping.is_set():
+                    raise _Stopped() from exc
 
     def _post(self, client: WebClient, row: Notification) -> str | None:
         payload = row.payload

@@ -5,7 +5,9 @@ be shared between processes); what makes several processes safe is the data, the
 the claims of the outbox. Any number of `serve` / `worker` processes may run these.
 
 Each workspace is reached with its own client (bot.oauth: the bot token, or in many-workspace
-mode the workspace's installation).
+mode the workspace's installation). `shutdown()` stops cleanly: no new run starts, the jobs
+stop between two workspaces, the sender finishes the message in flight and puts the rows it
+holds back to pending (none is left `sending` until its lease runs out).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,6 +69,8 @@ class Scheduler:
         self.clients = clients or oauth.clients(
             settings, self.factory, make=lambda token: sender_client(token, settings.slack_api_url), clock=wall
         )
+        self.stopping = threading.Event()
+        self._running: BaseScheduler | None = None
         lease = settings.scheduler_lease_seconds
         sender_options.setdefault("lease", lease)
         # A message's retries must end well within its lease, or another worker could take
@@ -83,7 +88,8 @@ class Scheduler:
 
     def run_jobs(self, now: dt.datetime) -> dict[str, int]:
         return jobs.run_jobs(self.factory, now=now, directories=self.directory, default_tz=self.settings.tz_default,
-                             retention=dt.timedelta(days=self.settings.uninstalled_retention_days))  # fmt: skip
+                             retention=dt.timedelta(days=self.settings.uninstalled_retention_days),
+                             stopping=self.stopping.is_set)  # fmt: skip
 
     def deliver(self, now: dt.datetime, *, within: float | None = None) -> Delivery:
         deadline = self.sender.clock() + within if within is not None else None
@@ -113,25 +119,40 @@ class Scheduler:
         scheduler.add_job(self._jobs_tick, "interval", seconds=JOBS_EVERY, id="jobs", **common)
         scheduler.add_job(self._deliver_tick, "interval", seconds=DELIVER_EVERY, id="deliver", **common)
 
-    def start_background(self) -> BackgroundScheduler:
-        """In `serve`: a thread of this process (the gunicorn master, or the Socket Mode process)."""
+    def start_background(self) -> Scheduler:
+        """In `serve` in Socket Mode: a thread of this process. Stop it with `shutdown()`. (Over
+        HTTP `serve` runs a `worker` beside gunicorn instead: bot.server.)"""
         scheduler = BackgroundScheduler(timezone=dt.UTC)
         self._add_jobs(scheduler)
         scheduler.start()
+        self._running = scheduler
         log.info("scheduler started in-process")
-        return scheduler
+        return self
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop: no new run; the running ones end soon (the jobs between two workspaces, the
+        sender after the message in flight, its other rows back to pending). With `wait`, return
+        once they have ended (bounded by one Web API call's timeout)."""
+        self.stopping.set()
+        self.sender.stop()
+        if self._running is not None and self._running.running:
+            self._running.shutdown(wait=wait)
+        log.info("scheduler stopped")
 
     def run_forever(self) -> None:
         """`worker`: the scheduler alone, until SIGTERM / Ctrl-C."""
         scheduler = BlockingScheduler(timezone=dt.UTC)
         self._add_jobs(scheduler)
-        # SIGTERM (a deploy, `docker stop`) ends the worker cleanly; a send in progress
-        # finishes first. A SIGKILL is covered by the leases.
+        self._running = scheduler
+
+        # SIGTERM (a deploy, `docker stop`) ends the worker cleanly: the send in progress
+        # finishes, the rows it still holds go back to pending, and it exits 0. A SIGKILL is
+        # covered by the leases.
         def stop(*_: Any) -> None:
             # Not in the handler itself: it interrupts the main thread, which may hold the
             # very locks shutdown() takes.
             if scheduler.running:
-                threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}).start()
+                threading.Thread(target=self.shutdown, kwargs={"wait": True}).start()
             else:  # still starting up
                 raise SystemExit(0)
 
@@ -140,4 +161,4 @@ class Scheduler:
         try:
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
-            pass
+            self.shutdown(wait=True)
