@@ -253,7 +253,9 @@ def _installed(args: SuccessArgs) -> BoltResponse:
 
 def _not_installed(args: FailureArgs) -> BoltResponse:
     locale = _locale(args.request)
-    log.info("installation not completed: %s", args.reason)
+    # `reason` may come from the redirect's query string: only a plain word is repeated.
+    reason = args.reason if args.reason.replace("_", "").isalnum() else "error"
+    log.info("installation not completed: %s", reason[:40])
     if args.reason in ("invalid_state", "invalid_browser"):
         return _page(args, args.suggested_status_code, t(locale, "install.failed.state"), again=True)
     if args.reason == "access_denied":  # the person cancelled on Slack's page
@@ -262,7 +264,6 @@ def _not_installed(args: FailureArgs) -> BoltResponse:
         return _page(args, 400, t(locale, "install.failed.org"))
     if args.reason == "storage_error":  # the database did not answer: worth another try
         return _page(args, 503, t(locale, "install.failed.busy"), again=True)
-    reason = args.reason if args.reason.replace("_", "").isalnum() else "error"
     return _page(args, args.suggested_status_code, t(locale, "install.failed.other", reason=reason[:40]), again=True)
 
 
