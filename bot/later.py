@@ -11,6 +11,11 @@ read (an App Home is a few queries), so on SQLite they begin deferred and do not
 write lock the next request's save needs. A request that failed leaves nothing for later.
 What must survive a crash goes through the outbox (bot.scheduler.outbox) instead.
 
+The notifier a batch gets is its workspace's (`notifiers(team_id)`: in many-workspace mode it
+carries that workspace's token), and its log lines carry the request's id (bot.logs). On a
+stop (`shutdown`) no new work is taken and the work already handed over is finished, for a
+bounded time: a process stopping for a deploy does not drop the DMs of its last requests.
+
 Tests wait for this work with `wait_idle()`, so what they assert is deterministic.
 """
 
@@ -18,13 +23,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import t
+from bot.logs import REQUEST_ID
 from bot.notify import Notifier
 from bot.storage.db import CLOCK, reading
 
@@ -37,23 +45,30 @@ _POOLS: weakref.WeakSet[AfterResponse] = weakref.WeakSet()
 
 
 class AfterResponse:
-    def __init__(self, session_factory: sessionmaker[Session], notifier: Notifier, *, workers: int = 4) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], notifiers: Callable[[str], Notifier], *, workers: int = 4
+    ) -> None:
         self.factory = session_factory
-        self.notifier = notifier
+        self.notifiers = notifiers  # team_id -> the notifier that reaches that workspace
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-response")
         self._pending = 0
         self._idle = threading.Condition()
+        self._closed = False
         _POOLS.add(self)
 
     def submit(self, rq: RequestContext, work: list[Work]) -> None:
         with self._idle:
+            if self._closed:  # stopping: the record is saved, only its courtesy is dropped
+                log.warning("stopping: work after the response of a late request was not run")
+                return
             self._pending += 1
-        self.pool.submit(self._run, rq, work)
+        self.pool.submit(self._run, rq, work, REQUEST_ID.get())
 
-    def _run(self, rq: RequestContext, work: list[Work]) -> None:
+    def _run(self, rq: RequestContext, work: list[Work], request_id: str | None) -> None:
+        token = REQUEST_ID.set(request_id)  # the request's log lines and its follow-up's share the id
         try:
             with reading():  # follow-ups read (App Homes); on SQLite they must not hold the write lock
-                later = rq.follow_up(self.factory(info={CLOCK: rq.now}), self.notifier)
+                later = rq.follow_up(self.factory(info={CLOCK: rq.now}), self.notifiers(rq.team_id))
                 try:
                     for item in work:
                         try:
@@ -68,6 +83,7 @@ class AfterResponse:
         except Exception:  # noqa: BLE001 - a thread of the pool must not die of it
             log.exception("work after the response could not run")
         finally:
+            REQUEST_ID.reset(token)
             with self._idle:
                 self._pending -= 1
                 self._idle.notify_all()
@@ -87,7 +103,30 @@ class AfterResponse:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
+    def shutdown(self, *, wait: bool = True, timeout: float = 10.0) -> bool:
+        """Take no more work; with `wait`, finish what was handed over, for at most `timeout`
+        seconds. True when nothing was left unfinished."""
+        with self._idle:
+            self._closed = True
+        # Short relative sleeps, not a timed wait: those stay right under a shifted clock (CI's faketime).
+        end = time.monotonic() + (timeout if wait else 0.0)
+        while self._pending and time.monotonic() < end:
+            time.sleep(0.05)
+        done = self._pending == 0
+        if not done:
+            log.warning("stopping with work after the response unfinished")
+        self.pool.shutdown(wait=False, cancel_futures=not done)
+        return done
+
 
 def wait_idle(timeout: float = 30.0) -> bool:
     """Wait until every app in this process has run the work its requests left."""
     return all(pool.wait_idle(timeout) for pool in list(_POOLS))
+
+
+def shutdown(*, timeout: float = 10.0) -> bool:
+    """Stopping the process: every app's work after the response finished, within `timeout`
+    seconds in all."""
+    deadline = time.monotonic() + timeout
+    done = [pool.shutdown(wait=True, timeout=max(0.0, deadline - time.monotonic())) for pool in list(_POOLS)]
+    return all(done)

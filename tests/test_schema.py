@@ -39,7 +39,8 @@ def test_the_database_is_at_the_single_head(engine):
 
 def test_every_table_is_scoped_by_team():
     for table in Base.metadata.sorted_tables:
-        assert "team_id" in table.columns, table.name
+        # The one exception says why (an OAuth state exists before its workspace is known).
+        assert "team_id" in table.columns or table.info.get("unscoped"), table.name
 
 
 def _customers_before(tmp_path, revision: str, rows: list[dict[str, object]]) -> Engine:

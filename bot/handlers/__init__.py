@@ -17,11 +17,14 @@ from bot.handlers import (
     revisits,
     settings,
     touches,
+    workspaces,
 )
 from bot.handlers.registry import Registry
 
 
-def register(on: Registry) -> None:
+def register(on: Registry, *, many_workspaces: bool = False) -> None:
     for module in (customers, touches, revisits, followups, home, complaints, datacare, settings, reports, lifecycle,
                    channels, commands):  # fmt: skip
         module.register(on)
+    if many_workspaces:  # uninstalls are ours to act on only when we installed (bot.oauth)
+        workspaces.register(on)

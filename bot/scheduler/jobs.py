@@ -7,12 +7,17 @@ any number of times, in any number of processes, and still create each notificat
 its own session per team. Another feature adds its job with `@register_job("name")`; the
 complaint warnings and escalations (bot/services/complaints.py) are meant to hook in here,
 passing `urgent=True` to `quiet_hours_due` for what may wake people.
+
+A workspace touchbase was uninstalled from gets no more rows: only the jobs registered with
+`uninstalled=True` run for it (`purge_uninstalled`, which deletes its data once the retention
+period is over). Each job reads people with its workspace's own directory (`directories`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +26,7 @@ from typing import Any
 from sqlalchemy import Select, String, cast, func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.clock import parse_time, zone
 from bot.notify import Directory
 from bot.scheduler.hours import WorkingHours
@@ -32,7 +38,7 @@ from bot.scheduler.outbox import (
     enqueue_select,
     register_renderer,
 )
-from bot.services import followups
+from bot.services import followups, installs
 from bot.services.access import Viewer
 from bot.services.members import get_member, is_fresh
 from bot.services.reminders import is_due, owners_with_due_revisits
@@ -65,15 +71,19 @@ class JobRun:
     now: dt.datetime  # aware
     directory: Directory | None
     default_tz: str = "UTC"
+    retention: dt.timedelta = dt.timedelta(days=30)  # UNINSTALLED_RETENTION_DAYS
 
 
 Job = Callable[[JobRun, str], int]
 JOBS: dict[str, Job] = {}
+FOR_UNINSTALLED: set[str] = set()  # the jobs that run for uninstalled workspaces, and only for them
 
 
-def register_job(name: str) -> Callable[[Job], Job]:
+def register_job(name: str, *, uninstalled: bool = False) -> Callable[[Job], Job]:
     def add(fn: Job) -> Job:
         JOBS[name] = fn
+        if uninstalled:
+            FOR_UNINSTALLED.add(name)
         return fn
 
     return add
@@ -90,21 +100,44 @@ def quiet_hours_due(
 
 
 def run_jobs(
-    factory: sessionmaker[Session], *, now: dt.datetime, directory: Directory | None, default_tz: str = "UTC"
-) -> dict[str, int]:
-    """Every registered job once, for every workspace, as of `now`; rows written per job."""
+    factory: sessionmaker[Session], *, now: dt.datetime, directories: Callable[[str], Directory | None],
+    default_tz: str = "UTC", retention: dt.timedelta = dt.timedelta(days=30),
+    stopping: Callable[[], bool] = lambda: False,
+) -> dict[str, int]:  # fmt: skip
+    """Every registered job once, for every workspace, as of `now`; rows written per job.
+    `directories(team_id)` reads that workspace's people; `stopping()` true ends the run
+    between two workspaces (the process is stopping)."""
     with unit_of_work(factory, now=now) as session:
-        teams = list(session.scalars(select(Workspace.team_id).order_by(Workspace.team_id)))
+        teams = list(session.execute(select(Workspace.team_id, Workspace.uninstalled_at).order_by(Workspace.team_id)))
     written: dict[str, int] = {}
+    known: dict[str, Directory | None] = {}  # each workspace's directory, asked for once per run
     for name, job in JOBS.items():
         written[name] = 0
-        for team_id in teams:
+        started, ok = time.perf_counter(), True
+        for team_id, uninstalled_at in teams:
+            if (uninstalled_at is not None) != (name in FOR_UNINSTALLED) or stopping():
+                continue
             try:
+                if team_id not in known and name not in FOR_UNINSTALLED:
+                    known[team_id] = directories(team_id)
+                directory = known.get(team_id)
                 with unit_of_work(factory, now=now) as session:
-                    written[name] += job(JobRun(session, now, directory, default_tz), team_id)
+                    written[name] += job(JobRun(session, now, directory, default_tz, retention), team_id)
             except Exception:  # noqa: BLE001 - one team's failure must not stop the others
+                ok = False
                 log.exception("job %s failed for team %s", name, team_id)
+        metrics.observe_job(name, time.perf_counter() - started, ok=ok)
     return written
+
+
+# --- uninstalled workspaces -----------------------------------------------------------------
+
+
+@register_job("purge_uninstalled", uninstalled=True)
+def purge_uninstalled(run: JobRun, team_id: str) -> int:
+    """Delete the data of a workspace uninstalled at least UNINSTALLED_RETENTION_DAYS before
+    the run's instant (services.installs.purge); 1 when it was purged (its purge record)."""
+    return int(installs.purge(session=run.session, team_id=team_id, now=run.now, retention=run.retention) is not None)
 
 
 # --- revisit reminders --------------------------------------------------------------------

@@ -112,6 +112,60 @@ class Workspace(Base):
     # When the scheduler last moved customers between active and at risk (services.lifecycle):
     # claimed by one sweep an hour, so the health of the whole book is not scored every minute.
     stages_checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When touchbase was uninstalled here (or its bot token revoked); the data is purged
+    # UNINSTALLED_RETENTION_DAYS later unless it is installed again (services.installs).
+    uninstalled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Installation(Base):
+    """touchbase installed in a workspace through Slack's OAuth flow (many-workspace mode):
+    the bot's token for that workspace, and its refresh token when Slack rotates tokens.
+    Deleted the moment the app is uninstalled there or its tokens are revoked."""
+
+    __tablename__ = "installation"
+    # Secrets, not the team's data: `export` leaves the table out.
+    __table_args__ = (UniqueConstraint("team_id"), {"info": {"secret": True}})
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # rotate-keys walks tables by id
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    app_id: Mapped[str | None] = mapped_column(String(32))
+    bot_id: Mapped[str | None] = mapped_column(String(32))
+    bot_user_id: Mapped[str | None] = mapped_column(String(32))
+    # Secrets: encrypted at rest when ENCRYPTION_KEYS is set, like personal fields.
+    bot_token: Mapped[str] = mapped_column(EncryptedText)
+    bot_refresh_token: Mapped[str | None] = mapped_column(EncryptedText)
+    bot_token_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    bot_scopes: Mapped[str | None] = mapped_column(Text)  # comma-separated, as Slack gives them
+    installer_id: Mapped[str | None] = mapped_column(String(32))  # who installed it (a Slack user id)
+    installed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class OAuthState(Base):
+    """A one-time `state` of the OAuth flow, stored as its hash until used or expired. Not a
+    workspace's row: it is issued before Slack says which workspace installs."""
+
+    __tablename__ = "oauth_state"
+    __table_args__ = {"info": {"unscoped": "issued before any workspace is known"}}
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class WorkspacePurge(Base):
+    """An uninstalled workspace's data was deleted: when, and how many rows of each table. The
+    one record about a workspace that outlives its data (no foreign key: its rows are gone);
+    it holds ids, instants and counts, nothing personal."""
+
+    __tablename__ = "workspace_purge"
+    __table_args__ = (Index("ix_workspace_purge_team_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    uninstalled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    purged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    rows: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # table -> rows deleted
 
 
 class Member(Base):
@@ -450,7 +504,7 @@ class Notification(Base):
     # The message (complaint titles, customer details): encrypted. Rows written in SQL by
     # `outbox.enqueue_select` hold only ids and dates, in plain JSON.
     payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending/sent/failed
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # see scheduler.outbox
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
