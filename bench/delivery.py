@@ -36,7 +36,6 @@ from bot.views.revisits import digest_message
 
 TARGET_RATIO = 1.2
 HANDFUL = 10  # 429s a sender that paces itself may still meet
-TOKEN = "xoxb-bench-pace-not-real"  # one token for every workspace; the fake knows them by channel
 
 
 @contextmanager
@@ -122,7 +121,14 @@ def _case(ctx: Context, url: str, label: str, teams: list[str], per_team: int, s
     _call(url, "/_bench/reset", {})
     _call(url, "/_bench/channels", channels)
     limits = Limits.slack(speed)
-    sender = Sender(ctx.sessions, sender_client(TOKEN, url, timeout=30), wall=wall, lease=300, retry_budget=60,
+    clients: dict[str, Any] = {}
+
+    def client_for(team_id: str) -> Any:  # each workspace its own token, as OAuth installs give them
+        if team_id not in clients:
+            clients[team_id] = sender_client(f"xoxb-{team_id}-bench-pace-not-real", url, timeout=30)
+        return clients[team_id]
+
+    sender = Sender(ctx.sessions, client_for, wall=wall, lease=300, retry_budget=60,
                     pacer=Pacer(per_minute=WORKSPACE_PER_MINUTE * MARGIN * speed, channel_rate=speed),
                     lanes=SEND_LANES)  # fmt: skip
     by_team = Counter(channels.values())

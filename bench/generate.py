@@ -6,6 +6,8 @@
 Counts are per team. The same seed and anchor date give the same rows. Names are English
 and Chinese in about equal parts; ownership is skewed (Zipf) so a few managers own many
 customers, and touches favour a minority of busy customers, as in a real book of business.
+Customers have values and stages with their history (some lost, with reasons), and some
+touches' next steps are follow-ups (bench/lifecycle_data.py).
 `--due-share` sets how many customers have a revisit due (today or overdue).
 
 Rows are written with bulk inserts (SQLAlchemy Core executemany on SQLite, COPY on
@@ -29,6 +31,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, delete, func, select, text, update
 from sqlalchemy.engine import Connection, make_url
 
+from bench.lifecycle_data import Lifecycle
 from bot.services.find import name_key
 from bot.storage.crypto import lookup_hash
 from bot.storage.db import make_engine, refresh_statistics, upgrade
@@ -37,10 +40,12 @@ from bot.storage.models import (
     Complaint,
     ComplaintEvent,
     Customer,
+    FollowUp,
     Member,
     Notification,
     SearchGram,
     SearchLine,
+    StageChange,
     Touch,
     Workspace,
 )
@@ -141,7 +146,8 @@ class Scale:
     def fingerprint(self) -> str:
         return (
             f"touchbase bench: customers={self.customers} touches={self.touches} complaints={self.complaints} "
-            f"members={self.members} due={self.due_share:g} seed={self.seed} anchor={self.anchor.isoformat()}"
+            f"members={self.members} due={self.due_share:g} seed={self.seed} anchor={self.anchor.isoformat()} "
+            "lifecycle=1"
         )
 
 
@@ -359,7 +365,7 @@ def _bump_sequences(conn: Connection) -> None:
     bot's own inserts get fresh ids."""
     if conn.dialect.name != "postgresql":
         return
-    for model in (Member, Customer, Touch, Complaint):
+    for model in (Member, Customer, Touch, Complaint, StageChange, FollowUp):
         name = model.__tablename__
         conn.execute(text(
             f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {name}), false)"
@@ -367,8 +373,8 @@ def _bump_sequences(conn: Connection) -> None:
 
 
 def delete_team(conn: Connection, team_id: str) -> None:
-    for model in (ComplaintEvent, Complaint, Touch, Notification, AuditEvent, SearchGram, SearchLine, Customer, Member,
-                  Workspace):
+    for model in (ComplaintEvent, Complaint, FollowUp, StageChange, Touch, Notification, AuditEvent, SearchGram,
+                  SearchLine, Customer, Member, Workspace):
         conn.execute(delete(model).where(model.team_id == team_id))
 
 
@@ -399,8 +405,10 @@ def generate_team(engine: Engine, team_id: str, scale: Scale, *, analyze: bool =
         grams: list[dict[str, Any]] = []
         texts: list[tuple[int, str, str, str | None]] = []  # (id, name key, search text, pinyin key)
 
+        lifecycle = Lifecycle(scale.seed, team_id, scale.anchor)
+
         def keep(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-            for row in rows:
+            for row in map(lifecycle.customer, rows):
                 customers.append((row["id"], row["owner_id"], not row["name"].isascii()))
                 grams.extend({"team_id": team_id, "gram": g, "customer_id": row["id"]} for g in han(row["search_doc"]))
                 texts.append((row["id"], row["name_key"], row["search_doc"], row["search_key"]))
@@ -415,9 +423,12 @@ def generate_team(engine: Engine, team_id: str, scale: Scale, *, analyze: bool =
         ))  # fmt: skip
         log.info("%s: %d members, %d customers", team_id, len(owners), len(customers))
         if customers:
-            n = _bulk_insert(conn, Touch.__table__, _touch_rows(
-                team_id, scale, _next_id(conn, Touch.__table__), customers, owners, rng))  # fmt: skip
+            n = _bulk_insert(conn, Touch.__table__, map(lifecycle.touch, _touch_rows(
+                team_id, scale, _next_id(conn, Touch.__table__), customers, owners, rng)))  # fmt: skip
             log.info("%s: %d touches", team_id, n)
+            n = _bulk_insert(conn, StageChange.__table__, lifecycle.change_rows(_next_id(conn, StageChange.__table__)))
+            m = _bulk_insert(conn, FollowUp.__table__, lifecycle.follow_up_rows(_next_id(conn, FollowUp.__table__)))
+            log.info("%s: %d stage changes, %d follow-ups", team_id, n, m)
             n = _bulk_insert(conn, Complaint.__table__, _complaint_rows(
                 team_id, scale, _next_id(conn, Complaint.__table__), customers, owners, rng))  # fmt: skip
             log.info("%s: %d complaints", team_id, n)
@@ -440,12 +451,20 @@ def _analyze(engine: Engine) -> None:
 
 
 def _set_last_touch(conn: Connection, team_id: str) -> None:
+    """Each customer's latest touch, from one grouped pass over the touches (`UPDATE … FROM`).
+    PostgreSQL first gets statistics of the rows copied in this transaction (ANALYZE sees its
+    own transaction's rows): planning with those of an emptied table, it read the touches
+    once per customer."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ANALYZE customer, touch"))
     latest = (
-        select(func.max(Touch.happened_at))
-        .where(Touch.team_id == team_id, Touch.customer_id == Customer.id)
-        .scalar_subquery()
+        select(Touch.customer_id, func.max(Touch.happened_at).label("at"))
+        .where(Touch.team_id == team_id)
+        .group_by(Touch.customer_id)
+        .subquery()
     )
-    conn.execute(update(Customer).where(Customer.team_id == team_id).values(last_touch_at=latest))
+    conn.execute(update(Customer).where(Customer.team_id == team_id, Customer.id == latest.c.customer_id)
+                 .values(last_touch_at=latest.c.at))  # fmt: skip
 
 
 def team_data(engine: Engine, team_id: str, *, samples: int = 50) -> TeamData:

@@ -2,8 +2,8 @@
 the database beside the big one (`--workspaces` sets how many).
 
 - The sweep: the revisit job over all of them, as the scheduler runs it, with every member's
-  digest off (one outbox row per due revisit), against one raw `INSERT … SELECT` writing the
-  same rows for all of them; its peak memory at a tenth of the workspaces and at all of them.
+  digest off (one outbox row per due revisit and per follow-up due), against raw
+  `INSERT … SELECT`s writing the same rows for all of them; its peak memory at a tenth of the workspaces and at all of them.
 - A month report for one of them, against the same report of the same workspace generated
   alone in a database of its own (`<file>-alone.db`, or `<database>_alone` on PostgreSQL).
 """
@@ -30,7 +30,7 @@ from bot.scheduler import jobs
 from bot.services import reports
 from bot.services.access import Viewer
 from bot.storage.db import make_session_factory
-from bot.storage.models import Customer, Member, Notification
+from bot.storage.models import Customer, FollowUp, Member, Notification
 
 log = logging.getLogger(__name__)
 SWEEP_RATIO_TARGET = 1.5
@@ -77,12 +77,13 @@ def written(ctx: Context, teams: list[str]) -> int:
 
 def job_sweep(ctx: Context, teams: list[str], at: dt.datetime) -> int:
     """The revisit job over these workspaces, as the scheduler's run_jobs runs it."""
-    return jobs.run_jobs(ctx.sessions, now=at, directory=None, only=["revisit_reminders"], teams=teams)[
+    return jobs.run_jobs(ctx.sessions, now=at, directories=lambda _team: None, only=["revisit_reminders"], teams=teams)[
         "revisit_reminders"]
 
 
 def raw_sweep(ctx: Context, teams: list[str], at: dt.datetime) -> int:
-    """The same rows as one `INSERT … SELECT … ON CONFLICT DO NOTHING` for all the workspaces."""
+    """The same rows as two `INSERT … SELECT … ON CONFLICT DO NOTHING` for all the workspaces:
+    one per due revisit, one per follow-up due."""
     c = Customer
     day = at.astimezone(ZoneInfo(SWEEP_TZ)).date()
     postgres = ctx.engine.dialect.name == "postgresql"
@@ -95,11 +96,21 @@ def raw_sweep(ctx: Context, teams: list[str], at: dt.datetime) -> int:
         literal(wall(), Notification.created_at.type),
     ).where(c.team_id.in_(teams), c.revisits_enabled.is_(True), c.next_revisit.is_not(None), c.next_revisit <= day,
             c.owner_id.is_not(None))  # fmt: skip
+    f = FollowUp
+    due = cast(f.due_on, String)
+    promised = select(
+        f.team_id, literal("follow_up:") + cast(f.id, String) + ":" + f.assignee_id + ":" + due,
+        literal("follow_up"), f.assignee_id,
+        build("text", literal("Follow up: ") + c.name, "follow_up_id", f.id),
+        literal("pending"), literal(at, Notification.due_at.type), literal(0),
+        literal(wall(), Notification.created_at.type),
+    ).join(c, c.id == f.customer_id).where(f.team_id.in_(teams), f.done_at.is_(None), c.stage != "lost",
+                                           f.due_on <= day)  # fmt: skip
     insert = (postgresql.insert if postgres else sqlite.insert)(Notification)
-    stmt = insert.from_select(["team_id", "key", "kind", "channel", "payload", "status", "due_at", "attempts",
-                               "created_at"], query).on_conflict_do_nothing(index_elements=["team_id", "key"])
+    columns = ["team_id", "key", "kind", "channel", "payload", "status", "due_at", "attempts", "created_at"]
     with ctx.engine.begin() as conn:
-        conn.execute(stmt)
+        for rows in (query, promised):
+            conn.execute(insert.from_select(columns, rows).on_conflict_do_nothing(index_elements=["team_id", "key"]))
     return written(ctx, teams)
 
 
@@ -179,8 +190,8 @@ def many_workspaces(ctx: Context) -> list[Table]:
         f"{generated:.0f} s), in the database beside the big workspace.",
         f"The revisit job (`jobs.run_jobs(only=['revisit_reminders'])`, as the scheduler runs it) at 15:00 {SWEEP_TZ} "
         "on the data's anchor day (or the next weekday), every member's digest off and in that time zone for the "
-        "run: one outbox row per due revisit. Raw: one `INSERT … SELECT … ON CONFLICT DO NOTHING` writing the same "
-        "rows for all the workspaces. Best of three each; peak memory: tracemalloc's peak of the job over a tenth "
+        "run: one outbox row per due revisit and per follow-up due. Raw: two `INSERT … SELECT … ON CONFLICT DO "
+        "NOTHING` (revisits, follow-ups) writing the same rows for all the workspaces. Best of three each; peak memory: tracemalloc's peak of the job over a tenth "
         "of the workspaces and over all of them.",
     ]
     one = teams[0]

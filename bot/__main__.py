@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import sys
 
-from bot import datatools
+from bot import datatools, logs
 from bot.config import Settings, SettingsError, load_settings
 from bot.storage import crypto
 from bot.storage.db import make_engine, refresh_statistics, upgrade
@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 def serve(settings: Settings) -> None:
     from bot import server
 
-    settings.require("slack_bot_token")
+    settings.require_slack()
     if not settings.socket_mode:
         settings.require("slack_signing_secret")
     engine = make_engine(settings.database_url)
@@ -43,6 +43,8 @@ def serve(settings: Settings) -> None:
     refresh_statistics(engine)  # SQLite plans by them (bot.storage.db); the scheduler keeps them fresh
     if not settings.encryption_keys:
         logging.getLogger("bot").warning("ENCRYPTION_KEYS is not set: personal data is stored unencrypted")
+    if settings.slack_bot_token and settings.slack_client_id:
+        logging.getLogger("bot").warning("SLACK_BOT_TOKEN is set: serving its one workspace; the OAuth client is unused")
     if settings.socket_mode:
         server.serve_socket_mode(settings)
     else:
@@ -75,7 +77,7 @@ def play(settings: Settings, args: argparse.Namespace) -> None:
 def worker(settings: Settings) -> None:
     from bot.scheduler.runner import Scheduler
 
-    settings.require("slack_bot_token")
+    settings.require_slack()
     Scheduler(settings).run_forever()
 
 
@@ -83,15 +85,16 @@ def sweep(settings: Settings, at: str | None) -> None:
     from bot.scheduler.runner import Scheduler
 
     instant = parse_instant(at)
-    settings.require("slack_bot_token")
+    settings.require_slack()
     print(Scheduler(settings).sweep(instant).line())
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     try:
         settings = load_settings()
+        logs.configure(settings.log_format)
         crypto.configure(settings.encryption_keys)
         if args.command == "db":
             upgrade(make_engine(settings.database_url))

@@ -4,10 +4,16 @@ Nothing Slack-shaped happens at import time; `create_app` is called by the serve
 worker and the tests with their own settings, sessions and Web API client.
 
 A request goes: the WSGI guard (`create_wsgi`: size, signature and timestamp, UTF-8, a JSON
-object where JSON is due; else 4xx) → bolt's own checks → `read_request` (the payload read
-into typed input by bot.payloads, the RequestContext made: one session, one instant) → the
-listener (handlers.registry) → the unit of work committed (`_App.dispatch`) → Slack answered
-→ the work left for later run (bot.later). No request is answered with a 5xx.
+object where JSON is due; else 4xx) → bolt's own checks → the workspace's authorization (one
+bot token, or in many-workspace mode the workspace's installation, bot.oauth; a workspace
+without one is refused and nothing runs) → `read_request` (the payload read into typed
+input by bot.payloads, the RequestContext made: one session, one instant) → the listener
+(handlers.registry) → the unit of work committed (`_App.dispatch`) → Slack answered → the
+work left for later run (bot.later). No request is answered with a 5xx.
+
+Each request gets an id (bot.logs.REQUEST_ID) that its log lines and the work after its
+answer carry, one log line when it is answered (kind, workspace, outcome, duration), and is
+counted in bot.metrics; `GET /metrics` serves those.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ import datetime as dt
 import io
 import json
 import logging
-from collections.abc import Callable, Iterable
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -29,19 +38,21 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import payloads
+from bot import metrics, oauth, payloads
 from bot.clock import wall
 from bot.config import Settings
 from bot.context import RequestContext
 from bot.handlers.registry import CONTEXT, PAYLOAD, Registry
 from bot.i18n import t
 from bot.later import AfterResponse
-from bot.notify import SlackDirectory, SlackNotifier
+from bot.logs import FIELDS, OUTCOME, REQUEST_ID, new_request_id
+from bot.notify import Notifier, SlackDirectory, SlackNotifier, Unreachable
 from bot.storage import crypto
 from bot.storage.db import CLOCK, begin_reading, end_reading, ping
 from bot.views.kit import message_modal
 
 log = logging.getLogger(__name__)
+access = logging.getLogger("bot.requests")  # one line per request
 
 MAX_BODY = 1_000_000  # bytes: Slack's largest payloads (a full modal's state) are far smaller
 
@@ -57,26 +68,98 @@ class _App(App):
     signing_secret: str | None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
+        started = time.perf_counter()
+        request_id = REQUEST_ID.set(REQUEST_ID.get() or new_request_id())
+        response: BoltResponse | None = None
+        try:
+            response = self._dispatch(req)
+            return response
+        finally:
+            _observe(req, response, time.perf_counter() - started)
+            REQUEST_ID.reset(request_id)
+
+    def _dispatch(self, req: BoltRequest) -> BoltResponse:
         try:
             response = super().dispatch(req)
         except BaseException:
             if rq := req.context.get(CONTEXT):
                 rq.failed = True
+            req.context[OUTCOME] = "failed"
             raise
         finally:
             rq = req.context.get(CONTEXT)
             if rq is not None:
                 end_reading(rq.state.pop("reading", None))
+        if req.context.get(OUTCOME) == "not_installed" and not req.context.response_url:
+            # bolt refused it (nothing ran, nothing was written) with a line of plain text,
+            # which a modal or a type-ahead cannot show: answer in the surface's own shape.
+            return _refusal(_kind(req.body if isinstance(req.body, dict) else {}), t(None, "error.not_installed"))
         if rq is not None:
             try:
                 rq.finish()
             except Exception:  # noqa: BLE001 - a failed commit is told, never a 5xx
                 log.exception("the request's unit of work could not be saved")
                 rq.lost()
+                req.context[OUTCOME] = "failed"
                 return _apology(req.context.get(PAYLOAD), None)
             if rq.left_for_later:
                 self.later.submit(rq, rq.left_for_later)
         return response
+
+    def _init_context(self, req: BoltRequest) -> None:
+        # bolt makes a fresh WebClient for each request (its listener's `client`, which
+        # authorization gives the workspace's token); this one is counted in bot.metrics.
+        super()._init_context(req)
+        req.context["client"] = metrics.metered(req.context["client"])
+
+
+_TEAM = re.compile(r"[TE][A-Z0-9]{1,31}")
+# Payload types as counted and logged (bot.metrics.KINDS).
+_KIND_OF_TYPE = {"block_actions": "action", "view_submission": "view", "view_closed": "view",
+                 "block_suggestion": "options", "message_action": "shortcut", "shortcut": "shortcut",
+                 "event_callback": "event"}  # fmt: skip
+
+
+def _request_kind(body: dict[str, Any]) -> str:
+    return "command" if "command" in body else _KIND_OF_TYPE.get(str(body.get("type")), "other")
+
+
+def _request_team(req: BoltRequest, body: dict[str, Any]) -> str:
+    """The workspace a request came from, for the log line (only something shaped as a team id)."""
+    rq = req.context.get(CONTEXT)
+    team = rq.team_id if rq is not None else body.get("team_id")
+    if team is None and isinstance(body.get("team"), dict):
+        team = body["team"].get("id")
+    return team if isinstance(team, str) and _TEAM.fullmatch(team) else "-"
+
+
+def _observe(req: BoltRequest, response: BoltResponse | None, seconds: float) -> None:
+    body = req.body if isinstance(req.body, dict) else {}
+    outcome = req.context.get(OUTCOME)
+    if outcome is None:
+        outcome = "ok" if response is not None and response.status < 400 else ("rejected" if response else "failed")
+    _record(_request_kind(body), _request_team(req, body), outcome, seconds)
+
+
+def _record(kind: str, team: str, outcome: str, seconds: float, *, status: int | None = None) -> None:
+    """A request's one log line and its metrics: kind, workspace, outcome (bot.metrics.OUTCOMES),
+    HTTP status where it says more, duration. Nothing a person typed, and no user id."""
+    metrics.observe_request(kind, outcome, seconds)
+    fields: dict[str, Any] = {"kind": kind, "team": team, "outcome": outcome}
+    if status is not None:
+        fields["status"] = status
+    fields["duration_ms"] = round(seconds * 1000, 1)
+    access.info("request " + " ".join(f"{k}={v}" for k, v in fields.items()), extra={FIELDS: fields})
+
+
+@contextmanager
+def _own_request_id() -> Iterator[None]:
+    """A fresh request id for the log lines written inside (requests bolt does not dispatch)."""
+    token = REQUEST_ID.set(new_request_id())
+    try:
+        yield
+    finally:
+        REQUEST_ID.reset(token)
 
 
 def _apology(payload: Any, rq: RequestContext | None) -> BoltResponse:
@@ -115,9 +198,15 @@ def create_app(
     *,
     clock: Callable[[], dt.datetime] = wall,
 ) -> App:
-    """The bolt app. `clock` is where each request reads its one instant (tests may fix it)."""
+    """The bolt app. `clock` is where each request reads its one instant (tests may fix it).
+
+    With one bot token (`SLACK_BOT_TOKEN`) every request is for that workspace; in
+    many-workspace mode (bot.oauth) bolt serves the install pages and authorizes each request
+    with its workspace's installation, and work after the answer asks for that workspace's
+    client."""
     crypto.configure(settings.encryption_keys)
-    client = client or WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    client = metrics.metered(client or WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url))
+    flow = oauth.oauth_flow(settings, session_factory, client, clock=clock) if settings.multi_workspace else None
     app = _App(
         client=client,
         signing_secret=settings.slack_signing_secret,
@@ -128,10 +217,24 @@ def create_app(
         token_verification_enabled=False,
         # Socket Mode has no signatures to check; HTTP always does.
         request_verification_enabled=not settings.socket_mode,
+        oauth_flow=flow,
+        authorize=oauth.authorize(flow, client) if flow is not None else None,
+        user_facing_authorize_error_message=t(None, "error.not_installed"),
     )
-    notifier = SlackNotifier(client)
-    directory = SlackDirectory(client)
-    app.later = AfterResponse(session_factory, notifier)
+    if flow is None:
+        clients: oauth.Clients = oauth.OneWorkspace(client)
+    else:
+        clients = oauth.clients(settings, session_factory, clock=clock,
+                                make=lambda token: metrics.MeteredWebClient(token=token, base_url=settings.slack_api_url))  # fmt: skip
+
+    def notifier_for(team_id: str) -> Notifier:
+        """Work after the answer reaches people with its own workspace's token."""
+        workspace_client = clients.client_for(team_id)
+        if workspace_client is None:
+            raise Unreachable(f"touchbase is not installed in {team_id}")
+        return SlackNotifier(workspace_client)
+
+    app.later = AfterResponse(session_factory, notifier_for)
     app.signing_secret = None if settings.socket_mode else settings.slack_signing_secret
     app.registry = Registry(app)
 
@@ -141,6 +244,7 @@ def create_app(
             payload = payloads.parse(body)
         except payloads.Unreadable as refusal:
             log.info("refused an unreadable %s payload", _kind(body) or "unknown")
+            context[OUTCOME] = "refused"
             return _refusal(_kind(body), t(None, refusal.key))
         now = clock()
         rq = RequestContext(
@@ -149,7 +253,8 @@ def create_app(
             user_id=payload.user_id,
             now=now,
             surface=payload.surface,
-            directory=directory,
+            # The listener's own client: it carries this workspace's token.
+            directory=SlackDirectory(context.client),
             default_tz=settings.tz_default,
         )
         if app.registry.reads_only(payload):
@@ -162,6 +267,7 @@ def create_app(
         rq: RequestContext | None = context.get(CONTEXT)
         if rq is not None:
             rq.failed = True  # nothing half-saved: the unit of work rolls back
+        context[OUTCOME] = "failed"
         log.error("listener failed", exc_info=error)
         apology = _apology(context.get(PAYLOAD) or _kind(body), rq)
         if response is not None:
@@ -170,16 +276,19 @@ def create_app(
 
     from bot import handlers
 
-    handlers.register(app.registry)
+    handlers.register(app.registry, many_workspaces=flow is not None)
     return app
 
 
 def create_wsgi(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
     """Slack's requests go to bolt, after `guard`; `GET /healthz` answers 200 when the database
-    answers."""
+    answers; `GET /metrics` serves bot.metrics; in many-workspace mode bolt also serves the
+    OAuth flow's `GET /slack/install` and `GET /slack/oauth_redirect` (bot.oauth)."""
     slack = SlackRequestHandler(app, path="/slack/events")
     secret = getattr(app, "signing_secret", None)
     verifier = SignatureVerifier(secret) if secret else None
+    flow = app.oauth_flow
+    oauth_paths = {flow.install_path: "install", flow.redirect_uri_path: "oauth_redirect"} if flow else {}
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -187,12 +296,21 @@ def create_wsgi(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
             ok = ping(engine)
             start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"ok" if ok else b"database unavailable"]
+        if path == "/metrics" and environ.get("REQUEST_METHOD") == "GET":
+            body, content_type = metrics.exposition(engine)
+            start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+            return [body]
         if path == "/slack/events" and environ.get("REQUEST_METHOD") == "POST":
+            started = time.perf_counter()
             refused = guard(environ, verifier)
             if refused is not None:
                 status, body, content_type = refused
+                with _own_request_id():  # turned away before bolt: unsigned, stale, too large, not JSON
+                    _record("other", "-", "rejected", time.perf_counter() - started, status=int(status[:3]))
                 start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
                 return [body]
+        if path in oauth_paths and environ.get("REQUEST_METHOD") == "GET":
+            return _oauth_page(slack, oauth_paths[path], environ, start_response)
         try:
             return slack(environ, start_response)
         except Exception:  # noqa: BLE001 - bolt could not read what `guard` let through: a defect, never a 5xx
@@ -201,6 +319,33 @@ def create_wsgi(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
             return [b"bad request"]
 
     return wsgi
+
+
+def _oauth_page(slack: SlackRequestHandler, kind: str, environ: dict[str, Any],
+                start_response: Callable[..., Any]) -> Iterable[bytes]:  # fmt: skip
+    """The install link or Slack's redirect back (bolt's flow), counted and logged; a database
+    that does not answer gets a 503 page rather than a traceback."""
+    started = time.perf_counter()
+    status_line = ["500"]
+
+    def respond(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        status_line[0] = status
+        return start_response(status, headers, *args)
+
+    with _own_request_id():
+        try:
+            body = slack(environ, respond)
+        except Exception:  # noqa: BLE001 - e.g. the state could not be stored
+            log.exception("the OAuth %s page failed", kind)
+            status_line[0] = "503 Service Unavailable"
+            text = t(None, "install.failed.busy").encode()
+            start_response(status_line[0], [("Content-Type", "text/plain; charset=utf-8"),
+                                            ("Content-Length", str(len(text)))])  # fmt: skip
+            body = [text]
+        status = int(status_line[0][:3])
+        outcome = "ok" if status < 400 else ("failed" if status >= 500 else "refused")
+        _record(kind, "-", outcome, time.perf_counter() - started, status=status)
+    return body
 
 
 def guard(environ: dict[str, Any], verifier: SignatureVerifier | None) -> tuple[str, bytes, str] | None:

@@ -1,4 +1,5 @@
-"""The report's chart, a PNG drawn with matplotlib's Agg backend (no display needed).
+"""The reports' charts, PNGs drawn with matplotlib's Agg backend (no display needed): the
+KPI report's and the churn report's.
 
 matplotlib is imported here, inside the function, so the bot starts without loading it.
 """
@@ -6,8 +7,12 @@ matplotlib is imported here, inside the function, so the bot starts without load
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import Any
 
-from bot.i18n import t
+from bot.i18n import format_period, t
+from bot.services.churn import ChurnReport
+from bot.services.lifecycle import REASONS
 from bot.services.reports import TEAM, Report
 
 # Labels and names may be Chinese: matplotlib falls back glyph by glyph along this list. The
@@ -18,6 +23,16 @@ SHIPPED_CJK_FONT = ("mplfonts", "fonts/NotoSansCJKsc-Regular.otf")
 
 def report_chart(locale: str | None, report: Report) -> bytes:
     """Left: touches and first-response SLA met % per owner this period. Right: the trend."""
+    return _with_fonts(_draw, locale, report)
+
+
+def churn_chart(locale: str | None, report: ChurnReport) -> bytes:
+    """Left: customers lost and the churn rate over the last 8 periods. Right: this period's
+    customers lost by reason."""
+    return _with_fonts(_draw_churn, locale, report)
+
+
+def _with_fonts(draw: Callable[[str | None, Any], bytes], locale: str | None, report: Any) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,7 +41,7 @@ def report_chart(locale: str | None, report: Report) -> bytes:
     _add_shipped_font(matplotlib.font_manager)
     # A list of families (not the generic "sans-serif") is what makes matplotlib fall back per glyph.
     with matplotlib.rc_context({"font.family": [f for f in FONTS if _installed(matplotlib.font_manager, f)]}):
-        return _draw(locale, report)
+        return draw(locale, report)
 
 
 def _add_shipped_font(font_manager: object) -> None:
@@ -80,6 +95,37 @@ def _draw(locale: str | None, report: Report) -> bytes:
     )  # fmt: skip
     trend_sla.set_ylim(0, 105)
     trend_sla.set_ylabel(t(locale, "report.chart.sla"))
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+def _draw_churn(locale: str | None, report: ChurnReport) -> bytes:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 4.5), dpi=100)
+    left, right = figure.subplots(1, 2)
+    labels = [format_period(locale, f.period.kind, f.period.first_day) for f in report.periods]
+    xs = list(range(len(labels)))
+    left.bar(xs, [f.lost for f in report.periods], color="#d0624a")
+    left.set_xticks(xs, labels, rotation=30, ha="right")
+    left.set_ylabel(t(locale, "churn.chart.lost"))
+    left.set_title(t(locale, "churn.chart.trend"))
+    rate = left.twinx()
+    rate.plot(xs, [f.churn_rate if f.churn_rate is not None else float("nan") for f in report.periods], "-o",
+              color="#4a7bd0")  # fmt: skip
+    rate.set_ylim(bottom=0)
+    rate.set_ylabel(t(locale, "churn.chart.rate"))
+
+    by_reason = report.current.by_reason
+    reasons = [r for r in REASONS if r in by_reason] or list(REASONS)
+    ys = list(range(len(reasons)))
+    right.barh(ys, [by_reason.get(r, (0, 0))[0] for r in reasons], color="#d0624a")
+    right.set_yticks(ys, [t(locale, f"lost.reason.{r}") for r in reasons])
+    right.invert_yaxis()
+    right.set_xlabel(t(locale, "churn.chart.lost"))
+    right.set_title(t(locale, "churn.chart.reasons"))
     figure.tight_layout()
     out = io.BytesIO()
     figure.savefig(out, format="png")

@@ -6,6 +6,8 @@ raises `SettingsError`, and `bot.__main__` prints its message and exits.
 
 from __future__ import annotations
 
+import re
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -25,6 +27,9 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
+    # Both set (and no bot token): many workspaces, each installed through OAuth (bot.oauth).
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=1, le=65535)
     scheduler_enabled: bool = True
@@ -32,6 +37,9 @@ class Settings(BaseSettings):
     encryption_keys: str | None = None
     # How long a claimed notification stays with the worker that claimed it (bot.scheduler).
     scheduler_lease_seconds: int = Field(default=300, ge=2)
+    # How long an uninstalled workspace's data is kept before the purge job deletes it.
+    uninstalled_retention_days: int = Field(default=30, ge=0, le=3650)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("database_url")
     @classmethod
@@ -65,6 +73,20 @@ class Settings(BaseSettings):
             raise ValueError("must start with xapp-")
         return value
 
+    @field_validator("slack_client_id")
+    @classmethod
+    def _valid_client_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d+\.\d+", value.strip()):
+            raise ValueError("not a Slack client id, e.g. 1234567890.1234567890")
+        return value.strip() if value is not None else None
+
+    @field_validator("slack_client_secret")
+    @classmethod
+    def _valid_client_secret(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[0-9A-Za-z]{8,128}", value.strip()):
+            raise ValueError("not a Slack client secret (letters and digits, from Basic Information)")
+        return value.strip() if value is not None else None
+
     @field_validator("encryption_keys")
     @classmethod
     def _valid_keys(cls, value: str | None) -> str | None:
@@ -86,17 +108,32 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def multi_workspace(self) -> bool:
+        """Installed through OAuth in any number of workspaces, each with its own token.
+        A bot token, when set, wins: one workspace, as before."""
+        return self.slack_bot_token is None and bool(self.slack_client_id and self.slack_client_secret)
+
     def require(self, *names: str) -> None:
         """Stop with a clear line when a setting this command needs is absent."""
         for name in names:
             if not getattr(self, name):
                 raise SettingsError(f"setting {name.upper()} is missing; see README, Configuration")
 
+    def require_slack(self) -> None:
+        """A way to reach Slack: the bot token of one workspace, or the OAuth client of many."""
+        if not self.multi_workspace:
+            self.require("slack_bot_token")
+
 
 def load_settings(**overrides: object) -> Settings:
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "?"
         raise SettingsError(f"setting {name} is malformed: {first['msg']}") from None
+    # The OAuth client is a pair: one without the other is a mistake, not single-workspace mode.
+    if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
+        settings.require("slack_client_id", "slack_client_secret")
+    return settings

@@ -6,11 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot import oauth
 from bot.clock import wall
 from bot.config import Settings
+from bot.metrics import MeteredWebClient
 from bot.services import importer
 from bot.services.backup import BackupError, backup_sqlite
 from bot.storage import crypto, rotation
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _import(args: argparse.Namespace, settings: Settings, factory: object) -> int:
     """Check the whole file first (printing each bad row), then write it in one transaction."""
-    owner_of = _owner_lookup(settings)
+    owner_of = _owner_lookup(settings, factory, args.team)  # type: ignore[arg-type]
     try:
         checked = importer.check(path=args.file, owner_of=owner_of, say=print)
         if args.dry_run or (checked.bad and not args.skip_bad_rows):
@@ -89,9 +91,14 @@ def _import(args: argparse.Namespace, settings: Settings, factory: object) -> in
     return 0
 
 
-def _owner_lookup(settings: Settings):  # type: ignore[no-untyped-def]
-    """Owner emails become Slack ids through `users.lookupByEmail` (needs SLACK_BOT_TOKEN)."""
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url) if settings.slack_bot_token else None
+def _owner_lookup(settings: Settings, factory: sessionmaker[Session], team_id: str):  # type: ignore[no-untyped-def]
+    """Owner emails become Slack ids through `users.lookupByEmail`, asked with the team's token
+    (SLACK_BOT_TOKEN, or the team's installation in many-workspace mode)."""
+    client = None
+    if settings.slack_bot_token or settings.multi_workspace:
+        clients = oauth.clients(settings, factory, clock=wall,
+                                make=lambda token: MeteredWebClient(token=token, base_url=settings.slack_api_url))  # fmt: skip
+        client = clients.client_for(team_id)
     cache: dict[str, str | None] = {}
 
     def owner_of(email: str) -> str | None:

@@ -17,6 +17,12 @@ once every `every` seconds, with the context of the latest ask; the first ask af
 spell runs at once. A burst of touches by one owner then republishes their App Home a few
 times, not once per touch: each costs tens of milliseconds of the CPU the answers need.
 
+The notifier a batch gets is its workspace's (`notifiers(team_id)`: in many-workspace mode it
+carries that workspace's token), and its log lines carry the request's id (bot.logs). On a
+stop (`shutdown`) no new work is taken and the work already handed over is finished, for a
+bounded time (asks waiting for their turn run at once): a process stopping for a deploy does
+not drop the DMs of its last requests.
+
 Tests wait for this work with `wait_idle()` (which runs what waits for its turn at once), so
 what they assert is deterministic.
 """
@@ -26,8 +32,9 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
+import time
 import weakref
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -36,6 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import elapsed
 from bot.i18n import t
+from bot.logs import REQUEST_ID
 from bot.notify import Notifier
 from bot.storage.db import CLOCK, reading
 
@@ -63,34 +71,41 @@ class Latest:
 class _Turns:
     """One key's asks: the latest not yet run, whether one runs, when the last one started."""
 
-    ask: tuple[RequestContext, Latest] | None = None
+    ask: tuple[RequestContext, Latest, str | None] | None = None  # with the asking request's id
     running: bool = False
     started: float = float("-inf")
     every: float = 0.0
 
 
 class AfterResponse:
-    def __init__(self, session_factory: sessionmaker[Session], notifier: Notifier, *, workers: int = 4) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], notifiers: Callable[[str], Notifier], *, workers: int = 4
+    ) -> None:
         self.factory = session_factory
-        self.notifier = notifier
+        self.notifiers = notifiers  # team_id -> the notifier that reaches that workspace
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-response")
         self._pending = 0
         self._idle = threading.Condition()
         self._turns: dict[Hashable, _Turns] = {}
         self._due: list[tuple[float, int, Hashable]] = []  # (when, tiebreak, key): a key's next look
         self._seq = 0
-        self._hurry = 0  # wait_idle() is waiting: asks run without waiting for their turn
+        self._hurry = 0  # wait_idle() or shutdown() is waiting: asks run without waiting for their turn
         self._timer: threading.Thread | None = None
+        self._closed = False
         _POOLS.add(self)
 
     def submit(self, rq: RequestContext, work: list[Work]) -> None:
+        with self._idle:
+            if self._closed:  # stopping: the record is saved, only its courtesy is dropped
+                log.warning("stopping: work after the response of a late request was not run")
+                return
         plain = [w for w in work if not isinstance(w, Latest)]
         for latest in (w for w in work if isinstance(w, Latest)):
             self._ask(rq, latest)
         if plain:
             with self._idle:
                 self._pending += 1
-            self.pool.submit(self._run, rq, plain)
+            self.pool.submit(self._run, rq, plain, REQUEST_ID.get())
 
     # --- the latest ask is enough ---------------------------------------------------------
 
@@ -99,18 +114,18 @@ class AfterResponse:
             turns = self._turns.setdefault(latest.key, _Turns())
             if turns.ask is None:
                 self._pending += 1  # counted from the ask until a run has taken it
-            turns.ask = (rq, latest)
+            turns.ask = (rq, latest, REQUEST_ID.get())
             self._take_turn(latest.key, turns)
 
     def _take_turn(self, key: Hashable, turns: _Turns) -> None:
         """Start the key's latest ask if it is its turn, else look again when it is (lock held)."""
         if turns.running or turns.ask is None:
             return
-        rq, latest = turns.ask
+        rq, latest, request_id = turns.ask
         due = turns.started + latest.every
         if self._hurry or elapsed() >= due:
             turns.ask, turns.running, turns.started, turns.every = None, True, elapsed(), latest.every
-            self.pool.submit(self._run_latest, key, rq, latest)
+            self.pool.submit(self._run_latest, key, rq, latest, request_id)
         else:
             self._look_at(due, key)
 
@@ -122,9 +137,9 @@ class AfterResponse:
             self._timer.start()
         self._idle.notify_all()
 
-    def _run_latest(self, key: Hashable, rq: RequestContext, latest: Latest) -> None:
+    def _run_latest(self, key: Hashable, rq: RequestContext, latest: Latest, request_id: str | None) -> None:
         try:
-            self._run(rq, [latest.work])
+            self._run(rq, [latest.work], request_id)
         finally:
             with self._idle:
                 turns = self._turns[key]
@@ -150,10 +165,11 @@ class AfterResponse:
                         self._take_turn(key, turns)
                 self._idle.wait(timeout=max(0.0, self._due[0][0] - now) if self._due else None)
 
-    def _run(self, rq: RequestContext, work: list[Work]) -> None:
+    def _run(self, rq: RequestContext, work: list[Work], request_id: str | None) -> None:
+        token = REQUEST_ID.set(request_id)  # the request's log lines and its follow-up's share the id
         try:
             with reading():  # follow-ups read (App Homes); on SQLite they must not hold the write lock
-                later = rq.follow_up(self.factory(info={CLOCK: rq.now}), self.notifier)
+                later = rq.follow_up(self.factory(info={CLOCK: rq.now}), self.notifiers(rq.team_id))
                 try:
                     for item in work:
                         try:
@@ -168,6 +184,7 @@ class AfterResponse:
         except Exception:  # noqa: BLE001 - a thread of the pool must not die of it
             log.exception("work after the response could not run")
         finally:
+            REQUEST_ID.reset(token)
             with self._idle:
                 self._pending -= 1
                 self._idle.notify_all()
@@ -193,7 +210,34 @@ class AfterResponse:
             finally:
                 self._hurry -= 1
 
+    def shutdown(self, *, wait: bool = True, timeout: float = 10.0) -> bool:
+        """Take no more work; with `wait`, finish what was handed over, for at most `timeout`
+        seconds. True when nothing was left unfinished."""
+        with self._idle:
+            self._closed = True
+            self._hurry += 1  # what waits for its turn runs now (and for good: no more asks come)
+            for key, turns in list(self._turns.items()):
+                self._take_turn(key, turns)
+            self._idle.notify_all()
+        # Short relative sleeps, not a timed wait: those stay right under a shifted clock (CI's faketime).
+        end = time.monotonic() + (timeout if wait else 0.0)
+        while self._pending and time.monotonic() < end:
+            time.sleep(0.05)
+        done = self._pending == 0
+        if not done:
+            log.warning("stopping with work after the response unfinished")
+        self.pool.shutdown(wait=False, cancel_futures=not done)
+        return done
+
 
 def wait_idle(timeout: float = 30.0) -> bool:
     """Wait until every app in this process has run the work its requests left."""
     return all(pool.wait_idle(timeout) for pool in list(_POOLS))
+
+
+def shutdown(*, timeout: float = 10.0) -> bool:
+    """Stopping the process: every app's work after the response finished, within `timeout`
+    seconds in all."""
+    deadline = time.monotonic() + timeout
+    done = [pool.shutdown(wait=True, timeout=max(0.0, deadline - time.monotonic())) for pool in list(_POOLS)]
+    return all(done)

@@ -22,7 +22,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from bot.services.errors import FieldErrors
 from bot.storage.models import INTEGER_MAX
@@ -273,10 +280,18 @@ class StepFunction(_Model):
     callback_id: Short = ""
 
 
+class RevokedTokens(_Model):
+    """`tokens_revoked`: whose tokens Slack revoked (people's, the bot's)."""
+
+    oauth: list[Short] = Field(default_factory=list, max_length=1000)
+    bot: list[Short] = Field(default_factory=list, max_length=1000)
+
+
 class Event(_Model):
     """The events touchbase subscribes to: `app_home_opened`; `message` in the channels it is
     in (`subtype` says an edit, a deletion, a join…; `user_team` is the speaker's own
-    workspace in a Slack Connect channel); `reaction_added`; `function_executed`."""
+    workspace in a Slack Connect channel); `reaction_added`; `function_executed`; and in
+    many-workspace mode `app_uninstalled` and `tokens_revoked`."""
 
     type: Short
     user: Short | None = None
@@ -299,6 +314,8 @@ class Event(_Model):
     function: StepFunction | None = None
     inputs: Annotated[dict[Name, Any], Field(max_length=50)] = {}
     function_execution_id: Short | None = None
+    # tokens_revoked
+    tokens: RevokedTokens | None = None
 
 
 class Authorization(_Model):

@@ -1,20 +1,34 @@
-"""Serving Slack: gunicorn (HTTP mode) or a Socket Mode connection."""
+"""Serving Slack: gunicorn (HTTP mode) or a Socket Mode connection.
+
+Stopping (SIGTERM from a deploy, systemd or `docker stop`) is graceful: gunicorn stops taking
+connections and lets each worker finish its requests in flight (`graceful_timeout`); a worker
+then finishes the work its requests left for after the answer (`worker_exit`: bot.later,
+bounded by `LATER_GRACE`); the master then stops the scheduler it started beside the
+workers (`on_exit`: SIGTERM to its `worker`, whose sender puts the rows it holds back to
+pending) and exits 0.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
+import subprocess
+import sys
 import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from bot import later, metrics
 from bot.app import create_app, create_wsgi
 from bot.config import Settings
 from bot.storage.db import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
+
+GRACEFUL_SECONDS = 30  # gunicorn: how long a stopping worker may take before it is killed
+LATER_GRACE = 10.0  # of those, how long for the work left after the answers
 
 
 def build_wsgi(settings: Settings) -> Any:
@@ -47,8 +61,15 @@ def http_options(settings: Settings, *, host: str = "0.0.0.0") -> dict[str, Any]
         "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
         "threads": int(os.environ.get("GUNICORN_THREADS", "8")),
         "timeout": 30,
-        "accesslog": None,
+        "graceful_timeout": GRACEFUL_SECONDS,
+        "accesslog": None,  # bot.app writes one line per request
         "loglevel": "info",
+        # Before any worker starts: no values of an earlier run in PROMETHEUS_MULTIPROC_DIR.
+        "on_starting": lambda _arbiter: metrics.prepare_multiprocess_dir(),
+        # In the worker, once its requests in flight are answered: the work they left.
+        "worker_exit": lambda _arbiter, _worker: later.shutdown(timeout=LATER_GRACE),
+        # In the master: a worker gone, its live values with it.
+        "child_exit": lambda _arbiter, worker: metrics.process_gone(worker.pid),
     }
 
 
@@ -94,7 +115,7 @@ def serve_socket_mode(settings: Settings) -> None:
         if server is not None:
             server.stop()
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            scheduler.shutdown()  # the sender puts back what it holds
 
 
 def start_scheduler(settings: Settings) -> Any:
@@ -107,15 +128,31 @@ def start_scheduler(settings: Settings) -> Any:
 
 
 def serve_scheduled_http(settings: Settings) -> None:
-    """gunicorn, with the scheduler in its master process: started once the workers are
-    ready (one scheduler however many web workers), stopped when gunicorn exits."""
-    running: dict[str, Any] = {}
+    """gunicorn, with the scheduler beside it: `python -m bot worker` as a child of gunicorn's
+    master, started once gunicorn listens (one scheduler however many web workers) and stopped
+    with SIGTERM when gunicorn exits, waiting for it to put back what it holds.
+
+    Not a thread of the master: the master forks its workers (at start, and again whenever one
+    is replaced), and a fork copies the locks other threads hold at that instant (logging,
+    the database pool, metrics) into a child that can never release them; a worker forked
+    while the scheduler was busy hung on its first request."""
+    running: dict[str, subprocess.Popen[bytes]] = {}
 
     def on_ready() -> None:
-        running["scheduler"] = start_scheduler(settings)
+        if settings.scheduler_enabled:
+            running["scheduler"] = subprocess.Popen([sys.executable, "-m", "bot", "worker"])
+            log.info("scheduler started beside the web workers (pid %s)", running["scheduler"].pid)
 
     def on_exit() -> None:
-        if running.get("scheduler") is not None:
-            running["scheduler"].shutdown(wait=False)
+        scheduler = running.get("scheduler")
+        if scheduler is None or scheduler.poll() is not None:
+            return
+        scheduler.send_signal(signal.SIGTERM)
+        try:
+            scheduler.wait(timeout=GRACEFUL_SECONDS)
+        except subprocess.TimeoutExpired:  # its claimed rows go back when their lease runs out
+            log.warning("the scheduler did not stop in %ss; killed", GRACEFUL_SECONDS)
+            scheduler.kill()
+            scheduler.wait()
 
     serve_http(settings, on_ready=on_ready, on_exit=on_exit)

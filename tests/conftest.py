@@ -110,6 +110,21 @@ def settings(database_url: str, fake: FakeSlack) -> Settings:
     )
 
 
+@pytest.fixture
+def multi_settings(database_url: str, fake: FakeSlack) -> Settings:
+    """Many-workspace mode: the OAuth client, no bot token (bot.oauth)."""
+    return load_settings(
+        database_url=database_url,
+        slack_bot_token=None,
+        slack_client_id=fake.client_id,
+        slack_client_secret=fake.client_secret,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.api_url,
+        scheduler_enabled=False,
+        _env_file=None,
+    )
+
+
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
@@ -164,3 +179,11 @@ def app(settings: Settings, engine: Engine) -> Iterator[Any]:
 def local_slack(app: Any, engine: Engine, fake: FakeSlack) -> InProcessSlack:
     """Requests signed as Slack signs them, handed to the app's WSGI callable without HTTP."""
     return InProcessSlack(create_wsgi(app, engine), SIGNING_SECRET, fake)
+
+
+@pytest.fixture
+def multi_bot(multi_settings: Settings, engine: Engine) -> Iterator[BotServer]:
+    """The bot in many-workspace mode: nothing installed until a test installs it."""
+    with serve_bot(multi_settings, engine) as server:
+        yield server
+    crypto.configure(None)

@@ -12,12 +12,24 @@ for an id that is not a person of the workspace.
 `apps.connections.open` takes the app-level token (`xapp-…`) and answers with a `ws://` URL of
 the fake Socket Mode end attached as `fake.sockets` (tests/fakesocket.py); every other method
 takes the bot token (`xoxb-…`). A wrong kind of token is refused, as Slack refuses it.
+
+Workspaces and tokens, as Slack's OAuth v2 hands them out: `fake.grant(team)` is an admin
+pressing *Allow* on Slack's authorize page (a one-time code for the bot's redirect URL);
+`oauth.v2.access` (with the app's `client_id` and `client_secret`) exchanges it for that
+workspace's own bot token, with a refresh token when `fake.rotation` is set (seconds the
+token lives); `fake.revoke(team)` is the app being uninstalled there. Every call is recorded
+with the token it carried and the workspace that token belongs to (`Call.token`,
+`Call.team`). Once the fake has handed out a token, a call with a token it did not hand out,
+or one revoked, gets `invalid_auth`; before that, any `xoxb-` token passes as the one
+workspace's (single-workspace mode, `fake.team_id`).
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,7 +47,22 @@ class Call:
     args: dict[str, Any]
     path: str = ""
     at: float = field(default_factory=time.monotonic)
-    token: str = ""  # the bearer token it came with (a workflow step's own, `xwfp-…`)
+    token: str | None = None  # the bearer token the call carried (a workflow step's own, `xwfp-…`)
+    team: str | None = None  # the workspace of that token (None: refused)
+
+
+@dataclass
+class Grant:
+    """A code Slack's authorize page gives the browser for the bot's redirect URL."""
+
+    team_id: str
+    team_name: str
+    installer: str
+    used: bool = False
+
+
+CLIENT_ID = "1111111111.2222222222"
+CLIENT_SECRET = "fakeclientsecret0000notreal"
 
 
 @dataclass
@@ -80,6 +107,13 @@ class FakeSlack:
         self.team_id = "T0000001"
         self.sockets: FakeSocketMode | None = None  # answers apps.connections.open when attached
         self.known_users_only = False
+        self.client_id, self.client_secret = CLIENT_ID, CLIENT_SECRET
+        self.grants: dict[str, Grant] = {}
+        self.tokens: dict[str, str] = {}  # bot token handed out -> its workspace
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> its workspace
+        self.revoked: set[str] = set()
+        self.file_teams: dict[str, str] = {}  # upload id -> the workspace that asked for it
+        self.rotation: int | None = None  # token rotation: seconds a bot token lives
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -105,6 +139,12 @@ class FakeSlack:
             self.uploads.clear()
             self.delays.clear()
             self.known_users_only = False
+            self.grants.clear()
+            self.tokens.clear()
+            self.refresh_tokens.clear()
+            self.revoked.clear()
+            self.file_teams.clear()
+            self.rotation = None
 
     @property
     def base_url(self) -> str:
@@ -117,6 +157,11 @@ class FakeSlack:
 
     def response_url(self) -> str:
         return f"{self.base_url}/response/{next(self._ids)}"
+
+    def forget_calls(self) -> None:
+        """Start recording afresh, keeping the workspaces and their tokens."""
+        with self._lock:
+            self.calls.clear()
 
     # --- programming it ---------------------------------------------------------------
 
@@ -148,6 +193,85 @@ class FakeSlack:
         with self._lock:
             self.delays[method] = seconds
 
+    # --- workspaces and their tokens ---------------------------------------------------
+
+    def grant(self, team_id: str, *, name: str | None = None, installer: str = "U0000001") -> str:
+        """An admin of `team_id` allows the install: the one-time code Slack redirects with."""
+        code = f"code-{secrets.token_hex(8)}"
+        with self._lock:
+            self.grants[code] = Grant(team_id, name or f"Workspace {team_id}", installer)
+        return code
+
+    def token_of(self, team_id: str) -> str:
+        """The newest bot token handed to `team_id`."""
+        with self._lock:
+            mine = [token for token, team in self.tokens.items() if team == team_id]
+        assert mine, f"no token was handed to {team_id}"
+        return mine[-1]
+
+    def revoke(self, team_id: str) -> None:
+        """The app is uninstalled from `team_id`: its tokens stop working."""
+        with self._lock:
+            self.revoked |= {t for t, team in self.tokens.items() if team == team_id}
+            self.revoked |= {t for t, team in self.refresh_tokens.items() if team == team_id}
+
+    def calls_of(self, team_id: str, method: str | None = None) -> list[Call]:
+        """The calls made with `team_id`'s tokens (and uploads of its files)."""
+        with self._lock:
+            return [c for c in self.calls if c.team == team_id and (method is None or c.method == method)]
+
+    def _new_token(self, team_id: str) -> dict[str, Any]:
+        token = f"xoxb-{team_id}-{secrets.token_hex(6)}"
+        answer: dict[str, Any] = {"access_token": token, "token_type": "bot"}
+        with self._lock:
+            self.tokens[token] = team_id
+            if self.rotation is not None:
+                # A rotating token looks like Slack's: `xoxe.xoxb-…`, with a refresh token.
+                del self.tokens[token]
+                token = answer["access_token"] = "xoxe." + token
+                self.tokens[token] = team_id
+                refresh = f"xoxe-1-{team_id}-{secrets.token_hex(6)}"
+                self.refresh_tokens[refresh] = team_id
+                answer.update(refresh_token=refresh, expires_in=self.rotation)
+        return answer
+
+    def _oauth_access(self, args: dict[str, Any], auth: str) -> dict[str, Any]:
+        if auth.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        else:
+            client_id, secret = args.get("client_id", ""), args.get("client_secret", "")
+        if (client_id, secret) != (self.client_id, self.client_secret):
+            return {"ok": False, "error": "invalid_client_id" if client_id != self.client_id else "bad_client_secret"}
+        if args.get("grant_type") == "refresh_token":
+            refresh = str(args.get("refresh_token"))
+            with self._lock:
+                team_id = self.refresh_tokens.pop(refresh, None) if refresh not in self.revoked else None
+                # The token it renews stops working: a call still made with it shows up as invalid_auth.
+                self.revoked |= {t for t, team in self.tokens.items() if team == team_id}
+            if team_id is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return {"ok": True, **self._new_token(team_id), "team": {"id": team_id}, "bot_user_id": f"UB{team_id}"}
+        with self._lock:
+            grant = self.grants.get(str(args.get("code")))
+            if grant is None or grant.used:
+                return {"ok": False, "error": "invalid_code"}
+            grant.used = True
+        return {
+            "ok": True, **self._new_token(grant.team_id), "scope": "commands,chat:write,im:write,users:read,files:write",
+            "bot_user_id": f"UB{grant.team_id}", "app_id": "A0000001",
+            "team": {"id": grant.team_id, "name": grant.team_name}, "enterprise": None,
+            "authed_user": {"id": grant.installer}, "is_enterprise_install": False,
+        }  # fmt: skip
+
+    def _team_of(self, token: str) -> str | None:
+        """The workspace a bearer token belongs to, None if it is not one the fake accepts."""
+        with self._lock:
+            if not self.tokens:  # single-workspace mode: the one bot token, whatever it is
+                return self.team_id if token.startswith("xoxb-") else None
+            if token in self.revoked:
+                return None
+            return self.tokens.get(token)
+
     # --- reading what the bot did -----------------------------------------------------
 
     def calls_to(self, method: str) -> list[Call]:
@@ -176,14 +300,16 @@ class FakeSlack:
                 self.failures[method].remove(failure)
             return failure
 
-    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, args: dict[str, Any], team: str) -> dict[str, Any]:
         ts = f"{time.time():.6f}"
         if method == "apps.connections.open":
             if self.sockets is None:
                 return {"ok": False, "error": "not_allowed"}  # Socket Mode is off for this app
             return {"ok": True, "url": self.sockets.open_url()}
         if method == "auth.test":
-            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": self.team_id, "user": "touchbase"}
+            if not self.tokens:
+                return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": self.team_id, "user": "touchbase"}
+            return {"ok": True, "user_id": f"UB{team}", "bot_id": f"BB{team}", "team_id": team, "user": "touchbase"}
         if method in ("chat.postMessage", "chat.update"):
             channel = args.get("channel")
             return {"ok": True, "channel": channel, "ts": args.get("ts") or ts, "message": {"text": args.get("text")}}
@@ -237,6 +363,8 @@ class FakeSlack:
             return {"ok": True, "permalink": f"https://example.slack.com/archives/{args.get('channel')}/p{args.get('message_ts', '').replace('.', '')}"}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ids)}"
+            with self._lock:
+                self.file_teams[file_id] = team
             return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             files = args.get("files")
@@ -271,7 +399,8 @@ class FakeSlack:
                     file_id = path.rsplit("/", 1)[-1]
                     with fake._lock:
                         fake.uploads[file_id] = raw
-                        fake.calls.append(Call("upload", {"file_id": file_id, "size": len(raw)}, path))
+                        fake.calls.append(Call("upload", {"file_id": file_id, "size": len(raw)}, path,
+                                               team=fake.file_teams.get(file_id)))  # fmt: skip
                     return self._send(200, "OK - " + str(len(raw)))
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     args = json.loads(raw or b"{}")
@@ -283,19 +412,30 @@ class FakeSlack:
                     return self._send(200, "ok")
                 method = path.removeprefix("/api/")
                 auth = self.headers.get("Authorization", "")
-                # An app-level token opens Socket Mode; other methods take a bot token, or the
-                # token Slack gives a workflow step for its own calls.
-                kinds = ("xapp-",) if method == "apps.connections.open" else ("xoxb-", "xwfp-")
+                if method == "oauth.v2.access":
+                    with fake._lock:
+                        fake.calls.append(Call(method, {k: v for k, v in args.items() if "secret" not in k}, path))
+                    return self._send(200, fake._oauth_access(args, auth))
                 if not auth.startswith("Bearer "):
                     return self._send(200, {"ok": False, "error": "not_authed"})
-                if not auth.removeprefix("Bearer ").startswith(kinds):
+                token = auth.removeprefix("Bearer ")
+                # An app-level token opens Socket Mode; other methods take a bot token, or the
+                # token Slack gives a workflow step for its own calls.
+                # (A rotating bot token is `xoxe.xoxb-…`.)
+                kinds = ("xapp-",) if method == "apps.connections.open" else ("xoxb-", "xoxe.xoxb-", "xwfp-")
+                if not token.startswith(kinds):
                     return self._send(200, {"ok": False, "error": "not_allowed_token_type"})
+                team = fake._team_of(token) if not token.startswith(("xapp-", "xwfp-")) else fake.team_id
+                if team is None:
+                    with fake._lock:
+                        fake.calls.append(Call(method, args, path, token=token))
+                    return self._send(200, {"ok": False, "error": "invalid_auth"})
                 delay = fake.delays.get(method)
                 if delay:
                     time.sleep(delay)
                 failure = fake._take_failure(method, args)
                 with fake._lock:
-                    fake.calls.append(Call(method, args, path, token=auth.removeprefix("Bearer ")))
+                    fake.calls.append(Call(method, args, path, token=token, team=team))
                 if failure is not None:
                     if failure.status == 429:
                         return self._send(429, {"ok": False, "error": "ratelimited"},
@@ -303,6 +443,6 @@ class FakeSlack:
                     if failure.status >= 500:
                         return self._send(failure.status, "Internal Server Error")
                     return self._send(200, {"ok": False, "error": failure.error or "fatal_error"})
-                self._send(200, fake._answer(method, args))
+                self._send(200, fake._answer(method, args, team))
 
         return Handler

@@ -18,9 +18,10 @@ import json
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 from bot import later
 from tests.fakeslack import FakeSlack
@@ -330,6 +331,72 @@ class InProcessSlack(SignedSlack):
         finally:
             later.wait_idle()
         return Response(int(started[0].split()[0]), text)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@dataclass
+class Page:
+    status: int
+    text: str
+    headers: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Browser:
+    """Plays the person installing touchbase (many-workspace mode): opens the install link,
+    is sent to Slack's authorize page (whose *Allow* the fake plays: `fake.grant`) and comes
+    back to the bot's redirect URL with the code and the state, carrying the state cookie as a
+    browser does."""
+
+    def __init__(self, bot_url: str, fake: FakeSlack) -> None:
+        self.url = bot_url.rstrip("/")
+        self.fake = fake
+        self.cookies: dict[str, str] = {}
+        self._opener = urllib.request.build_opener(_NoRedirects)
+
+    def get(self, path: str, *, language: str = "en-US") -> Page:
+        headers = {"Accept-Language": language}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        request = urllib.request.Request(self.url + path, headers=headers)
+        try:
+            with self._opener.open(request, timeout=30) as resp:
+                page = Page(resp.status, resp.read().decode(), _headers(resp.headers))
+        except urllib.error.HTTPError as err:
+            page = Page(err.code, err.read().decode(), _headers(err.headers))
+        for line in page.headers.get("set-cookie", []):
+            for name, morsel in SimpleCookie(line).items():
+                if morsel.value == "deleted":
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return page
+
+    def start(self) -> tuple[Page, str]:
+        """Open the install link: the redirect to Slack's authorize page, and its state."""
+        page = self.get("/slack/install")
+        assert page.status == 302, page
+        location = page.headers["location"][0]
+        return page, parse_qs(urlparse(location).query)["state"][0]
+
+    def back(self, code: str, state: str, **kw: Any) -> Page:
+        """Slack sends the browser back to the redirect URL."""
+        return self.get("/slack/oauth_redirect?" + urlencode({"code": code, "state": state}), **kw)
+
+    def install(self, team: str, *, name: str | None = None, installer: str = USER, **kw: Any) -> Page:
+        """The whole flow: the install link, *Allow* on Slack's page, and back."""
+        _, state = self.start()
+        return self.back(self.fake.grant(team, name=name, installer=installer), state, **kw)
+
+
+def _headers(message: Any) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in message.items():
+        out.setdefault(key.lower(), []).append(value)
+    return out
 
 
 _INITIAL = object()

@@ -37,7 +37,15 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.services.workspaces import get_workspace
-from bot.storage.models import ChannelLink, ChannelMessage, Complaint, Member, SatisfactionScore, Touch
+from bot.storage.models import (
+    ChannelLink,
+    ChannelMessage,
+    Complaint,
+    FollowUp,
+    Member,
+    SatisfactionScore,
+    Touch,
+)
 from tests.helpers import add_customer, database_rows
 from tests.slackclient import TEAM, USER
 
@@ -63,6 +71,7 @@ class World:
     walker_member_id: int
     today: dt.date
     message_id: int = 0
+    follow_up_id: int = 0
 
 
 @pytest.fixture
@@ -110,6 +119,11 @@ def world(session, fake) -> World:
     session.add(waiting)
     session.flush()
     message_id = waiting.id
+    promise = FollowUp(team_id=TEAM, customer_id=hidden.id, touch=touch, assignee_id=OTHER,
+                       due_on=now.date() - dt.timedelta(days=1), created_at=now)  # fmt: skip
+    session.add(promise)
+    session.flush()
+    follow_up_id = promise.id
     session.get(type(workspace), TEAM).last_complaint_number = 8
     hidden = session.merge(hidden)
     hidden.next_revisit = now.date() - dt.timedelta(days=2)  # due: in the owner's digest, never the walker's
@@ -118,7 +132,7 @@ def world(session, fake) -> World:
     world = World(hidden_id=hidden.id, hidden_number=hidden.number, mine_id=mine.id, mine_name=mine.name,
                   mine_number=mine.number, touch_id=touch.id, complaint_id=complaint.id,
                   complaint_number=complaint.number, walker_member_id=walker.id, today=now.date(),
-                  message_id=message_id)  # fmt: skip
+                  message_id=message_id, follow_up_id=follow_up_id)  # fmt: skip
     session.close()
     return world
 
@@ -144,12 +158,16 @@ FILL: dict[str, Callable[[World], list[Any]]] = {
     "q": lambda w: [NAME, "Zanzib"],
     "name": lambda w: [NAME],
     "choice": lambda w: [f"edit:{w.touch_id}", f"delete:{w.touch_id}", "1", "7", _future(w), MEMBER],
-    "block_id": lambda w: [str(w.hidden_id), *(prefix + str(w.hidden_id) for prefix in _id_prefixes())],
+    # A block id that carries an id after its prefix: the hidden follow-up's for a follow-up's
+    # blocks, the hidden customer's for the others.
+    "block_id": lambda w: [str(w.hidden_id), *(prefix + str(w.follow_up_id if "follow_up" in prefix else w.hidden_id)
+                                                for prefix in _id_prefixes())],
     "permalink": lambda w: ["https://example.slack.com/archives/C1/p1"],
     "speaker": lambda w: [OTHER],
     "channel": lambda w: [HIDDEN_CHANNEL, "C0000001"],  # a button that names a channel (a link to pick)
     "contacts": lambda w: [[MEMBER], []],
     "message_id": lambda w: [w.message_id],  # the hidden customer's message waiting for a reply
+    "follow_up_id": lambda w: [w.follow_up_id],  # a promise made to the hidden customer
 }
 # Fields a listener reads from where its element is, not from a value: every action is sent
 # from a message, from an ephemeral message and from a modal or App Home. (`channel` is also a
@@ -182,6 +200,8 @@ FORM: dict[str, Callable[[World], dict[str, Any]]] = {
     "digest_time": lambda w: {"type": "plain_text_input", "value": "09:00"},
     "visibility": lambda w: {"type": "static_select", "selected_option": {"value": "open"}},
     "admins": lambda w: {"type": "multi_users_select", "selected_users": [MEMBER]},
+    "reason": lambda w: {"type": "static_select", "selected_option": {"value": "price"}},
+    "note": lambda w: {"type": "plain_text_input", "value": "walker's note"},
 }  # fmt: skip
 
 

@@ -578,7 +578,7 @@ def good_values(ids: dict[str, int], choice: str) -> dict[str, Any]:
             "source": ids["customer"], "target": ids["customer"], "owner_id": USER, "score": 1, "offset": 0,
             "q": "Acme", "name": "Acme", "choice": choice, "block_id": f"revisit:{ids['customer']}",
             "permalink": "https://example.slack.com/archives/C1/p1", "speaker": OWNER,
-            "channel": CHANNEL, "contacts": [USER], "message_id": ids["customer"]}  # fmt: skip
+            "channel": CHANNEL, "contacts": [USER], "message_id": ids["customer"], "follow_up_id": ids["customer"]}  # fmt: skip
 
 
 ENVELOPE = {"enterprise": None, "is_enterprise_install": False, "api_app_id": "A0000001", "token": "not-a-real-token"}
@@ -635,6 +635,7 @@ def well_formed(listener: Any, ids: dict[str, int], choice: str, where: str, rep
             "owner_id": {"type": "users_select", "selected_user": USER},
             "digest_enabled": {"type": "radio_buttons", "selected_option": {"value": "on"}},
             "digest_time": text("09:00"), "admins": {"type": "multi_users_select", "selected_users": [USER]},
+            "reason": {"type": "static_select", "selected_option": {"value": "price"}}, "note": text("too dear"),
         }  # fmt: skip
         return "payload", {**ENVELOPE, "type": "view_submission", "team": team, "user": user, "trigger_id": "t.1",
                            "view": {"id": "V1", "team_id": TEAM, "type": "modal", "callback_id": listener.id,

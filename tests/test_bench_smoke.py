@@ -7,12 +7,22 @@ that every benchmark produced its table and that the bot answered every request 
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from bench.generate import Scale, generate_team
 from bench.run import run
 from bot.services.find import name_key
-from bot.storage.models import Customer, SearchLine, Touch
+from bot.storage.models import Customer, FollowUp, SearchLine, StageChange, Touch
 from bot.storage.search import search_lines
+
+
+def latest_moves(conn, team_id: str) -> list[tuple[str, str]]:
+    """Each customer's stage, and where its last recorded move took it."""
+    later = aliased(StageChange)
+    last = select(func.max(later.id)).where(later.customer_id == Customer.id).correlate(Customer).scalar_subquery()
+    return [tuple(row) for row in conn.execute(
+        select(Customer.stage, StageChange.to_stage).join(StageChange, StageChange.customer_id == Customer.id)
+        .where(Customer.team_id == team_id, StageChange.id == last))]  # fmt: skip
 
 
 def test_generator_is_deterministic_and_valid(engine):
@@ -32,6 +42,18 @@ def test_generator_is_deterministic_and_valid(engine):
         lines = set(conn.execute(select(SearchLine.customer_id, SearchLine.line, SearchLine.name_key)).all())
         texts = conn.execute(select(Customer.id, Customer.search_doc, Customer.search_key, Customer.name_key)).all()
     assert lines == {(cid, line, key) for cid, doc, pinyin, key in texts for line in search_lines(doc, pinyin)}
+    with engine.connect() as conn:  # values, stages and their history, follow-ups
+        stages = dict(conn.execute(select(Customer.stage, func.count()).group_by(Customer.stage)).all())
+        lost = conn.execute(select(Customer.revisits_enabled, Customer.next_revisit).where(Customer.stage == "lost")).all()
+        reasons = set(conn.scalars(select(StageChange.reason).where(StageChange.to_stage == "lost")))
+        last = latest_moves(conn, "T0SMOKE01")
+        promises = conn.scalar(select(func.count()).select_from(FollowUp))
+        valued = conn.scalar(select(func.count()).select_from(Customer).where(Customer.value.is_not(None)))
+    assert {"prospect", "new", "active", "at_risk", "lost"} <= set(stages) and sum(stages.values()) == 300
+    assert lost and all(enabled is False and revisit is None for enabled, revisit in lost)
+    assert len(reasons) > 2 and None not in reasons
+    assert len(last) == 300 and all(stage == latest for stage, latest in last)  # each stage is its history's last move
+    assert promises > 0 and 0 < valued < 300
 
 
 def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypatch):
@@ -51,7 +73,10 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert all(row[errors] == "0/0" for row in ack.rows), ack.notes
     report = out.read_text()
     assert "| `/crm find` | 1 |" in report and "| `/crm due` | 2 |" in report
-    assert all(any(word in title for title in titles) for word in ("Writes", "Sweep", "Reports", "Escalation"))
+    assert all(any(word in title for title in titles) for word in ("Writes", "Sweep", "Reports", "Escalation", "Churn"))
+    churn = next(t for t in tables if "Churn" in t.title)
+    assert [row[0] for row in churn.rows] == ["month, team", "month, busiest owner, owner only", "quarter, team",
+                                              "quarter, busiest owner, owner only"]  # fmt: skip
     writes = next(t for t in tables if "Writes" in t.title)
     assert writes.rows[0][3] == "8" and writes.rows[0][-1] == "0", writes.notes  # every submission stored a touch
     sweep = next(t for t in tables if "Sweep" in t.title)
@@ -69,3 +94,6 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert len(report_many.rows) >= 1, report_many.rows  # among the others (and alone, where a database can be made)
     with engine.connect() as conn:  # what the benchmarks wrote is gone again
         assert conn.scalar(select(func.count()).select_from(Touch).where(Touch.summary.like("bench write %"))) == 0
+        # and the stage moves those touches caused: every customer's stage is its history's last move
+        moved = latest_moves(conn, "T0SMOKE02")
+    assert moved and all(stage == latest for stage, latest in moved)

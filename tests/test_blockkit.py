@@ -15,13 +15,29 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.services.channels import ChannelRow, Linked
+from bot.services.churn import ChurnFigures, ChurnReport
 from bot.services.complaints import ComplaintCard
-from bot.services.reports import Figures, Period, Report
+from bot.services.followups import DueFollowUps
+from bot.services.health import AtRisk, Health, Reason, RiskCustomer, RiskReport
+from bot.services.reports import Figures, Period, Report, period_of
 from bot.services.sla import Clocks
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import TeamSettings
-from bot.storage.models import AuditEvent, ChannelMessage, Complaint, Customer, Touch
-from bot.views.channels import channels_answer, emoji_offer, link_answer, response_reminder
+from bot.storage.models import (
+    AuditEvent,
+    ChannelMessage,
+    Complaint,
+    Customer,
+    FollowUp,
+    StageChange,
+    Touch,
+)
+from bot.views.channels import (
+    channels_answer,
+    emoji_offer,
+    link_answer,
+    response_reminder,
+)
 from bot.views.common import help_blocks
 from bot.views.complaints import (
     complaint_card,
@@ -40,10 +56,12 @@ from bot.views.customers import (
     profile_blocks,
 )
 from bot.views.datacare import audit_blocks, erase_confirmation, merge_confirmation
+from bot.views.followups import follow_up_reminder
 from bot.views.home import home_view
 from bot.views.kit import message_modal
-from bot.views.reports import report_blocks
-from bot.views.revisits import due_blocks
+from bot.views.lifecycle import churn_blocks, lost_modal
+from bot.views.reports import report_blocks, risk_blocks
+from bot.views.revisits import digest_message, due_blocks
 from bot.views.settings import settings_modal
 from bot.views.touches import revisit_modal, touch_modal
 from tests.slackclient import block_text
@@ -118,7 +136,27 @@ def _report(owners: int) -> Report:
     return Report(period, previous, None, current, before, [], {})
 
 
+def _follow_up(number: int) -> FollowUp:
+    return FollowUp(id=number, team_id="T1", customer=_customer(number, name=f"{LONG[:150]}{number}"),
+                    touch=_touch(number), assignee_id="U0000001", due_on=TODAY - dt.timedelta(days=number))  # fmt: skip
+
+
+def _risk(number: int) -> AtRisk:
+    reasons = (Reason("health.no_touch", {"days": 90, "interval": 30}), Reason("health.follow_ups_overdue", {"count": 2}))
+    return AtRisk(RiskCustomer(number, number, f"{LONG[:150]}{number}", "U0000001", 10**12 + number, "at_risk"),
+                  Health(score=number, reasons=reasons))  # fmt: skip
+
+
+def _churn(kind: str) -> ChurnReport:
+    periods = [period_of(kind, TODAY, "Asia/Shanghai").shifted(-n) for n in range(7, -1, -1)]
+    owners = {f"U{n:08d}": (n, n * 10**9) for n in range(200)}
+    reasons = {r: (n, 10**14) for n, r in enumerate(("price", "service", "quality", "competitor", "other"))}
+    figures = [ChurnFigures(p, 10**6, 999, 10**15, 12, 3, reasons, owners) for p in periods]
+    return ChurnReport(kind=kind, periods=figures, currency="CNY", own=True)
+
+
 STATES = ("open", "acknowledged", "waiting", "in_progress", "resolved", "closed")
+FOLLOW_UPS = [_follow_up(n) for n in range(1, 13)]
 CUSTOMERS = [_customer(n, name=f"{LONG[:150]}{n}") for n in range(1, 13)]
 
 # name -> builder(locale) returning a view (dict with "type") or a list of message blocks
@@ -131,6 +169,11 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "profile_blocks": lambda loc: profile_blocks(
         loc, _customer(1, name=LONG[:200]), touches=[_touch(n) for n in range(5)], more_touches=True,
         complaints=customer_complaints(loc, [_card("open"), _card("waiting", 8)]), tz="Asia/Shanghai"),
+    "profile_blocks.lost": lambda loc: profile_blocks(
+        loc, _customer(1, name=LONG[:200], stage="lost", stage_since=NOW, value=10**15), tz="Asia/Shanghai",
+        loss=StageChange(reason="moved_or_closed", note="搬走了")),
+    "customer_modal.lost": lambda loc: customer_modal(loc, customer=_customer(1, stage="lost", value=1200000)),
+    "lost_modal": lambda loc: lost_modal(loc, _customer(1, name=LONG[:200])),
     "customer_list": lambda loc: customer_list(loc, "header", CUSTOMERS[:10], more={"q": "x", "offset": 10}),
     "no_match": lambda loc: no_match(loc, "zw")[1],
     "touch_modal.new": lambda loc: touch_modal(loc, now=NOW, customer=_customer(1), next_revisit=TODAY),
@@ -142,6 +185,22 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "home_view": lambda loc: home_view(
         loc, revisits=DueRevisits(CUSTOMERS[:6], CUSTOMERS[6:], 6, len(CUSTOMERS[6:])), complaints=[_complaint(1, "open")],
         by_grade={"A": 3, "B": 10}, today=TODAY),
+    "due_blocks.follow_ups": lambda loc: due_blocks(
+        loc, revisits=DueRevisits(CUSTOMERS[:10], CUSTOMERS[:10], 4000, 300), follow_ups=DueFollowUps(FOLLOW_UPS[:5], 30, 9),
+        complaints=[_complaint(n, "open") for n in range(1, 4)], today=TODAY),
+    "home_view.follow_ups": lambda loc: home_view(
+        loc, revisits=DueRevisits(CUSTOMERS[:10], CUSTOMERS[:10], 40, 40), complaints=[_complaint(1, "open")],
+        by_grade={"A": 3}, today=TODAY, follow_ups=DueFollowUps(FOLLOW_UPS[:5], 6, 0)),
+    **{f"digest_message.{n}": (lambda n: lambda loc: digest_message(
+        loc, [_customer(k, name=f"{LONG[:150]}{k}") for k in range(1, 25)], total=400, today=TODAY,
+        digest_time="09:00", follow_ups=FOLLOW_UPS[:n], follow_ups_total=n * 3)[1])(n)
+       for n in (0, 1, 2, 3, 10)},
+    "digest_message.follow_ups_only": lambda loc: digest_message(
+        loc, [], total=0, today=TODAY, digest_time="09:00", follow_ups=FOLLOW_UPS[:10], follow_ups_total=12)[1],
+    "follow_up_reminder": lambda loc: follow_up_reminder(loc, FOLLOW_UPS[0], today=TODAY)[1],
+    "risk_blocks": lambda loc: risk_blocks(loc, RiskReport([_risk(n) for n in range(1, 16)], 10**15, 15,
+                                                           [_risk(n) for n in range(1, 6)]), "CNY"),
+    **{f"churn_blocks.{k}": (lambda k: lambda loc: churn_blocks(loc, _churn(k)))(k) for k in ("month", "quarter")},
     "erase_confirmation": lambda loc: erase_confirmation(loc, _customer(1, name=LONG[:200]))[1],
     "merge_confirmation": lambda loc: merge_confirmation(loc, _customer(1), _customer(2, name=LONG[:200]))[1],
     "audit_blocks": lambda loc: audit_blocks(

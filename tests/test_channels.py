@@ -18,9 +18,24 @@ from sqlalchemy import select, update
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import get_workspace
 from bot.storage.db import make_session_factory
-from bot.storage.models import AuditEvent, ChannelLink, ChannelMessage, Complaint, Customer, Member, Touch
+from bot.storage.models import (
+    AuditEvent,
+    ChannelLink,
+    ChannelMessage,
+    Complaint,
+    Customer,
+    Member,
+    Touch,
+)
 from tests.helpers import add_customer
-from tests.slackclient import BOT_USER, TEAM, USER, WORKFLOW_TOKEN, block_text, table_rows
+from tests.slackclient import (
+    BOT_USER,
+    TEAM,
+    USER,
+    WORKFLOW_TOKEN,
+    block_text,
+    table_rows,
+)
 
 OWNER, MEMBER, LEAD, ADMIN = USER, "U0000002", "U000LEAD", "U00000AD"
 GUEST, THEIRS = "U0GUEST1", "T0THEIRS"  # a Slack Connect guest and their own workspace

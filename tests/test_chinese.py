@@ -261,9 +261,10 @@ def test_china_calendar_is_offered_in_chinese(slack, fake, session):
     settings = get_workspace(session, "T0000001").settings
     session.commit()
     assert (settings["holidays_country"], settings["language"]) == ("CN", "zh")
-    # country codes are typed as they are; English names itself in the language choice
-    # examples and values a person types as they are: country codes, an emoji's name
-    assert set(english_leaks(block_text([view]))) == {"CN", "US", "DE", "English", "rotating", "light"}
+    # country and currency codes are typed as they are; English names itself in the language
+    # choice; an emoji's name is typed as it is
+    assert set(english_leaks(block_text([view]))) == {"CN", "US", "DE", "English", "CNY", "USD", "EUR", "rotating",
+                                                      "light"}
 
 
 def test_working_hours_and_sla_in_chinese(slack, fake, session):

@@ -25,7 +25,8 @@ def run_bot(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.
 
 @pytest.fixture
 def clean_env(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "PORT"))}
+    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "PORT", "UNINSTALLED_", "LOG_FORMAT", "PROMETHEUS_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
     return env
 
@@ -39,6 +40,15 @@ def clean_env(tmp_path):
         ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "touchbase: setting SLACK_BOT_TOKEN is malformed"),
         ({"TZ_DEFAULT": "Mars/Olympus"}, "touchbase: setting TZ_DEFAULT is malformed"),
         ({"ENCRYPTION_KEYS": "not-a-key"}, "touchbase: setting ENCRYPTION_KEYS is malformed"),
+        ({"SLACK_CLIENT_ID": "111.222"}, "touchbase: setting SLACK_CLIENT_SECRET is missing; see README, Configuration"),
+        ({"SLACK_CLIENT_SECRET": "fakesecret000"}, "touchbase: setting SLACK_CLIENT_ID is missing; see README"),
+        ({"SLACK_CLIENT_ID": "my-app", "SLACK_CLIENT_SECRET": "fakesecret000"},
+         "touchbase: setting SLACK_CLIENT_ID is malformed"),
+        ({"SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": "fakesecret000"},
+         "touchbase: setting SLACK_SIGNING_SECRET is missing; see README, Configuration"),
+        ({"UNINSTALLED_RETENTION_DAYS": "a month"}, "touchbase: setting UNINSTALLED_RETENTION_DAYS is malformed"),
+        ({"UNINSTALLED_RETENTION_DAYS": "-1"}, "touchbase: setting UNINSTALLED_RETENTION_DAYS is malformed"),
+        ({"LOG_FORMAT": "xml"}, "touchbase: setting LOG_FORMAT is malformed"),
     ],
 )
 def test_a_missing_or_malformed_setting_stops_with_one_line(clean_env, tmp_path, overrides, line):

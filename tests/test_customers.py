@@ -36,7 +36,7 @@ def test_new_opens_the_modal_with_name_and_caller_as_owner(slack, fake):
     assert view["title"]["text"] == "New customer"
     inputs = {b["label"]["text"]: b for b in view["blocks"] if b["type"] == "input"}
     assert list(inputs) == ["Name", "Company", "Contact person", "Title", "Email", "Phone", "Address", "Owner",
-                            "Grade", "Segment", "Needs", "Preferences", "Tags"]  # fmt: skip
+                            "Grade", "Segment", "Needs", "Preferences", "Tags", "Value", "Stage"]  # fmt: skip
     assert inputs["Name"]["optional"] is False
     assert inputs["Name"]["element"]["initial_value"] == "Acme Ltd"
     assert inputs["Owner"]["element"]["initial_user"] == USER

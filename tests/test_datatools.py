@@ -202,6 +202,7 @@ def test_export_writes_every_table_of_the_team(cli, session, tmp_path):
     assert code == 0
     files = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"customer.csv", "touch.csv", "complaint.csv", "audit_event.csv", "member.csv"} <= files
+    assert "installation.csv" not in files and "oauth_state.csv" not in files  # tokens are no export
     with open(tmp_path / "out" / "customer.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["name"] for r in rows] == ["Ours"] and rows[0]["phone"] == "'+1 555 0100"  # text, not a sum

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from bot.clock import wall
 from bot.context import FollowUp, RequestContext
@@ -21,7 +22,7 @@ class _Notes:
 def test_follow_ups_run_with_a_fresh_session_and_survive_a_failing_one(engine):
     factory = make_session_factory(engine)
     notes = _Notes()
-    later = AfterResponse(factory, notes, workers=1)  # type: ignore[arg-type]
+    later = AfterResponse(factory, lambda _team: notes, workers=1)  # type: ignore[arg-type]
     tb = RequestContext(session=factory(), team_id="T0000001", user_id="U0000001", now=wall(),
                         directory=None, surface="modal")  # type: ignore[arg-type]  # fmt: skip
     seen: list[tuple[str, bool]] = []
@@ -39,13 +40,11 @@ def test_asks_of_which_the_latest_is_enough_run_once_per_turn_with_the_latest_co
     """A burst of asks under one key: the first runs at once, the others wait for the key's
     next turn and only the latest of them runs, with its own request's context; other keys
     do not wait. Nothing asked is dropped: the last ask always runs."""
-    import time
-
     from bot.clock import elapsed
     from bot.later import Latest
 
     factory = make_session_factory(engine)
-    later = AfterResponse(factory, _Notes(), workers=2)  # type: ignore[arg-type]
+    later = AfterResponse(factory, lambda _team: _Notes(), workers=2)  # type: ignore[arg-type,return-value]
     runs: list[tuple[str, str | None, float]] = []
     done = threading.Event()
 
@@ -79,3 +78,51 @@ def test_asks_of_which_the_latest_is_enough_run_once_per_turn_with_the_latest_co
     assert [u for k, u, _ in runs if k == "home:U0"] == ["U1", "U3", "U2"]
     for rq in asked:
         rq.session.close()
+
+
+def _request(factory) -> RequestContext:
+    return RequestContext(session=factory(), team_id="T0000001", user_id="U0000001", now=wall(),
+                          directory=None, surface="modal")  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_a_stop_finishes_the_work_handed_over_and_takes_no_more(engine):
+    factory = make_session_factory(engine)
+    later = AfterResponse(factory, lambda _team: _Notes(), workers=1)  # type: ignore[arg-type,return-value]
+    started, release, seen, stopped = threading.Event(), threading.Event(), [], []
+
+    def slow(_ctx: FollowUp) -> None:
+        started.set()
+        release.wait()
+        seen.append("slow")
+
+    rq = _request(factory)
+    later.submit(rq, [slow])
+    assert started.wait(10)
+    stopping = threading.Thread(target=lambda: stopped.append(later.shutdown(timeout=60)))
+    stopping.start()
+    time.sleep(0.3)
+    assert stopping.is_alive() and seen == []  # the stop waits for the follow-up
+    release.set()
+    stopping.join()
+    assert stopped == [True] and seen == ["slow"]
+    later.submit(rq, [lambda _ctx: seen.append("late")])  # after the stop: not run
+    assert seen == ["slow"] and later.wait_idle(timeout=1)
+    rq.session.close()
+
+
+def test_a_stop_waits_a_bounded_time(engine):
+    factory = make_session_factory(engine)
+    later = AfterResponse(factory, lambda _team: _Notes(), workers=1)  # type: ignore[arg-type,return-value]
+    started, release = threading.Event(), threading.Event()
+
+    def stuck(_ctx: FollowUp) -> None:
+        started.set()
+        release.wait()
+
+    rq = _request(factory)
+    later.submit(rq, [stuck])
+    assert started.wait(10)
+    assert later.shutdown(timeout=0.2) is False  # gives up waiting; the process may exit
+    release.set()
+    assert later.wait_idle(timeout=10)
+    rq.session.close()

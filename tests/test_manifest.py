@@ -55,7 +55,8 @@ def test_linked_channels_the_emoji_and_the_steps_have_exactly_their_scopes_and_e
                       "files:write", "channels:read", "groups:read", "channels:join", "channels:history",
                       "groups:history", "reactions:read"}  # fmt: skip
     events = MANIFEST["settings"]["event_subscriptions"]["bot_events"]
-    assert events == ["app_home_opened", "message.channels", "message.groups", "reaction_added"]
+    assert events == ["app_home_opened", "message.channels", "message.groups", "reaction_added", "app_uninstalled",
+                      "tokens_revoked"]  # the last two: many-workspace mode
     # Custom steps need an org-ready app; function_executed comes with `functions`, unsubscribed.
     assert MANIFEST["settings"]["org_deploy_enabled"] is True
 
@@ -75,3 +76,12 @@ def test_the_workflow_steps_are_the_ones_the_bot_listens_for():
     outputs = {name: set(f["output_parameters"]) for name, f in functions.items()}
     assert outputs == {ids.STEP_LOG_TOUCH: {"touch_id"}, ids.STEP_LOG_COMPLAINT: {"complaint_number"},
                        ids.STEP_FIND_CUSTOMER: {"customer_id", "name", "owner"}}  # fmt: skip
+
+
+def test_an_oauth_install_asks_for_the_manifests_scopes_and_comes_back_to_the_bot():
+    from bot.oauth import BOT_SCOPES
+
+    assert set(BOT_SCOPES) == set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    [redirect] = MANIFEST["oauth_config"]["redirect_urls"]
+    assert redirect.endswith("/slack/oauth_redirect")
+    assert {"app_uninstalled", "tokens_revoked"} <= set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])

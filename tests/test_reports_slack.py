@@ -102,7 +102,7 @@ def test_report_risk_lists_customers_most_at_risk_with_reasons(slack, fake, sess
     [message] = wait_for(fake, "chat.postMessage")
     text = block_text(message.args["blocks"])
     assert "Customers most at risk" in text
-    assert "*77* · Stale Ltd (#1) · <@U0000009> · no touch for 47 days, interval 30" in text
+    assert "*77* · Stale Ltd (#1) · <@U0000009> · – · no touch for 47 days, interval 30" in text
     assert "Fresh" not in text
 
 

@@ -38,7 +38,9 @@ def test_touch_opens_log_touch_prefilled(slack, fake, session):
     view = fake.last("views.open")["view"]
     assert view["title"]["text"] == "Log touch"
     fields = inputs(view)
-    assert list(fields) == ["Customer", "Kind", "Summary", "When", "Outcome", "Next step", "Next revisit"]
+    assert list(fields) == ["Customer", "Kind", "Summary", "When", "Outcome", "Next step", "Next step due", "Assignee",
+                            "Next revisit"]  # fmt: skip
+    assert fields["Assignee"]["element"]["initial_user"] == USER  # the author, unless changed
     assert fields["Customer"]["element"]["type"] == "external_select"
     assert fields["Customer"]["element"]["initial_option"]["text"]["text"] == "Acme Ltd (#1)"
     assert fields["Summary"]["optional"] is False

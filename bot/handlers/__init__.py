@@ -10,15 +10,21 @@ from bot.handlers import (
     complaints,
     customers,
     datacare,
+    followups,
     home,
+    lifecycle,
     reports,
     revisits,
     settings,
     touches,
+    workspaces,
 )
 from bot.handlers.registry import Registry
 
 
-def register(on: Registry) -> None:
-    for module in (customers, touches, revisits, home, complaints, datacare, settings, reports, channels, commands):
+def register(on: Registry, *, many_workspaces: bool = False) -> None:
+    for module in (customers, touches, revisits, followups, home, complaints, datacare, settings, reports, lifecycle,
+                   channels, commands):  # fmt: skip
         module.register(on)
+    if many_workspaces:  # uninstalls are ours to act on only when we installed (bot.oauth)
+        workspaces.register(on)

@@ -18,7 +18,18 @@ from bot.handlers.answers import Answer, OpenModal, Replace, Reply, StepDone
 from bot.handlers.commands import customer_named, usage
 from bot.handlers.home import refresh_home
 from bot.handlers.registry import CommandInput, Registry
-from bot.payloads import ButtonInput, ChannelId, EventCallback, Id, Input, Name, Short, Text, Ts, UserId
+from bot.payloads import (
+    ButtonInput,
+    ChannelId,
+    EventCallback,
+    Id,
+    Input,
+    Name,
+    Short,
+    Text,
+    Ts,
+    UserId,
+)
 from bot.services import channels, complaints
 from bot.services.access import Viewer
 from bot.services.channels import Posted

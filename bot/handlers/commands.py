@@ -40,6 +40,8 @@ ALIASES: dict[str, str] = {
     "关联频道": "link", "关联": "link",
     "取消关联": "unlink",
     "频道": "channels",
+    "流失": "lost",
+    "挽回": "won", "赢回": "won",
     "帮助": "help",
 }  # fmt: skip
 _ZH_WORD = {english: chinese for chinese, english in reversed(list(ALIASES.items()))}

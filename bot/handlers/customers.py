@@ -93,7 +93,7 @@ class Typed(Input):
 
 
 def new(rq: RequestContext, cmd: CommandInput) -> Answer:
-    return OpenModal(customer_modal(rq.locale, name=cmd.args or None, owner_id=rq.actor))
+    return OpenModal(customer_modal(rq.locale, name=cmd.args or None, owner_id=rq.actor, currency=rq.settings.currency))
 
 
 def find_(rq: RequestContext, cmd: CommandInput) -> Answer:
@@ -113,7 +113,7 @@ def edit(rq: RequestContext, cmd: CommandInput) -> Answer:
     if not cmd.args:
         return usage(rq, "customer.usage", command=command_word(rq.locale, "edit"))
     customer = customer_named(rq, cmd.args, action_id=ids.CUSTOMER_EDIT)
-    return OpenModal(customer_modal(rq.locale, customer=customer))
+    return OpenModal(customer_modal(rq.locale, customer=customer, currency=rq.settings.currency))
 
 
 def assign(rq: RequestContext, cmd: CommandInput) -> Answer:
@@ -137,11 +137,11 @@ def show_button(rq: RequestContext, inp: CustomerButton) -> Answer:
 
 def edit_button(rq: RequestContext, inp: CustomerButton) -> Answer:
     customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id)
-    return OpenModal(customer_modal(rq.locale, customer=customer))
+    return OpenModal(customer_modal(rq.locale, customer=customer, currency=rq.settings.currency))
 
 
 def new_button(rq: RequestContext, inp: NewButton) -> Answer:
-    return OpenModal(customer_modal(rq.locale, name=inp.name or None, owner_id=rq.actor))
+    return OpenModal(customer_modal(rq.locale, name=inp.name or None, owner_id=rq.actor, currency=rq.settings.currency))
 
 
 def more_found(rq: RequestContext, inp: SearchPage) -> Answer:

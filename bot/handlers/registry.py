@@ -41,6 +41,7 @@ from bot.handlers.answers import (
     UpdateMessage,
 )
 from bot.i18n import t
+from bot.logs import OUTCOME
 from bot.payloads import FieldErrors, Payload, Unreadable
 from bot.services.errors import UserError
 from bot.views.kit import fit_blocks, fit_view, message_modal, notice
@@ -187,11 +188,13 @@ class Registry:
                 answer = done.answer
             except FieldErrors as errors:
                 rq.rollback()
+                context[OUTCOME] = "refused"
                 answer = ModalAction("errors", errors={
                     field: t(rq.locale, key, **params) for field, (key, params) in errors.errors.items()
                 })  # fmt: skip
             except (UserError, Unreadable) as refusal:
                 rq.rollback()
+                context[OUTCOME] = "refused"
                 answer = _refusal(found, rq, refusal)
             kind = found.kind if found is not None else "command"
             _deliver(kind, answer, payload, rq, ack, respond, client)

@@ -1,5 +1,6 @@
 """`/crm report [week|month|quarter] [@user] [csv]`, `/crm report risk`, `/crm report grades`,
-and the 1-5 buttons of a satisfaction check-in DM.
+`/crm report churn [month|quarter] [csv]` (built by handlers.lifecycle), and the 1-5 buttons of
+a satisfaction check-in DM.
 
 The command is answered at once ("Working on your report…"); the report is built after the
 answer (bot.later), in its own unit of work, and goes to the caller's DM: the report with its
@@ -18,10 +19,11 @@ from bot.charts import report_chart
 from bot.context import FollowUp, RequestContext
 from bot.handlers.answers import Answer, Replace
 from bot.handlers.commands import usage
+from bot.handlers.lifecycle import deliver_churn
 from bot.handlers.registry import CommandInput, Registry
 from bot.i18n import t
 from bot.payloads import ButtonInput, Id
-from bot.services import health, reports, satisfaction, sla
+from bot.services import churn, health, reports, satisfaction, sla
 from bot.views import ids
 from bot.views.kit import customer_title, escape, notice
 from bot.views.reports import grade_blocks, report_blocks, report_period, risk_blocks
@@ -37,14 +39,20 @@ class ReportAsked:
     csv: bool = False
     risk: bool = False
     grades: bool = False  # grade suggestions
+    churn: bool = False
+
+
+CHURN_WORDS = ("churn", "流失")
 
 
 def parse_report_args(text: str) -> dict[str, object] | None:
-    """`[week|month|quarter] [@user] [csv]` in any order, `risk` or `grades`, as the fields of
-    `ReportAsked`; None when unreadable."""
+    """`[week|month|quarter] [@user] [csv]` in any order, `risk`, `grades`, or `churn
+    [month|quarter] [csv]`, as the fields of `ReportAsked`; None when unreadable."""
     words = text.split()
     if words and words[0].lower() in ("risk", "grades"):
         return {words[0].lower(): True} if len(words) == 1 else None
+    if words and words[0].lower() in CHURN_WORDS:
+        return _churn_args([w.lower() for w in words[1:]])
     found: dict[str, object] = {}
     for word in words:
         mention = MENTION.match(word)
@@ -57,6 +65,14 @@ def parse_report_args(text: str) -> dict[str, object] | None:
         else:
             return None
     return found
+
+
+def _churn_args(words: list[str]) -> dict[str, object] | None:
+    """`churn [month|quarter] [csv]` (default: month)."""
+    kinds = [w for w in words if w in churn.KINDS]
+    if len(kinds) > 1 or words.count("csv") > 1 or len(kinds) + words.count("csv") != len(words):
+        return None
+    return {"churn": True, "kind": kinds[0] if kinds else "month", "csv": "csv" in words}
 
 
 class ScoreButton(ButtonInput):
@@ -86,14 +102,17 @@ def report(rq: RequestContext, cmd: CommandInput) -> Answer:
 def deliver_report(later: FollowUp, asked: ReportAsked) -> None:
     """Build the report asked for, as the caller may read it, and put it in their DM."""
     session, viewer, locale, caller = later.session, later.viewer, later.locale, later.actor
+    if asked.churn:
+        deliver_churn(later, kind=asked.kind, csv=asked.csv)
+        return
     if asked.grades:
         suggestions = health.grade_suggestions(session=session, viewer=viewer, now=later.now)
-        body = grade_blocks(locale, suggestions, health.grade_rules(session, later.team_id))
+        body = grade_blocks(locale, suggestions, health.grade_rules(session, later.team_id), later.settings.currency)
         later.notifier.dm(caller, text=t(locale, "grades.text"), blocks=body)
         return
     if asked.risk:
-        rows = health.at_risk(session=session, viewer=viewer, now=later.now, today=later.today)
-        later.notifier.dm(caller, text=t(locale, "risk.title"), blocks=risk_blocks(locale, rows))
+        risk = health.risk_report(session=session, viewer=viewer, now=later.now, today=later.today)
+        later.notifier.dm(caller, text=t(locale, "risk.title"), blocks=risk_blocks(locale, risk, later.settings.currency))
         return
     # Response and resolution times are counted in the team calendar's business hours.
     calendar, _ = sla.team_rules(session, later.team_id, later.default_tz)

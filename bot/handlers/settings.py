@@ -25,10 +25,10 @@ class SettingsForm(FormInput):
 
 
 def open_settings(rq: RequestContext, cmd: CommandInput) -> Answer:
-    team, admins, leads = current(session=rq.session, viewer=rq.viewer)
+    team, admins, leads, rules = current(session=rq.session, viewer=rq.viewer)
     chinese = language(rq.locale) == "zh"
     return OpenModal(settings_modal(
-        rq.locale, team, admins=admins, leads=leads,
+        rq.locale, team, admins=admins, leads=leads, rules=rules,
         hours_text=hours_text(team.working_hours, chinese=chinese),
         sla_text=sla_text(team.sla, chinese=chinese),
         response_text=response_text(team.response_targets, chinese=chinese),

@@ -32,6 +32,7 @@ from bot.services.dates import split_when
 from bot.services.errors import FieldErrors, UserError
 from bot.storage.models import INTEGER_MAX, Customer
 from bot.views import ids
+from bot.views.followups import given_text, promised_text, step_of
 from bot.views.kit import customer_title, escape
 from bot.views.revisits import due_answer
 from bot.views.touches import (
@@ -187,13 +188,19 @@ def save(rq: RequestContext, inp: TouchForm) -> Answer:
         revisit = customer.next_revisit if customer.revisits_enabled else None
         text = t(rq.locale, "touch.saved", customer=name,
                  revisit=format_date(rq.locale, revisit) if revisit else t(rq.locale, "revisit.none"))  # fmt: skip
-    author = rq.actor
+    promised = saved.follow_ups[0] if not touch_id and saved.follow_ups else None
+    author, assignee = rq.actor, promised.assignee_id if promised is not None else None
+    if promised is not None:
+        text += " " + promised_text(rq.locale, promised)
+        given = {"author": author, "customer": name, "step": step_of(promised), "due": promised.due_on}
 
     def tell(later: FollowUp) -> None:
         later.notifier.dm(author, text=text)
+        if assignee is not None and assignee != author:
+            later.notifier.dm(assignee, text=given_text(later.locale_of(assignee), **given))  # type: ignore[arg-type]
 
     rq.after(tell)
-    refresh_home(rq, rq.actor, customer.owner_id)
+    refresh_home(rq, rq.actor, customer.owner_id, assignee)
     return None
 
 
@@ -216,7 +223,7 @@ def _touch_modal(rq: RequestContext, customer: Customer | None, **extra: object)
     next_revisit = customer and touches.default_next_revisit(session=rq.session, team_id=rq.team_id,
                                                              customer=customer, today=rq.today)  # fmt: skip
     return OpenModal(touch_modal(rq.locale, now=rq.now, customer=customer, next_revisit=next_revisit or None,
-                                 **extra))  # type: ignore[arg-type]  # fmt: skip
+                                 author_id=rq.actor, **extra))  # type: ignore[arg-type]  # fmt: skip
 
 
 def register(on: Registry) -> None:

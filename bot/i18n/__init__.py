@@ -7,7 +7,8 @@ Chinese, the English as a translator comment), read once at import with Babel.
 `t(locale, key, **params)` picks the language (`language`) and falls back to English for a
 missing key; tests/test_i18n.py fails when a key lacks a translation or its placeholders differ.
 Dates among the parameters are written the way the reader's language writes them
-(`format_date`): ISO-like for English, `2026年12月1日 周二` for Chinese.
+(`format_date`): ISO-like for English, `2026年12月1日 周二` for Chinese; money (`format_money`)
+with the currency's sign and thousands separators, as Babel's CLDR data writes it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import datetime as dt
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency, get_currency_name
 
 from bot.clock import zone
 from bot.i18n import (
@@ -24,6 +26,9 @@ from bot.i18n import (
     en_complaints,
     en_customers,
     en_datacare,
+    en_followups,
+    en_lifecycle,
+    en_install,
     en_reports,
     en_revisits,
     en_settings,
@@ -32,7 +37,7 @@ from bot.i18n import (
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 _PARTS = (en_common, en_customers, en_touches, en_revisits, en_complaints, en_reports, en_settings, en_datacare,
-          en_channels)
+          en_channels, en_lifecycle, en_followups, en_install)  # fmt: skip
 EN: dict[str, str] = {key: text for part in _PARTS for key, text in part.EN.items()}
 assert len(EN) == sum(len(part.EN) for part in _PARTS), "a message key is defined in two parts"
 
@@ -89,3 +94,30 @@ def format_datetime(locale: str | None, instant: dt.datetime, tz: str | None) ->
     """`2026-12-01 09:00` in English; `2026年12月1日 周二 09:00` in Chinese; in the zone `tz`."""
     local = instant.astimezone(zone(tz))
     return f"{format_date(locale, local.date())} {local:%H:%M}"
+
+
+# The CLDR locale whose number and currency formats each catalog's readers expect.
+_MONEY_LOCALES = {"en": "en_US", "zh": "zh_CN"}
+
+
+def format_money(locale: str | None, amount: int | None, currency: str) -> str:
+    """`CN¥1,200,000` in English, `¥1,200,000` in Chinese (whole units: values are yearly
+    estimates, not invoices); `–` for no amount."""
+    if amount is None:
+        return "–"
+    return format_currency(amount, currency, format="¤#,##0", locale=_MONEY_LOCALES[language(locale)],
+                           currency_digits=False)  # fmt: skip
+
+
+def currency_name(locale: str | None, currency: str) -> str:
+    """How a reader names the currency: its ISO code in English (`CNY`), its name in Chinese (`人民币`)."""
+    return get_currency_name(currency, locale="zh_CN") if language(locale) == "zh" else currency
+
+
+def format_period(locale: str | None, kind: str, first_day: dt.date) -> str:
+    """A month or quarter as a reader names it: `2026-06` / `2026 Q2` (`2026年06月` / `2026年第2季度`)."""
+    if kind == "quarter":
+        return t(locale, "period.quarter", year=first_day.year, quarter=(first_day.month - 1) // 3 + 1)
+    if kind == "month":
+        return t(locale, "period.month", year=first_day.year, month=f"{first_day.month:02d}")
+    return format_date(locale, first_day)

@@ -3,7 +3,7 @@
 EN: dict[str, str] = {
     "report.usage": "Ask for `week`, `month` or `quarter`, optionally a person and `csv`, "
     "e.g. `/crm report month @li csv`; or `/crm report risk` for the customers most at risk, "
-    "`/crm report grades` for grade suggestions.",
+    "`/crm report grades` for grade suggestions, `/crm report churn [month|quarter] [csv]` for the customers lost.",
     "report.own_only": "Your team shows members only their own figures: `/crm report` gives yours.",
     "report.working": "Working on your report… it will be in your DM with me in a moment.",
     "report.failed": "Sorry, your report could not be built. Please try again.",
@@ -21,6 +21,11 @@ EN: dict[str, str] = {
     "report.satisfaction": "*Satisfaction* at resolution {avg} · answered {answered} · at check-ins {checkin_avg} · "
     "check-ins {checkins}",
     "report.customers": "*Customers* {customers} · new {new} · by grade {grades} · by segment {segments}",
+    "report.value": "*Value* of the customers on the books {value} · by grade {grades}",
+    "report.follow_ups": "*Follow-ups* due {due} · done on time {on_time} · done late {late} · still open {open}",
+    "report.owner.more": " · value {value} · follow-ups due {due}: on time {on_time}, late {late}, open {open}",
+    "risk.value": "*Value at risk* {value}: {count} customer(s) with health under 50. The largest: {largest}",
+    "grades.by_value": "By value: A from {a}, B from {b} a year.",
     "report.owners": "*Per owner*",
     "report.owner": "{user}: touches {touches} · customers {customers} · revisits on time {revisits} · "
     "complaints opened {opened}, resolved {resolved}, open {open} · first response SLA {sla} · satisfaction {avg}",
@@ -34,7 +39,7 @@ EN: dict[str, str] = {
     "report.csv.title": "Report {start} as CSV",
     "risk.title": "*Customers most at risk* (health 0–100, lowest first)",
     "risk.none": "No customer is at risk right now.",
-    "risk.line": "*{score}* · {customer} · {owner} · {reasons}",
+    "risk.line": "*{score}* · {customer} · {owner} · {value} · {reasons}",
     "health.line": "*Health* {score}/100 · {reasons}",
     "health.fine": "all well",
     "health.no_touch": "no touch for {days} days, interval {interval}",
@@ -64,4 +69,7 @@ EN: dict[str, str] = {
     "report.column.open": "Open",
     "report.column.sla": "First response SLA",
     "report.column.satisfaction": "Satisfaction",
+    "report.column.value": "Value",
+    "report.column.follow_ups": "Follow-ups due · on time · late · open",
+    "report.cell.follow_ups": "{due} · {on_time} · {late} · {open}",
 }

@@ -7,6 +7,10 @@ any number of times, in any number of processes, and still create each notificat
 its own session per team. Another feature adds its job with `@register_job("name")`; the
 complaint warnings and escalations (bot/services/complaints.py) are meant to hook in here,
 passing `urgent=True` to `quiet_hours_due` for what may wake people.
+
+A workspace touchbase was uninstalled from gets no more rows: only the jobs registered with
+`uninstalled=True` run for it (`purge_uninstalled`, which deletes its data once the retention
+period is over). Each job reads people with its workspace's own directory (`directories`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -22,6 +27,7 @@ from typing import Any
 from sqlalchemy import Select, String, cast, column, func, literal, select, tuple_, values
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.clock import parse_time, zone
 from bot.notify import Directory
 from bot.scheduler.hours import WorkingHours
@@ -33,17 +39,24 @@ from bot.scheduler.outbox import (
     enqueue_select,
     register_renderer,
 )
+from bot.services import followups, installs
 from bot.services.access import Viewer
 from bot.services.members import get_member, is_fresh
 from bot.services.reminders import due_by, owners_with_due_revisits
 from bot.services.touches import due_revisits
 from bot.services.workspaces import TeamSettings, get_workspace, team_settings
 from bot.storage.db import unit_of_work
-from bot.storage.models import Customer, Member, Notification, Workspace
+from bot.storage.models import Customer, FollowUp, Member, Notification, Workspace
 from bot.views.complaints import escalation_message
+from bot.views.followups import follow_up_reminder
 from bot.views.kit import block_plain_text
 from bot.views.reports import checkin_blocks, report_blocks
-from bot.views.revisits import DIGEST_MAX_ITEMS, digest_message, revisit_reminder
+from bot.views.revisits import (
+    DIGEST_MAX_FOLLOW_UPS,
+    DIGEST_MAX_ITEMS,
+    digest_message,
+    revisit_reminder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +72,28 @@ class JobRun:
     now: dt.datetime  # aware
     directory: Directory | None
     default_tz: str = "UTC"
+    retention: dt.timedelta = dt.timedelta(days=30)  # UNINSTALLED_RETENTION_DAYS
+    # A job given many workspaces at once reads each one's people with its own directory.
+    directories: Callable[[str], Directory | None] | None = None
+
+    def directory_of(self, team_id: str) -> Directory | None:
+        return self.directories(team_id) if self.directories is not None else self.directory
 
 
 Job = Callable[[JobRun, str], int]
 JOBS: dict[str, Job] = {}
+FOR_UNINSTALLED: set[str] = set()  # the jobs that run for uninstalled workspaces, and only for them
 # Jobs that also take a list of workspaces and do them together (a few statements for all
 # rather than a few each): run_jobs hands them `TEAMS_AT_ONCE` at a time, in one session.
 AT_ONCE: set[str] = set()
 TEAMS_AT_ONCE = 500
 
 
-def register_job(name: str, *, teams_at_once: bool = False) -> Callable[[Job], Job]:
+def register_job(name: str, *, uninstalled: bool = False, teams_at_once: bool = False) -> Callable[[Job], Job]:
     def add(fn: Job) -> Job:
         JOBS[name] = fn
+        if uninstalled:
+            FOR_UNINSTALLED.add(name)
         if teams_at_once:
             AT_ONCE.add(name)
         return fn
@@ -90,37 +112,73 @@ def quiet_hours_due(
 
 
 def run_jobs(
-    factory: sessionmaker[Session], *, now: dt.datetime, directory: Directory | None, default_tz: str = "UTC",
-    only: Collection[str] | None = None, teams: Sequence[str] | None = None,
-) -> dict[str, int]:
+    factory: sessionmaker[Session], *, now: dt.datetime, directories: Callable[[str], Directory | None],
+    default_tz: str = "UTC", retention: dt.timedelta = dt.timedelta(days=30),
+    stopping: Callable[[], bool] = lambda: False, only: Collection[str] | None = None,
+    teams: Sequence[str] | None = None,
+) -> dict[str, int]:  # fmt: skip
     """Every registered job (or those named in `only`) once, for every workspace (or those in
-    `teams`), as of `now`; rows written per job."""
-    if teams is None:
-        with unit_of_work(factory, now=now) as session:
-            teams = list(session.scalars(select(Workspace.team_id).order_by(Workspace.team_id)))
+    `teams`), as of `now`; rows written per job. `directories(team_id)` reads that
+    workspace's people; `stopping()` true ends the run between two workspaces (or two
+    batches of them: the process is stopping)."""
+    query = select(Workspace.team_id, Workspace.uninstalled_at).order_by(Workspace.team_id)
+    with unit_of_work(factory, now=now) as session:
+        found = list(session.execute(query if teams is None else query.where(Workspace.team_id.in_(teams))))
     written: dict[str, int] = {}
+    known: dict[str, Directory | None] = {}  # each workspace's directory, asked for once per run
     for name, job in JOBS.items():
         if only is not None and name not in only:
             continue
         written[name] = 0
-        one_by_one: Sequence[str] = teams
+        started, ok = time.perf_counter(), True
+        chosen = [team_id for team_id, uninstalled_at in found
+                  if (uninstalled_at is not None) == (name in FOR_UNINSTALLED)]  # fmt: skip
+        one_by_one: list[str] = chosen
         if name in AT_ONCE:
             one_by_one = []
-            for start in range(0, len(teams), TEAMS_AT_ONCE):
-                chunk = list(teams[start : start + TEAMS_AT_ONCE])
+            for start in range(0, len(chosen), TEAMS_AT_ONCE):
+                if stopping():
+                    break
+                chunk = []
+                for team_id in chosen[start : start + TEAMS_AT_ONCE]:
+                    try:  # before the session: a directory may read (or renew) its token in a session of its own
+                        if team_id not in known:
+                            known[team_id] = directories(team_id)
+                        chunk.append(team_id)
+                    except Exception:  # noqa: BLE001 - that workspace only
+                        ok = False
+                        log.exception("job %s failed for team %s", name, team_id)
                 try:
                     with unit_of_work(factory, now=now) as session:
-                        written[name] += job(JobRun(session, now, directory, default_tz), chunk)  # type: ignore[arg-type]
+                        run = JobRun(session, now, None, default_tz, retention, directories=known.get)
+                        written[name] += job(run, chunk)  # type: ignore[arg-type]
                 except Exception:  # noqa: BLE001 - then each on its own, so one team's failure stops no other
                     log.exception("job %s failed for %d teams at once; trying them one by one", name, len(chunk))
                     one_by_one.extend(chunk)
         for team_id in one_by_one:
+            if stopping():
+                break
             try:
+                if team_id not in known and name not in FOR_UNINSTALLED:
+                    known[team_id] = directories(team_id)
+                directory = known.get(team_id)
                 with unit_of_work(factory, now=now) as session:
-                    written[name] += job(JobRun(session, now, directory, default_tz), team_id)
+                    written[name] += job(JobRun(session, now, directory, default_tz, retention), team_id)
             except Exception:  # noqa: BLE001 - one team's failure must not stop the others
+                ok = False
                 log.exception("job %s failed for team %s", name, team_id)
+        metrics.observe_job(name, time.perf_counter() - started, ok=ok)
     return written
+
+
+# --- uninstalled workspaces -----------------------------------------------------------------
+
+
+@register_job("purge_uninstalled", uninstalled=True)
+def purge_uninstalled(run: JobRun, team_id: str) -> int:
+    """Delete the data of a workspace uninstalled at least UNINSTALLED_RETENTION_DAYS before
+    the run's instant (services.installs.purge); 1 when it was purged (its purge record)."""
+    return int(installs.purge(session=run.session, team_id=team_id, now=run.now, retention=run.retention) is not None)
 
 
 # --- revisit reminders --------------------------------------------------------------------
@@ -128,8 +186,9 @@ def run_jobs(
 
 @register_job("revisit_reminders", teams_at_once=True)
 def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
-    """Each owner's daily digest (or one message per due revisit, digest off), written once
-    per member and day when their digest time has come in their own time zone.
+    """Each person's daily digest of their revisits and follow-ups due (or one message per due
+    revisit and follow-up, digest off), written once per member and day when their digest time
+    has come in their own time zone.
 
     Only on working days, between the digest time (moved into working hours) and the end of
     working hours; a day missed entirely is not sent late: its items are still due, so the
@@ -148,20 +207,23 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
     rules = _TeamRules()
     written = 0
     singles: dict[tuple[dt.date, str | None], list[tuple[str, str]]] = defaultdict(list)  # -> (team, owner)
+    promises: dict[tuple[dt.date, str | None], list[tuple[str, str]]] = defaultdict(list)  # -> (team, assignee)
     latest_today = (run.now.astimezone(dt.UTC) + _LATEST_OFFSET).date()
     # Read as rows, not ORM objects (a fifth of the job when they were): a member who needs
     # more (a digest, a profile read again) is read as one then.
     known = {(m.team_id, m.user_id): m
              for m in session.execute(select(*Member.__table__.columns).where(Member.team_id.in_(team_ids)))}
     days: dict[tuple[int, str | None, str | None], tuple[dt.date, dt.time] | None] = {}
-    for team_id, owner_id in owners_with_due_revisits(session=session, team_id=team_ids, by=latest_today):
+    owners = set(owners_with_due_revisits(session=session, team_id=team_ids, by=latest_today))
+    promised = set(followups.assignees_with_due(session=session, team_id=team_ids, by=latest_today))
+    for team_id, owner_id in sorted(owners | promised):
         try:
             settings, hours = rules.of(workspaces.get(team_id) or get_workspace(session, team_id))
             member: Any = known.get((team_id, owner_id))
             if member is None or not is_fresh(member, run.now) or member.digest_enabled:
                 with session.begin_nested():  # read from Slack once a day
                     member = get_member(session=session, team_id=team_id, user_id=owner_id,
-                                        directory=run.directory, now=run.now)  # fmt: skip
+                                        directory=run.directory_of(team_id), now=run.now)  # fmt: skip
             when = (id(settings), member.tz, member.digest_time)  # what the member's reminder day depends on
             if when not in days:
                 days[when] = _reminder_day(run, settings, hours, member)
@@ -173,14 +235,28 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
                 with session.begin_nested():
                     written += _write_digest(run, settings, hours, member, *today, locale=locale)
             else:
-                singles[today[0], locale].append((team_id, owner_id))
+                if (team_id, owner_id) in owners:
+                    singles[today[0], locale].append((team_id, owner_id))
+                if (team_id, owner_id) in promised:
+                    if Viewer.of(member, settings).sees_all:  # all their follow-ups are theirs to be told of
+                        promises[today[0], locale].append((team_id, owner_id))
+                    else:
+                        with session.begin_nested():
+                            written += _follow_up_reminders(run, settings, member, today[0], locale=locale)
         except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
             log.exception("revisit reminders for %s in %s failed", owner_id, team_id)
-    for (today, locale), owners in singles.items():
-        # One message per due revisit: one statement per day and language, rendered when sent.
-        for start in range(0, len(owners), 2000):  # 4,000 bound values: within both databases' limits
-            rows = _revisit_reminder_rows(session, owners=owners[start : start + 2000], today=today, locale=locale,
+    # One message per due revisit or follow-up: one statement per day and language for all
+    # these people, rendered when sent; 2,000 pairs are 4,000 bound values, within both
+    # databases' limits.
+    for (today, locale), people in singles.items():
+        for start in range(0, len(people), 2000):
+            rows = _revisit_reminder_rows(session, owners=people[start : start + 2000], today=today, locale=locale,
                                           now=run.now)  # fmt: skip
+            written += enqueue_select(session, rows)
+    for (today, locale), people in promises.items():
+        for start in range(0, len(people), 2000):
+            rows = _follow_up_reminder_rows(session, people=people[start : start + 2000], today=today, locale=locale,
+                                            now=run.now)  # fmt: skip
             written += enqueue_select(session, rows)
     return written
 
@@ -220,14 +296,17 @@ def _write_digest(
     *, locale: str | None,
 ) -> int:  # fmt: skip
     team_id = member.team_id
-    revisits = due_revisits(session=run.session, viewer=Viewer.of(member, settings), today=today, days=0,
-                            limit=DIGEST_MAX_ITEMS)  # fmt: skip
-    if not revisits.due_total:
+    viewer = Viewer.of(member, settings)
+    revisits = due_revisits(session=run.session, viewer=viewer, today=today, days=0, limit=DIGEST_MAX_ITEMS)
+    promises = followups.due_follow_ups(session=run.session, viewer=viewer, today=today, days=0,
+                                        limit=DIGEST_MAX_FOLLOW_UPS)  # fmt: skip
+    if not revisits.due_total and not promises.due_total:
         return 0
     tz = zone(member.tz, settings.tz or run.default_tz)
     expires = dt.datetime.combine(today, hours.end_on(today), tzinfo=tz)
     text, body = digest_message(locale, revisits.due, total=revisits.due_total, today=today,
-                                       digest_time=send_from.strftime("%H:%M"))  # fmt: skip
+                                digest_time=send_from.strftime("%H:%M"), follow_ups=promises.items,
+                                follow_ups_total=promises.due_total)  # fmt: skip
     return int(enqueue(
         run.session, now=run.now, team_id=team_id, key=f"digest:{member.user_id}:{today.isoformat()}", kind="digest",
         channel=member.user_id, text=text, blocks=body, due_at=run.now, expires_at=expires,
@@ -252,14 +331,45 @@ def _revisit_reminder_rows(
         c.owner_id, payload, literal(PENDING), literal(now, Notification.due_at.type), literal(0),
         literal(now, Notification.created_at.type),
     ).where(*due_by(today))  # fmt: skip
+    return _of_pairs(session, rows, c, c.team_id, c.owner_id, owners)
+
+
+def _of_pairs(session: Session, rows: Select[Any], table: Any, team: Any, person: Any,
+              pairs: list[tuple[str, str]]) -> Select[Any]:  # fmt: skip
+    """`rows` of these (workspace, person) pairs only."""
     if session.get_bind().dialect.name == "postgresql":
         # Joined to the pairs as a table: as a row-value IN list PostgreSQL read every customer
         # and tested it against the whole list (3.6 s for 1,000 workspaces).
-        chosen = values(column("team_id", String), column("owner_id", String), name="chosen").data(owners)
-        return rows.join_from(chosen, c, (c.team_id == chosen.c.team_id) & (c.owner_id == chosen.c.owner_id))
+        chosen = values(column("team_id", String), column("person", String), name="chosen").data(pairs)
+        return rows.join_from(chosen, table, (team == chosen.c.team_id) & (person == chosen.c.person))
     # SQLite: the pairs alone (it cannot name a VALUES list's columns); with `team_id IN (…)`
     # beside them it probed its index for every workspace with every owner (250 × 500 seeks).
-    return rows.where(tuple_(c.team_id, c.owner_id).in_(owners))
+    return rows.where(tuple_(team, person).in_(pairs))
+
+
+def _follow_up_reminder_rows(
+    session: Session, *, people: list[tuple[str, str]], today: dt.date, locale: str | None, now: dt.datetime
+) -> Select[Any]:
+    """The outbox rows of these people's (workspace, assignee) follow-ups due, as
+    `_follow_up_reminders` writes them one by one (the first 100 of each, earliest first),
+    for people who see every customer."""
+    f = FollowUp
+    due = cast(f.due_on, String)
+    ranked = _of_pairs(session, select(
+        f.id, f.team_id, f.assignee_id, due.label("due"),
+        func.row_number().over(partition_by=(f.team_id, f.assignee_id), order_by=(f.due_on, f.id)).label("n"),
+    ).join(Customer, Customer.id == f.customer_id).where(*followups.is_due(by=today)),
+        f, f.team_id, f.assignee_id, people).subquery()  # fmt: skip
+    json_object = func.json_build_object if session.get_bind().dialect.name == "postgresql" else func.json_object
+    payload = json_object(
+        "text", "", "render", "follow_up", "follow_up_id", ranked.c.id, "assignee_id", ranked.c.assignee_id,
+        "due", ranked.c.due, "today", today.isoformat(), "locale", locale,
+    )  # fmt: skip
+    key = literal("follow_up:") + cast(ranked.c.id, String) + ":" + ranked.c.assignee_id + ":" + ranked.c.due
+    return select(
+        ranked.c.team_id, key, literal("follow_up"), ranked.c.assignee_id, payload, literal(PENDING),
+        literal(now, Notification.due_at.type), literal(0), literal(now, Notification.created_at.type),
+    ).where(ranked.c.n <= FOLLOW_UP_SINGLES_MAX)  # fmt: skip
 
 
 @register_renderer("revisit")
@@ -277,6 +387,47 @@ def _render_revisit(session: Session, payload: dict[str, Any]) -> Rendered | Non
         return None
     return Rendered(*revisit_reminder(payload.get("locale"), customer,
                                              today=dt.date.fromisoformat(payload["today"])))  # fmt: skip
+
+
+# --- customer stages -----------------------------------------------------------------------------
+
+
+@register_job("customer_stages")
+def customer_stages(run: JobRun, team_id: str) -> int:
+    """Active customers whose health fell under 40 become at risk, and back when it recovers,
+    as of the sweep's instant; one sweep an hour per team does it (services.lifecycle)."""
+    from bot.services import lifecycle
+
+    settings = team_settings(run.session, team_id)
+    today = run.now.astimezone(zone(settings.tz, run.default_tz)).date()
+    return lifecycle.check_stages(session=run.session, team_id=team_id, now=run.now, today=today)
+
+
+FOLLOW_UP_SINGLES_MAX = 100  # follow-up messages per person and day, digest off
+
+
+def _follow_up_reminders(run: JobRun, settings: TeamSettings, member: Member, today: dt.date, *,
+                         locale: str | None) -> int:  # fmt: skip
+    """Digest off: one message per follow-up due, once per due day, rendered when it is sent
+    (`_render_follow_up`), so one done or snoozed meanwhile is not sent."""
+    promises = followups.due_follow_ups(session=run.session, viewer=Viewer.of(member, settings), today=today, days=0,
+                                        limit=FOLLOW_UP_SINGLES_MAX)  # fmt: skip
+    written = 0
+    for f in promises.items:
+        meta = {"render": "follow_up", "follow_up_id": f.id, "assignee_id": f.assignee_id, "due": f.due_on.isoformat(),
+                "today": today.isoformat(), "locale": locale}  # fmt: skip
+        written += enqueue(run.session, now=run.now, team_id=member.team_id, kind="follow_up", channel=member.user_id,
+                           key=f"follow_up:{f.id}:{f.assignee_id}:{f.due_on.isoformat()}", text="", meta=meta)  # fmt: skip
+    return written
+
+
+@register_renderer("follow_up")
+def _render_follow_up(session: Session, payload: dict[str, Any]) -> Rendered | None:
+    found = followups.still_due(session, follow_up_id=payload["follow_up_id"], assignee_id=payload["assignee_id"],
+                                due_on=payload["due"])  # fmt: skip
+    if found is None:
+        return None
+    return Rendered(*follow_up_reminder(payload.get("locale"), found, today=dt.date.fromisoformat(payload["today"])))
 
 
 # --- complaint warnings and escalations -----------------------------------------------------

@@ -13,7 +13,8 @@ takes them back. At most the one message in flight at the crash can go twice; a 
 
 Row states: `pending` -> `sending` -> `sent` | `failed` (permanent Slack error, kept with
 `last_error` for admins) | `expired` (a digest whose day is over: the next digest has it, or
-a message rendered at send time about something no longer due).
+a message rendered at send time about something no longer due) | `cancelled` (touchbase was
+uninstalled from the workspace, or is not installed there: never sent, never retried).
 `due_at` means "not before": the due instant while pending (already moved out of quiet
 hours), the lease's end while sending, the next try after a transient failure.
 
@@ -27,6 +28,12 @@ back off exponentially; both within `retry_budget` seconds per message, after wh
 goes back to pending for a later run. Any other `ok: false` is permanent. (This is the one
 place besides bot/notify.py holding a WebClient: it needs Slack's raw answer, status code
 and `Retry-After`, which the `Notifier` protocol deliberately hides.)
+
+Each row is sent with its workspace's client (`clients(team_id)`: the one bot token, or in
+many-workspace mode that workspace's installation, bot.oauth); a workspace without one gets
+its rows cancelled. On a stop (`stop()`) the sender finishes the message in flight, gives up
+waiting to retry, and puts every row it still holds back to pending at once rather than
+leaving it `sending` until its lease runs out.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.scheduler.pacing import Lanes, Pacer
 from bot.storage.db import unit_of_work
 from bot.storage.models import Notification
@@ -52,6 +60,7 @@ from bot.storage.models import Notification
 log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed", "expired"
+CANCELLED = "cancelled"  # written by services.installs too
 # Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
 # user_not_found, account_inactive, is_archived, not_in_channel, invalid_blocks, …).
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "service_unavailable", "request_timeout"})
@@ -173,6 +182,7 @@ class Delivery:
     sent: int = 0
     failed: int = 0
     expired: int = 0
+    cancelled: int = 0
     retry_later: int = 0
     errors: dict[str, int] = field(default_factory=dict)
 
@@ -180,6 +190,7 @@ class Delivery:
         self.sent += other.sent
         self.failed += other.failed
         self.expired += other.expired
+        self.cancelled += other.cancelled
         self.retry_later += other.retry_later
         for error, n in other.errors.items():
             self.errors[error] = self.errors.get(error, 0) + n
@@ -192,35 +203,42 @@ class _Transient(Exception):
         self.wait = wait
 
 
+class _Stopped(Exception):
+    """The process is stopping: the row goes back to pending instead of waiting to retry."""
+
+
 def sender_client(token: str | None, base_url: str, *, timeout: int = 15) -> WebClient:
     """A WebClient without slack_sdk's own retry handlers: the sender's loop does retries."""
-    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+    return metrics.MeteredWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
 
 class Sender:
     def __init__(
         self,
         session_factory: sessionmaker[Session],
-        client: WebClient,
+        clients: Callable[[str], WebClient | None],
         *,
         lease: float = 300.0,
         retry_budget: float = 60.0,
         batch_size: int = 20,
         wall: Callable[[], dt.datetime],
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         pacer: Pacer | None = None,
         lanes: int = 1,
     ) -> None:
         self.factory = session_factory
-        self.client = client
+        self.clients = clients  # team_id -> the client with that workspace's token, or None
+        self.stopping = threading.Event()
+        self._clients_lock = threading.Lock()
         self.pacer = pacer  # None: post as fast as Slack answers (bot.scheduler.pacing)
         self.lanes = lanes  # messages in flight at once
         self.lease = dt.timedelta(seconds=lease)
         self.retry_budget = retry_budget
         self.batch_size = batch_size
         self.wall = wall  # the real time, for leases only (they guard against real crashes)
-        self.sleep = sleep
+        # Waiting to retry ends early when the process stops (tests give their own).
+        self.sleep = sleep or self._pause
         self.clock = clock
 
     # --- claiming -----------------------------------------------------------------------
@@ -276,25 +294,38 @@ class Sender:
 
     # --- sending ------------------------------------------------------------------------
 
+    def stop(self) -> None:
+        """Stop soon: the message in flight finishes, the rows still held go back to pending."""
+        self.stopping.set()
+
+    def _pause(self, seconds: float) -> None:
+        """Wait before a retry, in short sleeps, ending early on `stop()`. (Short relative
+        sleeps rather than a timed wait on the event: those stay right under a shifted clock,
+        such as CI's faketime run.)"""
+        end = self.clock() + seconds
+        while not self.stopping.is_set() and (left := end - self.clock()) > 0:
+            time.sleep(min(left, 0.1))
+
     def deliver(self, *, now: dt.datetime, deadline: float | None = None) -> Delivery:
         """Send everything due at `now`, the instant this run acts as of; stops when nothing
-        is due or at `deadline` (a `clock()` value). Each row is tried once per run."""
+        is due, at `deadline` (a `clock()` value) or on `stop()`. Each row is tried once per run."""
         report = Delivery()
         tried: set[int] = set()
+        clients: dict[str, WebClient | None] = {}  # each workspace's client, asked for once per run
         lanes = Lanes(self.lanes)
         counting = threading.Lock()
 
         def send(row_id: int, lease: dt.datetime) -> None:
-            if deadline is not None and self.clock() >= deadline:
+            if self.stopping.is_set() or (deadline is not None and self.clock() >= deadline):
                 self._release(row_id, lease, now)  # out of time: back to pending for the next run
                 return
             one = Delivery()
-            self._deliver_one(row_id, lease, one, now=now, deadline=deadline)
+            self._deliver_one(row_id, lease, one, now=now, deadline=deadline, clients=clients)
             with counting:
                 report.add(one)
 
         try:
-            while deadline is None or self.clock() < deadline:
+            while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
                 ids, lease = self.claim(now=now, exclude=tried)
                 if not ids:
                     break
@@ -304,6 +335,8 @@ class Sender:
                     lanes.submit(channels.get(row_id, ""), lambda row_id=row_id, lease=lease: send(row_id, lease))
         finally:
             lanes.close()
+        for result in ("sent", "failed", "expired", "cancelled", "retry_later"):
+            metrics.observe_delivery(result, getattr(report, result))
         return report
 
     def _channels(self, ids: list[int]) -> list[str]:
@@ -312,6 +345,12 @@ class Sender:
             key = Notification.team_id + ":" + Notification.channel
             found = {i: k for i, k in session.execute(select(Notification.id, key).where(Notification.id.in_(ids)))}
         return [found.get(i, "") for i in ids]
+
+    def _client(self, team_id: str, clients: dict[str, WebClient | None]) -> WebClient | None:
+        with self._clients_lock:  # the lanes share one run's clients
+            if team_id not in clients:
+                clients[team_id] = self.clients(team_id)
+            return clients[team_id]
 
     def _release(self, row_id: int, lease: dt.datetime, now: dt.datetime) -> None:
         with unit_of_work(self.factory, now=None) as session:
@@ -322,8 +361,10 @@ class Sender:
             )
 
     def _deliver_one(
-        self, row_id: int, lease: dt.datetime, report: Delivery, *, now: dt.datetime, deadline: float | None
-    ) -> None:
+        self, row_id: int, lease: dt.datetime, report: Delivery, *, now: dt.datetime, deadline: float | None,
+        clients: dict[str, WebClient | None] | None = None,
+    ) -> None:  # fmt: skip
+        clients = {} if clients is None else clients
         row = self._renew(row_id, lease)
         if row is None:
             return
@@ -331,6 +372,17 @@ class Sender:
         if expires and dt.datetime.fromisoformat(expires) <= now:
             self._finish(row, status=EXPIRED, last_error="expired")
             report.expired += 1
+            return
+        try:
+            client = self._client(row.team_id, clients)
+        except Exception as exc:  # noqa: BLE001 - a token that cannot be renewed now: a later run tries again
+            log.warning("notification %s: no client for %s now: %s", row.key, row.team_id, exc)
+            self._finish(row, status=PENDING, last_error="token unavailable", due_at=now + dt.timedelta(minutes=1))
+            report.retry_later += 1
+            return
+        if client is None:  # not installed there (any more): nothing is sent to that workspace
+            self._finish(row, status=CANCELLED, last_error="not installed")
+            report.cancelled += 1
             return
         uploads: tuple[Upload, ...] = ()
         if row.payload.get("render"):
@@ -349,7 +401,10 @@ class Sender:
             uploads = message.uploads
         try:
             budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
-            ts = self._post_with_retries(row, budget)
+            ts = self._post_with_retries(client, row, budget)
+        except _Stopped:
+            self._finish(row, status=PENDING, due_at=now)
+            report.retry_later += 1
         except SlackApiError as exc:
             error = str(exc.response.get("error") or exc.response.status_code)
             log.warning("notification %s to %s failed for good: %s", row.key, row.channel, error)
@@ -362,14 +417,15 @@ class Sender:
             report.retry_later += 1
         else:
             # The message is out: a failed upload is recorded, not retried (that would post it twice).
-            note = self._upload(row, ts, uploads) if uploads else None
+            note = self._upload(client, row, ts, uploads) if uploads else None
             if self._finish(row, status=SENT, sent_at=now, message_ts=ts, last_error=note):
                 report.sent += 1
 
-    def _upload(self, row: Notification, thread_ts: str | None, uploads: tuple[Upload, ...]) -> str | None:
+    def _upload(self, client: WebClient, row: Notification, thread_ts: str | None,
+                uploads: tuple[Upload, ...]) -> str | None:  # fmt: skip
         for upload in uploads:
             try:
-                self.client.files_upload_v2(channel=row.channel, thread_ts=thread_ts, content=upload.content,
+                client.files_upload_v2(channel=row.channel, thread_ts=thread_ts, content=upload.content,
                                             filename=upload.filename, title=upload.title)  # fmt: skip
             except (SlackApiError, OSError) as exc:
                 log.warning("notification %s: uploading %s failed: %s", row.key, upload.filename, exc)
@@ -380,7 +436,7 @@ class Sender:
         with unit_of_work(self.factory, now=None) as session:
             return RENDERERS[payload["render"]](session, payload)
 
-    def _post_with_retries(self, row: Notification, budget: float) -> str | None:
+    def _post_with_retries(self, client: WebClient, row: Notification, budget: float) -> str | None:
         started = self.clock()
         backoff = 0.5
         turn = True  # a first try, and a try after a 429, wait for their turn; backoff spaces the others
@@ -388,7 +444,7 @@ class Sender:
             if turn:
                 self._pace(row, started, budget)
             try:
-                ts = self._post(row)
+                ts = self._post(client, row)
             except _Transient as exc:
                 wait = exc.wait if exc.wait is not None else backoff
                 backoff = min(backoff * 2, 8.0)
@@ -399,16 +455,21 @@ class Sender:
                     continue
                 if self.clock() + wait - started > budget:
                     raise
+                if self.stopping.is_set():
+                    raise _Stopped() from exc
                 log.info("notification %s: %s; trying again in %.1fs", row.key, exc.reason, wait)
                 self.sleep(wait)
+                if self.stopping.is_set():
+                    raise _Stopped() from exc
             else:
                 if self.pacer is not None:
                     self.pacer.accepted(row.team_id)
                 return ts
 
     def _pace(self, row: Notification, started: float, budget: float) -> None:
-        """Wait for the message's turn within Slack's budgets (bot.scheduler.pacing); a turn
-        beyond the retry budget gives the row back for a later run (`_Transient`)."""
+        """Wait for the message's turn within Slack's budgets for its workspace and channel
+        (bot.scheduler.pacing); a turn beyond the retry budget gives the row back for a later
+        run (`_Transient`), and so does stopping meanwhile (`_Stopped`)."""
         if self.pacer is None:
             return
         for _ in range(2):  # once more if a 429 elsewhere paused the workspace meanwhile
@@ -418,13 +479,15 @@ class Sender:
             if self.clock() + wait - started > budget:
                 raise _Transient("ratelimited", wait)
             self.sleep(wait)
+            if self.stopping.is_set():
+                raise _Stopped()
             if self.pacer.paused_until(row.team_id) <= self.pacer.clock():
                 return
 
-    def _post(self, row: Notification) -> str | None:
+    def _post(self, client: WebClient, row: Notification) -> str | None:
         payload = row.payload
         try:
-            response = self.client.chat_postMessage(
+            response = client.chat_postMessage(
                 channel=row.channel, text=payload.get("text") or "", blocks=payload.get("blocks") or None
             )
         except SlackApiError as exc:

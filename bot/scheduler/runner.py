@@ -3,6 +3,11 @@
 APScheduler keeps its jobs in memory (no shared job store: its docs say a store must never
 be shared between processes); what makes several processes safe is the data, the keys and
 the claims of the outbox. Any number of `serve` / `worker` processes may run these.
+
+Each workspace is reached with its own client (bot.oauth: the bot token, or in many-workspace
+mode the workspace's installation). `shutdown()` stops cleanly: no new run starts, the jobs
+stop between two workspaces, the sender finishes the message in flight and puts the rows it
+holds back to pending (none is left `sending` until its lease runs out).
 """
 
 from __future__ import annotations
@@ -11,17 +16,19 @@ import datetime as dt
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics, oauth
 from bot.clock import elapsed, wall
 from bot.config import Settings
-from bot.notify import SlackDirectory
+from bot.notify import Directory, SlackDirectory
 from bot.scheduler import jobs
 from bot.scheduler.outbox import Delivery, Sender, sender_client
 from bot.scheduler.pacing import Pacer
@@ -46,24 +53,27 @@ class SweepReport:
         d = self.delivery
         return (
             f"sweep at {self.at.isoformat()}: {sum(self.written.values())} written, {d.sent} sent, "
-            f"{d.failed} failed, {d.expired} expired, {d.retry_later} left for a later try"
+            f"{d.failed} failed, {d.expired} expired, {d.cancelled} cancelled, {d.retry_later} left for a later try"
         )
 
 
 class Scheduler:
-    """The jobs and the sender over one database and one Slack token."""
+    """The jobs and the sender over one database, reaching each workspace with its own token."""
 
     def __init__(
         self,
         settings: Settings,
         session_factory: sessionmaker[Session] | None = None,
-        client: WebClient | None = None,
+        clients: oauth.Clients | None = None,
         **sender_options: Any,
     ) -> None:
         self.settings = settings
         self.factory = session_factory or make_session_factory(make_engine(settings.database_url))
-        self.client = client or sender_client(settings.slack_bot_token, settings.slack_api_url)
-        self.directory = SlackDirectory(self.client)
+        self.clients = clients or oauth.clients(
+            settings, self.factory, make=lambda token: sender_client(token, settings.slack_api_url), clock=wall
+        )
+        self.stopping = threading.Event()
+        self._running: BaseScheduler | None = None
         lease = settings.scheduler_lease_seconds
         sender_options.setdefault("lease", lease)
         # A message's retries must end well within its lease, or another worker could take
@@ -73,18 +83,28 @@ class Scheduler:
         # within its budget, rather than one at a time or as fast as Slack answers.
         sender_options.setdefault("pacer", Pacer())
         sender_options.setdefault("lanes", SEND_LANES)
-        self.sender = Sender(self.factory, self.client, wall=wall, **sender_options)
+        self.sender = Sender(self.factory, self.clients.client_for, wall=wall, **sender_options)
         self._statistics_at = float("-inf")
+
+    def directory(self, team_id: str) -> Directory | None:
+        """Who the people of a workspace are, asked with that workspace's token."""
+        client = self.clients.client_for(team_id)
+        return SlackDirectory(client) if client is not None else None
 
     # The instant a run acts as of is decided here, at the top, and handed down: the jobs,
     # the rows they write and the delivery all read it, never the wall clock.
 
     def run_jobs(self, now: dt.datetime) -> dict[str, int]:
-        return jobs.run_jobs(self.factory, now=now, directory=self.directory, default_tz=self.settings.tz_default)
+        return jobs.run_jobs(self.factory, now=now, directories=self.directory, default_tz=self.settings.tz_default,
+                             retention=dt.timedelta(days=self.settings.uninstalled_retention_days),
+                             stopping=self.stopping.is_set)  # fmt: skip
 
     def deliver(self, now: dt.datetime, *, within: float | None = None) -> Delivery:
         deadline = self.sender.clock() + within if within is not None else None
-        return self.sender.deliver(now=now, deadline=deadline)
+        started = time.perf_counter()
+        delivery = self.sender.deliver(now=now, deadline=deadline)
+        metrics.observe_job("deliver", time.perf_counter() - started, ok=True)
+        return delivery
 
     def sweep(self, at: dt.datetime | None = None, *, within: float = SWEEP_DELIVERY_SECONDS) -> SweepReport:
         """Every job once as of `at` (default: the wall clock's now), then deliver what is due then."""
@@ -111,25 +131,40 @@ class Scheduler:
         scheduler.add_job(self._jobs_tick, "interval", seconds=JOBS_EVERY, id="jobs", **common)
         scheduler.add_job(self._deliver_tick, "interval", seconds=DELIVER_EVERY, id="deliver", **common)
 
-    def start_background(self) -> BackgroundScheduler:
-        """In `serve`: a thread of this process (the gunicorn master, or the Socket Mode process)."""
+    def start_background(self) -> Scheduler:
+        """In `serve` in Socket Mode: a thread of this process. Stop it with `shutdown()`. (Over
+        HTTP `serve` runs a `worker` beside gunicorn instead: bot.server.)"""
         scheduler = BackgroundScheduler(timezone=dt.UTC)
         self._add_jobs(scheduler)
         scheduler.start()
+        self._running = scheduler
         log.info("scheduler started in-process")
-        return scheduler
+        return self
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop: no new run; the running ones end soon (the jobs between two workspaces, the
+        sender after the message in flight, its other rows back to pending). With `wait`, return
+        once they have ended (bounded by one Web API call's timeout)."""
+        self.stopping.set()
+        self.sender.stop()
+        if self._running is not None and self._running.running:
+            self._running.shutdown(wait=wait)
+        log.info("scheduler stopped")
 
     def run_forever(self) -> None:
         """`worker`: the scheduler alone, until SIGTERM / Ctrl-C."""
         scheduler = BlockingScheduler(timezone=dt.UTC)
         self._add_jobs(scheduler)
-        # SIGTERM (a deploy, `docker stop`) ends the worker cleanly; a send in progress
-        # finishes first. A SIGKILL is covered by the leases.
+        self._running = scheduler
+
+        # SIGTERM (a deploy, `docker stop`) ends the worker cleanly: the send in progress
+        # finishes, the rows it still holds go back to pending, and it exits 0. A SIGKILL is
+        # covered by the leases.
         def stop(*_: Any) -> None:
             # Not in the handler itself: it interrupts the main thread, which may hold the
             # very locks shutdown() takes.
             if scheduler.running:
-                threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}).start()
+                threading.Thread(target=self.shutdown, kwargs={"wait": True}).start()
             else:  # still starting up
                 raise SystemExit(0)
 
@@ -138,4 +173,4 @@ class Scheduler:
         try:
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
-            pass
+            self.shutdown(wait=True)

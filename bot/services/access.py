@@ -2,7 +2,8 @@
 
 Every service function that reads or changes one of these takes a `Viewer` (required, never
 defaulted). With the team's Visibility `open` every member sees every customer; with `owner`
-("owner only") a member sees the customers they own or work an active complaint for, and
+("owner only") a member sees the customers they own, work an active complaint for, or owe an
+open follow-up to (services.followups), and
 the complaints they are assigned or whose customer they see; leads and admins see all. A
 scheduled job or a command-line tool acting for the whole team says so explicitly with
 `Viewer.whole_team`.
@@ -22,7 +23,7 @@ from bot.services.errors import UserError
 from bot.services.members import LEAD, is_admin, role_of, sees_everything
 from bot.services.sla import ACTIVE
 from bot.services.workspaces import TeamSettings
-from bot.storage.models import INTEGER_MAX, Complaint, Customer, Member, Touch
+from bot.storage.models import INTEGER_MAX, Complaint, Customer, FollowUp, Member, Touch
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,10 @@ class Viewer:
             Complaint.assignee_id == self.user_id,
             Complaint.state.in_(ACTIVE),
         )
-        return or_(Customer.owner_id == self.user_id, Customer.id.in_(working_on))
+        promised = select(FollowUp.customer_id).where(
+            FollowUp.team_id == self.team_id, FollowUp.assignee_id == self.user_id, FollowUp.done_at.is_(None)
+        )
+        return or_(Customer.owner_id == self.user_id, Customer.id.in_(working_on), Customer.id.in_(promised))
 
     def complaints(self) -> ColumnElement[bool]:
         """The complaints this viewer sees (to add to a query on Complaint): their own, and

@@ -41,7 +41,12 @@ from bot.services.complaints import ComplaintCard, ComplaintInput
 from bot.services.errors import UserError
 from bot.services.find import resolve_customer
 from bot.services.sla import parse_target, team_calendar
-from bot.services.workspaces import DEFAULT_RESPONSE_TARGETS, TeamSettings, team_settings
+from bot.services.workspaces import (
+    DEFAULT_GRADE,
+    DEFAULT_RESPONSE_TARGETS,
+    TeamSettings,
+    team_settings,
+)
 from bot.storage.models import AuditEvent, ChannelLink, ChannelMessage, Customer, Touch
 
 SUMMARY_CHARS = 500  # what of a customer's message becomes the touch's summary
@@ -319,7 +324,7 @@ def response_due(settings: TeamSettings, grade: str | None, sent_at: dt.datetime
     customer's grade (B's for none) in the team's business hours."""
     calendar = team_calendar(settings, default_tz)
     targets = {**DEFAULT_RESPONSE_TARGETS, **settings.response_targets}
-    target = parse_target(targets.get(grade or touches.DEFAULT_GRADE) or targets["B"], calendar.standard_day)
+    target = parse_target(targets.get(grade or DEFAULT_GRADE) or targets["B"], calendar.standard_day)
     return calendar.add(sent_at, target)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
@@ -18,14 +19,15 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.notify import Directory, Unreachable
-from bot.services import access, audit
+from bot.services import access, audit, lifecycle
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.find import name_key, resolve_customer
 from bot.services.members import USER_ID
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
-from bot.storage.models import ChannelLink, Complaint, Customer, Touch
+from bot.storage.db import now_of
+from bot.storage.models import ChannelLink, Complaint, Customer, FollowUp, Touch
 
 Grade = Literal["A", "B", "C"]
 Segment = Literal["potential", "new", "regular", "key"]
@@ -33,11 +35,16 @@ GRADES: tuple[str, ...] = ("A", "B", "C")
 SEGMENTS: tuple[str, ...] = ("potential", "new", "regular", "key")
 PROFILE_FIELDS = (
     "name", "company", "contact_name", "title", "email", "phone", "address",
-    "owner_id", "grade", "segment", "needs", "preferences", "tags",
+    "owner_id", "grade", "segment", "needs", "preferences", "tags", "value",
 )  # fmt: skip
 _PHONE = re.compile(r"^\+?[\d\s().\-/]+$")
 _TAG_SPLIT = re.compile(r"[,，;；]")
 DUPLICATES_SHOWN = 5
+VALUE_MAX = 10**15  # a yearly value beyond this is a typing slip
+# A value as people type it: `120000`, `120,000`, `1 200 000.50`, `¥120,000`, `12万`, `1.5亿`,
+# `250k`, `3m`, `USD 5,000`: separators, a currency sign or code, a multiplier.
+_VALUE_MULTIPLIERS = {"": 1, "k": 10**3, "m": 10**6, "万": 10**4, "亿": 10**8}
+_VALUE = re.compile(r"^(?:[a-z]{3}|[¥￥$€£]|cn¥|us\$)?\s*([0-9][0-9,，_' ]*(?:\.[0-9]+)?)\s*(k|m|万|亿)?\s*(?:元|块|[a-z]{3})?$")
 
 
 def _error(key: str) -> PydanticCustomError:
@@ -60,6 +67,9 @@ class CustomerInput(FormModel):
     needs: str | None = None
     preferences: str | None = None
     tags: str | None = None
+    value: int | None = None
+    # "prospect" or "customer" (on the books); None leaves the stage as it is (services.lifecycle)
+    stage: Literal["prospect", "customer"] | None = None
 
     @field_validator("name", mode="before")
     @classmethod
@@ -113,6 +123,30 @@ class CustomerInput(FormModel):
         return ", ".join(tags) or None
 
 
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value(cls, value: object) -> object:
+        if value is None or isinstance(value, int):
+            return value
+        return read_value(str(value)) if str(value).strip() else None
+
+
+def read_value(text: str) -> int:
+    """A yearly value as typed, in whole units (decimals rounded half up); refused with
+    "error.value.invalid" when it is not one."""
+    m = _VALUE.match(" ".join(text.strip().lower().split()))
+    if not m:
+        raise _error("error.value.invalid")
+    try:
+        number = Decimal(re.sub(r"[,，_' ]", "", m.group(1))) * _VALUE_MULTIPLIERS[m.group(2) or ""]
+    except InvalidOperation:
+        raise _error("error.value.invalid") from None
+    whole = int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if whole > VALUE_MAX:
+        raise _error("error.value.invalid")
+    return whole
+
+
 def profile_of(customer: Customer) -> dict[str, object]:
     return {field: getattr(customer, field) for field in PROFILE_FIELDS}
 
@@ -155,11 +189,12 @@ def create_customer(*, session: Session, viewer: Viewer, data: CustomerInput, su
         number=next_number(session, team_id, "last_customer_number"),
         name_key=key,
         created_by=viewer.user_id,
-        **data.model_dump(),
+        **data.model_dump(exclude={"stage"}),
     )
     customer.owner_id = customer.owner_id or viewer.user_id
     session.add(customer)
     session.flush()
+    lifecycle.begin(session, customer, prospect=data.stage == "prospect", now=now_of(session), actor_id=viewer.user_id)
     audit.record(
         session=session, team_id=team_id, actor_id=viewer.user_id, action="create", entity="customer",
         entity_id=customer.id, surface=surface, changes=audit.diff({}, profile_of(customer)),
@@ -176,7 +211,7 @@ def update_customer(
         raise FieldErrors.one("name", refusal.key) from None
     key = _check_name_free(session, viewer.team_id, data.name, except_id=customer.id)
     before = profile_of(customer)
-    values = data.model_dump()
+    values = data.model_dump(exclude={"stage"})
     values["owner_id"] = values["owner_id"] or customer.owner_id
     for field, value in values.items():
         setattr(customer, field, value)
@@ -185,6 +220,8 @@ def update_customer(
         session=session, team_id=viewer.team_id, actor_id=viewer.user_id, entity="customer", entity_id=customer.id,
         surface=surface, before=before, after=profile_of(customer),
     )  # fmt: skip
+    lifecycle.set_by_hand(session=session, viewer=viewer, customer=customer, wanted=data.stage, now=now_of(session),
+                          surface=surface)  # fmt: skip
     session.flush()
     return customer
 
@@ -288,6 +325,12 @@ def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_
     moved_touches = session.execute(
         update(Touch).where(Touch.team_id == team_id, Touch.customer_id == source.id).values(customer_id=target.id)
     ).rowcount
+    # Open promises go with the touches they were made at; the source's stage history goes
+    # with it (the target's own history is the customer's).
+    session.execute(
+        update(FollowUp).where(FollowUp.team_id == team_id, FollowUp.customer_id == source.id)
+        .values(customer_id=target.id)
+    )  # fmt: skip
     moved_complaints = session.execute(
         update(Complaint)
         .where(Complaint.team_id == team_id, Complaint.customer_id == source.id)

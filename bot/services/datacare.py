@@ -25,8 +25,10 @@ from bot.storage.models import (
     Complaint,
     ComplaintEvent,
     Customer,
+    FollowUp,
     RevisitDone,
     SatisfactionScore,
+    StageChange,
     Touch,
 )
 
@@ -72,6 +74,10 @@ def export_customer(*, session: Session, viewer: Viewer, customer_id: int, surfa
         "channel_messages": [_row(x) for x in session.scalars(select(ChannelMessage).where(
             ChannelMessage.team_id == team_id, ChannelMessage.link_id.in_([x.id for x in links]))
             .order_by(ChannelMessage.id))],
+        "stage_changes": [_row(x) for x in session.scalars(select(StageChange).where(
+            StageChange.team_id == team_id, StageChange.customer_id == customer.id).order_by(StageChange.id))],
+        "follow_ups": [_row(x) for x in session.scalars(select(FollowUp).where(
+            FollowUp.team_id == team_id, FollowUp.customer_id == customer.id).order_by(FollowUp.id))],
         "audit": [_row(a) for a in _audit_query(session, team_id, customer.id)],
     }  # fmt: skip
     audit.record(
@@ -138,6 +144,10 @@ def erase_customer(
     # Its channels are no longer its: what its people write there is not logged any more, and
     # the messages' clocks (who wrote when, links) go with the links.
     session.execute(delete(ChannelLink).where(ChannelLink.team_id == team_id, ChannelLink.customer_id == customer.id))
+    # A loss's note is free text about the customer; the reason (a fixed choice) stays for the counts.
+    session.execute(
+        update(StageChange).where(StageChange.team_id == team_id, StageChange.customer_id == customer.id).values(note=None)
+    )
     # Old audit records held the values; keep who changed which field, drop what it was.
     for row in _audit_query(session, team_id, customer.id):
         row.changes = {field: [None, None] for field in row.changes}
@@ -160,8 +170,8 @@ def customers_csv(*, session: Session, viewer: Viewer, surface: str) -> bytes:
     """`/crm export` (admins only): every customer as CSV, safe to open in a spreadsheet; the
     export is audited."""
     require_admin(viewer)
-    header = ["number", *PROFILE_FIELDS, "next_revisit"]
-    rows = ([c.number, *(getattr(c, f) for f in PROFILE_FIELDS), c.next_revisit]
+    header = ["number", *PROFILE_FIELDS, "next_revisit", "stage", "stage_since"]
+    rows = ([c.number, *(getattr(c, f) for f in PROFILE_FIELDS), c.next_revisit, c.stage, c.stage_since]
             for c in all_customers(session=session, viewer=viewer))  # fmt: skip
     audit.record(session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="export", entity="customer",
                  entity_id=None, surface=surface)  # fmt: skip

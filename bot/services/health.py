@@ -10,7 +10,11 @@ database). The formula, also in README ("Customer health"), starts at 100 and su
 - open complaints: 10 each, at most 20; of those, past their SLA deadline: 15 more each, at most 30;
 - satisfaction (scores given at complaint resolution and at check-ins): average of the last
   90 days at most 2.5: 20;
-  otherwise at least 0.5 below the 90 days before: 10.
+  otherwise at least 0.5 below the 90 days before: 10;
+- overdue follow-ups (a promise not done by its due day, services.followups): 10 each, at most 20.
+
+Only customers on the books (new, active, at risk) are scored for the risk list and the value
+at risk; prospects are not customers yet and lost ones are gone.
 
 Grade suggestions (`grade_suggestions`) live here too: like health, they read a customer's
 activity and only advise.
@@ -29,12 +33,20 @@ from sqlalchemy.orm import Session
 from bot.services import access
 from bot.services.access import Viewer
 from bot.services.sla import CLOSED
-from bot.services.touches import (
+from bot.services.workspaces import (
     DEFAULT_GRADE,
+    get_workspace,
     revisit_interval,
+    team_settings,
 )
-from bot.services.workspaces import get_workspace, team_settings
-from bot.storage.models import Complaint, Customer, SatisfactionScore, Touch
+from bot.storage.models import (
+    ON_BOOKS,
+    Complaint,
+    Customer,
+    FollowUp,
+    SatisfactionScore,
+    Touch,
+)
 
 RECENCY_MAX = 40
 OVERDUE_BASE, OVERDUE_MAX = 5, 20
@@ -43,7 +55,10 @@ BREACHED_EACH, BREACHED_MAX = 15, 30
 SATISFACTION_LOW, SATISFACTION_LOW_PENALTY = 2.5, 20
 SATISFACTION_DROP, SATISFACTION_DROP_PENALTY = 0.5, 10
 SATISFACTION_WINDOW = dt.timedelta(days=90)
+FOLLOW_UP_EACH, FOLLOW_UP_MAX = 10, 20
 RISK_LIMIT = 15
+VALUE_AT_RISK_BELOW = 50  # customers under this health make the value at risk
+VALUE_AT_RISK_NAMED = 5
 SUGGESTION_LIMIT = 30
 
 
@@ -69,6 +84,7 @@ class Signals:
     breached_complaints: int = 0
     satisfaction_recent: float | None = None  # average of the last 90 days
     satisfaction_before: float | None = None  # average of the 90 days before
+    overdue_follow_ups: int = 0  # open follow-ups due before today
 
 
 def score(signals: Signals, *, now: dt.datetime, today: dt.date) -> Health:
@@ -99,6 +115,9 @@ def score(signals: Signals, *, now: dt.datetime, today: dt.date) -> Health:
     elif recent is not None and before is not None and recent <= before - SATISFACTION_DROP:
         penalty += SATISFACTION_DROP_PENALTY
         reasons.append(Reason("health.satisfaction_falling", {"before": f"{before:.1f}", "recent": f"{recent:.1f}"}))
+    if s.overdue_follow_ups:
+        penalty += min(FOLLOW_UP_MAX, FOLLOW_UP_EACH * s.overdue_follow_ups)
+        reasons.append(Reason("health.follow_ups_overdue", {"count": s.overdue_follow_ups}))
     return Health(score=max(0, 100 - penalty), reasons=tuple(reasons))
 
 
@@ -156,14 +175,27 @@ def _satisfaction_signals(team_id: str, now: dt.datetime, customer_id: int | Non
     )
 
 
+def _follow_up_signals(team_id: str, today: dt.date, customer_id: int | None = None) -> Any:
+    """Per customer (or for one): its open follow-ups due before `today`."""
+    return (
+        select(FollowUp.customer_id.label("customer_id"), func.count().label("overdue"))
+        .where(FollowUp.team_id == team_id, FollowUp.done_at.is_(None), FollowUp.due_on < today,
+               *_one(FollowUp.customer_id, customer_id))
+        .group_by(FollowUp.customer_id)
+        .subquery()
+    )  # fmt: skip
+
+
 def _signals(customer: Any, interval_days: int, complaints: Any) -> Signals:
-    """`customer`: a Customer or a row with its columns; `complaints`: a row of `_complaint_signals`."""
+    """`customer`: a Customer or a row with its columns; `complaints`: a row with the counts of
+    `_complaint_signals`, `_satisfaction_signals` and `_follow_up_signals`."""
     return Signals(
         interval_days=interval_days, created_at=customer.created_at, last_touch_at=customer.last_touch_at,
         next_revisit=customer.next_revisit if customer.revisits_enabled else None,
         open_complaints=int(complaints.open or 0), breached_complaints=int(complaints.breached or 0),
         satisfaction_recent=float(complaints.recent) if complaints.recent is not None else None,
         satisfaction_before=float(complaints.before) if complaints.before is not None else None,
+        overdue_follow_ups=int(complaints.overdue or 0),
     )  # fmt: skip
 
 
@@ -180,8 +212,10 @@ def customer_health(*, session: Session, viewer: Viewer, customer: Customer, now
     recent, before = session.execute(
         select(func.max(satisfaction.c.recent), func.max(satisfaction.c.before)).where(satisfaction.c.customer_id == customer.id)
     ).one()
+    follow_ups = _follow_up_signals(team_id, today, customer.id)
+    overdue = session.scalar(select(func.coalesce(func.sum(follow_ups.c.overdue), 0)))
     interval = revisit_interval(team_settings(session, team_id), customer.grade).days
-    signals = _Signals(open=open_, breached=breached, recent=recent, before=before)
+    signals = _Signals(open=open_, breached=breached, recent=recent, before=before, overdue=overdue)
     return score(_signals(customer, interval, signals), now=now, today=today)
 
 
@@ -191,6 +225,7 @@ class _Signals:
     breached: int
     recent: float | None
     before: float | None
+    overdue: int
 
 
 @dataclass(frozen=True)
@@ -201,6 +236,8 @@ class RiskCustomer:
     number: int
     name: str
     owner_id: str | None
+    value: int | None = None
+    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -209,18 +246,17 @@ class AtRisk:
     health: Health
 
 
-def at_risk(
-    *, session: Session, viewer: Viewer, now: dt.datetime, today: dt.date, limit: int = RISK_LIMIT
+def scored(
+    *, session: Session, viewer: Viewer, now: dt.datetime, today: dt.date, stages: tuple[str, ...] = ON_BOOKS
 ) -> list[AtRisk]:
-    """The customers with the lowest health, lowest first.
-
-    SQL keeps only the customers with at least one warning sign (no touch within the grade's
-    interval, an overdue revisit, an open complaint, a recent satisfaction score), so the Python
-    scoring sees the few at risk, not the whole book.
-    """
+    """The health of every customer in `stages` the viewer sees that shows a warning sign (no
+    touch within the grade's interval, an overdue revisit or follow-up, an open complaint, a
+    recent satisfaction score); the others are at 100. SQL finds the few with a sign, so the
+    Python scoring never sees the whole book."""
     team_id = viewer.team_id
     settings = team_settings(session, team_id)
     complaints, satisfaction = _complaint_signals(team_id, now), _satisfaction_signals(team_id, now)
+    follow_ups = _follow_up_signals(team_id, today)
     since = func.coalesce(Customer.last_touch_at, Customer.created_at)
     stale = []
     for grade, days in settings.revisit_days.items():
@@ -233,26 +269,60 @@ def at_risk(
         and_(Customer.revisits_enabled.is_(True), Customer.next_revisit < today),
         complaints.c.open > 0,
         satisfaction.c.recent.is_not(None),
+        follow_ups.c.overdue > 0,
     )
     rows = session.execute(
         select(
-            Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.grade, Customer.created_at,
-            Customer.last_touch_at, Customer.next_revisit, Customer.revisits_enabled,
-            complaints.c.open, complaints.c.breached, satisfaction.c.recent, satisfaction.c.before,
+            Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.value, Customer.stage,
+            Customer.grade, Customer.created_at, Customer.last_touch_at, Customer.next_revisit,
+            Customer.revisits_enabled, complaints.c.open, complaints.c.breached, satisfaction.c.recent,
+            satisfaction.c.before, follow_ups.c.overdue,
         )
         .outerjoin(complaints, complaints.c.customer_id == Customer.id)
         .outerjoin(satisfaction, satisfaction.c.customer_id == Customer.id)
-        .where(Customer.team_id == team_id, candidates, viewer.customers())
+        .outerjoin(follow_ups, follow_ups.c.customer_id == Customer.id)
+        .where(Customer.team_id == team_id, Customer.stage.in_(stages), candidates, viewer.customers())
     ).all()  # fmt: skip
     intervals = {grade: revisit_interval(settings, grade).days for grade in {row.grade for row in rows}}
-    scored = [
-        AtRisk(RiskCustomer(row.id, row.number, row.name, row.owner_id),
+    return [
+        AtRisk(RiskCustomer(row.id, row.number, row.name, row.owner_id, row.value, row.stage),
                score(_signals(row, intervals[row.grade], row), now=now, today=today))
         for row in rows
     ]  # fmt: skip
-    scored = [r for r in scored if r.health.score < 100]
-    scored.sort(key=lambda r: (r.health.score, r.customer.number))
-    return scored[:limit]
+
+
+def _lowest_first(rows: list[AtRisk], limit: int) -> list[AtRisk]:
+    listed = [r for r in rows if r.health.score < 100]
+    listed.sort(key=lambda r: (r.health.score, r.customer.number))
+    return listed[:limit]
+
+
+def at_risk(
+    *, session: Session, viewer: Viewer, now: dt.datetime, today: dt.date, limit: int = RISK_LIMIT
+) -> list[AtRisk]:
+    """The customers on the books with the lowest health, lowest first."""
+    return _lowest_first(scored(session=session, viewer=viewer, now=now, today=today), limit)
+
+
+@dataclass(frozen=True)
+class RiskReport:
+    """`/crm report risk`: the lowest health first, and the value at risk: the summed value of
+    the customers whose health is under `VALUE_AT_RISK_BELOW`, the largest of them named."""
+
+    customers: list[AtRisk]
+    value_at_risk: int
+    customers_under: int  # how many customers make it
+    largest: list[AtRisk]
+
+
+def risk_report(
+    *, session: Session, viewer: Viewer, now: dt.datetime, today: dt.date, limit: int = RISK_LIMIT
+) -> RiskReport:
+    rows = scored(session=session, viewer=viewer, now=now, today=today)
+    under = [r for r in rows if r.health.score < VALUE_AT_RISK_BELOW]
+    largest = sorted((r for r in under if r.customer.value), key=lambda r: (-(r.customer.value or 0), r.customer.number))
+    return RiskReport(customers=_lowest_first(rows, limit), value_at_risk=sum(r.customer.value or 0 for r in under),
+                      customers_under=len(under), largest=largest[:VALUE_AT_RISK_NAMED])  # fmt: skip
 
 
 # --- grade suggestions ---------------------------------------------------------------
@@ -260,14 +330,18 @@ def at_risk(
 
 class GradeRules(BaseModel):
     """The admin's rules for suggesting grades, read from the workspace settings key
-    `grade_rules` (defaults below until the settings modal offers them). A customer is
-    suggested A with at least `a_touches` touches in the last `days`, or a tag in `a_tags`;
-    B with at least `b_touches`; C otherwise. Suggestions are never applied by themselves."""
+    `grade_rules` (the value thresholds are set in the settings modal; the rest keep the
+    defaults below unless set there by hand). A customer is suggested A with at least
+    `a_touches` touches in the last `days`, a tag in `a_tags`, or a value of at least
+    `a_value`; B with at least `b_touches` or a value of at least `b_value`; C otherwise.
+    Suggestions are never applied by themselves."""
 
     days: int = 90
     a_touches: int = 6
     b_touches: int = 2
     a_tags: list[str] = Field(default_factory=lambda: ["vip", "key"])
+    a_value: int | None = None  # None: not by value
+    b_value: int | None = None
 
 
 @dataclass(frozen=True)
@@ -303,11 +377,16 @@ def grade_suggestions(
     # ",vip,key," contains ",vip," exactly: tags are compared whole, ignoring case and spaces.
     tags = literal(",") + func.replace(func.lower(func.coalesce(Customer.tags, "")), " ", "") + literal(",")
     tagged = or_(false(), *[tags.like(f"%,{tag.strip().lower()},%") for tag in rules.a_tags if tag.strip()])
-    suggested = case((or_(touches >= rules.a_touches, tagged), "A"), (touches >= rules.b_touches, "B"), else_="C")
+    def worth(threshold: int | None) -> Any:
+        return Customer.value >= threshold if threshold is not None else false()
+
+    suggested = case((or_(touches >= rules.a_touches, tagged, worth(rules.a_value)), "A"),
+                     (or_(touches >= rules.b_touches, worth(rules.b_value)), "B"), else_="C")  # fmt: skip
     rows = session.execute(
         select(Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.grade, suggested, touches)
         .outerjoin(recent, recent.c.customer_id == Customer.id)
-        .where(Customer.team_id == team_id, func.coalesce(Customer.grade, "") != suggested, viewer.customers())
+        .where(Customer.team_id == team_id, Customer.stage != "lost", func.coalesce(Customer.grade, "") != suggested,
+               viewer.customers())
         .order_by(Customer.number)
         .limit(limit)
     ).all()

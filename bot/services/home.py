@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.services import channels, touches
+from bot.services import channels, followups, touches
 from bot.services.access import Viewer
 from bot.services.channels import ChannelRow
+from bot.services.followups import DueFollowUps
 from bot.services.touches import DueRevisits
 from bot.storage.models import Complaint, Notification
 
 DUE_GROUP_MAX = 10  # items per group: a message holds at most 50 blocks, each item takes two
+FOLLOW_UPS_SHOWN = 5  # they come first; the revisits take the room left
 FAILED_SHOWN = 10
 
 
@@ -23,6 +25,7 @@ class DueList:
     revisits: DueRevisits  # the viewer's own revisits due and upcoming
     complaints: list[Complaint]  # the viewer's open complaints
     today: dt.date
+    follow_ups: DueFollowUps = DueFollowUps([], 0, 0)  # the viewer's own, due and upcoming
 
 
 @dataclass(frozen=True)
@@ -34,11 +37,13 @@ class Home:
 
 
 def due_list(*, session: Session, viewer: Viewer, today: dt.date) -> DueList:
-    """The viewer's revisits due or overdue, the next days', and their open complaints."""
+    """The viewer's follow-ups and revisits due or overdue and the next days', and their open
+    complaints."""
     return DueList(
         revisits=touches.due_revisits(session=session, viewer=viewer, today=today, limit=DUE_GROUP_MAX),
         complaints=touches.open_complaints(session=session, viewer=viewer),
         today=today,
+        follow_ups=followups.due_follow_ups(session=session, viewer=viewer, today=today, limit=FOLLOW_UPS_SHOWN),
     )
 
 

@@ -46,6 +46,7 @@ COLUMNS = {
     "name": "name", "company": "company", "contact": "contact_name", "title": "title", "email": "email",
     "phone": "phone", "address": "address", "owner": "owner_id", "grade": "grade", "segment": "segment",
     "tags": "tags", "needs": "needs", "preferences": "preferences", "next_revisit": "next_revisit",
+    "value": "value",
 }  # fmt: skip
 FIELD_COLUMN = {v: k for k, v in COLUMNS.items()}
 SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -269,10 +270,13 @@ def _write_row(session: Session, team_id: str, row: Row, report: ImportReport, s
 
 
 def export_tables(*, session: Session, team_id: str, out: Path) -> list[Path]:
-    """One CSV per table with the team's rows (csvfile: UTF-8 with BOM, safe to open in a spreadsheet)."""
+    """One CSV per table with the team's rows (csvfile: UTF-8 with BOM, safe to open in a spreadsheet).
+    Tables of no workspace (OAuth states) and of secrets (the installation's tokens) are left out."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for table in Base.metadata.sorted_tables:
+        if "team_id" not in table.columns or table.info.get("secret"):
+            continue
         path = out / f"{table.name}.csv"
         with csvfile.open_file(path) as writer:
             writer.writerow(table.columns.keys())

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bot.clock import local_today
-from bot.services import access, channels, complaints, health, touches
+from bot.services import access, channels, complaints, health, lifecycle, touches
 from bot.services.access import Viewer
 from bot.services.complaints import ComplaintCard
 from bot.services.health import Health
-from bot.storage.models import Customer, Touch
+from bot.services.workspaces import team_settings
+from bot.storage.models import Customer, StageChange, Touch
 
 RECENT_TOUCHES = 5
 
@@ -26,6 +27,8 @@ class Profile:
     complaints: list[ComplaintCard]
     health: Health
     tz: str  # the reader's time zone, for the touches' times
+    currency: str  # the team's, for the customer's value
+    loss: StageChange | None = None  # why and when, if the customer is lost
     channels: tuple[str, ...] = ()  # its linked channels
 
 
@@ -41,4 +44,7 @@ def profile(
     score = health.customer_health(session=session, viewer=viewer, customer=customer, now=now,
                                    today=local_today(now, tz))  # fmt: skip
     linked = channels.customer_channels(session=session, viewer=viewer, customer_id=customer.id)
-    return Profile(customer, recent, more, open_complaints, score, tz, tuple(linked))
+    currency = team_settings(session, viewer.team_id).currency
+    loss = lifecycle.last_loss(session=session, viewer=viewer, customer=customer)
+    return Profile(customer, recent, more, open_complaints, score, tz, currency=currency, loss=loss,
+                   channels=tuple(linked))

@@ -24,6 +24,11 @@ Definitions (a period is [start, end) in the caller's time zone; weeks start on 
   assignee), and of those recorded at check-ins (by who recorded them).
 - customers by grade and segment: customers created before the period's end, by their current
   grade and segment, by owner; new customers: created in the period.
+- value: the summed yearly value, as it stands now, of those customers that are on the books
+  now (new, active or at risk: not prospects, not lost), by owner and by grade.
+- follow-ups, by assignee: those due in the period (their due day, as snoozing left it, falls
+  in it), and of them, as they stand now: done on time (on or before the due day), done late,
+  still open. The four add up: due = on time + late + open.
 """
 
 from __future__ import annotations
@@ -40,9 +45,12 @@ from bot.clock import zone
 from bot.services import csvfile
 from bot.services.access import Viewer
 from bot.services.errors import UserError
+from bot.services.workspaces import team_settings
 from bot.storage.models import (
+    ON_BOOKS,
     Complaint,
     Customer,
+    FollowUp,
     Member,
     RevisitDone,
     SatisfactionScore,
@@ -149,6 +157,12 @@ class Figures:
     new_customers: int = 0
     by_grade: dict[str, int] = field(default_factory=dict)
     by_segment: dict[str, int] = field(default_factory=dict)
+    value: int = 0  # of the customers on the books now, in whole units of the team's currency
+    value_by_grade: dict[str, int] = field(default_factory=dict)
+    follow_ups_due: int = 0
+    follow_ups_on_time: int = 0
+    follow_ups_late: int = 0
+    follow_ups_open: int = 0
 
     @property
     def revisits_on_time_pct(self) -> float | None:
@@ -169,7 +183,8 @@ FIGURES: tuple[str, ...] = (
     "revisits_on_time_pct", "complaints_opened", "complaints_resolved", "complaints_open",
     "first_response_median", "first_response_p90", "resolution_median", "resolution_p90",
     "first_response_sla_pct", "resolution_sla_pct", "satisfaction_avg", "satisfaction_answered",
-    "checkin_avg", "checkins", "customers", "new_customers",
+    "checkin_avg", "checkins", "customers", "new_customers", "value", "follow_ups_due", "follow_ups_on_time",
+    "follow_ups_late", "follow_ups_open",
 )  # fmt: skip
 
 TEAM = ""  # the key of the team's own figures in `Report.scopes`
@@ -191,6 +206,7 @@ class Report:
     before: dict[str, Figures]
     trend: list[TrendPoint]
     names: dict[str, str]  # user id -> display name, for the chart
+    currency: str = "CNY"  # the team's, for the value
 
     @property
     def owners(self) -> list[str]:
@@ -307,12 +323,25 @@ def _figures(
     for key, (avg, n) in c.rows(SatisfactionScore.recorded_by, [func.avg(SatisfactionScore.score), func.count()], checkins):
         c.of(key).checkin_avg, c.of(key).checkins = (round(float(avg), 2) if avg is not None else None), n
 
-    # Customers by owner, grade and segment, in one pass (an index holds all four).
+    promised = [FollowUp.team_id == team_id, FollowUp.due_on >= period.first_day, FollowUp.due_on < period.end_day]
+    done = FollowUp.done_on.is_not(None)
+    for key, (n, n_on_time, n_late, n_open) in c.rows(
+        FollowUp.assignee_id,
+        [func.count(), _sum(and_(done, FollowUp.done_on <= FollowUp.due_on)),
+         _sum(and_(done, FollowUp.done_on > FollowUp.due_on)), _sum(FollowUp.done_at.is_(None))],
+        promised, additive=True,
+    ):  # fmt: skip
+        f = c.of(key)
+        f.follow_ups_due, f.follow_ups_on_time, f.follow_ups_late, f.follow_ups_open = n, n_on_time, n_late, n_open
+
+    # Customers by owner, grade and segment, in one pass; with the value of those on the books.
     existing = [Customer.team_id == team_id, Customer.created_at < end]
     if user_id:
         existing.append(Customer.owner_id == user_id)
-    for owner, grade, segment, n, new in session.execute(
-        select(Customer.owner_id, Customer.grade, Customer.segment, func.count(), _sum(Customer.created_at >= start))
+    on_books_value = func.coalesce(func.sum(case((Customer.stage.in_(ON_BOOKS), Customer.value))), 0)
+    for owner, grade, segment, n, new, value in session.execute(
+        select(Customer.owner_id, Customer.grade, Customer.segment, func.count(), _sum(Customer.created_at >= start),
+               on_books_value)
         .where(*existing)
         .group_by(Customer.owner_id, Customer.grade, Customer.segment)
     ):  # fmt: skip
@@ -321,6 +350,8 @@ def _figures(
             f.customers, f.new_customers = f.customers + n, f.new_customers + new
             f.by_grade[grade or NOBODY] = f.by_grade.get(grade or NOBODY, 0) + n
             f.by_segment[segment or NOBODY] = f.by_segment.get(segment or NOBODY, 0) + n
+            f.value += int(value)
+            f.value_by_grade[grade or NOBODY] = f.value_by_grade.get(grade or NOBODY, 0) + int(value)
     return c.figures
 
 
@@ -387,7 +418,7 @@ def build_report(
     return Report(
         period=period, previous=previous, user_id=user_id, current=current, before=before,
         trend=_trend(session=session, team_id=team_id, period=period, user_id=user_id),
-        names={i: names.get(i) or i for i in ids},
+        names={i: names.get(i) or i for i in ids}, currency=team_settings(session, team_id).currency,
     )  # fmt: skip
 
 
@@ -401,7 +432,7 @@ def report_csv(report: Report) -> bytes:
         now, before = report.current[key], report.before[key]
         for name in FIGURES:
             rows.append([scope, name, getattr(now, name), getattr(before, name)])
-        for attr in ("by_grade", "by_segment"):
+        for attr, name in (("by_grade", "grade"), ("by_segment", "segment"), ("value_by_grade", "value:grade")):
             for value in sorted(set(getattr(now, attr)) | set(getattr(before, attr))):
-                rows.append([scope, f"{attr[3:]}:{value}", getattr(now, attr).get(value, 0), getattr(before, attr).get(value, 0)])
+                rows.append([scope, f"{name}:{value}", getattr(now, attr).get(value, 0), getattr(before, attr).get(value, 0)])
     return csvfile.to_bytes(rows)

@@ -20,7 +20,7 @@ from bot.services import access, audit
 from bot.services.access import Viewer
 from bot.services.errors import UserError
 from bot.services.members import is_admin
-from bot.services.touches import DEFAULT_GRADE
+from bot.services.workspaces import DEFAULT_GRADE
 from bot.storage.models import Customer, Member, SatisfactionScore
 
 CHECKIN_DAYS = {"A": 91, "B": 182, "C": 365}
@@ -85,7 +85,7 @@ def checkins_due(*, session: Session, team_id: str, today: dt.date, limit: int =
         session.scalars(
             select(Customer)
             .outerjoin(last, last.c.customer_id == Customer.id)
-            .where(Customer.team_id == team_id, Customer.owner_id.is_not(None), or_(*due))
+            .where(Customer.team_id == team_id, Customer.owner_id.is_not(None), Customer.stage != "lost", or_(*due))
             .order_by(since, Customer.number)
             .limit(limit)
         )

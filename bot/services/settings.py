@@ -8,6 +8,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+from babel.numbers import is_currency
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
@@ -15,7 +16,9 @@ from sqlalchemy.orm import Session
 from bot.services import audit
 from bot.services.access import Viewer, require_admin
 from bot.services.calendar import WEEKDAYS, parse_hours
+from bot.services.customers import read_value
 from bot.services.errors import FieldErrors, FormModel
+from bot.services.health import GradeRules, grade_rules
 from bot.services.members import (
     ADMIN,
     LEAD,
@@ -197,6 +200,25 @@ class SettingsInput(FormModel):
             raise _invalid("error.owner.unknown")
         return value
 
+    currency: str | None = None  # None: keep the team's
+    grade_a_value: int | None = None  # grade suggestions by value (None: not by value)
+    grade_b_value: int | None = None
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, value: object) -> object:
+        if value is None:
+            return None
+        code = str(value).strip().upper()
+        if not is_currency(code):
+            raise _invalid("error.currency.invalid")
+        return code
+
+    @field_validator("grade_a_value", "grade_b_value", mode="before")
+    @classmethod
+    def _value(cls, value: object) -> object:
+        return None if value is None or isinstance(value, int) else read_value(str(value))
+
     @field_validator("working_hours", mode="before")
     @classmethod
     def _hours(cls, value: object) -> object:
@@ -281,13 +303,15 @@ class SettingsInput(FormModel):
         return int(str(value))
 
 
-def current(*, session: Session, viewer: Viewer) -> tuple[TeamSettings, list[str], list[str]]:
-    """What the settings modal shows (admins only): the settings, the admins and the leads."""
+def current(*, session: Session, viewer: Viewer) -> tuple[TeamSettings, list[str], list[str], GradeRules]:
+    """What the settings modal shows (admins only): the settings, the admins, the leads and
+    the rules of grade suggestions."""
     require_admin(viewer)
     team_id = viewer.team_id
     admins = [m.user_id for m in members_with_role(session=session, team_id=team_id, role=ADMIN)]
     leads = [m.user_id for m in members_with_role(session=session, team_id=team_id, role=LEAD)]
-    return TeamSettings.model_validate(get_workspace(session, team_id).settings), admins, leads
+    team = TeamSettings.model_validate(get_workspace(session, team_id).settings)
+    return team, admins, leads, grade_rules(session, team_id)
 
 
 def update_settings(*, session: Session, viewer: Viewer, data: SettingsInput, surface: str) -> None:
@@ -317,11 +341,15 @@ def update_settings(*, session: Session, viewer: Viewer, data: SettingsInput, su
             "escalation_level3_share": max(data.level3_share, data.level2_share),
             "response_targets": {**before.response_targets, **(data.response_targets or {})},
             "complaint_emoji": data.complaint_emoji or before.complaint_emoji,
+            "currency": data.currency or before.currency,
         }
     )
+    rules_before = grade_rules(session, team_id)
+    rules = rules_before.model_copy(update={"a_value": data.grade_a_value, "b_value": data.grade_b_value})
     # Keep keys this modal does not show, e.g. those a newer version added.
-    workspace.settings = {**workspace.settings, **after.model_dump(mode="json")}
-    changes = audit.diff(before.model_dump(mode="json"), after.model_dump(mode="json"))
+    workspace.settings = {**workspace.settings, **after.model_dump(mode="json"), "grade_rules": rules.model_dump()}
+    changes = audit.diff({**before.model_dump(mode="json"), "grade_rules": rules_before.model_dump()},
+                         {**after.model_dump(mode="json"), "grade_rules": rules.model_dump()})  # fmt: skip
     if changes:
         audit.record(session=session, team_id=team_id, actor_id=actor_id, action="update",
                      entity="workspace", entity_id=None, surface=surface, changes=changes)  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal, NamedTuple
 
 from pydantic import field_validator
@@ -11,20 +12,20 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import local_today
-from bot.services import access, audit
+from bot.services import access, audit, followups, lifecycle
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.sla import CLOSED
-from bot.services.workspaces import TeamSettings, team_settings
+from bot.services.workspaces import revisit_interval, team_settings
 from bot.storage.models import Complaint, Customer, RevisitDone, Touch
 
 Kind = Literal["call", "email", "meeting", "visit", "chat", "note"]
 KINDS: tuple[str, ...] = ("call", "email", "meeting", "visit", "chat", "note")
 TOUCH_FIELDS = ("kind", "summary", "outcome", "next_step", "happened_at")
-DEFAULT_GRADE = "B"  # the interval for a customer without a grade
 UPCOMING_DAYS = 7
 # A clock a minute ahead of Slack's is no reason to refuse "now".
 FUTURE_SLACK = dt.timedelta(minutes=1)
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
 def _error(key: str) -> PydanticCustomError:
@@ -41,6 +42,8 @@ class TouchInput(FormModel):
     next_step: str | None = None
     happened_at: dt.datetime | None = None
     next_revisit: dt.date | None = None
+    next_step_due: dt.date | None = None  # with a next step: a follow-up (services.followups)
+    assignee_id: str | None = None  # whose follow-up it is (default: the author)
 
     @field_validator("customer", mode="before")
     @classmethod
@@ -65,6 +68,13 @@ class TouchInput(FormModel):
             raise PydanticCustomError("error.too_long", "error.too_long", {"limit": 3000})
         return value
 
+    @field_validator("assignee_id")
+    @classmethod
+    def _assignee(cls, value: str | None) -> str | None:
+        if value is not None and not _USER_ID.match(value):
+            raise _error("error.owner.unknown")
+        return value
+
     @field_validator("happened_at", mode="before")
     @classmethod
     def _epoch(cls, value: object) -> object:
@@ -77,16 +87,17 @@ class TouchInput(FormModel):
         return value
 
     @classmethod
-    def parse_at(cls, data: dict[str, object], *, now: dt.datetime) -> TouchInput:
-        """Parse, and refuse a touch later than `now`."""
+    def parse_at(cls, data: dict[str, object], *, now: dt.datetime, today: dt.date | None = None) -> TouchInput:
+        """Parse, and refuse a touch later than `now`, and a next step due before `today`
+        or without the next step."""
         touch = cls.parse(data)
         if touch.happened_at and touch.happened_at > now + FUTURE_SLACK:
             raise FieldErrors.one("happened_at", "error.when.future")
+        if touch.next_step_due is not None and not touch.next_step:
+            raise FieldErrors.one("next_step_due", "error.next_step_due.no_step")
+        if touch.next_step_due is not None and today is not None and touch.next_step_due < today:
+            raise FieldErrors.one("next_step_due", "error.next_step_due.past", date=touch.next_step_due)
         return touch
-
-
-def revisit_interval(settings: TeamSettings, grade: str | None) -> dt.timedelta:
-    return dt.timedelta(days=settings.revisit_days.get(grade or DEFAULT_GRADE, 30))
 
 
 def default_next_revisit(*, session: Session, team_id: str, customer: Customer, today: dt.date) -> dt.date | None:
@@ -107,9 +118,10 @@ def log_touch(
     permalink: str | None = None,
     author_id: str | None = None,
 ) -> Touch:
-    """Record a touch (at `now` unless the input says when) and move the customer's next
-    revisit (the given date, or the touch's date + the grade's interval). Its author is the
-    viewer, or `author_id` for what the team logs (a linked channel, a workflow step)."""
+    """Record a touch (at `now` unless the input says when), move the customer's next revisit
+    (the given date, or the touch's date + the grade's interval), make its next step with a
+    due day a follow-up, and let the customer's stage follow (services.lifecycle). Its author
+    is the viewer, or `author_id` for what the team logs (a linked channel, a workflow step)."""
     team_id = viewer.team_id
     author_id = author_id or viewer.user_id
     if author_id is None:
@@ -139,11 +151,18 @@ def log_touch(
         interval = revisit_interval(team_settings(session, team_id), customer.grade)
         customer.next_revisit = data.next_revisit or touch_day + interval
     session.flush()
+    promised = {}
+    if data.next_step and data.next_step_due:
+        assignee = data.assignee_id or viewer.user_id or ""
+        followups.promise(session, touch=touch, customer=customer, assignee_id=assignee, due_on=data.next_step_due)
+        promised = {"next_step_due": [None, data.next_step_due.isoformat()], "assignee_id": [None, assignee]}
     audit.record(
         session=session, team_id=team_id, actor_id=viewer.user_id, action="create", entity="touch",
         entity_id=touch.id, surface=surface,
-        changes={"customer_id": [None, customer.id], **audit.diff({}, _snapshot(touch))},
+        changes={"customer_id": [None, customer.id], **audit.diff({}, _snapshot(touch)), **promised},
     )  # fmt: skip
+    session.flush()
+    lifecycle.after_touch(session=session, viewer=viewer, customer=customer, now=now, today=local_today(now, tz))
     return touch
 
 
@@ -154,7 +173,7 @@ def save_touch(
     """The "Log touch" modal saved: a new touch, or (`touch_id`) the edit of one (its customer
     and revisit stay). A touch later than `now` is refused."""
     if touch_id is None:
-        data = TouchInput.parse_at(form, now=now)
+        data = TouchInput.parse_at(form, now=now, today=local_today(now, tz))
         return log_touch(session=session, viewer=viewer, data=data, tz=tz, surface=surface, now=now,
                          speaker_id=speaker_id, permalink=permalink)  # fmt: skip
     try:

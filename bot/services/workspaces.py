@@ -58,6 +58,16 @@ class TeamSettings(BaseModel):
     # grade, in business time ("1h", "30m", "1d"), and the emoji that offers "Log complaint"
     response_targets: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RESPONSE_TARGETS))
     complaint_emoji: str = "rotating_light"
+    currency: str = "CNY"  # ISO 4217: what customers' values are counted in
+
+
+
+DEFAULT_GRADE = "B"  # the revisit interval of a customer without a grade
+
+
+def revisit_interval(settings: TeamSettings, grade: str | None) -> dt.timedelta:
+    """How long after a touch the customer's next revisit falls, by its grade."""
+    return dt.timedelta(days=settings.revisit_days.get(grade or DEFAULT_GRADE, 30))
 
 
 def get_workspace(session: Session, team_id: str) -> Workspace:

@@ -142,7 +142,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 CLOCK = "touchbase.now"  # session.info key: the instant the unit of work acts as of
-CREATED_COLUMNS = ("created_at", "opened_at", "recorded_at", "at", "due_at")  # when a row came to be
+CREATED_COLUMNS = ("created_at", "opened_at", "recorded_at", "at", "due_at", "stage_since")  # when a row came to be
 UPDATED_COLUMN = "updated_at"
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -108,6 +109,63 @@ class Workspace(Base):
     last_customer_number: Mapped[int] = mapped_column(Integer, default=0)
     last_complaint_number: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # When the scheduler last moved customers between active and at risk (services.lifecycle):
+    # claimed by one sweep an hour, so the health of the whole book is not scored every minute.
+    stages_checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When touchbase was uninstalled here (or its bot token revoked); the data is purged
+    # UNINSTALLED_RETENTION_DAYS later unless it is installed again (services.installs).
+    uninstalled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Installation(Base):
+    """touchbase installed in a workspace through Slack's OAuth flow (many-workspace mode):
+    the bot's token for that workspace, and its refresh token when Slack rotates tokens.
+    Deleted the moment the app is uninstalled there or its tokens are revoked."""
+
+    __tablename__ = "installation"
+    # Secrets, not the team's data: `export` leaves the table out.
+    __table_args__ = (UniqueConstraint("team_id"), {"info": {"secret": True}})
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # rotate-keys walks tables by id
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    app_id: Mapped[str | None] = mapped_column(String(32))
+    bot_id: Mapped[str | None] = mapped_column(String(32))
+    bot_user_id: Mapped[str | None] = mapped_column(String(32))
+    # Secrets: encrypted at rest when ENCRYPTION_KEYS is set, like personal fields.
+    bot_token: Mapped[str] = mapped_column(EncryptedText)
+    bot_refresh_token: Mapped[str | None] = mapped_column(EncryptedText)
+    bot_token_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    bot_scopes: Mapped[str | None] = mapped_column(Text)  # comma-separated, as Slack gives them
+    installer_id: Mapped[str | None] = mapped_column(String(32))  # who installed it (a Slack user id)
+    installed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class OAuthState(Base):
+    """A one-time `state` of the OAuth flow, stored as its hash until used or expired. Not a
+    workspace's row: it is issued before Slack says which workspace installs."""
+
+    __tablename__ = "oauth_state"
+    __table_args__ = {"info": {"unscoped": "issued before any workspace is known"}}
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class WorkspacePurge(Base):
+    """An uninstalled workspace's data was deleted: when, and how many rows of each table. The
+    one record about a workspace that outlives its data (no foreign key: its rows are gone);
+    it holds ids, instants and counts, nothing personal."""
+
+    __tablename__ = "workspace_purge"
+    __table_args__ = (Index("ix_workspace_purge_team_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    uninstalled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    purged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    rows: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # table -> rows deleted
 
 
 class Member(Base):
@@ -131,6 +189,11 @@ class Member(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+# A customer's stages (services.lifecycle); "on the books": neither a prospect nor lost.
+STAGES = ("prospect", "new", "active", "at_risk", "lost")
+ON_BOOKS = ("new", "active", "at_risk")
+
+
 class Customer(Base):
     __tablename__ = "customer"
     __table_args__ = (
@@ -140,10 +203,12 @@ class Customer(Base):
         Index("ix_customer_team_next_revisit", "team_id", "next_revisit"),
         # An owner's due list and digest, and the reports' overdue counts: from the index alone.
         Index("ix_customer_owner_due", "team_id", "owner_id", "next_revisit", "revisits_enabled", "created_at"),
-        # The reports' customers by owner, grade and segment: from the index alone.
-        Index("ix_customer_owner_kinds", "team_id", "owner_id", "grade", "segment", "created_at"),
+        # The reports' customers by owner, grade and segment, and their value: from the index alone.
+        Index("ix_customer_owner_kinds", "team_id", "owner_id", "grade", "segment", "created_at", "stage", "value"),
         Index("ix_customer_team_email_hash", "team_id", "email_hash"),
         Index("ix_customer_team_phone_hash", "team_id", "phone_hash"),
+        # The scheduler's stage check reads the customers at risk; reports sum value by stage.
+        Index("ix_customer_team_stage", "team_id", "stage"),
         # Covers search on SQLite: walked in name order without reading the table.
         only_on("sqlite", Index("ix_customer_search", "team_id", "name_key", "search_doc", "search_key")),
         # Serve `LIKE '%text%'` of three characters or more on PostgreSQL (pg_trgm).
@@ -185,6 +250,11 @@ class Customer(Base):
     tags: Mapped[str | None] = mapped_column(Text)  # comma-separated, as typed
     next_revisit: Mapped[dt.date | None] = mapped_column(Date)
     revisits_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Yearly value (contract value or revenue) in whole units of the team's currency.
+    value: Mapped[int | None] = mapped_column(BigInteger)
+    # prospect / new / active / at_risk / lost (services.lifecycle), and since when.
+    stage: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    stage_since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_touch_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -299,6 +369,7 @@ class Touch(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship(back_populates="touches")
+    follow_ups: Mapped[list[FollowUp]] = relationship(back_populates="touch", passive_deletes=True)
 
 
 class ChannelLink(Base):
@@ -361,7 +432,7 @@ class Complaint(Base):
         UniqueConstraint("team_id", "number"),
         Index("ix_complaint_team_state", "team_id", "state"),
         Index("ix_complaint_team_assignee_opened", "team_id", "assignee_id", "opened_at"),
-        # The columns `complaints.list_order` orders the active complaints by (migration 0011).
+        # The columns `complaints.list_order` orders the active complaints by (migration 0013).
         Index("ix_complaint_clocks", "team_id", "state", "severity", "cycle", "first_response_at", "first_response_due",
               "resolution_due", "paused_at", "number", postgresql_include=["id"]),
         Index("ix_complaint_team_customer", "team_id", "customer_id"),
@@ -447,7 +518,7 @@ class Notification(Base):
     # The message (complaint titles, customer details): encrypted. Rows written in SQL by
     # `outbox.enqueue_select` hold only ids and dates, in plain JSON.
     payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending/sent/failed
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # see scheduler.outbox
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -497,6 +568,66 @@ class RevisitDone(Base):
     done_on: Mapped[dt.date] = mapped_column(Date)  # the touch's day in the author's time zone
 
     touch: Mapped[Touch] = relationship()
+
+
+class StageChange(Base):
+    """A customer's move from one stage to another (services.lifecycle), by a person
+    (`actor_id`) or by the rules (None); the first row of each customer is its first stage.
+
+    Kept as history: the churn report counts the customers lost and won back in a period from
+    it, and the customers on the books at a period's start (see services.churn). A loss keeps
+    its reason, the person's note, and the customer's owner and value at that moment.
+    """
+
+    __tablename__ = "stage_change"
+    __table_args__ = (
+        # A period's changes, and every change before an instant, from the index alone.
+        Index("ix_stage_change_team_at", "team_id", "at", "from_stage", "to_stage"),
+        Index("ix_stage_change_customer_at", "customer_id", "at"),  # a customer's history; the cascade
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    from_stage: Mapped[str | None] = mapped_column(String(16))  # None: the customer's first stage
+    to_stage: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[str | None] = mapped_column(String(32))  # None: by the rules
+    owner_id: Mapped[str | None] = mapped_column(String(32))  # the customer's owner then
+    value: Mapped[int | None] = mapped_column(BigInteger)  # the customer's value then
+    reason: Mapped[str | None] = mapped_column(String(24))  # why it was lost (services.lifecycle.REASONS)
+    note: Mapped[str | None] = mapped_column(EncryptedText)
+
+
+class FollowUp(Base):
+    """A promise: a touch's next step with a due day and a person to do it (services.followups).
+
+    Open until someone marks it done; done or overdue, it is kept, so reports can tell the
+    promises kept on time from the late ones. Its words are the touch's `next_step`.
+    """
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        # A person's open follow-ups by due day (their due list and digest).
+        Index("ix_follow_up_assignee_due", "team_id", "assignee_id", "done_at", "due_on"),
+        Index("ix_follow_up_team_due_on", "team_id", "due_on"),  # reports: follow-ups due in a period
+        Index("ix_follow_up_customer_id", "customer_id"),  # health; the cascade
+        Index("ix_follow_up_touch_id", "touch_id"),  # the cascade
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    touch_id: Mapped[int] = mapped_column(ForeignKey("touch.id", ondelete="CASCADE"))
+    assignee_id: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[dt.date] = mapped_column(Date)  # moved by Snooze
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)  # the day it was done, in the doer's time zone
+    done_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    touch: Mapped[Touch] = relationship(back_populates="follow_ups")
+    customer: Mapped[Customer] = relationship()
 
 
 class SatisfactionScore(Base):

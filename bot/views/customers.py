@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.i18n import format_date, t
+from bot.i18n import currency_name, format_date, t
 from bot.services.customers import GRADES, SEGMENTS
 from bot.services.profiles import Profile
 from bot.storage.models import Customer, Touch
@@ -23,9 +23,11 @@ from bot.views.ids import (
     CUSTOMER_SHOW,
     FIELD_OWNER,
     FIND_MORE,
+    LOST_PICK,
     REVISIT_SCHEDULE,
     TOUCH_LOG,
     VALUE,
+    WON_PICK,
 )
 from bot.views.kit import (
     Block,
@@ -40,6 +42,7 @@ from bot.views.kit import (
     static_select,
     text_input,
 )
+from bot.views.lifecycle import stage_block
 from bot.views.touches import touch_history
 
 
@@ -49,8 +52,10 @@ def customer_modal(
     customer: Customer | None = None,
     name: str | None = None,
     owner_id: str | None = None,
+    currency: str = "CNY",
 ) -> dict[str, Any]:
-    """The "New customer" modal, or the edit modal when `customer` is given."""
+    """The "New customer" modal, or the edit modal when `customer` is given; values are in
+    the team's `currency`."""
     c = customer
     owner = c.owner_id if c else owner_id
     owner_element: dict[str, Any] = {"type": "users_select", "action_id": VALUE}
@@ -71,7 +76,12 @@ def customer_modal(
         text_input(locale, "needs", c and c.needs, multiline=True),
         text_input(locale, "preferences", c and c.preferences, multiline=True),
         text_input(locale, "tags", c and c.tags, hint=t(locale, "field.tags.hint")),
+        text_input(locale, "value", f"{c.value:,}" if c and c.value is not None else None, max_length=40,
+                   hint=t(locale, "field.value.hint", currency=currency_name(locale, currency))),
     ]  # fmt: skip
+    if c is None or c.stage != "lost":  # a lost customer comes back with `/crm won`
+        blocks.append(static_select(locale, "stage", ("prospect", "customer"),
+                                    "prospect" if c and c.stage == "prospect" else "customer"))  # fmt: skip
     title = t(locale, "customer.modal.edit" if c else "customer.modal.new")
     return modal(CUSTOMER_MODAL, title, blocks, locale=locale, metadata=json.dumps({"customer_id": c.id if c else None}))
 
@@ -106,6 +116,8 @@ def profile_blocks(
     tz: str | None = None,
     health: Any = None,
     channels: Sequence[str] = (),
+    currency: str = "CNY",
+    loss: Any = None,
 ) -> list[Block]:
     """The profile card; `complaints` are the open complaints' blocks (`customer_complaints`),
     `channels` its linked channels."""
@@ -131,6 +143,7 @@ def profile_blocks(
         {"type": "header", "text": plain(customer_title(c)[:150])},
         {"type": "section", "fields": fields},
     ]
+    blocks.append(stage_block(locale, c, currency=currency, tz=tz, loss=loss))
     if health is not None:
         blocks.append(health_block(locale, health))
     blocks.extend(channels_line(locale, channels))
@@ -202,6 +215,7 @@ def profile_answer(locale: str | None, profile: Profile, *, saying: str | None =
     blocks = profile_blocks(
         locale, profile.customer, touches=profile.touches, more_touches=profile.more_touches, tz=profile.tz,
         health=profile.health, complaints=customer_complaints(locale, profile.complaints), channels=profile.channels,
+        currency=profile.currency, loss=profile.loss,
     )  # fmt: skip
     title = escape(customer_title(profile.customer))
     return (saying or title), ([section(saying), *blocks] if saying else blocks)
@@ -228,6 +242,8 @@ _CANDIDATE_LABELS = {
     TOUCH_LOG: "button.log_touch",
     REVISIT_SCHEDULE: "button.schedule_revisit",
     COMPLAINT_NEW: "button.log_complaint",
+    LOST_PICK: "button.mark_lost",
+    WON_PICK: "button.won_back",
 }
 
 

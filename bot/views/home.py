@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.i18n import t
+from bot.services.followups import DueFollowUps
 from bot.services.home import Home
 from bot.services.touches import DueRevisits
 from bot.storage.models import Complaint
@@ -26,6 +27,7 @@ def home_view(
     today: dt.date,
     failed_sends: Sequence[Any] = (),
     waiting: Sequence[Any] = (),
+    follow_ups: DueFollowUps | None = None,
 ) -> dict[str, Any]:
     """`failed_sends` (admins only): messages Slack refused for good, newest first; `waiting`:
     my customers' linked channels with a message waiting for a reply (lines: no table here)."""
@@ -38,7 +40,7 @@ def home_view(
         ),
         section(t(locale, "home.customers", counts=counts)),
         {"type": "divider"},
-        *due_blocks(locale, revisits=revisits, complaints=complaints, today=today),
+        *due_blocks(locale, revisits=revisits, complaints=complaints, today=today, follow_ups=follow_ups, most=90),
         *waiting_blocks(locale, waiting),
     ]
     if failed_sends:
@@ -58,4 +60,5 @@ def _recipient(channel: str) -> str:
 def home_page(locale: str | None, home: Home) -> dict[str, Any]:
     """The App Home of `services.home.home`."""
     return home_view(locale, revisits=home.due.revisits, complaints=home.due.complaints, by_grade=home.by_grade,
-                     today=home.due.today, failed_sends=home.failed_sends, waiting=home.waiting)  # fmt: skip
+                     today=home.due.today, failed_sends=home.failed_sends, waiting=home.waiting,
+                     follow_ups=home.due.follow_ups)  # fmt: skip

@@ -59,6 +59,16 @@ COMPLAINT_STATE_BUTTONS: dict[str, str] = {
     COMPLAINT_CLOSE: "close",
 }
 
+# --- lifecycle and follow-ups ----------------------------------------------------------------
+LOST_MODAL = "lost_modal"  # callback: "Mark as lost"; metadata {"customer_id"}
+LOST_PICK = "lost_pick"  # a candidate button of `/crm lost`; value: customer id
+WON_PICK = "won_pick"  # a candidate button of `/crm won`; value: customer id
+FOLLOW_UP_DONE = "follow_up_done"  # value: follow-up id
+FOLLOW_UP_SNOOZE = "follow_up_snooze"  # static_select: 1 day / 3 days / 1 week
+# A follow-up item's text and actions blocks carry the follow-up id after these prefixes.
+FOLLOW_UP_TEXT_BLOCK = "follow_up_text:"
+FOLLOW_UP_ACTIONS_BLOCK = "follow_up:"
+
 # --- reports and satisfaction ---------------------------------------------------------------
 SATISFACTION_SCORE = "satisfaction_score"  # a check-in DM's 1-5 buttons; value: {"customer_id", "score"}
 CHECKIN_BLOCK = "checkin:"  # + customer id: the actions block of one check-in question
@@ -88,3 +98,4 @@ FIELD_NEXT_REVISIT = "next_revisit"
 FIELD_REVISITS_OFF = "off"
 FIELD_DIGEST_ENABLED = "digest_enabled"
 FIELD_DIGEST_TIME = "digest_time"
+FIELD_NEXT_STEP_DUE = "next_step_due"

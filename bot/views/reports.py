@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.i18n import t
+from bot.i18n import format_money, t
 from bot.storage.models import Customer
 from bot.views.customers import reasons_text
 from bot.views.ids import CHECKIN_BLOCK, CUSTOMER_EDIT, SATISFACTION_SCORE
@@ -54,7 +54,8 @@ def report_period(locale: str | None, report: Any) -> str:
     return t(locale, f"report.period.{report.period.kind}", start=report.period.first_day.isoformat())
 
 
-OWNER_COLUMNS = ("owner", "touches", "customers", "revisits", "opened", "resolved", "open", "sla", "satisfaction")
+OWNER_COLUMNS = ("owner", "touches", "customers", "revisits", "opened", "resolved", "open", "sla", "satisfaction",
+                 "value", "follow_ups")
 
 
 def _owner_table(locale: str | None, report: Any) -> Block | None:
@@ -71,7 +72,9 @@ def _owner_table(locale: str | None, report: Any) -> Block | None:
             compared(m.complaints_opened, b.complaints_opened), compared(m.complaints_resolved, b.complaints_resolved),
             compared(m.complaints_open, b.complaints_open),
             compared(m.first_response_sla_pct, b.first_response_sla_pct, "%"),
-            compared(m.satisfaction_avg, b.satisfaction_avg),
+            compared(m.satisfaction_avg, b.satisfaction_avg), format_money(locale, m.value, report.currency),
+            t(locale, "report.cell.follow_ups", due=m.follow_ups_due, on_time=m.follow_ups_on_time,
+              late=m.follow_ups_late, open=m.follow_ups_open),
         ))])  # fmt: skip
     header = [t(locale, f"report.column.{c}") for c in OWNER_COLUMNS]
     return table(header, rows, align=[None, *("right",) * (len(OWNER_COLUMNS) - 1)])
@@ -104,6 +107,10 @@ def report_blocks(locale: str | None, report: Any, *, as_table: bool = True) -> 
           checkin_avg=c("checkin_avg"), checkins=c("checkins")),
         t(locale, "report.customers", customers=c("customers"), new=c("new_customers"),
           grades=_counts(now.by_grade), segments=_counts(now.by_segment)),
+        t(locale, "report.value", value=format_money(locale, now.value, report.currency),
+          grades=_amounts(locale, now.value_by_grade, report.currency)),
+        t(locale, "report.follow_ups", due=c("follow_ups_due"), on_time=c("follow_ups_on_time"),
+          late=c("follow_ups_late"), open=c("follow_ups_open")),
     ]  # fmt: skip
     body: list[Block] = [
         section(title),
@@ -130,6 +137,9 @@ def report_blocks(locale: str | None, report: Any, *, as_table: bool = True) -> 
                 open=compared(m.complaints_open, b.complaints_open),
                 sla=compared(m.first_response_sla_pct, b.first_response_sla_pct, "%"),
                 avg=compared(m.satisfaction_avg, b.satisfaction_avg),
+            ) + t(
+                locale, "report.owner.more", value=format_money(locale, m.value, report.currency),
+                due=m.follow_ups_due, on_time=m.follow_ups_on_time, late=m.follow_ups_late, open=m.follow_ups_open,
             ))  # fmt: skip
         body.append(section(t(locale, "report.owners")))
         # A section holds 3,000 characters: long teams go in several.
@@ -143,22 +153,36 @@ def report_blocks(locale: str | None, report: Any, *, as_table: bool = True) -> 
     return body
 
 
-def risk_blocks(locale: str | None, rows: Sequence[Any]) -> list[Block]:
-    if not rows:
+def _amounts(locale: str | None, amounts: dict[str, int], currency: str) -> str:
+    return ", ".join(f"{k} {format_money(locale, v, currency)}" for k, v in sorted(amounts.items())) or "–"
+
+
+def risk_blocks(locale: str | None, report: Any, currency: str) -> list[Block]:
+    """`/crm report risk` (services.health.risk_report): the value at risk, then the customers
+    with the lowest health, each with its value."""
+    if not report.customers:
         return [section(t(locale, "risk.none"))]
+    largest = ", ".join(f"{escape(f'{r.customer.name} (#{r.customer.number})')} {format_money(locale, r.customer.value, currency)}"
+                        for r in report.largest) or t(locale, "report.none")  # fmt: skip
+    at_risk = t(locale, "risk.value", value=format_money(locale, report.value_at_risk, currency),
+                count=report.customers_under, largest=largest)  # fmt: skip
     lines = [
         t(locale, "risk.line", score=r.health.score, customer=escape(f"{r.customer.name} (#{r.customer.number})"),
           owner=f"<@{r.customer.owner_id}>" if r.customer.owner_id else t(locale, "report.nobody"),
-          reasons=reasons_text(locale, r.health))
-        for r in rows
+          value=format_money(locale, r.customer.value, currency), reasons=reasons_text(locale, r.health))
+        for r in report.customers
     ]  # fmt: skip
-    return [section(t(locale, "risk.title")), section("\n".join(f"• {line}" for line in lines))]
+    return [section(t(locale, "risk.title")), section(at_risk), section("\n".join(f"• {line}" for line in lines))]
 
 
-def grade_blocks(locale: str | None, suggestions: Sequence[Any], rules: Any) -> list[Block]:
+def grade_blocks(locale: str | None, suggestions: Sequence[Any], rules: Any, currency: str = "CNY") -> list[Block]:
     """Grade suggestions, each with **Edit** to apply it by hand."""
     tags = ", ".join(rules.a_tags) or t(locale, "report.none")
-    body = [section(t(locale, "grades.title", a=rules.a_touches, b=rules.b_touches, days=rules.days, tags=tags))]
+    title = t(locale, "grades.title", a=rules.a_touches, b=rules.b_touches, days=rules.days, tags=tags)
+    if rules.a_value is not None or rules.b_value is not None:
+        title += " " + t(locale, "grades.by_value", a=format_money(locale, rules.a_value, currency),
+                         b=format_money(locale, rules.b_value, currency))  # fmt: skip
+    body = [section(title)]
     if not suggestions:
         return [*body, section(t(locale, "grades.none"))]
     for s in suggestions:

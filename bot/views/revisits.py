@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.i18n import t
+from bot.services.followups import DueFollowUps
 from bot.services.home import DueList
 from bot.services.touches import DueRevisits
-from bot.storage.models import Complaint, Customer
+from bot.storage.models import Complaint, Customer, FollowUp
+from bot.views.followups import follow_up_group
 from bot.views.ids import (
     CUSTOMER_REASSIGN,
     DIGEST_MODAL,
@@ -41,18 +43,24 @@ DUE_GROUP_MAX = 10  # items per group: a message holds at most 50 blocks, each i
 
 
 def due_blocks(
-    locale: str | None, *, revisits: DueRevisits, complaints: Sequence[Complaint], today: dt.date
-) -> list[Block]:
-    """My revisits due or overdue, then the next days (each with Log touch, Snooze, pick a
-    date, Reassign; the first `DUE_GROUP_MAX` of each and how many more), then my open
-    complaints."""
+    locale: str | None, *, revisits: DueRevisits, complaints: Sequence[Complaint], today: dt.date,
+    follow_ups: DueFollowUps | None = None, most: int = 50,
+) -> list[Block]:  # fmt: skip
+    """My follow-ups (each with Done and Snooze), my revisits due or overdue, then the next
+    days (each with Log touch, Snooze, pick a date, Reassign; the first `DUE_GROUP_MAX` of each,
+    fewer when follow-ups take the room of a message's `most` blocks, and how many more), then
+    my open complaints."""
     blocks: list[Block] = []
+    if follow_ups is not None and follow_ups.items:
+        blocks += follow_up_group(locale, follow_ups.items, total=follow_ups.total, today=today, most=12)
+    room = (most - len(blocks) - 5) // 2  # two headers, two "more" lines, the complaints
     r = revisits
     for title_key, group, total in (("due.now", r.due, r.due_total), ("due.upcoming", r.upcoming, r.upcoming_total)):
-        if not group:
+        if not group or room <= 0:
             continue
         blocks.append(section(f"*{t(locale, title_key)}*"))
-        shown = group[:DUE_GROUP_MAX]
+        shown = group[: min(DUE_GROUP_MAX, room)]
+        room -= len(shown)
         for c in shown:
             blocks.extend(revisit_item(locale, c, today))
         if total > len(shown):
@@ -69,6 +77,7 @@ SNOOZE_DAYS = (1, 3, 7)
 
 
 DIGEST_MAX_ITEMS = 20  # a message holds at most 50 blocks; each item takes two
+DIGEST_MAX_FOLLOW_UPS = 10
 
 
 def revisit_customer_id(block_id: str | None) -> int | None:
@@ -107,17 +116,28 @@ def revisit_item(locale: str | None, customer: Customer, today: Any) -> list[Blo
 
 
 def digest_message(
-    locale: str | None, customers: Sequence[Customer], *, total: int | None = None, today: Any, digest_time: str
-) -> tuple[str, list[Block]]:
+    locale: str | None, customers: Sequence[Customer], *, total: int | None = None, today: Any, digest_time: str,
+    follow_ups: Sequence[FollowUp] = (), follow_ups_total: int = 0,
+) -> tuple[str, list[Block]]:  # fmt: skip
     """The daily digest: the due or overdue revisits, most overdue first (the caller's order),
-    the first `DIGEST_MAX_ITEMS` of `total` (default: all of `customers`)."""
+    the first `DIGEST_MAX_ITEMS` of `total` (default: all of `customers`); then the follow-ups
+    due or overdue (`DIGEST_MAX_FOLLOW_UPS` of `follow_ups_total`), which take the room of as
+    many revisits so that the message stays within 50 blocks."""
     count = len(customers) if total is None else total
-    header = t(locale, "digest.header.one") if count == 1 else t(locale, "digest.header", count=count)
+    if count:
+        header = t(locale, "digest.header.one") if count == 1 else t(locale, "digest.header", count=count)
+    else:
+        header = (t(locale, "follow_up.digest.one") if follow_ups_total == 1
+                  else t(locale, "follow_up.digest", count=follow_ups_total))  # fmt: skip
+    promises = follow_up_group(locale, follow_ups, total=follow_ups_total, today=today,
+                               most=2 + 2 * DIGEST_MAX_FOLLOW_UPS)  # fmt: skip
+    most_revisits = min(DIGEST_MAX_ITEMS, DIGEST_MAX_ITEMS + 2 - (len(promises) - 1) // 2)
     body: list[Block] = [section(header)]
-    for customer in customers[:DIGEST_MAX_ITEMS]:
+    for customer in customers[:most_revisits]:
         body.extend(revisit_item(locale, customer, today))
-    if count > DIGEST_MAX_ITEMS:
-        body.append(section(t(locale, "digest.more", count=count - DIGEST_MAX_ITEMS)))
+    if count > most_revisits:
+        body.append(section(t(locale, "digest.more", count=count - most_revisits)))
+    body.extend(promises)
     body.append({"type": "context", "elements": [mrkdwn(t(locale, "digest.footer", time=digest_time))]})
     body.append(actions(button(t(locale, "button.digest_settings"), DIGEST_SETTINGS, "digest")))
     return header, body
@@ -159,4 +179,5 @@ def digest_modal(locale: str | None, *, enabled: bool, time: str) -> dict[str, A
 
 def due_answer(locale: str | None, due: DueList) -> tuple[str, list[Block]]:
     """`/crm due` (services.home.due_list): its text and blocks."""
-    return t(locale, "due.now"), due_blocks(locale, revisits=due.revisits, complaints=due.complaints, today=due.today)
+    return t(locale, "due.now"), due_blocks(locale, revisits=due.revisits, complaints=due.complaints, today=due.today,
+                                            follow_ups=due.follow_ups)  # fmt: skip

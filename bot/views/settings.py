@@ -14,9 +14,11 @@ from bot.views.kit import labelled, modal, option, plain
 def settings_modal(
     locale: str | None, settings: Any, *, admins: Sequence[str], leads: Sequence[str], hours_text: str, sla_text: str,
     response_text: str = "",
+    rules: Any = None,
 ) -> dict[str, Any]:
     """`hours_text`, `sla_text` and `response_text` are the working hours, the SLA targets and
-    the linked channels' response targets as editable lines."""
+    the linked channels' response targets as editable lines; `rules` the grade suggestions'
+    rules (services.health.GradeRules)."""
     vis_options = [option(t(locale, f"visibility.{v}"), v) for v in ("open", "owner")]
     visibility = {"type": "static_select", "action_id": VALUE, "options": vis_options,
                   "initial_option": vis_options[0 if settings.visibility == "open" else 1]}  # fmt: skip
@@ -84,5 +86,15 @@ def settings_modal(
          "hint": plain(t(locale, "settings.response_targets.hint"))},
         {**labelled(locale, "complaint_emoji", "settings.complaint_emoji", text(settings.complaint_emoji)),
          "hint": plain(t(locale, "settings.complaint_emoji.hint"))},
+        {**labelled(locale, "currency", "settings.currency", text(settings.currency)),
+         "hint": plain(t(locale, "settings.currency.hint"))},
+        {**labelled(locale, "grade_a_value", "settings.grade_a_value", text(_amount(rules and rules.a_value))),
+         "hint": plain(t(locale, "settings.grade_value.hint"))},
+        {**labelled(locale, "grade_b_value", "settings.grade_b_value", text(_amount(rules and rules.b_value))),
+         "hint": plain(t(locale, "settings.grade_value.hint"))},
     ]  # fmt: skip
     return modal(SETTINGS_MODAL, t(locale, "settings.title"), blocks, locale=locale)
+
+
+def _amount(value: int | None) -> str | None:
+    return f"{value:,}" if value is not None else None

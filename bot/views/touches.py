@@ -12,9 +12,11 @@ from bot.i18n import t
 from bot.services.touches import KINDS
 from bot.storage.models import Customer, Touch
 from bot.views.ids import (
+    FIELD_ASSIGNEE,
     FIELD_HAPPENED_AT,
     FIELD_KIND,
     FIELD_NEXT_REVISIT,
+    FIELD_NEXT_STEP_DUE,
     FIELD_REVISITS_OFF,
     REVISIT_MODAL,
     TOUCH_DELETE,
@@ -80,8 +82,11 @@ def touch_modal(
     summary: str | None = None,
     touch: Touch | None = None,
     metadata: dict[str, Any] | None = None,
+    author_id: str | None = None,
 ) -> dict[str, Any]:
-    """"Log touch"; with `touch` given, the same modal to edit it (customer and revisit fixed)."""
+    """"Log touch"; with `touch` given, the same modal to edit it (customer, follow-up and
+    revisit fixed). A next step with a due day becomes a follow-up for the assignee (default
+    `author_id`)."""
     kind_options = [option(t(locale, f"kind.{k}"), k) for k in KINDS]
     kind: dict[str, Any] = {"type": "static_select", "action_id": VALUE, "options": kind_options}
     initial_kind = touch.kind if touch else "call"
@@ -101,6 +106,16 @@ def touch_modal(
         text_input(locale, "next_step", touch and touch.next_step),
     ]  # fmt: skip
     if touch is None:
+        assignee: dict[str, Any] = {"type": "users_select", "action_id": VALUE}
+        if author_id:
+            assignee["initial_user"] = author_id
+        blocks += [
+            {"type": "input", "block_id": FIELD_NEXT_STEP_DUE, "optional": True,
+             "label": plain(t(locale, "field.next_step_due")), "element": {"type": "datepicker", "action_id": VALUE},
+             "hint": plain(t(locale, "field.next_step_due.hint"))},
+            {"type": "input", "block_id": FIELD_ASSIGNEE, "optional": True, "label": plain(t(locale, "field.assignee")),
+             "element": assignee},
+        ]  # fmt: skip
         date: dict[str, Any] = {"type": "datepicker", "action_id": VALUE}
         if next_revisit:
             date["initial_date"] = next_revisit.isoformat()

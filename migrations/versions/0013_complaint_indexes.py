@@ -1,7 +1,7 @@
 """Indexes for a team's open complaints: one person's, oldest first, and the list by its clocks
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01
 
 Measured at 50,000 complaints (10,000 active) on SQLite (docs/PERFORMANCE.md, second round):
@@ -18,8 +18,8 @@ Measured at 50,000 complaints (10,000 active) on SQLite (docs/PERFORMANCE.md, se
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,169 @@
+"""Follow-ups: the promises made to customers, kept track of until they are kept.
+
+In "Log touch", a Next step with a "Next step due" day becomes a follow-up for its assignee
+(default: the touch's author). It is listed in the assignee's `/crm due`, daily digest and App
+Home beside their revisits, with **Done** and **Snooze** (which moves its due day), until
+someone marks it done. Done or overdue, it is kept: reports count, per assignee, the
+follow-ups due in a period that were done on time (on or before their due day), done late,
+or are still open (services.reports), and an overdue one lowers the customer's health
+(services.health). The follow-ups of a lost customer leave the due lists and the digest with
+it, and come back if it is won back. Its words are the touch's `next_step`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from typing import Any, NamedTuple, overload
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session, contains_eager
+
+from bot.services import access, audit
+from bot.services.access import Viewer
+from bot.services.errors import UserError
+from bot.storage.models import Customer, FollowUp, Touch
+
+UPCOMING_DAYS = 7
+SNOOZE_CHOICES = {1, 3, 7}
+
+
+def promise(session: Session, *, touch: Touch, customer: Customer, assignee_id: str, due_on: dt.date) -> FollowUp:
+    """The follow-up of a touch just logged (and flushed)."""
+    follow_up = FollowUp(team_id=touch.team_id, customer=customer, touch=touch, assignee_id=assignee_id, due_on=due_on)
+    session.add(follow_up)
+    return follow_up
+
+
+def _open(team_id: str | Collection[str]) -> tuple[ColumnElement[bool], ...]:
+    """Open follow-ups of customers that are not lost (a query joined to Customer), in a
+    workspace or in any of several."""
+    in_team = FollowUp.team_id == team_id if isinstance(team_id, str) else FollowUp.team_id.in_(team_id)
+    return (in_team, *_still_open())
+
+
+def _still_open() -> tuple[ColumnElement[bool], ...]:
+    return (FollowUp.done_at.is_(None), Customer.stage != "lost")
+
+
+def is_due(*, by: dt.date) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of an open follow-up due on or before `by` (a query joined to Customer),
+    whose workspace the caller chooses."""
+    return (*_still_open(), FollowUp.due_on <= by)
+
+
+class DueFollowUps(NamedTuple):
+    """A person's open follow-ups due by today (most overdue first), then in the next days:
+    the first `limit` of them, and how many there are."""
+
+    items: list[FollowUp]
+    due_total: int
+    upcoming_total: int
+
+    @property
+    def total(self) -> int:
+        return self.due_total + self.upcoming_total
+
+
+def due_follow_ups(
+    *, session: Session, viewer: Viewer, today: dt.date, days: int = UPCOMING_DAYS, limit: int = 5
+) -> DueFollowUps:
+    """The viewer's own open follow-ups due by `today + days` (0: by today), earliest first."""
+    horizon = today + dt.timedelta(days=days)
+    mine = (*_open(viewer.team_id), FollowUp.assignee_id == viewer.user_id, FollowUp.due_on <= horizon,
+            viewer.customers())  # fmt: skip
+    due_total, upcoming_total = session.execute(
+        select(func.count().filter(FollowUp.due_on <= today), func.count().filter(FollowUp.due_on > today))
+        .select_from(FollowUp).join(Customer, Customer.id == FollowUp.customer_id).where(*mine)
+    ).one()  # fmt: skip
+    if not due_total + upcoming_total:
+        return DueFollowUps([], 0, 0)
+    items = session.scalars(
+        select(FollowUp)
+        .join(FollowUp.customer).join(FollowUp.touch)
+        .options(contains_eager(FollowUp.customer), contains_eager(FollowUp.touch))
+        .where(*mine)
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(limit)
+    ).all()  # fmt: skip
+    return DueFollowUps(list(items), due_total, upcoming_total)
+
+
+@overload
+def assignees_with_due(*, session: Session, team_id: str, by: dt.date) -> list[str]: ...
+@overload
+def assignees_with_due(*, session: Session, team_id: Collection[str], by: dt.date) -> list[tuple[str, str]]: ...
+def assignees_with_due(*, session: Session, team_id: str | Collection[str], by: dt.date) -> list[Any]:
+    """People with an open follow-up due on or before `by` (for the digest); of several
+    workspaces: (workspace, person) pairs."""
+    if isinstance(team_id, str):
+        query = (
+            select(FollowUp.assignee_id).join(Customer, Customer.id == FollowUp.customer_id)
+            .where(*_open(team_id), FollowUp.due_on <= by).distinct().order_by(FollowUp.assignee_id)
+        )  # fmt: skip
+        return list(session.scalars(query))
+    pairs = (
+        select(FollowUp.team_id, FollowUp.assignee_id).join(Customer, Customer.id == FollowUp.customer_id)
+        .where(*_open(team_id), FollowUp.due_on <= by).distinct()
+        .order_by(FollowUp.team_id, FollowUp.assignee_id)
+    )  # fmt: skip
+    return [tuple(row) for row in session.execute(pairs)]
+
+
+def follow_up(*, session: Session, viewer: Viewer, follow_up_id: int, for_update: bool = False) -> FollowUp:
+    """The follow-up, if the viewer sees its customer."""
+    query = select(FollowUp).where(FollowUp.team_id == viewer.team_id, FollowUp.id == follow_up_id)
+    found = session.scalar(query.with_for_update() if for_update else query)
+    if found is None:
+        raise UserError("follow_up.gone")
+    access.customer(session, viewer, found.customer_id)
+    return found
+
+
+def still_due(session: Session, *, follow_up_id: int, assignee_id: str, due_on: str) -> FollowUp | None:
+    """For a reminder written earlier and sent now: the follow-up if it is still open, this
+    person's, due that day, and its customer not lost."""
+    found = session.get(FollowUp, follow_up_id)
+    if (found is None or found.done_at is not None or found.assignee_id != assignee_id
+            or found.due_on.isoformat() != due_on or found.customer.stage == "lost"):  # fmt: skip
+        return None
+    return found
+
+
+def mark_done(*, session: Session, viewer: Viewer, follow_up_id: int, now: dt.datetime, today: dt.date,
+              surface: str) -> FollowUp:  # fmt: skip
+    """Done, on `today` (the doer's day): kept, and counted on time when that is its due day or before."""
+    found = follow_up(session=session, viewer=viewer, follow_up_id=follow_up_id, for_update=True)
+    if found.done_at is not None:
+        raise UserError("follow_up.already_done", date=found.done_on)
+    found.done_at, found.done_on, found.done_by = now, today, viewer.user_id
+    audit.record(session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="done", entity="follow_up",
+                 entity_id=found.id, surface=surface,
+                 changes={"customer_id": [found.customer_id, found.customer_id], "done_on": [None, today.isoformat()]})  # fmt: skip
+    session.flush()
+    return found
+
+
+def snooze_until(today: dt.date, days: str | int) -> dt.date:
+    """The day a "Snooze N days" choice means; only 1, 3 and 7 are offered."""
+    n = int(days) if str(days).isdigit() else 0
+    if n not in SNOOZE_CHOICES:
+        raise UserError("error.generic")
+    return today + dt.timedelta(days=n)
+
+
+def snooze(*, session: Session, viewer: Viewer, follow_up_id: int, until: dt.date, today: dt.date,
+           surface: str) -> FollowUp:  # fmt: skip
+    """Move an open follow-up's due day to `until` (after `today`); audited."""
+    if until <= today:
+        raise UserError("snooze.past", example=(today + dt.timedelta(days=1)).isoformat())
+    found = follow_up(session=session, viewer=viewer, follow_up_id=follow_up_id, for_update=True)
+    if found.done_at is not None:
+        raise UserError("follow_up.already_done", date=found.done_on)
+    audit.record(session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="snooze", entity="follow_up",
+                 entity_id=found.id, surface=surface,
+                 changes={"customer_id": [found.customer_id, found.customer_id],
+                          "due_on": [found.due_on.isoformat(), until.isoformat()]})  # fmt: skip
+    found.due_on = until
+    session.flush()
+    return found

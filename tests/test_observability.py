@@ -1,0 +1,202 @@
+"""Seeing what it does: `GET /metrics` (Prometheus text, parsed here as Prometheus parses it),
+one log line per request, JSON lines with `LOG_FORMAT=json`, and a request id that follows a
+request's work after the answer. Labels hold fixed words only: no workspace, person or text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+import re
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot import logs, metrics
+from bot.clock import wall
+from bot.scheduler.jobs import JOBS
+from bot.scheduler.outbox import enqueue
+from bot.scheduler.runner import Scheduler
+from bot.services.workspaces import get_workspace
+from bot.storage.db import make_session_factory
+from tests.conftest import SIGNING_SECRET
+from tests.helpers import add_customer
+from tests.slackclient import TEAM, USER, SignedSlack
+
+OTHER_USER = "U0000002"
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(url: str) -> tuple[Samples, str]:
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as resp:
+        assert resp.status == 200
+        content_type = resp.headers["Content-Type"]
+        body = resp.read().decode()
+    assert content_type.startswith("text/plain; version=")  # Prometheus' text format
+    samples = {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    }
+    return samples, body
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_requests_and_slack_calls_are_counted_by_kind_outcome_and_method(bot, slack, fake, session):
+    before, _ = scrape(bot.url)
+    slack.command("help")
+    slack.command("new Acme Ltd")  # views.open
+    slack.action("customer_show", "not-a-number")  # a forged button: refused
+    assert SignedSlack(bot.url, "wrong-secret", fake).command("help").status == 401
+    fake.fail("views.open", status=429, retry_after=1)
+    slack.command("new Beta Ltd")
+    after, _ = scrape(bot.url)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("touchbase_requests_total", kind="command", outcome="ok") >= 2
+    assert grew("touchbase_requests_total", kind="action", outcome="refused") == 1
+    assert grew("touchbase_requests_total", kind="other", outcome="rejected") == 1
+    assert grew("touchbase_request_ack_seconds_count", kind="command") >= 3
+    assert grew("touchbase_slack_api_calls_total", method="views.open", result="ok") == 1
+    assert grew("touchbase_slack_api_calls_total", method="views.open", result="ratelimited") == 1
+    assert grew("touchbase_slack_api_calls_total", method="users.info", result="ok") >= 1
+
+
+def test_the_outbox_is_reported_by_status_with_the_age_of_the_oldest_due_notification(bot, session):
+    get_workspace(session, TEAM)
+    now = wall()
+    enqueue(session, now=now, team_id=TEAM, key="waiting", kind="test", channel=USER, text="hello",
+            due_at=now - dt.timedelta(minutes=10))  # fmt: skip
+    enqueue(session, now=now, team_id=TEAM, key="tomorrow", kind="test", channel=USER, text="later",
+            due_at=now + dt.timedelta(days=1))  # fmt: skip
+    session.commit()
+    samples, _ = scrape(bot.url)
+    assert value(samples, "touchbase_outbox_notifications", status="pending") == 2
+    assert value(samples, "touchbase_outbox_notifications", status="sending") == 0
+    age = value(samples, "touchbase_outbox_oldest_pending_seconds")
+    assert 600 <= age < 3600  # the one due ten minutes ago; tomorrow's is not late
+
+
+def test_job_runs_durations_and_deliveries_are_counted(bot, settings, engine, session, fake):
+    add_customer(session, "Acme", owner_id=USER).next_revisit = dt.date(2026, 12, 1)
+    session.commit()
+    before, _ = scrape(bot.url)
+    Scheduler(settings, make_session_factory(engine)).sweep(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC))
+    after, _ = scrape(bot.url)
+    for job in (*JOBS, "deliver"):
+        assert value(after, "touchbase_job_runs_total", job=job, outcome="ok") > value(
+            before, "touchbase_job_runs_total", job=job, outcome="ok"), job  # fmt: skip
+        assert value(after, "touchbase_job_seconds_count", job=job) > value(before, "touchbase_job_seconds_count", job=job)
+    assert value(after, "touchbase_outbox_deliveries_total", result="sent") - value(
+        before, "touchbase_outbox_deliveries_total", result="sent") == 1  # fmt: skip
+
+
+def test_labels_hold_only_fixed_words_never_people_workspaces_or_text(bot, slack, fake, session):
+    slack.command("new Zebulon Crates")
+    slack.command("find Zebulon")
+    _, body = scrape(bot.url)
+    allowed = {
+        "kind": set(metrics.KINDS), "outcome": set(metrics.OUTCOMES) | {"ok", "failed"},
+        "result": set(metrics.SLACK_RESULTS) | {"sent", "failed", "expired", "cancelled", "retry_later"},
+        "status": set(metrics.OUTBOX_STATUSES), "job": set(JOBS) | {"deliver"},
+    }  # fmt: skip
+    for family in text_string_to_metric_families(body):
+        if not family.name.startswith("touchbase_"):
+            continue
+        for sample in family.samples:
+            for label, text in sample.labels.items():
+                if label == "le":
+                    continue
+                if label == "method":
+                    assert re.fullmatch(r"[a-z][a-zA-Z.]+", text), sample
+                else:
+                    assert text in allowed[label], sample
+    for private in (TEAM, USER, "Zebulon", "Crates"):
+        assert private not in body
+
+
+# --- logs -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def json_lines() -> Iterator[io.StringIO]:
+    """The process's log lines as LOG_FORMAT=json writes them."""
+    stream = io.StringIO()
+    handler = logs.handler("json", stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def lines_of(stream: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]  # each line one JSON object
+
+
+def test_each_request_writes_one_line_with_its_kind_workspace_outcome_and_duration(slack, json_lines):
+    slack.command("new Zebulon Crates")
+    slack.action("customer_show", "not-a-number")
+    requests = [line for line in lines_of(json_lines) if line["logger"] == "bot.requests"]
+    assert [(r["kind"], r["team"], r["outcome"]) for r in requests] == [
+        ("command", TEAM, "ok"), ("action", TEAM, "refused")]  # fmt: skip
+    assert all(r["duration_ms"] >= 0 and r["level"] == "info" for r in requests)
+    assert len({r["request_id"] for r in requests}) == 2
+    for line in requests:  # nothing a person typed, nobody's id
+        assert "Zebulon" not in json.dumps(line) and USER not in json.dumps(line)
+
+
+def test_the_request_id_follows_the_work_after_the_answer(slack, fake, session, json_lines):
+    add_customer(session, "Acme")
+    fake.fail("chat.postMessage", error="channel_not_found")  # the new owner's DM, sent after the answer, fails
+    slack.command(f"assign Acme <@{OTHER_USER}|li>")
+    lines = lines_of(json_lines)
+    [answered] = [line for line in lines if line["logger"] == "bot.requests"]
+    [failed] = [line for line in lines if line["message"] == "work after the response failed"]
+    assert answered["request_id"] == failed["request_id"] != "-"
+    assert "channel_not_found" in failed["error"]
+
+
+def test_text_lines_carry_the_request_id_too(slack):
+    stream = io.StringIO()
+    requests = logging.getLogger("bot.requests")
+    handler, level = logs.handler("text", stream), requests.level
+    requests.addHandler(handler)
+    requests.setLevel(logging.INFO)
+    try:
+        slack.command("help")
+    finally:
+        requests.removeHandler(handler)
+        requests.setLevel(level)
+    [line] = stream.getvalue().splitlines()
+    assert re.search(r" INFO bot\.requests \[[0-9a-f]{16}\]: request kind=command team=T0000001 outcome=ok "
+                     r"duration_ms=[0-9.]+$", line), line  # fmt: skip
+
+
+def test_a_workspace_that_is_not_installed_is_counted_and_logged_as_such(multi_bot, fake, json_lines):
+    before, _ = scrape(multi_bot.url)
+    SignedSlack(multi_bot.url, SIGNING_SECRET, fake).command("help", team="T0000B002")
+    after, _ = scrape(multi_bot.url)
+    key = ("touchbase_requests_total", frozenset({("kind", "command"), ("outcome", "not_installed")}))
+    assert after.get(key, 0) - before.get(key, 0) == 1
+    [line] = [line for line in lines_of(json_lines) if line["logger"] == "bot.requests"]
+    assert (line["team"], line["outcome"]) == ("T0000B002", "not_installed")
+
+
+def test_the_install_pages_are_counted_and_logged(multi_bot, fake, json_lines):
+    from tests.slackclient import Browser
+
+    Browser(multi_bot.url, fake).install("T0000A001")
+    kinds = [(line["kind"], line["status"]) for line in lines_of(json_lines) if line["logger"] == "bot.requests"]
+    assert kinds == [("install", 302), ("oauth_redirect", 200)]
