@@ -16,6 +16,7 @@ from bot.handlers import (
     reports,
     revisits,
     settings,
+    surveys,
     touches,
 )
 from bot.handlers.registry import Registry
@@ -23,5 +24,5 @@ from bot.handlers.registry import Registry
 
 def register(on: Registry) -> None:
     for module in (customers, touches, revisits, followups, home, complaints, datacare, settings, reports, lifecycle,
-                   channels, commands):  # fmt: skip
+                   channels, surveys, commands):  # fmt: skip
         module.register(on)
