@@ -176,7 +176,7 @@ def answer(
     `user_team` is the clicker's own workspace and `channel_id` where they clicked, as the
     request says (see the module docstring for what is trusted)."""
     survey = session.scalar(select(Survey).where(Survey.token_hash == token_hash(token)))
-    if survey is None or (channel_id is not None and channel_id != survey.channel_id):
+    if survey is None or channel_id != survey.channel_id:  # clicked nowhere, or not where it was posted
         return Clicked("gone")
     said = survey.language
     if survey.answered_at is not None:
