@@ -135,6 +135,24 @@ def test_resolving_asks_the_customer_in_the_thread_of_its_message(slack, fake, s
     assert json.loads(actions["elements"][0]["value"])["token"] not in row.token_hash  # only its hash is kept
 
 
+@pytest.mark.parametrize(
+    ("permalink", "found"),
+    [
+        ("https://acme.slack.com/archives/C0000ACME/p1764583200000100", ("C0000ACME", "1764583200.000100")),
+        # a reply in a thread: the survey goes in that thread
+        ("https://acme.slack.com/archives/C0000ACME/p1764583300000200?thread_ts=1764583200.000100&cid=C0000ACME",
+         ("C0000ACME", "1764583200.000100")),
+        ("https://acme.slack.com/archives/C0000ACME", None),
+        ("https://acme.slack.com/archives/C0000ACME/p12", None),
+        ("https://example.com/x/C0000ACME/p1764583200000100", None),
+        ("not a link at all", None),
+        (None, None),
+    ],
+)  # fmt: skip
+def test_where_a_complaints_message_is(permalink, found):
+    assert message_of(permalink) == found
+
+
 def test_a_complaint_not_logged_from_the_channel_is_asked_about_in_a_new_message(slack, fake, session, acme):
     log_plain(slack, fake)
     fake.add_channel(ELSEWHERE, is_member=True)
