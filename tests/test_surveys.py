@@ -392,3 +392,20 @@ def test_export_holds_the_surveys_and_erase_closes_them(slack, fake, session, ac
     click(slack, survey, 5)
     assert fake.last("response_url")["text"] == "This survey is closed."
     assert scores_of(session) == []
+
+
+def test_a_merged_customers_surveys_and_scores_go_to_the_customer_kept(slack, fake, session, acme):
+    fake.add_user(ADMIN, is_admin=True)
+    log_plain(slack, fake)
+    resolve(slack, fake)
+    survey = the_survey(fake)
+    kept = add_customer(session, "Acme Group", owner_id=OWNER).id
+    session.commit()  # end the read: on SQLite a transaction holds the write lock
+    ask = slack.command("merge Acme Ltd Acme Group", user=ADMIN)
+    slack.click(ask.blocks, "Merge", user=ADMIN)
+    assert "Merged into Acme Group (#2)" in fake.last("response_url")["text"]
+    assert [s.customer_id for s in surveys_of(session)] == [kept]
+    click(slack, survey, 2)  # still open, now about the customer kept
+    session.expire_all()
+    assert [(s.customer_id, s.source) for s in session.scalars(select(SatisfactionScore))] == [(kept, "survey")]
+    session.commit()
