@@ -294,9 +294,19 @@ def oauth_flow(
 
 class Authorize(InstallationStoreAuthorize):
     """bolt's authorization from the installation store, which also notes a request from a
-    workspace touchbase is not installed in (bolt then refuses it, and nothing runs)."""
+    workspace touchbase is not installed in (bolt then refuses it, and nothing runs).
+
+    What `auth.test` says of a token (the bot's user and id) is kept per token: asking Slack on
+    every request cost each answer a round trip. The installation is still read every time, so
+    an uninstalled workspace (its tokens deleted) is refused at once, and a renewed token is a
+    new key. The cache is emptied when it holds `CACHED_TOKENS` (tokens renewed every 12 hours
+    would otherwise pile up)."""
+
+    CACHED_TOKENS = 10_000
 
     def __call__(self, *, context: Any, **kwargs: Any) -> Any:
+        if len(self.authorize_result_cache) >= self.CACHED_TOKENS:
+            self.authorize_result_cache.clear()
         result = super().__call__(context=context, **kwargs)
         if result is None:
             context[OUTCOME] = "not_installed"
@@ -310,7 +320,7 @@ def authorize(flow: OAuthFlow, client: WebClient) -> Authorize:
     return Authorize(
         logger=log, installation_store=settings.installation_store, client_id=settings.client_id,
         client_secret=settings.client_secret, client=client,
-        token_rotation_expiration_minutes=settings.token_rotation_expiration_minutes,
+        token_rotation_expiration_minutes=settings.token_rotation_expiration_minutes, cache_enabled=True,
     )  # fmt: skip
 
 

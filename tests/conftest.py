@@ -12,7 +12,8 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot.app import create_app, create_wsgi
@@ -31,8 +32,26 @@ BOT_TOKEN = "xoxb-test-token-not-real"
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
+        return _worker_database(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'touchbase.db'}"  # a file per worker already
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker resets and truncates its database freely: on PostgreSQL
+    it gets one of its own beside TEST_DATABASE_URL's (`<name>_gw0`, created when missing)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
         return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'touchbase.db'}"
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    admin = create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

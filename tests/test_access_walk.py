@@ -36,6 +36,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from bot.services.surveys import token_hash
 from bot.services.workspaces import get_workspace
 from bot.storage.models import (
     ChannelLink,
@@ -44,6 +45,7 @@ from bot.storage.models import (
     FollowUp,
     Member,
     SatisfactionScore,
+    Survey,
     Touch,
 )
 from tests.helpers import add_customer, database_rows
@@ -52,6 +54,9 @@ from tests.slackclient import TEAM, USER
 MEMBER, OTHER, LEAD = USER, "U0000002", "U000LEAD"
 NAME = "Zanzibar Quietwater"  # the hidden customer; both words are looked for on their own
 HIDDEN_CHANNEL, HIDDEN_TS = "C0HIDDEN1", "1700000000.000100"  # the hidden customer's linked channel, a message in it
+# The token of the hidden customer's survey, posted in the channel the walker clicks in (a
+# member of the team may be in a customer's channel; the survey is not theirs to answer).
+SURVEY_TOKEN, SURVEY_CHANNEL = "walkersurveytoken0123456789abcdef", "C0000001"
 SECRETS = (NAME, "Zanzibar", "Quietwater", "Pangolin Holdings", "quokka@hidden.example", "+44 20 7946 0321",
            "whispered the merger terms", "Leaking pipes at the depot", "the depot floods every week")  # fmt: skip
 HIDDEN = "not one of yours"
@@ -124,6 +129,8 @@ def world(session, fake) -> World:
     session.add(promise)
     session.flush()
     follow_up_id = promise.id
+    session.add(Survey(team_id=TEAM, customer_id=hidden.id, complaint_id=complaint.id, cycle=1,
+                       token_hash=token_hash(SURVEY_TOKEN), channel_id=SURVEY_CHANNEL, asked_at=now))  # fmt: skip
     session.get(type(workspace), TEAM).last_complaint_number = 8
     hidden = session.merge(hidden)
     hidden.next_revisit = now.date() - dt.timedelta(days=2)  # due: in the owner's digest, never the walker's
@@ -168,6 +175,7 @@ FILL: dict[str, Callable[[World], list[Any]]] = {
     "contacts": lambda w: [[MEMBER], []],
     "message_id": lambda w: [w.message_id],  # the hidden customer's message waiting for a reply
     "follow_up_id": lambda w: [w.follow_up_id],  # a promise made to the hidden customer
+    "token": lambda w: [SURVEY_TOKEN, "forgedsurveytoken0123456789abcdef"],  # the hidden customer's survey, or none
 }
 # Fields a listener reads from where its element is, not from a value: every action is sent
 # from a message, from an ephemeral message and from a modal or App Home. (`channel` is also a
@@ -178,7 +186,7 @@ WHERE = {"in_view", "ephemeral", "channel", "ts", "message_blocks"}
 EVENT_FIELDS = {"channel", "ts", "user_team", "thread_ts", "subtype", "bot_id", "deleted_ts", "logger", "reaction",
                 "user", "tab", "text"}
 # Fields read from the payload by the base of the input model, not from values the walker picks.
-GIVEN = {"action_id", "text", "user", "tab"}
+GIVEN = {"action_id", "text", "user", "tab", "user_team"}
 # A modal's fields (block id -> the state Slack sends), naming the hidden customer where one is.
 FORM: dict[str, Callable[[World], dict[str, Any]]] = {
     "customer": lambda w: {"type": "external_select",

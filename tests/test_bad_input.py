@@ -578,11 +578,12 @@ def good_values(ids: dict[str, int], choice: str) -> dict[str, Any]:
             "source": ids["customer"], "target": ids["customer"], "owner_id": USER, "score": 1, "offset": 0,
             "q": "Acme", "name": "Acme", "choice": choice, "block_id": f"revisit:{ids['customer']}",
             "permalink": "https://example.slack.com/archives/C1/p1", "speaker": OWNER,
-            "channel": CHANNEL, "contacts": [USER], "message_id": ids["customer"], "follow_up_id": ids["customer"]}  # fmt: skip
+            "channel": CHANNEL, "contacts": [USER], "message_id": ids["customer"], "follow_up_id": ids["customer"],
+            "token": "A" * 32}  # fmt: skip
 
 
 ENVELOPE = {"enterprise": None, "is_enterprise_install": False, "api_app_id": "A0000001", "token": "not-a-real-token"}
-GIVEN = {"action_id", "text", "user", "tab", "in_view", "ephemeral", "channel", "ts", "message_blocks"}
+GIVEN = {"action_id", "text", "user", "tab", "in_view", "ephemeral", "channel", "ts", "message_blocks", "user_team"}
 
 
 def well_formed(listener: Any, ids: dict[str, int], choice: str, where: str, reply_to: str) -> tuple[str, Any]:

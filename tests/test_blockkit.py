@@ -63,6 +63,7 @@ from bot.views.lifecycle import churn_blocks, lost_modal
 from bot.views.reports import report_blocks, risk_blocks
 from bot.views.revisits import digest_message, due_blocks
 from bot.views.settings import settings_modal
+from bot.views.surveys import survey_message, survey_thanks
 from bot.views.touches import revisit_modal, touch_modal
 from tests.slackclient import block_text
 
@@ -238,6 +239,10 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "home_view.waiting": lambda loc: home_view(
         loc, revisits=DueRevisits([], [], 0, 0), complaints=[], by_grade={}, today=TODAY, waiting=_channel_rows(10)),
     "profile_blocks.channels": lambda loc: profile_blocks(loc, _customer(1), channels=[f"C00000{n:02d}" for n in range(30)]),
+    "survey_message": lambda loc: survey_message(loc, "A" * 64)["blocks"],
+    "survey_thanks": lambda loc: survey_thanks(loc, "U0GUEST1")[1],
+    "settings_modal.survey_off": lambda loc: settings_modal(
+        loc, TeamSettings(customer_survey=False), admins=["U0000001"], leads=[], hours_text="", sla_text=""),
     "report_blocks": lambda loc: report_blocks(loc, _report(99)),
     "report_blocks.lines": lambda loc: report_blocks(loc, _report(120)),
 }  # fmt: skip

@@ -144,6 +144,16 @@ def test_each_workspace_is_answered_and_followed_up_with_its_own_token(browser, 
     assert [(c.team_id, c.number) for c in rows(session, Customer)] == [(ACME, 1), (BETA, 1)]
 
 
+def test_slack_is_asked_who_a_token_is_once_not_on_every_request(browser, signed, fake, session):
+    install_both(browser)
+    fake.forget_calls()
+    answers = []
+    for _ in range(3):
+        answers += [signed.command("due", team=ACME, user=ANN), signed.command("due", team=BETA, user=BO)]
+    assert len(fake.calls_of(ACME, "auth.test")) == 1 and len(fake.calls_of(BETA, "auth.test")) == 1
+    assert all(a.status == 200 and "not installed" not in a.text for a in answers)
+
+
 def test_a_sweeps_dms_and_profile_reads_go_with_each_workspaces_token(browser, scheduler, fake, session):
     install_both(browser)
     for team, owner in ((ACME, ANN), (BETA, BO), (GAMMA, CY)):  # GAMMA never installed (imported data)

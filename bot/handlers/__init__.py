@@ -16,6 +16,7 @@ from bot.handlers import (
     reports,
     revisits,
     settings,
+    surveys,
     touches,
     workspaces,
 )
@@ -24,7 +25,7 @@ from bot.handlers.registry import Registry
 
 def register(on: Registry, *, many_workspaces: bool = False) -> None:
     for module in (customers, touches, revisits, followups, home, complaints, datacare, settings, reports, lifecycle,
-                   channels, commands):  # fmt: skip
+                   channels, surveys, commands):  # fmt: skip
         module.register(on)
     if many_workspaces:  # uninstalls are ours to act on only when we installed (bot.oauth)
         workspaces.register(on)

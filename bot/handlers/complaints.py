@@ -11,8 +11,8 @@ from bot.handlers.commands import customer_named, usage
 from bot.handlers.inputs import ComplaintButton, CustomerButton, ShortcutMessage
 from bot.handlers.registry import CommandInput, Registry
 from bot.payloads import FormInput, Id, Input, Short
-from bot.services import complaints, customers
-from bot.services.complaints import ComplaintCard, ComplaintInput, Render, ResolveInput
+from bot.services import complaints, customers, surveys
+from bot.services.complaints import Announced, ComplaintCard, ComplaintInput, Render, ResolveInput
 from bot.views import ids
 from bot.views.complaints import (
     complaint_answer,
@@ -21,6 +21,7 @@ from bot.views.complaints import (
     complaint_modal,
     resolve_modal,
 )
+from bot.views.surveys import survey_message
 
 LIST_VIEW_WORDS = {"未结": "open", "未解决": "open", "超时": "overdue", "逾期": "overdue", "我的": "mine"}
 
@@ -145,13 +146,21 @@ def save_resolution(rq: RequestContext, inp: ResolveForm) -> Answer:
 
 
 def _announce_change(rq: RequestContext, card: ComplaintCard) -> None:
+    """After the answer: the change in the complaints channel's thread, a low score to the
+    leads, and once resolved, the customer's survey in its linked channel (services.surveys)."""
     assert card.event is not None
-    complaint_id, event_id = card.complaint.id, card.event.id
+    complaint_id, event_id, resolved = card.complaint.id, card.event.id, card.event.to_state == "resolved"
 
     def announce(later: FollowUp) -> None:
-        complaints.announce_change(session=later.session, complaint_id=complaint_id, event_id=event_id,
-                                   notifier=later.notifier, render=render(later), now=later.now,
-                                   default_tz=later.default_tz).check()  # fmt: skip
+        told = complaints.announce_change(session=later.session, complaint_id=complaint_id, event_id=event_id,
+                                          notifier=later.notifier, render=render(later), now=later.now,
+                                          default_tz=later.default_tz)  # fmt: skip
+        if resolved:
+            asked = surveys.ask(session=later.session, complaint_id=complaint_id, notifier=later.notifier,
+                                render=survey_message, now=later.now)  # fmt: skip
+            later.session.commit()  # the survey is kept even if someone could not be told
+            told = Announced({**told.failed, **asked.failed})
+        told.check()
 
     rq.after(announce)
 

@@ -82,6 +82,9 @@ class Listener:
     input: type[Any]  # an Input model, or CommandInput
     field: str | None = None  # a modal's field that shows a refusal
     reads_only: bool = False  # SQLite: runs without taking the write lock
+    # Pressed by people of other workspaces (a Slack Connect channel): the request's workspace
+    # may be theirs, so a refusal here reads nothing of it (it is said in the default language).
+    guests: bool = False
 
     def read(self, payload: Any) -> Any:
         return self.input.read(payload)
@@ -116,8 +119,9 @@ class Registry:
         self.split = split
         self.app.command(command)(self._bolt(None))
 
-    def action(self, action_id: str, fn: Callable[..., Answer], *, reads_only: bool = False) -> None:
-        listener = self._add(Listener("action", action_id, fn, _input_type(fn), reads_only=reads_only))
+    def action(self, action_id: str, fn: Callable[..., Answer], *, reads_only: bool = False, guests: bool = False) -> None:
+        """A button or menu; `guests`: people of other workspaces press it (see `Listener.guests`)."""
+        listener = self._add(Listener("action", action_id, fn, _input_type(fn), reads_only=reads_only, guests=guests))
         self.app.action(action_id)(self._bolt(listener))
 
     def view(self, callback_id: str, fn: Callable[..., Answer], *, field: str | None = None) -> None:
@@ -248,7 +252,8 @@ def _fail(fail: Fail, error: str) -> None:
 
 
 def _refusal(listener: Listener | None, rq: RequestContext, refusal: Refusal) -> Answer:
-    text = t(rq.locale, refusal.key, **refusal.params)
+    locale = None if listener is not None and listener.guests else rq.locale
+    text = t(locale, refusal.key, **refusal.params)
     kind = listener.kind if listener else "command"
     if kind == "view":
         if listener is not None and listener.field:

@@ -9,6 +9,7 @@ App Home is republished.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -31,31 +32,43 @@ from bot.views.revisits import (
 )
 
 
-class OnItem(Input):
-    """A control of a due revisit item: its choice, the customer its block names, and where
-    the item is shown (to answer there)."""
+class OnDueItem(Input):
+    """A control of a due item (a revisit, a follow-up) and where the item is shown, to answer
+    there (`in_place`)."""
 
-    refusal = "error.customer.gone"
-    choice: Short
-    customer_id: Id
     in_view: bool
     ephemeral: bool
     channel: Short | None = None
     ts: Short | None = None
     message_blocks: list[dict[str, Any]] = []
 
-    @classmethod
-    def values_from(cls, payload: BlockActions) -> dict[str, object]:
-        action, container = payload.action, payload.container
-        chosen = action.selected_option.value if action.selected_option else None
+    @staticmethod
+    def place_of(payload: BlockActions) -> dict[str, object]:
+        container = payload.container
         return {
-            "choice": chosen or action.selected_date or action.selected_user or "",
-            "customer_id": revisit_customer_id(action.block_id),
             "in_view": container.type == "view",
             "ephemeral": container.is_ephemeral or payload.message is None,
             "channel": container.channel_id, "ts": container.message_ts,
             "message_blocks": payload.message.blocks if payload.message else [],
         }  # fmt: skip
+
+
+class OnItem(OnDueItem):
+    """A control of a due revisit item: its choice and the customer its block names."""
+
+    refusal = "error.customer.gone"
+    choice: Short
+    customer_id: Id
+
+    @classmethod
+    def values_from(cls, payload: BlockActions) -> dict[str, object]:
+        action = payload.action
+        chosen = action.selected_option.value if action.selected_option else None
+        return {
+            "choice": chosen or action.selected_date or action.selected_user or "",
+            "customer_id": revisit_customer_id(action.block_id),
+            **cls.place_of(payload),
+        }
 
 
 class SnoozeItem(OnItem):
@@ -117,18 +130,22 @@ def _snoozed(rq: RequestContext, inp: OnItem, until: dt.date) -> Answer:
 
 
 def _in_place(rq: RequestContext, inp: OnItem, text: str) -> Answer:
-    """Show what was done where the item was."""
+    return in_place(rq, inp, text, lambda: revisit_item_answered(inp.message_blocks, inp.customer_id, text))
+
+
+def in_place(rq: RequestContext, inp: OnDueItem, text: str, answered: Callable[[], list[dict[str, Any]]]) -> Answer:
+    """Show what was done where the item was: the App Home published again; an ephemeral list
+    answered with the list as it now is; a message with the item `answered` in it."""
     if inp.in_view:
         refresh_home(rq, rq.actor)
         return None
     if inp.ephemeral:
-        due_text, due_blocks = due_answer(rq.locale, home.due_list(session=rq.session, viewer=rq.viewer,
-                                                                   today=rq.today))  # fmt: skip
+        _, due_blocks = due_answer(rq.locale, home.due_list(session=rq.session, viewer=rq.viewer, today=rq.today))
         return Replace(text, [*notice(text), *due_blocks])
-    answered = revisit_item_answered(inp.message_blocks, inp.customer_id, text)
+    blocks = answered()
     if not inp.channel or not inp.ts:
-        return Replace(text, answered)
-    return UpdateMessage(inp.channel, inp.ts, text, answered)
+        return Replace(text, blocks)
+    return UpdateMessage(inp.channel, inp.ts, text, blocks)
 
 
 def register(on: Registry) -> None:

@@ -32,12 +32,13 @@ from bot.i18n import (
     en_reports,
     en_revisits,
     en_settings,
+    en_surveys,
     en_touches,
 )
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 _PARTS = (en_common, en_customers, en_touches, en_revisits, en_complaints, en_reports, en_settings, en_datacare,
-          en_channels, en_lifecycle, en_followups, en_install)  # fmt: skip
+          en_channels, en_lifecycle, en_followups, en_install, en_surveys)  # fmt: skip
 EN: dict[str, str] = {key: text for part in _PARTS for key, text in part.EN.items()}
 assert len(EN) == sum(len(part.EN) for part in _PARTS), "a message key is defined in two parts"
 

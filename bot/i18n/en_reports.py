@@ -19,7 +19,7 @@ EN: dict[str, str] = {
     "report.response": "*First response* median {median} · p90 {p90} · SLA met {sla}",
     "report.resolution": "*Resolution* median {median} · p90 {p90} · SLA met {sla}",
     "report.satisfaction": "*Satisfaction* at resolution {avg} · answered {answered} · at check-ins {checkin_avg} · "
-    "check-ins {checkins}",
+    "check-ins {checkins} · from customers' surveys {survey_avg} · survey answers {surveys}",
     "report.customers": "*Customers* {customers} · new {new} · by grade {grades} · by segment {segments}",
     "report.value": "*Value* of the customers on the books {value} · by grade {grades}",
     "report.follow_ups": "*Follow-ups* due {due} · done on time {on_time} · done late {late} · still open {open}",

@@ -256,20 +256,25 @@ def posted(
     if found is None:
         return Noticed("ignored")
     customer = access.customer(session, viewer, found.customer_id)
-    if _from_customer(session, viewer.team_id, found, message):
+    if speaks_for_customer(session, team_id=viewer.team_id, customer_id=found.customer_id, user_id=message.user_id,
+                           user_team=message.user_team):  # fmt: skip
         return _from_the_customer(session, viewer, found, customer, message, directory, now, default_tz)
     answered = _answer(session, viewer.team_id, message.channel_id, thread=message.thread_ts, until=message.sent_at,
                        state=ANSWERED, by=message.user_id, now=now)  # fmt: skip
     return Noticed("answered", customer.owner_id) if answered else Noticed("ignored")
 
 
-def _from_customer(session: Session, team_id: str, found: ChannelLink, message: Posted) -> bool:
-    """A Slack Connect guest (another workspace), or a contact listed on one of the customer's links."""
-    if message.user_team and message.user_team != team_id:
+def speaks_for_customer(
+    session: Session, *, team_id: str, customer_id: int, user_id: str | None, user_team: str | None
+) -> bool:
+    """Whether someone in a customer's channel is the customer's, not the team's: a Slack
+    Connect guest (`user_team`, their own workspace, is not this one), or a contact listed on
+    one of the customer's links. (Their messages are the customer's; so is their survey answer.)"""
+    if user_team and user_team != team_id:
         return True
     contacts = session.scalars(select(ChannelLink.contacts).where(ChannelLink.team_id == team_id,
-                                                                 ChannelLink.customer_id == found.customer_id))  # fmt: skip
-    return any(message.user_id in (listed or []) for listed in contacts)
+                                                                 ChannelLink.customer_id == customer_id))  # fmt: skip
+    return any(user_id in (listed or []) for listed in contacts)
 
 
 def _from_the_customer(

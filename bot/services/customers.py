@@ -27,7 +27,7 @@ from bot.services.members import USER_ID
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
 from bot.storage.db import now_of
-from bot.storage.models import ChannelLink, Complaint, Customer, FollowUp, Touch
+from bot.storage.models import ChannelLink, Complaint, Customer, FollowUp, SatisfactionScore, Survey, Touch
 
 Grade = Literal["A", "B", "C"]
 Segment = Literal["potential", "new", "regular", "key"]
@@ -336,9 +336,11 @@ def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_
         .where(Complaint.team_id == team_id, Complaint.customer_id == source.id)
         .values(customer_id=target.id)
     ).rowcount
-    # Its linked channels (and their waiting messages) are the target's from now on.
-    session.execute(update(ChannelLink).where(ChannelLink.team_id == team_id, ChannelLink.customer_id == source.id)
-                    .values(customer_id=target.id))  # fmt: skip
+    # Its linked channels (and their waiting messages) are the target's from now on; so are its
+    # satisfaction scores and surveys (the customer's answers, with the complaints they were about).
+    for table in (ChannelLink, SatisfactionScore, Survey):
+        session.execute(update(table).where(table.team_id == team_id, table.customer_id == source.id)
+                        .values(customer_id=target.id))  # fmt: skip
     merged = {"merged_from": [source.number, target.number], "touches": [0, moved_touches],
               "complaints": [0, moved_complaints], **filled}  # fmt: skip
     for entity_id in (source.id, target.id):

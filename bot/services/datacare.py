@@ -29,6 +29,7 @@ from bot.storage.models import (
     RevisitDone,
     SatisfactionScore,
     StageChange,
+    Survey,
     Touch,
 )
 
@@ -78,6 +79,9 @@ def export_customer(*, session: Session, viewer: Viewer, customer_id: int, surfa
             StageChange.team_id == team_id, StageChange.customer_id == customer.id).order_by(StageChange.id))],
         "follow_ups": [_row(x) for x in session.scalars(select(FollowUp).where(
             FollowUp.team_id == team_id, FollowUp.customer_id == customer.id).order_by(FollowUp.id))],
+        # The surveys it was asked and its answers (not the token's hash: it opens nothing, and is no one's data).
+        "surveys": [{k: v for k, v in _row(x).items() if k != "token_hash"} for x in session.scalars(select(Survey).where(
+            Survey.team_id == team_id, Survey.customer_id == customer.id).order_by(Survey.id))],
         "audit": [_row(a) for a in _audit_query(session, team_id, customer.id)],
     }  # fmt: skip
     audit.record(
@@ -144,6 +148,9 @@ def erase_customer(
     # Its channels are no longer its: what its people write there is not logged any more, and
     # the messages' clocks (who wrote when, links) go with the links.
     session.execute(delete(ChannelLink).where(ChannelLink.team_id == team_id, ChannelLink.customer_id == customer.id))
+    # Its surveys go too: one still open cannot be answered any more, and who answered is its
+    # people's. The scores stay (a number and a date), for the counts.
+    session.execute(delete(Survey).where(Survey.team_id == team_id, Survey.customer_id == customer.id))
     # A loss's note is free text about the customer; the reason (a fixed choice) stays for the counts.
     session.execute(
         update(StageChange).where(StageChange.team_id == team_id, StageChange.customer_id == customer.id).values(note=None)

@@ -8,7 +8,8 @@ database). The formula, also in README ("Customer health"), starts at 100 and su
   than the grade's revisit interval: 40 × (days − interval) / interval, at most 40;
 - overdue revisit: 5 + 1 per day overdue, at most 20;
 - open complaints: 10 each, at most 20; of those, past their SLA deadline: 15 more each, at most 30;
-- satisfaction (scores given at complaint resolution and at check-ins): average of the last
+- satisfaction (scores given at complaint resolution, at check-ins and by customers in their
+  surveys, services.surveys): average of the last
   90 days at most 2.5: 20;
   otherwise at least 0.5 below the 90 days before: 10;
 - overdue follow-ups (a promise not done by its due day, services.followups): 10 each, at most 20.
@@ -148,7 +149,8 @@ def _one(column: Any, customer_id: int | None) -> list[Any]:
 
 def _satisfaction_signals(team_id: str, now: dt.datetime, customer_id: int | None = None) -> Any:
     """Per customer (or for one): average satisfaction of the last 90 days and of the 90 days
-    before, from scores given at complaint resolution and at check-ins. For the team only those
+    before, from scores given at complaint resolution, at check-ins and in customers' surveys
+    (satisfaction_score, whatever its source). For the team only those
     two windows are read; for one customer, its own scores (an index on the customer finds
     them, where one on the time would read the whole team's half year)."""
     recent_from, before_from = now - SATISFACTION_WINDOW, now - 2 * SATISFACTION_WINDOW

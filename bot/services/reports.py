@@ -21,7 +21,9 @@ Definitions (a period is [start, end) in the caller's time zone; weeks start on 
   and not resolved by then. SLA met %: of the complaints answered (resolved) in the period that
   had a deadline, those answered (resolved) on or before it.
 - satisfaction: average and count of the scores given at resolution in the period (by
-  assignee), and of those recorded at check-ins (by who recorded them).
+  assignee), of those recorded at check-ins (by who recorded them), and of the customers' own
+  survey answers (services.surveys; by the customer's owner now: the guest who answered is
+  not one of the team).
 - customers by grade and segment: customers created before the period's end, by their current
   grade and segment, by owner; new customers: created in the period.
 - value: the summed yearly value, as it stands now, of those customers that are on the books
@@ -153,6 +155,8 @@ class Figures:
     satisfaction_answered: int = 0
     checkin_avg: float | None = None  # satisfaction recorded at check-ins, by who recorded it
     checkins: int = 0
+    survey_avg: float | None = None  # the customers' answers to surveys, by the customer's owner
+    surveys: int = 0
     customers: int = 0
     new_customers: int = 0
     by_grade: dict[str, int] = field(default_factory=dict)
@@ -183,7 +187,7 @@ FIGURES: tuple[str, ...] = (
     "revisits_on_time_pct", "complaints_opened", "complaints_resolved", "complaints_open",
     "first_response_median", "first_response_p90", "resolution_median", "resolution_p90",
     "first_response_sla_pct", "resolution_sla_pct", "satisfaction_avg", "satisfaction_answered",
-    "checkin_avg", "checkins", "customers", "new_customers", "value", "follow_ups_due", "follow_ups_on_time",
+    "checkin_avg", "checkins", "survey_avg", "surveys", "customers", "new_customers", "value", "follow_ups_due", "follow_ups_on_time",
     "follow_ups_late", "follow_ups_open",
 )  # fmt: skip
 
@@ -319,9 +323,13 @@ def _figures(
     for key, values in fix.items():
         c.of(key).resolution_median, c.of(key).resolution_p90 = _round(percentile(values, 0.5)), _round(percentile(values, 0.9))
 
-    checkins = [SatisfactionScore.team_id == team_id, SatisfactionScore.recorded_at >= start, SatisfactionScore.recorded_at < end]
+    scores = [SatisfactionScore.team_id == team_id, SatisfactionScore.recorded_at >= start, SatisfactionScore.recorded_at < end]
+    checkins = [*scores, SatisfactionScore.source == "checkin"]
     for key, (avg, n) in c.rows(SatisfactionScore.recorded_by, [func.avg(SatisfactionScore.score), func.count()], checkins):
         c.of(key).checkin_avg, c.of(key).checkins = (round(float(avg), 2) if avg is not None else None), n
+    answers = [*scores, SatisfactionScore.source == "survey", Customer.id == SatisfactionScore.customer_id]
+    for key, (avg, n) in c.rows(Customer.owner_id, [func.avg(SatisfactionScore.score), func.count()], answers):
+        c.of(key).survey_avg, c.of(key).surveys = (round(float(avg), 2) if avg is not None else None), n
 
     promised = [FollowUp.team_id == team_id, FollowUp.due_on >= period.first_day, FollowUp.due_on < period.end_day]
     done = FollowUp.done_on.is_not(None)

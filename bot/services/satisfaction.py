@@ -1,6 +1,7 @@
-"""Satisfaction check-ins: after talking to a customer, its owner records how satisfied the
-customer is (1-5). Customer health reads these scores with those given when a complaint is
-resolved.
+"""Satisfaction scores (1-5): recorded by an owner at a check-in, after talking to the customer,
+or given by the customer itself answering a survey in its linked channel (services.surveys).
+Each score says which (`source`: "checkin" or "survey"), so reports count them apart; customer
+health reads both, with the scores given when a complaint is resolved.
 
 A check-in is due when a customer's last check-in (or, never checked in, its creation) is
 older than its grade's check-in interval: A quarterly, B twice a year, C yearly. `checkins_due`
@@ -21,7 +22,7 @@ from bot.services.access import Viewer
 from bot.services.errors import UserError
 from bot.services.members import is_admin
 from bot.services.workspaces import DEFAULT_GRADE
-from bot.storage.models import Customer, Member, SatisfactionScore
+from bot.storage.models import SCORE_SOURCES, Customer, Member, SatisfactionScore
 
 CHECKIN_DAYS = {"A": 91, "B": 182, "C": 365}
 ALERT_AT_OR_BELOW = 2
@@ -44,32 +45,41 @@ class Recorded:
 
 
 def record_satisfaction(
-    *, session: Session, viewer: Viewer, customer_id: int, score: int, surface: str, now: dt.datetime
-) -> Recorded:
-    """Keep the score the viewer recorded for a customer they see; a score of 1 or 2 names
-    the leads to alert (`Recorded.alert`), which the caller does after the answer."""
+    *, session: Session, viewer: Viewer, customer_id: int, score: int, surface: str, now: dt.datetime,
+    source: str = "checkin", recorded_by: str | None = None,
+) -> Recorded:  # fmt: skip
+    """Keep a score for a customer the viewer sees, given by `recorded_by` (default: the viewer,
+    an owner at a check-in; a survey's answer names the customer's person who clicked). A score
+    of 1 or 2 names the leads to alert (`Recorded.alert`), which the caller does after the answer."""
     if score not in SCORES:
         raise UserError("satisfaction.invalid")
+    if source not in SCORE_SOURCES:
+        raise ValueError(f"unknown source of a score: {source}")
+    by = recorded_by or viewer.user_id
+    if by is None:
+        raise ValueError("a score needs who gave it")
     customer = access.customer(session, viewer, customer_id)
-    row = SatisfactionScore(team_id=viewer.team_id, customer_id=customer.id, score=score, recorded_by=viewer.user_id,
-                            recorded_at=now)  # fmt: skip
+    row = SatisfactionScore(team_id=viewer.team_id, customer_id=customer.id, score=score, recorded_by=by,
+                            recorded_at=now, source=source)  # fmt: skip
     session.add(row)
     session.flush()
     audit.record(
-        session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="create", entity="satisfaction",
-        entity_id=row.id, surface=surface, changes={"customer_id": [None, customer.id], "score": [None, score]},
+        session=session, team_id=viewer.team_id, actor_id=by, action="create", entity="satisfaction",
+        entity_id=row.id, surface=surface,
+        changes={"customer_id": [None, customer.id], "score": [None, score], "source": [None, source]},
     )  # fmt: skip
     alert = []
     if score <= ALERT_AT_OR_BELOW:
-        alert = [lead for lead in team_leads(session=session, team_id=viewer.team_id) if lead != viewer.user_id]
+        alert = [lead for lead in team_leads(session=session, team_id=viewer.team_id) if lead != by]
     return Recorded(customer, row, alert)
 
 
 def checkins_due(*, session: Session, team_id: str, today: dt.date, limit: int = 500) -> list[Customer]:
-    """Customers with an owner whose check-in is due (see the module docstring), oldest first."""
+    """Customers with an owner whose check-in is due (see the module docstring), oldest first.
+    A customer's own survey answer is not a check-in: the owner still talks to them."""
     last = (
         select(SatisfactionScore.customer_id.label("customer_id"), func.max(SatisfactionScore.recorded_at).label("at"))
-        .where(SatisfactionScore.team_id == team_id)
+        .where(SatisfactionScore.team_id == team_id, SatisfactionScore.source == "checkin")
         .group_by(SatisfactionScore.customer_id)
         .subquery()
     )

@@ -172,6 +172,7 @@ class SettingsInput(FormModel):
     level3_share: float = 2.0
     response_targets: dict[str, str] | None = None
     complaint_emoji: str | None = None
+    customer_survey: Literal["on", "off"] | None = None  # None: keep the team's
 
     @field_validator("response_targets", mode="before")
     @classmethod
@@ -342,6 +343,7 @@ def update_settings(*, session: Session, viewer: Viewer, data: SettingsInput, su
             "response_targets": {**before.response_targets, **(data.response_targets or {})},
             "complaint_emoji": data.complaint_emoji or before.complaint_emoji,
             "currency": data.currency or before.currency,
+            "customer_survey": before.customer_survey if data.customer_survey is None else data.customer_survey == "on",
         }
     )
     rules_before = grade_rules(session, team_id)

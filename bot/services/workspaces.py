@@ -59,6 +59,9 @@ class TeamSettings(BaseModel):
     response_targets: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RESPONSE_TARGETS))
     complaint_emoji: str = "rotating_light"
     currency: str = "CNY"  # ISO 4217: what customers' values are counted in
+    # a resolved complaint of a customer with a linked channel asks it for its satisfaction
+    # there (services.surveys)
+    customer_survey: bool = True
 
 
 

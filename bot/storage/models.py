@@ -630,8 +630,15 @@ class FollowUp(Base):
     customer: Mapped[Customer] = relationship()
 
 
+# Where a satisfaction score came from (services.satisfaction): an owner's check-in, or the
+# customer's own answer to a survey (services.surveys). Reports count them apart.
+SCORE_SOURCES = ("checkin", "survey")
+
+
 class SatisfactionScore(Base):
-    """A customer's satisfaction (1-5) as told to its owner at a periodic check-in."""
+    """A customer's satisfaction (1-5): as told to its owner at a periodic check-in, or as the
+    customer answered a survey in its channel (`source`). `recorded_by` is who gave it: the
+    owner for a check-in, the customer's person who clicked for a survey."""
 
     __tablename__ = "satisfaction_score"
     __table_args__ = (Index("ix_satisfaction_score_team_customer_at", "team_id", "customer_id", "recorded_at"),)
@@ -642,6 +649,41 @@ class SatisfactionScore(Base):
     score: Mapped[int] = mapped_column(Integer)
     recorded_by: Mapped[str] = mapped_column(String(32))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(16), default="checkin", server_default="checkin")
+
+
+class Survey(Base):
+    """The one question (1-5) a customer is asked in its linked channel once one of its
+    complaints is resolved (services.surveys), one per complaint and resolution cycle.
+
+    Its buttons carry a random token whose SHA-256 is kept here (`token_hash`): the token alone
+    names the survey, so a button's workspace or ids are never trusted, and one that was never
+    posted finds nothing. Answered once (`answered_at`, `answered_by`, `score`); a second
+    click changes nothing.
+    """
+
+    __tablename__ = "survey"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        UniqueConstraint("team_id", "complaint_id", "cycle"),
+        Index("ix_survey_customer_id", "customer_id"),  # export, erase, merge; the cascade
+        Index("ix_survey_complaint_id", "complaint_id"),  # the cascade from complaint
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"))
+    cycle: Mapped[int] = mapped_column(Integer)  # the complaint's cycle that was resolved
+    token_hash: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))  # the customer's message it answers, if any
+    message_ts: Mapped[str | None] = mapped_column(String(32))  # the survey's own message
+    language: Mapped[str | None] = mapped_column(String(16))  # what it was asked in
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    score: Mapped[int | None] = mapped_column(Integer)
 
 
 # Reports count by period: these let each count read only its period's index range.

@@ -22,6 +22,7 @@ from bot.views.kit import (
     button,
     customer_title,
     escape,
+    item_replaced,
     option,
     plain,
     section,
@@ -84,16 +85,7 @@ def follow_up_reminder(locale: str | None, follow_up: FollowUp, *, today: dt.dat
 
 def follow_up_item_answered(message_blocks: Sequence[Block], follow_up_id_: int, text: str) -> list[Block]:
     """The same message with one follow-up item replaced by what was done to it."""
-    out: list[Block] = []
-    replaced = False
-    for block in message_blocks:
-        if follow_up_id(block.get("block_id")) == follow_up_id_:
-            if not replaced:
-                out.append(section(text))
-                replaced = True
-            continue
-        out.append(block)
-    return out if replaced else [*out, section(text)]
+    return item_replaced(message_blocks, lambda block_id: follow_up_id(block_id) == follow_up_id_, text)
 
 
 def promised_text(locale: str | None, follow_up: FollowUp) -> str:

@@ -72,6 +72,9 @@ FOLLOW_UP_ACTIONS_BLOCK = "follow_up:"
 # --- reports and satisfaction ---------------------------------------------------------------
 SATISFACTION_SCORE = "satisfaction_score"  # a check-in DM's 1-5 buttons; value: {"customer_id", "score"}
 CHECKIN_BLOCK = "checkin:"  # + customer id: the actions block of one check-in question
+# A customer survey's 1-5 buttons in a linked channel (services.surveys); value: {"token", "score"}
+SURVEY_SCORE = "survey_score"
+SURVEY_BLOCK = "survey"  # the actions block of a survey
 
 # --- settings and data care -----------------------------------------------------------------
 SETTINGS_MODAL = "settings_modal"  # callback: `/crm settings`

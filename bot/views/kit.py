@@ -6,7 +6,7 @@ Every view is built from these; a user's text is escaped (`escape`) wherever it 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.i18n import format_datetime, t
@@ -154,6 +154,20 @@ def customer_picker(locale: str | None, customer: Customer | None) -> Block:
         element["initial_option"] = customer_option(customer)
     return {"type": "input", "block_id": FIELD_CUSTOMER, "optional": False, "label": plain(t(locale, "field.customer")),
             "element": element}
+
+
+def item_replaced(message_blocks: Sequence[Block], is_item: Callable[[str | None], bool], text: str) -> list[Block]:
+    """The same message with one item (its blocks, by block id) replaced by what was done to it."""
+    out: list[Block] = []
+    replaced = False
+    for block in message_blocks:
+        if is_item(block.get("block_id")):
+            if not replaced:
+                out.append(section(text))
+                replaced = True
+            continue
+        out.append(block)
+    return out if replaced else [*out, section(text)]
 
 
 def notice(text: str) -> list[Block]:

@@ -104,7 +104,7 @@ def report_blocks(locale: str | None, report: Any, *, as_table: bool = True) -> 
         t(locale, "report.resolution", median=c("resolution_median"), p90=c("resolution_p90"),
           sla=c("resolution_sla_pct", "%")),
         t(locale, "report.satisfaction", avg=c("satisfaction_avg"), answered=c("satisfaction_answered"),
-          checkin_avg=c("checkin_avg"), checkins=c("checkins")),
+          checkin_avg=c("checkin_avg"), checkins=c("checkins"), survey_avg=c("survey_avg"), surveys=c("surveys")),
         t(locale, "report.customers", customers=c("customers"), new=c("new_customers"),
           grades=_counts(now.by_grade), segments=_counts(now.by_segment)),
         t(locale, "report.value", value=format_money(locale, now.value, report.currency),

@@ -32,6 +32,7 @@ from bot.views.kit import (
     button,
     customer_title,
     escape,
+    item_replaced,
     modal,
     mrkdwn,
     option,
@@ -153,16 +154,7 @@ def revisit_reminder(locale: str | None, customer: Customer, *, today: Any) -> t
 
 def revisit_item_answered(message_blocks: Sequence[Block], customer_id: int, text: str) -> list[Block]:
     """The same message with one item's text and buttons replaced by what was done to it."""
-    out: list[Block] = []
-    replaced = False
-    for block in message_blocks:
-        if revisit_customer_id(block.get("block_id")) == customer_id:
-            if not replaced:
-                out.append(section(text))
-                replaced = True
-            continue
-        out.append(block)
-    return out if replaced else [*out, section(text)]
+    return item_replaced(message_blocks, lambda block_id: revisit_customer_id(block_id) == customer_id, text)
 
 
 def digest_modal(locale: str | None, *, enabled: bool, time: str) -> dict[str, Any]:

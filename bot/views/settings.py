@@ -27,6 +27,10 @@ def settings_modal(
     language = {"type": "static_select", "action_id": VALUE, "options": lang_options,
                 "initial_option": lang_options[("auto", "en", "zh").index(settings.language or "auto")]}  # fmt: skip
 
+    survey_options = [option(t(locale, f"survey.setting.{v}"), v) for v in ("on", "off")]
+    survey = {"type": "static_select", "action_id": VALUE, "options": survey_options,
+              "initial_option": survey_options[0 if settings.customer_survey else 1]}  # fmt: skip
+
     def users(initial: Sequence[str]) -> dict[str, Any]:
         element: dict[str, Any] = {"type": "multi_users_select", "action_id": VALUE}
         if initial:
@@ -86,6 +90,8 @@ def settings_modal(
          "hint": plain(t(locale, "settings.response_targets.hint"))},
         {**labelled(locale, "complaint_emoji", "settings.complaint_emoji", text(settings.complaint_emoji)),
          "hint": plain(t(locale, "settings.complaint_emoji.hint"))},
+        {**labelled(locale, "customer_survey", "settings.customer_survey", survey, optional=False),
+         "hint": plain(t(locale, "settings.customer_survey.hint"))},
         {**labelled(locale, "currency", "settings.currency", text(settings.currency)),
          "hint": plain(t(locale, "settings.currency.hint"))},
         {**labelled(locale, "grade_a_value", "settings.grade_a_value", text(_amount(rules and rules.a_value))),
