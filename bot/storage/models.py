@@ -432,7 +432,7 @@ class Complaint(Base):
         UniqueConstraint("team_id", "number"),
         Index("ix_complaint_team_state", "team_id", "state"),
         Index("ix_complaint_team_assignee_opened", "team_id", "assignee_id", "opened_at"),
-        # The columns `complaints.list_order` orders the active complaints by (migration 0013).
+        # The columns `complaints.list_order` orders the active complaints by (migration 0014).
         Index("ix_complaint_clocks", "team_id", "state", "severity", "cycle", "first_response_at", "first_response_due",
               "resolution_due", "paused_at", "number", postgresql_include=["id"]),
         Index("ix_complaint_team_customer", "team_id", "customer_id"),

@@ -1,7 +1,7 @@
 """Indexes for a team's open complaints: one person's, oldest first, and the list by its clocks
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01
 
 Measured at 50,000 complaints (10,000 active) on SQLite (docs/PERFORMANCE.md, second round):
@@ -18,8 +18,8 @@ Measured at 50,000 complaints (10,000 active) on SQLite (docs/PERFORMANCE.md, se
 
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
