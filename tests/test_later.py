@@ -46,7 +46,7 @@ def test_asks_of_which_the_latest_is_enough_run_once_per_turn_with_the_latest_co
     factory = make_session_factory(engine)
     later = AfterResponse(factory, lambda _team: _Notes(), workers=2)  # type: ignore[arg-type,return-value]
     runs: list[tuple[str, str | None, float]] = []
-    done = threading.Event()
+    done, asked_all = threading.Event(), threading.Event()
 
     def request(user: str) -> RequestContext:
         return RequestContext(session=factory(), team_id="T0000001", user_id=user, now=wall(),
@@ -55,7 +55,8 @@ def test_asks_of_which_the_latest_is_enough_run_once_per_turn_with_the_latest_co
     def publish(key: str):  # noqa: ANN202
         def work(ctx: FollowUp) -> None:
             runs.append((key, ctx.user_id, elapsed()))
-            time.sleep(0.05)
+            if ctx.user_id == "U1":
+                asked_all.wait(10)  # still running while the others ask, however slow the machine
             if len(runs) == 3:
                 done.set()
 
@@ -65,6 +66,7 @@ def test_asks_of_which_the_latest_is_enough_run_once_per_turn_with_the_latest_co
     for rq in asked[:3]:
         later.submit(rq, [publish("home:U0")])
     later.submit(asked[3], [publish("home:U9")])
+    asked_all.set()
     assert done.wait(timeout=10)  # without wait_idle(): the turn comes by itself
     by_key = {}
     for key, user, at in runs:
