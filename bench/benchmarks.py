@@ -53,8 +53,18 @@ from bot.storage.models import (
 from bot.views import ids
 from bot.views.touches import touch_modal
 
-ACK_P99_TARGET = 0.050  # seconds, at concurrency 1
-ACK_RATIO_TARGET = 1.5
+# Issue 18's acknowledge targets (p99, seconds): at concurrency 1, and under a burst (16).
+ACK_P99_ALONE, ACK_P99_ALONE_SEARCH = 0.010, 0.020
+ACK_P99_BURST, ACK_P99_BURST_SQLITE_WRITE = 0.100, 0.250
+WRITES_TARGET = 400  # touches per second at concurrency 8
+
+
+def ack_target(request: str, concurrency: int, *, sqlite: bool) -> float:
+    """The p99 a request's ack must stay within: search (find, type-ahead) has twice the
+    time of the others alone; under a burst, Log touch on SQLite waits for the one writer."""
+    if concurrency == 1:
+        return ACK_P99_ALONE_SEARCH if "find" in request or "type-ahead" in request else ACK_P99_ALONE
+    return ACK_P99_BURST_SQLITE_WRITE if sqlite and "Log touch" in request else ACK_P99_BURST
 SEARCH_P95_TARGET = 0.030
 SWEEP_RATIO_TARGET = 2.0
 REPORT_TARGET = 2.0  # seconds, a month report
@@ -262,10 +272,9 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
             n50, n99 = percentile(n.seconds, 50), percentile(n.seconds, 99)
             ratio50, ratio99 = t50 / n50, t99 / n99
             misses = []
-            if concurrency == 1 and not t99 < ACK_P99_TARGET:
-                misses.append("p99 ≥ 50 ms")
-            if not ratio99 <= ACK_RATIO_TARGET:
-                misses.append(f"p99 > {ACK_RATIO_TARGET}× no-op")
+            target = ack_target(scenario.name, concurrency, sqlite=ctx.engine.dialect.name == "sqlite")
+            if not t99 <= target:
+                misses.append(f"p99 > {target * 1000:.0f} ms")
             if t.errors or n.errors:
                 misses.append("errors")
             rows.append([
@@ -298,7 +307,8 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
     ]
     columns = ["request", "concurrency", "touchbase median ms", "touchbase p99 ms", "no-op median ms",
                "no-op p99 ms", "ratio median", "ratio p99", "touchbase req/s", "errors tb/no-op",
-               "tb answers > 3 s", "target (c=1 p99 < 50 ms; p99 ≤ 1.5× no-op)"]  # fmt: skip
+               "tb answers > 3 s", "target (issue 18: c=1 p99 ≤ 10 ms, search ≤ 20; c=16 p99 ≤ 100 ms, Log touch "
+               "on SQLite ≤ 250)"]  # fmt: skip
     return [Table("Acknowledge latency (signed HTTP requests to the running server)", columns, rows, notes)]
 
 
@@ -390,18 +400,19 @@ def writes(ctx: Context) -> list[Table]:
     rows = [[
         "Log touch `view_submission`", str(WRITE_CONCURRENCY), str(ctx.requests), str(stored),
         f"{stored / took:.0f}", ms(percentile(sample.seconds, 50)), ms(percentile(sample.seconds, 99)),
-        str(sample.errors),
+        str(sample.errors), "met" if stored / took >= WRITES_TARGET and stored == ctx.requests else "missed",
     ]]  # fmt: skip
     notes = [
         f"{ctx.requests} signed submissions of the Log touch modal from {WRITE_CONCURRENCY} clients at once, "
         f"cycling over {len(targets)} customers (each submitted by its owner); touches/s = touches found in the "
         "database afterwards ÷ wall time. Each one also writes an audit row and moves the customer's revisit; the "
         "DM to the author and the App Home refreshes follow the ack (bot.later). Removed again after the run.",
-        "No target in issue 9; the figure is kept to see regressions.",
+        f"Target (issue 18): at least {WRITES_TARGET} touches/s, every submission stored.",
     ]
     if sample.first_error:
         notes.append(f"first error: {sample.first_error}")
-    columns = ["request", "concurrency", "sent", "touches stored", "touches/s", "median ms", "p99 ms", "errors"]
+    columns = ["request", "concurrency", "sent", "touches stored", "touches/s", "median ms", "p99 ms", "errors",
+               f"target (≥ {WRITES_TARGET}/s)"]
     return [Table("Writes (touches logged through the bot)", columns, rows, notes)]
 
 
