@@ -74,7 +74,7 @@ def test_asks_of_which_the_latest_is_enough_run_once_per_turn_with_the_latest_co
     assert [u for u, _ in by_key["home:U0"]] == ["U1", "U3"]  # U2's ask was overtaken by U3's
     assert [u for u, _ in by_key["home:U9"]] == ["U4"]
     (_, first), (_, second) = by_key["home:U0"]
-    assert second - first >= 0.5  # its next turn, not before
+    assert second - first >= 0.45  # its next turn, not before (each stamped just after its turn began)
     later.submit(asked[1], [publish("home:U0")])
     assert later.wait_idle(timeout=10)  # a test's wait runs what waits for its turn at once
     assert [u for k, u, _ in runs if k == "home:U0"] == ["U1", "U3", "U2"]
