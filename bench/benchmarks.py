@@ -53,8 +53,18 @@ from bot.storage.models import (
 from bot.views import ids
 from bot.views.touches import touch_modal
 
-ACK_P99_TARGET = 0.050  # seconds, at concurrency 1
-ACK_RATIO_TARGET = 1.5
+# Issue 18's acknowledge targets (p99, seconds): at concurrency 1, and under a burst (16).
+ACK_P99_ALONE, ACK_P99_ALONE_SEARCH = 0.010, 0.020
+ACK_P99_BURST, ACK_P99_BURST_SQLITE_WRITE = 0.100, 0.250
+WRITES_TARGET = 400  # touches per second at concurrency 8
+
+
+def ack_target(request: str, concurrency: int, *, sqlite: bool) -> float:
+    """The p99 a request's ack must stay within: search (find, type-ahead) has twice the
+    time of the others alone; under a burst, Log touch on SQLite waits for the one writer."""
+    if concurrency == 1:
+        return ACK_P99_ALONE_SEARCH if "find" in request or "type-ahead" in request else ACK_P99_ALONE
+    return ACK_P99_BURST_SQLITE_WRITE if sqlite and "Log touch" in request else ACK_P99_BURST
 SEARCH_P95_TARGET = 0.030
 SWEEP_RATIO_TARGET = 2.0
 REPORT_TARGET = 2.0  # seconds, a month report
@@ -216,6 +226,8 @@ def ack_scenarios(team: TeamData, targets: list[WriteTarget] | None = None) -> l
                  lambda b: b'"options"' in b),
         Scenario("`/crm due`", lambda n: command_payload("due", team=team.team_id, user=user(n), n=n),
                  lambda b: b'"blocks"' in b),
+        Scenario("`/crm complaints`", lambda n: command_payload("complaints", team=team.team_id, user=user(n), n=n),
+                 lambda b: b'"blocks"' in b),
     ] + ([
         Scenario("Log touch `view_submission`",
                  lambda n: touch_submission(targets[n % len(targets)], team=team.team_id, n=n), _accepted),
@@ -260,10 +272,9 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
             n50, n99 = percentile(n.seconds, 50), percentile(n.seconds, 99)
             ratio50, ratio99 = t50 / n50, t99 / n99
             misses = []
-            if concurrency == 1 and not t99 < ACK_P99_TARGET:
-                misses.append("p99 ≥ 50 ms")
-            if not ratio99 <= ACK_RATIO_TARGET:
-                misses.append(f"p99 > {ACK_RATIO_TARGET}× no-op")
+            target = ack_target(scenario.name, concurrency, sqlite=ctx.engine.dialect.name == "sqlite")
+            if not t99 <= target:
+                misses.append(f"p99 > {target * 1000:.0f} ms")
             if t.errors or n.errors:
                 misses.append("errors")
             rows.append([
@@ -296,7 +307,8 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
     ]
     columns = ["request", "concurrency", "touchbase median ms", "touchbase p99 ms", "no-op median ms",
                "no-op p99 ms", "ratio median", "ratio p99", "touchbase req/s", "errors tb/no-op",
-               "tb answers > 3 s", "target (c=1 p99 < 50 ms; p99 ≤ 1.5× no-op)"]  # fmt: skip
+               "tb answers > 3 s", "target (issue 18: c=1 p99 ≤ 10 ms, search ≤ 20; c=16 p99 ≤ 100 ms, Log touch "
+               "on SQLite ≤ 250)"]  # fmt: skip
     return [Table("Acknowledge latency (signed HTTP requests to the running server)", columns, rows, notes)]
 
 
@@ -388,18 +400,19 @@ def writes(ctx: Context) -> list[Table]:
     rows = [[
         "Log touch `view_submission`", str(WRITE_CONCURRENCY), str(ctx.requests), str(stored),
         f"{stored / took:.0f}", ms(percentile(sample.seconds, 50)), ms(percentile(sample.seconds, 99)),
-        str(sample.errors),
+        str(sample.errors), "met" if stored / took >= WRITES_TARGET and stored == ctx.requests else "missed",
     ]]  # fmt: skip
     notes = [
         f"{ctx.requests} signed submissions of the Log touch modal from {WRITE_CONCURRENCY} clients at once, "
         f"cycling over {len(targets)} customers (each submitted by its owner); touches/s = touches found in the "
         "database afterwards ÷ wall time. Each one also writes an audit row and moves the customer's revisit; the "
         "DM to the author and the App Home refreshes follow the ack (bot.later). Removed again after the run.",
-        "No target in issue 9; the figure is kept to see regressions.",
+        f"Target (issue 18): at least {WRITES_TARGET} touches/s, every submission stored.",
     ]
     if sample.first_error:
         notes.append(f"first error: {sample.first_error}")
-    columns = ["request", "concurrency", "sent", "touches stored", "touches/s", "median ms", "p99 ms", "errors"]
+    columns = ["request", "concurrency", "sent", "touches stored", "touches/s", "median ms", "p99 ms", "errors",
+               f"target (≥ {WRITES_TARGET}/s)"]
     return [Table("Writes (touches logged through the bot)", columns, rows, notes)]
 
 
@@ -666,3 +679,57 @@ def escalation_scan(ctx: Context) -> list[Table]:
     ]
     columns = ["active complaints", "with steps due", "runs", "median ms", "max ms"]
     return [Table("Escalation scan (the escalation job's read)", columns, rows, notes)]
+
+
+# --- the complaint list (issue 18, point 3) -----------------------------------------------------
+
+COMPLAINTS_P99_TARGET = 0.050  # seconds, at concurrency 1
+
+
+@benchmark("complaints")
+def complaint_list(ctx: Context) -> list[Table]:
+    """`/crm complaints [open|overdue|mine]` as the service builds it, with its peak memory, for
+    views holding many and few active complaints (the memory must not follow their number)."""
+    team = ctx.team
+    now = dt.datetime.combine(ctx.scale.anchor, dt.time(12), dt.UTC)
+    with ctx.sessions() as session:
+        active = (Complaint.team_id == team.team_id, Complaint.state.in_(complaints.ACTIVE))
+        by_assignee = session.execute(
+            select(Complaint.assignee_id, func.count()).where(*active).group_by(Complaint.assignee_id)
+            .order_by(func.count().desc(), Complaint.assignee_id)
+        ).all()  # fmt: skip
+        total = sum(n for _, n in by_assignee)
+    whole = Viewer.whole_team(team.team_id)
+    cases = [("open", whole, total), ("overdue", whole, total)]
+    if by_assignee:
+        busiest, few = by_assignee[0], by_assignee[-1]
+        cases += [("mine", Viewer(team_id=team.team_id, user_id=u, sees_all=True), n) for u, n in (busiest, few)]
+    runs = max(20, ctx.requests // 4)
+    rows = []
+    for view, viewer, in_view in cases:
+
+        def call(session: Any, _input: str, view: str = view, viewer: Viewer = viewer) -> object:
+            return complaints.list_complaints(session=session, viewer=viewer, view=view, now=now)
+
+        _time_calls(ctx, [""], call, 5)  # warm the database's cache
+        seconds = _time_calls(ctx, [""], call, runs)
+        with ctx.sessions() as session:
+            tracemalloc.start()
+            shown = len(call(session, ""))  # type: ignore[arg-type]
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+            session.rollback()
+        p99 = percentile(seconds, 99)
+        rows.append([f"`{view}`", f"{in_view:,}", str(shown), str(runs), ms(percentile(seconds, 50)), ms(p99),
+                     f"{peak:.2f}", "met" if p99 <= COMPLAINTS_P99_TARGET else "missed"])  # fmt: skip
+    notes = [
+        f"`complaints.list_complaints` at noon UTC of the data's anchor day, as a whole-team viewer (`mine`: as the "
+        "assignee with the most and the one with the fewest active complaints); in-process, one session each, "
+        "on one thread. Peak MB: tracemalloc's peak during one call (Python allocations only).",
+        "The database orders the active complaints by their overdue flag and next deadline and returns the first "
+        f"{complaints.LIST_LIMIT} (`complaints.list_order`); the acknowledge latency of `/crm complaints` over HTTP "
+        "is in the table above.",
+    ]
+    columns = ["view", "active complaints in view", "shown", "calls", "p50 ms", "p99 ms", "peak MB",
+               "target (p99 ≤ 50 ms)"]  # fmt: skip
+    return [Table("Complaint list (`/crm complaints`)", columns, rows, notes)]

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, make_url
 from bench.lifecycle_data import Lifecycle
 from bot.services.find import name_key
 from bot.storage.crypto import lookup_hash
-from bot.storage.db import make_engine, upgrade
+from bot.storage.db import make_engine, refresh_statistics, upgrade
 from bot.storage.models import (
     AuditEvent,
     Complaint,
@@ -383,8 +383,9 @@ def _team_rng(seed: int, team_id: str) -> random.Random:
     return random.Random(f"{seed}:{team_id}")
 
 
-def generate_team(engine: Engine, team_id: str, scale: Scale) -> None:
-    """Replace the team's data with freshly generated rows, in one transaction."""
+def generate_team(engine: Engine, team_id: str, scale: Scale, *, analyze: bool = True) -> None:
+    """Replace the team's data with freshly generated rows, in one transaction (then take the
+    planner's statistics, unless the caller does once for many teams)."""
     rng = _team_rng(scale.seed, team_id)
     started = time.monotonic()
     with engine.begin() as conn:
@@ -433,14 +434,17 @@ def generate_team(engine: Engine, team_id: str, scale: Scale) -> None:
             log.info("%s: %d complaints", team_id, n)
             _set_last_touch(conn, team_id)
         _bump_sequences(conn)
-    _analyze(engine)
+    if analyze:
+        _analyze(engine)
     log.info("%s generated in %.1f s", team_id, time.monotonic() - started)
 
 
 def _analyze(engine: Engine) -> None:
-    """PostgreSQL: fresh planner statistics. In production autovacuum analyses changed tables
-    in its own time; do it now so the plans are those of a settled database (also after a
-    migration changed columns of data that is reused)."""
+    """Fresh planner statistics, so the plans are those of a settled database (also after a
+    migration changed columns of data that is reused). In production PostgreSQL's autovacuum
+    analyses changed tables in its own time, and on SQLite `serve` and the scheduler do
+    (`refresh_statistics`)."""
+    refresh_statistics(engine)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
@@ -491,16 +495,25 @@ def team_data(engine: Engine, team_id: str, *, samples: int = 50) -> TeamData:
 
 def ensure(engine: Engine, team_ids: Sequence[str], scale: Scale, *, fresh: bool = False) -> list[TeamData]:
     """Migrate, then generate each team unless it already holds data of exactly this scale."""
-    upgrade(engine)
-    for team_id in team_ids:
-        with engine.connect() as conn:
-            have = conn.scalar(select(Workspace.name).where(Workspace.team_id == team_id))
-        if fresh or have != scale.fingerprint():
-            generate_team(engine, team_id, scale)
-        else:
-            log.info("%s: reusing data (%s)", team_id, have)
-            _analyze(engine)
+    ensure_teams(engine, team_ids, scale, fresh=fresh)
     return [team_data(engine, team_id) for team_id in team_ids]
+
+
+def ensure_teams(engine: Engine, team_ids: Sequence[str], scale: Scale, *, fresh: bool = False) -> int:
+    """Migrate, generate each team that does not hold data of exactly this scale, then take
+    the planner's statistics once; returns how many teams were generated."""
+    upgrade(engine)
+    with engine.connect() as conn:
+        have = dict(conn.execute(select(Workspace.team_id, Workspace.name).where(Workspace.team_id.in_(team_ids))).all())
+    made = 0
+    for team_id in team_ids:
+        if fresh or have.get(team_id) != scale.fingerprint():
+            generate_team(engine, team_id, scale, analyze=False)
+            made += 1
+    if len(team_ids) <= 3:
+        log.info("%s: %s", ", ".join(team_ids), f"generated {made}" if made else "reusing data")
+    _analyze(engine)
+    return made
 
 
 def bench_engine(url: str) -> Engine:

@@ -65,6 +65,9 @@ class Context:
     requests: int  # measured requests per (scenario, concurrency, server)
     concurrency: tuple[int, ...]
     servers: Servers | None = None
+    deliveries: int = 10_000  # digests the delivery benchmark sends (issue 18: 10,000)
+    slack_speed: float = 1.0  # how much faster than real Slack its fake answers (bench/slackpace.py)
+    workspaces: int = 1_000  # small workspaces the many-workspaces benchmark generates (issue 18: 1,000)
 
     @property
     def team(self) -> TeamData:

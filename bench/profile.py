@@ -12,9 +12,11 @@ figures, unlike cProfile's per-call hooks); `pip install -e '.[bench]'` installs
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import parse_qsl
 
 from slack_bolt.request import BoltRequest
@@ -28,6 +30,7 @@ from bench.harness import (
 )
 from bot.app import create_app
 from bot.config import load_settings
+from bot.later import wait_idle
 from bot.storage.db import make_engine, make_session_factory
 from bot.views import ids
 
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.0002, help="seconds between samples (default 0.0002)")
     parser.add_argument("--sweep", type=int, default=None, metavar="N",
                         help="profile the revisit job writing N due revisits (as bench.run's sweep) instead")
+    parser.add_argument("--touches", action="store_true",
+                        help="profile Log touch submissions (the benchmark's: bench.run's writes) after the commands")
     parser.add_argument("commands", nargs="*", default=["help"], help='`/crm` texts, e.g. "find li"')
     args = parser.parse_args(argv)
     if args.sweep:
@@ -57,31 +62,54 @@ def main(argv: list[str] | None = None) -> int:
                              slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
                              scheduler_enabled=False, _env_file=None)  # fmt: skip
     app = create_app(settings, make_session_factory(engine))
-    work = [(f"/crm {c}", command_payload(c, team=args.team, user=user, n=0)) for c in args.commands]
-    work += [(f"type-ahead {v!r}", suggestion_payload(ids.CUSTOMER_PICKER, v, team=args.team, user=user))
+    work = [(f"/crm {c}", lambda n, c=c: command_payload(c, team=args.team, user=user, n=n)) for c in args.commands]
+    work += [(f"type-ahead {v!r}", lambda _n, v=v: suggestion_payload(ids.CUSTOMER_PICKER, v, team=args.team, user=user))
              for v in args.suggest]  # fmt: skip
+    touched = contextlib.nullcontext()
+    if args.touches:
+        from bench.benchmarks import touch_submission, write_targets, writes_undone
+        from bench.generate import Scale, team_data
+        from bench.harness import Context
+
+        ctx = Context(engine=engine, sessions=make_session_factory(engine), teams=[team_data(engine, args.team, samples=1)],
+                      scale=Scale(), requests=0, concurrency=())  # fmt: skip
+        targets = write_targets(ctx)
+        touched = writes_undone(ctx, targets)
+        work.append(("Log touch view_submission",
+                     lambda n: touch_submission(targets[n % len(targets)], team=args.team, n=n)))  # fmt: skip
     try:
-        for label, (body, content_type) in work:
-
-            def dispatch(body: bytes = body, content_type: str = content_type) -> None:
-                timestamp = int(time.time())
-                headers = {"content-type": content_type, "x-slack-request-timestamp": str(timestamp),
-                           "x-slack-signature": sign(body, timestamp)}  # fmt: skip
-                response = app.dispatch(BoltRequest(body=body.decode(), headers=headers))
-                assert response.status == 200, (response.status, response.body, dict(parse_qsl(body.decode())))
-
-            for _ in range(5):  # warm up: profile fetch, caches
-                dispatch()
-            with profiled(args.interval) as report:
-                started = time.perf_counter()
-                for _ in range(args.requests):
-                    dispatch()
-                mean = (time.perf_counter() - started) / args.requests
-                report(f"{label}: {args.requests} requests, {mean * 1000:.2f} ms each under the profiler")
+        with touched:
+            for label, payload in work:
+                _profile(app, label, payload, args)
     finally:
+        wait_idle()
         fake.stop()
         engine.dispose()
     return 0
+
+
+def _profile(app: Any, label: str, payload: Callable[[int], tuple[bytes, str]], args: argparse.Namespace) -> None:
+    """Dispatch `args.requests` requests under the profiler (after a few to warm up); what the
+    requests leave for after the answer (bot.later) runs on its threads, outside the tree."""
+
+    def dispatch(n: int) -> None:
+        body, content_type = payload(n)
+        timestamp = int(time.time())
+        headers = {"content-type": content_type, "x-slack-request-timestamp": str(timestamp),
+                   "x-slack-signature": sign(body, timestamp)}  # fmt: skip
+        response = app.dispatch(BoltRequest(body=body.decode(), headers=headers))
+        assert response.status == 200, (response.status, response.body, dict(parse_qsl(body.decode())))
+
+    for n in range(5):  # warm up: profile fetch, caches
+        dispatch(n)
+    wait_idle()
+    with profiled(args.interval) as report:
+        started = time.perf_counter()
+        for n in range(args.requests):
+            dispatch(5 + n)
+        mean = (time.perf_counter() - started) / args.requests
+        report(f"{label}: {args.requests} requests, {mean * 1000:.2f} ms each under the profiler")
+    wait_idle()
 
 
 def profile_sweep(args: argparse.Namespace) -> int:

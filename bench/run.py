@@ -19,7 +19,7 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from bench import benchmarks  # noqa: F401 - registers the benchmarks
+from bench import benchmarks, delivery, workspaces  # noqa: F401 - registers the benchmarks
 from bench.generate import (
     add_scale_arguments,
     bench_engine,
@@ -49,6 +49,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="measured requests per scenario, concurrency and server (default 400)")  # fmt: skip
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--only", nargs="+", choices=sorted(REGISTRY), help="run only these benchmarks")
+    parser.add_argument("--deliveries", type=int, default=10_000, help="digests the delivery benchmark sends (default 10,000)")
+    parser.add_argument("--slack-speed", type=float, default=1.0,
+                        help="the delivery benchmark's fake Slack runs this many times faster (default 1: real time)")
+    parser.add_argument("--workspaces", type=int, default=1_000,
+                        help="small workspaces of the many-workspaces benchmark (default 1,000)")
     parser.add_argument("--fresh", action="store_true", help="regenerate the data even when it is there")
     parser.add_argument("--out", type=Path, default=Path("docs/PERFORMANCE.md"))
     return parser.parse_args(argv)
@@ -63,7 +68,8 @@ def run(argv: list[str] | None = None) -> list[Table]:
     generated = time.monotonic() - started
     chosen = [REGISTRY[name] for name in (args.only or REGISTRY)]
     ctx = Context(engine=engine, sessions=make_session_factory(engine), teams=teams, scale=scale,
-                  requests=args.requests, concurrency=tuple(args.concurrency))  # fmt: skip
+                  requests=args.requests, concurrency=tuple(args.concurrency), deliveries=args.deliveries,
+                  slack_speed=args.slack_speed, workspaces=args.workspaces)  # fmt: skip
     tables: list[Table] = []
     servers = running_servers(args.database_url) if any(b.needs_servers for b in chosen) else nullcontext()
     with servers as ctx.servers:

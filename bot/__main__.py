@@ -10,7 +10,7 @@ import sys
 from bot import datatools, logs
 from bot.config import Settings, SettingsError, load_settings
 from bot.storage import crypto
-from bot.storage.db import make_engine, upgrade
+from bot.storage.db import make_engine, refresh_statistics, upgrade
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +38,9 @@ def serve(settings: Settings) -> None:
     settings.require_slack()
     if not settings.socket_mode:
         settings.require("slack_signing_secret")
-    upgrade(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    refresh_statistics(engine)  # SQLite plans by them (bot.storage.db); the scheduler keeps them fresh
     if not settings.encryption_keys:
         logging.getLogger("bot").warning("ENCRYPTION_KEYS is not set: personal data is stored unencrypted")
     if settings.slack_bot_token and settings.slack_client_id:

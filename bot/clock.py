@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = dt.UTC
@@ -19,6 +20,13 @@ UTC = dt.UTC
 def wall() -> dt.datetime:
     """The wall clock's instant, aware, in UTC: for entry points only."""
     return dt.datetime.now(UTC)
+
+
+def elapsed() -> float:
+    """Seconds on a clock that only moves forward, for waits and rates, never for what a
+    record says happened. Read with clock_gettime, which freezegun leaves alone: a test that
+    freezes the date must not stop the work that waits on this."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 def zone(name: str | None, fallback: str | None = "UTC") -> ZoneInfo:

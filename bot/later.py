@@ -11,26 +11,37 @@ read (an App Home is a few queries), so on SQLite they begin deferred and do not
 write lock the next request's save needs. A request that failed leaves nothing for later.
 What must survive a crash goes through the outbox (bot.scheduler.outbox) instead.
 
+Work of which the latest ask is enough (an App Home shows things as they are when it is
+built) is left as `Latest(key, work, every)`: asks under one key run one at a time, at most
+once every `every` seconds, with the context of the latest ask; the first ask after a quiet
+spell runs at once. A burst of touches by one owner then republishes their App Home a few
+times, not once per touch: each costs tens of milliseconds of the CPU the answers need.
+
 The notifier a batch gets is its workspace's (`notifiers(team_id)`: in many-workspace mode it
 carries that workspace's token), and its log lines carry the request's id (bot.logs). On a
 stop (`shutdown`) no new work is taken and the work already handed over is finished, for a
-bounded time: a process stopping for a deploy does not drop the DMs of its last requests.
+bounded time (asks waiting for their turn run at once): a process stopping for a deploy does
+not drop the DMs of its last requests.
 
-Tests wait for this work with `wait_idle()`, so what they assert is deterministic.
+Tests wait for this work with `wait_idle()` (which runs what waits for its turn at once), so
+what they assert is deterministic.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import elapsed
 from bot.i18n import t
 from bot.logs import REQUEST_ID
 from bot.notify import Notifier
@@ -44,6 +55,28 @@ log = logging.getLogger(__name__)
 _POOLS: weakref.WeakSet[AfterResponse] = weakref.WeakSet()
 
 
+@dataclass(frozen=True)
+class Latest:
+    """Work of which the latest ask under `key` is enough, run at most once every `every` seconds."""
+
+    key: Hashable
+    work: Work
+    every: float
+
+    def __call__(self, later: FollowUp) -> None:
+        self.work(later)
+
+
+@dataclass
+class _Turns:
+    """One key's asks: the latest not yet run, whether one runs, when the last one started."""
+
+    ask: tuple[RequestContext, Latest, str | None] | None = None  # with the asking request's id
+    running: bool = False
+    started: float = float("-inf")
+    every: float = 0.0
+
+
 class AfterResponse:
     def __init__(
         self, session_factory: sessionmaker[Session], notifiers: Callable[[str], Notifier], *, workers: int = 4
@@ -53,6 +86,11 @@ class AfterResponse:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-response")
         self._pending = 0
         self._idle = threading.Condition()
+        self._turns: dict[Hashable, _Turns] = {}
+        self._due: list[tuple[float, int, Hashable]] = []  # (when, tiebreak, key): a key's next look
+        self._seq = 0
+        self._hurry = 0  # wait_idle() or shutdown() is waiting: asks run without waiting for their turn
+        self._timer: threading.Thread | None = None
         self._closed = False
         _POOLS.add(self)
 
@@ -61,8 +99,79 @@ class AfterResponse:
             if self._closed:  # stopping: the record is saved, only its courtesy is dropped
                 log.warning("stopping: work after the response of a late request was not run")
                 return
-            self._pending += 1
-        self.pool.submit(self._run, rq, work, REQUEST_ID.get())
+        plain = [w for w in work if not isinstance(w, Latest)]
+        for latest in (w for w in work if isinstance(w, Latest)):
+            self._ask(rq, latest)
+        if plain:
+            with self._idle:
+                self._pending += 1
+            self.pool.submit(self._run, rq, plain, REQUEST_ID.get())
+
+    # --- the latest ask is enough ---------------------------------------------------------
+
+    def _ask(self, rq: RequestContext, latest: Latest) -> None:
+        with self._idle:
+            turns = self._turns.setdefault(latest.key, _Turns())
+            if turns.ask is None:
+                self._pending += 1  # counted from the ask until a run has taken it
+            turns.ask = (rq, latest, REQUEST_ID.get())
+            self._take_turn(latest.key, turns)
+
+    def _take_turn(self, key: Hashable, turns: _Turns) -> None:
+        """Start the key's latest ask if it is its turn, else look again when it is (lock held)."""
+        if turns.running or turns.ask is None:
+            return
+        rq, latest, request_id = turns.ask
+        due = turns.started + latest.every
+        if self._hurry or elapsed() >= due:
+            turns.ask, turns.running, turns.started, turns.every = None, True, elapsed(), latest.every
+            self.pool.submit(self._run_latest, key, rq, latest, request_id)
+        else:
+            self._look_at(due, key)
+
+    def _look_at(self, when: float, key: Hashable) -> None:
+        self._seq += 1
+        heapq.heappush(self._due, (when, self._seq, key))
+        if self._timer is None:
+            self._timer = threading.Thread(target=self._keep_time, name="after-response-turns", daemon=True)
+            self._timer.start()
+        self._idle.notify_all()
+
+    def _run_latest(self, key: Hashable, rq: RequestContext, latest: Latest, request_id: str | None) -> None:
+        try:
+            self._run(rq, [latest.work], request_id)
+        finally:
+            with self._idle:
+                turns = self._turns[key]
+                turns.running = False
+                if turns.ask is not None:
+                    self._take_turn(key, turns)
+                else:
+                    self._look_at(turns.started + latest.every, key)  # to forget the key then
+
+    def _keep_time(self) -> None:
+        """Start each key's waiting ask when its turn comes; ends when nothing waits (the next
+        `_look_at` starts it again)."""
+        while True:
+            with self._idle:
+                now = elapsed()
+                while self._due and (self._due[0][0] <= now or self._hurry):
+                    _, _, key = heapq.heappop(self._due)
+                    turns = self._turns.get(key)
+                    if turns is None:
+                        continue
+                    if turns.ask is None and not turns.running:
+                        if now >= turns.started + turns.every:
+                            del self._turns[key]  # quiet since its last turn: nothing to remember
+                    else:
+                        self._take_turn(key, turns)
+                if not self._due:
+                    self._timer = None
+                    return
+                left = self._due[0][0] - now
+            # Short relative sleeps, not a timed wait on the condition: those stay right under a
+            # shifted clock (CI's faketime), where a timed wait never ended.
+            time.sleep(min(max(left, 0.0), 0.05))
 
     def _run(self, rq: RequestContext, work: list[Work], request_id: str | None) -> None:
         token = REQUEST_ID.set(request_id)  # the request's log lines and its follow-up's share the id
@@ -101,13 +210,23 @@ class AfterResponse:
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+            self._hurry += 1
+            try:
+                for key, turns in list(self._turns.items()):
+                    self._take_turn(key, turns)
+                return self._idle.wait_for(lambda: self._pending == 0, timeout)
+            finally:
+                self._hurry -= 1
 
     def shutdown(self, *, wait: bool = True, timeout: float = 10.0) -> bool:
         """Take no more work; with `wait`, finish what was handed over, for at most `timeout`
         seconds. True when nothing was left unfinished."""
         with self._idle:
             self._closed = True
+            self._hurry += 1  # what waits for its turn runs now (and for good: no more asks come)
+            for key, turns in list(self._turns.items()):
+                self._take_turn(key, turns)
+            self._idle.notify_all()
         # Short relative sleeps, not a timed wait: those stay right under a shifted clock (CI's faketime).
         end = time.monotonic() + (timeout if wait else 0.0)
         while self._pending and time.monotonic() < end:

@@ -63,11 +63,12 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     tables = run([
         "--database-url", database_url, "--customers", "200", "--touches", "1000", "--team", "T0SMOKE02",
         "--requests", "8", "--concurrency", "1", "2", "--out", str(out),
+        "--deliveries", "30", "--slack-speed", "20", "--workspaces", "3",
     ])  # fmt: skip
     titles = [t.title for t in tables]
     assert any("Acknowledge" in title for title in titles) and any("Search" in title for title in titles)
     ack = next(t for t in tables if "Acknowledge" in t.title)
-    assert len(ack.rows) == 6 * 2  # six requests at two concurrencies
+    assert len(ack.rows) == 7 * 2  # seven requests at two concurrencies
     errors = ack.columns.index("errors tb/no-op")
     assert all(row[errors] == "0/0" for row in ack.rows), ack.notes
     report = out.read_text()
@@ -77,9 +78,20 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert [row[0] for row in churn.rows] == ["month, team", "month, busiest owner, owner only", "quarter, team",
                                               "quarter, busiest owner, owner only"]  # fmt: skip
     writes = next(t for t in tables if "Writes" in t.title)
-    assert writes.rows[0][3] == "8" and writes.rows[0][-1] == "0", writes.notes  # every submission stored a touch
+    assert writes.rows[0][3] == "8" and writes.rows[0][7] == "0", writes.notes  # every submission stored a touch
     sweep = next(t for t in tables if "Sweep" in t.title)
     assert all(row[1] == row[4] == row[0] for row in sweep.rows), sweep.rows  # job and raw: one row per due revisit
+    listed = next(t for t in tables if "Complaint list" in t.title)
+    assert [row[0] for row in listed.rows][:2] == ["`open`", "`overdue`"], listed.rows
+    delivered = next(t for t in tables if "Delivery" in t.title)
+    columns = delivered.columns
+    for row in delivered.rows:  # every digest arrived once (how fast is not the point here)
+        assert (row[columns.index("digests")], row[columns.index("lost")], row[columns.index("doubled")]) == (
+            "30", "0", "0"), delivered.rows
+    sweep_many = next(t for t in tables if "Many workspaces: the sweep" in t.title)
+    assert sweep_many.rows[0][0] == "3" and sweep_many.rows[0][1] == sweep_many.rows[0][3] != "0", sweep_many.rows
+    report_many = next(t for t in tables if "month report" in t.title)
+    assert len(report_many.rows) >= 1, report_many.rows  # among the others (and alone, where a database can be made)
     with engine.connect() as conn:  # what the benchmarks wrote is gone again
         assert conn.scalar(select(func.count()).select_from(Touch).where(Touch.summary.like("bench write %"))) == 0
         # and the stage moves those touches caused: every customer's stage is its history's last move

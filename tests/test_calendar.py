@@ -233,3 +233,21 @@ def test_subtract_by_hand():
     assert local(split_cn.subtract(due, 96 * M), SHANGHAI) == dt.datetime(2026, 10, 8, 14, 54)
     # 4 h before Thursday 09:30: 30 min on the 8th, then back over the holidays to Sep 30 (3.5 h)
     assert local(split_cn.subtract(at(SHANGHAI, 2026, 10, 8, 9, 30), 4 * H), SHANGHAI) == dt.datetime(2026, 9, 30, 14, 30)
+
+
+def test_one_calendar_per_definition_shared_by_threads_answers_as_a_new_one():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.services.calendar import _shared
+
+    hours = {d: ["08:00-12:00", "13:00-17:30"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}
+    shared = BusinessCalendar.build(tz="Asia/Shanghai", hours=hours, country="CN")
+    assert BusinessCalendar.build(tz="Asia/Shanghai", hours=dict(hours), country="CN") is shared
+    start = at(SHANGHAI, 2025, 1, 1, 9)
+    pairs = [(start + dt.timedelta(hours=37 * i), start + dt.timedelta(hours=53 * (200 - i))) for i in range(200)]
+    with ThreadPoolExecutor(max_workers=8) as pool:  # the sums grow both ways from wherever each thread starts
+        got = list(pool.map(lambda p: shared.between(*p), pairs))
+    week = parse_hours(hours)
+    _shared.cache_clear()
+    fresh = [BusinessCalendar(tz="Asia/Shanghai", week=week, country="CN").between(*p) for p in pairs]
+    assert got == fresh

@@ -592,3 +592,43 @@ def test_sends_that_failed_for_good_are_shown_to_admins_on_the_app_home(slack, f
     assert "Messages Slack refused" in shown and "<@U0GONE01>" in shown and "user_not_found" in shown
     slack.event({"type": "app_home_opened", "user": USER, "tab": "home"})
     assert "Messages Slack refused" not in block_text(fake.last("views.publish")["view"]["blocks"])
+
+
+def _two_workspaces_due(session) -> None:
+    """A due revisit in this workspace and in another, both owners with the digest off."""
+    member(session, USER, digest_enabled=False)
+    due(session, "Acme", USER, TUESDAY)
+    get_workspace(session, OTHER_TEAM)
+    session.add(Member(team_id=OTHER_TEAM, user_id=OWNER_B, tz="Asia/Shanghai", locale="zh-CN",
+                       profile_fetched_at=wall(), digest_enabled=False))  # fmt: skip
+    add_customer(session, "Beta", team=OTHER_TEAM, actor=OWNER_B, owner_id=OWNER_B).next_revisit = TUESDAY
+    session.commit()
+
+
+OTHER_TEAM = "T0OTHER01"
+
+
+def test_workspaces_swept_together_each_get_their_reminders_in_their_own_time(scheduler, session):
+    _two_workspaces_due(session)
+    assert scheduler.run_jobs(at(TUESDAY, "01:00"))["revisit_reminders"] == 1  # 09:00 in Shanghai, 01:00 here
+    assert [(n.team_id, n.channel) for n in notifications(session)] == [(OTHER_TEAM, OWNER_B)]
+    assert scheduler.run_jobs(at(TUESDAY, "11:00"))["revisit_reminders"] == 1  # 19:00 there: after hours
+    assert sorted((n.team_id, n.channel, n.payload["locale"]) for n in notifications(session)) == [
+        (TEAM, USER, "en-US"), (OTHER_TEAM, OWNER_B, "zh-CN")]
+
+
+def test_workspaces_whose_sweep_together_fails_are_swept_one_by_one(scheduler, session, monkeypatch, caplog):
+    _two_workspaces_due(session)
+    session.execute(update(Member).values(tz="UTC"))
+    session.commit()
+    alone = JOBS["revisit_reminders"]
+
+    def fails_together(run, teams):  # type: ignore[no-untyped-def]
+        if not isinstance(teams, str):
+            raise RuntimeError("together")
+        return alone(run, teams)
+
+    monkeypatch.setitem(JOBS, "revisit_reminders", fails_together)
+    assert scheduler.run_jobs(at(TUESDAY, "09:00"))["revisit_reminders"] == 2
+    assert sorted(n.team_id for n in notifications(session)) == sorted([TEAM, OTHER_TEAM])
+    assert "trying them one by one" in caplog.text

@@ -53,6 +53,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
+from bot.scheduler.pacing import Lanes, Pacer
 from bot.storage.db import unit_of_work
 from bot.storage.models import Notification
 
@@ -185,6 +186,15 @@ class Delivery:
     retry_later: int = 0
     errors: dict[str, int] = field(default_factory=dict)
 
+    def add(self, other: Delivery) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.expired += other.expired
+        self.cancelled += other.cancelled
+        self.retry_later += other.retry_later
+        for error, n in other.errors.items():
+            self.errors[error] = self.errors.get(error, 0) + n
+
 
 class _Transient(Exception):
     def __init__(self, reason: str, wait: float | None = None) -> None:
@@ -214,10 +224,15 @@ class Sender:
         wall: Callable[[], dt.datetime],
         sleep: Callable[[float], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        pacer: Pacer | None = None,
+        lanes: int = 1,
     ) -> None:
         self.factory = session_factory
         self.clients = clients  # team_id -> the client with that workspace's token, or None
         self.stopping = threading.Event()
+        self._clients_lock = threading.Lock()
+        self.pacer = pacer  # None: post as fast as Slack answers (bot.scheduler.pacing)
+        self.lanes = lanes  # messages in flight at once
         self.lease = dt.timedelta(seconds=lease)
         self.retry_budget = retry_budget
         self.batch_size = batch_size
@@ -297,24 +312,45 @@ class Sender:
         report = Delivery()
         tried: set[int] = set()
         clients: dict[str, WebClient | None] = {}  # each workspace's client, asked for once per run
-        while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
-            ids, lease = self.claim(now=now, exclude=tried)
-            if not ids:
-                break
-            for row_id in ids:
-                tried.add(row_id)
-                if self.stopping.is_set() or (deadline is not None and self.clock() >= deadline):
-                    self._release(row_id, lease, now)  # out of time: back to pending for the next run
-                    continue
-                self._deliver_one(row_id, lease, report, now=now, deadline=deadline, clients=clients)
+        lanes = Lanes(self.lanes)
+        counting = threading.Lock()
+
+        def send(row_id: int, lease: dt.datetime) -> None:
+            if self.stopping.is_set() or (deadline is not None and self.clock() >= deadline):
+                self._release(row_id, lease, now)  # out of time: back to pending for the next run
+                return
+            one = Delivery()
+            self._deliver_one(row_id, lease, one, now=now, deadline=deadline, clients=clients)
+            with counting:
+                report.add(one)
+
+        try:
+            while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
+                ids, lease = self.claim(now=now, exclude=tried)
+                if not ids:
+                    break
+                channels = dict(zip(ids, self._channels(ids), strict=True)) if self.lanes > 1 else {}
+                for row_id in ids:
+                    tried.add(row_id)
+                    lanes.submit(channels.get(row_id, ""), lambda row_id=row_id, lease=lease: send(row_id, lease))
+        finally:
+            lanes.close()
         for result in ("sent", "failed", "expired", "cancelled", "retry_later"):
             metrics.observe_delivery(result, getattr(report, result))
         return report
 
+    def _channels(self, ids: list[int]) -> list[str]:
+        """Each row's lane key: its workspace and channel (one channel's messages keep their order)."""
+        with unit_of_work(self.factory, now=None) as session:
+            key = Notification.team_id + ":" + Notification.channel
+            found = {i: k for i, k in session.execute(select(Notification.id, key).where(Notification.id.in_(ids)))}
+        return [found.get(i, "") for i in ids]
+
     def _client(self, team_id: str, clients: dict[str, WebClient | None]) -> WebClient | None:
-        if team_id not in clients:
-            clients[team_id] = self.clients(team_id)
-        return clients[team_id]
+        with self._clients_lock:  # the lanes share one run's clients
+            if team_id not in clients:
+                clients[team_id] = self.clients(team_id)
+            return clients[team_id]
 
     def _release(self, row_id: int, lease: dt.datetime, now: dt.datetime) -> None:
         with unit_of_work(self.factory, now=None) as session:
@@ -403,12 +439,20 @@ class Sender:
     def _post_with_retries(self, client: WebClient, row: Notification, budget: float) -> str | None:
         started = self.clock()
         backoff = 0.5
+        turn = True  # a first try, and a try after a 429, wait for their turn; backoff spaces the others
         while True:
+            if turn:
+                self._pace(row, started, budget)
             try:
-                return self._post(client, row)
+                ts = self._post(client, row)
             except _Transient as exc:
                 wait = exc.wait if exc.wait is not None else backoff
                 backoff = min(backoff * 2, 8.0)
+                turn = exc.reason == "ratelimited" and self.pacer is not None
+                if turn:
+                    assert self.pacer is not None
+                    self.pacer.refused(row.team_id, row.channel, wait)  # the pause is the pacer's to keep
+                    continue
                 if self.clock() + wait - started > budget:
                     raise
                 if self.stopping.is_set():
@@ -417,6 +461,28 @@ class Sender:
                 self.sleep(wait)
                 if self.stopping.is_set():
                     raise _Stopped() from exc
+            else:
+                if self.pacer is not None:
+                    self.pacer.accepted(row.team_id)
+                return ts
+
+    def _pace(self, row: Notification, started: float, budget: float) -> None:
+        """Wait for the message's turn within Slack's budgets for its workspace and channel
+        (bot.scheduler.pacing); a turn beyond the retry budget gives the row back for a later
+        run (`_Transient`), and so does stopping meanwhile (`_Stopped`)."""
+        if self.pacer is None:
+            return
+        for _ in range(2):  # once more if a 429 elsewhere paused the workspace meanwhile
+            wait = self.pacer.reserve(row.team_id, row.channel)
+            if wait <= 0:
+                return
+            if self.clock() + wait - started > budget:
+                raise _Transient("ratelimited", wait)
+            self.sleep(wait)
+            if self.stopping.is_set():
+                raise _Stopped()
+            if self.pacer.paused_until(row.team_id) <= self.pacer.clock():
+                return
 
     def _post(self, client: WebClient, row: Notification) -> str | None:
         payload = row.payload

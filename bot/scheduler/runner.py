@@ -26,18 +26,21 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics, oauth
-from bot.clock import wall
+from bot.clock import elapsed, wall
 from bot.config import Settings
 from bot.notify import Directory, SlackDirectory
 from bot.scheduler import jobs
 from bot.scheduler.outbox import Delivery, Sender, sender_client
-from bot.storage.db import make_engine, make_session_factory
+from bot.scheduler.pacing import Pacer
+from bot.storage.db import make_engine, make_session_factory, refresh_statistics
 
 log = logging.getLogger(__name__)
 
 JOBS_EVERY = 60  # seconds: digests are per minute at most
 DELIVER_EVERY = 5  # seconds: notices "as they happen" go out within seconds
 SWEEP_DELIVERY_SECONDS = 75  # `sweep` delivers, retrying, for about a minute before it exits
+STATISTICS_EVERY = 3600  # seconds: SQLite's planner statistics looked at (storage.db.refresh_statistics)
+SEND_LANES = 16  # messages in flight at once: Slack answers in 50-200 ms, a workspace takes ~10/s
 
 
 @dataclass
@@ -76,7 +79,12 @@ class Scheduler:
         # A message's retries must end well within its lease, or another worker could take
         # the row back while this one is still trying it.
         sender_options.setdefault("retry_budget", min(60.0, lease / 3))
+        # At Slack's pace (bot.scheduler.pacing): a few messages in flight, each workspace
+        # within its budget, rather than one at a time or as fast as Slack answers.
+        sender_options.setdefault("pacer", Pacer())
+        sender_options.setdefault("lanes", SEND_LANES)
         self.sender = Sender(self.factory, self.clients.client_for, wall=wall, **sender_options)
+        self._statistics_at = float("-inf")
 
     def directory(self, team_id: str) -> Directory | None:
         """Who the people of a workspace are, asked with that workspace's token."""
@@ -108,6 +116,10 @@ class Scheduler:
 
     def _jobs_tick(self) -> None:
         self.run_jobs(wall())
+        if elapsed() - self._statistics_at >= STATISTICS_EVERY:
+            self._statistics_at = elapsed()
+            if analysed := refresh_statistics(self.factory.kw["bind"]):
+                log.info("planner statistics refreshed: %s", ", ".join(analysed))
 
     def _deliver_tick(self) -> None:
         self.deliver(wall(), within=DELIVER_EVERY * 10)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, event, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.services.errors import UserError
@@ -79,9 +79,18 @@ class Viewer:
 
 
 def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: bool = False) -> Customer:
-    """The customer, if this viewer may see it; else "no longer exists" or "not one of yours"."""
+    """The customer, if this viewer may see it; else "no longer exists" or "not one of yours".
+
+    The answer is kept until the session next writes or its transaction ends, and is not used
+    while the session holds unflushed changes: a profile card asks the door for the same
+    customer five times (the card, its touches, complaints, health and channels), and each
+    asking was a query."""
     if not 0 < customer_id <= INTEGER_MAX:  # no row has it (and PostgreSQL would refuse to compare)
         raise UserError("error.customer.gone")
+    seen = session.info.setdefault(_SEEN, {})
+    # Unflushed changes may change the answer too (a new owner not yet written): then ask.
+    if not for_update and (viewer, customer_id) in seen and not (session.new or session.dirty or session.deleted):
+        return seen[viewer, customer_id]
     query = select(Customer).where(Customer.team_id == viewer.team_id, Customer.id == customer_id)
     found = session.scalar(query.with_for_update() if for_update else query)
     if found is None:
@@ -89,7 +98,19 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
     if not viewer.sees_all and session.scalar(select(Customer.id).where(Customer.id == found.id,
                                                                         viewer.customers())) is None:  # fmt: skip
         raise UserError("error.customer.hidden")
+    seen[viewer, customer_id] = found
     return found
+
+
+_SEEN = "touchbase.customers_seen"  # session.info: (viewer, customer id) -> the customer the door let through
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _forget_seen(session: Session, *_: object) -> None:
+    """A write may change who sees what (an owner, a complaint's assignee); a new transaction
+    may see other rows."""
+    session.info.pop(_SEEN, None)
 
 
 def complaint(session: Session, viewer: Viewer, complaint_id: int) -> Complaint:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -76,8 +77,11 @@ class BusinessCalendar:
     country: str | None = None
     days_off: frozenset[dt.date] = frozenset()  # the team's own holidays
     always_open: bool = False
-    # Working time before each local day, from the first day asked about (see `_before_day`).
+    # Working time before each local day, from the first day asked about (see `_before_day`);
+    # `build` shares one calendar per definition, so the sums outlive a request.
     _sums: dict[dt.date, dt.timedelta] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _covered: list[dt.date] = field(default_factory=list, init=False, compare=False, repr=False)  # [first, last]
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -89,11 +93,8 @@ class BusinessCalendar:
         days_off: Iterable[dt.date] = (),
         always_open: bool = False,
     ) -> BusinessCalendar:
-        ZoneInfo(tz)  # fail early on an unknown zone
-        if country:
-            holidays_lib.country_holidays(country)  # fail early on an unknown country
         week = parse_hours(DEFAULT_HOURS if hours is None else hours)
-        return cls(tz=tz, week=week, country=country or None, days_off=frozenset(days_off), always_open=always_open)
+        return _shared(tz, week, country or None, frozenset(days_off), always_open)
 
     def twenty_four_seven(self) -> BusinessCalendar:
         return BusinessCalendar(tz=self.tz, always_open=True)
@@ -219,11 +220,19 @@ class BusinessCalendar:
         sums = self._sums
         if day in sums:
             return sums[day]
-        if not sums:
+        with self._lock:  # a shared calendar: one thread extends the sums at a time
+            return self._extend_to(day)
+
+    def _extend_to(self, day: dt.date) -> dt.timedelta:
+        sums, covered = self._sums, self._covered
+        if day in sums:  # another thread got there first
+            return sums[day]
+        if not covered:
             sums[day] = ZERO
+            covered[:] = [day, day]
             return ZERO
         one = dt.timedelta(days=1)
-        first, last = min(sums), max(sums)  # the sums cover [first, last] without a gap
+        first, last = covered  # the sums cover [first, last] without a gap
         if day > last:
             total = sums[last]
             while last < day:
@@ -236,6 +245,7 @@ class BusinessCalendar:
                 first -= one
                 total -= self._day_total(first)
                 sums[first] = total
+        covered[:] = [first, last]
         return sums[day]
 
     def _day_total(self, day: dt.date) -> dt.timedelta:
@@ -251,6 +261,18 @@ class BusinessCalendar:
 
     def is_working(self, at: dt.datetime) -> bool:
         return self.next_working_instant(at) == _utc(at)
+
+
+@lru_cache(maxsize=256)
+def _shared(
+    tz: str, week: tuple[tuple[Span, ...], ...], country: str | None, days_off: frozenset[dt.date], always_open: bool
+) -> BusinessCalendar:
+    """One calendar per definition (a team's settings), kept with the sums it has made: a
+    request asks for a few days' totals, not for every day since its oldest deadline again."""
+    ZoneInfo(tz)  # fail early on an unknown zone (a failure is not kept)
+    if country:
+        holidays_lib.country_holidays(country)  # fail early on an unknown country
+    return BusinessCalendar(tz=tz, week=week, country=country, days_off=days_off, always_open=always_open)
 
 
 @lru_cache(maxsize=4096)

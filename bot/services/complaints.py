@@ -23,12 +23,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.notify import Notifier
 from bot.services import access, audit
 from bot.services.access import Viewer
+from bot.services.calendar import BusinessCalendar
 from bot.services.errors import FieldErrors, UserError
 from bot.services.members import USER_ID
 from bot.services.sla import (
@@ -36,6 +37,7 @@ from bot.services.sla import (
     CLOSED,
     Clocks,
     Escalation,
+    SlaPolicy,
     clocks,
     due_escalations,
     team_calendar,
@@ -418,23 +420,76 @@ def list_complaints(
     *, session: Session, viewer: Viewer, view: str = "open", now: dt.datetime, default_tz: str = "UTC"
 ) -> list[ComplaintCard]:
     """Active complaints the viewer sees (all, overdue only, or assigned to them), most urgent
-    first."""
+    first: overdue ones first, then by the next running deadline (none: last), severity and
+    number. The database orders them and returns the first `LIST_LIMIT`, so a team with
+    thousands of open complaints costs what a page costs (`list_order` is the order)."""
     team_id = viewer.team_id
     calendar, policy = team_rules(session, team_id, default_tz)
-    query = select(Complaint).where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE), viewer.complaints())
+    overdue, order = list_order(now, calendar, policy, dialect=session.get_bind().dialect.name)
+    query = select(Complaint.id).where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE), viewer.complaints())
     if view == "mine":
         query = query.where(Complaint.assignee_id == viewer.user_id)
-    rows = list(session.scalars(query.order_by(Complaint.number)))
-    customers = {c.id: c for c in session.scalars(
-        select(Customer).where(Customer.team_id == team_id, Customer.id.in_({r.customer_id for r in rows}))
-    )}  # fmt: skip
-    cards = [ComplaintCard(c, customers[c.customer_id], clocks(c, now, calendar, policy)) for c in rows]
     if view == "overdue":
-        cards = [c for c in cards if c.clocks.overdue]
-    far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    cards.sort(key=lambda k: (not k.clocks.overdue, k.clocks.next_deadline or far,
-                              SEVERITY_RANK.get(k.complaint.severity, 9), k.complaint.number))  # fmt: skip
-    return cards[:LIST_LIMIT]
+        query = query.where(overdue)
+    # The page's ids from the index of the clocks alone (ix_complaint_clocks), then its rows.
+    ids = list(session.scalars(query.order_by(*order).limit(LIST_LIMIT)))
+    rows = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))}
+    # By primary key alone: with `team_id` too, SQLite may walk the team's index instead.
+    customers = {c.id: c for c in session.scalars(
+        select(Customer).where(Customer.id.in_({r.customer_id for r in rows.values()})))}  # fmt: skip
+    return [ComplaintCard(rows[i], customers[rows[i].customer_id], clocks(rows[i], now, calendar, policy)) for i in ids]
+
+
+FAR = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)  # the deadline of a complaint without one, in the order
+
+
+def list_order(
+    now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy, *, dialect: str
+) -> tuple[ColumnElement[bool], list[ColumnElement[Any]]]:
+    """`sla.clocks`'s `overdue` and `next_deadline` of an active complaint as SQL over its stored
+    columns, and the list's order by them: (overdue first, next deadline, none last, severity,
+    number).
+
+    The next deadline is the first response's while that clock runs (first cycle, no response
+    yet) and the resolution's while it is not paused. A running clock is overdue when no working
+    time is left before its deadline on the severity's calendar, i.e. when the deadline is at or
+    before the first working instant from `now` (computed here, per severity; `now` itself on a
+    24/7 calendar or in working hours). A paused resolution clock stopped counting when it was
+    paused: it is overdue when its deadline had passed by then (`resolution_due <= paused_at`;
+    deadlines lie in working time, where the two rules agree).
+
+    Each row's expressions are evaluated for every active complaint before the sort, so they
+    are kept few and flat (a missing deadline is `FAR`, not NULL to test for): as SQLAlchemy
+    first wrote them, with nested CASEs, they took 27 of SQLite's 31 ms at 10,000 complaints.
+    """
+    stamp = Complaint.resolution_due.type
+    far = literal(FAR, stamp)
+    first_runs = and_(Complaint.cycle == 1, Complaint.first_response_at.is_(None))
+    first = func.coalesce(case((first_runs, Complaint.first_response_due)), far)
+    resolution = func.coalesce(case((Complaint.paused_at.is_(None), Complaint.resolution_due)), far)
+    least = func.least if dialect == "postgresql" else func.min  # SQLite's min() of several values
+    next_deadline = least(first, resolution)
+    limits = {severity: _first_working_instant(policy.clock(severity, calendar), now) for severity in policy.targets}
+    if len(set(limits.values())) == 1:  # the usual case: one calendar, or now is in working hours
+        limit: ColumnElement[Any] = literal(next(iter(limits.values())), stamp)
+    else:
+        limit = case({s: literal(at, stamp) for s, at in limits.items()}, value=Complaint.severity,
+                     else_=literal(now, stamp))  # fmt: skip
+    overdue = case(
+        (Complaint.paused_at.is_(None), next_deadline <= limit),
+        else_=or_(first <= limit, Complaint.resolution_due <= Complaint.paused_at),
+    )
+    rank = case(SEVERITY_RANK, value=Complaint.severity, else_=9)
+    return overdue, [case((overdue, 0), else_=1), next_deadline, rank, Complaint.number]
+
+
+def _first_working_instant(calendar: BusinessCalendar, now: dt.datetime) -> dt.datetime:
+    """The first instant from `now` at which the calendar's clock runs (a deadline at or before
+    it has no working time left)."""
+    try:
+        return calendar.next_working_instant(now)
+    except ValueError:  # no working hours at all: no clock ever counts down, every deadline is reached
+        return FAR - dt.timedelta(days=1)
 
 
 def open_complaints_of(

@@ -13,7 +13,8 @@ it, and come back if it is won back. Its words are the touch's `next_step`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from collections.abc import Collection
+from typing import Any, NamedTuple, overload
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, contains_eager
@@ -34,9 +35,21 @@ def promise(session: Session, *, touch: Touch, customer: Customer, assignee_id: 
     return follow_up
 
 
-def _open(team_id: str) -> tuple[ColumnElement[bool], ...]:
-    """Open follow-ups of customers that are not lost (a query joined to Customer)."""
-    return (FollowUp.team_id == team_id, FollowUp.done_at.is_(None), Customer.stage != "lost")
+def _open(team_id: str | Collection[str]) -> tuple[ColumnElement[bool], ...]:
+    """Open follow-ups of customers that are not lost (a query joined to Customer), in a
+    workspace or in any of several."""
+    in_team = FollowUp.team_id == team_id if isinstance(team_id, str) else FollowUp.team_id.in_(team_id)
+    return (in_team, *_still_open())
+
+
+def _still_open() -> tuple[ColumnElement[bool], ...]:
+    return (FollowUp.done_at.is_(None), Customer.stage != "lost")
+
+
+def is_due(*, by: dt.date) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of an open follow-up due on or before `by` (a query joined to Customer),
+    whose workspace the caller chooses."""
+    return (*_still_open(), FollowUp.due_on <= by)
 
 
 class DueFollowUps(NamedTuple):
@@ -76,13 +89,25 @@ def due_follow_ups(
     return DueFollowUps(list(items), due_total, upcoming_total)
 
 
-def assignees_with_due(*, session: Session, team_id: str, by: dt.date) -> list[str]:
-    """People with an open follow-up due on or before `by` (for the digest)."""
-    query = (
-        select(FollowUp.assignee_id).join(Customer, Customer.id == FollowUp.customer_id)
-        .where(*_open(team_id), FollowUp.due_on <= by).distinct().order_by(FollowUp.assignee_id)
+@overload
+def assignees_with_due(*, session: Session, team_id: str, by: dt.date) -> list[str]: ...
+@overload
+def assignees_with_due(*, session: Session, team_id: Collection[str], by: dt.date) -> list[tuple[str, str]]: ...
+def assignees_with_due(*, session: Session, team_id: str | Collection[str], by: dt.date) -> list[Any]:
+    """People with an open follow-up due on or before `by` (for the digest); of several
+    workspaces: (workspace, person) pairs."""
+    if isinstance(team_id, str):
+        query = (
+            select(FollowUp.assignee_id).join(Customer, Customer.id == FollowUp.customer_id)
+            .where(*_open(team_id), FollowUp.due_on <= by).distinct().order_by(FollowUp.assignee_id)
+        )  # fmt: skip
+        return list(session.scalars(query))
+    pairs = (
+        select(FollowUp.team_id, FollowUp.assignee_id).join(Customer, Customer.id == FollowUp.customer_id)
+        .where(*_open(team_id), FollowUp.due_on <= by).distinct()
+        .order_by(FollowUp.team_id, FollowUp.assignee_id)
     )  # fmt: skip
-    return list(session.scalars(query))
+    return [tuple(row) for row in session.execute(pairs)]
 
 
 def follow_up(*, session: Session, viewer: Viewer, follow_up_id: int, for_update: bool = False) -> FollowUp:

@@ -7,6 +7,8 @@ call `snooze_revisit` and `set_digest`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,10 +23,15 @@ from bot.storage.models import Customer, Member
 SNOOZE_CHOICES = {1, 3, 7}
 
 
-def is_due(team_id: str, by: dt.date):  # type: ignore[no-untyped-def]
-    """The conditions of a revisit due on or before `by`."""
+def is_due(team_id: str | Collection[str], by: dt.date):  # type: ignore[no-untyped-def]
+    """The conditions of a revisit due on or before `by`, in a workspace or in any of several."""
+    in_team = Customer.team_id == team_id if isinstance(team_id, str) else Customer.team_id.in_(team_id)
+    return (in_team, *due_by(by))
+
+
+def due_by(by: dt.date):  # type: ignore[no-untyped-def]
+    """The conditions of a revisit due on or before `by`, whose workspace the caller chooses."""
     return (
-        Customer.team_id == team_id,
         Customer.revisits_enabled.is_(True),
         Customer.next_revisit.is_not(None),
         Customer.next_revisit <= by,
@@ -32,11 +39,19 @@ def is_due(team_id: str, by: dt.date):  # type: ignore[no-untyped-def]
     )
 
 
-def owners_with_due_revisits(*, session: Session, team_id: str, by: dt.date) -> list[str]:
-    """Owners with a revisit due on or before `by` (the latest "today" anywhere on Earth)."""
+@overload
+def owners_with_due_revisits(*, session: Session, team_id: str, by: dt.date) -> list[str]: ...
+@overload
+def owners_with_due_revisits(*, session: Session, team_id: Collection[str], by: dt.date) -> list[tuple[str, str]]: ...
+def owners_with_due_revisits(*, session: Session, team_id: str | Collection[str], by: dt.date) -> list[Any]:
+    """Owners with a revisit due on or before `by` (the latest "today" anywhere on Earth); of
+    several workspaces: (workspace, owner) pairs."""
     # Ordered, so concurrent sweeps write rows in the same order and cannot deadlock.
-    query = select(Customer.owner_id).where(*is_due(team_id, by)).distinct().order_by(Customer.owner_id)
-    return list(session.scalars(query))  # type: ignore[arg-type]
+    if isinstance(team_id, str):
+        query = select(Customer.owner_id).where(*is_due(team_id, by)).distinct().order_by(Customer.owner_id)
+        return list(session.scalars(query))
+    pairs = select(Customer.team_id, Customer.owner_id).where(*is_due(team_id, by)).distinct()
+    return [tuple(row) for row in session.execute(pairs.order_by(Customer.team_id, Customer.owner_id))]
 
 
 def snooze_until(today: dt.date, days: str | int) -> dt.date:

@@ -132,7 +132,9 @@ def log_touch(
         raise FieldErrors.one("customer", refusal.key) from None
     happened_at = data.happened_at or now
     touch = Touch(
-        team_id=team_id, customer_id=customer.id, author_id=author_id, speaker_id=speaker_id,
+        # The touch holds its customer: the caller reads it back (else the session, which holds
+        # rows weakly, could have let it go after the flush and would read it again).
+        team_id=team_id, customer=customer, author_id=author_id, speaker_id=speaker_id,
         kind=data.kind, summary=data.summary, outcome=data.outcome, next_step=data.next_step,
         happened_at=happened_at, permalink=permalink,
     )  # fmt: skip

@@ -9,6 +9,8 @@ that instant in the columns of `CREATED_COLUMNS` left empty, and rows it changes
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -19,6 +21,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage.models import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -51,7 +55,9 @@ def end_reading(token: Token[bool] | None) -> None:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        turns = threading.Lock()  # this process's writers, one at a time (_TurnTaking)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
+                                                  "factory": _turn_taking(turns)})  # fmt: skip
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -71,10 +77,64 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
             # IMMEDIATE takes the single write lock up front: a transaction that reads and
             # then writes can never fail half-way because another writer went first.
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+            if not _write_intent.get():
+                connection.exec_driver_sql("BEGIN")
+                return
+            raw = connection.connection.dbapi_connection
+            raw.take_turn()
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                raw.end_turn()
+                raise
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class _TurnTaking(sqlite3.Connection):
+    """A SQLite connection whose write transactions take turns with the other threads of this
+    process before `BEGIN IMMEDIATE`, and give the turn back when they end.
+
+    SQLite lets one writer in at a time and makes the others poll: its busy handler sleeps
+    1, 2, 5, 10 … then 100 ms between looks, so under a burst of writes the lock often lies
+    free while every waiter sleeps, and who gets it next is luck. Waiting on a lock of our own
+    wakes the next writer as the last one commits, in turn. (Other processes still meet at
+    SQLite's lock, one writer each.)"""
+
+    turns: threading.Lock
+    holds = False
+
+    def take_turn(self) -> None:
+        # After 30 s (SQLite's own timeout) go on anyway and let SQLite decide.
+        self.holds = self.turns.acquire(timeout=30)
+
+    def end_turn(self) -> None:
+        if self.holds:
+            self.holds = False
+            self.turns.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.end_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.end_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.end_turn()
+
+
+def _turn_taking(turns: threading.Lock) -> type[_TurnTaking]:
+    return type("TurnTaking", (_TurnTaking,), {"turns": turns})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -137,6 +197,35 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
+
+
+def refresh_statistics(engine: Engine, *, at_least: int = 1000) -> list[str]:
+    """SQLite: ANALYZE each table of `at_least` rows whose planner statistics are missing or
+    were taken at under half or over twice its rows; returns the tables analysed.
+
+    Without statistics SQLite guesses, and at 100,000 customers it guesses wrong: it walks a
+    team's whole index of complaints in date order to find one person's few, or a team's
+    customers to find 25 by id. PostgreSQL keeps its own (autovacuum); SQLite needs someone to
+    ask, so `serve` and `worker` call this at start and the scheduler every hour."""
+    if engine.dialect.name != "sqlite":
+        return []
+    stale = []
+    with reading(), engine.connect() as connection:  # counting takes no write lock
+        has_stats = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'").first() is not None
+        for table in Base.metadata.sorted_tables:
+            rows = connection.exec_driver_sql(f'SELECT count(*) FROM "{table.name}"').scalar() or 0
+            known = None
+            if has_stats:
+                stat = connection.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1",
+                                                  (table.name,)).scalar()  # fmt: skip
+                known = int(str(stat).split()[0]) if stat else None
+            if rows >= at_least and (not known or not known / 2 <= rows <= known * 2):
+                stale.append(table.name)
+    for name in stale:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'ANALYZE "{name}"')
+    return stale
 
 
 def ping(engine: Engine) -> bool:

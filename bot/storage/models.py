@@ -263,9 +263,18 @@ class Customer(Base):
     touches: Mapped[list[Touch]] = relationship(back_populates="customer", passive_deletes=True)
 
 
+def _changed(customer: Customer, *fields: str) -> bool:
+    """Whether any of these fields is new or changed in this flush (a touch only moves dates:
+    its customer's hashes and search text stay as they are; `rotate-keys` redoes them all)."""
+    state = inspect(customer)
+    return not state.has_identity or any(state.attrs[f].history.has_changes() for f in fields)
+
+
 @event.listens_for(Customer, "before_insert")
 @event.listens_for(Customer, "before_update")
 def _lookup_hashes(_mapper: Any, _connection: Any, customer: Customer) -> None:
+    if not _changed(customer, "email", "phone", "email_hash", "phone_hash"):
+        return
     customer.email_hash = lookup_hash("email", customer.email)
     customer.phone_hash = lookup_hash("phone", customer.phone)
 
@@ -274,6 +283,8 @@ def _lookup_hashes(_mapper: Any, _connection: Any, customer: Customer) -> None:
 @event.listens_for(Customer, "before_update")
 def _search_key(_mapper: Any, _connection: Any, customer: Customer) -> None:
     c = customer
+    if not _changed(c, "name", "company", "contact_name", "email", "phone", "tags", "search_key", "search_doc"):
+        return
     c.search_key = search_key(c.name, c.company, c.contact_name)
     c.search_doc = search_doc(name=c.name, company=c.company, contact_name=c.contact_name, email=c.email,
                               phone=c.phone, tags=c.tags)  # fmt: skip
@@ -420,7 +431,10 @@ class Complaint(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "number"),
         Index("ix_complaint_team_state", "team_id", "state"),
-        Index("ix_complaint_team_assignee", "team_id", "assignee_id"),
+        Index("ix_complaint_team_assignee_opened", "team_id", "assignee_id", "opened_at"),
+        # The columns `complaints.list_order` orders the active complaints by (migration 0014).
+        Index("ix_complaint_clocks", "team_id", "state", "severity", "cycle", "first_response_at", "first_response_due",
+              "resolution_due", "paused_at", "number", postgresql_include=["id"]),
         Index("ix_complaint_team_customer", "team_id", "customer_id"),
         Index("ix_complaint_customer_id", "customer_id"),  # for the cascade from customer
     )

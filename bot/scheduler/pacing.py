@@ -1,0 +1,166 @@
+"""Sending at Slack's pace: when each message may go, and how many go at once.
+
+Slack holds an app to limits per workspace (https://docs.slack.dev/apis/web-api/rate-limits):
+`chat.postMessage` about one message per second per channel, with short bursts, and a
+workspace-wide budget of "several hundred messages per minute". A sender that posts as fast
+as it can is answered `429` and told to wait, and waits longer than if it had kept to the
+budget; so the outbox's sender paces itself with a `Pacer`: `reserve(team, channel)` says how
+long to wait before the next message there keeps within both budgets. A `429` that comes all
+the same (the budget is lower than assumed, or another process posts too) pauses that
+workspace for its `Retry-After` and slows it down; each message Slack accepts speeds it up
+again, never beyond the assumed budget.
+
+`Lanes` runs the sends of one delivery on a few threads: a Slack answer takes 50-200 ms,
+so one message at a time would not reach even one workspace's budget, and many workspaces
+are served side by side. Messages to one channel go in one lane, in the order given.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.clock import elapsed
+
+log = logging.getLogger(__name__)
+
+# What Slack documents: one message per second per channel with short bursts; the workspace
+# budget is "several hundred per minute", and this sender assumes 600, keeping 10 % below.
+CHANNEL_RATE, CHANNEL_BURST = 1.0, 3
+WORKSPACE_PER_MINUTE = 600
+MARGIN = 0.9
+SLOWEST = 1 / 60  # per second: however many 429s, a workspace is never slowed below this
+
+
+@dataclass
+class _Bucket:
+    """GCRA, i.e. a token bucket kept as one instant: the next message conforms from
+    `tat - tolerance` on."""
+
+    interval: float
+    tolerance: float
+    tat: float = 0.0
+
+    def earliest(self, now: float) -> float:
+        return max(now, self.tat - self.tolerance)
+
+    def take(self, at: float) -> None:
+        self.tat = max(self.tat, at) + self.interval
+
+
+class Pacer:
+    def __init__(
+        self,
+        *,
+        per_minute: float = WORKSPACE_PER_MINUTE * MARGIN,
+        channel_rate: float = CHANNEL_RATE,
+        channel_burst: int = CHANNEL_BURST,
+        clock: Callable[[], float] = elapsed,
+    ) -> None:
+        self.fastest = 60.0 / per_minute  # seconds between two messages of a workspace
+        self.burst = max(1, round(per_minute / 60))  # a second's worth at once
+        self.channel_interval, self.channel_burst = 1.0 / channel_rate, channel_burst
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.workspaces: dict[str, _Bucket] = {}
+        self.channels: dict[tuple[str, str], _Bucket] = {}
+        self.paused: dict[str, float] = {}  # workspace -> until (a 429's Retry-After)
+
+    def _workspace(self, team_id: str) -> _Bucket:
+        found = self.workspaces.get(team_id)
+        if found is None:
+            found = self.workspaces[team_id] = _Bucket(self.fastest, (self.burst - 1) * self.fastest)
+        return found
+
+    def _channel(self, team_id: str, channel: str) -> _Bucket:
+        found = self.channels.get((team_id, channel))
+        if found is None:
+            if len(self.channels) > 100_000:  # forget channels whose budget is back in full
+                now = self.clock()
+                self.channels = {k: b for k, b in self.channels.items() if b.tat > now}
+            tolerance = (self.channel_burst - 1) * self.channel_interval
+            found = self.channels[team_id, channel] = _Bucket(self.channel_interval, tolerance)
+        return found
+
+    def reserve(self, team_id: str, channel: str) -> float:
+        """Seconds to wait before posting to `channel` of `team_id`; the slot is taken."""
+        with self.lock:
+            now = self.clock()
+            ws, ch = self._workspace(team_id), self._channel(team_id, channel)
+            at = max(ws.earliest(now), ch.earliest(now), self.paused.get(team_id, now))
+            ws.take(at)
+            ch.take(at)
+            return at - now
+
+    def paused_until(self, team_id: str) -> float:
+        with self.lock:
+            return self.paused.get(team_id, 0.0)
+
+    def accepted(self, team_id: str) -> None:
+        """Slack took a message: a slowed workspace speeds up again, a little at a time."""
+        with self.lock:
+            ws = self.workspaces.get(team_id)
+            if ws is not None and ws.interval > self.fastest:
+                ws.interval = max(self.fastest, ws.interval * 0.98)
+
+    def refused(self, team_id: str, channel: str, retry_after: float) -> None:
+        """Slack answered 429: nothing goes to this workspace before `retry_after` seconds
+        from now, and its messages are spaced a quarter wider."""
+        with self.lock:
+            now = self.clock()
+            until = now + retry_after
+            self.paused[team_id] = max(self.paused.get(team_id, 0.0), until)
+            ws = self._workspace(team_id)
+            ws.interval = min(1 / SLOWEST, ws.interval * 1.25)
+            ws.tat = max(ws.tat, until)
+            ch = self._channel(team_id, channel)
+            ch.tat = max(ch.tat, until)
+        log.info("Slack asked to wait %.1fs before posting more in %s", retry_after, team_id)
+
+
+class Lanes:
+    """`count` threads, each running the tasks given to it in order; a task's key (its
+    channel) chooses its lane. At most `room` tasks wait or run at once: `submit` blocks
+    when they are that many, so rows are claimed only as fast as they are sent.
+
+    With one lane the tasks run at once, on the caller's thread."""
+
+    def __init__(self, count: int, *, room: int | None = None) -> None:
+        self.count = count
+        self.room = threading.Semaphore(room or 4 * count)
+        self.queues: list[queue.SimpleQueue[Callable[[], None] | None]] = []
+        self.threads: list[threading.Thread] = []
+        if count > 1:
+            for n in range(count):
+                q: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+                thread = threading.Thread(target=self._run, args=(q,), name=f"send-{n}", daemon=True)
+                self.queues.append(q)
+                self.threads.append(thread)
+                thread.start()
+
+    def submit(self, key: str, task: Callable[[], None]) -> None:
+        if self.count <= 1:
+            task()
+            return
+        self.room.acquire()
+        self.queues[zlib.crc32(key.encode()) % self.count].put(task)
+
+    def _run(self, tasks: queue.SimpleQueue[Callable[[], None] | None]) -> None:
+        while (task := tasks.get()) is not None:
+            try:
+                task()
+            except Exception:  # noqa: BLE001 - a lane must outlive a task's failure
+                log.exception("a send failed unexpectedly")
+            finally:
+                self.room.release()
+
+    def close(self) -> None:
+        """Wait until every task given has run."""
+        for q in self.queues:
+            q.put(None)
+        for thread in self.threads:
+            thread.join()

@@ -1,0 +1,132 @@
+"""`/crm complaints` is ordered and cut to a page by the database: the same complaints in the
+same order as sorting every active complaint's clocks in Python (the way it was done before,
+kept here as the reference), over a varied history: paused, resumed, reopened twice,
+resolved, 24/7 severities, holidays and split shifts, and deadlines a calendar change left
+outside working hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.services import complaints
+from bot.services.access import Viewer
+from bot.services.complaints import SEVERITY_RANK, ComplaintCard, ComplaintInput, ResolveInput
+from bot.services.sla import ACTIVE, clocks, team_rules
+from bot.services.workspaces import get_workspace
+from bot.storage.models import Complaint, Customer
+from tests.helpers import add_customer, as_admin
+from tests.slackclient import TEAM
+
+CST = ZoneInfo("Asia/Shanghai")
+SPLIT = {d: ["09:00-12:00", "13:30-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+PEOPLE = ("U0000001", "U0000002", "U0000003")
+START = dt.datetime(2026, 9, 24, 8, 0, tzinfo=CST)  # a week before National Day (Oct 1-7; Sat Oct 10 works)
+
+
+def reference(session, viewer: Viewer, view: str, now: dt.datetime) -> list[ComplaintCard]:
+    """The list as the service built it before: every active complaint's clocks, sorted in Python."""
+    calendar, policy = team_rules(session, viewer.team_id)
+    query = select(Complaint).where(Complaint.team_id == viewer.team_id, Complaint.state.in_(ACTIVE),
+                                    viewer.complaints())  # fmt: skip
+    if view == "mine":
+        query = query.where(Complaint.assignee_id == viewer.user_id)
+    rows = list(session.scalars(query.order_by(Complaint.number)))
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.team_id == viewer.team_id))}
+    cards = [ComplaintCard(c, customers[c.customer_id], clocks(c, now, calendar, policy)) for c in rows]
+    if view == "overdue":
+        cards = [c for c in cards if c.clocks.overdue]
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    cards.sort(key=lambda k: (not k.clocks.overdue, k.clocks.next_deadline or far,
+                              SEVERITY_RANK.get(k.complaint.severity, 9), k.complaint.number))  # fmt: skip
+    return cards
+
+
+def _history(session) -> None:
+    """About 80 complaints logged over three weeks, each then moved along at random instants."""
+    workspace = get_workspace(session, TEAM)
+    workspace.settings = {
+        "tz": "Asia/Shanghai", "working_hours": SPLIT, "holidays_country": "CN", "visibility": "owner",
+        "sla": {"urgent": {"first_response": "1h", "resolution": "8h", "calendar_hours": True},
+                "high": {"first_response": "4h", "resolution": "1d"},
+                "normal": {"first_response": "8h", "resolution": "3d"},
+                "low": {"first_response": "24h", "resolution": "10d", "calendar_hours": True}},
+    }  # fmt: skip
+    session.commit()
+    customers = [add_customer(session, f"Customer {i}", owner_id=PEOPLE[i % 3]).id for i in range(6)]
+    rng = random.Random(18)
+    admin = as_admin(PEOPLE[0])
+    severities = list(SEVERITY_RANK)
+    for n in range(80):
+        at = START + dt.timedelta(minutes=rng.randrange(0, 21 * 24 * 60))
+        data = ComplaintInput(customer=rng.choice(customers), title=f"Complaint {n}", severity=rng.choice(severities),
+                              assignee_id=rng.choice(PEOPLE))  # fmt: skip
+        made = complaints.create_complaint(session=session, viewer=admin, data=data, permalink=None, surface="test",
+                                           now=at)  # fmt: skip
+        session.commit()
+        for _ in range(rng.randrange(0, 6)):
+            at += dt.timedelta(minutes=rng.choice((5, 90, 600, 2000, 6000)))
+            complaint = session.get_one(Complaint, made.complaint.id)
+            action = rng.choice([a for a, (starts, _) in complaints.TRANSITIONS.items() if complaint.state in starts])
+            complaints.change_state(session=session, viewer=admin, complaint_id=complaint.id, action=action,
+                                    surface="test", now=at,
+                                    resolution=ResolveInput(resolution="done") if action == "resolve" else None)
+            session.commit()
+    # Deadlines a later change of working hours left outside them (and generated data has such).
+    odd = session.scalars(select(Complaint).where(Complaint.paused_at.is_(None), Complaint.state.in_(ACTIVE))
+                          .order_by(Complaint.id).limit(6)).all()  # fmt: skip
+    for i, complaint in enumerate(odd):
+        saturday_night = dt.datetime(2026, 10, 17 + 7 * (i % 2), 3, 0, tzinfo=CST)
+        complaint.resolution_due = saturday_night
+        if i % 3 == 0:
+            complaint.first_response_due = saturday_night - dt.timedelta(hours=1)
+    session.commit()
+
+
+def instants(deadlines: set[dt.datetime]) -> list[dt.datetime]:
+    """Every 11 h 17 min over four weeks (working hours, nights, the holiday week, weekends),
+    and just before, at and just after some of the stored deadlines."""
+    second = dt.timedelta(seconds=1)
+    some = random.Random(9).sample(sorted(deadlines), min(30, len(deadlines)))
+    return [START + dt.timedelta(minutes=677 * i) for i in range(4 * 7 * 24 * 60 // 677)] + [
+        d + delta for d in sorted(some) for delta in (-second, dt.timedelta(0), second)
+    ]
+
+
+@pytest.fixture
+def history(session):
+    _history(session)
+    session.expire_all()
+    deadlines = {d for c in session.scalars(select(Complaint)) for d in (c.first_response_due, c.resolution_due) if d}
+    session.commit()
+    return deadlines
+
+
+def test_the_page_is_the_one_sorting_every_active_complaint_gave(session, history, monkeypatch):
+    states = {c.state for c in session.scalars(select(Complaint))}
+    cycles = {c.cycle for c in session.scalars(select(Complaint))}
+    paused = session.scalars(select(Complaint).where(Complaint.paused_at.is_not(None))).all()
+    session.commit()
+    assert {"open", "acknowledged", "waiting", "in_progress", "resolved", "closed"} <= states and max(cycles) >= 3
+    assert paused, "the history holds paused complaints"
+    viewers = [Viewer.whole_team(TEAM), Viewer(team_id=TEAM, user_id=PEOPLE[1], sees_all=False)]
+    compared = overdue_seen = 0
+    for limit in (complaints.LIST_LIMIT, 1000):  # the page, and the whole order
+        monkeypatch.setattr(complaints, "LIST_LIMIT", limit)
+        for i, now in enumerate(instants(history)):
+            for viewer in viewers[i % 2 :: 2]:
+                for view in complaints.LIST_VIEWS:
+                    if view == "mine" and viewer.user_id is None:
+                        continue
+                    got = complaints.list_complaints(session=session, viewer=viewer, view=view, now=now)
+                    want = reference(session, viewer, view, now)[:limit]
+                    session.rollback()
+                    assert [c.complaint.number for c in got] == [c.complaint.number for c in want], (now, viewer, view)
+                    assert [c.clocks for c in got] == [c.clocks for c in want]
+                    compared += 1
+                    overdue_seen += sum(c.clocks.overdue for c in got)
+    assert compared > 300 and overdue_seen > 0

@@ -1,0 +1,28 @@
+"""SQLite plans its queries by statistics that nobody takes unless asked (PostgreSQL's
+autovacuum takes its own): `refresh_statistics` takes them for tables that have none or have
+grown or shrunk since, and only for those."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from bot.storage.db import refresh_statistics
+from tests.helpers import add_customer
+
+
+def test_tables_without_or_with_stale_statistics_are_analysed_once(engine, session):
+    if engine.dialect.name != "sqlite":
+        assert refresh_statistics(engine) == []  # autovacuum's work there
+        pytest.skip("statistics are taken by PostgreSQL itself")
+    for n in range(12):
+        add_customer(session, f"Customer {n}")
+    assert "customer" in refresh_statistics(engine, at_least=10)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'customer'")).scalar()
+    assert "customer" not in refresh_statistics(engine, at_least=10)  # fresh: nothing to do
+    for n in range(12, 30):
+        add_customer(session, f"Customer {n}")
+    assert "customer" in refresh_statistics(engine, at_least=10)  # more than twice the rows since
+    with engine.begin() as conn:  # the other tests plan without them, as before
+        conn.execute(text("DELETE FROM sqlite_stat1"))
