@@ -5,10 +5,12 @@ it would now refuse."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from bot.services import access
 from bot.services.access import Viewer
 from bot.services.errors import UserError
+from bot.storage.models import Customer
 from tests.helpers import add_customer
 from tests.slackclient import TEAM, USER
 
@@ -49,4 +51,13 @@ def test_a_deleted_customer_is_gone_at_once(session):
     assert access.customer(session, owner_view(USER), acme.id).id == acme.id
     session.delete(acme)
     assert refused(session, owner_view(USER), acme.id) == "error.customer.gone"
+    session.rollback()
+
+
+def test_a_customer_given_away_by_an_update_statement_is_refused_at_once(session):
+    acme = add_customer(session, "Acme", owner_id=USER)
+    assert access.customer(session, owner_view(USER), acme.id).id == acme.id
+    session.execute(update(Customer).where(Customer.id == acme.id).values(owner_id=OTHER))
+    session.expire_all()
+    assert refused(session, owner_view(USER), acme.id) == "error.customer.hidden"
     session.rollback()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, event, exists, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.services.errors import UserError
 from bot.services.members import LEAD, is_admin, role_of, sees_everything
@@ -111,6 +111,13 @@ def _forget_seen(session: Session, *_: object) -> None:
     """A write may change who sees what (an owner, a complaint's assignee); a new transaction
     may see other rows."""
     session.info.pop(_SEEN, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_seen_on_bulk_writes(state: ORMExecuteState) -> None:
+    """An UPDATE or DELETE statement run through the session changes rows without a flush."""
+    if state.is_update or state.is_delete:
+        state.session.info.pop(_SEEN, None)
 
 
 def complaint(session: Session, viewer: Viewer, complaint_id: int) -> Complaint:
