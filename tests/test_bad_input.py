@@ -37,29 +37,39 @@ UNKNOWN = "U0NOBODY1"
 LATER = {"type": "datepicker", "selected_date": "2099-01-01"}
 
 
-@pytest.fixture
-def world(session, fake) -> dict[str, int]:
-    """A customer of the caller's with a touch, an open complaint and a revisit due."""
+def seed_world(session, fake, *, owner: str, visibility: str | None = None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The caller (USER) a member; `owner`'s customer Acme with a touch, an open complaint and a
+    revisit due; the ids of those and of the caller's member row."""
     now = dt.datetime.now(dt.UTC)
     fake.add_user(USER)
-    get_workspace(session, TEAM)
+    if visibility:
+        get_workspace(session, TEAM).settings = {"visibility": visibility}
+    else:
+        get_workspace(session, TEAM)
     session.add(Member(team_id=TEAM, user_id=USER, name="someone", tz="UTC", locale="en-US", profile_fetched_at=now,
                        created_at=now))  # fmt: skip
     session.commit()
-    acme = add_customer(session, "Acme", actor=USER)
-    touch = Touch(team_id=TEAM, customer_id=acme.id, author_id=USER, kind="call", summary="first call",
+    acme = add_customer(session, "Acme", actor=owner)
+    touch = Touch(team_id=TEAM, customer_id=acme.id, author_id=owner, kind="call", summary="first call",
                   happened_at=now - dt.timedelta(days=3))  # fmt: skip
     complaint = Complaint(team_id=TEAM, number=1, customer_id=acme.id, title="late", severity="normal", state="open",
-                          author_id=USER, assignee_id=USER, opened_at=now, created_at=now, updated_at=now, cycle=1,
+                          author_id=owner, assignee_id=owner, opened_at=now, created_at=now, updated_at=now, cycle=1,
                           escalation_level=0)  # fmt: skip
     session.add_all([touch, complaint])
     get_workspace(session, TEAM).last_complaint_number = 1
     acme = session.merge(acme)
     acme.next_revisit = now.date() - dt.timedelta(days=1)
     session.commit()
-    ids = {"customer": acme.id, "touch": touch.id, "complaint": complaint.id}
+    ids = {"customer": acme.id, "touch": touch.id, "complaint": complaint.id, "member": session.scalar(
+        select(Member.id).where(Member.team_id == TEAM, Member.user_id == USER))}  # fmt: skip
     session.close()
     return ids
+
+
+@pytest.fixture
+def world(session, fake) -> dict[str, int]:
+    """A customer of the caller's with a touch, an open complaint and a revisit due."""
+    return seed_world(session, fake, owner=USER)
 
 
 def unchanged(engine: Any) -> dict[str, list[str]]:
@@ -503,27 +513,7 @@ def mutate(node: Any, path: tuple[Any, ...], how: str, weird: Any) -> None:
 def hidden_world(session, fake) -> dict[str, int]:
     """Acme belongs to someone else, with a touch, an open complaint and a revisit due; the caller
     is a member who owns nothing, in a team whose Visibility is "owner only"."""
-    now = dt.datetime.now(dt.UTC)
-    fake.add_user(USER)
-    get_workspace(session, TEAM).settings = {"visibility": "owner"}
-    session.add(Member(team_id=TEAM, user_id=USER, name="someone", tz="UTC", locale="en-US", profile_fetched_at=now,
-                       created_at=now))  # fmt: skip
-    session.commit()
-    acme = add_customer(session, "Acme", actor=OWNER)
-    touch = Touch(team_id=TEAM, customer_id=acme.id, author_id=OWNER, kind="call", summary="first call",
-                  happened_at=now - dt.timedelta(days=3))  # fmt: skip
-    complaint = Complaint(team_id=TEAM, number=1, customer_id=acme.id, title="late", severity="normal", state="open",
-                          author_id=OWNER, assignee_id=OWNER, opened_at=now, created_at=now, updated_at=now, cycle=1,
-                          escalation_level=0)  # fmt: skip
-    session.add_all([touch, complaint])
-    get_workspace(session, TEAM).last_complaint_number = 1
-    acme = session.merge(acme)
-    acme.next_revisit = now.date() - dt.timedelta(days=1)
-    session.commit()
-    ids = {"customer": acme.id, "touch": touch.id, "complaint": complaint.id, "member": session.scalar(
-        select(Member.id).where(Member.team_id == TEAM, Member.user_id == USER))}  # fmt: skip
-    session.close()
-    return ids
+    return seed_world(session, fake, owner=OWNER, visibility="owner")
 
 
 def rows_by_key(engine: Any) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
