@@ -228,8 +228,8 @@ class AfterResponse:
                 self._take_turn(key, turns)
             self._idle.notify_all()
         # Short relative sleeps, not a timed wait: those stay right under a shifted clock (CI's faketime).
-        end = time.monotonic() + (timeout if wait else 0.0)
-        while self._pending and time.monotonic() < end:
+        end = elapsed() + (timeout if wait else 0.0)
+        while self._pending and elapsed() < end:
             time.sleep(0.05)
         done = self._pending == 0
         if not done:
@@ -246,6 +246,6 @@ def wait_idle(timeout: float = 30.0) -> bool:
 def shutdown(*, timeout: float = 10.0) -> bool:
     """Stopping the process: every app's work after the response finished, within `timeout`
     seconds in all."""
-    deadline = time.monotonic() + timeout
-    done = [pool.shutdown(wait=True, timeout=max(0.0, deadline - time.monotonic())) for pool in list(_POOLS)]
+    deadline = elapsed() + timeout
+    done = [pool.shutdown(wait=True, timeout=max(0.0, deadline - elapsed())) for pool in list(_POOLS)]
     return all(done)

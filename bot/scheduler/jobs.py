@@ -44,7 +44,7 @@ from bot.services.access import Viewer
 from bot.services.members import get_member, is_fresh
 from bot.services.reminders import due_by, owners_with_due_revisits
 from bot.services.touches import due_revisits
-from bot.services.workspaces import TeamSettings, get_workspace, team_settings
+from bot.services.workspaces import TeamSettings, get_workspace, settings_of, team_settings
 from bot.storage.db import unit_of_work
 from bot.storage.models import Customer, FollowUp, Member, Notification, Workspace
 from bot.views.complaints import escalation_message
@@ -271,7 +271,7 @@ class _TeamRules:
     def of(self, workspace: Workspace) -> tuple[TeamSettings, WorkingHours]:
         key = json.dumps(workspace.settings or {}, sort_keys=True, default=str)
         if key not in self.known:
-            settings = TeamSettings.model_validate(workspace.settings)  # as services.workspaces.team_settings
+            settings = settings_of(workspace)
             self.known[key] = (settings, WorkingHours.of(settings))
         return self.known[key]
 

@@ -125,7 +125,7 @@ class Scheduler:
         self.deliver(wall(), within=DELIVER_EVERY * 10)
 
     def _add_jobs(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
-        start = dt.datetime.now(dt.UTC)
+        start = wall()
         # Run at start too: a restart catches up at once (stale digests collapse, see jobs).
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None, "next_run_time": start}
         scheduler.add_job(self._jobs_tick, "interval", seconds=JOBS_EVERY, id="jobs", **common)

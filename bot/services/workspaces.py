@@ -114,7 +114,12 @@ def _create_workspace(session: Session, team_id: str) -> Workspace:
 
 
 def team_settings(session: Session, team_id: str) -> TeamSettings:
-    return TeamSettings.model_validate(get_workspace(session, team_id).settings)
+    return settings_of(get_workspace(session, team_id))
+
+
+def settings_of(workspace: Workspace) -> TeamSettings:
+    """A workspace's settings as read from its row (defaults for what it does not say)."""
+    return TeamSettings.model_validate(workspace.settings)
 
 
 def next_number(session: Session, team_id: str, counter: str) -> int:
