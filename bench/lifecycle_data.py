@@ -32,6 +32,7 @@ class Lifecycle:
         self.noon = dt.datetime.combine(anchor, dt.time(12), tzinfo=dt.UTC)
         self.changes: list[tuple[int, str | None, str, dt.datetime, str | None, int | None, str | None]] = []
         self.promises: list[tuple[int, int, str, dt.date, dt.date | None, dt.datetime]] = []
+        self.lost: set[int] = set()
 
     def _between(self, start: dt.datetime, end: dt.datetime) -> dt.datetime:
         span = max((end - start).total_seconds(), 60.0)
@@ -68,6 +69,7 @@ class Lifecycle:
         row.update(value=value, stage=stage, stage_since=since)
         if stage == "lost":
             row.update(next_revisit=None, revisits_enabled=False)
+            self.lost.add(cid)
         return row
 
     def touch(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -93,4 +95,4 @@ class Lifecycle:
             done_at = dt.datetime.combine(done, dt.time(15), tzinfo=dt.UTC) if done else None
             yield {"id": first_id + n, "team_id": self.team_id, "customer_id": cid, "touch_id": touch_id,
                    "assignee_id": assignee, "due_on": due, "done_at": done_at, "done_on": done,
-                   "done_by": assignee if done else None, "created_at": at}  # fmt: skip
+                   "done_by": assignee if done else None, "created_at": at, "customer_lost": cid in self.lost}  # fmt: skip

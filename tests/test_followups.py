@@ -188,6 +188,23 @@ def test_a_lost_customers_follow_ups_leave_the_due_list(slack, fake, session):
         assert "send the quote" in slack.command("due").shown  # back with it
 
 
+def test_a_follow_up_promised_to_a_lost_customer_waits_until_it_is_won_back(slack, fake, session):
+    add_customer(session, "Acme")
+    add_customer(session, "Beta")
+    slack.command("lost Acme")
+    slack.submit(fake.last("views.open")["view"], {"Reason": "Price"})
+    promise(slack, fake, "Acme", "send the quote", TODAY)
+    promise(slack, fake, "Beta", "call back", TODAY)
+    assert [(f.customer_id, f.customer_lost) for f in follow_ups(session)] == [(1, True), (2, False)]
+    with freeze_time(NOW):
+        shown = slack.command("due").shown
+        assert "call back" in shown and "send the quote" not in shown
+        slack.command("won Acme")
+        shown = slack.command("due").shown
+        assert "call back" in shown and "send the quote" in shown
+    assert [f.customer_lost for f in follow_ups(session)] == [False, False]
+
+
 def test_follow_ups_in_chinese(slack, fake, session):
     fake.add_user(USER, locale="zh-CN", tz="Asia/Shanghai")
     add_customer(session, "张伟")

@@ -147,3 +147,20 @@ def test_0011_gives_stored_customers_their_stage_and_its_history(tmp_path):
                       "Never Ltd": ("new", "2026-11-25", None)}  # fmt: skip
     assert history == [(1, None, "new", "2026-11-25"), (2, None, "new", "2026-11-25"),
                        (2, "new", "active", "2026-11-28"), (3, None, "new", "2026-11-25")]  # fmt: skip
+
+
+def test_0015_marks_the_follow_ups_of_customers_already_lost(tmp_path):
+    engine = _customers_before(tmp_path, "0014", [{"name": "Gone Ltd", "stage": "lost"}, {"name": "Here Ltd"}])
+    with engine.begin() as conn:
+        for customer in (1, 2, 1):
+            conn.execute(text("INSERT INTO touch (team_id, customer_id, author_id, kind, summary, happened_at, "
+                              "created_at, updated_at) VALUES ('T1', :c, 'U1', 'call', 's', :d, :d, :d)"),
+                         {"c": customer, "d": "2026-11-26"})  # fmt: skip
+            conn.execute(text("INSERT INTO follow_up (team_id, customer_id, touch_id, assignee_id, due_on, created_at) "
+                              "VALUES ('T1', :c, (SELECT max(id) FROM touch), 'U1', '2026-11-30', '2026-11-26')"),
+                         {"c": customer})  # fmt: skip
+    upgrade(engine, "0015")
+    with engine.connect() as conn:
+        marked = conn.execute(text("SELECT customer_id, customer_lost FROM follow_up ORDER BY id")).all()
+    engine.dispose()
+    assert marked == [(1, 1), (2, 0), (1, 1)]

@@ -360,8 +360,7 @@ def _follow_up_reminder_rows(
     ranked = select(
         f.id, f.team_id, f.assignee_id, due.label("due"),
         func.row_number().over(partition_by=(f.team_id, f.assignee_id), order_by=(f.due_on, f.id)).label("n"),
-    ).select_from(pairs).join(Customer, Customer.id == f.customer_id).where(
-        *followups.is_due(by=today), *of_pairs).subquery()  # fmt: skip
+    ).select_from(pairs).where(*followups.is_due(by=today), *of_pairs).subquery()
     json_object = func.json_build_object if session.get_bind().dialect.name == "postgresql" else func.json_object
     payload = json_object(
         "text", "", "render", "follow_up", "follow_up_id", ranked.c.id, "assignee_id", ranked.c.assignee_id,

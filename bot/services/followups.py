@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any, NamedTuple, overload
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, false, func, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from bot.services import access, audit
@@ -30,25 +30,33 @@ SNOOZE_CHOICES = {1, 3, 7}
 
 def promise(session: Session, *, touch: Touch, customer: Customer, assignee_id: str, due_on: dt.date) -> FollowUp:
     """The follow-up of a touch just logged (and flushed)."""
-    follow_up = FollowUp(team_id=touch.team_id, customer=customer, touch=touch, assignee_id=assignee_id, due_on=due_on)
+    follow_up = FollowUp(team_id=touch.team_id, customer=customer, touch=touch, assignee_id=assignee_id, due_on=due_on,
+                         customer_lost=customer.stage == "lost")  # fmt: skip
     session.add(follow_up)
     return follow_up
 
 
 def _open(team_id: str | Collection[str]) -> tuple[ColumnElement[bool], ...]:
-    """Open follow-ups of customers that are not lost (a query joined to Customer), in a
-    workspace or in any of several."""
+    """Open follow-ups of customers that are not lost, in a workspace or in any of several."""
     in_team = FollowUp.team_id == team_id if isinstance(team_id, str) else FollowUp.team_id.in_(team_id)
     return (in_team, *_still_open())
 
 
 def _still_open() -> tuple[ColumnElement[bool], ...]:
-    return (FollowUp.done_at.is_(None), Customer.stage != "lost")
+    # `customer_lost` rather than the customer's stage: a person's count is then read from
+    # ix_follow_up_assignee_open alone, not from a probe of each follow-up's customer.
+    return (FollowUp.done_at.is_(None), FollowUp.customer_lost == false())
+
+
+def customer_lost(session: Session, customer: Customer) -> None:
+    """The customer just moved to or from lost (services.lifecycle.move): its follow-ups follow."""
+    session.execute(update(FollowUp).where(FollowUp.team_id == customer.team_id, FollowUp.customer_id == customer.id)
+                    .values(customer_lost=customer.stage == "lost"))  # fmt: skip
 
 
 def is_due(*, by: dt.date) -> tuple[ColumnElement[bool], ...]:
-    """The conditions of an open follow-up due on or before `by` (a query joined to Customer),
-    whose workspace the caller chooses."""
+    """The conditions of an open follow-up due on or before `by`, whose workspace the caller
+    chooses."""
     return (*_still_open(), FollowUp.due_on <= by)
 
 
@@ -70,19 +78,19 @@ def due_follow_ups(
 ) -> DueFollowUps:
     """The viewer's own open follow-ups due by `today + days` (0: by today), earliest first."""
     horizon = today + dt.timedelta(days=days)
-    mine = (*_open(viewer.team_id), FollowUp.assignee_id == viewer.user_id, FollowUp.due_on <= horizon,
-            viewer.customers())  # fmt: skip
-    due_total, upcoming_total = session.execute(
-        select(func.count().filter(FollowUp.due_on <= today), func.count().filter(FollowUp.due_on > today))
-        .select_from(FollowUp).join(Customer, Customer.id == FollowUp.customer_id).where(*mine)
-    ).one()  # fmt: skip
+    mine = (*_open(viewer.team_id), FollowUp.assignee_id == viewer.user_id, FollowUp.due_on <= horizon)
+    counted = select(func.count().filter(FollowUp.due_on <= today), func.count().filter(FollowUp.due_on > today))
+    counted = counted.select_from(FollowUp).where(*mine)
+    if not viewer.sees_all:  # who sees all is counted from the index alone
+        counted = counted.join(Customer, Customer.id == FollowUp.customer_id).where(viewer.customers())
+    due_total, upcoming_total = session.execute(counted).one()
     if not due_total + upcoming_total:
         return DueFollowUps([], 0, 0)
     items = session.scalars(
         select(FollowUp)
         .join(FollowUp.customer).join(FollowUp.touch)
         .options(contains_eager(FollowUp.customer), contains_eager(FollowUp.touch))
-        .where(*mine)
+        .where(*mine, viewer.customers())
         .order_by(FollowUp.due_on, FollowUp.id)
         .limit(limit)
     ).all()  # fmt: skip
@@ -98,12 +106,12 @@ def assignees_with_due(*, session: Session, team_id: str | Collection[str], by: 
     workspaces: (workspace, person) pairs."""
     if isinstance(team_id, str):
         query = (
-            select(FollowUp.assignee_id).join(Customer, Customer.id == FollowUp.customer_id)
+            select(FollowUp.assignee_id)
             .where(*_open(team_id), FollowUp.due_on <= by).distinct().order_by(FollowUp.assignee_id)
         )  # fmt: skip
         return list(session.scalars(query))
     pairs = (
-        select(FollowUp.team_id, FollowUp.assignee_id).join(Customer, Customer.id == FollowUp.customer_id)
+        select(FollowUp.team_id, FollowUp.assignee_id)
         .where(*_open(team_id), FollowUp.due_on <= by).distinct()
         .order_by(FollowUp.team_id, FollowUp.assignee_id)
     )  # fmt: skip
@@ -125,7 +133,7 @@ def still_due(session: Session, *, follow_up_id: int, assignee_id: str, due_on: 
     person's, due that day, and its customer not lost."""
     found = session.get(FollowUp, follow_up_id)
     if (found is None or found.done_at is not None or found.assignee_id != assignee_id
-            or found.due_on.isoformat() != due_on or found.customer.stage == "lost"):  # fmt: skip
+            or found.due_on.isoformat() != due_on or found.customer_lost):  # fmt: skip
         return None
     return found
 

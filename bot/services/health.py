@@ -207,15 +207,15 @@ def customer_health(*, session: Session, viewer: Viewer, customer: Customer, now
     access.customer(session, viewer, customer.id)
     complaints = _complaint_signals(team_id, now, customer.id)
     satisfaction = _satisfaction_signals(team_id, now, customer.id)
-    open_, breached = session.execute(
-        select(func.coalesce(func.sum(complaints.c.open), 0), func.coalesce(func.sum(complaints.c.breached), 0))
-        .where(complaints.c.customer_id == customer.id)
-    ).one()  # fmt: skip
-    recent, before = session.execute(
-        select(func.max(satisfaction.c.recent), func.max(satisfaction.c.before)).where(satisfaction.c.customer_id == customer.id)
-    ).one()
     follow_ups = _follow_up_signals(team_id, today, customer.id)
-    overdue = session.scalar(select(func.coalesce(func.sum(follow_ups.c.overdue), 0)))
+
+    def one(column: Any, default: Any = 0) -> Any:  # a subquery's only row, or `default` when it has none
+        return func.coalesce(select(column).scalar_subquery(), default)
+
+    open_, breached, recent, before, overdue = session.execute(  # one round trip for the signals
+        select(one(complaints.c.open), one(complaints.c.breached), one(satisfaction.c.recent, None),
+               one(satisfaction.c.before, None), one(follow_ups.c.overdue))
+    ).one()  # fmt: skip
     interval = revisit_interval(team_settings(session, team_id), customer.grade).days
     signals = _Signals(open=open_, breached=breached, recent=recent, before=before, overdue=overdue)
     return score(_signals(customer, interval, signals), now=now, today=today)

@@ -33,7 +33,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.services import access, audit, health
+from bot.services import access, audit, followups, health
 from bot.services.access import Viewer
 from bot.services.errors import FormModel, UserError
 from bot.services.workspaces import revisit_interval, team_settings
@@ -58,6 +58,8 @@ def move(session: Session, customer: Customer, to_stage: str, *, now: dt.datetim
                          value=customer.value, reason=reason, note=note)  # fmt: skip
     session.add(change)
     customer.stage, customer.stage_since = to_stage, now
+    if "lost" in (change.from_stage, to_stage):
+        followups.customer_lost(session, customer)
     return change
 
 

@@ -29,7 +29,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
     inspect,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -608,8 +610,9 @@ class FollowUp(Base):
 
     __tablename__ = "follow_up"
     __table_args__ = (
-        # A person's open follow-ups by due day (their due list and digest).
-        Index("ix_follow_up_assignee_due", "team_id", "assignee_id", "done_at", "due_on"),
+        # A person's open follow-ups by due day (their due list and digest), counted from it alone.
+        Index("ix_follow_up_assignee_open", "team_id", "assignee_id", "customer_lost", "due_on", "id",
+              postgresql_where=text("done_at IS NULL"), sqlite_where=text("done_at IS NULL")),
         Index("ix_follow_up_team_due_on", "team_id", "due_on"),  # reports: follow-ups due in a period
         Index("ix_follow_up_customer_id", "customer_id"),  # health; the cascade
         Index("ix_follow_up_touch_id", "touch_id"),  # the cascade
@@ -624,6 +627,9 @@ class FollowUp(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     done_on: Mapped[dt.date | None] = mapped_column(Date)  # the day it was done, in the doer's time zone
     done_by: Mapped[str | None] = mapped_column(String(32))
+    # Whether its customer is lost (kept by services.lifecycle.move): its lists leave it out
+    # without reading the customer.
+    customer_lost: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     touch: Mapped[Touch] = relationship(back_populates="follow_ups")
