@@ -205,6 +205,9 @@ class Customer(Base):
         Index("ix_customer_team_next_revisit", "team_id", "next_revisit"),
         # An owner's due list and digest, and the reports' overdue counts: from the index alone.
         Index("ix_customer_owner_due", "team_id", "owner_id", "next_revisit", "revisits_enabled", "created_at"),
+        # An owner's revisits in the due lists' order (day, then name): a page is its first entries.
+        Index("ix_customer_owner_revisits", "team_id", "owner_id", "next_revisit", "name_key",
+              postgresql_where=text("revisits_enabled IS true"), sqlite_where=text("revisits_enabled IS 1")),
         # The reports' customers by owner, grade and segment, and their value: from the index alone.
         Index("ix_customer_owner_kinds", "team_id", "owner_id", "grade", "segment", "created_at", "stage", "value"),
         Index("ix_customer_team_email_hash", "team_id", "email_hash"),
