@@ -561,6 +561,27 @@ def test_a_worker_whose_lease_was_taken_over_does_not_send(settings, engine, ses
     assert report.sent == 0 and fake.calls_to("chat.postMessage") == []
 
 
+def test_a_row_read_at_its_claim_is_not_posted_once_its_lease_ran_out(settings, engine, session, fake):
+    slow_worker = Scheduler(settings, make_session_factory(engine)).sender
+    other_worker = Scheduler(settings, make_session_factory(engine)).sender
+    one_pending(session)
+    ids, lease = slow_worker.claim(now=wall(), exclude=set())
+    [claimed] = slow_worker._rows(ids).values()
+    # The slow worker gets to the row it read after its lease ran out; the other took it over.
+    later = wall() + dt.timedelta(minutes=6)
+    slow_worker.wall = other_worker.wall = lambda: later
+    taken, other_lease = other_worker.claim(now=later, exclude=set())
+    assert taken == ids
+
+    report = Delivery()
+    slow_worker._deliver_one(ids[0], lease, report, now=later, deadline=None, claimed=claimed)
+    assert report.sent == 0 and fake.calls_to("chat.postMessage") == []
+    [held] = other_worker._rows(ids).values()
+    other_worker._deliver_one(ids[0], other_lease, report, now=later, deadline=None, claimed=held)  # sent once
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    assert [(n.status, n.attempts) for n in notifications(session)] == [("sent", 1)]
+
+
 def test_a_network_error_is_retried_and_then_left_for_a_later_run(settings, engine, session):
     import socket
 

@@ -9,7 +9,10 @@ UPDATE SKIP LOCKED`, so two workers never claim the same row; SQLite: the single
 marks them `sending` with a lease, posts each one and marks it `sent` only when Slack said
 `ok`. A worker killed mid-batch leaves `sending` rows whose lease runs out; the next claim
 takes them back. At most the one message in flight at the crash can go twice; a row marked
-`sent` never goes again.
+`sent` never goes again. The claimed rows are read once per claim; one whose lease still has
+more than half its length and the retry budget to run is posted as read (no other process
+may take it before then), else its lease is renewed first; either way the outcome (and the
+attempt) is written fenced on the lease the row carries. So a message costs one write.
 
 Row states: `pending` -> `sending` -> `sent` | `failed` (permanent Slack error, kept with
 `last_error` for admins) | `expired` (a digest whose day is over: the next digest has it, or
@@ -279,13 +282,23 @@ class Sender:
             session.expunge(row)
             return row
 
+    def _held(self, row: Notification, lease: dt.datetime) -> Notification | None:
+        """The row as claimed, when its lease leaves time to post it (more than half the lease
+        and the retry budget left): no renewal is written, since no other process may take it
+        before the lease runs out. Else, or for a row not read at the claim, `_renew`."""
+        left = lease - self.wall()
+        if row.status != SENDING or row.due_at != lease or left <= self.lease / 2 + dt.timedelta(seconds=self.retry_budget):
+            return self._renew(row.id, lease)
+        row.attempts += 1  # written with the outcome (`_finish`)
+        return row
+
     def _finish(self, row: Notification, **values: Any) -> bool:
         """Record the outcome, fenced on the lease we hold (a stolen row is not overwritten)."""
         with unit_of_work(self.factory, now=None) as session:
             result = session.execute(
                 update(Notification)
                 .where(Notification.id == row.id, Notification.status == SENDING, Notification.due_at == row.due_at)
-                .values(**values)
+                .values(attempts=row.attempts, **values)
             )
             if result.rowcount != 1:
                 log.warning("notification %s changed hands while it was being sent", row.id)
@@ -315,12 +328,12 @@ class Sender:
         lanes = Lanes(self.lanes)
         counting = threading.Lock()
 
-        def send(row_id: int, lease: dt.datetime) -> None:
+        def send(row_id: int, lease: dt.datetime, claimed: Notification | None) -> None:
             if self.stopping.is_set() or (deadline is not None and self.clock() >= deadline):
                 self._release(row_id, lease, now)  # out of time: back to pending for the next run
                 return
             one = Delivery()
-            self._deliver_one(row_id, lease, one, now=now, deadline=deadline, clients=clients)
+            self._deliver_one(row_id, lease, one, now=now, deadline=deadline, clients=clients, claimed=claimed)
             with counting:
                 report.add(one)
 
@@ -329,22 +342,25 @@ class Sender:
                 ids, lease = self.claim(now=now, exclude=tried)
                 if not ids:
                     break
-                channels = dict(zip(ids, self._channels(ids), strict=True)) if self.lanes > 1 else {}
+                rows = self._rows(ids)
                 for row_id in ids:
                     tried.add(row_id)
-                    lanes.submit(channels.get(row_id, ""), lambda row_id=row_id, lease=lease: send(row_id, lease))
+                    row = rows.get(row_id)
+                    # A lane per workspace and channel: one channel's messages keep their order.
+                    lane = f"{row.team_id}:{row.channel}" if row is not None and self.lanes > 1 else ""
+                    lanes.submit(lane, lambda row_id=row_id, lease=lease, row=row: send(row_id, lease, row))
         finally:
             lanes.close()
         for result in ("sent", "failed", "expired", "cancelled", "retry_later"):
             metrics.observe_delivery(result, getattr(report, result))
         return report
 
-    def _channels(self, ids: list[int]) -> list[str]:
-        """Each row's lane key: its workspace and channel (one channel's messages keep their order)."""
+    def _rows(self, ids: list[int]) -> dict[int, Notification]:
+        """The rows just claimed, as they are now (detached): read once per claim, not once per row."""
         with unit_of_work(self.factory, now=None) as session:
-            key = Notification.team_id + ":" + Notification.channel
-            found = {i: k for i, k in session.execute(select(Notification.id, key).where(Notification.id.in_(ids)))}
-        return [found.get(i, "") for i in ids]
+            rows = {row.id: row for row in session.scalars(select(Notification).where(Notification.id.in_(ids)))}
+            session.expunge_all()
+        return rows
 
     def _client(self, team_id: str, clients: dict[str, WebClient | None]) -> WebClient | None:
         with self._clients_lock:  # the lanes share one run's clients
@@ -362,10 +378,10 @@ class Sender:
 
     def _deliver_one(
         self, row_id: int, lease: dt.datetime, report: Delivery, *, now: dt.datetime, deadline: float | None,
-        clients: dict[str, WebClient | None] | None = None,
+        clients: dict[str, WebClient | None] | None = None, claimed: Notification | None = None,
     ) -> None:  # fmt: skip
         clients = {} if clients is None else clients
-        row = self._renew(row_id, lease)
+        row = self._renew(row_id, lease) if claimed is None else self._held(claimed, lease)
         if row is None:
             return
         expires = row.payload.get("expires_at")
