@@ -129,7 +129,10 @@ def _case(ctx: Context, url: str, label: str, teams: list[str], per_team: int, s
         return clients[team_id]
 
     sender = Sender(ctx.sessions, client_for, wall=wall, lease=300, retry_budget=60,
-                    pacer=Pacer(per_minute=WORKSPACE_PER_MINUTE * MARGIN * speed, channel_rate=speed),
+                    # Bursts are counts of messages: time compression shortens the intervals, not
+                    # them (as the fake's own burst), so the sender's is a real second's worth.
+                    pacer=Pacer(per_minute=WORKSPACE_PER_MINUTE * MARGIN * speed, channel_rate=speed,
+                                burst=round(WORKSPACE_PER_MINUTE * MARGIN / 60)),
                     lanes=SEND_LANES)  # fmt: skip
     by_team = Counter(channels.values())
     limits_floor = limits.floor(dict(by_team), {(t, c): 1 for c, t in channels.items()})

@@ -59,10 +59,11 @@ class Pacer:
         per_minute: float = WORKSPACE_PER_MINUTE * MARGIN,
         channel_rate: float = CHANNEL_RATE,
         channel_burst: int = CHANNEL_BURST,
+        burst: int | None = None,
         clock: Callable[[], float] = elapsed,
     ) -> None:
         self.fastest = 60.0 / per_minute  # seconds between two messages of a workspace
-        self.burst = max(1, round(per_minute / 60))  # a second's worth at once
+        self.burst = burst or max(1, round(per_minute / 60))  # default: a second's worth at once
         self.channel_interval, self.channel_burst = 1.0 / channel_rate, channel_burst
         self.clock = clock
         self.lock = threading.Lock()
