@@ -87,12 +87,17 @@ def test_sweep_with_a_malformed_instant_stops_with_one_line(engine, env):
 def test_two_workers_over_a_thousand_due_items_send_each_exactly_once(engine, session, fake, env):
     if engine.dialect.name != "postgresql":
         pytest.skip("two processes claiming rows concurrently needs PostgreSQL (FOR UPDATE SKIP LOCKED)")
-    get_workspace(session, TEAM)
-    owners = [f"U{n:08d}" for n in range(20)]
-    session.add_all(Member(team_id=TEAM, user_id=o, tz="UTC", digest_enabled=False, profile_fetched_at=wall())
-                    for o in owners)  # fmt: skip
+    # Ten workspaces of 50 owners with 2 customers each: the sender paces each workspace and
+    # channel to Slack's limits, and this spread keeps that pace a few seconds, well inside
+    # the minute `sweep` delivers for (one workspace's budget alone would take about as long).
+    teams = [TEAM, *(f"{TEAM}{n}" for n in range(1, 10))]
+    owners = [f"U{n:08d}" for n in range(50)]
+    for team in teams:
+        get_workspace(session, team)
+        session.add_all(Member(team_id=team, user_id=o, tz="UTC", digest_enabled=False, profile_fetched_at=wall())
+                        for o in owners)  # fmt: skip
     session.add_all(
-        Customer(team_id=TEAM, number=n + 1, name=f"Customer {n}", name_key=f"customer {n}",
+        Customer(team_id=teams[n // 100], number=n % 100 + 1, name=f"Customer {n}", name_key=f"customer {n}",
                  owner_id=owners[n % len(owners)], next_revisit=TUESDAY)
         for n in range(1000)
     )  # fmt: skip
