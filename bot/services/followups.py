@@ -48,7 +48,7 @@ def _still_open() -> tuple[ColumnElement[bool], ...]:
     return (FollowUp.done_at.is_(None), FollowUp.customer_lost == false())
 
 
-def customer_lost(session: Session, customer: Customer) -> None:
+def sync_customer_lost(session: Session, customer: Customer) -> None:
     """The customer just moved to or from lost (services.lifecycle.move): its follow-ups follow."""
     session.execute(update(FollowUp).where(FollowUp.team_id == customer.team_id, FollowUp.customer_id == customer.id)
                     .values(customer_lost=customer.stage == "lost"))  # fmt: skip

@@ -59,7 +59,7 @@ def move(session: Session, customer: Customer, to_stage: str, *, now: dt.datetim
     session.add(change)
     customer.stage, customer.stage_since = to_stage, now
     if "lost" in (change.from_stage, to_stage):
-        followups.customer_lost(session, customer)
+        followups.sync_customer_lost(session, customer)
     return change
 
 
