@@ -41,6 +41,15 @@ def customers_of(session: Session, team: str = TEAM) -> list[Customer]:
     return rows
 
 
+def stored(session: Session, model: type[Any]) -> list[Any]:
+    """Every row of `model` as the database holds it now (what the bot's own sessions wrote),
+    in id order."""
+    session.expire_all()
+    rows = list(session.scalars(select(model).order_by(model.id)))
+    session.commit()  # end the read: on SQLite every transaction holds the write lock
+    return rows
+
+
 Row = dict[str, Any]
 
 

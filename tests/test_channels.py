@@ -27,7 +27,7 @@ from bot.storage.models import (
     Member,
     Touch,
 )
-from tests.helpers import add_customer
+from tests.helpers import add_customer, stored
 from tests.slackclient import (
     BOT_USER,
     TEAM,
@@ -72,17 +72,11 @@ def guest_says(slack, text: str, when: dt.datetime, *, n: int = 0, channel: str 
 
 
 def touches_of(session) -> list[Touch]:
-    session.expire_all()
-    rows = list(session.scalars(select(Touch).order_by(Touch.id)))
-    session.commit()
-    return rows
+    return stored(session, Touch)
 
 
 def messages_of(session) -> list[ChannelMessage]:
-    session.expire_all()
-    rows = list(session.scalars(select(ChannelMessage).order_by(ChannelMessage.id)))
-    session.commit()
-    return rows
+    return stored(session, ChannelMessage)
 
 
 def reminders(fake, user: str = OWNER) -> list[dict]:

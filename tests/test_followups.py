@@ -15,7 +15,7 @@ from bot.services.reports import TEAM as TEAM_FIGURES
 from bot.services.reports import build_report
 from bot.storage.db import make_session_factory
 from bot.storage.models import AuditEvent, FollowUp, Member, Notification
-from tests.helpers import add_customer, as_admin
+from tests.helpers import add_customer, as_admin, stored
 from tests.slackclient import USER, block_text, find_button
 
 OTHER = "U0000002"
@@ -39,10 +39,7 @@ def promise(slack, fake, name: str, step: str, due: dt.date | None, *, at: dt.da
 
 
 def follow_ups(session) -> list[FollowUp]:
-    session.expire_all()
-    rows = list(session.scalars(select(FollowUp).order_by(FollowUp.id)))
-    session.commit()
-    return rows
+    return stored(session, FollowUp)
 
 
 def element(blocks, action_id: str) -> dict:

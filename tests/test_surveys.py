@@ -22,7 +22,7 @@ from sqlalchemy import select
 from bot.services.surveys import message_of
 from bot.services.workspaces import get_workspace
 from bot.storage.models import AuditEvent, Complaint, Member, SatisfactionScore, Survey, Workspace
-from tests.helpers import add_customer, database_rows
+from tests.helpers import add_customer, database_rows, stored
 from tests.slackclient import TEAM, USER, block_text, find_button
 from tests.test_reports_slack import wait_for
 
@@ -103,10 +103,7 @@ def scores_of(session) -> list[tuple[int, str, str]]:
 
 
 def surveys_of(session) -> list[Survey]:
-    session.expire_all()
-    rows = list(session.scalars(select(Survey).order_by(Survey.id)))
-    session.commit()
-    return rows
+    return stored(session, Survey)
 
 
 # --- asking ---------------------------------------------------------------------------------------
