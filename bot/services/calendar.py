@@ -19,7 +19,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
@@ -82,6 +82,10 @@ class BusinessCalendar:
     _sums: dict[dt.date, dt.timedelta] = field(default_factory=dict, init=False, compare=False, repr=False)
     _covered: list[dt.date] = field(default_factory=list, init=False, compare=False, repr=False)  # [first, last]
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, compare=False, repr=False)
+    # Each local day's working intervals once made: a report measures thousands of durations.
+    _days: dict[dt.date, list[tuple[dt.datetime, dt.datetime]]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def build(
@@ -101,7 +105,7 @@ class BusinessCalendar:
 
     # --- days -----------------------------------------------------------------------
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.tz)
 
@@ -129,7 +133,10 @@ class BusinessCalendar:
         return self.always_open or bool(self.spans_on(day))
 
     def _intervals_on(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
-        return _intervals(self, day)
+        found = self._days.get(day)
+        if found is None:
+            found = self._days[day] = _intervals(self, day)
+        return found
 
     def _intervals_from(self, at: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         """Working intervals (UTC) that end after `at`, in order."""
@@ -211,7 +218,10 @@ class BusinessCalendar:
         A local day's intervals lie within that day, so every earlier day has ended by `at`
         and every later one starts after it: only `at`'s own day is cut."""
         day = at.astimezone(self.zone).date()
-        today = sum((min(end, at) - begin for begin, end in self._intervals_on(day) if begin < at), ZERO)
+        today = ZERO
+        for begin, end in self._intervals_on(day):
+            if begin < at:
+                today += min(end, at) - begin
         return self._before_day(day) + today
 
     def _before_day(self, day: dt.date) -> dt.timedelta:
@@ -275,7 +285,6 @@ def _shared(
     return BusinessCalendar(tz=tz, week=week, country=country, days_off=days_off, always_open=always_open)
 
 
-@lru_cache(maxsize=4096)
 def _intervals(calendar: BusinessCalendar, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
     """The day's spans as UTC intervals. Wall-clock times are placed with the zone's rules, so
     a span across a DST change lasts its real length (e.g. 01:00–04:00 is 2 h in spring)."""
