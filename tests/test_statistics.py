@@ -24,5 +24,13 @@ def test_tables_without_or_with_stale_statistics_are_analysed_once(engine, sessi
     for n in range(12, 30):
         add_customer(session, f"Customer {n}")
     assert "customer" in refresh_statistics(engine, at_least=10)  # more than twice the rows since
+    with engine.begin() as conn:  # as a migration adds an index, and a partial one that holds no rows
+        conn.execute(text("CREATE INDEX ix_test_customer_name ON customer (team_id, name_key)"))
+        conn.execute(text("CREATE INDEX ix_test_customer_none ON customer (team_id) WHERE name_key = 'nobody'"))
+    assert "customer" in refresh_statistics(engine, at_least=10)  # the new index has none yet
+    assert "customer" not in refresh_statistics(engine, at_least=10)  # ANALYZE writes none for the empty one
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_test_customer_name"))
+        conn.execute(text("DROP INDEX ix_test_customer_none"))
     with engine.begin() as conn:  # the other tests plan without them, as before
         conn.execute(text("DELETE FROM sqlite_stat1"))
