@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, bindparam, cast, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from bench.generate import TeamData
 from bench.harness import (
@@ -37,7 +38,7 @@ from bench.harness import (
 )
 from bot.clock import wall
 from bot.scheduler import jobs
-from bot.services import churn, complaints, reports
+from bot.services import churn, complaints, reports, sla
 from bot.services.access import Viewer
 from bot.services.find import SEARCH_LIMIT, resolve_customer, search_customers
 from bot.storage.db import unit_of_work
@@ -67,7 +68,8 @@ def ack_target(request: str, concurrency: int, *, sqlite: bool) -> float:
     return ACK_P99_BURST_SQLITE_WRITE if sqlite and "Log touch" in request else ACK_P99_BURST
 SEARCH_P95_TARGET = 0.030
 SWEEP_RATIO_TARGET = 2.0
-REPORT_TARGET = 2.0  # seconds, a month report
+REPORT_TARGET = 2.0  # seconds, a report (issue 9)
+MONTH_REPORT_TARGET = 1.0  # seconds, the month report (issue 18)
 WRITE_CONCURRENCY = 8
 WRITE_MARK = "bench write"  # the summary of every touch the benchmarks log, to remove them after
 WRITE_POOL = 200  # customers the benchmarks log touches on, cycled
@@ -591,8 +593,16 @@ def sweep(ctx: Context) -> list[Table]:
 # --- reports -------------------------------------------------------------------------------------
 
 
+def month_report(session: Session, team_id: str, today: dt.date, user_id: str | None = None) -> reports.Report:
+    """The month report as `/crm report month` builds it: response and resolution times in the
+    team calendar's business hours (TZ_DEFAULT's default zone until the team sets its own)."""
+    calendar, _ = sla.team_rules(session, team_id, "UTC")
+    return reports.build_report(session=session, viewer=Viewer.whole_team(team_id), kind="month", today=today, tz=None,
+                                user_id=user_id, duration=lambda a, b: calendar.between(a, b).total_seconds() / 3600)  # fmt: skip
+
+
 @benchmark("reports")
-def month_report(ctx: Context) -> list[Table]:
+def month_reports(ctx: Context) -> list[Table]:
     team = ctx.team
     runs = 5
     rows = []
@@ -601,20 +611,20 @@ def month_report(ctx: Context) -> list[Table]:
         for _ in range(runs + 1):  # the first warms the database's cache and is not counted
             with ctx.sessions() as session:
                 started = time.perf_counter()
-                reports.build_report(session=session, viewer=Viewer.whole_team(team.team_id), kind="month", today=ctx.scale.anchor,
-                                     tz=None, user_id=user)  # fmt: skip
+                month_report(session, team.team_id, ctx.scale.anchor, user)
                 seconds.append(time.perf_counter() - started)
                 session.rollback()
         seconds = seconds[1:]
         p50, worst = percentile(seconds, 50), max(seconds)
         rows.append([f"month report, {label}", str(runs), ms(p50), ms(worst),
-                     "met" if worst < REPORT_TARGET else "missed"])  # fmt: skip
+                     "met" if worst < MONTH_REPORT_TARGET else "missed"])  # fmt: skip
     notes = [
         "`reports.build_report(kind=\"month\")` for the month holding the data's anchor day and the one before, "
-        "with the trend; elapsed-hours durations (the default; the team calendar's business hours are not "
-        "passed). In-process, one session each; rendering the chart is not included.",
+        "with the trend, as `/crm report month` builds it: response and resolution times in the team calendar's "
+        "business hours. In-process, one session each; rendering the chart is not included.",
+        "Target (issue 18): every run under 1 s.",
     ]
-    return [Table("Reports", ["report", "runs", "median ms", "max ms", "target (< 2 s)"], rows, notes)]
+    return [Table("Reports", ["report", "runs", "median ms", "max ms", "target (< 1 s)"], rows, notes)]
 
 
 @benchmark("churn")
@@ -648,7 +658,7 @@ def churn_report(ctx: Context) -> list[Table]:
         "the books at each start, lost by reason and owner, value lost, won back, prospects lost. In-process, one "
         "session each; the chart and the CSV are not included. \"lost\" is the customers lost in the 8 periods.",
         f"The team's stage history holds {changes or 0:,} moves (bench/lifecycle_data.py: 6 % of customers lost "
-        "over the data's years, 1 % won back). Target: that of the month report (< 2 s).",
+        "over the data's years, 1 % won back). Target: issue 9's for a report (< 2 s).",
     ]
     columns = ["report", "lost", "runs", "median ms", "max ms", "target (< 2 s)"]
     return [Table("Churn report", columns, rows, notes)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import update
 
 from bot.services import reports
 from bot.services.reports import TEAM, build_report, percentile, period_of
@@ -153,6 +154,19 @@ def test_customers_by_grade_and_segment_and_new(session, data):
     assert (r.current[A].customers, r.current[A].new_customers, r.current[B].new_customers) == (2, 0, 2)
     assert r.current[B].by_grade == {"C": 1, "B": 1}
     assert (r.before[TEAM].customers, r.before[TEAM].new_customers, r.before[B].customers) == (2, 1, 0)
+
+
+def test_the_value_on_the_books_at_the_end_of_each_period(session, data):
+    values = {1: (100, "active"), 2: (20, "active"), 3: (3, "new"), 4: (4, "prospect")}  # c2 last week; c3, c4 this
+    for number, (value, stage) in values.items():
+        session.execute(update(Customer).where(Customer.number == number).values(value=value, stage=stage))
+    session.commit()
+    r = build_report(session=session, viewer=as_admin(team=TEAM_ID), kind="week", today=TODAY, tz=None)
+    now, before = r.current, r.before
+    assert (now[TEAM].value, now[TEAM].value_by_grade, now[B].value) == (123, {"A": 100, "B": 20, "C": 3}, 3)
+    assert (before[TEAM].value, before[TEAM].value_by_grade, before[A].value, before[B].value) == (
+        120, {"A": 100, "B": 20}, 120, 0)  # fmt: skip
+    assert (before[A].customers, before[A].new_customers, before[A].by_grade) == (2, 1, {"A": 1, "B": 1})
 
 
 def test_business_hours_are_injected_and_the_trend_covers_eight_periods(session, data):

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import DateTime, Select, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bot.clock import zone
@@ -246,13 +246,23 @@ class _Collector:
         else:
             yield TEAM, tuple(self.session.execute(select(*columns).where(*where)).one())
 
-    def fetch(self, key: Any, columns: list[Any], where: list[Any]) -> Iterable[tuple[str, tuple[Any, ...]]]:
-        """Few-column rows (no aggregate), each once per owner and once for the team."""
+    def durations(self, key: Any, start: Any, end: Any, where: list[Any], duration: Duration) -> dict[str, list[float]]:
+        """`duration(start, end)` of each row, listed per owner and for the team (measured
+        once per row: with business hours, this is most of a report's own work)."""
         if self.user_id is not None:
             where = [*where, key == self.user_id]
-        for row in self.session.execute(select(key, *columns).where(*where)):
-            yield row[0] or NOBODY, tuple(row[1:])
-            yield TEAM, tuple(row[1:])
+        out: dict[str, list[float]] = {TEAM: []}
+        team = out[TEAM]
+        # Plain DateTime columns (SQLite hands back naive UTC) through Core, without the ORM's
+        # and UTCDateTime's work per value: tens of thousands of them in a busy month.
+        plain = select(key, type_coerce(start, DateTime()), type_coerce(end, DateTime())).where(*where)
+        for owner, a, b in self.session.connection().execute(plain):
+            if a.tzinfo is None:
+                a, b = a.replace(tzinfo=dt.UTC), b.replace(tzinfo=dt.UTC)
+            hours = duration(a, b)
+            team.append(hours)
+            out.setdefault(owner or NOBODY, []).append(hours)
+        return out
 
 
 def _sum(condition: Any) -> Any:
@@ -301,9 +311,11 @@ def _figures(
         f.complaints_resolved, f.resolution_met, f.resolution_with_sla = n, n_met, n_sla
         f.satisfaction_avg = round(float(avg), 2) if avg is not None else None
         f.satisfaction_answered = answered
-    still_open = [team, Complaint.opened_at < end, or_(Complaint.resolved_at.is_(None), Complaint.resolved_at >= end)]
-    for key, (n,) in c.rows(Complaint.assignee_id, [func.count()], still_open, additive=True):
-        c.of(key).complaints_open = n
+    # Open at the end: not resolved, or resolved after it. Two ranges of the resolved_at index
+    # rather than one OR, which read every complaint opened before the end (nearly all of them).
+    for not_by_end in (Complaint.resolved_at.is_(None), Complaint.resolved_at >= end):
+        for key, (n,) in c.rows(Complaint.assignee_id, [func.count()], [team, not_by_end, Complaint.opened_at < end], additive=True):
+            c.of(key).complaints_open += n
     answered = [team, Complaint.first_response_at >= start, Complaint.first_response_at < end]
     met = and_(Complaint.first_response_due.is_not(None), Complaint.first_response_at <= Complaint.first_response_due)
     for key, (n_met, n_sla) in c.rows(
@@ -312,14 +324,10 @@ def _figures(
         c.of(key).first_response_met, c.of(key).first_response_with_sla = n_met, n_sla
 
     # Durations: only two timestamps per complaint answered / resolved in this period.
-    first: dict[str, list[float]] = {}
-    for key, (opened, responded) in c.fetch(Complaint.assignee_id, [Complaint.opened_at, Complaint.first_response_at], answered):
-        first.setdefault(key, []).append(duration(opened, responded))
-    fix: dict[str, list[float]] = {}
-    for key, (opened, resolved_at) in c.fetch(Complaint.assignee_id, [Complaint.opened_at, Complaint.resolved_at], resolved):
-        fix.setdefault(key, []).append(duration(opened, resolved_at))
+    first = c.durations(Complaint.assignee_id, Complaint.opened_at, Complaint.first_response_at, answered, duration)
     for key, values in first.items():
         c.of(key).first_response_median, c.of(key).first_response_p90 = _round(percentile(values, 0.5)), _round(percentile(values, 0.9))
+    fix = c.durations(Complaint.assignee_id, Complaint.opened_at, Complaint.resolved_at, resolved, duration)
     for key, values in fix.items():
         c.of(key).resolution_median, c.of(key).resolution_p90 = _round(percentile(values, 0.5)), _round(percentile(values, 0.9))
 
@@ -341,37 +349,53 @@ def _figures(
     ):  # fmt: skip
         f = c.of(key)
         f.follow_ups_due, f.follow_ups_on_time, f.follow_ups_late, f.follow_ups_open = n, n_on_time, n_late, n_open
+    return c.figures
 
-    # Customers by owner, grade and segment, in one pass; with the value of those on the books.
-    existing = [Customer.team_id == team_id, Customer.created_at < end]
+
+def _customers(
+    *, session: Session, team_id: str, user_id: str | None, period: Period, current: dict[str, Figures], before: dict[str, Figures]
+) -> None:
+    """Customers by owner, grade and segment, with the value of those on the books, added to
+    the figures of the period and of the one before it, from one pass over the customers: the
+    period before's are those of the period less the customers created in it."""
+    existing = [Customer.team_id == team_id, Customer.created_at < period.end]
     if user_id:
         existing.append(Customer.owner_id == user_id)
-    on_books_value = func.coalesce(func.sum(case((Customer.stage.in_(ON_BOOKS), Customer.value))), 0)
-    for owner, grade, segment, n, new, value in session.execute(
-        select(Customer.owner_id, Customer.grade, Customer.segment, func.count(), _sum(Customer.created_at >= start),
-               on_books_value)
-        .where(*existing)
-        .group_by(Customer.owner_id, Customer.grade, Customer.segment)
-    ):  # fmt: skip
-        for key in (owner or NOBODY, TEAM):
-            f = c.of(key)
-            f.customers, f.new_customers = f.customers + n, f.new_customers + new
-            f.by_grade[grade or NOBODY] = f.by_grade.get(grade or NOBODY, 0) + n
-            f.by_segment[segment or NOBODY] = f.by_segment.get(segment or NOBODY, 0) + n
-            f.value += int(value)
-            f.value_by_grade[grade or NOBODY] = f.value_by_grade.get(grade or NOBODY, 0) + int(value)
-    return c.figures
+    new, new_before = Customer.created_at >= period.start, Customer.created_at >= period.shifted(-1).start
+    on_books = Customer.stage.in_(ON_BOOKS)
+    value, new_value = (func.coalesce(func.sum(case((cond, Customer.value))), 0) for cond in (on_books, and_(on_books, new)))
+    groups = (Customer.owner_id, Customer.grade, Customer.segment)
+    counts = (func.count(), _sum(new), _sum(and_(new_before, ~new)), value, new_value)
+    for owner, grade, segment, n, n_new, n_new_before, worth, new_worth in session.execute(
+        select(*groups, *counts).where(*existing).group_by(*groups)
+    ):
+        for figures, n, n_new, worth in ((current, n, n_new, worth), (before, n - n_new, n_new_before, worth - new_worth)):
+            if not n:
+                continue
+            for key in (owner or NOBODY, TEAM):
+                f = figures.setdefault(key, Figures())
+                f.customers, f.new_customers = f.customers + n, f.new_customers + n_new
+                f.by_grade[grade or NOBODY] = f.by_grade.get(grade or NOBODY, 0) + n
+                f.by_segment[segment or NOBODY] = f.by_segment.get(segment or NOBODY, 0) + n
+                f.value += int(worth)
+                f.value_by_grade[grade or NOBODY] = f.value_by_grade.get(grade or NOBODY, 0) + int(worth)
 
 
 def _round(value: float | None) -> float | None:
     return round(value, 1) if value is not None else None
 
 
-def _trend(*, session: Session, team_id: str, period: Period, user_id: str | None) -> list[TrendPoint]:
-    """The team's (or the owner's) touches and first-response SLA met % over the last periods."""
+def _trend(
+    *, session: Session, team_id: str, period: Period, user_id: str | None, known: dict[Period, Figures]
+) -> list[TrendPoint]:
+    """The team's (or the owner's) touches and first-response SLA met % over the last periods;
+    those of the periods in `known` (the report's two) are taken from their figures."""
     points = []
     for back in range(TREND_PERIODS - 1, -1, -1):
         p = period.shifted(-back)
+        if p in known:
+            points.append(TrendPoint(period=p, touches=known[p].touches, first_response_sla_pct=known[p].first_response_sla_pct))
+            continue
         touches: Select[Any] = select(func.count()).where(
             Touch.team_id == team_id, Touch.happened_at >= p.start, Touch.happened_at < p.end
         )
@@ -418,6 +442,7 @@ def build_report(
     args = {"session": session, "team_id": team_id, "user_id": user_id, "today": today, "duration": duration}
     current = _figures(period=period, **args)  # type: ignore[arg-type]
     before = _figures(period=previous, **args)  # type: ignore[arg-type]
+    _customers(session=session, team_id=team_id, user_id=user_id, period=period, current=current, before=before)
     for key in current:  # a owner new this period is compared with zeros
         before.setdefault(key, Figures())
     ids = [k for k in current if k not in (TEAM, NOBODY)]
@@ -425,7 +450,8 @@ def build_report(
     names = {user: name for user, name in session.execute(members)}
     return Report(
         period=period, previous=previous, user_id=user_id, current=current, before=before,
-        trend=_trend(session=session, team_id=team_id, period=period, user_id=user_id),
+        trend=_trend(session=session, team_id=team_id, period=period, user_id=user_id,
+                     known={period: current[TEAM], previous: before[TEAM]}),
         names={i: names.get(i) or i for i in ids}, currency=team_settings(session, team_id).currency,
     )  # fmt: skip
 

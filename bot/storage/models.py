@@ -616,7 +616,8 @@ class FollowUp(Base):
         # A person's open follow-ups by due day (their due list and digest), counted from it alone.
         Index("ix_follow_up_assignee_open", "team_id", "assignee_id", "customer_lost", "due_on", "id",
               postgresql_where=text("done_at IS NULL"), sqlite_where=text("done_at IS NULL")),
-        Index("ix_follow_up_team_due_on", "team_id", "due_on"),  # reports: follow-ups due in a period
+        # reports: the follow-ups due in a period, read from the index alone (migration 0017)
+        Index("ix_follow_up_period_due", "team_id", "due_on", "assignee_id", "done_on", "done_at"),
         Index("ix_follow_up_customer_id", "customer_id"),  # health; the cascade
         Index("ix_follow_up_touch_id", "touch_id"),  # the cascade
     )
@@ -697,9 +698,12 @@ class Survey(Base):
 
 # Reports count by period: these let each count read only its period's index range.
 # (Declared here, not in the classes, so the reports migration 0003r owns them.)
-# (0006: with the author and customer, so a period's counts need not read the touches.)
+# (0006: with the author and customer, so a period's counts need not read the touches.
+# 0017: the complaints' with the columns the reports read after the date, likewise.)
 Index("ix_touch_team_happened_at", Touch.team_id, Touch.happened_at, Touch.author_id, Touch.customer_id)
-Index("ix_complaint_team_opened_at", Complaint.team_id, Complaint.opened_at)
-Index("ix_complaint_team_first_response_at", Complaint.team_id, Complaint.first_response_at)
-Index("ix_complaint_team_resolved_at", Complaint.team_id, Complaint.resolved_at)
+Index("ix_complaint_period_opened", Complaint.team_id, Complaint.opened_at, Complaint.assignee_id)
+Index("ix_complaint_period_answered", Complaint.team_id, Complaint.first_response_at, Complaint.first_response_due,
+      Complaint.assignee_id, Complaint.opened_at)
+Index("ix_complaint_period_resolved", Complaint.team_id, Complaint.resolved_at, Complaint.opened_at,
+      Complaint.assignee_id, Complaint.resolution_due, Complaint.satisfaction)
 Index("ix_customer_team_created_at", Customer.team_id, Customer.created_at)
