@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
+from sqlalchemy import Date, Integer, Select, String, and_, bindparam, case, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.services import access
@@ -47,6 +48,7 @@ from bot.storage.models import (
     FollowUp,
     SatisfactionScore,
     Touch,
+    UTCDateTime,
 )
 
 RECENCY_MAX = 40
@@ -126,7 +128,7 @@ def _count(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _complaint_signals(team_id: str, now: dt.datetime, customer_id: int | None = None) -> Any:
+def _complaint_signals(team_id: Any, now: Any, customer_id: Any = None) -> Any:
     """Per customer (or for one): open complaints, and those past an SLA deadline."""
     open_ = Complaint.state.not_in(CLOSED)
     breached = or_(
@@ -147,13 +149,13 @@ def _one(column: Any, customer_id: int | None) -> list[Any]:
     return [] if customer_id is None else [column == customer_id]
 
 
-def _satisfaction_signals(team_id: str, now: dt.datetime, customer_id: int | None = None) -> Any:
-    """Per customer (or for one): average satisfaction of the last 90 days and of the 90 days
-    before, from scores given at complaint resolution, at check-ins and in customers' surveys
-    (satisfaction_score, whatever its source). For the team only those
-    two windows are read; for one customer, its own scores (an index on the customer finds
-    them, where one on the time would read the whole team's half year)."""
-    recent_from, before_from = now - SATISFACTION_WINDOW, now - 2 * SATISFACTION_WINDOW
+def _satisfaction_signals(team_id: Any, recent_from: Any, before_from: Any, customer_id: Any = None) -> Any:
+    """Per customer (or for one): average satisfaction of the last 90 days (from `recent_from`)
+    and of the 90 days before (from `before_from`: see `_windows`), from scores given at
+    complaint resolution, at check-ins and in customers' surveys (satisfaction_score, whatever
+    its source). For the team only those two windows are read; for one customer, its own
+    scores (an index on the customer finds them, where one on the time would read the whole
+    team's half year)."""
     if customer_id is None:
         of_complaint, of_score = [Complaint.resolved_at >= before_from], [SatisfactionScore.recorded_at >= before_from]
     else:
@@ -177,7 +179,12 @@ def _satisfaction_signals(team_id: str, now: dt.datetime, customer_id: int | Non
     )
 
 
-def _follow_up_signals(team_id: str, today: dt.date, customer_id: int | None = None) -> Any:
+def _windows(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Where the recent and the earlier satisfaction windows start."""
+    return now - SATISFACTION_WINDOW, now - 2 * SATISFACTION_WINDOW
+
+
+def _follow_up_signals(team_id: Any, today: Any, customer_id: Any = None) -> Any:
     """Per customer (or for one): its open follow-ups due before `today`."""
     return (
         select(FollowUp.customer_id.label("customer_id"), func.count().label("overdue"))
@@ -201,21 +208,32 @@ def _signals(customer: Any, interval_days: int, complaints: Any) -> Signals:
     )  # fmt: skip
 
 
-def customer_health(*, session: Session, viewer: Viewer, customer: Customer, now: dt.datetime, today: dt.date) -> Health:
-    """The customer's health at `now` (the viewer must see it)."""
-    team_id = viewer.team_id
-    access.customer(session, viewer, customer.id)
-    complaints = _complaint_signals(team_id, now, customer.id)
-    satisfaction = _satisfaction_signals(team_id, now, customer.id)
-    follow_ups = _follow_up_signals(team_id, today, customer.id)
+@cache
+def _one_customer_signals() -> Select[Any]:
+    """One customer's signals in one round trip, as one statement built once: the profile card
+    and every touch logged ask for it, and building its subqueries anew each time cost more
+    than running it. Its values are bound by `customer_health`."""
+    team_id, customer_id = bindparam("team_id", type_=String()), bindparam("customer_id", type_=Integer())
+    complaints = _complaint_signals(team_id, bindparam("now", type_=UTCDateTime()), customer_id)
+    satisfaction = _satisfaction_signals(team_id, bindparam("recent_from", type_=UTCDateTime()),
+                                         bindparam("before_from", type_=UTCDateTime()), customer_id)  # fmt: skip
+    follow_ups = _follow_up_signals(team_id, bindparam("today", type_=Date()), customer_id)
 
     def one(column: Any, default: Any = 0) -> Any:  # a subquery's only row, or `default` when it has none
         return func.coalesce(select(column).scalar_subquery(), default)
 
-    open_, breached, recent, before, overdue = session.execute(  # one round trip for the signals
-        select(one(complaints.c.open), one(complaints.c.breached), one(satisfaction.c.recent, None),
-               one(satisfaction.c.before, None), one(follow_ups.c.overdue))
-    ).one()  # fmt: skip
+    return select(one(complaints.c.open), one(complaints.c.breached), one(satisfaction.c.recent, None),
+                  one(satisfaction.c.before, None), one(follow_ups.c.overdue))  # fmt: skip
+
+
+def customer_health(*, session: Session, viewer: Viewer, customer: Customer, now: dt.datetime, today: dt.date) -> Health:
+    """The customer's health at `now` (the viewer must see it)."""
+    team_id = viewer.team_id
+    access.customer(session, viewer, customer.id)
+    recent_from, before_from = _windows(now)
+    values = {"team_id": team_id, "customer_id": customer.id, "now": now, "today": today, "recent_from": recent_from,
+              "before_from": before_from}  # fmt: skip
+    open_, breached, recent, before, overdue = session.execute(_one_customer_signals(), values).one()
     interval = revisit_interval(team_settings(session, team_id), customer.grade).days
     signals = _Signals(open=open_, breached=breached, recent=recent, before=before, overdue=overdue)
     return score(_signals(customer, interval, signals), now=now, today=today)
@@ -257,7 +275,7 @@ def scored(
     Python scoring never sees the whole book."""
     team_id = viewer.team_id
     settings = team_settings(session, team_id)
-    complaints, satisfaction = _complaint_signals(team_id, now), _satisfaction_signals(team_id, now)
+    complaints, satisfaction = _complaint_signals(team_id, now), _satisfaction_signals(team_id, *_windows(now))
     follow_ups = _follow_up_signals(team_id, today)
     since = func.coalesce(Customer.last_touch_at, Customer.created_at)
     stale = []
