@@ -582,6 +582,26 @@ def test_a_row_read_at_its_claim_is_not_posted_once_its_lease_ran_out(settings, 
     assert [(n.status, n.attempts) for n in notifications(session)] == [("sent", 1)]
 
 
+def test_a_sent_outcome_does_not_overwrite_a_row_taken_over_meanwhile(settings, engine, session, fake):
+    slow_worker = Scheduler(settings, make_session_factory(engine)).sender
+    one_pending(session)
+    ids, lease = slow_worker.claim(now=wall(), exclude=set())
+    [claimed] = slow_worker._rows(ids).values()
+    # While the slow worker posts, its lease runs out and another worker takes the row over.
+    taken_over = wall() + dt.timedelta(minutes=5)
+    session.execute(update(Notification).values(due_at=taken_over))
+    session.commit()
+
+    assert slow_worker._sent(claimed, now=wall(), ts="1.0", note=None) is False
+
+    session.expire_all()
+    [row] = notifications(session)
+    assert (row.status, row.due_at, row.message_ts) == ("sending", taken_over, None)
+    assert slow_worker._sent(row, now=wall(), ts="2.0", note=None) is True  # the holder's own lease: written
+    session.expire_all()
+    assert [(n.status, n.message_ts) for n in notifications(session)] == [("sent", "2.0")]
+
+
 def test_a_network_error_is_retried_and_then_left_for_a_later_run(settings, engine, session):
     import socket
 
