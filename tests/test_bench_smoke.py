@@ -85,6 +85,8 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert [row[0] for row in listed.rows][:2] == ["`open`", "`overdue`"], listed.rows
     delivered = next(t for t in tables if "Delivery" in t.title)
     columns = delivered.columns
+    assert [row[0] for row in delivered.rows] == ["one workspace", "many workspaces of 10",
+                                                  "many workspaces of 10, real pace"]  # fmt: skip
     for row in delivered.rows:  # every digest arrived once (how fast is not the point here)
         assert (row[columns.index("digests")], row[columns.index("lost")], row[columns.index("doubled")]) == (
             "30", "0", "0"), delivered.rows
