@@ -4,7 +4,7 @@ Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-02
 
-The month report (docs/PERFORMANCE.md, second round, section 28) counts a period's complaints
+The month report (docs/PERFORMANCE.md, second round, section 27) counts a period's complaints
 opened, answered and resolved by assignee, the complaints still open at its end, their
 response and resolution times, and the follow-ups due in it. Each read went through an index
 of (team_id, date) and then the table for the other columns: at 50,000 complaints on SQLite,
