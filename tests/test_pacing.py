@@ -1,0 +1,62 @@
+"""The sender's pace (bot.scheduler.pacing): how long each message waits so that a workspace
+keeps within Slack's budgets, on a clock the test moves."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.scheduler.pacing import SLOWEST, Lanes, Pacer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def test_a_workspace_posts_its_burst_at_once_then_at_its_budget(clock):
+    pacer = Pacer(per_minute=60, burst=3, clock=clock)  # one a second, three at once
+    waits = [pacer.reserve("T1", f"C{n}") for n in range(5)]
+    assert waits == [0, 0, 0, 1, 2]
+    assert pacer.reserve("T2", "C0") == 0  # another workspace has its own budget
+
+
+def test_a_channel_gets_about_one_message_a_second_with_short_bursts(clock):
+    pacer = Pacer(per_minute=6000, clock=clock)  # the workspace's budget is not what binds here
+    assert [pacer.reserve("T1", "C1") for _ in range(5)] == [0, 0, 0, 1, 2]
+    clock.now += 10  # a quiet channel has its burst back
+    assert [pacer.reserve("T1", "C1") for _ in range(3)] == [0, 0, 0]
+
+
+def test_a_429_pauses_the_workspace_for_its_retry_after_and_slows_it_until_messages_go_through(clock):
+    pacer = Pacer(per_minute=60, burst=1, clock=clock)
+    assert pacer.reserve("T1", "C0") == 0
+    pacer.refused("T1", "C0", 5)
+    assert pacer.paused_until("T1") == clock.now + 5
+    assert pacer.reserve("T1", "C1") == 5  # nothing before Retry-After
+    clock.now += 5
+    assert pacer.reserve("T1", "C2") == pytest.approx(1.25)  # spaced a quarter wider
+    for _ in range(40):
+        pacer.accepted("T1")
+    assert pacer.workspaces["T1"].interval == pytest.approx(1.0)  # back to the budget, never faster
+    for _ in range(100):
+        pacer.refused("T1", "C0", 0)
+    assert pacer.workspaces["T1"].interval == pytest.approx(1 / SLOWEST)  # however many 429s, not below this
+
+
+def test_lanes_keep_a_channels_messages_in_order_and_run_every_task():
+    done: list[tuple[str, int]] = []
+    lanes = Lanes(4)
+    for n in range(50):
+        lanes.submit(f"C{n % 3}", lambda n=n: done.append((f"C{n % 3}", n)))
+    lanes.close()
+    assert sorted(done) == sorted((f"C{n % 3}", n) for n in range(50))
+    for channel in ("C0", "C1", "C2"):
+        assert [n for c, n in done if c == channel] == sorted(n for c, n in done if c == channel)
