@@ -3,8 +3,12 @@ keeps within Slack's budgets, on a clock the test moves."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
+from bot.clock import wall
+from bot.scheduler.outbox import Sender
 from bot.scheduler.pacing import SLOWEST, Lanes, Pacer
 
 
@@ -60,3 +64,21 @@ def test_lanes_keep_a_channels_messages_in_order_and_run_every_task():
     assert sorted(done) == sorted((f"C{n % 3}", n) for n in range(50))
     for channel in ("C0", "C1", "C2"):
         assert [n for c, n in done if c == channel] == sorted(n for c, n in done if c == channel)
+
+
+def test_a_lane_that_wakes_long_after_its_turn_takes_a_new_one_instead_of_going_with_the_others(clock):
+    pacer = Pacer(per_minute=60, burst=1, clock=clock)  # one a second, none at once
+    stalls = [5.0]
+
+    def sleep(seconds: float) -> None:  # the first sleep overruns: the process stalled 5 s
+        clock.now += seconds + (stalls.pop() if stalls else 0.0)
+
+    sender = Sender(None, lambda team_id: None, wall=wall, sleep=sleep, clock=clock, pacer=pacer)  # type: ignore[arg-type]
+    assert pacer.reserve("T1", "C0") == 0  # the workspace's turn now is taken: the next is in 1 s
+    departures = []
+    for channel in ("C1", "C2"):
+        sender._pace(SimpleNamespace(team_id="T1", channel=channel), started=clock.now, budget=60)  # type: ignore[arg-type]
+        departures.append(clock.now)
+    # C1's turn was 101; it woke at 106 and took a new turn (106), so C2 waits for 107 rather
+    # than going at 106 with it, on the stale turn 102.
+    assert departures == [106.0, 107.0]

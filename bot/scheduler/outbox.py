@@ -510,16 +510,19 @@ class Sender:
         run (`_Transient`), and so does stopping meanwhile (`_Stopped`)."""
         if self.pacer is None:
             return
-        for _ in range(2):  # once more if a 429 elsewhere paused the workspace meanwhile
+        # Once more if a 429 elsewhere paused the workspace meanwhile, or if this lane woke
+        # long after its turn (`Pacer.late`).
+        for _ in range(2):
             wait = self.pacer.reserve(row.team_id, row.channel)
             if wait <= 0:
                 return
             if self.clock() + wait - started > budget:
                 raise _Transient("ratelimited", wait)
+            turn = self.pacer.clock() + wait
             self.sleep(wait)
             if self.stopping.is_set():
                 raise _Stopped()
-            if self.pacer.paused_until(row.team_id) <= self.pacer.clock():
+            if self.pacer.paused_until(row.team_id) <= self.pacer.clock() and not self.pacer.late(turn):
                 return
 
     def _post(self, client: WebClient, row: Notification) -> str | None:

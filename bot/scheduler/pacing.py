@@ -97,6 +97,13 @@ class Pacer:
             ch.take(at)
             return at - now
 
+    def late(self, turn: float) -> bool:
+        """Whether a message whose turn was `turn` (a `clock()` value) would now go later than a
+        burst's span after it: the process stalled (a pause to collect garbage, a write lock
+        held through a checkpoint), and the messages whose turns fell in the stall would all
+        go at once, beyond the burst Slack allows. Such a message takes a new turn instead."""
+        return self.clock() - turn > (self.burst - 1) * self.fastest
+
     def paused_until(self, team_id: str) -> float:
         with self.lock:
             return self.paused.get(team_id, 0.0)
