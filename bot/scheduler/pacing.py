@@ -99,10 +99,11 @@ class Pacer:
 
     def late(self, turn: float) -> bool:
         """Whether a message whose turn was `turn` (a `clock()` value) would now go later than a
-        burst's span after it: the process stalled (a pause to collect garbage, a write lock
-        held through a checkpoint), and the messages whose turns fell in the stall would all
-        go at once, beyond the burst Slack allows. Such a message takes a new turn instead."""
-        return self.clock() - turn > (self.burst - 1) * self.fastest
+        burst's span after it (at least one message's interval: a sleep always overruns a
+        little): the process stalled (a pause to collect garbage, a write lock held through a
+        checkpoint), and the messages whose turns fell in the stall would all go at once,
+        beyond the burst Slack allows. Such a message takes a new turn instead."""
+        return self.clock() - turn > max(self.burst - 1, 1) * self.fastest
 
     def paused_until(self, team_id: str) -> float:
         with self.lock:
