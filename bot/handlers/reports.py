@@ -118,7 +118,7 @@ def deliver_report(later: FollowUp, asked: ReportAsked) -> None:
     calendar, _ = sla.team_rules(session, later.team_id, later.default_tz)
     result = reports.build_report(
         session=session, viewer=viewer, kind=asked.kind, today=later.today, tz=later.tz, user_id=asked.user_id,
-        duration=lambda a, b: calendar.between(a, b).total_seconds() / 3600,
+        duration=calendar.hours_between,
     )  # fmt: skip
     start = result.period.first_day.isoformat()
     if asked.csv:

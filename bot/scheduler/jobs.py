@@ -571,7 +571,7 @@ def _render_weekly_report(session: Session, payload: dict[str, Any]) -> Rendered
     report = reports.build_report(
         session=session, viewer=Viewer.whole_team(team_id), kind="week", today=dt.date.fromisoformat(payload["day"]),
         tz=tz,
-        duration=lambda a, b: calendar.between(a, b).total_seconds() / 3600,
+        duration=calendar.hours_between,
     )  # fmt: skip
     language = team_settings(session, team_id).language
     body = report_blocks(language, report)

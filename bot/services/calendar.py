@@ -212,6 +212,10 @@ class BusinessCalendar:
             return b - a
         return self._elapsed(b) - self._elapsed(a)
 
+    def hours_between(self, a: dt.datetime, b: dt.datetime) -> float:
+        """`between` in hours: how reports measure response and resolution times."""
+        return self.between(a, b).total_seconds() / 3600
+
     def _elapsed(self, at: dt.datetime) -> dt.timedelta:
         """Working time from the start of the first day this calendar summed until `at`.
 
