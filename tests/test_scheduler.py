@@ -43,10 +43,10 @@ def scheduler(settings, engine):
     return Scheduler(settings, make_session_factory(engine))
 
 
-def member(session, user_id: str, tz: str = "UTC", **fields) -> Member:
+def member(session, user_id: str, tz: str = "UTC", locale: str = "en-US", **fields) -> Member:
     """A member whose Slack profile was read just now (so no users.info is needed)."""
     get_workspace(session, TEAM)
-    row = Member(team_id=TEAM, user_id=user_id, tz=tz, locale="en-US", profile_fetched_at=wall(), **fields)
+    row = Member(team_id=TEAM, user_id=user_id, tz=tz, locale=locale, profile_fetched_at=wall(), **fields)
     session.add(row)
     session.commit()
     return row
@@ -656,6 +656,21 @@ def test_workspaces_swept_together_each_get_their_reminders_in_their_own_time(sc
     assert scheduler.run_jobs(at(TUESDAY, "11:00"))["revisit_reminders"] == 1  # 19:00 there: after hours
     assert sorted((n.team_id, n.channel, n.payload["locale"]) for n in notifications(session)) == [
         (TEAM, USER, "en-US"), (OTHER_TEAM, OWNER_B, "zh-CN")]
+
+
+def test_one_sweep_tells_each_person_of_their_own_day_in_their_own_language(scheduler, session):
+    # 19:00 UTC on Tuesday: 09:00 on Wednesday on Kiritimati (+14), 17:00 on Tuesday on
+    # Fernando de Noronha (-2); both within working hours, on different days.
+    member(session, USER, tz="Pacific/Kiritimati", locale="zh-CN", digest_enabled=False)
+    member(session, OWNER_B, tz="America/Noronha", digest_enabled=False)
+    wednesday = TUESDAY + dt.timedelta(days=1)
+    due(session, "Acme", USER, wednesday)
+    due(session, "Beta", OWNER_B, TUESDAY)
+    due(session, "Gamma", OWNER_B, wednesday)  # not yet due on Noronha
+    assert scheduler.run_jobs(at(TUESDAY, "19:00"))["revisit_reminders"] == 2
+    assert sorted((n.channel, n.payload["today"], n.payload["locale"], n.key.split(":")[-1])
+                  for n in notifications(session)) == [
+        (USER, "2026-12-02", "zh-CN", "2026-12-02"), (OWNER_B, "2026-12-01", "en-US", "2026-12-01")]  # fmt: skip
 
 
 def test_workspaces_whose_sweep_together_fails_are_swept_one_by_one(scheduler, session, monkeypatch, caplog):

@@ -19,12 +19,12 @@ import datetime as dt
 import json
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, cast, column, func, literal, select, tuple_, values
+from sqlalchemy import Date, Select, String, bindparam, cast, column, func, literal, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
@@ -196,7 +196,8 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
 
     One workspace or many (`TEAMS_AT_ONCE`): their settings, owners with revisits due and
     members are read with one query each, and the one-message-per-revisit rows of them all
-    are written with one `INSERT … SELECT` per day and language; a digest, or a profile read
+    are written with one `INSERT … SELECT` (each person's day and language a column of the
+    people it joins); a digest, or a profile read
     from Slack, is still one member's work. Over 1,000 small workspaces, one workspace at a
     time cost 34 times the raw statement, most of it the same few statements built, planned
     and run again for each (docs/PERFORMANCE.md).
@@ -206,13 +207,13 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
     workspaces = {w.team_id: w for w in session.scalars(select(Workspace).where(Workspace.team_id.in_(team_ids)))}
     rules = _TeamRules()
     written = 0
-    singles: dict[tuple[dt.date, str | None], list[tuple[str, str]]] = defaultdict(list)  # -> (team, owner)
-    promises: dict[tuple[dt.date, str | None], list[tuple[str, str]]] = defaultdict(list)  # -> (team, assignee)
+    singles: list[_Chosen] = []  # whose due revisits get a message each
+    promises: list[_Chosen] = []  # whose follow-ups due get a message each (who see all their customers)
     latest_today = (run.now.astimezone(dt.UTC) + _LATEST_OFFSET).date()
-    # Read as rows, not ORM objects (a fifth of the job when they were): a member who needs
-    # more (a digest, a profile read again) is read as one then.
-    known = {(m.team_id, m.user_id): m
-             for m in session.execute(select(*Member.__table__.columns).where(Member.team_id.in_(team_ids)))}
+    # Read as rows, not ORM objects (a fifth of the job when they were), and only what decides
+    # their reminders (not the name: decrypting it was a tenth): a member who needs more (a
+    # digest, a profile read again) is read as one then.
+    known = {(m.team_id, m.user_id): m for m in session.execute(select(*_DECIDING).where(Member.team_id.in_(team_ids)))}
     days: dict[tuple[int, str | None, str | None], tuple[dt.date, dt.time] | None] = {}
     owners = set(owners_with_due_revisits(session=session, team_id=team_ids, by=latest_today))
     promised = set(followups.assignees_with_due(session=session, team_id=team_ids, by=latest_today))
@@ -236,44 +237,46 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
                     written += _write_digest(run, settings, hours, member, *today, locale=locale)
             else:
                 if (team_id, owner_id) in owners:
-                    singles[today[0], locale].append((team_id, owner_id))
+                    singles.append((team_id, owner_id, today[0], locale))
                 if (team_id, owner_id) in promised:
                     if Viewer.of(member, settings).sees_all:  # all their follow-ups are theirs to be told of
-                        promises[today[0], locale].append((team_id, owner_id))
+                        promises.append((team_id, owner_id, today[0], locale))
                     else:
                         with session.begin_nested():
                             written += _follow_up_reminders(run, settings, member, today[0], locale=locale)
         except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
             log.exception("revisit reminders for %s in %s failed", owner_id, team_id)
-    # One message per due revisit or follow-up: one statement per day and language for all
-    # these people, rendered when sent; 2,000 pairs are 4,000 bound values, within both
-    # databases' limits.
-    for (today, locale), people in singles.items():
-        for start in range(0, len(people), 2000):
-            rows = _revisit_reminder_rows(session, owners=people[start : start + 2000], today=today, locale=locale,
-                                          now=run.now)  # fmt: skip
-            written += enqueue_select(session, rows)
-    for (today, locale), people in promises.items():
-        for start in range(0, len(people), 2000):
-            rows = _follow_up_reminder_rows(session, people=people[start : start + 2000], today=today, locale=locale,
-                                            now=run.now)  # fmt: skip
-            written += enqueue_select(session, rows)
+    # One message per due revisit or follow-up: one statement for all these people, each with
+    # their day and language (a statement per day and language read each due customer once per
+    # group), rendered when sent.
+    for chosen, rows_of in ((singles, _revisit_reminder_rows), (promises, _follow_up_reminder_rows)):
+        for start in range(0, len(chosen), _CHOSEN_AT_ONCE):
+            written += enqueue_select(session, rows_of(session, chosen[start : start + _CHOSEN_AT_ONCE], now=run.now))
     return written
+
+
+# A member's columns that decide their reminders: `is_fresh`, `_reminder_day`, `Viewer.of`.
+_DECIDING = (Member.team_id, Member.user_id, Member.tz, Member.locale, Member.role, Member.is_slack_admin,
+             Member.digest_enabled, Member.digest_time, Member.profile_fetched_at)  # fmt: skip
 
 
 class _TeamRules:
     """Workspaces' settings and working hours, read once per distinct settings (most teams
-    keep the defaults, and parsing them is most of what a workspace costs here)."""
+    keep the defaults, and parsing them is most of what a workspace costs here), and looked
+    up once per workspace."""
 
     def __init__(self) -> None:
         self.known: dict[str, tuple[TeamSettings, WorkingHours]] = {}
+        self.of_team: dict[str, tuple[TeamSettings, WorkingHours]] = {}
 
     def of(self, workspace: Workspace) -> tuple[TeamSettings, WorkingHours]:
-        key = json.dumps(workspace.settings or {}, sort_keys=True, default=str)
-        if key not in self.known:
-            settings = settings_of(workspace)
-            self.known[key] = (settings, WorkingHours.of(settings))
-        return self.known[key]
+        if workspace.team_id not in self.of_team:
+            key = json.dumps(workspace.settings or {}, sort_keys=True, default=str)
+            if key not in self.known:
+                settings = settings_of(workspace)
+                self.known[key] = (settings, WorkingHours.of(settings))
+            self.of_team[workspace.team_id] = self.known[key]
+        return self.of_team[workspace.team_id]
 
 
 def _reminder_day(
@@ -313,58 +316,61 @@ def _write_digest(
     ))  # fmt: skip
 
 
-def _revisit_reminder_rows(
-    session: Session, *, owners: list[tuple[str, str]], today: dt.date, locale: str | None, now: dt.datetime
-) -> Select[Any]:
-    """The outbox rows of these owners' (workspace, owner) due revisits, one each, keyed by
-    customer, owner and due date (an overdue revisit is not repeated daily); the payload
-    holds what `_render_revisit` needs."""
-    c = Customer
+_Chosen = tuple[str, str, dt.date, str | None]  # workspace, person, their day, their language
+_CHOSEN_AT_ONCE = 2000  # people per statement: a bound document of about 180 kB
+
+
+def _chosen(session: Session, people: list[_Chosen]) -> Any:
+    """These people, their day and language, as a table to join, read from one bound JSON
+    document: the statement is then the same for every batch (built and planned once, where
+    a `VALUES` list of 8,000 bound values was compiled again each time), and each person's
+    rows are sought in the index that starts with (workspace, person)."""
+    document = [{"team_id": t, "person": p, "day": d.isoformat(), "locale": lang} for t, p, d, lang in people]
+    if session.get_bind().dialect.name == "postgresql":
+        return func.jsonb_to_recordset(bindparam("people", document, type_=JSONB)).table_valued(
+            column("team_id", String), column("person", String), column("day", Date), column("locale", String),
+        ).render_derived(name="chosen", with_types=True)  # fmt: skip
+    each = func.json_each(bindparam("people", json.dumps(document), type_=String)).table_valued("value")
+    return select(*(func.json_extract(each.c.value, f"$.{name}").label(name)
+                    for name in ("team_id", "person", "day", "locale"))).subquery("chosen")  # fmt: skip
+
+
+def _json_object(session: Session) -> Any:
+    return func.json_build_object if session.get_bind().dialect.name == "postgresql" else func.json_object
+
+
+def _revisit_reminder_rows(session: Session, people: list[_Chosen], *, now: dt.datetime) -> Select[Any]:
+    """The outbox rows of these owners' due revisits, one each, keyed by customer, owner and
+    due date (an overdue revisit is not repeated daily); the payload holds what
+    `_render_revisit` needs."""
+    c, chosen = Customer, _chosen(session, people)
     due = cast(c.next_revisit, String)
-    json_object = func.json_build_object if session.get_bind().dialect.name == "postgresql" else func.json_object
-    payload = json_object(
+    payload = _json_object(session)(
         "render", "revisit", "customer_id", c.id, "owner_id", c.owner_id, "due", due,
-        "today", today.isoformat(), "locale", locale, "text", "",
+        "today", cast(chosen.c.day, String), "locale", chosen.c.locale, "text", "",
     )  # fmt: skip
-    pairs, of_pairs = _pairs(session, c, c.team_id, c.owner_id, owners)
     return select(
         c.team_id, literal("revisit:") + cast(c.id, String) + ":" + c.owner_id + ":" + due, literal("revisit"),
         c.owner_id, payload, literal(PENDING), literal(now, Notification.due_at.type), literal(0),
         literal(now, Notification.created_at.type),
-    ).select_from(pairs).where(*due_by(today), *of_pairs)  # fmt: skip
+    ).select_from(chosen).join(c, (c.team_id == chosen.c.team_id) & (c.owner_id == chosen.c.person)).where(
+        *due_by(chosen.c.day)
+    )  # fmt: skip
 
 
-def _pairs(session: Session, table: Any, team: Any, person: Any,
-           pairs: list[tuple[str, str]]) -> tuple[Any, tuple[Any, ...]]:  # fmt: skip
-    """What to read `table` from, and the conditions to add, for rows of these (workspace,
-    person) pairs only."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Joined to the pairs as a table: as a row-value IN list PostgreSQL read every customer
-        # and tested it against the whole list (3.6 s for 1,000 workspaces).
-        chosen = values(column("team_id", String), column("person", String), name="chosen").data(pairs)
-        return chosen.join(table, (team == chosen.c.team_id) & (person == chosen.c.person)), ()
-    # SQLite: the pairs alone (it cannot name a VALUES list's columns); with `team_id IN (…)`
-    # beside them it probed its index for every workspace with every owner (250 × 500 seeks).
-    return table, (tuple_(team, person).in_(pairs),)
-
-
-def _follow_up_reminder_rows(
-    session: Session, *, people: list[tuple[str, str]], today: dt.date, locale: str | None, now: dt.datetime
-) -> Select[Any]:
-    """The outbox rows of these people's (workspace, assignee) follow-ups due, as
-    `_follow_up_reminders` writes them one by one (the first 100 of each, earliest first),
-    for people who see every customer."""
-    f = FollowUp
-    due = cast(f.due_on, String)
-    pairs, of_pairs = _pairs(session, f, f.team_id, f.assignee_id, people)
+def _follow_up_reminder_rows(session: Session, people: list[_Chosen], *, now: dt.datetime) -> Select[Any]:
+    """The outbox rows of these people's follow-ups due, as `_follow_up_reminders` writes them
+    one by one (the first 100 of each, earliest first), for people who see every customer."""
+    f, chosen = FollowUp, _chosen(session, people)
     ranked = select(
-        f.id, f.team_id, f.assignee_id, due.label("due"),
+        f.id, f.team_id, f.assignee_id, cast(f.due_on, String).label("due"), chosen.c.day, chosen.c.locale,
         func.row_number().over(partition_by=(f.team_id, f.assignee_id), order_by=(f.due_on, f.id)).label("n"),
-    ).select_from(pairs).where(*followups.is_due(by=today), *of_pairs).subquery()
-    json_object = func.json_build_object if session.get_bind().dialect.name == "postgresql" else func.json_object
-    payload = json_object(
+    ).select_from(chosen).join(f, (f.team_id == chosen.c.team_id) & (f.assignee_id == chosen.c.person)).where(
+        *followups.is_due(by=chosen.c.day),
+    ).subquery()  # fmt: skip
+    payload = _json_object(session)(
         "text", "", "render", "follow_up", "follow_up_id", ranked.c.id, "assignee_id", ranked.c.assignee_id,
-        "due", ranked.c.due, "today", today.isoformat(), "locale", locale,
+        "due", ranked.c.due, "today", cast(ranked.c.day, String), "locale", ranked.c.locale,
     )  # fmt: skip
     key = literal("follow_up:") + cast(ranked.c.id, String) + ":" + ranked.c.assignee_id + ":" + ranked.c.due
     return select(

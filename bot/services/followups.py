@@ -54,9 +54,9 @@ def sync_customer_lost(session: Session, customer: Customer) -> None:
                     .values(customer_lost=customer.stage == "lost"))  # fmt: skip
 
 
-def is_due(*, by: dt.date) -> tuple[ColumnElement[bool], ...]:
-    """The conditions of an open follow-up due on or before `by`, whose workspace the caller
-    chooses."""
+def is_due(*, by: dt.date | ColumnElement[dt.date]) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of an open follow-up due on or before `by` (a date, or a column of
+    dates), whose workspace the caller chooses."""
     return (*_still_open(), FollowUp.due_on <= by)
 
 
