@@ -204,7 +204,9 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
     """
     team_ids = [teams] if isinstance(teams, str) else list(teams)
     session = run.session
-    workspaces = {w.team_id: w for w in session.scalars(select(Workspace).where(Workspace.team_id.in_(team_ids)))}
+    rows = session.connection()  # what is read as plain rows skips the ORM's work per row (a third of it)
+    workspaces = {w.team_id: w for w in rows.execute(select(Workspace.team_id, Workspace.settings)
+                                                     .where(Workspace.team_id.in_(team_ids))).all()}  # fmt: skip
     rules = _TeamRules()
     written = 0
     singles: list[_Chosen] = []  # whose due revisits get a message each
@@ -213,7 +215,7 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
     # Read as rows, not ORM objects (a fifth of the job when they were), and only what decides
     # their reminders (not the name: decrypting it was a tenth): a member who needs more (a
     # digest, a profile read again) is read as one then.
-    known = {(m.team_id, m.user_id): m for m in session.execute(select(*_DECIDING).where(Member.team_id.in_(team_ids)))}
+    known = {(m.team_id, m.user_id): m for m in rows.execute(select(*_DECIDING).where(Member.team_id.in_(team_ids))).all()}
     days: dict[tuple[int, str | None, str | None], tuple[dt.date, dt.time] | None] = {}
     owners = set(owners_with_due_revisits(session=session, team_id=team_ids, by=latest_today))
     promised = set(followups.assignees_with_due(session=session, team_id=team_ids, by=latest_today))
@@ -269,9 +271,10 @@ class _TeamRules:
         self.known: dict[str, tuple[TeamSettings, WorkingHours]] = {}
         self.of_team: dict[str, tuple[TeamSettings, WorkingHours]] = {}
 
-    def of(self, workspace: Workspace) -> tuple[TeamSettings, WorkingHours]:
+    def of(self, workspace: Any) -> tuple[TeamSettings, WorkingHours]:
+        """Of a `Workspace`, or a row of its `team_id` and `settings`."""
         if workspace.team_id not in self.of_team:
-            key = json.dumps(workspace.settings or {}, sort_keys=True, default=str)
+            key = json.dumps(workspace.settings, sort_keys=True, default=str) if workspace.settings else "{}"
             if key not in self.known:
                 settings = settings_of(workspace)
                 self.known[key] = (settings, WorkingHours.of(settings))
@@ -317,7 +320,7 @@ def _write_digest(
 
 
 _Chosen = tuple[str, str, dt.date, str | None]  # workspace, person, their day, their language
-_CHOSEN_AT_ONCE = 2000  # people per statement: a bound document of about 180 kB
+_CHOSEN_AT_ONCE = 5000  # people per statement (a bound document of about 450 kB): a batch of workspaces in one
 
 
 def _chosen(session: Session, people: list[_Chosen]) -> Any:

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, event, exists, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.services.errors import UserError
-from bot.services.members import LEAD, is_admin, role_of, sees_everything
+from bot.services.members import ADMIN, LEAD, SEES_EVERYTHING, role_of
 from bot.services.sla import ACTIVE
 from bot.services.workspaces import TeamSettings
 from bot.storage.models import INTEGER_MAX, Complaint, Customer, FollowUp, Member, Touch
@@ -38,9 +38,10 @@ class Viewer:
 
     @classmethod
     def of(cls, member: Member, settings: TeamSettings) -> Viewer:
-        sees_all = settings.visibility == "open" or sees_everything(member)
-        return cls(team_id=member.team_id, user_id=member.user_id, sees_all=sees_all, admin=is_admin(member),
-                   lead=role_of(member) == LEAD)  # fmt: skip
+        role = role_of(member)
+        sees_all = settings.visibility == "open" or role in SEES_EVERYTHING
+        return cls(team_id=member.team_id, user_id=member.user_id, sees_all=sees_all, admin=role == ADMIN,
+                   lead=role == LEAD)  # fmt: skip
 
     @classmethod
     def whole_team(cls, team_id: str) -> Viewer:

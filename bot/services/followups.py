@@ -115,7 +115,7 @@ def assignees_with_due(*, session: Session, team_id: str | Collection[str], by: 
         .where(*_open(team_id), FollowUp.due_on <= by).distinct()
         .order_by(FollowUp.team_id, FollowUp.assignee_id)
     )  # fmt: skip
-    return [tuple(row) for row in session.execute(pairs)]
+    return [tuple(row) for row in session.connection().execute(pairs).all()]  # plain rows: no ORM work per row
 
 
 def follow_up(*, session: Session, viewer: Viewer, follow_up_id: int, for_update: bool = False) -> FollowUp:

@@ -51,7 +51,7 @@ def owners_with_due_revisits(*, session: Session, team_id: str | Collection[str]
         query = select(Customer.owner_id).where(*is_due(team_id, by)).distinct().order_by(Customer.owner_id)
         return list(session.scalars(query))
     pairs = select(Customer.team_id, Customer.owner_id).where(*is_due(team_id, by)).distinct()
-    return [tuple(row) for row in session.execute(pairs.order_by(Customer.team_id, Customer.owner_id))]
+    return [tuple(row) for row in session.connection().execute(pairs.order_by(Customer.team_id, Customer.owner_id)).all()]
 
 
 def snooze_until(today: dt.date, days: str | int) -> dt.date:
