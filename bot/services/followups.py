@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from functools import cache
 from typing import Any, NamedTuple, overload
 
-from sqlalchemy import ColumnElement, false, func, select, update
+from sqlalchemy import ColumnElement, Date, Integer, Select, String, bindparam, false, func, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from bot.services import access, audit
@@ -77,24 +78,38 @@ def due_follow_ups(
     *, session: Session, viewer: Viewer, today: dt.date, days: int = UPCOMING_DAYS, limit: int = 5
 ) -> DueFollowUps:
     """The viewer's own open follow-ups due by `today + days` (0: by today), earliest first."""
-    horizon = today + dt.timedelta(days=days)
-    mine = (*_open(viewer.team_id), FollowUp.assignee_id == viewer.user_id, FollowUp.due_on <= horizon)
-    counted = select(func.count().filter(FollowUp.due_on <= today), func.count().filter(FollowUp.due_on > today))
-    counted = counted.select_from(FollowUp).where(*mine)
-    if not viewer.sees_all:  # who sees all is counted from the index alone
-        counted = counted.join(Customer, Customer.id == FollowUp.customer_id).where(viewer.customers())
-    due_total, upcoming_total = session.execute(counted).one()
+    counted, items = _own_due(viewer.sees_all)
+    values = {"team_id": viewer.team_id, "user_id": viewer.user_id, "today": today,
+              "horizon": today + dt.timedelta(days=days), "limit": limit}  # fmt: skip
+    due_total, upcoming_total = session.execute(counted, values).one()
     if not due_total + upcoming_total:
         return DueFollowUps([], 0, 0)
-    items = session.scalars(
+    return DueFollowUps(list(session.scalars(items, values).all()), due_total, upcoming_total)
+
+
+@cache
+def _own_due(sees_all: bool) -> tuple[Select[Any], Select[Any]]:
+    """A person's open follow-ups due by `horizon`: counted (by `today`, then after), and the
+    first `limit` with their customer and touch. Built once for each kind of viewer (every
+    `/crm due`, App Home and digest asks), their values bound by `due_follow_ups`; the door's
+    condition is the viewer's own, of a viewer whose workspace and person are parameters."""
+    today, horizon = bindparam("today", type_=Date()), bindparam("horizon", type_=Date())
+    team_id, user_id = bindparam("team_id", type_=String()), bindparam("user_id", type_=String())
+    viewer = Viewer(team_id=team_id, user_id=user_id, sees_all=sees_all)  # type: ignore[arg-type]
+    mine = (FollowUp.team_id == team_id, *_still_open(), FollowUp.assignee_id == user_id, FollowUp.due_on <= horizon)
+    counted = select(func.count().filter(FollowUp.due_on <= today), func.count().filter(FollowUp.due_on > today))
+    counted = counted.select_from(FollowUp).where(*mine)
+    if not sees_all:  # who sees all is counted from the index alone
+        counted = counted.join(Customer, Customer.id == FollowUp.customer_id).where(viewer.customers())
+    items = (
         select(FollowUp)
         .join(FollowUp.customer).join(FollowUp.touch)
         .options(contains_eager(FollowUp.customer), contains_eager(FollowUp.touch))
         .where(*mine, viewer.customers())
         .order_by(FollowUp.due_on, FollowUp.id)
-        .limit(limit)
-    ).all()  # fmt: skip
-    return DueFollowUps(list(items), due_total, upcoming_total)
+        .limit(bindparam("limit", type_=Integer()))
+    )  # fmt: skip
+    return counted, items
 
 
 @overload

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal, NamedTuple
+from functools import cache
+from typing import Any, Literal, NamedTuple
 
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Date, Integer, Select, String, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import local_today
@@ -274,39 +275,52 @@ def due_revisits(
 ) -> DueRevisits:
     """The viewer's own revisits due today or overdue (most overdue first), then the next
     `days`: a page of each (an owner may have thousands; a message shows a few) and their counts."""
-    mine = (Customer.team_id == viewer.team_id, Customer.owner_id == viewer.user_id, Customer.revisits_enabled.is_(True))
-    horizon = today + dt.timedelta(days=days)
-
-    def first(*when: ColumnElement[bool]) -> list[Customer]:
-        query = select(Customer).where(*mine, *when).order_by(Customer.next_revisit, Customer.name_key)
-        return list(session.scalars(query.limit(limit)))
-
-    due_total, upcoming_total = session.execute(
-        select(
-            func.count().filter(Customer.next_revisit <= today),
-            func.count().filter(Customer.next_revisit > today),
-        ).where(*mine, Customer.next_revisit <= horizon)
-    ).one()
+    counted, due, upcoming = _own_revisits()
+    values = {"team_id": viewer.team_id, "owner_id": viewer.user_id, "today": today,
+              "horizon": today + dt.timedelta(days=days), "limit": limit}  # fmt: skip
+    due_total, upcoming_total = session.execute(counted, values).one()
     return DueRevisits(
-        due=first(Customer.next_revisit <= today) if due_total else [],
-        upcoming=first(Customer.next_revisit > today, Customer.next_revisit <= horizon) if upcoming_total else [],
+        due=list(session.scalars(due, values)) if due_total else [],
+        upcoming=list(session.scalars(upcoming, values)) if upcoming_total else [],
         due_total=due_total, upcoming_total=upcoming_total,
     )  # fmt: skip
 
 
+@cache
+def _own_revisits() -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """An owner's revisits: counted (due by `today`, then by `horizon`), the first `limit` due
+    and the first `limit` upcoming; built once (every `/crm due`, App Home and digest asks),
+    their values bound by `due_revisits`."""
+    today, horizon = bindparam("today", type_=Date()), bindparam("horizon", type_=Date())
+    mine = (Customer.team_id == bindparam("team_id", type_=String()),
+            Customer.owner_id == bindparam("owner_id", type_=String()), Customer.revisits_enabled.is_(True))  # fmt: skip
+    counted = select(
+        func.count().filter(Customer.next_revisit <= today), func.count().filter(Customer.next_revisit > today),
+    ).where(*mine, Customer.next_revisit <= horizon)  # fmt: skip
+    first = (select(Customer).where(*mine).order_by(Customer.next_revisit, Customer.name_key)
+             .limit(bindparam("limit", type_=Integer())))  # fmt: skip
+    return counted, first.where(Customer.next_revisit <= today), first.where(
+        Customer.next_revisit > today, Customer.next_revisit <= horizon)
+
+
 def open_complaints(*, session: Session, viewer: Viewer, limit: int = 20) -> list[Complaint]:
     """The complaints the viewer is assigned and that are not closed, oldest first."""
-    return list(
-        session.scalars(
-            select(Complaint)
-            .where(
-                Complaint.team_id == viewer.team_id,
-                Complaint.assignee_id == viewer.user_id,
-                Complaint.state.not_in(CLOSED),
-            )
-            .order_by(Complaint.opened_at)
-            .limit(limit)
+    return list(session.scalars(_assigned_open(), {"team_id": viewer.team_id, "assignee_id": viewer.user_id,
+                                                    "limit": limit}))  # fmt: skip
+
+
+@cache
+def _assigned_open() -> Select[Any]:
+    """A person's complaints not closed, oldest first: built once, its values bound by `open_complaints`."""
+    return (
+        select(Complaint)
+        .where(
+            Complaint.team_id == bindparam("team_id", type_=String()),
+            Complaint.assignee_id == bindparam("assignee_id", type_=String()),
+            Complaint.state.not_in(CLOSED),
         )
+        .order_by(Complaint.opened_at)
+        .limit(bindparam("limit", type_=Integer()))
     )
 
 
