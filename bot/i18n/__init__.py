@@ -14,6 +14,7 @@ with the currency's sign and thousands separators, as Babel's CLDR data writes i
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -61,6 +62,7 @@ LANGUAGES: tuple[str, ...] = ("en", "zh")
 ZH_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
+@lru_cache(maxsize=64)  # called for every text shown (about 200 for one `/crm due`), with a few locales
 def language(locale: str | None) -> str:
     """The catalog for a Slack locale such as `en-US` or `zh-CN`, or a team language `zh`."""
     if locale:
