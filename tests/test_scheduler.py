@@ -338,6 +338,36 @@ def test_errors_beyond_the_retry_budget_leave_the_row_for_a_later_run(settings, 
     assert notifications(session)[0].status == "sent"
 
 
+def test_a_run_tries_each_row_once_and_keeps_out_of_its_claims_only_what_is_still_open(
+    settings, engine, session, fake, monkeypatch
+):
+    """A claim excludes the rows this run tried that a claim could match again (one left for
+    later); not those sent, or a long run's claims would grow with every message."""
+    scheduler = Scheduler(settings, make_session_factory(engine), sleep=lambda s: None, retry_budget=0)
+    get_workspace(session, TEAM)
+    session.commit()
+    for n in range(5):
+        enqueue(session, now=NOW, team_id=TEAM, key=f"k{n}", kind="digest", channel=f"U{n:08d}", text=f"hello {n}")
+    session.commit()
+    fake.fail("chat.postMessage", status=503, times=1)  # the first message: left for a later run
+    scheduler.sender.batch_size, scheduler.sender.lanes = 1, 1  # one lane: each row done before the next claim
+    excluded: list[set[int]] = []
+    claim = scheduler.sender.claim
+
+    def watched(*, now, exclude):  # type: ignore[no-untyped-def]
+        excluded.append(set(exclude))
+        return claim(now=now, exclude=exclude)
+
+    monkeypatch.setattr(scheduler.sender, "claim", watched)
+
+    report = scheduler.deliver(NOW)
+
+    assert report.sent == 4 and report.retry_later == 1
+    assert len(fake.calls_to("chat.postMessage")) == 5  # the one left for later was not tried again
+    later = next(n.id for n in notifications(session) if n.status == "pending")
+    assert excluded == [set()] + [{later}] * 5  # the four sent are never among them
+
+
 @pytest.mark.parametrize("error", ["user_not_found", "channel_not_found", "account_inactive"])
 def test_a_permanent_error_is_recorded_and_not_retried(scheduler, session, fake, error):
     one_pending(session)

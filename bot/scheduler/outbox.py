@@ -345,7 +345,11 @@ class Sender:
         """Send everything due at `now`, the instant this run acts as of; stops when nothing
         is due, at `deadline` (a `clock()` value) or on `stop()`. Each row is tried once per run."""
         report = Delivery()
-        tried: set[int] = set()
+        # The rows tried in this run that a claim could still match (given back to pending, in
+        # flight), so that each is tried once per run. Not every row tried: the claim excludes
+        # these by bound values, and excluding the thousands already sent made each claim
+        # slower than the last (docs/PERFORMANCE.md).
+        open_: set[int] = set()
         clients: dict[str, WebClient | None] = {}  # each workspace's client, asked for once per run
         lanes = Lanes(self.lanes)
         counting = threading.Lock()
@@ -358,15 +362,20 @@ class Sender:
             self._deliver_one(row_id, lease, one, now=now, deadline=deadline, clients=clients, claimed=claimed)
             with counting:
                 report.add(one)
+                if one.sent or one.failed or one.expired or one.cancelled:
+                    open_.discard(row_id)  # done for good: no claim matches it again
 
         try:
             while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
-                ids, lease = self.claim(now=now, exclude=tried)
+                with counting:
+                    exclude = set(open_)
+                ids, lease = self.claim(now=now, exclude=exclude)
                 if not ids:
                     break
                 rows = self._rows(ids)
+                with counting:
+                    open_.update(ids)
                 for row_id in ids:
-                    tried.add(row_id)
                     row = rows.get(row_id)
                     # A lane per workspace and channel: one channel's messages keep their order.
                     lane = f"{row.team_id}:{row.channel}" if row is not None and self.lanes > 1 else ""
