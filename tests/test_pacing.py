@@ -3,6 +3,7 @@ keeps within Slack's budgets, on a clock the test moves."""
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -64,6 +65,22 @@ def test_lanes_keep_a_channels_messages_in_order_and_run_every_task():
     assert sorted(done) == sorted((f"C{n % 3}", n) for n in range(50))
     for channel in ("C0", "C1", "C2"):
         assert [n for c, n in done if c == channel] == sorted(n for c, n in done if c == channel)
+
+
+def test_an_idle_lane_takes_any_channel_not_already_being_sent_to():
+    """A channel's slow message holds up that channel only: the other lane sends every other
+    channel's meanwhile, and the slow channel's next message still waits its turn."""
+    release, done = threading.Event(), []
+    lanes = Lanes(2, room=20)
+    lanes.submit("C0", lambda: (release.wait(5), done.append("C0 first")))
+    lanes.submit("C0", lambda: done.append("C0 second"))
+    others = [threading.Event() for _ in range(8)]
+    for n, sent in enumerate(others):
+        lanes.submit(f"C{n + 1}", sent.set)
+    assert all(sent.wait(2) for sent in others) and done == []  # while C0's first is still out
+    release.set()
+    lanes.close()
+    assert done == ["C0 first", "C0 second"]
 
 
 def test_a_lane_that_wakes_long_after_its_turn_takes_a_new_one_instead_of_going_with_the_others(clock):
