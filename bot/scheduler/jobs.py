@@ -23,7 +23,17 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, Select, String, bindparam, cast, column, func, literal, select
+from sqlalchemy import (
+    Date,
+    Select,
+    String,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,7 +54,12 @@ from bot.services.access import Viewer
 from bot.services.members import get_member, is_fresh
 from bot.services.reminders import due_by, owners_with_due_revisits
 from bot.services.touches import due_revisits
-from bot.services.workspaces import TeamSettings, get_workspace, settings_of, team_settings
+from bot.services.workspaces import (
+    TeamSettings,
+    get_workspace,
+    settings_of,
+    team_settings,
+)
 from bot.storage.db import unit_of_work
 from bot.storage.models import Customer, FollowUp, Member, Notification, Workspace
 from bot.views.complaints import escalation_message

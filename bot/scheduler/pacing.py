@@ -12,7 +12,7 @@ again, never beyond the assumed budget.
 
 `Lanes` runs the sends of one delivery on a few threads: a Slack answer takes 50-200 ms,
 so one message at a time would not reach even one workspace's budget, and many workspaces
-are served side by side. Messages to one channel go in one lane, in the order given.
+are served side by side. Messages to one channel go one at a time, in the order given.
 """
 
 from __future__ import annotations

@@ -17,7 +17,18 @@ from collections.abc import Collection
 from functools import cache
 from typing import Any, NamedTuple, overload
 
-from sqlalchemy import ColumnElement, Date, Integer, Select, String, bindparam, false, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    false,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, contains_eager
 
 from bot.services import access, audit
@@ -37,9 +48,11 @@ def promise(session: Session, *, touch: Touch, customer: Customer, assignee_id: 
     return follow_up
 
 
-def _open(team_id: str | Collection[str]) -> tuple[ColumnElement[bool], ...]:
-    """Open follow-ups of customers that are not lost, in a workspace or in any of several."""
-    in_team = FollowUp.team_id == team_id if isinstance(team_id, str) else FollowUp.team_id.in_(team_id)
+def _open(team_id: str | ColumnElement[str] | Collection[str]) -> tuple[ColumnElement[bool], ...]:
+    """Open follow-ups of customers that are not lost, in a workspace (or a bound parameter's)
+    or in any of several."""
+    one = isinstance(team_id, str | ColumnElement)
+    in_team = FollowUp.team_id == team_id if one else FollowUp.team_id.in_(team_id)  # type: ignore[arg-type]
     return (in_team, *_still_open())
 
 
@@ -96,7 +109,7 @@ def _own_due(sees_all: bool) -> tuple[Select[Any], Select[Any]]:
     today, horizon = bindparam("today", type_=Date()), bindparam("horizon", type_=Date())
     team_id, user_id = bindparam("team_id", type_=String()), bindparam("user_id", type_=String())
     viewer = Viewer(team_id=team_id, user_id=user_id, sees_all=sees_all)  # type: ignore[arg-type]
-    mine = (FollowUp.team_id == team_id, *_still_open(), FollowUp.assignee_id == user_id, FollowUp.due_on <= horizon)
+    mine = (*_open(team_id), FollowUp.assignee_id == user_id, FollowUp.due_on <= horizon)
     counted = select(func.count().filter(FollowUp.due_on <= today), func.count().filter(FollowUp.due_on > today))
     counted = counted.select_from(FollowUp).where(*mine)
     if not sees_all:  # who sees all is counted from the index alone

@@ -9,7 +9,16 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, Date, Integer, Select, String, bindparam, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from bot.clock import local_today
