@@ -278,7 +278,24 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _by_owner(limits: dict[tuple[str | None, str], int]) -> dict[str | None, dict[str, int]]:
+    """`limits` as one table of key → limit per element type, each with the keys any element has
+    (`None`'s) under its own; the walk below looks a key up once per node."""
+    anywhere = {key: limit for (own, key), limit in limits.items() if own is None}
+    owners = {own for own, _ in limits} | {own for own, _ in _COUNT_LIMITS} | {"section", "context"}
+    return {None: anywhere} | {
+        own: anywhere | {key: limit for (o, key), limit in limits.items() if o == own} for own in owners if own
+    }
+
+
+_TEXTS, _VALUES = _by_owner(_TEXT_LIMITS), _by_owner(_VALUE_LIMITS)
+_TEXT_TYPES = ("plain_text", "mrkdwn")
+
+
 def _fit(node: Any, kind: str | None = None) -> Any:
+    """`node` within the limits, cutting only what is over them: a node with nothing to cut is
+    copied without its text objects and strings (a message has a few hundred nodes, and this
+    runs on every answer)."""
     if isinstance(node, list):
         return [_fit(item, kind) for item in node]
     if not isinstance(node, dict):
@@ -287,24 +304,32 @@ def _fit(node: Any, kind: str | None = None) -> Any:
     own = "view" if own in ("modal", "home") else own
     if "confirm" in node and isinstance(node["confirm"], dict):
         node = {**node, "confirm": {**node["confirm"], "type": "confirm"}}
+    texts, values = _TEXTS.get(own, _TEXTS[None]), _VALUES.get(own, _VALUES[None])
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if isinstance(value, dict) and value.get("type") in ("plain_text", "mrkdwn") and "text" in value:
-            limit = _TEXT_LIMITS.get((own, key)) or _TEXT_LIMITS.get((None, key))
-            out[key] = {**value, "text": _cut(str(value["text"]), limit)} if limit else value
-        elif isinstance(value, str):
-            limit = _VALUE_LIMITS.get((own, key)) or _VALUE_LIMITS.get((None, key))
+        if isinstance(value, str):
+            limit = values.get(key)
             out[key] = _cut(value, limit) if limit else value
+        elif isinstance(value, dict):
+            if value.get("type") in _TEXT_TYPES and "text" in value:
+                limit = texts.get(key)
+                if limit:
+                    text = value["text"]
+                    if not isinstance(text, str) or len(text) > limit:
+                        value = {**value, "text": _cut(str(text), limit)}
+                out[key] = value
+            else:
+                out[key] = _fit(value, own)
         elif isinstance(value, list):
             count = _COUNT_LIMITS.get((own, key))
             items = value[:count] if count else value
             if own in ("section", "context") and key in ("fields", "elements"):
                 limit = _TEXT_LIMITS[(own, key)]
-                items = [{**i, "text": _cut(str(i["text"]), limit)} if isinstance(i, dict) and "text" in i
-                         and isinstance(i.get("text"), str) else i for i in items]  # fmt: skip
-            out[key] = _fit(items, own)
+                items = [{**i, "text": _cut(i["text"], limit)} if isinstance(i, dict) and isinstance(i.get("text"), str)
+                         and len(i["text"]) > limit else i for i in items]  # fmt: skip
+            out[key] = [_fit(item, own) for item in items]
         else:
-            out[key] = _fit(value, own)
+            out[key] = value
     if own == "confirm":
         out.pop("type", None)
     if own == "plain_text_input" and isinstance(out.get("initial_value"), str) and out.get("max_length"):
