@@ -23,7 +23,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from bot.notify import Notifier
@@ -426,7 +436,7 @@ def list_complaints(
     team_id = viewer.team_id
     calendar, policy = team_rules(session, team_id, default_tz)
     overdue, order = list_order(now, calendar, policy, dialect=session.get_bind().dialect.name)
-    query = select(Complaint.id).where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE), viewer.complaints())
+    query = select(Complaint.id).where(*_active_of(team_id), viewer.complaints())
     if view == "mine":
         query = query.where(Complaint.assignee_id == viewer.user_id)
     if view == "overdue":
@@ -438,6 +448,21 @@ def list_complaints(
     customers = {c.id: c for c in session.scalars(
         select(Customer).where(Customer.id.in_({r.customer_id for r in rows.values()})))}  # fmt: skip
     return [ComplaintCard(rows[i], customers[rows[i].customer_id], clocks(rows[i], now, calendar, policy)) for i in ids]
+
+
+def _active_of(team_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The team's active complaints, the team and the states written into the statement rather
+    than bound.
+
+    psycopg prepares a statement from its fifth execution, and PostgreSQL may then plan it once
+    for all values (a generic plan). For `team_id = $1` that plan expects an average team's few
+    complaints, so it filters the states instead of seeking them in `ix_complaint_clocks`: it
+    read all 50,000 of the big team's complaints to keep its 9,892 active ones (19 ms, against
+    4 ms when planned for the values; docs/PERFORMANCE.md, section 37). Written in, the values
+    are planned for.
+    """
+    return (Complaint.team_id == bindparam("team", team_id, literal_execute=True, unique=True),
+            Complaint.state.in_(bindparam("active", sorted(ACTIVE), expanding=True, literal_execute=True, unique=True)))  # fmt: skip
 
 
 FAR = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)  # the deadline of a complaint without one, in the order
