@@ -1,0 +1,73 @@
+"""Statements whose best plan depends on their values carry those values instead of binding
+them. psycopg prepares a statement from its fifth execution, and PostgreSQL may then plan it
+once for every value: for a big team among many small ones that plan filtered a team's every
+complaint to list 25 of them, and sorted every line of a one-letter prefix to offer 20
+(docs/PERFORMANCE.md, section 37). So the complaint list and the search must not leave the
+team, the prefix or the page size to a placeholder; the other statements may."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from bot.services import complaints
+from bot.services.find import resolve_customer, search_customers
+from tests.helpers import add_customer, as_admin
+from tests.slackclient import TEAM
+
+NOW = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
+
+
+@contextmanager
+def selects(session: Session) -> Iterator[list[tuple[str, object]]]:
+    """The SELECTs sent while inside, with their bound values."""
+    sent: list[tuple[str, object]] = []
+
+    def seen(_conn, _cursor, statement, parameters, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def bound(parameters: object) -> list[object]:
+    return list(parameters.values() if isinstance(parameters, dict) else parameters or ())  # type: ignore[union-attr]
+
+
+def test_the_complaint_lists_ordering_statement_carries_the_team_and_the_states(session):
+    add_customer(session, "Acme")
+    with selects(session) as sent:
+        for view in complaints.LIST_VIEWS:
+            complaints.list_complaints(session=session, viewer=as_admin(), view=view, now=NOW)
+    ordering = [(s, p) for s, p in sent if "ORDER BY CASE" in s]
+    assert len(ordering) == len(complaints.LIST_VIEWS)
+    for statement, parameters in ordering:
+        assert f"'{TEAM}'" in statement and "'in_progress'" in statement
+        assert TEAM not in bound(parameters) and "in_progress" not in bound(parameters)
+
+
+def test_a_search_carries_its_team_its_prefix_and_its_page_size(session):
+    for name in ("Lambda Trading", "Lin Wei", "Luo Fang"):
+        add_customer(session, name)
+    with selects(session) as sent:
+        found, _ = search_customers(session=session, viewer=as_admin(), text="l")
+        resolve_customer(session=session, viewer=as_admin(), ref="lu")
+    assert {c.name for c in found} == {"Lambda Trading", "Lin Wei", "Luo Fang"}
+    searching = [(s, p) for s, p in sent if "search_line" in s or "name_key LIKE" in s]
+    assert searching, "the search read no lines and no names"
+    for statement, parameters in searching:
+        values = bound(parameters)
+        assert f"'{TEAM}'" in statement and TEAM not in values
+        assert re.search(r"LIMIT \d+", statement), statement
+    prefix = next(s for s, _ in searching if "line >=" in s)
+    assert "line >= 'l'" in prefix
