@@ -338,3 +338,17 @@ def test_the_emoji_offer_carries_as_much_of_a_long_message_as_a_button_holds() -
     assert len(value) <= 2000
     carried = json.loads(value)
     assert carried["text"].startswith("“发货”\n“发货”") and carried["permalink"] == "https://x.example/p1"
+
+
+def test_a_confirmation_dialog_keeps_its_button_labels_as_text_objects_cut_to_their_limit() -> None:
+    """Slack refuses a dialog whose `confirm` or `deny` is not a text object (`invalid_blocks`):
+    the limits walk once took the dialog's own `confirm` for another dialog and dropped its type."""
+    from bot.views.kit import fit_blocks, mrkdwn, plain
+
+    dialog = {"title": plain("Erase personal data"), "text": mrkdwn("Erase *Acme (#1)*?"),
+              "confirm": plain("Erase " + "x" * 40), "deny": plain("Cancel"), "style": "danger"}  # fmt: skip
+    button = {"type": "button", "action_id": "erase", "value": "1", "text": plain("Erase"), "confirm": dialog}
+    fitted = fit_blocks([{"type": "actions", "elements": [button]}])[0]["elements"][0]["confirm"]
+    assert fitted["confirm"]["type"] == fitted["deny"]["type"] == fitted["title"]["type"] == "plain_text"
+    assert len(fitted["confirm"]["text"]) == 30 and fitted["confirm"]["text"].endswith("…")
+    assert "type" not in fitted and fitted["style"] == "danger"

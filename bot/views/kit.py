@@ -302,7 +302,9 @@ def _fit(node: Any, kind: str | None = None) -> Any:
         return node
     own = "option" if "value" in node and "text" in node and "type" not in node else node.get("type")
     own = "view" if own in ("modal", "home") else own
-    if "confirm" in node and isinstance(node["confirm"], dict):
+    if own != "confirm" and "confirm" in node and isinstance(node["confirm"], dict):
+        # An element's confirmation dialog, tagged so that its texts get the dialog's limits;
+        # the dialog's own `confirm` is its button's label, a text object left as it is.
         node = {**node, "confirm": {**node["confirm"], "type": "confirm"}}
     texts, values = _TEXTS.get(own, _TEXTS[None]), _VALUES.get(own, _VALUES[None])
     out: dict[str, Any] = {}
