@@ -61,13 +61,17 @@ def test_a_search_carries_its_team_its_prefix_and_its_page_size(session):
         add_customer(session, name)
     with selects(session) as sent:
         found, _ = search_customers(session=session, viewer=as_admin(), text="l")
+        contained, _ = search_customers(session=session, viewer=as_admin(), text="ang")
         resolve_customer(session=session, viewer=as_admin(), ref="lu")
     assert {c.name for c in found} == {"Lambda Trading", "Lin Wei", "Luo Fang"}
-    searching = [(s, p) for s, p in sent if "search_line" in s or "name_key LIKE" in s]
+    assert [c.name for c in contained] == ["Luo Fang"]
+    searching = [(s, p) for s, p in sent if "search_line" in s or " LIKE " in s]
+    assert any("search_doc LIKE" in s for s, _ in searching), "no search read the customers' text"
     assert searching, "the search read no lines and no names"
     for statement, parameters in searching:
         values = bound(parameters)
-        assert f"'{TEAM}'" in statement and TEAM not in values
+        assert TEAM not in values, statement  # where the team is asked for, it is written in
         assert re.search(r"LIMIT \d+", statement), statement
+    assert all(f"'{TEAM}'" in s for s, _ in searching if "team_id" in s)
     prefix = next(s for s, _ in searching if "line >=" in s)
     assert "line >= 'l'" in prefix
