@@ -114,7 +114,10 @@ def _fake_server() -> Iterator[FakeSlack]:
 def fake(_fake_server: FakeSlack) -> Iterator[FakeSlack]:
     _fake_server.reset()
     yield _fake_server
+    refused = list(_fake_server.refused)
     _fake_server.reset()
+    # What real Slack would have refused (`invalid_blocks`) fails the test that sent it.
+    assert not refused, f"Slack would refuse: {refused[:3]}"
 
 
 @pytest.fixture

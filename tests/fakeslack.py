@@ -37,6 +37,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlparse
 
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
 if TYPE_CHECKING:
     from tests.fakesocket import FakeSocketMode
 
@@ -96,6 +100,33 @@ class User:
     email: str | None = None
 
 
+_SHOWN = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.update", "views.push",
+          "views.publish", "response_url")  # fmt: skip
+
+
+def block_kit_problem(args: dict[str, Any]) -> str | None:
+    """Why Slack would refuse these blocks or this view (`invalid_blocks`), as far as
+    slack_sdk's models know Block Kit; None when it would not. A `table` block is left to
+    the tests of its own limits (slack_sdk has no model of it)."""
+    try:
+        view = args.get("view")
+        if view:
+            view = json.loads(view) if isinstance(view, str) else view
+            View(**{k: v for k, v in view.items() if k != "id"}).validate_json()
+        blocks = args.get("blocks")
+        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+        for block in blocks or []:
+            if block.get("type") == "table":
+                continue
+            parsed = Block.parse(dict(block))
+            if parsed is None:
+                return f"unknown block: {block}"
+            parsed.validate_json()
+    except (SlackObjectFormationError, KeyError, TypeError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -114,6 +145,7 @@ class FakeSlack:
         self.revoked: set[str] = set()
         self.file_teams: dict[str, str] = {}  # upload id -> the workspace that asked for it
         self.rotation: int | None = None  # token rotation: seconds a bot token lives
+        self.refused: list[tuple[str, str]] = []  # (method, why): blocks or views Slack would refuse
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -145,6 +177,7 @@ class FakeSlack:
             self.revoked.clear()
             self.file_teams.clear()
             self.rotation = None
+            self.refused.clear()
 
     @property
     def base_url(self) -> str:
@@ -409,6 +442,11 @@ class FakeSlack:
                 if path.startswith("/response/"):
                     with fake._lock:
                         fake.calls.append(Call("response_url", args, path))
+                    problem = block_kit_problem(args)
+                    if problem is not None:
+                        with fake._lock:
+                            fake.refused.append(("response_url", problem))
+                        return self._send(400, "invalid_blocks")
                     return self._send(200, "ok")
                 method = path.removeprefix("/api/")
                 auth = self.headers.get("Authorization", "")
@@ -443,6 +481,11 @@ class FakeSlack:
                     if failure.status >= 500:
                         return self._send(failure.status, "Internal Server Error")
                     return self._send(200, {"ok": False, "error": failure.error or "fatal_error"})
+                problem = block_kit_problem(args) if method in _SHOWN else None
+                if problem is not None:
+                    with fake._lock:
+                        fake.refused.append((method, problem))
+                    return self._send(200, {"ok": False, "error": "invalid_blocks"})
                 self._send(200, fake._answer(method, args, team))
 
         return Handler

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from bot import later
-from tests.fakeslack import FakeSlack
+from tests.fakeslack import FakeSlack, block_kit_problem
 
 TEAM = "T0000001"
 USER = "U0000001"
@@ -132,11 +132,20 @@ class SignedSlack:
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=30) as resp:
-                return Response(resp.status, resp.read().decode())
+                return self.shown(Response(resp.status, resp.read().decode()))
         except urllib.error.HTTPError as err:
             return Response(err.code, err.read().decode())
         finally:
             later.wait_idle()  # what the bot does after answering (a DM, the App Home) is done too
+
+    def shown(self, response: Response) -> Response:
+        """The answer, its blocks or view checked as Slack would before showing them (a refusal
+        fails the test, as the fake Web API's do)."""
+        if response.status == 200 and response.text.startswith("{"):
+            problem = block_kit_problem(json.loads(response.text))
+            if problem is not None:
+                self.fake.refused.append(("ack", problem))
+        return response
 
     def post_form(self, fields: dict[str, str], **kw: Any) -> Response:
         return self.post(urlencode(fields).encode(), "application/x-www-form-urlencoded", **kw)
@@ -330,7 +339,7 @@ class InProcessSlack(SignedSlack):
             text = b"".join(chunks).decode()
         finally:
             later.wait_idle()
-        return Response(int(started[0].split()[0]), text)
+        return self.shown(Response(int(started[0].split()[0]), text))
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
