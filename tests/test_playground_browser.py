@@ -466,6 +466,8 @@ def test_block_kit_is_drawn_and_answered_as_slack_does(person: Person, playgroun
     api = WebClient(token=TOKEN, base_url=playground.url + "/api/")
     posted = api.chat_postMessage(channel=demo.GENERAL, text="gallery", blocks=GALLERY)
     api.chat_postMessage(channel=demo.GENERAL, thread_ts=posted["ts"], text="a reply in the *thread*")
+    # The page draws the message anew when its reply comes: hold on to it once the reply shows.
+    me.wait(lambda: "1 reply" in me.message_with("Gallery").text, "the message's reply")
     message = me.message_with("Gallery")
 
     # The thread: its replies under "1 reply", in the side pane.
