@@ -132,13 +132,13 @@ class SignedSlack:
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=30) as resp:
-                return self.shown(Response(resp.status, resp.read().decode()))
+                return self._checked(Response(resp.status, resp.read().decode()))
         except urllib.error.HTTPError as err:
             return Response(err.code, err.read().decode())
         finally:
             later.wait_idle()  # what the bot does after answering (a DM, the App Home) is done too
 
-    def shown(self, response: Response) -> Response:
+    def _checked(self, response: Response) -> Response:
         """The answer, its blocks or view checked as Slack would before showing them (a refusal
         fails the test, as the fake Web API's do)."""
         if response.status == 200 and response.text.startswith("{"):
@@ -339,7 +339,7 @@ class InProcessSlack(SignedSlack):
             text = b"".join(chunks).decode()
         finally:
             later.wait_idle()
-        return self.shown(Response(int(started[0].split()[0]), text))
+        return self._checked(Response(int(started[0].split()[0]), text))
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

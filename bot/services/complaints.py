@@ -26,7 +26,6 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import (
     ColumnElement,
     and_,
-    bindparam,
     case,
     func,
     literal,
@@ -55,6 +54,7 @@ from bot.services.sla import (
     team_rules,
 )
 from bot.services.workspaces import next_number, team_settings
+from bot.storage.db import written
 from bot.storage.models import INTEGER_MAX, Complaint, ComplaintEvent, Customer, Member
 
 log = logging.getLogger(__name__)
@@ -451,18 +451,10 @@ def list_complaints(
 
 
 def _active_of(team_id: str) -> tuple[ColumnElement[bool], ...]:
-    """The team's active complaints, the team and the states written into the statement rather
-    than bound.
-
-    psycopg prepares a statement from its fifth execution, and PostgreSQL may then plan it once
-    for all values (a generic plan). For `team_id = $1` that plan expects an average team's few
-    complaints, so it filters the states instead of seeking them in `ix_complaint_clocks`: it
-    read all 50,000 of the big team's complaints to keep its 9,892 active ones (19 ms, against
-    4 ms when planned for the values; docs/PERFORMANCE.md, section 37). Written in, the values
-    are planned for.
-    """
-    return (Complaint.team_id == bindparam("team", team_id, literal_execute=True, unique=True),
-            Complaint.state.in_(bindparam("active", sorted(ACTIVE), expanding=True, literal_execute=True, unique=True)))  # fmt: skip
+    """The team's active complaints, the team and the states written in (`storage.db.written`):
+    bound, PostgreSQL's generic plan filtered the states instead of seeking them in
+    `ix_complaint_clocks`."""
+    return Complaint.team_id == written(team_id), Complaint.state.in_(written(sorted(ACTIVE)))
 
 
 FAR = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)  # the deadline of a complaint without one, in the order

@@ -11,9 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
-    Integer,
     and_,
-    bindparam,
     column,
     false,
     literal_column,
@@ -25,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.services.access import Viewer
 from bot.storage.crypto import lookup_hashes
+from bot.storage.db import written
 from bot.storage.models import INTEGER_MAX, SEARCH_FTS, Customer, SearchGram, SearchLine
 from bot.storage.search import fold, han, search_lines
 
@@ -93,27 +92,10 @@ def _by_hash(session: Session, team_id: str, viewer: Viewer, text: str) -> froze
     return frozenset(session.scalars(query))
 
 
-def _written(text: str) -> BindParameter[str]:
-    """`text` written into the statement rather than bound: PostgreSQL then plans for this very
-    value, where a prepared statement's generic plan picks one way for all (psycopg prepares a
-    statement from its fifth execution). A search's plan depends on its values: a trigram index
-    for a rare pattern, name order for a common one; a prefix's range of lines walked in name
-    order (a one-letter prefix took 61 ms with the generic plan, 0.2 ms with its own); and the
-    team, whose size the generic plan takes for the average workspace's (a big team among
-    1,000 small ones: `ch` 37 ms against 0.3)."""
-    return bindparam(None, text, literal_execute=True)
-
-
-def _first(n: int) -> BindParameter[int]:
-    """`LIMIT n`, written in (`_written`): a generic plan, not knowing how few rows are asked
-    for, sorts every match where walking an index in name order stops early (a prefix `ch`:
-    47 ms against 0.4)."""
-    return bindparam(None, n, type_=Integer(), literal_execute=True)
-
-
 def _pattern(part: str) -> BindParameter[str]:
-    """`%part%` for LIKE, written into the statement (`_written`)."""
-    return _written(f"%{_like_escape(part)}%")
+    """`%part%` for LIKE, written into the statement (`storage.db.written`): a trigram index
+    for a rare pattern, name order for a common one."""
+    return written(f"%{_like_escape(part)}%")
 
 
 class _Search:
@@ -146,8 +128,8 @@ class _Search:
         if found_in_fts is not None and len(found_in_fts) <= n:  # by id alone: SQLite would walk the team
             query = query.where(Customer.id.in_([*found_in_fts, *self.hashed]))
         else:
-            query = query.where(Customer.team_id == _written(self.team_id))
-        found = list(self.session.execute(query.limit(_first(n + 1))))
+            query = query.where(Customer.team_id == written(self.team_id))
+        found = list(self.session.execute(query.limit(written(n + 1))))
         return found if len(found) <= n else None
 
     def _fts(self, *, limit: int) -> list[int] | None:
@@ -160,27 +142,27 @@ class _Search:
             match += f' OR search_key : " {self.spelled}"'
         fts = table(SEARCH_FTS, column("rowid"), column("team_id"))
         query = select(fts.c.rowid).where(literal_column(SEARCH_FTS).op("MATCH")(match), fts.c.team_id == self.team_id)
-        return list(self.session.scalars(query.limit(_first(limit))))
+        return list(self.session.scalars(query.limit(written(limit))))
 
     def lined(self, limit: int) -> list[Any]:
         """The first `limit` exact matches, then prefix matches, each in name order: lines of
         the search text or pinyin tokens that equal or begin with the query, and e-mails and
         phones equal to it by hash."""
         line, texts = SearchLine, self.texts
-        query = select(line.customer_id.label("id"), line.name_key).where(line.team_id == _written(self.team_id))
+        query = select(line.customer_id.label("id"), line.name_key).where(line.team_id == written(self.team_id))
         if not self.viewer.sees_all:
             query = query.join(Customer, Customer.id == line.customer_id).where(self.viewer.customers())
         query = (query.group_by(line.name_key, line.customer_id).order_by(line.name_key, line.customer_id)
-                 .limit(_first(limit)))  # fmt: skip
+                 .limit(written(limit)))  # fmt: skip
         exact = list(self.session.execute(query.where(line.line.in_(texts))))
         if self.hashed:
             by_hash = select(Customer.id, Customer.name_key).where(Customer.id.in_(self.hashed))
             exact = sorted({*exact, *self.session.execute(by_hash)}, key=lambda row: row.name_key)[:limit]
         if len(exact) == limit:
             return exact
-        begins = or_(*(and_(line.line >= _written(t), line.line < _written(t + _LAST)) for t in texts))
+        begins = or_(*(and_(line.line >= written(t), line.line < written(t + _LAST)) for t in texts))
         seen = {row.id for row in exact}
-        prefix = self.session.execute(query.where(begins).limit(_first(limit + len(seen))))
+        prefix = self.session.execute(query.where(begins).limit(written(limit + len(seen))))
         return (exact + [row for row in prefix if row.id not in seen])[:limit]
 
     def walk(self, limit: int) -> list[Any]:
@@ -188,9 +170,9 @@ class _Search:
         from the names' covering index alone (`ix_customer_search`, `ix_customer_name_search`):
         for a common pattern, the walk stops early."""
         query = select(Customer.id, Customer.name_key).where(
-            Customer.team_id == _written(self.team_id), self.viewer.customers(), self.in_doc
+            Customer.team_id == written(self.team_id), self.viewer.customers(), self.in_doc
         )
-        return list(self.session.execute(query.order_by(Customer.name_key).limit(_first(limit))))
+        return list(self.session.execute(query.order_by(Customer.name_key).limit(written(limit))))
 
     def among_han(self, limit: int) -> list[Any]:
         """The first `limit` matches, in name order, among the customers whose search text
@@ -201,13 +183,13 @@ class _Search:
         # One IN per character (not GROUP BY … HAVING count = 2, whose row count PostgreSQL
         # misjudged into a nested loop of 24 million comparisons).
         holders = [
-            Customer.id.in_(select(SearchGram.customer_id).where(SearchGram.team_id == _written(self.team_id),
+            Customer.id.in_(select(SearchGram.customer_id).where(SearchGram.team_id == written(self.team_id),
                                                                  SearchGram.gram == ch))
             for ch in chars
         ]  # fmt: skip
         query = select(Customer.id, Customer.name_key).where(*holders, self.contains,
                                                              self.viewer.customers())  # fmt: skip
-        return list(self.session.execute(query.order_by(Customer.name_key).limit(_first(limit))))
+        return list(self.session.execute(query.order_by(Customer.name_key).limit(written(limit))))
 
     def order(self, row: Any) -> tuple[int, str]:
         return self.rank(row), row.name_key
@@ -235,7 +217,7 @@ def resolve_customer(*, session: Session, viewer: Viewer, ref: str) -> Match:
     team_id = viewer.team_id
     ref = ref.strip()
     number = re.fullmatch(r"#(\d+)", ref)
-    base = select(Customer).where(Customer.team_id == _written(team_id), viewer.customers())
+    base = select(Customer).where(Customer.team_id == written(team_id), viewer.customers())
     if number:
         if int(number.group(1)) > INTEGER_MAX:
             return Match()
@@ -248,18 +230,18 @@ def resolve_customer(*, session: Session, viewer: Viewer, ref: str) -> Match:
     if exact is not None:
         return Match(customer=exact)
     prefixed = session.scalars(
-        base.where(Customer.name_key.like(_written(_like_escape(key) + "%"), escape="\\"))
+        base.where(Customer.name_key.like(written(_like_escape(key) + "%"), escape="\\"))
         .order_by(Customer.name_key)
-        .limit(_first(SEARCH_LIMIT))
+        .limit(written(SEARCH_LIMIT))
     ).all()
     if not prefixed and _PINYIN_QUERY.fullmatch(key):
         # `/crm 查看 zhangwei` or `zw`: a Chinese name by its pinyin, whole tokens first.
         spelled = key.replace(" ", "")
         for pattern in (f"% {spelled} %", f"% {spelled}%"):
             prefixed = session.scalars(
-                base.where(Customer.search_key.like(_written(pattern)))
+                base.where(Customer.search_key.like(written(pattern)))
                 .order_by(Customer.name_key)
-                .limit(_first(SEARCH_LIMIT))
+                .limit(written(SEARCH_LIMIT))
             ).all()
             if prefixed:
                 break

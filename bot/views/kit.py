@@ -282,9 +282,9 @@ def _by_owner(limits: dict[tuple[str | None, str], int]) -> dict[str | None, dic
     """`limits` as one table of key → limit per element type, each with the keys any element has
     (`None`'s) under its own; the walk below looks a key up once per node."""
     anywhere = {key: limit for (own, key), limit in limits.items() if own is None}
-    owners = {own for own, _ in limits} | {own for own, _ in _COUNT_LIMITS} | {"section", "context"}
+    owners = {own for own, _ in limits if own}
     return {None: anywhere} | {
-        own: anywhere | {key: limit for (o, key), limit in limits.items() if o == own} for own in owners if own
+        own: anywhere | {key: limit for (o, key), limit in limits.items() if o == own} for own in owners
     }
 
 
@@ -292,12 +292,12 @@ _TEXTS, _VALUES = _by_owner(_TEXT_LIMITS), _by_owner(_VALUE_LIMITS)
 _TEXT_TYPES = ("plain_text", "mrkdwn")
 
 
-def _fit(node: Any, kind: str | None = None) -> Any:
+def _fit(node: Any) -> Any:
     """`node` within the limits, cutting only what is over them: a node with nothing to cut is
     copied without its text objects and strings (a message has a few hundred nodes, and this
     runs on every answer)."""
     if isinstance(node, list):
-        return [_fit(item, kind) for item in node]
+        return [_fit(item) for item in node]
     if not isinstance(node, dict):
         return node
     own = "option" if "value" in node and "text" in node and "type" not in node else node.get("type")
@@ -321,7 +321,7 @@ def _fit(node: Any, kind: str | None = None) -> Any:
                         value = {**value, "text": _cut(str(text), limit)}
                 out[key] = value
             else:
-                out[key] = _fit(value, own)
+                out[key] = _fit(value)
         elif isinstance(value, list):
             count = _COUNT_LIMITS.get((own, key))
             items = value[:count] if count else value
@@ -329,7 +329,7 @@ def _fit(node: Any, kind: str | None = None) -> Any:
                 limit = _TEXT_LIMITS[(own, key)]
                 items = [{**i, "text": _cut(i["text"], limit)} if isinstance(i, dict) and isinstance(i.get("text"), str)
                          and len(i["text"]) > limit else i for i in items]  # fmt: skip
-            out[key] = [_fit(item, own) for item in items]
+            out[key] = [_fit(item) for item in items]
         else:
             out[key] = value
     if own == "confirm":
