@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -333,6 +332,15 @@ def _time_calls(ctx: Context, inputs: list[str], call: Callable[..., object], co
     return seconds
 
 
+def _slowest(ctx: Context, labelled: list[tuple[str, str]], seconds: list[float], call: Callable[..., object]) -> str:
+    """The slowest call's input and kind, and its time when called again at once (three times,
+    the fastest): whether a slow call is its input's cost or the moment's (a checkpoint, the
+    other core, the collector)."""
+    kind, text = labelled[seconds.index(max(seconds)) % len(labelled)]
+    again = min(_time_calls(ctx, [text], call, 3))
+    return f"`{text}` ({kind}): {ms(again)}"
+
+
 @benchmark("search")
 def search(ctx: Context) -> list[Table]:
     team = ctx.team
@@ -353,7 +361,7 @@ def search(ctx: Context) -> list[Table]:
         p95 = percentile(seconds, 95)
         verdict = ("met" if p95 < SEARCH_P95_TARGET else "missed") if has_target else "(no target)"
         rows.append([name, str(len(seconds)), ms(percentile(seconds, 50)), ms(p95), ms(percentile(seconds, 99)),
-                     ms(max(seconds) if seconds else math.nan), verdict])  # fmt: skip
+                     ms(max(seconds)), _slowest(ctx, labelled, seconds, call), verdict])  # fmt: skip
         if has_target:
             # The same figures by kind of input: a flat cost whatever is typed means a scan.
             kinds: dict[str, list[float]] = {}
@@ -364,8 +372,10 @@ def search(ctx: Context) -> list[Table]:
     notes = [
         "In-process service calls, one session each, on one thread: the database's work plus the ORM's.",
         "Queries cycle through a fixed mix (below); Chinese names give two of their characters as the word.",
+        "Slowest input: the input of the call that took `max ms` (generated data), timed again at once, best of 3.",
     ]
-    columns = ["service call", "calls", "p50 ms", "p95 ms", "p99 ms", "max ms", "target (p95 < 30 ms)"]
+    columns = ["service call", "calls", "p50 ms", "p95 ms", "p99 ms", "max ms", "slowest input: again, ms",
+               "target (p95 < 30 ms)"]  # fmt: skip
     return [
         Table("Search (service calls)", columns, rows, notes),
         Table("Search by kind of input", ["service call", "input", "calls", "p50 ms", "p95 ms"], by_kind),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from slack_bolt.request import BoltRequest
+from sqlalchemy import Engine, event
 
 from bench.harness import (
     BOT_TOKEN,
@@ -43,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="per command (default 200)")
     parser.add_argument("--suggest", action="append", default=[], help="a type-ahead value to profile")
     parser.add_argument("--interval", type=float, default=0.0002, help="seconds between samples (default 0.0002)")
+    parser.add_argument("--settle", action="store_true",
+                        help="let each request's after-the-answer work finish, untimed, before the next request")
+    parser.add_argument("--statements", action="store_true",
+                        help="time each SQL statement of the requests instead of sampling the call tree")
     parser.add_argument("--sweep", type=int, default=None, metavar="N",
                         help="profile the revisit job writing N due revisits (as bench.run's sweep) instead")
     parser.add_argument("--touches", action="store_true",
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with touched:
             for label, payload in work:
-                _profile(app, label, payload, args)
+                _profile(app, label, payload, args, engine)
     finally:
         wait_idle()
         fake.stop()
@@ -88,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _profile(app: Any, label: str, payload: Callable[[int], tuple[bytes, str]], args: argparse.Namespace) -> None:
+def _profile(
+    app: Any, label: str, payload: Callable[[int], tuple[bytes, str]], args: argparse.Namespace, engine: Engine
+) -> None:
     """Dispatch `args.requests` requests under the profiler (after a few to warm up); what the
     requests leave for after the answer (bot.later) runs on its threads, outside the tree."""
 
@@ -103,12 +111,18 @@ def _profile(app: Any, label: str, payload: Callable[[int], tuple[bytes, str]], 
     for n in range(5):  # warm up: profile fetch, caches
         dispatch(n)
     wait_idle()
-    with profiled(args.interval) as report:
-        started = time.perf_counter()
+    with (timed_statements(engine, args.requests) if args.statements else profiled(args.interval)) as report:
+        took = settled = 0.0
         for n in range(args.requests):
+            started = time.perf_counter()
             dispatch(5 + n)
-        mean = (time.perf_counter() - started) / args.requests
-        report(f"{label}: {args.requests} requests, {mean * 1000:.2f} ms each under the profiler")
+            answered = time.perf_counter()
+            took += answered - started
+            if args.settle:
+                wait_idle()
+                settled += time.perf_counter() - answered
+        alone = f" (then {settled / args.requests * 1000:.2f} ms until its after-the-answer work ended)" if args.settle else ""
+        report(f"{label}: {args.requests} requests, {took / args.requests * 1000:.2f} ms each{alone} under the profiler")
     wait_idle()
 
 
@@ -139,6 +153,41 @@ def profile_sweep(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+@contextmanager
+def timed_statements(engine: Engine, requests: int) -> Iterator[Callable[[str], None]]:
+    """Time each SQL statement the block's thread sends (the after-the-answer threads' are left
+    out); the function it yields prints them per request under a title, slowest in all first. The time is
+    the driver's execute call: the round trip and the database's work, not reading the rows."""
+    thread = threading.get_ident()
+    took: dict[str, list[float]] = {}
+
+    def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        conn.info["touchbase.bench.started"] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if threading.get_ident() == thread:
+            text = " ".join(statement.split())
+            took.setdefault(text, []).append(time.perf_counter() - conn.info.pop("touchbase.bench.started"))
+
+    titles: list[str] = []
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield titles.append
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    for title in titles:
+        print(f"== {title}")
+    print(f"{'per request':>11} {'mean ms':>8} {'ms/request':>10}  statement")
+    for text, seconds in sorted(took.items(), key=lambda kv: -sum(kv[1])):
+        print(f"{len(seconds) / requests:11.2f} {1000 * sum(seconds) / len(seconds):8.3f} "
+              f"{1000 * sum(seconds) / requests:10.3f}  {text[:160]}")  # fmt: skip
+    total = sum(sum(seconds) for seconds in took.values())
+    count = sum(len(seconds) for seconds in took.values())
+    print(f"{count / requests:11.2f} {'':8} {1000 * total / requests:10.3f}  all statements")
 
 
 @contextmanager

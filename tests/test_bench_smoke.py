@@ -6,9 +6,12 @@ that every benchmark produced its table and that the bot answered every request 
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from bench import profile
 from bench.generate import Scale, generate_team
 from bench.run import run
 from bot.services.find import name_key
@@ -67,6 +70,9 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     ])  # fmt: skip
     titles = [t.title for t in tables]
     assert any("Acknowledge" in title for title in titles) and any("Search" in title for title in titles)
+    searched = next(t for t in tables if t.title == "Search (service calls)")
+    slowest = searched.columns.index("slowest input: again, ms")
+    assert all(re.fullmatch(r"`.+` \(.+\): \d+\.\d", row[slowest]) for row in searched.rows), searched.rows
     ack = next(t for t in tables if "Acknowledge" in t.title)
     assert len(ack.rows) == 7 * 2  # seven requests at two concurrencies
     errors = ack.columns.index("errors tb/no-op")
@@ -99,3 +105,15 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
         # and the stage moves those touches caused: every customer's stage is its history's last move
         moved = latest_moves(conn, "T0SMOKE02")
     assert moved and all(stage == latest for stage, latest in moved)
+
+
+def test_the_profile_times_each_statement(engine, database_url, capsys):
+    generate_team(engine, "T0SMOKE03", Scale(customers=60, touches=120, complaints=6, members=3, seed=3))
+    assert profile.main(["--database-url", database_url, "--team", "T0SMOKE03", "--requests", "4", "--statements",
+                         "due"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "== /crm due: 4 requests" in out
+    lines = out.splitlines()
+    statements = [line for line in lines if re.match(r"\s+\d+\.\d\d\s+\d+\.\d{3}\s+\d+\.\d{3}\s+SELECT ", line)]
+    assert any("FROM workspace" in line or "workspace.team_id" in line for line in statements), out
+    assert re.search(r"\d+\.\d\d\s+\d+\.\d{3}\s+all statements", lines[-1]), out
