@@ -338,7 +338,7 @@ def _slowest(ctx: Context, labelled: list[tuple[str, str]], seconds: list[float]
     other core, the collector)."""
     kind, text = labelled[seconds.index(max(seconds)) % len(labelled)]
     again = min(_time_calls(ctx, [text], call, 3))
-    return f"`{text}` ({kind}): {ms(again)}"
+    return f"{kind if f'`{text}`' in kind else f'`{text}` ({kind})'}: {ms(again)}"
 
 
 @benchmark("search")

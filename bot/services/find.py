@@ -11,9 +11,11 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     and_,
     column,
     false,
+    func,
     literal_column,
     or_,
     select,
@@ -78,6 +80,11 @@ def search_customers(
 
 
 SEARCH_CANDIDATES = 500  # matches ranked in Python at most
+_ONE = literal_column("1")
+# A line's first character, as `ix_search_line_initial` (migration 0018) holds it: the
+# database uses the index only for the same expression, constants written in.
+_INITIAL = func.substr(SearchLine.line, _ONE, _ONE)
+_FEW = 200  # lines of a two-character prefix that are sorted rather than walked to in name order
 _LAST = "\U0010ffff"  # sorts after every character: `text <= line < text + _LAST` means "line begins with text"
 
 
@@ -160,10 +167,31 @@ class _Search:
             exact = sorted({*exact, *self.session.execute(by_hash)}, key=lambda row: row.name_key)[:limit]
         if len(exact) == limit:
             return exact
-        begins = or_(*(and_(line.line >= written(t), line.line < written(t + _LAST)) for t in texts))
+        begins = or_(*(self._begins(t) for t in texts))
         seen = {row.id for row in exact}
         prefix = self.session.execute(query.where(begins).limit(written(limit + len(seen))))
         return (exact + [row for row in prefix if row.id not in seen])[:limit]
+
+    def _begins(self, text: str) -> ColumnElement[bool]:
+        """Lines that begin with `text`, asked so that the first in name order cost little: a
+        range of the primary key, which the database sorts if few match or walks
+        `ix_search_line_name` for if many do; for one or two characters, the lines of their
+        first character, walked in name order (`ix_search_line_initial`): walking every name
+        for a rare first letter, or for a pinyin one (Chinese names sort after Latin ones),
+        read most of the team's lines. Two characters that begin few lines keep the range."""
+        line = SearchLine.line
+        in_range = and_(line >= written(text), line < written(text + _LAST))
+        if len(text) > 2:
+            return in_range
+        initial = _INITIAL == written(text[0])
+        if len(text) == 1:
+            return initial
+        few = select(line).where(SearchLine.team_id == written(self.team_id), in_range).limit(written(_FEW + 1))
+        if len(self.session.scalars(few).all()) <= _FEW:  # read unordered from the primary key
+            return in_range
+        # Not with the range: PostgreSQL would count both as narrowing and, misjudging a common
+        # prefix as rare, sort thousands of lines.
+        return and_(initial, func.substr(line, _ONE, written(2)) == written(text))
 
     def walk(self, limit: int) -> list[Any]:
         """The first `limit` customers whose search text contains the query, in name order,

@@ -316,6 +316,9 @@ class SearchLine(Base):
         Index("ix_search_line_customer_id", "customer_id"),  # for the cascade on delete
         # A common prefix's first matches in name order, walking the names instead of sorting.
         Index("ix_search_line_name", "team_id", "name_key", "customer_id", "line"),
+        # The same for a prefix of one or two characters: its first character's lines, in name
+        # order (migration 0018; services.find writes the expression as it is here).
+        Index("ix_search_line_initial", "team_id", text("substr(line, 1, 1)"), "name_key", "customer_id", "line"),
     )
 
     team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"), primary_key=True)
