@@ -12,10 +12,11 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from bot.services import complaints
+from bot.services import complaints, find
 from bot.services.find import resolve_customer, search_customers
 from tests.helpers import add_customer, as_admin
 from tests.slackclient import TEAM
@@ -77,22 +78,30 @@ def test_a_search_carries_its_team_its_prefix_and_its_page_size(session):
     assert "substr(search_line.line, 1, 1) = 'l'" in prefix
 
 
-def test_short_prefixes_read_the_lines_of_their_first_character_in_name_order(session):
-    """A prefix of one character, or two that begin many lines, walks `ix_search_line_initial`:
-    the database uses it only for the expression the index holds (section 39)."""
-    for n in range(3):
+@pytest.mark.parametrize("few", [200, 1], ids=["few lines begin zh", "many lines begin zh"])
+def test_short_prefixes_read_the_lines_of_their_first_character_in_name_order(session, monkeypatch, few):
+    """A prefix of one character, or a longer one that begins many lines, walks
+    `ix_search_line_initial`: the database uses it only for the expression the index holds
+    (section 39)."""
+    monkeypatch.setattr(find, "_FEW", few)
+    for n in (2, 0, 1):
         add_customer(session, f"Zhang Wei {n}")
+    add_customer(session, "Acme Zhuhai")
     with selects(session) as sent:
         for typed in ("z", "zh"):
             found, _ = search_customers(session=session, viewer=as_admin(), text=typed)
-            assert [c.name for c in found] == ["Zhang Wei 0", "Zhang Wei 1", "Zhang Wei 2"]
+            assert [c.name for c in found] == ["Zhang Wei 0", "Zhang Wei 1", "Zhang Wei 2", "Acme Zhuhai"]  # prefix, contains
     walks = [(s, p) for s, p in sent if "substr(" in s]
-    assert len(walks) == 1 and "substr(search_line.line, 1, 1) = 'z'" in walks[0][0]  # few lines begin `zh`
+    assert "substr(search_line.line, 1, 1) = 'z'" in walks[0][0]
+    if few == 1:
+        assert len(walks) == 2 and "substr(search_line.line, 1, 2) = 'zh'" in walks[1][0]
+    else:
+        assert len(walks) == 1  # `zh` is a range of the primary key, sorted
     postgresql = session.get_bind().dialect.name == "postgresql"
     if postgresql:  # a handful of rows: make PostgreSQL show which index it can use, not scan
         session.execute(text("SET LOCAL enable_seqscan = off"))
         session.execute(text("SET LOCAL enable_bitmapscan = off"))
-    statement, parameters = walks[0]
-    plan = session.connection().exec_driver_sql(("EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN ") + statement,
-                                                parameters).all()  # fmt: skip
-    assert "ix_search_line_initial" in str(plan), plan
+    for statement, parameters in walks:
+        plan = session.connection().exec_driver_sql(("EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN ") + statement,
+                                                    parameters).all()  # fmt: skip
+        assert "ix_search_line_initial" in str(plan), plan

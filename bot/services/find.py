@@ -51,14 +51,14 @@ def search_customers(
     Case-insensitive and partial; ranked exact > prefix > contains (tags: contains only),
     then by name. Returns one page and whether more follow.
 
-    How (storage.search holds the text and the lines it reads): when at most
-    `SEARCH_CANDIDATES` customers match a query of three characters or more, the trigram
-    index finds them all and they are ranked here. When more match, or the query is shorter
-    (no trigram to look up) or has Han characters, the exact and then the prefix matches
-    come from `search_line` in name order; if they are too few, the first contains matches
-    in name order follow, walking the names' covering index for Latin text, or among the
-    customers holding the query's first two Han characters (`search_gram`). Every query
-    stops as soon as it has enough.
+    How (storage.search holds the text and the lines it reads): the exact and then the
+    prefix matches come from `search_line` in name order; when they fill the page, no other
+    match could show. Else, when at most `SEARCH_CANDIDATES` customers match a query of three
+    characters or more, the trigram index finds them all and they are ranked here. When more
+    match, or the query is shorter (no trigram to look up) or has Han characters, the first
+    contains matches in name order follow the lines', walking the names' covering index for
+    Latin text, or among the customers holding the query's first two Han characters
+    (`search_gram`). Every query stops as soon as it has enough.
     """
     team_id = viewer.team_id
     q = fold(text)
@@ -66,11 +66,12 @@ def search_customers(
         return [], False
     want = offset + limit + 1
     search = _Search(session, team_id, viewer, q, hashed=_by_hash(session, team_id, viewer, text))
-    if len(q) >= 3 and not han(q) and (found := search.every(max(SEARCH_CANDIDATES, want))) is not None:
-        ranked = sorted(found, key=search.order)  # few matches, found by trigram: rank them all here
-    else:  # many, or Chinese: the exact and prefix matches, then the rest in name order
-        ranked = search.lined(want)
-        if len(ranked) < want:
+    ranked = search.lined(want)
+    if len(ranked) < want:  # contains matches show too
+        found = search.every(max(SEARCH_CANDIDATES, want)) if len(q) >= 3 and not han(q) else None
+        if found is not None:  # few matches, found by trigram: rank them all here
+            ranked = sorted(found, key=search.order)
+        else:  # many, or Chinese: the rest in name order
             seen = {row.id for row in ranked}
             rest = search.among_han(want + len(seen)) if han(q) else search.walk(want + len(seen))
             ranked += [row for row in rest if row.id not in seen]
@@ -84,7 +85,7 @@ _ONE = literal_column("1")
 # A line's first character, as `ix_search_line_initial` (migration 0018) holds it: the
 # database uses the index only for the same expression, constants written in.
 _INITIAL = func.substr(SearchLine.line, _ONE, _ONE)
-_FEW = 200  # lines of a two-character prefix that are sorted rather than walked to in name order
+_FEW = 200  # lines of a prefix that are sorted rather than walked to in name order
 _LAST = "\U0010ffff"  # sorts after every character: `text <= line < text + _LAST` means "line begins with text"
 
 
@@ -173,25 +174,22 @@ class _Search:
         return (exact + [row for row in prefix if row.id not in seen])[:limit]
 
     def _begins(self, text: str) -> ColumnElement[bool]:
-        """Lines that begin with `text`, asked so that the first in name order cost little: a
-        range of the primary key, which the database sorts if few match or walks
-        `ix_search_line_name` for if many do; for one or two characters, the lines of their
-        first character, walked in name order (`ix_search_line_initial`): walking every name
-        for a rare first letter, or for a pinyin one (Chinese names sort after Latin ones),
-        read most of the team's lines. Two characters that begin few lines keep the range."""
+        """Lines that begin with `text`, asked so that the first in name order cost little. A
+        range of the primary key when few lines begin so (sorted then); when many do, the
+        lines of its first character, walked in name order (`ix_search_line_initial`):
+        walking every name instead read most of the team's lines for a rare first letter or
+        a pinyin one, whose Chinese names sort after the Latin ones (section 39)."""
         line = SearchLine.line
-        in_range = and_(line >= written(text), line < written(text + _LAST))
-        if len(text) > 2:
-            return in_range
         initial = _INITIAL == written(text[0])
         if len(text) == 1:
             return initial
+        in_range = and_(line >= written(text), line < written(text + _LAST))
         few = select(line).where(SearchLine.team_id == written(self.team_id), in_range).limit(written(_FEW + 1))
         if len(self.session.scalars(few).all()) <= _FEW:  # read unordered from the primary key
             return in_range
         # Not with the range: PostgreSQL would count both as narrowing and, misjudging a common
         # prefix as rare, sort thousands of lines.
-        return and_(initial, func.substr(line, _ONE, written(2)) == written(text))
+        return and_(initial, func.substr(line, _ONE, written(len(text))) == written(text))
 
     def walk(self, limit: int) -> list[Any]:
         """The first `limit` customers whose search text contains the query, in name order,

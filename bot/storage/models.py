@@ -314,10 +314,9 @@ class SearchLine(Base):
     __tablename__ = "search_line"
     __table_args__ = (
         Index("ix_search_line_customer_id", "customer_id"),  # for the cascade on delete
-        # A common prefix's first matches in name order, walking the names instead of sorting.
-        Index("ix_search_line_name", "team_id", "name_key", "customer_id", "line"),
-        # The same for a prefix of one or two characters: its first character's lines, in name
-        # order (migration 0018; services.find writes the expression as it is here).
+        # A common prefix's first matches in name order, walking the lines of its first
+        # character instead of sorting (migration 0018; services.find writes the expression as
+        # it is here).
         Index("ix_search_line_initial", "team_id", text("substr(line, 1, 1)"), "name_key", "customer_id", "line"),
     )
 
