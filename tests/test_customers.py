@@ -215,6 +215,8 @@ def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
     assert [more for _, more in every] == [len(expected) > n for n in (3, 6, 9, 12)]
     monkeypatch.setattr(service, "SEARCH_CANDIDATES", 2)
     assert [ranked(3, offset) for offset in (0, 3, 6, 9)] == every
+    monkeypatch.setattr(service, "_FEW", 0)  # every prefix walked by its first character, in name order
+    assert [ranked(3, offset) for offset in (0, 3, 6, 9)] == every
 
 
 def test_a_customer_with_very_long_fields_is_saved_and_found(session):

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
-    ColumnElement,
+    Select,
     and_,
     column,
     false,
@@ -155,41 +155,50 @@ class _Search:
     def lined(self, limit: int) -> list[Any]:
         """The first `limit` exact matches, then prefix matches, each in name order: lines of
         the search text or pinyin tokens that equal or begin with the query, and e-mails and
-        phones equal to it by hash."""
+        phones equal to it by hash.
+
+        When few lines begin with the query, all of them are read at once from the primary
+        key, unordered, and ranked here. When many do, the exact matches are read in name
+        order, then the prefix matches from the lines of the query's first character, walked
+        in name order (`ix_search_line_initial`): walking every name instead read most of the
+        team's lines for a rare first letter or a pinyin one, whose Chinese names sort after
+        the Latin ones (docs/PERFORMANCE.md, section 39)."""
         line, texts = SearchLine, self.texts
         query = select(line.customer_id.label("id"), line.name_key).where(line.team_id == written(self.team_id))
         if not self.viewer.sees_all:
             query = query.join(Customer, Customer.id == line.customer_id).where(self.viewer.customers())
+        hashed = list(self.session.execute(select(Customer.id, Customer.name_key).where(Customer.id.in_(self.hashed)))
+                      ) if self.hashed else []  # fmt: skip
+        if (few := self._few(query)) is not None:
+            names = {row.id: row.name_key for row in [*few, *hashed]}
+            exact = {row.id for row in few if row.line in texts} | {row.id for row in hashed}
+            ranked = sorted(exact, key=lambda i: (names[i], i)) + sorted(names.keys() - exact,
+                                                                         key=lambda i: (names[i], i))  # fmt: skip
+            return [_Named(i, names[i]) for i in ranked[:limit]]
         query = (query.group_by(line.name_key, line.customer_id).order_by(line.name_key, line.customer_id)
                  .limit(written(limit)))  # fmt: skip
         exact = list(self.session.execute(query.where(line.line.in_(texts))))
-        if self.hashed:
-            by_hash = select(Customer.id, Customer.name_key).where(Customer.id.in_(self.hashed))
-            exact = sorted({*exact, *self.session.execute(by_hash)}, key=lambda row: row.name_key)[:limit]
+        if hashed:
+            exact = sorted({*exact, *hashed}, key=lambda row: (row.name_key, row.id))[:limit]
         if len(exact) == limit:
             return exact
-        begins = or_(*(self._begins(t) for t in texts))
+        # The prefix by its first character, not by the range too: PostgreSQL would count both
+        # as narrowing and, misjudging a common prefix as rare, sort thousands of lines.
+        begins = or_(*(_INITIAL == written(t) if len(t) == 1 else
+                       and_(_INITIAL == written(t[0]), func.substr(line.line, _ONE, written(len(t))) == written(t))
+                       for t in texts))  # fmt: skip
         seen = {row.id for row in exact}
         prefix = self.session.execute(query.where(begins).limit(written(limit + len(seen))))
         return (exact + [row for row in prefix if row.id not in seen])[:limit]
 
-    def _begins(self, text: str) -> ColumnElement[bool]:
-        """Lines that begin with `text`, asked so that the first in name order cost little. A
-        range of the primary key when few lines begin so (sorted then); when many do, the
-        lines of its first character, walked in name order (`ix_search_line_initial`):
-        walking every name instead read most of the team's lines for a rare first letter or
-        a pinyin one, whose Chinese names sort after the Latin ones (section 39)."""
-        line = SearchLine.line
-        initial = _INITIAL == written(text[0])
-        if len(text) == 1:
-            return initial
-        in_range = and_(line >= written(text), line < written(text + _LAST))
-        few = select(line).where(SearchLine.team_id == written(self.team_id), in_range).limit(written(_FEW + 1))
-        if len(self.session.scalars(few).all()) <= _FEW:  # read unordered from the primary key
-            return in_range
-        # Not with the range: PostgreSQL would count both as narrowing and, misjudging a common
-        # prefix as rare, sort thousands of lines.
-        return and_(initial, func.substr(line, _ONE, written(len(text))) == written(text))
+    def _few(self, query: Select[Any]) -> list[Any] | None:
+        """Every line (as `query` reads them, with the line) that equals or begins with the
+        query if there are at most `_FEW`, else None. One character begins too many."""
+        if min(len(t) for t in self.texts) < 2:
+            return None
+        begins = or_(*(and_(SearchLine.line >= written(t), SearchLine.line < written(t + _LAST)) for t in self.texts))
+        rows = list(self.session.execute(query.add_columns(SearchLine.line).where(begins).limit(written(_FEW + 1))))
+        return rows if len(rows) <= _FEW else None
 
     def walk(self, limit: int) -> list[Any]:
         """The first `limit` customers whose search text contains the query, in name order,
@@ -228,6 +237,13 @@ class _Search:
         if any(line.startswith(t) for line in lines for t in self.texts):
             return 1
         return 2
+
+
+class _Named(NamedTuple):
+    """A match as the line reads give it: enough to rank and to fetch."""
+
+    id: int
+    name_key: str
 
 
 @dataclass(frozen=True)
