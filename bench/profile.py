@@ -122,7 +122,8 @@ def _profile(
                 wait_idle()
                 settled += time.perf_counter() - answered
         alone = f" (then {settled / args.requests * 1000:.2f} ms until its after-the-answer work ended)" if args.settle else ""
-        report(f"{label}: {args.requests} requests, {took / args.requests * 1000:.2f} ms each{alone} under the profiler")
+        how = "with each statement timed" if args.statements else "under the profiler"
+        report(f"{label}: {args.requests} requests, {took / args.requests * 1000:.2f} ms each{alone} {how}")
     wait_idle()
 
 

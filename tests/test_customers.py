@@ -177,7 +177,8 @@ def test_search_follows_edits_and_deletes(session):
 
 
 @pytest.mark.parametrize(
-    "text", ["acme", "ac", "a", "shop", "s", "555", "x", "@example.com", "trading", "zh", "wei", "张", "深圳", "圳"]
+    "text", ["acme", "ac", "a", "shop", "s", "555", "x", "@example.com", "trading", "zh", "wei", "张", "深圳", "圳",
+             "zhang trading", "a@example.com"]
 )
 def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
     """With more matches than `SEARCH_CANDIDATES` (or Han characters), the page is built rank
@@ -213,10 +214,10 @@ def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
     every = [ranked(3, offset) for offset in (0, 3, 6, 9)]
     assert [name for page, _ in every for name in page] == expected[:12] and expected
     assert [more for _, more in every] == [len(expected) > n for n in (3, 6, 9, 12)]
-    monkeypatch.setattr(service, "SEARCH_CANDIDATES", 2)
-    assert [ranked(3, offset) for offset in (0, 3, 6, 9)] == every
-    monkeypatch.setattr(service, "_FEW", 0)  # every prefix walked by its first character, in name order
-    assert [ranked(3, offset) for offset in (0, 3, 6, 9)] == every
+    for candidates, few in [(2, 200), (service.SEARCH_CANDIDATES, 0), (2, 0)]:  # _FEW 0: every prefix walked
+        monkeypatch.setattr(service, "SEARCH_CANDIDATES", candidates)  # by its first character, in name order
+        monkeypatch.setattr(service, "_FEW", few)
+        assert [ranked(3, offset) for offset in (0, 3, 6, 9)] == every, (candidates, few)
 
 
 def test_a_customer_with_very_long_fields_is_saved_and_found(session):

@@ -106,6 +106,17 @@ def test_in_owner_mode_a_member_sees_only_their_own(slack, fake, session, owner_
     assert "not one of yours" in fake.last("response_url")["text"]
 
 
+@pytest.mark.parametrize("few", [200, 0], ids=["lines read at once", "lines walked by first character"])
+def test_in_owner_mode_a_search_by_prefix_shows_only_their_own(slack, session, owner_mode, monkeypatch, few):
+    from bot.services import find
+
+    monkeypatch.setattr(find, "_FEW", few)
+    for typed in ("t", "th", "theirs", "theirs ltd", "m", "mine"):
+        options = [o["text"]["text"] for o in slack.suggest("customer_picker", typed).json["options"]]
+        assert "Theirs Ltd (#2)" not in options and ("Mine Ltd (#1)" in options or typed.startswith("th")), typed
+    assert "Theirs" not in slack.command("find th").shown
+
+
 HIDDEN = ("This customer is not one of yours: your team shows members only the customers they own or work a "
           "complaint for.")  # the one refusal of services.access
 

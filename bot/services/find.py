@@ -169,7 +169,7 @@ class _Search:
             query = query.join(Customer, Customer.id == line.customer_id).where(self.viewer.customers())
         hashed = list(self.session.execute(select(Customer.id, Customer.name_key).where(Customer.id.in_(self.hashed)))
                       ) if self.hashed else []  # fmt: skip
-        if (few := self._few(query)) is not None:
+        if (few := self._few(query)) is not None:  # the rule `rank` asks of the same lines
             names = {row.id: row.name_key for row in [*few, *hashed]}
             exact = {row.id for row in few if row.line in texts} | {row.id for row in hashed}
             ranked = sorted(exact, key=lambda i: (names[i], i)) + sorted(names.keys() - exact,

@@ -24,8 +24,9 @@ Ranking needs one more. An exact or prefix match is a line that equals or begins
 query, and no trigram index can tell a line's beginning from a word's: `example.cn` begins
 a word in half the e-mails and no line at all. So each line (before the tags) and each
 pinyin token of the customer is also a row of `search_line` (team, line, name key,
-customer), and the exact and prefix matches are a range of its primary key, read in name
-order. The search text is kept under `DOC_BYTES`, so that PostgreSQL can hold it in an index
+customer), and the exact and prefix matches are a range of its primary key; a common prefix
+is read in name order from the lines of its first character (`ix_search_line_initial`,
+services.find). The search text is kept under `DOC_BYTES`, so that PostgreSQL can hold it in an index
 entry beside the name; the name, e-mail and phone come first, so only the end of a very long
 company, contact or tag list is left out.
 """
