@@ -172,8 +172,11 @@ class _Search:
         if (few := self._few(query)) is not None:  # the rule `rank` asks of the same lines
             names = {row.id: row.name_key for row in [*few, *hashed]}
             exact = {row.id for row in few if row.line in texts} | {row.id for row in hashed}
-            ranked = sorted(exact, key=lambda i: (names[i], i)) + sorted(names.keys() - exact,
-                                                                         key=lambda i: (names[i], i))  # fmt: skip
+
+            def by_name(i: int) -> tuple[str, int]:
+                return names[i], i
+
+            ranked = sorted(exact, key=by_name) + sorted(names.keys() - exact, key=by_name)
             return [_Named(i, names[i]) for i in ranked[:limit]]
         query = (query.group_by(line.name_key, line.customer_id).order_by(line.name_key, line.customer_id)
                  .limit(written(limit)))  # fmt: skip
