@@ -179,6 +179,15 @@ class FakeSlack:
             self.rotation = None
             self.refused.clear()
 
+    def refuses(self, surface: str, args: dict[str, Any]) -> bool:
+        """Whether Slack would refuse these blocks or this view (`block_kit_problem`); a
+        refusal is kept in `refused`, which fails the test (conftest's `fake`)."""
+        problem = block_kit_problem(args)
+        if problem is not None:
+            with self._lock:
+                self.refused.append((surface, problem))
+        return problem is not None
+
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
@@ -442,10 +451,7 @@ class FakeSlack:
                 if path.startswith("/response/"):
                     with fake._lock:
                         fake.calls.append(Call("response_url", args, path))
-                    problem = block_kit_problem(args)
-                    if problem is not None:
-                        with fake._lock:
-                            fake.refused.append(("response_url", problem))
+                    if fake.refuses("response_url", args):
                         return self._send(400, "invalid_blocks")
                     return self._send(200, "ok")
                 method = path.removeprefix("/api/")
@@ -481,10 +487,7 @@ class FakeSlack:
                     if failure.status >= 500:
                         return self._send(failure.status, "Internal Server Error")
                     return self._send(200, {"ok": False, "error": failure.error or "fatal_error"})
-                problem = block_kit_problem(args) if method in _SHOWN else None
-                if problem is not None:
-                    with fake._lock:
-                        fake.refused.append((method, problem))
+                if method in _SHOWN and fake.refuses(method, args):
                     return self._send(200, {"ok": False, "error": "invalid_blocks"})
                 self._send(200, fake._answer(method, args, team))
 

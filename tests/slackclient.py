@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from bot import later
-from tests.fakeslack import FakeSlack, block_kit_problem
+from tests.fakeslack import FakeSlack
 
 TEAM = "T0000001"
 USER = "U0000001"
@@ -142,9 +142,7 @@ class SignedSlack:
         """The answer, its blocks or view checked as Slack would before showing them (a refusal
         fails the test, as the fake Web API's do)."""
         if response.status == 200 and response.text.startswith("{"):
-            problem = block_kit_problem(json.loads(response.text))
-            if problem is not None:
-                self.fake.refused.append(("ack", problem))
+            self.fake.refuses("ack", json.loads(response.text))
         return response
 
     def post_form(self, fields: dict[str, str], **kw: Any) -> Response:
