@@ -25,7 +25,7 @@ from bot.clock import local_today
 from bot.notify import Directory, Notifier
 from bot.services.access import Viewer
 from bot.services.members import get_member
-from bot.services.workspaces import TeamSettings, get_workspace, team_settings
+from bot.services.workspaces import TeamSettings, team_settings, workspace_and_member
 from bot.storage.models import Member
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,10 @@ class _Context:
     def member(self, user_id: str | None = None) -> Member:
         user_id = user_id or self.actor
         if user_id not in self._members:
-            get_workspace(self.session, self.team_id)  # a member row needs its workspace row
-            self._members[user_id] = get_member(
-                session=self.session, team_id=self.team_id, user_id=user_id, directory=self.directory, now=self.now
-            )
+            # A member row needs its workspace row; the request's first read reads both.
+            _workspace, found = workspace_and_member(self.session, self.team_id, user_id)
+            self._members[user_id] = get_member(session=self.session, team_id=self.team_id, user_id=user_id,
+                                                directory=self.directory, now=self.now, found=found)  # fmt: skip
         return self._members[user_id]
 
     @cached_property

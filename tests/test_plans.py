@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from bot.services import complaints, find
@@ -105,3 +105,61 @@ def test_short_prefixes_read_the_lines_of_their_first_character_in_name_order(se
         plan = session.connection().exec_driver_sql(("EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN ") + statement,
                                                     parameters).all()  # fmt: skip
         assert "ix_search_line_initial" in str(plan), plan
+
+
+def test_who_acts_is_read_in_one_statement_with_the_workspace(session, engine):
+    """A request's first read: the workspace and the member together, one round trip; the
+    settings, the locale and the time zone after it read nothing more."""
+    from bot.context import RequestContext
+    from bot.storage.db import CLOCK, make_session_factory
+    from bot.storage.models import Member
+
+    add_customer(session, "Acme")  # the workspace's row
+    session.add(Member(team_id=TEAM, user_id="U0000001", tz="Asia/Shanghai", locale="zh-CN",
+                       profile_fetched_at=NOW))  # fmt: skip
+    session.commit()
+    rq = RequestContext(session=make_session_factory(engine)(info={CLOCK: NOW}), team_id=TEAM, user_id="U0000001",
+                        now=NOW, surface="test", directory=None)  # type: ignore[arg-type]
+    with selects(rq.session) as sent:
+        assert (rq.viewer.user_id, rq.locale, rq.tz, rq.settings.language) == ("U0000001", "zh-CN", "Asia/Shanghai", None)
+    rq.finish()
+    assert len(sent) == 1 and "FROM workspace LEFT OUTER JOIN member" in sent[0][0]
+
+
+def test_a_first_request_still_makes_the_workspace_and_the_member(engine):
+    from bot.context import RequestContext
+    from bot.storage.db import CLOCK, make_session_factory
+    from bot.storage.models import Member, Workspace
+
+    rq = RequestContext(session=make_session_factory(engine)(info={CLOCK: NOW}), team_id="T0000NEW1", user_id="U0000009",
+                        now=NOW, surface="test", directory=None)  # type: ignore[arg-type]
+    assert rq.viewer.user_id == "U0000009"
+    rq.finish()
+    with make_session_factory(engine)() as check:
+        assert check.get(Workspace, "T0000NEW1") is not None
+        assert check.scalars(select(Member.user_id).where(Member.team_id == "T0000NEW1")).all() == ["U0000009"]
+
+
+def test_a_pooled_connection_the_server_closed_while_idle_is_replaced_unseen(engine, monkeypatch):
+    """No ping per request: a connection back from the pool is pinged only after it sat idle,
+    and one the server closed meanwhile (a restart, an idle timeout) is replaced before use."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a server that closes connections: PostgreSQL")
+    from bot.storage import db
+    from bot.storage.db import make_engine
+
+    fresh = make_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        with fresh.connect() as conn:
+            first = conn.scalar(text("SELECT pg_backend_pid()"))
+        with fresh.connect() as conn:  # just back in the pool: not pinged, the same connection
+            assert conn.scalar(text("SELECT pg_backend_pid()")) == first
+        with engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            admin.commit()
+        monkeypatch.setattr(db, "PING_AFTER_IDLE", -1.0)  # as if it had sat idle
+        with fresh.connect() as conn:
+            again = conn.scalar(text("SELECT pg_backend_pid()"))
+        assert again != first
+    finally:
+        fresh.dispose()

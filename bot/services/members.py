@@ -19,16 +19,25 @@ PROFILE_MAX_AGE = dt.timedelta(days=1)
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
+class _Unread:
+    """`get_member(found=…)` not given: the row is read there."""
+
+
+_UNREAD = _Unread()
+
+
 def get_member(
-    *, session: Session, team_id: str, user_id: str, directory: Directory | None, now: dt.datetime
-) -> Member:
+    *, session: Session, team_id: str, user_id: str, directory: Directory | None, now: dt.datetime,
+    found: Member | None | _Unread = _UNREAD,
+) -> Member:  # fmt: skip
     """The member row, refreshed from Slack when missing or older than a day at `now`.
+    `found`: the row (or None: there is none) when the caller has read it already.
 
     A failed `users.info` keeps what we knew (or nothing): a profile is a nicety, never a
     reason to fail the user's request.
     """
     query = select(Member).where(Member.team_id == team_id, Member.user_id == user_id)
-    member = session.scalar(query)
+    member = session.scalar(query) if isinstance(found, _Unread) else found
     profile = None
     if directory is not None and not (member is not None and is_fresh(member, now)):
         try:

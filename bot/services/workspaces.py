@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import BaseModel, Field
-from sqlalchemy import event, insert, update
+from sqlalchemy import and_, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.storage.db import now_of
-from bot.storage.models import Workspace
+from bot.storage.models import Member, Workspace
 
 # --- complaints: SLA policy and business calendar ---------------------------------------
 DEFAULT_WORKING_HOURS = {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -78,10 +78,28 @@ def get_workspace(session: Session, team_id: str) -> Workspace:
     workspace = session.get(Workspace, team_id)
     if workspace is None:
         workspace = _create_workspace(session, team_id)
+    return _hold(session, workspace)
+
+
+def workspace_and_member(session: Session, team_id: str, user_id: str) -> tuple[Workspace, Member | None]:
+    """The team's row and one member's (None if they have none yet), in one statement: a
+    request's first read, a round trip fewer than reading them one after the other. The team's
+    row is created if missing, as by `get_workspace`."""
+    held = session.info.get(_HELD, {}).get(team_id)
+    if held is None:
+        pair = and_(Member.team_id == Workspace.team_id, Member.user_id == user_id)
+        row = session.execute(select(Workspace, Member).outerjoin(Member, pair).where(Workspace.team_id == team_id)).first()
+        if row is not None:
+            return _hold(session, row[0]), row[1]
+    workspace = get_workspace(session, team_id)
+    return workspace, session.scalar(select(Member).where(Member.team_id == team_id, Member.user_id == user_id))
+
+
+def _hold(session: Session, workspace: Workspace) -> Workspace:
     # The session's identity map holds rows weakly: once the caller lets go of the row, the
     # next call (a request asks for the language, the member, the settings…) would read it
     # again. It is held until the transaction ends, so each transaction reads it once.
-    session.info.setdefault(_HELD, {})[team_id] = workspace
+    session.info.setdefault(_HELD, {})[workspace.team_id] = workspace
     return workspace
 
 
