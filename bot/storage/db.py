@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -28,6 +29,7 @@ from sqlalchemy import (
     inspect,
     text,
 )
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.models import Base
@@ -109,7 +111,37 @@ def make_engine(url: str) -> Engine:
                 raise
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged before it is used: one that the server
+# closed meanwhile (a restart, an idle timeout) is replaced, and the request never sees it.
+# SQLAlchemy's `pool_pre_ping` pings at every checkout, a round trip per request to save only
+# connections that were just in use; a busy process reuses each within milliseconds.
+PING_AFTER_IDLE = 5.0  # seconds
+
+
+def _elapsed() -> float:
+    """As bot.clock.elapsed (which storage may not import): a monotonic clock freezegun leaves alone."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = _elapsed()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if _elapsed() - record.info.get("idle_since", float("-inf")) <= PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool drops this connection and checks out another (a fresh one if need be).
+            raise DisconnectionError(f"a pooled connection no longer answers: {exc}") from exc
 
 
 class _TurnTaking(sqlite3.Connection):
