@@ -185,8 +185,11 @@ def writes_undone(ctx: Context, targets: list[WriteTarget]) -> Iterator[None]:
     try:
         yield
     finally:
+        homes_settled(ctx)
         with ctx.engine.begin() as conn:
             team_id = ctx.team.team_id
+            # The App Homes the touches asked for (services.home.republish), once published.
+            conn.execute(delete(Notification).where(Notification.team_id == team_id, Notification.kind == "home"))
             written = select(Touch.id).where(Touch.team_id == team_id, Touch.summary.like(f"{WRITE_MARK} %"))
             touch_ids = list(conn.scalars(written))
             for i in range(0, len(touch_ids), 500):
@@ -202,6 +205,23 @@ def writes_undone(ctx: Context, targets: list[WriteTarget]) -> Iterator[None]:
                             stage_since=bindparam("ss")),
                     [{"cid": cid, "nr": nr, "lt": lt, "st": st, "ss": ss} for cid, nr, lt, st, ss in saved],
                 )  # fmt: skip
+
+
+def homes_waiting(ctx: Context) -> int:
+    """The App Homes asked for and not yet published by the worker's sender."""
+    with ctx.engine.connect() as conn:
+        query = select(func.count()).select_from(Notification).where(
+            Notification.team_id == ctx.team.team_id, Notification.kind == "home",
+            Notification.status.in_(("pending", "sending")))  # fmt: skip
+        return int(conn.scalar(query) or 0)
+
+
+def homes_settled(ctx: Context, timeout: float = 60.0) -> float:
+    """Wait (at most `timeout` s) until the worker has published every Home asked for; the seconds waited."""
+    started = time.perf_counter()
+    while homes_waiting(ctx) and time.perf_counter() - started < timeout:
+        time.sleep(0.1)
+    return time.perf_counter() - started
 
 
 def ack_scenarios(team: TeamData, targets: list[WriteTarget] | None = None) -> list[Scenario]:
@@ -302,9 +322,10 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
         "`/crm due` is sent by the busiest owners (the list of their due revisits). The Log touch "
         "`view_submission` is the modal `touch_modal` builds for one of "
         f"{WRITE_POOL} customers, submitted by its owner with a summary typed: the bot writes the touch, its "
-        "audit row and the new revisit date and acks; the DM to the author and the App Home refreshes (through the "
-        "fake Slack) follow on the server's after-response threads (bot.later), sharing its cores and, on SQLite, "
-        "its write lock with the next requests. The touches are removed after the run.",
+        "audit row, the new revisit date and the outbox row asking for the owner's App Home, and acks; the DM to "
+        "the author (through the fake Slack) follows on the server's after-response threads (bot.later), and the "
+        "App Home is built and published by the worker's sender beside the server (a process of its own, on the "
+        "same cores; on SQLite, sharing the write lock). The touches are removed after the run.",
     ]
     columns = ["request", "concurrency", "touchbase median ms", "touchbase p99 ms", "no-op median ms",
                "no-op p99 ms", "ratio median", "ratio p99", "touchbase req/s", "errors tb/no-op",
@@ -400,31 +421,48 @@ def writes(ctx: Context) -> list[Table]:
                                                                   Touch.summary.like(f"{WRITE_MARK} %"))
             return int(conn.scalar(query) or 0)
 
+    fake = ctx.servers.fake
     with writes_undone(ctx, targets):
         load(ctx.servers.touchbase.url, payload, requests=2 * WRITE_CONCURRENCY, concurrency=WRITE_CONCURRENCY,
              check=_accepted)  # warm-up
-        before = count()
+        homes_settled(ctx)
+        time.sleep(1.0)  # the warm-up's DMs, on the server's after-response threads
+        before, dms_before = count(), len(fake.calls_to("chat.postMessage"))
+        published_before = len(fake.calls_to("views.publish"))
         started = time.perf_counter()
         sample = load(ctx.servers.touchbase.url, payload, requests=ctx.requests, concurrency=WRITE_CONCURRENCY,
                       check=_accepted)
         took = time.perf_counter() - started
         stored = count() - before
+        homes_after = homes_settled(ctx)
+        time.sleep(1.0)  # the last DMs
+        dms = len(fake.calls_to("chat.postMessage")) - dms_before
+        published = len(fake.calls_to("views.publish")) - published_before
+        waiting = homes_waiting(ctx)
+    owners = len({targets[n % len(targets)].owner_id for n in range(ctx.requests)})
+    delivered = stored == ctx.requests and dms == ctx.requests and not waiting
     rows = [[
         "Log touch `view_submission`", str(WRITE_CONCURRENCY), str(ctx.requests), str(stored),
         f"{stored / took:.0f}", ms(percentile(sample.seconds, 50)), ms(percentile(sample.seconds, 99)),
-        str(sample.errors), "met" if stored / took >= WRITES_TARGET and stored == ctx.requests else "missed",
+        str(sample.errors), f"{dms}", f"{published} for {owners} owners, the last {homes_after:.1f} s after",
+        "met" if stored / took >= WRITES_TARGET and delivered else "missed",
     ]]  # fmt: skip
     notes = [
         f"{ctx.requests} signed submissions of the Log touch modal from {WRITE_CONCURRENCY} clients at once, "
         f"cycling over {len(targets)} customers (each submitted by its owner); touches/s = touches found in the "
         "database afterwards ÷ wall time. Each one also writes an audit row and moves the customer's revisit; the "
-        "DM to the author and the App Home refreshes follow the ack (bot.later). Removed again after the run.",
-        f"Target (issue 18): at least {WRITES_TARGET} touches/s, every submission stored.",
+        "DM to the author follows the ack on the server's after-response threads (bot.later); the App Homes are "
+        "asked for in the touch's transaction and published by the worker's sender beside the server "
+        "(services.home.republish; one publish per owner for a burst of their touches). Removed again after the run.",
+        "DMs: `chat.postMessage` calls the fake Slack received during the run; App Homes: its `views.publish` "
+        "calls, and how long after the last answer the worker had published the last one.",
+        f"Target (issue 18): at least {WRITES_TARGET} touches/s, every submission stored, its DM sent and no App "
+        "Home left unpublished.",
     ]
     if sample.first_error:
         notes.append(f"first error: {sample.first_error}")
     columns = ["request", "concurrency", "sent", "touches stored", "touches/s", "median ms", "p99 ms", "errors",
-               f"target (≥ {WRITES_TARGET}/s)"]
+               "DMs", "App Homes published", f"target (≥ {WRITES_TARGET}/s)"]
     return [Table("Writes (touches logged through the bot)", columns, rows, notes)]
 
 

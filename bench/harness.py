@@ -196,6 +196,7 @@ class Servers:
     fake: Any  # tests.fakeslack.FakeSlack
     workers: int
     threads: int
+    sender: Server | None = None  # the worker's sender beside touchbase (no port)
 
 
 @contextmanager
@@ -217,14 +218,18 @@ def running_servers(database_url: str) -> Iterator[Servers]:
         "GUNICORN_THREADS": str(threads),
     }
     started: list[Server] = []
+    sender: Server | None = None
     try:
         for which in ("touchbase", "noop"):
             started.append(Server(which, env))
         for server in started:
             server.wait_ready()
-        yield Servers(started[0], started[1], fake, workers, threads)
+        # The worker beside the bot, as `python -m bot serve` runs one: it publishes the App
+        # Homes the requests ask for (services.home.republish). Its jobs stay off.
+        sender = Server("sender", env)
+        yield Servers(started[0], started[1], fake, workers, threads, sender)
     finally:
-        for server in started:
+        for server in [*started, *([sender] if sender else [])]:
             server.stop()
         fake.stop()
 

@@ -2,6 +2,7 @@
 
     python -m bench.serve touchbase   # the bot, exactly as `python -m bot serve` builds it
     python -m bench.serve noop        # the same stack answering with a bare bolt handler
+    python -m bench.serve sender      # the worker's sender beside the bot, without the jobs
 
 Both read their settings from the environment like `python -m bot serve` and run gunicorn
 (gthread) with `bot.server.http_options`, bound to 127.0.0.1. The no-op app differs only
@@ -13,7 +14,9 @@ touchbase's own work costs on top of bolt, the signature check and gunicorn.
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import time
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -61,14 +64,34 @@ class _BenchGunicorn(server._Gunicorn):
         return server.build_wsgi(self.settings) if self.which == "touchbase" else build_noop_wsgi(self.settings)
 
 
+def run_sender(settings: Settings) -> None:
+    """What `python -m bot worker` does beside the web workers, but its jobs: delivering the
+    outbox every DELIVER_EVERY seconds (the App Homes the requests ask for, services.home), as
+    `Scheduler._deliver_tick` does. The jobs would write the generated team's digests in the
+    middle of a run; they are measured on their own (`sweep`, `delivery`). Ends on SIGTERM."""
+    from bot.clock import elapsed, wall
+    from bot.scheduler.runner import DELIVER_EVERY, DELIVER_WITHIN, Scheduler
+
+    scheduler = Scheduler(settings)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.stopping.set() or scheduler.sender.stop())
+    while not scheduler.stopping.is_set():
+        started = elapsed()
+        scheduler.deliver(wall(), within=DELIVER_WITHIN)
+        while not scheduler.stopping.is_set() and elapsed() - started < DELIVER_EVERY:
+            time.sleep(0.05)
+
+
 def main(argv: list[str]) -> int:
     which = argv[0] if argv else "touchbase"
-    if which not in ("touchbase", "noop"):
-        print("usage: python -m bench.serve touchbase|noop", file=sys.stderr)
+    if which not in ("touchbase", "noop", "sender"):
+        print("usage: python -m bench.serve touchbase|noop|sender", file=sys.stderr)
         return 2
     # Only the environment the runner gave: a developer's `.env` (a Socket Mode token would
     # switch the signature check off) must not change what is measured.
     settings = load_settings(_env_file=None)
+    if which == "sender":
+        run_sender(settings)
+        return 0
     options = server.http_options(settings, host="127.0.0.1")
     options["loglevel"] = "warning"  # the runner reads the log only when a server fails to start
     _BenchGunicorn(settings, options, which).run()

@@ -211,8 +211,8 @@ def create_app(
         client=client,
         signing_secret=settings.slack_signing_secret,
         # Listeners finish before the HTTP response: no 10 ms ack polling, and a request's
-        # work is done when Slack hears back. Follow-ups (DMs, App Home) run after it
-        # (RequestContext.after); scheduled messages go through the outbox.
+        # work is done when Slack hears back. Follow-ups (DMs, an App Home opened) run after
+        # it (RequestContext.after); scheduled messages and App Home refreshes go through the outbox.
         process_before_response=True,
         token_verification_enabled=False,
         # Socket Mode has no signatures to check; HTTP always does.

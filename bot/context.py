@@ -4,7 +4,7 @@ A `RequestContext` is made for each request from its typed payload (bot.payloads
 database session (the request's unit of work), the workspace (`team_id`: the workspace of the
 person acting, see `payloads._check_team`), the person, the request's one instant `now`, and
 the surface it came from. Work that should not hold up Slack's answer (a DM, an App Home
-refresh, a report) is left with `after(work)`; it runs once the unit of work has committed,
+just opened, a report) is left with `after(work)`; it runs once the unit of work has committed,
 with a `FollowUp` context of its own: a fresh session, the same who/where/now, and the
 notifier, the one way to reach people. Nothing is sent to anyone while a request is being
 answered, so a failed courtesy can never undo the record it is about.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -19,11 +20,12 @@ from sqlalchemy.orm import Session
 from bot.app import create_app, create_wsgi
 from bot.clock import wall
 from bot.config import Settings, load_settings
+from bot.scheduler.runner import Scheduler
 from bot.storage import crypto
 from bot.storage.db import CLOCK, make_engine, make_session_factory, upgrade
 from bot.storage.models import Base
 from tests.fakeslack import FakeSlack
-from tests.slackclient import InProcessSlack, SignedSlack
+from tests.slackclient import InProcessSlack, SignedSlack, homes_sent_by
 
 SIGNING_SECRET = "test-signing-secret-not-real"
 BOT_TOKEN = "xoxb-test-token-not-real"
@@ -177,10 +179,19 @@ def serve_bot(settings: Settings, engine: Engine) -> BotServer:
     return BotServer(create_wsgi(app, engine))
 
 
+@contextmanager
+def home_worker(settings: Settings, engine: Engine) -> Iterator[None]:
+    """The worker's sender publishing the App Homes requests ask for, after each request
+    (tests.slackclient.after_the_answer); one lane and no pacing, so the order is the asking's."""
+    sender = Scheduler(settings, make_session_factory(engine), pacer=None, lanes=1).sender
+    with homes_sent_by(lambda: sender.deliver(now=wall(), homes_only=True)):
+        yield
+
+
 @pytest.fixture
 def bot(settings: Settings, engine: Engine) -> Iterator[BotServer]:
     """The bot, talking to the fake Slack."""
-    with serve_bot(settings, engine) as server:
+    with serve_bot(settings, engine) as server, home_worker(settings, engine):
         yield server
     crypto.configure(None)  # a test may have turned encryption on
 
@@ -198,14 +209,15 @@ def app(settings: Settings, engine: Engine) -> Iterator[Any]:
 
 
 @pytest.fixture
-def local_slack(app: Any, engine: Engine, fake: FakeSlack) -> InProcessSlack:
+def local_slack(app: Any, settings: Settings, engine: Engine, fake: FakeSlack) -> Iterator[InProcessSlack]:
     """Requests signed as Slack signs them, handed to the app's WSGI callable without HTTP."""
-    return InProcessSlack(create_wsgi(app, engine), SIGNING_SECRET, fake)
+    with home_worker(settings, engine):
+        yield InProcessSlack(create_wsgi(app, engine), SIGNING_SECRET, fake)
 
 
 @pytest.fixture
 def multi_bot(multi_settings: Settings, engine: Engine) -> Iterator[BotServer]:
     """The bot in many-workspace mode: nothing installed until a test installs it."""
-    with serve_bot(multi_settings, engine) as server:
+    with serve_bot(multi_settings, engine) as server, home_worker(multi_settings, engine):
         yield server
     crypto.configure(None)

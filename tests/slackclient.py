@@ -18,6 +18,8 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
@@ -105,6 +107,28 @@ def find_button(blocks: list[dict[str, Any]], label: str, nth: int = 0) -> dict[
     return found[nth]
 
 
+# The worker's part in a request's App Homes (services.home.republish): while a bot is served
+# (conftest), the worker's sender publishes the Homes a request asked for once it is answered,
+# as the worker would within a second, so that a test sees them.
+_HOME_SENDERS: list[Callable[[], object]] = []
+
+
+@contextmanager
+def homes_sent_by(send: Callable[[], object]) -> Iterator[None]:
+    _HOME_SENDERS.append(send)
+    try:
+        yield
+    finally:
+        _HOME_SENDERS.remove(send)
+
+
+def after_the_answer() -> None:
+    """What follows a request: the work it left (a DM, a Home opened), then the Homes it asked for."""
+    later.wait_idle()
+    for send in _HOME_SENDERS[:]:  # a copy: a fixture may end meanwhile
+        send()
+
+
 class SignedSlack:
     """Plays Slack: signs and posts requests to the running bot."""
 
@@ -136,7 +160,7 @@ class SignedSlack:
         except urllib.error.HTTPError as err:
             return Response(err.code, err.read().decode())
         finally:
-            later.wait_idle()  # what the bot does after answering (a DM, the App Home) is done too
+            after_the_answer()  # what the bot does after answering (a DM, the App Home) is done too
 
     def _checked(self, response: Response) -> Response:
         """The answer, its blocks or view checked as Slack would before showing them (a refusal
@@ -336,7 +360,7 @@ class InProcessSlack(SignedSlack):
             chunks = self.wsgi(environ, lambda status, headers, exc_info=None: started.append(status))
             text = b"".join(chunks).decode()
         finally:
-            later.wait_idle()
+            after_the_answer()
         return self._checked(Response(int(started[0].split()[0]), text))
 
 

@@ -85,6 +85,7 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
                                               "quarter, busiest owner, owner only"]  # fmt: skip
     writes = next(t for t in tables if "Writes" in t.title)
     assert writes.rows[0][3] == "8" and writes.rows[0][7] == "0", writes.notes  # every submission stored a touch
+    assert writes.rows[0][8] == "8" and int(writes.rows[0][9].split()[0]) >= 1, writes.rows  # its DM, the owners' Homes
     sweep = next(t for t in tables if "Sweep" in t.title)
     assert all(row[1] == row[4] == row[0] for row in sweep.rows), sweep.rows  # job and raw: one row per due revisit
     listed = next(t for t in tables if "Complaint list" in t.title)

@@ -163,3 +163,32 @@ def test_a_pooled_connection_the_server_closed_while_idle_is_replaced_unseen(eng
         assert again != first
     finally:
         fresh.dispose()
+
+
+def test_the_senders_claim_finds_the_app_homes_by_their_own_index(session, settings, engine):
+    """Each claim looks for the due App Homes first (scheduler.outbox): with `kind = 'home'`
+    written into the statement, both databases read `ix_notification_home_due`, however many
+    digests are due before them (migration 0019)."""
+    from bot.scheduler.runner import Scheduler
+    from bot.services.home import republish
+    from bot.storage.db import make_session_factory
+
+    add_customer(session, "Acme")
+    republish(session, now=NOW, team_id=TEAM, user_ids=["U0000001"], default_tz="UTC")
+    session.commit()
+    sender = Scheduler(settings, make_session_factory(engine), pacer=None).sender
+    sender.wall = lambda: NOW
+    with selects(session) as sent:
+        ids, _lease = sender.claim(now=NOW, exclude=set(), homes_only=True)
+    assert len(ids) == 1
+    homes = [(s, p) for s, p in sent if "'home'" in s]
+    assert homes and all("notification.kind = 'home'" in s for s, _ in homes)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        session.execute(text("SET LOCAL enable_bitmapscan = off"))
+    statement, parameters = homes[0]
+    statement = statement.replace(" FOR UPDATE SKIP LOCKED", "")
+    plan = session.connection().exec_driver_sql(("EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN ") + statement,
+                                                parameters).all()  # fmt: skip
+    assert "ix_notification_home_due" in str(plan), plan

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -285,6 +286,20 @@ def test_the_app_home_is_published_when_opened(playground):
     playground.relay.home_opened(LI, "home")
     home = wait_for(lambda: playground.fake.views.get(playground.fake.homes.get(LI, "")), "Li's home")
     assert "新建客户" in json.dumps(home.body, ensure_ascii=False)
+
+
+def test_a_change_republishes_the_app_home_without_a_worker(playground):
+    """The playground runs no worker: the Home a request asks for is published after its answer.
+    A touch logged on an overdue customer takes it off the person's Home."""
+    playground.relay.home_opened(JAKE, "home")
+    home = wait_for(lambda: playground.fake.views.get(playground.fake.homes.get(JAKE, "")), "Jake's home")
+    overdue = wait_for(lambda: re.findall(r"\*([^*]+) \(#(\d+)\)\*[^*]*overdue", json.dumps(home.body, ensure_ascii=False)),
+                       "an overdue revisit on Jake's home")[0]  # fmt: skip
+    playground.relay.send(JAKE, GENERAL, f"/crm touch #{overdue[1]}")
+    view = _modal(playground, JAKE, "Log touch")
+    playground.relay.submit(JAKE, view.id, _values(view, summary="Called about the overdue visit"))
+    wait_for(lambda: f"{overdue[0]} (#{overdue[1]})" not in json.dumps(home.body, ensure_ascii=False),
+             "the customer off Jake's home")
 
 
 def test_a_message_shortcut_opens_the_modal_with_the_message(playground):

@@ -1,5 +1,5 @@
-"""The App Home: published when a person opens it, and republished after the answer for the
-people whose items a request changed (`refresh_home`)."""
+"""The App Home: published after the answer when a person opens it, and through the outbox
+for the people whose items a request changed (`refresh_home`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from bot.handlers.registry import Registry
 from bot.later import Latest
 from bot.payloads import EventCallback, Input
 from bot.services import home
-from bot.services.access import Viewer
 from bot.views.home import home_page
 from bot.views.kit import fit_view
 
@@ -28,31 +27,33 @@ class HomeTab(Input):
 
 
 def opened(rq: RequestContext, inp: HomeTab) -> Answer:
+    """The person opened their App Home: published after the answer, in this process (they
+    are looking at it; a request that only reads writes no outbox row)."""
     if inp.tab == "home":
-        refresh_home(rq, inp.user)
-    return None
+        user_id = inp.user
 
-
-# An App Home is republished at most this often per person: it shows things as they are when
-# it is built, so one publish after a burst of a person's changes shows them all (bot.later).
-HOME_EVERY = 3.0  # seconds
-
-
-def refresh_home(rq: RequestContext, *user_ids: str | None) -> None:
-    """Republish the App Home of these people after the answer (a burst of asks for one
-    person: once, as things are then); a failure there is only logged."""
-    for user_id in dict.fromkeys(u for u in user_ids if u):
-
-        def publish(later: FollowUp, user_id: str = user_id) -> None:
+        def publish(later: FollowUp) -> None:
             try:
-                member = later.member(user_id)
-                viewer = Viewer.of(member, later.settings)
-                page = home.home(session=later.session, viewer=viewer, today=later.today_of(user_id))
-                later.notifier.publish_home(user_id, fit_view(home_page(later.locale_of(user_id), page)))
+                mine = home.of_person(session=later.session, team_id=later.team_id, user_id=user_id, now=later.now,
+                                      default_tz=later.default_tz, directory=later.directory)  # fmt: skip
+                later.notifier.publish_home(user_id, fit_view(home_page(mine.locale, mine.page)))
             except Exception as exc:  # noqa: BLE001 - a failed App Home is not worth telling the person
                 log.warning("views.publish for %s failed: %s", user_id, exc)
 
         rq.after(Latest(("home", rq.team_id, user_id), publish, every=HOME_EVERY))
+    return None
+
+
+# An App Home opened is published at most this often per person: it shows things as they are
+# when it is built, so one publish after a burst of opens shows them all (bot.later).
+HOME_EVERY = 3.0  # seconds
+
+
+def refresh_home(rq: RequestContext, *user_ids: str | None) -> None:
+    """These people's App Homes show what this request changed: published again by the
+    sender once the request has committed (services.home.republish; a burst of changes for one
+    person is one publish, built as things are then)."""
+    home.republish(rq.session, now=rq.now, team_id=rq.team_id, user_ids=user_ids, default_tz=rq.default_tz)
 
 
 def register(on: Registry) -> None:

@@ -98,6 +98,40 @@ class Clock:
         ]  # fmt: skip
 
 
+# --- the worker's part: App Homes ------------------------------------------------------------
+
+
+class HomeCourier:
+    """What the worker does for App Homes, here: the Homes a request asked for
+    (services.home.republish) are published once it is answered. The playground runs no worker
+    (its scheduler runs only when the person asks), so it sends these itself, on one thread."""
+
+    def __init__(self, send: Callable[[], object]) -> None:
+        self.send = send
+        self.asked = threading.Event()
+        self.stopped = False
+        self.thread = threading.Thread(target=self._run, name="playground-homes", daemon=True)
+        self.thread.start()
+
+    def ask(self) -> None:
+        self.asked.set()
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.asked.set()
+
+    def _run(self) -> None:
+        while True:
+            self.asked.wait()
+            self.asked.clear()
+            if self.stopped:
+                return
+            try:
+                self.send()
+            except Exception:  # noqa: BLE001 - a Home not published now is published at the next ask
+                log.exception("the playground could not publish App Homes")
+
+
 # --- the playground ------------------------------------------------------------------------
 
 
@@ -111,6 +145,7 @@ class Playground:
     server: _Server
     factory: Any = None  # the bot's sessions, for reading the team calendar
     scheduler: Any = None
+    homes: HomeCourier | None = None
     stop_keeping: Callable[[], None] = lambda: None
     instance: str = field(default_factory=lambda: secrets.token_hex(6))  # this run: a page of an older one reloads
 
@@ -118,6 +153,8 @@ class Playground:
         """Stop serving; the conversations are saved for the next run."""
         self.server.shutdown()
         self.server.server_close()
+        if self.homes is not None:
+            self.homes.stop()
         self.stop_keeping()
 
     # what the page asks
@@ -256,6 +293,8 @@ def build(base: Settings, *, port: int, empty: bool = False, reset: bool = False
 
     playground = Playground(url, fake, relay, settings, Clock(wall()), server)
     playground.scheduler = Scheduler(settings, factory)
+    sender = playground.scheduler.sender
+    playground.homes = HomeCourier(lambda: sender.deliver(now=wall(), homes_only=True))
     playground.factory = factory
     playground.stop_keeping = stop_keeping
     dispatch.playground, dispatch.bot = playground, create_wsgi(app, engine)
@@ -336,7 +375,10 @@ class _Dispatch:
         method = environ.get("REQUEST_METHOD", "GET")
         try:
             if path.startswith("/slack/") or path == "/healthz":
-                return self.bot(environ, start)
+                answer = list(self.bot(environ, start))  # answered: the Homes it asked for follow
+                if self.playground.homes is not None:
+                    self.playground.homes.ask()
+                return answer
             if path.startswith("/api/"):
                 return self._api(environ, start, path.removeprefix("/api/"))
             if path.startswith("/response/") and method == "POST":

@@ -49,7 +49,7 @@ from bot.scheduler.outbox import (
     enqueue_select,
     register_renderer,
 )
-from bot.services import followups, installs
+from bot.services import followups, home, installs
 from bot.services.access import Viewer
 from bot.services.members import get_member, is_fresh
 from bot.services.reminders import due_by, owners_with_due_revisits
@@ -60,11 +60,12 @@ from bot.services.workspaces import (
     settings_of,
     team_settings,
 )
-from bot.storage.db import unit_of_work
+from bot.storage.db import now_of, unit_of_work
 from bot.storage.models import Customer, FollowUp, Member, Notification, Workspace
 from bot.views.complaints import escalation_message
 from bot.views.followups import follow_up_reminder
-from bot.views.kit import block_plain_text
+from bot.views.home import home_page
+from bot.views.kit import block_plain_text, fit_view
 from bot.views.reports import checkin_blocks, report_blocks
 from bot.views.revisits import (
     DIGEST_MAX_FOLLOW_UPS,
@@ -531,6 +532,18 @@ def _render_response(session: Session, payload: dict[str, Any]) -> Rendered | No
     if found is None:
         return None
     return Rendered(*response_reminder(payload.get("locale"), *found))
+
+
+# --- App Homes -----------------------------------------------------------------------------------
+
+
+@register_renderer(home.HOME_KIND)
+def _render_home(session: Session, payload: dict[str, Any]) -> Rendered:
+    """Someone's App Home as things are when it is sent (services.home.republish asked for it),
+    on their date at the sender's instant."""
+    mine = home.of_person(session=session, team_id=payload["team_id"], user_id=payload["user_id"],
+                          now=now_of(session), default_tz=payload["default_tz"])  # fmt: skip
+    return Rendered(text="", blocks=[], view=fit_view(home_page(mine.locale, mine.page)))
 
 
 # --- satisfaction check-ins and the weekly report ---------------------------------------------

@@ -25,6 +25,16 @@ Most rows carry their message. A job that writes many rows at once (`enqueue_sel
 `INSERT … SELECT`) stores only what a message is about (`payload["render"]` names a renderer,
 the rest its arguments); the sender renders it when it posts, from the data as it is then.
 
+An App Home is a row too (`services.home.republish`: kind `home`, one row per person,
+rendered when sent and published with `views.publish`): a request that changes what someone's Home shows asks for it
+again in its own transaction, so the work of building and publishing it runs in the process
+that sends (the `worker`), not in the one that answers Slack. Asking again while the row is
+pending changes nothing (the Home is built from the data as it is when it is sent: a burst of
+changes is one publish); asking while it is being sent makes it pending again, so a change
+that came after the Home was built is published too (the send's outcome, fenced on its
+lease, is then not written). Each claim takes the Homes that are due first, so a backlog of
+digests does not hold them up.
+
 Retries are our own loop, not slack_sdk's retry handlers (the sender's client has none), so
 the rules are in one place and tested: `429` waits `Retry-After`; `5xx` and network errors
 back off exponentially; both within `retry_budget` seconds per message, after which the row
@@ -57,12 +67,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
 from bot.scheduler.pacing import Lanes, Pacer
-from bot.storage.db import unit_of_work
+from bot.services.home import HOME_KIND
+from bot.storage.db import reading, unit_of_work, written
 from bot.storage.models import Notification
 
 log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed", "expired"
+HOME = HOME_KIND  # a person's App Home (services.home.republish)
 CANCELLED = "cancelled"  # written by services.installs too
 # Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
 # user_not_found, account_inactive, is_archived, not_in_channel, invalid_blocks, …).
@@ -144,6 +156,7 @@ class Rendered:
     text: str
     blocks: list[dict[str, Any]]
     uploads: tuple[Upload, ...] = ()
+    view: dict[str, Any] | None = None  # an App Home: published to the row's person, not posted
 
 
 # Renderers of rows written without their message: `payload["render"]` names one; it gets a
@@ -171,7 +184,7 @@ def failures(session: Session, *, team_id: str, limit: int = 20) -> list[Notific
     """The team's sends that failed for good, newest first: what admins are shown."""
     query = (
         select(Notification)
-        .where(Notification.team_id == team_id, Notification.status == FAILED)
+        .where(Notification.team_id == team_id, Notification.status == FAILED, Notification.kind != HOME)
         .order_by(Notification.id.desc())
         .limit(limit)
     )
@@ -257,9 +270,10 @@ class Sender:
 
     # --- claiming -----------------------------------------------------------------------
 
-    def claim(self, *, now: dt.datetime, exclude: set[int]) -> tuple[list[int], dt.datetime]:
-        """Take up to `batch_size` due rows (and rows whose lease ran out) for this process;
-        returns their ids and the lease they now carry (this claim's fencing token).
+    def claim(self, *, now: dt.datetime, exclude: set[int], homes_only: bool = False) -> tuple[list[int], dt.datetime]:
+        """Take up to `batch_size` due rows (and rows whose lease ran out) for this process,
+        the App Homes first; returns their ids and the lease they now carry (this claim's
+        fencing token). `homes_only`: the App Homes alone.
 
         `now` decides what is due (a sweep may run "as of" another instant); leases are
         always on the real clock (`wall`), as they guard against a process dying now.
@@ -273,8 +287,31 @@ class Sender:
         query = select(Notification.id).where(due).order_by(Notification.due_at, Notification.id)
         if exclude:
             query = query.where(Notification.id.not_in(exclude))
+        # The Homes by their own index (ix_notification_home_due), due on the real clock: a Home
+        # is built as things are when it is sent, whatever instant the run acts as of, and a long
+        # run (a backlog of digests) still takes the ones asked for after it began.
+        homes = (select(Notification.id).where(Notification.kind == written(HOME), Notification.due_at <= wall,
+                                               Notification.status.in_((PENDING, SENDING)))
+                 .order_by(Notification.due_at, Notification.id))  # fmt: skip
+        if exclude:
+            homes = homes.where(Notification.id.not_in(exclude))
+        rest = None if homes_only else query.where(Notification.kind != HOME)
+
+        def due_ids(session: Session, lock: bool) -> list[int]:
+            taken = homes.limit(self.batch_size)
+            ids = list(session.scalars(taken.with_for_update(skip_locked=True) if lock else taken))
+            if rest is not None and len(ids) < self.batch_size:
+                more = rest.limit(self.batch_size - len(ids))
+                ids += session.scalars(more.with_for_update(skip_locked=True) if lock else more)
+            return ids
+
+        # A look first, in a transaction that only reads: with nothing due (most runs, once a
+        # second) SQLite's write lock, which the requests' saves need, is not taken.
+        with reading(), unit_of_work(self.factory, now=None) as session:
+            if not due_ids(session, lock=False):
+                return [], lease
         with unit_of_work(self.factory, now=None) as session:
-            ids = list(session.scalars(query.limit(self.batch_size).with_for_update(skip_locked=True)))
+            ids = due_ids(session, lock=True)
             if ids:
                 claimed = update(Notification).where(Notification.id.in_(ids))
                 session.execute(claimed.values(status=SENDING, due_at=lease))
@@ -323,7 +360,10 @@ class Sender:
     @staticmethod
     def _fenced(row: Notification, written: int) -> bool:
         if written != 1:
-            log.warning("notification %s changed hands while it was being sent", row.id)
+            if row.kind == HOME:  # asked for again while it was sent: pending again, as it should be
+                log.info("App Home %s asked for again while it was being sent", row.id)
+            else:
+                log.warning("notification %s changed hands while it was being sent", row.id)
             return False
         return True
 
@@ -341,9 +381,10 @@ class Sender:
         while not self.stopping.is_set() and (left := end - self.clock()) > 0:
             time.sleep(min(left, 0.1))
 
-    def deliver(self, *, now: dt.datetime, deadline: float | None = None) -> Delivery:
-        """Send everything due at `now`, the instant this run acts as of; stops when nothing
-        is due, at `deadline` (a `clock()` value) or on `stop()`. Each row is tried once per run."""
+    def deliver(self, *, now: dt.datetime, deadline: float | None = None, homes_only: bool = False) -> Delivery:
+        """Send everything due at `now`, the instant this run acts as of (`homes_only`: the App
+        Homes alone); stops when nothing is due, at `deadline` (a `clock()` value) or on
+        `stop()`. Each row is tried once per run, but an App Home asked for again meanwhile."""
         report = Delivery()
         # The rows tried in this run that a claim could still match (given back to pending, in
         # flight), so that each is tried once per run. Not every row tried: the claim excludes
@@ -362,14 +403,15 @@ class Sender:
             self._deliver_one(row_id, lease, one, now=now, deadline=deadline, clients=clients, claimed=claimed)
             with counting:
                 report.add(one)
-                if one.sent or one.failed or one.expired or one.cancelled:
-                    open_.discard(row_id)  # done for good: no claim matches it again
+                # Done for good, or an App Home (a claim matches it again only once asked for again).
+                if one.sent or one.failed or one.expired or one.cancelled or (claimed is not None and claimed.kind == HOME):
+                    open_.discard(row_id)
 
         try:
             while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
                 with counting:
                     exclude = set(open_)
-                ids, lease = self.claim(now=now, exclude=exclude)
+                ids, lease = self.claim(now=now, exclude=exclude, homes_only=homes_only)
                 if not ids:
                     break
                 rows = self._rows(ids)
@@ -434,7 +476,7 @@ class Sender:
         uploads: tuple[Upload, ...] = ()
         if row.payload.get("render"):
             try:
-                message = self._render(row.payload)
+                message = self._render(row.payload, self.wall() if row.kind == HOME else now)
             except Exception:  # noqa: BLE001 - a bad row must not stop the others
                 log.exception("notification %s could not be rendered", row.key)
                 self._finish(row, status=FAILED, last_error="render failed")
@@ -444,7 +486,7 @@ class Sender:
                 self._finish(row, status=EXPIRED, last_error="no longer due")
                 report.expired += 1
                 return
-            row.payload = {**row.payload, "text": message.text, "blocks": message.blocks}
+            row.payload = {**row.payload, "text": message.text, "blocks": message.blocks, "view": message.view}
             uploads = message.uploads
         try:
             budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
@@ -479,8 +521,8 @@ class Sender:
                 return f"upload of {upload.filename} failed: {exc}"[:500]
         return None
 
-    def _render(self, payload: dict[str, Any]) -> Rendered | None:
-        with unit_of_work(self.factory, now=None) as session:
+    def _render(self, payload: dict[str, Any], now: dt.datetime) -> Rendered | None:
+        with unit_of_work(self.factory, now=now) as session:  # as of the run's instant (an App Home's "today")
             return RENDERERS[payload["render"]](session, payload)
 
     def _post_with_retries(self, client: WebClient, row: Notification, budget: float) -> str | None:
@@ -537,6 +579,9 @@ class Sender:
     def _post(self, client: WebClient, row: Notification) -> str | None:
         payload = row.payload
         try:
+            if payload.get("view"):
+                client.views_publish(user_id=row.channel, view=payload["view"])
+                return None
             response = client.chat_postMessage(
                 channel=row.channel, text=payload.get("text") or "", blocks=payload.get("blocks") or None
             )

@@ -37,7 +37,8 @@ from bot.storage.db import make_engine, make_session_factory, refresh_statistics
 log = logging.getLogger(__name__)
 
 JOBS_EVERY = 60  # seconds: digests are per minute at most
-DELIVER_EVERY = 5  # seconds: notices "as they happen" go out within seconds
+DELIVER_EVERY = 1  # seconds: an App Home asked for, a notice "as it happens" goes out within a second or two
+DELIVER_WITHIN = 50  # seconds: a run ends then (the next carries on), so that a stop is never held up long
 SWEEP_DELIVERY_SECONDS = 75  # `sweep` delivers, retrying, for about a minute before it exits
 STATISTICS_EVERY = 3600  # seconds: SQLite's planner statistics looked at (storage.db.refresh_statistics)
 SEND_LANES = 16  # messages in flight at once: Slack answers in 50-200 ms, a workspace takes ~10/s
@@ -85,6 +86,7 @@ class Scheduler:
         sender_options.setdefault("lanes", SEND_LANES)
         self.sender = Sender(self.factory, self.clients.client_for, wall=wall, **sender_options)
         self._statistics_at = float("-inf")
+        self._delivering = threading.Lock()
 
     def directory(self, team_id: str) -> Directory | None:
         """Who the people of a workspace are, asked with that workspace's token."""
@@ -122,14 +124,21 @@ class Scheduler:
                 log.info("planner statistics refreshed: %s", ", ".join(analysed))
 
     def _deliver_tick(self) -> None:
-        self.deliver(wall(), within=DELIVER_EVERY * 10)
+        if not self._delivering.acquire(blocking=False):
+            return  # the run before is still sending (a backlog): it claims what comes due meanwhile
+        try:
+            self.deliver(wall(), within=DELIVER_WITHIN)
+        finally:
+            self._delivering.release()
 
     def _add_jobs(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
         start = wall()
         # Run at start too: a restart catches up at once (stale digests collapse, see jobs).
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None, "next_run_time": start}
         scheduler.add_job(self._jobs_tick, "interval", seconds=JOBS_EVERY, id="jobs", **common)
-        scheduler.add_job(self._deliver_tick, "interval", seconds=DELIVER_EVERY, id="deliver", **common)
+        # Two at once: a tick during a long run returns at once (`_deliver_tick`) instead of
+        # APScheduler warning every second that the job is still running.
+        scheduler.add_job(self._deliver_tick, "interval", seconds=DELIVER_EVERY, id="deliver", **{**common, "max_instances": 2})
 
     def start_background(self) -> Scheduler:
         """In `serve` in Socket Mode: a thread of this process. Stop it with `shutdown()`. (Over

@@ -1,23 +1,35 @@
-"""What a person has to do: their due list (`/crm due`) and their App Home."""
+"""What a person has to do: their due list (`/crm due`) and their App Home.
+
+A change that someone's App Home shows asks for it to be published again (`republish`), in
+the changing request's own transaction: a row of the outbox (kind `home`, one per person)
+that the sender renders from the data as it is then and publishes (scheduler.outbox), in the
+worker rather than in the process that answers Slack."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.clock import local_today
+from bot.notify import Directory
 from bot.services import channels, followups, touches
 from bot.services.access import Viewer
 from bot.services.channels import ChannelRow
 from bot.services.followups import DueFollowUps
+from bot.services.members import get_member
 from bot.services.touches import DueRevisits
+from bot.services.workspaces import settings_of, workspace_and_member
 from bot.storage.models import Complaint, Notification
 
 DUE_GROUP_MAX = 10  # items per group: a message holds at most 50 blocks, each item takes two
 FOLLOW_UPS_SHOWN = 5  # they come first; the revisits take the room left
 FAILED_SHOWN = 10
+HOME_KIND = "home"  # an App Home's row in the outbox
 
 
 @dataclass(frozen=True)
@@ -61,8 +73,43 @@ def failed_sends(*, session: Session, viewer: Viewer, limit: int = FAILED_SHOWN)
     """The team's sends that failed for good, newest first (what admins are shown)."""
     query = (
         select(Notification)
-        .where(Notification.team_id == viewer.team_id, Notification.status == "failed")
+        .where(Notification.team_id == viewer.team_id, Notification.status == "failed", Notification.kind != HOME_KIND)
         .order_by(Notification.id.desc())
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class PersonsHome:
+    locale: str | None
+    page: Home
+
+
+def of_person(*, session: Session, team_id: str, user_id: str, now: dt.datetime, default_tz: str,
+              directory: Directory | None = None) -> PersonsHome:  # fmt: skip
+    """Someone's App Home as of `now`, in their language and on their date. `directory`: read
+    their Slack profile if it is missing or stale (None: as stored)."""
+    workspace, found = workspace_and_member(session, team_id, user_id)
+    member = get_member(session=session, team_id=team_id, user_id=user_id, directory=directory, now=now, found=found)
+    settings = settings_of(workspace)
+    today = local_today(now, member.tz or settings.tz or default_tz)
+    page = home(session=session, viewer=Viewer.of(member, settings), today=today)
+    return PersonsHome(settings.language or member.locale, page)
+
+
+def republish(session: Session, *, now: dt.datetime, team_id: str, user_ids: Iterable[str | None], default_tz: str) -> None:
+    """Ask for these people's App Homes to be published again once this transaction commits:
+    their outbox row made pending and due at `now`, unless it is pending already (then the
+    publish to come shows this change too). In one order of rows, so that two requests never
+    wait on each other's."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for user_id in sorted({u for u in user_ids if u}):
+        payload = {"render": HOME_KIND, "team_id": team_id, "user_id": user_id, "default_tz": default_tz}
+        stmt = insert(Notification).values(team_id=team_id, key=f"{HOME_KIND}:{user_id}", kind=HOME_KIND,
+                                           channel=user_id, payload=payload, status="pending", due_at=now, attempts=0,
+                                           created_at=now)  # fmt: skip
+        again = {"status": "pending", "due_at": now, "attempts": 0, "last_error": None, "payload": stmt.excluded.payload}
+        session.execute(stmt.on_conflict_do_update(index_elements=["team_id", "key"], set_=again,
+                                                   where=Notification.status != "pending"))  # fmt: skip

@@ -1,0 +1,182 @@
+"""App Homes through the outbox (services.home.republish): a request that changes what someone's
+Home shows asks for it in its own transaction, and the worker's sender builds and publishes it.
+The process answering Slack publishes nothing for a change; a burst of changes is one publish;
+a change made while a Home is being sent is published too; the Homes go before a backlog of
+digests; a Home Slack refused is not shown to admins as a message that failed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from bot.scheduler.outbox import Delivery, enqueue
+from bot.scheduler.runner import Scheduler
+from bot.storage.db import make_session_factory
+from bot.storage.models import Customer, Notification
+from tests import slackclient
+from tests.helpers import add_customer
+from tests.slackclient import TEAM, USER, block_text
+
+NOW = "2026-12-01T09:30:00+00:00"
+OWNER = "U0000OWN1"
+
+
+@pytest.fixture
+def worker(settings, engine) -> Scheduler:
+    """The worker's sender, one lane and no pacing: what it sends comes in the order it takes it."""
+    return Scheduler(settings, make_session_factory(engine), pacer=None, lanes=1)
+
+
+@pytest.fixture
+def no_worker(monkeypatch):
+    """Requests answered with no worker running: what they asked for stays in the outbox."""
+    monkeypatch.setattr(slackclient, "_HOME_SENDERS", [])
+
+
+def homes(session) -> list[Notification]:
+    session.expire_all()
+    rows = list(session.scalars(select(Notification).where(Notification.kind == "home").order_by(Notification.id)))
+    session.commit()  # end the read: on SQLite every transaction holds the write lock
+    return rows
+
+
+def overdue(session, name: str) -> None:
+    customer = add_customer(session, name)
+    customer.next_revisit = dt.date(2026, 11, 20)
+    session.commit()
+
+
+def log_touch(slack, fake, customer: str, summary: str) -> None:
+    slack.command(f"touch {customer}")
+    assert slack.submit(fake.last("views.open")["view"], {"Summary": summary}).status == 200
+
+
+@freeze_time(NOW)
+def test_a_change_asks_the_worker_for_the_home_and_the_answering_process_publishes_none(
+    slack, fake, session, worker, no_worker
+):
+    add_customer(session, "Acme", owner_id=OWNER)
+    log_touch(slack, fake, "Acme", "Walked the plant")
+
+    assert "Touch with *Acme" in fake.last("chat.postMessage")["text"]  # the DM: after the answer, here
+    assert fake.calls_to("views.publish") == []
+    assert [(h.channel, h.status) for h in homes(session)] == [(USER, "pending"), (OWNER, "pending")]
+
+    report = worker.deliver(dt.datetime.fromisoformat(NOW))
+
+    assert report.sent == 2
+    assert sorted(c.args["user_id"] for c in fake.calls_to("views.publish")) == sorted([OWNER, USER])
+    assert [h.status for h in homes(session)] == ["sent", "sent"]
+
+
+@freeze_time(NOW)
+def test_a_burst_of_changes_for_one_person_is_one_publish_built_as_things_are_then(
+    slack, fake, session, worker, no_worker
+):
+    for name in ("Acme", "Beta", "Gamma"):
+        overdue(session, name)
+    for name in ("Acme", "Beta"):
+        log_touch(slack, fake, name, "called")
+
+    worker.deliver(dt.datetime.fromisoformat(NOW))
+
+    [published] = fake.calls_to("views.publish")
+    shown = block_text(published.args["view"]["blocks"])
+    assert "Gamma" in shown and "Acme" not in shown and "Beta" not in shown  # both touches, one publish
+    assert len(homes(session)) == 1
+
+
+@freeze_time(NOW)
+def test_a_change_while_the_home_is_being_sent_is_published_too(slack, fake, session, worker, no_worker):
+    for name in ("Acme", "Beta"):
+        overdue(session, name)
+    log_touch(slack, fake, "Acme", "called")
+    now = dt.datetime.fromisoformat(NOW)
+    sender = worker.sender
+    [row_id], lease = sender.claim(now=now, exclude=set())
+    taken = sender._rows([row_id])[row_id]  # the worker has read the row it claimed
+    log_touch(slack, fake, "Beta", "called")  # asked again while the worker holds the row
+
+    done = Delivery()
+    sender._deliver_one(row_id, lease, done, now=now, deadline=None, claimed=taken)  # published; outcome fenced off
+    assert done.sent == 0 and [h.status for h in homes(session)] == ["pending"]
+    worker.deliver(now)
+
+    assert len(fake.calls_to("views.publish")) == 2
+    assert "Beta" not in block_text(fake.last("views.publish")["view"]["blocks"])
+    assert [h.status for h in homes(session)] == ["sent"]
+
+
+@freeze_time(NOW)
+def test_homes_go_before_a_backlog_of_digests(slack, fake, session, settings, engine, no_worker):
+    add_customer(session, "Acme")
+    now = dt.datetime.fromisoformat(NOW)
+    for n in range(30):  # due an hour before the Home was asked for
+        enqueue(session, now=now - dt.timedelta(hours=1), team_id=TEAM, key=f"digest:{n}", kind="digest",
+                channel=f"U000DIG{n:02d}", text=f"digest {n}")  # fmt: skip
+    session.commit()
+    log_touch(slack, fake, "Acme", "called")
+    fake.forget_calls()
+
+    Scheduler(settings, make_session_factory(engine), pacer=None, lanes=1, batch_size=20).deliver(now)
+
+    methods = [c.method for c in fake.calls if c.method in ("views.publish", "chat.postMessage")]
+    assert methods[0] == "views.publish" and methods.count("chat.postMessage") == 30
+
+
+@freeze_time(NOW)
+def test_a_home_slack_refused_is_not_shown_to_admins_as_a_message_that_failed(slack, fake, session, worker, no_worker):
+    fake.add_user("U00ADMIN", is_admin=True)
+    add_customer(session, "Acme")
+    log_touch(slack, fake, "Acme", "called")
+    fake.fail("views.publish", error="user_not_found")
+    worker.deliver(dt.datetime.fromisoformat(NOW))
+    assert [(h.status, h.last_error) for h in homes(session)] == [("failed", "user_not_found")]
+
+    slack.event({"type": "app_home_opened", "user": "U00ADMIN", "tab": "home"})
+
+    assert "Messages Slack refused" not in block_text(fake.last("views.publish")["view"]["blocks"])
+
+
+@freeze_time(NOW)
+def test_a_home_that_failed_is_asked_for_again_by_the_next_change(slack, fake, session, worker, no_worker):
+    add_customer(session, "Acme")
+    log_touch(slack, fake, "Acme", "called")
+    fake.fail("views.publish", error="internal_error", status=500, times=100)
+    worker.deliver(dt.datetime.fromisoformat(NOW))
+    [row] = homes(session)
+    assert row.status == "pending" and row.due_at > dt.datetime.fromisoformat(NOW)  # backing off
+    fake.failures.clear()
+    fake.fail("views.publish", error="user_not_found")
+    with freeze_time(row.due_at):
+        worker.deliver(row.due_at)
+    assert homes(session)[0].status == "failed"
+
+    log_touch(slack, fake, "Acme", "called again")
+    worker.deliver(dt.datetime.fromisoformat(NOW))
+
+    assert homes(session)[0].status == "sent" and fake.last("views.publish")["user_id"] == USER
+
+
+@freeze_time(NOW)
+def test_a_request_that_fails_asks_for_no_home(slack, fake, session, no_worker):
+    add_customer(session, "Acme")
+    slack.command("touch Acme")
+    view = fake.last("views.open")["view"]
+    session.execute(Notification.__table__.delete())
+    session.execute(Customer.__table__.delete())
+    session.commit()
+
+    reply = slack.submit(view, {"Summary": "hello"})
+
+    assert reply.json["errors"] == {"customer": "This customer no longer exists."}
+    assert homes(session) == []
+
+
+@freeze_time(NOW)
+def test_opening_the_home_publishes_it_at_once_without_the_worker(slack, fake, session, no_worker):
+    slack.event({"type": "app_home_opened", "user": USER, "tab": "home"})
+    assert fake.last("views.publish")["user_id"] == USER and homes(session) == []
