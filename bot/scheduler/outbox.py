@@ -522,7 +522,9 @@ class Sender:
         return None
 
     def _render(self, payload: dict[str, Any], now: dt.datetime) -> Rendered | None:
-        with unit_of_work(self.factory, now=now) as session:  # as of the run's instant (an App Home's "today")
+        # Renderers read: on SQLite they must not hold the write lock the requests' saves need
+        # while they build a message (an App Home is a dozen reads). As of `now`: a Home's "today".
+        with reading(), unit_of_work(self.factory, now=now) as session:
             return RENDERERS[payload["render"]](session, payload)
 
     def _post_with_retries(self, client: WebClient, row: Notification, budget: float) -> str | None:
