@@ -101,15 +101,19 @@ def of_person(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
 def republish(session: Session, *, now: dt.datetime, team_id: str, user_ids: Iterable[str | None], default_tz: str) -> None:
     """Ask for these people's App Homes to be published again once this transaction commits:
     their outbox row made pending and due at `now`, unless it is pending already (then the
-    publish to come shows this change too). In one order of rows, so that two requests never
-    wait on each other's."""
+    publish to come shows this change too). One statement, its rows in one order, so that two
+    requests never wait on each other's."""
+    people = sorted({u for u in user_ids if u})
+    if not people:
+        return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for user_id in sorted({u for u in user_ids if u}):
-        payload = {"render": HOME_KIND, "team_id": team_id, "user_id": user_id, "default_tz": default_tz}
-        stmt = insert(Notification).values(team_id=team_id, key=f"{HOME_KIND}:{user_id}", kind=HOME_KIND,
-                                           channel=user_id, payload=payload, status="pending", due_at=now, attempts=0,
-                                           created_at=now)  # fmt: skip
-        again = {"status": "pending", "due_at": now, "attempts": 0, "last_error": None, "payload": stmt.excluded.payload}
-        session.execute(stmt.on_conflict_do_update(index_elements=["team_id", "key"], set_=again,
-                                                   where=Notification.status != "pending"))  # fmt: skip
+    stmt = insert(Notification).values([
+        {"team_id": team_id, "key": f"{HOME_KIND}:{user_id}", "kind": HOME_KIND, "channel": user_id,
+         "payload": {"render": HOME_KIND, "team_id": team_id, "user_id": user_id, "default_tz": default_tz},
+         "status": "pending", "due_at": now, "attempts": 0, "created_at": now}
+        for user_id in people
+    ])  # fmt: skip
+    again = {"status": "pending", "due_at": now, "attempts": 0, "last_error": None, "payload": stmt.excluded.payload}
+    session.execute(stmt.on_conflict_do_update(index_elements=["team_id", "key"], set_=again,
+                                               where=Notification.status != "pending"))  # fmt: skip
