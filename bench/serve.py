@@ -65,18 +65,21 @@ class _BenchGunicorn(server._Gunicorn):
 
 
 def run_sender(settings: Settings) -> None:
-    """What `python -m bot worker` does beside the web workers, but its jobs: delivering the
-    outbox every DELIVER_EVERY seconds (the App Homes the requests ask for, services.home), as
-    `Scheduler._deliver_tick` does. The jobs would write the generated team's digests in the
-    middle of a run; they are measured on their own (`sweep`, `delivery`). Ends on SIGTERM."""
+    """The part of `python -m bot worker` the requests rely on, beside the web workers: every
+    DELIVER_EVERY seconds, the App Homes they asked for (services.home.republish), sent as the
+    worker's sender sends them (its lanes and pacers). Nothing else of the outbox: the jobs
+    would write the generated team's digests in the middle of a run, and the other benchmarks
+    (`sweep`, `delivery`, `workspaces`) write rows of their own that are theirs to send or
+    count. Ends on SIGTERM."""
     from bot.clock import elapsed, wall
     from bot.scheduler.runner import DELIVER_EVERY, DELIVER_WITHIN, Scheduler
 
     scheduler = Scheduler(settings)
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.stopping.set() or scheduler.sender.stop())
+    sender = scheduler.sender
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.stopping.set() or sender.stop())
     while not scheduler.stopping.is_set():
         started = elapsed()
-        scheduler.deliver(wall(), within=DELIVER_WITHIN)
+        sender.deliver(now=wall(), deadline=sender.clock() + DELIVER_WITHIN, homes_only=True)
         while not scheduler.stopping.is_set() and elapsed() - started < DELIVER_EVERY:
             time.sleep(0.05)
 
