@@ -53,13 +53,15 @@ class _Context:
         user_id = user_id or self.actor
         if user_id not in self._members:
             # A member row needs its workspace row; the request's first read reads both.
-            _workspace, found = workspace_and_member(self.session, self.team_id, user_id)
+            _workspace, found = workspace_and_member(session=self.session, team_id=self.team_id, user_id=user_id)
             self._members[user_id] = get_member(session=self.session, team_id=self.team_id, user_id=user_id,
                                                 directory=self.directory, now=self.now, found=found)  # fmt: skip
         return self._members[user_id]
 
     @cached_property
     def settings(self) -> TeamSettings:
+        if self.user_id:
+            self.member()  # the request's first read: the workspace with who acts, one statement
         return team_settings(self.session, self.team_id)
 
     def locale_of(self, user_id: str | None = None) -> str | None:

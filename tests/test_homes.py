@@ -12,6 +12,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from bot.clock import wall
 from bot.scheduler.outbox import Delivery, enqueue
 from bot.scheduler.runner import Scheduler
 from bot.storage.db import make_session_factory
@@ -26,8 +27,10 @@ OWNER = "U0000OWN1"
 
 @pytest.fixture
 def worker(settings, engine) -> Scheduler:
-    """The worker's sender, one lane and no pacing: what it sends comes in the order it takes it."""
-    return Scheduler(settings, make_session_factory(engine), pacer=None, lanes=1)
+    """The worker's sender, one lane and no pacing, its retries without waiting: what it sends
+    comes in the order it takes it."""
+    return Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1,
+                     sleep=lambda _seconds: None, retry_budget=2)  # fmt: skip
 
 
 @pytest.fixture
@@ -121,7 +124,7 @@ def test_homes_go_before_a_backlog_of_digests(slack, fake, session, settings, en
     log_touch(slack, fake, "Acme", "called")
     fake.forget_calls()
 
-    Scheduler(settings, make_session_factory(engine), pacer=None, lanes=1, batch_size=20).deliver(now)
+    Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1, batch_size=20).deliver(now)
 
     methods = [c.method for c in fake.calls if c.method in ("views.publish", "chat.postMessage")]
     assert methods[0] == "views.publish" and methods.count("chat.postMessage") == 30
@@ -180,3 +183,90 @@ def test_a_request_that_fails_asks_for_no_home(slack, fake, session, no_worker):
 def test_opening_the_home_publishes_it_at_once_without_the_worker(slack, fake, session, no_worker):
     slack.event({"type": "app_home_opened", "user": USER, "tab": "home"})
     assert fake.last("views.publish")["user_id"] == USER and homes(session) == []
+
+
+@freeze_time(NOW)
+def test_a_button_pressed_on_the_home_shows_the_home_again_at_once(slack, fake, session, no_worker):
+    """The person is looking at their Home: it is published after the answer, not by the worker."""
+    overdue(session, "Acme")
+    slack.event({"type": "app_home_opened", "user": USER, "tab": "home"})
+    home = fake.last("views.publish")["view"]
+    assert "Acme" in block_text(home["blocks"])
+    [actions] = [b for b in home["blocks"] if b.get("block_id", "").startswith("revisit:")]
+
+    slack.action("revisit_snooze", selected_option={"value": "3"}, block_id=actions["block_id"], view=home)
+
+    assert len(fake.calls_to("views.publish")) == 2
+    shown = block_text(fake.last("views.publish")["view"]["blocks"])
+    assert "Due 2026-12-04" in shown and "overdue" not in shown
+
+
+@freeze_time(NOW)
+def test_a_home_is_built_with_its_persons_slack_profile(slack, fake, session, worker, no_worker):
+    """Someone who never used touchbase is given a customer: their Home is in their language."""
+    fake.add_user("U0000ZH01", locale="zh-CN", tz="Asia/Shanghai")
+    add_customer(session, "Acme")
+    slack.command("assign Acme <@U0000ZH01>")
+
+    worker.deliver(dt.datetime.fromisoformat(NOW))
+
+    theirs = [c.args["view"] for c in fake.calls_to("views.publish") if c.args["user_id"] == "U0000ZH01"]
+    assert theirs and "我的客户" in block_text(theirs[-1]["blocks"])
+
+
+@freeze_time(NOW)
+def test_a_home_backing_off_is_due_again_at_the_next_change(slack, fake, session, worker, no_worker):
+    add_customer(session, "Acme")
+    log_touch(slack, fake, "Acme", "called")
+    fake.fail("views.publish", error="internal_error", status=500, times=100)
+    worker.deliver(dt.datetime.fromisoformat(NOW))
+    [row] = homes(session)
+    assert row.status == "pending" and row.due_at > dt.datetime.fromisoformat(NOW)
+    fake.failures.clear()
+
+    log_touch(slack, fake, "Acme", "called again")  # before the backoff is over
+    worker.deliver(dt.datetime.fromisoformat(NOW))
+
+    assert homes(session)[0].status == "sent" and fake.last("views.publish")["user_id"] == USER
+
+
+def test_a_run_as_of_a_later_instant_sends_homes_as_of_now_and_keeps_them_due_now(slack, fake, session, worker, no_worker):
+    """`sweep --at` a week ahead (or the playground's "next Monday"): a Home is built and
+    rescheduled on the real clock, so a later change still reaches it."""
+    add_customer(session, "Acme")
+    log_touch(slack, fake, "Acme", "called")
+    fake.fail("views.publish", error="internal_error", status=500, times=100)
+    worker.deliver(wall() + dt.timedelta(days=7))
+    [row] = homes(session)
+    assert row.status == "pending" and row.due_at < wall() + dt.timedelta(hours=1)
+    fake.failures.clear()
+    with freeze_time(row.due_at):  # its backoff, on the real clock
+        worker.deliver(wall() + dt.timedelta(days=7))
+    assert homes(session)[0].status == "sent"
+    fake.forget_calls()
+    log_touch(slack, fake, "Acme", "called again")
+
+    worker.deliver(wall() + dt.timedelta(days=7))
+
+    assert homes(session)[0].status == "sent" and fake.last("views.publish")["user_id"] == USER
+
+
+def test_a_429_on_a_home_does_not_hold_up_the_messages(settings, engine, session, fake):
+    """Homes and messages are paced apart: Slack budgets `views.publish` on its own."""
+    from bot.scheduler.pacing import Pacer, home_pacer
+    from bot.services.home import republish
+
+    add_customer(session, "Acme")
+    now = wall()
+    republish(session=session, now=now, team_id=TEAM, user_ids=[USER], default_tz="UTC")
+    enqueue(session, now=now, team_id=TEAM, key="digest:x", kind="digest", channel="U000DIG01", text="digest")
+    session.commit()
+    fake.fail("views.publish", status=429, retry_after=30)
+    messages, homes_ = Pacer(), home_pacer()
+    sender = Scheduler(settings, make_session_factory(engine), pacer=messages, home_pacer=homes_, lanes=1,
+                       sleep=lambda _s: None, retry_budget=2).sender  # fmt: skip
+
+    sender.deliver(now=now)
+
+    assert homes_.paused_until(TEAM) > homes_.clock() and messages.paused_until(TEAM) <= messages.clock()
+    assert [c.args["text"] for c in fake.calls_to("chat.postMessage")] == ["digest"]

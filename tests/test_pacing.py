@@ -94,7 +94,7 @@ def test_a_lane_that_wakes_long_after_its_turn_takes_a_new_one_instead_of_going_
     assert pacer.reserve("T1", "C0") == 0  # the workspace's turn now is taken: the next is in 1 s
     departures = []
     for channel in ("C1", "C2"):
-        sender._pace(SimpleNamespace(team_id="T1", channel=channel), started=clock.now, budget=60)  # type: ignore[arg-type]
+        sender._pace(SimpleNamespace(team_id="T1", channel=channel, kind="digest"), started=clock.now, budget=60)  # type: ignore[arg-type]
         departures.append(clock.now)
     # C1's turn was 101; it woke at 106 and took a new turn (106), so C2 waits for 107 rather
     # than going at 106 with it, on the stale turn 102.

@@ -149,18 +149,22 @@ def test_a_pooled_connection_the_server_closed_while_idle_is_replaced_unseen(eng
     from bot.storage.db import make_engine
 
     fresh = make_engine(engine.url.render_as_string(hide_password=False))
+    pings: list[object] = []
+    ping = fresh.dialect.do_ping
+    monkeypatch.setattr(fresh.dialect, "do_ping", lambda dbapi_connection: pings.append(dbapi_connection) or ping(dbapi_connection))
     try:
-        with fresh.connect() as conn:
+        with fresh.connect() as conn:  # a new connection: not pinged
             first = conn.scalar(text("SELECT pg_backend_pid()"))
         with fresh.connect() as conn:  # just back in the pool: not pinged, the same connection
             assert conn.scalar(text("SELECT pg_backend_pid()")) == first
+        assert pings == []
         with engine.connect() as admin:
             admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
             admin.commit()
         monkeypatch.setattr(db, "PING_AFTER_IDLE", -1.0)  # as if it had sat idle
         with fresh.connect() as conn:
             again = conn.scalar(text("SELECT pg_backend_pid()"))
-        assert again != first
+        assert again != first and len(pings) == 2  # the dead one, then its replacement (every one is "idle" now)
     finally:
         fresh.dispose()
 
@@ -174,9 +178,9 @@ def test_the_senders_claim_finds_the_app_homes_by_their_own_index(session, setti
     from bot.storage.db import make_session_factory
 
     add_customer(session, "Acme")
-    republish(session, now=NOW, team_id=TEAM, user_ids=["U0000001"], default_tz="UTC")
+    republish(session=session, now=NOW, team_id=TEAM, user_ids=["U0000001"], default_tz="UTC")
     session.commit()
-    sender = Scheduler(settings, make_session_factory(engine), pacer=None).sender
+    sender = Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None).sender
     sender.wall = lambda: NOW
     with selects(session) as sent:
         ids, _lease = sender.claim(now=NOW, exclude=set(), homes_only=True)

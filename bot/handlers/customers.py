@@ -206,8 +206,8 @@ def _page(rq: RequestContext, text: str, offset: int, answer: type[Reply] | type
 
 
 def assign_to(rq: RequestContext, customer_id: int, owner_id: str) -> str:
-    """Make `owner_id` the owner; they are told by DM and both App Homes are refreshed after
-    the answer. Returns the caller's confirmation."""
+    """Make `owner_id` the owner; they are told by DM after the answer and both App Homes are
+    asked for again (refresh_home). Returns the caller's confirmation."""
     done = customers.assign_customer(session=rq.session, viewer=rq.viewer, customer_id=customer_id, owner_id=owner_id,
                                      surface=rq.surface, directory=rq.directory)  # fmt: skip
     name = escape(customer_title(done.customer))

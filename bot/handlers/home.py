@@ -27,25 +27,29 @@ class HomeTab(Input):
 
 
 def opened(rq: RequestContext, inp: HomeTab) -> Answer:
-    """The person opened their App Home: published after the answer, in this process (they
-    are looking at it; a request that only reads writes no outbox row)."""
     if inp.tab == "home":
-        user_id = inp.user
-
-        def publish(later: FollowUp) -> None:
-            try:
-                mine = home.of_person(session=later.session, team_id=later.team_id, user_id=user_id, now=later.now,
-                                      default_tz=later.default_tz, directory=later.directory)  # fmt: skip
-                later.notifier.publish_home(user_id, fit_view(home_page(mine.locale, mine.page)))
-            except Exception as exc:  # noqa: BLE001 - a failed App Home is not worth telling the person
-                log.warning("views.publish for %s failed: %s", user_id, exc)
-
-        rq.after(Latest(("home", rq.team_id, user_id), publish, every=HOME_EVERY))
+        show_home(rq, inp.user)
     return None
 
 
-# An App Home opened is published at most this often per person: it shows things as they are
-# when it is built, so one publish after a burst of opens shows them all (bot.later).
+def show_home(rq: RequestContext, user_id: str) -> None:
+    """Publish this person's App Home after the answer, in this process, not through the
+    worker: they are looking at it (they opened it, or pressed one of its buttons), and a
+    request that only reads writes no outbox row."""
+
+    def publish(later: FollowUp) -> None:
+        try:
+            mine = home.of_person(session=later.session, team_id=later.team_id, user_id=user_id, now=later.now,
+                                  default_tz=later.default_tz, directory=later.directory)  # fmt: skip
+            later.notifier.publish_home(user_id, fit_view(home_page(mine.locale, mine.page)))
+        except Exception as exc:  # noqa: BLE001 - a failed App Home is not worth telling the person
+            log.warning("views.publish for %s failed: %s", user_id, exc)
+
+    rq.after(Latest(("home", rq.team_id, user_id), publish, every=HOME_EVERY))
+
+
+# An App Home shown at once is published at most this often per person: it shows things as
+# they are when it is built, so one publish after a burst of opens shows them all (bot.later).
 HOME_EVERY = 3.0  # seconds
 
 
@@ -53,7 +57,7 @@ def refresh_home(rq: RequestContext, *user_ids: str | None) -> None:
     """These people's App Homes show what this request changed: published again by the
     sender once the request has committed (services.home.republish; a burst of changes for one
     person is one publish, built as things are then)."""
-    home.republish(rq.session, now=rq.now, team_id=rq.team_id, user_ids=user_ids, default_tz=rq.default_tz)
+    home.republish(session=rq.session, now=rq.now, team_id=rq.team_id, user_ids=user_ids, default_tz=rq.default_tz)
 
 
 def register(on: Registry) -> None:

@@ -17,7 +17,7 @@ from pydantic import Field
 from bot.context import FollowUp, RequestContext
 from bot.handlers.answers import Answer, OpenModal, Replace, UpdateMessage
 from bot.handlers.customers import assign_to
-from bot.handlers.home import refresh_home
+from bot.handlers.home import show_home
 from bot.handlers.registry import Registry
 from bot.i18n import t
 from bot.payloads import BlockActions, FormInput, Id, Input, NoInput, Short
@@ -134,10 +134,11 @@ def _in_place(rq: RequestContext, inp: OnItem, text: str) -> Answer:
 
 
 def in_place(rq: RequestContext, inp: OnDueItem, text: str, answered: Callable[[], list[dict[str, Any]]]) -> Answer:
-    """Show what was done where the item was: the App Home published again; an ephemeral list
-    answered with the list as it now is; a message with the item `answered` in it."""
+    """Show what was done where the item was: the App Home published again at once (the
+    person is looking at it); an ephemeral list answered with the list as it now is; a message
+    with the item `answered` in it."""
     if inp.in_view:
-        refresh_home(rq, rq.actor)
+        show_home(rq, rq.actor)
         return None
     if inp.ephemeral:
         _, due_blocks = due_answer(rq.locale, home.due_list(session=rq.session, viewer=rq.viewer, today=rq.today))

@@ -399,7 +399,7 @@ def _follow_up_reminder_rows(session: Session, people: list[_Chosen], *, now: dt
 
 
 @register_renderer("revisit")
-def _render_revisit(session: Session, payload: dict[str, Any]) -> Rendered | None:
+def _render_revisit(session: Session, payload: dict[str, Any], _directory: Directory) -> Rendered | None:
     """A due revisit's reminder as the customer is now; None if it is no longer this owner's
     revisit due on that date (logged, snoozed, reassigned, turned off, or deleted meanwhile)."""
     customer = session.get(Customer, payload["customer_id"])
@@ -448,7 +448,7 @@ def _follow_up_reminders(run: JobRun, settings: TeamSettings, member: Member, to
 
 
 @register_renderer("follow_up")
-def _render_follow_up(session: Session, payload: dict[str, Any]) -> Rendered | None:
+def _render_follow_up(session: Session, payload: dict[str, Any], _directory: Directory) -> Rendered | None:
     found = followups.still_due(session, follow_up_id=payload["follow_up_id"], assignee_id=payload["assignee_id"],
                                 due_on=payload["due"])  # fmt: skip
     if found is None:
@@ -522,7 +522,7 @@ def response_reminders(run: JobRun, team_id: str) -> int:
 
 
 @register_renderer("response")
-def _render_response(session: Session, payload: dict[str, Any]) -> Rendered | None:
+def _render_response(session: Session, payload: dict[str, Any], _directory: Directory) -> Rendered | None:
     """The reminder as things are when it is sent; None once someone replied (or the channel
     was unlinked, or the message deleted)."""
     from bot.services import channels
@@ -538,11 +538,12 @@ def _render_response(session: Session, payload: dict[str, Any]) -> Rendered | No
 
 
 @register_renderer(home.HOME_KIND)
-def _render_home(session: Session, payload: dict[str, Any]) -> Rendered:
+def _render_home(session: Session, payload: dict[str, Any], directory: Directory) -> Rendered:
     """Someone's App Home as things are when it is sent (services.home.republish asked for it),
-    on their date at the sender's instant."""
+    on their date at the sender's instant; their Slack profile read again when it is a day old,
+    as a request would (their language, time zone, and whether Slack still makes them an admin)."""
     mine = home.of_person(session=session, team_id=payload["team_id"], user_id=payload["user_id"],
-                          now=now_of(session), default_tz=payload["default_tz"])  # fmt: skip
+                          now=now_of(session), default_tz=payload["default_tz"], directory=directory)  # fmt: skip
     return Rendered(text="", blocks=[], view=fit_view(home_page(mine.locale, mine.page)))
 
 
@@ -598,7 +599,7 @@ def weekly_report(run: JobRun, team_id: str) -> int:
 
 
 @register_renderer("weekly_report")
-def _render_weekly_report(session: Session, payload: dict[str, Any]) -> Rendered:
+def _render_weekly_report(session: Session, payload: dict[str, Any], _directory: Directory) -> Rendered:
     from bot.charts import report_chart
     from bot.i18n import t
     from bot.services import reports, sla

@@ -9,7 +9,7 @@ UPDATE SKIP LOCKED`, so two workers never claim the same row; SQLite: the single
 marks them `sending` with a lease, posts each one and marks it `sent` only when Slack said
 `ok`. A worker killed mid-batch leaves `sending` rows whose lease runs out; the next claim
 takes them back. At most the one message in flight at the crash can go twice; a row marked
-`sent` never goes again. The claimed rows are read once per claim; one whose lease still has
+`sent` never goes again (but an App Home, which goes again each time it is asked for). The claimed rows are read once per claim; one whose lease still has
 more than half its length and the retry budget to run is posted as read (no other process
 may take it before then), else its lease is renewed first; either way the outcome (and the
 attempt) is written fenced on the lease the row carries. So a message costs one write.
@@ -33,7 +33,11 @@ pending changes nothing (the Home is built from the data as it is when it is sen
 changes is one publish); asking while it is being sent makes it pending again, so a change
 that came after the Home was built is published too (the send's outcome, fenced on its
 lease, is then not written). Each claim takes the Homes that are due first, so a backlog of
-digests does not hold them up.
+digests does not hold them up. A Home is due, built and tried again on the real clock
+(`wall`), whatever instant a run acts as of. Homes are paced apart from messages
+(`home_pacer`: Slack's budget for `views.publish`, one person's Home at a time). With several
+senders, a Home asked for again while one of them publishes it can be published by another
+first; the older one may then land last, until the next change.
 
 Retries are our own loop, not slack_sdk's retry handlers (the sender's client has none), so
 the rules are in one place and tested: `429` waits `Retry-After`; `5xx` and network errors
@@ -66,6 +70,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
+from bot.notify import Directory, SlackDirectory
 from bot.scheduler.pacing import Lanes, Pacer
 from bot.services.home import HOME_KIND
 from bot.storage.db import reading, unit_of_work, written
@@ -160,9 +165,10 @@ class Rendered:
 
 
 # Renderers of rows written without their message: `payload["render"]` names one; it gets a
-# session and the payload and returns the message, or None when there is nothing to say any
-# more (the row is then marked expired).
-Renderer = Callable[[Session, dict[str, Any]], Rendered | None]
+# session, the payload and who the people of the row's workspace are (Slack profiles, read
+# with its token), and returns the message, or None when there is nothing to say any more
+# (the row is then marked expired).
+Renderer = Callable[[Session, dict[str, Any], Directory], Rendered | None]
 RENDERERS: dict[str, Renderer] = {}
 
 
@@ -252,6 +258,7 @@ class Sender:
         sleep: Callable[[float], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         pacer: Pacer | None = None,
+        home_pacer: Pacer | None = None,
         lanes: int = 1,
     ) -> None:
         self.factory = session_factory
@@ -259,6 +266,7 @@ class Sender:
         self.stopping = threading.Event()
         self._clients_lock = threading.Lock()
         self.pacer = pacer  # None: post as fast as Slack answers (bot.scheduler.pacing)
+        self.home_pacer = home_pacer  # the App Homes': `views.publish` has a budget of its own
         self.lanes = lanes  # messages in flight at once
         self.lease = dt.timedelta(seconds=lease)
         self.retry_budget = retry_budget
@@ -397,7 +405,8 @@ class Sender:
 
         def send(row_id: int, lease: dt.datetime, claimed: Notification | None) -> None:
             if self.stopping.is_set() or (deadline is not None and self.clock() >= deadline):
-                self._release(row_id, lease, now)  # out of time: back to pending for the next run
+                # Out of time: back to pending for the next run (a Home: due now on the real clock).
+                self._release(row_id, lease, self.wall() if claimed is not None and claimed.kind == HOME else now)
                 return
             one = Delivery()
             self._deliver_one(row_id, lease, one, now=now, deadline=deadline, clients=clients, claimed=claimed)
@@ -457,6 +466,9 @@ class Sender:
         row = self._renew(row_id, lease) if claimed is None else self._held(claimed, lease)
         if row is None:
             return
+        # An App Home is due on the real clock (see `claim`): it is built and tried again from
+        # there, whatever instant the run acts as of.
+        now = self.wall() if row.kind == HOME else now
         expires = row.payload.get("expires_at")
         if expires and dt.datetime.fromisoformat(expires) <= now:
             self._finish(row, status=EXPIRED, last_error="expired")
@@ -474,9 +486,22 @@ class Sender:
             report.cancelled += 1
             return
         uploads: tuple[Upload, ...] = ()
+        paced = False
+        if row.kind == HOME:  # its turn first, then built: the Home shows things as they are when it goes
+            try:
+                self._pace(row, self.clock(), self.retry_budget)
+            except _Transient as exc:  # its turn is beyond the retry budget: back until then
+                self._finish(row, status=PENDING, due_at=now + dt.timedelta(seconds=exc.wait or 1.0))
+                report.retry_later += 1
+                return
+            except _Stopped:
+                self._finish(row, status=PENDING, due_at=now)
+                report.retry_later += 1
+                return
+            paced = True
         if row.payload.get("render"):
             try:
-                message = self._render(row.payload, self.wall() if row.kind == HOME else now)
+                message = self._render(row.payload, now, SlackDirectory(client))
             except Exception:  # noqa: BLE001 - a bad row must not stop the others
                 log.exception("notification %s could not be rendered", row.key)
                 self._finish(row, status=FAILED, last_error="render failed")
@@ -490,7 +515,7 @@ class Sender:
             uploads = message.uploads
         try:
             budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
-            ts = self._post_with_retries(client, row, budget)
+            ts = self._post_with_retries(client, row, budget, paced=paced)
         except _Stopped:
             self._finish(row, status=PENDING, due_at=now)
             report.retry_later += 1
@@ -521,16 +546,17 @@ class Sender:
                 return f"upload of {upload.filename} failed: {exc}"[:500]
         return None
 
-    def _render(self, payload: dict[str, Any], now: dt.datetime) -> Rendered | None:
+    def _render(self, payload: dict[str, Any], now: dt.datetime, directory: Directory) -> Rendered | None:
         # Renderers read: on SQLite they must not hold the write lock the requests' saves need
         # while they build a message (an App Home is a dozen reads). As of `now`: a Home's "today".
         with reading(), unit_of_work(self.factory, now=now) as session:
-            return RENDERERS[payload["render"]](session, payload)
+            return RENDERERS[payload["render"]](session, payload, directory)
 
-    def _post_with_retries(self, client: WebClient, row: Notification, budget: float) -> str | None:
+    def _post_with_retries(self, client: WebClient, row: Notification, budget: float, *, paced: bool = False) -> str | None:
         started = self.clock()
+        pacer = self._pacer(row)
         backoff = 0.5
-        turn = True  # a first try, and a try after a 429, wait for their turn; backoff spaces the others
+        turn = not paced  # a first try (unless its turn was taken), and a try after a 429, wait for their turn; backoff spaces the others
         while True:
             if turn:
                 self._pace(row, started, budget)
@@ -539,10 +565,10 @@ class Sender:
             except _Transient as exc:
                 wait = exc.wait if exc.wait is not None else backoff
                 backoff = min(backoff * 2, 8.0)
-                turn = exc.reason == "ratelimited" and self.pacer is not None
+                turn = exc.reason == "ratelimited" and pacer is not None
                 if turn:
-                    assert self.pacer is not None
-                    self.pacer.refused(row.team_id, row.channel, wait)  # the pause is the pacer's to keep
+                    assert pacer is not None
+                    pacer.refused(row.team_id, row.channel, wait)  # the pause is the pacer's to keep
                     continue
                 if self.clock() + wait - started > budget:
                     raise
@@ -553,29 +579,35 @@ class Sender:
                 if self.stopping.is_set():
                     raise _Stopped() from exc
             else:
-                if self.pacer is not None:
-                    self.pacer.accepted(row.team_id)
+                if pacer is not None:
+                    pacer.accepted(row.team_id)
                 return ts
+
+    def _pacer(self, row: Notification) -> Pacer | None:
+        """Messages and App Homes are paced apart: Slack budgets each method on its own, and a
+        `429` for a Home must not hold up an escalation."""
+        return self.home_pacer if row.kind == HOME else self.pacer
 
     def _pace(self, row: Notification, started: float, budget: float) -> None:
         """Wait for the message's turn within Slack's budgets for its workspace and channel
         (bot.scheduler.pacing); a turn beyond the retry budget gives the row back for a later
         run (`_Transient`), and so does stopping meanwhile (`_Stopped`)."""
-        if self.pacer is None:
+        pacer = self._pacer(row)
+        if pacer is None:
             return
         # Once more if a 429 elsewhere paused the workspace meanwhile, or if this lane woke
         # long after its turn (`Pacer.late`).
         for _ in range(2):
-            wait = self.pacer.reserve(row.team_id, row.channel)
+            wait = pacer.reserve(row.team_id, row.channel)
             if wait <= 0:
                 return
             if self.clock() + wait - started > budget:
                 raise _Transient("ratelimited", wait)
-            turn = self.pacer.clock() + wait
+            turn = pacer.clock() + wait
             self.sleep(wait)
             if self.stopping.is_set():
                 raise _Stopped()
-            if self.pacer.paused_until(row.team_id) <= self.pacer.clock() and not self.pacer.late(turn):
+            if pacer.paused_until(row.team_id) <= pacer.clock() and not pacer.late(turn):
                 return
 
     def _post(self, client: WebClient, row: Notification) -> str | None:

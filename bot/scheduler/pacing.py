@@ -33,6 +33,11 @@ CHANNEL_RATE, CHANNEL_BURST = 1.0, 3
 WORKSPACE_PER_MINUTE = 600
 MARGIN = 0.9
 SLOWEST = 1 / 60  # per second: however many 429s, a workspace is never slowed below this
+# App Homes (`views.publish`) have a budget of their own, Slack's Tier 4 ("100+ per minute"),
+# and one person's Home goes at most once every HOME_SPACING seconds: a burst of their
+# changes waits for one build as things are then.
+HOME_PER_MINUTE = 100
+HOME_SPACING = 3.0  # seconds
 
 
 @dataclass
@@ -198,3 +203,8 @@ class Lanes:
             self._changed.notify_all()
         for thread in self.threads:
             thread.join()
+
+
+def home_pacer() -> Pacer:
+    """The App Homes' pacer: Slack's budget for `views.publish`, one person's Home at a time."""
+    return Pacer(per_minute=HOME_PER_MINUTE * MARGIN, channel_rate=1 / HOME_SPACING, channel_burst=1)

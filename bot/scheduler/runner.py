@@ -31,7 +31,7 @@ from bot.config import Settings
 from bot.notify import Directory, SlackDirectory
 from bot.scheduler import jobs
 from bot.scheduler.outbox import Delivery, Sender, sender_client
-from bot.scheduler.pacing import Pacer
+from bot.scheduler.pacing import Pacer, home_pacer
 from bot.storage.db import make_engine, make_session_factory, refresh_statistics
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ class Scheduler:
         # At Slack's pace (bot.scheduler.pacing): a few messages in flight, each workspace
         # within its budget, rather than one at a time or as fast as Slack answers.
         sender_options.setdefault("pacer", Pacer())
+        sender_options.setdefault("home_pacer", home_pacer())
         sender_options.setdefault("lanes", SEND_LANES)
         self.sender = Sender(self.factory, self.clients.client_for, wall=wall, **sender_options)
         self._statistics_at = float("-inf")

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -90,7 +90,7 @@ def of_person(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
               directory: Directory | None = None) -> PersonsHome:  # fmt: skip
     """Someone's App Home as of `now`, in their language and on their date. `directory`: read
     their Slack profile if it is missing or stale (None: as stored)."""
-    workspace, found = workspace_and_member(session, team_id, user_id)
+    workspace, found = workspace_and_member(session=session, team_id=team_id, user_id=user_id)
     member = get_member(session=session, team_id=team_id, user_id=user_id, directory=directory, now=now, found=found)
     settings = settings_of(workspace)
     today = local_today(now, member.tz or settings.tz or default_tz)
@@ -98,11 +98,11 @@ def of_person(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
     return PersonsHome(settings.language or member.locale, page)
 
 
-def republish(session: Session, *, now: dt.datetime, team_id: str, user_ids: Iterable[str | None], default_tz: str) -> None:
+def republish(*, session: Session, now: dt.datetime, team_id: str, user_ids: Iterable[str | None], default_tz: str) -> None:
     """Ask for these people's App Homes to be published again once this transaction commits:
-    their outbox row made pending and due at `now`, unless it is pending already (then the
-    publish to come shows this change too). One statement, its rows in one order, so that two
-    requests never wait on each other's."""
+    their outbox row made pending and due at `now`, unless it is pending and due by then
+    already (the publish to come shows this change too). One statement, its rows in one
+    order, so that two requests asking for the same people never deadlock."""
     people = sorted({u for u in user_ids if u})
     if not people:
         return
@@ -115,5 +115,6 @@ def republish(session: Session, *, now: dt.datetime, team_id: str, user_ids: Ite
         for user_id in people
     ])  # fmt: skip
     again = {"status": "pending", "due_at": now, "attempts": 0, "last_error": None, "payload": stmt.excluded.payload}
-    session.execute(stmt.on_conflict_do_update(index_elements=["team_id", "key"], set_=again,
-                                               where=Notification.status != "pending"))  # fmt: skip
+    # A pending row due later (a retry after an error, its turn in Slack's budget) is due now.
+    again_when = or_(Notification.status != "pending", Notification.due_at > stmt.excluded.due_at)
+    session.execute(stmt.on_conflict_do_update(index_elements=["team_id", "key"], set_=again, where=again_when))

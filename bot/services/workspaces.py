@@ -81,7 +81,7 @@ def get_workspace(session: Session, team_id: str) -> Workspace:
     return _hold(session, workspace)
 
 
-def workspace_and_member(session: Session, team_id: str, user_id: str) -> tuple[Workspace, Member | None]:
+def workspace_and_member(*, session: Session, team_id: str, user_id: str) -> tuple[Workspace, Member | None]:
     """The team's row and one member's (None if they have none yet), in one statement: a
     request's first read, a round trip fewer than reading them one after the other. The team's
     row is created if missing, as by `get_workspace`."""

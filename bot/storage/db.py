@@ -119,7 +119,8 @@ def make_engine(url: str) -> Engine:
 # A pooled connection idle longer than this is pinged before it is used: one that the server
 # closed meanwhile (a restart, an idle timeout) is replaced, and the request never sees it.
 # SQLAlchemy's `pool_pre_ping` pings at every checkout, a round trip per request to save only
-# connections that were just in use; a busy process reuses each within milliseconds.
+# connections that were just in use; a busy process reuses each within milliseconds. (A server
+# restarted within those seconds fails the requests that were using it, once.)
 PING_AFTER_IDLE = 5.0  # seconds
 
 
@@ -129,8 +130,9 @@ def _elapsed() -> float:
 
 
 def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     @event.listens_for(engine, "checkin")
-    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:  # a new connection answered just now
         record.info["idle_since"] = _elapsed()
 
     @event.listens_for(engine, "checkout")

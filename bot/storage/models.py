@@ -515,7 +515,7 @@ class Notification(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "key"),
         Index("ix_notification_status_due", "status", "due_at"),
-        # The App Homes waiting to be published (scheduler.outbox.rearm): claimed first.
+        # The App Homes waiting to be published (services.home.republish): claimed first.
         Index("ix_notification_home_due", "status", "due_at", sqlite_where=text("kind = 'home'"),
               postgresql_where=text("kind = 'home'")),  # fmt: skip
     )
