@@ -2,15 +2,15 @@
 
 With `process_before_response=True` Slack hears back only when the listener returns, so a
 listener that also posted a DM would make the person wait for a Web API round trip (50–300 ms
-against real Slack), and a failed DM would fail the request that saved the record. Such follow-ups go through `RequestContext.after(work)`:
-once the request's unit of work has committed, `AfterResponse` runs them on a small thread
-pool, each batch with a `FollowUp` context (its own session as of the request's instant, and
-the notifier), each item on its own, so one failure does not stop the others. They mostly
-read (an App Home opened is a few queries), so on SQLite they begin deferred and do not hold
-the write lock the next request's save needs. A request that failed leaves nothing for later.
-What must survive a crash, or costs CPU the answers need, goes through the outbox
-(bot.scheduler.outbox) instead: the App Homes a change asks for are built and published by
-the worker's sender (services.home.republish).
+against real Slack), and a failed DM would fail the request that saved the record. Such
+follow-ups go through `RequestContext.after(work)`: once the request's unit of work has
+committed, `AfterResponse` runs them on a small thread pool, each batch with a `FollowUp`
+context (its own session as of the request's instant, and the notifier), each item on its own,
+so one failure does not stop the others. They mostly read (an App Home opened is a few
+queries), so on SQLite they begin deferred and do not hold the write lock the next request's
+save needs. A request that failed leaves nothing for later. What must survive a crash, or costs
+CPU the answers need, goes through the outbox (bot.scheduler.outbox) instead: the App Homes a
+change asks for are built and published by the worker's sender (services.home.republish).
 
 Work of which the latest ask is enough (an App Home opened shows things as they are when it
 is built) is left as `Latest(key, work, every)`: asks under one key run one at a time, at

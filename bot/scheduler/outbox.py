@@ -5,14 +5,15 @@ is sent (kind, target, due date or level), so a repeated sweep, or a second work
 the first, creates each notification once.
 
 Sending (`Sender.deliver`) claims due rows in a short transaction (PostgreSQL: `SELECT … FOR
-UPDATE SKIP LOCKED`, so two workers never claim the same row; SQLite: the single writer),
-marks them `sending` with a lease, posts each one and marks it `sent` only when Slack said
-`ok`. A worker killed mid-batch leaves `sending` rows whose lease runs out; the next claim
-takes them back. At most the one message in flight at the crash can go twice; a row marked
-`sent` never goes again (but an App Home, which goes again each time it is asked for). The claimed rows are read once per claim; one whose lease still has
-more than half its length and the retry budget to run is posted as read (no other process
-may take it before then), else its lease is renewed first; either way the outcome (and the
-attempt) is written fenced on the lease the row carries. So a message costs one write.
+UPDATE SKIP LOCKED`, so two workers never claim the same row; SQLite: the single writer), marks
+them `sending` with a lease, posts each one and marks it `sent` only when Slack said `ok`. A
+worker killed mid-batch leaves `sending` rows whose lease runs out; the next claim takes them
+back. At most the one message in flight at the crash can go twice; a row marked `sent` never
+goes again (but an App Home, which goes again each time it is asked for). The claimed rows are
+read once per claim; one whose lease still has more than half its length and the retry budget
+to run is posted as read (no other process may take it before then), else its lease is renewed
+first; either way the outcome (and the attempt) is written fenced on the lease the row carries.
+So a message costs one write.
 
 Row states: `pending` -> `sending` -> `sent` | `failed` (permanent Slack error, kept with
 `last_error` for admins) | `expired` (a digest whose day is over: the next digest has it, or
@@ -25,19 +26,21 @@ Most rows carry their message. A job that writes many rows at once (`enqueue_sel
 `INSERT … SELECT`) stores only what a message is about (`payload["render"]` names a renderer,
 the rest its arguments); the sender renders it when it posts, from the data as it is then.
 
-An App Home is a row too (`services.home.republish`: kind `home`, one row per person,
-rendered when sent and published with `views.publish`): a request that changes what someone's Home shows asks for it
-again in its own transaction, so the work of building and publishing it runs in the process
-that sends (the `worker`), not in the one that answers Slack. Asking again while the row is
-pending changes nothing (the Home is built from the data as it is when it is sent: a burst of
-changes is one publish); asking while it is being sent makes it pending again, so a change
-that came after the Home was built is published too (the send's outcome, fenced on its
+An App Home is a row too (`services.home.republish`: kind `home`, one row per person, rendered
+when sent and published with `views.publish`): a request that changes what someone's Home shows
+asks for it again in its own transaction, so the work of building and publishing it runs in the
+process that sends (the `worker`), not in the one that answers Slack. Asking again while the
+row is pending changes nothing (the Home is built from the data as it is when it is sent: a
+burst of changes is one publish); asking while it is being sent makes it pending again, so a
+change that came after the Home was built is published too (the send's outcome, fenced on its
 lease, is then not written). Each claim takes the Homes that are due first, so a backlog of
-digests does not hold them up. A Home is due, built and tried again on the real clock
-(`wall`), whatever instant a run acts as of. Homes are paced apart from messages
-(`home_pacer`: Slack's budget for `views.publish`, one person's Home at a time). With several
-senders, a Home asked for again while one of them publishes it can be published by another
-first; the older one may then land last, until the next change.
+digests does not hold them up. A Home is due, built and tried again on the real clock (`wall`),
+whatever instant a run acts as of. Homes are paced apart from messages (`home_pacer`: Slack's
+budget for `views.publish`, one person's Home at a time); a Home waits for its turn in its
+lane, so a burst of more Homes than that budget holds lanes (up to the retry budget each) that
+messages then wait for. With several senders, a Home asked for again while one of them
+publishes it can be published by another first; the older one may then land last, until the
+next change.
 
 Retries are our own loop, not slack_sdk's retry handlers (the sender's client has none), so
 the rules are in one place and tested: `429` waits `Retry-After`; `5xx` and network errors
@@ -413,7 +416,8 @@ class Sender:
             with counting:
                 report.add(one)
                 # Done for good, or an App Home (a claim matches it again only once asked for again).
-                if one.sent or one.failed or one.expired or one.cancelled or (claimed is not None and claimed.kind == HOME):
+                home = claimed is not None and claimed.kind == HOME
+                if one.sent or one.failed or one.expired or one.cancelled or home:
                     open_.discard(row_id)
 
         try:
@@ -552,11 +556,15 @@ class Sender:
         with reading(), unit_of_work(self.factory, now=now) as session:
             return RENDERERS[payload["render"]](session, payload, directory)
 
-    def _post_with_retries(self, client: WebClient, row: Notification, budget: float, *, paced: bool = False) -> str | None:
+    def _post_with_retries(
+        self, client: WebClient, row: Notification, budget: float, *, paced: bool = False
+    ) -> str | None:
         started = self.clock()
         pacer = self._pacer(row)
         backoff = 0.5
-        turn = not paced  # a first try (unless its turn was taken), and a try after a 429, wait for their turn; backoff spaces the others
+        # A first try (unless its turn was taken already) and a try after a 429 wait for their
+        # turn; backoff spaces the others.
+        turn = not paced
         while True:
             if turn:
                 self._pace(row, started, budget)

@@ -98,7 +98,9 @@ def of_person(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
     return PersonsHome(settings.language or member.locale, page)
 
 
-def republish(*, session: Session, now: dt.datetime, team_id: str, user_ids: Iterable[str | None], default_tz: str) -> None:
+def republish(
+    *, session: Session, now: dt.datetime, team_id: str, user_ids: Iterable[str | None], default_tz: str
+) -> None:
     """Ask for these people's App Homes to be published again once this transaction commits:
     their outbox row made pending and due at `now`, unless it is pending and due by then
     already (the publish to come shows this change too). One statement, its rows in one
