@@ -144,15 +144,21 @@ def test_a_home_slack_refused_is_not_shown_to_admins_as_a_message_that_failed(sl
     assert "Messages Slack refused" not in block_text(fake.last("views.publish")["view"]["blocks"])
 
 
-@freeze_time(NOW)
-def test_a_home_that_failed_is_asked_for_again_by_the_next_change(slack, fake, session, worker, no_worker):
+def backing_off(slack, fake, session, worker) -> Notification:
+    """A touch's Home that Slack answered 5xx: pending, its next try some seconds ahead."""
     add_customer(session, "Acme")
     log_touch(slack, fake, "Acme", "called")
     fake.fail("views.publish", error="internal_error", status=500, times=100)
     worker.deliver(dt.datetime.fromisoformat(NOW))
     [row] = homes(session)
-    assert row.status == "pending" and row.due_at > dt.datetime.fromisoformat(NOW)  # backing off
+    assert row.status == "pending" and row.due_at > dt.datetime.fromisoformat(NOW)
     fake.failures.clear()
+    return row
+
+
+@freeze_time(NOW)
+def test_a_home_that_failed_is_asked_for_again_by_the_next_change(slack, fake, session, worker, no_worker):
+    row = backing_off(slack, fake, session, worker)
     fake.fail("views.publish", error="user_not_found")
     with freeze_time(row.due_at):
         worker.deliver(row.due_at)
@@ -216,13 +222,7 @@ def test_a_home_is_built_with_its_persons_slack_profile(slack, fake, session, wo
 
 @freeze_time(NOW)
 def test_a_home_backing_off_is_due_again_at_the_next_change(slack, fake, session, worker, no_worker):
-    add_customer(session, "Acme")
-    log_touch(slack, fake, "Acme", "called")
-    fake.fail("views.publish", error="internal_error", status=500, times=100)
-    worker.deliver(dt.datetime.fromisoformat(NOW))
-    [row] = homes(session)
-    assert row.status == "pending" and row.due_at > dt.datetime.fromisoformat(NOW)
-    fake.failures.clear()
+    backing_off(slack, fake, session, worker)
 
     log_touch(slack, fake, "Acme", "called again")  # before the backoff is over
     worker.deliver(dt.datetime.fromisoformat(NOW))
