@@ -354,9 +354,9 @@ def test_a_run_tries_each_row_once_and_keeps_out_of_its_claims_only_what_is_stil
     excluded: list[set[int]] = []
     claim = scheduler.sender.claim
 
-    def watched(*, now, exclude, homes_only):  # type: ignore[no-untyped-def]
+    def watched(*, now, exclude, **options):  # type: ignore[no-untyped-def]
         excluded.append(set(exclude))
-        return claim(now=now, exclude=exclude, homes_only=homes_only)
+        return claim(now=now, exclude=exclude, **options)
 
     monkeypatch.setattr(scheduler.sender, "claim", watched)
 

@@ -281,10 +281,13 @@ class Sender:
 
     # --- claiming -----------------------------------------------------------------------
 
-    def claim(self, *, now: dt.datetime, exclude: set[int], homes_only: bool = False) -> tuple[list[int], dt.datetime]:
+    def claim(
+        self, *, now: dt.datetime, exclude: set[int], homes_only: bool = False, look: bool = True
+    ) -> tuple[list[int], dt.datetime]:
         """Take up to `batch_size` due rows (and rows whose lease ran out) for this process,
         the App Homes first; returns their ids and the lease they now carry (this claim's
-        fencing token). `homes_only`: the App Homes alone.
+        fencing token). `homes_only`: the App Homes alone. `look`: read first whether anything
+        is due, before taking the write lock (a run's first claim; the next follow a full one).
 
         `now` decides what is due (a sweep may run "as of" another instant); leases are
         always on the real clock (`wall`), as they guard against a process dying now.
@@ -296,17 +299,16 @@ class Sender:
             and_(Notification.status == SENDING, Notification.due_at <= wall),
         )
         query = select(Notification.id).where(due).order_by(Notification.due_at, Notification.id)
-        if exclude:
-            query = query.where(Notification.id.not_in(exclude))
         # The Homes by their own index (ix_notification_home_due), due on the real clock: a Home
         # is built as things are when it is sent, whatever instant the run acts as of, and a long
         # run (a backlog of digests) still takes the ones asked for after it began.
         homes = (select(Notification.id).where(Notification.kind == written(HOME), Notification.due_at <= wall,
                                                Notification.status.in_((PENDING, SENDING)))
                  .order_by(Notification.due_at, Notification.id))  # fmt: skip
+        rest = None if homes_only else query.where(Notification.kind != HOME)
         if exclude:
             homes = homes.where(Notification.id.not_in(exclude))
-        rest = None if homes_only else query.where(Notification.kind != HOME)
+            rest = rest if rest is None else rest.where(Notification.id.not_in(exclude))
 
         def due_ids(session: Session, lock: bool) -> list[int]:
             taken = homes.limit(self.batch_size)
@@ -318,9 +320,10 @@ class Sender:
 
         # A look first, in a transaction that only reads: with nothing due (most runs, once a
         # second) SQLite's write lock, which the requests' saves need, is not taken.
-        with reading(), unit_of_work(self.factory, now=None) as session:
-            if not due_ids(session, lock=False):
-                return [], lease
+        if look:
+            with reading(), unit_of_work(self.factory, now=None) as session:
+                if not due_ids(session, lock=False):
+                    return [], lease
         with unit_of_work(self.factory, now=None) as session:
             ids = due_ids(session, lock=True)
             if ids:
@@ -409,7 +412,7 @@ class Sender:
         def send(row_id: int, lease: dt.datetime, claimed: Notification | None) -> None:
             if self.stopping.is_set() or (deadline is not None and self.clock() >= deadline):
                 # Out of time: back to pending for the next run (a Home: due now on the real clock).
-                self._release(row_id, lease, self.wall() if claimed is not None and claimed.kind == HOME else now)
+                self._release(row_id, lease, self._as_of(claimed, now))
                 return
             one = Delivery()
             self._deliver_one(row_id, lease, one, now=now, deadline=deadline, clients=clients, claimed=claimed)
@@ -420,13 +423,15 @@ class Sender:
                 if one.sent or one.failed or one.expired or one.cancelled or home:
                     open_.discard(row_id)
 
+        full = False  # the last claim took a whole batch: more is likely due, no need to look first
         try:
             while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
                 with counting:
                     exclude = set(open_)
-                ids, lease = self.claim(now=now, exclude=exclude, homes_only=homes_only)
+                ids, lease = self.claim(now=now, exclude=exclude, homes_only=homes_only, look=not full)
                 if not ids:
                     break
+                full = len(ids) == self.batch_size
                 rows = self._rows(ids)
                 with counting:
                     open_.update(ids)
@@ -454,6 +459,11 @@ class Sender:
                 clients[team_id] = self.clients(team_id)
             return clients[team_id]
 
+    def _as_of(self, row: Notification | None, now: dt.datetime) -> dt.datetime:
+        """The instant a row is handled as of: the run's, but an App Home's, which is due, built
+        and tried again on the real clock (see `claim`), whatever instant the run acts as of."""
+        return self.wall() if row is not None and row.kind == HOME else now
+
     def _release(self, row_id: int, lease: dt.datetime, now: dt.datetime) -> None:
         with unit_of_work(self.factory, now=None) as session:
             session.execute(
@@ -470,9 +480,7 @@ class Sender:
         row = self._renew(row_id, lease) if claimed is None else self._held(claimed, lease)
         if row is None:
             return
-        # An App Home is due on the real clock (see `claim`): it is built and tried again from
-        # there, whatever instant the run acts as of.
-        now = self.wall() if row.kind == HOME else now
+        now = self._as_of(row, now)
         expires = row.payload.get("expires_at")
         if expires and dt.datetime.fromisoformat(expires) <= now:
             self._finish(row, status=EXPIRED, last_error="expired")
