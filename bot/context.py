@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot.clock import local_today
 from bot.notify import Directory, Notifier
 from bot.services.access import Viewer
-from bot.services.members import get_member
+from bot.services.members import get_member, language_of, zone_of
 from bot.services.workspaces import TeamSettings, team_settings, workspace_and_member
 from bot.storage.models import Member
 
@@ -68,7 +68,7 @@ class _Context:
         """The team's language if set, else the user's Slack locale (a request with no person
         acting, e.g. a malformed event: the team's language or the default)."""
         user_id = user_id or self.user_id
-        return self.settings.language or (self.member(user_id).locale if user_id else None)
+        return language_of(self.member(user_id), self.settings) if user_id else self.settings.language
 
     @property
     def locale(self) -> str | None:
@@ -77,7 +77,7 @@ class _Context:
     @property
     def tz(self) -> str:
         """The actor's time zone, else the team's, else TZ_DEFAULT."""
-        return self.member().tz or self.settings.tz or self.default_tz
+        return zone_of(self.member(), self.settings, self.default_tz)
 
     @property
     def today(self) -> dt.date:
@@ -86,7 +86,7 @@ class _Context:
 
     def today_of(self, user_id: str) -> dt.date:
         """Someone's date at this request's instant, in their time zone (else the team's)."""
-        return local_today(self.now, self.member(user_id).tz or self.settings.tz or self.default_tz)
+        return local_today(self.now, zone_of(self.member(user_id), self.settings, self.default_tz))
 
     @cached_property
     def viewer(self) -> Viewer:

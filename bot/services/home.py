@@ -21,7 +21,7 @@ from bot.services import channels, followups, touches
 from bot.services.access import Viewer
 from bot.services.channels import ChannelRow
 from bot.services.followups import DueFollowUps
-from bot.services.members import get_member
+from bot.services.members import get_member, language_of, zone_of
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import settings_of, workspace_and_member
 from bot.storage.models import Complaint, Notification
@@ -93,9 +93,9 @@ def of_person(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
     workspace, found = workspace_and_member(session=session, team_id=team_id, user_id=user_id)
     member = get_member(session=session, team_id=team_id, user_id=user_id, directory=directory, now=now, found=found)
     settings = settings_of(workspace)
-    today = local_today(now, member.tz or settings.tz or default_tz)
+    today = local_today(now, zone_of(member, settings, default_tz))
     page = home(session=session, viewer=Viewer.of(member, settings), today=today)
-    return PersonsHome(settings.language or member.locale, page)
+    return PersonsHome(language_of(member, settings), page)
 
 
 def republish(

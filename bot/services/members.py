@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from bot.notify import Directory, Unreachable
 from bot.storage.models import Member
+
+if TYPE_CHECKING:
+    from bot.services.workspaces import TeamSettings
 
 log = logging.getLogger(__name__)
 PROFILE_MAX_AGE = dt.timedelta(days=1)
@@ -60,6 +64,16 @@ def get_member(
         log.info("member %s not saved this time: %s", user_id, exc.orig)
         return _detached(known)
     return known
+
+
+def zone_of(member: Member, settings: TeamSettings, default_tz: str) -> str:
+    """A person's time zone: theirs, else the team's, else TZ_DEFAULT."""
+    return member.tz or settings.tz or default_tz
+
+
+def language_of(member: Member, settings: TeamSettings) -> str | None:
+    """The team's language if set, else the person's Slack locale."""
+    return settings.language or member.locale
 
 
 def is_fresh(member: Member, now: dt.datetime) -> bool:
