@@ -49,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="let each request's after-the-answer work finish, untimed, before the next request")
     parser.add_argument("--statements", action="store_true",
                         help="time each SQL statement of the requests instead of sampling the call tree")
+    parser.add_argument("--calls", action="store_true",
+                        help="count the Python calls a request makes (cProfile: the same on any machine), and "
+                             "list the functions that take the most time of their own")
+    parser.add_argument("--timed", action="store_true",
+                        help="only time the requests (wall and this thread's CPU), without the profiler's hooks")
     parser.add_argument("--sweep", type=int, default=None, metavar="N",
                         help="profile the revisit job writing N due revisits (as bench.run's sweep) instead")
     parser.add_argument("--touches", action="store_true",
@@ -111,18 +116,27 @@ def _profile(
     for n in range(5):  # warm up: profile fetch, caches
         dispatch(n)
     wait_idle()
-    with (timed_statements(engine, args.requests) if args.statements else profiled(args.interval)) as report:
-        took = settled = 0.0
+    if args.timed:
+        measured: Any = timed()
+    elif args.calls:
+        measured = counted_calls(args.requests)
+    else:
+        measured = timed_statements(engine, args.requests) if args.statements else profiled(args.interval)
+    with measured as report:
+        took = settled = cpu = 0.0
         for n in range(args.requests):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             dispatch(5 + n)
             answered = time.perf_counter()
             took += answered - started
+            cpu += time.thread_time() - cpu_started
             if args.settle:
                 wait_idle()
                 settled += time.perf_counter() - answered
         alone = f" (then {settled / args.requests * 1000:.2f} ms until its after-the-answer work ended)" if args.settle else ""
         how = "with each statement timed" if args.statements else "under the profiler"
+        if args.timed:
+            how = f"({cpu / args.requests * 1000:.2f} ms of this thread's CPU)"
         report(f"{label}: {args.requests} requests, {took / args.requests * 1000:.2f} ms each{alone} {how}")
     wait_idle()
 
@@ -189,6 +203,34 @@ def timed_statements(engine: Engine, requests: int) -> Iterator[Callable[[str], 
     total = sum(sum(seconds) for seconds in took.values())
     count = sum(len(seconds) for seconds in took.values())
     print(f"{count / requests:11.2f} {'':8} {1000 * total / requests:10.3f}  all statements")
+
+
+@contextmanager
+def counted_calls(requests: int) -> Iterator[Callable[[str], None]]:
+    """cProfile over the block (this thread only): the calls per request, a count that does not
+    vary with the machine's speed or load, and the 25 functions with the most time of their own."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler, titles = cProfile.Profile(), []
+    profiler.enable()
+    try:
+        yield titles.append
+    finally:
+        profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    for title in titles:
+        print(f"== {title}: {stats.total_calls / requests:,.0f} Python calls a request")  # type: ignore[attr-defined]
+    stats.sort_stats("tottime").print_stats(25)
+    print(out.getvalue())
+
+
+@contextmanager
+def timed() -> Iterator[Callable[[str], None]]:
+    """Nothing but the titles: the requests' times without a profiler's hooks."""
+    yield lambda title: print(f"== {title}")
 
 
 @contextmanager

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, text
@@ -167,6 +169,51 @@ def test_a_pooled_connection_the_server_closed_while_idle_is_replaced_unseen(eng
         assert again != first and len(pings) == 2  # the dead one, then its replacement (every one is "idle" now)
     finally:
         fresh.dispose()
+
+
+def _in_the_file_alone(path: Path) -> int:
+    """The rows of `t` in the database file without its WAL (a copy of the file alone): what a
+    checkpoint has copied back."""
+    import shutil
+    import sqlite3
+
+    alone = path.with_name("alone.db")
+    shutil.copyfile(path, alone)
+    connection = sqlite3.connect(alone)
+    try:
+        if connection.execute("SELECT 1 FROM sqlite_master WHERE name = 't'").fetchone() is None:
+            return 0
+        return connection.execute("SELECT count(*) FROM t").fetchone()[0]
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("checkpointer", ["runs", "stopped"])
+def test_a_commit_leaves_the_sqlite_checkpoint_to_a_thread_of_its_own(tmp_path, monkeypatch, checkpointer):
+    """SQLite would checkpoint in the committing connection once the WAL passed 1,000 pages,
+    and that request waited for the copy and the file's sync (0.3-0.5 s). A commit that wrote
+    wakes the checkpoint thread instead: the rows reach the database file without any
+    connection of the app's checkpointing (stopped, they stay in the WAL)."""
+    from bot.storage.db import Checkpoints, make_engine
+
+    monkeypatch.setattr(Checkpoints, "GATHER", 0.01)
+    if checkpointer == "stopped":
+        monkeypatch.setattr(Checkpoints, "soon", lambda self: None)
+    path = tmp_path / "touchbase.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x TEXT)"))
+            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+        with engine.begin() as conn:
+            for n in range(1200):  # past SQLite's own threshold (1,000 pages), had it been on
+                conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": f"{n:04}" + "x" * 4000})
+        deadline = time.monotonic() + 10
+        while checkpointer == "runs" and _in_the_file_alone(path) < 1200 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _in_the_file_alone(path) == (1200 if checkpointer == "runs" else 0)
+    finally:
+        engine.dispose()
 
 
 def test_the_senders_claim_finds_the_app_homes_by_their_own_index(session, settings, engine):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -103,20 +105,31 @@ def republish(
 ) -> None:
     """Ask for these people's App Homes to be published again once this transaction commits:
     their outbox row made pending and due at `now`, unless it is pending and due by then
-    already (the publish to come shows this change too). One statement, its rows in one
-    order, so that two requests asking for the same people never deadlock."""
+    already (the publish to come shows this change too). Their rows in one order, so that two
+    requests asking for the same people never deadlock."""
     people = sorted({u for u in user_ids if u})
     if not people:
         return
-    dialect = session.get_bind().dialect.name
+    rows = [{"team_id": team_id, "key": f"{HOME_KIND}:{user_id}", "channel": user_id, "now": now,
+             "payload": {"render": HOME_KIND, "team_id": team_id, "user_id": user_id, "default_tz": default_tz}}
+            for user_id in people]  # fmt: skip
+    session.execute(_republishing(session.get_bind().dialect.name), rows)
+
+
+@cache
+def _republishing(dialect: str) -> Any:
+    """`republish`'s upsert, built once per dialect (every touch asks for it, and building it
+    anew cost more than running it); its values are bound per person."""
+    table = Notification.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Notification).values([
-        {"team_id": team_id, "key": f"{HOME_KIND}:{user_id}", "kind": HOME_KIND, "channel": user_id,
-         "payload": {"render": HOME_KIND, "team_id": team_id, "user_id": user_id, "default_tz": default_tz},
-         "status": "pending", "due_at": now, "attempts": 0, "created_at": now}
-        for user_id in people
-    ])  # fmt: skip
+    now = bindparam("now", type_=table.c.due_at.type)
+    stmt = insert(table).values(
+        team_id=bindparam("team_id", type_=table.c.team_id.type), key=bindparam("key", type_=table.c.key.type),
+        kind=HOME_KIND, channel=bindparam("channel", type_=table.c.channel.type),
+        payload=bindparam("payload", type_=table.c.payload.type), status="pending", due_at=now, attempts=0,
+        created_at=now,
+    )  # fmt: skip
     again = {"status": "pending", "due_at": now, "attempts": 0, "last_error": None, "payload": stmt.excluded.payload}
     # A pending row due later (a retry after an error, its turn in Slack's budget) is due now.
-    again_when = or_(Notification.status != "pending", Notification.due_at > stmt.excluded.due_at)
-    session.execute(stmt.on_conflict_do_update(index_elements=["team_id", "key"], set_=again, where=again_when))
+    again_when = or_(table.c.status != "pending", table.c.due_at > stmt.excluded.due_at)
+    return stmt.on_conflict_do_update(index_elements=["team_id", "key"], set_=again, where=again_when)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    make_url,
     text,
 )
 from sqlalchemy.exc import DisconnectionError
@@ -78,8 +79,9 @@ def written(value: Any) -> BindParameter[Any]:
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         turns = threading.Lock()  # this process's writers, one at a time (_TurnTaking)
+        checkpoints = Checkpoints.of(make_url(url).database)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
-                                                  "factory": _turn_taking(turns)})  # fmt: skip
+                                                  "factory": _turn_taking(turns, checkpoints)})  # fmt: skip
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -91,6 +93,8 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            if checkpoints is not None:  # they run on a thread of their own (Checkpoints)
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
             # Erased personal data must not linger in free pages of the file.
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
@@ -157,6 +161,7 @@ class _TurnTaking(sqlite3.Connection):
     SQLite's lock, one writer each.)"""
 
     turns: threading.Lock
+    checkpoints: Checkpoints | None
     holds = False
 
     def take_turn(self) -> None:
@@ -169,10 +174,13 @@ class _TurnTaking(sqlite3.Connection):
             self.turns.release()
 
     def commit(self) -> None:
+        wrote = self.holds
         try:
             super().commit()
         finally:
             self.end_turn()
+        if wrote and self.checkpoints is not None:
+            self.checkpoints.soon()
 
     def rollback(self) -> None:
         try:
@@ -187,8 +195,69 @@ class _TurnTaking(sqlite3.Connection):
             self.end_turn()
 
 
-def _turn_taking(turns: threading.Lock) -> type[_TurnTaking]:
-    return type("TurnTaking", (_TurnTaking,), {"turns": turns})
+def _turn_taking(turns: threading.Lock, checkpoints: Checkpoints | None) -> type[_TurnTaking]:
+    return type("TurnTaking", (_TurnTaking,), {"turns": turns, "checkpoints": checkpoints})
+
+
+class Checkpoints:
+    """SQLite's checkpoints (the WAL's pages copied back into the database file, and the file
+    synced) on a thread of their own, not on the thread that commits.
+
+    SQLite checkpoints by itself when a commit takes the WAL past 1,000 pages, in the
+    committing connection: every forty touches or so, one request waited for the copy and the
+    file's sync, 0.3-0.5 s on a virtual machine's disk, and with it every writer queued behind
+    it. Here the connections leave that to this thread: a commit that wrote wakes it, and it
+    checkpoints what the commits of the next `GATHER` seconds wrote, in PASSIVE mode (it waits
+    for no reader and no writer), until `IDLE` seconds pass without a write. Each process
+    writing to the file runs one; they share the WAL and whichever comes first copies it."""
+
+    GATHER = 0.5  # seconds of commits checkpointed together
+    IDLE = 30.0  # seconds without a write before the thread ends (the next write starts it again)
+
+    def __init__(self, path: str) -> None:
+        # mode=rw: never create the file again if it went away (a test's temporary database).
+        self.uri = f"{Path(path).absolute().as_uri()}?mode=rw"
+        self.wanted = threading.Event()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    @classmethod
+    def of(cls, database: str | None) -> Checkpoints | None:
+        """For a database in a file; None in memory (no WAL there)."""
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return cls(database)
+
+    def soon(self) -> None:
+        with self.lock:
+            self.wanted.set()
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="sqlite-checkpoints", daemon=True)
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            if not self.wanted.wait(self.IDLE):
+                with self.lock:
+                    if not self.wanted.is_set():
+                        self.thread = None
+                        return
+                continue
+            time.sleep(self.GATHER)
+            self.wanted.clear()
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        try:
+            connection = sqlite3.connect(self.uri, uri=True, timeout=1)
+        except sqlite3.Error:
+            return
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass  # another process checkpoints just now, or the file went away: the next one will
+        finally:
+            connection.close()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
