@@ -173,7 +173,7 @@ def test_a_pooled_connection_the_server_closed_while_idle_is_replaced_unseen(eng
 
 def _in_the_file_alone(path: Path) -> int:
     """The rows of `t` in the database file without its WAL (a copy of the file alone): what a
-    checkpoint has copied back."""
+    checkpoint has copied back (0 while a checkpoint is half-way through the file)."""
     import shutil
     import sqlite3
 
@@ -184,6 +184,8 @@ def _in_the_file_alone(path: Path) -> int:
         if connection.execute("SELECT 1 FROM sqlite_master WHERE name = 't'").fetchone() is None:
             return 0
         return connection.execute("SELECT count(*) FROM t").fetchone()[0]
+    except sqlite3.DatabaseError:  # copied while the checkpoint wrote it
+        return 0
     finally:
         connection.close()
 
@@ -214,6 +216,60 @@ def test_a_commit_leaves_the_sqlite_checkpoint_to_a_thread_of_its_own(tmp_path, 
         assert _in_the_file_alone(path) == (1200 if checkpointer == "runs" else 0)
     finally:
         engine.dispose()
+
+
+def test_writers_of_two_processes_queue_at_the_gate_beside_the_sqlite_file(tmp_path):
+    """The processes writing to one SQLite file queue for it at a `flock` beside it (bot.storage.db.Gate),
+    woken as it is let go, rather than polling SQLite's lock (whose waiters sleep up to 100 ms
+    between looks while the other process's writers hand it on). Two engines stand for two
+    processes: each has its own descriptor of the file, as two processes would."""
+    import fcntl
+    import os
+    import threading
+
+    from bot.storage.db import make_engine, reading
+
+    path = tmp_path / "touchbase.db"
+    first, second = make_engine(f"sqlite:///{path}"), make_engine(f"sqlite:///{path}")
+    turns = f"{path}-turns"
+
+    def gate_is_free() -> bool:
+        fd = os.open(turns, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)  # (closing lets go of what it took)
+
+    try:
+        with first.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x TEXT)"))
+        assert gate_is_free()
+        done: list[str] = []
+        with first.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES ('first')"))
+            assert not gate_is_free()  # held by the writer whose turn it is, until its transaction ends
+            with reading(), second.connect() as reader:  # reading does not queue
+                assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0
+
+            def write() -> None:
+                with second.begin() as other:
+                    other.execute(text("INSERT INTO t VALUES ('second')"))
+                done.append("second")
+
+            waiting = threading.Thread(target=write)
+            waiting.start()
+            waiting.join(0.3)
+            assert done == [] and waiting.is_alive()  # queued at the gate
+        waiting.join(10)
+        assert done == ["second"] and gate_is_free()
+        with first.connect() as conn:
+            assert conn.execute(text("SELECT x FROM t ORDER BY rowid")).scalars().all() == ["first", "second"]
+    finally:
+        first.dispose()
+        second.dispose()
 
 
 def test_the_senders_claim_finds_the_app_homes_by_their_own_index(session, settings, engine):
