@@ -147,6 +147,7 @@ def log_touch(
         team_id=team_id, customer=customer, author_id=author_id, speaker_id=speaker_id,
         kind=data.kind, summary=data.summary, outcome=data.outcome, next_step=data.next_step,
         happened_at=happened_at, permalink=permalink,
+        follow_ups=[],  # a new touch has none but the one promised below: no read to find that out
     )  # fmt: skip
     session.add(touch)
     newest = customer.last_touch_at is None or happened_at > customer.last_touch_at
