@@ -4,17 +4,20 @@ it would now refuse."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from bot.services import access
 from bot.services.access import Viewer
 from bot.services.errors import UserError
-from bot.storage.models import Customer
+from bot.storage.models import Complaint, Customer, Touch
 from tests.helpers import add_customer
 from tests.slackclient import TEAM, USER
 
 OTHER = "U0OTHER01"
+NOW = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
 
 
 def owner_view(user: str) -> Viewer:
@@ -60,4 +63,54 @@ def test_a_customer_given_away_by_an_update_statement_is_refused_at_once(session
     session.execute(update(Customer).where(Customer.id == acme.id).values(owner_id=OTHER))
     session.expire_all()
     assert refused(session, owner_view(USER), acme.id) == "error.customer.hidden"
+    session.rollback()
+
+
+def test_a_complaint_no_longer_theirs_is_refused_at_once_after_a_flush(session):
+    """Seen through a complaint assigned to them: once it goes to someone else, refused."""
+    acme = add_customer(session, "Acme", owner_id=OTHER)
+    complaint = Complaint(team_id=TEAM, customer_id=acme.id, number=1, title="Late", state="open", author_id=OTHER,
+                          assignee_id=USER, opened_at=NOW)  # fmt: skip
+    session.add(complaint)
+    session.flush()
+    assert access.customer(session, owner_view(USER), acme.id).id == acme.id
+    complaint.assignee_id = OTHER
+    session.flush()
+    assert refused(session, owner_view(USER), acme.id) == "error.customer.hidden"
+    session.rollback()
+
+
+def test_a_savepoint_rolled_back_takes_back_what_the_door_let_through_inside_it(session):
+    acme = add_customer(session, "Acme", owner_id=USER)
+    savepoint = session.begin_nested()
+    acme.owner_id = OTHER
+    session.flush()
+    assert access.customer(session, owner_view(OTHER), acme.id).id == acme.id
+    savepoint.rollback()
+    assert acme.owner_id == USER
+    assert refused(session, owner_view(OTHER), acme.id) == "error.customer.hidden"
+    session.rollback()
+
+
+def test_a_write_that_changes_no_ones_view_keeps_the_answer(session):
+    """A touch logged (its rows flushed) does not make its customer another person's: the
+    health read after it does not ask the door's question again (one read a touch less)."""
+    acme = add_customer(session, "Acme", owner_id=USER)
+    session.commit()
+    viewer = owner_view(USER)
+    assert access.customer(session, viewer, acme.id, for_update=True).id == acme.id
+    session.add(Touch(team_id=TEAM, customer=acme, author_id=USER, kind="call", summary="Hi", happened_at=NOW))
+    acme.last_touch_at = NOW
+    session.flush()
+    asked: list[str] = []
+
+    def ask(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        asked.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", ask)
+    try:
+        assert access.customer(session, viewer, acme.id).id == acme.id
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", ask)
+    assert asked == []
     session.rollback()

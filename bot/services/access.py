@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, event, exists, or_, select, true
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import ColumnElement, event, exists, inspect, or_, select, true
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from bot.services.errors import UserError
 from bot.services.members import ADMIN, LEAD, SEES_EVERYTHING, role_of
@@ -93,11 +93,13 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
     if not for_update and (viewer, customer_id) in seen and not (session.new or session.dirty or session.deleted):
         return seen[viewer, customer_id]
     query = select(Customer).where(Customer.team_id == viewer.team_id, Customer.id == customer_id)
-    found = session.scalar(query.with_for_update() if for_update else query)
-    if found is None:
+    if not viewer.sees_all:  # whether they see it, in the same read (one round trip, not two)
+        query = query.add_columns(viewer.customers().label("seen"))
+    row = session.execute(query.with_for_update(of=Customer) if for_update else query).first()
+    if row is None:
         raise UserError("error.customer.gone")
-    if not viewer.sees_all and session.scalar(select(Customer.id).where(Customer.id == found.id,
-                                                                        viewer.customers())) is None:  # fmt: skip
+    found = row[0]
+    if not viewer.sees_all and not row[1]:
         raise UserError("error.customer.hidden")
     seen[viewer, customer_id] = found
     return found
@@ -106,12 +108,32 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
 _SEEN = "touchbase.customers_seen"  # session.info: (viewer, customer id) -> the customer the door let through
 
 
-@event.listens_for(Session, "after_flush")
 @event.listens_for(Session, "after_transaction_end")
-def _forget_seen(session: Session, *_: object) -> None:
-    """A write may change who sees what (an owner, a complaint's assignee); a new transaction
-    may see other rows."""
-    session.info.pop(_SEEN, None)
+def _forget_seen(session: Session, transaction: SessionTransaction) -> None:
+    """A new transaction may see other rows, and a savepoint rolled back may undo a write.
+    (Not the inner transaction each flush runs in: `_forget_seen_if_who_sees_changed`.)"""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_SEEN, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_seen_if_who_sees_changed(session: Session, *_: object) -> None:
+    """A write may change who sees what: a customer's owner (or the customer gone), a
+    complaint's or follow-up's assignee or state (`Viewer.customers`). Any other write leaves
+    the answers standing: a touch logged does not make its customer another person's, and the
+    health read after it need not ask again."""
+    if _SEEN in session.info and any(_changes_who_sees(row) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_SEEN, None)
+
+
+def _changes_who_sees(row: object) -> bool:
+    if isinstance(row, Complaint | FollowUp):
+        return True
+    if not isinstance(row, Customer):
+        return False
+    state = inspect(row)
+    return state.deleted or state.was_deleted or any(state.attrs[name].history.has_changes()
+                                                     for name in ("owner_id", "team_id"))  # fmt: skip
 
 
 @event.listens_for(Session, "do_orm_execute")
