@@ -218,6 +218,34 @@ def test_a_commit_leaves_the_sqlite_checkpoint_to_a_thread_of_its_own(tmp_path, 
         engine.dispose()
 
 
+def test_a_process_that_ends_just_after_it_wrote_checkpoints_before_it_goes(tmp_path):
+    """A command (an import, an erase) may end within the checkpoint thread's gathering: it
+    checkpoints at exit, or the readers of the processes still open (the bot) would look up
+    every page in the WAL it left."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    path = tmp_path / "touchbase.db"
+    script = (
+        "import sys; from sqlalchemy import text; from bot.storage.db import make_engine\n"
+        "with make_engine(sys.argv[1]).begin() as conn:\n"
+        "    conn.execute(text('INSERT INTO t VALUES (1)'))\n"
+    )
+    # The running bot keeps the file open (and so the last connection of the command to close
+    # is not the file's last, which would checkpoint by itself).
+    bot_still_open = sqlite3.connect(path, isolation_level=None)
+    try:
+        bot_still_open.execute("PRAGMA journal_mode=WAL")
+        bot_still_open.execute("CREATE TABLE t (x TEXT)")
+        assert bot_still_open.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+        assert bot_still_open.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+        subprocess.run([sys.executable, "-c", script, f"sqlite:///{path}"], check=True, timeout=60)
+        assert _in_the_file_alone(path) == 1
+    finally:
+        bot_still_open.close()
+
+
 def test_writers_of_two_processes_queue_at_the_gate_beside_the_sqlite_file(tmp_path):
     """The processes writing to one SQLite file queue for it at a `flock` beside it (bot.storage.db.Gate),
     woken as it is let go, rather than polling SQLite's lock (whose waiters sleep up to 100 ms

@@ -8,6 +8,7 @@ that instant in the columns of `CREATED_COLUMNS` left empty, and rows it changes
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import fcntl
 import os
@@ -264,6 +265,7 @@ class Checkpoints:
         self.wanted = threading.Event()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
+        self.started = False
 
     @classmethod
     def of(cls, database: str | None) -> Checkpoints | None:
@@ -276,8 +278,17 @@ class Checkpoints:
         with self.lock:
             self.wanted.set()
             if self.thread is None:
+                if not self.started:
+                    # A process that ends just after it wrote (a command, a worker stopping)
+                    # checkpoints before it goes: readers look up every page in a WAL not yet copied.
+                    atexit.register(self._at_exit)
+                    self.started = True
                 self.thread = threading.Thread(target=self._run, name="sqlite-checkpoints", daemon=True)
                 self.thread.start()
+
+    def _at_exit(self) -> None:
+        if self.wanted.is_set():
+            self.checkpoint()
 
     def _run(self) -> None:
         while True:
