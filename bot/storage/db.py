@@ -250,8 +250,8 @@ class Checkpoints:
 
     SQLite checkpoints by itself when a commit takes the WAL past 1,000 pages, in the
     committing connection: every forty touches or so, one request waited for the copy and the
-    file's sync, 0.3-0.5 s on a virtual machine's disk, and with it every writer queued behind
-    it. Here the connections leave that to this thread: a commit that wrote wakes it, and it
+    file's sync (up to half a second on a virtual machine's disk), and with it every writer
+    queued behind it. Here the connections leave that to this thread: a commit that wrote wakes it, and it
     checkpoints what the commits of the next `GATHER` seconds wrote, in PASSIVE mode (it waits
     for no reader and no writer), until `IDLE` seconds pass without a write. Each process
     writing to the file runs one; they share the WAL and whichever comes first copies it."""
