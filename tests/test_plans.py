@@ -249,16 +249,17 @@ def test_a_process_that_ends_just_after_it_wrote_checkpoints_before_it_goes(tmp_
 def test_writers_of_two_processes_queue_at_the_gate_beside_the_sqlite_file(tmp_path):
     """The processes writing to one SQLite file queue for it at a `flock` beside it (bot.storage.db.Gate),
     woken as it is let go, rather than polling SQLite's lock (whose waiters sleep up to 100 ms
-    between looks while the other process's writers hand it on). Two engines stand for two
-    processes: each has its own descriptor of the file, as two processes would."""
+    between looks while the other process's writers hand it on)."""
     import fcntl
     import os
-    import threading
+    import subprocess
+    import sys
 
     from bot.storage.db import make_engine, reading
 
     path = tmp_path / "touchbase.db"
-    first, second = make_engine(f"sqlite:///{path}"), make_engine(f"sqlite:///{path}")
+    url = f"sqlite:///{path}"
+    engine, again = make_engine(url), make_engine(url)  # two engines of one process share its turn
     turns = f"{path}-turns"
 
     def gate_is_free() -> bool:
@@ -271,33 +272,30 @@ def test_writers_of_two_processes_queue_at_the_gate_beside_the_sqlite_file(tmp_p
         finally:
             os.close(fd)  # (closing lets go of what it took)
 
+    other_process = (
+        "import sys; from sqlalchemy import text; from bot.storage.db import make_engine\n"
+        "with make_engine(sys.argv[1]).begin() as conn:\n"
+        "    conn.execute(text(\"INSERT INTO t VALUES ('second')\"))\n"
+    )
     try:
-        with first.begin() as conn:
+        with engine.begin() as conn:
             conn.execute(text("CREATE TABLE t (x TEXT)"))
         assert gate_is_free()
-        done: list[str] = []
-        with first.begin() as conn:
+        with engine.begin() as conn:
             conn.execute(text("INSERT INTO t VALUES ('first')"))
             assert not gate_is_free()  # held by the writer whose turn it is, until its transaction ends
-            with reading(), second.connect() as reader:  # reading does not queue
+            with reading(), again.connect() as reader:  # reading does not queue
                 assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0
-
-            def write() -> None:
-                with second.begin() as other:
-                    other.execute(text("INSERT INTO t VALUES ('second')"))
-                done.append("second")
-
-            waiting = threading.Thread(target=write)
-            waiting.start()
-            waiting.join(0.3)
-            assert done == [] and waiting.is_alive()  # queued at the gate
-        waiting.join(10)
-        assert done == ["second"] and gate_is_free()
-        with first.connect() as conn:
+            waiting = subprocess.Popen([sys.executable, "-c", other_process, url])
+            with pytest.raises(subprocess.TimeoutExpired):
+                waiting.wait(0.5)  # queued at the gate
+        assert waiting.wait(30) == 0
+        assert gate_is_free()
+        with again.connect() as conn:
             assert conn.execute(text("SELECT x FROM t ORDER BY rowid")).scalars().all() == ["first", "second"]
     finally:
-        first.dispose()
-        second.dispose()
+        engine.dispose()
+        again.dispose()
 
 
 def test_the_senders_claim_finds_the_app_homes_by_their_own_index(session, settings, engine):

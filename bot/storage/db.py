@@ -81,9 +81,7 @@ def written(value: Any) -> BindParameter[Any]:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        turns = threading.Lock()  # this process's writers, one at a time (_TurnTaking)
-        database = make_url(url).database
-        checkpoints, gate = Checkpoints.of(database), Gate.of(database)
+        turns, gate, checkpoints = _writers_of(make_url(url).database)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
                                                   "factory": _turn_taking(turns, gate, checkpoints)})  # fmt: skip
 
@@ -204,6 +202,25 @@ class _TurnTaking(sqlite3.Connection):
             self.end_turn()
 
 
+_WRITERS: dict[tuple[int, str], tuple[threading.Lock, Gate, Checkpoints]] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writers_of(database: str | None) -> tuple[threading.Lock, Gate | None, Checkpoints | None]:
+    """What the writers to one SQLite file share in this process, whichever engine they use
+    (the web app's and the in-process scheduler's): one turn, one place at the `Gate`, one
+    checkpoint thread. Keyed by process too: after a fork, the child has its own. A database in
+    memory is one connection's: a turn of its own, and neither of the others."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return threading.Lock(), None, None
+    path = str(Path(database).absolute())
+    with _WRITERS_LOCK:
+        shared = _WRITERS.get((os.getpid(), path))
+        if shared is None:
+            shared = _WRITERS[os.getpid(), path] = (threading.Lock(), Gate(path), Checkpoints(path))
+        return shared
+
+
 def _turn_taking(turns: threading.Lock, gate: Gate | None, checkpoints: Checkpoints | None) -> type[_TurnTaking]:
     return type("TurnTaking", (_TurnTaking,), {"turns": turns, "gate": gate, "checkpoints": checkpoints})
 
@@ -223,13 +240,6 @@ class Gate:
     def __init__(self, path: str) -> None:
         self.path = f"{path}-turns"
         self.fd: int | None = None
-
-    @classmethod
-    def of(cls, database: str | None) -> Gate | None:
-        """For a database in a file; None in memory (one process only)."""
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return None
-        return cls(database)
 
     def enter(self) -> None:
         if self.fd is None:
@@ -266,13 +276,6 @@ class Checkpoints:
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.started = False
-
-    @classmethod
-    def of(cls, database: str | None) -> Checkpoints | None:
-        """For a database in a file; None in memory (no WAL there)."""
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return None
-        return cls(database)
 
     def soon(self) -> None:
         with self.lock:
