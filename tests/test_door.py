@@ -12,7 +12,7 @@ from sqlalchemy import event, update
 from bot.services import access
 from bot.services.access import Viewer
 from bot.services.errors import UserError
-from bot.storage.models import Complaint, Customer, Touch
+from bot.storage.models import Complaint, Customer, FollowUp, Touch
 from tests.helpers import add_customer
 from tests.slackclient import TEAM, USER
 
@@ -49,11 +49,31 @@ def test_a_customer_given_to_someone_else_is_refused_to_its_old_owner_at_once(se
     session.rollback()
 
 
-def test_a_deleted_customer_is_gone_at_once(session):
+@pytest.mark.parametrize("flushed", [False, True])
+def test_a_deleted_customer_is_gone_at_once(session, flushed):
     acme = add_customer(session, "Acme", owner_id=USER)
     assert access.customer(session, owner_view(USER), acme.id).id == acme.id
     session.delete(acme)
+    if flushed:
+        session.flush()
     assert refused(session, owner_view(USER), acme.id) == "error.customer.gone"
+    session.rollback()
+
+
+def test_a_touch_deleted_takes_the_follow_up_that_let_them_see_its_customer(session):
+    """The database deletes a touch's follow-ups with it, out of the session's sight: a
+    delete forgets every answer."""
+    acme = add_customer(session, "Acme", owner_id=OTHER)
+    touch = Touch(team_id=TEAM, customer=acme, author_id=USER, kind="call", summary="Hi", happened_at=NOW)
+    session.add(touch)
+    session.flush()
+    session.add(FollowUp(team_id=TEAM, customer=acme, touch=touch, assignee_id=USER, due_on=NOW.date()))
+    session.commit()
+    session.expire_all()
+    assert access.customer(session, owner_view(USER), acme.id).id == acme.id  # through the follow-up
+    session.delete(session.get(Touch, touch.id))
+    session.flush()
+    assert refused(session, owner_view(USER), acme.id) == "error.customer.hidden"
     session.rollback()
 
 

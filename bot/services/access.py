@@ -82,10 +82,10 @@ class Viewer:
 def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: bool = False) -> Customer:
     """The customer, if this viewer may see it; else "no longer exists" or "not one of yours".
 
-    The answer is kept until the session next writes or its transaction ends, and is not used
-    while the session holds unflushed changes: a profile card asks the door for the same
-    customer five times (the card, its touches, complaints, health and channels), and each
-    asking was a query."""
+    The answer is kept until the session writes what may change it (see
+    `_forget_seen_if_who_sees_changed`) or its transaction ends, and is not used while the
+    session holds unflushed changes: a profile card asks the door for the same customer five
+    times (the card, its touches, complaints, health and channels), and each asking was a query."""
     if not 0 < customer_id <= INTEGER_MAX:  # no row has it (and PostgreSQL would refuse to compare)
         raise UserError("error.customer.gone")
     seen = session.info.setdefault(_SEEN, {})
@@ -93,13 +93,18 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
     if not for_update and (viewer, customer_id) in seen and not (session.new or session.dirty or session.deleted):
         return seen[viewer, customer_id]
     query = select(Customer).where(Customer.team_id == viewer.team_id, Customer.id == customer_id)
-    if not viewer.sees_all:  # whether they see it, in the same read (one round trip, not two)
-        query = query.add_columns(viewer.customers().label("seen"))
-    row = session.execute(query.with_for_update(of=Customer) if for_update else query).first()
-    if row is None:
+    if for_update:
+        found = session.scalar(query.with_for_update())
+        # Asked after the lock, so as of then: a reassignment committed while this waited counts
+        # (PostgreSQL would read the subqueries of the locking statement as of before the wait).
+        seen_it = found is not None and (viewer.sees_all or session.scalar(
+            select(Customer.id).where(Customer.id == found.id, viewer.customers())) is not None)  # fmt: skip
+    else:  # whether they see it in the same read: one round trip, not two
+        row = session.execute(query.add_columns(viewer.customers().label("seen"))).first()
+        found, seen_it = (row[0], bool(row[1])) if row is not None else (None, False)
+    if found is None:
         raise UserError("error.customer.gone")
-    found = row[0]
-    if not viewer.sees_all and not row[1]:
+    if not seen_it:
         raise UserError("error.customer.hidden")
     seen[viewer, customer_id] = found
     return found
@@ -118,11 +123,12 @@ def _forget_seen(session: Session, transaction: SessionTransaction) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _forget_seen_if_who_sees_changed(session: Session, *_: object) -> None:
-    """A write may change who sees what: a customer's owner (or the customer gone), a
-    complaint's or follow-up's assignee or state (`Viewer.customers`). Any other write leaves
-    the answers standing: a touch logged does not make its customer another person's, and the
-    health read after it need not ask again."""
-    if _SEEN in session.info and any(_changes_who_sees(row) for row in (*session.new, *session.dirty, *session.deleted)):
+    """A write may change who sees what (`Viewer.customers`): a customer's owner, a complaint's
+    or follow-up's assignee or state, and any delete (a customer gone, or rows the database
+    deletes with it: a touch takes its follow-ups). Any other write leaves the answers
+    standing: a touch logged does not make its customer another person's, and the health read
+    after it need not ask again."""
+    if _SEEN in session.info and (session.deleted or any(_changes_who_sees(row) for row in (*session.new, *session.dirty))):
         session.info.pop(_SEEN, None)
 
 
@@ -132,8 +138,7 @@ def _changes_who_sees(row: object) -> bool:
     if not isinstance(row, Customer):
         return False
     state = inspect(row)
-    return state.deleted or state.was_deleted or any(state.attrs[name].history.has_changes()
-                                                     for name in ("owner_id", "team_id"))  # fmt: skip
+    return any(state.attrs[name].history.has_changes() for name in ("owner_id", "team_id"))
 
 
 @event.listens_for(Session, "do_orm_execute")
