@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -39,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.storage.models import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+log = logging.getLogger(__name__)
 
 # On SQLite, whether this thread's transactions take the single write lock up front. Requests
 # that only read (type-ahead, find, show, reports) don't, so they never queue behind writers
@@ -168,10 +170,15 @@ class _TurnTaking(sqlite3.Connection):
     holds = False
 
     def take_turn(self) -> None:
-        # After 30 s (SQLite's own timeout) go on anyway and let SQLite decide.
+        # After 30 s (SQLite's own timeout) go on anyway and let SQLite decide. (At the gate
+        # there is no time limit: see `Gate`.)
         self.holds = self.turns.acquire(timeout=30)
         if self.holds and self.gate is not None:
-            self.gate.enter()
+            try:
+                self.gate.enter()
+            except BaseException:
+                self.end_turn()
+                raise
 
     def end_turn(self) -> None:
         if self.holds:
@@ -235,22 +242,37 @@ class Gate:
     took the lock as the last one let it go, and another process's waited seconds (a burst
     of touches answered by two gunicorn workers: p99 1.7 s, one worker's writers starved).
     The kernel wakes a waiting `flock` as it is released. SQLite's lock stays the guard: a
-    program that does not queue here (the sqlite3 shell) meets it as before."""
+    program that does not queue here (the sqlite3 shell) meets it as before, and where the
+    file cannot be made or locked (a directory it may not write to, a file system without
+    `flock`) the writers meet at SQLite's lock alone, as before.
+
+    The wait has no time limit (`flock` has none): while another process holds the gate and
+    does not move (stopped with Ctrl-Z in the middle of a write), this process's writer whose
+    turn it is waits for it; its other writers wait 30 s for their turn, and SQLite's 30 s
+    after it, and then fail, as they did before the gate."""
 
     def __init__(self, path: str) -> None:
         self.path = f"{path}-turns"
         self.fd: int | None = None
+        self.usable = True
+        self.held = False
 
     def enter(self) -> None:
-        if self.fd is None:
-            try:
+        if not self.usable:
+            return
+        try:
+            if self.fd is None:
                 self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            except OSError:
-                return  # a directory it may not write to: SQLite's lock alone, as before
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            log.warning("SQLite's writers queue at its lock alone: %s cannot be locked (%s)", self.path, exc)
+            self.usable = False
+            return
+        self.held = True
 
     def leave(self) -> None:
-        if self.fd is not None:
+        if self.held and self.fd is not None:
+            self.held = False
             fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
@@ -261,10 +283,15 @@ class Checkpoints:
     SQLite checkpoints by itself when a commit takes the WAL past 1,000 pages, in the
     committing connection: every forty touches or so, one request waited for the copy and the
     file's sync (up to half a second on a virtual machine's disk), and with it every writer
-    queued behind it. Here the connections leave that to this thread: a commit that wrote wakes it, and it
-    checkpoints what the commits of the next `GATHER` seconds wrote, in PASSIVE mode (it waits
-    for no reader and no writer), until `IDLE` seconds pass without a write. Each process
-    writing to the file runs one; they share the WAL and whichever comes first copies it."""
+    queued behind it. Here the connections leave that to this thread: the commit of a
+    transaction that took the write turn wakes it, and it checkpoints what the commits of the
+    next `GATHER` seconds wrote, in PASSIVE mode (it waits for no reader and no writer; what
+    readers still use is tried again), until `IDLE` seconds pass without a write. Each process
+    writing to the file runs one; they share the WAL and whichever comes first copies it.
+
+    No checkpoint runs while the process forks (`_CHECKPOINTING`): gunicorn's master applies
+    the migrations, and so writes, before it forks its workers, and a fork in the middle of a
+    SQLite call would copy SQLite's locks, held, into the child."""
 
     GATHER = 0.5  # seconds of commits checkpointed together
     IDLE = 30.0  # seconds without a write before the thread ends (the next write starts it again)
@@ -290,32 +317,46 @@ class Checkpoints:
                 self.thread.start()
 
     def _at_exit(self) -> None:
-        if self.wanted.is_set():
-            self.checkpoint()
+        if self.wanted.is_set() or self.thread is not None:
+            self.checkpoint()  # (after the thread's, if it is in the middle of one)
 
     def _run(self) -> None:
-        while True:
-            if not self.wanted.wait(self.IDLE):
-                with self.lock:
-                    if not self.wanted.is_set():
-                        self.thread = None
-                        return
-                continue
-            time.sleep(self.GATHER)
-            self.wanted.clear()
-            self.checkpoint()
-
-    def checkpoint(self) -> None:
         try:
-            connection = sqlite3.connect(self.uri, uri=True, timeout=1)
-        except sqlite3.Error:
-            return
-        try:
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error:
-            pass  # another process checkpoints just now, or the file went away: the next one will
+            while True:
+                if not self.wanted.wait(self.IDLE):
+                    with self.lock:
+                        if not self.wanted.is_set():
+                            return
+                    continue
+                time.sleep(self.GATHER)
+                self.wanted.clear()
+                if not self.checkpoint():
+                    self.wanted.set()  # readers held some pages back: again after the next gathering
         finally:
-            connection.close()
+            with self.lock:
+                self.thread = None
+
+    def checkpoint(self) -> bool:
+        """One PASSIVE checkpoint; whether it copied the whole WAL (or there is nothing to do)."""
+        with _CHECKPOINTING:
+            try:
+                connection = sqlite3.connect(self.uri, uri=True, timeout=1)
+            except sqlite3.Error:
+                return True  # the file went away: nothing to do
+            try:
+                _busy, log_frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                return log_frames <= 0 or copied >= log_frames
+            except sqlite3.Error as exc:
+                log.warning("SQLite checkpoint of %s failed: %s", self.uri, exc)
+                return True  # the next write asks again
+            finally:
+                connection.close()
+
+
+# Held around each checkpoint, and by the thread that forks while it forks.
+_CHECKPOINTING = threading.Lock()
+os.register_at_fork(before=_CHECKPOINTING.acquire, after_in_parent=_CHECKPOINTING.release,
+                    after_in_child=_CHECKPOINTING.release)  # fmt: skip
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
