@@ -324,17 +324,19 @@ class Checkpoints:
         try:
             while True:
                 if not self.wanted.wait(self.IDLE):
-                    with self.lock:
+                    with self.lock:  # (with `soon`'s: a commit now finds no thread, and starts one)
                         if not self.wanted.is_set():
+                            self.thread = None
                             return
                     continue
                 time.sleep(self.GATHER)
                 self.wanted.clear()
                 if not self.checkpoint():
                     self.wanted.set()  # readers held some pages back: again after the next gathering
-        finally:
+        except BaseException:
             with self.lock:
-                self.thread = None
+                self.thread = None  # the next commit starts another
+            raise
 
     def checkpoint(self) -> bool:
         """One PASSIVE checkpoint; whether it copied the whole WAL (or there is nothing to do)."""
