@@ -193,7 +193,7 @@ def _in_the_file_alone(path: Path) -> int:
 @pytest.mark.parametrize("checkpointer", ["runs", "stopped"])
 def test_a_commit_leaves_the_sqlite_checkpoint_to_a_thread_of_its_own(tmp_path, monkeypatch, checkpointer):
     """SQLite would checkpoint in the committing connection once the WAL passed 1,000 pages,
-    and that request waited for the copy and the file's sync (0.3-0.5 s). A commit that wrote
+    and that request waited for the copy and the file's sync (up to half a second). A commit that wrote
     wakes the checkpoint thread instead: the rows reach the database file without any
     connection of the app's checkpointing (stopped, they stay in the WAL)."""
     from bot.storage.db import Checkpoints, make_engine
@@ -285,6 +285,7 @@ def test_writers_of_two_processes_queue_at_the_gate_beside_the_sqlite_file(tmp_p
         inode = f":{os.stat(turns).st_ino} "
         return any("->" in line and "FLOCK" in line and inode in line for line in Path("/proc/locks").read_text().splitlines())
 
+    waiting: subprocess.Popen[bytes] | None = None
     try:
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE t (x TEXT)"))
@@ -304,6 +305,8 @@ def test_writers_of_two_processes_queue_at_the_gate_beside_the_sqlite_file(tmp_p
         with again.connect() as conn:
             assert conn.execute(text("SELECT x FROM t ORDER BY rowid")).scalars().all() == ["first", "second"]
     finally:
+        if waiting is not None and waiting.poll() is None:
+            waiting.kill()
         engine.dispose()
         again.dispose()
 
