@@ -134,9 +134,8 @@ def _profile(
                 wait_idle()
                 settled += time.perf_counter() - answered
         alone = f" (then {settled / args.requests * 1000:.2f} ms until its after-the-answer work ended)" if args.settle else ""
-        how = "with each statement timed" if args.statements else "under the profiler"
-        if args.timed:
-            how = f"({cpu / args.requests * 1000:.2f} ms of this thread's CPU)"
+        how = (f"({cpu / args.requests * 1000:.2f} ms of this thread's CPU)" if args.timed
+               else "with each statement timed" if args.statements and not args.calls else "under the profiler")  # fmt: skip
         report(f"{label}: {args.requests} requests, {took / args.requests * 1000:.2f} ms each{alone} {how}")
     wait_idle()
 

@@ -298,17 +298,15 @@ class Sender:
             and_(Notification.status == PENDING, Notification.due_at <= now),
             and_(Notification.status == SENDING, Notification.due_at <= wall),
         )
-        query = select(Notification.id).where(due).order_by(Notification.due_at, Notification.id)
+        not_open = (Notification.id.not_in(exclude),) if exclude else ()
         # The Homes by their own index (ix_notification_home_due), due on the real clock: a Home
         # is built as things are when it is sent, whatever instant the run acts as of, and a long
         # run (a backlog of digests) still takes the ones asked for after it began.
         homes = (select(Notification.id).where(Notification.kind == written(HOME), Notification.due_at <= wall,
-                                               Notification.status.in_((PENDING, SENDING)))
+                                               Notification.status.in_((PENDING, SENDING)), *not_open)
                  .order_by(Notification.due_at, Notification.id))  # fmt: skip
-        rest = None if homes_only else query.where(Notification.kind != HOME)
-        if exclude:
-            homes = homes.where(Notification.id.not_in(exclude))
-            rest = rest if rest is None else rest.where(Notification.id.not_in(exclude))
+        rest = None if homes_only else (select(Notification.id).where(due, Notification.kind != HOME, *not_open)
+                                        .order_by(Notification.due_at, Notification.id))  # fmt: skip
 
         def due_ids(session: Session, lock: bool) -> list[int]:
             taken = homes.limit(self.batch_size)

@@ -298,26 +298,23 @@ class Checkpoints:
 
     def __init__(self, path: str) -> None:
         # mode=rw: never create the file again if it went away (a test's temporary database).
-        self.uri = f"{Path(path).absolute().as_uri()}?mode=rw"
+        self.uri = f"{Path(path).as_uri()}?mode=rw"
         self.wanted = threading.Event()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
-        self.started = False
+        # A process that ends just after it wrote (a command, a worker stopping) checkpoints
+        # before it goes: readers look up every page in a WAL not yet copied.
+        atexit.register(self._at_exit)
 
     def soon(self) -> None:
         with self.lock:
             self.wanted.set()
             if self.thread is None:
-                if not self.started:
-                    # A process that ends just after it wrote (a command, a worker stopping)
-                    # checkpoints before it goes: readers look up every page in a WAL not yet copied.
-                    atexit.register(self._at_exit)
-                    self.started = True
                 self.thread = threading.Thread(target=self._run, name="sqlite-checkpoints", daemon=True)
                 self.thread.start()
 
     def _at_exit(self) -> None:
-        if self.wanted.is_set() or self.thread is not None:
+        if self.wanted.is_set() or self.thread is not None:  # it wrote, and may not be copied yet
             self.checkpoint()  # (after the thread's, if it is in the middle of one)
 
     def _run(self) -> None:
