@@ -178,12 +178,12 @@ def test_search_follows_edits_and_deletes(session):
 
 @pytest.mark.parametrize(
     "text", ["acme", "ac", "a", "shop", "s", "555", "x", "@example.com", "trading", "zh", "wei", "张", "深圳", "圳",
-             "zhang trading", "a@example.com"]
+             "zhang trading", "a@example.com", "example.com", "exam", "acme.example.com"]
 )
 def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
     """With more matches than `SEARCH_CANDIDATES` (or Han characters), the page is built rank
     by rank from the indexes; it must equal ranking every match by the documented rules:
-    exact > prefix (a line or pinyin token) > contains, then by name."""
+    exact > prefix (a line, an e-mail's domain or a pinyin token) > contains, then by name."""
     from bot.services import find as service
 
     for name, company, email in [("Acme", None, "a@example.com"), ("Acme Supplies", "Shop One", None),
@@ -202,6 +202,8 @@ def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
 
     def rank(c: Customer) -> tuple[int, str] | None:
         lines = c.search_doc.split("\t")[0].split("\n") + (c.search_key or "").split()
+        domains = [line.split("@")[1] for line in lines if line.count("@") == 1 and " " not in line]
+        lines += [".".join(d.split(".")[i:]) for d in domains for i in range(max(1, d.count(".")))]
         q, spelled = text.casefold(), text.casefold().replace(" ", "")
         if q in lines or spelled in lines:
             return 0, c.name_key
@@ -238,6 +240,25 @@ def test_a_customer_with_very_long_fields_is_saved_and_found(session):
         found, _ = search_customers(session=session, viewer=as_admin(team=TEAM), text=text)
         session.commit()
         assert [c.id for c in found] == [customer.id], text
+
+
+def test_find_lists_an_e_mail_domain_as_a_name_by_name(slack, session):
+    """A domain, or one above it, is matched as a whole field is: before the names that only
+    contain it."""
+    add_customer(session, "Zeta", email="li@contoso.cn")
+    add_customer(session, "Contoso.cn Fans")
+    add_customer(session, "Alpha", email="wang@contoso.cn")
+    add_customer(session, "Beta", tags="contoso.cn")
+    add_customer(session, "Gamma", email="li@shop.contoso.cn")
+
+    def names(text: str) -> list[str]:
+        reply = slack.command(f"find {text}")
+        return [line.split(" (#")[0].strip("*") for line in reply.shown.splitlines() if " (#" in line]
+
+    add_customer(session, "Delta", email="wu@cn.net")  # begins with `cn`; the others' top level is no line
+    assert names("contoso.cn") == ["Alpha", "Gamma", "Zeta", "Contoso.cn Fans", "Beta"]
+    assert names("CONTOSO") == ["Alpha", "Contoso.cn Fans", "Gamma", "Zeta", "Beta"]
+    assert names("cn") == ["Delta", "Alpha", "Beta", "Contoso.cn Fans", "Gamma", "Zeta"]
 
 
 def test_find_shows_ten_and_more_pages_on(slack, fake, session):

@@ -93,6 +93,7 @@ def _migration(stem: str) -> ModuleType:
 
 
 M0004, M0005, M0008 = _migration("0004_pinyin"), _migration("0005_search_doc"), _migration("0008_search_line")
+M0020 = _migration("0020_search_line_email_domain")
 
 # Drift note for the tests below: they compare the frozen copies with the live search as it is
 # today. When the search changes on purpose, the old migrations keep their frozen behaviour
@@ -156,9 +157,17 @@ def test_0005_computes_the_search_text_the_search_computes_today(encrypting):
     assert ("li@acme.cn" in long) is not encrypting
 
 
-def test_0005_and_0008_cut_and_split_the_search_text_as_the_search_does_today():
-    """The frozen copies of `capped` and `search_lines` in migrations 0005 and 0008 agree with
-    the live ones (allowed to drift: see the drift note above)."""
+def _lines_after_0020(doc: str | None, key: str | None) -> set[str]:
+    """A customer's search lines as migration 0008 wrote them and 0020 added to them."""
+    before = M0008.search_lines(doc, key)
+    assert M0020.lines_before(doc, key) == before
+    return before | M0020.domains(before)
+
+
+def test_0005_0008_and_0020_cut_and_split_the_search_text_as_the_search_does_today():
+    """The frozen copies of `capped` and `search_lines` in migrations 0005 and 0008, with the
+    e-mail domains migration 0020 adds, agree with the live ones (allowed to drift: see the
+    drift note above)."""
     assert M0005.DOC_BYTES == M0008.DOC_BYTES == search.DOC_BYTES
     docs = [None, "", "\n\t\n", "\nacme\nli@acme.cn\n\tvip\n", "\n" + LONG_LATIN + "\n\t\n", "\n" + LONG_HAN + "\n\t\n",
             "\n" + "é" * 799 + "\n\t" + "x" * 10 + "\n"]  # fmt: skip
@@ -167,7 +176,8 @@ def test_0005_and_0008_cut_and_split_the_search_text_as_the_search_does_today():
         if doc is not None:
             assert M0005.capped(doc) == M0008.capped(doc) == search.capped(doc)
         for key in keys:
-            assert M0008.search_lines(doc, key) == search.search_lines(doc, key)
+            assert _lines_after_0020(doc, key) == search.search_lines(doc, key)
+    assert "acme.cn" in search.search_lines("\nacme\nli@acme.cn\n\t\n", None)
 
 
 # Latin, accented and Han characters (CJK and extension A), with the separators the search
@@ -184,7 +194,7 @@ _texts = st.one_of(st.none(), st.text(_chars, max_size=40), st.text(_chars, min_
 @settings(max_examples=150, deadline=None)
 @given(name=st.text(_chars, max_size=40), company=_texts, contact=_texts, email=_texts, phone=_texts, tags=_texts)
 def test_the_frozen_copies_agree_with_the_search_on_any_customer(name, company, contact, email, phone, tags):
-    """Any customer, plain: migrations 0004, 0005 and 0008 compute what the live search
+    """Any customer, plain: migrations 0004, 0005, 0008 and 0020 compute what the live search
     computes today (allowed to drift: see the drift note above)."""
     key = M0004.search_key(name, company, contact)
     assert key == pinyin.search_key(name, company, contact)
@@ -193,4 +203,4 @@ def test_the_frozen_copies_agree_with_the_search_on_any_customer(name, company, 
     assert doc == search.search_doc(**row)
     assert M0005.han(doc) == search.han(doc)
     assert M0008.capped(doc) == search.capped(doc)
-    assert M0008.search_lines(doc, key) == search.search_lines(doc, key)
+    assert _lines_after_0020(doc, key) == search.search_lines(doc, key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -168,3 +169,29 @@ def test_0015_marks_the_follow_ups_of_customers_already_lost(tmp_path):
         marked = conn.execute(text("SELECT customer_id, customer_lost FROM follow_up ORDER BY id")).all()
     engine.dispose()
     assert marked == [(1, 1), (2, 0), (1, 1)]
+
+
+def test_0020_adds_the_domains_of_stored_e_mails_as_lines_and_takes_them_back(tmp_path):
+    docs = {"Acme Ltd": "\nacme ltd\nbuyer@eu.acme.com\n\t\n",
+            "Both Ltd": "\nboth ltd\nli@both.cn\nboth.cn\n\t\n",  # the domain is a line already
+            "Tagged": "\ntagged\n\tsales@x.com\n",  # in the tags: not a line
+            "Odd Ltd": "\nodd ltd\nme@work ltd\n\t\n"}  # fmt: skip  # not an address
+    engine = _customers_before(tmp_path, "0019", [{"name": name, "search_doc": doc} for name, doc in docs.items()])
+    with engine.begin() as conn:  # the lines the search wrote before 0020
+        for number, doc in enumerate(docs.values(), 1):
+            for line in {line for line in doc.split("\t")[0].split("\n") if line}:
+                conn.execute(text("INSERT INTO search_line (team_id, line, name_key, customer_id) "
+                                  "SELECT team_id, :line, name_key, id FROM customer WHERE number = :n"),
+                             {"line": line, "n": number})  # fmt: skip
+
+    def lines() -> set[tuple[str, str]]:
+        with engine.connect() as conn:
+            query = text("SELECT c.name, l.line FROM search_line l JOIN customer c ON c.id = l.customer_id")
+            return {(name, line) for name, line in conn.execute(query)}
+
+    before = lines()
+    upgrade(engine, "0020")
+    assert lines() - before == {("Acme Ltd", "eu.acme.com"), ("Acme Ltd", "acme.com")} and before <= lines()
+    command.downgrade(alembic_config(engine), "0019")
+    assert lines() == before
+    engine.dispose()

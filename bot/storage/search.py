@@ -21,10 +21,13 @@ character of a customer's text is also a row of `search_gram` (team, character, 
 a query with Han characters first asks that table for the customers holding all of them.
 
 Ranking needs one more. An exact or prefix match is a line that equals or begins with the
-query, and no trigram index can tell a line's beginning from a word's: `example.cn` begins
-a word in half the e-mails and no line at all. So each line (before the tags) and each
-pinyin token of the customer is also a row of `search_line` (team, line, name key,
-customer), and the exact and prefix matches are a range of its primary key; a common prefix
+query, and no trigram index can tell a line's beginning from a word's. So each line (before
+the tags), the domains of a line that is an e-mail address (`li@wantong.example.cn` is
+found by `wantong.example.cn` or `example.cn` as an exact match, and by `example` as a
+prefix one, as a company's name would be: migration 0020) and each pinyin token of the
+customer is also a row of `search_line`
+(team, line, name key, customer), and the exact and prefix matches are a range of its
+primary key, read in name order; a common prefix
 is read in name order from the lines of its first character (`ix_search_line_initial`,
 services.find). The search text is kept under `DOC_BYTES`, so that PostgreSQL can hold it in an index
 entry beside the name; the name, e-mail and phone come first, so only the end of a very long
@@ -32,6 +35,8 @@ company, contact or tag list is left out.
 """
 
 from __future__ import annotations
+
+import re
 
 from bot.storage.crypto import is_token, keyring
 
@@ -60,11 +65,21 @@ def capped(doc: str) -> str:
     return doc if len(data) <= DOC_BYTES else data[: DOC_BYTES - 1].decode(errors="ignore") + "\n"
 
 
+_EMAIL = re.compile(r"[^@\s]+@([^@\s]+)")  # a line that is an e-mail address, and its domain
+
+
 def search_lines(doc: str | None, key: str | None) -> set[str]:
-    """The lines of a search text (before its tags) and the tokens of a pinyin key: what an
-    exact or prefix match is matched against."""
-    lines = (doc or "").split("\t", 1)[0].split("\n") + (key or "").split(" ")
-    return {line for line in lines if line}
+    """The lines of a search text (before its tags), the domains of a line that is an e-mail
+    address, and the tokens of a pinyin key: what an exact or prefix match is matched against."""
+    lines = {line for line in (doc or "").split("\t", 1)[0].split("\n") + (key or "").split(" ") if line}
+    return lines.union(*(domains(m[1]) for line in lines if "@" in line and (m := _EMAIL.fullmatch(line))))
+
+
+def domains(domain: str) -> set[str]:
+    """A domain and the domains above it but the top level: `wantong.example.cn` and `example.cn`
+    (a company's mail often comes from a department's or a region's subdomain)."""
+    labels = domain.split(".")
+    return {domain} | {".".join(labels[i:]) for i in range(1, len(labels) - 1) if labels[i]}
 
 
 def han(text: str) -> set[str]:
