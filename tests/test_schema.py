@@ -28,6 +28,8 @@ from bot.storage.models import (
 # SQLite's expression index is not read back (SQLAlchemy) and so not compared (Alembic).
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index ix_search_line_initial")
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index 'ix_search_line_initial'")
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index ix_search_line_initials")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index 'ix_search_line_initials'")
 def test_models_and_migrations_agree(engine):
     with engine.connect() as conn:
         opts = {"compare_type": True, "include_object": include_in_comparison(conn.dialect.name)}

@@ -318,6 +318,8 @@ class SearchLine(Base):
         # character instead of sorting (migration 0018; services.find writes the expression as
         # it is here).
         Index("ix_search_line_initial", "team_id", text("substr(line, 1, 1)"), "name_key", "customer_id", "line"),
+        # The same by the first two characters, for a prefix of two or more (migration 0021).
+        Index("ix_search_line_initials", "team_id", text("substr(line, 1, 2)"), "name_key", "customer_id", "line"),
     )
 
     team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"), primary_key=True)
