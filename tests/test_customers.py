@@ -216,10 +216,14 @@ def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
     every = [ranked(3, offset) for offset in (0, 3, 6, 9)]
     assert [name for page, _ in every for name in page] == expected[:12] and expected
     assert [more for _, more in every] == [len(expected) > n for n in (3, 6, 9, 12)]
-    for candidates, few in [(2, 200), (service.SEARCH_CANDIDATES, 0), (2, 0)]:  # _FEW 0: every prefix walked
-        monkeypatch.setattr(service, "SEARCH_CANDIDATES", candidates)  # by its first character, in name order
+    # _FEW 0: every prefix walked by its first characters, in name order; WALK_FIRST 0 or 2: the
+    # first names hold too few matches, so the trigram probe or the whole walk answers.
+    for candidates, few, first in [(2, 200, 1000), (service.SEARCH_CANDIDATES, 0, 1000), (2, 0, 1000),
+                                   (service.SEARCH_CANDIDATES, 200, 2), (2, 200, 0), (2, 0, 2)]:  # fmt: skip
+        monkeypatch.setattr(service, "SEARCH_CANDIDATES", candidates)
         monkeypatch.setattr(service, "_FEW", few)
-        assert [ranked(3, offset) for offset in (0, 3, 6, 9)] == every, (candidates, few)
+        monkeypatch.setattr(service, "WALK_FIRST", first)
+        assert [ranked(3, offset) for offset in (0, 3, 6, 9)] == every, (candidates, few, first)
 
 
 def test_a_customer_with_very_long_fields_is_saved_and_found(session):

@@ -53,8 +53,10 @@ def search_customers(
 
     How (storage.search holds the text and the lines it reads): the exact and then the
     prefix matches come from `search_line` in name order; when they fill the page, no other
-    match could show. Else, when at most `SEARCH_CANDIDATES` customers match a query of three
-    characters or more, the trigram index finds them all and they are ranked here. When more
+    match could show. Else a query of three characters or more is looked for among the first
+    `WALK_FIRST` names: a common one fills the page there, in name order. When it does not and
+    at most `SEARCH_CANDIDATES` customers match, the trigram index finds them all and they are
+    ranked here. When more
     match, or the query is shorter (no trigram to look up) or has Han characters, the first
     contains matches in name order follow the lines', walking the names' covering index for
     Latin text, or among the customers holding the query's first two Han characters
@@ -68,12 +70,17 @@ def search_customers(
     search = _Search(session, team_id, viewer, q, hashed=_by_hash(session, team_id, viewer, text))
     ranked = search.lined(want)
     if len(ranked) < want:  # contains matches show too
-        found = search.every(max(SEARCH_CANDIDATES, want)) if len(q) >= 3 and not han(q) else None
+        seen = {row.id for row in ranked}
+        need = want + len(seen)
+        probed = len(q) >= 3 and not han(q)  # a trigram to look up
+        # A common pattern fills the page among the first names: those are its first matches.
+        rest = search.walk(need, among=WALK_FIRST) if probed else []
+        found = search.every(max(SEARCH_CANDIDATES, want)) if probed and len(rest) < need else None
         if found is not None:  # few matches, found by trigram: rank them all here
             ranked = sorted(found, key=search.order)
         else:  # many, or Chinese: the rest in name order
-            seen = {row.id for row in ranked}
-            rest = search.among_han(want + len(seen)) if han(q) else search.walk(want + len(seen))
+            if len(rest) < need:
+                rest = search.among_han(need) if han(q) else search.walk(need)
             ranked += [row for row in rest if row.id not in seen]
     ids = [row.id for row in ranked[offset : offset + limit]]
     by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
@@ -81,6 +88,7 @@ def search_customers(
 
 
 SEARCH_CANDIDATES = 500  # matches ranked in Python at most
+WALK_FIRST = 1000  # names a contains match is first looked for among, in name order
 _ONE, _TWO = literal_column("1"), literal_column("2")
 # A line's first character and first two, as `ix_search_line_initial` (migration 0018) and
 # `ix_search_line_initials` (0021) hold them: the database uses an index only for the same
@@ -206,14 +214,20 @@ class _Search:
         rows = list(self.session.execute(query.add_columns(SearchLine.line).where(begins).limit(written(_FEW + 1))))
         return rows if len(rows) <= _FEW else None
 
-    def walk(self, limit: int) -> list[Any]:
+    def walk(self, limit: int, *, among: int | None = None) -> list[Any]:
         """The first `limit` customers whose search text contains the query, in name order,
         from the names' covering index alone (`ix_customer_search`, `ix_customer_name_search`):
-        for a common pattern, the walk stops early."""
-        query = select(Customer.id, Customer.name_key).where(
-            Customer.team_id == written(self.team_id), self.viewer.customers(), self.in_doc
-        )
-        return list(self.session.execute(query.order_by(Customer.name_key).limit(written(limit))))
+        for a common pattern, the walk stops early. `among`: only among the first `among`
+        names the viewer sees (a walk that costs the same for a rare pattern)."""
+        seen = (Customer.team_id == written(self.team_id), self.viewer.customers())
+        if among is None:
+            query = select(Customer.id, Customer.name_key).where(*seen, self.in_doc).order_by(Customer.name_key)
+        else:
+            first = (select(Customer.id, Customer.name_key, Customer.search_doc).where(*seen)
+                     .order_by(Customer.name_key).limit(written(among)).subquery())  # fmt: skip
+            query = (select(first.c.id, first.c.name_key).where(first.c.search_doc.like(_pattern(self.q), escape="\\"))
+                     .order_by(first.c.name_key))  # fmt: skip
+        return list(self.session.execute(query.limit(written(limit))))
 
     def among_han(self, limit: int) -> list[Any]:
         """The first `limit` matches, in name order, among the customers whose search text
