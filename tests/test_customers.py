@@ -226,6 +226,42 @@ def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
         assert [ranked(3, offset) for offset in (0, 3, 6, 9)] == every, (candidates, few, first)
 
 
+def test_a_common_pattern_is_paged_from_the_first_names_the_viewer_sees(session, monkeypatch):
+    """A contains match of three characters or more is first looked for among the first
+    `WALK_FIRST` names: when the page fills there, it is the page, with only what the viewer
+    sees (six customers they may not see sort before theirs), and the same page as the trigram
+    probe or the whole walk gives."""
+    from bot.services import find as service
+    from bot.services.access import Viewer
+
+    for n in range(6):
+        add_customer(session, f"A xhop hidden {n}", owner_id="U0OTHER")
+    for n in range(15):
+        add_customer(session, f"B xhop {n:02}", owner_id=USER)
+    member = Viewer(team_id=TEAM, user_id=USER, sees_all=False)
+    probed: list[str] = []
+    every = service._Search.every
+    monkeypatch.setattr(service._Search, "every", lambda self, n: probed.append(self.q) or every(self, n))
+
+    def pages() -> list[tuple[list[str], bool]]:
+        out = []
+        for offset in (0, 3, 6, 9, 12):
+            found, more = service.search_customers(session=session, viewer=member, text="XHOP", limit=3, offset=offset)
+            session.commit()
+            out.append(([c.name for c in found], more))
+        return out
+
+    mine = [f"B xhop {n:02}" for n in range(15)]
+    first = pages()
+    assert first == [(mine[i : i + 3], i + 3 < 15) for i in (0, 3, 6, 9, 12)]
+    assert probed == ["xhop"]  # the last page only: the first names held 4, 7, 10 and 13 matches
+    for short in (0, 2):  # too few names to fill a page: the probe, or the whole walk, answers
+        monkeypatch.setattr(service, "WALK_FIRST", short)
+        for candidates in (service.SEARCH_CANDIDATES, 2):
+            monkeypatch.setattr(service, "SEARCH_CANDIDATES", candidates)
+            assert pages() == first, (short, candidates)
+
+
 def test_a_customer_with_very_long_fields_is_saved_and_found(session):
     """The search text is capped (storage.search.DOC_BYTES) so PostgreSQL's index entries hold
     it; the longest names and any amount of tags still save, and the name is still found."""

@@ -76,8 +76,8 @@ def search_customers(
         # A common pattern fills the page among the first names: those are its first matches.
         rest = search.walk(need, among=WALK_FIRST) if probed else []
         found = search.every(max(SEARCH_CANDIDATES, want)) if probed and len(rest) < need else None
-        if found is not None:  # few matches, found by trigram: rank them all here
-            ranked = sorted(found, key=search.order)
+        if found is not None:  # few matches, found by trigram: rank them all here (in name order within a rank)
+            ranked = sorted(found, key=search.rank)
         else:  # many, or Chinese: the rest in name order
             if len(rest) < need:
                 rest = search.among_han(need) if han(q) else search.walk(need)
@@ -134,10 +134,12 @@ class _Search:
         self.fts = session.get_bind().dialect.name == "sqlite"  # migration 0007
 
     def every(self, n: int) -> list[Any] | None:
-        """Every match if there are at most `n`, in no order; None if there are more.
+        """Every match if there are at most `n`, in name order; None if there are more.
 
-        Asked without an order, so that PostgreSQL takes a rare pattern from its trigram
-        index and stops a common one early; SQLite looks it up in its trigram full-text table."""
+        Found without an order, so that PostgreSQL takes a rare pattern from its trigram
+        index and stops a common one early (SQLite looks it up in its trigram full-text
+        table), then put in name order by the database, as the walks put theirs: the same
+        names in the same order whichever way a page was found."""
         query = self.columns.where(self.contains, self.viewer.customers())
         found_in_fts = self._fts(limit=n + 1)
         if found_in_fts is not None and len(found_in_fts) > n and self.viewer.sees_all:
@@ -146,7 +148,8 @@ class _Search:
             query = query.where(Customer.id.in_([*found_in_fts, *self.hashed]))
         else:
             query = query.where(Customer.team_id == written(self.team_id))
-        found = list(self.session.execute(query.limit(written(n + 1))))
+        limited = query.limit(written(n + 1)).subquery()
+        found = list(self.session.execute(select(limited).order_by(limited.c.name_key)))
         return found if len(found) <= n else None
 
     def _fts(self, *, limit: int) -> list[int] | None:
@@ -196,10 +199,14 @@ class _Search:
             exact = sorted({*exact, *hashed}, key=lambda row: (row.name_key, row.id))[:limit]
         if len(exact) == limit:
             return exact
-        # The prefix by its first one or two characters, not by the range too: PostgreSQL would
-        # count both as narrowing and, misjudging a common prefix as rare, sort thousands of lines.
-        begins = or_(*(_INITIAL == written(t) if len(t) == 1 else _INITIALS == written(t) if len(t) == 2 else
-                       and_(_INITIALS == written(t[:2]), func.substr(line.line, _ONE, written(len(t))) == written(t))
+        # The prefix by the first two characters its texts share (by the first, if they do not
+        # share two: `a bc` and `abc`), so that one range of an index is walked in name order;
+        # not by the range too: PostgreSQL would count both as narrowing and, misjudging a common
+        # prefix as rare, sort thousands of lines.
+        k = 2 if min(map(len, texts)) >= 2 and len({t[:2] for t in texts}) == 1 else 1
+        initial = _INITIALS if k == 2 else _INITIAL
+        begins = or_(*(initial == written(t) if len(t) == k else
+                       and_(initial == written(t[:k]), func.substr(line.line, _ONE, written(len(t))) == written(t))
                        for t in texts))  # fmt: skip
         seen = {row.id for row in exact}
         prefix = self.session.execute(query.where(begins).limit(written(limit + len(seen))))
@@ -245,9 +252,6 @@ class _Search:
         query = select(Customer.id, Customer.name_key).where(*holders, self.contains,
                                                              self.viewer.customers())  # fmt: skip
         return list(self.session.execute(query.order_by(Customer.name_key).limit(written(limit))))
-
-    def order(self, row: Any) -> tuple[int, str]:
-        return self.rank(row), row.name_key
 
     def rank(self, row: Any) -> int:
         """0 exact, 1 prefix, 2 contains: the rule `lined` asks of `search_line`, on the same lines."""

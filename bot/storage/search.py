@@ -28,8 +28,8 @@ prefix one, as a company's name would be: migration 0020) and each pinyin token 
 customer is also a row of `search_line`
 (team, line, name key, customer), and the exact and prefix matches are a range of its
 primary key, read in name order; a common prefix
-is read in name order from the lines of its first character (`ix_search_line_initial`,
-services.find). The search text is kept under `DOC_BYTES`, so that PostgreSQL can hold it in an index
+is read in name order from the lines of its first two characters (`ix_search_line_initials`;
+of its first character, `ix_search_line_initial`, when it has one: services.find). The search text is kept under `DOC_BYTES`, so that PostgreSQL can hold it in an index
 entry beside the name; the name, e-mail and phone come first, so only the end of a very long
 company, contact or tag list is left out.
 """
