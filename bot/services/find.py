@@ -27,7 +27,7 @@ from bot.services.access import Viewer
 from bot.storage.crypto import lookup_hashes
 from bot.storage.db import written
 from bot.storage.models import INTEGER_MAX, SEARCH_FTS, Customer, SearchGram, SearchLine
-from bot.storage.search import fold, han, search_lines
+from bot.storage.search import fold, han
 
 SEARCH_LIMIT = 10
 _PINYIN_QUERY = re.compile(r"[a-z]+(?: [a-z]+)*")  # letters only: may be pinyin
@@ -53,10 +53,10 @@ def search_customers(
 
     How (storage.search holds the text and the lines it reads): the exact and then the
     prefix matches come from `search_line` in name order; when they fill the page, no other
-    match could show. Else a query of three characters or more is looked for among the first
-    `WALK_FIRST` names: a common one fills the page there, in name order. When it does not and
-    at most `SEARCH_CANDIDATES` customers match, the trigram index finds them all and they are
-    ranked here. When more
+    match could show. Else they are all there, and the contains matches follow them in name
+    order. A query of three characters or more is looked for among the first `WALK_FIRST`
+    names: a common one fills the page there. When it does not and at most
+    `SEARCH_CANDIDATES` customers match, the trigram index finds them all. When more
     match, or the query is shorter (no trigram to look up) or has Han characters, the first
     contains matches in name order follow the lines', walking the names' covering index for
     Latin text, or among the customers holding the query's first two Han characters
@@ -69,19 +69,16 @@ def search_customers(
     want = offset + limit + 1
     search = _Search(session, team_id, viewer, q, hashed=_by_hash(session, team_id, viewer, text))
     ranked = search.lined(want)
-    if len(ranked) < want:  # contains matches show too
+    if len(ranked) < want:  # all the exact and prefix matches are in: contains matches follow, in name order
         seen = {row.id for row in ranked}
         need = want + len(seen)
         probed = len(q) >= 3 and not han(q)  # a trigram to look up
         # A common pattern fills the page among the first names: those are its first matches.
         rest = search.walk(need, among=WALK_FIRST) if probed else []
-        found = search.every(max(SEARCH_CANDIDATES, want)) if probed and len(rest) < need else None
-        if found is not None:  # few matches, found by trigram: rank them all here (in name order within a rank)
-            ranked = sorted(found, key=search.rank)
-        else:  # many, or Chinese: the rest in name order
-            if len(rest) < need:
-                rest = search.among_han(need) if han(q) else search.walk(need)
-            ranked += [row for row in rest if row.id not in seen]
+        if len(rest) < need:  # few matches: every one, by trigram; many, or no trigram: walked
+            every = search.every(max(SEARCH_CANDIDATES, need)) if probed else None
+            rest = every if every is not None else search.among_han(need) if han(q) else search.walk(need)
+        ranked += [row for row in rest if row.id not in seen]
     ids = [row.id for row in ranked[offset : offset + limit]]
     by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
     return [by_id[i] for i in ids], len(ranked) > offset + limit
@@ -124,7 +121,7 @@ class _Search:
         # Pinyin is typed with or without spaces between syllables: `zhang wei`, `zhangwei`.
         self.spelled = q.replace(" ", "") if _PINYIN_QUERY.fullmatch(q) else None
         self.texts = [t for t in dict.fromkeys((q, self.spelled)) if t]  # what a line is compared with
-        self.columns = select(Customer.id, Customer.name_key, Customer.search_doc, Customer.search_key)
+        self.columns = select(Customer.id, Customer.name_key)
         self.in_doc = Customer.search_doc.like(_pattern(q), escape="\\")  # LIKE: faster than instr on SQLite
         self.contains = or_(
             self.in_doc,
@@ -183,7 +180,7 @@ class _Search:
             query = query.join(Customer, Customer.id == line.customer_id).where(self.viewer.customers())
         hashed = list(self.session.execute(select(Customer.id, Customer.name_key).where(Customer.id.in_(self.hashed)))
                       ) if self.hashed else []  # fmt: skip
-        if (few := self._few(query)) is not None:  # the rule `rank` asks of the same lines
+        if (few := self._few(query)) is not None:  # exact: a line equal to a text; else prefix
             names = {row.id: row.name_key for row in [*few, *hashed]}
             exact = {row.id for row in few if row.line in texts} | {row.id for row in hashed}
 
@@ -252,15 +249,6 @@ class _Search:
         query = select(Customer.id, Customer.name_key).where(*holders, self.contains,
                                                              self.viewer.customers())  # fmt: skip
         return list(self.session.execute(query.order_by(Customer.name_key).limit(written(limit))))
-
-    def rank(self, row: Any) -> int:
-        """0 exact, 1 prefix, 2 contains: the rule `lined` asks of `search_line`, on the same lines."""
-        lines = search_lines(row.search_doc, row.search_key)
-        if row.id in self.hashed or any(t in lines for t in self.texts):
-            return 0
-        if any(line.startswith(t) for line in lines for t in self.texts):
-            return 1
-        return 2
 
 
 class _Named(NamedTuple):
