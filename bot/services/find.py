@@ -169,11 +169,11 @@ class _Search:
         When few lines begin with the query, all of them are read at once from the primary
         key, unordered, and ranked here. When many do, the exact matches are read in name
         order, then the prefix matches from the lines that begin with the query's first two
-        characters (its one, if it has one), walked in name order (`ix_search_line_initials`,
-        `ix_search_line_initial`): walking every name instead read most of the team's lines
-        for a rare first letter or a pinyin one, whose Chinese names sort after the Latin ones
-        (docs/PERFORMANCE.md, section 39), and one character's lines hold a domain that half
-        the customers share (section 42)."""
+        characters (its first, for a query of one), walked in name order
+        (`ix_search_line_initials`, `ix_search_line_initial`): walking every name instead read
+        most of the team's lines for a rare first letter or a pinyin one, whose Chinese names
+        sort after the Latin ones (docs/PERFORMANCE.md, section 39), and one character's lines
+        hold a domain that half the customers share (section 42)."""
         line, texts = SearchLine, self.texts
         query = select(line.customer_id.label("id"), line.name_key).where(line.team_id == written(self.team_id))
         if not self.viewer.sees_all:

@@ -22,16 +22,16 @@ a query with Han characters first asks that table for the customers holding all 
 
 Ranking needs one more. An exact or prefix match is a line that equals or begins with the
 query, and no trigram index can tell a line's beginning from a word's. So each line (before
-the tags), the domains of a line that is an e-mail address (`li@wantong.example.cn` is
-found by `wantong.example.cn` or `example.cn` as an exact match, and by `example` as a
-prefix one, as a company's name would be: migration 0020) and each pinyin token of the
-customer is also a row of `search_line`
-(team, line, name key, customer), and the exact and prefix matches are a range of its
-primary key, read in name order; a common prefix
-is read in name order from the lines of its first two characters (`ix_search_line_initials`;
-of its first character, `ix_search_line_initial`, when it has one: services.find). The search text is kept under `DOC_BYTES`, so that PostgreSQL can hold it in an index
-entry beside the name; the name, e-mail and phone come first, so only the end of a very long
-company, contact or tag list is left out.
+the tags), the domains of a line that is an e-mail address (`li@wantong.example.cn` is found
+by `wantong.example.cn` or `example.cn` as an exact match, and by `example` as a prefix one,
+as a company's name would be: migration 0020) and each pinyin token of the customer is also a
+row of `search_line` (team, line, name key, customer), and the exact and prefix matches are a
+range of its primary key, read in name order. A common prefix is read in name order from the
+lines of its first two characters (`ix_search_line_initials`), a one-character one from those
+of its first (`ix_search_line_initial`; services.find). The search text is kept under
+`DOC_BYTES`, so that PostgreSQL can hold it in an index entry beside the name; the name,
+e-mail and phone come first, so only the end of a very long company, contact or tag list is
+left out.
 """
 
 from __future__ import annotations
