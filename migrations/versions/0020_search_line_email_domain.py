@@ -12,10 +12,10 @@ reaching the Chinese ones that hold it (22–29 ms on SQLite, 53 ms on PostgreSQ
 median). The domains of a line that is an e-mail address are now lines too
 (`bot.storage.search.search_lines`: `wantong.example.cn` and `example.cn`, not the top level
 `cn`): a domain is an exact match and its beginning a prefix one, read in name order from
-`search_line`'s primary key. This adds those lines for the
-customers already stored (the search text holds e-mails only without encryption keys; with
-them there is no line to add). The rule is a frozen copy (below) of the search's at the commit
-that added it, so that this migration gives the same result whenever it runs.
+`search_line`'s primary key. This adds those lines for the customers already stored (the
+search text holds e-mails only without encryption keys; with them there is no line to add).
+The rule is a frozen copy (below) of the search's at the commit that added it, so that this
+migration gives the same result whenever it runs.
 """
 
 import re
@@ -58,8 +58,8 @@ def domains(lines: set[str]) -> set[str]:
 
 customer = sa.table("customer", sa.column("id"), sa.column("team_id"), sa.column("name_key"),
                     sa.column("search_doc"), sa.column("search_key"))  # fmt: skip
-line = sa.table("search_line", sa.column("team_id"), sa.column("line"), sa.column("name_key"),
-                sa.column("customer_id"))  # fmt: skip
+search_line = sa.table("search_line", sa.column("team_id"), sa.column("line"), sa.column("name_key"),
+                       sa.column("customer_id"))  # fmt: skip
 
 
 def _domain_lines() -> Iterator[list[dict[str, object]]]:
@@ -81,14 +81,15 @@ def upgrade() -> None:
     conn = op.get_bind()
     for batch in _domain_lines():
         if batch:
-            conn.execute(line.insert(), batch)
+            conn.execute(search_line.insert(), batch)
     if conn.dialect.name == "postgresql":
         op.execute("ANALYZE search_line")
 
 
 def downgrade() -> None:
     conn = op.get_bind()
-    gone = line.delete().where(line.c.customer_id == sa.bindparam("cid"), line.c.line == sa.bindparam("domain"))
+    gone = search_line.delete().where(search_line.c.customer_id == sa.bindparam("cid"),
+                                      search_line.c.line == sa.bindparam("domain"))
     for batch in _domain_lines():
         if batch:
             conn.execute(gone, [{"cid": row["customer_id"], "domain": row["line"]} for row in batch])
