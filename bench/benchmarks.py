@@ -784,9 +784,9 @@ def complaint_list(ctx: Context) -> list[Table]:
         f"`complaints.list_complaints` at noon UTC of the data's anchor day, as a whole-team viewer (`mine`: as the "
         "assignee with the most and the one with the fewest active complaints); in-process, one session each, "
         "on one thread. Peak MB: tracemalloc's peak during one call (Python allocations only).",
-        "The database orders the active complaints by their overdue flag and next deadline and returns the first "
-        f"{complaints.LIST_LIMIT} (`complaints.list_order`); the acknowledge latency of `/crm complaints` over HTTP "
-        "is in the table above.",
+        "The database walks the active complaints in the order it keeps on each row (`Complaint.list_due`, "
+        f"`list_rank`: migration 0022) and returns the first {complaints.LIST_LIMIT}; the acknowledge latency of "
+        "`/crm complaints` over HTTP is in the table above.",
     ]
     columns = ["view", "active complaints in view", "shown", "calls", "p50 ms", "p99 ms", "peak MB",
                "target (p99 ≤ 50 ms)"]  # fmt: skip

@@ -343,7 +343,7 @@ def _bulk_insert(conn: Connection, table: Table, rows: Iterable[dict[str, Any]])
     executemany elsewhere. Every row dict must have every column, in table order."""
     count = 0
     if conn.dialect.name == "postgresql":
-        columns = [c.name for c in table.columns]
+        columns = [c.name for c in table.columns if c.computed is None]  # the database computes the others
         cursor = conn.connection.driver_connection.cursor()  # psycopg 3
         with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:

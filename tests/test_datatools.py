@@ -196,8 +196,16 @@ def test_checking_many_rows_takes_no_more_memory_than_a_few(cli, tmp_path):
 
 
 def test_export_writes_every_table_of_the_team(cli, session, tmp_path):
-    add_customer(session, "Ours", phone="+1 555 0100")
+    import datetime as dt
+
+    from bot.services.complaints import ComplaintInput, create_complaint
+    from tests.helpers import as_admin
+
+    ours = add_customer(session, "Ours", phone="+1 555 0100")
     add_customer(session, "Not ours", team="T0000002")
+    create_complaint(session=session, viewer=as_admin(), data=ComplaintInput(customer=ours.id, title="Late"),
+                     permalink=None, surface="test", now=dt.datetime(2026, 12, 2, tzinfo=dt.UTC))  # fmt: skip
+    session.commit()
     code, out = cli("export", "--team", TEAM, "--out", str(tmp_path / "out"))
     assert code == 0
     files = {p.name for p in (tmp_path / "out").iterdir()}
@@ -206,6 +214,14 @@ def test_export_writes_every_table_of_the_team(cli, session, tmp_path):
     with open(tmp_path / "out" / "customer.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["name"] for r in rows] == ["Ours"] and rows[0]["phone"] == "'+1 555 0100"  # text, not a sum
+    [complaint] = _rows(tmp_path / "out" / "complaint.csv")
+    assert complaint["title"] == "Late" and complaint["state"] == "open"
+    assert not {"list_due", "list_rank"} & set(complaint), "the list's order the database computes is no data"
+
+
+def _rows(path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

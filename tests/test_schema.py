@@ -197,3 +197,41 @@ def test_0020_adds_the_domains_of_stored_e_mails_as_lines_and_takes_them_back(tm
     command.downgrade(alembic_config(engine), "0019")
     assert lines() == before
     engine.dispose()
+
+
+def test_0022_keeps_the_list_deadline_and_rank_of_stored_complaints_and_takes_them_back(tmp_path):
+    engine = _customers_before(tmp_path, "0021", [{"name": "Acme Ltd"}])
+    # (number, severity, state, cycle, first_response_at, first_response_due, resolution_due, paused_at)
+    complaints = [
+        (1, "high", "open", 1, None, "2026-11-25 10:00:00.000000", "2026-11-26 10:00:00.000000", None),
+        (2, "urgent", "in_progress", 1, "2026-11-25 09:00:00.000000", "2026-11-25 10:00:00.000000",
+         "2026-11-26 10:00:00.000000", None),  # answered: the resolution's runs
+        (3, "low", "waiting", 1, "2026-11-25 09:00:00.000000", None, "2026-11-26 10:00:00.000000",
+         "2026-11-25 12:00:00.000000"),  # paused in time: none runs
+        (4, "normal", "waiting", 1, "2026-11-25 09:00:00.000000", None, "2026-11-26 10:00:00.000000",
+         "2026-11-27 12:00:00.000000"),  # paused after its deadline: the missed one
+        (5, "normal", "open", 2, None, "2026-11-25 10:00:00.000000", "2026-11-28 10:00:00.000000", None),  # reopened
+        (6, "odd", "resolved", 1, None, "2026-11-25 10:00:00.000000", "2026-11-26 10:00:00.000000", None),
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        for number, severity, state, cycle, answered, first_due, resolution_due, paused in complaints:
+            conn.execute(text(
+                "INSERT INTO complaint (team_id, number, customer_id, title, severity, state, author_id, opened_at, "
+                "cycle, escalation_level, first_response_at, first_response_due, resolution_due, paused_at, "
+                "created_at, updated_at) VALUES ('T1', :n, 1, 'x', :s, :state, 'U1', '2026-11-25 08:00:00.000000', "
+                ":cycle, 0, :answered, :first_due, :resolution_due, :paused, '2026-11-25', '2026-11-25')"),
+                {"n": number, "s": severity, "state": state, "cycle": cycle, "answered": answered,
+                 "first_due": first_due, "resolution_due": resolution_due, "paused": paused})  # fmt: skip
+    upgrade(engine, "0022")
+    with Session(engine) as session:
+        got = {c.number: (c.list_due and c.list_due.strftime("%m-%d %H:%M"), c.list_rank)
+               for c in session.scalars(select(Complaint))}  # fmt: skip
+    assert got == {1: ("11-25 10:00", 1), 2: ("11-26 10:00", 0), 3: ("12-31 00:00", 3),  # 9999-12-31: none runs
+                   4: ("11-26 10:00", 2), 5: ("11-28 10:00", 2), 6: (None, 9)}  # fmt: skip
+    command.downgrade(alembic_config(engine), "0021")
+    with engine.connect() as conn:
+        columns = {row[1] for row in conn.execute(text("PRAGMA table_xinfo(complaint)"))}
+        indexes = {row[1] for row in conn.execute(text("PRAGMA index_list(complaint)"))}
+    assert not {"list_due", "list_rank"} & columns and "ix_complaint_clocks" in indexes
+    assert not {"ix_complaint_list", "ix_complaint_assignee_list"} & indexes
+    engine.dispose()

@@ -382,6 +382,8 @@ def test_export_holds_the_surveys_and_erase_closes_them(slack, fake, session, ac
     exported = json.loads(fake.uploads[upload.args["file_id"]])
     [asked] = exported["surveys"]
     assert (asked["channel_id"], asked["answered_by"]) == (ACME, None) and "token_hash" not in asked
+    [complaint] = exported["complaints"]  # as stored, without the list's order the database computes
+    assert complaint["state"] == "resolved" and not {"list_due", "list_rank"} & set(complaint)
 
     ask = slack.command("erase Acme Ltd", user=ADMIN)
     slack.click(ask.blocks, "Erase", user=ADMIN)

@@ -23,16 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    case,
-    func,
-    literal,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, case, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.notify import Notifier
@@ -430,19 +421,29 @@ def list_complaints(
     *, session: Session, viewer: Viewer, view: str = "open", now: dt.datetime, default_tz: str = "UTC"
 ) -> list[ComplaintCard]:
     """Active complaints the viewer sees (all, overdue only, or assigned to them), most urgent
-    first: overdue ones first, then by the next running deadline (none: last), severity and
-    number. The database orders them and returns the first `LIST_LIMIT`, so a team with
-    thousands of open complaints costs what a page costs (`list_order` is the order)."""
+    first: overdue ones first, then by the deadline that runs first (a resolution's missed
+    before a pause counts; none: last), severity and number. The database keeps that deadline
+    and rank on each row (`Complaint.list_due`, `list_rank`) and walks them in an index to the
+    first `LIST_LIMIT`, so a team with thousands of open complaints costs what a page costs."""
     team_id = viewer.team_id
     calendar, policy = team_rules(session, team_id, default_tz)
-    overdue, order = list_order(now, calendar, policy, dialect=session.get_bind().dialect.name)
-    query = select(Complaint.id).where(*_active_of(team_id), viewer.complaints())
+    limits = overdue_limits(now, calendar, policy)
+    # `list_due` is NULL once a complaint is no longer active: IS NOT NULL is the active ones.
+    query = select(Complaint.id).where(Complaint.team_id == written(team_id), Complaint.list_due.is_not(None),
+                                       viewer.complaints())  # fmt: skip
     if view == "mine":
         query = query.where(Complaint.assignee_id == viewer.user_id)
-    if view == "overdue":
-        query = query.where(overdue)
-    # The page's ids from the index of the clocks alone (ix_complaint_clocks), then its rows.
-    ids = list(session.scalars(query.order_by(*order).limit(LIST_LIMIT)))
+    order = (Complaint.list_due, Complaint.list_rank, Complaint.number)
+    if len(set(limits.values())) == 1:  # the usual case: one calendar, or now is in working hours
+        overdue: ColumnElement[bool] = Complaint.list_due <= next(iter(limits.values()))
+        # The order puts the overdue ones first by itself: theirs are the earliest deadlines.
+        ids = list(session.scalars((query.where(overdue) if view == "overdue" else query)
+                                   .order_by(*order).limit(LIST_LIMIT)))  # fmt: skip
+    else:  # a severity counts on another calendar, whose working time starts at another instant
+        overdue = Complaint.list_due <= case(limits, value=Complaint.severity, else_=now)
+        ids = list(session.scalars(query.where(overdue).order_by(*order).limit(LIST_LIMIT)))
+        if view != "overdue" and len(ids) < LIST_LIMIT:
+            ids += session.scalars(query.where(~overdue).order_by(*order).limit(LIST_LIMIT - len(ids)))
     rows = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))}
     # By primary key alone: with `team_id` too, SQLite may walk the team's index instead.
     customers = {c.id: c for c in session.scalars(
@@ -450,54 +451,16 @@ def list_complaints(
     return [ComplaintCard(rows[i], customers[rows[i].customer_id], clocks(rows[i], now, calendar, policy)) for i in ids]
 
 
-def _active_of(team_id: str) -> tuple[ColumnElement[bool], ...]:
-    """The team's active complaints, the team and the states written in (`storage.db.written`):
-    bound, PostgreSQL's generic plan filtered the states instead of seeking them in
-    `ix_complaint_clocks`."""
-    return Complaint.team_id == written(team_id), Complaint.state.in_(written(sorted(ACTIVE)))
+FAR = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)  # `list_due` of a complaint without a running deadline
 
 
-FAR = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)  # the deadline of a complaint without one, in the order
-
-
-def list_order(
-    now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy, *, dialect: str
-) -> tuple[ColumnElement[bool], list[ColumnElement[Any]]]:
-    """`sla.clocks`'s `overdue` and `next_deadline` of an active complaint as SQL over its stored
-    columns, and the list's order by them: (overdue first, next deadline, none last, severity,
-    number).
-
-    The next deadline is the first response's while that clock runs (first cycle, no response
-    yet) and the resolution's while it is not paused. A running clock is overdue when no working
-    time is left before its deadline on the severity's calendar, i.e. when the deadline is at or
-    before the first working instant from `now` (computed here, per severity; `now` itself on a
-    24/7 calendar or in working hours). A paused resolution clock stopped counting when it was
-    paused: it is overdue when its deadline had passed by then (`resolution_due <= paused_at`;
-    deadlines lie in working time, where the two rules agree).
-
-    Each row's expressions are evaluated for every active complaint before the sort, so they
-    are kept few and flat (a missing deadline is `FAR`, not NULL to test for): as SQLAlchemy
-    first wrote them, with nested CASEs, they took 27 of SQLite's 31 ms at 10,000 complaints.
-    """
-    stamp = Complaint.resolution_due.type
-    far = literal(FAR, stamp)
-    first_runs = and_(Complaint.cycle == 1, Complaint.first_response_at.is_(None))
-    first = func.coalesce(case((first_runs, Complaint.first_response_due)), far)
-    resolution = func.coalesce(case((Complaint.paused_at.is_(None), Complaint.resolution_due)), far)
-    least = func.least if dialect == "postgresql" else func.min  # SQLite's min() of several values
-    next_deadline = least(first, resolution)
-    limits = {severity: _first_working_instant(policy.clock(severity, calendar), now) for severity in policy.targets}
-    if len(set(limits.values())) == 1:  # the usual case: one calendar, or now is in working hours
-        limit: ColumnElement[Any] = literal(next(iter(limits.values())), stamp)
-    else:
-        limit = case({s: literal(at, stamp) for s, at in limits.items()}, value=Complaint.severity,
-                     else_=literal(now, stamp))  # fmt: skip
-    overdue = case(
-        (Complaint.paused_at.is_(None), next_deadline <= limit),
-        else_=or_(first <= limit, Complaint.resolution_due <= Complaint.paused_at),
-    )
-    rank = case(SEVERITY_RANK, value=Complaint.severity, else_=9)
-    return overdue, [case((overdue, 0), else_=1), next_deadline, rank, Complaint.number]
+def overdue_limits(now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy) -> dict[str, dt.datetime]:
+    """For each severity, the instant at or before which a complaint's `list_due` makes it
+    overdue (`sla.clocks`'s `overdue`): a running clock has no working time left when its
+    deadline is at or before the first working instant from `now` on the severity's calendar
+    (`now` itself on a 24/7 calendar or in working hours). A resolution clock paused after its
+    deadline had passed stays overdue: its `list_due` is at most that deadline, before `now`."""
+    return {severity: _first_working_instant(policy.clock(severity, calendar), now) for severity in policy.targets}
 
 
 def _first_working_instant(calendar: BusinessCalendar, now: dt.datetime) -> dt.datetime:

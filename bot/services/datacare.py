@@ -40,6 +40,8 @@ PERSONAL_FIELDS = ("company", "contact_name", "title", "email", "phone", "addres
 def _row(obj: Any) -> dict[str, Any]:
     values = {}
     for column in obj.__table__.columns:
+        if column.computed is not None:  # kept by the database from the others (an order, not data)
+            continue
         value = getattr(obj, column.key)
         values[column.key] = value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
     return values

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import Column, select
 from sqlalchemy.orm import Session
 
 from bot.i18n import t
@@ -279,14 +279,16 @@ def export_tables(*, session: Session, team_id: str, out: Path) -> list[Path]:
             continue
         path = out / f"{table.name}.csv"
         with csvfile.open_file(path) as writer:
-            writer.writerow(table.columns.keys())
-            writer.writerows(_table_rows(session, table, team_id))
+            columns = [c for c in table.columns if c.computed is None]  # not those the database computes
+            writer.writerow([c.key for c in columns])
+            writer.writerows(_table_rows(session, columns, team_id))
         written.append(path)
     return written
 
 
-def _table_rows(session: Session, table: object, team_id: str) -> Iterator[tuple[object, ...]]:
-    yield from session.execute(select(table).where(table.c.team_id == team_id))  # type: ignore[attr-defined]
+def _table_rows(session: Session, columns: list[Column[Any]], team_id: str) -> Iterator[tuple[object, ...]]:
+    table = columns[0].table
+    yield from session.execute(select(*columns).where(table.c.team_id == team_id))
 
 
 __all__ = ["PROFILE_FIELDS", "BadRowFound", "ImportFileError", "ImportReport", "check", "export_tables", "read_rows", "write"]

@@ -18,6 +18,8 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -33,7 +35,9 @@ from sqlalchemy import (
     inspect,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from bot.storage.crypto import EncryptedJSON, EncryptedText, lookup_hash
 from bot.storage.pinyin import search_key
@@ -71,6 +75,21 @@ def only_on(dialect: str, index: Index) -> Index:
     """An index that exists on one database only (created by its migration there alone)."""
     index.info["only_on"] = dialect
     return index.ddl_if(dialect=dialect)
+
+
+class PerDialect(ColumnElement[Any]):
+    """SQL written out for each database, chosen when it is compiled (a generated column's
+    expression, where the two differ in their functions and literals)."""
+
+    inherit_cache = False
+
+    def __init__(self, **sql: str) -> None:
+        self.sql = sql
+
+
+@compiles(PerDialect)
+def _per_dialect(element: PerDialect, compiler: SQLCompiler, **_kw: Any) -> str:
+    return element.sql[compiler.dialect.name]
 
 
 # SQLite's full-text table over the search text (migration 0007) and the tables FTS5 keeps
@@ -433,6 +452,25 @@ class ChannelMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+# An active complaint's place in `/crm complaints` (services.complaints.list_complaints), as the
+# database computes it (migration 0022, which holds the same text): the deadline that runs first
+# — the first response's in the first cycle until answered, the resolution's unless paused — or
+# the resolution's when it was missed before a pause (the complaint stays overdue); 9999-12-31
+# when none runs; NULL once the complaint is no longer active (`sla.ACTIVE`). A complaint is
+# overdue when it is at or before the first working instant from now, so overdue ones come
+# first in this order. Then the severity's rank (`complaints.SEVERITY_RANK`) and the number.
+_FIRST_RUNS = "CASE WHEN cycle = 1 AND first_response_at IS NULL THEN first_response_due END"
+_RESOLUTION_RUNS = "CASE WHEN paused_at IS NULL OR resolution_due <= paused_at THEN resolution_due END"
+_ACTIVE = "state IN ('open', 'acknowledged', 'waiting', 'in_progress')"
+LIST_DUE = {
+    "sqlite": f"CASE WHEN {_ACTIVE} THEN min(coalesce({_FIRST_RUNS}, '9999-12-31 00:00:00.000000'), "
+    f"coalesce({_RESOLUTION_RUNS}, '9999-12-31 00:00:00.000000')) END",
+    "postgresql": f"CASE WHEN {_ACTIVE} THEN least(coalesce({_FIRST_RUNS}, TIMESTAMPTZ '9999-12-31 00:00:00+00'), "
+    f"coalesce({_RESOLUTION_RUNS}, TIMESTAMPTZ '9999-12-31 00:00:00+00')) END",
+}
+LIST_RANK = "CASE severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 WHEN 'low' THEN 3 ELSE 9 END"
+
+
 class Complaint(Base):
     """A customer's complaint, numbered `#N` per workspace, with its SLA clocks."""
 
@@ -441,9 +479,9 @@ class Complaint(Base):
         UniqueConstraint("team_id", "number"),
         Index("ix_complaint_team_state", "team_id", "state"),
         Index("ix_complaint_team_assignee_opened", "team_id", "assignee_id", "opened_at"),
-        # The columns `complaints.list_order` orders the active complaints by (migration 0014).
-        Index("ix_complaint_clocks", "team_id", "state", "severity", "cycle", "first_response_at", "first_response_due",
-              "resolution_due", "paused_at", "number", postgresql_include=["id"]),
+        # The complaint list's order, a team's and one assignee's (migration 0022).
+        Index("ix_complaint_list", "team_id", "list_due", "list_rank", "number"),
+        Index("ix_complaint_assignee_list", "team_id", "assignee_id", "list_due", "list_rank", "number"),
         Index("ix_complaint_team_customer", "team_id", "customer_id"),
         Index("ix_complaint_customer_id", "customer_id"),  # for the cascade from customer
     )
@@ -478,6 +516,9 @@ class Complaint(Base):
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Kept by the database from the columns above (migration 0022: virtual on SQLite): the list's order.
+    list_due: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, Computed(PerDialect(**LIST_DUE), persisted=True))
+    list_rank: Mapped[int] = mapped_column(Integer, Computed(LIST_RANK, persisted=True))
 
     events: Mapped[list[ComplaintEvent]] = relationship(
         back_populates="complaint", order_by="ComplaintEvent.id", passive_deletes=True
