@@ -330,6 +330,18 @@ def test_a_table_over_the_character_budget_is_not_made() -> None:
     assert table(["a"], [[raw_cell("x")]] * 100) is None  # 101 rows with the header
 
 
+@pytest.mark.parametrize("builder", ["complaint_list.long_titles", "report_blocks", "channels_answer"])
+def test_the_limits_walk_leaves_a_table_as_it_was_made(builder: str) -> None:
+    """`fit_blocks` passes a table's rows through (`table` made them within its own limits):
+    what it sends is what `validate_table` accepts, cells, long titles and mentions alike."""
+    from bot.views.kit import fit_blocks
+
+    made = BUILDERS[builder]("zh-CN")
+    fitted = fit_blocks(made)
+    assert fitted == made and fitted[-1]["type"] == "table"
+    validate_table(fitted[-1])
+
+
 def test_the_emoji_offer_carries_as_much_of_a_long_message_as_a_button_holds() -> None:
     import json
 

@@ -322,6 +322,8 @@ def _fit(node: Any) -> Any:
                 out[key] = value
             else:
                 out[key] = _fit(value)
+        elif own == "table" and key == "rows":  # `table` kept them within the table's limits; no key in
+            out[key] = value  # a cell has one of the limits here, and a table is most of its message's nodes
         elif isinstance(value, list):
             count = _COUNT_LIMITS.get((own, key))
             items = value[:count] if count else value
