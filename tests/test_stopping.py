@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -155,4 +156,6 @@ def test_gunicorn_workers_count_into_one_metrics_page(engine, fake, env, tmp_pat
         assert seen == {6.0}  # whichever worker answers the scrape
         assert not (metrics_dir / "counter_99999.db").exists()
     finally:
-        stop(proc)
+        err = stop(proc)
+    # Each worker, once it has built the app (bot.server.settle_heap).
+    assert len(re.findall(r"start-up heap set aside from the garbage collector: [1-9]\d{4,} objects", err)) == 2, err
