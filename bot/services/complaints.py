@@ -441,9 +441,13 @@ def list_complaints(
                                    .order_by(*order).limit(LIST_LIMIT)))  # fmt: skip
     else:  # a severity counts on another calendar, whose working time starts at another instant
         overdue = Complaint.list_due <= case(limits, value=Complaint.severity, else_=now)
-        ids = list(session.scalars(query.where(overdue).order_by(*order).limit(LIST_LIMIT)))
+        # Each walk starts or stops where every severity agrees (a range of the index).
+        earliest, latest = min(limits.values()), max(limits.values())
+        late = query.where(Complaint.list_due <= latest, overdue)
+        ids = list(session.scalars(late.order_by(*order).limit(LIST_LIMIT)))
         if view != "overdue" and len(ids) < LIST_LIMIT:
-            ids += session.scalars(query.where(~overdue).order_by(*order).limit(LIST_LIMIT - len(ids)))
+            rest = query.where(Complaint.list_due > earliest, ~overdue)
+            ids += session.scalars(rest.order_by(*order).limit(LIST_LIMIT - len(ids)))
     rows = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))}
     # By primary key alone: with `team_id` too, SQLite may walk the team's index instead.
     customers = {c.id: c for c in session.scalars(
