@@ -7,7 +7,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -40,8 +40,10 @@ def get_member(
     A failed `users.info` keeps what we knew (or nothing): a profile is a nicety, never a
     reason to fail the user's request.
     """
-    query = select(Member).where(Member.team_id == team_id, Member.user_id == user_id)
-    member = session.scalar(query) if isinstance(found, _Unread) else found
+    def query() -> Select[tuple[Member]]:  # built only when read (most callers give the row)
+        return select(Member).where(Member.team_id == team_id, Member.user_id == user_id)
+
+    member = session.scalar(query()) if isinstance(found, _Unread) else found
     profile = None
     if directory is not None and not (member is not None and is_fresh(member, now)):
         try:
@@ -58,7 +60,7 @@ def get_member(
         with session.begin_nested():  # two first requests of one user may race here
             session.add(known)
     except IntegrityError:
-        return session.scalars(query).one()
+        return session.scalars(query()).one()
     except OperationalError as exc:
         # A request that only reads met a writer (SQLite): the profile is kept next time.
         log.info("member %s not saved this time: %s", user_id, exc.orig)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
+from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, event, insert, select, update
+from sqlalchemy import Select, String, and_, bindparam, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -87,12 +89,20 @@ def workspace_and_member(*, session: Session, team_id: str, user_id: str) -> tup
     row is created if missing, as by `get_workspace`."""
     held = session.info.get(_HELD, {}).get(team_id)
     if held is None:
-        pair = and_(Member.team_id == Workspace.team_id, Member.user_id == user_id)
-        row = session.execute(select(Workspace, Member).outerjoin(Member, pair).where(Workspace.team_id == team_id)).first()
+        row = session.execute(_with_member(), {"team_id": team_id, "user_id": user_id}).first()
         if row is not None:
             return _hold(session, row[0]), row[1]
     workspace = get_workspace(session, team_id)
     return workspace, session.scalar(select(Member).where(Member.team_id == team_id, Member.user_id == user_id))
+
+
+@cache
+def _with_member() -> Select[Any]:
+    """`workspace_and_member`'s statement, built once (every request reads it first; building
+    it anew cost about as much as running it); its values bound per request."""
+    team_id, user_id = bindparam("team_id", type_=String()), bindparam("user_id", type_=String())
+    pair = and_(Member.team_id == Workspace.team_id, Member.user_id == user_id)
+    return select(Workspace, Member).outerjoin(Member, pair).where(Workspace.team_id == team_id)
 
 
 def _hold(session: Session, workspace: Workspace) -> Workspace:
