@@ -358,3 +358,46 @@ def test_the_senders_claim_finds_the_app_homes_by_their_own_index(session, setti
     plan = session.connection().exec_driver_sql(("EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN ") + statement,
                                                 parameters).all()  # fmt: skip
     assert "ix_notification_home_due" in str(plan), plan
+
+
+def test_due_reads_each_list_once_however_many_items_it_shows(slack, fake, session):
+    """`/crm due` reads each list in one statement with what its items show (a customer's
+    listed columns, a follow-up's customer and touch, a complaint's number, title and
+    severity): rendering them asks for nothing more, so two more items of each kind cost no
+    statement (a lazy load per item would cost one each)."""
+    from freezegun import freeze_time
+    from sqlalchemy import update
+
+    from bot.storage.models import Customer
+    from tests.slackclient import USER
+
+    today = NOW.date()
+
+    def more_items(first: int) -> None:
+        for n in range(first, first + 2):
+            customer = add_customer(session, f"Customer {n}", owner_id=USER)
+            session.execute(update(Customer).where(Customer.id == customer.id)
+                            .values(next_revisit=today - dt.timedelta(days=n)))  # fmt: skip
+            complaints.create_complaint(session=session, viewer=as_admin(), now=NOW, surface="test", permalink=None,
+                                        data=complaints.ComplaintInput(customer=customer.id, title=f"Late {n}",
+                                                                       assignee_id=USER))  # fmt: skip
+            session.commit()
+            with freeze_time(NOW):
+                slack.command(f"touch Customer {n}")
+                slack.submit(fake.last("views.open")["view"], {"Summary": "called", "Next step": f"quote {n}",
+                                                               "Next step due": today.isoformat()})  # fmt: skip
+            session.execute(update(Customer).where(Customer.id == customer.id)
+                            .values(next_revisit=today - dt.timedelta(days=n)))  # the touch moved it on  # fmt: skip
+            session.commit()
+
+    def statements_of_due(shown: int) -> int:
+        with freeze_time(NOW), selects(session) as sent:
+            reply = slack.command("due")
+        text = reply.shown
+        assert all(f"Customer {n}" in text and f"quote {n}" in text and f"Late {n}" in text for n in range(shown))
+        return len(sent)
+
+    more_items(0)
+    few = statements_of_due(2)
+    more_items(2)
+    assert statements_of_due(4) == few

@@ -74,6 +74,13 @@ def is_due(*, by: dt.date | ColumnElement[dt.date]) -> tuple[ColumnElement[bool]
     return (*_still_open(), FollowUp.due_on <= by)
 
 
+# A customer's columns its lists show (`views.revisits.revisit_item`, `views.followups`, the
+# digest): the rest (the search text, the encrypted contact details, the dates) is loaded only
+# if asked for, which nothing that renders a list does.
+LISTED = (Customer.id, Customer.team_id, Customer.number, Customer.name, Customer.company, Customer.owner_id,
+          Customer.next_revisit, Customer.revisits_enabled)  # fmt: skip
+
+
 class DueFollowUps(NamedTuple):
     """A person's open follow-ups due by today (most overdue first), then in the next days:
     the first `limit` of them, and how many there are."""
@@ -117,7 +124,8 @@ def _own_due(sees_all: bool) -> tuple[Select[Any], Select[Any]]:
     items = (
         select(FollowUp)
         .join(FollowUp.customer).join(FollowUp.touch)
-        .options(contains_eager(FollowUp.customer), contains_eager(FollowUp.touch))
+        .options(contains_eager(FollowUp.customer).load_only(*LISTED),
+                 contains_eager(FollowUp.touch).load_only(Touch.id, Touch.next_step, Touch.summary))
         .where(*mine, viewer.customers())
         .order_by(FollowUp.due_on, FollowUp.id)
         .limit(bindparam("limit", type_=Integer()))

@@ -10,7 +10,6 @@ from typing import Any, Literal, NamedTuple
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import (
-    ColumnElement,
     Date,
     Integer,
     Select,
@@ -19,7 +18,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from bot.clock import local_today
 from bot.services import access, audit, followups, lifecycle
@@ -308,7 +307,7 @@ def _own_revisits() -> tuple[Select[Any], Select[Any], Select[Any]]:
         func.count().filter(Customer.next_revisit <= today), func.count().filter(Customer.next_revisit > today),
     ).where(*mine, Customer.next_revisit <= horizon)  # fmt: skip
     first = (select(Customer).where(*mine).order_by(Customer.next_revisit, Customer.name_key)
-             .limit(bindparam("limit", type_=Integer())))  # fmt: skip
+             .options(load_only(*followups.LISTED)).limit(bindparam("limit", type_=Integer())))  # fmt: skip
     return counted, first.where(Customer.next_revisit <= today), first.where(
         Customer.next_revisit > today, Customer.next_revisit <= horizon)
 
@@ -324,6 +323,8 @@ def _assigned_open() -> Select[Any]:
     """A person's complaints not closed, oldest first: built once, its values bound by `open_complaints`."""
     return (
         select(Complaint)
+        .options(load_only(Complaint.id, Complaint.team_id, Complaint.number, Complaint.title, Complaint.severity,
+                           Complaint.state, Complaint.opened_at))  # what the lists show; the rest on demand
         .where(
             Complaint.team_id == bindparam("team_id", type_=String()),
             Complaint.assignee_id == bindparam("assignee_id", type_=String()),
