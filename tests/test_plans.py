@@ -401,3 +401,14 @@ def test_due_reads_each_list_once_however_many_items_it_shows(slack, fake, sessi
     few = statements_of_due(2)
     more_items(2)
     assert statements_of_due(4) == few
+
+
+@pytest.mark.parametrize("ref", ["#1", "Acme Ltd", "acme"])
+def test_a_customer_named_in_a_command_is_read_once_for_its_card(slack, session, ref):
+    """`/crm show <customer>`: the customer the argument names was read with the viewer's
+    conditions, so the door lets the card through without reading the row again."""
+    add_customer(session, "Acme Ltd")
+    with selects(session) as sent:
+        assert "Acme Ltd" in slack.command(f"show {ref}").shown
+    rows = [s for s, _ in sent if s.lstrip().startswith("SELECT customer.id, customer.team_id, customer.number")]
+    assert rows and not [s for s in rows if "customer.id = " in s], rows  # named, then not read by id again

@@ -113,6 +113,14 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
 _SEEN = "touchbase.customers_seen"  # session.info: (viewer, customer id) -> the customer the door let through
 
 
+def seen_through(session: Session, viewer: Viewer, customer: Customer) -> None:
+    """`customer` was just read with `viewer.customers()` in its conditions (a `<customer>`
+    argument resolved): the door's answer for it, kept as `customer` keeps its own, so the
+    card that follows does not ask again."""
+    if not (session.new or session.dirty or session.deleted):
+        session.info.setdefault(_SEEN, {})[viewer, customer.id] = customer
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_seen(session: Session, transaction: SessionTransaction) -> None:
     """A new transaction may see other rows, and a savepoint rolled back may undo a write.

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from bot.services import access
 from bot.services.access import Viewer
 from bot.storage.crypto import lookup_hashes
 from bot.storage.db import written
@@ -275,14 +276,13 @@ def resolve_customer(*, session: Session, viewer: Viewer, ref: str) -> Match:
     if number:
         if int(number.group(1)) > INTEGER_MAX:
             return Match()
-        customer = session.scalar(base.where(Customer.number == int(number.group(1))))
-        return Match(customer=customer)
+        return _through(session, viewer, session.scalar(base.where(Customer.number == int(number.group(1)))))
     key = name_key(ref)
     if not key:
         return Match()
     exact = session.scalar(base.where(Customer.name_key == key))
     if exact is not None:
-        return Match(customer=exact)
+        return _through(session, viewer, exact)
     prefixed = session.scalars(
         base.where(Customer.name_key.like(written(_like_escape(key) + "%"), escape="\\"))
         .order_by(Customer.name_key)
@@ -300,7 +300,14 @@ def resolve_customer(*, session: Session, viewer: Viewer, ref: str) -> Match:
             if prefixed:
                 break
     if len(prefixed) == 1:
-        return Match(customer=prefixed[0])
+        return _through(session, viewer, prefixed[0])
     return Match(candidates=tuple(prefixed))
+
+
+def _through(session: Session, viewer: Viewer, customer: Customer | None) -> Match:
+    """A customer named and seen: the door knows it, read with the viewer's conditions."""
+    if customer is not None:
+        access.seen_through(session, viewer, customer)
+    return Match(customer=customer)
 
 
