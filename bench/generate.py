@@ -340,7 +340,8 @@ def _chunks(rows: Iterable[dict[str, Any]], size: int = BATCH) -> Iterator[list[
 
 def _bulk_insert(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> int:
     """Insert rows in batches: COPY on PostgreSQL (several times faster than INSERT), Core
-    executemany elsewhere. Every row dict must have every column, in table order."""
+    executemany elsewhere. Every row dict must have every stored column (not those the database
+    computes), in table order."""
     count = 0
     if conn.dialect.name == "postgresql":
         columns = [c.name for c in table.columns if c.computed is None]  # the database computes the others

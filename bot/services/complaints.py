@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, case, select, update
+from sqlalchemy import ColumnElement, case, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.notify import Notifier
@@ -440,9 +440,12 @@ def list_complaints(
         ids = list(session.scalars((query.where(overdue) if view == "overdue" else query)
                                    .order_by(*order).limit(LIST_LIMIT)))  # fmt: skip
     else:  # a severity counts on another calendar, whose working time starts at another instant
-        overdue = Complaint.list_due <= case(limits, value=Complaint.severity, else_=now)
+        stamp = Complaint.list_due.type
+        limit = case({s: literal(at, stamp) for s, at in limits.items()}, value=Complaint.severity,
+                     else_=literal(now, stamp))  # fmt: skip
+        overdue = Complaint.list_due <= limit
         # Each walk starts or stops where every severity agrees (a range of the index).
-        earliest, latest = min(limits.values()), max(limits.values())
+        earliest, latest = min(*limits.values(), now), max(*limits.values(), now)
         late = query.where(Complaint.list_due <= latest, overdue)
         ids = list(session.scalars(late.order_by(*order).limit(LIST_LIMIT)))
         if view != "overdue" and len(ids) < LIST_LIMIT:

@@ -459,6 +459,9 @@ class ChannelMessage(Base):
 # when none runs; NULL once the complaint is no longer active (`sla.ACTIVE`). A complaint is
 # overdue when it is at or before the first working instant from now, so overdue ones come
 # first in this order. Then the severity's rank (`complaints.SEVERITY_RANK`) and the number.
+# "Missed before a pause" is `resolution_due <= paused_at`, which agrees with the clocks for
+# deadlines in working time; a deadline a calendar change left outside working hours, paused
+# in that gap, is counted as not missed (as the list's order always did).
 _FIRST_RUNS = "CASE WHEN cycle = 1 AND first_response_at IS NULL THEN first_response_due END"
 _RESOLUTION_RUNS = "CASE WHEN paused_at IS NULL OR resolution_due <= paused_at THEN resolution_due END"
 _ACTIVE = "state IN ('open', 'acknowledged', 'waiting', 'in_progress')"
@@ -516,7 +519,8 @@ class Complaint(Base):
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    # Kept by the database from the columns above (migration 0022: virtual on SQLite): the list's order.
+    # Kept by the database from the columns above: the list's order (migration 0022 makes them
+    # virtual on SQLite, which adds no stored column to a table; stored on PostgreSQL).
     list_due: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, Computed(PerDialect(**LIST_DUE), persisted=True))
     list_rank: Mapped[int] = mapped_column(Integer, Computed(LIST_RANK, persisted=True))
 

@@ -294,8 +294,8 @@ _TEXT_TYPES = ("plain_text", "mrkdwn")
 
 def _fit(node: Any) -> Any:
     """`node` within the limits, cutting only what is over them: a node with nothing to cut is
-    copied without its text objects and strings (a message has a few hundred nodes, and this
-    runs on every answer)."""
+    copied without its text objects and strings, and a table's rows are passed as they are (a
+    message has a few hundred nodes, and this runs on every answer)."""
     if isinstance(node, list):
         return [_fit(item) for item in node]
     if not isinstance(node, dict):

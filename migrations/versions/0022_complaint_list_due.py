@@ -44,7 +44,7 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     far = FAR[dialect]
     due = f"CASE WHEN {ACTIVE} THEN {LEAST[dialect]}(coalesce({FIRST_RUNS}, {far}), coalesce({RESOLUTION_RUNS}, {far})) END"
-    stored = dialect == "postgresql"  # SQLite adds only virtual ones to a table; PostgreSQL 15 only stored
+    stored = dialect == "postgresql"  # SQLite adds only virtual ones to a table; PostgreSQL before 18, only stored
     op.add_column("complaint", sa.Column("list_due", sa.DateTime(timezone=True), sa.Computed(due, persisted=stored)))
     op.add_column("complaint", sa.Column("list_rank", sa.Integer(), sa.Computed(RANK, persisted=stored)))
     op.create_index("ix_complaint_list", "complaint", ["team_id", "list_due", "list_rank", "number"])
