@@ -412,3 +412,30 @@ def test_a_customer_named_in_a_command_is_read_once_for_its_card(slack, session,
         assert "Acme Ltd" in slack.command(f"show {ref}").shown
     rows = [s for s, _ in sent if s.lstrip().startswith("SELECT customer.id, customer.team_id, customer.number")]
     assert rows and not [s for s in rows if "customer.id = " in s], rows  # named, then not read by id again
+
+
+def test_the_complaint_list_reads_as_many_statements_however_long_its_page(session):
+    """The page's ids, its complaints and their customers, each with what the list shows:
+    rendering asks for nothing more (not a description, not a customer's other fields), so two
+    more complaints cost no statement."""
+    from bot.views.complaints import complaint_list
+
+    def statements_of_list(count: int) -> int:
+        with selects(session) as sent:
+            cards = complaints.list_complaints(session=session, viewer=as_admin(), view="open", now=NOW)
+            complaint_list("en", "open", cards, limit=complaints.LIST_LIMIT)
+            complaint_list("en", "open", cards, limit=complaints.LIST_LIMIT, as_table=False)
+        assert len(cards) == count and {k.customer.name for k in cards} == {f"Customer {n}" for n in range(count)}
+        session.rollback()
+        return len(sent)
+
+    for n in range(4):
+        customer = add_customer(session, f"Customer {n}")
+        complaints.create_complaint(session=session, viewer=as_admin(), now=NOW, surface="test", permalink=None,
+                                    data=complaints.ComplaintInput(customer=customer.id, title=f"Late {n}",
+                                                                   description="a long story " * 50))  # fmt: skip
+        session.commit()
+        session.expire_all()  # as a request finds them: not in the session
+        if n == 1:
+            few = statements_of_list(2)
+    assert statements_of_list(4) == few

@@ -19,12 +19,13 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, case, literal, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, bindparam, case, literal, select, update
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from bot.notify import Notifier
 from bot.services import access, audit
@@ -451,11 +452,30 @@ def list_complaints(
         if view != "overdue" and len(ids) < LIST_LIMIT:
             rest = query.where(Complaint.list_due > earliest, ~overdue)
             ids += session.scalars(rest.order_by(*order).limit(LIST_LIMIT - len(ids)))
-    rows = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))}
-    # By primary key alone: with `team_id` too, SQLite may walk the team's index instead.
-    customers = {c.id: c for c in session.scalars(
-        select(Customer).where(Customer.id.in_({r.customer_id for r in rows.values()})))}  # fmt: skip
+    listed, their_customers = _listed()
+    rows = {c.id: c for c in session.scalars(listed, {"ids": ids})}
+    customers = {c.id: c for c in session.scalars(their_customers, {"ids": list({r.customer_id for r in rows.values()})})}
     return [ComplaintCard(rows[i], customers[rows[i].customer_id], clocks(rows[i], now, calendar, policy)) for i in ids]
+
+
+# A complaint's columns the list shows (`views.complaints.complaint_list`) and its clocks read:
+# not its description or resolution (encrypted, and long), which only its card shows.
+_LISTED = (Complaint.id, Complaint.team_id, Complaint.number, Complaint.customer_id, Complaint.title,
+           Complaint.severity, Complaint.state, Complaint.assignee_id, Complaint.opened_at, Complaint.cycle,
+           Complaint.first_response_at, Complaint.first_response_due, Complaint.resolution_due,
+           Complaint.paused_at, Complaint.resolved_at)  # fmt: skip
+
+
+
+@cache
+def _listed() -> tuple[Select[Any], Select[Any]]:
+    """The page's complaints and their customers by id, with what the list shows: built once
+    (every list asks), the ids bound. By primary key alone: with `team_id` too, SQLite may walk
+    the team's index instead."""
+    complaints = select(Complaint).options(load_only(*_LISTED)).where(Complaint.id.in_(bindparam("ids", expanding=True)))
+    customers = (select(Customer).options(load_only(Customer.id, Customer.team_id, Customer.number, Customer.name))
+                 .where(Customer.id.in_(bindparam("ids", expanding=True))))  # fmt: skip
+    return complaints, customers
 
 
 FAR = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)  # `list_due` of a complaint without a running deadline
