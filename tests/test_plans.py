@@ -439,3 +439,27 @@ def test_the_complaint_list_reads_as_many_statements_however_long_its_page(sessi
         if n == 1:
             few = statements_of_list(2)
     assert statements_of_list(4) == few
+
+
+def test_a_profile_card_reads_as_many_statements_however_many_open_complaints(slack, session):
+    """The card's open complaints are read with what it shows of them: two more cost no
+    statement (a lazy load of a description per complaint would cost one each)."""
+    customer = add_customer(session, "Acme Ltd")
+
+    def more_complaints(first: int) -> None:
+        for n in range(first, first + 2):
+            complaints.create_complaint(session=session, viewer=as_admin(), now=NOW, surface="test", permalink=None,
+                                        data=complaints.ComplaintInput(customer=customer.id, title=f"Late {n}",
+                                                                       description="a long story " * 50))  # fmt: skip
+        session.commit()
+
+    def statements_of_card(count: int) -> int:
+        with selects(session) as sent:
+            shown = slack.command("show Acme Ltd").shown
+        assert all(f"Late {n}" in shown for n in range(count)) and "a long story" not in shown
+        return len(sent)
+
+    more_complaints(0)
+    few = statements_of_card(2)
+    more_complaints(2)
+    assert statements_of_card(4) == few

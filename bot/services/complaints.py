@@ -24,7 +24,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, Select, bindparam, case, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, load_only, selectinload
 
 from bot.notify import Notifier
@@ -458,8 +468,9 @@ def list_complaints(
     return [ComplaintCard(rows[i], customers[rows[i].customer_id], clocks(rows[i], now, calendar, policy)) for i in ids]
 
 
-# A complaint's columns the list shows (`views.complaints.complaint_list`) and its clocks read:
-# not its description or resolution (encrypted, and long), which only its card shows.
+# A complaint's columns its lists show (`views.complaints.complaint_list`, `customer_complaints`)
+# and its clocks read: not its description or resolution (encrypted, and long), which only its
+# own card shows.
 _LISTED = (Complaint.id, Complaint.team_id, Complaint.number, Complaint.customer_id, Complaint.title,
            Complaint.severity, Complaint.state, Complaint.assignee_id, Complaint.opened_at, Complaint.cycle,
            Complaint.first_response_at, Complaint.first_response_due, Complaint.resolution_due,
@@ -505,10 +516,19 @@ def open_complaints_of(
     """A customer's active complaints with their clocks (for the profile card)."""
     customer = access.customer(session, viewer, customer_id)
     calendar, policy = team_rules(session, viewer.team_id, default_tz)
-    rows = session.scalars(select(Complaint).where(
-        Complaint.team_id == viewer.team_id, Complaint.customer_id == customer_id, Complaint.state.in_(ACTIVE)
-    ).order_by(Complaint.number))  # fmt: skip
+    rows = session.scalars(_customers_open(), {"team_id": viewer.team_id, "customer_id": customer_id})
     return [ComplaintCard(c, customer, clocks(c, now, calendar, policy)) for c in rows]
+
+
+@cache
+def _customers_open() -> Select[Any]:
+    """A customer's active complaints, with what the card's list of them shows: built once (every
+    profile card asks), its values bound."""
+    return (select(Complaint).options(load_only(*_LISTED))
+            .where(Complaint.team_id == bindparam("team_id", type_=String()),
+                   Complaint.customer_id == bindparam("customer_id", type_=Integer()),
+                   Complaint.state.in_(ACTIVE))
+            .order_by(Complaint.number))  # fmt: skip
 
 
 # --- escalations (the scheduler's) ------------------------------------------------------------
