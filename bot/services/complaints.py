@@ -477,7 +477,6 @@ _LISTED = (Complaint.id, Complaint.team_id, Complaint.number, Complaint.customer
            Complaint.paused_at, Complaint.resolved_at)  # fmt: skip
 
 
-
 @cache
 def _listed() -> tuple[Select[Any], Select[Any]]:
     """The page's complaints and their customers by id, with what the list shows: built once
