@@ -465,7 +465,9 @@ def list_complaints(
     listed, their_customers = _listed()
     rows = {c.id: c for c in session.scalars(listed, {"ids": ids})}
     customers = {c.id: c for c in session.scalars(their_customers, {"ids": list({r.customer_id for r in rows.values()})})}
-    return [ComplaintCard(rows[i], customers[rows[i].customer_id], clocks(rows[i], now, calendar, policy)) for i in ids]
+    # A complaint erased between the two reads (PostgreSQL reads each as of its own start) is left out.
+    shown = [rows[i] for i in ids if i in rows and rows[i].customer_id in customers]
+    return [ComplaintCard(c, customers[c.customer_id], clocks(c, now, calendar, policy)) for c in shown]
 
 
 # A complaint's columns its lists show (`views.complaints.complaint_list`, `customer_complaints`)
