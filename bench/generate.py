@@ -48,6 +48,7 @@ from bot.storage.models import (
     StageChange,
     Touch,
     Workspace,
+    stored_columns,
 )
 from bot.storage.pinyin import search_key
 from bot.storage.search import han, search_doc, search_lines
@@ -344,7 +345,7 @@ def _bulk_insert(conn: Connection, table: Table, rows: Iterable[dict[str, Any]])
     computes), in table order."""
     count = 0
     if conn.dialect.name == "postgresql":
-        columns = [c.name for c in table.columns if c.computed is None]  # the database computes the others
+        columns = [c.name for c in stored_columns(table)]
         cursor = conn.connection.driver_connection.cursor()  # psycopg 3
         with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:

@@ -31,6 +31,7 @@ from bot.storage.models import (
     StageChange,
     Survey,
     Touch,
+    stored_columns,
 )
 
 AUDIT_PAGE = 10
@@ -39,9 +40,7 @@ PERSONAL_FIELDS = ("company", "contact_name", "title", "email", "phone", "addres
 
 def _row(obj: Any) -> dict[str, Any]:
     values = {}
-    for column in obj.__table__.columns:
-        if column.computed is not None:  # kept by the database from the others (an order, not data)
-            continue
+    for column in stored_columns(obj.__table__):
         value = getattr(obj, column.key)
         values[column.key] = value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
     return values

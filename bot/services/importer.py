@@ -40,7 +40,7 @@ from bot.services.customers import (
 )
 from bot.services.errors import FieldErrors
 from bot.services.workspaces import get_workspace
-from bot.storage.models import Base, Customer
+from bot.storage.models import Base, Customer, stored_columns
 
 COLUMNS = {
     "name": "name", "company": "company", "contact": "contact_name", "title": "title", "email": "email",
@@ -279,7 +279,7 @@ def export_tables(*, session: Session, team_id: str, out: Path) -> list[Path]:
             continue
         path = out / f"{table.name}.csv"
         with csvfile.open_file(path) as writer:
-            columns = [c for c in table.columns if c.computed is None]  # not those the database computes
+            columns = stored_columns(table)
             writer.writerow([c.key for c in columns])
             writer.writerows(_table_rows(session, columns, team_id))
         written.append(path)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     ColumnElement,
     Computed,
     Date,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -95,6 +97,12 @@ def _per_dialect(element: PerDialect, compiler: SQLCompiler, **_kw: Any) -> str:
 # SQLite's full-text table over the search text (migration 0007) and the tables FTS5 keeps
 # for it: made by the migration with triggers, not described by the models.
 SEARCH_FTS = "customer_fts"
+
+
+def stored_columns(table: Table) -> list[Column[Any]]:
+    """A table's columns but those the database computes from the others (`Computed`): what
+    an export writes and a bulk load supplies."""
+    return [c for c in table.columns if c.computed is None]
 
 
 def include_in_comparison(dialect: str) -> Callable[..., bool]:
