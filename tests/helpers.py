@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.services.access import Viewer
+from bot.services.complaints import ComplaintInput, create_complaint
 from bot.services.customers import CustomerInput, create_customer
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Base, Customer
@@ -32,6 +34,13 @@ def add_customer(session: Session, name: str, *, team: str = TEAM, actor: str = 
                                surface="test")  # fmt: skip
     session.commit()
     return customer
+
+
+def add_complaint(session: Session, customer_id: int, title: str, *, now: dt.datetime, **fields: object) -> None:
+    """A complaint logged through the service by an admin at `now`, as the modal would."""
+    create_complaint(session=session, viewer=as_admin(), data=ComplaintInput(customer=customer_id, title=title, **fields),
+                     permalink=None, surface="test", now=now)  # fmt: skip
+    session.commit()
 
 
 def customers_of(session: Session, team: str = TEAM) -> list[Customer]:

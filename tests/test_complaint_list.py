@@ -25,7 +25,7 @@ from bot.services.complaints import SEVERITY_RANK, ComplaintCard, ComplaintInput
 from bot.services.sla import ACTIVE, clocks, team_rules
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Complaint, Customer
-from tests.helpers import add_customer, as_admin
+from tests.helpers import add_complaint, add_customer, as_admin
 from tests.slackclient import TEAM
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -168,9 +168,7 @@ def test_a_complaint_erased_while_the_list_is_read_is_left_out(session, engine):
         pytest.skip("a row erased between two reads of one transaction: PostgreSQL's read committed")
     kept, erased = (add_customer(session, name) for name in ("Kept Ltd", "Erased Ltd"))
     for customer in (kept, erased):
-        complaints.create_complaint(session=session, viewer=as_admin(), now=START, surface="test", permalink=None,
-                                    data=ComplaintInput(customer=customer.id, title="Late"))  # fmt: skip
-    session.commit()
+        add_complaint(session, customer.id, "Late", now=START)
     erased_meanwhile: list[int] = []
 
     def erase_between(_conn, _cursor, statement, *_args):

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from bot.__main__ import main
 from tests.conftest import BOT_TOKEN
-from tests.helpers import NO_DOTENV, add_customer, customers_of
+from tests.helpers import NO_DOTENV, add_complaint, add_customer, customers_of
 from tests.slackclient import TEAM
 
 HEADER = "name,company,contact,email,phone,owner,grade,segment,tags,next_revisit\n"
@@ -198,14 +198,9 @@ def test_checking_many_rows_takes_no_more_memory_than_a_few(cli, tmp_path):
 def test_export_writes_every_table_of_the_team(cli, session, tmp_path):
     import datetime as dt
 
-    from bot.services.complaints import ComplaintInput, create_complaint
-    from tests.helpers import as_admin
-
     ours = add_customer(session, "Ours", phone="+1 555 0100")
     add_customer(session, "Not ours", team="T0000002")
-    create_complaint(session=session, viewer=as_admin(), data=ComplaintInput(customer=ours.id, title="Late"),
-                     permalink=None, surface="test", now=dt.datetime(2026, 12, 2, tzinfo=dt.UTC))  # fmt: skip
-    session.commit()
+    add_complaint(session, ours.id, "Late", now=dt.datetime(2026, 12, 2, tzinfo=dt.UTC))
     code, out = cli("export", "--team", TEAM, "--out", str(tmp_path / "out"))
     assert code == 0
     files = {p.name for p in (tmp_path / "out").iterdir()}

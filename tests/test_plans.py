@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.services import complaints, find
 from bot.services.find import resolve_customer, search_customers
-from tests.helpers import add_customer, as_admin
+from tests.helpers import add_complaint, add_customer, as_admin
 from tests.slackclient import TEAM
 
 NOW = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
@@ -53,10 +53,7 @@ def test_the_complaint_list_walks_its_index_in_order_with_the_team_written_in(se
     sort of every active complaint (section 43)."""
     customer = add_customer(session, "Acme")
     for n in range(3):
-        complaints.create_complaint(session=session, viewer=as_admin(), now=NOW, surface="test", permalink=None,
-                                    data=complaints.ComplaintInput(customer=customer.id, title=f"Late {n}",
-                                                                   assignee_id="U0000001"))  # fmt: skip
-    session.commit()
+        add_complaint(session, customer.id, f"Late {n}", now=NOW, assignee_id="U0000001")
     with selects(session) as sent:
         for view in complaints.LIST_VIEWS:
             listed = complaints.list_complaints(session=session, viewer=as_admin(), view=view, now=NOW)
@@ -376,12 +373,7 @@ def test_due_reads_each_list_once_however_many_items_it_shows(slack, fake, sessi
     def more_items(first: int) -> None:
         for n in range(first, first + 2):
             customer = add_customer(session, f"Customer {n}", owner_id=USER)
-            session.execute(update(Customer).where(Customer.id == customer.id)
-                            .values(next_revisit=today - dt.timedelta(days=n)))  # fmt: skip
-            complaints.create_complaint(session=session, viewer=as_admin(), now=NOW, surface="test", permalink=None,
-                                        data=complaints.ComplaintInput(customer=customer.id, title=f"Late {n}",
-                                                                       assignee_id=USER))  # fmt: skip
-            session.commit()
+            add_complaint(session, customer.id, f"Late {n}", now=NOW, assignee_id=USER)
             with freeze_time(NOW):
                 slack.command(f"touch Customer {n}")
                 slack.submit(fake.last("views.open")["view"], {"Summary": "called", "Next step": f"quote {n}",
@@ -431,10 +423,7 @@ def test_the_complaint_list_reads_as_many_statements_however_long_its_page(sessi
 
     for n in range(4):
         customer = add_customer(session, f"Customer {n}")
-        complaints.create_complaint(session=session, viewer=as_admin(), now=NOW, surface="test", permalink=None,
-                                    data=complaints.ComplaintInput(customer=customer.id, title=f"Late {n}",
-                                                                   description="a long story " * 50))  # fmt: skip
-        session.commit()
+        add_complaint(session, customer.id, f"Late {n}", now=NOW, description="a long story " * 50)
         session.expire_all()  # as a request finds them: not in the session
         if n == 1:
             few = statements_of_list(2)
@@ -448,10 +437,7 @@ def test_a_profile_card_reads_as_many_statements_however_many_open_complaints(sl
 
     def more_complaints(first: int) -> None:
         for n in range(first, first + 2):
-            complaints.create_complaint(session=session, viewer=as_admin(), now=NOW, surface="test", permalink=None,
-                                        data=complaints.ComplaintInput(customer=customer.id, title=f"Late {n}",
-                                                                       description="a long story " * 50))  # fmt: skip
-        session.commit()
+            add_complaint(session, customer.id, f"Late {n}", now=NOW, description="a long story " * 50)
 
     def statements_of_card(count: int) -> int:
         with selects(session) as sent:
