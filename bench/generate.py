@@ -442,14 +442,17 @@ def generate_team(engine: Engine, team_id: str, scale: Scale, *, analyze: bool =
 
 
 def _analyze(engine: Engine) -> None:
-    """Fresh planner statistics, so the plans are those of a settled database (also after a
-    migration changed columns of data that is reused). In production PostgreSQL's autovacuum
-    analyses changed tables in its own time, and on SQLite `serve` and the scheduler do
-    (`refresh_statistics`)."""
+    """A settled database: fresh planner statistics (also after a migration changed columns of
+    data that is reused) and, on PostgreSQL, the dead rows vacuumed. In production PostgreSQL's
+    autovacuum does both in its own time, and on SQLite `serve` and the scheduler take the
+    statistics (`refresh_statistics`). Unvacuumed, the generator's update of every customer's
+    last touch, and earlier runs' writes undone, leave no table page marked all-visible, so an
+    index-only scan reads the table too: the busiest owner's revisit count took 14.3 ms
+    against 1.3 vacuumed (docs/PERFORMANCE.md, section 46)."""
     refresh_statistics(engine)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
+            conn.execute(text("VACUUM (ANALYZE)"))
 
 
 def _set_last_touch(conn: Connection, team_id: str) -> None:
