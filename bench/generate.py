@@ -385,9 +385,9 @@ def _team_rng(seed: int, team_id: str) -> random.Random:
     return random.Random(f"{seed}:{team_id}")
 
 
-def generate_team(engine: Engine, team_id: str, scale: Scale, *, analyze: bool = True) -> None:
-    """Replace the team's data with freshly generated rows, in one transaction (then take the
-    planner's statistics, unless the caller does once for many teams)."""
+def generate_team(engine: Engine, team_id: str, scale: Scale, *, settle: bool = True) -> None:
+    """Replace the team's data with freshly generated rows, in one transaction (then settle the
+    database, `_settle`, unless the caller does once for many teams)."""
     rng = _team_rng(scale.seed, team_id)
     started = time.monotonic()
     with engine.begin() as conn:
@@ -436,12 +436,12 @@ def generate_team(engine: Engine, team_id: str, scale: Scale, *, analyze: bool =
             log.info("%s: %d complaints", team_id, n)
             _set_last_touch(conn, team_id)
         _bump_sequences(conn)
-    if analyze:
-        _analyze(engine)
+    if settle:
+        _settle(engine)
     log.info("%s generated in %.1f s", team_id, time.monotonic() - started)
 
 
-def _analyze(engine: Engine) -> None:
+def _settle(engine: Engine) -> None:
     """A settled database: fresh planner statistics (also after a migration changed columns of
     data that is reused) and, on PostgreSQL, the dead rows vacuumed. In production PostgreSQL's
     autovacuum does both in its own time, and on SQLite `serve` and the scheduler take the
@@ -505,19 +505,19 @@ def ensure(engine: Engine, team_ids: Sequence[str], scale: Scale, *, fresh: bool
 
 
 def ensure_teams(engine: Engine, team_ids: Sequence[str], scale: Scale, *, fresh: bool = False) -> int:
-    """Migrate, generate each team that does not hold data of exactly this scale, then take
-    the planner's statistics once; returns how many teams were generated."""
+    """Migrate, generate each team that does not hold data of exactly this scale, then settle
+    the database once (`_settle`); returns how many teams were generated."""
     upgrade(engine)
     with engine.connect() as conn:
         have = dict(conn.execute(select(Workspace.team_id, Workspace.name).where(Workspace.team_id.in_(team_ids))).all())
     made = 0
     for team_id in team_ids:
         if fresh or have.get(team_id) != scale.fingerprint():
-            generate_team(engine, team_id, scale, analyze=False)
+            generate_team(engine, team_id, scale, settle=False)
             made += 1
     if len(team_ids) <= 3:
         log.info("%s: %s", ", ".join(team_ids), f"generated {made}" if made else "reusing data")
-    _analyze(engine)
+    _settle(engine)
     return made
 
 
