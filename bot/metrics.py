@@ -3,6 +3,8 @@
 - `touchbase_requests_total{kind, outcome}` and `touchbase_request_ack_seconds{kind}`: Slack's
   requests (and the OAuth pages) by kind, how they ended, and how long Slack waited for the
   answer (listeners finish before the answer, so this is the ack time Slack's 3 s limit is about);
+  `touchbase_request_cpu_seconds_total{kind}`: the CPU time the answering thread spent on them
+  (divided by the requests, what a request costs the machine before its answer);
 - `touchbase_slack_api_calls_total{method, result}`: Web API calls (`MeteredWebClient`) by
   method and result: ok, ratelimited, error;
 - `touchbase_outbox_notifications{status}` and `touchbase_outbox_oldest_pending_seconds`: the
@@ -57,6 +59,10 @@ ACK_SECONDS = Histogram(
     "touchbase_request_ack_seconds", "Time from a request's arrival to its answer (Slack waits at most 3 s).",
     ["kind"], buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0), registry=REGISTRY,
 )  # fmt: skip
+REQUEST_CPU = Counter(
+    "touchbase_request_cpu_seconds", "CPU time of the thread answering Slack's requests, by kind (until the answer).",
+    ["kind"], registry=REGISTRY,
+)  # fmt: skip
 SLACK_CALLS = Counter("touchbase_slack_api_calls", "Slack Web API calls, by method and result.",
                       ["method", "result"], registry=REGISTRY)  # fmt: skip
 DELIVERIES = Counter("touchbase_outbox_deliveries", "Notifications the senders finished, by result.",
@@ -71,10 +77,12 @@ JOB_SECONDS = Histogram(
 _METHOD = re.compile(r"[a-zA-Z][a-zA-Z0-9.]{0,63}")
 
 
-def observe_request(kind: str, outcome: str, seconds: float) -> None:
+def observe_request(kind: str, outcome: str, seconds: float, cpu_seconds: float | None = None) -> None:
     kind = kind if kind in KINDS else "other"
     REQUESTS.labels(kind, outcome if outcome in OUTCOMES else "failed").inc()
     ACK_SECONDS.labels(kind).observe(seconds)
+    if cpu_seconds is not None:
+        REQUEST_CPU.labels(kind).inc(cpu_seconds)
 
 
 def observe_slack_call(method: str, result: str) -> None:

@@ -66,6 +66,7 @@ def test_requests_and_slack_calls_are_counted_by_kind_outcome_and_method(bot, sl
     assert grew("touchbase_requests_total", kind="action", outcome="refused") == 1
     assert grew("touchbase_requests_total", kind="other", outcome="rejected") == 1
     assert grew("touchbase_request_ack_seconds_count", kind="command") >= 3
+    assert grew("touchbase_request_cpu_seconds_total", kind="command") > 0  # the answering thread's work
     assert grew("touchbase_slack_api_calls_total", method="views.open", result="ok") == 1
     assert grew("touchbase_slack_api_calls_total", method="views.open", result="ratelimited") == 1
     assert grew("touchbase_slack_api_calls_total", method="users.info", result="ok") >= 1
