@@ -17,6 +17,7 @@ import math
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -128,10 +130,14 @@ class Server:
         self.which = which
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{which}-", suffix=".log", delete=False)  # noqa: SIM115
+        # The bot's workers add up their counts here, so one scrape of /metrics has them all.
+        self.metrics_dir = tempfile.mkdtemp(prefix="bench-metrics-") if which == "touchbase" else None
+        own = {"PROMETHEUS_MULTIPROC_DIR": self.metrics_dir} if self.metrics_dir else {}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.serve", which],
             # Same working directory as the runner, so a relative SQLite path names the same file.
-            env={**env, "PORT": str(self.port), "PYTHONPATH": os.pathsep.join(filter(None, [REPO, env.get("PYTHONPATH")]))},
+            env={**env, **own, "PORT": str(self.port),
+                 "PYTHONPATH": os.pathsep.join(filter(None, [REPO, env.get("PYTHONPATH")]))},  # fmt: skip
             stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped with its workers, nothing else
         )  # fmt: skip
@@ -152,6 +158,18 @@ class Server:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{self.which} server did not start; its log:\n{Path(self.log.name).read_text()}")
             time.sleep(0.1)
+
+    def answering_cpu(self) -> tuple[float, float]:
+        """The CPU seconds the bot's answering threads have spent so far, and the requests they
+        answered (bot.metrics: `touchbase_request_cpu_seconds_total`, `touchbase_requests_total`)."""
+        with urllib.request.urlopen(self.url + "/metrics", timeout=10) as resp:
+            body = resp.read().decode()
+        totals = {"touchbase_request_cpu_seconds_total": 0.0, "touchbase_requests_total": 0.0}
+        for family in text_string_to_metric_families(body):
+            for sample in family.samples:
+                if sample.name in totals:
+                    totals[sample.name] += sample.value
+        return totals["touchbase_request_cpu_seconds_total"], totals["touchbase_requests_total"]
 
     def peak_rss_mb(self) -> float | None:
         """Largest peak resident memory (VmHWM) among the gunicorn workers, from /proc."""
@@ -174,6 +192,8 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
+        if self.metrics_dir:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
         text_ = Path(self.log.name).read_text(errors="replace")
         if "Traceback" in text_ or "CRITICAL" in text_:
             # Failed requests are counted in the report; their tracebacks are kept for reading.
@@ -208,7 +228,7 @@ def running_servers(database_url: str) -> Iterator[Servers]:
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
     threads = int(os.environ.get("GUNICORN_THREADS", "8"))
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PORT"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PORT", "PROMETHEUS_"))},
         "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,

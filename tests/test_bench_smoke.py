@@ -93,6 +93,8 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert len(ack.rows) == 7 * 2  # seven requests at two concurrencies
     errors = ack.columns.index("errors tb/no-op")
     assert all(row[errors] == "0/0" for row in ack.rows), ack.notes
+    cpu = ack.columns.index("touchbase CPU ms/request")  # the answering threads' CPU, from the bot's /metrics
+    assert all(float(row[cpu]) > 0 for row in ack.rows), ack.rows
     report = out.read_text()
     assert "| `/crm find` | 1 |" in report and "| `/crm due` | 2 |" in report
     assert all(any(word in title for title in titles) for word in ("Writes", "Sweep", "Reports", "Escalation", "Churn"))
