@@ -137,7 +137,7 @@ class Server:
             [sys.executable, "-m", "bench.serve", which],
             # Same working directory as the runner, so a relative SQLite path names the same file.
             env={**env, **own, "PORT": str(self.port),
-                 "PYTHONPATH": os.pathsep.join(filter(None, [REPO, env.get("PYTHONPATH")]))},  # fmt: skip
+                 "PYTHONPATH": os.pathsep.join(filter(None, [REPO, env.get("PYTHONPATH")]))},
             stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped with its workers, nothing else
         )  # fmt: skip
