@@ -24,19 +24,20 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+from prometheus_client import Gauge
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from bot import later
+from bot import later, metrics
 from bot.config import SettingsError
 from bot.storage.db import ping
 
 log = logging.getLogger(__name__)
 
-CONNECTED = Gauge("touchbase_socket_mode_connected", "1 while the Socket Mode connection to Slack is open")
+CONNECTED = Gauge("touchbase_socket_mode_connected", "1 while the Socket Mode connection to Slack is open",
+                  registry=metrics.REGISTRY)  # fmt: skip
 
 
 def status_wsgi(engine: Engine, connected: Callable[[], bool]) -> Callable[..., Iterable[bytes]]:
@@ -49,9 +50,10 @@ def status_wsgi(engine: Engine, connected: Callable[[], bool]) -> Callable[..., 
             problems = [reason for ok, reason in checks if not ok]
             start_response("503 Service Unavailable" if problems else "200 OK", [("Content-Type", "text/plain")])
             return ["; ".join(problems).encode() if problems else b"ok"]
-        if path == "/metrics":
-            start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
-            return [generate_latest(REGISTRY)]
+        if path == "/metrics":  # the same as over HTTP (bot.metrics), with the connection's state
+            body, content_type = metrics.exposition(engine)
+            start_response("200 OK", [("Content-Type", content_type)])
+            return [body]
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found"]
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, select
 
 from bot.app import create_app
@@ -263,6 +264,20 @@ def test_metrics_are_prometheus_text_with_the_connection_state(socket_bot, socke
     with sockets.held():
         sockets.drop()
         eventually(lambda: "touchbase_socket_mode_connected 0.0" in get(metrics)[1], "the gauge to say 0")
+
+
+def test_metrics_count_the_requests_served_over_the_socket(slack, socket_bot):
+    def served() -> tuple[float, float]:
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                   for family in text_string_to_metric_families(get(f"http://127.0.0.1:{socket_bot.port}/metrics")[1])
+                   for s in family.samples}  # fmt: skip
+        return (samples.get(("touchbase_requests_total", (("kind", "command"), ("outcome", "ok"))), 0.0),
+                samples.get(("touchbase_request_cpu_seconds_total", (("kind", "command"),)), 0.0))  # fmt: skip
+
+    (requests, cpu) = served()
+    slack.command("help")
+    (requests_after, cpu_after) = served()
+    assert requests_after == requests + 1 and cpu_after > cpu
 
 
 def test_a_refused_app_token_stops_start_up_with_one_line(socket_settings, engine, sockets, fake):
