@@ -280,7 +280,7 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
             per_round = max(1, ctx.requests // ROUNDS)
             got = {"tb": Sample(), "noop": Sample()}
             busy = {"tb": 0.0, "noop": 0.0}
-            cpu_before, answered_before = tb.answering_cpu()
+            cpu_before = tb.answering_cpu()
             for r in range(ROUNDS):
                 order = [("tb", tb), ("noop", noop)] if r % 2 == 0 else [("noop", noop), ("tb", tb)]
                 for key, server in order:
@@ -289,8 +289,7 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
                     sample = load(server.url, scenario.payload, requests=per_round, concurrency=concurrency, check=check)
                     busy[key] += time.perf_counter() - started
                     got[key] = _merge(got[key], sample)
-            cpu_after, answered_after = tb.answering_cpu()
-            cpu_ms = 1000 * (cpu_after - cpu_before) / max(1.0, answered_after - answered_before)
+            cpu_ms = _cpu_per_request(cpu_before, tb.answering_cpu())
             t, n = got["tb"], got["noop"]
             t50, t99 = percentile(t.seconds, 50), percentile(t.seconds, 99)
             n50, n99 = percentile(n.seconds, 50), percentile(n.seconds, 99)
@@ -303,7 +302,7 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
                 misses.append("errors")
             rows.append([
                 scenario.name, str(concurrency), ms(t50), ms(t99), ms(n50), ms(n99),
-                f"{ratio50:.2f}×", f"{ratio99:.2f}×", f"{len(t.seconds) / busy['tb']:.0f}", f"{cpu_ms:.1f}",
+                f"{ratio50:.2f}×", f"{ratio99:.2f}×", f"{len(t.seconds) / busy['tb']:.0f}", cpu_ms,
                 f"{t.errors}/{n.errors}", str(sum(x > SLACK_GIVES_UP for x in t.seconds)),
                 "met" if not misses else "missed: " + ", ".join(misses),
             ])  # fmt: skip
@@ -324,8 +323,9 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
         "The load generator runs on the same cores as the servers.",
         "touchbase CPU ms/request: the CPU time of the server's thread answering each measured request, until "
         "its answer (bot.metrics' `touchbase_request_cpu_seconds_total` over `touchbase_requests_total`), the "
-        "mean; not the work after the answer, the HTTP stack's or the load generator's. At concurrency 16 the "
-        "cores are busy: the cores' milliseconds a second over req/s is the whole machine's CPU per request.",
+        "mean; not the work after the answer, the HTTP stack's, the load generator's or PostgreSQL's server's. At "
+        "concurrency 16, when the cores are kept busy, the cores' milliseconds a second over req/s is the whole "
+        "machine's CPU per request.",
         "`/crm due` is sent by the busiest owners (the list of their due revisits). The Log touch "
         "`view_submission` is the modal `touch_modal` builds for one of "
         f"{WRITE_POOL} customers, submitted by its owner with a summary typed: the bot writes the touch, its "
@@ -340,6 +340,14 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
                "tb answers > 3 s", "target (issue 18: c=1 p99 ≤ 10 ms, search ≤ 20; c=16 p99 ≤ 100 ms, Log touch "
                "on SQLite ≤ 250)"]  # fmt: skip
     return [Table("Acknowledge latency (signed HTTP requests to the running server)", columns, rows, notes)]
+
+
+def _cpu_per_request(before: tuple[float, float] | None, after: tuple[float, float] | None) -> str:
+    """The bot's CPU ms per request between two readings of its /metrics; – without both, or
+    when no request reached it."""
+    if before is None or after is None or after[1] <= before[1]:
+        return "–"
+    return f"{1000 * (after[0] - before[0]) / (after[1] - before[1]):.1f}"
 
 
 def _mb(value: float | None) -> str:

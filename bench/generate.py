@@ -446,8 +446,8 @@ def _settle(engine: Engine) -> None:
     data that is reused) and, on PostgreSQL, the dead rows vacuumed. In production PostgreSQL's
     autovacuum does both in its own time, and on SQLite `serve` and the scheduler take the
     statistics (`refresh_statistics`). Unvacuumed, the generator's update of every customer's
-    last touch leaves none of the table's pages marked all-visible (each run's undone writes,
-    some), and an index-only scan reads the table too: the busiest owner's revisit count took 14.3 ms
+    last touch leaves none of the table's pages marked all-visible (as, on some pages, do each
+    run's undone writes), and an index-only scan reads the table too: the busiest owner's revisit count took 14.3 ms
     against 1.3 vacuumed (docs/PERFORMANCE.md, section 46)."""
     refresh_statistics(engine)
     if engine.dialect.name == "postgresql":

@@ -159,11 +159,15 @@ class Server:
                 raise RuntimeError(f"{self.which} server did not start; its log:\n{Path(self.log.name).read_text()}")
             time.sleep(0.1)
 
-    def answering_cpu(self) -> tuple[float, float]:
+    def answering_cpu(self) -> tuple[float, float] | None:
         """The CPU seconds the bot's answering threads have spent so far, and the requests they
-        answered (bot.metrics: `touchbase_request_cpu_seconds_total`, `touchbase_requests_total`)."""
-        with urllib.request.urlopen(self.url + "/metrics", timeout=10) as resp:
-            body = resp.read().decode()
+        answered (bot.metrics: `touchbase_request_cpu_seconds_total`, `touchbase_requests_total`);
+        None when the server does not answer (its errors are counted by `load`)."""
+        try:
+            with urllib.request.urlopen(self.url + "/metrics", timeout=10) as resp:
+                body = resp.read().decode()
+        except OSError:
+            return None
         totals = {"touchbase_request_cpu_seconds_total": 0.0, "touchbase_requests_total": 0.0}
         for family in text_string_to_metric_families(body):
             for sample in family.samples:

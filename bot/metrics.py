@@ -3,8 +3,9 @@
 - `touchbase_requests_total{kind, outcome}` and `touchbase_request_ack_seconds{kind}`: Slack's
   requests (and the OAuth pages) by kind, how they ended, and how long Slack waited for the
   answer (listeners finish before the answer, so this is the ack time Slack's 3 s limit is about);
-  `touchbase_request_cpu_seconds_total{kind}`: the CPU time the answering thread spent on them
-  (divided by the requests, what a request costs the machine before its answer);
+  `touchbase_request_cpu_seconds_total{kind}`: the CPU time the answering thread spent on the
+  requests bolt dispatches (divided by them, what a request costs the bot's process before its
+  answer; not the HTTP stack's work, nor a database server's);
 - `touchbase_slack_api_calls_total{method, result}`: Web API calls (`MeteredWebClient`) by
   method and result: ok, ratelimited, error;
 - `touchbase_outbox_notifications{status}` and `touchbase_outbox_oldest_pending_seconds`: the
