@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -74,3 +76,26 @@ def database_rows(
             rows = (keep(table.name, dict(r)) for r in conn.exec_driver_sql(f"SELECT * FROM {table.name}").mappings())
             out[table.name] = sorted(repr(sorted(r.items())) for r in rows if r is not None)
     return out
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(url: str) -> tuple[Samples, str]:
+    """`GET /metrics` of the server at `url`, parsed as Prometheus parses it: its samples and its text."""
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as resp:
+        assert resp.status == 200
+        content_type = resp.headers["Content-Type"]
+        body = resp.read().decode()
+    assert content_type.startswith("text/plain; version=")  # Prometheus' text format
+    samples = {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    }
+    return samples, body
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    """A sample's value (0 when it is not there yet)."""
+    return samples.get((name, frozenset(labels.items())), 0.0)

@@ -10,7 +10,6 @@ import io
 import json
 import logging
 import re
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -24,31 +23,10 @@ from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import get_workspace
 from bot.storage.db import make_session_factory
 from tests.conftest import SIGNING_SECRET
-from tests.helpers import add_customer
+from tests.helpers import add_customer, scrape, value
 from tests.slackclient import TEAM, USER, SignedSlack
 
 OTHER_USER = "U0000002"
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def scrape(url: str) -> tuple[Samples, str]:
-    with urllib.request.urlopen(url + "/metrics", timeout=10) as resp:
-        assert resp.status == 200
-        content_type = resp.headers["Content-Type"]
-        body = resp.read().decode()
-    assert content_type.startswith("text/plain; version=")  # Prometheus' text format
-    samples = {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(body)
-        for s in family.samples
-    }
-    return samples, body
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
-
-
 def test_requests_and_slack_calls_are_counted_by_kind_outcome_and_method(bot, slack, fake, session):
     before, _ = scrape(bot.url)
     slack.command("help")
