@@ -29,11 +29,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session
 
 from bot.services import access, audit
 from bot.services.access import Viewer
 from bot.services.errors import UserError
+from bot.services.items import CUSTOMER_ITEM, CustomerItem, FollowUpItem, TouchNote, rows
 from bot.storage.models import Customer, FollowUp, Touch
 
 UPCOMING_DAYS = 7
@@ -74,18 +75,11 @@ def is_due(*, by: dt.date | ColumnElement[dt.date]) -> tuple[ColumnElement[bool]
     return (*_still_open(), FollowUp.due_on <= by)
 
 
-# A customer's columns its lists show (`views.revisits.revisit_item`, `views.followups`, the
-# digest): the rest (the search text, the encrypted contact details, the dates) is loaded only
-# if asked for, which nothing that renders a list does.
-LISTED = (Customer.id, Customer.team_id, Customer.number, Customer.name, Customer.company, Customer.owner_id,
-          Customer.next_revisit, Customer.revisits_enabled)  # fmt: skip
-
-
 class DueFollowUps(NamedTuple):
     """A person's open follow-ups due by today (most overdue first), then in the next days:
     the first `limit` of them, and how many there are."""
 
-    items: list[FollowUp]
+    items: list[FollowUpItem]
     due_total: int
     upcoming_total: int
 
@@ -101,10 +95,12 @@ def due_follow_ups(
     counted, items = _own_due(viewer.sees_all)
     values = {"team_id": viewer.team_id, "user_id": viewer.user_id, "today": today,
               "horizon": today + dt.timedelta(days=days), "limit": limit}  # fmt: skip
-    due_total, upcoming_total = session.execute(counted, values).one()
+    due_total, upcoming_total = rows(session, counted, values)[0]
     if not due_total + upcoming_total:
         return DueFollowUps([], 0, 0)
-    return DueFollowUps(list(session.scalars(items, values).all()), due_total, upcoming_total)
+    found = [FollowUpItem(*row[:3], customer=CustomerItem(*row[3:-2]), touch=TouchNote(*row[-2:]))
+             for row in rows(session, items, values)]  # the columns of `_own_due`'s items, in its order
+    return DueFollowUps(found, due_total, upcoming_total)
 
 
 @cache
@@ -122,10 +118,8 @@ def _own_due(sees_all: bool) -> tuple[Select[Any], Select[Any]]:
     if not sees_all:  # who sees all is counted from the index alone
         counted = counted.join(Customer, Customer.id == FollowUp.customer_id).where(viewer.customers())
     items = (
-        select(FollowUp)
+        select(FollowUp.id, FollowUp.assignee_id, FollowUp.due_on, *CUSTOMER_ITEM, Touch.next_step, Touch.summary)
         .join(FollowUp.customer).join(FollowUp.touch)
-        .options(contains_eager(FollowUp.customer).load_only(*LISTED),
-                 contains_eager(FollowUp.touch).load_only(Touch.id, Touch.next_step, Touch.summary))
         .where(*mine, viewer.customers())
         .order_by(FollowUp.due_on, FollowUp.id)
         .limit(bindparam("limit", type_=Integer()))

@@ -23,10 +23,11 @@ from bot.services import channels, followups, touches
 from bot.services.access import Viewer
 from bot.services.channels import ChannelRow
 from bot.services.followups import DueFollowUps
+from bot.services.items import ComplaintItem
 from bot.services.members import get_member, language_of, zone_of
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import settings_of, workspace_and_member
-from bot.storage.models import Complaint, Notification
+from bot.storage.models import Notification
 
 DUE_GROUP_MAX = 10  # items per group: a message holds at most 50 blocks, each item takes two
 FOLLOW_UPS_SHOWN = 5  # they come first; the revisits take the room left
@@ -37,7 +38,7 @@ HOME_KIND = "home"  # an App Home's row in the outbox
 @dataclass(frozen=True)
 class DueList:
     revisits: DueRevisits  # the viewer's own revisits due and upcoming
-    complaints: list[Complaint]  # the viewer's open complaints
+    complaints: list[ComplaintItem]  # the viewer's open complaints
     today: dt.date
     follow_ups: DueFollowUps = DueFollowUps([], 0, 0)  # the viewer's own, due and upcoming
 

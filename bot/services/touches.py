@@ -18,12 +18,13 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from bot.clock import local_today
 from bot.services import access, audit, followups, lifecycle
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
+from bot.services.items import COMPLAINT_ITEM, CUSTOMER_ITEM, ComplaintItem, CustomerItem, rows
 from bot.services.sla import CLOSED
 from bot.services.workspaces import revisit_interval, team_settings
 from bot.storage.models import Complaint, Customer, RevisitDone, Touch
@@ -273,8 +274,8 @@ class DueRevisits(NamedTuple):
     """An owner's revisits due (today or overdue, most overdue first) and in the next days:
     the first `limit` of each, and how many there are in all."""
 
-    due: list[Customer]
-    upcoming: list[Customer]
+    due: list[CustomerItem]
+    upcoming: list[CustomerItem]
     due_total: int
     upcoming_total: int
 
@@ -287,10 +288,10 @@ def due_revisits(
     counted, due, upcoming = _own_revisits()
     values = {"team_id": viewer.team_id, "owner_id": viewer.user_id, "today": today,
               "horizon": today + dt.timedelta(days=days), "limit": limit}  # fmt: skip
-    due_total, upcoming_total = session.execute(counted, values).one()
+    due_total, upcoming_total = rows(session, counted, values)[0]
     return DueRevisits(
-        due=list(session.scalars(due, values)) if due_total else [],
-        upcoming=list(session.scalars(upcoming, values)) if upcoming_total else [],
+        due=[CustomerItem(*row) for row in rows(session, due, values)] if due_total else [],
+        upcoming=[CustomerItem(*row) for row in rows(session, upcoming, values)] if upcoming_total else [],
         due_total=due_total, upcoming_total=upcoming_total,
     )  # fmt: skip
 
@@ -306,25 +307,23 @@ def _own_revisits() -> tuple[Select[Any], Select[Any], Select[Any]]:
     counted = select(
         func.count().filter(Customer.next_revisit <= today), func.count().filter(Customer.next_revisit > today),
     ).where(*mine, Customer.next_revisit <= horizon)  # fmt: skip
-    first = (select(Customer).where(*mine).order_by(Customer.next_revisit, Customer.name_key)
-             .options(load_only(*followups.LISTED)).limit(bindparam("limit", type_=Integer())))  # fmt: skip
+    first = (select(*CUSTOMER_ITEM).where(*mine).order_by(Customer.next_revisit, Customer.name_key)
+             .limit(bindparam("limit", type_=Integer())))  # fmt: skip
     return counted, first.where(Customer.next_revisit <= today), first.where(
         Customer.next_revisit > today, Customer.next_revisit <= horizon)
 
 
-def open_complaints(*, session: Session, viewer: Viewer, limit: int = 20) -> list[Complaint]:
+def open_complaints(*, session: Session, viewer: Viewer, limit: int = 20) -> list[ComplaintItem]:
     """The complaints the viewer is assigned and that are not closed, oldest first."""
-    return list(session.scalars(_assigned_open(), {"team_id": viewer.team_id, "assignee_id": viewer.user_id,
-                                                    "limit": limit}))  # fmt: skip
+    values = {"team_id": viewer.team_id, "assignee_id": viewer.user_id, "limit": limit}
+    return [ComplaintItem(*row) for row in rows(session, _assigned_open(), values)]
 
 
 @cache
 def _assigned_open() -> Select[Any]:
     """A person's complaints not closed, oldest first: built once, its values bound by `open_complaints`."""
     return (
-        select(Complaint)
-        .options(load_only(Complaint.id, Complaint.team_id, Complaint.number, Complaint.title, Complaint.severity,
-                           Complaint.state, Complaint.opened_at))  # what the lists show; the rest on demand
+        select(*COMPLAINT_ITEM)
         .where(
             Complaint.team_id == bindparam("team_id", type_=String()),
             Complaint.assignee_id == bindparam("assignee_id", type_=String()),

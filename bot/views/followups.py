@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.i18n import t
+from bot.services.items import FollowUpItem
 from bot.storage.models import FollowUp
 from bot.views.ids import (
     DIGEST_SETTINGS,
@@ -32,7 +33,7 @@ SNOOZE_DAYS = (1, 3, 7)
 STEP_SHOWN = 300  # characters of a next step in a list
 
 
-def step_of(follow_up: FollowUp) -> str:
+def step_of(follow_up: FollowUp | FollowUpItem) -> str:
     """The promise in words: the touch's next step (escaped, cut for lists)."""
     step = follow_up.touch.next_step or follow_up.touch.summary or ""
     return escape(step if len(step) <= STEP_SHOWN else step[:STEP_SHOWN] + "…")
@@ -44,7 +45,7 @@ def follow_up_id(block_id: str | None) -> int | None:
     return int(rest) if prefix + ":" in (FOLLOW_UP_ACTIONS_BLOCK, FOLLOW_UP_TEXT_BLOCK) and rest.isdigit() else None
 
 
-def follow_up_item(locale: str | None, follow_up: FollowUp, today: dt.date) -> list[Block]:
+def follow_up_item(locale: str | None, follow_up: FollowUp | FollowUpItem, today: dt.date) -> list[Block]:
     """One open follow-up: the customer, the promise, when due; Done and Snooze."""
     f = follow_up
     overdue = (today - f.due_on).days
@@ -60,7 +61,7 @@ def follow_up_item(locale: str | None, follow_up: FollowUp, today: dt.date) -> l
                                 block_id=f"{FOLLOW_UP_ACTIONS_BLOCK}{f.id}")]  # fmt: skip
 
 
-def follow_up_group(locale: str | None, items: Sequence[FollowUp], *, total: int, today: dt.date,
+def follow_up_group(locale: str | None, items: Sequence[FollowUpItem], *, total: int, today: dt.date,
                     most: int) -> list[Block]:  # fmt: skip
     """A header, the first items that fit in `most` blocks, and how many more."""
     if not items:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.i18n import format_datetime, t
+from bot.services.items import CustomerItem
 from bot.storage.models import Customer
 from bot.views.ids import CUSTOMER_PICKER, FIELD_CUSTOMER, MESSAGE_MODAL, VALUE
 
@@ -138,11 +139,11 @@ def when(instant: Any, locale: str | None = None) -> str:
 # --- a customer, wherever it appears ---------------------------------------------------------
 
 
-def customer_title(customer: Customer) -> str:
+def customer_title(customer: Customer | CustomerItem) -> str:
     return f"{customer.name} (#{customer.number})"
 
 
-def customer_option(customer: Customer) -> dict[str, Any]:
+def customer_option(customer: Customer | CustomerItem) -> dict[str, Any]:
     # option text is limited to 75 characters
     return {"text": plain(customer_title(customer)[:75]), "value": str(customer.id)}
 

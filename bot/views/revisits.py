@@ -10,8 +10,9 @@ from typing import Any
 from bot.i18n import t
 from bot.services.followups import DueFollowUps
 from bot.services.home import DueList
+from bot.services.items import ComplaintItem, CustomerItem, FollowUpItem
 from bot.services.touches import DueRevisits
-from bot.storage.models import Complaint, Customer, FollowUp
+from bot.storage.models import Customer
 from bot.views.followups import follow_up_group
 from bot.views.ids import (
     CUSTOMER_REASSIGN,
@@ -44,7 +45,7 @@ DUE_GROUP_MAX = 10  # items per group: a message holds at most 50 blocks, each i
 
 
 def due_blocks(
-    locale: str | None, *, revisits: DueRevisits, complaints: Sequence[Complaint], today: dt.date,
+    locale: str | None, *, revisits: DueRevisits, complaints: Sequence[ComplaintItem], today: dt.date,
     follow_ups: DueFollowUps | None = None, most: int = 50,
 ) -> list[Block]:  # fmt: skip
     """My follow-ups (each with Done and Snooze), my revisits due or overdue, then the next
@@ -87,11 +88,11 @@ def revisit_customer_id(block_id: str | None) -> int | None:
     return int(rest) if prefix + ":" in (REVISIT_ACTIONS_BLOCK, REVISIT_TEXT_BLOCK) and rest.isdigit() else None
 
 
-def _company(customer: Customer) -> str:
+def _company(customer: Customer | CustomerItem) -> str:
     return f" · {escape(customer.company)}" if customer.company else ""
 
 
-def revisit_item(locale: str | None, customer: Customer, today: Any) -> list[Block]:
+def revisit_item(locale: str | None, customer: Customer | CustomerItem, today: Any) -> list[Block]:
     """One due revisit: what and since when, then Log touch, Snooze, pick a date, Reassign."""
     c = customer
     overdue = (today - c.next_revisit).days if c.next_revisit else 0
@@ -117,8 +118,8 @@ def revisit_item(locale: str | None, customer: Customer, today: Any) -> list[Blo
 
 
 def digest_message(
-    locale: str | None, customers: Sequence[Customer], *, total: int | None = None, today: Any, digest_time: str,
-    follow_ups: Sequence[FollowUp] = (), follow_ups_total: int = 0,
+    locale: str | None, customers: Sequence[CustomerItem], *, total: int | None = None, today: Any, digest_time: str,
+    follow_ups: Sequence[FollowUpItem] = (), follow_ups_total: int = 0,
 ) -> tuple[str, list[Block]]:  # fmt: skip
     """The daily digest: the due or overdue revisits, most overdue first (the caller's order),
     the first `DIGEST_MAX_ITEMS` of `total` (default: all of `customers`); then the follow-ups

@@ -1,0 +1,76 @@
+"""A list's lines: the customers, follow-ups and complaints that `/crm due`, the App Home, the
+digest, `/crm find` and the type-ahead list, read as plain rows.
+
+An object of the ORM costs a list more than its row does: built, given loaders for the columns
+left out, tracked by the session (docs/PERFORMANCE.md, section 47). A line is only shown, never
+changed: whatever changes a customer, follow-up or complaint reads it whole, through the door
+(services.access), by the id its line carries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import Executable, Row
+from sqlalchemy.orm import Session
+
+from bot.storage.models import Complaint, Customer
+
+
+class CustomerItem(NamedTuple):
+    """A customer as a list shows it (views.revisits, views.followups, views.customers)."""
+
+    id: int
+    team_id: str
+    number: int
+    name: str
+    company: str | None
+    contact_name: str | None
+    tags: str | None
+    owner_id: str | None
+    next_revisit: dt.date | None
+    revisits_enabled: bool
+
+
+# CustomerItem's columns, in the order of its fields.
+CUSTOMER_ITEM = (Customer.id, Customer.team_id, Customer.number, Customer.name, Customer.company,
+                 Customer.contact_name, Customer.tags, Customer.owner_id, Customer.next_revisit,
+                 Customer.revisits_enabled)  # fmt: skip
+
+
+class TouchNote(NamedTuple):
+    """What a follow-up promises: its touch's next step, or else its summary."""
+
+    next_step: str | None
+    summary: str | None
+
+
+class FollowUpItem(NamedTuple):
+    """An open follow-up as a list shows it, with its customer's line and its touch's note."""
+
+    id: int
+    assignee_id: str
+    due_on: dt.date
+    customer: CustomerItem
+    touch: TouchNote
+
+
+class ComplaintItem(NamedTuple):
+    """A complaint as the due list shows it."""
+
+    id: int
+    number: int
+    title: str
+    severity: str
+
+
+COMPLAINT_ITEM = (Complaint.id, Complaint.number, Complaint.title, Complaint.severity)
+
+
+def rows(session: Session, statement: Executable, values: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+    """The statement's rows, read on the session's connection, past the ORM. What the session
+    holds unwritten is written first, as `Session.execute` would."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, values).all()
