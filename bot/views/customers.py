@@ -10,6 +10,7 @@ from typing import Any
 from bot.i18n import currency_name, format_date, t
 from bot.services.customers import GRADES, SEGMENTS
 from bot.services.profiles import Profile
+from bot.services.items import CustomerItem
 from bot.storage.models import Customer, Touch
 from bot.views.channels import channels_line
 from bot.views.complaints import customer_complaints
@@ -164,7 +165,7 @@ def profile_blocks(
     return blocks
 
 
-def customer_line(customer: Customer) -> str:
+def customer_line(customer: Customer | CustomerItem) -> str:
     c = customer
     extras = " · ".join(escape(x) for x in (c.company, c.contact_name, c.tags) if x)
     owner = f" · <@{c.owner_id}>" if c.owner_id else ""
@@ -172,7 +173,7 @@ def customer_line(customer: Customer) -> str:
 
 
 def customer_list(
-    locale: str | None, header: str, customers: Sequence[Customer], *, more: dict[str, Any] | None = None
+    locale: str | None, header: str, customers: Sequence[CustomerItem], *, more: dict[str, Any] | None = None
 ) -> list[Block]:
     blocks: list[Block] = [section(header)]
     for c in customers:
@@ -253,7 +254,7 @@ def saved_text(locale: str | None, customer: Customer, *, updated: bool) -> str:
 
 
 def search_results(
-    locale: str | None, text: str, found: Sequence[Customer], *, more: dict[str, Any] | None
+    locale: str | None, text: str, found: Sequence[CustomerItem], *, more: dict[str, Any] | None
 ) -> tuple[str, list[Block]]:
     """`/crm find` and its More pages; "no match" with a New button when nothing matched."""
     if not found:
