@@ -42,6 +42,7 @@ from bot.services import access, audit
 from bot.services.access import Viewer
 from bot.services.calendar import BusinessCalendar
 from bot.services.errors import FieldErrors, UserError
+from bot.services.items import COMPLAINT_LINE, CUSTOMER_NAME, ComplaintLine, CustomerName, rows
 from bot.services.members import USER_ID
 from bot.services.sla import (
     ACTIVE,
@@ -187,8 +188,8 @@ class ComplaintCard:
     """What a message about a complaint shows: the complaint, its customer, its clocks, and the
     change that caused the message (None for the complaint itself)."""
 
-    complaint: Complaint
-    customer: Customer
+    complaint: Complaint | ComplaintLine  # a line: in `/crm complaints`
+    customer: Customer | CustomerName
     clocks: Clocks
     event: ComplaintEvent | None = None
 
@@ -462,32 +463,27 @@ def list_complaints(
         if view != "overdue" and len(ids) < LIST_LIMIT:
             rest = query.where(Complaint.list_due > earliest, ~overdue)
             ids += session.scalars(rest.order_by(*order).limit(LIST_LIMIT - len(ids)))
-    listed, their_customers = _listed()
-    rows = {c.id: c for c in session.scalars(listed, {"ids": ids})}
-    customers = {c.id: c for c in session.scalars(their_customers, {"ids": list({r.customer_id for r in rows.values()})})}
-    # A complaint erased between the two reads (PostgreSQL reads each as of its own start) is left out.
-    shown = [rows[i] for i in ids if i in rows and rows[i].customer_id in customers]
-    return [ComplaintCard(c, customers[c.customer_id], clocks(c, now, calendar, policy)) for c in shown]
+    # A complaint erased since the walk (PostgreSQL reads each statement as of its own start) is left out.
+    found = {row.id: row for row in rows(session, _listed(), {"ids": ids})} if ids else {}
+    cards = []
+    for row in (found[i] for i in ids if i in found):
+        line = ComplaintLine(*row[: len(COMPLAINT_LINE)])
+        cards.append(ComplaintCard(line, CustomerName(*row[len(COMPLAINT_LINE) :]), clocks(line, now, calendar, policy)))
+    return cards
 
 
-# A complaint's columns its lists show (`views.complaints.complaint_list`, `customer_complaints`)
-# and its clocks read: not its description or resolution (encrypted, and long), which only its
-# own card shows.
-_LISTED = (Complaint.id, Complaint.team_id, Complaint.number, Complaint.customer_id, Complaint.title,
-           Complaint.severity, Complaint.state, Complaint.assignee_id, Complaint.opened_at, Complaint.cycle,
-           Complaint.first_response_at, Complaint.first_response_due, Complaint.resolution_due,
-           Complaint.paused_at, Complaint.resolved_at)  # fmt: skip
+# A complaint's columns its lists show (`customer_complaints`) and its clocks read: not its
+# description or resolution (encrypted, and long), which only its own card shows.
+_LISTED = load_only(*COMPLAINT_LINE)
 
 
 @cache
-def _listed() -> tuple[Select[Any], Select[Any]]:
-    """The page's complaints and their customers by id, with what the list shows: built once
-    (every list asks), the ids bound. By primary key alone: with `team_id` too, SQLite may walk
-    the team's index instead."""
-    complaints = select(Complaint).options(load_only(*_LISTED)).where(Complaint.id.in_(bindparam("ids", expanding=True)))
-    customers = (select(Customer).options(load_only(Customer.id, Customer.team_id, Customer.number, Customer.name))
-                 .where(Customer.id.in_(bindparam("ids", expanding=True))))  # fmt: skip
-    return complaints, customers
+def _listed() -> Select[Any]:
+    """The page's complaints with their customers' names, by id, as the list shows them
+    (services.items.ComplaintLine, then CustomerName): built once (every list asks), the ids
+    bound. By primary key alone: with `team_id` too, SQLite may walk the team's index instead."""
+    return (select(*COMPLAINT_LINE, *CUSTOMER_NAME).join(Customer, Customer.id == Complaint.customer_id)
+            .where(Complaint.id.in_(bindparam("ids", expanding=True))))  # fmt: skip
 
 
 FAR = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)  # `list_due` of a complaint without a running deadline
@@ -525,7 +521,7 @@ def open_complaints_of(
 def _customers_open() -> Select[Any]:
     """A customer's active complaints, with what the card's list of them shows: built once (every
     profile card asks), its values bound."""
-    return (select(Complaint).options(load_only(*_LISTED))
+    return (select(Complaint).options(_LISTED)
             .where(Complaint.team_id == bindparam("team_id", type_=String()),
                    Complaint.customer_id == bindparam("customer_id", type_=Integer()),
                    Complaint.state.in_(ACTIVE))

@@ -1,5 +1,5 @@
 """A list's lines: the customers, follow-ups and complaints that `/crm due`, the App Home, the
-digest, `/crm find` and the type-ahead list, read as plain rows.
+digest, `/crm find`, the type-ahead and `/crm complaints` list, read as plain rows.
 
 An object of the ORM costs a list more than its row does: built, given loaders for the columns
 left out, tracked by the session (docs/PERFORMANCE.md, section 47). A line is only shown, never
@@ -66,6 +66,46 @@ class ComplaintItem(NamedTuple):
 
 
 COMPLAINT_ITEM = (Complaint.id, Complaint.number, Complaint.title, Complaint.severity)
+
+
+class ComplaintLine(NamedTuple):
+    """A complaint as `/crm complaints` shows it, with what its clocks read (services.sla): not
+    its description or resolution (encrypted, and long), which only its own card shows."""
+
+    id: int
+    team_id: str
+    number: int
+    customer_id: int
+    title: str
+    severity: str
+    state: str
+    assignee_id: str | None
+    opened_at: dt.datetime
+    cycle: int
+    first_response_at: dt.datetime | None
+    first_response_due: dt.datetime | None
+    resolution_due: dt.datetime | None
+    paused_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+
+
+# ComplaintLine's columns, in the order of its fields.
+COMPLAINT_LINE = (Complaint.id, Complaint.team_id, Complaint.number, Complaint.customer_id, Complaint.title,
+                  Complaint.severity, Complaint.state, Complaint.assignee_id, Complaint.opened_at, Complaint.cycle,
+                  Complaint.first_response_at, Complaint.first_response_due, Complaint.resolution_due,
+                  Complaint.paused_at, Complaint.resolved_at)  # fmt: skip
+
+
+class CustomerName(NamedTuple):
+    """A customer as a complaint's line names it."""
+
+    id: int
+    team_id: str
+    number: int
+    name: str
+
+
+CUSTOMER_NAME = (Customer.id, Customer.team_id, Customer.number, Customer.name)
 
 
 def rows(session: Session, statement: Executable, values: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:

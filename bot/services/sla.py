@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.services.calendar import BusinessCalendar
 from bot.services.workspaces import TeamSettings, default_sla, team_settings
+from bot.services.items import ComplaintLine
 from bot.storage.models import Complaint
 
 # A complaint is active (its clocks may run) or closed (resolved or closed; it may be reopened).
@@ -117,11 +118,11 @@ class Clocks:
     now: dt.datetime  # the instant these were read at
 
 
-def _first_clock_runs(c: Complaint) -> bool:
+def _first_clock_runs(c: Complaint | ComplaintLine) -> bool:
     return c.cycle == 1 and c.first_response_at is None and c.first_response_due is not None
 
 
-def clocks(c: Complaint, now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy) -> Clocks:
+def clocks(c: Complaint | ComplaintLine, now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy) -> Clocks:
     used = clock_use(c, now, calendar, policy)
     target = policy.targets[c.severity]
     running = [d for d in (c.first_response_due if _first_clock_runs(c) else None,
@@ -150,7 +151,7 @@ class Use:
     resolution: dt.timedelta | None
 
 
-def clock_use(c: Complaint, now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy) -> Use:
+def clock_use(c: Complaint | ComplaintLine, now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy) -> Use:
     target = policy.targets[c.severity]
     cal = policy.clock(c.severity, calendar)
     first = None
