@@ -35,7 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from bot.notify import Notifier
 from bot.services import access, audit
@@ -472,11 +472,6 @@ def list_complaints(
     return cards
 
 
-# A complaint's columns its lists show (`customer_complaints`) and its clocks read: not its
-# description or resolution (encrypted, and long), which only its own card shows.
-_LISTED = load_only(*COMPLAINT_LINE)
-
-
 @cache
 def _listed() -> Select[Any]:
     """The page's complaints with their customers' names, by id, as the list shows them
@@ -513,15 +508,16 @@ def open_complaints_of(
     """A customer's active complaints with their clocks (for the profile card)."""
     customer = access.customer(session, viewer, customer_id)
     calendar, policy = team_rules(session, viewer.team_id, default_tz)
-    rows = session.scalars(_customers_open(), {"team_id": viewer.team_id, "customer_id": customer_id})
-    return [ComplaintCard(c, customer, clocks(c, now, calendar, policy)) for c in rows]
+    values = {"team_id": viewer.team_id, "customer_id": customer_id}
+    lines = [ComplaintLine(*row) for row in rows(session, _customers_open(), values)]
+    return [ComplaintCard(line, customer, clocks(line, now, calendar, policy)) for line in lines]
 
 
 @cache
 def _customers_open() -> Select[Any]:
-    """A customer's active complaints, with what the card's list of them shows: built once (every
-    profile card asks), its values bound."""
-    return (select(Complaint).options(_LISTED)
+    """A customer's active complaints as the card's list of them shows them
+    (services.items.ComplaintLine): built once (every profile card asks), its values bound."""
+    return (select(*COMPLAINT_LINE)
             .where(Complaint.team_id == bindparam("team_id", type_=String()),
                    Complaint.customer_id == bindparam("customer_id", type_=Integer()),
                    Complaint.state.in_(ACTIVE))
