@@ -449,3 +449,32 @@ def test_a_profile_card_reads_as_many_statements_however_many_open_complaints(sl
     few = statements_of_card(2)
     more_complaints(2)
     assert statements_of_card(4) == few
+
+
+
+def test_a_long_pattern_is_looked_up_by_a_few_of_its_trigrams_and_matched_whole(session, monkeypatch):
+    """SQLite's full-text table reads every trigram of a phrase (section 47): a long pattern is
+    looked up by `SPREAD` of them, spread over it. The customers holding those but not the
+    pattern are left out; when more than the candidates' limit hold them, the phrase decides."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's full-text table")
+    monkeypatch.setattr(find, "WALK_FIRST", 0)  # past the first names: the full-text lookup answers
+    monkeypatch.setattr(find, "SEARCH_CANDIDATES", 2)
+    add_customer(session, "Zed ab1cd2ef3gh")  # the pattern, whole
+    for n in range(30):  # the spread trigrams of `ab1cd2ef3gh` (ab1, cd2, 2ef, 3gh), not the pattern
+        add_customer(session, f"ab1 cd2 2ef 3gh {n:02d}")
+
+    def search(text: str) -> tuple[list[str], list[object]]:
+        with selects(session) as sent:
+            found, _ = search_customers(session=session, viewer=as_admin(), text=text)
+        return [c.name for c in found], [bound(p)[0] for s, p in sent if "MATCH" in s]
+
+    def spread(*trigrams: str) -> str:
+        return "(" + " AND ".join(f'search_doc : "{t}"' for t in trigrams) + ")"
+
+    assert search("b1cd2ef3") == (["Zed ab1cd2ef3gh"], [spread("b1c", "cd2", "d2e", "ef3")])
+    # 30 customers hold its spread trigrams, more than the candidates' limit: then the phrase
+    assert search("ab1cd2ef3gh") == (["Zed ab1cd2ef3gh"],
+                                     [spread("ab1", "cd2", "2ef", "3gh"), 'search_doc : "ab1cd2ef3gh"'])  # fmt: skip
+    # no more trigrams than SPREAD: the phrase alone
+    assert search("ef3gh") == (["Zed ab1cd2ef3gh"], ['search_doc : "ef3gh"'])
