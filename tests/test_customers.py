@@ -179,7 +179,8 @@ def test_search_follows_edits_and_deletes(session):
 @pytest.mark.parametrize(
     "text", ["acme", "ac", "a", "shop", "s", "555", "x", "@example.com", "trading", "zh", "wei", "张", "深圳", "圳",
              "zhang trading", "a@example.com", "example.com", "exam", "acme.example.com", "a cme", "sh op",
-             "acme trading", "big acme trading", "trading post", "acme supplies", "shop one"]
+             "acme trading", "big acme trading", "trading post", "acme supplies", "shop one", "深圳华为", "张家口",
+             "圳华为"]
 )
 def test_broad_searches_rank_as_narrow_ones_do(session, monkeypatch, text):
     """With more matches than `SEARCH_CANDIDATES` (or Han characters), the page is built rank

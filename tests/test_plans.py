@@ -455,7 +455,8 @@ def test_a_profile_card_reads_as_many_statements_however_many_open_complaints(sl
 def test_a_long_pattern_is_looked_up_by_a_few_of_its_trigrams_and_matched_whole(session, monkeypatch):
     """SQLite's full-text table reads every trigram of a phrase (section 47): a long pattern is
     looked up by `SPREAD` of them, spread over it. The customers holding those but not the
-    pattern are left out; when more than the candidates' limit hold them, the phrase decides."""
+    pattern are left out; when more than the candidates' limit hold them, the phrase decides.
+    Han text is looked up there as well."""
     if session.get_bind().dialect.name != "sqlite":
         pytest.skip("SQLite's full-text table")
     monkeypatch.setattr(find, "WALK_FIRST", 0)  # past the first names: the full-text lookup answers
@@ -478,3 +479,7 @@ def test_a_long_pattern_is_looked_up_by_a_few_of_its_trigrams_and_matched_whole(
                                      [spread("ab1", "cd2", "2ef", "3gh"), 'search_doc : "ab1cd2ef3gh"'])  # fmt: skip
     # no more trigrams than SPREAD: the phrase alone
     assert search("ef3gh") == (["Zed ab1cd2ef3gh"], ['search_doc : "ef3gh"'])
+    # Han text too, rather than among the holders of its first two characters (search_gram)
+    add_customer(session, "昆明天成医药")
+    add_customer(session, "昆明天气")
+    assert search("天成医药") == (["昆明天成医药"], ['search_doc : "天成医药"'])

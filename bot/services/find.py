@@ -60,8 +60,9 @@ def search_customers(
     match could show. Else they are all there, and the contains matches follow them in name
     order. A query of three characters or more is looked for among the first `WALK_FIRST`
     names: a common one fills the page there. When it does not and at most
-    `SEARCH_CANDIDATES` customers match, the trigram index finds them all. When more
-    match, or the query is shorter (no trigram to look up) or has Han characters, the first
+    `SEARCH_CANDIDATES` customers match, the trigram index finds them all (on SQLite, a query
+    with Han characters too). When more match, or the query is shorter (no trigram to look
+    up) or has Han characters (on PostgreSQL, or when more match), the first
     contains matches in name order follow the lines', walking the names' covering index for
     Latin text, or among the customers holding the query's first two Han characters
     (`search_gram`). Every query stops as soon as it has enough.
@@ -80,7 +81,9 @@ def search_customers(
         # A common pattern fills the page among the first names: those are its first matches.
         rest = search.walk(need, among=WALK_FIRST) if probed else []
         if len(rest) < need:  # few matches: every one, by trigram; many, or no trigram: walked
-            every = search.every(max(SEARCH_CANDIDATES, need)) if probed else None
+            # Han text has trigrams in SQLite's full-text table too (section 47), not in pg_trgm.
+            looked_up = probed or (search.fts and len(q) >= 3)
+            every = search.every(max(SEARCH_CANDIDATES, need)) if looked_up else None
             rest = every if every is not None else search.among_han(need) if han(q) else search.walk(need)
         ranked += [row for row in rest if row.id not in seen]
     ids = [row.id for row in ranked[offset : offset + limit]]
