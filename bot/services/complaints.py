@@ -188,7 +188,7 @@ class ComplaintCard:
     """What a message about a complaint shows: the complaint, its customer, its clocks, and the
     change that caused the message (None for the complaint itself)."""
 
-    complaint: Complaint | ComplaintLine  # a line: in `/crm complaints`
+    complaint: Complaint | ComplaintLine  # a line: in the lists (services.items)
     customer: Customer | CustomerName
     clocks: Clocks
     event: ComplaintEvent | None = None

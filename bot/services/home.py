@@ -23,7 +23,7 @@ from bot.services import channels, followups, touches
 from bot.services.access import Viewer
 from bot.services.channels import ChannelRow
 from bot.services.followups import DueFollowUps
-from bot.services.items import ComplaintItem
+from bot.services.items import ComplaintLine
 from bot.services.members import get_member, language_of, zone_of
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import settings_of, workspace_and_member
@@ -38,7 +38,7 @@ HOME_KIND = "home"  # an App Home's row in the outbox
 @dataclass(frozen=True)
 class DueList:
     revisits: DueRevisits  # the viewer's own revisits due and upcoming
-    complaints: list[ComplaintItem]  # the viewer's open complaints
+    complaints: list[ComplaintLine]  # the viewer's open complaints
     today: dt.date
     follow_ups: DueFollowUps = DueFollowUps([], 0, 0)  # the viewer's own, due and upcoming
 

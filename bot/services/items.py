@@ -56,21 +56,10 @@ class FollowUpItem(NamedTuple):
     touch: TouchNote
 
 
-class ComplaintItem(NamedTuple):
-    """A complaint as the due list shows it."""
-
-    id: int
-    number: int
-    title: str
-    severity: str
-
-
-COMPLAINT_ITEM = (Complaint.id, Complaint.number, Complaint.title, Complaint.severity)
-
-
 class ComplaintLine(NamedTuple):
-    """A complaint as `/crm complaints` shows it, with what its clocks read (services.sla): not
-    its description or resolution (encrypted, and long), which only its own card shows."""
+    """A complaint as the lists show it (`/crm due`, `/crm complaints`, a profile card's), with
+    what its clocks read (services.sla): not its description or resolution (encrypted, and
+    long), which only its own card shows."""
 
     id: int
     team_id: str

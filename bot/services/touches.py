@@ -24,7 +24,7 @@ from bot.clock import local_today
 from bot.services import access, audit, followups, lifecycle
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
-from bot.services.items import COMPLAINT_ITEM, CUSTOMER_ITEM, ComplaintItem, CustomerItem, rows
+from bot.services.items import COMPLAINT_LINE, CUSTOMER_ITEM, ComplaintLine, CustomerItem, rows
 from bot.services.sla import CLOSED
 from bot.services.workspaces import revisit_interval, team_settings
 from bot.storage.models import Complaint, Customer, RevisitDone, Touch
@@ -313,17 +313,17 @@ def _own_revisits() -> tuple[Select[Any], Select[Any], Select[Any]]:
         Customer.next_revisit > today, Customer.next_revisit <= horizon)
 
 
-def open_complaints(*, session: Session, viewer: Viewer, limit: int = 20) -> list[ComplaintItem]:
+def open_complaints(*, session: Session, viewer: Viewer, limit: int = 20) -> list[ComplaintLine]:
     """The complaints the viewer is assigned and that are not closed, oldest first."""
     values = {"team_id": viewer.team_id, "assignee_id": viewer.user_id, "limit": limit}
-    return [ComplaintItem(*row) for row in rows(session, _assigned_open(), values)]
+    return [ComplaintLine(*row) for row in rows(session, _assigned_open(), values)]
 
 
 @cache
 def _assigned_open() -> Select[Any]:
     """A person's complaints not closed, oldest first: built once, its values bound by `open_complaints`."""
     return (
-        select(*COMPLAINT_ITEM)
+        select(*COMPLAINT_LINE)
         .where(
             Complaint.team_id == bindparam("team_id", type_=String()),
             Complaint.assignee_id == bindparam("assignee_id", type_=String()),

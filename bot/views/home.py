@@ -10,7 +10,7 @@ from typing import Any
 from bot.i18n import t
 from bot.services.followups import DueFollowUps
 from bot.services.home import Home
-from bot.services.items import ComplaintItem
+from bot.services.items import ComplaintLine
 from bot.services.touches import DueRevisits
 from bot.views.channels import waiting_blocks
 from bot.views.ids import CUSTOMER_NEW, TOUCH_LOG
@@ -22,7 +22,7 @@ def home_view(
     locale: str | None,
     *,
     revisits: DueRevisits,
-    complaints: Sequence[ComplaintItem],
+    complaints: Sequence[ComplaintLine],
     by_grade: dict[str, int],
     today: dt.date,
     failed_sends: Sequence[Any] = (),

@@ -10,7 +10,7 @@ from typing import Any
 from bot.i18n import t
 from bot.services.followups import DueFollowUps
 from bot.services.home import DueList
-from bot.services.items import ComplaintItem, CustomerItem, FollowUpItem
+from bot.services.items import ComplaintLine, CustomerItem, FollowUpItem
 from bot.services.touches import DueRevisits
 from bot.storage.models import Customer
 from bot.views.followups import follow_up_group
@@ -45,7 +45,7 @@ DUE_GROUP_MAX = 10  # items per group: a message holds at most 50 blocks, each i
 
 
 def due_blocks(
-    locale: str | None, *, revisits: DueRevisits, complaints: Sequence[ComplaintItem], today: dt.date,
+    locale: str | None, *, revisits: DueRevisits, complaints: Sequence[ComplaintLine], today: dt.date,
     follow_ups: DueFollowUps | None = None, most: int = 50,
 ) -> list[Block]:  # fmt: skip
     """My follow-ups (each with Done and Snooze), my revisits due or overdue, then the next
