@@ -29,8 +29,8 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from bot.services.calendar import BusinessCalendar
-from bot.services.workspaces import TeamSettings, default_sla, team_settings
 from bot.services.items import ComplaintLine
+from bot.services.workspaces import TeamSettings, default_sla, team_settings
 from bot.storage.models import Complaint
 
 # A complaint is active (its clocks may run) or closed (resolved or closed; it may be reopened).

@@ -9,8 +9,8 @@ from typing import Any
 
 from bot.i18n import currency_name, format_date, t
 from bot.services.customers import GRADES, SEGMENTS
-from bot.services.profiles import Profile
 from bot.services.items import CustomerItem
+from bot.services.profiles import Profile
 from bot.storage.models import Customer, Touch
 from bot.views.channels import channels_line
 from bot.views.complaints import customer_complaints
