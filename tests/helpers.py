@@ -99,3 +99,8 @@ def scrape(url: str) -> tuple[Samples, str]:
 def value(samples: Samples, name: str, **labels: str) -> float:
     """A sample's value (0 when it is not there yet)."""
     return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def grew(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    """How much a sample grew between two scrapes."""
+    return value(after, name, **labels) - value(before, name, **labels)

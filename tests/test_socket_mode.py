@@ -31,7 +31,7 @@ from bot.storage.models import Notification
 from tests.conftest import BOT_TOKEN
 from tests.fakeslack import FakeSlack
 from tests.fakesocket import FakeSocketMode, SocketSlack
-from tests.helpers import NO_DOTENV, add_customer, customers_of, scrape, value
+from tests.helpers import NO_DOTENV, add_customer, customers_of, grew, scrape
 from tests.slackclient import USER, block_text
 
 APP_TOKEN = "xapp-1-A0000001-test-token-not-real"
@@ -271,11 +271,8 @@ def test_metrics_count_the_requests_served_over_the_socket(slack, socket_bot):
     slack.command("help")
     after, _ = scrape(url)
 
-    def grew(name: str, **labels: str) -> float:
-        return value(after, name, **labels) - value(before, name, **labels)
-
-    assert grew("touchbase_requests_total", kind="command", outcome="ok") == 1
-    assert grew("touchbase_request_cpu_seconds_total", kind="command") > 0
+    assert grew(before, after, "touchbase_requests_total", kind="command", outcome="ok") == 1
+    assert grew(before, after, "touchbase_request_cpu_seconds_total", kind="command") > 0
 
 
 def test_a_refused_app_token_stops_start_up_with_one_line(socket_settings, engine, sockets, fake):

@@ -22,10 +22,9 @@ from bot.clock import wall
 from bot.scheduler.outbox import enqueue
 from bot.services.workspaces import get_workspace
 from tests.conftest import SIGNING_SECRET
-from tests.helpers import NO_DOTENV, add_customer
+from tests.helpers import NO_DOTENV, add_customer, scrape, value
 from tests.slackclient import TEAM, USER, SignedSlack
 from tests.test_cli import _free_port
-from tests.test_observability import scrape, value
 from tests.test_scheduler_processes import bot, env, finish, statuses  # noqa: F401 - env is a fixture
 
 OTHER_USER = "U0000002"

@@ -82,7 +82,7 @@ def search_customers(
         rest = search.walk(need, among=WALK_FIRST) if probed else []
         if len(rest) < need:  # few matches: every one, by trigram; many, or no trigram: walked
             # Han text has trigrams in SQLite's full-text table too (section 47), not in pg_trgm.
-            looked_up = probed or (search.fts and len(q) >= 3)
+            looked_up = len(q) >= 3 and (search.fts or not han(q))
             every = search.every(max(SEARCH_CANDIDATES, need)) if looked_up else None
             rest = every if every is not None else search.among_han(need) if han(q) else search.walk(need)
         ranked += [row for row in rest if row.id not in seen]

@@ -145,7 +145,7 @@ def assignees_with_due(*, session: Session, team_id: str | Collection[str], by: 
         .where(*_open(team_id), FollowUp.due_on <= by).distinct()
         .order_by(FollowUp.team_id, FollowUp.assignee_id)
     )  # fmt: skip
-    return [tuple(row) for row in session.connection().execute(pairs).all()]  # plain rows: no ORM work per row
+    return [tuple(row) for row in rows(session, pairs)]
 
 
 def follow_up(*, session: Session, viewer: Viewer, follow_up_id: int, for_update: bool = False) -> FollowUp:

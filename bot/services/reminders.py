@@ -17,6 +17,7 @@ from bot.clock import parse_time
 from bot.services import access, audit
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, UserError
+from bot.services.items import rows
 from bot.services.workspaces import team_settings
 from bot.storage.models import Customer, Member
 
@@ -51,7 +52,7 @@ def owners_with_due_revisits(*, session: Session, team_id: str | Collection[str]
         query = select(Customer.owner_id).where(*is_due(team_id, by)).distinct().order_by(Customer.owner_id)
         return list(session.scalars(query))
     pairs = select(Customer.team_id, Customer.owner_id).where(*is_due(team_id, by)).distinct()
-    return [tuple(row) for row in session.connection().execute(pairs.order_by(Customer.team_id, Customer.owner_id)).all()]
+    return [tuple(row) for row in rows(session, pairs.order_by(Customer.team_id, Customer.owner_id))]
 
 
 def snooze_until(today: dt.date, days: str | int) -> dt.date:
