@@ -16,7 +16,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -42,6 +41,11 @@ class _Context:
     directory: Directory
     default_tz: str = "UTC"  # TZ_DEFAULT: the team's time zone until it sets its own
     _members: dict[str, Member] = field(default_factory=dict, repr=False)
+    # Read once per request, on first use. Not functools.cached_property: before Python 3.12 it
+    # holds one lock for every instance while it computes, so each request's first read (the
+    # workspace and who acts) would wait on every other thread's.
+    _settings: TeamSettings | None = field(default=None, init=False, repr=False)
+    _viewer: Viewer | None = field(default=None, init=False, repr=False)
 
     @property
     def actor(self) -> str:
@@ -58,11 +62,13 @@ class _Context:
                                                 directory=self.directory, now=self.now, found=found)  # fmt: skip
         return self._members[user_id]
 
-    @cached_property
+    @property
     def settings(self) -> TeamSettings:
-        if self.user_id:
-            self.member()  # the request's first read: the workspace with who acts, one statement
-        return team_settings(self.session, self.team_id)
+        if self._settings is None:
+            if self.user_id:
+                self.member()  # the request's first read: the workspace with who acts, one statement
+            self._settings = team_settings(self.session, self.team_id)
+        return self._settings
 
     def locale_of(self, user_id: str | None = None) -> str | None:
         """The team's language if set, else the user's Slack locale (a request with no person
@@ -88,10 +94,12 @@ class _Context:
         """Someone's date at this request's instant, in their time zone (else the team's)."""
         return local_today(self.now, zone_of(self.member(user_id), self.settings, self.default_tz))
 
-    @cached_property
+    @property
     def viewer(self) -> Viewer:
         """What the actor may see and do (bot.services.access)."""
-        return Viewer.of(self.member(), self.settings)
+        if self._viewer is None:
+            self._viewer = Viewer.of(self.member(), self.settings)
+        return self._viewer
 
 
 @dataclass
@@ -147,8 +155,7 @@ class RequestContext(_Context):
         """Drop what this request wrote so far (a refusal): nothing half-saved."""
         self.session.rollback()
         self._members.clear()
-        self.__dict__.pop("settings", None)
-        self.__dict__.pop("viewer", None)
+        self._settings = self._viewer = None
 
     def finish(self) -> None:
         """End the unit of work: commit unless the listener failed; always close."""
