@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.storage.db import now_of
 from bot.storage.models import AuditEvent
 
 
@@ -21,17 +22,12 @@ def record(
     surface: str | None,
     changes: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        AuditEvent(
-            team_id=team_id,
-            actor_id=actor_id,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            surface=surface,
-            changes=changes or {},
-        )
-    )
+    """One row of the trail, at the session's instant. Written at once with a plain insert: nothing
+    reads the row back, and an ORM object would cost its share of every flush after it."""
+    session.execute(AuditEvent.__table__.insert(), {
+        "team_id": team_id, "actor_id": actor_id, "action": action, "entity": entity, "entity_id": entity_id,
+        "surface": surface, "changes": changes or {}, "at": now_of(session),
+    })  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
