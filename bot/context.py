@@ -42,8 +42,8 @@ class _Context:
     default_tz: str = "UTC"  # TZ_DEFAULT: the team's time zone until it sets its own
     _members: dict[str, Member] = field(default_factory=dict, repr=False)
     # Read once per request, on first use. Not functools.cached_property: before Python 3.12 it
-    # holds one lock for every instance while it computes, so each request's first read (the
-    # workspace and who acts) would wait on every other thread's.
+    # holds one lock per property, shared by every instance, while it computes, so each
+    # request's first read (the workspace and who acts) waited on every other thread's.
     _settings: TeamSettings | None = field(default=None, init=False, repr=False)
     _viewer: Viewer | None = field(default=None, init=False, repr=False)
 
