@@ -23,7 +23,8 @@ def record(
     changes: dict[str, Any] | None = None,
 ) -> None:
     """One row of the trail, at the session's instant. Written at once with a plain insert: nothing
-    reads the row back, and an ORM object would cost its share of every flush after it."""
+    reads the row back, and an ORM object would go through the unit of work (its flush, the read
+    of its new id, an identity-map entry)."""
     session.execute(AuditEvent.__table__.insert(), {
         "team_id": team_id, "actor_id": actor_id, "action": action, "entity": entity, "entity_id": entity_id,
         "surface": surface, "changes": changes or {}, "at": now_of(session),
