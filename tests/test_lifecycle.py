@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.scheduler.runner import Scheduler
 from bot.services.customers import CustomerInput, create_customer
@@ -109,6 +109,23 @@ def test_a_customer_on_the_books_can_be_made_a_prospect_again(slack, fake, sessi
     assert stage_of(session, "Gamma")[0] == "prospect"
     assert history(session, "Gamma")[-1] == ("new", "prospect", USER)
 
+
+def test_an_edit_that_also_makes_a_prospect_is_one_update_and_two_audit_rows(slack, fake, session, engine):
+    added(engine, "Gamma", T0)
+    updates: list[str] = []
+    counted = lambda _c, _cur, statement, *_: updates.append(statement) if statement.startswith("UPDATE customer") else None  # noqa: E731
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        with freeze_time(T0 + dt.timedelta(days=1)):
+            slack.command("edit Gamma")
+            slack.submit(fake.last("views.open")["view"], {"Stage": "Prospect", "Name": "Gamma Two"})
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+    assert stage_of(session, "Gamma Two")[0] == "prospect"
+    assert len(updates) == 1, updates  # the audit's rows do not flush the edit before the stage is set
+    trail = session.scalars(select(AuditEvent).where(AuditEvent.entity == "customer", AuditEvent.action != "create")
+                            .order_by(AuditEvent.id)).all()  # fmt: skip
+    assert [(a.action, sorted(a.changes)) for a in trail] == [("update", ["name"]), ("stage", ["stage"])]
 
 def _neglected_active(slack, fake, session, engine) -> None:
     """Acme: active since T0 (two touches), grade B (30 days), and an open complaint."""

@@ -24,11 +24,15 @@ def record(
 ) -> None:
     """One row of the trail, at the session's instant. Written at once with a plain insert: nothing
     reads the row back, and an ORM object would go through the unit of work (its flush, the read
-    of its new id, an identity-map entry)."""
-    session.execute(AuditEvent.__table__.insert(), {
-        "team_id": team_id, "actor_id": actor_id, "action": action, "entity": entity, "entity_id": entity_id,
-        "surface": surface, "changes": changes or {}, "at": now_of(session),
-    })  # fmt: skip
+    of its new id, an identity-map entry). The insert does not flush the session's pending
+    changes first: the row needs none of them (its workspace's row is written as the workspace's
+    first request reads it), and a change recorded before the caller changes the same row again
+    (a customer's edit, then its stage) stays one update."""
+    with session.no_autoflush:
+        session.execute(AuditEvent.__table__.insert(), {
+            "team_id": team_id, "actor_id": actor_id, "action": action, "entity": entity, "entity_id": entity_id,
+            "surface": surface, "changes": changes or {}, "at": now_of(session),
+        })  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
