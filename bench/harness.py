@@ -159,6 +159,14 @@ class Server:
                 raise RuntimeError(f"{self.which} server did not start; its log:\n{Path(self.log.name).read_text()}")
             time.sleep(0.1)
 
+    def wait_logged(self, line: str, timeout: float = 60) -> None:
+        """Wait until the server has written `line` to its log (a server with no port)."""
+        deadline = time.monotonic() + timeout
+        while line not in Path(self.log.name).read_text(errors="replace"):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.which} did not start; its log:\n{Path(self.log.name).read_text()}")
+            time.sleep(0.1)
+
     def answering_cpu(self) -> tuple[float, float] | None:
         """The CPU seconds the bot's answering threads have spent so far, and the requests they
         answered (bot.metrics: `touchbase_request_cpu_seconds_total`, `touchbase_requests_total`);
@@ -213,6 +221,67 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+# --- where the machine's CPU goes -------------------------------------------------------------
+
+CPU_PARTS = ("server", "sender", "generator", "rest")
+
+
+@dataclass(frozen=True)
+class CpuReading:
+    """The machine's busy CPU seconds so far (every core, from /proc/stat) and the part of it
+    each group of processes spent: the bot's server (gunicorn's master and workers), its
+    worker's sender, this process (the load generator and the fake Slack) and the rest (the
+    database server, the kernel's own work, anything else running)."""
+
+    machine: float
+    parts: dict[str, float]
+
+    def since(self, before: CpuReading) -> dict[str, float]:
+        """The CPU seconds spent between `before` and this reading, by part and in all (`machine`)."""
+        spent = {name: self.parts[name] - before.parts[name] for name in CPU_PARTS[:-1]}
+        spent["rest"] = max(0.0, self.machine - before.machine - sum(spent.values()))
+        spent["machine"] = self.machine - before.machine
+        return spent
+
+
+def cpu_ms(spent: dict[str, float], part: str, requests: int) -> str:
+    """A part's ms of CPU per request, or – when nothing was measured."""
+    return f"{1000 * spent[part] / requests:.1f}" if part in spent and requests else "–"
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_cpu(pid: int | str) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone, or no /proc
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+
+
+def _tree_cpu(pid: int) -> float:
+    return _process_cpu(pid) + sum(_tree_cpu(child) for child in _children(pid))
+
+
+def cpu_reading(servers: Servers, server: Server | None = None) -> CpuReading | None:
+    """A reading of where the machine's CPU went so far, `server` (default: the bot's) being
+    the server under load; None without Linux's /proc."""
+    try:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    # user nice system idle iowait irq softirq steal: busy is all but idle, iowait and steal
+    # (the time the hypervisor gave to someone else).
+    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in first[1:8])
+    parts = {
+        "server": _tree_cpu((server or servers.touchbase).proc.pid),
+        "sender": _tree_cpu(servers.sender.proc.pid) if servers.sender else 0.0,
+        "generator": _process_cpu("self"),
+    }
+    return CpuReading((user + nice + system + irq + softirq) / _TICK, parts)
+
+
 @dataclass
 class Servers:
     touchbase: Server
@@ -226,6 +295,7 @@ class Servers:
 @contextmanager
 def running_servers(database_url: str) -> Iterator[Servers]:
     """The bot and the no-op app side by side, both talking to an in-process fake Slack."""
+    from bench.serve import SENDER_READY
     from tests.fakeslack import FakeSlack
 
     fake = FakeSlack().start()
@@ -251,6 +321,7 @@ def running_servers(database_url: str) -> Iterator[Servers]:
         # The worker beside the bot, as `python -m bot serve` runs one: it publishes the App
         # Homes the requests ask for (services.home.republish). Its jobs stay off.
         sender = Server("sender", env)
+        sender.wait_logged(SENDER_READY)  # its start-up, on the same cores, is not what a request costs
         yield Servers(started[0], started[1], fake, workers, threads, sender)
     finally:
         for server in [*started, *([sender] if sender else [])]:

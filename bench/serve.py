@@ -64,6 +64,9 @@ class _BenchGunicorn(server._Gunicorn):
         return server.build_wsgi(self.settings) if self.which == "touchbase" else build_noop_wsgi(self.settings)
 
 
+SENDER_READY = "bench.serve sender: delivering"
+
+
 def run_sender(settings: Settings) -> None:
     """The part of `python -m bot worker` the requests rely on, beside the web workers: every
     DELIVER_EVERY seconds, the App Homes they asked for (services.home.republish), sent as the
@@ -77,9 +80,13 @@ def run_sender(settings: Settings) -> None:
     scheduler = Scheduler(settings)
     sender = scheduler.sender
     signal.signal(signal.SIGTERM, lambda *_: scheduler.stopping.set() or sender.stop())
+    ready = False
     while not scheduler.stopping.is_set():
         started = elapsed()
         sender.deliver(now=wall(), deadline=sender.clock() + DELIVER_WITHIN, homes_only=True)
+        if not ready:  # the runner measures nothing before this: its start-up is not a request's cost
+            print(SENDER_READY, flush=True)
+            ready = True
         while not scheduler.stopping.is_set() and elapsed() - started < DELIVER_EVERY:
             time.sleep(0.05)
 

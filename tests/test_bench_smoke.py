@@ -95,6 +95,13 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert all(row[errors] == "0/0" for row in ack.rows), ack.notes
     cpu = ack.columns.index("touchbase CPU ms/request")  # the answering threads' CPU, from the bot's /metrics
     assert all(float(row[cpu]) > 0 for row in ack.rows), ack.rows
+    # Where the machine's CPU went (/proc): each part's ms per request, the bot's server busy in all.
+    split = next(t for t in tables if t.title == "Where the machine's CPU went (ms per request)")
+    assert [row[:2] for row in split.rows] == [row[:2] for row in ack.rows]
+    parts = [split.columns.index(f"touchbase {part}") for part in ("server", "sender", "generator", "rest")]
+    machine = split.columns.index("touchbase machine")
+    assert all(float(row[machine]) >= 0 and all(float(row[i]) >= 0 for i in parts) for row in split.rows), split.rows
+    assert sum(float(row[parts[0]]) for row in split.rows) > 0, split.rows
     report = out.read_text()
     assert "| `/crm find` | 1 |" in report and "| `/crm due` | 2 |" in report
     assert all(any(word in title for title in titles) for word in ("Writes", "Sweep", "Reports", "Escalation", "Churn"))
@@ -104,6 +111,9 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     writes = next(t for t in tables if "Writes" in t.title)
     assert writes.rows[0][3] == "8" and writes.rows[0][7] == "0", writes.notes  # every submission stored a touch
     assert writes.rows[0][8] == "8" and int(writes.rows[0][9].split()[0]) >= 1, writes.rows  # its DM, the owners' Homes
+    spent = next(t for t in tables if t.title.startswith("Where the machine's CPU went during the writes"))
+    assert [row[0] for row in spent.rows] == ["until the last answer", "until every DM and App Home was sent"]
+    assert float(spent.rows[1][spent.columns.index("machine")]) > 0, spent.rows
     sweep = next(t for t in tables if "Sweep" in t.title)
     assert all(row[1] == row[4] == row[0] for row in sweep.rows), sweep.rows  # job and raw: one row per due revisit
     listed = next(t for t in tables if "Complaint list" in t.title)
