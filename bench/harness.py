@@ -229,19 +229,25 @@ CPU_PARTS = ("server", "sender", "generator", "rest")
 @dataclass(frozen=True)
 class CpuReading:
     """The machine's busy CPU seconds so far (every core, from /proc/stat) and the part of it
-    each group of processes spent: the bot's server (gunicorn's master and workers), its
-    worker's sender, this process (the load generator and the fake Slack) and the rest (the
-    database server, the kernel's own work, anything else running)."""
+    each group of processes spent: the server under load (gunicorn's master and workers), the
+    other server (idle meanwhile), the bot's worker's sender, and this process (the load
+    generator and the fake Slack). The rest is the database server, the kernel's own work and
+    anything else running."""
 
     machine: float
     parts: dict[str, float]
 
-    def since(self, before: CpuReading) -> dict[str, float]:
-        """The CPU seconds spent between `before` and this reading, by part and in all (`machine`)."""
-        spent = {name: self.parts[name] - before.parts[name] for name in CPU_PARTS[:-1]}
-        spent["rest"] = max(0.0, self.machine - before.machine - sum(spent.values()))
-        spent["machine"] = self.machine - before.machine
-        return spent
+    def since(self, before: CpuReading, *, not_its: tuple[str, ...] = ("other",)) -> dict[str, float]:
+        """The CPU seconds spent between `before` and this reading by each of CPU_PARTS, and in
+        all (`machine`), leaving out the parts `not_its` (work that is not the measured
+        server's: the idle server's, or the bot's sender's while the no-op is measured, which
+        may still be publishing what the bot's last round asked for)."""
+        spent = {name: max(0.0, self.parts[name] - before.parts[name]) for name in self.parts}
+        machine = max(0.0, self.machine - before.machine - sum(spent[name] for name in not_its))
+        own = {name: spent[name] for name in CPU_PARTS[:-1] if name not in not_its}
+        # Per process and per core the kernel counts apart: they can disagree by a few per
+        # cent, and the rest is then shown as none rather than less than none.
+        return {**own, "rest": max(0.0, machine - sum(own.values())), "machine": machine}
 
 
 def cpu_ms(spent: dict[str, float], part: str, requests: int) -> str:
@@ -274,8 +280,11 @@ def cpu_reading(servers: Servers, server: Server | None = None) -> CpuReading | 
     # user nice system idle iowait irq softirq steal: busy is all but idle, iowait and steal
     # (the time the hypervisor gave to someone else).
     user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in first[1:8])
+    server = server or servers.touchbase
+    other = servers.noop if server is servers.touchbase else servers.touchbase
     parts = {
-        "server": _tree_cpu((server or servers.touchbase).proc.pid),
+        "server": _tree_cpu(server.proc.pid),
+        "other": _tree_cpu(other.proc.pid),
         "sender": _tree_cpu(servers.sender.proc.pid) if servers.sender else 0.0,
         "generator": _process_cpu("self"),
     }

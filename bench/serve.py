@@ -80,13 +80,10 @@ def run_sender(settings: Settings) -> None:
     scheduler = Scheduler(settings)
     sender = scheduler.sender
     signal.signal(signal.SIGTERM, lambda *_: scheduler.stopping.set() or sender.stop())
-    ready = False
+    print(SENDER_READY, flush=True)  # the runner measures nothing before: a start-up is not a request's cost
     while not scheduler.stopping.is_set():
         started = elapsed()
         sender.deliver(now=wall(), deadline=sender.clock() + DELIVER_WITHIN, homes_only=True)
-        if not ready:  # the runner measures nothing before this: its start-up is not a request's cost
-            print(SENDER_READY, flush=True)
-            ready = True
         while not scheduler.stopping.is_set() and elapsed() - started < DELIVER_EVERY:
             time.sleep(0.05)
 

@@ -7,6 +7,7 @@ that every benchmark produced its table and that the bot answered every request 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -18,6 +19,8 @@ from bench.run import run
 from bot.services.find import name_key
 from bot.storage.models import Customer, FollowUp, SearchLine, StageChange, Touch
 from bot.storage.search import search_lines
+
+PROC = Path("/proc/stat").exists()  # where bench.run can tell where the machine's CPU went
 
 
 def latest_moves(conn, team_id: str) -> list[tuple[str, str]]:
@@ -95,13 +98,17 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert all(row[errors] == "0/0" for row in ack.rows), ack.notes
     cpu = ack.columns.index("touchbase CPU ms/request")  # the answering threads' CPU, from the bot's /metrics
     assert all(float(row[cpu]) > 0 for row in ack.rows), ack.rows
-    # Where the machine's CPU went (/proc): each part's ms per request, the bot's server busy in all.
+    # Where the machine's CPU went (Linux's /proc; "–" elsewhere): each part's ms per request,
+    # the bot's server busy in all.
     split = next(t for t in tables if t.title == "Where the machine's CPU went (ms per request)")
     assert [row[:2] for row in split.rows] == [row[:2] for row in ack.rows]
     parts = [split.columns.index(f"touchbase {part}") for part in ("server", "sender", "generator", "rest")]
     machine = split.columns.index("touchbase machine")
-    assert all(float(row[machine]) >= 0 and all(float(row[i]) >= 0 for i in parts) for row in split.rows), split.rows
-    assert sum(float(row[parts[0]]) for row in split.rows) > 0, split.rows
+    if PROC:
+        assert all(float(row[machine]) >= 0 and all(float(row[i]) >= 0 for i in parts) for row in split.rows)
+        assert sum(float(row[parts[0]]) for row in split.rows) > 0, split.rows
+    else:
+        assert all(row[machine] == "–" for row in split.rows), split.rows
     report = out.read_text()
     assert "| `/crm find` | 1 |" in report and "| `/crm due` | 2 |" in report
     assert all(any(word in title for title in titles) for word in ("Writes", "Sweep", "Reports", "Escalation", "Churn"))
@@ -113,7 +120,8 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert writes.rows[0][8] == "8" and int(writes.rows[0][9].split()[0]) >= 1, writes.rows  # its DM, the owners' Homes
     spent = next(t for t in tables if t.title.startswith("Where the machine's CPU went during the writes"))
     assert [row[0] for row in spent.rows] == ["until the last answer", "after it, until the last App Home and DM"]
-    assert float(spent.rows[0][spent.columns.index("machine")]) > 0, spent.rows
+    during = spent.rows[0][spent.columns.index("machine")]
+    assert float(during) > 0 if PROC else during == "–", spent.rows
     sweep = next(t for t in tables if "Sweep" in t.title)
     assert all(row[1] == row[4] == row[0] for row in sweep.rows), sweep.rows  # job and raw: one row per due revisit
     listed = next(t for t in tables if "Complaint list" in t.title)
