@@ -387,11 +387,17 @@ CORES = os.cpu_count() or 1  # as /proc/stat counts them: every core of the mach
 
 
 def _budget(concurrency: int, spent: dict[str, float], requests: int) -> str:
-    """How many times over the machine's CPU per request at BUSY_RATE a request is; – where it
-    is within it, or at concurrency 1."""
-    if concurrency == 1 or not requests or "machine" not in spent:
+    """How many times over the machine's CPU per request at BUSY_RATE a request is; – at
+    concurrency 1 (see _over)."""
+    return "–" if concurrency == 1 else _over(spent, requests, BUSY_RATE)
+
+
+def _over(spent: dict[str, float], requests: int, rate: int) -> str:
+    """How many times over the machine's CPU per request at `rate` a second `requests` took;
+    – where they were within it, or nothing was measured."""
+    if not requests or "machine" not in spent:
         return "–"
-    over = spent["machine"] / requests / (CORES / BUSY_RATE)
+    over = spent["machine"] / requests / (CORES / rate)
     return f"{over:.2f}×" if over > 1 else "–"
 
 
@@ -538,10 +544,9 @@ def writes(ctx: Context) -> list[Table]:
     during = answered.since(first) if first and answered else {}
     after = {part: seconds for part, seconds in settled.since(answered).items() if part in ("server", "sender")
              } if answered and settled else {}  # fmt: skip
-    over = during and during["machine"] / ctx.requests / (CORES / WRITES_TARGET)
     split = [
         ["until the last answer", *(cpu_ms(during, part, ctx.requests) for part in (*CPU_PARTS, "machine")),
-         f"{over:.2f}×" if over and over > 1 else "–"],
+         _over(during, ctx.requests, WRITES_TARGET)],
         ["after it, until the last App Home and DM", *(cpu_ms(after, part, ctx.requests) for part in CPU_PARTS),
          "–", "–"],
     ]  # fmt: skip
@@ -877,7 +882,7 @@ def complaint_list(ctx: Context) -> list[Table]:
         rows.append([f"`{view}`", f"{in_view:,}", str(shown), str(runs), ms(percentile(seconds, 50)), ms(p99),
                      f"{peak:.2f}", "met" if p99 <= COMPLAINTS_P99_TARGET else "missed"])  # fmt: skip
     notes = [
-        f"`complaints.list_complaints` at noon UTC of the data's anchor day, as a whole-team viewer (`mine`: as the "
+        "`complaints.list_complaints` at noon UTC of the data's anchor day, as a whole-team viewer (`mine`: as the "
         "assignee with the most and the one with the fewest active complaints); in-process, one session each, "
         "on one thread. Peak MB: tracemalloc's peak during one call (Python allocations only).",
         "The database walks the active complaints in the order it keeps on each row (`Complaint.list_due`, "

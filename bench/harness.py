@@ -147,24 +147,26 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
+        """Wait until the server answers its health check."""
+
+        def answers() -> bool:
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
+                    return resp.status == 200
             except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{self.which} server did not start; its log:\n{Path(self.log.name).read_text()}")
-            time.sleep(0.1)
+                return False
+
+        self._wait(answers, timeout)
 
     def wait_logged(self, line: str, timeout: float = 60) -> None:
         """Wait until the server has written `line` to its log (a server with no port)."""
+        self._wait(lambda: line in Path(self.log.name).read_text(errors="replace"), timeout)
+
+    def _wait(self, ready: Callable[[], bool], timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while line not in Path(self.log.name).read_text(errors="replace"):
+        while not ready():
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{self.which} did not start; its log:\n{Path(self.log.name).read_text()}")
+                raise RuntimeError(f"{self.which} server did not start; its log:\n{Path(self.log.name).read_text()}")
             time.sleep(0.1)
 
     def answering_cpu(self) -> tuple[float, float] | None:

@@ -127,6 +127,7 @@ def test_an_edit_that_also_makes_a_prospect_is_one_update_and_two_audit_rows(sla
                             .order_by(AuditEvent.id)).all()  # fmt: skip
     assert [(a.action, sorted(a.changes)) for a in trail] == [("update", ["name"]), ("stage", ["stage"])]
 
+
 def _neglected_active(slack, fake, session, engine) -> None:
     """Acme: active since T0 (two touches), grade B (30 days), and an open complaint."""
     added(engine, "Acme", T0 - dt.timedelta(days=1), grade="B")
