@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from bot.storage.models import AuditEvent, Touch
+from bot.storage.models import AuditEvent, RevisitDone, Touch
 from tests import slackclient
 from tests.helpers import add_customer, customers_of
 from tests.slackclient import USER, block_text
@@ -65,6 +65,31 @@ def test_logging_a_touch_saves_it_and_moves_the_revisit(slack, fake, session):
     assert fake.last("views.publish")["user_id"] == USER
     audit = session.scalars(select(AuditEvent).where(AuditEvent.entity == "touch")).one()
     assert (audit.action, audit.actor_id, audit.surface) == ("create", USER, "modal")
+
+
+@freeze_time(NOW)
+def test_a_touch_is_written_once_with_one_update_of_its_customer(slack, fake, session, engine):
+    customer = add_customer(session, "Acme Ltd", grade="B")
+    customer.next_revisit = dt.date(2026, 11, 20)  # overdue: this touch does it
+    session.commit()
+    slack.command("touch Acme Ltd")
+    view = fake.last("views.open")["view"]
+    writes: list[str] = []
+    counted = lambda _c, _cur, statement, *_: writes.append(" ".join(statement.split()[:3])) if statement.startswith(("INSERT", "UPDATE")) else None  # noqa: E731
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        reply = slack.submit(view, {"Summary": "called", "Next step": "send quote", "Next step due": "2026-11-27"})
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+    assert reply.status == 200 and reply.text == ""
+    written = sorted(w for w in writes if "notification" not in w and "audit_event" not in w)  # the outbox, the trail
+    assert written == ["INSERT INTO follow_up", "INSERT INTO revisit_done", "INSERT INTO touch", "UPDATE customer SET"]
+    [touch] = touches_of(session)
+    done = session.scalars(select(RevisitDone)).one()
+    assert (done.touch_id, done.customer_id, done.due_on, done.done_on) == (touch.id, customer.id, dt.date(2026, 11, 20),
+                                                                            dt.date(2026, 11, 25))  # fmt: skip
+    assert [f.touch_id for f in touch.follow_ups] == [touch.id]
+    assert (touch.created_at, touch.updated_at) == (dt.datetime.fromisoformat(NOW),) * 2
 
 
 @freeze_time(NOW)
