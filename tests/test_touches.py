@@ -75,7 +75,11 @@ def test_a_touch_is_written_once_with_one_update_of_its_customer(slack, fake, se
     slack.command("touch Acme Ltd")
     view = fake.last("views.open")["view"]
     writes: list[str] = []
-    counted = lambda _c, _cur, statement, *_: writes.append(" ".join(statement.split()[:3])) if statement.startswith(("INSERT", "UPDATE")) else None  # noqa: E731
+
+    def counted(_conn, _cursor, statement, *_args):  # noqa: ANN001 - an event listener's signature
+        if statement.startswith(("INSERT", "UPDATE")):
+            writes.append(" ".join(statement.split()[:3]))  # "INSERT INTO touch"
+
     event.listen(engine, "before_cursor_execute", counted)
     try:
         reply = slack.submit(view, {"Summary": "called", "Next step": "send quote", "Next step due": "2026-11-27"})
