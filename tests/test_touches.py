@@ -8,9 +8,10 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import event, select
 
+from bot.services.touches import TouchInput, log_touch
 from bot.storage.models import AuditEvent, RevisitDone, Touch
 from tests import slackclient
-from tests.helpers import add_customer, customers_of
+from tests.helpers import add_customer, as_admin, customers_of
 from tests.slackclient import USER, block_text
 
 OTHER = "U0000002"
@@ -94,6 +95,27 @@ def test_a_touch_is_written_once_with_one_update_of_its_customer(slack, fake, se
                                                                             dt.date(2026, 11, 25))  # fmt: skip
     assert [f.touch_id for f in touch.follow_ups] == [touch.id]
     assert (touch.created_at, touch.updated_at) == (dt.datetime.fromisoformat(NOW),) * 2
+
+
+def test_a_touch_rolled_back_leaves_the_session_as_a_flushed_one_would(session):
+    customer = add_customer(session, "Acme Ltd")
+    viewer, now = as_admin(), dt.datetime.fromisoformat(NOW)
+
+    def logged(summary: str) -> Touch:
+        data = TouchInput(customer=customer.id, kind="call", summary=summary)
+        return log_touch(session=session, viewer=viewer, data=data, tz=None, surface="test", now=now)
+
+    savepoint = session.begin_nested()
+    first = logged("first")
+    savepoint.rollback()
+    assert first not in session
+    second = logged("second")  # SQLite gives it the first one's id again
+    session.commit()
+    assert [t.summary for t in touches_of(session)] == ["second"] and second in session
+    session.begin_nested()
+    third = logged("third")
+    session.rollback()  # the whole transaction: the savepoint's row with it
+    assert third not in session and [t.summary for t in touches_of(session)] == ["second"]
 
 
 @freeze_time(NOW)

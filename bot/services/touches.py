@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import cache
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple
 
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
@@ -18,7 +18,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.clock import local_today
@@ -28,10 +28,9 @@ from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.items import COMPLAINT_LINE, CUSTOMER_ITEM, ComplaintLine, CustomerItem, rows
 from bot.services.sla import CLOSED
 from bot.services.workspaces import revisit_interval, team_settings
-from bot.storage.db import now_of
+from bot.storage.db import inserted, now_of
 from bot.storage.models import Complaint, Customer, RevisitDone, Touch
 
-Row = TypeVar("Row", Touch, RevisitDone)
 Kind = Literal["call", "email", "meeting", "visit", "chat", "note"]
 KINDS: tuple[str, ...] = ("call", "email", "meeting", "visit", "chat", "note")
 TOUCH_FIELDS = ("kind", "summary", "outcome", "next_step", "happened_at")
@@ -144,11 +143,11 @@ def log_touch(
     except UserError as refusal:
         raise FieldErrors.one("customer", refusal.key) from None
     happened_at = data.happened_at or now
-    # The touch is written at once with a plain insert (its rows go through no unit of work:
-    # no flush step, no read of its id, no history), then kept in the session as the row it now
-    # is. It holds its customer: the caller reads it back (the session holds rows weakly).
+    # The touch and the revisit it does are written at once (storage.db.inserted: no unit of
+    # work). The touch holds its customer: the caller reads it back (the session holds rows
+    # weakly). `customer.touches`, which nothing reads, is not extended.
     stamp = now_of(session)
-    touch = _written(session, Touch(
+    touch = inserted(session, Touch(
         team_id=team_id, customer_id=customer.id, author_id=author_id, speaker_id=speaker_id,
         kind=data.kind, summary=data.summary, outcome=data.outcome, next_step=data.next_step,
         happened_at=happened_at, permalink=permalink, created_at=stamp, updated_at=stamp,
@@ -162,8 +161,9 @@ def log_touch(
         touch_day = local_today(happened_at, tz)
         if newest and customer.next_revisit is not None:
             # The scheduled revisit is done by this touch; reports compare the two dates.
-            _written(session, RevisitDone(team_id=team_id, customer_id=customer.id, touch_id=touch.id,
-                                          owner_id=customer.owner_id, due_on=customer.next_revisit, done_on=touch_day))  # fmt: skip
+            inserted(session, RevisitDone(team_id=team_id, customer_id=customer.id, touch_id=touch.id,
+                                          owner_id=customer.owner_id, due_on=customer.next_revisit,
+                                          done_on=touch_day))  # fmt: skip
         interval = revisit_interval(team_settings(session, team_id), customer.grade)
         customer.next_revisit = data.next_revisit or touch_day + interval
     promised = {}
@@ -197,18 +197,6 @@ def save_touch(
         raise FieldErrors.one("summary", refusal.key) from None
     data = TouchInput.parse_at({**form, "customer": str(touch.customer_id)}, now=now)
     return update_touch(session=session, viewer=viewer, touch=touch, data=data, surface=surface)
-
-
-def _written(session: Session, row: Row) -> Row:
-    """`row` inserted at once, without flushing what else is pending (the customer's new dates
-    stay one update), and then in the session as persistent, with its new id."""
-    table = type(row).__table__
-    values = {c.key: getattr(row, c.key) for c in table.columns if c.key in row.__dict__}
-    with session.no_autoflush:
-        (row.id,) = session.execute(table.insert(), values).inserted_primary_key  # type: ignore[misc]
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
 
 
 def _snapshot(touch: Touch) -> dict[str, object]:

@@ -19,8 +19,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -35,7 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached, sessionmaker
 
 from bot.storage.models import Base
 
@@ -392,6 +393,66 @@ def _stamp(session: Session, _context: Any, _instances: Any) -> None:
 
 def _columns(row: Any) -> Any:
     return inspect(row).mapper.columns.keys()
+
+
+Row = TypeVar("Row", bound=Base)
+_INSERTED = "touchbase.inserted"  # session.info: rows `inserted` put in, with the transaction they were written in
+
+
+def inserted(session: Session, row: Row) -> Row:
+    """`row` (new, its values given) written at once with a plain insert, then in the session as
+    the persistent row it now is, with its new key: no unit of work (no flush step, no read of
+    the key, no history), and nothing else pending is flushed first. Give it its `created_at`
+    and the like: no flush stamps it. A rollback of the transaction (or savepoint) that wrote it
+    takes it out of the session again, as it would a row the session had flushed itself."""
+    table, columns, key_attributes = _shape(type(row))
+    given = row.__dict__
+    values = {column: given[attribute] for attribute, column in columns if attribute in given}
+    with session.no_autoflush:
+        key = session.execute(table.insert(), values).inserted_primary_key
+    for attribute, value in zip(key_attributes, key, strict=True):
+        setattr(row, attribute, value)
+    make_transient_to_detached(row)
+    session.add(row)
+    writing = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_INSERTED, []).append((writing, row))
+    return row
+
+
+@cache
+def _shape(model: type[Base]) -> tuple[Any, tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """A model's table, its (attribute, column) names and its key's attributes."""
+    mapper = inspect(model)
+    columns = tuple((prop.key, prop.columns[0].key) for prop in mapper.column_attrs)
+    return mapper.local_table, columns, tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_inserted(session: Session, rolled_back: SessionTransaction) -> None:
+    if not session.info.get(_INSERTED):
+        return
+    kept = []
+    for writing, row in session.info[_INSERTED]:
+        if _within(writing, rolled_back):
+            if row in session:
+                session.expunge(row)
+        else:
+            kept.append((writing, row))
+    session.info[_INSERTED] = kept
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _inserted_kept(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and not transaction.nested:  # the outermost ended: they are the database's now
+        session.info.pop(_INSERTED, None)
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @contextmanager
