@@ -28,7 +28,7 @@ from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.items import COMPLAINT_LINE, CUSTOMER_ITEM, ComplaintLine, CustomerItem, rows
 from bot.services.sla import CLOSED
 from bot.services.workspaces import revisit_interval, team_settings
-from bot.storage.db import inserted, now_of
+from bot.storage.db import inserted
 from bot.storage.models import Complaint, Customer, RevisitDone, Touch
 
 Kind = Literal["call", "email", "meeting", "visit", "chat", "note"]
@@ -146,11 +146,10 @@ def log_touch(
     # The touch and the revisit it does are written at once (storage.db.inserted: no unit of
     # work). The touch holds its customer: the caller reads it back (the session holds rows
     # weakly). `customer.touches`, which nothing reads, is not extended.
-    stamp = now_of(session)
     touch = inserted(session, Touch(
         team_id=team_id, customer_id=customer.id, author_id=author_id, speaker_id=speaker_id,
         kind=data.kind, summary=data.summary, outcome=data.outcome, next_step=data.next_step,
-        happened_at=happened_at, permalink=permalink, created_at=stamp, updated_at=stamp,
+        happened_at=happened_at, permalink=permalink,
     ))  # fmt: skip
     set_committed_value(touch, "customer", customer)
     set_committed_value(touch, "follow_ups", [])  # a new touch has none but the one promised below

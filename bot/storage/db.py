@@ -383,12 +383,18 @@ def now_of(session: Session) -> dt.datetime:
 @event.listens_for(Session, "before_flush")
 def _stamp(session: Session, _context: Any, _instances: Any) -> None:
     for row in session.new:
-        for name in (*CREATED_COLUMNS, UPDATED_COLUMN):
-            if name in _columns(row) and getattr(row, name) is None:
-                setattr(row, name, now_of(session))
+        _stamp_new(session, row)
     for row in session.dirty:
         if UPDATED_COLUMN in _columns(row) and session.is_modified(row, include_collections=False):
             setattr(row, UPDATED_COLUMN, now_of(session))
+
+
+def _stamp_new(session: Session, row: Any) -> None:
+    """A new row's `created_at` and the like, where not given: the unit of work's instant."""
+    columns = _columns(row)
+    for name in (*CREATED_COLUMNS, UPDATED_COLUMN):
+        if name in columns and getattr(row, name) is None:
+            setattr(row, name, now_of(session))
 
 
 def _columns(row: Any) -> Any:
@@ -402,9 +408,10 @@ _INSERTED = "touchbase.inserted"  # session.info: rows `inserted` put in, with t
 def inserted(session: Session, row: Row) -> Row:
     """`row` (new, its values given) written at once with a plain insert, then in the session as
     the persistent row it now is, with its new key: no unit of work (no flush step, no read of
-    the key, no history), and nothing else pending is flushed first. Give it its `created_at`
-    and the like: no flush stamps it. A rollback of the transaction (or savepoint) that wrote it
-    takes it out of the session again, as it would a row the session had flushed itself."""
+    the key, no history), and nothing else pending is flushed first. It is stamped as a flush
+    would stamp it (`_stamp`). A rollback of the transaction (or savepoint) that wrote it takes
+    it out of the session again, as it would a row the session had flushed itself."""
+    _stamp_new(session, row)
     table, columns, key_attributes = _shape(type(row))
     given = row.__dict__
     values = {column: given[attribute] for attribute, column in columns if attribute in given}
@@ -443,7 +450,7 @@ def _forget_inserted(session: Session, rolled_back: SessionTransaction) -> None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _inserted_kept(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None and not transaction.nested:  # the outermost ended: they are the database's now
+    if transaction.parent is None:  # the outermost ended: its rows are the database's now, or gone
         session.info.pop(_INSERTED, None)
 
 
