@@ -149,6 +149,7 @@ class PacedSlack:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # as a web server does: an answer's headers and body are two writes
 
             def log_message(self, *args: Any) -> None:
                 pass

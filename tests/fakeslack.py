@@ -5,7 +5,10 @@ posts to `response_url`s (`fake.response_url()`) and file uploads (`/upload/<id>
 Tell it to fail with `fake.fail(method, status=429, retry_after=1)`,
 `fake.fail(method, status=500, times=3)` or `fake.fail(method, error="user_not_found")`, or only
 for the calls to one channel with `fake.fail(method, error=..., channel="C1")`;
-make it slow with `fake.slow(method, seconds)`. With `fake.known_users_only = True`,
+make it slow with `fake.slow(method, seconds)`. `fake.fail(method, hang_up=True)` reads the call
+and closes its connection without an answer (the request may have reached Slack, the answer is
+lost). It keeps connections alive, as Slack does: `fake.connections` counts those it accepted,
+and `fake.drop_connections()` closes the open ones (Slack closing idle connections). With `fake.known_users_only = True`,
 `users.info` answers `user_not_found` for a user not added with `fake.add_user`, as Slack does
 for an id that is not a person of the workspace.
 
@@ -27,9 +30,11 @@ workspace's (single-workspace mode, `fake.team_id`).
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -76,6 +81,7 @@ class Failure:
     retry_after: int | None = None
     times: int = 1
     channel: str | None = None  # only calls whose `channel` is this one
+    hang_up: bool = False  # close the connection instead of answering
 
 
 @dataclass
@@ -146,6 +152,8 @@ class FakeSlack:
         self.file_teams: dict[str, str] = {}  # upload id -> the workspace that asked for it
         self.rotation: int | None = None  # token rotation: seconds a bot token lives
         self.refused: list[tuple[str, str]] = []  # (method, why): blocks or views Slack would refuse
+        self.connections = 0  # connections accepted since the last reset
+        self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -178,6 +186,7 @@ class FakeSlack:
             self.file_teams.clear()
             self.rotation = None
             self.refused.clear()
+            self.connections = 0
 
     def refuses(self, surface: str, args: dict[str, Any]) -> bool:
         """Whether Slack would refuse these blocks or this view (`block_kit_problem`); a
@@ -225,10 +234,20 @@ class FakeSlack:
         channel.messages[ts] = {"type": "message", "ts": ts, "text": text, "user": user,
                                 **({"thread_ts": thread_ts} if thread_ts else {})}  # fmt: skip
 
-    def fail(self, method: str, *, status: int = 200, error: str | None = None,
-             retry_after: int | None = None, times: int = 1, channel: str | None = None) -> None:  # fmt: skip
+    def fail(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None,
+             times: int = 1, channel: str | None = None, hang_up: bool = False) -> None:  # fmt: skip
         with self._lock:
-            self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times, channel))
+            self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times, channel, hang_up))
+
+    def drop_connections(self) -> None:
+        """Close every open connection, as Slack closes idle ones; back once all are closed."""
+        with self._lock:
+            for sock in self._open:
+                with contextlib.suppress(OSError):  # closed by the client meanwhile
+                    sock.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + 5
+        while self._open and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def slow(self, method: str, seconds: float) -> None:
         """Answer every later call of `method` only after `seconds` (0 to stop)."""
@@ -419,9 +438,21 @@ class FakeSlack:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # as a web server does: an answer's headers and body are two writes
 
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with fake._lock:
+                    fake.connections += 1
+                    fake._open.add(self.connection)
+
+            def finish(self) -> None:
+                with fake._lock:
+                    fake._open.discard(self.connection)
+                super().finish()
 
             def _send(self, status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None) -> None:
                 data = (json.dumps(body) if isinstance(body, dict) else body).encode()
@@ -481,6 +512,9 @@ class FakeSlack:
                 with fake._lock:
                     fake.calls.append(Call(method, args, path, token=token, team=team))
                 if failure is not None:
+                    if failure.hang_up:
+                        self.close_connection = True
+                        return self.connection.shutdown(socket.SHUT_RDWR)
                     if failure.status == 429:
                         return self._send(429, {"ok": False, "error": "ratelimited"},
                                           {"Retry-After": str(failure.retry_after or 1)})  # fmt: skip
