@@ -41,6 +41,7 @@ from slack_sdk.web import SlackResponse
 from sqlalchemy import Engine, func, select
 
 from bot.clock import wall
+from bot.slackhttp import KeptAliveWebClient
 from bot.storage.models import Notification
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -111,9 +112,10 @@ def slack_result(error: BaseException | None) -> str:
     return "error"
 
 
-class MeteredWebClient(WebClient):
-    """A WebClient that counts its calls by method and result. Every client touchbase makes is
-    one; bolt's per-request clients are made into one by the app (bot.app)."""
+class MeteredWebClient(KeptAliveWebClient):
+    """A WebClient that counts its calls by method and result, over kept-alive connections
+    (bot.slackhttp). Every client touchbase makes is one; bolt's per-request clients are made
+    into one by the app (bot.app)."""
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
         try:

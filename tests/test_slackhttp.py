@@ -1,0 +1,117 @@
+"""The bot's calls to Slack's Web API go over kept-alive connections (bot.slackhttp), and Slack's
+answers (errors, rate limits, lost answers) reach the bot as they did over slack_sdk's urllib."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from freezegun import freeze_time
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.scheduler.outbox import sender_client
+from bot.slackhttp import KeptAliveWebClient
+from tests import slackclient
+from tests.helpers import add_customer
+
+NOW = "2026-11-25T10:00:00+00:00"
+
+
+def log_touches(slack, fake, names: list[str]) -> None:
+    for name in names:
+        slack.command(f"touch {name}")
+        slack.submit(fake.last("views.open")["view"], {"Summary": f"Called {name}"})
+        slackclient.after_the_answer()  # the DM and the App Home
+
+
+@freeze_time(NOW)
+def test_the_bots_calls_to_slack_share_connections(slack, fake, session):
+    names = [f"Acme {i}" for i in range(5)]
+    for name in names:
+        add_customer(session, name)
+    log_touches(slack, fake, names)
+    dms = [c.args["text"] for c in fake.calls_to("chat.postMessage")]
+    assert [name for name in names if any(f"*{name} (#" in text for text in dms)] == names
+    calls = len(fake.calls)
+    assert calls >= 15  # per touch: the modal opened, the DM, the author's App Home
+    assert fake.connections <= 3  # the request's thread, the one after the answer, the Homes' sender
+
+
+@freeze_time(NOW)
+def test_a_connection_slack_closed_meanwhile_is_replaced(slack, fake, session):
+    add_customer(session, "Acme")
+    add_customer(session, "Globex")
+    log_touches(slack, fake, ["Acme"])
+    fake.drop_connections()
+    log_touches(slack, fake, ["Globex"])
+    dms = [c.args["text"] for c in fake.calls_to("chat.postMessage")]
+    assert [any(f"*{name} (#" in text for text in dms) for name in ("Acme", "Globex")] == [True, True]
+    assert len(dms) == 2
+
+
+# The same calls through slack_sdk's own client (urllib, a connection each) and through the bot's:
+# Slack's answers come back alike.
+CLIENTS = [pytest.param(WebClient, id="slack_sdk"), pytest.param(KeptAliveWebClient, id="kept-alive")]
+
+
+@pytest.mark.parametrize("client_class", CLIENTS)
+def test_a_rate_limit_comes_back_with_its_retry_after(fake, client_class):
+    fake.fail("chat.postMessage", status=429, retry_after=7)
+    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url, retry_handlers=[])
+    with pytest.raises(SlackApiError) as raised:
+        client.chat_postMessage(channel="U0000001", text="hello")
+    assert raised.value.response.status_code == 429
+    assert raised.value.response.headers["Retry-After"] == "7"
+    assert raised.value.response["error"] == "ratelimited"
+    assert client.chat_postMessage(channel="U0000001", text="again")["ok"] is True
+
+
+@pytest.mark.parametrize("client_class", CLIENTS)
+def test_a_server_error_comes_back_as_its_status(fake, client_class):
+    fake.fail("views.publish", status=500)
+    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url, retry_handlers=[])
+    with pytest.raises(SlackApiError) as raised:
+        client.views_publish(user_id="U0000001", view={"type": "home", "blocks": []})
+    assert raised.value.response.status_code == 500
+    assert [c.method for c in fake.calls] == ["views.publish"]
+
+
+@pytest.mark.parametrize("client_class", CLIENTS)
+def test_a_call_whose_answer_is_lost_is_not_sent_again_by_the_connection(fake, client_class):
+    """The call may have reached Slack: sending it again is its caller's choice (the sender's
+    retries; slack_sdk's retry handlers, here none), not the connection's."""
+    fake.fail("chat.postMessage", hang_up=True)
+    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url, retry_handlers=[])
+    with pytest.raises(OSError):  # the sender's "network" failure, tried again later
+        client.chat_postMessage(channel="U0000001", text="hello")
+    assert [c.args["text"] for c in fake.calls] == ["hello"]
+    assert client.chat_postMessage(channel="U0000001", text="next")["ok"] is True
+
+
+def test_bolts_retry_of_a_lost_answer_is_kept(fake):
+    """slack_sdk's default handler tries a failed connection once more, as it did over urllib."""
+    fake.fail("chat.postMessage", hang_up=True)
+    client = KeptAliveWebClient(token="xoxb-fake-not-real", base_url=fake.api_url)
+    assert client.chat_postMessage(channel="U0000001", text="hello")["ok"] is True
+    assert [c.args["text"] for c in fake.calls] == ["hello", "hello"]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Python 3.12 warns of a fork beside threads
+def test_a_forked_process_opens_connections_of_its_own(fake):
+    """gunicorn forks its workers and the scheduler: a child sharing its parent's socket would
+    read the parent's answers."""
+    client = sender_client("xoxb-fake-not-real", fake.api_url)
+    client.chat_postMessage(channel="U0000001", text="parent")  # a connection now in the pool
+    opened = fake.connections
+    pid = os.fork()
+    if pid == 0:  # the child: one call, then out, whatever happens
+        try:
+            ok = client.chat_postMessage(channel="U0000001", text="child")["ok"]
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    client.chat_postMessage(channel="U0000001", text="parent again")
+    assert [c.args["text"] for c in fake.calls] == ["parent", "child", "parent again"]
+    assert fake.connections == opened + 1  # the child's own; the parent's was kept
