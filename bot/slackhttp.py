@@ -2,16 +2,22 @@
 
 slack_sdk's `WebClient` sends each call through `urllib`, which opens a connection for it (to
 slack.com a new TLS session as well) and closes it after the answer. `KeptAliveWebClient`
-sends the same request through a pool of connections per process (urllib3's), kept open
-between calls: the DM after a touch, an App Home and the sender's digests reuse them, whichever
-workspace's token they carry.
+sends the same request through a pool of connections per process and origin (urllib3's), kept
+open between calls: the DM after a touch, an App Home and the sender's messages reuse them,
+whichever workspace's token they carry. (A file's upload, a report's chart, still goes through
+urllib: slack_sdk sends it to the upload address by another path.)
 
 The rest stays slack_sdk's: how a request is built, its retry handlers, how an answer is read.
-An answer outside 2xx is raised as urllib's `HTTPError` and a failed connection as its
-`URLError`, as urllib raises them. A request is sent again here only when its connection could
-not be made: once a request may have reached Slack, whether to send it again is the caller's
-call (the sender's retries, slack_sdk's retry handlers), as it was over urllib. A client with a
-proxy goes through urllib, as before.
+What a call raises is what urllib raised: an answer outside 2xx is urllib's `HTTPError`; a
+connection that could not be made (refused, timed out, its TLS refused) is its `URLError`; once
+the request is sent, a broken connection or an answer that never came raises as http.client
+raised it (`RemoteDisconnected`, `IncompleteRead`, `TimeoutError`), so slack_sdk's retry
+handlers send a request again exactly when they did over urllib. The pool never sends one
+again itself. A client with a proxy goes through urllib, as before.
+
+A kept connection can go stale: the server closes it (urllib3 sees that before reusing it),
+or a NAT on the way forgets it without telling either end (a request on it would wait out its
+timeout). So a connection idle for longer than `MAX_IDLE` is closed and opened afresh.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import http.client
 import io
 import os
 import threading
+import time
 from ssl import SSLContext
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -30,18 +37,50 @@ from slack_sdk import WebClient
 
 # Threads of one process that call Slack at once: a web worker's 8 request threads and 4
 # after-response threads, or the sender's 16 lanes. A connection beyond this many is closed
-# after its call instead of kept.
+# after its call instead of kept (urllib3 logs a warning when that happens).
 POOL_SIZE = 32
+# Seconds a connection may sit idle and still be used: under the idle timeouts of load
+# balancers and NATs (60 s and more).
+MAX_IDLE = 30.0
 
-_RETRIES = urllib3.Retry(total=2, connect=2, read=0, status=0, other=0, redirect=False, raise_on_status=False)
+# No retries: a connection that cannot be made fails at once, as urllib's did.
+_RETRIES = urllib3.Retry(total=0, redirect=False, raise_on_status=False)
+
+
+class _Idle:
+    """A pool's connections, closed before reuse once idle for longer than `MAX_IDLE`."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        idle_since = getattr(conn, "touchbase_idle_since", None)
+        if idle_since is not None and time.monotonic() - idle_since > MAX_IDLE:
+            conn.close()  # the pool opens it again for the request
+        return conn
+
+    def _put_conn(self, conn: Any) -> None:
+        if conn is not None:
+            conn.touchbase_idle_since = time.monotonic()
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+class _HTTPPool(_Idle, urllib3.HTTPConnectionPool):
+    pass
+
+
+class _HTTPSPool(_Idle, urllib3.HTTPSConnectionPool):
+    pass
+
 
 _pools: dict[tuple[str, int], urllib3.HTTPConnectionPool] = {}
 _pools_lock = threading.Lock()
 
 
 def _forget_pools() -> None:
-    """A forked child must not share its parent's sockets: it opens its own."""
+    """A process forked after calling Slack must not share its parent's sockets (they would
+    read each other's answers): it opens its own."""
+    global _pools_lock
     _pools.clear()
+    _pools_lock = threading.Lock()  # another thread may have held it at the fork
 
 
 os.register_at_fork(after_in_child=_forget_pools)
@@ -57,10 +96,12 @@ def _pool(origin: str, ssl: SSLContext | None) -> urllib3.HTTPConnectionPool:
         with _pools_lock:
             pool = _pools.get(key)
             if pool is None:
-                options: dict[str, Any] = {"ssl_context": ssl} if origin.startswith("https:") else {}
-                pool = _pools[key] = urllib3.connection_from_url(
-                    origin, maxsize=POOL_SIZE, retries=_RETRIES, **options
-                )  # fmt: skip
+                url = urllib3.util.parse_url(origin)
+                if url.scheme == "https":
+                    pool = _HTTPSPool(url.host, url.port, maxsize=POOL_SIZE, retries=_RETRIES, ssl_context=ssl)
+                else:
+                    pool = _HTTPPool(url.host, url.port, maxsize=POOL_SIZE, retries=_RETRIES)
+                _pools[key] = pool
     return pool
 
 
@@ -72,12 +113,19 @@ class KeptAliveWebClient(WebClient):
         host, slash, path = rest.partition("/")
         try:
             answer = _pool(f"{scheme}://{host}", self.ssl).urlopen(
-                req.get_method(), slash + path, body=req.data, headers=dict(req.header_items()),
-                timeout=self.timeout, redirect=False,
+                req.get_method(), slash + path, body=req.data, timeout=self.timeout, redirect=False,
+                headers={name.title(): value for name, value in req.header_items()},
             )  # fmt: skip
-        except urllib3.exceptions.MaxRetryError as exc:
+        except urllib3.exceptions.MaxRetryError as exc:  # no connection: refused, timed out, TLS refused
             raise URLError(exc.reason or exc) from exc
-        except urllib3.exceptions.HTTPError as exc:  # reset, timed out, a broken answer
+        except urllib3.exceptions.ReadTimeoutError as exc:  # sent, and no answer in time
+            raise TimeoutError(str(exc)) from exc
+        except urllib3.exceptions.ProtocolError as exc:  # sent, and the connection broke
+            cause = exc.args[1] if len(exc.args) > 1 else None
+            if isinstance(cause, (OSError, http.client.HTTPException)):
+                raise cause from exc
+            raise URLError(exc) from exc
+        except urllib3.exceptions.HTTPError as exc:  # anything else the pool may raise
             raise URLError(exc) from exc
         if not 200 <= answer.status < 300:
             headers = http.client.HTTPMessage()

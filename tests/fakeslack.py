@@ -7,7 +7,7 @@ Tell it to fail with `fake.fail(method, status=429, retry_after=1)`,
 for the calls to one channel with `fake.fail(method, error=..., channel="C1")`;
 make it slow with `fake.slow(method, seconds)`. `fake.fail(method, hang_up=True)` reads the call
 and closes its connection without an answer (the request may have reached Slack, the answer is
-lost). It keeps connections alive, as Slack does: `fake.connections` counts those it accepted,
+lost); `cut=True` sends part of the answer, then closes it. It keeps connections alive, as Slack does: `fake.connections` counts those it accepted,
 and `fake.drop_connections()` closes the open ones (Slack closing idle connections). With `fake.known_users_only = True`,
 `users.info` answers `user_not_found` for a user not added with `fake.add_user`, as Slack does
 for an id that is not a person of the workspace.
@@ -82,6 +82,7 @@ class Failure:
     times: int = 1
     channel: str | None = None  # only calls whose `channel` is this one
     hang_up: bool = False  # close the connection instead of answering
+    cut: bool = False  # send the answer's headers and part of its body, then close
 
 
 @dataclass
@@ -235,9 +236,10 @@ class FakeSlack:
                                 **({"thread_ts": thread_ts} if thread_ts else {})}  # fmt: skip
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None,
-             times: int = 1, channel: str | None = None, hang_up: bool = False) -> None:  # fmt: skip
+             times: int = 1, channel: str | None = None, hang_up: bool = False, cut: bool = False) -> None:  # fmt: skip
         with self._lock:
-            self.failures.setdefault(method, []).append(Failure(status, error, retry_after, times, channel, hang_up))
+            self.failures.setdefault(method, []).append(
+                Failure(status, error, retry_after, times, channel, hang_up, cut))
 
     def drop_connections(self) -> None:
         """Close every open connection, as Slack closes idle ones; back once all are closed."""
@@ -246,7 +248,8 @@ class FakeSlack:
                 with contextlib.suppress(OSError):  # closed by the client meanwhile
                     sock.shutdown(socket.SHUT_RDWR)
         deadline = time.monotonic() + 5
-        while self._open and time.monotonic() < deadline:
+        while self._open:
+            assert time.monotonic() < deadline, f"{len(self._open)} connections still open"
             time.sleep(0.01)
 
     def slow(self, method: str, seconds: float) -> None:
@@ -512,8 +515,14 @@ class FakeSlack:
                 with fake._lock:
                     fake.calls.append(Call(method, args, path, token=token, team=team))
                 if failure is not None:
-                    if failure.hang_up:
+                    if failure.hang_up or failure.cut:
                         self.close_connection = True
+                        if failure.cut:
+                            self.send_response(200)
+                            self.send_header("Content-Type", "application/json")
+                            self.send_header("Content-Length", "50")
+                            self.end_headers()
+                            self.wfile.write(b'{"ok": true,')
                         return self.connection.shutdown(socket.SHUT_RDWR)
                     if failure.status == 429:
                         return self._send(429, {"ok": False, "error": "ratelimited"},

@@ -3,13 +3,17 @@ answers (errors, rate limits, lost answers) reach the bot as they did over slack
 
 from __future__ import annotations
 
+import http.client
 import os
+import signal
+import time
 
 import pytest
 from freezegun import freeze_time
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import slackhttp
 from bot.scheduler.outbox import sender_client
 from bot.slackhttp import KeptAliveWebClient
 from tests import slackclient
@@ -35,19 +39,33 @@ def test_the_bots_calls_to_slack_share_connections(slack, fake, session):
     assert [name for name in names if any(f"*{name} (#" in text for text in dms)] == names
     calls = len(fake.calls)
     assert calls >= 15  # per touch: the modal opened, the DM, the author's App Home
-    assert fake.connections <= 3  # the request's thread, the one after the answer, the Homes' sender
+    assert fake.connections <= 3  # as many as calls were under way at once
 
 
-@freeze_time(NOW)
-def test_a_connection_slack_closed_meanwhile_is_replaced(slack, fake, session):
-    add_customer(session, "Acme")
-    add_customer(session, "Globex")
-    log_touches(slack, fake, ["Acme"])
+def test_a_connection_slack_closed_meanwhile_is_replaced(fake):
+    """A client without retry handlers (the sender's): the call after Slack closed the idle
+    connection goes out on a new one, not on the closed one."""
+    client = sender_client("xoxb-fake-not-real", fake.api_url)
+    client.chat_postMessage(channel="U0000001", text="before")
     fake.drop_connections()
-    log_touches(slack, fake, ["Globex"])
-    dms = [c.args["text"] for c in fake.calls_to("chat.postMessage")]
-    assert [any(f"*{name} (#" in text for text in dms) for name in ("Acme", "Globex")] == [True, True]
-    assert len(dms) == 2
+    opened = fake.connections
+    client.chat_postMessage(channel="U0000001", text="after")
+    assert [c.args["text"] for c in fake.calls] == ["before", "after"]
+    assert fake.connections == opened + 1
+
+
+def test_a_connection_idle_too_long_is_not_reused(fake, monkeypatch):
+    """A NAT may forget an idle connection without telling either end: past `MAX_IDLE` a
+    connection is opened afresh."""
+    client = sender_client("xoxb-fake-not-real", fake.api_url)
+    client.chat_postMessage(channel="U0000001", text="first")
+    opened = fake.connections
+    client.chat_postMessage(channel="U0000001", text="soon after")
+    assert fake.connections == opened
+    monkeypatch.setattr(slackhttp, "MAX_IDLE", 0.0)
+    client.chat_postMessage(channel="U0000001", text="after a long while")
+    assert fake.connections == opened + 1
+    assert len(fake.calls) == 3
 
 
 # The same calls through slack_sdk's own client (urllib, a connection each) and through the bot's:
@@ -78,39 +96,67 @@ def test_a_server_error_comes_back_as_its_status(fake, client_class):
 
 
 @pytest.mark.parametrize("client_class", CLIENTS)
-def test_a_call_whose_answer_is_lost_is_not_sent_again_by_the_connection(fake, client_class):
+@pytest.mark.parametrize("failure", [{"hang_up": True}, {"cut": True}], ids=["no answer", "half an answer"])
+def test_a_call_whose_answer_is_lost_is_not_sent_again_by_the_connection(fake, client_class, failure):
     """The call may have reached Slack: sending it again is its caller's choice (the sender's
     retries; slack_sdk's retry handlers, here none), not the connection's."""
-    fake.fail("chat.postMessage", hang_up=True)
+    fake.fail("chat.postMessage", **failure)
     client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url, retry_handlers=[])
-    with pytest.raises(OSError):  # the sender's "network" failure, tried again later
+    with pytest.raises((OSError, http.client.HTTPException)):  # for the sender, tried again later
         client.chat_postMessage(channel="U0000001", text="hello")
     assert [c.args["text"] for c in fake.calls] == ["hello"]
     assert client.chat_postMessage(channel="U0000001", text="next")["ok"] is True
 
 
-def test_bolts_retry_of_a_lost_answer_is_kept(fake):
-    """slack_sdk's default handler tries a failed connection once more, as it did over urllib."""
+@pytest.mark.parametrize("client_class", CLIENTS)
+def test_slack_sdks_retry_handler_sends_again_a_call_that_got_no_answer(fake, client_class):
     fake.fail("chat.postMessage", hang_up=True)
-    client = KeptAliveWebClient(token="xoxb-fake-not-real", base_url=fake.api_url)
+    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url)  # slack_sdk's default handlers
     assert client.chat_postMessage(channel="U0000001", text="hello")["ok"] is True
     assert [c.args["text"] for c in fake.calls] == ["hello", "hello"]
 
 
+@pytest.mark.parametrize("client_class", CLIENTS)
+def test_slack_sdks_retry_handler_leaves_a_call_that_got_half_an_answer(fake, client_class):
+    fake.fail("chat.postMessage", cut=True)
+    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url)
+    with pytest.raises(http.client.IncompleteRead):
+        client.chat_postMessage(channel="U0000001", text="hello")
+    assert [c.args["text"] for c in fake.calls] == ["hello"]
+
+
+@pytest.mark.parametrize("client_class", CLIENTS)
+def test_an_answer_that_does_not_come_in_time_is_a_timeout_and_not_sent_again(fake, client_class):
+    fake.slow("chat.postMessage", 1.0)
+    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url, timeout=0.5)
+    with pytest.raises(TimeoutError):
+        client.chat_postMessage(channel="U0000001", text="hello")
+    time.sleep(1.8)  # long enough for a second call, had there been one, to reach the fake
+    assert [c.args["text"] for c in fake.calls] == ["hello"]
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Python 3.12 warns of a fork beside threads
 def test_a_forked_process_opens_connections_of_its_own(fake):
-    """gunicorn forks its workers and the scheduler: a child sharing its parent's socket would
-    read the parent's answers."""
+    """A process forked after calling Slack (gunicorn's `--preload`, multiprocessing) sharing
+    its parent's socket would read the parent's answers."""
     client = sender_client("xoxb-fake-not-real", fake.api_url)
     client.chat_postMessage(channel="U0000001", text="parent")  # a connection now in the pool
     opened = fake.connections
     pid = os.fork()
     if pid == 0:  # the child: one call, then out, whatever happens
+        code = 1
         try:
-            ok = client.chat_postMessage(channel="U0000001", text="child")["ok"]
+            code = 0 if client.chat_postMessage(channel="U0000001", text="child")["ok"] else 1
         finally:
-            os._exit(0 if ok else 1)
-    _, status = os.waitpid(pid, 0)
+            os._exit(code)
+    deadline = time.monotonic() + 10
+    while not (ended := os.waitpid(pid, os.WNOHANG))[0]:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the child's call did not end")
+        time.sleep(0.01)
+    status = ended[1]
     assert os.waitstatus_to_exitcode(status) == 0
     client.chat_postMessage(channel="U0000001", text="parent again")
     assert [c.args["text"] for c in fake.calls] == ["parent", "child", "parent again"]
