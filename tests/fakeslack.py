@@ -7,10 +7,11 @@ Tell it to fail with `fake.fail(method, status=429, retry_after=1)`,
 for the calls to one channel with `fake.fail(method, error=..., channel="C1")`;
 make it slow with `fake.slow(method, seconds)`. `fake.fail(method, hang_up=True)` reads the call
 and closes its connection without an answer (the request may have reached Slack, the answer is
-lost); `cut=True` sends part of the answer, then closes it. It keeps connections alive, as Slack does: `fake.connections` counts those it accepted,
-and `fake.drop_connections()` closes the open ones (Slack closing idle connections). With `fake.known_users_only = True`,
-`users.info` answers `user_not_found` for a user not added with `fake.add_user`, as Slack does
-for an id that is not a person of the workspace.
+lost); `cut=True` sends part of the answer, then closes it. It keeps connections alive, as Slack
+does: `fake.connections` counts those it accepted, and `fake.drop_connections()` closes the open
+ones (Slack closing idle connections). With `fake.known_users_only = True`, `users.info` answers
+`user_not_found` for a user not added with `fake.add_user`, as Slack does for an id that is not a
+person of the workspace.
 
 `apps.connections.open` takes the app-level token (`xapp-…`) and answers with a `ws://` URL of
 the fake Socket Mode end attached as `fake.sockets` (tests/fakesocket.py); every other method

@@ -73,10 +73,15 @@ def test_a_connection_idle_too_long_is_not_reused(fake, monkeypatch):
 CLIENTS = [pytest.param(WebClient, id="slack_sdk"), pytest.param(KeptAliveWebClient, id="kept-alive")]
 
 
+def direct(client_class: type[WebClient], fake, **options) -> WebClient:
+    """A client of this class calling the fake straight (no bot in between)."""
+    return client_class(token="xoxb-fake-not-real", base_url=fake.api_url, **options)
+
+
 @pytest.mark.parametrize("client_class", CLIENTS)
 def test_a_rate_limit_comes_back_with_its_retry_after(fake, client_class):
     fake.fail("chat.postMessage", status=429, retry_after=7)
-    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url, retry_handlers=[])
+    client = direct(client_class, fake, retry_handlers=[])
     with pytest.raises(SlackApiError) as raised:
         client.chat_postMessage(channel="U0000001", text="hello")
     assert raised.value.response.status_code == 429
@@ -88,7 +93,7 @@ def test_a_rate_limit_comes_back_with_its_retry_after(fake, client_class):
 @pytest.mark.parametrize("client_class", CLIENTS)
 def test_a_server_error_comes_back_as_its_status(fake, client_class):
     fake.fail("views.publish", status=500)
-    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url, retry_handlers=[])
+    client = direct(client_class, fake, retry_handlers=[])
     with pytest.raises(SlackApiError) as raised:
         client.views_publish(user_id="U0000001", view={"type": "home", "blocks": []})
     assert raised.value.response.status_code == 500
@@ -101,7 +106,7 @@ def test_a_call_whose_answer_is_lost_is_not_sent_again_by_the_connection(fake, c
     """The call may have reached Slack: sending it again is its caller's choice (the sender's
     retries; slack_sdk's retry handlers, here none), not the connection's."""
     fake.fail("chat.postMessage", **failure)
-    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url, retry_handlers=[])
+    client = direct(client_class, fake, retry_handlers=[])
     with pytest.raises((OSError, http.client.HTTPException)):  # for the sender, tried again later
         client.chat_postMessage(channel="U0000001", text="hello")
     assert [c.args["text"] for c in fake.calls] == ["hello"]
@@ -111,7 +116,7 @@ def test_a_call_whose_answer_is_lost_is_not_sent_again_by_the_connection(fake, c
 @pytest.mark.parametrize("client_class", CLIENTS)
 def test_slack_sdks_retry_handler_sends_again_a_call_that_got_no_answer(fake, client_class):
     fake.fail("chat.postMessage", hang_up=True)
-    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url)  # slack_sdk's default handlers
+    client = direct(client_class, fake)  # slack_sdk's default handlers
     assert client.chat_postMessage(channel="U0000001", text="hello")["ok"] is True
     assert [c.args["text"] for c in fake.calls] == ["hello", "hello"]
 
@@ -119,7 +124,7 @@ def test_slack_sdks_retry_handler_sends_again_a_call_that_got_no_answer(fake, cl
 @pytest.mark.parametrize("client_class", CLIENTS)
 def test_slack_sdks_retry_handler_leaves_a_call_that_got_half_an_answer(fake, client_class):
     fake.fail("chat.postMessage", cut=True)
-    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url)
+    client = direct(client_class, fake)
     with pytest.raises(http.client.IncompleteRead):
         client.chat_postMessage(channel="U0000001", text="hello")
     assert [c.args["text"] for c in fake.calls] == ["hello"]
@@ -128,7 +133,7 @@ def test_slack_sdks_retry_handler_leaves_a_call_that_got_half_an_answer(fake, cl
 @pytest.mark.parametrize("client_class", CLIENTS)
 def test_an_answer_that_does_not_come_in_time_is_a_timeout_and_not_sent_again(fake, client_class):
     fake.slow("chat.postMessage", 1.0)
-    client = client_class(token="xoxb-fake-not-real", base_url=fake.api_url, timeout=0.5)
+    client = direct(client_class, fake, timeout=0.5)
     with pytest.raises(TimeoutError):
         client.chat_postMessage(channel="U0000001", text="hello")
     time.sleep(1.8)  # long enough for a second call, had there been one, to reach the fake
