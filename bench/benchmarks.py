@@ -8,6 +8,7 @@ and remove its line from `harness.PENDING`.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import time
@@ -20,7 +21,17 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, bindparam, cast, delete, func, literal, select, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -48,6 +59,8 @@ from bot.services.find import SEARCH_LIMIT, resolve_customer, search_customers
 from bot.storage.db import unit_of_work
 from bot.storage.models import (
     AuditEvent,
+    ChannelLink,
+    ChannelMessage,
     Complaint,
     Customer,
     Member,
@@ -80,6 +93,9 @@ WRITE_POOL = 200  # customers the benchmarks log touches on, cycled
 SLACK_GIVES_UP = 3.0  # seconds: an ack later than this is a failure for the user
 ROUNDS = 4  # touchbase and no-op alternate in rounds, so neighbours' load hits both alike
 USERS = 8  # distinct callers, busiest owner first
+GUEST_TEAM = "T0BENCHGUEST"  # the customers' own workspace: their people are Slack Connect guests
+GUESTS = 50  # distinct people of the customers who write in their channels
+BOT_USER = "U0BENCHBOT"  # who the app is in the benchmark's workspace (it logs the channels' touches)
 
 
 # --- what people type ------------------------------------------------------------------------
@@ -130,6 +146,9 @@ class Scenario:
     name: str
     payload: Callable[[int], Payload]
     check: Callable[[bytes], bool]  # the bot's answer is the real one (a 200 with no content proves nothing)
+    # For an event, whose ack is an empty 200 whatever the bot did: the rows it has stored so far,
+    # counted before and after each measured concurrency (each request must have stored one).
+    stored: Callable[[], int] | None = None
 
 
 # --- the "Log touch" modal, submitted ---------------------------------------------------------
@@ -212,6 +231,66 @@ def writes_undone(ctx: Context, targets: list[WriteTarget]) -> Iterator[None]:
                 )  # fmt: skip
 
 
+# --- a customer's channel: messages from the customer's people --------------------------------
+
+
+@contextmanager
+def channels_linked(ctx: Context, targets: list[WriteTarget]) -> Iterator[list[str]]:
+    """A channel linked to each write target's customer, as `/crm link` links one; removed again
+    after, with the messages stored there (the touches they logged go with `writes_undone`)."""
+    team_id = ctx.team.team_id
+    channels = [f"C0BENCHLINK{i:04d}" for i in range(len(targets))]
+    mine = (ChannelLink.team_id == team_id, ChannelLink.channel_id.in_(channels))
+
+    def remove(conn: Any) -> None:
+        conn.execute(delete(ChannelMessage).where(ChannelMessage.team_id == team_id,
+                                                  ChannelMessage.channel_id.in_(channels)))  # fmt: skip
+        conn.execute(delete(ChannelLink).where(*mine))
+
+    with ctx.engine.begin() as conn:
+        remove(conn)  # an interrupted run's
+        conn.execute(insert(ChannelLink), [
+            {"team_id": team_id, "channel_id": channel, "customer_id": t.customer_id, "contacts": [],
+             "linked_by": t.owner_id, "created_at": wall()} for channel, t in zip(channels, targets, strict=True)
+        ])  # fmt: skip
+    try:
+        yield channels
+    finally:
+        with ctx.engine.begin() as conn:
+            remove(conn)
+
+
+def channel_messages(channels: list[str], *, team: str) -> Callable[[int], Payload]:
+    """`message` events from the customers' people (Slack Connect guests) in their linked
+    channels, each with a `ts` of its own (Slack's key for a message, which the bot stores once):
+    the first of a channel's hour also logs a touch, the others start a response clock."""
+    count = itertools.count()  # across every load of the run, so that no message is sent twice
+    second = int(wall().timestamp())
+
+    def payload(_n: int) -> Payload:
+        k = next(count)
+        ts = f"{second}.{k:06d}"
+        event = {"type": "message", "channel": channels[k % len(channels)], "channel_type": "channel",
+                 "user": f"U0BENCHG{k % GUESTS:03d}", "user_team": GUEST_TEAM, "source_team": GUEST_TEAM,
+                 "team": GUEST_TEAM, "text": f"{WRITE_MARK} {k}: 你好, any news on the delivery?", "ts": ts,
+                 "event_ts": ts}  # fmt: skip
+        body = {"type": "event_callback", "team_id": team, "api_app_id": "A0BENCH01", "event": event,
+                "event_id": f"Ev0BENCH{k:08d}", "event_time": second,
+                "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}]}  # fmt: skip
+        return json.dumps(body).encode(), "application/json"
+
+    return payload
+
+
+def messages_stored(ctx: Context, channels: list[str]) -> Callable[[], int]:
+    def count() -> int:
+        with ctx.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(ChannelMessage).where(
+                ChannelMessage.team_id == ctx.team.team_id, ChannelMessage.channel_id.in_(channels))) or 0)  # fmt: skip
+
+    return count
+
+
 def homes_waiting(ctx: Context) -> int:
     """The App Homes asked for and not yet published by the worker's sender."""
     with ctx.engine.connect() as conn:
@@ -229,7 +308,8 @@ def homes_settled(ctx: Context, timeout: float = 300.0) -> float:
     return time.perf_counter() - started
 
 
-def ack_scenarios(team: TeamData, targets: list[WriteTarget] | None = None) -> list[Scenario]:
+def ack_scenarios(team: TeamData, targets: list[WriteTarget] | None = None,
+                  channels: Scenario | None = None) -> list[Scenario]:  # fmt: skip
     users = team.members[:USERS] or ("U0BENCH01",)
     finds, refs, values = find_queries(team), show_refs(team), typeahead_values(team)
 
@@ -257,7 +337,7 @@ def ack_scenarios(team: TeamData, targets: list[WriteTarget] | None = None) -> l
     ] + ([
         Scenario("Log touch `view_submission`",
                  lambda n: touch_submission(targets[n % len(targets)], team=team.team_id, n=n), _accepted),
-    ] if targets else [])  # fmt: skip
+    ] if targets else []) + ([channels] if channels else [])  # fmt: skip
 
 
 def _merge(a: Sample, b: Sample) -> Sample:
@@ -268,8 +348,13 @@ def _merge(a: Sample, b: Sample) -> Sample:
 def ack_latency(ctx: Context) -> list[Table]:
     assert ctx.servers is not None
     targets = write_targets(ctx)
-    with writes_undone(ctx, targets):
-        return _ack_latency(ctx, ack_scenarios(ctx.team, targets))
+    with writes_undone(ctx, targets), channels_linked(ctx, targets) as channels:
+        posted = Scenario(CHANNEL_MESSAGE, channel_messages(channels, team=ctx.team.team_id), lambda _b: True,
+                          stored=messages_stored(ctx, channels))  # fmt: skip
+        return _ack_latency(ctx, ack_scenarios(ctx.team, targets, posted))
+
+
+CHANNEL_MESSAGE = "a customer's channel message `event_callback`"
 
 
 def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
@@ -287,6 +372,7 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
             busy = {"tb": 0.0, "noop": 0.0}
             spent: dict[str, Counter[str]] = {"tb": Counter(), "noop": Counter()}
             cpu_before = tb.answering_cpu()
+            stored_before = scenario.stored() if scenario.stored else 0
             for r in range(ROUNDS):
                 order = [("tb", tb), ("noop", noop)] if r % 2 == 0 else [("noop", noop), ("tb", tb)]
                 for key, server in order:
@@ -313,6 +399,11 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
             if t.errors or n.errors:
                 misses.append("errors")
             answered = {"tb": len(t.seconds) + t.errors, "noop": len(n.seconds) + n.errors}
+            if scenario.stored:
+                stored = scenario.stored() - stored_before
+                notes.append(f"{scenario.name} c={concurrency}: {len(t.seconds)} acknowledged, {stored} stored")
+                if stored != len(t.seconds):
+                    misses.append("not stored")
             machine = {key: cpu_ms(spent[key], "machine", answered[key]) for key in spent}
             rows.append([
                 scenario.name, str(concurrency), ms(t50), ms(t99), ms(n50), ms(n99),
@@ -350,6 +441,12 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
         "the author (through the fake Slack) follows on the server's after-response threads (bot.later), and the "
         "App Home is built and published by the worker's sender beside the server (a process of its own, on the "
         "same cores; on SQLite, sharing the write lock). The touches are removed after the run.",
+        f"A customer's channel message is a `message` event (JSON) from one of {GUESTS} of the customers' people "
+        f"(Slack Connect guests) in one of {WRITE_POOL} channels linked to those customers, each message new: the "
+        "bot stores it with its permalink (`chat.getPermalink`, through the fake Slack) and its response clock; "
+        "the first of a channel's hour also logs a touch, as Log touch does; the owner's App Home is asked for. "
+        "Its ack is an empty 200 whatever the bot did, so the messages stored are counted (below); the no-op "
+        "acks the event unread. The links, messages and touches are removed after the run.",
     ]
     columns = ["request", "concurrency", "touchbase median ms", "touchbase p99 ms", "no-op median ms",
                "no-op p99 ms", "ratio median", "ratio p99", "touchbase req/s", "no-op req/s",

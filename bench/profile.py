@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="profile the revisit job writing N due revisits (as bench.run's sweep) instead")
     parser.add_argument("--touches", action="store_true",
                         help="profile Log touch submissions (the benchmark's: bench.run's writes) after the commands")
+    parser.add_argument("--channel-messages", action="store_true",
+                        help="profile a customer's messages in their linked channels (bench.run's: `message` events) "
+                             "after the commands")
     parser.add_argument("commands", nargs="*", default=["help"], help='`/crm` texts, e.g. "find li"')
     args = parser.parse_args(argv)
     if args.sweep:
@@ -76,18 +79,28 @@ def main(argv: list[str] | None = None) -> int:
     work = [(f"/crm {c}", lambda n, c=c: command_payload(c, team=args.team, user=user, n=n)) for c in args.commands]
     work += [(f"type-ahead {v!r}", lambda _n, v=v: suggestion_payload(ids.CUSTOMER_PICKER, v, team=args.team, user=user))
              for v in args.suggest]  # fmt: skip
-    touched = contextlib.nullcontext()
-    if args.touches:
-        from bench.benchmarks import touch_submission, write_targets, writes_undone
+    touched = contextlib.ExitStack()
+    if args.touches or args.channel_messages:
+        from bench.benchmarks import (
+            channel_messages,
+            channels_linked,
+            touch_submission,
+            write_targets,
+            writes_undone,
+        )
         from bench.generate import Scale, team_data
         from bench.harness import Context
 
         ctx = Context(engine=engine, sessions=make_session_factory(engine), teams=[team_data(engine, args.team, samples=1)],
                       scale=Scale(), requests=0, concurrency=())  # fmt: skip
         targets = write_targets(ctx)
-        touched = writes_undone(ctx, targets)
-        work.append(("Log touch view_submission",
-                     lambda n: touch_submission(targets[n % len(targets)], team=args.team, n=n)))  # fmt: skip
+        touched.enter_context(writes_undone(ctx, targets))
+        if args.touches:
+            work.append(("Log touch view_submission",
+                         lambda n: touch_submission(targets[n % len(targets)], team=args.team, n=n)))  # fmt: skip
+        if args.channel_messages:
+            channels = touched.enter_context(channels_linked(ctx, targets))
+            work.append(("a customer's channel message", channel_messages(channels, team=args.team)))
     try:
         with touched:
             for label, payload in work:

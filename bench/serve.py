@@ -46,6 +46,7 @@ def noop_app(settings: Settings) -> App:
     app.options(ANY)(just_ack)
     app.view(ANY)(just_ack)
     app.shortcut(ANY)(just_ack)
+    app.event(ANY)(just_ack)
     return app
 
 

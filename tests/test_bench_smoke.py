@@ -17,7 +17,15 @@ from bench import profile
 from bench.generate import Scale, generate_team
 from bench.run import run
 from bot.services.find import name_key
-from bot.storage.models import Customer, FollowUp, SearchLine, StageChange, Touch
+from bot.storage.models import (
+    ChannelLink,
+    ChannelMessage,
+    Customer,
+    FollowUp,
+    SearchLine,
+    StageChange,
+    Touch,
+)
 from bot.storage.search import search_lines
 
 PROC = Path("/proc/stat").exists()  # where bench.run can tell where the machine's CPU went
@@ -93,7 +101,7 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     slowest = searched.columns.index("slowest input: again, ms")
     assert all(re.fullmatch(r"`.+` \(.+\): \d+\.\d", row[slowest]) for row in searched.rows), searched.rows
     ack = next(t for t in tables if "Acknowledge" in t.title)
-    assert len(ack.rows) == 7 * 2  # seven requests at two concurrencies
+    assert len(ack.rows) == 8 * 2  # eight requests at two concurrencies
     errors = ack.columns.index("errors tb/no-op")
     assert all(row[errors] == "0/0" for row in ack.rows), ack.notes
     cpu = ack.columns.index("touchbase CPU ms/request")  # the answering threads' CPU, from the bot's /metrics
@@ -109,6 +117,10 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
         assert sum(float(row[parts[0]]) for row in split.rows) > 0, split.rows
     else:
         assert all(row[machine] == "–" for row in split.rows), split.rows
+    # A customer's channel message: its ack is empty, so each one the bot acknowledged must be stored.
+    stored = [note for note in ack.notes if note.startswith("a customer's channel message")]
+    assert len(stored) == 2 and all(re.fullmatch(r".* c=\d+: (\d+) acknowledged, \1 stored", n) for n in stored), stored
+    assert all(int(re.search(r"(\d+) acknowledged", n)[1]) >= 8 for n in stored), stored
     report = out.read_text()
     assert "| `/crm find` | 1 |" in report and "| `/crm due` | 2 |" in report
     assert all(any(word in title for title in titles) for word in ("Writes", "Sweep", "Reports", "Escalation", "Churn"))
@@ -139,6 +151,8 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert len(report_many.rows) >= 1, report_many.rows  # among the others (and alone, where a database can be made)
     with engine.connect() as conn:  # what the benchmarks wrote is gone again
         assert conn.scalar(select(func.count()).select_from(Touch).where(Touch.summary.like("bench write %"))) == 0
+        for table in (ChannelLink, ChannelMessage):  # the channels linked for it, and what was posted there
+            assert conn.scalar(select(func.count()).select_from(table).where(table.team_id == "T0SMOKE02")) == 0
         # and the stage moves those touches caused: every customer's stage is its history's last move
         moved = latest_moves(conn, "T0SMOKE02")
     assert moved and all(stage == latest for stage, latest in moved)
