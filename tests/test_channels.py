@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select, update
@@ -233,6 +236,24 @@ def test_a_thread_of_ten_messages_makes_one_touch_an_hour(slack, fake, session, 
     # Slack may deliver an event twice: still one row and one touch
     guest_says(slack, "A new topic in the channel", at(2.1), n=12)
     assert len(touches_of(session)) == 3 and len(messages_of(session)) == 12
+
+
+def test_a_message_delivered_twice_at_once_is_stored_once(slack, fake, session, acme, caplog):
+    """Slack sends an event again when the first answer is late: the two may arrive together.
+    The second finds the first's row and leaves it, without an error (which would also have
+    kept it from being saved twice, but rolled back whatever else its request did)."""
+    caplog.set_level(logging.INFO)
+    together = threading.Barrier(2)
+
+    def deliver(_: int):
+        together.wait()
+        return guest_says(slack, "Is the order on its way?", at(0))
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(deliver, range(2)))
+    assert [answer.status for answer in answers] == [200, 200]
+    assert len(messages_of(session)) == 1 and [t.summary for t in touches_of(session)] == ["Is the order on its way?"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
 
 
 def test_a_deleted_messages_touch_keeps_its_row_without_its_text(slack, fake, session, acme):

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.i18n import CATALOGS, t
@@ -47,6 +46,7 @@ from bot.services.workspaces import (
     TeamSettings,
     team_settings,
 )
+from bot.storage.db import inserted_unless_there
 from bot.storage.models import AuditEvent, ChannelLink, ChannelMessage, Customer, Touch
 
 SUMMARY_CHARS = 500  # what of a customer's message becomes the touch's summary
@@ -282,11 +282,6 @@ def _from_the_customer(
     now: dt.datetime, default_tz: str,
 ) -> Noticed:  # fmt: skip
     team_id = viewer.team_id
-    known = select(ChannelMessage.id).where(ChannelMessage.team_id == team_id,
-                                            ChannelMessage.channel_id == message.channel_id,
-                                            ChannelMessage.ts == message.ts)  # fmt: skip
-    if session.scalar(known) is not None:  # Slack delivered it again
-        return Noticed("ignored")
     settings = team_settings(session, team_id)
     sent_at = message.sent_at
     row = ChannelMessage(
@@ -295,11 +290,8 @@ def _from_the_customer(
         due_at=response_due(settings, customer.grade, sent_at, default_tz), state=WAITING,
         permalink=directory.permalink(message.channel_id, message.ts),
     )  # fmt: skip
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:  # the same message, delivered twice at once
-        return Noticed("ignored")
+    if inserted_unless_there(session, row, unique=("team_id", "channel_id", "ts")) is None:
+        return Noticed("ignored")  # Slack delivered it again (perhaps at this very moment)
     text = message.text.strip()
     if not text or _touched_lately(session, team_id, message):
         return Noticed("waiting", customer.owner_id)

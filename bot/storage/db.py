@@ -35,6 +35,7 @@ from sqlalchemy import (
     make_url,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached, sessionmaker
 
@@ -411,12 +412,33 @@ def inserted(session: Session, row: Row) -> Row:
     the key, no history), and nothing else pending is flushed first. It is stamped as a flush
     would stamp it (`_stamp`). A rollback of the transaction (or savepoint) that wrote it takes
     it out of the session again, as it would a row the session had flushed itself."""
+    written = _insert(session, row, unique=None)
+    assert written is not None  # a plain insert writes its row or raises
+    return written
+
+
+def inserted_unless_there(session: Session, row: Row, *, unique: tuple[str, ...]) -> Row | None:
+    """`inserted`, unless a row with the same values in the `unique` columns (a unique
+    constraint's) is there already, or is being written by another transaction (the database
+    waits for it): then nothing is written, and None. One statement (`INSERT … ON CONFLICT DO
+    NOTHING`), where a savepoint around a plain insert would take two more."""
+    return _insert(session, row, unique=unique)
+
+
+def _insert(session: Session, row: Row, *, unique: tuple[str, ...] | None) -> Row | None:
     _stamp_new(session, row)
     table, columns, key_attributes = _shape(type(row))
     given = row.__dict__
     values = {column: given[attribute] for attribute, column in columns if attribute in given}
     with session.no_autoflush:
-        key = session.execute(table.insert(), values).inserted_primary_key
+        if unique is None:
+            key = session.execute(table.insert(), values).inserted_primary_key
+        else:
+            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
+            key = session.execute(statement.returning(*table.primary_key.columns), values).first()
+            if key is None:
+                return None
     for attribute, value in zip(key_attributes, key, strict=True):
         setattr(row, attribute, value)
     make_transient_to_detached(row)
