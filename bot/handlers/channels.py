@@ -186,21 +186,9 @@ def channel_list(rq: RequestContext, cmd: CommandInput) -> Answer:
 
 
 def message(rq: RequestContext, inp: ChannelPost) -> Answer:
-    """A message in a channel the bot is in: a touch and a clock, an answer, or nothing. A
-    customer's message gets its link from Slack after the answer: Slack waits for the
-    acknowledgement of every message in a linked channel, and the link is one more call."""
+    """A message in a channel the bot is in: a touch and a clock, an answer, or nothing."""
     noticed = channels.posted(session=rq.session, viewer=Viewer.whole_team(rq.team_id), message=inp.posted(),
-                              now=rq.now, default_tz=rq.default_tz)  # fmt: skip
-    if noticed.stored is not None:
-        message_id, channel_id, ts = noticed.stored, inp.channel, inp.ts
-
-        def link(later: FollowUp) -> None:
-            if permalink := later.directory.permalink(channel_id, ts):
-                channels.give_permalink(session=later.session, viewer=Viewer.whole_team(later.team_id),
-                                        message_id=message_id, permalink=permalink)  # fmt: skip
-                later.session.commit()
-
-        rq.after(link)
+                              directory=rq.directory, now=rq.now, default_tz=rq.default_tz)  # fmt: skip
     if noticed.outcome != "ignored":
         refresh_home(rq, noticed.owner)
     return None

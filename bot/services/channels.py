@@ -5,9 +5,8 @@
   and unlink. A public channel is joined; a private one needs the bot invited.
 - `posted`: a message in a linked channel. One from the customer (a Slack Connect guest,
   whose `user_team` is not this workspace, or one of the link's contacts) is logged as an
-  inbound touch (kind chat, its first 500 characters), at most one per thread and hour, and
-  starts a response clock. Its permalink is asked of Slack after the answer (`give_permalink`),
-  so that the event's acknowledgement does not wait for Slack. One from someone of the team answers what waits in
+  inbound touch (kind chat, its first 500 characters, its permalink), at most one per thread
+  and hour, and starts a response clock. One from someone of the team answers what waits in
   its thread; in the channel itself, everything before it. Bots, edits, joins and other
   system messages are ignored. A deleted message's touch keeps its row and loses its text
   (the erase marker).
@@ -242,11 +241,11 @@ class Noticed:
 
     outcome: Outcome
     owner: str | None = None
-    stored: int | None = None  # the customer's message stored, whose link is to be asked of Slack
 
 
 def posted(
-    *, session: Session, viewer: Viewer, message: Posted, now: dt.datetime, default_tz: str = "UTC",
+    *, session: Session, viewer: Viewer, message: Posted, directory: Directory, now: dt.datetime,
+    default_tz: str = "UTC",
 ) -> Noticed:  # fmt: skip
     """A message in a channel the bot is in: nothing unless the channel is linked."""
     if message.subtype == "message_deleted":
@@ -259,7 +258,7 @@ def posted(
     customer = access.customer(session, viewer, found.customer_id)
     if speaks_for_customer(session, team_id=viewer.team_id, customer_id=found.customer_id, user_id=message.user_id,
                            user_team=message.user_team):  # fmt: skip
-        return _from_the_customer(session, viewer, found, customer, message, now, default_tz)
+        return _from_the_customer(session, viewer, found, customer, message, directory, now, default_tz)
     answered = _answer(session, viewer.team_id, message.channel_id, thread=message.thread_ts, until=message.sent_at,
                        state=ANSWERED, by=message.user_id, now=now)  # fmt: skip
     return Noticed("answered", customer.owner_id) if answered else Noticed("ignored")
@@ -279,8 +278,8 @@ def speaks_for_customer(
 
 
 def _from_the_customer(
-    session: Session, viewer: Viewer, found: ChannelLink, customer: Customer, message: Posted, now: dt.datetime,
-    default_tz: str,
+    session: Session, viewer: Viewer, found: ChannelLink, customer: Customer, message: Posted, directory: Directory,
+    now: dt.datetime, default_tz: str,
 ) -> Noticed:  # fmt: skip
     team_id = viewer.team_id
     settings = team_settings(session, team_id)
@@ -289,35 +288,20 @@ def _from_the_customer(
         team_id=team_id, link_id=found.id, channel_id=message.channel_id, ts=message.ts, thread_ts=message.thread_ts,
         thread_key=message.thread_ts or "", speaker_id=message.user_id, sent_at=sent_at,
         due_at=response_due(settings, customer.grade, sent_at, default_tz), state=WAITING,
+        permalink=directory.permalink(message.channel_id, message.ts),
     )  # fmt: skip
     if inserted_unless_there(session, row, unique=("team_id", "channel_id", "ts")) is None:
         return Noticed("ignored")  # Slack delivered it again (perhaps at this very moment)
     text = message.text.strip()
     if not text or _touched_lately(session, team_id, message):
-        return Noticed("waiting", customer.owner_id, row.id)
+        return Noticed("waiting", customer.owner_id)
     data = touches.TouchInput(customer=customer.id, kind="chat", summary=text[:SUMMARY_CHARS], happened_at=sent_at)
     touch = touches.log_touch(session=session, viewer=viewer, data=data, tz=settings.tz or default_tz,
-                              surface="channel", now=now, speaker_id=message.user_id,
+                              surface="channel", now=now, speaker_id=message.user_id, permalink=row.permalink,
                               author_id=message.logger_id or message.user_id)  # fmt: skip
     row.touch_id = touch.id
     session.flush()
-    return Noticed("touch", customer.owner_id, row.id)
-
-
-def give_permalink(*, session: Session, viewer: Viewer, message_id: int, permalink: str) -> None:
-    """A stored message's link, as Slack gave it after the answer: on the message and on the
-    touch it was logged as, where they have none. A message deleted meanwhile keeps none: Slack
-    has no link for a deleted message, and one whose deletion came first is marked deleted if
-    it was still waiting for an answer, as a new message is. (What is left: a message answered
-    and then deleted in the moment between Slack's answer and this write.)"""
-    m = ChannelMessage
-    given = update(m).where(m.id == message_id, m.team_id == viewer.team_id, m.permalink.is_(None), m.state != DELETED)
-    touch_id = session.execute(given.values(permalink=permalink).returning(m.touch_id)).scalar_one_or_none()
-    if touch_id is not None:
-        touch = access.touch(session, viewer, touch_id)
-        if touch.permalink is None:
-            touch.permalink = permalink
-    session.flush()
+    return Noticed("touch", customer.owner_id)
 
 
 def _touched_lately(session: Session, team_id: str, message: Posted) -> bool:
