@@ -77,8 +77,12 @@ def _may_link(viewer: Viewer, customer: Customer) -> None:
         raise UserError("error.link.not_allowed")
 
 
-def _link_of(session: Session, team_id: str, channel_id: str) -> ChannelLink | None:
-    return session.scalar(select(ChannelLink).where(ChannelLink.team_id == team_id, ChannelLink.channel_id == channel_id))
+def _link_of(session: Session, team_id: str, channel_id: str, *, held: bool = False) -> ChannelLink | None:
+    """The channel's link. `held`: kept from being unlinked until this transaction ends (on
+    PostgreSQL, `FOR KEY SHARE`; an unlink under way is waited for, and then there is none), so
+    that a message stored for it still has its link when it is written."""
+    query = select(ChannelLink).where(ChannelLink.team_id == team_id, ChannelLink.channel_id == channel_id)
+    return session.scalar(query.with_for_update(read=True, key_share=True) if held else query)
 
 
 def link(
@@ -252,7 +256,7 @@ def posted(
         return _deleted(session, viewer, message, now)
     if message.subtype not in PERSON_SUBTYPES or message.bot_id or message.user_id in (None, SLACKBOT):
         return Noticed("ignored")
-    found = _link_of(session, viewer.team_id, message.channel_id)
+    found = _link_of(session, viewer.team_id, message.channel_id, held=True)
     if found is None:
         return Noticed("ignored")
     customer = access.customer(session, viewer, found.customer_id)
