@@ -19,7 +19,7 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from bench import benchmarks, delivery, workspaces  # noqa: F401 - registers the benchmarks
+from bench import benchmarks, delivery, socketmode, workspaces  # noqa: F401 - registers the benchmarks
 from bench.generate import (
     add_scale_arguments,
     bench_engine,

@@ -3,12 +3,15 @@
     python -m bench.serve touchbase   # the bot, exactly as `python -m bot serve` builds it
     python -m bench.serve noop        # the same stack answering with a bare bolt handler
     python -m bench.serve sender      # the worker's sender beside the bot, without the jobs
+    python -m bench.serve socket      # the bot in Socket Mode (SLACK_APP_TOKEN), as `serve` runs it
+    python -m bench.serve noop-socket # the no-op app over the same Socket Mode connection
 
 Both read their settings from the environment like `python -m bot serve` and run gunicorn
 (gthread) with `bot.server.http_options`, bound to 127.0.0.1. The no-op app differs only
 in its listeners: a bolt `App` with `process_before_response=True` whose listeners ack and
 nothing else, behind the same WSGI adapter and `/healthz`, so the ratio of the two is what
-touchbase's own work costs on top of bolt, the signature check and gunicorn.
+touchbase's own work costs on top of bolt, the signature check and gunicorn. In Socket Mode
+both run `bot.socketmode.SocketModeServer` (the connection, and /healthz on PORT) instead.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import re
 import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -36,6 +40,7 @@ def noop_app(settings: Settings) -> App:
         signing_secret=settings.slack_signing_secret,
         process_before_response=True,
         token_verification_enabled=False,
+        request_verification_enabled=not settings.socket_mode,  # over Socket Mode nothing is signed
     )
 
     def just_ack(ack: Ack) -> None:
@@ -89,16 +94,40 @@ def run_sender(settings: Settings) -> None:
             time.sleep(0.05)
 
 
+def run_socket_mode(settings: Settings, which: str) -> None:
+    """The bot (or the no-op app) over a Socket Mode connection, as `serve` runs it with
+    `SLACK_APP_TOKEN` but without the scheduler; /healthz on PORT. Ends on SIGTERM."""
+    from bot.app import create_app
+    from bot.socketmode import SocketModeServer
+    from bot.storage.db import make_session_factory
+
+    assert settings.slack_app_token, "Socket Mode needs SLACK_APP_TOKEN"
+    engine = make_engine(settings.database_url)
+    app = create_app(settings, make_session_factory(engine)) if which == "socket" else noop_app(settings)
+    server.settle_heap()
+    socket_server = SocketModeServer(app, engine, settings.slack_app_token, port=settings.port, host="127.0.0.1")
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    socket_server.start()
+    try:
+        stopping.wait()
+    finally:
+        socket_server.stop()
+
+
 def main(argv: list[str]) -> int:
     which = argv[0] if argv else "touchbase"
-    if which not in ("touchbase", "noop", "sender"):
-        print("usage: python -m bench.serve touchbase|noop|sender", file=sys.stderr)
+    if which not in ("touchbase", "noop", "sender", "socket", "noop-socket"):
+        print("usage: python -m bench.serve touchbase|noop|sender|socket|noop-socket", file=sys.stderr)
         return 2
     # Only the environment the runner gave: a developer's `.env` (a Socket Mode token would
     # switch the signature check off) must not change what is measured.
     settings = load_settings(_env_file=None)
     if which == "sender":
         run_sender(settings)
+        return 0
+    if which in ("socket", "noop-socket"):
+        run_socket_mode(settings, which)
         return 0
     options = server.http_options(settings, host="127.0.0.1")
     options["loglevel"] = "warning"  # the runner reads the log only when a server fails to start

@@ -6,6 +6,7 @@ that every benchmark produced its table and that the bot answered every request 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import aliased
 
-from bench import profile
+from bench import profile, socketmode
 from bench.generate import Scale, generate_team
+from bench.harness import REGISTRY
 from bench.run import run
 from bot.services.find import name_key
 from bot.storage.models import (
@@ -94,6 +96,7 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
         "--database-url", database_url, "--customers", "200", "--touches", "1000", "--team", "T0SMOKE02",
         "--requests", "8", "--concurrency", "1", "2", "--out", str(out),
         "--deliveries", "30", "--slack-speed", "20", "--workspaces", "3",
+        "--only", *(name for name in REGISTRY if name != "socket"),  # Socket Mode's: the test below
     ])  # fmt: skip
     titles = [t.title for t in tables]
     assert any("Acknowledge" in title for title in titles) and any("Search" in title for title in titles)
@@ -156,6 +159,22 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
         # and the stage moves those touches caused: every customer's stage is its history's last move
         moved = latest_moves(conn, "T0SMOKE02")
     assert moved and all(stage == latest for stage, latest in moved)
+
+
+@pytest.mark.skipif("faketime" in os.environ.get("LD_PRELOAD", ""),
+                    reason="timed waits never end under libfaketime (tests/test_socket_mode.py says why)")
+def test_the_socket_mode_benchmark_runs(engine, database_url, tmp_path):
+    tables = run(["--database-url", database_url, "--customers", "200", "--touches", "1000", "--team", "T0SMOKE04",
+                  "--requests", "8", "--concurrency", "1", "2", "--only", "socket", "--out", str(tmp_path / "P.md")])  # fmt: skip
+    [acks] = tables
+    assert [row[:2] for row in acks.rows] == [[name, c] for name in socketmode.MEASURED for c in ("1", "2")]
+    late, wrong = acks.columns.index("late tb/no-op"), acks.columns.index("wrong")
+    assert all(row[late] == "0/0" and row[wrong] == "0" for row in acks.rows), acks.rows
+    assert all("stored" not in row[-1] for row in acks.rows), acks.rows  # every channel message acknowledged was stored
+    with engine.connect() as conn:  # what it wrote is gone again
+        assert conn.scalar(select(func.count()).select_from(Touch).where(Touch.summary.like("bench write %"))) == 0
+        for table in (ChannelLink, ChannelMessage):
+            assert conn.scalar(select(func.count()).select_from(table).where(table.team_id == "T0SMOKE04")) == 0
 
 
 def test_the_profile_times_each_statement(engine, database_url, capsys):
