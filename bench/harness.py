@@ -303,6 +303,15 @@ class Servers:
     sender: Server | None = None  # the worker's sender beside touchbase (no port)
 
 
+def server_env(database_url: str, api_url: str, **settings: str) -> dict[str, str]:
+    """A server's environment: this process's, without its Slack, database, port and metrics
+    settings, with the benchmark's database, bot token and fake Web API, no scheduler, and
+    `settings`."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PORT", "PROMETHEUS_"))}
+    return {**kept, "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": api_url,
+            "SCHEDULER_ENABLED": "false", **settings}  # fmt: skip
+
+
 @contextmanager
 def running_servers(database_url: str) -> Iterator[Servers]:
     """The bot and the no-op app side by side, both talking to an in-process fake Slack."""
@@ -312,16 +321,8 @@ def running_servers(database_url: str) -> Iterator[Servers]:
     fake = FakeSlack().start()
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
     threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PORT", "PROMETHEUS_"))},
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "SCHEDULER_ENABLED": "false",
-        "WEB_CONCURRENCY": str(workers),
-        "GUNICORN_THREADS": str(threads),
-    }
+    env = server_env(database_url, fake.api_url, SLACK_SIGNING_SECRET=SIGNING_SECRET, WEB_CONCURRENCY=str(workers),
+                     GUNICORN_THREADS=str(threads))  # fmt: skip
     started: list[Server] = []
     sender: Server | None = None
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -29,7 +28,7 @@ from bench.benchmarks import (
     write_targets,
     writes_undone,
 )
-from bench.harness import BOT_TOKEN, Context, Server, Table, benchmark, ms, percentile
+from bench.harness import Context, Server, Table, benchmark, ms, percentile, server_env
 
 APP_TOKEN = "xapp-1-A0BENCH01-bench-socket-token-not-real"
 MEASURED = ("`/crm help`", "`/crm find`", "`/crm show`", "`/crm due`", "Log touch `view_submission`", CHANNEL_MESSAGE)
@@ -49,12 +48,7 @@ def socket_servers(database_url: str) -> Iterator[dict[str, tuple[Any, Any]]]:
             stack.callback(fake.stop)
             stack.callback(sockets.stop)
             fake.sockets = sockets
-            env = {
-                **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PORT", "PROMETHEUS_"))},
-                "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
-                "SLACK_API_URL": fake.api_url, "SCHEDULER_ENABLED": "false",
-            }  # fmt: skip
-            server = Server(which, env)
+            server = Server(which, server_env(database_url, fake.api_url, SLACK_APP_TOKEN=APP_TOKEN))
             stack.callback(server.stop)
             started[which] = (server, sockets)
         for server, sockets in started.values():
@@ -63,19 +57,16 @@ def socket_servers(database_url: str) -> Iterator[dict[str, tuple[Any, Any]]]:
         yield started
 
 
-def _envelope(sockets: Any, body: bytes, content_type: str) -> Any:
-    """What the HTTP benchmark would post, sent as Slack puts it in an envelope."""
-    from tests.fakesocket import SocketSlack
-
-    return SocketSlack(sockets, None).envelope(body, content_type)  # type: ignore[arg-type]
-
-
 def _load(sockets: Any, scenario: Scenario, *, requests: int, concurrency: int, check: bool = True
           ) -> tuple[list[float], int, int]:  # fmt: skip
     """`requests` envelopes from `concurrency` senders, each waiting for its ack before the next:
     the seconds from sending to ack of each answered as the bot answers (`scenario.check` on the
     ack's payload, where Slack shows one), how many were not acked in time, and how many were
     answered otherwise."""
+    from tests.fakesocket import SocketSlack
+
+    # What the HTTP benchmark would post, sent as Slack puts it in an envelope.
+    envelope_of = SocketSlack(sockets, None).envelope  # type: ignore[arg-type]
     seconds: list[float] = []
     late = wrong = 0
     lock = threading.Lock()
@@ -84,7 +75,7 @@ def _load(sockets: Any, scenario: Scenario, *, requests: int, concurrency: int, 
     def sender() -> None:
         nonlocal late, wrong
         while (n := next(counter)) < requests:
-            envelope = _envelope(sockets, *scenario.payload(n))
+            envelope = envelope_of(*scenario.payload(n))
             try:
                 ack = sockets.wait_ack(envelope)
             except AssertionError:  # no ack within Slack's 3 s (or at all)
@@ -111,7 +102,7 @@ def socket_mode(ctx: Context) -> list[Table]:
     targets = write_targets(ctx)
     rows = []
     with writes_undone(ctx, targets), channels_linked(ctx, targets) as channels, \
-            socket_servers(str(ctx.engine.url.render_as_string(hide_password=False))) as servers:  # fmt: skip
+            socket_servers(ctx.engine.url.render_as_string(hide_password=False)) as servers:  # fmt: skip
         posted = Scenario(CHANNEL_MESSAGE, channel_messages(channels, team=ctx.team.team_id), lambda _b: True,
                           stored=messages_stored(ctx, channels))  # fmt: skip
         scenarios = [s for s in ack_scenarios(ctx.team, targets, posted) if s.name in MEASURED]
