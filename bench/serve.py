@@ -11,7 +11,9 @@ Both read their settings from the environment like `python -m bot serve` and run
 in its listeners: a bolt `App` with `process_before_response=True` whose listeners ack and
 nothing else, behind the same WSGI adapter and `/healthz`, so the ratio of the two is what
 touchbase's own work costs on top of bolt, the signature check and gunicorn. In Socket Mode
-both run `bot.socketmode.SocketModeServer` (the connection, and /healthz on PORT) instead.
+both run as `serve` does with `SLACK_APP_TOKEN` instead: `WEB_CONCURRENCY` connection
+processes (`bot.server.serve_socket_mode_processes`), or with 1, `bot.socketmode.SocketModeServer`
+in this process (the connection, and /healthz on PORT).
 """
 
 from __future__ import annotations
@@ -95,15 +97,17 @@ def run_sender(settings: Settings) -> None:
 
 
 def run_socket_mode(settings: Settings, which: str) -> None:
-    """The bot (or the no-op app) over a Socket Mode connection, as `serve` runs it with
-    `SLACK_APP_TOKEN` but without the scheduler; /healthz on PORT. Ends on SIGTERM."""
-    from bot.app import create_app
+    """The bot (or the no-op app) over Socket Mode, as `serve` runs it with `SLACK_APP_TOKEN`
+    but without the scheduler; /healthz on PORT. Ends on SIGTERM."""
     from bot.socketmode import SocketModeServer
-    from bot.storage.db import make_session_factory
 
     assert settings.slack_app_token, "Socket Mode needs SLACK_APP_TOKEN"
+    make_app = server.socket_app if which == "socket" else noop_app
+    if settings.web_concurrency > 1:
+        server.serve_socket_mode_processes(settings, make_app, host="127.0.0.1")
+        return
     engine = make_engine(settings.database_url)
-    app = create_app(settings, make_session_factory(engine)) if which == "socket" else noop_app(settings)
+    app = make_app(settings)
     server.settle_heap()
     socket_server = SocketModeServer(app, engine, settings.slack_app_token, port=settings.port, host="127.0.0.1")
     stopping = threading.Event()

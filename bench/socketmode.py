@@ -1,7 +1,8 @@
 """Acknowledgements over Socket Mode (issue 18, grown as Deploy landed): the same requests as the
 HTTP acknowledgement benchmark, sent as envelopes by a fake Socket Mode end to the bot running
-as `serve` runs it with `SLACK_APP_TOKEN` (`python -m bench.serve socket`), and to the no-op app
-over the same connection (`noop-socket`), alternating in rounds. An envelope's time is the
+as `serve` runs it with `SLACK_APP_TOKEN` (`python -m bench.serve socket`: `WEB_CONCURRENCY`
+connections, each in a process of its own), and to the no-op app served the same way
+(`noop-socket`), alternating in rounds. An envelope's time is the
 fake's, from sending it to reading its ack (`tests.fakesocket.Ack.after`): the ack Slack waits
 for, 3 s at most.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -52,8 +54,8 @@ def socket_servers(database_url: str) -> Iterator[dict[str, tuple[Any, Any]]]:
             stack.callback(server.stop)
             started[which] = (server, sockets)
         for server, sockets in started.values():
-            server.wait_ready()  # /healthz: 200 once the database answers and the connection is open
-            sockets.wait_connected()
+            server.wait_ready()  # /healthz: 200 once the database answers and every connection is open
+            sockets.wait_live(int(os.environ.get("WEB_CONCURRENCY", "2")))
         yield started
 
 
@@ -133,10 +135,12 @@ def socket_mode(ctx: Context) -> list[Table]:
                 rows.append([scenario.name, str(concurrency), ms(percentile(t, 50)), ms(t99), ms(percentile(n, 50)),
                              ms(percentile(n, 99)), f"{t99 / percentile(n, 99):.2f}×", f"{late['tb']}/{late['noop']}",
                              str(wrong), "met" if not misses else "missed: " + ", ".join(misses)])  # fmt: skip
+    processes = int(os.environ.get("WEB_CONCURRENCY", "2"))
     notes = [
-        "The bot as `serve` runs it with SLACK_APP_TOKEN (bot.socketmode.SocketModeServer: slack_sdk's "
-        "websocket-client connection, bolt's Socket Mode handler), without the scheduler; the no-op is the HTTP "
-        "benchmark's no-op app over the same connection. Each has a fake Web API and a fake Socket Mode end of its "
+        f"The bot as `serve` runs it with SLACK_APP_TOKEN and WEB_CONCURRENCY={processes}: {processes} "
+        "connection(s), each in a process of its own when more than one (slack_sdk's websocket-client connection, "
+        "bolt's Socket Mode handler), without the scheduler; the no-op is the HTTP benchmark's no-op app served "
+        "the same way. The fake Socket Mode end sends the envelopes to the open connections in turn. Each has a fake Web API and a fake Socket Mode end of its "
         "own in this process (tests/fakesocket.py), which sends the envelopes (`slash_commands`, `interactive`, "
         "`events_api`) and times each from sending to reading its ack; the two alternate in "
         f"{ROUNDS} rounds of the same run.",

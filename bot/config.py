@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # How long an uninstalled workspace's data is kept before the purge job deletes it.
     uninstalled_retention_days: int = Field(default=30, ge=0, le=3650)
     log_format: Literal["text", "json"] = "text"
+    # Processes serving Slack: gunicorn's workers over HTTP, connections in Socket Mode.
+    web_concurrency: int = Field(default=2, ge=1)
+    gunicorn_threads: int = Field(default=8, ge=1)
 
     @field_validator("database_url")
     @classmethod

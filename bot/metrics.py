@@ -29,7 +29,7 @@ import datetime as dt
 import glob
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -173,9 +173,11 @@ class _Own:
         return REGISTRY.collect()
 
 
-def exposition(engine: Engine | None = None, *, clock: Callable[[], dt.datetime] = wall) -> tuple[bytes, str]:
+def exposition(engine: Engine | None = None, *, clock: Callable[[], dt.datetime] = wall,
+               more: Iterable[Any] = ()) -> tuple[bytes, str]:  # fmt: skip
     """The body and content type of `GET /metrics`: every process's counters (multiprocess
-    mode) or this one's, and the outbox read from `engine` as of `clock()`."""
+    mode) or this one's, the outbox read from `engine` as of `clock()`, and the collectors in
+    `more` (read at the scrape, in this process)."""
     registry = CollectorRegistry()
     if os.environ.get(MULTIPROC_DIR):
         multiprocess.MultiProcessCollector(registry)
@@ -183,6 +185,8 @@ def exposition(engine: Engine | None = None, *, clock: Callable[[], dt.datetime]
         registry.register(_Own())  # type: ignore[arg-type]
     if engine is not None:
         registry.register(OutboxCollector(engine, clock))  # type: ignore[arg-type]
+    for collector in more:
+        registry.register(collector)
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 

@@ -1,11 +1,13 @@
-"""Serving Slack: gunicorn (HTTP mode) or a Socket Mode connection.
+"""Serving Slack: gunicorn (HTTP mode) or Socket Mode connections, `WEB_CONCURRENCY` processes
+either way, with the scheduler beside them.
 
 Stopping (SIGTERM from a deploy, systemd or `docker stop`) is graceful: gunicorn stops taking
 connections and lets each worker finish its requests in flight (`graceful_timeout`); a worker
 then finishes the work its requests left for after the answer (`worker_exit`: bot.later,
 bounded by `LATER_GRACE`); the master then stops the scheduler it started beside the
 workers (`on_exit`: SIGTERM to its `worker`, whose sender puts the rows it holds back to
-pending) and exits 0.
+pending) and exits 0. In Socket Mode each connection process closes its connection once the
+envelopes it began are acked, and the process that started them then stops the scheduler.
 """
 
 from __future__ import annotations
@@ -13,17 +15,23 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from slack_bolt import App
 
-from bot import later, metrics
+from bot import later, logs, metrics
 from bot.app import create_app, create_wsgi
-from bot.config import Settings
+from bot.config import Settings, SettingsError
+from bot.storage import crypto
 from bot.storage.db import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
@@ -59,8 +67,8 @@ def http_options(settings: Settings, *, host: str = "0.0.0.0") -> dict[str, Any]
     return {
         "bind": f"{host}:{settings.port}",
         "worker_class": "gthread",
-        "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
-        "threads": int(os.environ.get("GUNICORN_THREADS", "8")),
+        "workers": settings.web_concurrency,
+        "threads": settings.gunicorn_threads,
         "timeout": 30,
         "graceful_timeout": GRACEFUL_SECONDS,
         "accesslog": None,  # bot.app writes one line per request
@@ -106,13 +114,22 @@ def _stop(*_: Any) -> None:
     raise _Stop
 
 
+SOCKET_MODE_MAX_CONNECTIONS = 10  # Slack's limit for one app
+
+
 def serve_socket_mode(settings: Settings) -> None:
     """Socket Mode with /healthz and /metrics on PORT and the scheduler alongside, until
-    SIGTERM (or Ctrl-C): then the connection closes, the HTTP server and the scheduler stop,
-    and `serve` exits 0."""
+    SIGTERM (or Ctrl-C): then the connections close, the HTTP server and the scheduler stop,
+    and `serve` exits 0. One connection is served in this process, more each in its own."""
     from bot.socketmode import SocketModeServer
 
     assert settings.slack_app_token
+    if settings.web_concurrency > SOCKET_MODE_MAX_CONNECTIONS:
+        raise SettingsError(f"setting WEB_CONCURRENCY is too high for Socket Mode: Slack opens at most "
+                            f"{SOCKET_MODE_MAX_CONNECTIONS} connections for an app")  # fmt: skip
+    if settings.web_concurrency > 1:
+        serve_socket_mode_processes(settings)
+        return
     server = scheduler = None
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _stop)
@@ -133,6 +150,66 @@ def serve_socket_mode(settings: Settings) -> None:
             scheduler.shutdown()  # the sender puts back what it holds
 
 
+def socket_app(settings: Settings) -> App:
+    """The bot's app, as a connection process builds it."""
+    return create_app(settings, make_session_factory(make_engine(settings.database_url)))
+
+
+def connection_process(make_app: Callable[[Settings], App], settings: Settings, slot: int, opened: Any,
+                       reports: Any) -> None:  # fmt: skip
+    """A Socket Mode connection process (spawned by `socketmode.ConnectionProcesses`): the app
+    built by `make_app`, one connection, until SIGTERM. Ctrl-C reaches every process of the
+    terminal's group: this one leaves it to the process that started it, which sends SIGTERM."""
+    from bot.socketmode import serve_connection
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    logs.configure(settings.log_format)
+    crypto.configure(settings.encryption_keys)
+    app = make_app(settings)
+    settle_heap()
+    assert settings.slack_app_token
+    serve_connection(app, settings.slack_app_token, slot, opened, reports, stop)
+    later.shutdown(timeout=LATER_GRACE)
+
+
+def serve_socket_mode_processes(settings: Settings, make_app: Callable[[Settings], App] = socket_app, *,
+                                host: str = "0.0.0.0") -> None:  # fmt: skip
+    """`WEB_CONCURRENCY` connection processes, /healthz and /metrics here, and the scheduler as
+    a `worker` beside them (as over HTTP), until SIGTERM or Ctrl-C. The processes' metrics add
+    up in PROMETHEUS_MULTIPROC_DIR, a directory of this run's own when it is not set."""
+    from bot.socketmode import ConnectionProcesses
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
+    own_dir = None
+    if os.environ.get(metrics.MULTIPROC_DIR):
+        metrics.prepare_multiprocess_dir()
+    else:  # before any process that counts starts: they read it as they import prometheus_client
+        own_dir = os.environ[metrics.MULTIPROC_DIR] = tempfile.mkdtemp(prefix="touchbase-metrics-")
+    processes = None
+    scheduler = SchedulerProcess(settings)
+    try:
+        engine = make_engine(settings.database_url)
+        processes = ConnectionProcesses(connection_process, (make_app, settings), settings.web_concurrency, engine,
+                                        port=settings.port, host=host)  # fmt: skip
+        processes.start()
+        scheduler.start()
+        while True:
+            time.sleep(1.0)
+            processes.watch()
+    except _Stop:
+        log.info("stopping")
+    finally:
+        if processes is not None:
+            processes.stop()
+        scheduler.stop()
+        if own_dir is not None:
+            shutil.rmtree(own_dir, ignore_errors=True)
+            del os.environ[metrics.MULTIPROC_DIR]
+
+
 def start_scheduler(settings: Settings) -> Any:
     """The scheduler in this process unless SCHEDULER_ENABLED=false (then a `worker` runs it)."""
     if not settings.scheduler_enabled:
@@ -142,32 +219,38 @@ def start_scheduler(settings: Settings) -> Any:
     return Scheduler(settings).start_background()
 
 
-def serve_scheduled_http(settings: Settings) -> None:
-    """gunicorn, with the scheduler beside it: `python -m bot worker` as a child of gunicorn's
-    master, started once gunicorn listens (one scheduler however many web workers) and stopped
-    with SIGTERM when gunicorn exits, waiting for it to put back what it holds.
+class SchedulerProcess:
+    """The scheduler as `python -m bot worker`, a child of the serving process, unless
+    SCHEDULER_ENABLED=false; stopped with SIGTERM, waiting for it to put back what it holds.
 
-    Not a thread of the master: the master forks its workers (at start, and again whenever one
-    is replaced), and a fork copies the locks other threads hold at that instant (logging,
-    the database pool, metrics) into a child that can never release them; a worker forked
-    while the scheduler was busy hung on its first request."""
-    running: dict[str, subprocess.Popen[bytes]] = {}
+    Not a thread of the serving process: gunicorn's master forks its workers (at start, and
+    again whenever one is replaced), and a fork copies the locks other threads hold at that
+    instant (logging, the database pool, metrics) into a child that can never release them; a
+    worker forked while the scheduler was busy hung on its first request."""
 
-    def on_ready() -> None:
-        if settings.scheduler_enabled:
-            running["scheduler"] = subprocess.Popen([sys.executable, "-m", "bot", "worker"])
-            log.info("scheduler started beside the web workers (pid %s)", running["scheduler"].pid)
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.scheduler_enabled
+        self.process: subprocess.Popen[bytes] | None = None
 
-    def on_exit() -> None:
-        scheduler = running.get("scheduler")
-        if scheduler is None or scheduler.poll() is not None:
+    def start(self) -> None:
+        if self.enabled:
+            self.process = subprocess.Popen([sys.executable, "-m", "bot", "worker"])
+            log.info("scheduler started beside the serving processes (pid %s)", self.process.pid)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
             return
-        scheduler.send_signal(signal.SIGTERM)
+        self.process.send_signal(signal.SIGTERM)
         try:
-            scheduler.wait(timeout=GRACEFUL_SECONDS)
+            self.process.wait(timeout=GRACEFUL_SECONDS)
         except subprocess.TimeoutExpired:  # its claimed rows go back when their lease runs out
             log.warning("the scheduler did not stop in %ss; killed", GRACEFUL_SECONDS)
-            scheduler.kill()
-            scheduler.wait()
+            self.process.kill()
+            self.process.wait()
 
-    serve_http(settings, on_ready=on_ready, on_exit=on_exit)
+
+def serve_scheduled_http(settings: Settings) -> None:
+    """gunicorn, with the scheduler beside it (`SchedulerProcess`), started once gunicorn
+    listens (one scheduler however many web workers) and stopped when gunicorn exits."""
+    scheduler = SchedulerProcess(settings)
+    serve_http(settings, on_ready=scheduler.start, on_exit=scheduler.stop)

@@ -1,11 +1,19 @@
 """Socket Mode: Slack's requests come over a WebSocket the bot opens itself, so a bot without a
 public address (a laptop, a box behind NAT) can serve a team.
 
-`SocketModeServer` is what `serve` runs with `SLACK_APP_TOKEN`: the connection, and on `PORT`
-a small HTTP server for `GET /healthz` (200 when the database answers and the connection is
-open, else 503 with the reason) and `GET /metrics` (Prometheus text), so a process manager or
-an orchestrator can tell it is alive. `bot.server.serve_socket_mode` adds the scheduler and
-the stop on SIGTERM.
+`serve` with `SLACK_APP_TOKEN` opens one connection per process, `WEB_CONCURRENCY` of them (2
+by default; Slack allows an app 10 and spreads the envelopes over those open), so the requests
+are answered on as many cores as over HTTP, where gunicorn runs that many workers.
+
+- `Connection`: one connection, opened with the app-level token, closed gracefully.
+- `StatusServer`: on `PORT`, `GET /healthz` (200 when the database answers and every
+  connection is open, else 503 with the reason) and `GET /metrics` (Prometheus text, with
+  `touchbase_socket_mode_connected`, the connections open), so a process manager or an
+  orchestrator can tell it is alive.
+- `SocketModeServer`: both in this process (`WEB_CONCURRENCY=1`).
+- `ConnectionProcesses`: the status server here, and each connection in a process of its own
+  (spawned, not forked: no lock held by a thread of this one is copied into it), started again
+  if it dies. `bot.server` adds the scheduler and the stop on SIGTERM to either.
 
 The connection is slack_sdk's websocket-client based client, not its built-in one: the
 built-in client, when the server closes the TCP connection without a close frame, spins a
@@ -18,40 +26,61 @@ Both reconnect through `apps.connections.open` with the app-level token.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import Gauge
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot import later, metrics
+from bot.clock import elapsed
 from bot.config import SettingsError
 from bot.storage.db import ping
 
 log = logging.getLogger(__name__)
 
-CONNECTED = Gauge("touchbase_socket_mode_connected", "1 while the Socket Mode connection to Slack is open",
-                  registry=metrics.REGISTRY)  # fmt: skip
+Counts = Callable[[], tuple[int, int]]  # the connections open, and how many there should be
+START_SECONDS = 60.0  # how long the connection processes may take to build the app and connect
+STOP_SECONDS = 30.0  # how long a stopping connection process may take to finish its envelopes
 
 
-def status_wsgi(engine: Engine, connected: Callable[[], bool]) -> Callable[..., Iterable[bytes]]:
+class _Connections:
+    """`touchbase_socket_mode_connected`, read at the scrape."""
+
+    def __init__(self, counts: Counts) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily("touchbase_socket_mode_connected",
+                                "Socket Mode connections to Slack open now (one per process; WEB_CONCURRENCY of them)",
+                                value=self._counts()[0])  # fmt: skip
+
+
+def status_wsgi(engine: Engine, counts: Counts) -> Callable[..., Iterable[bytes]]:
     """`GET /healthz` and `GET /metrics`; nothing else is served in Socket Mode."""
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
         if path == "/healthz":
-            checks = ((ping(engine), "database unavailable"), (connected(), "socket mode connection closed"))
-            problems = [reason for ok, reason in checks if not ok]
+            problems = [] if ping(engine) else ["database unavailable"]
+            open_, wanted = counts()
+            if open_ < wanted:
+                closed = wanted - open_
+                problems.append("socket mode connection closed" if wanted == 1 else
+                                f"{closed} of {wanted} socket mode connections closed")  # fmt: skip
             start_response("503 Service Unavailable" if problems else "200 OK", [("Content-Type", "text/plain")])
             return ["; ".join(problems).encode() if problems else b"ok"]
-        if path == "/metrics":  # the same as over HTTP (bot.metrics), with the connection's state
-            body, content_type = metrics.exposition(engine)
+        if path == "/metrics":  # the same as over HTTP (bot.metrics), with the connections' state
+            body, content_type = metrics.exposition(engine, more=[_Connections(counts)])
             start_response("200 OK", [("Content-Type", content_type)])
             return [body]
         start_response("404 Not Found", [("Content-Type", "text/plain")])
@@ -69,10 +98,30 @@ class _QuietHandler(WSGIRequestHandler):
         pass  # a probe every few seconds is not news
 
 
-class SocketModeServer:
-    """The Socket Mode connection for `app`, and /healthz and /metrics on `port`."""
+class StatusServer:
+    """/healthz and /metrics on `port`, in a thread of this process."""
 
-    def __init__(self, app: App, engine: Engine, app_token: str, *, port: int, host: str = "0.0.0.0") -> None:
+    def __init__(self, engine: Engine, counts: Counts, *, port: int, host: str) -> None:
+        self.http = make_server(host, port, status_wsgi(engine, counts),
+                                server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)  # fmt: skip
+        self._thread = threading.Thread(target=self.http.serve_forever, name="status-http", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.http.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+class Connection:
+    """One Socket Mode connection for `app`."""
+
+    def __init__(self, app: App, app_token: str) -> None:
         self.handler = SocketModeHandler(app, app_token)
         client = self.handler.client
         # Open means the handshake is done and the connection not closed since: the client's
@@ -81,18 +130,11 @@ class SocketModeServer:
         self._change = threading.Condition()
         client.on_open_listeners.append(lambda ws: self._note(self._open.add, ws))
         client.on_close_listeners.append(lambda ws: self._note(self._open.discard, ws))
-        self.http = make_server(host, port, status_wsgi(engine, self.connected),
-                                server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)  # fmt: skip
-        self._http = threading.Thread(target=self.http.serve_forever, name="status-http", daemon=True)
 
     def _note(self, change: Callable[[Any], None], ws: Any) -> None:
         with self._change:
             change(ws)
             self._change.notify_all()
-
-    @property
-    def port(self) -> int:
-        return int(self.http.server_address[1])
 
     def connected(self) -> bool:
         session = self.handler.client.current_session
@@ -102,10 +144,8 @@ class SocketModeServer:
         with self._change:
             return self._change.wait_for(self.connected, timeout)
 
-    def start(self) -> SocketModeServer:
-        """Serve /healthz (503 until connected), then connect; a refused app token stops here."""
-        self._http.start()
-        CONNECTED.set_function(lambda: 1.0 if self.connected() else 0.0)
+    def open(self) -> None:
+        """Connect; a refused app token raises SettingsError."""
         client = self.handler.client
         try:
             # The client's watchdog, started by its first connect(), looks at once and, finding
@@ -116,16 +156,13 @@ class SocketModeServer:
                 self.handler.connect()
                 self.wait_connected(timeout=4)
         except SlackApiError as err:
-            self.stop()
+            self.handler.close()
             error = err.response.get("error") if err.response is not None else err
             raise SettingsError(f"setting SLACK_APP_TOKEN was refused by Slack: {error}") from None
-        log.info("socket mode: %s; /healthz and /metrics on port %s",
-                 "connected" if self.connected() else "connecting", self.port)  # fmt: skip
-        return self
 
-    def stop(self) -> None:
-        """Take no new envelope, let those begun finish and be acked, then close the connection
-        and the HTTP server. Envelopes not begun stay unacked: Slack sends events again."""
+    def close(self) -> None:
+        """Take no new envelope, let those begun finish and be acked, then close. Envelopes not
+        begun stay unacked: Slack sends events again."""
         client = self.handler.client
         client.auto_reconnect_enabled = False
         client.closed = True  # the client's message loop ends after the message in hand…
@@ -144,6 +181,155 @@ class SocketModeServer:
                 self._change.wait_for(lambda: session not in self._open, timeout=5)
             ws.shutdown()
         self.handler.close()
-        self.http.shutdown()
-        self.http.server_close()
+
+
+class SocketModeServer:
+    """One connection for `app`, and /healthz and /metrics on `port`, in this process."""
+
+    def __init__(self, app: App, engine: Engine, app_token: str, *, port: int, host: str = "0.0.0.0") -> None:
+        self.connection = Connection(app, app_token)
+        self.status = StatusServer(engine, lambda: (int(self.connected()), 1), port=port, host=host)
+
+    @property
+    def port(self) -> int:
+        return self.status.port
+
+    def connected(self) -> bool:
+        return self.connection.connected()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.connection.wait_connected(timeout)
+
+    def start(self) -> SocketModeServer:
+        """Serve /healthz (503 until connected), then connect; a refused app token stops here."""
+        self.status.start()
+        try:
+            self.connection.open()
+        except SettingsError:
+            self.status.stop()
+            raise
+        log.info("socket mode: %s; /healthz and /metrics on port %s",
+                 "connected" if self.connected() else "connecting", self.port)  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        self.connection.close()
+        self.status.stop()
+        log.info("socket mode: closed")
+
+
+def serve_connection(app: App, app_token: str, slot: int, opened: Any, reports: Any, stop: threading.Event) -> None:
+    """In a connection process: open the connection, say so (or why not) on `reports`, keep
+    `opened[slot]` true while it is open, and close it gracefully once `stop` is set, or when
+    the process that started this one is gone."""
+    parent = os.getppid()
+    connection = Connection(app, app_token)
+    try:
+        connection.open()
+    except SettingsError as err:
+        reports.put((slot, str(err)))
+        return
+    opened[slot] = connection.connected()
+    reports.put((slot, None))
+    try:
+        while not stop.wait(0.2):
+            opened[slot] = connection.connected()
+            if os.getppid() != parent:
+                log.warning("socket mode: the process that started this one is gone; closing")
+                break
+    finally:
+        opened[slot] = False
+        connection.close()
+
+
+class ConnectionProcesses:
+    """`count` processes running `target(*args, slot, opened, reports)` (which ends in
+    `serve_connection`), and /healthz and /metrics on `port` in this one. A process that dies
+    is started again by `watch()`; `stop()` sends each SIGTERM and waits for it."""
+
+    def __init__(self, target: Callable[..., None], args: tuple[Any, ...], count: int, engine: Engine, *,
+                 port: int, host: str = "0.0.0.0") -> None:  # fmt: skip
+        self._context = multiprocessing.get_context("spawn")
+        self._target, self._args, self.count = target, args, count
+        self.opened = self._context.RawArray("b", count)  # each process writes its own slot only
+        self._reports = self._context.Queue()
+        self._processes: list[Any] = [None] * count
+        self._stopping = False
+        self.status = StatusServer(engine, self.counts, port=port, host=host)
+
+    @property
+    def port(self) -> int:
+        return self.status.port
+
+    def counts(self) -> tuple[int, int]:
+        """The connections open (of a process still alive: one killed cannot clear its slot)."""
+        alive = [process is not None and process.exitcode is None for process in self._processes]
+        return sum(1 for slot, flag in enumerate(self.opened) if flag and alive[slot]), self.count
+
+    def _spawn(self, slot: int) -> None:
+        self.opened[slot] = False
+        process = self._context.Process(target=self._target, args=(*self._args, slot, self.opened, self._reports),
+                                        name=f"socket-mode-{slot + 1}", daemon=False)  # fmt: skip
+        process.start()
+        self._processes[slot] = process
+
+    def start(self) -> ConnectionProcesses:
+        """Serve /healthz, start the processes and wait until each has connected or is
+        connecting; a refused app token stops them all and raises SettingsError."""
+        self.status.start()
+        for slot in range(self.count):
+            self._spawn(slot)
+        waiting, deadline = set(range(self.count)), elapsed() + START_SECONDS
+        try:
+            while waiting and elapsed() < deadline:
+                try:
+                    slot, error = self._reports.get(timeout=0.1)
+                except queue.Empty:
+                    if gone := [slot for slot in waiting if self._processes[slot].exitcode is not None]:
+                        raise SettingsError(f"socket mode: connection process {gone[0] + 1} exited "
+                                            "before connecting (its log says why)") from None  # fmt: skip
+                    continue
+                if error is not None:
+                    raise SettingsError(error)
+                waiting.discard(slot)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("socket mode: %d connection processes, %d connected; /healthz and /metrics on port %s",
+                 self.count, self.counts()[0], self.port)  # fmt: skip
+        return self
+
+    def watch(self) -> None:
+        """Start again a process that died; raise SettingsError if one was refused its token."""
+        while True:
+            try:
+                slot, error = self._reports.get_nowait()
+            except queue.Empty:
+                break
+            if error is not None:
+                raise SettingsError(error)
+        for slot, process in enumerate(self._processes):
+            if process.exitcode is not None and not self._stopping:
+                log.warning("socket mode: connection process %d (pid %s) exited with %s; starting another",
+                            slot + 1, process.pid, process.exitcode)  # fmt: skip
+                metrics.process_gone(process.pid)
+                self._spawn(slot)
+
+    def stop(self) -> None:
+        """SIGTERM to each process (it closes its connection once its envelopes are acked),
+        then wait for them, killing one that takes longer than STOP_SECONDS."""
+        self._stopping = True
+        running = [process for process in self._processes if process is not None]
+        for process in running:
+            if process.exitcode is None:
+                process.terminate()
+        deadline = elapsed() + STOP_SECONDS
+        for process in running:
+            process.join(max(0.0, deadline - elapsed()))
+            if process.exitcode is None:
+                log.warning("socket mode: connection process %s did not stop in %ss; killed", process.pid, STOP_SECONDS)
+                process.kill()
+                process.join()
+            metrics.process_gone(process.pid)
+        self.status.stop()
         log.info("socket mode: closed")

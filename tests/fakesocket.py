@@ -12,7 +12,9 @@ As Slack does:
   interaction is not (Slack shows the person an error instead);
 - an ack is in time within 3 s (`ACK_WITHIN`) of the envelope being sent; `wait_ack` fails
   on a later one, which Slack would have given up on;
-- a connection told `disconnect` (`refresh_requested`) gets no new envelopes.
+- a connection told `disconnect` (`refresh_requested`) gets no new envelopes;
+- with several connections open (one per process of the bot), the envelopes go to each in
+  turn.
 
 `drop()` closes the TCP connection without a word (no close frame), as a broken network does.
 
@@ -95,6 +97,7 @@ class FakeSocketMode:
         self.links: list[Link] = []
         self.envelopes: dict[str, Envelope] = {}
         self.refused = 0  # connection attempts with an unknown or used ticket
+        self._turns = itertools.count()  # whose turn among the open connections
         self._held = False
         self._deaf = False  # acks are lost on the way (`acks_lost`)
         self._server: Server = serve(
@@ -202,8 +205,18 @@ class FakeSocketMode:
         return [link for link in self.links if link.open]
 
     def _live(self) -> Link | None:
+        """The newest connection that takes envelopes."""
         live = [link for link in self.links if link.open and not link.refreshing]
         return live[-1] if live else None
+
+    def _next(self) -> Link | None:
+        """The connection the next envelope goes to: each that takes envelopes in turn."""
+        live = [link for link in self.links if link.open and not link.refreshing]
+        return live[next(self._turns) % len(live)] if live else None
+
+    def live_links(self) -> list[Link]:
+        with self._state:
+            return [link for link in self.links if link.open and not link.refreshing]
 
     # --- what a test does -------------------------------------------------------------
 
@@ -211,7 +224,7 @@ class FakeSocketMode:
         envelope = Envelope(str(uuid.uuid4()), type_, payload, accepts_response_payload)
         with self._state:
             self.envelopes[envelope.id] = envelope
-            if (link := self._live()) is not None:
+            if (link := self._next()) is not None:
                 self._send_on(link, envelope)
         return envelope
 
@@ -224,10 +237,10 @@ class FakeSocketMode:
             link.ws.send(json.dumps({"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake"}}))
         return link
 
-    def drop(self) -> Link:
-        """Close the TCP connection without a close frame."""
+    def drop(self, link: Link | None = None) -> Link:
+        """Close the TCP connection (the newest, unless `link`) without a close frame."""
         with self._state:
-            link = self._live()
+            link = link or self._live()
             assert link is not None, "no connection to drop"
         link.ws.socket.shutdown(socket.SHUT_RDWR)
         self.wait_for(lambda: not link.open, "the dropped connection to end")
@@ -266,6 +279,12 @@ class FakeSocketMode:
         link = self._live()
         assert link is not None
         return link
+
+    def wait_live(self, count: int, timeout: float = 60.0) -> list[Link]:
+        """Wait for `count` connections that take envelopes, and return them."""
+        self.wait_for(lambda: len([link for link in self.links if link.open and not link.refreshing]) >= count,
+                      f"{count} open connections", timeout)  # fmt: skip
+        return self.live_links()
 
     def wait_ack(self, envelope: Envelope, timeout: float = 30.0) -> Ack:
         """The envelope's ack; fails unless it came within 3 s of sending, as Slack requires."""

@@ -13,6 +13,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -314,44 +317,139 @@ def test_the_scheduler_delivers_while_the_connection_serves(socket_settings, eng
 # --- `python -m bot serve` --------------------------------------------------------------
 
 
-def test_serve_in_socket_mode_answers_healthz_and_stops_cleanly_on_sigterm(database_url, engine, session, sockets,
-                                                                           fake, tmp_path):  # fmt: skip
+@contextmanager
+def serving(database_url: str, fake: FakeSlack, tmp_path: Path, **more: str) -> Iterator[Serve]:
+    """`python -m bot serve` in Socket Mode against the fakes; killed at the end if still running."""
     from tests.test_cli import _free_port
 
-    get_workspace(session, "T0000001")
-    enqueue(session, now=wall(), team_id="T0000001", key="notice", kind="test", channel=USER, text="sent by serve")
-    session.commit()
     port = _free_port()
-    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_", "PORT")
+    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_", "PORT", "WEB_CONCURRENCY", "PROMETHEUS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env |= {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
-            "SLACK_API_URL": fake.api_url, "PORT": str(port)}  # fmt: skip
+            "SLACK_API_URL": fake.api_url, "PORT": str(port), **more}  # fmt: skip
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT,
                                 cwd=NO_DOTENV)  # fmt: skip
     try:
-        link = sockets.wait_connected()
-
-        def healthz() -> tuple[int, str] | None:
-            assert proc.poll() is None, log.read_text()
-            try:
-                return get(f"http://127.0.0.1:{port}/healthz")
-            except OSError:
-                return None  # not listening yet
-
-        assert eventually(lambda: healthz() == (200, "ok"), "/healthz to say 200")
-        assert "/crm find acme" in SocketSlack(sockets, fake).command("help").shown
-        eventually(lambda: fake.calls_to("chat.postMessage"), "the scheduler in serve to deliver")
-        assert fake.last("chat.postMessage")["text"] == "sent by serve"
-
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 0, log.read_text()
+        yield Serve(proc, f"http://127.0.0.1:{port}", log)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    eventually(lambda: not link.open, "serve to close its connection")
+
+
+@dataclass
+class Serve:
+    proc: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def get(self, path: str) -> tuple[int, str] | None:
+        assert self.proc.poll() is None, self.log.read_text()
+        try:
+            return get(self.url + path)
+        except OSError:
+            return None  # not listening yet
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        assert self.proc.wait(timeout=60) == 0, self.log.read_text()
+        assert "Traceback" not in self.log.read_text(), self.log.read_text()
+
+    def connection_processes(self) -> list[int]:
+        """The pids of its Socket Mode connection processes (spawned by multiprocessing)."""
+        pid = self.proc.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(child) for child in children
+                if "spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")]  # fmt: skip
+
+
+def queue_notice(session: Any, text: str) -> None:
+    get_workspace(session, "T0000001")
+    enqueue(session, now=wall(), team_id="T0000001", key="notice", kind="test", channel=USER, text=text)
+    session.commit()
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_serve_in_socket_mode_answers_healthz_and_stops_cleanly_on_sigterm(processes, database_url, session, sockets,
+                                                                           fake, tmp_path):  # fmt: skip
+    queue_notice(session, "sent by serve")
+    with serving(database_url, fake, tmp_path, WEB_CONCURRENCY=str(processes)) as bot:
+        links = sockets.wait_live(processes)
+        assert eventually(lambda: bot.get("/healthz") == (200, "ok"), "/healthz to say 200")
+        assert len(bot.connection_processes()) == (processes if processes > 1 else 0)
+        assert "/crm find acme" in SocketSlack(sockets, fake).command("help").shown
+        eventually(lambda: fake.calls_to("chat.postMessage"), "the scheduler in serve to deliver")
+        assert fake.last("chat.postMessage")["text"] == "sent by serve"
+        bot.stop()
+    eventually(lambda: not any(link.open for link in links), "serve to close its connections")
+    assert sockets.links == links  # none opened again on the way out
     with pytest.raises(OSError):
-        get(f"http://127.0.0.1:{port}/healthz")
-    assert "Traceback" not in log.read_text(), log.read_text()
+        get(f"{bot.url}/healthz")
+
+
+def test_serve_spreads_the_envelopes_over_a_connection_in_each_process(database_url, session, sockets, fake,
+                                                                        tmp_path):  # fmt: skip
+    with serving(database_url, fake, tmp_path, WEB_CONCURRENCY="2", SCHEDULER_ENABLED="false") as bot:
+        first, second = sockets.wait_live(2)
+        assert eventually(lambda: bot.get("/healthz") == (200, "ok"), "/healthz to say 200")
+        before, text = scrape(bot.url)
+        assert "touchbase_socket_mode_connected 2.0" in text
+        slack = SocketSlack(sockets, fake)
+        for n in range(4):
+            slack.command("new")
+            assert slack.submit(fake.last("views.open")["view"], {"Name": f"Spread {n}"}).status == 200
+        after, _ = scrape(bot.url)
+        bot.stop()
+
+    def acked(link: Any) -> set[str]:
+        return {message["envelope_id"] for message in link.received if "envelope_id" in message}
+
+    assert len(acked(first)) == len(acked(second)) == 4  # each answered half of the eight
+    assert [customer.name for customer in customers_of(session)] == [f"Spread {n}" for n in range(4)]
+    # Every process's requests in the one /metrics (a PROMETHEUS_MULTIPROC_DIR of serve's own)
+    assert grew(before, after, "touchbase_requests_total", kind="command", outcome="ok") == 4
+    assert grew(before, after, "touchbase_requests_total", kind="view", outcome="ok") == 4
+
+
+def test_a_connection_process_that_dies_is_started_again(database_url, sockets, fake, tmp_path):
+    with serving(database_url, fake, tmp_path, WEB_CONCURRENCY="2", SCHEDULER_ENABLED="false") as bot:
+        links = sockets.wait_live(2)
+        assert eventually(lambda: bot.get("/healthz") == (200, "ok"), "/healthz to say 200")
+        victim, survivor = bot.connection_processes()
+        os.kill(victim, signal.SIGKILL)
+        eventually(lambda: len([link for link in links if link.open]) == 1, "its connection to end")
+        # Until the new process has connected, /healthz says one of the two is closed
+        assert eventually(lambda: bot.get("/healthz") == (503, "1 of 2 socket mode connections closed"),
+                          "/healthz to say 503")  # fmt: skip
+        sockets.wait_live(2)
+        assert eventually(lambda: bot.get("/healthz") == (200, "ok"), "/healthz to say 200 again")
+        assert survivor in bot.connection_processes() and victim not in bot.connection_processes()
+        slack = SocketSlack(sockets, fake)
+        assert all("/crm find acme" in slack.command("help").shown for _ in range(2))
+        bot.stop()
+    assert f"(pid {victim}) exited with -9; starting another" in bot.log.read_text()
+
+
+def test_serve_stops_with_one_line_when_the_app_token_is_refused(database_url, sockets, fake, tmp_path):
+    fake.fail("apps.connections.open", error="invalid_auth", times=10)
+    with serving(database_url, fake, tmp_path, WEB_CONCURRENCY="2") as bot:
+        assert bot.proc.wait(timeout=60) == 2
+    log = bot.log.read_text()
+    assert "touchbase: setting SLACK_APP_TOKEN was refused by Slack: invalid_auth\n" in log
+    assert "Traceback" not in log, log
+    assert sockets.links == []
+
+
+@pytest.mark.parametrize(("value", "line"), [
+    ("11", "touchbase: setting WEB_CONCURRENCY is too high for Socket Mode: Slack opens at most 10 connections "
+           "for an app"),
+    ("0", "touchbase: setting WEB_CONCURRENCY is malformed: Input should be greater than or equal to 1"),
+])  # fmt: skip
+def test_serve_refuses_a_number_of_connections_slack_does_not_allow(value, line, database_url, sockets, fake,
+                                                                     tmp_path):  # fmt: skip
+    with serving(database_url, fake, tmp_path, WEB_CONCURRENCY=value) as bot:
+        assert bot.proc.wait(timeout=60) == 2
+    assert bot.log.read_text().strip().splitlines()[-1] == line
+    assert sockets.links == []
