@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -159,18 +158,19 @@ def connection_process(make_app: Callable[[Settings], App], settings: Settings, 
                        reports: Any) -> None:  # fmt: skip
     """A Socket Mode connection process (spawned by `socketmode.ConnectionProcesses`): the app
     built by `make_app`, one connection, until SIGTERM. Ctrl-C reaches every process of the
-    terminal's group: this one leaves it to the process that started it, which sends SIGTERM."""
+    terminal's group: this one leaves it to the process that started it, which sends SIGTERM
+    (it started this one's interpreter with Ctrl-C ignored already)."""
     from bot.socketmode import serve_connection
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stopping: list[int] = []  # a flag, not an Event: see serve_connection
+    signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
     logs.configure(settings.log_format)
     crypto.configure(settings.encryption_keys)
     app = make_app(settings)
     settle_heap()
     assert settings.slack_app_token
-    serve_connection(app, settings.slack_app_token, slot, opened, reports, stop)
+    serve_connection(app, settings.slack_app_token, slot, opened, reports, lambda: bool(stopping))
     later.shutdown(timeout=LATER_GRACE)
 
 

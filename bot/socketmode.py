@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import queue
+import signal
 import threading
+import time
+from multiprocessing.connection import wait as ready
 from collections.abc import Callable, Iterable, Iterator
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -50,7 +52,22 @@ log = logging.getLogger(__name__)
 
 Counts = Callable[[], tuple[int, int]]  # the connections open, and how many there should be
 START_SECONDS = 60.0  # how long the connection processes may take to build the app and connect
-STOP_SECONDS = 30.0  # how long a stopping connection process may take to finish its envelopes
+# How long a stopping connection process may take: longer than its own close (the listeners
+# running, then the work they left for after the answers, up to 30 s, the close handshake, 5 s,
+# and bot.later's shutdown, 10 s), so it is killed only when stuck.
+STOP_SECONDS = 60.0
+RETRY_SECONDS = (1.0, 30.0)  # after a failure that may pass: the first wait, then doubling to this
+# apps.connections.open's errors that say the app token itself will not do: trying again would not help.
+REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                      "not_allowed_token_type", "missing_scope", "no_permission"})  # fmt: skip
+
+
+class Refused(SettingsError):
+    """Slack did not open a connection with the app token; `error` is its reason."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(f"setting SLACK_APP_TOKEN was refused by Slack: {error}")
+        self.error = error
 
 
 class _Connections:
@@ -145,7 +162,7 @@ class Connection:
             return self._change.wait_for(self.connected, timeout)
 
     def open(self) -> None:
-        """Connect; a refused app token raises SettingsError."""
+        """Connect; raises Refused when Slack does not (its `error` says whether for good)."""
         client = self.handler.client
         try:
             # The client's watchdog, started by its first connect(), looks at once and, finding
@@ -157,8 +174,7 @@ class Connection:
                 self.wait_connected(timeout=4)
         except SlackApiError as err:
             self.handler.close()
-            error = err.response.get("error") if err.response is not None else err
-            raise SettingsError(f"setting SLACK_APP_TOKEN was refused by Slack: {error}") from None
+            raise Refused(str(err.response.get("error") if err.response is not None else err)) from None
 
     def close(self) -> None:
         """Take no new envelope, let those begun finish and be acked, then close. Envelopes not
@@ -218,25 +234,55 @@ class SocketModeServer:
         log.info("socket mode: closed")
 
 
-def serve_connection(app: App, app_token: str, slot: int, opened: Any, reports: Any, stop: threading.Event) -> None:
-    """In a connection process: open the connection, say so (or why not) on `reports`, keep
-    `opened[slot]` true while it is open, and close it gracefully once `stop` is set, or when
-    the process that started this one is gone."""
-    parent = os.getppid()
-    connection = Connection(app, app_token)
-    try:
-        connection.open()
-    except SettingsError as err:
-        reports.put((slot, str(err)))
-        return
+def serve_connection(app: App, app_token: str, slot: int, opened: Any, reports: Any,
+                     stopping: Callable[[], bool]) -> None:  # fmt: skip
+    """In a connection process: open the connection, say so (or that the token is refused) on
+    `reports`, keep `opened[slot]` true while it is open, and close it gracefully once
+    `stopping()`, or when the process that started this one is gone. A failure that may pass (a
+    rate limit, Slack or the network down) is tried again, waiting longer each time."""
+    parent = multiprocessing.parent_process()
+
+    def should_stop() -> bool:
+        if stopping():
+            return True
+        if parent is not None and not parent.is_alive():
+            log.warning("socket mode: the process that started this one is gone; closing")
+            return True
+        return False
+
+    def pause(seconds: float) -> bool:
+        """Sleep for `seconds` unless told to stop (True) meanwhile. Short sleeps, not a wait on
+        an Event: setting one from a signal handler can deadlock with the wait it interrupts."""
+        end = elapsed() + seconds
+        while elapsed() < end:
+            if should_stop():
+                return True
+            time.sleep(0.2)
+        return should_stop()
+
+    wait = RETRY_SECONDS[0]
+    while True:
+        connection = Connection(app, app_token)
+        try:
+            connection.open()
+            break
+        except Refused as err:
+            if err.error in REFUSALS:
+                reports.put((slot, str(err)))
+                return
+            problem = f"Slack answered {err.error}"
+        except Exception as err:  # noqa: BLE001 - the network, or Slack, not answering: tried again
+            problem = f"{type(err).__name__}: {err}"
+            connection.handler.close()
+        log.warning("socket mode: no connection (%s); trying again in %.0f s", problem, wait)
+        if pause(wait):
+            return
+        wait = min(wait * 2, RETRY_SECONDS[1])
     opened[slot] = connection.connected()
     reports.put((slot, None))
     try:
-        while not stop.wait(0.2):
+        while not pause(0.2):
             opened[slot] = connection.connected()
-            if os.getppid() != parent:
-                log.warning("socket mode: the process that started this one is gone; closing")
-                break
     finally:
         opened[slot] = False
         connection.close()
@@ -254,7 +300,10 @@ class ConnectionProcesses:
         self.opened = self._context.RawArray("b", count)  # each process writes its own slot only
         self._reports = self._context.Queue()
         self._processes: list[Any] = [None] * count
-        self._stopping = False
+        self._next_start = [0.0] * count  # when a gone process's slot may be started again (`watch`)
+        self._started = [0.0] * count
+        self._backoff = [0.0] * count
+        self._stopping = self._stopped = False
         self.status = StatusServer(engine, self.counts, port=port, host=host)
 
     @property
@@ -262,16 +311,27 @@ class ConnectionProcesses:
         return self.status.port
 
     def counts(self) -> tuple[int, int]:
-        """The connections open (of a process still alive: one killed cannot clear its slot)."""
-        alive = [process is not None and process.exitcode is None for process in self._processes]
-        return sum(1 for slot, flag in enumerate(self.opened) if flag and alive[slot]), self.count
+        """The connections open (of a process still alive: one killed cannot clear its slot).
+        Read in the HTTP server's threads: whether a process ended is read from its sentinel,
+        which does not reap it (only the main thread does, in `watch` and `stop`)."""
+        flagged = [process for slot, process in enumerate(self._processes) if process is not None and self.opened[slot]]
+        gone = ready([process.sentinel for process in flagged], 0) if flagged else []
+        return len(flagged) - len(gone), self.count
 
     def _spawn(self, slot: int) -> None:
+        """Start slot's process. Its interpreter starts with Ctrl-C ignored (kept across exec):
+        the terminal sends it to every process of the group, and this one stops the others.
+        Daemonic: should this process end without `stop()`, multiprocessing's exit sends each
+        SIGTERM (a graceful stop) rather than waiting for it."""
         self.opened[slot] = False
         process = self._context.Process(target=self._target, args=(*self._args, slot, self.opened, self._reports),
-                                        name=f"socket-mode-{slot + 1}", daemon=False)  # fmt: skip
-        process.start()
-        self._processes[slot] = process
+                                        name=f"socket-mode-{slot + 1}", daemon=True)  # fmt: skip
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            process.start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self._processes[slot] = process if process.pid is not None else None
 
     def start(self) -> ConnectionProcesses:
         """Serve /healthz, start the processes and wait until each has connected or is
@@ -279,6 +339,7 @@ class ConnectionProcesses:
         self.status.start()
         for slot in range(self.count):
             self._spawn(slot)
+            self._started[slot] = elapsed()
         waiting, deadline = set(range(self.count)), elapsed() + START_SECONDS
         try:
             while waiting and elapsed() < deadline:
@@ -309,16 +370,32 @@ class ConnectionProcesses:
             if error is not None:
                 raise SettingsError(error)
         for slot, process in enumerate(self._processes):
-            if process.exitcode is not None and not self._stopping:
+            if process is None or process.exitcode is None or self._stopping:
+                continue
+            if self._next_start[slot] == 0.0:  # just found gone: start another, at once the first time
                 log.warning("socket mode: connection process %d (pid %s) exited with %s; starting another",
                             slot + 1, process.pid, process.exitcode)  # fmt: skip
                 metrics.process_gone(process.pid)
+                self._next_start[slot] = self._restart_at(slot)
+            if elapsed() >= self._next_start[slot]:
                 self._spawn(slot)
+                self._started[slot] = elapsed()
+                self._next_start[slot] = 0.0
+
+    def _restart_at(self, slot: int) -> float:
+        """When to start slot's process again: at once if it had run a while, else after a wait
+        that doubles with each quick failure (up to RETRY_SECONDS[1]): no crash loop on two cores."""
+        lived = elapsed() - self._started[slot]
+        quick = max(RETRY_SECONDS[0], min(2 * self._backoff[slot], RETRY_SECONDS[1]))
+        self._backoff[slot] = 0.0 if lived > 60 else quick
+        return elapsed() + self._backoff[slot]
 
     def stop(self) -> None:
         """SIGTERM to each process (it closes its connection once its envelopes are acked),
         then wait for them, killing one that takes longer than STOP_SECONDS."""
-        self._stopping = True
+        if self._stopped:
+            return
+        self._stopping = self._stopped = True
         running = [process for process in self._processes if process is not None]
         for process in running:
             if process.exitcode is None:

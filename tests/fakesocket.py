@@ -125,6 +125,7 @@ class FakeSocketMode:
             self._state.notify_all()
             self.issued.clear()
             self.links.clear()
+            self._turns = itertools.count()
             self.envelopes.clear()
             self.refused = 0
 

@@ -330,7 +330,7 @@ def serving(database_url: str, fake: FakeSlack, tmp_path: Path, **more: str) -> 
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                cwd=NO_DOTENV)  # fmt: skip
+                                cwd=NO_DOTENV, start_new_session=True)  # its own group, as a terminal's command has
     try:
         yield Serve(proc, f"http://127.0.0.1:{port}", log)
     finally:
@@ -352,9 +352,13 @@ class Serve:
         except OSError:
             return None  # not listening yet
 
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        assert self.proc.wait(timeout=60) == 0, self.log.read_text()
+    def stop(self, *, ctrl_c: bool = False) -> None:
+        """SIGTERM to serve, or Ctrl-C: SIGINT to every process of its group, as a terminal sends it."""
+        if ctrl_c:
+            os.killpg(self.proc.pid, signal.SIGINT)
+        else:
+            self.proc.send_signal(signal.SIGTERM)
+        assert self.proc.wait(timeout=90) == 0, self.log.read_text()
         assert "Traceback" not in self.log.read_text(), self.log.read_text()
 
     def connection_processes(self) -> list[int]:
@@ -397,19 +401,24 @@ def test_serve_spreads_the_envelopes_over_a_connection_in_each_process(database_
         before, text = scrape(bot.url)
         assert "touchbase_socket_mode_connected 2.0" in text
         slack = SocketSlack(sockets, fake)
-        for n in range(4):
+        for n in range(4):  # three envelopes a customer: each connection saves two of the four
             slack.command("new")
             assert slack.submit(fake.last("views.open")["view"], {"Name": f"Spread {n}"}).status == 200
+            assert f"Spread {n}" in slack.command(f"show Spread {n}").shown
         after, _ = scrape(bot.url)
         bot.stop()
 
     def acked(link: Any) -> set[str]:
         return {message["envelope_id"] for message in link.received if "envelope_id" in message}
 
-    assert len(acked(first)) == len(acked(second)) == 4  # each answered half of the eight
+    def saves(link: Any) -> int:
+        return sum(sockets.envelopes[envelope_id].type == "interactive" for envelope_id in acked(link))
+
+    assert len(acked(first)) == len(acked(second)) == 6  # each answered half of the twelve
+    assert saves(first) == saves(second) == 2
     assert [customer.name for customer in customers_of(session)] == [f"Spread {n}" for n in range(4)]
     # Every process's requests in the one /metrics (a PROMETHEUS_MULTIPROC_DIR of serve's own)
-    assert grew(before, after, "touchbase_requests_total", kind="command", outcome="ok") == 4
+    assert grew(before, after, "touchbase_requests_total", kind="command", outcome="ok") == 8
     assert grew(before, after, "touchbase_requests_total", kind="view", outcome="ok") == 4
 
 
@@ -430,6 +439,34 @@ def test_a_connection_process_that_dies_is_started_again(database_url, sockets, 
         assert all("/crm find acme" in slack.command("help").shown for _ in range(2))
         bot.stop()
     assert f"(pid {victim}) exited with -9; starting another" in bot.log.read_text()
+
+
+def test_ctrl_c_stops_every_process_cleanly_and_removes_serves_own_metrics_directory(database_url, sockets, fake,
+                                                                                     tmp_path):  # fmt: skip
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    with serving(database_url, fake, tmp_path, WEB_CONCURRENCY="2", TMPDIR=str(temp)) as bot:
+        links = sockets.wait_live(2)
+        assert eventually(lambda: bot.get("/healthz") == (200, "ok"), "/healthz to say 200")
+        [own] = temp.glob("touchbase-metrics-*")
+        assert list(own.glob("*.db"))  # the connection processes count there
+        processes = bot.connection_processes()
+        bot.stop(ctrl_c=True)
+    assert not any(link.open for link in links)
+    assert not own.exists()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in processes)
+    assert "KeyboardInterrupt" not in bot.log.read_text()
+
+
+def test_a_connection_slack_fails_to_open_for_a_while_is_tried_again(database_url, sockets, fake, tmp_path):
+    fake.fail("apps.connections.open", error="internal_error", times=2)  # passing: not the token's fault
+    with serving(database_url, fake, tmp_path, WEB_CONCURRENCY="2", SCHEDULER_ENABLED="false") as bot:
+        sockets.wait_live(2)
+        assert eventually(lambda: bot.get("/healthz") == (200, "ok"), "/healthz to say 200")
+        assert "/crm find acme" in SocketSlack(sockets, fake).command("help").shown
+        bot.stop()
+    log = bot.log.read_text()
+    assert log.count("socket mode: no connection (Slack answered internal_error); trying again in") == 2
 
 
 def test_serve_stops_with_one_line_when_the_app_token_is_refused(database_url, sockets, fake, tmp_path):
