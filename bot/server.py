@@ -181,8 +181,16 @@ def serve_socket_mode_processes(settings: Settings, make_app: Callable[[Settings
     up in PROMETHEUS_MULTIPROC_DIR, a directory of this run's own when it is not set."""
     from bot.socketmode import ConnectionProcesses
 
+    stopping: list[int] = []  # the signal handler only notes it: nothing is cut short in the middle
+
+    def note(signum: int, _frame: Any) -> None:
+        if stopping:  # a second signal ends the process at once
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        stopping.append(signum)
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _stop)
+        signal.signal(signum, note)
     own_dir = None
     if os.environ.get(metrics.MULTIPROC_DIR):
         metrics.prepare_multiprocess_dir()
@@ -194,12 +202,11 @@ def serve_socket_mode_processes(settings: Settings, make_app: Callable[[Settings
         engine = make_engine(settings.database_url)
         processes = ConnectionProcesses(connection_process, (make_app, settings), settings.web_concurrency, engine,
                                         port=settings.port, host=host)  # fmt: skip
-        processes.start()
-        scheduler.start()
-        while True:
-            time.sleep(1.0)
+        if processes.start(until=lambda: bool(stopping)):
+            scheduler.start()
+        while not stopping:
+            time.sleep(0.2)
             processes.watch()
-    except _Stop:
         log.info("stopping")
     finally:
         if processes is not None:
@@ -233,8 +240,11 @@ class SchedulerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        from bot.socketmode import ctrl_c_blocked
+
         if self.enabled:
-            self.process = subprocess.Popen([sys.executable, "-m", "bot", "worker"])
+            with ctrl_c_blocked():  # stopped by SIGTERM from here (`stop`), also on Ctrl-C
+                self.process = subprocess.Popen([sys.executable, "-m", "bot", "worker"])
             log.info("scheduler started beside the serving processes (pid %s)", self.process.pid)
 
     def stop(self) -> None:

@@ -31,8 +31,9 @@ import queue
 import signal
 import threading
 import time
-from multiprocessing.connection import wait as ready
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import wait as ready
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -60,6 +61,20 @@ RETRY_SECONDS = (1.0, 30.0)  # after a failure that may pass: the first wait, th
 # apps.connections.open's errors that say the app token itself will not do: trying again would not help.
 REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
                       "not_allowed_token_type", "missing_scope", "no_permission"})  # fmt: skip
+
+
+@contextmanager
+def ctrl_c_blocked() -> Iterator[None]:
+    """Processes started inside begin with Ctrl-C blocked (the signal mask is kept across fork
+    and exec): a terminal sends Ctrl-C to its whole process group, and a child still importing
+    would print a KeyboardInterrupt traceback. The process that starts them stops them with
+    SIGTERM instead. Only this thread blocks it meanwhile: a Ctrl-C for this process is still
+    taken by another of its threads, and its handler runs as ever."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class Refused(SettingsError):
@@ -319,23 +334,21 @@ class ConnectionProcesses:
         return len(flagged) - len(gone), self.count
 
     def _spawn(self, slot: int) -> None:
-        """Start slot's process. Its interpreter starts with Ctrl-C ignored (kept across exec):
-        the terminal sends it to every process of the group, and this one stops the others.
-        Daemonic: should this process end without `stop()`, multiprocessing's exit sends each
+        """Start slot's process, with Ctrl-C blocked (`ctrl_c_blocked`). Daemonic: should this process end without `stop()`, multiprocessing's exit sends each
         SIGTERM (a graceful stop) rather than waiting for it."""
         self.opened[slot] = False
         process = self._context.Process(target=self._target, args=(*self._args, slot, self.opened, self._reports),
                                         name=f"socket-mode-{slot + 1}", daemon=True)  # fmt: skip
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            process.start()
+            with ctrl_c_blocked():
+                process.start()
         finally:
-            signal.signal(signal.SIGINT, previous)
             self._processes[slot] = process if process.pid is not None else None
 
-    def start(self) -> ConnectionProcesses:
+    def start(self, until: Callable[[], bool] = lambda: False) -> bool:
         """Serve /healthz, start the processes and wait until each has connected or is
-        connecting; a refused app token stops them all and raises SettingsError."""
+        connecting (False if `until()` came true first); a refused app token stops them all
+        and raises SettingsError."""
         self.status.start()
         for slot in range(self.count):
             self._spawn(slot)
@@ -343,6 +356,8 @@ class ConnectionProcesses:
         waiting, deadline = set(range(self.count)), elapsed() + START_SECONDS
         try:
             while waiting and elapsed() < deadline:
+                if until():
+                    return False
                 try:
                     slot, error = self._reports.get(timeout=0.1)
                 except queue.Empty:
@@ -358,7 +373,7 @@ class ConnectionProcesses:
             raise
         log.info("socket mode: %d connection processes, %d connected; /healthz and /metrics on port %s",
                  self.count, self.counts()[0], self.port)  # fmt: skip
-        return self
+        return True
 
     def watch(self) -> None:
         """Start again a process that died; raise SettingsError if one was refused its token."""
