@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 import signal
 import sys
-import threading
 import time
 from typing import Any
 
@@ -110,11 +109,12 @@ def run_socket_mode(settings: Settings, which: str) -> None:
     app = make_app(settings)
     server.settle_heap()
     socket_server = SocketModeServer(app, engine, settings.slack_app_token, port=settings.port, host="127.0.0.1")
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    stopping: list[int] = []  # a flag, not an Event: setting one from a handler can deadlock its wait
+    signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
     socket_server.start()
     try:
-        stopping.wait()
+        while not stopping:
+            time.sleep(0.2)
     finally:
         socket_server.stop()
 

@@ -159,7 +159,7 @@ def connection_process(make_app: Callable[[Settings], App], settings: Settings, 
     """A Socket Mode connection process (spawned by `socketmode.ConnectionProcesses`): the app
     built by `make_app`, one connection, until SIGTERM. Ctrl-C reaches every process of the
     terminal's group: this one leaves it to the process that started it, which sends SIGTERM
-    (it started this one's interpreter with Ctrl-C ignored already)."""
+    (it started this one's interpreter with Ctrl-C blocked already)."""
     from bot.socketmode import serve_connection
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -182,22 +182,27 @@ def serve_socket_mode_processes(settings: Settings, make_app: Callable[[Settings
     from bot.socketmode import ConnectionProcesses
 
     stopping: list[int] = []  # the signal handler only notes it: nothing is cut short in the middle
+    processes = None
+    scheduler = SchedulerProcess(settings)
+    own_dir = None
 
     def note(signum: int, _frame: Any) -> None:
-        if stopping:  # a second signal ends the process at once
+        if stopping:  # a second signal ends it at once, the processes it started with it
+            scheduler.kill()
+            if processes is not None:
+                processes.kill()
+            if own_dir is not None:
+                shutil.rmtree(own_dir, ignore_errors=True)
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
         stopping.append(signum)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, note)
-    own_dir = None
     if os.environ.get(metrics.MULTIPROC_DIR):
         metrics.prepare_multiprocess_dir()
     else:  # before any process that counts starts: they read it as they import prometheus_client
         own_dir = os.environ[metrics.MULTIPROC_DIR] = tempfile.mkdtemp(prefix="touchbase-metrics-")
-    processes = None
-    scheduler = SchedulerProcess(settings)
     try:
         engine = make_engine(settings.database_url)
         processes = ConnectionProcesses(connection_process, (make_app, settings), settings.web_concurrency, engine,
@@ -206,9 +211,11 @@ def serve_socket_mode_processes(settings: Settings, make_app: Callable[[Settings
             scheduler.start()
         while not stopping:
             time.sleep(0.2)
-            processes.watch()
+            if not stopping:
+                processes.watch()
         log.info("stopping")
     finally:
+        scheduler.tell_to_stop()  # it puts back what it holds while the connections finish
         if processes is not None:
             processes.stop()
         scheduler.stop()
@@ -238,6 +245,7 @@ class SchedulerProcess:
     def __init__(self, settings: Settings) -> None:
         self.enabled = settings.scheduler_enabled
         self.process: subprocess.Popen[bytes] | None = None
+        self._told = False
 
     def start(self) -> None:
         from bot.socketmode import ctrl_c_blocked
@@ -247,10 +255,20 @@ class SchedulerProcess:
                 self.process = subprocess.Popen([sys.executable, "-m", "bot", "worker"])
             log.info("scheduler started beside the serving processes (pid %s)", self.process.pid)
 
+    def tell_to_stop(self) -> None:
+        """SIGTERM, once; `stop` waits for it."""
+        if self.process is not None and self.process.poll() is None and not self._told:
+            self._told = True
+            self.process.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.tell_to_stop()
         try:
             self.process.wait(timeout=GRACEFUL_SECONDS)
         except subprocess.TimeoutExpired:  # its claimed rows go back when their lease runs out

@@ -277,6 +277,8 @@ def serve_connection(app: App, app_token: str, slot: int, opened: Any, reports: 
 
     wait = RETRY_SECONDS[0]
     while True:
+        if should_stop():  # told during start-up: no connection to open, only to close again
+            return
         connection = Connection(app, app_token)
         try:
             connection.open()
@@ -361,6 +363,8 @@ class ConnectionProcesses:
                 try:
                     slot, error = self._reports.get(timeout=0.1)
                 except queue.Empty:
+                    if until():  # a stop (SIGTERM to the whole group) may have ended some already
+                        return False
                     if gone := [slot for slot in waiting if self._processes[slot].exitcode is not None]:
                         raise SettingsError(f"socket mode: connection process {gone[0] + 1} exited "
                                             "before connecting (its log says why)") from None  # fmt: skip
@@ -404,6 +408,12 @@ class ConnectionProcesses:
         quick = max(RETRY_SECONDS[0], min(2 * self._backoff[slot], RETRY_SECONDS[1]))
         self._backoff[slot] = 0.0 if lived > 60 else quick
         return elapsed() + self._backoff[slot]
+
+    def kill(self) -> None:
+        """End every process at once (a second Ctrl-C)."""
+        for process in self._processes:
+            if process is not None and process.exitcode is None:
+                process.kill()
 
     def stop(self) -> None:
         """SIGTERM to each process (it closes its connection once its envelopes are acked),

@@ -369,6 +369,14 @@ class Serve:
                 if "spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")]  # fmt: skip
 
 
+def running(pid: int) -> bool:
+    """Whether process `pid` still runs (an ended one no parent has reaped yet is a zombie)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def queue_notice(session: Any, text: str) -> None:
     get_workspace(session, "T0000001")
     enqueue(session, now=wall(), team_id="T0000001", key="notice", kind="test", channel=USER, text=text)
@@ -454,8 +462,35 @@ def test_ctrl_c_stops_every_process_cleanly_and_removes_serves_own_metrics_direc
         bot.stop(ctrl_c=True)
     assert not any(link.open for link in links)
     assert not own.exists()
-    assert not any(Path(f"/proc/{pid}").exists() for pid in processes)
+    assert not any(running(pid) for pid in processes)
     assert "KeyboardInterrupt" not in bot.log.read_text()
+
+
+def test_a_sigterm_to_the_whole_group_during_start_up_stops_serve_cleanly(database_url, sockets, fake, tmp_path):
+    with serving(database_url, fake, tmp_path, WEB_CONCURRENCY="2") as bot:
+        eventually(lambda: bot.get("/healthz"), "/healthz to answer")  # the connection processes are still starting
+        os.killpg(bot.proc.pid, signal.SIGTERM)  # as systemd stops a service
+        assert bot.proc.wait(timeout=90) == 0, bot.log.read_text()
+    log = bot.log.read_text()
+    assert "exited before connecting" not in log and "Traceback" not in log, log
+    assert "starting another" not in log
+
+
+def test_a_second_ctrl_c_ends_serve_and_what_it_started_at_once(database_url, sockets, fake, tmp_path):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    with serving(database_url, fake, tmp_path, WEB_CONCURRENCY="2", TMPDIR=str(temp)) as bot:
+        sockets.wait_live(2)
+        assert eventually(lambda: bot.get("/healthz") == (200, "ok"), "/healthz to say 200")
+        pid = bot.proc.pid
+        started = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        assert len(started) >= 3  # two connection processes and the scheduler (and multiprocessing's tracker)
+        os.killpg(pid, signal.SIGINT)
+        time.sleep(0.3)  # the first is taken: serve is stopping
+        os.killpg(pid, signal.SIGINT)
+        assert bot.proc.wait(timeout=30) == -signal.SIGINT
+    eventually(lambda: not any(running(child) for child in started), "what serve started to end")
+    assert list(temp.iterdir()) == []  # its own metrics directory went with it
 
 
 def test_a_connection_slack_fails_to_open_for_a_while_is_tried_again(database_url, sockets, fake, tmp_path):
