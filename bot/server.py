@@ -207,7 +207,7 @@ def serve_socket_mode_processes(settings: Settings, make_app: Callable[[Settings
         engine = make_engine(settings.database_url)
         processes = ConnectionProcesses(connection_process, (make_app, settings), settings.web_concurrency, engine,
                                         port=settings.port, host=host)  # fmt: skip
-        if processes.start(until=lambda: bool(stopping)):
+        if processes.start(until=lambda: bool(stopping)) and not stopping:
             scheduler.start()
         while not stopping:
             time.sleep(0.2)

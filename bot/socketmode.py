@@ -366,6 +366,8 @@ class ConnectionProcesses:
                     if until():  # a stop (SIGTERM to the whole group) may have ended some already
                         return False
                     if gone := [slot for slot in waiting if self._processes[slot].exitcode is not None]:
+                        if until():  # ended by the same stop, noted meanwhile
+                            return False
                         raise SettingsError(f"socket mode: connection process {gone[0] + 1} exited "
                                             "before connecting (its log says why)") from None  # fmt: skip
                     continue
