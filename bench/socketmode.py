@@ -44,12 +44,15 @@ def socket_servers(database_url: str) -> Iterator[dict[str, tuple[Any, Any]]]:
     from tests.fakesocket import FakeSocketMode
 
     with ExitStack() as stack:
-        started = {}
-        for which in ("socket", "noop-socket"):
-            fake, sockets = FakeSlack().start(), FakeSocketMode().start()
-            stack.callback(fake.stop)
+        fakes = {}
+        for which in ("socket", "noop-socket"):  # every fake listening before a server is given its port:
+            fake, sockets = FakeSlack().start(), FakeSocketMode().start()  # a port free when handed out may
+            stack.callback(fake.stop)  # otherwise go to a fake bound while the server is still starting
             stack.callback(sockets.stop)
             fake.sockets = sockets
+            fakes[which] = (fake, sockets)
+        started = {}
+        for which, (fake, sockets) in fakes.items():
             server = Server(which, server_env(database_url, fake.api_url, SLACK_APP_TOKEN=APP_TOKEN))
             stack.callback(server.stop)
             started[which] = (server, sockets)
