@@ -214,11 +214,40 @@ class Connection:
         self.handler.close()
 
 
+def connect(app: App, app_token: str, pause: Callable[[float], bool]) -> Connection | None:
+    """A connection for `app`, once Slack opens one. A refused token raises Refused; a failure
+    that may pass (an error on Slack's side, the network) is tried again after `pause(seconds)`,
+    the wait doubling each time; None when `pause` says to stop instead."""
+    wait = RETRY_SECONDS[0]
+    while True:
+        connection = Connection(app, app_token)
+        try:
+            connection.open()
+            return connection
+        except Refused as err:
+            if err.error in REFUSALS:
+                raise
+            problem = f"Slack answered {err.error}"
+        except Exception as err:  # noqa: BLE001 - the network, or Slack, not answering: tried again
+            problem = f"{type(err).__name__}: {err}"
+            connection.handler.close()
+        log.warning("socket mode: no connection (%s); trying again in %.0f s", problem, wait)
+        if pause(wait):
+            return None
+        wait = min(wait * 2, RETRY_SECONDS[1])
+
+
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
+
+
 class SocketModeServer:
     """One connection for `app`, and /healthz and /metrics on `port`, in this process."""
 
     def __init__(self, app: App, engine: Engine, app_token: str, *, port: int, host: str = "0.0.0.0") -> None:
-        self.connection = Connection(app, app_token)
+        self.app, self.app_token = app, app_token
+        self.connection: Connection | None = None  # once `start` has one
         self.status = StatusServer(engine, lambda: (int(self.connected()), 1), port=port, host=host)
 
     @property
@@ -226,25 +255,29 @@ class SocketModeServer:
         return self.status.port
 
     def connected(self) -> bool:
-        return self.connection.connected()
+        return self.connection is not None and self.connection.connected()
 
     def wait_connected(self, timeout: float) -> bool:
-        return self.connection.wait_connected(timeout)
+        return self.connection is not None and self.connection.wait_connected(timeout)
 
     def start(self) -> SocketModeServer:
-        """Serve /healthz (503 until connected), then connect; a refused app token stops here."""
+        """Serve /healthz (503 until connected), then connect (trying again while Slack fails to
+        for a reason that may pass); a refused app token stops here."""
         self.status.start()
         try:
-            self.connection.open()
-        except SettingsError:
+            connection = connect(self.app, self.app_token, _sleep)
+        except BaseException:
             self.status.stop()
             raise
+        assert connection is not None  # _sleep never says to stop: a signal raises instead
+        self.connection = connection
         log.info("socket mode: %s; /healthz and /metrics on port %s",
                  "connected" if self.connected() else "connecting", self.port)  # fmt: skip
         return self
 
     def stop(self) -> None:
-        self.connection.close()
+        if self.connection is not None:
+            self.connection.close()
         self.status.stop()
         log.info("socket mode: closed")
 
@@ -275,26 +308,15 @@ def serve_connection(app: App, app_token: str, slot: int, opened: Any, reports: 
             time.sleep(0.2)
         return should_stop()
 
-    wait = RETRY_SECONDS[0]
-    while True:
-        if should_stop():  # told during start-up: no connection to open, only to close again
-            return
-        connection = Connection(app, app_token)
-        try:
-            connection.open()
-            break
-        except Refused as err:
-            if err.error in REFUSALS:
-                reports.put((slot, str(err)))
-                return
-            problem = f"Slack answered {err.error}"
-        except Exception as err:  # noqa: BLE001 - the network, or Slack, not answering: tried again
-            problem = f"{type(err).__name__}: {err}"
-            connection.handler.close()
-        log.warning("socket mode: no connection (%s); trying again in %.0f s", problem, wait)
-        if pause(wait):
-            return
-        wait = min(wait * 2, RETRY_SECONDS[1])
+    if should_stop():  # told during start-up: no connection to open, only to close again
+        return
+    try:
+        connection = connect(app, app_token, pause)
+    except Refused as err:
+        reports.put((slot, str(err)))
+        return
+    if connection is None:
+        return
     opened[slot] = connection.connected()
     reports.put((slot, None))
     try:

@@ -280,6 +280,18 @@ def test_metrics_count_the_requests_served_over_the_socket(slack, socket_bot):
     assert grew(before, after, "touchbase_request_cpu_seconds_total", kind="command") > 0
 
 
+def test_a_connection_slack_fails_to_open_for_a_while_is_tried_again_at_start_up(socket_settings, engine, sockets,
+                                                                                  fake, caplog):  # fmt: skip
+    fake.fail("apps.connections.open", error="internal_error")  # passing: not the token's fault
+    server = socket_mode_server(socket_settings, engine)
+    try:
+        assert server.wait_connected(timeout=30)
+        assert "socket mode: no connection (Slack answered internal_error); trying again in 1 s" in caplog.text
+        assert "/crm find acme" in SocketSlack(sockets, fake).command("help").shown
+    finally:
+        server.stop()
+
+
 def test_a_refused_app_token_stops_start_up_with_one_line(socket_settings, engine, sockets, fake):
     fake.fail("apps.connections.open", error="invalid_auth")
     with pytest.raises(SettingsError, match="^setting SLACK_APP_TOKEN was refused by Slack: invalid_auth$"):
