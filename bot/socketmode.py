@@ -387,7 +387,11 @@ class ConnectionProcesses:
                 except queue.Empty:
                     if until():  # a stop (SIGTERM to the whole group) may have ended some already
                         return False
-                    if gone := [slot for slot in waiting if self._processes[slot].exitcode is not None]:
+                    ended = [slot for slot in waiting if self._processes[slot].exitcode is not None]
+                    # One that had connected (its flag is set before its report, which a kill can
+                    # beat) died after its start: `watch` starts another.
+                    waiting.difference_update(slot for slot in ended if self.opened[slot])
+                    if gone := [slot for slot in ended if not self.opened[slot]]:
                         if until():  # ended by the same stop, noted meanwhile
                             return False
                         raise SettingsError(f"socket mode: connection process {gone[0] + 1} exited "
