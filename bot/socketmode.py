@@ -342,7 +342,7 @@ class ConnectionProcesses:
         self._next_start = [0.0] * count  # when a gone process's slot may be started again (`watch`)
         self._started = [0.0] * count
         self._backoff = [0.0] * count
-        self._stopping = self._stopped = False
+        self._stopped = False
         self.status = StatusServer(engine, self.counts, port=port, host=host)
 
     @property
@@ -368,6 +368,7 @@ class ConnectionProcesses:
                 process.start()
         finally:
             self._processes[slot] = process if process.pid is not None else None
+            self._started[slot] = elapsed()
 
     def start(self, until: Callable[[], bool] = lambda: False) -> bool:
         """Serve /healthz, start the processes and wait until each has connected or is
@@ -376,7 +377,6 @@ class ConnectionProcesses:
         self.status.start()
         for slot in range(self.count):
             self._spawn(slot)
-            self._started[slot] = elapsed()
         waiting, deadline = set(range(self.count)), elapsed() + START_SECONDS
         try:
             while waiting and elapsed() < deadline:
@@ -417,16 +417,15 @@ class ConnectionProcesses:
             if error is not None:
                 raise SettingsError(error)
         for slot, process in enumerate(self._processes):
-            if process is None or process.exitcode is None or self._stopping:
+            if process is None or process.exitcode is None or self._stopped:
                 continue
-            if self._next_start[slot] == 0.0:  # just found gone: start another, at once the first time
+            if self._next_start[slot] == 0.0:  # just found gone: when to start another (`_restart_at`)
                 log.warning("socket mode: connection process %d (pid %s) exited with %s; starting another",
                             slot + 1, process.pid, process.exitcode)  # fmt: skip
                 metrics.process_gone(process.pid)
                 self._next_start[slot] = self._restart_at(slot)
             if elapsed() >= self._next_start[slot]:
                 self._spawn(slot)
-                self._started[slot] = elapsed()
                 self._next_start[slot] = 0.0
 
     def _restart_at(self, slot: int) -> float:
@@ -448,7 +447,7 @@ class ConnectionProcesses:
         then wait for them, killing one that takes longer than STOP_SECONDS."""
         if self._stopped:
             return
-        self._stopping = self._stopped = True
+        self._stopped = True
         running = [process for process in self._processes if process is not None]
         for process in running:
             if process.exitcode is None:

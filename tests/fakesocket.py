@@ -205,19 +205,23 @@ class FakeSocketMode:
     def open_links(self) -> list[Link]:
         return [link for link in self.links if link.open]
 
+    def _taking(self) -> list[Link]:
+        """The connections that take envelopes: open, and not told to move."""
+        return [link for link in self.links if link.open and not link.refreshing]
+
     def _live(self) -> Link | None:
         """The newest connection that takes envelopes."""
-        live = [link for link in self.links if link.open and not link.refreshing]
+        live = self._taking()
         return live[-1] if live else None
 
     def _next(self) -> Link | None:
         """The connection the next envelope goes to: each that takes envelopes in turn."""
-        live = [link for link in self.links if link.open and not link.refreshing]
+        live = self._taking()
         return live[next(self._turns) % len(live)] if live else None
 
     def live_links(self) -> list[Link]:
         with self._state:
-            return [link for link in self.links if link.open and not link.refreshing]
+            return self._taking()
 
     # --- what a test does -------------------------------------------------------------
 
@@ -283,8 +287,7 @@ class FakeSocketMode:
 
     def wait_live(self, count: int, timeout: float = 60.0) -> list[Link]:
         """Wait for `count` connections that take envelopes, and return them."""
-        self.wait_for(lambda: len([link for link in self.links if link.open and not link.refreshing]) >= count,
-                      f"{count} open connections", timeout)  # fmt: skip
+        self.wait_for(lambda: len(self._taking()) >= count, f"{count} open connections", timeout)
         return self.live_links()
 
     def wait_ack(self, envelope: Envelope, timeout: float = 30.0) -> Ack:

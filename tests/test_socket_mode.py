@@ -373,12 +373,15 @@ class Serve:
         assert self.proc.wait(timeout=90) == 0, self.log.read_text()
         assert "Traceback" not in self.log.read_text(), self.log.read_text()
 
-    def connection_processes(self) -> list[int]:
-        """The pids of its Socket Mode connection processes (spawned by multiprocessing)."""
+    def children(self, marked: bytes) -> list[int]:
+        """The pids of the processes serve started whose command line holds `marked`."""
         pid = self.proc.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return [int(child) for child in children
-                if "spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")]  # fmt: skip
+        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return [child for child in children if marked in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+    def connection_processes(self) -> list[int]:
+        """Its Socket Mode connection processes (spawned by multiprocessing)."""
+        return self.children(b"spawn_main")
 
 
 def running(pid: int) -> bool:
@@ -496,12 +499,7 @@ def test_a_second_ctrl_c_ends_serve_and_what_it_started_at_once(database_url, so
         sockets.wait_live(2)
         assert eventually(lambda: bot.get("/healthz") == (200, "ok"), "/healthz to say 200")
         pid = bot.proc.pid
-
-        def workers() -> list[int]:
-            children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-            return [child for child in children if b"bot\0worker" in Path(f"/proc/{child}/cmdline").read_bytes()]
-
-        [worker] = eventually(workers, "the scheduler's worker to start")
+        [worker] = eventually(lambda: bot.children(b"bot\0worker"), "the scheduler's worker to start")
         stuck = [bot.connection_processes()[0], worker]
         for child in stuck:  # a graceful stop cannot end these: only a kill does
             os.kill(child, signal.SIGSTOP)
