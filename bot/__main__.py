@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 
 from bot import datatools, logs
@@ -75,10 +76,11 @@ def play(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def worker(settings: Settings) -> None:
-    from bot.scheduler.runner import Scheduler
+    from bot.scheduler.runner import SERVE_PID, Scheduler
 
     settings.require_slack()
-    Scheduler(settings).run_forever()
+    serve = os.environ.get(SERVE_PID)
+    Scheduler(settings).run_forever(stop_without=int(serve) if serve and serve.isdigit() else None)
 
 
 def sweep(settings: Settings, at: str | None) -> None:

@@ -235,7 +235,8 @@ def start_scheduler(settings: Settings) -> Any:
 
 class SchedulerProcess:
     """The scheduler as `python -m bot worker`, a child of the serving process, unless
-    SCHEDULER_ENABLED=false; stopped with SIGTERM, waiting for it to put back what it holds.
+    SCHEDULER_ENABLED=false; stopped with SIGTERM, waiting for it to put back what it holds. If
+    this process is killed outright, the worker notices it is gone and stops by itself.
 
     Not a thread of the serving process: gunicorn's master forks its workers (at start, and
     again whenever one is replaced), and a fork copies the locks other threads hold at that
@@ -248,11 +249,13 @@ class SchedulerProcess:
         self._told = False
 
     def start(self) -> None:
+        from bot.scheduler.runner import SERVE_PID
         from bot.socketmode import ctrl_c_blocked
 
         if self.enabled:
             with ctrl_c_blocked():  # stopped by SIGTERM from here (`stop`), also on Ctrl-C
-                self.process = subprocess.Popen([sys.executable, "-m", "bot", "worker"])
+                self.process = subprocess.Popen([sys.executable, "-m", "bot", "worker"],
+                                                env=os.environ | {SERVE_PID: str(os.getpid())})  # fmt: skip
             log.info("scheduler started beside the serving processes (pid %s)", self.process.pid)
 
     def tell_to_stop(self) -> None:

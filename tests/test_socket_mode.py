@@ -511,6 +511,24 @@ def test_a_second_ctrl_c_ends_serve_and_what_it_started_at_once(database_url, so
     assert list(temp.iterdir()) == []  # its own metrics directory went with it
 
 
+def test_what_serve_started_stops_by_itself_when_serve_is_killed_outright(database_url, session, sockets, fake,
+                                                                          tmp_path):  # fmt: skip
+    queue_notice(session, "sent by serve")
+    with serving(database_url, fake, tmp_path, WEB_CONCURRENCY="2") as bot:
+        links = sockets.wait_live(2)
+        eventually(lambda: fake.calls_to("chat.postMessage"), "the scheduler in serve to deliver")
+        started = [*bot.connection_processes(), *bot.children(b"bot\0worker")]
+        assert len(started) == 3
+        bot.proc.kill()  # SIGKILL: serve cannot stop what it started
+        bot.proc.wait()
+        eventually(lambda: not any(running(pid) for pid in started), "what serve started to stop")
+    assert not any(link.open for link in links)
+    log = bot.log.read_text()
+    assert log.count("the process that started this one is gone; closing") == 2, log
+    assert f"the process that started it (pid {bot.proc.pid}) is gone; stopping" in log, log
+    assert "scheduler stopped" in log and "Traceback" not in log, log
+
+
 def test_a_connection_slack_fails_to_open_for_a_while_is_tried_again(database_url, sockets, fake, tmp_path):
     fake.fail("apps.connections.open", error="internal_error", times=2)  # passing: not the token's fault
     with serving(database_url, fake, tmp_path, WEB_CONCURRENCY="2", SCHEDULER_ENABLED="false") as bot:

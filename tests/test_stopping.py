@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,7 @@ from tests.helpers import NO_DOTENV, add_customer, scrape, value
 from tests.slackclient import TEAM, USER, SignedSlack
 from tests.test_cli import _free_port
 from tests.test_scheduler_processes import bot, env, finish, statuses  # noqa: F401 - env is a fixture
+from tests.test_socket_mode import running
 
 OTHER_USER = "U0000002"
 MESSAGES = 6
@@ -127,6 +129,29 @@ def test_sigterm_during_a_slow_send_exits_0_and_leaves_no_row_sending(command, e
     posted = Counter(c.args["text"] for c in fake.calls_to("chat.postMessage"))
     assert set(posted) == {f"message {n}" for n in range(MESSAGES)} and max(posted.values()) == 1, posted
     assert set(statuses(session).values()) == {"sent"}
+
+
+def test_the_scheduler_serve_started_stops_by_itself_when_serve_is_killed_outright(engine, session, fake, env):
+    due_messages(session)
+    proc, _ = serving(env)
+    try:
+        wait_until(lambda: fake.calls_to("chat.postMessage"), proc, "serve's scheduler did not deliver")
+        [worker] = scheduler_of(proc.pid)
+        proc.kill()  # SIGKILL: serve cannot stop what it started
+        proc.wait()
+        # Its stderr ends once every process holding it has ended: gunicorn's worker, the scheduler
+        _, err = proc.communicate(timeout=60)
+    finally:
+        kill(proc)
+    assert not running(worker)
+    assert f"the process that started it (pid {proc.pid}) is gone; stopping" in err, err
+    assert "scheduler stopped" in err and "Traceback" not in err, err
+
+
+def scheduler_of(pid: int) -> list[int]:
+    """The pids of the `python -m bot worker` processes that `pid` started."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children if b"bot\0worker" in Path(f"/proc/{child}/cmdline").read_bytes()]
 
 
 def test_sigterm_right_after_an_answer_still_does_the_work_after_it(engine, session, fake, env):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import signal
 import threading
 import time
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 JOBS_EVERY = 60  # seconds: digests are per minute at most
 DELIVER_EVERY = 1  # seconds: an App Home asked for, a notice "as it happens" goes out within a second or two
+# Set by `serve` for the `worker` it starts: the serving process's pid, whose end ends the worker.
+SERVE_PID = "TOUCHBASE_SERVE_PID"
 DELIVER_WITHIN = 50  # seconds: a run ends then (the next carries on), so that a stop is never held up long
 SWEEP_DELIVERY_SECONDS = 75  # `sweep` delivers, retrying, for about a minute before it exits
 STATISTICS_EVERY = 3600  # seconds: SQLite's planner statistics looked at (storage.db.refresh_statistics)
@@ -161,8 +164,9 @@ class Scheduler:
             self._running.shutdown(wait=wait)
         log.info("scheduler stopped")
 
-    def run_forever(self) -> None:
-        """`worker`: the scheduler alone, until SIGTERM / Ctrl-C."""
+    def run_forever(self, *, stop_without: int | None = None) -> None:
+        """`worker`: the scheduler alone, until SIGTERM / Ctrl-C, or until the process
+        `stop_without` (the `serve` that started it) is gone."""
         scheduler = BlockingScheduler(timezone=dt.UTC)
         self._add_jobs(scheduler)
         self._running = scheduler
@@ -179,8 +183,19 @@ class Scheduler:
                 raise SystemExit(0)
 
         signal.signal(signal.SIGTERM, stop)
+        if stop_without is not None:
+            threading.Thread(target=_stop_without, args=(stop_without,), name="parent-watch", daemon=True).start()
         log.info("worker started: jobs every %ss, delivery every %ss", JOBS_EVERY, DELIVER_EVERY)
         try:
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
             self.shutdown(wait=True)
+
+
+def _stop_without(parent: int) -> None:
+    """SIGTERM to this worker, so that it stops as on any SIGTERM, once `parent` is no longer
+    its parent: `serve` was killed outright (SIGKILL, the OOM killer) and could not stop it."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    log.warning("worker: the process that started it (pid %s) is gone; stopping", parent)
+    os.kill(os.getpid(), signal.SIGTERM)
