@@ -46,7 +46,7 @@ from bot.handlers.registry import CONTEXT, PAYLOAD, Registry
 from bot.i18n import t
 from bot.later import AfterResponse
 from bot.logs import FIELDS, OUTCOME, REQUEST_ID, new_request_id
-from bot.notify import Notifier, SlackDirectory, SlackNotifier, Unreachable
+from bot.notify import Notifier, Permalinks, SlackDirectory, SlackNotifier, Unreachable
 from bot.storage import crypto
 from bot.storage.db import CLOCK, begin_reading, end_reading, ping
 from bot.views.kit import message_modal
@@ -236,6 +236,7 @@ def create_app(
             raise Unreachable(f"touchbase is not installed in {team_id}")
         return SlackNotifier(workspace_client)
 
+    permalinks = Permalinks()  # each workspace's, once Slack has shown how it builds them
     app.later = AfterResponse(session_factory, notifier_for)
     app.signing_secret = None if settings.socket_mode else settings.slack_signing_secret
     app.registry = Registry(app)
@@ -256,7 +257,7 @@ def create_app(
             now=now,
             surface=payload.surface,
             # The listener's own client: it carries this workspace's token.
-            directory=SlackDirectory(context.client),
+            directory=SlackDirectory(context.client, team_id=payload.team_id, links=permalinks),
             default_tz=settings.tz_default,
         )
         if app.registry.reads_only(payload):

@@ -8,11 +8,14 @@ Services reach people only through these; listeners use them only after the answ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from bot.clock import elapsed
 
 
 class Notifier(Protocol):
@@ -65,6 +68,10 @@ class Directory(Protocol):
 
     def permalink(self, channel: str, ts: str) -> str | None: ...
 
+    def message_link(self, channel: str, ts: str, thread_ts: str | None) -> str | None:
+        """A message's link when its thread is known (`thread_ts`, None at the top level): as
+        `permalink`, but built without asking Slack once Slack has shown how (`Permalinks`)."""
+
     def channel(self, channel: str) -> ChannelInfo | None:
         """The channel as the bot sees it; None when it cannot (private and not a member, gone)."""
 
@@ -99,9 +106,45 @@ class SlackNotifier:
         self.client.chat_postEphemeral(channel=channel, user=user_id, text=text, blocks=blocks)
 
 
+class Permalinks:
+    """Where a workspace's message links begin, learned from Slack's own answers.
+
+    Slack builds a message's link as `<workspace URL>/archives/<channel>/p<ts without its dot>`,
+    with `?thread_ts=<thread>&cid=<channel>` for a reply (chat.getPermalink's documentation).
+    Once its answer for one of a workspace's messages is exactly that, later links there are
+    built the same way instead of asked for: a Slack round trip less in the acknowledgement of
+    each customer's message. Where Slack's answer looks otherwise, it is asked every time; after
+    `AGAIN_AFTER` a workspace's is asked again, so a renamed workspace's links follow."""
+
+    AGAIN_AFTER = 3600.0  # seconds
+
+    def __init__(self, clock: Callable[[], float] = elapsed) -> None:
+        self.clock = clock
+        self._bases: dict[str, tuple[str, float]] = {}  # team → (its URL, when learned)
+
+    def built(self, team_id: str, channel: str, ts: str, thread_ts: str | None) -> str | None:
+        known = self._bases.get(team_id)
+        if known is None or self.clock() - known[1] > self.AGAIN_AFTER:
+            return None
+        return _link(known[0], channel, ts, thread_ts)
+
+    def learn(self, team_id: str, channel: str, ts: str, thread_ts: str | None, permalink: str) -> None:
+        tail = _link("", channel, ts, thread_ts)
+        base = permalink.removesuffix(tail)
+        if base != permalink and base.startswith("https://") and not any(c in base[8:] for c in "/?#"):
+            self._bases[team_id] = (base, self.clock())
+
+
+def _link(base: str, channel: str, ts: str, thread_ts: str | None) -> str:
+    path = f"{base}/archives/{channel}/p{ts.replace('.', '')}"
+    return f"{path}?thread_ts={thread_ts}&cid={channel}" if thread_ts and thread_ts != ts else path
+
+
 class SlackDirectory:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, team_id: str | None = None, links: Permalinks | None = None) -> None:
         self.client = client
+        self.team_id = team_id
+        self.links = links if team_id else None
 
     def profile(self, user_id: str) -> Profile:
         try:
@@ -121,6 +164,15 @@ class SlackDirectory:
             return self.client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
         except (SlackApiError, OSError):
             return None
+
+    def message_link(self, channel: str, ts: str, thread_ts: str | None) -> str | None:
+        if self.links is None or self.team_id is None:
+            return self.permalink(channel, ts)
+        if (built := self.links.built(self.team_id, channel, ts, thread_ts)) is not None:
+            return built
+        if (asked := self.permalink(channel, ts)) is not None:
+            self.links.learn(self.team_id, channel, ts, thread_ts, asked)
+        return asked
 
     def channel(self, channel: str) -> ChannelInfo | None:
         try:

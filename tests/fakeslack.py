@@ -424,8 +424,11 @@ class FakeSlack:
             return {"ok": True, "user": {"id": found[0].id, "name": found[0].name}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))}}
-        if method == "chat.getPermalink":
-            return {"ok": True, "permalink": f"https://example.slack.com/archives/{args.get('channel')}/p{args.get('message_ts', '').replace('.', '')}"}
+        if method == "chat.getPermalink":  # a reply's link names its thread (a message added with its thread)
+            channel, ts = str(args.get("channel")), str(args.get("message_ts", ""))
+            known = self.channels[channel].messages.get(ts, {}) if channel in self.channels else {}
+            thread = f"?thread_ts={known['thread_ts']}&cid={channel}" if known.get("thread_ts", ts) != ts else ""
+            return {"ok": True, "permalink": f"https://example.slack.com/archives/{channel}/p{ts.replace('.', '')}{thread}"}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ids)}"
             with self._lock:

@@ -17,8 +17,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import delete, select, text, update
 
+from bot.notify import Permalinks
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import get_workspace
 from bot.storage.db import make_session_factory
@@ -31,6 +33,7 @@ from bot.storage.models import (
     Member,
     Touch,
 )
+from tests.conftest import BOT_TOKEN
 from tests.helpers import add_customer, stored
 from tests.slackclient import (
     BOT_USER,
@@ -212,6 +215,43 @@ def test_a_slack_connect_guests_message_becomes_an_inbound_touch(slack, fake, se
     slack.message("elsewhere", ts=ts(at(3)), channel="C0000OTHER", user=GUEST, user_team=THEIRS)
     assert len(touches_of(session)) == 1
     assert [m.ts for m in messages_of(session)] == [ts(at(0))]
+
+
+def test_a_workspaces_message_links_are_asked_of_slack_once_then_built_as_slack_builds_them(slack, fake, session,
+                                                                                            acme):  # fmt: skip
+    root = ts(at(0))
+    fake.add_message(ACME, ts(at(1), 1), "a reply", thread_ts=root)  # so the fake answers for it as for a reply
+    guest_says(slack, "Question one", at(0))
+    guest_says(slack, "a reply", at(1), n=1, thread_ts=root)
+    guest_says(slack, "A new topic", at(2), n=2)
+    assert len(fake.calls_to("chat.getPermalink")) == 1  # the first message's; the others' links are built
+
+    slacks = WebClient(token=BOT_TOKEN, base_url=fake.api_url)
+    for message in messages_of(session):  # each link is the one Slack gives for it
+        assert message.permalink == slacks.chat_getPermalink(channel=ACME, message_ts=message.ts)["permalink"]
+    assert "?thread_ts=" in messages_of(session)[1].permalink
+    touches = {touch.id: touch for touch in touches_of(session)}
+    assert [touches[m.touch_id].permalink for m in messages_of(session)] == [m.permalink for m in messages_of(session)]
+
+
+def test_message_links_are_asked_of_slack_each_time_its_answer_is_not_as_expected(slack, fake, session, acme):
+    root = ts(at(0))
+    for n in range(1, 3):  # replies for which the fake gives a message's link outside a thread
+        guest_says(slack, f"part {n}", at(n / 60), n=n, thread_ts=root)
+    assert len(fake.calls_to("chat.getPermalink")) == 2
+    assert all("?thread_ts=" not in message.permalink for message in messages_of(session))  # as Slack said
+
+
+def test_a_learned_workspace_url_is_asked_again_after_an_hour():
+    now = [0.0]
+    links = Permalinks(clock=lambda: now[0])
+    links.learn("T1", "C1", "1.000200", None, "https://acme.slack.com/archives/C1/p1000200")
+    links.learn("T2", "C1", "1.000200", None, "https://other.example/archives/C1/p1000200?x=1")  # not Slack's shape
+    now[0] = Permalinks.AGAIN_AFTER
+    assert links.built("T1", "C2", "2.000300", "1.000200") == "https://acme.slack.com/archives/C2/p2000300?thread_ts=1.000200&cid=C2"
+    assert links.built("T2", "C2", "2.000300", None) is None
+    now[0] += 1
+    assert links.built("T1", "C2", "2.000300", None) is None
 
 
 def test_a_listed_contact_of_this_workspace_speaks_for_the_customer(slack, fake, session):

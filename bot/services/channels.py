@@ -292,7 +292,7 @@ def _from_the_customer(
         team_id=team_id, link_id=found.id, channel_id=message.channel_id, ts=message.ts, thread_ts=message.thread_ts,
         thread_key=message.thread_ts or "", speaker_id=message.user_id, sent_at=sent_at,
         due_at=response_due(settings, customer.grade, sent_at, default_tz), state=WAITING,
-        permalink=directory.permalink(message.channel_id, message.ts),
+        permalink=directory.message_link(message.channel_id, message.ts, message.thread_ts),
     )  # fmt: skip
     if inserted_unless_there(session, row, unique=("team_id", "channel_id", "ts")) is None:
         return Noticed("ignored")  # Slack delivered it again (perhaps at this very moment)
