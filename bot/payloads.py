@@ -319,6 +319,7 @@ class Event(_Model):
 
 
 class Authorization(_Model):
+    team_id: TeamId | None = None
     user_id: Short | None = None
     is_bot: bool = False
 
@@ -337,7 +338,9 @@ class EventCallback(_Payload):
 
     @property
     def team_id(self) -> str:
-        return self.team_id_
+        """The workspace the app is installed in, as bolt reads it (`authorizations[0]`): in a
+        Slack Connect channel another organisation created, the outer `team_id` is theirs."""
+        return (self.authorizations[0].team_id if self.authorizations else None) or self.team_id_
 
     @property
     def user_id(self) -> str | None:

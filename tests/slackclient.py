@@ -296,10 +296,13 @@ class SignedSlack:
         }
         return self.post_payload(payload)
 
-    def event(self, event: dict[str, Any], *, team: str = TEAM) -> Response:
+    def event(self, event: dict[str, Any], *, team: str = TEAM, channel_team: str | None = None) -> Response:
+        """An event for the app installed in `team`; `channel_team` another organisation whose Slack
+        Connect channel it happened in: Slack then gives theirs as the outer `team_id`."""
         body = {
             "type": "event_callback",
-            "team_id": team,
+            "team_id": channel_team or team,
+            **({"is_ext_shared_channel": True} if channel_team else {}),
             "api_app_id": "A0000001",
             "event": event,
             "event_id": f"Ev{next(self._triggers)}",
@@ -310,15 +313,17 @@ class SignedSlack:
         return self.post(json.dumps(body).encode(), "application/json")
 
     def message(self, text: str, *, ts: str, user: str = USER, channel: str = CHANNEL, team: str = TEAM,
-                user_team: str | None = None, thread_ts: str | None = None, **extra: Any) -> Response:
-        """A `message` event in a channel; `user_team` another workspace for a Slack Connect guest."""
+                user_team: str | None = None, thread_ts: str | None = None, channel_team: str | None = None,
+                **extra: Any) -> Response:  # fmt: skip
+        """A `message` event in a channel; `user_team` another workspace for a Slack Connect guest,
+        `channel_team` the one that created the channel when not `team` (see `event`)."""
         event = {"type": "message", "channel": channel, "channel_type": "channel", "user": user, "text": text,
                  "ts": ts, "event_ts": ts, "team": user_team or team, **extra}  # fmt: skip
         if user_team:
             event["user_team"] = event["source_team"] = user_team
         if thread_ts:
             event["thread_ts"] = thread_ts
-        return self.event(event, team=team)
+        return self.event(event, team=team, channel_team=channel_team)
 
     def step(self, callback_id: str, inputs: dict[str, Any], *, team: str = TEAM,
              execution: str = "Fx0000001") -> Response:  # fmt: skip

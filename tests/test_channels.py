@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from bot.notify import Permalinks
 from bot.scheduler.runner import Scheduler
@@ -32,6 +32,7 @@ from bot.storage.models import (
     Customer,
     Member,
     Touch,
+    Workspace,
 )
 from tests.conftest import BOT_TOKEN
 from tests.helpers import add_customer, stored
@@ -252,6 +253,13 @@ def test_a_learned_workspace_url_is_asked_again_after_an_hour():
     assert links.built("T2", "C2", "2.000300", None) is None
     now[0] += 1
     assert links.built("T1", "C2", "2.000300", None) is None
+
+
+def test_a_message_in_a_channel_the_customers_organisation_created_is_logged_too(slack, fake, session, acme):
+    # Slack gives the channel's creator (theirs) as the event's team; the installation is ours.
+    assert guest_says(slack, "Hello from our side", at(0), channel_team=THEIRS).status == 200
+    assert [(t.summary, t.customer_id) for t in touches_of(session)] == [("Hello from our side", acme.id)]
+    assert session.scalar(select(func.count()).select_from(Workspace).where(Workspace.team_id == THEIRS)) == 0
 
 
 def test_a_listed_contact_of_this_workspace_speaks_for_the_customer(slack, fake, session):
