@@ -236,7 +236,7 @@ def create_app(
             raise Unreachable(f"touchbase is not installed in {team_id}")
         return SlackNotifier(workspace_client)
 
-    permalinks = Permalinks()  # each workspace's, once Slack has shown how it builds them
+    permalinks = Permalinks()  # how each channel's message links are built, once Slack has shown it
     app.later = AfterResponse(session_factory, notifier_for)
     app.signing_secret = None if settings.socket_mode else settings.slack_signing_secret
     app.registry = Registry(app)

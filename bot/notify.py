@@ -107,37 +107,49 @@ class SlackNotifier:
 
 
 class Permalinks:
-    """Where a workspace's message links begin, learned from Slack's own answers.
+    """How Slack builds the links of a channel's messages, learned from its own answers.
 
-    Slack builds a message's link as `<workspace URL>/archives/<channel>/p<ts without its dot>`,
-    with `?thread_ts=<thread>&cid=<channel>` for a reply (chat.getPermalink's documentation).
-    Once its answer for one of a workspace's messages is exactly that, later links there are
-    built the same way instead of asked for: a Slack round trip less in the acknowledgement of
-    each customer's message. Where Slack's answer looks otherwise, it is asked every time; after
-    `AGAIN_AFTER` a workspace's is asked again, so a renamed workspace's links follow."""
+    Slack's link to a message is `<workspace URL>/archives/<channel>/p<ts without its dot>`, with
+    `?thread_ts=<thread>&cid=<channel>` for a reply (chat.getPermalink's documentation). Once its
+    answer for a message of a channel is exactly that, later links in that channel are built the
+    same way instead of asked for: a Slack round trip less in the acknowledgement of each
+    customer's message. A reply's link is built only once a reply's answer has shown its shape;
+    an answer of another shape teaches nothing. Learned per workspace and channel (a Slack Connect
+    or an organisation's shared channel may be linked on another workspace's URL), and asked
+    again after `AGAIN_AFTER`, so that a renamed workspace's links follow."""
 
     AGAIN_AFTER = 3600.0  # seconds
 
     def __init__(self, clock: Callable[[], float] = elapsed) -> None:
         self.clock = clock
-        self._bases: dict[str, tuple[str, float]] = {}  # team → (its URL, when learned)
+        # (team, channel) → (the URL its links begin with, whether a reply's shape was seen, when)
+        self._known: dict[tuple[str, str], tuple[str, bool, float]] = {}
 
     def built(self, team_id: str, channel: str, ts: str, thread_ts: str | None) -> str | None:
-        known = self._bases.get(team_id)
-        if known is None or self.clock() - known[1] > self.AGAIN_AFTER:
+        known = self._known.get((team_id, channel))
+        if known is None or self.clock() - known[2] > self.AGAIN_AFTER:
             return None
-        return _link(known[0], channel, ts, thread_ts)
+        base, replies, _ = known
+        if _is_reply(ts, thread_ts) and not replies:
+            return None
+        return _link(base, channel, ts, thread_ts)
 
     def learn(self, team_id: str, channel: str, ts: str, thread_ts: str | None, permalink: str) -> None:
-        tail = _link("", channel, ts, thread_ts)
-        base = permalink.removesuffix(tail)
-        if base != permalink and base.startswith("https://") and not any(c in base[8:] for c in "/?#"):
-            self._bases[team_id] = (base, self.clock())
+        base = permalink.removesuffix(_link("", channel, ts, thread_ts))
+        if base == permalink or not base.startswith("https://") or any(c in base[8:] for c in "/?#"):
+            return
+        before = self._known.get((team_id, channel))
+        replies = _is_reply(ts, thread_ts) or (before is not None and before[0] == base and before[1])
+        self._known[(team_id, channel)] = (base, replies, self.clock())
+
+
+def _is_reply(ts: str, thread_ts: str | None) -> bool:
+    return bool(thread_ts) and thread_ts != ts
 
 
 def _link(base: str, channel: str, ts: str, thread_ts: str | None) -> str:
     path = f"{base}/archives/{channel}/p{ts.replace('.', '')}"
-    return f"{path}?thread_ts={thread_ts}&cid={channel}" if thread_ts and thread_ts != ts else path
+    return f"{path}?thread_ts={thread_ts}&cid={channel}" if _is_reply(ts, thread_ts) else path
 
 
 class SlackDirectory:
