@@ -80,7 +80,7 @@ def worker(settings: Settings) -> None:
 
     settings.require_slack()
     serve = os.environ.get(SERVE_PID)
-    Scheduler(settings).run_forever(stop_without=int(serve) if serve and serve.isdigit() else None)
+    Scheduler(settings).run_forever(stop_without=int(serve) if serve and serve.isdecimal() and serve.isascii() else None)
 
 
 def sweep(settings: Settings, at: str | None) -> None:

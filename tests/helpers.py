@@ -6,6 +6,7 @@ import datetime as dt
 import tempfile
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -104,3 +105,17 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 def grew(before: Samples, after: Samples, name: str, **labels: str) -> float:
     """How much a sample grew between two scrapes."""
     return value(after, name, **labels) - value(before, name, **labels)
+
+
+def children_of(pid: int, marked: bytes) -> list[int]:
+    """The pids of the processes `pid` started (from its main thread) whose command line holds `marked`."""
+    children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [child for child in children if marked in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` still runs (an ended one no parent has reaped yet is a zombie)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

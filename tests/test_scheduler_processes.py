@@ -28,7 +28,7 @@ TUESDAY = dt.date(2026, 12, 1)
 
 @pytest.fixture
 def env(database_url, fake):
-    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_")
+    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_", "TOUCHBASE_")
     base = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     return {**base, "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url}
 

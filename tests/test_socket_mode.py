@@ -5,6 +5,7 @@ dropped connection, /healthz and /metrics on PORT, the scheduler alongside, and 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -34,7 +35,7 @@ from bot.storage.models import Notification
 from tests.conftest import BOT_TOKEN
 from tests.fakeslack import FakeSlack
 from tests.fakesocket import FakeSocketMode, SocketSlack
-from tests.helpers import NO_DOTENV, add_customer, customers_of, grew, scrape
+from tests.helpers import NO_DOTENV, add_customer, children_of, customers_of, grew, running, scrape
 from tests.slackclient import USER, block_text
 
 APP_TOKEN = "xapp-1-A0000001-test-token-not-real"
@@ -335,7 +336,7 @@ def serving(database_url: str, fake: FakeSlack, tmp_path: Path, **more: str) -> 
     from tests.test_cli import _free_port
 
     port = _free_port()
-    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_", "PORT", "WEB_CONCURRENCY", "PROMETHEUS_")
+    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_", "PORT", "WEB_CONCURRENCY", "PROMETHEUS_", "TOUCHBASE_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env |= {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
             "SLACK_API_URL": fake.api_url, "PORT": str(port), **more}  # fmt: skip
@@ -349,6 +350,8 @@ def serving(database_url: str, fake: FakeSlack, tmp_path: Path, **more: str) -> 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        with contextlib.suppress(ProcessLookupError):  # and whatever it started, were serve killed first
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @dataclass
@@ -375,21 +378,11 @@ class Serve:
 
     def children(self, marked: bytes) -> list[int]:
         """The pids of the processes serve started whose command line holds `marked`."""
-        pid = self.proc.pid
-        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        return [child for child in children if marked in Path(f"/proc/{child}/cmdline").read_bytes()]
+        return children_of(self.proc.pid, marked)
 
     def connection_processes(self) -> list[int]:
         """Its Socket Mode connection processes (spawned by multiprocessing)."""
         return self.children(b"spawn_main")
-
-
-def running(pid: int) -> bool:
-    """Whether process `pid` still runs (an ended one no parent has reaped yet is a zombie)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def queue_notice(session: Any, text: str) -> None:
@@ -475,9 +468,9 @@ def test_ctrl_c_stops_every_process_cleanly_and_removes_serves_own_metrics_direc
         assert list(own.glob("*.db"))  # the connection processes count there
         processes = bot.connection_processes()
         bot.stop(ctrl_c=True)
+        assert not any(running(pid) for pid in processes)
     assert not any(link.open for link in links)
     assert not own.exists()
-    assert not any(running(pid) for pid in processes)
     assert "KeyboardInterrupt" not in bot.log.read_text()
 
 
@@ -507,7 +500,8 @@ def test_a_second_ctrl_c_ends_serve_and_what_it_started_at_once(database_url, so
         eventually(lambda: "bot.server [-]: stopping" in bot.log.read_text(), "serve to begin stopping")
         os.killpg(pid, signal.SIGINT)
         assert bot.proc.wait(timeout=30) == -signal.SIGINT
-    eventually(lambda: not any(running(child) for child in stuck), "what serve started to be killed", timeout=5)
+        # (inside: on the way out `serving` kills what is left of serve's process group)
+        eventually(lambda: not any(running(child) for child in stuck), "what serve started to be killed", timeout=5)
     assert list(temp.iterdir()) == []  # its own metrics directory went with it
 
 

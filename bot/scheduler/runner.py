@@ -177,6 +177,8 @@ class Scheduler:
         def stop(*_: Any) -> None:
             # Not in the handler itself: it interrupts the main thread, which may hold the
             # very locks shutdown() takes.
+            if self.stopping.is_set():  # a second SIGTERM: the stop under way goes on
+                return
             if scheduler.running:
                 threading.Thread(target=self.shutdown, kwargs={"wait": True}).start()
             else:  # still starting up
@@ -184,18 +186,19 @@ class Scheduler:
 
         signal.signal(signal.SIGTERM, stop)
         if stop_without is not None:
-            threading.Thread(target=_stop_without, args=(stop_without,), name="parent-watch", daemon=True).start()
+            threading.Thread(target=self._stop_without, args=(stop_without,), name="parent-watch", daemon=True).start()
         log.info("worker started: jobs every %ss, delivery every %ss", JOBS_EVERY, DELIVER_EVERY)
         try:
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
             self.shutdown(wait=True)
 
-
-def _stop_without(parent: int) -> None:
-    """SIGTERM to this worker, so that it stops as on any SIGTERM, once `parent` is no longer
-    its parent: `serve` was killed outright (SIGKILL, the OOM killer) and could not stop it."""
-    while os.getppid() == parent:
-        time.sleep(1)
-    log.warning("worker: the process that started it (pid %s) is gone; stopping", parent)
-    os.kill(os.getpid(), signal.SIGTERM)
+    def _stop_without(self, parent: int) -> None:
+        """SIGTERM to this worker, so that it stops as on any SIGTERM, once `parent` is no longer
+        its parent: `serve` was killed outright (SIGKILL, the OOM killer) and could not stop it."""
+        while os.getppid() == parent:
+            time.sleep(1)  # not a timed wait on `stopping`: those never end under libfaketime (CI)
+            if self.stopping.is_set():  # stopping anyway
+                return
+        log.warning("worker: the process that started it (pid %s) is gone; stopping", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
