@@ -444,7 +444,8 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
         f"A customer's channel message is a `message` event (JSON) from one of {GUESTS} of the customers' people "
         f"(Slack Connect guests) in one of {WRITE_POOL} channels linked to those customers, each message new: the "
         "bot stores it with its permalink (asked of the fake Slack by `chat.getPermalink` until an answer shows "
-        "how the workspace's links are built, then built so in each process) and its response clock; "
+        "how the channel's links are built, then built so in each process: most messages here are a channel's "
+        "first in their process, and ask) and its response clock; "
         "the first of a channel's hour also logs a touch, as Log touch does; the owner's App Home is asked for. "
         "Its ack is an empty 200 whatever the bot did, so the messages stored are counted (below); the no-op "
         "acks the event unread. The links, messages and touches are removed after the run.",

@@ -338,8 +338,10 @@ class EventCallback(_Payload):
 
     @property
     def team_id(self) -> str:
-        """The workspace the app is installed in, as bolt reads it (`authorizations[0]`): in a
-        Slack Connect channel another organisation created, the outer `team_id` is theirs."""
+        """The workspace the app is installed in, as bolt reads it (`authorizations[0]`; the
+        outer `team_id` when that names none, as for an org-wide install, which touchbase
+        refuses anyway): in a Slack Connect channel another organisation created, the outer
+        `team_id` is theirs."""
         return (self.authorizations[0].team_id if self.authorizations else None) or self.team_id_
 
     @property
@@ -384,8 +386,8 @@ def parse(body: dict[str, Any]) -> Payload:
 
 
 def _check_team(payload: _Payload) -> None:
-    """Which workspace a request acts for: the one of the person acting (`team_id` of a command
-    or an event, `team.id` of an interaction). A modal belongs to the workspace it was opened
+    """Which workspace a request acts for: the one of the person acting (`team_id` of a command,
+    `team.id` of an interaction), or for an event the installation's (`EventCallback.team_id`). A modal belongs to the workspace it was opened
     in; a submission of a modal of another workspace is refused, so it cannot write there."""
     view = getattr(payload, "view", None)
     if view is not None:
