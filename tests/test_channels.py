@@ -269,6 +269,13 @@ def test_a_channels_learned_links_are_asked_again_after_an_hour():
     assert links.built("T1", "C1", "4.0", None) is None
 
 
+def test_a_message_in_a_channel_the_customers_organisation_created_is_logged_too(slack, fake, session, acme):
+    # Slack gives the channel's creator (theirs) as the event's team; the installation is ours.
+    assert guest_says(slack, "Hello from our side", at(0), channel_team=THEIRS).status == 200
+    assert [(t.summary, t.customer_id) for t in touches_of(session)] == [("Hello from our side", acme.id)]
+    assert session.scalar(select(func.count()).select_from(Workspace).where(Workspace.team_id == THEIRS)) == 0
+
+
 def test_a_listed_contact_of_this_workspace_speaks_for_the_customer(slack, fake, session):
     add_customer(session, "Acme Ltd", owner_id=OWNER)
     fake.add_channel(ACME, is_member=True)

@@ -403,7 +403,8 @@ def test_serve_in_socket_mode_answers_healthz_and_stops_cleanly_on_sigterm(proce
         eventually(lambda: fake.calls_to("chat.postMessage"), "the scheduler in serve to deliver")
         assert fake.last("chat.postMessage")["text"] == "sent by serve"
         bot.stop()
-    eventually(lambda: not any(link.open for link in links), "serve to close its connections")
+        # (inside: on the way out `serving` kills what is left of serve's process group)
+        eventually(lambda: not any(link.open for link in links), "serve to close its connections")
     assert sockets.links == links  # none opened again on the way out
     with pytest.raises(OSError):
         get(f"{bot.url}/healthz")

@@ -15,7 +15,6 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -23,11 +22,10 @@ from bot.clock import wall
 from bot.scheduler.outbox import enqueue
 from bot.services.workspaces import get_workspace
 from tests.conftest import SIGNING_SECRET
-from tests.helpers import NO_DOTENV, add_customer, scrape, value
+from tests.helpers import NO_DOTENV, add_customer, children_of, running, scrape, value
 from tests.slackclient import TEAM, USER, SignedSlack
 from tests.test_cli import _free_port
 from tests.test_scheduler_processes import bot, env, finish, statuses  # noqa: F401 - env is a fixture
-from tests.test_socket_mode import running
 
 OTHER_USER = "U0000002"
 MESSAGES = 6
@@ -131,27 +129,39 @@ def test_sigterm_during_a_slow_send_exits_0_and_leaves_no_row_sending(command, e
     assert set(statuses(session).values()) == {"sent"}
 
 
+@pytest.mark.parametrize("gap", [0.0, 0.3])
+def test_a_second_sigterm_while_the_worker_stops_lets_the_stop_finish(gap, engine, session, fake, env):
+    due_messages(session)
+    fake.slow("chat.postMessage", 1.0)
+    proc = started("worker", env=env)
+    wait_until(lambda: "sending" in statuses(session).values(), proc, "nothing was claimed")
+    time.sleep(0.3)  # the first message is on its way to Slack
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(gap)  # at once, or once the stop is under way, waiting for that message
+    err = stop(proc)  # SIGTERM again (as serve's watch and systemd together may send it)
+
+    assert_stopped_cleanly(session, fake)
+    assert "Traceback" not in err, err
+
+
 def test_the_scheduler_serve_started_stops_by_itself_when_serve_is_killed_outright(engine, session, fake, env):
     due_messages(session)
     proc, _ = serving(env)
     try:
         wait_until(lambda: fake.calls_to("chat.postMessage"), proc, "serve's scheduler did not deliver")
-        [worker] = scheduler_of(proc.pid)
+        [worker] = children_of(proc.pid, b"bot\0worker")
         proc.kill()  # SIGKILL: serve cannot stop what it started
         proc.wait()
         # Its stderr ends once every process holding it has ended: gunicorn's worker, the scheduler
         _, err = proc.communicate(timeout=60)
+        deadline = time.monotonic() + 10  # its stderr closes a moment before it has ended
+        while running(worker):
+            assert time.monotonic() < deadline, "the scheduler outlived serve"
+            time.sleep(0.05)
     finally:
         kill(proc)
-    assert not running(worker)
     assert f"the process that started it (pid {proc.pid}) is gone; stopping" in err, err
     assert "scheduler stopped" in err and "Traceback" not in err, err
-
-
-def scheduler_of(pid: int) -> list[int]:
-    """The pids of the `python -m bot worker` processes that `pid` started."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [int(child) for child in children if b"bot\0worker" in Path(f"/proc/{child}/cmdline").read_bytes()]
 
 
 def test_sigterm_right_after_an_answer_still_does_the_work_after_it(engine, session, fake, env):

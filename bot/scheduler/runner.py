@@ -174,11 +174,15 @@ class Scheduler:
         # SIGTERM (a deploy, `docker stop`) ends the worker cleanly: the send in progress
         # finishes, the rows it still holds go back to pending, and it exits 0. A SIGKILL is
         # covered by the leases.
+        asked = False
+
         def stop(*_: Any) -> None:
             # Not in the handler itself: it interrupts the main thread, which may hold the
             # very locks shutdown() takes.
-            if self.stopping.is_set():  # a second SIGTERM: the stop under way goes on
+            nonlocal asked
+            if asked:  # a second SIGTERM (serve's and systemd's, say): the stop under way goes on
                 return
+            asked = True
             if scheduler.running:
                 threading.Thread(target=self.shutdown, kwargs={"wait": True}).start()
             else:  # still starting up
