@@ -387,8 +387,9 @@ def parse(body: dict[str, Any]) -> Payload:
 
 def _check_team(payload: _Payload) -> None:
     """Which workspace a request acts for: the one of the person acting (`team_id` of a command,
-    `team.id` of an interaction), or for an event the installation's (`EventCallback.team_id`). A modal belongs to the workspace it was opened
-    in; a submission of a modal of another workspace is refused, so it cannot write there."""
+    `team.id` of an interaction), or for an event the installation's (`EventCallback.team_id`).
+    A modal belongs to the workspace it was opened in; a submission of a modal of another
+    workspace is refused, so it cannot write there."""
     view = getattr(payload, "view", None)
     if view is not None:
         for owner in (view.team_id, view.app_installed_team_id):

@@ -39,11 +39,11 @@ log = logging.getLogger(__name__)
 
 JOBS_EVERY = 60  # seconds: digests are per minute at most
 DELIVER_EVERY = 1  # seconds: an App Home asked for, a notice "as it happens" goes out within a second or two
-# Set by `serve` for the `worker` it starts: the serving process's pid, whose end ends the worker.
-SERVE_PID = "TOUCHBASE_SERVE_PID"
 DELIVER_WITHIN = 50  # seconds: a run ends then (the next carries on), so that a stop is never held up long
 SWEEP_DELIVERY_SECONDS = 75  # `sweep` delivers, retrying, for about a minute before it exits
 STATISTICS_EVERY = 3600  # seconds: SQLite's planner statistics looked at (storage.db.refresh_statistics)
+# Set by `serve` for the `worker` it starts: the serving process's pid, whose end ends the worker.
+SERVE_PID = "TOUCHBASE_SERVE_PID"
 SEND_LANES = 16  # messages in flight at once: Slack answers in 50-200 ms, a workspace takes ~10/s
 
 
