@@ -144,6 +144,21 @@ def test_a_second_sigterm_while_the_worker_stops_lets_the_stop_finish(gap, engin
     assert "Traceback" not in err, err
 
 
+def test_ctrl_c_then_sigterm_lets_the_stop_finish(engine, session, fake, env):
+    # As honcho or foreman stop a Procfile: Ctrl-C reaches the whole group, then SIGTERM each child.
+    due_messages(session)
+    fake.slow("chat.postMessage", 1.0)
+    proc = started("worker", env=env)
+    wait_until(lambda: "sending" in statuses(session).values(), proc, "nothing was claimed")
+    time.sleep(0.3)  # the first message is on its way to Slack
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)  # the stop is under way, waiting for that message
+    err = stop(proc)
+
+    assert_stopped_cleanly(session, fake)
+    assert "scheduler stopped" in err and "Traceback" not in err, err
+
+
 def test_the_scheduler_serve_started_stops_by_itself_when_serve_is_killed_outright(engine, session, fake, env):
     due_messages(session)
     proc, _ = serving(env)

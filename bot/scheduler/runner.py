@@ -12,6 +12,7 @@ holds back to pending (none is left `sending` until its lease runs out).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -21,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -161,7 +163,8 @@ class Scheduler:
         self.stopping.set()
         self.sender.stop()
         if self._running is not None and self._running.running:
-            self._running.shutdown(wait=wait)
+            with contextlib.suppress(SchedulerNotRunningError):  # another stop (Ctrl-C, SIGTERM) came first
+                self._running.shutdown(wait=wait)
         log.info("scheduler stopped")
 
     def run_forever(self, *, stop_without: int | None = None) -> None:
@@ -180,7 +183,7 @@ class Scheduler:
             # Not in the handler itself: it interrupts the main thread, which may hold the
             # very locks shutdown() takes.
             nonlocal asked
-            if asked:  # a second SIGTERM (serve's and systemd's, say): the stop under way goes on
+            if asked or self.stopping.is_set():  # a second SIGTERM, or one after Ctrl-C: the stop goes on
                 return
             asked = True
             if scheduler.running:
