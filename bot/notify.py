@@ -156,7 +156,7 @@ class SlackDirectory:
     def __init__(self, client: WebClient, *, team_id: str | None = None, links: Permalinks | None = None) -> None:
         self.client = client
         self.team_id = team_id
-        self.links = links if team_id else None
+        self.links = links
 
     def profile(self, user_id: str) -> Profile:
         try:

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -35,7 +34,7 @@ from bot.storage.models import Notification
 from tests.conftest import BOT_TOKEN
 from tests.fakeslack import FakeSlack
 from tests.fakesocket import FakeSocketMode, SocketSlack
-from tests.helpers import NO_DOTENV, add_customer, children_of, customers_of, grew, running, scrape
+from tests.helpers import NO_DOTENV, add_customer, children_of, customers_of, eventually, grew, running, scrape
 from tests.slackclient import USER, block_text
 
 APP_TOKEN = "xapp-1-A0000001-test-token-not-real"
@@ -102,15 +101,6 @@ def get(url: str) -> tuple[int, str]:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
-
-
-def eventually(probe: Any, what: str, timeout: float = 30.0) -> Any:
-    """Wait for `probe()` to give something true (a background thread's work), and return it."""
-    deadline = time.monotonic() + timeout
-    while not (found := probe()):
-        assert time.monotonic() < deadline, f"waited {timeout:.0f} s for {what}"
-        time.sleep(0.05)
-    return found
 
 
 def health(server: SocketModeServer) -> tuple[int, str]:
@@ -336,7 +326,8 @@ def serving(database_url: str, fake: FakeSlack, tmp_path: Path, **more: str) -> 
     from tests.test_cli import _free_port
 
     port = _free_port()
-    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_", "PORT", "WEB_CONCURRENCY", "PROMETHEUS_", "TOUCHBASE_")
+    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_", "PORT", "WEB_CONCURRENCY", "PROMETHEUS_",
+            "TOUCHBASE_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env |= {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
             "SLACK_API_URL": fake.api_url, "PORT": str(port), **more}  # fmt: skip

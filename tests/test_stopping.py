@@ -22,7 +22,7 @@ from bot.clock import wall
 from bot.scheduler.outbox import enqueue
 from bot.services.workspaces import get_workspace
 from tests.conftest import SIGNING_SECRET
-from tests.helpers import NO_DOTENV, add_customer, children_of, running, scrape, value
+from tests.helpers import NO_DOTENV, add_customer, children_of, eventually, running, scrape, value
 from tests.slackclient import TEAM, USER, SignedSlack
 from tests.test_cli import _free_port
 from tests.test_scheduler_processes import bot, env, finish, statuses  # noqa: F401 - env is a fixture
@@ -156,10 +156,8 @@ def test_the_scheduler_serve_started_stops_by_itself_when_serve_is_killed_outrig
         proc.wait()
         # Its stderr ends once every process holding it has ended: gunicorn's worker, the scheduler
         _, err = proc.communicate(timeout=60)
-        deadline = time.monotonic() + 10  # its stderr closes a moment before it has ended
-        while running(worker):
-            assert time.monotonic() < deadline, "the scheduler outlived serve"
-            time.sleep(0.05)
+        # its stderr closes a moment before it has ended
+        eventually(lambda: not running(worker), "the scheduler to end after serve", timeout=10)
     finally:
         kill(proc)
     assert f"the process that started it (pid {proc.pid}) is gone; stopping" in err, err
