@@ -35,7 +35,7 @@ from urllib.request import Request
 import urllib3
 from slack_sdk import WebClient
 
-# Threads of one process that call Slack at once: a web worker's 8 request threads and 4
+# Threads of one process that call Slack at once: a web worker's request threads (4) and 4
 # after-response threads, or the sender's 16 lanes. A connection beyond this many is closed
 # after its call instead of kept (urllib3 logs a warning when that happens).
 POOL_SIZE = 32
