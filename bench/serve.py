@@ -108,7 +108,8 @@ def run_socket_mode(settings: Settings, which: str) -> None:
     engine = make_engine(settings.database_url)
     app = make_app(settings)
     server.settle_heap()
-    socket_server = SocketModeServer(app, engine, settings.slack_app_token, port=settings.port, host="127.0.0.1")
+    socket_server = SocketModeServer(app, engine, settings.slack_app_token, threads=settings.gunicorn_threads,
+                                     port=settings.port, host="127.0.0.1")  # fmt: skip
     stopping: list[int] = []  # a flag, not an Event: setting one from a handler can deadlock its wait
     signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
     socket_server.start()

@@ -42,9 +42,10 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # Processes serving Slack: gunicorn's workers over HTTP, connections in Socket Mode.
     web_concurrency: int = Field(default=2, ge=1)
-    # Threads of each gunicorn worker. They share the worker's interpreter lock: beyond a few,
-    # more answer no more requests a second but stretch the slowest answers (docs/PERFORMANCE.md,
-    # section 58). A thread also waits out each call to Slack its request makes (a modal opened).
+    # Threads of each process serving Slack (a gunicorn worker; a Socket Mode connection's). They
+    # share its interpreter lock: beyond a few, more answer no more requests a second but stretch
+    # the slowest answers (docs/PERFORMANCE.md, section 58). A thread also waits out each call to
+    # Slack its request makes (a modal opened).
     gunicorn_threads: int = Field(default=4, ge=1)
 
     @field_validator("database_url")

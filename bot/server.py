@@ -136,7 +136,8 @@ def serve_socket_mode(settings: Settings) -> None:
         engine = make_engine(settings.database_url)
         app = create_app(settings, make_session_factory(engine))
         settle_heap()
-        server = SocketModeServer(app, engine, settings.slack_app_token, port=settings.port).start()
+        server = SocketModeServer(app, engine, settings.slack_app_token, threads=settings.gunicorn_threads,
+                                  port=settings.port).start()  # fmt: skip
         scheduler = start_scheduler(settings)
         while True:
             time.sleep(3600)
@@ -170,7 +171,8 @@ def connection_process(make_app: Callable[[Settings], App], settings: Settings, 
     app = make_app(settings)
     settle_heap()
     assert settings.slack_app_token
-    serve_connection(app, settings.slack_app_token, slot, opened, reports, lambda: bool(stopping))
+    serve_connection(app, settings.slack_app_token, slot, opened, reports, lambda: bool(stopping),
+                     threads=settings.gunicorn_threads)  # fmt: skip
     later.shutdown(timeout=LATER_GRACE)
 
 

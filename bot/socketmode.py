@@ -151,10 +151,10 @@ class StatusServer:
 
 
 class Connection:
-    """One Socket Mode connection for `app`."""
+    """One Socket Mode connection for `app`, whose envelopes are handled on `threads` threads."""
 
-    def __init__(self, app: App, app_token: str) -> None:
-        self.handler = SocketModeHandler(app, app_token)
+    def __init__(self, app: App, app_token: str, *, threads: int) -> None:
+        self.handler = SocketModeHandler(app, app_token, concurrency=threads)
         client = self.handler.client
         # Open means the handshake is done and the connection not closed since: the client's
         # own is_connected() is already true while a handshake is still under way.
@@ -214,13 +214,13 @@ class Connection:
         self.handler.close()
 
 
-def connect(app: App, app_token: str, pause: Callable[[float], bool]) -> Connection | None:
+def connect(app: App, app_token: str, pause: Callable[[float], bool], *, threads: int) -> Connection | None:
     """A connection for `app`, once Slack opens one. A refused token raises Refused; a failure
     that may pass (an error on Slack's side, the network) is tried again after `pause(seconds)`,
     the wait doubling each time; None when `pause` says to stop instead."""
     wait = RETRY_SECONDS[0]
     while True:
-        connection = Connection(app, app_token)
+        connection = Connection(app, app_token, threads=threads)
         try:
             connection.open()
             return connection
@@ -245,8 +245,9 @@ def _sleep(seconds: float) -> bool:
 class SocketModeServer:
     """One connection for `app`, and /healthz and /metrics on `port`, in this process."""
 
-    def __init__(self, app: App, engine: Engine, app_token: str, *, port: int, host: str = "0.0.0.0") -> None:
-        self.app, self.app_token = app, app_token
+    def __init__(self, app: App, engine: Engine, app_token: str, *, threads: int, port: int,
+                 host: str = "0.0.0.0") -> None:  # fmt: skip
+        self.app, self.app_token, self.threads = app, app_token, threads
         self.connection: Connection | None = None  # once `start` has one
         self.status = StatusServer(engine, lambda: (int(self.connected()), 1), port=port, host=host)
 
@@ -265,7 +266,7 @@ class SocketModeServer:
         for a reason that may pass); a refused app token stops here."""
         self.status.start()
         try:
-            connection = connect(self.app, self.app_token, _sleep)
+            connection = connect(self.app, self.app_token, _sleep, threads=self.threads)
         except BaseException:
             self.status.stop()
             raise
@@ -283,7 +284,7 @@ class SocketModeServer:
 
 
 def serve_connection(app: App, app_token: str, slot: int, opened: Any, reports: Any,
-                     stopping: Callable[[], bool]) -> None:  # fmt: skip
+                     stopping: Callable[[], bool], *, threads: int) -> None:  # fmt: skip
     """In a connection process: open the connection, say so (or that the token is refused) on
     `reports`, keep `opened[slot]` true while it is open, and close it gracefully once
     `stopping()`, or when the process that started this one is gone. A failure that may pass (a
@@ -311,7 +312,7 @@ def serve_connection(app: App, app_token: str, slot: int, opened: Any, reports: 
     if should_stop():  # told during start-up: no connection to open, only to close again
         return
     try:
-        connection = connect(app, app_token, pause)
+        connection = connect(app, app_token, pause, threads=threads)
     except Refused as err:
         reports.put((slot, str(err)))
         return

@@ -74,7 +74,7 @@ def socket_settings(settings: Settings) -> Settings:
 def socket_mode_server(settings: Settings, engine: Engine) -> SocketModeServer:
     """The bot in Socket Mode, as `serve` builds it, with /healthz and /metrics on a free port."""
     app = create_app(settings, make_session_factory(engine))
-    return SocketModeServer(app, engine, APP_TOKEN, port=0, host="127.0.0.1").start()
+    return SocketModeServer(app, engine, APP_TOKEN, threads=settings.gunicorn_threads, port=0, host="127.0.0.1").start()
 
 
 @pytest.fixture
@@ -231,6 +231,15 @@ def test_an_event_whose_ack_was_lost_is_sent_again_and_acked_on_the_new_connecti
 
 
 # --- /healthz and /metrics on PORT --------------------------------------------------------
+
+
+def test_envelopes_are_handled_on_as_many_threads_as_a_web_worker_has(socket_settings, engine, sockets):
+    server = socket_mode_server(socket_settings.model_copy(update={"gunicorn_threads": 3}), engine)
+    try:
+        assert server.connection is not None
+        assert server.connection.handler.client.message_workers._max_workers == 3  # slack_sdk's default: 10
+    finally:
+        server.stop()
 
 
 def test_healthz_is_200_while_connected_and_503_with_a_reason_while_not(socket_bot, sockets):
