@@ -8,6 +8,8 @@ Services reach people only through these; listeners use them only after the answ
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -116,14 +118,20 @@ class Permalinks:
     customer's message. A reply's link is built only once a reply's answer has shown its shape;
     an answer of another shape teaches nothing. Learned per workspace and channel (a Slack Connect
     or an organisation's shared channel may be linked on another workspace's URL), and asked
-    again after `AGAIN_AFTER`, so that a renamed workspace's links follow."""
+    again after `AGAIN_AFTER`, so that a renamed workspace's links follow. What is past that is
+    forgotten as more is learned: the process keeps only the channels heard from in the last hour."""
 
     AGAIN_AFTER = 3600.0  # seconds
 
     def __init__(self, clock: Callable[[], float] = elapsed) -> None:
         self.clock = clock
-        # (team, channel) → (the URL its links begin with, whether a reply's shape was seen, when)
-        self._known: dict[tuple[str, str], tuple[str, bool, float]] = {}
+        # (team, channel) → (the URL its links begin with, whether a reply's shape was seen, when),
+        # in the order learned: the oldest first.
+        self._known: OrderedDict[tuple[str, str], tuple[str, bool, float]] = OrderedDict()
+        self._learning = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._known)
 
     def built(self, team_id: str, channel: str, ts: str, thread_ts: str | None) -> str | None:
         known = self._known.get((team_id, channel))
@@ -138,9 +146,13 @@ class Permalinks:
         base = permalink.removesuffix(_link("", channel, ts, thread_ts))
         if base == permalink or not base.startswith("https://") or any(c in base[8:] for c in "/?#"):
             return
-        before = self._known.get((team_id, channel))
-        replies = _is_reply(ts, thread_ts) or (before is not None and before[0] == base and before[1])
-        self._known[(team_id, channel)] = (base, replies, self.clock())
+        now = self.clock()
+        with self._learning:
+            before = self._known.pop((team_id, channel), None)
+            replies = _is_reply(ts, thread_ts) or (before is not None and before[0] == base and before[1])
+            self._known[(team_id, channel)] = (base, replies, now)
+            while now - next(iter(self._known.values()))[2] > self.AGAIN_AFTER:  # this one's is now
+                self._known.popitem(last=False)
 
 
 def _is_reply(ts: str, thread_ts: str | None) -> bool:
