@@ -161,6 +161,7 @@ class SubmittedView(View):
 class Message(_Model):
     text: Text = ""
     ts: Short = ""
+    thread_ts: Ts | None = None  # in a thread: its first message's (that message's own included)
     user: Short | None = None
     blocks: list[dict[str, Any]] = []
 

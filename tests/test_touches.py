@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from freezegun import freeze_time
@@ -218,6 +219,24 @@ def test_log_as_touch_keeps_the_text_permalink_and_speaker(slack, fake, session)
     assert touch.author_id == USER and touch.speaker_id == OTHER
     assert touch.permalink == "https://example.slack.com/archives/C0000001/p1764064800000100"
     assert touch.summary == "Acme wants 200 units by Friday"
+
+
+def test_shortcuts_build_a_channels_links_once_slack_has_shown_how_and_ask_for_a_reply_until_then(slack, fake):
+    root, later, reply = "1764064800.000100", "1764064900.000200", "1764065000.000300"
+    fake.add_message("C0000001", reply, "a reply", thread_ts=root)  # so that the fake links it as a reply
+    slack.message_shortcut("log_touch", {"ts": root, "text": "first", "thread_ts": root})  # asked
+    slack.message_shortcut("log_complaint", {"ts": later, "text": "second"})  # built
+    slack.message_shortcut("log_touch", {"ts": reply, "text": "a reply", "thread_ts": root})  # asked: a reply
+    assert [c.args["message_ts"] for c in fake.calls_to("chat.getPermalink")] == [root, reply]
+    links = [json.loads(c.args["view"]["private_metadata"])["permalink"] for c in fake.calls_to("views.open")]
+    assert links == [f"https://example.slack.com/archives/C0000001/p{ts.replace('.', '')}" for ts in (root, later)] + [
+        f"https://example.slack.com/archives/C0000001/p{reply.replace('.', '')}?thread_ts={root}&cid=C0000001"]
+
+
+def test_a_shortcut_on_a_message_whose_ts_is_not_slacks_is_refused_clearly(slack, fake):
+    assert slack.message_shortcut("log_touch", {"ts": "not-a-ts", "text": "hello"}).status == 200
+    assert fake.calls_to("views.open") == [] and fake.calls_to("chat.getPermalink") == []
+    assert "could not read that request" in fake.last("response_url")["text"]
 
 
 def test_log_as_touch_on_a_message_without_text_says_so(slack, fake):

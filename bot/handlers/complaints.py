@@ -88,7 +88,7 @@ def resolve(rq: RequestContext, cmd: CommandInput) -> Answer:
 
 def log_as_complaint(rq: RequestContext, inp: ShortcutMessage) -> Answer:
     """"Log as complaint" on a message: its text becomes the description, its link is kept."""
-    permalink = rq.directory.permalink(inp.channel, inp.ts)
+    permalink = inp.link(rq.directory)
     return OpenModal(complaint_modal(rq.locale, description=inp.text or None, permalink=permalink))
 
 

@@ -3,7 +3,12 @@ page of a customer's list, a message a shortcut was used on."""
 
 from __future__ import annotations
 
-from bot.payloads import ButtonInput, Id, Input, MessageShortcut, Offset, Text
+from typing import TYPE_CHECKING
+
+from bot.payloads import ButtonInput, Id, Input, MessageShortcut, Offset, Text, Ts
+
+if TYPE_CHECKING:
+    from bot.notify import Directory
 
 
 class CustomerButton(ButtonInput):
@@ -34,10 +39,16 @@ class ShortcutMessage(Input):
 
     text: Text
     channel: str
-    ts: str
+    ts: Ts
+    thread_ts: Ts | None = None
     speaker: str | None = None
 
     @classmethod
     def values_from(cls, payload: MessageShortcut) -> dict[str, object]:
-        return {"text": payload.message.text.strip(), "channel": payload.channel.id, "ts": payload.message.ts,
-                "speaker": payload.message.user}  # fmt: skip
+        message = payload.message
+        return {"text": message.text.strip(), "channel": payload.channel.id, "ts": message.ts,
+                "thread_ts": message.thread_ts, "speaker": message.user}  # fmt: skip
+
+    def link(self, directory: Directory) -> str | None:
+        """The message's link: built as Slack builds the channel's once it has shown how, else asked."""
+        return directory.message_link(self.channel, self.ts, self.thread_ts)

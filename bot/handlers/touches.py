@@ -141,7 +141,7 @@ def log_as_touch(rq: RequestContext, inp: ShortcutMessage) -> Answer:
     """"Log as touch" on a message: its text is the summary; its link and speaker are kept."""
     if not inp.text:
         raise UserError("error.shortcut.no_text")
-    meta = {"permalink": rq.directory.permalink(inp.channel, inp.ts), "speaker": inp.speaker}
+    meta = {"permalink": inp.link(rq.directory), "speaker": inp.speaker}
     return _touch_modal(rq, None, summary=inp.text[:3000], metadata=meta)
 
 
