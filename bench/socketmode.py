@@ -58,8 +58,15 @@ def socket_servers(database_url: str) -> Iterator[dict[str, tuple[Any, Any]]]:
             started[which] = (server, sockets)
         for server, sockets in started.values():
             server.wait_ready()  # /healthz: 200 once the database answers and every connection is open
-            sockets.wait_live(int(os.environ.get("WEB_CONCURRENCY", "2")))
+            sockets.wait_live(_setting("WEB_CONCURRENCY"))
         yield started
+
+
+def _setting(name: str) -> int:
+    """A setting of the servers under test: the environment's, else the bot's default."""
+    from bot.config import Settings
+
+    return int(os.environ.get(name, Settings.model_fields[name.lower()].default))
 
 
 def _load(sockets: Any, scenario: Scenario, *, requests: int, concurrency: int, check: bool = True
@@ -138,10 +145,11 @@ def socket_mode(ctx: Context) -> list[Table]:
                 rows.append([scenario.name, str(concurrency), ms(percentile(t, 50)), ms(t99), ms(percentile(n, 50)),
                              ms(percentile(n, 99)), f"{t99 / percentile(n, 99):.2f}×", f"{late['tb']}/{late['noop']}",
                              str(wrong), "met" if not misses else "missed: " + ", ".join(misses)])  # fmt: skip
-    processes = int(os.environ.get("WEB_CONCURRENCY", "2"))
+    processes, threads = _setting("WEB_CONCURRENCY"), _setting("GUNICORN_THREADS")
     notes = [
-        f"The bot as `serve` runs it with SLACK_APP_TOKEN and WEB_CONCURRENCY={processes}: {processes} "
-        "connection(s), each in a process of its own when more than one (slack_sdk's websocket-client connection, "
+        f"The bot as `serve` runs it with SLACK_APP_TOKEN, WEB_CONCURRENCY={processes} and GUNICORN_THREADS={threads}: "
+        f"{processes} connection(s), each in a process of its own when more than one, handling its envelopes on "
+        f"{threads} threads (slack_sdk's websocket-client connection, "
         "bolt's Socket Mode handler), without the scheduler; the no-op is the HTTP benchmark's no-op app served "
         "the same way. The fake Socket Mode end sends the envelopes to the open connections in turn. Each has a fake Web API and a fake Socket Mode end of its "
         "own in this process (tests/fakesocket.py), which sends the envelopes (`slash_commands`, `interactive`, "

@@ -35,10 +35,10 @@ from urllib.request import Request
 import urllib3
 from slack_sdk import WebClient
 
-# Threads of one process that call Slack at once: a web worker's request threads (4) and 4
-# after-response threads, or the sender's 16 lanes. A connection beyond this many is closed
-# after its call instead of kept (urllib3 logs a warning when that happens).
-POOL_SIZE = 32
+# Threads of one process that call Slack at once: a web worker's request threads (GUNICORN_THREADS,
+# 4 unless raised) and 4 after-response threads, or the sender's 16 lanes. A connection beyond
+# this many is closed after its call instead of kept (urllib3 logs a warning when that happens).
+POOL_SIZE = 64
 # Seconds a connection may sit idle and still be used: under the idle timeouts of load
 # balancers and NATs (60 s and more).
 MAX_IDLE = 30.0

@@ -90,7 +90,7 @@ def test_the_generated_data_is_settled_as_autovacuum_keeps_it(engine):
 
 def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "1")  # lighter servers; the figures are not the point here
-    monkeypatch.setenv("GUNICORN_THREADS", "4")
+    monkeypatch.setenv("GUNICORN_THREADS", "2")
     out = tmp_path / "PERFORMANCE.md"
     tables = run([
         "--database-url", database_url, "--customers", "200", "--touches", "1000", "--team", "T0SMOKE02",

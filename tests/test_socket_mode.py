@@ -131,6 +131,15 @@ def test_apps_connections_open_takes_only_an_app_token(sockets, fake):
         WebClient(token=APP_TOKEN, base_url=fake.api_url).auth_test()
 
 
+def test_envelopes_are_handled_on_as_many_threads_as_a_web_worker_has(socket_settings, engine, sockets):
+    server = socket_mode_server(socket_settings.model_copy(update={"gunicorn_threads": 3}), engine)
+    try:
+        assert server.connection is not None
+        assert server.connection.handler.client.message_workers._max_workers == 3  # slack_sdk's default: 10
+    finally:
+        server.stop()
+
+
 def test_help_is_acked_with_the_ephemeral_usage_as_its_payload(slack, sockets):
     reply = slack.command("help")
     [envelope] = sockets.envelopes.values()
@@ -231,15 +240,6 @@ def test_an_event_whose_ack_was_lost_is_sent_again_and_acked_on_the_new_connecti
 
 
 # --- /healthz and /metrics on PORT --------------------------------------------------------
-
-
-def test_envelopes_are_handled_on_as_many_threads_as_a_web_worker_has(socket_settings, engine, sockets):
-    server = socket_mode_server(socket_settings.model_copy(update={"gunicorn_threads": 3}), engine)
-    try:
-        assert server.connection is not None
-        assert server.connection.handler.client.message_workers._max_workers == 3  # slack_sdk's default: 10
-    finally:
-        server.stop()
 
 
 def test_healthz_is_200_while_connected_and_503_with_a_reason_while_not(socket_bot, sockets):
