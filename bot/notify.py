@@ -119,7 +119,8 @@ class Permalinks:
     an answer of another shape teaches nothing. Learned per workspace and channel (a Slack Connect
     or an organisation's shared channel may be linked on another workspace's URL), and asked
     again after `AGAIN_AFTER`, so that a renamed workspace's links follow. What is past that is
-    forgotten as more is learned: the process keeps only the channels heard from in the last hour."""
+    forgotten as more is learned, so what a process keeps grows with the channels heard from in an
+    hour, not with every channel it ever heard from."""
 
     AGAIN_AFTER = 3600.0  # seconds
 
@@ -130,7 +131,8 @@ class Permalinks:
         self._known: OrderedDict[tuple[str, str], tuple[str, bool, float]] = OrderedDict()
         self._learning = threading.Lock()
 
-    def __len__(self) -> int:
+    def channels(self) -> int:
+        """How many channels' links it knows how to build (or knew, within the last hour)."""
         return len(self._known)
 
     def built(self, team_id: str, channel: str, ts: str, thread_ts: str | None) -> str | None:

@@ -161,7 +161,8 @@ class SubmittedView(View):
 class Message(_Model):
     text: Text = ""
     ts: Short = ""
-    thread_ts: Ts | None = None  # in a thread: its first message's (that message's own included)
+    thread_ts: Short | None = None  # in a thread: its first message's (that message's own included)
+    parent_user_id: Short | None = None  # a reply's: whose message it answers
     user: Short | None = None
     blocks: list[dict[str, Any]] = []
 

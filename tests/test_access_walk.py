@@ -375,7 +375,7 @@ def options_requests(slack: Any, listener: Any, w: World) -> Iterator[Request]:
 
 
 def shortcut_requests(slack: Any, listener: Any, w: World) -> Iterator[Request]:
-    _known(listener, listener.input, set(FILL) | GIVEN | {"channel", "ts", "thread_ts"})
+    _known(listener, listener.input, set(FILL) | GIVEN | {"channel", "ts", "thread_ts", "reply"})
     message = {"ts": "1700000000.000100", "thread_ts": "1700000000.000100", "text": f"{NAME} called about the depot",
                "user": OTHER}  # fmt: skip
     yield Request(f"shortcut {listener.id}", lambda: slack.message_shortcut(listener.id, message),

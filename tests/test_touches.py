@@ -233,8 +233,21 @@ def test_shortcuts_build_a_channels_links_once_slack_has_shown_how_and_ask_for_a
         f"https://example.slack.com/archives/C0000001/p{reply.replace('.', '')}?thread_ts={root}&cid=C0000001"]
 
 
-def test_a_shortcut_on_a_message_whose_ts_is_not_slacks_is_refused_clearly(slack, fake):
-    assert slack.message_shortcut("log_touch", {"ts": "not-a-ts", "text": "hello"}).status == 200
+def test_a_reply_whose_thread_slack_did_not_name_has_its_link_asked(slack, fake):
+    root, later, reply = "1764064800.000100", "1764064900.000200", "1764065000.000300"
+    fake.add_message("C0000001", reply, "a reply", thread_ts=root)
+    slack.message_shortcut("log_touch", {"ts": root, "text": "first"})  # asked: the channel's shape learned
+    slack.message_shortcut("log_touch", {"ts": later, "text": "second"})  # built
+    slack.message_shortcut("log_touch", {"ts": reply, "text": "a reply", "parent_user_id": "U7"})  # asked
+    assert [c.args["message_ts"] for c in fake.calls_to("chat.getPermalink")] == [root, reply]
+    link = json.loads(fake.last("views.open")["view"]["private_metadata"])["permalink"]
+    assert link.endswith(f"?thread_ts={root}&cid=C0000001")
+
+
+@pytest.mark.parametrize("message", [{"ts": "not-a-ts", "text": "hello"},
+                                     {"ts": "1764064800.000100", "thread_ts": "x", "text": "hello"}])  # fmt: skip
+def test_a_shortcut_on_a_message_whose_ts_is_not_slacks_is_refused_clearly(slack, fake, message):
+    assert slack.message_shortcut("log_touch", message).status == 200
     assert fake.calls_to("views.open") == [] and fake.calls_to("chat.getPermalink") == []
     assert "could not read that request" in fake.last("response_url")["text"]
 

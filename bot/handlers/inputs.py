@@ -41,14 +41,19 @@ class ShortcutMessage(Input):
     channel: str
     ts: Ts
     thread_ts: Ts | None = None
+    reply: bool = False
     speaker: str | None = None
 
     @classmethod
     def values_from(cls, payload: MessageShortcut) -> dict[str, object]:
         message = payload.message
         return {"text": message.text.strip(), "channel": payload.channel.id, "ts": message.ts,
-                "thread_ts": message.thread_ts, "speaker": message.user}  # fmt: skip
+                "thread_ts": message.thread_ts, "reply": message.parent_user_id is not None,
+                "speaker": message.user}  # fmt: skip
 
     def link(self, directory: Directory) -> str | None:
-        """The message's link: built as Slack builds the channel's once it has shown how, else asked."""
+        """The message's link: built as Slack builds the channel's once it has shown how, else asked
+        (always for a reply whose thread Slack did not name: its link names the thread)."""
+        if self.reply and self.thread_ts is None:
+            return directory.permalink(self.channel, self.ts)
         return directory.message_link(self.channel, self.ts, self.thread_ts)
