@@ -312,16 +312,21 @@ def server_env(database_url: str, api_url: str, **settings: str) -> dict[str, st
             "SCHEDULER_ENABLED": "false", **settings}  # fmt: skip
 
 
+def server_setting(name: str) -> int:
+    """A setting of the servers under test: the environment's, else the bot's default."""
+    from bot.config import Settings
+
+    return int(os.environ.get(name, Settings.model_fields[name.lower()].default))
+
+
 @contextmanager
 def running_servers(database_url: str) -> Iterator[Servers]:
     """The bot and the no-op app side by side, both talking to an in-process fake Slack."""
     from bench.serve import SENDER_READY
-    from bot.config import Settings
     from tests.fakeslack import FakeSlack
 
     fake = FakeSlack().start()
-    workers = int(os.environ.get("WEB_CONCURRENCY", Settings.model_fields["web_concurrency"].default))
-    threads = int(os.environ.get("GUNICORN_THREADS", Settings.model_fields["gunicorn_threads"].default))
+    workers, threads = server_setting("WEB_CONCURRENCY"), server_setting("GUNICORN_THREADS")
     env = server_env(database_url, fake.api_url, SLACK_SIGNING_SECRET=SIGNING_SECRET, WEB_CONCURRENCY=str(workers),
                      GUNICORN_THREADS=str(threads))  # fmt: skip
     started: list[Server] = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -30,7 +29,7 @@ from bench.benchmarks import (
     write_targets,
     writes_undone,
 )
-from bench.harness import Context, Server, Table, benchmark, ms, percentile, server_env
+from bench.harness import Context, Server, Table, benchmark, ms, percentile, server_env, server_setting
 
 APP_TOKEN = "xapp-1-A0BENCH01-bench-socket-token-not-real"
 MEASURED = ("`/crm help`", "`/crm find`", "`/crm show`", "`/crm due`", "Log touch `view_submission`", CHANNEL_MESSAGE)
@@ -58,15 +57,8 @@ def socket_servers(database_url: str) -> Iterator[dict[str, tuple[Any, Any]]]:
             started[which] = (server, sockets)
         for server, sockets in started.values():
             server.wait_ready()  # /healthz: 200 once the database answers and every connection is open
-            sockets.wait_live(_setting("WEB_CONCURRENCY"))
+            sockets.wait_live(server_setting("WEB_CONCURRENCY"))
         yield started
-
-
-def _setting(name: str) -> int:
-    """A setting of the servers under test: the environment's, else the bot's default."""
-    from bot.config import Settings
-
-    return int(os.environ.get(name, Settings.model_fields[name.lower()].default))
 
 
 def _load(sockets: Any, scenario: Scenario, *, requests: int, concurrency: int, check: bool = True
@@ -145,7 +137,7 @@ def socket_mode(ctx: Context) -> list[Table]:
                 rows.append([scenario.name, str(concurrency), ms(percentile(t, 50)), ms(t99), ms(percentile(n, 50)),
                              ms(percentile(n, 99)), f"{t99 / percentile(n, 99):.2f}×", f"{late['tb']}/{late['noop']}",
                              str(wrong), "met" if not misses else "missed: " + ", ".join(misses)])  # fmt: skip
-    processes, threads = _setting("WEB_CONCURRENCY"), _setting("GUNICORN_THREADS")
+    processes, threads = server_setting("WEB_CONCURRENCY"), server_setting("GUNICORN_THREADS")
     notes = [
         f"The bot as `serve` runs it with SLACK_APP_TOKEN, WEB_CONCURRENCY={processes} and GUNICORN_THREADS={threads}: "
         f"{processes} connection(s), each in a process of its own when more than one, handling its envelopes on "
