@@ -134,3 +134,34 @@ def test_a_write_that_changes_no_ones_view_keeps_the_answer(session):
         event.remove(session.get_bind(), "before_cursor_execute", ask)
     assert asked == []
     session.rollback()
+
+
+def test_a_customer_locked_is_not_read_again_to_be_locked_until_the_transaction_ends(session):
+    """A customer's channel message reads its customer for update, then logs a touch, which
+    asks for the customer for update again: the row is locked already, so that is no read.
+    A customer only seen (not locked) is read again to be locked, and a new transaction locks
+    anew."""
+    acme = add_customer(session, "Acme", owner_id=USER)
+    session.commit()
+    viewer = owner_view(USER)
+    asked: list[str] = []
+
+    def ask(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        asked.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", ask)
+    try:
+        access.customer(session, viewer, acme.id)
+        seen = len(asked)
+        access.customer(session, viewer, acme.id, for_update=True)
+        assert len(asked) > seen  # seen, not locked: read again, for update
+        locked = len(asked)
+        assert access.customer(session, viewer, acme.id, for_update=True).id == acme.id
+        assert access.customer(session, viewer, acme.id).id == acme.id
+        assert len(asked) == locked
+        session.rollback()
+        access.customer(session, viewer, acme.id, for_update=True)
+        assert len(asked) > locked
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", ask)
+    session.rollback()

@@ -15,6 +15,7 @@ Asked for something it may not see, a service raises `UserError("error.customer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, event, exists, inspect, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
@@ -81,17 +82,20 @@ class Viewer:
 
 def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: bool = False) -> Customer:
     """The customer, if this viewer may see it; else "no longer exists" or "not one of yours".
+    `for_update`: its row locked until the transaction ends.
 
     The answer is kept until the session writes what may change it (see
     `_forget_seen_if_who_sees_changed`) or its transaction ends, and is not used while the
     session holds unflushed changes: a profile card asks the door for the same customer five
-    times (the card, its touches, complaints, health and channels), and each asking was a query."""
+    times (the card, its touches, complaints, health and channels), and each asking was a query.
+    So is the lock: a customer read for update is not read again to be locked."""
     if not 0 < customer_id <= INTEGER_MAX:  # no row has it (and PostgreSQL would refuse to compare)
         raise UserError("error.customer.gone")
-    seen = session.info.setdefault(_SEEN, {})
+    seen: dict[tuple[Viewer, int], _Seen] = session.info.setdefault(_SEEN, {})
     # Unflushed changes may change the answer too (a new owner not yet written): then ask.
-    if not for_update and (viewer, customer_id) in seen and not (session.new or session.dirty or session.deleted):
-        return seen[viewer, customer_id]
+    known = seen.get((viewer, customer_id)) if not (session.new or session.dirty or session.deleted) else None
+    if known is not None and (known.held or not for_update):
+        return known.customer
     query = select(Customer).where(Customer.team_id == viewer.team_id, Customer.id == customer_id)
     if for_update:
         found = session.scalar(query.with_for_update())
@@ -106,11 +110,16 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
         raise UserError("error.customer.gone")
     if not seen_it:
         raise UserError("error.customer.hidden")
-    seen[viewer, customer_id] = found
+    seen[viewer, customer_id] = _Seen(found, held=for_update)
     return found
 
 
-_SEEN = "touchbase.customers_seen"  # session.info: (viewer, customer id) -> the customer the door let through
+class _Seen(NamedTuple):
+    customer: Customer
+    held: bool  # read for update: its row is locked until the transaction ends
+
+
+_SEEN = "touchbase.customers_seen"  # session.info: (viewer, customer id) -> the customer the door let through (_Seen)
 
 
 def seen_through(session: Session, viewer: Viewer, customer: Customer) -> None:
@@ -118,7 +127,7 @@ def seen_through(session: Session, viewer: Viewer, customer: Customer) -> None:
     argument resolved): the door's answer for it, kept as `customer` keeps its own, so the
     card that follows does not ask again."""
     if not (session.new or session.dirty or session.deleted):
-        session.info.setdefault(_SEEN, {})[viewer, customer.id] = customer
+        session.info.setdefault(_SEEN, {}).setdefault((viewer, customer.id), _Seen(customer, held=False))
 
 
 @event.listens_for(Session, "after_transaction_end")
