@@ -333,6 +333,26 @@ def test_a_message_delivered_twice_together_is_stored_once(slack, fake, session,
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
 
 
+def test_a_message_delivered_again_after_its_threads_touch_was_deleted_makes_no_touch(slack, fake, session, acme):
+    """The message is stored with its touch, so the touch is logged first. A second delivery
+    finds the message stored, touched, and logs none; but if the touch that kept its first
+    delivery from making one is deleted meanwhile, the second delivery logs one before it finds
+    the message stored: then nothing of it is kept."""
+    guest_says(slack, "Question one", at(0))
+    guest_says(slack, "And a detail", at(0.1), n=1)  # touched an hour ago at most: no touch of its own
+    [touch] = touches_of(session)
+    fake.add_user(ADMIN, is_admin=True)
+    slack.action("touch_menu", selected_option={"value": f"delete:{touch.id}"}, user=ADMIN)
+    slack.click(fake.last("response_url")["blocks"], "Delete", user=ADMIN)
+    session.expire_all()
+    assert touches_of(session) == []
+    answer = guest_says(slack, "And a detail", at(0.1), n=1)  # Slack delivers it again
+    assert answer.status == 200
+    assert touches_of(session) == [] and len(messages_of(session)) == 2
+    created = session.scalars(select(AuditEvent).where(AuditEvent.entity == "touch", AuditEvent.action == "create"))
+    assert len(created.all()) == 1  # the first message's, deleted since
+
+
 def test_a_message_while_its_channel_is_being_unlinked_is_let_go(slack, fake, session, acme, engine, caplog):
     """The unlink commits while the message is being stored: the message waits for it, then
     finds no link, rather than failing on the link its row would have named."""

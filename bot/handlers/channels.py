@@ -187,8 +187,12 @@ def channel_list(rq: RequestContext, cmd: CommandInput) -> Answer:
 
 def message(rq: RequestContext, inp: ChannelPost) -> Answer:
     """A message in a channel the bot is in: a touch and a clock, an answer, or nothing."""
-    noticed = channels.posted(session=rq.session, viewer=Viewer.whole_team(rq.team_id), message=inp.posted(),
-                              directory=rq.directory, now=rq.now, default_tz=rq.default_tz)  # fmt: skip
+    try:
+        noticed = channels.posted(session=rq.session, viewer=Viewer.whole_team(rq.team_id), message=inp.posted(),
+                                  directory=rq.directory, now=rq.now, default_tz=rq.default_tz)  # fmt: skip
+    except channels.StoredAlready:  # Slack's second delivery of a message: nothing of it is kept
+        rq.rollback()
+        return None
     if noticed.outcome != "ignored":
         refresh_home(rq, noticed.owner)
     return None

@@ -290,24 +290,33 @@ def _from_the_customer(
     team_id = viewer.team_id
     settings = team_settings(session, team_id)
     sent_at = message.sent_at
+    permalink = directory.message_link(message.channel_id, message.ts, message.thread_ts)
+    # The touch first, so that the message is stored with it (one statement, not an insert and
+    # an update). Slack delivering the message again finds it stored, touched: no touch twice.
+    text = message.text.strip()
+    touch = None
+    if text and not _touched_lately(session, team_id, message):
+        data = touches.TouchInput(customer=customer.id, kind="chat", summary=text[:SUMMARY_CHARS], happened_at=sent_at)
+        touch = touches.log_touch(session=session, viewer=viewer, data=data, tz=settings.tz or default_tz,
+                                  surface="channel", now=now, speaker_id=message.user_id, permalink=permalink,
+                                  author_id=message.logger_id or message.user_id)  # fmt: skip
     row = ChannelMessage(
         team_id=team_id, link_id=found.id, channel_id=message.channel_id, ts=message.ts, thread_ts=message.thread_ts,
         thread_key=message.thread_ts or "", speaker_id=message.user_id, sent_at=sent_at,
-        due_at=response_due(settings, customer.grade, sent_at, default_tz), state=WAITING,
-        permalink=directory.message_link(message.channel_id, message.ts, message.thread_ts),
+        due_at=response_due(settings, customer.grade, sent_at, default_tz), state=WAITING, permalink=permalink,
+        touch_id=touch.id if touch is not None else None,
     )  # fmt: skip
     if inserted_unless_there(session, row, unique=("team_id", "channel_id", "ts")) is None:
-        return Noticed("ignored")  # Slack delivered it again (perhaps at this very moment)
-    text = message.text.strip()
-    if not text or _touched_lately(session, team_id, message):
-        return Noticed("waiting", customer.owner_id)
-    data = touches.TouchInput(customer=customer.id, kind="chat", summary=text[:SUMMARY_CHARS], happened_at=sent_at)
-    touch = touches.log_touch(session=session, viewer=viewer, data=data, tz=settings.tz or default_tz,
-                              surface="channel", now=now, speaker_id=message.user_id, permalink=row.permalink,
-                              author_id=message.logger_id or message.user_id)  # fmt: skip
-    row.touch_id = touch.id
-    session.flush()
-    return Noticed("touch", customer.owner_id)
+        # Stored already (the customer's row, locked first, kept the two deliveries apart).
+        if touch is not None:  # only if what it found has changed since (its thread's touch deleted)
+            raise StoredAlready(message.channel_id, message.ts)
+        return Noticed("ignored")
+    return Noticed("touch" if touch is not None else "waiting", customer.owner_id)
+
+
+class StoredAlready(Exception):
+    """A message stored already, whose second delivery wrote something before it found out: the
+    caller rolls its unit of work back."""
 
 
 def _touched_lately(session: Session, team_id: str, message: Posted) -> bool:
