@@ -159,44 +159,6 @@ def test_a_first_request_still_makes_the_workspace_and_the_member(engine):
         assert check.scalars(select(Member.user_id).where(Member.team_id == "T0000NEW1")).all() == ["U0000009"]
 
 
-def test_reads_on_postgresql_begin_no_transaction_until_they_write(engine):
-    """A request that only reads sends its statements without BEGIN and COMMIT (two round trips
-    of its few; under PostgreSQL's read committed each statement sees what was committed before
-    it either way). Its first write or lock begins a transaction, which then holds every write
-    after it: they are kept or dropped together. Any other unit of work is one transaction."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite: a reading transaction is a deferred BEGIN (bot.storage.db)")
-    from psycopg.pq import TransactionStatus
-
-    from bot.storage.db import CLOCK, make_session_factory, reading
-    from bot.storage.models import Workspace
-
-    factory = make_session_factory(engine)
-
-    def status(session: Session) -> TransactionStatus:
-        return session.connection().connection.dbapi_connection.info.transaction_status
-
-    with reading(), factory(info={CLOCK: NOW}) as session:
-        session.scalar(select(Workspace.team_id).limit(1))
-        assert status(session) == TransactionStatus.IDLE  # no BEGIN sent, no snapshot held
-        session.add(Workspace(team_id="T0000NEW1", name="New"))
-        session.flush()
-        assert status(session) == TransactionStatus.INTRANS
-        session.scalar(select(Workspace.team_id).limit(1))
-        session.add(Workspace(team_id="T0000NEW2", name="Newer"))
-        session.flush()
-        session.rollback()  # both writes, in one transaction, are dropped
-        session.scalar(select(Workspace.team_id).where(Workspace.team_id == "T0000NEW1").with_for_update())
-        assert status(session) == TransactionStatus.INTRANS  # a lock is held until the transaction ends
-        session.rollback()
-    with factory(info={CLOCK: NOW}) as session:
-        assert session.scalars(select(Workspace.team_id).where(Workspace.team_id.like("T0000NEW%"))).all() == []
-        assert status(session) == TransactionStatus.INTRANS  # not reading: one transaction from the first read
-    with reading(), factory(info={CLOCK: NOW}) as session:  # the connection back in the pool reads as before
-        session.scalar(select(Workspace.team_id).limit(1))
-        assert status(session) == TransactionStatus.IDLE
-
-
 def test_a_pooled_connection_the_server_closed_while_idle_is_replaced_unseen(engine, monkeypatch):
     """No ping per request: a connection back from the pool is pinged only after it sat idle,
     and one the server closed meanwhile (a restart, an idle timeout) is replaced before use."""

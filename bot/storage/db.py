@@ -13,7 +13,6 @@ import datetime as dt
 import fcntl
 import logging
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -53,9 +52,8 @@ _write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
 
 @contextmanager
 def reading() -> Iterator[None]:
-    """Transactions begun inside only read (SQLite: a deferred BEGIN; PostgreSQL: no BEGIN
-    until the first write, `_reads_without_transaction`). A rare write in them still works, on
-    SQLite unless another writer committed meanwhile: then it fails and rolls back."""
+    """Transactions begun inside only read (SQLite: a deferred BEGIN). A rare write in them
+    still works, unless another writer committed meanwhile: then it fails and rolls back."""
     token = _write_intent.set(False)
     try:
         yield
@@ -125,61 +123,7 @@ def make_engine(url: str) -> Engine:
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=10)
     _ping_when_idle(engine)
-    _reads_without_transaction(engine)
     return engine
-
-
-def _reads_without_transaction(engine: Engine) -> None:
-    """A reading unit of work (`reading()`) on PostgreSQL sends its statements without BEGIN
-    and COMMIT, two round trips of a read's three to eight (docs/PERFORMANCE.md, section 59).
-    Under read committed each statement sees what was committed before it began, in a
-    transaction or not, so its reads see the same. Its first statement that writes or locks
-    (`_writes`) begins a transaction, which holds every write after it, as any unit of work."""
-    from psycopg.pq import TransactionStatus  # PostgreSQL's driver, loaded only for it
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        fairy = connection.connection
-        raw = fairy.dbapi_connection
-        if not _write_intent.get() and not raw.autocommit and raw.info.transaction_status == TransactionStatus.IDLE:
-            raw.autocommit = True
-            fairy.info[_READS_FREE] = True
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _first_write(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        fairy = connection.connection
-        if fairy.info.get(_READS_FREE) and _writes(statement):
-            _in_transactions(fairy.dbapi_connection, fairy.info)
-
-    @event.listens_for(engine, "commit")
-    @event.listens_for(engine, "rollback")
-    def _ended(connection: Any) -> None:
-        fairy = connection.connection
-        if fairy.info.get(_READS_FREE):
-            _in_transactions(fairy.dbapi_connection, fairy.info)
-
-    @event.listens_for(engine, "checkin")
-    def _returned(raw: Any, record: Any) -> None:
-        if record.info.get(_READS_FREE) and raw is not None:
-            _in_transactions(raw, record.info)
-
-
-def _in_transactions(raw: Any, info: dict[str, Any]) -> None:
-    del info[_READS_FREE]
-    if not raw.closed:  # (a connection lost is dropped by the pool)
-        raw.autocommit = False  # the next statement begins a transaction (psycopg sends BEGIN)
-
-
-_READS_FREE = "touchbase.reads_free"  # a pooled connection's info: in autocommit for a reading unit of work
-
-_READ = re.compile(r"\s*SELECT\b(?![^;]*\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY\s+SHARE)\b)", re.IGNORECASE)
-
-
-def _writes(statement: str) -> bool:
-    """Anything but a SELECT that takes no lock: a write, a lock, a savepoint, a CTE (which may
-    write). (A SELECT whose text merely mentions `FOR UPDATE` counts too: a transaction it did
-    not need.)"""
-    return _READ.match(statement) is None
 
 
 # A pooled connection idle longer than this is pinged before it is used: one that the server
