@@ -88,7 +88,8 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
     `_forget_seen_if_who_sees_changed`) or its transaction ends, and is not used while the
     session holds unflushed changes: a profile card asks the door for the same customer five
     times (the card, its touches, complaints, health and channels), and each asking was a query.
-    So is the lock: a customer read for update is not read again to be locked."""
+    So is the lock: a customer read for update is not read again to be locked (nor is whether
+    the viewer sees it asked again, as for any answer kept)."""
     if not 0 < customer_id <= INTEGER_MAX:  # no row has it (and PostgreSQL would refuse to compare)
         raise UserError("error.customer.gone")
     seen: dict[tuple[Viewer, int], _Seen] = session.info.setdefault(_SEEN, {})
