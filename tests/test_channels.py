@@ -751,6 +751,39 @@ def test_a_message_waiting_for_its_customer_while_it_is_merged_goes_to_the_merge
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
 
 
+def test_an_erase_and_a_merge_of_the_same_customer_meet_without_a_deadlock(slack, fake, session, acme, engine, caplog):
+    """Both take the customers' channel links before the customers. Had the merge locked the
+    customers first and the erase the links first, each would have held what the other waited
+    for, and PostgreSQL would have ended one of the two with an error after a second."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: one writer at a time")
+    caplog.set_level(logging.INFO)
+    fake.add_user(ADMIN, is_admin=True)
+    add_customer(session, "Acme Group", owner_id=OWNER)
+    merge = slack.command("merge Acme Ltd Acme Group", user=ADMIN)
+    erase = slack.command("erase Acme Ltd", user=ADMIN)
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+    watch = engine.connect().execution_options(isolation_level="AUTOCOMMIT")  # a fresh look each time
+
+    def until(done) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 10
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    with engine.connect() as other, watch as watching, ThreadPoolExecutor(2) as pool:
+        other.execute(select(Customer.id).where(Customer.name == "Acme Group").with_for_update())  # the merge waits
+        merging = pool.submit(slack.click, merge.blocks, "Merge", user=ADMIN)
+        until(lambda: watching.execute(waiting).scalar() == 1)
+        assert watching.execute(waiting).scalar() == 1, "the merge did not wait"
+        erasing = pool.submit(slack.click, erase.blocks, "Erase", user=ADMIN)
+        until(lambda: erasing.done() or watching.execute(waiting).scalar() == 2)
+        other.rollback()
+        merging.result(), erasing.result()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    assert [c.name for c in session.scalars(select(Customer))] == ["Acme Group"]
+    assert [link.channel_id for link in session.scalars(select(ChannelLink))] == [ACME]  # merged, then not erased
+
+
 def test_a_step_whose_work_cannot_be_saved_ends_with_an_error_not_a_success(slack, fake, session, monkeypatch):
     from bot.context import RequestContext
 

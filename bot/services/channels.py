@@ -266,7 +266,10 @@ def posted(
         customer = access.customer(session, viewer, found.customer_id, for_update=customers)
     except UserError:
         # Merged into another while this waited for its lock: the link, held, moved with it.
+        gone = found.customer_id
         session.refresh(found)
+        if found.customer_id == gone:
+            raise
         customer = access.customer(session, viewer, found.customer_id, for_update=customers)
     if customers:
         return _from_the_customer(session, viewer, found, customer, message, directory, now, default_tz)

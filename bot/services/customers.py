@@ -302,6 +302,12 @@ def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_
     team_id = viewer.team_id
     if source_id == target_id:
         raise UserError("merge.same")
+    # Their channels' links before the customers, as an erase takes them (services.datacare):
+    # the two wait for each other at the links, before either holds a customer. (Moving a link
+    # leaves its key alone: a message holding it is not waited for.)
+    session.execute(select(ChannelLink.id).where(ChannelLink.team_id == team_id,
+                                                 ChannelLink.customer_id.in_((source_id, target_id)))
+                    .order_by(ChannelLink.id).with_for_update(key_share=True))  # fmt: skip
     rows = {
         c.id: c
         for c in session.scalars(

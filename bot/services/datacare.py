@@ -122,9 +122,10 @@ def erase_customer(
     require_admin(viewer)
     team_id = viewer.team_id
     # Its channels' links before the customer, in the order a message in one takes them
-    # (services.channels.posted): the message under way is waited for, not deadlocked with.
+    # (services.channels.posted) and a merge does: the message under way is waited for, not
+    # deadlocked with.
     session.execute(select(ChannelLink.id).where(ChannelLink.team_id == team_id, ChannelLink.customer_id == customer_id)
-                    .with_for_update())  # fmt: skip
+                    .order_by(ChannelLink.id).with_for_update())  # fmt: skip
     customer = session.scalar(
         select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
     )
