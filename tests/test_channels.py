@@ -14,7 +14,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from slack_sdk import WebClient
@@ -85,6 +87,20 @@ def touches_of(session) -> list[Touch]:
 
 def messages_of(session) -> list[ChannelMessage]:
     return stored(session, ChannelMessage)
+
+
+@contextmanager
+def lock_waits(engine) -> Iterator[Callable[[], int]]:  # type: ignore[no-untyped-def]
+    """How many of the database's sessions wait for a lock (PostgreSQL), looked at afresh each time."""
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watching:
+        yield lambda: int(watching.execute(query).scalar() or 0)
+
+
+def until(done: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def reminders(fake, user: str = OWNER) -> list[dict]:
@@ -362,15 +378,11 @@ def test_a_message_while_its_channel_is_being_unlinked_is_let_go(slack, fake, se
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite: one writer at a time, so a message's transaction never meets an unlink's")
     caplog.set_level(logging.INFO)
-    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
-    watch = engine.connect().execution_options(isolation_level="AUTOCOMMIT")  # a fresh look each time
-    with engine.connect() as unlinking, watch as watching, ThreadPoolExecutor(1) as pool:
+    with engine.connect() as unlinking, lock_waits(engine) as waiting, ThreadPoolExecutor(1) as pool:
         unlinking.execute(delete(ChannelLink).where(ChannelLink.channel_id == ACME))  # not committed yet
         sent = pool.submit(guest_says, slack, "Is the order on its way?", at(0))
-        deadline = time.monotonic() + 10
-        while not watching.execute(waiting).scalar() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert watching.execute(waiting).scalar(), "the message did not wait for the unlink"
+        until(lambda: waiting() > 0)
+        assert waiting(), "the message did not wait for the unlink"
         unlinking.commit()
         assert sent.result().status == 200
     assert (messages_of(session), touches_of(session)) == ([], [])
@@ -691,23 +703,15 @@ def test_an_erase_and_a_message_in_the_customers_channel_meet_without_a_deadlock
     caplog.set_level(logging.INFO)
     fake.add_user(ADMIN, is_admin=True)
     ask = slack.command("erase Acme Ltd", user=ADMIN)
-    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
-    watch = engine.connect().execution_options(isolation_level="AUTOCOMMIT")  # a fresh look each time
-
-    def until(done) -> None:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + 10
-        while not done() and time.monotonic() < deadline:
-            time.sleep(0.01)
-
-    with engine.connect() as other, watch as watching, ThreadPoolExecutor(2) as pool:
+    with engine.connect() as other, lock_waits(engine) as waiting, ThreadPoolExecutor(2) as pool:
         # Another message's hold on the link (not committed yet): the erase waits for it there.
         other.execute(select(ChannelLink.id).where(ChannelLink.channel_id == ACME).with_for_update(read=True,
                                                                                                    key_share=True))  # fmt: skip
         erasing = pool.submit(slack.click, ask.blocks, "Erase", user=ADMIN)
-        until(lambda: watching.execute(waiting).scalar() == 1)
-        assert watching.execute(waiting).scalar() == 1, "the erase did not wait"
+        until(lambda: waiting() == 1)
+        assert waiting() == 1, "the erase did not wait"
         sent = pool.submit(guest_says, slack, "Is the order on its way?", at(0))
-        until(lambda: sent.done() or watching.execute(waiting).scalar() == 2)
+        until(lambda: sent.done() or waiting() == 2)
         other.commit()
         assert sent.result().status == 200
         erasing.result()
@@ -726,21 +730,14 @@ def test_a_message_waiting_for_its_customer_while_it_is_merged_goes_to_the_merge
     fake.add_user(ADMIN, is_admin=True)
     add_customer(session, "Acme Group", owner_id=OWNER)
     ask = slack.command("merge Acme Ltd Acme Group", user=ADMIN)
-    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
-    watch = engine.connect().execution_options(isolation_level="AUTOCOMMIT")  # a fresh look each time
-
-    def until(count: int) -> None:
-        deadline = time.monotonic() + 10
-        while watching.execute(waiting).scalar() != count and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert watching.execute(waiting).scalar() == count
-
-    with engine.connect() as other, watch as watching, ThreadPoolExecutor(2) as pool:
+    with engine.connect() as other, lock_waits(engine) as waiting, ThreadPoolExecutor(2) as pool:
         other.execute(select(Customer.id).where(Customer.name == "Acme Ltd").with_for_update())  # the merge waits
         merging = pool.submit(slack.click, ask.blocks, "Merge", user=ADMIN)
-        until(1)
+        until(lambda: waiting() == 1)
+        assert waiting() == 1, "the merge did not wait"
         sent = pool.submit(guest_says, slack, "Is the order on its way?", at(0))
-        until(2)  # the message waits for Acme Ltd behind the merge
+        until(lambda: waiting() == 2)
+        assert waiting() == 2, "the message did not wait for Acme Ltd behind the merge"
         other.rollback()
         merging.result()
         assert sent.result().status == 200
@@ -762,21 +759,13 @@ def test_an_erase_and_a_merge_of_the_same_customer_meet_without_a_deadlock(slack
     add_customer(session, "Acme Group", owner_id=OWNER)
     merge = slack.command("merge Acme Ltd Acme Group", user=ADMIN)
     erase = slack.command("erase Acme Ltd", user=ADMIN)
-    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
-    watch = engine.connect().execution_options(isolation_level="AUTOCOMMIT")  # a fresh look each time
-
-    def until(done) -> None:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + 10
-        while not done() and time.monotonic() < deadline:
-            time.sleep(0.01)
-
-    with engine.connect() as other, watch as watching, ThreadPoolExecutor(2) as pool:
+    with engine.connect() as other, lock_waits(engine) as waiting, ThreadPoolExecutor(2) as pool:
         other.execute(select(Customer.id).where(Customer.name == "Acme Group").with_for_update())  # the merge waits
         merging = pool.submit(slack.click, merge.blocks, "Merge", user=ADMIN)
-        until(lambda: watching.execute(waiting).scalar() == 1)
-        assert watching.execute(waiting).scalar() == 1, "the merge did not wait"
+        until(lambda: waiting() == 1)
+        assert waiting() == 1, "the merge did not wait"
         erasing = pool.submit(slack.click, erase.blocks, "Erase", user=ADMIN)
-        until(lambda: erasing.done() or watching.execute(waiting).scalar() == 2)
+        until(lambda: erasing.done() or waiting() == 2)
         other.rollback()
         merging.result(), erasing.result()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
