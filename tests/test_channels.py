@@ -748,6 +748,38 @@ def test_a_message_waiting_for_its_customer_while_it_is_merged_goes_to_the_merge
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
 
 
+def test_a_message_waiting_through_two_merges_goes_to_the_last_customer(slack, fake, session, acme, engine, caplog):
+    """Acme Ltd is merged into Acme Group, and Acme Group into Acme Holdings, while the message
+    waits: it follows its link to each in turn."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: one writer at a time")
+    caplog.set_level(logging.INFO)
+    fake.add_user(ADMIN, is_admin=True)
+    add_customer(session, "Acme Group", owner_id=OWNER)
+    add_customer(session, "Acme Holdings", owner_id=OWNER)
+    first = slack.command("merge Acme Ltd Acme Group", user=ADMIN)
+    then = slack.command("merge Acme Group Acme Holdings", user=ADMIN)
+    with engine.connect() as other, lock_waits(engine) as waiting, ThreadPoolExecutor(3) as pool:
+        other.execute(select(Customer.id).where(Customer.name == "Acme Group").with_for_update())
+        merging = pool.submit(slack.click, first.blocks, "Merge", user=ADMIN)  # holds Acme Ltd, waits for Acme Group
+        until(lambda: waiting() == 1)
+        sent = pool.submit(guest_says, slack, "Is the order on its way?", at(0))
+        until(lambda: waiting() == 2)
+        assert waiting() == 2, "the message did not wait for Acme Ltd behind the first merge"
+        merging_on = pool.submit(slack.click, then.blocks, "Merge", user=ADMIN)
+        until(lambda: waiting() == 3)
+        assert waiting() == 3, "the second merge did not wait for Acme Group"
+        other.rollback()
+        merging.result(), merging_on.result()
+        assert sent.result().status == 200
+    assert [c.name for c in session.scalars(select(Customer))] == ["Acme Holdings"]
+    [message] = messages_of(session)
+    [touch] = touches_of(session)
+    assert (touch.customer.name, touch.summary, message.touch_id) == ("Acme Holdings", "Is the order on its way?",
+                                                                      touch.id)  # fmt: skip
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+
+
 def test_an_erase_and_a_merge_of_the_same_customer_meet_without_a_deadlock(slack, fake, session, acme, engine, caplog):
     """Both take the customers' channel links before the customers. Had the merge locked the
     customers first and the erase the links first, each would have held what the other waited

@@ -259,18 +259,19 @@ def posted(
     found = _link_of(session, viewer.team_id, message.channel_id, held=True)
     if found is None:
         return Noticed("ignored")
-    customers = speaks_for_customer(session, team_id=viewer.team_id, customer_id=found.customer_id,
-                                    user_id=message.user_id, user_team=message.user_team)  # fmt: skip
-    # Locked at once where the message may log a touch, which locks it (access.customer: not read twice).
-    try:
-        customer = access.customer(session, viewer, found.customer_id, for_update=customers)
-    except UserError:
-        # Merged into another while this waited for its lock: the link, held, moved with it.
-        gone = found.customer_id
-        session.refresh(found)
-        if found.customer_id == gone:
-            raise
-        customer = access.customer(session, viewer, found.customer_id, for_update=customers)
+    while True:  # again only after a merge moved the link on: each deletes a customer, so not for ever
+        customers = speaks_for_customer(session, team_id=viewer.team_id, customer_id=found.customer_id,
+                                        user_id=message.user_id, user_team=message.user_team)  # fmt: skip
+        # Locked at once where the message may log a touch, which locks it (access.customer: not read twice).
+        try:
+            customer = access.customer(session, viewer, found.customer_id, for_update=customers)
+            break
+        except UserError:
+            # Merged into another while this waited for its lock: the link, held, moved with it.
+            gone = found.customer_id
+            session.refresh(found)
+            if found.customer_id == gone:
+                raise
     if customers:
         return _from_the_customer(session, viewer, found, customer, message, directory, now, default_tz)
     answered = _answer(session, viewer.team_id, message.channel_id, thread=message.thread_ts, until=message.sent_at,
