@@ -780,6 +780,42 @@ def test_a_message_waiting_through_two_merges_goes_to_the_last_customer(slack, f
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
 
 
+def test_an_erase_takes_again_the_links_a_merge_moved_to_the_customer_while_it_waited(slack, fake, session, acme,
+                                                                                     engine, caplog):  # fmt: skip
+    """The erase locked Acme Ltd's links, then waited for Acme Ltd. Meanwhile Acme Group's
+    channel became Acme Ltd's (a merge committed), and a message there holds that link and
+    waits for Acme Ltd too. Had the erase gone on to delete the links it had not locked, each
+    would have waited for the other, and PostgreSQL would have ended one after a second."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: one writer at a time")
+    caplog.set_level(logging.INFO)
+    fake.add_user(ADMIN, is_admin=True)
+    add_customer(session, "Acme Group", owner_id=OWNER)
+    fake.add_channel(GROUP := "C000GROUP")
+    assert "is now the channel of *Acme Group (#2)*" in slack.command(f"link Acme Group <#{GROUP}|group>",
+                                                                      user=OWNER).shown  # fmt: skip
+    ask = slack.command("erase Acme Ltd", user=ADMIN)
+    with engine.connect() as other, engine.connect() as merge, lock_waits(engine) as waiting, \
+            ThreadPoolExecutor(2) as pool:  # fmt: skip
+        # A hold that a link can still be moved to Acme Ltd under (as a merge's would not be)
+        other.execute(select(Customer.id).where(Customer.id == acme.id).with_for_update(key_share=True))
+        erasing = pool.submit(slack.click, ask.blocks, "Erase", user=ADMIN)
+        until(lambda: waiting() == 1)
+        assert waiting() == 1, "the erase did not wait for Acme Ltd"
+        merge.execute(update(ChannelLink).where(ChannelLink.channel_id == GROUP).values(customer_id=acme.id))
+        merge.commit()
+        sent = pool.submit(guest_says, slack, "Is the order on its way?", at(0), channel=GROUP)
+        until(lambda: waiting() == 2)
+        assert waiting() == 2, "the message did not wait for Acme Ltd"
+        other.rollback()
+        erasing.result()
+        assert sent.result().status == 200
+    assert "Customer #1 erased" in fake.last("response_url")["text"]
+    assert session.scalars(select(ChannelLink.channel_id)).all() == [] and messages_of(session) == []
+    assert [t.summary for t in touches_of(session)] == ["[erased]"]  # the message got through first
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+
+
 def test_an_erase_and_a_merge_of_the_same_customer_meet_without_a_deadlock(slack, fake, session, acme, engine, caplog):
     """Both take the customers' channel links before the customers. Had the merge locked the
     customers first and the erase the links first, each would have held what the other waited

@@ -114,6 +114,25 @@ def audit_page(
     return customer, rows[:AUDIT_PAGE], len(rows) > AUDIT_PAGE
 
 
+def _held_with_its_links(session: Session, team_id: str, customer_id: int) -> Customer | None:
+    """The customer locked, and its channels' links before it, in the order a message in one
+    takes them (services.channels.posted) and a merge does: a message under way is waited for,
+    not deadlocked with. A link that became the customer's in between (a merge into it committed
+    while this waited) was not locked first, and a message may hold it waiting for the customer:
+    then both locks are let go, the message goes by, and they are taken again."""
+    links = select(ChannelLink.id).where(ChannelLink.team_id == team_id, ChannelLink.customer_id == customer_id)
+    while True:  # again only after another transaction moved links to the customer: not for ever
+        attempt = session.begin_nested()
+        held = set(session.scalars(links.order_by(ChannelLink.id).with_for_update()))
+        customer = session.scalar(
+            select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
+        )
+        if customer is None or set(session.scalars(links)) <= held:
+            attempt.commit()
+            return customer
+        attempt.rollback()
+
+
 def erase_customer(
     *, session: Session, viewer: Viewer, customer_id: int, surface: str, locale: str | None = None
 ) -> Customer:
@@ -121,14 +140,7 @@ def erase_customer(
     marked as erased in `locale` (the team's language, or the admin's)."""
     require_admin(viewer)
     team_id = viewer.team_id
-    # Its channels' links before the customer, in the order a message in one takes them
-    # (services.channels.posted) and a merge does: the message under way is waited for, not
-    # deadlocked with.
-    session.execute(select(ChannelLink.id).where(ChannelLink.team_id == team_id, ChannelLink.customer_id == customer_id)
-                    .order_by(ChannelLink.id).with_for_update())  # fmt: skip
-    customer = session.scalar(
-        select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
-    )
+    customer = _held_with_its_links(session, team_id, customer_id)
     if customer is None:
         raise UserError("error.customer.gone")
     label, erased = t(locale, "erase.label", number=customer.number), t(locale, "erase.marker")
