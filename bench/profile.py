@@ -3,8 +3,9 @@
     python -m bench.profile --database-url URL "help" "find li" "show #12" --suggest Ap
 
 Run after `bench.run` (or `bench.generate`) filled the database. Each request goes through
-the same bolt app `python -m bot serve` builds (signature check, middleware, listener,
-database session) but without HTTP, so the profile shows touchbase's and bolt's own work.
+the same WSGI app that `python -m bot serve` gives gunicorn (`guard`, the signature check,
+bolt's middleware, the listener, the database session) but without HTTP, so the profile shows
+touchbase's and bolt's own work.
 Prints pyinstrument's call tree (a sampling profiler: its own cost stays out of the
 figures, unlike cProfile's per-call hooks); `pip install -e '.[bench]'` installs it.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +22,6 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl
 
-from slack_bolt.request import BoltRequest
 from sqlalchemy import Engine, event
 
 from bench.harness import (
@@ -30,7 +31,7 @@ from bench.harness import (
     sign,
     suggestion_payload,
 )
-from bot.app import create_app
+from bot.app import create_app, create_wsgi
 from bot.config import load_settings
 from bot.later import wait_idle
 from bot.storage.db import make_engine, make_session_factory
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(database_url=args.database_url, slack_bot_token=BOT_TOKEN,
                              slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
                              scheduler_enabled=False, _env_file=None)  # fmt: skip
-    app = create_app(settings, make_session_factory(engine))
+    app = create_wsgi(create_app(settings, make_session_factory(engine)), engine)
     work = [(f"/crm {c}", lambda n, c=c: command_payload(c, team=args.team, user=user, n=n)) for c in args.commands]
     work += [(f"type-ahead {v!r}", lambda _n, v=v: suggestion_payload(ids.CUSTOMER_PICKER, v, team=args.team, user=user))
              for v in args.suggest]  # fmt: skip
@@ -121,10 +122,13 @@ def _profile(
     def dispatch(n: int) -> None:
         body, content_type = payload(n)
         timestamp = int(time.time())
-        headers = {"content-type": content_type, "x-slack-request-timestamp": str(timestamp),
-                   "x-slack-signature": sign(body, timestamp)}  # fmt: skip
-        response = app.dispatch(BoltRequest(body=body.decode(), headers=headers))
-        assert response.status == 200, (response.status, response.body, dict(parse_qsl(body.decode())))
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events", "SERVER_PROTOCOL": "HTTP/1.1",
+                   "QUERY_STRING": "", "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)),
+                   "wsgi.input": io.BytesIO(body), "HTTP_X_SLACK_REQUEST_TIMESTAMP": str(timestamp),
+                   "HTTP_X_SLACK_SIGNATURE": sign(body, timestamp)}  # fmt: skip
+        status = []
+        answer = b"".join(app(environ, lambda line, _headers, *_: status.append(line)))
+        assert status == ["200 OK"], (status, answer, dict(parse_qsl(body.decode())))
 
     for n in range(5):  # warm up: profile fetch, caches
         dispatch(n)
