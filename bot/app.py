@@ -19,17 +19,19 @@ counted in bot.metrics; `GET /metrics` serves those.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.context import BoltContext
 from slack_bolt.request import payload_utils
 from slack_bolt.request.internals import build_context, parse_body
@@ -244,7 +246,7 @@ def create_app(
     @app.middleware
     def read_request(context: Any, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
         try:
-            payload = payloads.parse(body)
+            payload = context.get(PAYLOAD) or payloads.parse(body)  # read already by `guard` over HTTP
         except payloads.Unreadable as refusal:
             log.info("refused an unreadable %s payload", _kind(body) or "unknown")
             context[OUTCOME] = "refused"
@@ -303,23 +305,27 @@ def create_wsgi(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
             body, content_type = metrics.exposition(engine)
             start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
             return [body]
-        if path == "/slack/events" and environ.get("REQUEST_METHOD") == "POST":
-            started = time.perf_counter()
-            refused = guard(environ, verifier)
-            if refused is not None:
-                status, body, content_type = refused
-                with _own_request_id():  # turned away before bolt: unsigned, stale, too large, not JSON
-                    _record("other", "-", "rejected", time.perf_counter() - started, status=int(status[:3]))
-                start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
-                return [body]
         if path in oauth_paths and environ.get("REQUEST_METHOD") == "GET":
             return _oauth_page(slack, oauth_paths[path], environ, start_response)
+        if path != "/slack/events" or environ.get("REQUEST_METHOD") != "POST":
+            return slack(environ, start_response)  # bolt's 404
+        started = time.perf_counter()
+        read = guard(environ, verifier)
+        if not isinstance(read, Read):
+            status, body, content_type = read
+            with _own_request_id():  # turned away before bolt: unsigned, stale, too large, not JSON
+                _record("other", "-", "rejected", time.perf_counter() - started, status=int(status[:3]))
+            start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+            return [body]
         try:
-            return slack(environ, start_response)
+            answer = app.dispatch(_bolt_request(read, environ))
         except Exception:  # noqa: BLE001 - bolt could not read what `guard` let through: a defect, never a 5xx
             log.error("bolt could not read a request", exc_info=True)
             start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "11")])
             return [b"bad request"]
+        response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
+        start_response(response.status, response.get_headers())
+        return response.get_body()
 
     return wsgi
 
@@ -351,13 +357,35 @@ def _oauth_page(slack: SlackRequestHandler, kind: str, environ: dict[str, Any],
     return body
 
 
-def guard(environ: dict[str, Any], verifier: SignatureVerifier | None) -> tuple[str, bytes, str] | None:
+@dataclass(frozen=True)
+class Read:
+    """A request `guard` let through: its text, its body as bolt reads it, and its typed payload
+    (None for what bolt answers itself: Slack's URL verification and SSL check)."""
+
+    text: str
+    body: dict[str, Any]
+    payload: payloads.Payload | None
+
+
+def _bolt_request(read: Read, environ: dict[str, Any]) -> BoltRequest:
+    """The request as bolt's WSGI adapter would make it, from the body `guard` read already:
+    bolt would read it again (for a modal's submission, its form and JSON, about a third of
+    the request's Python calls before this). Its signature is checked by bolt too, on `raw_body`."""
+    context = {PAYLOAD: read.payload} if read.payload is not None else None
+    request = BoltRequest(body=read.body, query=environ.get("QUERY_STRING", ""),
+                          headers=WsgiHttpRequest(environ).get_headers(), context=context,
+                          mode="socket_mode")  # the one way in for a body read already; then made HTTP's  # fmt: skip
+    request.raw_body, request.mode = read.text, "http"
+    return request
+
+
+def guard(environ: dict[str, Any], verifier: SignatureVerifier | None) -> tuple[str, bytes, str] | Read:
     """Refuse a request bolt would choke on, before it does: too large (413), unsigned, badly
     signed, stale or not UTF-8 (401: Slack signs UTF-8 text), not the JSON object it claims
     (400); and a payload that does not fit any kind we handle (bot.payloads) gets the same 200
     refusal `read_request` gives, as bolt's own reading of it (its context, its listener
     matching) would fail on a missing `actions` or a `team` that is not an object. Returns
-    (status, body, content type), or None with the body put back for bolt to read."""
+    (status, body, content type), or what it read, for bolt."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -365,7 +393,6 @@ def guard(environ: dict[str, Any], verifier: SignatureVerifier | None) -> tuple[
     if length < 0 or length > MAX_BODY:
         return "413 Payload Too Large", b"too large", "text/plain"
     body = environ["wsgi.input"].read(length)
-    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
     try:
         text: str | None = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -385,16 +412,16 @@ def guard(environ: dict[str, Any], verifier: SignatureVerifier | None) -> tuple[
     if not isinstance(parsed, dict):
         return "400 Bad Request", b"not a JSON object", "text/plain"
     if parsed.get("type") in ("url_verification", "ssl_check") or "ssl_check" in parsed:
-        return None  # bolt answers these itself
+        return Read(text, parsed, None)  # bolt answers these itself
     try:
-        payloads.parse(parsed)
+        payload = payloads.parse(parsed)
         _bolt_reads(parsed)
     except (payloads.Unreadable, AttributeError, TypeError, KeyError, IndexError, ValueError) as error:
         refusal = error if isinstance(error, payloads.Unreadable) else payloads.Unreadable()
         log.info("refused an unreadable %s payload", _kind(parsed) or "unknown")
         answer = _refusal(_kind(parsed), t(None, refusal.key))
         return "200 OK", answer.body.encode(), answer.headers.get("content-type", ["text/plain"])[0]
-    return None
+    return Read(text, parsed, payload)
 
 
 def _bolt_reads(body: dict[str, Any]) -> None:
