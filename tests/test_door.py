@@ -25,9 +25,9 @@ def owner_view(user: str) -> Viewer:
     return Viewer(team_id=TEAM, user_id=user, sees_all=False)
 
 
-def refused(session, viewer: Viewer, customer_id: int) -> str:  # type: ignore[no-untyped-def]
+def refused(session, viewer: Viewer, customer_id: int, **how: bool) -> str:  # type: ignore[no-untyped-def]
     with pytest.raises(UserError) as caught:
-        access.customer(session, viewer, customer_id)
+        access.customer(session, viewer, customer_id, **how)
     return caught.value.key
 
 
@@ -164,4 +164,30 @@ def test_a_customer_locked_is_not_read_again_to_be_locked_until_the_transaction_
         assert len(asked) > locked
     finally:
         event.remove(session.get_bind(), "before_cursor_execute", ask)
+    session.rollback()
+
+
+def test_a_customer_read_for_update_is_one_read_on_sqlite_and_asked_after_its_lock_on_postgresql(session):
+    """PostgreSQL reads a locking statement's subqueries as of before it waited, so whether the
+    viewer sees the customer is asked once the lock is held. SQLite has no row locks: a writer
+    holds the whole database from its BEGIN IMMEDIATE, and a transaction's reads see one
+    snapshot, so the door's question goes in the same read."""
+    acme_id = add_customer(session, "Acme", owner_id=USER).id
+    session.commit()
+    asked: list[str] = []
+
+    def ask(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            asked.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", ask)
+    try:
+        assert access.customer(session, owner_view(USER), acme_id, for_update=True).id == acme_id
+        reads = len(asked)
+        session.rollback()
+        assert refused(session, owner_view(OTHER), acme_id, for_update=True) == "error.customer.hidden"
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", ask)
+    assert reads == (1 if session.get_bind().dialect.name == "sqlite" else 2)
+    assert len(asked) == 2 * reads
     session.rollback()
