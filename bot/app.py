@@ -414,7 +414,7 @@ def guard(environ: dict[str, Any], verifier: SignatureVerifier | None) -> tuple[
     if parsed.get("type") in ("url_verification", "ssl_check") or "ssl_check" in parsed:
         return Read(text, parsed, None)  # bolt answers these itself
     try:
-        payload = payloads.parse(parsed)
+        payload = payloads.parse(parsed, text=text)
         _bolt_reads(parsed)
     except (payloads.Unreadable, AttributeError, TypeError, KeyError, IndexError, ValueError) as error:
         refusal = error if isinstance(error, payloads.Unreadable) else payloads.Unreadable()

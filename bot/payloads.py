@@ -373,10 +373,20 @@ def without_nul(value: Any) -> Any:
     return value
 
 
-def parse(body: dict[str, Any]) -> Payload:
-    """The request's payload, typed; `Unreadable` when it does not fit any kind we handle."""
+def may_hold_nul(text: str) -> bool:
+    """Whether a request's text, JSON or a form (whose values may be JSON), can hold a NUL
+    character once read: as itself, as `%00` in a form, or as JSON's `\\u0000`, any of whose
+    letters a form may percent-encode (`%75` for u, `%30` for 0). Slack's never do."""
+    return any(mark in text for mark in ("\x00", "%00", "u0000", "%30", "%75"))
+
+
+def parse(body: dict[str, Any], *, text: str | None = None) -> Payload:
+    """The request's payload, typed; `Unreadable` when it does not fit any kind we handle.
+    `text`, the request's text that `body` was read from: where it cannot hold a NUL
+    character, the body is not walked to take them out."""
     try:
-        body = without_nul(body)
+        if text is None or may_hold_nul(text):
+            body = without_nul(body)
         kind = _KINDS.get(str(body.get("type"))) if "command" not in body else Command
         if kind is None:
             raise Unreadable()
