@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, event, exists, inspect, or_, select, true
+from sqlalchemy import ColumnElement, Integer, String, bindparam, event, exists, inspect, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from bot.services.errors import UserError
@@ -80,6 +80,12 @@ class Viewer:
         return exists().where(Customer.id == Touch.customer_id, self.customers())
 
 
+# Built once: every request about a customer reads it through the door.
+_CUSTOMER = select(Customer).where(Customer.team_id == bindparam("team_id", type_=String()),
+                                   Customer.id == bindparam("customer_id", type_=Integer()))  # fmt: skip
+_CUSTOMER_LOCKED = _CUSTOMER.with_for_update()
+
+
 def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: bool = False) -> Customer:
     """The customer, if this viewer may see it; else "no longer exists" or "not one of yours".
     `for_update`: its row locked until the transaction ends.
@@ -97,11 +103,11 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
     known = seen.get((viewer, customer_id)) if not (session.new or session.dirty or session.deleted) else None
     if known is not None and (known.held or not for_update):
         return known.customer
-    query = select(Customer).where(Customer.team_id == viewer.team_id, Customer.id == customer_id)
+    which = {"team_id": viewer.team_id, "customer_id": customer_id}
     if viewer.sees_all:
-        found, seen_it = session.scalar(query.with_for_update() if for_update else query), True
+        found, seen_it = session.scalar(_CUSTOMER_LOCKED if for_update else _CUSTOMER, which), True
     elif for_update and session.get_bind().dialect.name != "sqlite":
-        found = session.scalar(query.with_for_update())
+        found = session.scalar(_CUSTOMER_LOCKED, which)
         # Asked after the lock, so as of then: a reassignment committed while this waited counts
         # (PostgreSQL would read the subqueries of the locking statement as of before the wait).
         seen_it = found is not None and session.scalar(
@@ -110,7 +116,7 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
         # Whether they see it in the same read: one round trip, not two. On SQLite a lock is
         # that too: it has no row locks, a writing transaction holds the whole database from
         # its BEGIN IMMEDIATE (bot.storage.db), and a transaction's reads see one snapshot.
-        row = session.execute(query.add_columns(viewer.customers().label("seen"))).first()
+        row = session.execute(_CUSTOMER.add_columns(viewer.customers().label("seen")), which).first()
         found, seen_it = (row[0], bool(row[1])) if row is not None else (None, False)
     if found is None:
         raise UserError("error.customer.gone")
