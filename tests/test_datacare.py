@@ -194,3 +194,29 @@ def test_merge_needs_two_distinct_customers(slack, session, admin):
     add_customer(session, "Acme")
     assert "Name two customers" in slack.command("merge Acme Nobody", user=admin).shown
     assert "Name two customers" in slack.command("merge Acme", user=admin).shown
+
+
+def test_an_erase_reads_the_customer_afresh_when_it_locks_it(session, engine):
+    """A value written since the session last read the customer (a merge filling its empty
+    fields, between two attempts of the erase or before its first) is erased too: the erase
+    reads what is there once it holds the row, not what the session kept. Had it kept the
+    session's `None`, setting the field to `None` would have changed nothing, and the e-mail
+    would have stayed."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: a writer holds the whole database, nothing is written in between")
+    from sqlalchemy import update
+
+    from bot.services import datacare
+    from bot.services.access import Viewer
+    from bot.storage.models import Customer
+
+    acme = add_customer(session, "Acme Ltd", owner_id=USER)
+    session.commit()
+    assert session.get(Customer, acme.id).email is None  # read in this transaction
+    with engine.begin() as other:
+        other.execute(update(Customer).where(Customer.id == acme.id).values(email="li@acme.example"))
+    datacare.erase_customer(session=session, viewer=Viewer.whole_team(acme.team_id), customer_id=acme.id,
+                            surface="test")  # fmt: skip
+    session.commit()
+    with engine.connect() as reading:
+        assert reading.scalar(select(Customer.email).where(Customer.id == acme.id)) is None

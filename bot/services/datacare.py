@@ -124,9 +124,12 @@ def _held_with_its_links(session: Session, team_id: str, customer_id: int) -> Cu
     while True:  # again only after another transaction moved links to the customer: not for ever
         attempt = session.begin_nested()
         held = set(session.scalars(links.order_by(ChannelLink.id).with_for_update()))
+        # Read afresh: after an attempt let go, the row may have changed (a merge filled its
+        # fields), and what is erased must be what is there, not what the session kept.
         customer = session.scalar(
             select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
-        )
+            .execution_options(populate_existing=True)
+        )  # fmt: skip
         if customer is None or set(session.scalars(links)) <= held:
             attempt.commit()
             return customer
