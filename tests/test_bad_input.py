@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -127,6 +128,22 @@ def test_a_timestamp_that_is_not_a_number_is_401(local_slack, fake, engine, worl
     before = unchanged(engine)
     reply = local_slack.post(urlencode(command_fields("show Acme", fake.response_url())).encode(), FORM, timestamp=timestamp)
     assert reply.status == 401
+    assert unchanged(engine) == before
+
+
+def test_bolt_checks_the_signature_of_the_request_it_is_handed_too(app, fake, engine, world, calm):
+    """`create_wsgi` hands bolt the body `guard` read (bot.app `_bolt_request`): bolt's own
+    signature check still runs on its text, behind `guard`'s, and refuses a bad one."""
+    from bot.app import Read, _bolt_request
+    from bot.payloads import parse
+    from slack_bolt.request.internals import parse_body
+
+    before = unchanged(engine)
+    body = urlencode(command_fields("show Acme", fake.response_url()))
+    read = Read(body, parsed := parse_body(body, FORM), parse(parsed))
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events", "QUERY_STRING": "", "CONTENT_TYPE": FORM,
+               "HTTP_X_SLACK_REQUEST_TIMESTAMP": str(int(time.time())), "HTTP_X_SLACK_SIGNATURE": "v0=" + "0" * 64}  # fmt: skip
+    assert app.dispatch(_bolt_request(read, environ)).status == 401
     assert unchanged(engine) == before
 
 
