@@ -434,7 +434,7 @@ def _json_or_scalar(value: str | None, first_field: str) -> Any:
     """A button value: a JSON object names each field; a bare value is the first field."""
     text = (value or "").strip()
     if text.startswith("{"):
-        return json.loads(text)
+        return without_nul(json.loads(text))  # JSON in JSON: its `\\u0000` only reads as NUL here
     return {first_field: text} if text else {}
 
 
@@ -483,7 +483,7 @@ class FormInput(Input):
         values = payload.view.state.values
         form = {block: next(iter(elements.values())).reading() for block, elements in values.items() if elements}
         meta_text = payload.view.private_metadata.strip()
-        meta = json.loads(meta_text) if meta_text else {}
+        meta = without_nul(json.loads(meta_text)) if meta_text else {}
         if not isinstance(meta, dict):  # every modal's metadata is a JSON object, or none
             raise ValueError("metadata is not an object")
         return {"form": form, "meta": meta}

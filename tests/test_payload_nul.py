@@ -63,3 +63,25 @@ def test_slacks_own_text_is_not_walked_and_a_nul_anywhere_is_found():
                  "payload=%7B%22t%22%3A%22%5C%750000%22%7D", "payload=%7B%22t%22%3A%22%5Cu0%3000%22%7D",
                  "text=a\x00b"):  # fmt: skip
         assert may_hold_nul(text) and has_nul(parse_body(text, None)), text
+
+
+def test_json_inside_a_payload_loses_its_nul_characters_too():
+    """A button's value and a modal's private metadata are JSON inside the payload's JSON: a
+    `\\u0000` in them is only a NUL once they are read, after the payload's own walk."""
+    from bot.handlers.customers import CustomerForm, SearchPage
+    from bot.payloads import parse
+
+    inner = json.dumps({"q": "a\x00b", "offset": 10})  # written as JSON: `"a\u0000b"`
+    button = {"type": "block_actions", "team": {"id": "T0000001"}, "user": {"id": "U0000001", "team_id": "T0000001"},
+              "api_app_id": "A0000001", "trigger_id": "t.1", "channel": {"id": "C0000001"},
+              "container": {"type": "message", "channel_id": "C0000001", "message_ts": "1.0"},
+              "actions": [{"action_id": "search_page", "block_id": "b", "type": "button", "value": inner}]}  # fmt: skip
+    text = "payload=" + form_encoded(json.dumps(button), [False])
+    read = SearchPage.read(parse(parse_body(text, "application/x-www-form-urlencoded"), text=text))
+    assert (read.q, read.offset) == ("ab", 10)
+    modal = {"type": "view_submission", "team": {"id": "T0000001"}, "user": {"id": "U0000001", "team_id": "T0000001"},
+             "api_app_id": "A0000001", "trigger_id": "t.1",
+             "view": {"id": "V1", "type": "modal", "callback_id": "customer_modal", "team_id": "T0000001",
+                      "private_metadata": json.dumps({"customer_id": 12, "note": "x\x00"}),
+                      "state": {"values": {"name": {"name": {"type": "plain_text_input", "value": "Acme"}}}}}}  # fmt: skip
+    assert not has_nul(CustomerForm.values_from(parse(modal))["meta"])
