@@ -56,6 +56,7 @@ from bot.views.kit import message_modal
 log = logging.getLogger(__name__)
 access = logging.getLogger("bot.requests")  # one line per request
 
+ARRIVED = "touchbase.arrived"  # bolt context key: (perf_counter, thread_time) when create_wsgi took the request
 MAX_BODY = 1_000_000  # bytes: Slack's largest payloads (a full modal's state) are far smaller
 
 
@@ -70,7 +71,8 @@ class _App(App):
     signing_secret: str | None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
-        started, cpu_started = time.perf_counter(), time.thread_time()
+        # Over HTTP, from when create_wsgi took the request: reading it (`guard`) is its work too.
+        started, cpu_started = req.context.get(ARRIVED) or (time.perf_counter(), time.thread_time())
         request_id = REQUEST_ID.set(REQUEST_ID.get() or new_request_id())
         response: BoltResponse | None = None
         try:
@@ -309,7 +311,7 @@ def create_wsgi(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
             return _oauth_page(slack, oauth_paths[path], environ, start_response)
         if path != "/slack/events" or environ.get("REQUEST_METHOD") != "POST":
             return slack(environ, start_response)  # bolt's 404
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         read = guard(environ, verifier)
         if not isinstance(read, Read):
             status, body, content_type = read
@@ -318,7 +320,7 @@ def create_wsgi(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
             start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
             return [body]
         try:
-            answer = app.dispatch(_bolt_request(read, environ))
+            answer = app.dispatch(_bolt_request(read, environ, arrived=(started, cpu_started)))
         except Exception:  # noqa: BLE001 - bolt could not read what `guard` let through: a defect, never a 5xx
             log.error("bolt could not read a request", exc_info=True)
             start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "11")])
@@ -367,11 +369,14 @@ class Read:
     payload: payloads.Payload | None
 
 
-def _bolt_request(read: Read, environ: dict[str, Any]) -> BoltRequest:
+def _bolt_request(read: Read, environ: dict[str, Any], *, arrived: tuple[float, float] | None = None) -> BoltRequest:
     """The request as bolt's WSGI adapter would make it, from the body `guard` read already:
     bolt would read it again (for a modal's submission, its form and JSON, about a third of
-    the request's Python calls before this). Its signature is checked by bolt too, on `raw_body`."""
-    context = {PAYLOAD: read.payload} if read.payload is not None else None
+    the request's Python calls before this). Its signature is checked by bolt too, on `raw_body`.
+    `arrived`: when create_wsgi took it, so that its time and CPU count from there."""
+    context: dict[str, Any] = {PAYLOAD: read.payload} if read.payload is not None else {}
+    if arrived is not None:
+        context[ARRIVED] = arrived
     request = BoltRequest(body=read.body, query=environ.get("QUERY_STRING", ""),
                           headers=WsgiHttpRequest(environ).get_headers(), context=context,
                           mode="socket_mode")  # the one way in for a body read already; then made HTTP's  # fmt: skip

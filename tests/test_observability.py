@@ -176,3 +176,30 @@ def test_the_install_pages_are_counted_and_logged(multi_bot, fake, json_lines):
     Browser(multi_bot.url, fake).install("T0000A001")
     kinds = [(line["kind"], line["status"]) for line in lines_of(json_lines) if line["logger"] == "bot.requests"]
     assert kinds == [("install", 302), ("oauth_redirect", 200)]
+
+
+def test_a_requests_time_and_cpu_count_from_its_arrival_its_reading_included(local_slack, json_lines, monkeypatch):
+    """Over HTTP a request is read (`guard`) before bolt dispatches it: its logged duration and
+    its CPU in the metrics count from when the WSGI app took it. On a clock of the test's own,
+    the reading takes five seconds."""
+    from types import SimpleNamespace
+
+    import bot.app
+    from bot import metrics
+
+    clock = [1000.0]
+    real_guard = bot.app.guard
+
+    def slow_guard(*args):  # type: ignore[no-untyped-def]
+        read = real_guard(*args)
+        clock[0] += 5.0
+        return read
+
+    monkeypatch.setattr(bot.app, "time", SimpleNamespace(perf_counter=lambda: clock[0], thread_time=lambda: clock[0]))
+    monkeypatch.setattr(bot.app, "guard", slow_guard)
+    cpu_before = metrics.REGISTRY.get_sample_value("touchbase_request_cpu_seconds_total", {"kind": "command"}) or 0.0
+    assert local_slack.command("help").status == 200
+    [line] = [r for r in lines_of(json_lines) if r["logger"] == "bot.requests"]
+    assert line["duration_ms"] == 5000.0
+    cpu = metrics.REGISTRY.get_sample_value("touchbase_request_cpu_seconds_total", {"kind": "command"}) - cpu_before
+    assert cpu == 5.0
