@@ -191,3 +191,19 @@ def test_a_customer_read_for_update_is_one_read_on_sqlite_and_asked_after_its_lo
     assert reads == (1 if session.get_bind().dialect.name == "sqlite" else 2)
     assert len(asked) == 2 * reads
     session.rollback()
+
+
+def test_a_customer_locked_is_read_from_its_row_not_from_an_earlier_read(session, engine):
+    """Read, then changed by another transaction (a new owner), then locked: the door gives the
+    row as it is once locked, not as the session first saw it (the importer reads a customer
+    before it updates it, and the update locks it through the door)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: a writer holds the whole database, nothing is written in between")
+
+    acme = add_customer(session, "Acme", owner_id=USER)
+    session.commit()
+    assert access.customer(session, Viewer.whole_team(TEAM), acme.id).owner_id == USER
+    with engine.begin() as other:
+        other.execute(update(Customer).where(Customer.id == acme.id).values(owner_id=OTHER))
+    assert access.customer(session, Viewer.whole_team(TEAM), acme.id, for_update=True).owner_id == OTHER
+    session.rollback()

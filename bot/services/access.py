@@ -83,7 +83,8 @@ class Viewer:
 # Built once: every request about a customer reads it through the door.
 _CUSTOMER = select(Customer).where(Customer.team_id == bindparam("team_id", type_=String()),
                                    Customer.id == bindparam("customer_id", type_=Integer()))  # fmt: skip
-_CUSTOMER_LOCKED = _CUSTOMER.with_for_update()
+# Locked, it is read from the row: the session may hold what an earlier read saw (PostgreSQL).
+_CUSTOMER_LOCKED = _CUSTOMER.with_for_update().execution_options(populate_existing=True)
 
 
 def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: bool = False) -> Customer:
