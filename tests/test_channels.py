@@ -103,6 +103,20 @@ def until(done: Callable[[], bool], seconds: float = 10) -> None:
         time.sleep(0.01)
 
 
+def errors_logged(caplog) -> list[logging.LogRecord]:  # type: ignore[no-untyped-def]
+    return [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.fixture
+def racing(engine, fake, caplog):  # type: ignore[no-untyped-def]
+    """Two transactions at once, on PostgreSQL (SQLite's writers take turns): the admin who
+    erases and merges, and the log kept for the errors a deadlock would end one of them with."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: one writer at a time")
+    caplog.set_level(logging.INFO)
+    fake.add_user(ADMIN, is_admin=True)
+
+
 def reminders(fake, user: str = OWNER) -> list[dict]:
     return [c.args for c in fake.calls_to("chat.postMessage")
             if c.args.get("channel") == user and "No reply yet" in str(c.args.get("text"))]  # fmt: skip
@@ -346,7 +360,7 @@ def test_a_message_delivered_twice_together_is_stored_once(slack, fake, session,
         answers = list(pool.map(deliver, range(2)))
     assert [answer.status for answer in answers] == [200, 200]
     assert len(messages_of(session)) == 1 and [t.summary for t in touches_of(session)] == ["Is the order on its way?"]
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    assert not errors_logged(caplog), caplog.records
 
 
 def test_a_message_delivered_again_after_its_threads_touch_was_deleted_makes_no_touch(slack, fake, session, acme,
@@ -366,7 +380,7 @@ def test_a_message_delivered_again_after_its_threads_touch_was_deleted_makes_no_
     caplog.set_level(logging.INFO)
     answer = guest_says(slack, "And a detail", at(0.1), n=1)  # Slack delivers it again
     assert answer.status == 200
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records  # not a failure
+    assert not errors_logged(caplog), caplog.records  # not a failure
     assert touches_of(session) == [] and len(messages_of(session)) == 2
     created = session.scalars(select(AuditEvent).where(AuditEvent.entity == "touch", AuditEvent.action == "create"))
     assert len(created.all()) == 1  # the first message's, deleted since
@@ -386,7 +400,7 @@ def test_a_message_while_its_channel_is_being_unlinked_is_let_go(slack, fake, se
         unlinking.commit()
         assert sent.result().status == 200
     assert (messages_of(session), touches_of(session)) == ([], [])
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    assert not errors_logged(caplog), caplog.records
 
 
 def test_a_deleted_messages_touch_keeps_its_row_without_its_text(slack, fake, session, acme):
@@ -693,15 +707,11 @@ def test_export_holds_and_erase_unlinks_the_customers_channels(slack, fake, sess
 
 
 def test_an_erase_and_a_message_in_the_customers_channel_meet_without_a_deadlock(slack, fake, session, acme, engine,
-                                                                                  caplog):  # fmt: skip
+                                                                                  caplog, racing):  # fmt: skip
     """A message in a linked channel holds the link, then locks the customer; the erase takes
     the customer's links before the customer. Had it locked the customer first and then waited
     at the links, a message holding a link and waiting for the customer would have closed a
     circle, and PostgreSQL would have ended one of the two with an error after a second."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite: one writer at a time")
-    caplog.set_level(logging.INFO)
-    fake.add_user(ADMIN, is_admin=True)
     ask = slack.command("erase Acme Ltd", user=ADMIN)
     with engine.connect() as other, lock_waits(engine) as waiting, ThreadPoolExecutor(2) as pool:
         # Another message's hold on the link (not committed yet): the erase waits for it there.
@@ -717,17 +727,13 @@ def test_an_erase_and_a_message_in_the_customers_channel_meet_without_a_deadlock
         erasing.result()
     assert "Customer #1 erased" in fake.last("response_url")["text"]
     assert session.scalars(select(ChannelLink)).all() == [] and messages_of(session) == []
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    assert not errors_logged(caplog), caplog.records
 
 
 def test_a_message_waiting_for_its_customer_while_it_is_merged_goes_to_the_merged_customer(slack, fake, session,
-                                                                                           acme, engine, caplog):  # fmt: skip
+                                                                                           acme, engine, caplog, racing):  # fmt: skip
     """The message holds its channel's link and waits for the customer, which a merge then
     deletes, moving the link to the customer it was merged into: the message is that one's."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite: one writer at a time")
-    caplog.set_level(logging.INFO)
-    fake.add_user(ADMIN, is_admin=True)
     add_customer(session, "Acme Group", owner_id=OWNER)
     ask = slack.command("merge Acme Ltd Acme Group", user=ADMIN)
     with engine.connect() as other, lock_waits(engine) as waiting, ThreadPoolExecutor(2) as pool:
@@ -745,16 +751,12 @@ def test_a_message_waiting_for_its_customer_while_it_is_merged_goes_to_the_merge
     [message] = messages_of(session)
     [touch] = touches_of(session)
     assert (touch.customer.name, touch.summary, message.touch_id) == ("Acme Group", "Is the order on its way?", touch.id)
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    assert not errors_logged(caplog), caplog.records
 
 
-def test_a_message_waiting_through_two_merges_goes_to_the_last_customer(slack, fake, session, acme, engine, caplog):
+def test_a_message_waiting_through_two_merges_goes_to_the_last_customer(slack, fake, session, acme, engine, caplog, racing):
     """Acme Ltd is merged into Acme Group, and Acme Group into Acme Holdings, while the message
     waits: it follows its link to each in turn."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite: one writer at a time")
-    caplog.set_level(logging.INFO)
-    fake.add_user(ADMIN, is_admin=True)
     add_customer(session, "Acme Group", owner_id=OWNER)
     add_customer(session, "Acme Holdings", owner_id=OWNER)
     first = slack.command("merge Acme Ltd Acme Group", user=ADMIN)
@@ -777,19 +779,15 @@ def test_a_message_waiting_through_two_merges_goes_to_the_last_customer(slack, f
     [touch] = touches_of(session)
     assert (touch.customer.name, touch.summary, message.touch_id) == ("Acme Holdings", "Is the order on its way?",
                                                                       touch.id)  # fmt: skip
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    assert not errors_logged(caplog), caplog.records
 
 
 def test_an_erase_takes_again_the_links_a_merge_moved_to_the_customer_while_it_waited(slack, fake, session, acme,
-                                                                                     engine, caplog):  # fmt: skip
+                                                                                     engine, caplog, racing):  # fmt: skip
     """The erase locked Acme Ltd's links, then waited for Acme Ltd. Meanwhile Acme Group's
     channel became Acme Ltd's (a merge committed), and a message there holds that link and
     waits for Acme Ltd too. Had the erase gone on to delete the links it had not locked, each
     would have waited for the other, and PostgreSQL would have ended one after a second."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite: one writer at a time")
-    caplog.set_level(logging.INFO)
-    fake.add_user(ADMIN, is_admin=True)
     add_customer(session, "Acme Group", owner_id=OWNER)
     fake.add_channel(GROUP := "C000GROUP")
     assert "is now the channel of *Acme Group (#2)*" in slack.command(f"link Acme Group <#{GROUP}|group>",
@@ -813,17 +811,13 @@ def test_an_erase_takes_again_the_links_a_merge_moved_to_the_customer_while_it_w
     assert "Customer #1 erased" in fake.last("response_url")["text"]
     assert session.scalars(select(ChannelLink.channel_id)).all() == [] and messages_of(session) == []
     assert [t.summary for t in touches_of(session)] == ["[erased]"]  # the message got through first
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    assert not errors_logged(caplog), caplog.records
 
 
-def test_an_erase_and_a_merge_of_the_same_customer_meet_without_a_deadlock(slack, fake, session, acme, engine, caplog):
+def test_an_erase_and_a_merge_of_the_same_customer_meet_without_a_deadlock(slack, fake, session, acme, engine, caplog, racing):
     """Both take the customers' channel links before the customers. Had the merge locked the
     customers first and the erase the links first, each would have held what the other waited
     for, and PostgreSQL would have ended one of the two with an error after a second."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite: one writer at a time")
-    caplog.set_level(logging.INFO)
-    fake.add_user(ADMIN, is_admin=True)
     add_customer(session, "Acme Group", owner_id=OWNER)
     merge = slack.command("merge Acme Ltd Acme Group", user=ADMIN)
     erase = slack.command("erase Acme Ltd", user=ADMIN)
@@ -836,7 +830,7 @@ def test_an_erase_and_a_merge_of_the_same_customer_meet_without_a_deadlock(slack
         until(lambda: erasing.done() or waiting() == 2)
         other.rollback()
         merging.result(), erasing.result()
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    assert not errors_logged(caplog), caplog.records
     assert [c.name for c in session.scalars(select(Customer))] == ["Acme Group"]
     assert [link.channel_id for link in session.scalars(select(ChannelLink))] == [ACME]  # merged, then not erased
 
