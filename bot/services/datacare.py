@@ -17,7 +17,6 @@ from bot.i18n import t
 from bot.services import access, audit, csvfile
 from bot.services.access import Viewer, require_admin
 from bot.services.customers import PROFILE_FIELDS, all_customers
-from bot.services.errors import UserError
 from bot.storage.models import (
     AuditEvent,
     ChannelLink,
@@ -114,23 +113,19 @@ def audit_page(
     return customer, rows[:AUDIT_PAGE], len(rows) > AUDIT_PAGE
 
 
-def _held_with_its_links(session: Session, team_id: str, customer_id: int) -> Customer | None:
+def _held_with_its_links(session: Session, viewer: Viewer, customer_id: int) -> Customer:
     """The customer locked, and its channels' links before it, in the order a message in one
     takes them (services.channels.posted) and a merge does: a message under way is waited for,
     not deadlocked with. A link that became the customer's in between (a merge into it committed
     while this waited) was not locked first, and a message may hold it waiting for the customer:
-    then both locks are let go, the message goes by, and they are taken again."""
-    links = select(ChannelLink.id).where(ChannelLink.team_id == team_id, ChannelLink.customer_id == customer_id)
+    then both locks are let go, the message goes by, and they are taken again. (The door reads a
+    customer it locks from the row: after an attempt let go, a merge may have filled its fields.)"""
+    links = select(ChannelLink.id).where(ChannelLink.team_id == viewer.team_id, ChannelLink.customer_id == customer_id)
     while True:  # again only after another transaction moved links to the customer: not for ever
         attempt = session.begin_nested()
         held = set(session.scalars(links.order_by(ChannelLink.id).with_for_update()))
-        # Read afresh: after an attempt let go, the row may have changed (a merge filled its
-        # fields), and what is erased must be what is there, not what the session kept.
-        customer = session.scalar(
-            select(Customer).where(Customer.team_id == team_id, Customer.id == customer_id).with_for_update()
-            .execution_options(populate_existing=True)
-        )  # fmt: skip
-        if customer is None or set(session.scalars(links)) <= held:
+        customer = access.customer(session, viewer, customer_id, for_update=True)
+        if set(session.scalars(links)) <= held:
             attempt.commit()
             return customer
         attempt.rollback()
@@ -143,9 +138,7 @@ def erase_customer(
     marked as erased in `locale` (the team's language, or the admin's)."""
     require_admin(viewer)
     team_id = viewer.team_id
-    customer = _held_with_its_links(session, team_id, customer_id)
-    if customer is None:
-        raise UserError("error.customer.gone")
+    customer = _held_with_its_links(session, viewer, customer_id)
     label, erased = t(locale, "erase.label", number=customer.number), t(locale, "erase.marker")
     customer.name, customer.name_key = label, label.casefold()
     for field in PERSONAL_FIELDS:
