@@ -12,7 +12,11 @@
   scheduler's outbox as the database holds it at the scrape (`OutboxCollector`), and how long
   the oldest due notification has waited; `touchbase_outbox_deliveries_total{result}`: what
   the senders did with the rows they took;
-- `touchbase_job_runs_total{job, outcome}` and `touchbase_job_seconds{job}`: scheduled jobs.
+- `touchbase_job_runs_total{job, outcome}` and `touchbase_job_seconds{job}`: scheduled jobs;
+- `touchbase_sqlite_write_turns_total` and `touchbase_sqlite_write_turn_seconds_total{phase}`: on
+  SQLite, the write turns taken (bot.storage.db: one writer at a time), and the time writers
+  spent `waiting` for theirs and `holding` it. Holding over the seconds elapsed is how busy the
+  one writer is; near 1, writes a second can only grow by each holding it for less.
 
 Labels hold only values from fixed sets (kinds, outcomes, API method names, job names and
 row states), never a workspace, a person or anything typed, so the series stay few and hold
@@ -42,6 +46,7 @@ from sqlalchemy import Engine, func, select
 
 from bot.clock import wall
 from bot.slackhttp import KeptAliveWebClient
+from bot.storage import db
 from bot.storage.models import Notification
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -75,6 +80,13 @@ JOB_SECONDS = Histogram(
     "touchbase_job_seconds", "How long a scheduled job ran (all workspaces).", ["job"],
     buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0), registry=REGISTRY,
 )  # fmt: skip
+WRITE_TURNS = Counter("touchbase_sqlite_write_turns", "SQLite write transactions, each in its turn.",
+                      registry=REGISTRY)  # fmt: skip
+WRITE_TURN_SECONDS = Counter(
+    "touchbase_sqlite_write_turn_seconds", "Time SQLite's writers spent waiting for their turn, and holding it.",
+    ["phase"], registry=REGISTRY,
+)  # fmt: skip
+TURN_PHASES = ("waiting", "holding")
 
 _METHOD = re.compile(r"[a-zA-Z][a-zA-Z0-9.]{0,63}")
 
@@ -85,6 +97,15 @@ def observe_request(kind: str, outcome: str, seconds: float, cpu_seconds: float 
     ACK_SECONDS.labels(kind).observe(seconds)
     if cpu_seconds is not None:
         REQUEST_CPU.labels(kind).inc(cpu_seconds)
+
+
+def observe_turn(waited: float, held: float) -> None:
+    WRITE_TURNS.inc()
+    WRITE_TURN_SECONDS.labels("waiting").inc(waited)
+    WRITE_TURN_SECONDS.labels("holding").inc(held)
+
+
+db.turn_observers.append(observe_turn)
 
 
 def observe_slack_call(method: str, result: str) -> None:

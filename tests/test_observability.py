@@ -49,6 +49,21 @@ def test_requests_and_slack_calls_are_counted_by_kind_outcome_and_method(bot, sl
     assert grew(before, after, "touchbase_slack_api_calls_total", method="users.info", result="ok") >= 1
 
 
+def test_sqlite_write_turns_are_counted_with_the_time_waited_for_them_and_held(bot, slack, fake, session, engine):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the write turn is SQLite's (PostgreSQL has row locks)")
+    add_customer(session, "Acme Ltd", grade="B")
+    slack.command("touch Acme Ltd")
+    view = fake.last("views.open")["view"]
+    before, _ = scrape(bot.url)
+    assert slack.submit(view, {"Kind": "Visit", "Summary": "Walked the plant"}).status == 200
+    after, _ = scrape(bot.url)
+
+    assert grew(before, after, "touchbase_sqlite_write_turns_total") >= 1  # the touch (the App Home's sender may add one)
+    assert grew(before, after, "touchbase_sqlite_write_turn_seconds_total", phase="holding") > 0
+    assert grew(before, after, "touchbase_sqlite_write_turn_seconds_total", phase="waiting") >= 0
+
+
 def test_the_outbox_is_reported_by_status_with_the_age_of_the_oldest_due_notification(bot, session):
     get_workspace(session, TEAM)
     now = wall()
@@ -84,6 +99,7 @@ def test_labels_hold_only_fixed_words_never_people_workspaces_or_text(bot, slack
         "kind": set(metrics.KINDS), "outcome": set(metrics.OUTCOMES) | {"ok", "failed"},
         "result": set(metrics.SLACK_RESULTS) | {"sent", "failed", "expired", "cancelled", "retry_later"},
         "status": set(metrics.OUTBOX_STATUSES), "job": set(JOBS) | {"deliver"},
+        "phase": set(metrics.TURN_PHASES),
     }  # fmt: skip
     for family in text_string_to_metric_families(body):
         if not family.name.startswith("touchbase_"):

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from functools import cache
@@ -156,6 +156,12 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(f"a pooled connection no longer answers: {exc}") from exc
 
 
+# Told of each write turn this process took, once it is given back: how long the writer waited
+# for it and how long it held it, in seconds (bot.metrics counts them). While every write waits
+# for the one turn, writes a second can be no more than 1 ÷ the time a write holds it.
+turn_observers: list[Callable[[float, float], None]] = []
+
+
 class _TurnTaking(sqlite3.Connection):
     """A SQLite connection whose write transactions take turns with the other threads of this
     process before `BEGIN IMMEDIATE`, and give the turn back when they end.
@@ -171,23 +177,32 @@ class _TurnTaking(sqlite3.Connection):
     checkpoints: Checkpoints | None
     holds = False
 
+    taken_at = waited = 0.0
+
     def take_turn(self) -> None:
         # After 30 s (SQLite's own timeout) go on anyway and let SQLite decide. (At the gate
         # there is no time limit: see `Gate`.)
+        asked = time.perf_counter()
         self.holds = self.turns.acquire(timeout=30)
+        self.taken_at = time.perf_counter()
         if self.holds and self.gate is not None:
             try:
                 self.gate.enter()
             except BaseException:
                 self.end_turn()
                 raise
+        self.taken_at = time.perf_counter()
+        self.waited = self.taken_at - asked
 
     def end_turn(self) -> None:
         if self.holds:
             self.holds = False
+            held = time.perf_counter() - self.taken_at
             if self.gate is not None:
                 self.gate.leave()  # first: a writer of another process is woken before this one's next
             self.turns.release()
+            for observe in turn_observers:
+                observe(self.waited, held)
 
     def commit(self) -> None:
         wrote = self.holds
