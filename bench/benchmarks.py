@@ -603,12 +603,12 @@ def writes(ctx: Context) -> list[Table]:
         time.sleep(1.0)  # the warm-up's DMs, on the server's after-response threads
         before, dms_before = count(), len(fake.calls_to("chat.postMessage"))
         published_before = len(fake.calls_to("views.publish"))
-        first = cpu_reading(ctx.servers)
+        first, turns_first = cpu_reading(ctx.servers), ctx.servers.touchbase.write_turns()
         started = time.perf_counter()
         sample = load(ctx.servers.touchbase.url, payload, requests=ctx.requests, concurrency=WRITE_CONCURRENCY,
                       check=_accepted)
         took = time.perf_counter() - started
-        answered = cpu_reading(ctx.servers)
+        answered, turns_answered = cpu_reading(ctx.servers), ctx.servers.touchbase.write_turns()
         stored = count() - before
         homes_after = homes_settled(ctx)
         time.sleep(1.0)  # the last DMs
@@ -636,6 +636,15 @@ def writes(ctx: Context) -> list[Table]:
         f"Target (issue 18): at least {WRITES_TARGET} touches/s, every submission stored, its DM sent and no App "
         "Home left unpublished.",
     ]
+    if turns_first and turns_answered and turns_answered[0] > turns_first[0]:
+        turns, waited, held = (b - a for a, b in zip(turns_first, turns_answered, strict=True))
+        notes.append(
+            f"SQLite's write turn (one writer at a time; bot.metrics' `touchbase_sqlite_write_turn_seconds_total`), "
+            f"the server's workers while the touches were answered: {turns:.0f} turns, held {1000 * held / turns:.2f} ms "
+            f"each, {100 * held / took:.0f} % of the time; a touch's turn waited {1000 * waited / turns:.1f} ms on "
+            f"average. With the turn held all the time, touches a second are at most 1 s ÷ the time each holds it: "
+            f"{WRITES_TARGET} a second needs {1000 / WRITES_TARGET:.1f} ms or less."
+        )  # fmt: skip
     if sample.first_error:
         notes.append(f"first error: {sample.first_error}")
     columns = ["request", "concurrency", "sent", "touches stored", "touches/s", "median ms", "p99 ms", "errors",

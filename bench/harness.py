@@ -173,17 +173,34 @@ class Server:
         """The CPU seconds the bot's answering threads have spent so far, and the requests they
         answered (bot.metrics: `touchbase_request_cpu_seconds_total`, `touchbase_requests_total`);
         None when the server does not answer (its errors are counted by `load`)."""
+        totals = self.totals("touchbase_request_cpu_seconds_total", "touchbase_requests_total")
+        return (totals["touchbase_request_cpu_seconds_total"], totals["touchbase_requests_total"]) if totals else None
+
+    def write_turns(self) -> tuple[float, float, float] | None:
+        """SQLite's write turns the bot's workers have taken so far, and the seconds they waited
+        for them and held them (bot.metrics); None when the server does not answer."""
+        totals = self.totals("touchbase_sqlite_write_turns_total", "touchbase_sqlite_write_turn_seconds_total",
+                             by_label="phase")  # fmt: skip
+        if totals is None:
+            return None
+        return (totals["touchbase_sqlite_write_turns_total"], totals.get("waiting", 0.0),
+                totals.get("holding", 0.0))  # fmt: skip
+
+    def totals(self, *names: str, by_label: str | None = None) -> dict[str, float] | None:
+        """These samples of the bot's /metrics, each summed over its labels (a sample with
+        `by_label` summed under that label's value instead); None when the server does not answer."""
         try:
             with urllib.request.urlopen(self.url + "/metrics", timeout=10) as resp:
                 body = resp.read().decode()
         except OSError:
             return None
-        totals = {"touchbase_request_cpu_seconds_total": 0.0, "touchbase_requests_total": 0.0}
+        totals = dict.fromkeys(names, 0.0)
         for family in text_string_to_metric_families(body):
             for sample in family.samples:
                 if sample.name in totals:
-                    totals[sample.name] += sample.value
-        return totals["touchbase_request_cpu_seconds_total"], totals["touchbase_requests_total"]
+                    key = sample.labels.get(by_label, sample.name) if by_label else sample.name
+                    totals[key] = totals.get(key, 0.0) + sample.value
+        return totals
 
     def peak_rss_mb(self) -> float | None:
         """Largest peak resident memory (VmHWM) among the gunicorn workers, from /proc."""

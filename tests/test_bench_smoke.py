@@ -133,6 +133,13 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     writes = next(t for t in tables if "Writes" in t.title)
     assert writes.rows[0][3] == "8" and writes.rows[0][7] == "0", writes.notes  # every submission stored a touch
     assert writes.rows[0][8] == "8" and int(writes.rows[0][9].split()[0]) >= 1, writes.rows  # its DM, the owners' Homes
+    turn = [note for note in writes.notes if note.startswith("SQLite's write turn")]
+    if engine.dialect.name == "sqlite":  # each of the 8 touches took the turn, and held it a while
+        assert len(turn) == 1 and re.search(r"(\d+) turns, held (\d+\.\d+) ms", turn[0]), writes.notes
+        turns, held = re.search(r"(\d+) turns, held (\d+\.\d+) ms", turn[0]).groups()  # type: ignore[union-attr]
+        assert int(turns) >= 8 and float(held) > 0, turn
+    else:
+        assert not turn, writes.notes
     spent = next(t for t in tables if t.title.startswith("Where the machine's CPU went during the writes"))
     assert [row[0] for row in spent.rows] == ["until the last answer", "after it, until the last App Home and DM"]
     during = spent.rows[0][spent.columns.index("machine")]
