@@ -182,22 +182,22 @@ class _TurnTaking(sqlite3.Connection):
     def take_turn(self) -> None:
         # After 30 s (SQLite's own timeout) go on anyway and let SQLite decide. (At the gate
         # there is no time limit: see `Gate`.)
-        asked = time.perf_counter()
+        asked = _elapsed()
         self.holds = self.turns.acquire(timeout=30)
-        self.taken_at = time.perf_counter()
+        self.taken_at = _elapsed()
         if self.holds and self.gate is not None:
             try:
                 self.gate.enter()
             except BaseException:
                 self.end_turn()
                 raise
-        self.taken_at = time.perf_counter()
+        self.taken_at = _elapsed()
         self.waited = self.taken_at - asked
 
     def end_turn(self) -> None:
         if self.holds:
             self.holds = False
-            held = time.perf_counter() - self.taken_at
+            held = _elapsed() - self.taken_at
             if self.gate is not None:
                 self.gate.leave()  # first: a writer of another process is woken before this one's next
             self.turns.release()
