@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session
 from bot.clock import local_today
 from bot.notify import Directory, Notifier
 from bot.services.access import Viewer
-from bot.services.members import get_member, is_fresh, language_of, zone_of
-from bot.services.workspaces import TeamSettings, read_workspace_and_member, team_settings, workspace_and_member
-from bot.storage.db import reading
+from bot.services.members import get_member, language_of, zone_of
+from bot.services.workspaces import TeamSettings, team_settings, workspace_and_member
 from bot.storage.models import Member
 
 log = logging.getLogger(__name__)
@@ -125,7 +124,6 @@ class RequestContext(_Context):
     _after: list[Work] = field(default_factory=list, repr=False)
     _if_lost: list[Callable[[], None]] = field(default_factory=list, repr=False)
     state: dict[str, Any] = field(default_factory=dict, repr=False)  # for the app's own bookkeeping
-    _workspace: Any = field(default=None, init=False, repr=False)  # read before the write turn (read_who_acts)
 
     def after(self, work: Work) -> None:
         """Run `work` once Slack has its answer and this unit of work has committed."""
@@ -158,30 +156,6 @@ class RequestContext(_Context):
         self.session.rollback()
         self._members.clear()
         self._settings = self._viewer = None
-
-    def read_who_acts(self) -> None:
-        """On SQLite, before a person's act that writes: read who acts and their workspace's
-        settings (the viewer) in a short transaction of their own, so that the write turn
-        (storage.db: one writer at a time, every other write waiting) does not hold them too
-        (docs/PERFORMANCE.md, section 61). The writes then act on a viewer read a moment
-        before, as on PostgreSQL, where each statement reads what is committed by then. A
-        workspace or a member that is new, or a member whose Slack profile is due to be read
-        again, is left to the write turn, where their rows are saved."""
-        if self.user_id is None or self._viewer is not None or self.session.in_transaction():
-            return
-        if self.session.get_bind().dialect.name != "sqlite":
-            return
-        with reading():
-            found = read_workspace_and_member(session=self.session, team_id=self.team_id, user_id=self.user_id)
-            if found is not None and found[1] is not None and is_fresh(found[1], self.now):
-                # Held here, the workspace's row is not read again in the turn (the session holds
-                # rows weakly). What changes the row reads it afresh, locked (workspaces.locked_workspace).
-                self._workspace, self._members[self.user_id] = found
-                self.viewer  # noqa: B018 - the workspace's settings, from the row just read
-        if self._viewer is None:
-            self.session.rollback()
-        else:
-            self.session.commit()
 
     def finish(self) -> None:
         """End the unit of work: commit unless the listener failed; always close."""

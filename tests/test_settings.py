@@ -9,10 +9,8 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from bot.context import RequestContext
 from bot.services.workspaces import get_workspace
-from bot.storage.db import make_session_factory
-from bot.storage.models import AuditEvent, Complaint, Member, Workspace
+from bot.storage.models import AuditEvent, Complaint, Member
 from tests.helpers import add_customer, customers_of
 from tests.slackclient import TEAM, USER
 
@@ -65,31 +63,6 @@ def test_saving_settings_grants_roles_and_is_audited(slack, fake, session, admin
     modal = fake.last("views.open")["view"]
     [revisit] = [b for b in modal["blocks"] if b["block_id"] == "next_revisit"]
     assert revisit["element"]["initial_date"] == "2026-12-09"
-
-
-def test_a_settings_save_keeps_what_changed_between_its_first_read_and_its_write(slack, fake, session, admin, engine,
-                                                                                monkeypatch):  # fmt: skip
-    """On SQLite a person's act that writes reads who acts and the workspace before its write turn
-    (bot.context: read_who_acts). The save reads the settings again, locked: a change committed
-    in between (here a key this modal does not show) is kept, not written over."""
-    view = open_settings(slack, fake)
-    read_first, between = RequestContext.read_who_acts, []
-
-    def and_then_a_change(rq: RequestContext) -> None:
-        read_first(rq)
-        with make_session_factory(engine)() as other:
-            workspace = other.get_one(Workspace, TEAM)
-            workspace.settings = {**workspace.settings, "added_meanwhile": "kept"}
-            other.commit()
-        between.append(rq._viewer is not None)
-
-    monkeypatch.setattr(RequestContext, "read_who_acts", and_then_a_change)
-    reply = slack.submit(view, {"Time zone": "Asia/Shanghai"}, user=ADMIN)
-    assert reply.status == 200 and reply.text == ""
-    session.expire_all()
-    settings = get_workspace(session, TEAM).settings
-    assert settings["tz"] == "Asia/Shanghai" and settings["added_meanwhile"] == "kept"
-    assert between == [engine.dialect.name == "sqlite"]  # PostgreSQL reads who acts in the transaction
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 
 import pytest
 from freezegun import freeze_time
@@ -97,32 +96,6 @@ def test_a_touch_is_written_once_with_one_update_of_its_customer(slack, fake, se
                                                                             dt.date(2026, 11, 25))  # fmt: skip
     assert [f.touch_id for f in touch.follow_ups] == [touch.id]
     assert (touch.created_at, touch.updated_at) == (dt.datetime.fromisoformat(NOW),) * 2
-
-
-def test_on_sqlite_a_touch_reads_who_acts_before_its_write_turn_and_only_then(slack, fake, session, engine):
-    """SQLite has one writer at a time: what a write holds the turn for, every other write
-    waits for. Who acts and their workspace are read before it, once (docs/PERFORMANCE.md, 61)."""
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL has no write turn")
-    add_customer(session, "Acme Ltd", grade="B")
-    slack.command("touch Acme Ltd")
-    view = fake.last("views.open")["view"]
-    by_thread: dict[int, list[str]] = {}
-
-    def seen(_conn, _cursor, statement, *_args):  # noqa: ANN001 - an event listener's signature
-        by_thread.setdefault(threading.get_ident(), []).append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        assert slack.submit(view, {"Summary": "called"}).status == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
-    [statements] = [s for s in by_thread.values() if any(x.startswith("INSERT INTO touch ") for x in s)]
-    turn = statements.index("BEGIN IMMEDIATE")
-    first_reads = [i for i, x in enumerate(statements) if "FROM workspace LEFT OUTER JOIN member" in x]
-    assert len(first_reads) == 1 and first_reads[0] < turn, statements
-    assert not any("FROM workspace" in x or "FROM member" in x for x in statements[turn:]), statements[turn:]
-    assert len(touches_of(session)) == 1
 
 
 def test_a_touch_rolled_back_leaves_the_session_as_a_flushed_one_would(session):

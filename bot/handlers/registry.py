@@ -196,8 +196,6 @@ class Registry:
                                        channel_id=payload.channel_id)  # fmt: skip
                 else:
                     inp = found.read(payload)
-                if not (found.reads_only or found.guests or found.kind == "event"):  # a person's act that writes
-                    rq.read_who_acts()
                 answer = found.fn(rq, inp)
                 if isinstance(answer, OpenModal) and not getattr(payload, "trigger_id", None):
                     raise Unreadable()  # a modal opens only with the trigger of a person's act

@@ -83,30 +83,17 @@ def get_workspace(session: Session, team_id: str) -> Workspace:
     return _hold(session, workspace)
 
 
-def locked_workspace(session: Session, team_id: str) -> Workspace:
-    """The team's row read afresh and locked until the transaction ends, for a change made from
-    what it holds (its settings): a request may have read the row before its transaction began
-    (bot.context's read_who_acts), and two changes must not overwrite each other."""
-    get_workspace(session, team_id)  # created if missing
-    return _hold(session, session.get_one(Workspace, team_id, with_for_update=True, populate_existing=True))
-
-
 def workspace_and_member(*, session: Session, team_id: str, user_id: str) -> tuple[Workspace, Member | None]:
     """The team's row and one member's (None if they have none yet), in one statement: a
     request's first read, a round trip fewer than reading them one after the other. The team's
     row is created if missing, as by `get_workspace`."""
-    if session.info.get(_HELD, {}).get(team_id) is None and (
-        found := read_workspace_and_member(session=session, team_id=team_id, user_id=user_id)
-    ):
-        return found
+    held = session.info.get(_HELD, {}).get(team_id)
+    if held is None:
+        row = session.execute(_with_member(), {"team_id": team_id, "user_id": user_id}).first()
+        if row is not None:
+            return _hold(session, row[0]), row[1]
     workspace = get_workspace(session, team_id)
     return workspace, session.scalar(select(Member).where(Member.team_id == team_id, Member.user_id == user_id))
-
-
-def read_workspace_and_member(*, session: Session, team_id: str, user_id: str) -> tuple[Workspace, Member | None] | None:
-    """`workspace_and_member`'s one statement, which writes nothing: None if the team has no row yet."""
-    row = session.execute(_with_member(), {"team_id": team_id, "user_id": user_id}).first()
-    return (_hold(session, row[0]), row[1]) if row is not None else None
 
 
 @cache
