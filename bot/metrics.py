@@ -18,8 +18,8 @@
   spent `waiting` for theirs and `holding` it. Holding over the seconds elapsed is how busy the
   one writer is; near 1, writes a second can only grow by each holding it for less.
 
-Labels hold only values from fixed sets (kinds, outcomes, API method names, job names and
-row states), never a workspace, a person or anything typed, so the series stay few and hold
+Labels hold only values from fixed sets (kinds, outcomes, API method names, job names, row
+states and the write turn's phases), never a workspace, a person or anything typed, so the series stay few and hold
 no personal data.
 
 Under gunicorn each worker is its own process: with `PROMETHEUS_MULTIPROC_DIR` set (an empty

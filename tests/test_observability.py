@@ -21,7 +21,9 @@ from bot.scheduler.jobs import JOBS
 from bot.scheduler.outbox import enqueue
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import get_workspace
+from bot.storage import db
 from bot.storage.db import make_session_factory
+from bot.storage.models import Workspace
 from tests.conftest import SIGNING_SECRET
 from tests.helpers import add_customer, grew, scrape, value
 from tests.slackclient import TEAM, USER, SignedSlack
@@ -61,7 +63,24 @@ def test_sqlite_write_turns_are_counted_with_the_time_waited_for_them_and_held(b
 
     assert grew(before, after, "touchbase_sqlite_write_turns_total") >= 1  # the touch (the App Home's sender may add one)
     assert grew(before, after, "touchbase_sqlite_write_turn_seconds_total", phase="holding") > 0
-    assert grew(before, after, "touchbase_sqlite_write_turn_seconds_total", phase="waiting") >= 0
+
+
+def test_a_write_turn_that_cannot_be_counted_still_commits(engine, session, caplog):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the write turn is SQLite's")
+
+    def broken(_waited: float, _held: float) -> None:
+        raise OSError("No space left on device")  # e.g. prometheus_client's multiprocess files
+
+    db.turn_observers.append(broken)
+    try:
+        get_workspace(session, TEAM)  # created: a write
+        session.commit()
+    finally:
+        db.turn_observers.remove(broken)
+    with make_session_factory(engine)() as other:
+        assert other.get(Workspace, TEAM) is not None
+    assert "a write turn could not be counted" in caplog.text
 
 
 def test_the_outbox_is_reported_by_status_with_the_age_of_the_oldest_due_notification(bot, session):

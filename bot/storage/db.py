@@ -162,6 +162,14 @@ def _ping_when_idle(engine: Engine) -> None:
 turn_observers: list[Callable[[float, float], None]] = []
 
 
+def _tell(waited: float, held: float) -> None:
+    for observe in turn_observers:
+        try:
+            observe(waited, held)
+        except Exception:  # noqa: BLE001 - counting a turn must never fail the commit it ends
+            log.warning("a write turn could not be counted", exc_info=True)
+
+
 class _TurnTaking(sqlite3.Connection):
     """A SQLite connection whose write transactions take turns with the other threads of this
     process before `BEGIN IMMEDIATE`, and give the turn back when they end.
@@ -185,14 +193,18 @@ class _TurnTaking(sqlite3.Connection):
         asked = _elapsed()
         self.holds = self.turns.acquire(timeout=30)
         self.taken_at = _elapsed()
-        if self.holds and self.gate is not None:
+        self.waited = self.taken_at - asked
+        if not self.holds:
+            _tell(self.waited, 0.0)  # the longest waits are counted too
+            return
+        if self.gate is not None:
             try:
                 self.gate.enter()
             except BaseException:
                 self.end_turn()
                 raise
-        self.taken_at = _elapsed()
-        self.waited = self.taken_at - asked
+            self.taken_at = _elapsed()
+            self.waited = self.taken_at - asked
 
     def end_turn(self) -> None:
         if self.holds:
@@ -201,8 +213,7 @@ class _TurnTaking(sqlite3.Connection):
             if self.gate is not None:
                 self.gate.leave()  # first: a writer of another process is woken before this one's next
             self.turns.release()
-            for observe in turn_observers:
-                observe(self.waited, held)
+            _tell(self.waited, held)
 
     def commit(self) -> None:
         wrote = self.holds
