@@ -9,8 +9,10 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from bot.handlers import settings as settings_handlers
 from bot.services.workspaces import get_workspace
-from bot.storage.models import AuditEvent, Complaint, Member
+from bot.storage.db import make_session_factory
+from bot.storage.models import AuditEvent, Complaint, Member, Workspace
 from tests.helpers import add_customer, customers_of
 from tests.slackclient import TEAM, USER
 
@@ -63,6 +65,31 @@ def test_saving_settings_grants_roles_and_is_audited(slack, fake, session, admin
     modal = fake.last("views.open")["view"]
     [revisit] = [b for b in modal["blocks"] if b["block_id"] == "next_revisit"]
     assert revisit["element"]["initial_date"] == "2026-12-09"
+
+
+def test_a_settings_save_keeps_a_change_committed_after_the_request_first_read_the_team(slack, fake, session, admin,
+                                                                                       engine, monkeypatch):  # fmt: skip
+    """A request reads its team's row first (who acts, the language); on PostgreSQL another
+    request may change the settings before this one saves them. The save reads the row again,
+    locked: a key committed in between (here one this modal does not show) is kept."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write turn holds the team's row from the request's first read")
+    view = open_settings(slack, fake)
+    save = settings_handlers.update_settings
+
+    def after_a_change(**kwargs: object) -> None:
+        with make_session_factory(engine)() as other:
+            workspace = other.get_one(Workspace, TEAM)
+            workspace.settings = {**workspace.settings, "added_meanwhile": "kept"}
+            other.commit()
+        save(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(settings_handlers, "update_settings", after_a_change)
+    reply = slack.submit(view, {"Time zone": "Asia/Shanghai"}, user=ADMIN)
+    assert reply.status == 200 and reply.text == ""
+    session.expire_all()
+    settings = get_workspace(session, TEAM).settings
+    assert settings["tz"] == "Asia/Shanghai" and settings["added_meanwhile"] == "kept"
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from bot.services.members import (
     role_of,
 )
 from bot.services.sla import parse_target
-from bot.services.workspaces import SlaTarget, TeamSettings, get_workspace
+from bot.services.workspaces import SlaTarget, TeamSettings, get_workspace, locked_workspace
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -321,7 +321,7 @@ def update_settings(*, session: Session, viewer: Viewer, data: SettingsInput, su
     team_id, actor_id = viewer.team_id, viewer.user_id
     if not data.admins:
         raise FieldErrors.one("admins", "error.admins.empty")
-    workspace = get_workspace(session, team_id)
+    workspace = locked_workspace(session, team_id)
     before = TeamSettings.model_validate(workspace.settings)
     after = before.model_copy(
         update={

@@ -83,6 +83,14 @@ def get_workspace(session: Session, team_id: str) -> Workspace:
     return _hold(session, workspace)
 
 
+def locked_workspace(session: Session, team_id: str) -> Workspace:
+    """The team's row read afresh and locked until the transaction ends (PostgreSQL; SQLite's
+    write turn holds every row), for a change made from what it holds (its settings): the row
+    the request read first may be older than a change committed since, which would be lost."""
+    get_workspace(session, team_id)  # created if missing
+    return _hold(session, session.get_one(Workspace, team_id, with_for_update=True, populate_existing=True))
+
+
 def workspace_and_member(*, session: Session, team_id: str, user_id: str) -> tuple[Workspace, Member | None]:
     """The team's row and one member's (None if they have none yet), in one statement: a
     request's first read, a round trip fewer than reading them one after the other. The team's
