@@ -87,6 +87,8 @@ WRITE_TURN_SECONDS = Counter(
     ["phase"], registry=REGISTRY,
 )  # fmt: skip
 TURN_PHASES = ("waiting", "holding")
+for _phase in TURN_PHASES:  # each shown from the start, 0 on PostgreSQL
+    WRITE_TURN_SECONDS.labels(_phase)
 
 _METHOD = re.compile(r"[a-zA-Z][a-zA-Z0-9.]{0,63}")
 
@@ -99,10 +101,12 @@ def observe_request(kind: str, outcome: str, seconds: float, cpu_seconds: float 
         REQUEST_CPU.labels(kind).inc(cpu_seconds)
 
 
-def observe_turn(waited: float, held: float) -> None:
-    WRITE_TURNS.inc()
+def observe_turn(waited: float, held: float | None) -> None:
+    """A write turn given back (`held` None: a writer that gave up waiting for it)."""
     WRITE_TURN_SECONDS.labels("waiting").inc(waited)
-    WRITE_TURN_SECONDS.labels("holding").inc(held)
+    if held is not None:
+        WRITE_TURNS.inc()
+        WRITE_TURN_SECONDS.labels("holding").inc(held)
 
 
 db.turn_observers.append(observe_turn)

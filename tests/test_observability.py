@@ -83,6 +83,34 @@ def test_a_write_turn_that_cannot_be_counted_still_commits(engine, session, capl
     assert "a write turn could not be counted" in caplog.text
 
 
+def test_a_writer_that_gives_up_waiting_for_its_turn_counts_as_a_wait_not_a_turn(engine, session, monkeypatch):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the write turn is SQLite's")
+    monkeypatch.setattr(db, "TURN_WAIT", 0.05)
+
+    def counted() -> tuple[float, float, float]:
+        turns = metrics.REGISTRY.get_sample_value("touchbase_sqlite_write_turns_total") or 0.0
+        waiting, holding = (metrics.REGISTRY.get_sample_value("touchbase_sqlite_write_turn_seconds_total",
+                                                              {"phase": phase}) or 0.0 for phase in metrics.TURN_PHASES)
+        return turns, waiting, holding  # fmt: skip
+
+    raw = engine.raw_connection()
+    turns = raw.dbapi_connection.turns  # this process's turn, held here by someone else
+    before = counted()
+    assert turns.acquire(timeout=5)
+    try:
+        get_workspace(session, TEAM)  # a write: it waits 0.05 s, then goes on and lets SQLite decide
+        session.commit()
+    finally:
+        turns.release()
+        raw.close()
+    after = counted()
+    assert after[0] == before[0] and after[2] == before[2]  # no turn was taken or held
+    assert after[1] - before[1] >= 0.05  # but its wait is counted
+    with make_session_factory(engine)() as other:
+        assert other.get(Workspace, TEAM) is not None
+
+
 def test_the_outbox_is_reported_by_status_with_the_age_of_the_oldest_due_notification(bot, session):
     get_workspace(session, TEAM)
     now = wall()

@@ -156,13 +156,16 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(f"a pooled connection no longer answers: {exc}") from exc
 
 
+TURN_WAIT = 30.0  # seconds a writer waits for its turn before it goes on without (SQLite's own timeout)
+
 # Told of each write turn this process took, once it is given back: how long the writer waited
-# for it and how long it held it, in seconds (bot.metrics counts them). While every write waits
+# for it and how long it held it, in seconds (None: it gave up waiting after 30 s and went on
+# without its turn; bot.metrics counts them). While every write waits
 # for the one turn, writes a second can be no more than 1 ÷ the time a write holds it.
-turn_observers: list[Callable[[float, float], None]] = []
+turn_observers: list[Callable[[float, float | None], None]] = []
 
 
-def _tell(waited: float, held: float) -> None:
+def _tell(waited: float, held: float | None) -> None:
     for observe in turn_observers:
         try:
             observe(waited, held)
@@ -191,29 +194,30 @@ class _TurnTaking(sqlite3.Connection):
         # After 30 s (SQLite's own timeout) go on anyway and let SQLite decide. (At the gate
         # there is no time limit: see `Gate`.)
         asked = _elapsed()
-        self.holds = self.turns.acquire(timeout=30)
+        self.holds = self.turns.acquire(timeout=TURN_WAIT)
         self.taken_at = _elapsed()
         self.waited = self.taken_at - asked
         if not self.holds:
-            _tell(self.waited, 0.0)  # the longest waits are counted too
+            _tell(self.waited, None)  # the longest waits are counted too, as waits
             return
         if self.gate is not None:
             try:
                 self.gate.enter()
             except BaseException:
-                self.end_turn()
+                self.end_turn(tell=False)  # no turn was taken
                 raise
             self.taken_at = _elapsed()
             self.waited = self.taken_at - asked
 
-    def end_turn(self) -> None:
+    def end_turn(self, *, tell: bool = True) -> None:
         if self.holds:
             self.holds = False
             held = _elapsed() - self.taken_at
             if self.gate is not None:
                 self.gate.leave()  # first: a writer of another process is woken before this one's next
             self.turns.release()
-            _tell(self.waited, held)
+            if tell:
+                _tell(self.waited, held)
 
     def commit(self) -> None:
         wrote = self.holds
