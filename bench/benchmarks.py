@@ -642,7 +642,8 @@ def writes(ctx: Context) -> list[Table]:
             f"SQLite's write turn (one writer at a time; bot.metrics' `touchbase_sqlite_write_turn_seconds_total`), "
             f"the server's workers while the touches were answered: {turns:.0f} turns, held {1000 * held / turns:.2f} ms "
             f"each, {100 * held / took:.0f} % of the time; a turn waited {1000 * waited / turns:.1f} ms for it on "
-            f"average (every write transaction of the workers in that window: the touches, and any other). With the turn held all the time, touches a second are at most 1 s ÷ the time each holds it: "
+            "average (every write transaction of the workers in that window: the touches, and any other). With "
+            "the turn held all the time, touches a second are at most 1 s ÷ the time each holds it: "
             f"{WRITES_TARGET} a second needs {1000 / WRITES_TARGET:.1f} ms or less."
         )  # fmt: skip
     if sample.first_error:

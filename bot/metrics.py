@@ -19,8 +19,8 @@
   one writer is; near 1, writes a second can only grow by each holding it for less.
 
 Labels hold only values from fixed sets (kinds, outcomes, API method names, job names, row
-states and the write turn's phases), never a workspace, a person or anything typed, so the series stay few and hold
-no personal data.
+states and the write turn's phases), never a workspace, a person or anything typed, so the
+series stay few and hold no personal data.
 
 Under gunicorn each worker is its own process: with `PROMETHEUS_MULTIPROC_DIR` set (an empty
 directory, before the server starts) prometheus_client's multiprocess mode writes every

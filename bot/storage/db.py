@@ -158,10 +158,10 @@ def _ping_when_idle(engine: Engine) -> None:
 
 TURN_WAIT = 30.0  # seconds a writer waits for its turn before it goes on without (SQLite's own timeout)
 
-# Told of each write turn this process took, once it is given back: how long the writer waited
-# for it and how long it held it, in seconds (None: it gave up waiting after 30 s and went on
-# without its turn; bot.metrics counts them). While every write waits
-# for the one turn, writes a second can be no more than 1 ÷ the time a write holds it.
+# Told of each write turn of this process once it is given back: how long the writer waited for
+# it and how long it held it, in seconds (None: it gave up after TURN_WAIT and went on without
+# it); bot.metrics counts them. While every write waits for the one turn, writes a second can be
+# no more than 1 ÷ the time a write holds it.
 turn_observers: list[Callable[[float, float | None], None]] = []
 
 
@@ -191,8 +191,8 @@ class _TurnTaking(sqlite3.Connection):
     taken_at = waited = 0.0
 
     def take_turn(self) -> None:
-        # After 30 s (SQLite's own timeout) go on anyway and let SQLite decide. (At the gate
-        # there is no time limit: see `Gate`.)
+        # After TURN_WAIT go on anyway and let SQLite decide. (At the gate there is no time
+        # limit: see `Gate`.)
         asked = _elapsed()
         self.holds = self.turns.acquire(timeout=TURN_WAIT)
         self.taken_at = _elapsed()
