@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 import time
 import urllib.request
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -20,6 +22,15 @@ from bot.services.customers import CustomerInput, create_customer
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Base, Customer
 from tests.slackclient import TEAM, USER
+
+# Under libfaketime (CI's run with the date years ahead) Python's timed waits never end: it
+# shifts the monotonic clock but not their deadlines (sem_clockwait). Tests made of such waits
+# (the Socket Mode client's Event.wait loops, a lock acquired with a timeout) read no date.
+# (libfaketime 0.9.10's FAKETIME_DONT_FAKE_MONOTONIC=1 ends those waits, but then every
+# `time.sleep` fails with EINVAL: its clock_nanosleep still moves the deadline by the offset.)
+needs_timed_waits = pytest.mark.skipif(
+    "faketime" in os.environ.get("LD_PRELOAD", ""), reason="timed waits never end under libfaketime"
+)
 
 # The bot reads a `.env` in its working directory: subprocess tests run it where there is none,
 # so a developer's own .env (README, step 3) cannot change what they see.

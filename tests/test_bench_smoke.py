@@ -6,7 +6,6 @@ that every benchmark produced its table and that the bot answered every request 
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from bot.storage.models import (
     Touch,
 )
 from bot.storage.search import search_lines
+from tests.helpers import needs_timed_waits
 
 PROC = Path("/proc/stat").exists()  # where bench.run can tell where the machine's CPU went
 
@@ -168,8 +168,7 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert moved and all(stage == latest for stage, latest in moved)
 
 
-@pytest.mark.skipif("faketime" in os.environ.get("LD_PRELOAD", ""),
-                    reason="timed waits never end under libfaketime (tests/test_socket_mode.py says why)")
+@needs_timed_waits
 def test_the_socket_mode_benchmark_runs(engine, database_url, tmp_path):
     tables = run(["--database-url", database_url, "--customers", "200", "--touches", "1000", "--team", "T0SMOKE04",
                   "--requests", "8", "--concurrency", "1", "2", "--only", "socket", "--out", str(tmp_path / "P.md")])  # fmt: skip

@@ -25,7 +25,7 @@ from bot.storage import db
 from bot.storage.db import make_session_factory
 from bot.storage.models import Workspace
 from tests.conftest import SIGNING_SECRET
-from tests.helpers import add_customer, grew, scrape, value
+from tests.helpers import add_customer, grew, needs_timed_waits, scrape, value
 from tests.slackclient import TEAM, USER, SignedSlack
 
 OTHER_USER = "U0000002"
@@ -83,6 +83,7 @@ def test_a_write_turn_that_cannot_be_counted_still_commits(engine, session, capl
     assert "a write turn could not be counted" in caplog.text
 
 
+@needs_timed_waits  # the turn's lock is acquired with a timeout
 def test_a_writer_that_gives_up_waiting_for_its_turn_counts_as_a_wait_not_a_turn(engine, session, monkeypatch):
     if engine.dialect.name != "sqlite":
         pytest.skip("the write turn is SQLite's")

@@ -34,19 +34,23 @@ from bot.storage.models import Notification
 from tests.conftest import BOT_TOKEN
 from tests.fakeslack import FakeSlack
 from tests.fakesocket import FakeSocketMode, SocketSlack
-from tests.helpers import NO_DOTENV, add_customer, children_of, customers_of, eventually, grew, running, scrape
+from tests.helpers import (
+    NO_DOTENV,
+    add_customer,
+    children_of,
+    customers_of,
+    eventually,
+    grew,
+    needs_timed_waits,
+    running,
+    scrape,
+)
 from tests.slackclient import USER, block_text
 
 APP_TOKEN = "xapp-1-A0000001-test-token-not-real"
 
-# Under libfaketime (CI's run with the date years ahead) Python's timed waits never end: it
-# shifts the monotonic clock but not their deadlines (sem_clockwait), and the Socket Mode
-# client is made of such waits (Event.wait(interval) loops). These tests read no date.
-# (libfaketime 0.9.10's FAKETIME_DONT_FAKE_MONOTONIC=1 ends those waits, but then every
-# `time.sleep` fails with EINVAL: its clock_nanosleep still moves the deadline by the offset.)
-pytestmark = pytest.mark.skipif(
-    "faketime" in os.environ.get("LD_PRELOAD", ""), reason="timed waits never end under libfaketime"
-)
+# The Socket Mode client is made of timed waits (Event.wait(interval) loops): see needs_timed_waits.
+pytestmark = needs_timed_waits
 
 
 @pytest.fixture(scope="session")
