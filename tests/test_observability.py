@@ -69,7 +69,7 @@ def test_a_write_turn_that_cannot_be_counted_still_commits(engine, session, capl
     if engine.dialect.name != "sqlite":
         pytest.skip("the write turn is SQLite's")
 
-    def broken(_waited: float, _held: float) -> None:
+    def broken(_waited: float, _held: float | None) -> None:
         raise OSError("No space left on device")  # e.g. prometheus_client's multiprocess files
 
     db.turn_observers.append(broken)

@@ -187,27 +187,23 @@ class _TurnTaking(sqlite3.Connection):
     gate: Gate | None
     checkpoints: Checkpoints | None
     holds = False
-
-    taken_at = waited = 0.0
+    taken_at = waited = 0.0  # of the turn held (take_turn)
 
     def take_turn(self) -> None:
         # After TURN_WAIT go on anyway and let SQLite decide. (At the gate there is no time
         # limit: see `Gate`.)
         asked = _elapsed()
         self.holds = self.turns.acquire(timeout=TURN_WAIT)
-        self.taken_at = _elapsed()
-        self.waited = self.taken_at - asked
-        if not self.holds:
-            _tell(self.waited, None)  # the longest waits are counted too, as waits
-            return
-        if self.gate is not None:
+        if self.holds and self.gate is not None:
             try:
                 self.gate.enter()
             except BaseException:
                 self.end_turn(tell=False)  # no turn was taken
                 raise
-            self.taken_at = _elapsed()
-            self.waited = self.taken_at - asked
+        self.taken_at = _elapsed()
+        self.waited = self.taken_at - asked
+        if not self.holds:
+            _tell(self.waited, None)  # the longest waits are counted too, as waits
 
     def end_turn(self, *, tell: bool = True) -> None:
         if self.holds:
