@@ -34,7 +34,7 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.context import BoltContext
 from slack_bolt.request import payload_utils
-from slack_bolt.request.internals import build_context, parse_body
+from slack_bolt.request.internals import build_context
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
@@ -411,7 +411,7 @@ def guard(environ: dict[str, Any], verifier: SignatureVerifier | None) -> tuple[
     if text is None:
         return "400 Bad Request", b"not UTF-8", "text/plain"
     try:
-        parsed = parse_body(text, environ.get("CONTENT_TYPE"))  # exactly as bolt will read it
+        parsed = payloads.read_body(text, environ.get("CONTENT_TYPE"))  # exactly as bolt would read it
     except (ValueError, RecursionError):
         return "400 Bad Request", b"not JSON", "text/plain"
     if not isinstance(parsed, dict):

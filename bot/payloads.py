@@ -19,8 +19,12 @@ Lengths are bounded, ids are Slack ids, numbers are positive and fit a database 
 
 from __future__ import annotations
 
+import binascii
 import json
+import re
 from typing import Annotated, Any, ClassVar, Literal, Self
+
+from urllib.parse import unquote
 
 from pydantic import (
     BaseModel,
@@ -46,6 +50,51 @@ Short = Annotated[str, StringConstraints(max_length=2_000)]
 # A message's id in its channel: seconds since the epoch, with microseconds (`1764064800.000100`).
 Ts = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,9})?$")]
 Name = Annotated[str, StringConstraints(max_length=100)]  # an emoji's, a workflow input's
+
+
+# --- the body, as bolt reads it -----------------------------------------------------------------
+
+
+def read_body(text: str, content_type: str | None) -> Any:
+    """A request's body as bolt reads it (`slack_bolt.request.internals.parse_body`): JSON, a
+    form's `payload` field read as JSON, or the form's fields (a slash command). The same
+    answer and the same errors, faster for a form: a modal's submission is a form of about
+    7 KB with a percent escape every few characters, which urllib decodes one by one in
+    Python (about a quarter of a millisecond, a tenth of the CPU a Log touch takes)."""
+    if not text:
+        return {}
+    if content_type == "application/json" or text.startswith("{"):
+        return json.loads(text)
+    fields = dict(form_fields(text))
+    if "payload" in text:  # bolt asks the text, not the fields
+        payload = fields.get("payload")
+        return json.loads(payload) if payload is not None else {}
+    return fields
+
+
+def form_fields(text: str) -> list[tuple[str, str]]:
+    """`urllib.parse.parse_qsl(text, keep_blank_values=True)`: `&`-separated `name=value`
+    pairs, `+` a space, percent escapes UTF-8 (an undecodable byte becomes U+FFFD)."""
+    pairs = []
+    for field in text.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            pairs.append((_unquote_plus(name), _unquote_plus(value)))
+    return pairs
+
+
+_NOT_AN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _unquote_plus(text: str) -> str:
+    """`urllib.parse.unquote_plus(text)`. Where it can, binascii's quoted-printable decoder
+    (in C) decodes the escapes as `=XX`: for ASCII text without `=` in which every `%` starts
+    an escape, it decodes exactly those and copies every other character; urllib the rest."""
+    if "%" not in text:
+        return text.replace("+", " ")
+    if text.isascii() and "=" not in text and not _NOT_AN_ESCAPE.search(text):
+        return binascii.a2b_qp(text.replace("+", " ").replace("%", "=")).decode("utf-8", "replace")
+    return unquote(text.replace("+", " "))
 
 
 class Unreadable(Exception):
