@@ -14,7 +14,7 @@ from bot.scheduler.runner import Scheduler
 from bot.services.customers import CustomerInput, create_customer
 from bot.services.lifecycle import REASONS
 from bot.storage.db import make_session_factory, unit_of_work
-from bot.storage.models import AuditEvent, Complaint, Customer, Member, StageChange
+from bot.storage.models import AuditEvent, Complaint, Customer, Member, SatisfactionScore, StageChange
 from tests.helpers import as_admin, customers_of
 from tests.slackclient import TEAM, USER, block_text
 
@@ -153,6 +153,32 @@ def test_the_sweep_moves_a_customer_whose_health_fell_under_40_to_at_risk_and_a_
     touch(slack, fake, "Acme", SWEEP + dt.timedelta(hours=1))
     assert stage_of(session, "Acme") == ("active", SWEEP + dt.timedelta(hours=1))
     assert history(session, "Acme")[-2:] == [("active", "at_risk", None), ("at_risk", "active", None)]
+
+
+def test_a_touch_never_makes_a_customer_at_risk_the_sweep_does(slack, fake, session, engine, scheduler):
+    """Two complaints past their SLA (−20 open, −30 breached) and a score of 1 this week (−20):
+    health 30 however recent the last touch. A touch leaves the customer active (and writes
+    no stage), the scheduler's next check moves it, and a touch then does not bring it back."""
+    added(engine, "Acme", T0 - dt.timedelta(days=1), grade="B")
+    touch(slack, fake, "Acme", T0)
+    touch(slack, fake, "Acme", T0)
+    assert stage_of(session, "Acme")[0] == "active"
+    customer = customers_of(session)[0]
+    session.add_all([Complaint(team_id=TEAM, number=n, customer_id=customer.id, title="late", author_id=USER,
+                               assignee_id=USER, opened_at=T0, resolution_due=T0 + dt.timedelta(days=1))
+                     for n in (1, 2)])  # fmt: skip
+    session.add(SatisfactionScore(team_id=TEAM, customer_id=customer.id, score=1, recorded_by=USER,
+                                  recorded_at=T0 + dt.timedelta(days=3)))  # fmt: skip
+    session.commit()
+    with freeze_time(T0 + dt.timedelta(days=4)):
+        assert "*Health* 30" in card(slack, "Acme")
+    touch(slack, fake, "Acme", T0 + dt.timedelta(days=4))
+    assert stage_of(session, "Acme")[0] == "active"
+    assert history(session, "Acme") == [(None, "new", USER), ("new", "active", None)]
+    scheduler.sweep(T0 + dt.timedelta(days=4, hours=1))
+    assert stage_of(session, "Acme") == ("at_risk", T0 + dt.timedelta(days=4, hours=1))
+    touch(slack, fake, "Acme", T0 + dt.timedelta(days=4, hours=2))
+    assert stage_of(session, "Acme")[0] == "at_risk"  # still 30: not healed
 
 
 def test_the_sweep_brings_a_recovered_customer_back_once_an_hour_at_most(slack, fake, session, engine, scheduler):

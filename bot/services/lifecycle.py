@@ -8,13 +8,14 @@
 - **New becomes active** when its second touch is logged (touches logged while it was a
   prospect do not count): two contacts make a relationship.
 - **Active becomes at risk** while its health (services.health) is under `AT_RISK_BELOW`, and
-  **returns to active** when it is `AT_RISK_BELOW` or more. This is evaluated at two moments:
-  when a touch is logged (as of that request: a touch is what most often heals a customer, and
-  the person sees the result at once), and by the scheduler once an hour per team, as of the
-  sweep's instant (`check_stages`): health also falls with no one acting (days without a touch,
-  a revisit or follow-up going overdue, a complaint passing its SLA), and only a clock notices
-  that. So a customer turns at risk at most about an hour after its health fell under 40, and
-  `stage_since` is the instant the sweep noticed it.
+  **returns to active** when it is `AT_RISK_BELOW` or more. The scheduler checks both once an
+  hour per team, as of the sweep's instant (`check_stages`): health falls with no one acting
+  (days without a touch, a revisit or follow-up going overdue, a complaint passing its SLA),
+  and only a clock notices that. So a customer turns at risk at most about an hour after its
+  health fell under 40, and `stage_since` is the instant the sweep noticed it. A touch logged
+  for a customer at risk checks its return at once (as of that request: a touch is what most
+  often heals a customer, and the person sees the result at once); a touch never makes a
+  customer at risk.
 - **Lost** is set by a person with a reason (`mark_lost`, "Mark as lost"): the customer leaves
   the revisit cadence (revisits off), the due lists and the digest; its history stays.
   **Won back** (`won_back`) makes it active again and restarts its cadence.
@@ -86,13 +87,17 @@ def set_by_hand(*, session: Session, viewer: Viewer, customer: Customer, wanted:
 
 
 def after_touch(*, session: Session, viewer: Viewer, customer: Customer, now: dt.datetime, today: dt.date) -> None:
-    """A touch was logged (and flushed): new → active at its second touch; active ⇄ at risk
-    by the customer's health now."""
+    """A touch was logged (and flushed): new → active at its second touch; at risk → active
+    when the customer's health is now `AT_RISK_BELOW` or more. A touch heals, it does not
+    harm: an active customer whose health is under that is moved by the scheduler's check,
+    as one nobody touched (its health is not read here, inside the write: on SQLite every
+    other write waits for it)."""
     if customer.stage == "new" and _touches_as_customer(session, customer) >= ACTIVE_AT_TOUCHES:
         move(session, customer, "active", now=now, actor_id=None)
-    if customer.stage in ("active", "at_risk"):
+    if customer.stage == "at_risk":
         score = health.customer_health(session=session, viewer=viewer, customer=customer, now=now, today=today).score
-        move(session, customer, "at_risk" if score < AT_RISK_BELOW else "active", now=now, actor_id=None)
+        if score >= AT_RISK_BELOW:
+            move(session, customer, "active", now=now, actor_id=None)
 
 
 def _touches_as_customer(session: Session, customer: Customer) -> int:
