@@ -47,6 +47,7 @@ from bench.harness import (
     cpu_ms,
     cpu_reading,
     load,
+    prepared,
     ms,
     percentile,
     suggestion_payload,
@@ -377,9 +378,10 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
                 order = [("tb", tb), ("noop", noop)] if r % 2 == 0 else [("noop", noop), ("tb", tb)]
                 for key, server in order:
                     check = scenario.check if key == "tb" else (lambda _b: True)
+                    bodies = prepared(scenario.payload, per_round)
                     reading = cpu_reading(ctx.servers, server)
                     started = time.perf_counter()
-                    sample = load(server.url, scenario.payload, requests=per_round, concurrency=concurrency, check=check)
+                    sample = load(server.url, bodies, requests=per_round, concurrency=concurrency, check=check)
                     busy[key] += time.perf_counter() - started
                     if reading and (after := cpu_reading(ctx.servers, server)):
                         # While the no-op answers, the bot's sender may still publish what
@@ -429,7 +431,8 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
         "3 s are counted apart because Slack has given up on them by then.",
         f"Peak RSS of a worker after the run: touchbase {_mb(ctx.servers.touchbase.peak_rss_mb())}, "
         f"no-op {_mb(ctx.servers.noop.peak_rss_mb())}.",
-        "The load generator runs on the same cores as the servers.",
+        "The load generator runs on the same cores as the servers. It builds each round's bodies before the round "
+        "is timed, as Slack builds them on its own machines, and only signs and sends them while it runs.",
         "touchbase CPU ms/request: the CPU time of the server's thread answering each measured request, until "
         "its answer (bot.metrics' `touchbase_request_cpu_seconds_total` over `touchbase_requests_total`), the "
         "mean; not the work after the answer, the HTTP stack's, the load generator's or PostgreSQL's server's. "
@@ -461,7 +464,7 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
         "measured requests ran, over the requests sent, split by process (/proc/PID/stat): the bot's server "
         "(gunicorn's master and workers: bolt, the listeners, the HTTP stack and, on SQLite, the database's own "
         "work), its worker's sender (the App Homes a touch asks for), the load generator (this process: signing, "
-        "sending and reading the requests, and the fake Slack answering the DMs), and the rest (PostgreSQL's "
+        "sending and reading the requests, built before, and the fake Slack answering the DMs), and the rest (PostgreSQL's "
         "server, the kernel's work for all of them, anything else running). Clock ticks of 10 ms: a part under "
         "0.1 ms a request is within the reading's grain.",
         f"At concurrency 16 the p99 goes with the answers a second: in section 46 of docs/PERFORMANCE.md every "
@@ -603,9 +606,10 @@ def writes(ctx: Context) -> list[Table]:
         time.sleep(1.0)  # the warm-up's DMs, on the server's after-response threads
         before, dms_before = count(), len(fake.calls_to("chat.postMessage"))
         published_before = len(fake.calls_to("views.publish"))
+        bodies = prepared(payload, ctx.requests)
         first, turns_first = cpu_reading(ctx.servers), ctx.servers.touchbase.write_turns()
         started = time.perf_counter()
-        sample = load(ctx.servers.touchbase.url, payload, requests=ctx.requests, concurrency=WRITE_CONCURRENCY,
+        sample = load(ctx.servers.touchbase.url, bodies, requests=ctx.requests, concurrency=WRITE_CONCURRENCY,
                       check=_accepted)
         took = time.perf_counter() - started
         answered, turns_answered = cpu_reading(ctx.servers), ctx.servers.touchbase.write_turns()

@@ -443,6 +443,14 @@ class _Client:
             self.conn = None
 
 
+def prepared(payloads: Callable[[int], Payload], requests: int) -> Callable[[int], Payload]:
+    """The bodies of a load, built before it is timed, as Slack builds them on its own machines:
+    the clients then only sign and send them. (A Log touch's submission, a modal's state in a
+    7 KB form, took the generator 0.2 ms to build, on the cores the bot is measured on.)"""
+    bodies = [payloads(n) for n in range(requests)]
+    return bodies.__getitem__
+
+
 def load(url: str, payloads: Callable[[int], Payload], *, requests: int, concurrency: int,
          check: Callable[[bytes], bool] = lambda _b: True) -> Sample:  # fmt: skip
     """Send `requests` signed requests from `concurrency` clients; the latency of each is the
