@@ -29,7 +29,7 @@ from bench.benchmarks import (
     write_targets,
     writes_undone,
 )
-from bench.harness import Context, Server, Table, benchmark, ms, percentile, server_env, server_setting
+from bench.harness import Context, Server, Table, benchmark, ms, percentile, prepared, server_env, server_setting
 
 APP_TOKEN = "xapp-1-A0BENCH01-bench-socket-token-not-real"
 MEASURED = ("`/crm help`", "`/crm find`", "`/crm show`", "`/crm due`", "Log touch `view_submission`", CHANNEL_MESSAGE)
@@ -71,6 +71,7 @@ def _load(sockets: Any, scenario: Scenario, *, requests: int, concurrency: int, 
 
     # What the HTTP benchmark would post, sent as Slack puts it in an envelope.
     envelope_of = SocketSlack(sockets, None).envelope  # type: ignore[arg-type]
+    bodies = prepared(scenario.payload, requests)  # built before, as for HTTP (bench.harness.prepared)
     seconds: list[float] = []
     late = wrong = 0
     lock = threading.Lock()
@@ -79,7 +80,7 @@ def _load(sockets: Any, scenario: Scenario, *, requests: int, concurrency: int, 
     def sender() -> None:
         nonlocal late, wrong
         while (n := next(counter)) < requests:
-            envelope = envelope_of(*scenario.payload(n))
+            envelope = envelope_of(*bodies(n))
             try:
                 ack = sockets.wait_ack(envelope)
             except AssertionError:  # no ack within Slack's 3 s (or at all)

@@ -23,7 +23,6 @@ import binascii
 import json
 import re
 from typing import Annotated, Any, ClassVar, Literal, Self
-
 from urllib.parse import unquote
 
 from pydantic import (
@@ -74,7 +73,7 @@ def read_body(text: str, content_type: str | None) -> Any:
 
 def form_fields(text: str) -> list[tuple[str, str]]:
     """`urllib.parse.parse_qsl(text, keep_blank_values=True)`: `&`-separated `name=value`
-    pairs, `+` a space, percent escapes UTF-8 (an undecodable byte becomes U+FFFD)."""
+    pairs, `+` a space, percent escapes UTF-8 (an undecodable sequence becomes U+FFFD)."""
     pairs = []
     for field in text.split("&"):
         if field:

@@ -1,5 +1,5 @@
-"""Stages end to end: every move by rule (second touch, health under 40 on a touch and at a
-sweep, recovery) and by hand (prospect, customer, lost with each reason, won back), as the
+"""Stages end to end: every move by rule (second touch, health under 40 at a sweep, recovery at
+a touch or a sweep) and by hand (prospect, customer, lost with each reason, won back), as the
 card, the due list, the digest and the audit trail show them, in English and Chinese."""
 
 from __future__ import annotations

@@ -9,9 +9,9 @@
   prospect do not count): two contacts make a relationship.
 - **Active becomes at risk** while its health (services.health) is under `AT_RISK_BELOW`, and
   **returns to active** when it is `AT_RISK_BELOW` or more. The scheduler checks both once an
-  hour per team, as of the sweep's instant (`check_stages`): health falls with no one acting
-  (days without a touch, a revisit or follow-up going overdue, a complaint passing its SLA),
-  and only a clock notices that. So a customer turns at risk at most about an hour after its
+  hour per team, as of the sweep's instant (`check_stages`), and only that check moves a
+  customer to at risk: health also falls with no one acting (days without a touch, a revisit
+  or follow-up going overdue, a complaint passing its SLA), and only a clock notices that. So a customer turns at risk at most about an hour after its
   health fell under 40, and `stage_since` is the instant the sweep noticed it. A touch logged
   for a customer at risk checks its return at once (as of that request: a touch is what most
   often heals a customer, and the person sees the result at once); a touch never makes a
