@@ -464,9 +464,9 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
         "measured requests ran, over the requests sent, split by process (/proc/PID/stat): the bot's server "
         "(gunicorn's master and workers: bolt, the listeners, the HTTP stack and, on SQLite, the database's own "
         "work), its worker's sender (the App Homes a touch asks for), the load generator (this process: signing, "
-        "sending and reading the requests, whose bodies it builds before they are timed, and the fake Slack answering the DMs), and the rest (PostgreSQL's "
-        "server, the kernel's work for all of them, anything else running). Clock ticks of 10 ms: a part under "
-        "0.1 ms a request is within the reading's grain.",
+        "sending and reading the requests, whose bodies it builds before they are timed, and the fake Slack "
+        "answering the DMs), and the rest (PostgreSQL's server, the kernel's work for all of them, anything else "
+        "running). Clock ticks of 10 ms: a part under 0.1 ms a request is within the reading's grain.",
         f"At concurrency 16 the p99 goes with the answers a second: in section 46 of docs/PERFORMANCE.md every "
         f"request answered at {BUSY_RATE} a second or more met 100 ms (some answered more slowly met it too). "
         f"{BUSY_RATE} a second on {CORES} cores is {budget:.1f} ms of the machine's CPU per request, load generator "

@@ -11,11 +11,11 @@
   **returns to active** when it is `AT_RISK_BELOW` or more. The scheduler checks both once an
   hour per team, as of the sweep's instant (`check_stages`), and only that check moves a
   customer to at risk: health also falls with no one acting (days without a touch, a revisit
-  or follow-up going overdue, a complaint passing its SLA), and only a clock notices that. So a customer turns at risk at most about an hour after its
-  health fell under 40, and `stage_since` is the instant the sweep noticed it. A touch logged
-  for a customer at risk checks its return at once (as of that request: a touch is what most
-  often heals a customer, and the person sees the result at once); a touch never makes a
-  customer at risk.
+  or follow-up going overdue, a complaint passing its SLA), and only a clock notices that. So
+  a customer turns at risk at most about an hour after its health fell under 40, and
+  `stage_since` is the instant the sweep noticed it. A touch logged for a customer at risk
+  checks its return at once (as of that request: a touch is what most often heals a
+  customer, and the person sees the result at once); a touch never makes a customer at risk.
 - **Lost** is set by a person with a reason (`mark_lost`, "Mark as lost"): the customer leaves
   the revisit cadence (revisits off), the due lists and the digest; its history stays.
   **Won back** (`won_back`) makes it active again and restarts its cadence.
