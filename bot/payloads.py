@@ -89,11 +89,12 @@ def _unquote_plus(text: str) -> str:
     """`urllib.parse.unquote_plus(text)`. Where it can, binascii's quoted-printable decoder
     (in C) decodes the escapes as `=XX`: for ASCII text without `=` in which every `%` starts
     an escape, it decodes exactly those and copies every other character; urllib the rest."""
+    text = text.replace("+", " ")
     if "%" not in text:
-        return text.replace("+", " ")
+        return text
     if text.isascii() and "=" not in text and not _NOT_AN_ESCAPE.search(text):
-        return binascii.a2b_qp(text.replace("+", " ").replace("%", "=")).decode("utf-8", "replace")
-    return unquote(text.replace("+", " "))
+        return binascii.a2b_qp(text.replace("%", "=")).decode("utf-8", "replace")
+    return unquote(text)
 
 
 class Unreadable(Exception):
