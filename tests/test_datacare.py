@@ -9,6 +9,8 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from freezegun import freeze_time
@@ -141,6 +143,44 @@ def test_erase_asks_first_then_removes_personal_data_everywhere(slack, fake, ses
     assert erase.actor_id == admin and erase.changes["touches"] == [None, 1]
     session.commit()
     assert "Erased customer #1" in slack.command("show #1").shown  # the counts stay
+
+
+@freeze_time("2026-11-25T10:00:00+00:00")
+def test_an_erase_empties_the_wal_even_when_its_first_checkpoint_finds_another_running(slack, fake, session, engine,
+                                                                                        admin, monkeypatch):  # fmt: skip
+    """SQLite answers a checkpoint busy, having done nothing, while another runs (this
+    process's after a commit, or another process's): the erase's is asked again, and what was
+    erased leaves the WAL too."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the WAL is SQLite's")
+    add_customer(session, "Zhou Logistics", phone=PHONE)
+    slack.command("touch Zhou Logistics")
+    slack.submit(fake.last("views.open")["view"], {"Summary": f"call back on {PHONE}"})
+    assert PHONE.encode() in _database_bytes(engine)
+    ask = slack.command("erase Zhou Logistics", user=admin)
+    real, answered = engine.raw_connection, []
+
+    class FirstCheckpointBusy:  # the erase's connection, as SQLite answers while another checkpoint runs
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        def cursor(self) -> FirstCheckpointBusy:
+            return FirstCheckpointBusy(self.inner.cursor())
+
+        def execute(self, sql: str, *args: object) -> object:
+            if "wal_checkpoint" in sql and not answered:
+                answered.append(sql)
+                return SimpleNamespace(fetchone=lambda: (1, -1, -1))  # busy, nothing done
+            return self.inner.execute(sql, *args)
+
+    monkeypatch.setattr(engine, "raw_connection", lambda: FirstCheckpointBusy(real()))
+    slack.click(ask.blocks, "Erase", user=admin)
+    monkeypatch.undo()
+    assert answered  # the erase met a busy checkpoint
+    assert PHONE.encode() not in _database_bytes(engine)
 
 
 def test_an_erased_customer_is_marked_in_the_admins_language(slack, fake, session):

@@ -583,11 +583,26 @@ def ping(engine: Engine) -> bool:
 
 def purge_freed_pages(engine: Engine) -> None:
     """After an erase commits: on SQLite, move the pages out of the WAL into the main file
-    (where `secure_delete` has zeroed the old bytes) and empty the WAL."""
+    (where `secure_delete` has zeroed the old bytes) and empty the WAL.
+
+    SQLite refuses a checkpoint at once (busy, nothing done) while another runs: this
+    process's (`Checkpoints`) is waited for, another process's is asked again, for up to
+    `TURN_WAIT` seconds. Until the WAL is emptied it and the main file's old pages still hold
+    what was erased."""
     if engine.dialect.name != "sqlite":
         return
     connection = engine.raw_connection()
     try:
-        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        deadline = _elapsed() + TURN_WAIT
+        while True:
+            with _CHECKPOINTING:
+                busy, _log_frames, _copied = connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return
+            if _elapsed() >= deadline:
+                log.warning("the WAL could not be emptied after an erase: what was erased stays on disk until the "
+                            "next checkpoint")  # fmt: skip
+                return
+            time.sleep(0.05)  # a short relative sleep: right under a shifted clock too
     finally:
         connection.close()
