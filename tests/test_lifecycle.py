@@ -181,6 +181,34 @@ def test_a_touch_never_makes_a_customer_at_risk_the_sweep_does(slack, fake, sess
     assert stage_of(session, "Acme")[0] == "at_risk"  # still 30: not healed
 
 
+def test_a_touch_that_lands_while_the_sweep_reads_health_is_not_undone_by_it(slack, fake, session, engine, scheduler):
+    """On PostgreSQL a touch can commit after the sweep has read health and before it locks the
+    customer. Here it lands just after that reading (on the sweep's own connection, so on both
+    databases): the customer, healthy again, stays active and no move is written."""
+    _neglected_active(slack, fake, session, engine)
+    customer_id = customers_of(session)[0].id
+    session.commit()
+    landed = []
+
+    def touch_lands(conn, cursor, statement, parameters, context, executemany):
+        if landed or "satisfaction_score" not in statement:
+            return
+        landed.append(statement)  # the touch as it would be committed: recent, its revisit ahead
+        conn.execute(update(Customer).where(Customer.id == customer_id)
+                     .values(last_touch_at=SWEEP, next_revisit=dt.date(2026, 12, 30)))  # fmt: skip
+
+    event.listen(engine, "after_cursor_execute", touch_lands)
+    try:
+        scheduler.sweep(SWEEP)
+    finally:
+        event.remove(engine, "after_cursor_execute", touch_lands)
+    assert landed
+    assert stage_of(session, "Acme")[0] == "active"
+    assert history(session, "Acme") == [(None, "new", USER), ("new", "active", None)]
+    with freeze_time(SWEEP):
+        assert "*Health* 90" in card(slack, "Acme")
+
+
 def test_the_sweep_brings_a_recovered_customer_back_once_an_hour_at_most(slack, fake, session, engine, scheduler):
     _neglected_active(slack, fake, session, engine)
     scheduler.sweep(SWEEP)

@@ -24,12 +24,28 @@ activity and only advise.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Date, Integer, Select, String, and_, bindparam, case, false, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from bot.services import access
@@ -267,12 +283,13 @@ class AtRisk:
 
 
 def scored(
-    *, session: Session, viewer: Viewer, now: dt.datetime, today: dt.date, stages: tuple[str, ...] = ON_BOOKS
+    *, session: Session, viewer: Viewer, now: dt.datetime, today: dt.date, stages: tuple[str, ...] = ON_BOOKS,
+    ids: Sequence[int] | None = None,
 ) -> list[AtRisk]:
-    """The health of every customer in `stages` the viewer sees that shows a warning sign (no
-    touch within the grade's interval, an overdue revisit or follow-up, an open complaint, a
-    recent satisfaction score); the others are at 100. SQL finds the few with a sign, so the
-    Python scoring never sees the whole book."""
+    """The health of every customer in `stages` the viewer sees (of `ids`, if given) that shows
+    a warning sign (no touch within the grade's interval, an overdue revisit or follow-up, an
+    open complaint, a recent satisfaction score); the others are at 100. SQL finds the few with
+    a sign, so the Python scoring never sees the whole book."""
     team_id = viewer.team_id
     settings = team_settings(session, team_id)
     complaints, satisfaction = _complaint_signals(team_id, now), _satisfaction_signals(team_id, *_windows(now))
@@ -301,7 +318,8 @@ def scored(
         .outerjoin(complaints, complaints.c.customer_id == Customer.id)
         .outerjoin(satisfaction, satisfaction.c.customer_id == Customer.id)
         .outerjoin(follow_ups, follow_ups.c.customer_id == Customer.id)
-        .where(Customer.team_id == team_id, Customer.stage.in_(stages), candidates, viewer.customers())
+        .where(Customer.team_id == team_id, Customer.stage.in_(stages), candidates, viewer.customers(),
+               true() if ids is None else Customer.id.in_(ids))
     ).all()  # fmt: skip
     intervals = {grade: revisit_interval(settings, grade).days for grade in {row.grade for row in rows}}
     return [

@@ -124,22 +124,30 @@ def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.
     if not claimed:
         return 0
     viewer = Viewer.whole_team(team_id)
-    low = {r.customer.id for r in health.scored(session=session, viewer=viewer, now=now, today=today,
-                                                stages=("active", "at_risk")) if r.health.score < AT_RISK_BELOW}  # fmt: skip
-    moved = 0
-    recovered = session.scalars(select(Customer).where(Customer.team_id == team_id, Customer.stage == "at_risk")
-                                .order_by(Customer.id).with_for_update())  # fmt: skip
-    for customer in [c for c in recovered if c.id not in low]:
-        moved += move(session, customer, "active", now=now, actor_id=None) is not None
-    falling = sorted(low)
+    recovering = session.scalars(select(Customer).where(Customer.team_id == team_id, Customer.stage == "at_risk")
+                                 .order_by(Customer.id).with_for_update()).all()  # fmt: skip
+    low = _low(session, viewer, now=now, today=today)
+    moved = sum(move(session, c, "active", now=now, actor_id=None) is not None for c in recovering if c.id not in low)
+    falling = sorted(low - {c.id for c in recovering})
     for start in range(0, len(falling), BATCH):
-        for customer in session.scalars(
-            select(Customer).where(Customer.team_id == team_id, Customer.stage == "active",
-                                   Customer.id.in_(falling[start : start + BATCH])).order_by(Customer.id).with_for_update()
-        ):  # fmt: skip
-            moved += move(session, customer, "at_risk", now=now, actor_id=None) is not None
+        batch = falling[start : start + BATCH]
+        locked = session.scalars(
+            select(Customer).where(Customer.team_id == team_id, Customer.stage == "active", Customer.id.in_(batch))
+            .order_by(Customer.id).with_for_update()
+        ).all()  # fmt: skip
+        # Scored again now that they are locked: on PostgreSQL a touch may have committed since
+        # the reading above, and it must not be undone by a stale score.
+        still = _low(session, viewer, now=now, today=today, ids=[c.id for c in locked]) if locked else set()
+        moved += sum(move(session, c, "at_risk", now=now, actor_id=None) is not None for c in locked if c.id in still)
     session.flush()
     return moved
+
+
+def _low(session: Session, viewer: Viewer, *, now: dt.datetime, today: dt.date,
+         ids: list[int] | None = None) -> set[int]:  # fmt: skip
+    """The ids of customers active or at risk (of `ids`, if given) with health under `AT_RISK_BELOW`."""
+    scored = health.scored(session=session, viewer=viewer, now=now, today=today, stages=("active", "at_risk"), ids=ids)
+    return {r.customer.id for r in scored if r.health.score < AT_RISK_BELOW}
 
 
 # --- lost and won back --------------------------------------------------------------------------
