@@ -111,8 +111,9 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
         found = session.scalar(_CUSTOMER_LOCKED, which)
         # Asked after the lock, so as of then: a reassignment committed while this waited counts
         # (PostgreSQL would read the subqueries of the locking statement as of before the wait).
-        seen_it = found is not None and session.scalar(
-            select(Customer.id).where(Customer.id == found.id, viewer.customers())) is not None  # fmt: skip
+        # The locked row itself is current: its owner sees it without asking.
+        seen_it = found is not None and (found.owner_id == viewer.user_id or session.scalar(
+            select(Customer.id).where(Customer.id == found.id, viewer.customers())) is not None)  # fmt: skip
     else:
         # Whether they see it in the same read: one round trip, not two. On SQLite a lock is
         # that too: it has no row locks, a writing transaction holds the whole database from
