@@ -96,27 +96,32 @@ def test_a_touch_is_written_once_with_one_update_of_its_customer(slack, fake, se
                                                                             dt.date(2026, 11, 25))  # fmt: skip
     assert [f.touch_id for f in touch.follow_ups] == [touch.id]
     assert (touch.created_at, touch.updated_at) == (dt.datetime.fromisoformat(NOW),) * 2
+    session.expire_all()
+    assert customer.updated_at == dt.datetime.fromisoformat(NOW)  # stamped as a flush stamps it
 
 
 def test_a_touch_rolled_back_leaves_the_session_as_a_flushed_one_would(session):
     customer = add_customer(session, "Acme Ltd")
     viewer, now = as_admin(), dt.datetime.fromisoformat(NOW)
 
-    def logged(summary: str) -> Touch:
+    def logged(summary: str, at: dt.datetime = now) -> Touch:
         data = TouchInput(customer=customer.id, kind="call", summary=summary)
-        return log_touch(session=session, viewer=viewer, data=data, tz=None, surface="test", now=now)
+        return log_touch(session=session, viewer=viewer, data=data, tz=None, surface="test", now=at)
 
     savepoint = session.begin_nested()
     first = logged("first")
+    assert (customer.last_touch_at, customer.next_revisit) == (now, dt.date(2026, 12, 25))
     savepoint.rollback()
     assert first not in session
+    assert (customer.last_touch_at, customer.next_revisit) == (None, None)  # its dates as the database has them
     second = logged("second")  # SQLite gives it the first one's id again
     session.commit()
     assert [t.summary for t in touches_of(session)] == ["second"] and second in session
     session.begin_nested()
-    third = logged("third")
+    third = logged("third", at=now + dt.timedelta(hours=1))
     session.rollback()  # the whole transaction: the savepoint's row with it
     assert third not in session and [t.summary for t in touches_of(session)] == ["second"]
+    assert customer.last_touch_at == now
 
 
 @freeze_time(NOW)

@@ -28,7 +28,7 @@ from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.items import COMPLAINT_LINE, CUSTOMER_ITEM, ComplaintLine, CustomerItem, rows
 from bot.services.sla import CLOSED
 from bot.services.workspaces import revisit_interval, team_settings
-from bot.storage.db import inserted
+from bot.storage.db import inserted, updated
 from bot.storage.models import Complaint, Customer, RevisitDone, Touch
 
 Kind = Literal["call", "email", "meeting", "visit", "chat", "note"]
@@ -154,8 +154,7 @@ def log_touch(
     set_committed_value(touch, "customer", customer)
     set_committed_value(touch, "follow_ups", [])  # a new touch has none but the one promised below
     newest = customer.last_touch_at is None or happened_at > customer.last_touch_at
-    if newest:
-        customer.last_touch_at = happened_at
+    moved: dict[str, object] = {"last_touch_at": happened_at} if newest else {}
     if customer.revisits_enabled:
         touch_day = local_today(happened_at, tz)
         if newest and customer.next_revisit is not None:
@@ -164,7 +163,9 @@ def log_touch(
                                           owner_id=customer.owner_id, due_on=customer.next_revisit,
                                           done_on=touch_day))  # fmt: skip
         interval = revisit_interval(team_settings(session, team_id), customer.grade)
-        customer.next_revisit = data.next_revisit or touch_day + interval
+        moved["next_revisit"] = data.next_revisit or touch_day + interval
+    if moved:  # only dates: written at once, as the touch (storage.db.updated)
+        updated(session, customer, moved)
     promised = {}
     if data.next_step and data.next_step_due:
         assignee = data.assignee_id or viewer.user_id or ""

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.storage.models import Base
 
@@ -474,6 +475,39 @@ def _insert(session: Session, row: Row, *, unique: tuple[str, ...] | None) -> Ro
     return row
 
 
+def updated(session: Session, row: Row, values: dict[str, Any]) -> None:
+    """`values` (attribute: value) written to the persistent `row` at once with a plain UPDATE by
+    its key, stamped as a flush would stamp it (`_stamp`), and set on the row as what the database
+    holds: no unit of work (no flush step, no history, no mapper events), and nothing else pending
+    is flushed first. Only for columns nothing derives anything from at a flush (a customer's
+    dates, not its name or contact: `models._search_key`). A rollback of the transaction (or
+    savepoint) that wrote it expires the row, as it would a row the session had flushed."""
+    table = _shape(type(row))[0]
+    if UPDATED_COLUMN in table.c:
+        values = {**values, UPDATED_COLUMN: now_of(session)}
+    key = inspect(row).identity
+    assert key is not None and len(key) == 1, "a persistent row with a one-column key"
+    params = {f"new_{attribute}": value for attribute, value in values.items()}
+    session.connection().execute(_update_of(type(row), tuple(values)), {**params, "row_key": key[0]})
+    for attribute, value in values.items():
+        set_committed_value(row, attribute, value)
+    writing = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_UPDATED, []).append((writing, row))
+
+
+_UPDATED = "touchbase.updated"  # session.info: rows `updated` wrote, with the transaction they were written in
+
+
+@cache
+def _update_of(model: type[Base], attributes: tuple[str, ...]) -> Any:
+    """The UPDATE of these attributes' columns by the key (built once per set: building it anew
+    costs about as much as running it)."""
+    mapper = inspect(model)
+    [key] = mapper.primary_key
+    columns = {mapper.get_property(a).columns[0].key: bindparam(f"new_{a}") for a in attributes}
+    return mapper.local_table.update().where(key == bindparam("row_key")).values(columns)
+
+
 @cache
 def _shape(model: type[Base]) -> tuple[Any, tuple[tuple[str, str], ...], tuple[str, ...]]:
     """A model's table, its (attribute, column) names and its key's attributes."""
@@ -484,22 +518,31 @@ def _shape(model: type[Base]) -> tuple[Any, tuple[tuple[str, str], ...], tuple[s
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_inserted(session: Session, rolled_back: SessionTransaction) -> None:
-    if not session.info.get(_INSERTED):
-        return
-    kept = []
-    for writing, row in session.info[_INSERTED]:
-        if _within(writing, rolled_back):
-            if row in session:
-                session.expunge(row)
-        else:
-            kept.append((writing, row))
-    session.info[_INSERTED] = kept
+    if session.info.get(_INSERTED):
+        kept = []
+        for writing, row in session.info[_INSERTED]:
+            if _within(writing, rolled_back):
+                if row in session:
+                    session.expunge(row)
+            else:
+                kept.append((writing, row))
+        session.info[_INSERTED] = kept
+    if session.info.get(_UPDATED):
+        kept = []
+        for writing, row in session.info[_UPDATED]:
+            if _within(writing, rolled_back):
+                if row in session:
+                    session.expire(row)  # read again when next used: what the database holds now
+            else:
+                kept.append((writing, row))
+        session.info[_UPDATED] = kept
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _inserted_kept(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost ended: its rows are the database's now, or gone
         session.info.pop(_INSERTED, None)
+        session.info.pop(_UPDATED, None)
 
 
 def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
