@@ -24,7 +24,6 @@ activity and only advise.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -159,10 +158,13 @@ def _complaint_signals(team_id: Any, now: Any, customer_id: Any = None) -> Any:
     )
 
 
-def _one(column: Any, customer_id: int | None) -> list[Any]:
-    """The condition that narrows a per-customer subquery to one customer, inside it (where an
-    index finds the rows), rather than grouping the whole team and keeping one group."""
-    return [] if customer_id is None else [column == customer_id]
+def _one(column: Any, customer_id: Any) -> list[Any]:
+    """The condition that narrows a per-customer subquery to one customer (or to a list of
+    them), inside it (where an index finds the rows), rather than grouping the whole team and
+    keeping those groups."""
+    if customer_id is None:
+        return []
+    return [column.in_(customer_id)] if isinstance(customer_id, list | tuple) else [column == customer_id]
 
 
 def _satisfaction_signals(team_id: Any, recent_from: Any, before_from: Any, customer_id: Any = None) -> Any:
@@ -175,7 +177,7 @@ def _satisfaction_signals(team_id: Any, recent_from: Any, before_from: Any, cust
     if customer_id is None:
         of_complaint, of_score = [Complaint.resolved_at >= before_from], [SatisfactionScore.recorded_at >= before_from]
     else:
-        of_complaint, of_score = [Complaint.customer_id == customer_id], [SatisfactionScore.customer_id == customer_id]
+        of_complaint, of_score = _one(Complaint.customer_id, customer_id), _one(SatisfactionScore.customer_id, customer_id)
     scores = union_all(
         select(Complaint.customer_id, Complaint.satisfaction.label("score"), Complaint.resolved_at.label("at")).where(
             Complaint.team_id == team_id, Complaint.satisfaction.is_not(None), *of_complaint
@@ -284,7 +286,7 @@ class AtRisk:
 
 def scored(
     *, session: Session, viewer: Viewer, now: dt.datetime, today: dt.date, stages: tuple[str, ...] = ON_BOOKS,
-    ids: Sequence[int] | None = None,
+    ids: list[int] | None = None,
 ) -> list[AtRisk]:
     """The health of every customer in `stages` the viewer sees (of `ids`, if given) that shows
     a warning sign (no touch within the grade's interval, an overdue revisit or follow-up, an
@@ -292,8 +294,9 @@ def scored(
     a sign, so the Python scoring never sees the whole book."""
     team_id = viewer.team_id
     settings = team_settings(session, team_id)
-    complaints, satisfaction = _complaint_signals(team_id, now), _satisfaction_signals(team_id, *_windows(now))
-    follow_ups = _follow_up_signals(team_id, today)
+    complaints = _complaint_signals(team_id, now, ids)
+    satisfaction = _satisfaction_signals(team_id, *_windows(now), ids)
+    follow_ups = _follow_up_signals(team_id, today, ids)
     since = func.coalesce(Customer.last_touch_at, Customer.created_at)
     stale = []
     for grade, days in settings.revisit_days.items():

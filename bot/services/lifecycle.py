@@ -124,21 +124,26 @@ def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.
     if not claimed:
         return 0
     viewer = Viewer.whole_team(team_id)
-    recovering = session.scalars(select(Customer).where(Customer.team_id == team_id, Customer.stage == "at_risk")
-                                 .order_by(Customer.id).with_for_update()).all()  # fmt: skip
     low = _low(session, viewer, now=now, today=today)
-    moved = sum(move(session, c, "active", now=now, actor_id=None) is not None for c in recovering if c.id not in low)
-    falling = sorted(low - {c.id for c in recovering})
+    locked = list(session.scalars(select(Customer).where(Customer.team_id == team_id, Customer.stage == "at_risk")
+                                  .order_by(Customer.id).with_for_update()))  # fmt: skip
+    falling = sorted(low - {c.id for c in locked})
     for start in range(0, len(falling), BATCH):
-        batch = falling[start : start + BATCH]
-        locked = session.scalars(
-            select(Customer).where(Customer.team_id == team_id, Customer.stage == "active", Customer.id.in_(batch))
+        locked += session.scalars(
+            select(Customer).where(Customer.team_id == team_id, Customer.stage == "active",
+                                   Customer.id.in_(falling[start : start + BATCH]))
             .order_by(Customer.id).with_for_update()
-        ).all()  # fmt: skip
-        # Scored again now that they are locked: on PostgreSQL a touch may have committed since
-        # the reading above, and it must not be undone by a stale score.
-        still = _low(session, viewer, now=now, today=today, ids=[c.id for c in locked]) if locked else set()
-        moved += sum(move(session, c, "at_risk", now=now, actor_id=None) is not None for c in locked if c.id in still)
+        )  # fmt: skip
+    # Read again now that they are locked, for them alone: a touch that committed since the
+    # reading above (PostgreSQL lets one in; on SQLite the sweep holds the write turn) is
+    # not undone by a stale score.
+    ids = [c.id for c in locked]
+    still = set().union(*(_low(session, viewer, now=now, today=today, ids=ids[i : i + BATCH])
+                          for i in range(0, len(ids), BATCH)))  # fmt: skip
+    moved = 0
+    for customer in locked:
+        moved += move(session, customer, "at_risk" if customer.id in still else "active", now=now,
+                      actor_id=None) is not None  # fmt: skip
     session.flush()
     return moved
 
