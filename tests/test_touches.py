@@ -10,6 +10,7 @@ from freezegun import freeze_time
 from sqlalchemy import event, select
 
 from bot.services.touches import TouchInput, log_touch
+from bot.storage.db import updated
 from bot.storage.models import AuditEvent, RevisitDone, Touch
 from tests import slackclient
 from tests.helpers import add_customer, as_admin, customers_of
@@ -122,6 +123,29 @@ def test_a_touch_rolled_back_leaves_the_session_as_a_flushed_one_would(session):
     session.rollback()  # the whole transaction: the savepoint's row with it
     assert third not in session and [t.summary for t in touches_of(session)] == ["second"]
     assert customer.last_touch_at == now
+
+
+def test_a_plain_update_writes_only_what_differs_as_a_flush_would(session, engine):
+    """A touch dated before the last one moves only the revisit, and a revisit moved to the
+    day it already had writes nothing."""
+    customer = add_customer(session, "Acme Ltd")
+    written: list[str] = []
+
+    def counted(_conn, _cursor, statement, *_args):  # noqa: ANN001 - an event listener's signature
+        if statement.startswith("UPDATE"):
+            written.append(statement)
+
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        updated(session, customer, {"next_revisit": customer.next_revisit, "last_touch_at": customer.last_touch_at})
+        assert written == []
+        updated(session, customer, {"next_revisit": dt.date(2027, 1, 4), "last_touch_at": customer.last_touch_at})
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+    assert len(written) == 1 and "next_revisit" in written[0] and "last_touch_at" not in written[0]
+    session.commit()
+    session.expire_all()
+    assert customer.next_revisit == dt.date(2027, 1, 4)
 
 
 @freeze_time(NOW)

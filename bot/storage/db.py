@@ -477,14 +477,20 @@ def _insert(session: Session, row: Row, *, unique: tuple[str, ...] | None) -> Ro
 
 def updated(session: Session, row: Row, values: dict[str, Any]) -> None:
     """`values` (attribute: value) written to the persistent `row` at once with a plain UPDATE by
-    its key, stamped as a flush would stamp it (`_stamp`), and set on the row as what the database
-    holds: no unit of work (no flush step, no history, no mapper events), and nothing else pending
-    is flushed first. Only for columns nothing derives anything from at a flush (a customer's
-    dates, not its name or contact: `models._search_key`). A rollback of the transaction (or
-    savepoint) that wrote it expires the row, as it would a row the session had flushed."""
+    its key, and set on the row as what the database holds: no unit of work (no flush step, no
+    history, no mapper events), and nothing else pending is flushed first. As a flush would, it
+    writes only the values that differ from the row's, and stamps `updated_at` when it writes.
+    Only for columns nothing derives anything from at a flush (a customer's dates, not its name
+    or contact: `models._search_key`) and that do not change who sees the row (not its owner:
+    the door keeps its answers, `access._forget_seen_if_who_sees_changed`). A rollback of the
+    transaction (or savepoint) that wrote it expires the row, as it would a row the session had
+    flushed."""
+    values = {attribute: value for attribute, value in values.items() if getattr(row, attribute) != value}
+    if not values:
+        return
     table = _shape(type(row))[0]
     if UPDATED_COLUMN in table.c:
-        values = {**values, UPDATED_COLUMN: now_of(session)}
+        values[UPDATED_COLUMN] = now_of(session)
     key = inspect(row).identity
     assert key is not None and len(key) == 1, "a persistent row with a one-column key"
     params = {f"new_{attribute}": value for attribute, value in values.items()}
@@ -517,7 +523,7 @@ def _shape(model: type[Base]) -> tuple[Any, tuple[tuple[str, str], ...], tuple[s
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_inserted(session: Session, rolled_back: SessionTransaction) -> None:
+def _forget_written(session: Session, rolled_back: SessionTransaction) -> None:
     if session.info.get(_INSERTED):
         kept = []
         for writing, row in session.info[_INSERTED]:
@@ -539,7 +545,7 @@ def _forget_inserted(session: Session, rolled_back: SessionTransaction) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _inserted_kept(session: Session, transaction: SessionTransaction) -> None:
+def _written_kept(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost ended: its rows are the database's now, or gone
         session.info.pop(_INSERTED, None)
         session.info.pop(_UPDATED, None)
