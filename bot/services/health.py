@@ -42,7 +42,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -322,7 +321,7 @@ def scored(
         .outerjoin(satisfaction, satisfaction.c.customer_id == Customer.id)
         .outerjoin(follow_ups, follow_ups.c.customer_id == Customer.id)
         .where(Customer.team_id == team_id, Customer.stage.in_(stages), candidates, viewer.customers(),
-               true() if ids is None else Customer.id.in_(ids))
+               *_one(Customer.id, ids))
     ).all()  # fmt: skip
     intervals = {grade: revisit_interval(settings, grade).days for grade in {row.grade for row in rows}}
     return [
