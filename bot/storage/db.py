@@ -524,24 +524,20 @@ def _shape(model: type[Base]) -> tuple[Any, tuple[tuple[str, str], ...], tuple[s
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_written(session: Session, rolled_back: SessionTransaction) -> None:
-    if session.info.get(_INSERTED):
-        kept = []
-        for writing, row in session.info[_INSERTED]:
-            if _within(writing, rolled_back):
-                if row in session:
-                    session.expunge(row)
-            else:
-                kept.append((writing, row))
-        session.info[_INSERTED] = kept
-    if session.info.get(_UPDATED):
-        kept = []
-        for writing, row in session.info[_UPDATED]:
-            if _within(writing, rolled_back):
-                if row in session:
-                    session.expire(row)  # read again when next used: what the database holds now
-            else:
-                kept.append((writing, row))
-        session.info[_UPDATED] = kept
+    for row in _written_within(session, _INSERTED, rolled_back):
+        session.expunge(row)
+    for row in _written_within(session, _UPDATED, rolled_back):
+        session.expire(row)  # read again when next used: what the database holds now
+
+
+def _written_within(session: Session, kind: str, rolled_back: SessionTransaction) -> list[Any]:
+    """The rows of `session.info[kind]` written within `rolled_back` that are still in the
+    session; they leave the list."""
+    written = session.info.get(kind)
+    if not written:
+        return []
+    session.info[kind] = [(writing, row) for writing, row in written if not _within(writing, rolled_back)]
+    return [row for writing, row in written if _within(writing, rolled_back) and row in session]
 
 
 @event.listens_for(Session, "after_transaction_end")
