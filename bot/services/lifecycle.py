@@ -124,10 +124,10 @@ def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.
     if not claimed:
         return 0
     viewer = Viewer.whole_team(team_id)
-    low = _low(session, viewer, now=now, today=today)
+    # The active ones under 40 (those at risk are all read again below, under their locks).
+    falling = sorted(_low(session, viewer, now=now, today=today, stages=("active",)))
     locked = list(session.scalars(select(Customer).where(Customer.team_id == team_id, Customer.stage == "at_risk")
                                   .order_by(Customer.id).with_for_update()))  # fmt: skip
-    falling = sorted(low - {c.id for c in locked})
     for start in range(0, len(falling), BATCH):
         locked += session.scalars(
             select(Customer).where(Customer.team_id == team_id, Customer.stage == "active",
@@ -149,9 +149,9 @@ def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.
 
 
 def _low(session: Session, viewer: Viewer, *, now: dt.datetime, today: dt.date,
-         ids: list[int] | None = None) -> set[int]:  # fmt: skip
-    """The ids of customers active or at risk (of `ids`, if given) with health under `AT_RISK_BELOW`."""
-    scored = health.scored(session=session, viewer=viewer, now=now, today=today, stages=("active", "at_risk"), ids=ids)
+         stages: tuple[str, ...] = ("active", "at_risk"), ids: list[int] | None = None) -> set[int]:  # fmt: skip
+    """The ids of customers in `stages` (of `ids`, if given) with health under `AT_RISK_BELOW`."""
+    scored = health.scored(session=session, viewer=viewer, now=now, today=today, stages=stages, ids=ids)
     return {r.customer.id for r in scored if r.health.score < AT_RISK_BELOW}
 
 
