@@ -7,13 +7,14 @@ import os
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from bot.services.access import Viewer
@@ -140,3 +141,17 @@ def eventually(probe: Any, what: str, timeout: float = 30.0) -> Any:
         assert time.monotonic() < deadline, f"waited {timeout:.0f} s for {what}"
         time.sleep(0.05)
     return found
+
+
+@contextmanager
+def lock_waits(engine) -> Iterator[Callable[[], int]]:  # type: ignore[no-untyped-def]
+    """How many of the database's sessions wait for a lock (PostgreSQL), looked at afresh each time."""
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watching:
+        yield lambda: int(watching.execute(query).scalar() or 0)
+
+
+def until(done: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)

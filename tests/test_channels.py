@@ -13,14 +13,11 @@ import datetime as dt
 import json
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 
 from bot.notify import Permalinks
 from bot.scheduler.runner import Scheduler
@@ -37,7 +34,7 @@ from bot.storage.models import (
     Workspace,
 )
 from tests.conftest import BOT_TOKEN
-from tests.helpers import add_customer, stored
+from tests.helpers import add_customer, lock_waits, stored, until
 from tests.slackclient import (
     BOT_USER,
     TEAM,
@@ -87,20 +84,6 @@ def touches_of(session) -> list[Touch]:
 
 def messages_of(session) -> list[ChannelMessage]:
     return stored(session, ChannelMessage)
-
-
-@contextmanager
-def lock_waits(engine) -> Iterator[Callable[[], int]]:  # type: ignore[no-untyped-def]
-    """How many of the database's sessions wait for a lock (PostgreSQL), looked at afresh each time."""
-    query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watching:
-        yield lambda: int(watching.execute(query).scalar() or 0)
-
-
-def until(done: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not done() and time.monotonic() < deadline:
-        time.sleep(0.01)
 
 
 def errors_logged(caplog) -> list[logging.LogRecord]:  # type: ignore[no-untyped-def]
