@@ -5,6 +5,9 @@ card, the due list, the digest and the audit trail show them, in English and Chi
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from freezegun import freeze_time
@@ -15,12 +18,13 @@ from bot.services.customers import CustomerInput, create_customer
 from bot.services.lifecycle import REASONS
 from bot.storage.db import make_session_factory, unit_of_work
 from bot.storage.models import AuditEvent, Complaint, Customer, Member, SatisfactionScore, StageChange
-from tests.helpers import as_admin, customers_of
+from tests.helpers import as_admin, customers_of, lock_waits, until
 from tests.slackclient import TEAM, USER, block_text
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 10, 1, 10, 0, tzinfo=UTC)  # a Thursday
 SWEEP = dt.datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday, 60 days later
+ADMIN = "U00000AD"
 
 
 @pytest.fixture
@@ -207,6 +211,47 @@ def test_a_touch_that_lands_while_the_sweep_reads_health_is_not_undone_by_it(sla
     assert history(session, "Acme") == [(None, "new", USER), ("new", "active", None)]
     with freeze_time(SWEEP):
         assert "*Health* 90" in card(slack, "Acme")
+
+
+def test_a_merge_that_arrives_while_the_sweep_locks_customers_waits_for_it_without_a_deadlock(
+    slack, fake, session, engine, scheduler, caplog
+):
+    """The hourly check locks every customer whose stage it may move, and a merge its two, each
+    in id order (PostgreSQL; SQLite's writers take turns). Acme (falling, the lower id) and Beta
+    (at risk) are merged just after the check's first lock: the merge waits, then merges. Had the
+    check locked those at risk first, it would have held Beta and waited for Acme while the merge
+    held Acme and waited for Beta, and PostgreSQL would have ended one of them after a second."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: one writer at a time")
+    caplog.set_level(logging.INFO)
+    fake.add_user(ADMIN, is_admin=True)
+    _neglected_active(slack, fake, session, engine)
+    beta = added(engine, "Beta", T0, grade="B")
+    session.execute(update(Customer).where(Customer.id == beta).values(stage="at_risk", stage_since=T0))
+    session.commit()
+    ask = slack.command("merge Acme Beta", user=ADMIN)
+    sweeping, merging, waited = threading.current_thread(), [], []
+
+    with lock_waits(engine) as waiting, ThreadPoolExecutor(1) as pool:
+
+        def merge_arrives(conn, cursor, statement, parameters, context, executemany):
+            if merging or threading.current_thread() is not sweeping:
+                return
+            if "FROM customer " in statement and "FOR UPDATE" in statement:
+                merging.append(pool.submit(slack.click, ask.blocks, "Merge", user=ADMIN))
+                until(lambda: waiting() == 1 or merging[0].done())
+                waited.append(waiting() == 1)
+
+        event.listen(engine, "after_cursor_execute", merge_arrives)
+        try:
+            scheduler.sweep(SWEEP)
+        finally:
+            event.remove(engine, "after_cursor_execute", merge_arrives)
+        assert waited == [True], "the merge did not wait for the check"
+        assert merging[0].result().status == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    assert [c.name for c in customers_of(session)] == ["Beta"]
+    assert stage_of(session, "Beta") == ("active", SWEEP)  # healthy: brought back by the check, then merged into
 
 
 def test_the_sweep_brings_a_recovered_customer_back_once_an_hour_at_most(slack, fake, session, engine, scheduler):

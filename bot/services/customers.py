@@ -313,6 +313,7 @@ def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_
         for c in session.scalars(
             select(Customer)
             .where(Customer.team_id == team_id, Customer.id.in_((source_id, target_id)))
+            .order_by(Customer.id)  # in id order, as every lock of several customers is taken
             .with_for_update()
         )
     }

@@ -124,15 +124,18 @@ def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.
     if not claimed:
         return 0
     viewer = Viewer.whole_team(team_id)
-    # The active ones under 40 (those at risk are all read again below, under their locks).
-    falling = sorted(_low(session, viewer, now=now, today=today, stages=("active",)))
-    locked = list(session.scalars(select(Customer).where(Customer.team_id == team_id, Customer.stage == "at_risk")
-                                  .order_by(Customer.id).with_for_update()))  # fmt: skip
-    for start in range(0, len(falling), BATCH):
+    # The active ones under 40, and those at risk (all of them read again below, under their locks).
+    falling = _low(session, viewer, now=now, today=today, stages=("active",))
+    at_risk = session.scalars(select(Customer.id).where(Customer.team_id == team_id, Customer.stage == "at_risk"))
+    ids = sorted(falling.union(at_risk))
+    # Locked in one id order, as a merge locks its two: a merge that held one of them and waited
+    # for another held here would wait for the check while the check waits for it (PostgreSQL).
+    locked: list[Customer] = []
+    for start in range(0, len(ids), BATCH):
         locked += session.scalars(
-            select(Customer).where(Customer.team_id == team_id, Customer.stage == "active",
-                                   Customer.id.in_(falling[start : start + BATCH]))
-            .order_by(Customer.id).with_for_update()
+            select(Customer).where(Customer.team_id == team_id, Customer.id.in_(ids[start : start + BATCH]),
+                                   Customer.stage.in_(("active", "at_risk")))
+            .order_by(Customer.id).with_for_update().execution_options(populate_existing=True)
         )  # fmt: skip
     # Read again now that they are locked, for them alone: a touch that committed since the
     # reading above (PostgreSQL lets one in; on SQLite the sweep holds the write turn) is
