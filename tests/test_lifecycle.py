@@ -185,28 +185,41 @@ def test_a_touch_never_makes_a_customer_at_risk_the_sweep_does(slack, fake, sess
     assert stage_of(session, "Acme")[0] == "at_risk"  # still 30: not healed
 
 
-def test_a_touch_that_lands_while_the_sweep_reads_health_is_not_undone_by_it(slack, fake, session, engine, scheduler):
-    """On PostgreSQL a touch can commit after the sweep has read health and before it locks the
-    customer. Here it lands just after that reading (on the sweep's own connection, so on both
-    databases): the customer, healthy again, stays active and no move is written."""
+def test_a_touch_saved_while_the_sweep_scores_the_team_is_written_at_once_and_not_undone(
+    slack, fake, session, engine, scheduler
+):
+    """The hourly check scores the team in a transaction that only reads, so a touch saved
+    meanwhile is written at once, on SQLite too (it waited for the whole check before: seconds at
+    100,000 customers). The check then locks the customer and scores it again: healthy after the
+    touch, it stays active and no move is written."""
     _neglected_active(slack, fake, session, engine)
     customer_id = customers_of(session)[0].id
     session.commit()
-    landed = []
+    sweeping, saved = threading.current_thread(), []
 
-    def touch_lands(conn, cursor, statement, parameters, context, executemany):
-        if landed or "satisfaction_score" not in statement:
-            return
-        landed.append(statement)  # the touch as it would be committed: recent, its revisit ahead
-        conn.execute(update(Customer).where(Customer.id == customer_id)
-                     .values(last_touch_at=SWEEP, next_revisit=dt.date(2026, 12, 30)))  # fmt: skip
+    def save_touch() -> None:  # the touch as it would be committed: recent, its revisit ahead
+        with unit_of_work(make_session_factory(engine), now=SWEEP) as other:
+            other.execute(update(Customer).where(Customer.id == customer_id)
+                          .values(last_touch_at=SWEEP, next_revisit=dt.date(2026, 12, 30)))  # fmt: skip
 
-    event.listen(engine, "after_cursor_execute", touch_lands)
-    try:
-        scheduler.sweep(SWEEP)
-    finally:
-        event.remove(engine, "after_cursor_execute", touch_lands)
-    assert landed
+    with ThreadPoolExecutor(1) as pool:
+
+        def touch_lands(conn, cursor, statement, parameters, context, executemany):
+            if saved or threading.current_thread() is not sweeping or "satisfaction_score" not in statement:
+                return
+            saving = pool.submit(save_touch)
+            try:
+                saving.result(timeout=5)
+                saved.append("while the check read")
+            except TimeoutError:
+                saved.append("not while the check read")
+
+        event.listen(engine, "after_cursor_execute", touch_lands)
+        try:
+            scheduler.sweep(SWEEP)
+        finally:
+            event.remove(engine, "after_cursor_execute", touch_lands)
+    assert saved == ["while the check read"]
     assert stage_of(session, "Acme")[0] == "active"
     assert history(session, "Acme") == [(None, "new", USER), ("new", "active", None)]
     with freeze_time(SWEEP):

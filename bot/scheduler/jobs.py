@@ -60,7 +60,7 @@ from bot.services.workspaces import (
     settings_of,
     team_settings,
 )
-from bot.storage.db import now_of, unit_of_work
+from bot.storage.db import now_of, reading, unit_of_work
 from bot.storage.models import Customer, FollowUp, Member, Notification, Workspace
 from bot.views.complaints import escalation_message
 from bot.views.followups import follow_up_reminder
@@ -424,7 +424,8 @@ def customer_stages(run: JobRun, team_id: str) -> int:
     as of the sweep's instant; one sweep an hour per team does it (services.lifecycle)."""
     from bot.services import lifecycle
 
-    settings = team_settings(run.session, team_id)
+    with reading():  # the check writes in a transaction of its own, after it has read
+        settings = team_settings(run.session, team_id)
     today = run.now.astimezone(zone(settings.tz, run.default_tz)).date()
     return lifecycle.check_stages(session=run.session, team_id=team_id, now=run.now, today=today)
 

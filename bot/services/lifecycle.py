@@ -38,6 +38,7 @@ from bot.services import access, audit, followups, health
 from bot.services.access import Viewer
 from bot.services.errors import FormModel, UserError
 from bot.services.workspaces import revisit_interval, team_settings
+from bot.storage.db import reading
 from bot.storage.models import ON_BOOKS, Customer, StageChange, Touch, Workspace
 
 REASONS: tuple[str, ...] = ("price", "service", "quality", "competitor", "not_needed", "moved_or_closed", "other")
@@ -114,22 +115,35 @@ def _touches_as_customer(session: Session, customer: Customer) -> int:
 def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.date) -> int:
     """The scheduler's check (at most once per `CHECK_EVERY` per team, whichever sweep claims
     it first): active customers whose health is under `AT_RISK_BELOW` become at risk, customers
-    at risk whose health is that or more become active again, as of `now`. Returns the moves."""
+    at risk whose health is that or more become active again, as of `now`. Returns the moves.
+
+    Scoring the team takes seconds at 100,000 customers, so it is done in a transaction that
+    only reads: on SQLite touches go on being written meanwhile, on PostgreSQL nothing is held.
+    Then, in a transaction of its own, the check is claimed and the customers it would move are
+    locked and scored again, and moved by that second score: a touch that committed in between
+    is not undone by a stale one. The session's transaction ends between the two, so it must
+    hold no unsaved work."""
+    with reading():
+        checked = session.scalar(select(Workspace.stages_checked_at).where(Workspace.team_id == team_id))
+        if checked is not None and checked > now - CHECK_EVERY:
+            return 0
+        viewer = Viewer.whole_team(team_id)
+        low = _low(session, viewer, now=now, today=today)
+        at_risk = set(session.scalars(select(Customer.id).where(Customer.team_id == team_id,
+                                                                Customer.stage == "at_risk")))  # fmt: skip
+    session.commit()
     claimed = session.execute(
         update(Workspace)
         .where(Workspace.team_id == team_id,
                or_(Workspace.stages_checked_at.is_(None), Workspace.stages_checked_at <= now - CHECK_EVERY))
         .values(stages_checked_at=now)
     ).rowcount  # fmt: skip
-    if not claimed:
+    if not claimed:  # another sweep claimed it since
         return 0
-    viewer = Viewer.whole_team(team_id)
-    # The active ones under 40, and those at risk (all of them read again below, under their locks).
-    falling = _low(session, viewer, now=now, today=today, stages=("active",))
-    at_risk = session.scalars(select(Customer.id).where(Customer.team_id == team_id, Customer.stage == "at_risk"))
-    ids = sorted(falling.union(at_risk))
-    # Locked in one id order, as a merge locks its two: a merge that held one of them and waited
-    # for another held here would wait for the check while the check waits for it (PostgreSQL).
+    # The active ones under 40 and those at risk at 40 or more, locked in one id order, as a merge
+    # locks its two: a merge that held one of them and waited for another held here would wait
+    # for the check while the check waits for it (PostgreSQL).
+    ids = sorted((low - at_risk) | (at_risk - low))
     locked: list[Customer] = []
     for start in range(0, len(ids), BATCH):
         locked += session.scalars(
@@ -137,9 +151,6 @@ def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.
                                    Customer.stage.in_(("active", "at_risk")))
             .order_by(Customer.id).with_for_update().execution_options(populate_existing=True)
         )  # fmt: skip
-    # Read again now that they are locked, for them alone: a touch that committed since the
-    # reading above (PostgreSQL lets one in; on SQLite the sweep holds the write turn) is
-    # not undone by a stale score.
     ids = [c.id for c in locked]
     still = set().union(*(_low(session, viewer, now=now, today=today, ids=ids[i : i + BATCH])
                           for i in range(0, len(ids), BATCH)))  # fmt: skip
