@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from freezegun import freeze_time
+from sqlalchemy import update
 
 from bot.clock import wall
 from bot.scheduler.runner import Scheduler
+from bot.services import complaints
 from bot.services.workspaces import get_workspace
-from bot.storage.db import make_session_factory
-from bot.storage.models import Member
+from bot.storage.db import make_session_factory, unit_of_work
+from bot.storage.models import Complaint, Member
 from tests.helpers import add_customer
 from tests.slackclient import TEAM, USER, block_text
 
@@ -91,6 +94,41 @@ def test_an_acknowledged_complaint_gets_no_first_response_warning(slack, fake, s
         slack.click(owner_dm["blocks"], "Acknowledge", user=OWNER)
     start = len(fake.calls_to("chat.postMessage"))
     scheduler.sweep(at("2026-12-01T13:30:00"))
+    assert sent(fake, start) == []
+
+
+def test_a_complaint_acknowledged_while_the_scan_reads_is_written_at_once_and_not_warned_about(
+    slack, fake, session, engine, scheduler, team, monkeypatch
+):
+    """Every minute the scan reads the team's active complaints in a transaction that only reads,
+    so an acknowledgement saved meanwhile is written at once, on SQLite too (it waited for the
+    whole scan before: 1.5 s at 10,000 active complaints). The complaints found due are then
+    locked and read again: this one, acknowledged since, gets no first-response warning."""
+    with freeze_time("2026-12-01T09:00:00Z"):
+        log(slack, fake, "High")
+    start = len(fake.calls_to("chat.postMessage"))
+    scan, saved = complaints.escalations_due, []
+
+    def acknowledge() -> None:  # as the Acknowledge button commits it
+        with unit_of_work(make_session_factory(engine), now=at("2026-12-01T12:11:00")) as other:
+            other.execute(update(Complaint).values(state="acknowledged", first_response_at=at("2026-12-01T12:11:00")))
+
+    with ThreadPoolExecutor(1) as pool:
+
+        def acknowledged_after_the_scan_read(**kw):  # type: ignore[no-untyped-def]
+            found = scan(**kw)
+            if not saved:
+                assert [c.title for c, _ in found] == ["Late delivery"]  # its 80 % warning is due
+                try:
+                    pool.submit(acknowledge).result(timeout=5)
+                    saved.append("while the scan read")
+                except TimeoutError:
+                    saved.append("not while the scan read")
+            return found
+
+        monkeypatch.setattr(complaints, "escalations_due", acknowledged_after_the_scan_read)
+        scheduler.sweep(at("2026-12-01T12:12:00"))  # 80 % of 4 h
+    assert saved == ["while the scan read"]
     assert sent(fake, start) == []
 
 

@@ -467,10 +467,19 @@ def complaint_escalations(run: JobRun, team_id: str) -> int:
     the recipient's working hours."""
     from bot.services import complaints
 
-    settings = team_settings(run.session, team_id)
+    # Every minute the whole team's active complaints are read to find the few steps due: in a
+    # transaction that only reads (on SQLite touches go on being written meanwhile). Those
+    # found are then locked and read again in a transaction of their own, and written.
+    with reading():
+        settings = team_settings(run.session, team_id)
+        due = [c.id for c, _ in complaints.escalations_due(session=run.session, team_id=team_id, now=run.now,
+                                                           default_tz=run.default_tz)]  # fmt: skip
+    run.session.commit()
+    if not due:
+        return 0
     written = 0
     for complaint, steps in complaints.escalations_due(
-        session=run.session, team_id=team_id, now=run.now, default_tz=run.default_tz
+        session=run.session, team_id=team_id, now=run.now, default_tz=run.default_tz, ids=due
     ):
         card = complaints.card(session=run.session, complaint=complaint, now=run.now, default_tz=run.default_tz)
         urgent = complaint.severity == "urgent"

@@ -528,15 +528,21 @@ def _customers_open() -> Select[Any]:
 
 
 def escalations_due(
-    *, session: Session, team_id: str, now: dt.datetime, default_tz: str = "UTC"
+    *, session: Session, team_id: str, now: dt.datetime, default_tz: str = "UTC", ids: list[int] | None = None
 ) -> list[tuple[Complaint, list[Escalation]]]:
-    """Every active complaint of the team with the steps due now (for the scheduler)."""
+    """Every active complaint of the team with the steps due now (for the scheduler). Given
+    `ids`, those complaints alone, locked and read afresh with their events: the steps due
+    once no one else can record one."""
     calendar, policy = team_rules(session, team_id, default_tz)
-    rows = session.scalars(
+    query = (
         select(Complaint)
         .where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE))
         .options(selectinload(Complaint.events))
     )
+    if ids is not None:
+        query = query.where(Complaint.id.in_(ids)).order_by(Complaint.id).with_for_update(of=Complaint)
+        query = query.execution_options(populate_existing=True)
+    rows = session.scalars(query)
     out = []
     for c in rows:
         due = due_escalations(c, now, calendar, policy)
