@@ -15,13 +15,14 @@ from sqlalchemy import select, update
 
 from bot.clock import wall
 from bot.scheduler.hours import WorkingHours
-from bot.scheduler.jobs import JOBS, quiet_hours_due
+from bot.scheduler.jobs import JOBS, quiet_hours_due, run_jobs
 from bot.scheduler.outbox import Delivery, enqueue, failures
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import TeamSettings, get_workspace
+from bot.storage import db
 from bot.storage.db import make_session_factory
 from bot.storage.models import Customer, Member, Notification, Workspace
-from tests.helpers import add_customer
+from tests.helpers import add_complaint, add_customer
 from tests.slackclient import TEAM, USER, block_text
 
 UTC = dt.UTC
@@ -718,3 +719,32 @@ def test_workspaces_whose_sweep_together_fails_are_swept_one_by_one(scheduler, s
     assert scheduler.run_jobs(at(TUESDAY, "09:00"))["revisit_reminders"] == 2
     assert sorted(n.team_id for n in notifications(session)) == sorted([TEAM, OTHER_TEAM])
     assert "trying them one by one" in caplog.text
+
+
+def test_the_minutes_checks_with_nothing_to_write_take_no_write_turn(session, engine):
+    """On SQLite one transaction writes at a time, and one that holds the turn while it reads
+    holds back every touch meanwhile (1-2 s a minute at 100,000 customers and 10,000 active
+    complaints). With nothing due, the complaint scan, the check-ins and the stage check only
+    read: the second run, a minute after the first, takes no write turn at all."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("write turns are SQLite's")
+    now = at(dt.date(2026, 12, 1), "10:00")
+    customer = add_customer(session, "Acme Ltd", owner_id=USER, grade="A")
+    add_complaint(session, customer.id, "Late delivery", now=now, severity="high")  # first response in 4 h
+    checks = ["complaint_escalations", "satisfaction_checkins", "customer_stages"]
+    factory, turns = make_session_factory(engine), []
+
+    def run(when: dt.datetime) -> dict[str, int]:
+        return run_jobs(factory, now=when, directories=lambda _team: None, only=checks)
+
+    db.turn_observers.append(lambda _waited, held: turns.append(held))
+    try:
+        assert run(now + dt.timedelta(minutes=1))["customer_stages"] == 0  # claimed: the hour's only write
+        assert len(turns) == 1
+        assert run(now + dt.timedelta(minutes=2)) == dict.fromkeys(checks, 0)
+        assert len(turns) == 1
+        # and they still write when something is due: the complaint's first-response warning (80 %)
+        assert run(now + dt.timedelta(hours=3, minutes=12))["complaint_escalations"] == 1
+        assert len(turns) == 3  # the warning's, and the claim of a new hour's stage check
+    finally:
+        db.turn_observers.pop()

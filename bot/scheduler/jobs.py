@@ -138,7 +138,7 @@ def run_jobs(
     workspace's people; `stopping()` true ends the run between two workspaces (or two
     batches of them: the process is stopping)."""
     query = select(Workspace.team_id, Workspace.uninstalled_at).order_by(Workspace.team_id)
-    with unit_of_work(factory, now=now) as session:
+    with reading(), unit_of_work(factory, now=now) as session:
         found = list(session.execute(query if teams is None else query.where(Workspace.team_id.in_(teams))))
     written: dict[str, int] = {}
     known: dict[str, Directory | None] = {}  # each workspace's directory, asked for once per run
@@ -568,12 +568,20 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
     check-in is due (services.satisfaction), in one DM, in their working hours."""
     from bot.services import satisfaction
 
-    settings = team_settings(run.session, team_id)
-    today = run.now.astimezone(zone(settings.tz, run.default_tz)).date()
-    year, week, _ = today.isocalendar()
-    by_owner: dict[str, list] = {}
-    for customer in satisfaction.checkins_due(session=run.session, team_id=team_id, today=today):
-        by_owner.setdefault(customer.owner_id, []).append(customer)
+    # Read in a transaction that only reads (on SQLite touches go on being written meanwhile):
+    # every minute but once a week per owner, there is nothing to write.
+    with reading():
+        settings = team_settings(run.session, team_id)
+        today = run.now.astimezone(zone(settings.tz, run.default_tz)).date()
+        year, week, _ = today.isocalendar()
+        by_owner: dict[str, list] = {}
+        for customer in satisfaction.checkins_due(session=run.session, team_id=team_id, today=today):
+            by_owner.setdefault(customer.owner_id, []).append(customer)
+        key = {owner_id: f"checkin:{owner_id}:{year}-W{week:02d}" for owner_id in by_owner}
+        for written_key in run.session.scalars(select(Notification.key).where(Notification.team_id == team_id,
+                                                                             Notification.key.in_(key.values()))):
+            by_owner.pop(written_key.split(":")[1], None)  # asked this week already
+    run.session.commit()
     written = 0
     for owner_id, customers in sorted(by_owner.items()):
         member = get_member(session=run.session, team_id=team_id, user_id=owner_id, directory=run.directory,
@@ -581,7 +589,7 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
         locale = settings.language or member.locale
         body = [b for c in customers[:CHECKINS_PER_DM] for b in checkin_blocks(locale, c)]
         written += enqueue(
-            run.session, now=run.now, team_id=team_id, key=f"checkin:{owner_id}:{year}-W{week:02d}", kind="checkin",
+            run.session, now=run.now, team_id=team_id, key=key[owner_id], kind="checkin",
             channel=owner_id, text=block_plain_text(body[:1]), blocks=body,
             due_at=quiet_hours_due(run.now, member=member, settings=settings, default_tz=run.default_tz),
         )  # fmt: skip
