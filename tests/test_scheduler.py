@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.clock import wall
+from bot.scheduler import jobs
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.jobs import JOBS, quiet_hours_due, run_jobs
 from bot.scheduler.outbox import Delivery, enqueue, failures
@@ -109,6 +110,29 @@ def test_the_digest_lists_what_is_due_most_overdue_first_with_its_buttons(schedu
                   if e["action_id"] == "revisit_snooze")  # fmt: skip
     assert [o["text"]["text"] for o in snooze["options"]] == ["1 day", "3 days", "1 week"]
 
+
+
+def test_a_digest_written_today_is_not_built_again_each_minute(scheduler, session, fake, monkeypatch):
+    """The reminder window stays open all working day and the job runs every minute: once a
+    person's digest is written, later runs do not read their due items and build it again
+    (for an INSERT that would write nothing). Someone whose digest is not written yet gets it."""
+    member(session, USER)
+    due(session, "Today Ltd", USER, TUESDAY)
+    built, write_digest = [], jobs._write_digest
+
+    def counted(run, settings, hours, person, *args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(person.user_id)
+        return write_digest(run, settings, hours, person, *args, **kwargs)
+
+    monkeypatch.setattr(jobs, "_write_digest", counted)
+    scheduler.sweep(at(TUESDAY, "09:00"))
+    assert built == [USER]
+    member(session, OWNER_B)
+    due(session, "Someone Else Ltd", OWNER_B, TUESDAY)
+    scheduler.sweep(at(TUESDAY, "09:01"))
+    scheduler.sweep(at(TUESDAY, "15:30"))
+    assert built == [USER, OWNER_B]
+    assert len(dms(fake, USER)) == 1 and len(dms(fake, OWNER_B)) == 1
 
 def test_two_sweeps_at_the_same_instant_send_one_dm_each(scheduler, session, fake):
     member(session, USER)

@@ -33,6 +33,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    tuple_,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, sessionmaker
@@ -235,7 +236,15 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
     days: dict[tuple[int, str | None, str | None], tuple[dt.date, dt.time] | None] = {}
     owners = set(owners_with_due_revisits(session=session, team_id=team_ids, by=latest_today))
     promised = set(followups.assignees_with_due(session=session, team_id=team_ids, by=latest_today))
-    for team_id, owner_id in sorted(owners | promised):
+
+    def day_of(settings: TeamSettings, hours: WorkingHours, member: Any) -> tuple[dt.date, dt.time] | None:
+        when = (id(settings), member.tz, member.digest_time)  # what the member's reminder day depends on
+        if when not in days:
+            days[when] = _reminder_day(run, settings, hours, member)
+        return days[when]
+
+    digested = _digested_today(session, owners | promised, known, workspaces, rules, day_of, now=run.now)
+    for team_id, owner_id in sorted((owners | promised) - digested):
         try:
             settings, hours = rules.of(workspaces.get(team_id) or get_workspace(session, team_id))
             member: Any = known.get((team_id, owner_id))
@@ -243,10 +252,7 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
                 with session.begin_nested():  # read from Slack once a day
                     member = get_member(session=session, team_id=team_id, user_id=owner_id,
                                         directory=run.directory_of(team_id), now=run.now)  # fmt: skip
-            when = (id(settings), member.tz, member.digest_time)  # what the member's reminder day depends on
-            if when not in days:
-                days[when] = _reminder_day(run, settings, hours, member)
-            today = days[when]
+            today = day_of(settings, hours, member)
             if today is None:
                 continue
             locale = settings.language or member.locale
@@ -271,6 +277,39 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
         for start in range(0, len(chosen), _CHOSEN_AT_ONCE):
             written += enqueue_select(session, rows_of(session, chosen[start : start + _CHOSEN_AT_ONCE], now=run.now))
     return written
+
+
+def _digested_today(
+    session: Session, people: set[tuple[str, str]], known: dict[tuple[str, str], Any], workspaces: dict[str, Any],
+    rules: _TeamRules, day_of: Callable[[TeamSettings, WorkingHours, Any], tuple[dt.date, dt.time] | None], *,
+    now: dt.datetime,
+) -> set[tuple[str, str]]:  # fmt: skip
+    """Of these (workspace, person), those whose digest for their day is written already.
+
+    Their reminder window stays open all working day, and the job runs every minute: without
+    this it read each one's profile and due items and built their digest again, only for its
+    INSERT to do nothing (at 200 owners, 0.4-0.6 s a minute of SQLite's write turn). Only
+    people read as rows, with a profile still fresh and their digest on, are looked for: the
+    others go the whole way as before."""
+    keys: dict[tuple[str, str], tuple[str, str]] = {}
+    for team_id, person in people:
+        member = known.get((team_id, person))
+        workspace = workspaces.get(team_id)
+        if member is None or workspace is None or not member.digest_enabled or not is_fresh(member, now):
+            continue
+        today = day_of(*rules.of(workspace), member)
+        if today is not None:
+            keys[(team_id, f"digest:{person}:{today[0].isoformat()}")] = (team_id, person)
+    pairs, done = list(keys), set()
+    for start in range(0, len(pairs), _DIGESTS_AT_ONCE):
+        done.update(keys[(row.team_id, row.key)] for row in session.execute(
+            select(Notification.team_id, Notification.key)
+            .where(tuple_(Notification.team_id, Notification.key).in_(pairs[start : start + _DIGESTS_AT_ONCE]))
+        ))  # fmt: skip
+    return done
+
+
+_DIGESTS_AT_ONCE = 1000  # (workspace, key) pairs per statement
 
 
 # A member's columns that decide their reminders: `is_fresh`, `_reminder_day`, `Viewer.of`.
