@@ -132,6 +132,20 @@ def test_a_complaint_acknowledged_while_the_scan_reads_is_written_at_once_and_no
     assert sent(fake, start) == []
 
 
+def test_complaints_due_at_once_are_locked_a_batch_at_a_time_and_each_warned_once(
+    slack, fake, session, scheduler, team, monkeypatch
+):
+    monkeypatch.setattr(complaints, "LOCK_BATCH", 1)  # a backlog of thousands, in small
+    with freeze_time("2026-12-01T09:00:00Z"):
+        log(slack, fake, "High")
+        log(slack, fake, "High")
+    start = len(fake.calls_to("chat.postMessage"))
+    scheduler.sweep(at("2026-12-01T12:12:00"))  # 80 % of 4 h, for both
+    scheduler.sweep(at("2026-12-01T12:13:00"))
+    warned = [text for to, text in sent(fake, start) if to == OWNER]
+    assert sorted(warned) == [f"Complaint *#{n}* (Acme Ltd) is close to its first-response deadline." for n in (1, 2)]
+
+
 def test_urgent_complaints_on_calendar_hours_escalate_at_night_and_at_weekends(slack, fake, session, scheduler, team):
     workspace = get_workspace(session, TEAM)
     workspace.settings = {**workspace.settings,

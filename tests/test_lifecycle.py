@@ -14,6 +14,7 @@ from freezegun import freeze_time
 from sqlalchemy import event, select, update
 
 from bot.scheduler.runner import Scheduler
+from bot.services import lifecycle
 from bot.services.customers import CustomerInput, create_customer
 from bot.services.lifecycle import REASONS
 from bot.storage.db import make_session_factory, unit_of_work
@@ -227,7 +228,7 @@ def test_a_touch_saved_while_the_sweep_scores_the_team_is_written_at_once_and_no
 
 
 def test_a_merge_that_arrives_while_the_sweep_locks_customers_waits_for_it_without_a_deadlock(
-    slack, fake, session, engine, scheduler, caplog
+    slack, fake, session, engine, scheduler, caplog, monkeypatch
 ):
     """The hourly check locks every customer whose stage it may move, and a merge its two, each
     in id order (PostgreSQL; SQLite's writers take turns). Acme (falling, the lower id) and Beta
@@ -236,6 +237,7 @@ def test_a_merge_that_arrives_while_the_sweep_locks_customers_waits_for_it_witho
     held Acme and waited for Beta, and PostgreSQL would have ended one of them after a second."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite: one writer at a time")
+    monkeypatch.setattr(lifecycle, "BATCH", 1)  # a lock a statement: the merge comes between the two
     caplog.set_level(logging.INFO)
     fake.add_user(ADMIN, is_admin=True)
     _neglected_active(slack, fake, session, engine)

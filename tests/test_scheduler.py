@@ -19,11 +19,12 @@ from bot.scheduler.hours import WorkingHours
 from bot.scheduler.jobs import JOBS, quiet_hours_due, run_jobs
 from bot.scheduler.outbox import Delivery, enqueue, failures
 from bot.scheduler.runner import Scheduler
+from bot.services.customers import CustomerInput, create_customer
 from bot.services.workspaces import TeamSettings, get_workspace
 from bot.storage import db
-from bot.storage.db import make_session_factory
+from bot.storage.db import make_session_factory, unit_of_work
 from bot.storage.models import Customer, Member, Notification, Workspace
-from tests.helpers import add_complaint, add_customer
+from tests.helpers import add_complaint, add_customer, as_admin
 from tests.slackclient import TEAM, USER, block_text
 
 UTC = dt.UTC
@@ -111,7 +112,6 @@ def test_the_digest_lists_what_is_due_most_overdue_first_with_its_buttons(schedu
     assert [o["text"]["text"] for o in snooze["options"]] == ["1 day", "3 days", "1 week"]
 
 
-
 def test_a_digest_written_today_is_not_built_again_each_minute(scheduler, session, fake, monkeypatch):
     """The reminder window stays open all working day and the job runs every minute: once a
     person's digest is written, later runs do not read their due items and build it again
@@ -133,6 +133,7 @@ def test_a_digest_written_today_is_not_built_again_each_minute(scheduler, sessio
     scheduler.sweep(at(TUESDAY, "15:30"))
     assert built == [USER, OWNER_B]
     assert len(dms(fake, USER)) == 1 and len(dms(fake, OWNER_B)) == 1
+
 
 def test_two_sweeps_at_the_same_instant_send_one_dm_each(scheduler, session, fake):
     member(session, USER)
@@ -753,10 +754,13 @@ def test_the_minutes_checks_with_nothing_to_write_take_no_write_turn(session, en
     if engine.dialect.name != "sqlite":
         pytest.skip("write turns are SQLite's")
     now = at(dt.date(2026, 12, 1), "10:00")
-    customer = add_customer(session, "Acme Ltd", owner_id=USER, grade="A")
-    add_complaint(session, customer.id, "Late delivery", now=now, severity="high")  # first response in 4 h
-    checks = ["complaint_escalations", "satisfaction_checkins", "customer_stages"]
     factory, turns = make_session_factory(engine), []
+    with unit_of_work(factory, now=now) as adding:  # added as of `now`: its first check-in is months away
+        customer = create_customer(session=adding, viewer=as_admin(), data=CustomerInput(name="Acme Ltd", grade="A"),
+                                   surface="test")  # fmt: skip
+        customer_id = customer.id
+    add_complaint(session, customer_id, "Late delivery", now=now, severity="high")  # first response in 4 h
+    checks = ["complaint_escalations", "satisfaction_checkins", "customer_stages"]
 
     def run(when: dt.datetime) -> dict[str, int]:
         return run_jobs(factory, now=when, directories=lambda _team: None, only=checks)

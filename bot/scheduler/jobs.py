@@ -297,7 +297,10 @@ def _digested_today(
         workspace = workspaces.get(team_id)
         if member is None or workspace is None or not member.digest_enabled or not is_fresh(member, now):
             continue
-        today = day_of(*rules.of(workspace), member)
+        try:
+            today = day_of(*rules.of(workspace), member)
+        except Exception:  # noqa: BLE001 - left to the whole way, which logs it for this person alone
+            continue
         if today is not None:
             keys[(team_id, f"digest:{person}:{today[0].isoformat()}")] = (team_id, person)
     pairs, done = list(keys), set()
@@ -617,9 +620,10 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
         for customer in satisfaction.checkins_due(session=run.session, team_id=team_id, today=today):
             by_owner.setdefault(customer.owner_id, []).append(customer)
         key = {owner_id: f"checkin:{owner_id}:{year}-W{week:02d}" for owner_id in by_owner}
-        for written_key in run.session.scalars(select(Notification.key).where(Notification.team_id == team_id,
-                                                                             Notification.key.in_(key.values()))):
-            by_owner.pop(written_key.split(":")[1], None)  # asked this week already
+        if key:
+            asked = select(Notification.key).where(Notification.team_id == team_id, Notification.key.in_(key.values()))
+            for written_key in run.session.scalars(asked):
+                by_owner.pop(written_key.split(":")[1], None)  # asked this week already
     run.session.commit()
     written = 0
     for owner_id, customers in sorted(by_owner.items()):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -527,6 +527,9 @@ def _customers_open() -> Select[Any]:
 # --- escalations (the scheduler's) ------------------------------------------------------------
 
 
+LOCK_BATCH = 500  # complaints locked per statement by the escalation scan
+
+
 def escalations_due(
     *, session: Session, team_id: str, now: dt.datetime, default_tz: str = "UTC", ids: list[int] | None = None
 ) -> list[tuple[Complaint, list[Escalation]]]:
@@ -539,10 +542,13 @@ def escalations_due(
         .where(Complaint.team_id == team_id, Complaint.state.in_(ACTIVE))
         .options(selectinload(Complaint.events))
     )
-    if ids is not None:
-        query = query.where(Complaint.id.in_(ids)).order_by(Complaint.id).with_for_update(of=Complaint)
-        query = query.execution_options(populate_existing=True)
-    rows = session.scalars(query)
+    if ids is None:
+        rows: Iterable[Complaint] = session.scalars(query)
+    else:  # in batches, in one id order (a backlog after downtime can be thousands)
+        ids, locked = sorted(ids), query.order_by(Complaint.id).with_for_update(of=Complaint)
+        locked = locked.execution_options(populate_existing=True)
+        rows = [c for start in range(0, len(ids), LOCK_BATCH)
+                for c in session.scalars(locked.where(Complaint.id.in_(ids[start : start + LOCK_BATCH])))]  # fmt: skip
     out = []
     for c in rows:
         due = due_escalations(c, now, calendar, policy)

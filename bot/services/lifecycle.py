@@ -119,18 +119,16 @@ def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.
 
     Scoring the team takes seconds at 100,000 customers, so it is done in a transaction that
     only reads: on SQLite touches go on being written meanwhile, on PostgreSQL nothing is held.
-    Then, in a transaction of its own, the check is claimed and the customers it would move are
-    locked and scored again, and moved by that second score: a touch that committed in between
-    is not undone by a stale one. The session's transaction ends between the two, so it must
-    hold no unsaved work."""
-    with reading():
+    Before it, the check is claimed in a short transaction of its own, so that however many
+    sweeps run, one scores the team (a sweep stopped after its claim leaves that hour's check to
+    the next one). After it, in a transaction of its own, the customers it would move are locked
+    and scored again, and moved by that second score: a touch that committed in between is not
+    undone by a stale one. The session's transaction ends at each step, so it must hold no
+    unsaved work."""
+    with reading():  # most minutes, this is all: the hour's check is done
         checked = session.scalar(select(Workspace.stages_checked_at).where(Workspace.team_id == team_id))
-        if checked is not None and checked > now - CHECK_EVERY:
-            return 0
-        viewer = Viewer.whole_team(team_id)
-        low = _low(session, viewer, now=now, today=today)
-        at_risk = set(session.scalars(select(Customer.id).where(Customer.team_id == team_id,
-                                                                Customer.stage == "at_risk")))  # fmt: skip
+    if checked is not None and checked > now - CHECK_EVERY:
+        return 0
     session.commit()
     claimed = session.execute(
         update(Workspace)
@@ -138,8 +136,15 @@ def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.
                or_(Workspace.stages_checked_at.is_(None), Workspace.stages_checked_at <= now - CHECK_EVERY))
         .values(stages_checked_at=now)
     ).rowcount  # fmt: skip
+    session.commit()
     if not claimed:  # another sweep claimed it since
         return 0
+    with reading():
+        viewer = Viewer.whole_team(team_id)
+        low = _low(session, viewer, now=now, today=today)
+        at_risk = set(session.scalars(select(Customer.id).where(Customer.team_id == team_id,
+                                                                Customer.stage == "at_risk")))  # fmt: skip
+    session.commit()
     # The active ones under 40 and those at risk at 40 or more, locked in one id order, as a merge
     # locks its two: a merge that held one of them and waited for another held here would wait
     # for the check while the check waits for it (PostgreSQL).
