@@ -7,16 +7,19 @@ import datetime as dt
 from freezegun import freeze_time
 from sqlalchemy import select, update
 
+from bot.scheduler.jobs import run_jobs
+from bot.services import satisfaction
 from bot.services.health import customer_health
 from bot.services.satisfaction import checkins_due
-from bot.storage.models import Customer, Member, SatisfactionScore
+from bot.storage.db import make_session_factory
+from bot.storage.models import Customer, Member, Notification, SatisfactionScore
 from bot.views import ids
 from bot.views.reports import checkin_blocks
 from tests.helpers import add_customer, as_admin
 from tests.slackclient import TEAM, USER, block_text
 
 NOW = dt.datetime(2026, 11, 25, 10, tzinfo=dt.UTC)
-LEAD = "U00000LD"
+LEAD, MEMBER = "U00000LD", "U0000002"
 
 
 def _age(session, customer, days: int) -> None:
@@ -37,6 +40,25 @@ def test_checkins_are_due_by_grade_interval_since_the_last_score(session):
     session.commit()
     due = checkins_due(session=session, team_id=TEAM, today=NOW.date())
     assert [c.name for c in due] == ["B none", "A old"]  # the longest waiting first
+
+
+def test_owners_asked_this_week_do_not_crowd_out_the_others(session, engine, monkeypatch):
+    """The job reads a limited number of the longest-waiting customers due. USER, asked this
+    week already, has the three oldest; MEMBER's one customer comes after them, and is asked."""
+    monkeypatch.setattr(satisfaction, "CHECKINS_READ", 2)
+    for n, days in enumerate((300, 290, 280)):
+        _age(session, add_customer(session, f"Old {n}", grade="A", owner_id=USER), days)
+    _age(session, add_customer(session, "Newer", grade="A", owner_id=MEMBER), 100)
+    session.add(Notification(team_id=TEAM, key=satisfaction.checkin_key(USER, NOW.date()), kind="checkin", channel=USER,
+                             payload={"text": "asked"}, status="sent", due_at=NOW, attempts=1, created_at=NOW))  # fmt: skip
+    session.commit()
+    written = run_jobs(make_session_factory(engine), now=NOW, directories=lambda _team: None,
+                       only=["satisfaction_checkins"])  # fmt: skip
+    assert written == {"satisfaction_checkins": 1}
+    session.expire_all()
+    asked = session.scalars(select(Notification).where(Notification.kind == "checkin", Notification.channel == MEMBER))
+    [dm] = asked.all()
+    assert dm.key == satisfaction.checkin_key(MEMBER, NOW.date()) and "Newer" in str(dm.payload)
 
 
 @freeze_time(NOW)

@@ -611,19 +611,14 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
     from bot.services import satisfaction
 
     # Read in a transaction that only reads (on SQLite touches go on being written meanwhile):
-    # every minute but once a week per owner, there is nothing to write.
+    # every minute but once a week per owner, there is nothing to write (those asked this week
+    # are left out by checkins_due).
     with reading():
         settings = team_settings(run.session, team_id)
         today = run.now.astimezone(zone(settings.tz, run.default_tz)).date()
-        year, week, _ = today.isocalendar()
         by_owner: dict[str, list] = {}
         for customer in satisfaction.checkins_due(session=run.session, team_id=team_id, today=today):
             by_owner.setdefault(customer.owner_id, []).append(customer)
-        key = {owner_id: f"checkin:{owner_id}:{year}-W{week:02d}" for owner_id in by_owner}
-        if key:
-            asked = select(Notification.key).where(Notification.team_id == team_id, Notification.key.in_(key.values()))
-            for written_key in run.session.scalars(asked):
-                by_owner.pop(written_key.split(":")[1], None)  # asked this week already
     run.session.commit()
     written = 0
     for owner_id, customers in sorted(by_owner.items()):
@@ -632,7 +627,7 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
         locale = settings.language or member.locale
         body = [b for c in customers[:CHECKINS_PER_DM] for b in checkin_blocks(locale, c)]
         written += enqueue(
-            run.session, now=run.now, team_id=team_id, key=key[owner_id], kind="checkin",
+            run.session, now=run.now, team_id=team_id, key=satisfaction.checkin_key(owner_id, today), kind="checkin",
             channel=owner_id, text=block_plain_text(body[:1]), blocks=body,
             due_at=quiet_hours_due(run.now, member=member, settings=settings, default_tz=run.default_tz),
         )  # fmt: skip

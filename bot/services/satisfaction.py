@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bot.services import access, audit
@@ -22,10 +22,11 @@ from bot.services.access import Viewer
 from bot.services.errors import UserError
 from bot.services.members import is_admin
 from bot.services.workspaces import DEFAULT_GRADE
-from bot.storage.models import SCORE_SOURCES, Customer, Member, SatisfactionScore
+from bot.storage.models import SCORE_SOURCES, Customer, Member, Notification, SatisfactionScore
 
 CHECKIN_DAYS = {"A": 91, "B": 182, "C": 365}
 ALERT_AT_OR_BELOW = 2
+CHECKINS_READ = 500  # due customers read per run: each owner is asked about a few
 SCORES = range(1, 6)
 
 
@@ -74,9 +75,21 @@ def record_satisfaction(
     return Recorded(customer, row, alert)
 
 
-def checkins_due(*, session: Session, team_id: str, today: dt.date, limit: int = 500) -> list[Customer]:
-    """Customers with an owner whose check-in is due (see the module docstring), oldest first.
-    A customer's own survey answer is not a check-in: the owner still talks to them."""
+def checkin_key(owner_id: str, today: dt.date) -> str:
+    """The outbox key of an owner's check-in DM for the ISO week of `today`: one a week."""
+    return f"checkin:{owner_id}:{_week(today)}"
+
+
+def _week(today: dt.date) -> str:
+    year, week, _ = today.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def checkins_due(*, session: Session, team_id: str, today: dt.date, limit: int | None = None) -> list[Customer]:
+    """Customers with an owner whose check-in is due (see the module docstring) and who has not
+    been asked this week (no check-in DM in the outbox for `today`'s week), oldest first; the
+    owners asked already are left out before the limit (`CHECKINS_READ` unless given), so they
+    cannot crowd the others out. A customer's own survey answer is not a check-in: the owner still talks to them."""
     last = (
         select(SatisfactionScore.customer_id.label("customer_id"), func.max(SatisfactionScore.recorded_at).label("at"))
         .where(SatisfactionScore.team_id == team_id, SatisfactionScore.source == "checkin")
@@ -85,6 +98,7 @@ def checkins_due(*, session: Session, team_id: str, today: dt.date, limit: int =
     )
     since = func.coalesce(last.c.at, Customer.created_at)
     midnight = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
+    asked_key = literal("checkin:") + Customer.owner_id + literal(f":{_week(today)}")  # checkin_key, in SQL
     due = []
     for grade, days in CHECKIN_DAYS.items():
         of_grade = Customer.grade == grade
@@ -95,8 +109,10 @@ def checkins_due(*, session: Session, team_id: str, today: dt.date, limit: int =
         session.scalars(
             select(Customer)
             .outerjoin(last, last.c.customer_id == Customer.id)
-            .where(Customer.team_id == team_id, Customer.owner_id.is_not(None), Customer.stage != "lost", or_(*due))
+            .where(Customer.team_id == team_id, Customer.owner_id.is_not(None), Customer.stage != "lost", or_(*due),
+                   ~select(Notification.id).where(Notification.team_id == team_id,
+                                                  Notification.key == asked_key).exists())
             .order_by(since, Customer.number)
-            .limit(limit)
+            .limit(limit or CHECKINS_READ)
         )
     )
