@@ -34,7 +34,7 @@ from bot.storage.models import (
     Workspace,
 )
 from tests.conftest import BOT_TOKEN
-from tests.helpers import add_customer, lock_waits, stored, until
+from tests.helpers import add_customer, errors_logged, lock_waits, stored, until
 from tests.slackclient import (
     BOT_USER,
     TEAM,
@@ -84,10 +84,6 @@ def touches_of(session) -> list[Touch]:
 
 def messages_of(session) -> list[ChannelMessage]:
     return stored(session, ChannelMessage)
-
-
-def errors_logged(caplog) -> list[logging.LogRecord]:  # type: ignore[no-untyped-def]
-    return [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 @pytest.fixture

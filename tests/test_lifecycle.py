@@ -19,7 +19,7 @@ from bot.services.customers import CustomerInput, create_customer
 from bot.services.lifecycle import REASONS
 from bot.storage.db import make_session_factory, unit_of_work
 from bot.storage.models import AuditEvent, Complaint, Customer, Member, SatisfactionScore, StageChange
-from tests.helpers import as_admin, customers_of, lock_waits, until
+from tests.helpers import as_admin, customers_of, errors_logged, lock_waits, until
 from tests.slackclient import TEAM, USER, block_text
 
 UTC = dt.UTC
@@ -264,7 +264,7 @@ def test_a_merge_that_arrives_while_the_sweep_locks_customers_waits_for_it_witho
             event.remove(engine, "after_cursor_execute", merge_arrives)
         assert waited == [True], "the merge did not wait for the check"
         assert merging[0].result().status == 200
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+    assert not errors_logged(caplog), caplog.records
     assert [c.name for c in customers_of(session)] == ["Beta"]
     assert stage_of(session, "Beta") == ("active", SWEEP)  # healthy: brought back by the check, then merged into
 

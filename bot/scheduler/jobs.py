@@ -302,7 +302,7 @@ def _digested_today(
         except Exception:  # noqa: BLE001 - left to the whole way, which logs it for this person alone
             continue
         if today is not None:
-            keys[(team_id, f"digest:{person}:{today[0].isoformat()}")] = (team_id, person)
+            keys[(team_id, _digest_key(person, today[0]))] = (team_id, person)
     pairs, done = list(keys), set()
     for start in range(0, len(pairs), _DIGESTS_AT_ONCE):
         done.update(keys[(row.team_id, row.key)] for row in session.execute(
@@ -313,6 +313,11 @@ def _digested_today(
 
 
 _DIGESTS_AT_ONCE = 1000  # (workspace, key) pairs per statement
+
+
+def _digest_key(user_id: str, day: dt.date) -> str:
+    """The outbox key of a person's digest for their day: one a day."""
+    return f"digest:{user_id}:{day.isoformat()}"
 
 
 # A member's columns that decide their reminders: `is_fresh`, `_reminder_day`, `Viewer.of`.
@@ -372,7 +377,7 @@ def _write_digest(
                                 digest_time=send_from.strftime("%H:%M"), follow_ups=promises.items,
                                 follow_ups_total=promises.due_total)  # fmt: skip
     return int(enqueue(
-        run.session, now=run.now, team_id=team_id, key=f"digest:{member.user_id}:{today.isoformat()}", kind="digest",
+        run.session, now=run.now, team_id=team_id, key=_digest_key(member.user_id, today), kind="digest",
         channel=member.user_id, text=text, blocks=body, due_at=run.now, expires_at=expires,
     ))  # fmt: skip
 

@@ -168,9 +168,9 @@ def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.
 
 
 def _low(session: Session, viewer: Viewer, *, now: dt.datetime, today: dt.date,
-         stages: tuple[str, ...] = ("active", "at_risk"), ids: list[int] | None = None) -> set[int]:  # fmt: skip
-    """The ids of customers in `stages` (of `ids`, if given) with health under `AT_RISK_BELOW`."""
-    scored = health.scored(session=session, viewer=viewer, now=now, today=today, stages=stages, ids=ids)
+         ids: list[int] | None = None) -> set[int]:  # fmt: skip
+    """The ids of customers active or at risk (of `ids`, if given) with health under `AT_RISK_BELOW`."""
+    scored = health.scored(session=session, viewer=viewer, now=now, today=today, stages=("active", "at_risk"), ids=ids)
     return {r.customer.id for r in scored if r.health.score < AT_RISK_BELOW}
 
 
