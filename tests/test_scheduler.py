@@ -205,6 +205,26 @@ def test_members_get_their_digest_at_their_own_nine_oclock(scheduler, session, f
     assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["U00SHANG", "U00NEWYK"]
 
 
+def test_a_profile_read_over_a_day_before_the_run_is_read_again_and_decides_the_day(scheduler, session, fake):
+    """The job decides from the stored profile while it is less than a day old (as of the
+    run, not the wall clock) and reads it from Slack again once it is older."""
+    run = at(TUESDAY, "09:00")
+    get_workspace(session, TEAM)
+    fresh, stale = "U00FRESH", "U00STALE"
+    for user_id, read in ((fresh, run - dt.timedelta(hours=23, minutes=59)), (stale, run - dt.timedelta(hours=24))):
+        session.add(Member(team_id=TEAM, user_id=user_id, tz="UTC", locale="en-US", profile_fetched_at=read,
+                           digest_enabled=False))  # fmt: skip
+        fake.add_user(user_id, tz="America/New_York")  # where Slack says they are now: 04:00 there
+        due(session, f"Due to {user_id}", user_id, TUESDAY)
+    session.commit()
+
+    assert scheduler.run_jobs(run)["revisit_reminders"] == 1
+
+    asked = [c.args.get("user") for c in fake.calls_to("users.info")]
+    assert asked == [stale]
+    assert [n.channel for n in notifications(session)] == [fresh]
+
+
 def test_an_early_digest_time_waits_for_working_hours_and_team_hours_apply(scheduler, session, fake):
     member(session, USER, digest_time="07:00")
     due(session, "Acme", USER, TUESDAY)

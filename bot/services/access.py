@@ -27,6 +27,11 @@ from bot.services.workspaces import TeamSettings
 from bot.storage.models import INTEGER_MAX, Complaint, Customer, FollowUp, Member, Touch
 
 
+def sees_all(member: Member, settings: TeamSettings, role: str | None = None) -> bool:
+    """Whether the member sees every customer of their workspace (`role`: theirs, if known)."""
+    return settings.visibility == "open" or (role or role_of(member)) in SEES_EVERYTHING
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who is looking, and what that lets them see and do."""
@@ -40,9 +45,8 @@ class Viewer:
     @classmethod
     def of(cls, member: Member, settings: TeamSettings) -> Viewer:
         role = role_of(member)
-        sees_all = settings.visibility == "open" or role in SEES_EVERYTHING
-        return cls(team_id=member.team_id, user_id=member.user_id, sees_all=sees_all, admin=role == ADMIN,
-                   lead=role == LEAD)  # fmt: skip
+        return cls(team_id=member.team_id, user_id=member.user_id, sees_all=sees_all(member, settings, role),
+                   admin=role == ADMIN, lead=role == LEAD)  # fmt: skip
 
     @classmethod
     def whole_team(cls, team_id: str) -> Viewer:
