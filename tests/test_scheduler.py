@@ -796,3 +796,32 @@ def test_the_minutes_checks_with_nothing_to_write_take_no_write_turn(session, en
         assert len(turns) == 3  # the warning's, and the claim of a new hour's stage check
     finally:
         db.turn_observers.pop()
+
+
+def test_the_minutes_reminders_with_nothing_new_to_write_take_no_write_turn(session, engine):
+    """The digests' window stays open all working day and the job runs every minute. A minute
+    in which every open window's digest is written already, and every other window is
+    closed, only reads: it takes no write turn (before, it read the whole team holding it)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("write turns are SQLite's")
+    member(session, USER)
+    member(session, OWNER_B, digest_time="16:00")
+    due(session, "Acme", USER, TUESDAY)
+    due(session, "Beta", OWNER_B, TUESDAY)
+    factory, turns = make_session_factory(engine), []
+
+    def run(hhmm: str) -> int:
+        return run_jobs(factory, now=at(TUESDAY, hhmm), directories=lambda _team: None,
+                        only=["revisit_reminders"])["revisit_reminders"]  # fmt: skip
+
+    db.turn_observers.append(lambda _waited, held: turns.append(held))
+    try:
+        assert run("09:00") == 1  # USER's digest
+        assert len(turns) == 1
+        assert run("09:01") == 0 and run("15:59") == 0
+        assert len(turns) == 1
+        assert run("16:00") == 1  # OWNER_B's window opens: their digest is written
+        assert len(turns) == 2
+    finally:
+        db.turn_observers.pop()
+    assert sorted(n.channel for n in notifications(session)) == sorted([USER, OWNER_B])

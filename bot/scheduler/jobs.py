@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import operator
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -221,22 +222,12 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
     """
     team_ids = [teams] if isinstance(teams, str) else list(teams)
     session = run.session
-    rows = session.connection()  # what is read as plain rows skips the ORM's work per row (a third of it)
-    workspaces = {w.team_id: w for w in rows.execute(select(Workspace.team_id, Workspace.settings)
-                                                     .where(Workspace.team_id.in_(team_ids))).all()}  # fmt: skip
     rules = _TeamRules()
     written = 0
     singles: list[_Chosen] = []  # whose due revisits get a message each
     promises: list[_Chosen] = []  # whose follow-ups due get a message each (who see all their customers)
     latest_today = (run.now.astimezone(dt.UTC) + _LATEST_OFFSET).date()
-    # Read as tuples, not ORM objects (a fifth of the job when they were), and only what decides
-    # their reminders (not the name: decrypting it was a tenth): a member who needs more (a
-    # digest, a profile read again) is read as one then.
-    known = {(m.team_id, m.user_id): m for m in map(_Deciding._make, rows.execute(
-        select(*_DECIDING).where(Member.team_id.in_(team_ids)), {"fresh_after": run.now - PROFILE_MAX_AGE}).all())}
     days: dict[tuple[int, str | None, str | None], tuple[dt.date, dt.time] | None] = {}
-    owners = set(owners_with_due_revisits(session=session, team_id=team_ids, by=latest_today))
-    promised = set(followups.assignees_with_due(session=session, team_id=team_ids, by=latest_today))
 
     def day_of(settings: TeamSettings, hours: WorkingHours, member: Any) -> tuple[dt.date, dt.time] | None:
         when = (id(settings), member.tz, member.digest_time)  # what the member's reminder day depends on
@@ -244,19 +235,58 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
             days[when] = _reminder_day(run, settings, hours, member)
         return days[when]
 
-    digested = _digested_today(session, owners | promised, known, workspaces, rules, day_of)
+    # Who may have something to be told now is read in a transaction that only reads: the job
+    # runs every minute, and most minutes it finds everyone's digest written or their window
+    # closed (on SQLite, touches go on being written meanwhile). Those left are then read again,
+    # or from Slack, and written for, in a transaction of their own.
+    with reading():
+        rows = session.connection()  # what is read as plain rows skips the ORM's work per row (a third of it)
+        workspaces = {w.team_id: w for w in rows.execute(select(Workspace.team_id, Workspace.settings)
+                                                         .where(Workspace.team_id.in_(team_ids))).all()}  # fmt: skip
+        # Read as tuples, not ORM objects (a fifth of the job when they were), and only what decides
+        # their reminders (not the name: decrypting it was a tenth): a member who needs more (a
+        # digest, a profile read again) is read as one then.
+        known = {(m.team_id, m.user_id): m for m in map(_Deciding._make, rows.execute(
+            select(*_DECIDING).where(Member.team_id.in_(team_ids)), {"fresh_after": run.now - PROFILE_MAX_AGE}).all())}
+        owners = set(owners_with_due_revisits(session=session, team_id=team_ids, by=latest_today))
+        promised = set(followups.assignees_with_due(session=session, team_id=team_ids, by=latest_today))
+        digested = _digested_today(session, owners | promised, known, workspaces, rules, day_of)
+    session.commit()
+
+    # Most people are decided from what was read: a fresh profile tells their day, and with the
+    # digest off they get a message per item, written for all of them at once below. The rest
+    # go the whole way one by one: their profile read (again, or from Slack), their digest built.
+    whole_way: list[tuple[str, str]] = []
     last_team: str | None = None  # people come sorted: a workspace's rules are looked up once
     for person in sorted((owners | promised) - digested):
         team_id, owner_id = person
+        member, workspace = known.get(person), workspaces.get(team_id)
         try:
+            if member is None or workspace is None or not member.fresh:
+                whole_way.append(person)
+                continue
             if team_id != last_team:
-                settings, hours = rules.of(workspaces.get(team_id) or get_workspace(session, team_id))
+                settings, hours = rules.of(workspace)
                 last_team = team_id
-            member: Any = known.get(person)
-            if member is None or not member.fresh or member.digest_enabled:
-                with session.begin_nested():  # read from Slack once a day
-                    member = get_member(session=session, team_id=team_id, user_id=owner_id,
-                                        directory=run.directory_of(team_id), now=run.now)  # fmt: skip
+            today = day_of(settings, hours, member)
+            if today is None:  # their window is not open now
+                continue
+            if member.digest_enabled or (person in promised and not sees_all(member, settings)):
+                whole_way.append(person)
+                continue
+            locale = settings.language or member.locale
+            if person in owners:
+                singles.append((team_id, owner_id, today[0], locale))
+            if person in promised:  # all their follow-ups are theirs to be told of
+                promises.append((team_id, owner_id, today[0], locale))
+        except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
+            log.exception("revisit reminders for %s in %s failed", owner_id, team_id)
+    for team_id, owner_id in whole_way:
+        try:
+            settings, hours = rules.of(workspaces.get(team_id) or get_workspace(session, team_id))
+            with session.begin_nested():  # read from Slack once a day
+                member = get_member(session=session, team_id=team_id, user_id=owner_id,
+                                    directory=run.directory_of(team_id), now=run.now)  # fmt: skip
             today = day_of(settings, hours, member)
             if today is None:
                 continue
@@ -265,10 +295,10 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
                 with session.begin_nested():
                     written += _write_digest(run, settings, hours, member, *today, locale=locale)
             else:
-                if person in owners:
+                if (team_id, owner_id) in owners:
                     singles.append((team_id, owner_id, today[0], locale))
-                if person in promised:
-                    if sees_all(member, settings):  # all their follow-ups are theirs to be told of
+                if (team_id, owner_id) in promised:
+                    if sees_all(member, settings):
                         promises.append((team_id, owner_id, today[0], locale))
                     else:
                         with session.begin_nested():
@@ -277,8 +307,9 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
             log.exception("revisit reminders for %s in %s failed", owner_id, team_id)
     # One message per due revisit or follow-up: one statement for all these people, each with
     # their day and language (a statement per day and language read each due customer once per
-    # group), rendered when sent.
+    # group), rendered when sent. In one order, so concurrent sweeps cannot deadlock.
     for chosen, rows_of in ((singles, _revisit_reminder_rows), (promises, _follow_up_reminder_rows)):
+        chosen.sort(key=_person)
         for start in range(0, len(chosen), _CHOSEN_AT_ONCE):
             written += enqueue_select(session, rows_of(session, chosen[start : start + _CHOSEN_AT_ONCE], now=run.now))
     return written
@@ -405,6 +436,7 @@ def _write_digest(
 
 
 _Chosen = tuple[str, str, dt.date, str | None]  # workspace, person, their day, their language
+_person = operator.itemgetter(0, 1)
 _CHOSEN_AT_ONCE = 5000  # people per statement (a bound document of about 450 kB): a batch of workspaces in one
 
 
