@@ -11,13 +11,13 @@ import time
 from collections import Counter
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.clock import wall
 from bot.scheduler import jobs
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.jobs import JOBS, quiet_hours_due, run_jobs
-from bot.scheduler.outbox import Delivery, enqueue, failures
+from bot.scheduler.outbox import Delivery, enqueue, enqueue_many, failures, notification
 from bot.scheduler.runner import Scheduler
 from bot.services.customers import CustomerInput, create_customer
 from bot.services.workspaces import TeamSettings, get_workspace
@@ -341,6 +341,20 @@ def one_pending(session, text: str = "hello", **kw) -> None:
     assert enqueue(session, now=NOW, team_id=TEAM, key=f"test:{text}", kind="test", channel=USER, text=text, **kw)
     assert not enqueue(session, now=NOW, team_id=TEAM, key=f"test:{text}", kind="test", channel=USER, text=text, **kw)
     session.commit()
+
+
+def test_many_rows_at_once_write_each_new_key_once_and_count_what_was_written(session):
+    """`enqueue_many` binds its rows in batches of one statement: the rows whose key is written
+    already, or comes twice, are left out and not counted, across more rows than a batch."""
+    get_workspace(session, TEAM)
+    session.commit()
+    row = lambda n: notification(now=NOW, team_id=TEAM, key=f"many:{n}", kind="test", channel=USER, text=f"m{n}")  # noqa: E731
+    assert enqueue_many(session, [row(n) for n in range(0, 3000, 2)]) == 1500
+    assert enqueue_many(session, [row(n) for n in range(3000)] + [row(2999), row(1)]) == 1500
+    assert enqueue_many(session, []) == 0
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(Notification).where(Notification.key.like("many:%"))) == 3000
+    assert {n.payload["text"] for n in notifications(session)} == {f"m{n}" for n in range(3000)}
 
 
 def test_429_waits_retry_after_then_delivers(scheduler, session, fake):
