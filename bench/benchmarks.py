@@ -53,7 +53,8 @@ from bench.harness import (
     suggestion_payload,
 )
 from bot.clock import wall
-from bot.scheduler import jobs
+from bot.scheduler import reminders
+from bot.scheduler.base import JobRun
 from bot.services import churn, complaints, reports, sla
 from bot.services.access import Viewer
 from bot.services.find import SEARCH_LIMIT, resolve_customer, search_customers
@@ -757,7 +758,7 @@ def _day_with_due(ctx: Context, wanted: int) -> dt.date:
 def _job_sweep(ctx: Context, at: dt.datetime) -> int:
     """The revisit job as `run_jobs` runs it: one session per team, committed."""
     with unit_of_work(ctx.sessions, now=wall()) as session:
-        return jobs.revisit_reminders(jobs.JobRun(session, at, None), ctx.team.team_id)
+        return reminders.revisit_reminders(JobRun(session, at, None), ctx.team.team_id)
 
 
 def _raw_sweep(ctx: Context, at: dt.datetime) -> int:
@@ -829,7 +830,7 @@ def sweep(ctx: Context) -> list[Table]:
             ])  # fmt: skip
     mems = [float(r[3]) for r in rows]
     notes = [
-        "The revisit job (`bot.scheduler.jobs.revisit_reminders`, as `run_jobs` runs it: one committed session per "
+        "The revisit job (`bot.scheduler.reminders.revisit_reminders`, as `run_jobs` runs it: one committed session per "
         f"team) at 15:00 {SWEEP_TZ} on the first weekday when N revisits are due, with every member's digest "
         "**off** and time zone set to that zone for the run (restored after): so it writes one outbox row per due "
         "revisit, the same rows as the raw statement (with the digest on it writes one row per owner instead); "

@@ -62,6 +62,12 @@ class ChannelInfo:
     is_ext_shared: bool = False  # a Slack Connect channel
 
 
+class Profiles(Protocol):
+    """What a person's profile is read from: a `Directory`, or answers Slack gave before."""
+
+    def profile(self, user_id: str) -> Profile: ...
+
+
 class Directory(Protocol):
     """What requests read from Slack (profiles, links, channels, a message's text), and the one
     thing they do there themselves: join a public channel that is being linked."""

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select, update
 
 from bot.clock import wall
-from bot.scheduler import jobs
+from bot.notify import SlackDirectory
+from bot.scheduler import reminders
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.jobs import JOBS, quiet_hours_due, run_jobs
 from bot.scheduler.outbox import Delivery, enqueue, enqueue_many, failures, notification
@@ -118,13 +120,13 @@ def test_a_digest_written_today_is_not_built_again_each_minute(scheduler, sessio
     (for an INSERT that would write nothing). Someone whose digest is not written yet gets it."""
     member(session, USER)
     due(session, "Today Ltd", USER, TUESDAY)
-    built, write_digest = [], jobs._write_digest
+    built, write_digest = [], reminders._digest
 
     def counted(run, settings, hours, person, *args, **kwargs):  # type: ignore[no-untyped-def]
         built.append(person.user_id)
         return write_digest(run, settings, hours, person, *args, **kwargs)
 
-    monkeypatch.setattr(jobs, "_write_digest", counted)
+    monkeypatch.setattr(reminders, "_digest", counted)
     scheduler.sweep(at(TUESDAY, "09:00"))
     assert built == [USER]
     member(session, OWNER_B)
@@ -223,6 +225,88 @@ def test_a_profile_read_over_a_day_before_the_run_is_read_again_and_decides_the_
     asked = [c.args.get("user") for c in fake.calls_to("users.info")]
     assert asked == [stale]
     assert [n.channel for n in notifications(session)] == [fresh]
+
+
+def test_slack_is_asked_for_profiles_while_touches_go_on_being_written(scheduler, session, fake, engine, monkeypatch):
+    """A profile missing or a day old is asked of Slack before the job's transaction: asked in
+    it, each round trip (50-300 ms to real Slack) held SQLite's write turn, and every touch
+    waited for it, at the hour most digests fall due. A write from another connection while
+    Slack answers is made at once; the digest still follows the time zone Slack gives."""
+    get_workspace(session, TEAM)
+    session.commit()
+    fake.add_user("U00SHANG", tz="Asia/Shanghai")
+    due(session, "Shanghai Co", "U00SHANG", TUESDAY)
+    asked, written = SlackDirectory.profile, []
+
+    def touch() -> None:  # as a touch saved by a request commits it
+        with unit_of_work(make_session_factory(engine), now=at(TUESDAY, "01:00")) as other:
+            other.execute(update(Customer).values(last_touch_at=at(TUESDAY, "01:00")))
+
+    with ThreadPoolExecutor(1) as pool:
+
+        def written_while_asked(directory, user_id):  # type: ignore[no-untyped-def]
+            try:
+                pool.submit(touch).result(timeout=5)
+                written.append("while Slack was asked")
+            except TimeoutError:
+                written.append("only after")
+            return asked(directory, user_id)
+
+        monkeypatch.setattr(SlackDirectory, "profile", written_while_asked)
+        scheduler.sweep(at(TUESDAY, "09:00", "Asia/Shanghai"))
+    assert written == ["while Slack was asked"]
+    [digest] = dms(fake, "U00SHANG")
+    assert "Shanghai Co" in block_text(digest["blocks"])
+    assert session.scalars(select(Member.tz).where(Member.user_id == "U00SHANG")).one() == "Asia/Shanghai"
+
+
+def test_a_profile_slack_cannot_give_is_asked_again_and_stops_no_one_else(scheduler, session, fake, caplog):
+    get_workspace(session, TEAM)
+    session.commit()
+    fake.add_user("U00FAIL1", tz="UTC")
+    fake.add_user("U00SHANG", tz="Asia/Shanghai")
+    due(session, "Failing Co", "U00FAIL1", TUESDAY)
+    due(session, "Shanghai Co", "U00SHANG", TUESDAY)
+    fake.fail("users.info", error="internal_error")  # the first asked: U00FAIL1
+
+    scheduler.sweep(at(TUESDAY, "09:00", "Asia/Shanghai"))  # 01:00 UTC: before hours for a team-time member
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["U00SHANG"]
+    assert "users.info for U00FAIL1 failed" in caplog.text
+    scheduler.sweep(at(TUESDAY, "09:00"))  # asked again, and answered
+
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["U00SHANG", "U00FAIL1"]
+    assert [c.args.get("user") for c in fake.calls_to("users.info")] == ["U00FAIL1", "U00SHANG", "U00FAIL1"]
+
+
+def test_digests_are_built_while_touches_go_on_being_written(scheduler, session, fake, engine, monkeypatch):
+    """Each digest reads its owner's due items and is rendered (about 2 ms; seconds for 1,000
+    workspaces whose digests fall due in one minute) in a transaction that only reads: a write
+    from another connection meanwhile is made at once. The digests are written after."""
+    member(session, USER)
+    member(session, OWNER_B)
+    due(session, "Acme", USER, TUESDAY)
+    due(session, "Beta", OWNER_B, TUESDAY)
+    build, written = reminders._digest, []
+
+    def touch() -> None:
+        with unit_of_work(make_session_factory(engine), now=at(TUESDAY, "09:00")) as other:
+            other.execute(update(Customer).values(last_touch_at=at(TUESDAY, "09:00")))
+
+    with ThreadPoolExecutor(1) as pool:
+
+        def written_while_built(*args, **kwargs):  # type: ignore[no-untyped-def]
+            rows = build(*args, **kwargs)
+            try:
+                pool.submit(touch).result(timeout=5)
+                written.append("while built")
+            except TimeoutError:
+                written.append("only after")
+            return rows
+
+        monkeypatch.setattr(reminders, "_digest", written_while_built)
+        assert scheduler.run_jobs(at(TUESDAY, "09:00"))["revisit_reminders"] == 2
+    assert written == ["while built", "while built"]
+    assert sorted(n.channel for n in notifications(session)) == sorted([USER, OWNER_B])
 
 
 def test_an_early_digest_time_waits_for_working_hours_and_team_hours_apply(scheduler, session, fake):

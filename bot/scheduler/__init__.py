@@ -1,7 +1,9 @@
 """The scheduler: reminders and digests that arrive on time, once, through crashes and replicas.
 
-- `jobs.py`    the periodic jobs (daily digests / revisit reminders; `register_job` hook);
-               they only write notification rows
+- `base.py`    what a job is given (`JobRun`) and how it is registered (`register_job`)
+- `jobs.py`    `run_jobs`, and the periodic jobs: complaint warnings and escalations, stages,
+               check-ins, reports; they only write notification rows
+- `reminders.py` the daily digests and revisit / follow-up reminders (`revisit_reminders`)
 - `outbox.py`  writing rows (`enqueue`, unique key) and sending them (`Sender`: claim with a
                lease, post, mark sent on ok; 429 / 5xx / permanent errors)
 - `hours.py`   quiet hours in the recipient's own time zone

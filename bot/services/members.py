@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.notify import Directory, Unreachable
+from bot.notify import Profiles, Unreachable
 from bot.storage.models import Member
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ _UNREAD = _Unread()
 
 
 def get_member(
-    *, session: Session, team_id: str, user_id: str, directory: Directory | None, now: dt.datetime,
+    *, session: Session, team_id: str, user_id: str, directory: Profiles | None, now: dt.datetime,
     found: Member | None | _Unread = _UNREAD,
 ) -> Member:  # fmt: skip
     """The member row, refreshed from Slack when missing or older than a day at `now`.

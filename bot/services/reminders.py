@@ -1,7 +1,7 @@
 """Revisit reminders: what is due for whom, snoozing, and each member's digest choice.
 
-The scheduler's jobs (bot/scheduler/jobs.py) read `owners_with_due_revisits`; the buttons in a digest
-call `snooze_revisit` and `set_digest`.
+The revisit reminders (bot/scheduler/reminders.py) read `owners_with_due_revisits`; the buttons
+in a digest call `snooze_revisit` and `set_digest`.
 """
 
 from __future__ import annotations
