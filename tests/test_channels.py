@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select, update
 from bot.notify import Permalinks
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import get_workspace
+from bot.storage import db
 from bot.storage.db import make_session_factory
 from bot.storage.models import (
     AuditEvent,
@@ -30,6 +31,7 @@ from bot.storage.models import (
     Complaint,
     Customer,
     Member,
+    Notification,
     Touch,
     Workspace,
 )
@@ -413,6 +415,25 @@ def test_the_clock_reminds_the_owner_in_business_hours_once(slack, fake, session
     assert "Log touch" in shown and "I replied elsewhere" in shown
     scheduler.sweep(at(2))
     assert len(reminders(fake)) == 1  # once per message
+
+
+def test_a_minute_after_the_reminder_the_clock_takes_no_write_turn(slack, fake, session, scheduler, acme, engine):
+    """The response clock is read every minute in a transaction that only reads; a message
+    reminded of already is left out, so on SQLite a minute with nothing new to write takes no
+    turn at all (touches go on being written meanwhile)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("write turns are SQLite's")
+    guest_says(slack, "Is anyone there?", at(0))
+    turns: list[float] = []
+    db.turn_observers.append(lambda _waited, held: turns.append(held))
+    try:
+        assert scheduler.run_jobs(at(1))["response_reminders"] == 1
+        written = len(turns)
+        assert scheduler.run_jobs(at(1.02))["response_reminders"] == 0
+        assert len(turns) == written  # nothing else is due in this team either
+    finally:
+        db.turn_observers.pop()
+    assert [n.kind for n in stored(session, Notification) if n.kind == "response"] == ["response"]
 
 
 def test_the_clock_counts_business_hours_only(slack, fake, session, scheduler):

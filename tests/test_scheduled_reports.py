@@ -10,8 +10,10 @@ from freezegun import freeze_time
 from PIL import Image
 from sqlalchemy import select
 
+from bot.scheduler.jobs import run_jobs
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import get_workspace
+from bot.storage import db
 from bot.storage.db import make_session_factory
 from bot.storage.models import Customer, Notification, SatisfactionScore
 from tests.helpers import add_customer
@@ -55,6 +57,29 @@ def test_the_weekly_report_goes_to_its_channel_on_monday_at_nine_once(slack, fak
     image = Image.open(io.BytesIO(fake.uploads[upload.args["file_id"]]))
     image.load()  # a PNG that decodes
     assert image.format == "PNG"
+
+
+def test_a_weekly_report_written_already_takes_no_write_turn_the_next_minutes(session, engine):
+    """The job runs every minute and writes once a week: once this Monday's report is written,
+    it only reads (on SQLite touches go on being written meanwhile)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("write turns are SQLite's")
+    get_workspace(session, TEAM).settings = {"report_channel": REPORTS}
+    session.commit()
+    factory, turns = make_session_factory(engine), []
+
+    def run(when: str) -> int:
+        return run_jobs(factory, now=at(when), directories=lambda _team: None, only=["weekly_report"])["weekly_report"]
+
+    db.turn_observers.append(lambda _waited, held: turns.append(held))
+    try:
+        assert run("2026-11-30T08:59:00") == 0 and turns == []  # before nine: nothing written, no turn
+        assert run("2026-11-30T09:00:00") == 1
+        assert len(turns) == 1
+        assert run("2026-11-30T09:01:00") == 0 and run("2026-11-30T15:00:00") == 0
+        assert len(turns) == 1
+    finally:
+        db.turn_observers.pop()
 
 
 def test_a_failed_chart_upload_keeps_the_report_sent_once_and_says_why(slack, fake, session, scheduler):

@@ -867,8 +867,9 @@ def test_workspaces_whose_sweep_together_fails_are_swept_one_by_one(scheduler, s
 def test_the_minutes_checks_with_nothing_to_write_take_no_write_turn(session, engine):
     """On SQLite one transaction writes at a time, and one that holds the turn while it reads
     holds back every touch meanwhile (1-2 s a minute at 100,000 customers and 10,000 active
-    complaints). With nothing due, the complaint scan, the check-ins and the stage check only
-    read: the second run, a minute after the first, takes no write turn at all."""
+    complaints). With nothing due, the complaint scan, the check-ins, the stage check, the
+    response reminders and the weekly report only read: the second run, a minute after the
+    first, takes no write turn at all."""
     if engine.dialect.name != "sqlite":
         pytest.skip("write turns are SQLite's")
     now = at(dt.date(2026, 12, 1), "10:00")
@@ -878,7 +879,8 @@ def test_the_minutes_checks_with_nothing_to_write_take_no_write_turn(session, en
                                    surface="test")  # fmt: skip
         customer_id = customer.id
     add_complaint(session, customer_id, "Late delivery", now=now, severity="high")  # first response in 4 h
-    checks = ["complaint_escalations", "satisfaction_checkins", "customer_stages"]
+    checks = ["complaint_escalations", "satisfaction_checkins", "customer_stages", "response_reminders",
+              "weekly_report"]  # fmt: skip
 
     def run(when: dt.datetime) -> dict[str, int]:
         return run_jobs(factory, now=when, directories=lambda _team: None, only=checks)

@@ -37,7 +37,7 @@ from bot.services.access import Viewer
 from bot.services.members import get_member
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import now_of, reading, unit_of_work
-from bot.storage.models import Member, Workspace
+from bot.storage.models import Member, Notification, Workspace
 from bot.views.complaints import escalation_message
 from bot.views.home import home_page
 from bot.views.kit import block_plain_text, fit_view
@@ -192,15 +192,21 @@ def response_reminders(run: JobRun, team_id: str) -> int:
     hours; written as it is when sent (`_render_response`), so a reply meanwhile cancels it."""
     from bot.services import channels
 
-    settings = team_settings(run.session, team_id)
+    # Read every minute in a transaction that only reads (on SQLite touches go on being written
+    # meanwhile), leaving out the messages reminded of already; written only when one is due.
+    with reading():
+        settings = team_settings(run.session, team_id)
+        waiting = channels.reminders_due(session=run.session, team_id=team_id, now=run.now)
+        told = _written_keys(run.session, team_id, [_response_key(due.message.id) for due in waiting])
+    run.session.commit()
     written = 0
-    for due in channels.reminders_due(session=run.session, team_id=team_id, now=run.now):
+    for due in (due for due in waiting if _response_key(due.message.id) not in told):
         try:
             with run.session.begin_nested():
                 owner = get_member(session=run.session, team_id=team_id, user_id=due.remind, directory=run.directory,
                                    now=run.now)  # fmt: skip
                 written += enqueue(
-                    run.session, now=run.now, team_id=team_id, key=f"response:{due.message.id}", kind="response",
+                    run.session, now=run.now, team_id=team_id, key=_response_key(due.message.id), kind="response",
                     channel=due.remind, text="",
                     due_at=quiet_hours_due(run.now, member=owner, settings=settings, default_tz=run.default_tz),
                     meta={"render": "response", "message_id": due.message.id,
@@ -209,6 +215,18 @@ def response_reminders(run: JobRun, team_id: str) -> int:
         except Exception:  # noqa: BLE001 - one channel's failure must not stop the others
             log.exception("response reminder for message %s failed", due.message.id)
     return written
+
+
+def _response_key(message_id: int) -> str:
+    return f"response:{message_id}"
+
+
+def _written_keys(session: Session, team_id: str, keys: list[str]) -> set[str]:
+    """Which of these outbox keys of the workspace are written already."""
+    if not keys:
+        return set()
+    found = select(Notification.key).where(Notification.team_id == team_id, Notification.key.in_(keys))
+    return set(session.scalars(found))
 
 
 @register_renderer("response")
@@ -275,19 +293,23 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
 @register_job("weekly_report")
 def weekly_report(run: JobRun, team_id: str) -> int:
     """Monday from 09:00 team time: last week's team report in the report channel, once,
-    with its chart in the thread (built when it is sent: `_render_weekly_report`)."""
-    settings = team_settings(run.session, team_id)
-    if not settings.report_channel:
-        return 0
-    tz = settings.tz or run.default_tz
-    local = run.now.astimezone(zone(tz))
-    if local.weekday() != 0 or local.time() < dt.time(9):
-        return 0
-    last_week = local.date() - dt.timedelta(days=7)
-    monday = last_week - dt.timedelta(days=last_week.weekday())
+    with its chart in the thread (built when it is sent: `_render_weekly_report`). Decided in a
+    transaction that only reads: it runs every minute, and writes once a week."""
+    with reading():
+        settings = team_settings(run.session, team_id)
+        tz = settings.tz or run.default_tz
+        local = run.now.astimezone(zone(tz))
+        if not settings.report_channel or local.weekday() != 0 or local.time() < dt.time(9):
+            return 0
+        last_week = local.date() - dt.timedelta(days=7)
+        monday = last_week - dt.timedelta(days=last_week.weekday())
+        key = f"report:weekly:{monday.isoformat()}"
+        if _written_keys(run.session, team_id, [key]):
+            return 0
+    run.session.commit()
     payload = {"render": "weekly_report", "team_id": team_id, "day": last_week.isoformat(), "tz": tz}
     return int(enqueue(
-        run.session, now=run.now, team_id=team_id, key=f"report:weekly:{monday.isoformat()}", kind="report",
+        run.session, now=run.now, team_id=team_id, key=key, kind="report",
         channel=settings.report_channel, text="", due_at=run.now, meta=payload,
     ))  # fmt: skip
 
