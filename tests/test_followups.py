@@ -14,7 +14,7 @@ from bot.scheduler.runner import Scheduler
 from bot.services.reports import TEAM as TEAM_FIGURES
 from bot.services.reports import build_report
 from bot.storage.db import make_session_factory
-from bot.storage.models import AuditEvent, FollowUp, Member, Notification
+from bot.storage.models import AuditEvent, FollowUp, Member, Notification, Workspace
 from tests.helpers import add_customer, as_admin, stored
 from tests.slackclient import USER, block_text, find_button
 
@@ -144,11 +144,16 @@ def test_the_digest_lists_follow_ups_beside_revisits_and_done_updates_it(slack, 
     assert element(update_["blocks"], "revisit_snooze")  # the revisit's buttons stay
 
 
-def test_with_the_digest_off_each_follow_up_is_its_own_message_unless_done_meanwhile(slack, fake, session, scheduler):
+@pytest.mark.parametrize("visibility", ["open", "owner"])  # "owner": read for them one by one, not all at once
+def test_with_the_digest_off_each_follow_up_is_its_own_message_unless_done_meanwhile(
+    slack, fake, session, scheduler, visibility
+):
     add_customer(session, "Acme")
     promise(slack, fake, "Acme", "send the quote", TODAY)
     promise(slack, fake, "Acme", "book the visit", TODAY)
-    session.execute(update(Member).where(Member.user_id == USER).values(digest_enabled=False))
+    session.execute(update(Member).where(Member.user_id == USER).values(digest_enabled=False, role="member",
+                                                                        is_slack_admin=False))  # fmt: skip
+    session.execute(update(Workspace).values(settings={"visibility": visibility}))
     session.commit()
     fake.reset()
     scheduler.run_jobs(NOW)

@@ -278,10 +278,77 @@ def test_a_profile_slack_cannot_give_is_asked_again_and_stops_no_one_else(schedu
     assert [c.args.get("user") for c in fake.calls_to("users.info")] == ["U00FAIL1", "U00SHANG", "U00FAIL1"]
 
 
-def test_digests_are_built_while_touches_go_on_being_written(scheduler, session, fake, engine, monkeypatch):
+def test_a_profile_slack_will_not_renew_costs_no_write_turn_once_the_digest_is_written(scheduler, session, fake,
+                                                                                       engine):  # fmt: skip
+    """A day-old profile is asked for every minute until Slack answers; meanwhile the stored one
+    decides, the digest is written once, and the minutes after it write nothing."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("write turns are SQLite's")
+    get_workspace(session, TEAM)
+    session.add(Member(team_id=TEAM, user_id=USER, tz="UTC", locale="en-US",
+                       profile_fetched_at=at(TUESDAY, "09:00") - dt.timedelta(days=2)))  # fmt: skip
+    session.commit()
+    due(session, "Acme", USER, TUESDAY)
+    fake.fail("users.info", error="internal_error", times=10)
+    turns: list[float] = []
+    db.turn_observers.append(lambda _waited, held: turns.append(held))
+    try:
+        assert scheduler.run_jobs(at(TUESDAY, "09:00"))["revisit_reminders"] == 1
+        written = len(turns)
+        assert scheduler.run_jobs(at(TUESDAY, "09:01"))["revisit_reminders"] == 0
+        assert len(turns) == written
+    finally:
+        db.turn_observers.pop()
+    assert len(fake.calls_to("users.info")) == 2
+
+
+def test_rows_that_fail_together_are_written_person_by_person(scheduler, session, fake, monkeypatch, caplog):
+    member(session, USER)
+    member(session, OWNER_B)
+    due(session, "Acme", USER, TUESDAY)
+    due(session, "Beta", OWNER_B, TUESDAY)
+    write = reminders.enqueue_many
+
+    def fails_for_more_than_one(session, rows):  # type: ignore[no-untyped-def]
+        if len(rows) > 1:
+            raise RuntimeError("one bad row among them")
+        return write(session, rows)
+
+    monkeypatch.setattr(reminders, "enqueue_many", fails_for_more_than_one)
+    assert scheduler.run_jobs(at(TUESDAY, "09:00"))["revisit_reminders"] == 2
+    assert sorted(n.channel for n in notifications(session)) == sorted([USER, OWNER_B])
+    assert "failed together; writing them person by person" in caplog.text
+
+
+def test_a_directory_that_breaks_for_one_person_stops_no_one_else(scheduler, session, fake, monkeypatch, caplog):
+    get_workspace(session, TEAM)
+    session.commit()
+    fake.add_user(OWNER_B, tz="UTC")
+    due(session, "Broken Co", USER, TUESDAY)
+    due(session, "Beta", OWNER_B, TUESDAY)
+    asked = SlackDirectory.profile
+
+    def breaks_for_user(directory, user_id):  # type: ignore[no-untyped-def]
+        if user_id == USER:
+            raise RuntimeError("a bug, not Slack saying no")
+        return asked(directory, user_id)
+
+    monkeypatch.setattr(SlackDirectory, "profile", breaks_for_user)
+    assert scheduler.run_jobs(at(TUESDAY, "09:00"))["revisit_reminders"] == 1
+    assert [n.channel for n in notifications(session)] == [OWNER_B]
+    assert session.scalars(select(Member.user_id)).all() == [OWNER_B]  # no profile-less row made for USER
+    session.commit()
+    assert "revisit reminders for U" in caplog.text and "a bug, not Slack saying no" in caplog.text
+
+
+@pytest.mark.parametrize("write_every", [100, 1])
+def test_digests_are_built_while_touches_go_on_being_written(scheduler, session, fake, engine, monkeypatch,
+                                                            write_every):  # fmt: skip
     """Each digest reads its owner's due items and is rendered (about 2 ms; seconds for 1,000
     workspaces whose digests fall due in one minute) in a transaction that only reads: a write
-    from another connection meanwhile is made at once. The digests are written after."""
+    from another connection meanwhile is made at once. The digests are written after, a batch
+    of people at a time (`write_every`), the turn given back between two batches."""
+    monkeypatch.setattr(reminders, "WRITE_EVERY", write_every)
     member(session, USER)
     member(session, OWNER_B)
     due(session, "Acme", USER, TUESDAY)
@@ -435,10 +502,11 @@ def test_many_rows_at_once_write_each_new_key_once_and_count_what_was_written(se
     row = lambda n: notification(now=NOW, team_id=TEAM, key=f"many:{n}", kind="test", channel=USER, text=f"m{n}")  # noqa: E731
     assert enqueue_many(session, [row(n) for n in range(0, 3000, 2)]) == 1500
     assert enqueue_many(session, [row(n) for n in range(3000)] + [row(2999), row(1)]) == 1500
+    assert enqueue_many(session, [row(3000), row(3000), row(3001)]) == 2  # a key twice in one batch
     assert enqueue_many(session, []) == 0
     session.commit()
-    assert session.scalar(select(func.count()).select_from(Notification).where(Notification.key.like("many:%"))) == 3000
-    assert {n.payload["text"] for n in notifications(session)} == {f"m{n}" for n in range(3000)}
+    assert session.scalar(select(func.count()).select_from(Notification).where(Notification.key.like("many:%"))) == 3002
+    assert {n.payload["text"] for n in notifications(session)} == {f"m{n}" for n in range(3002)}
 
 
 def test_429_waits_retry_after_then_delivers(scheduler, session, fake):

@@ -128,6 +128,9 @@ def purge_uninstalled(run: JobRun, team_id: str) -> int:
     return int(installs.purge(session=run.session, team_id=team_id, now=run.now, retention=run.retention) is not None)
 
 
+# --- customer stages -----------------------------------------------------------------------------
+
+
 @register_job("customer_stages")
 def customer_stages(run: JobRun, team_id: str) -> int:
     """Active customers whose health fell under 40 become at risk, and back when it recovers,
@@ -138,6 +141,9 @@ def customer_stages(run: JobRun, team_id: str) -> int:
         settings = team_settings(run.session, team_id)
     today = run.now.astimezone(zone(settings.tz, run.default_tz)).date()
     return lifecycle.check_stages(session=run.session, team_id=team_id, now=run.now, today=today)
+
+
+# --- complaint warnings and escalations -----------------------------------------------------
 
 
 @register_job("complaint_escalations")

@@ -90,8 +90,6 @@ CANCELLED = "cancelled"  # written by services.installs too
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "service_unavailable", "request_timeout"})
 
 
-
-
 def notification(
     *,
     now: dt.datetime,

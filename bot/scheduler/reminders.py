@@ -142,22 +142,27 @@ def _whole_way(
     missing or old, their digest on, or follow-ups they see as owners only. Adds to `singles`
     and `promises`; returns the rows written.
 
-    Slack is asked for the profiles first, outside any transaction, and what it said is saved
+    Slack is asked for the profiles first, outside any transaction, and what it gave is saved
     in a short one: asked inside, each round trip held SQLite's write turn. The digests and
-    follow-up reminders are then read and built in a transaction that only reads, and written
-    together at the end (built in the turn, they held it about 2 ms each: seconds for 1,000
-    workspaces whose digests fall due in the same minute)."""
+    follow-up reminders are then read and built `WRITE_EVERY` people at a time in a transaction
+    that only reads, and each batch's rows written in one statement (built in the turn, they
+    held it about 2 ms each: seconds for 1,000 workspaces whose digests fall due in a minute)."""
     session = run.session
     asked: dict[str, _Asked] = {}  # each workspace's answers from Slack
-    for team_id, user_id in people:
-        member = known.get((team_id, user_id))
+    failed: set[tuple[str, str]] = set()
+    for person in people:
+        team_id, user_id = person
+        member = known.get(person)
         try:
             directory = run.directory_of(team_id)
             if directory is not None and (member is None or not member.fresh):
                 asked.setdefault(team_id, _Asked()).ask(directory, user_id)
         except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
+            failed.add(person)
             log.exception("revisit reminders for %s in %s failed", user_id, team_id)
-    saving = [(t, u) for t, u in people if t not in workspaces or (t, u) not in known or t in asked and u in asked[t]]
+    people = [person for person in people if person not in failed]
+    saving = [(t, u) for t, u in people if t not in workspaces or (t, u) not in known
+              or t in asked and isinstance(asked[t].answers.get(u), Profile)]  # fmt: skip
     for team_id, user_id in saving:  # in one order, so concurrent sweeps cannot deadlock
         try:
             with session.begin_nested():
@@ -168,33 +173,78 @@ def _whole_way(
         except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
             log.exception("revisit reminders for %s in %s failed", user_id, team_id)
     session.commit()
-    rows: list[dict[str, Any]] = []
-    with reading():
-        for person in people:
-            team_id, user_id = person
-            try:
-                with session.begin_nested():
-                    settings, hours = rules.of(workspaces.get(team_id) or get_workspace(session, team_id))
-                    member = get_member(session=session, team_id=team_id, user_id=user_id, directory=None,
-                                        now=run.now)  # fmt: skip
-                    today = day_of(settings, hours, member)
-                    if today is None:
-                        continue
-                    locale = settings.language or member.locale
-                    if member.digest_enabled:
-                        rows.extend(_digest(run, settings, hours, member, *today, locale=locale))
-                        continue
-                    if person in owners:
-                        singles.append((team_id, user_id, today[0], locale))
-                    if person in promised:
-                        if sees_all(member, settings):
-                            promises.append((team_id, user_id, today[0], locale))
-                        else:
-                            rows.extend(_follow_up_reminders(run, settings, member, today[0], locale=locale))
-            except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
-                log.exception("revisit reminders for %s in %s failed", user_id, team_id)
-    session.commit()
-    return enqueue_many(session, rows)
+    written = 0
+    for start in range(0, len(people), WRITE_EVERY):
+        built: list[list[dict[str, Any]]] = []  # each person's rows
+        with reading():
+            for person in people[start : start + WRITE_EVERY]:
+                try:
+                    with session.begin_nested():
+                        built.append(_built(run, person, workspaces, rules, day_of, owners, promised, singles,
+                                            promises))  # fmt: skip
+                except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
+                    log.exception("revisit reminders for %s in %s failed", person[1], person[0])
+        session.commit()
+        written += _write_each(session, built)
+        session.commit()  # the turn given back between two batches
+    return written
+
+
+WRITE_EVERY = 100  # people whose digests are built before they are written (one about 30-75 kB)
+
+
+def _built(
+    run: JobRun, person: tuple[str, str], workspaces: dict[str, Any], rules: _TeamRules,
+    day_of: Callable[[TeamSettings, WorkingHours, Any], tuple[dt.date, dt.time] | None],
+    owners: set[tuple[str, str]], promised: set[tuple[str, str]], singles: list[_Chosen], promises: list[_Chosen],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """One person's outbox rows (their digest, or their follow-up reminders), read in a
+    transaction that only reads; or their place in `singles` and `promises`. Someone whose
+    workspace or member row is still missing (its save failed) is left for the next run:
+    making it here would write in that transaction."""
+    team_id, user_id = person
+    session = run.session
+    workspace = workspaces.get(team_id) or session.get(Workspace, team_id)
+    member = session.scalar(select(Member).where(Member.team_id == team_id, Member.user_id == user_id))
+    if workspace is None or member is None:
+        log.warning("revisit reminders for %s in %s: not saved, left for the next run", user_id, team_id)
+        return []
+    settings, hours = rules.of(workspace)
+    today = day_of(settings, hours, member)
+    if today is None:
+        return []
+    locale = settings.language or member.locale
+    if member.digest_enabled:
+        written = select(Notification.id).where(Notification.team_id == team_id,
+                                                Notification.key == _digest_key(user_id, today[0]))  # fmt: skip
+        if session.scalar(written) is not None:  # a profile Slack did not renew: `_digested_today` left them here
+            return []
+        return _digest(run, settings, hours, member, *today, locale=locale)
+    if person in owners:
+        singles.append((team_id, user_id, today[0], locale))
+    if person in promised:
+        if not sees_all(member, settings):
+            return _follow_up_reminders(run, settings, member, today[0], locale=locale)
+        promises.append((team_id, user_id, today[0], locale))
+    return []
+
+
+def _write_each(session: Session, built: list[list[dict[str, Any]]]) -> int:
+    """These people's rows in one statement; if it fails, each person's in a statement of their
+    own, so that one bad row stops no one else."""
+    try:
+        with session.begin_nested():
+            return enqueue_many(session, [row for rows in built for row in rows])
+    except Exception:  # noqa: BLE001 - then one by one
+        log.exception("reminder rows failed together; writing them person by person")
+    written = 0
+    for rows in built:
+        try:
+            with session.begin_nested():
+                written += enqueue_many(session, rows)
+        except Exception:  # noqa: BLE001 - one owner's failure must not stop the others
+            log.exception("reminder rows for %s failed", rows[0]["channel"] if rows else "nobody")
+    return written
 
 
 class _Asked:
@@ -425,9 +475,6 @@ def _render_revisit(session: Session, payload: dict[str, Any], _directory: Direc
                                              today=dt.date.fromisoformat(payload["today"])))  # fmt: skip
 
 
-# --- customer stages -----------------------------------------------------------------------------
-
-
 FOLLOW_UP_SINGLES_MAX = 100  # follow-up messages per person and day, digest off
 
 
@@ -454,6 +501,3 @@ def _render_follow_up(session: Session, payload: dict[str, Any], _directory: Dir
     if found is None:
         return None
     return Rendered(*follow_up_reminder(payload.get("locale"), found, today=dt.date.fromisoformat(payload["today"])))
-
-
-# --- complaint warnings and escalations -----------------------------------------------------
