@@ -9,6 +9,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,16 @@ def lock_waits(engine) -> Iterator[Callable[[], int]]:  # type: ignore[no-untype
     query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watching:
         yield lambda: int(watching.execute(query).scalar() or 0)
+
+
+def goes_through(pool: Executor, write: Callable[[], object], seconds: float = 5) -> bool:
+    """Whether `write`, run on another thread (its own connection), is done within `seconds`:
+    what a transaction that is reading meanwhile lets other writers do."""
+    try:
+        pool.submit(write).result(timeout=seconds)
+    except TimeoutError:
+        return False
+    return True
 
 
 def until(done: Callable[[], bool], seconds: float = 10) -> None:

@@ -26,7 +26,7 @@ from bot.services.workspaces import TeamSettings, get_workspace
 from bot.storage import db
 from bot.storage.db import make_session_factory, unit_of_work
 from bot.storage.models import Customer, Member, Notification, Workspace
-from tests.helpers import add_complaint, add_customer, as_admin
+from tests.helpers import add_complaint, add_customer, as_admin, goes_through
 from tests.slackclient import TEAM, USER, block_text
 
 UTC = dt.UTC
@@ -245,11 +245,7 @@ def test_slack_is_asked_for_profiles_while_touches_go_on_being_written(scheduler
     with ThreadPoolExecutor(1) as pool:
 
         def written_while_asked(directory, user_id):  # type: ignore[no-untyped-def]
-            try:
-                pool.submit(touch).result(timeout=5)
-                written.append("while Slack was asked")
-            except TimeoutError:
-                written.append("only after")
+            written.append("while Slack was asked" if goes_through(pool, touch) else "only after")
             return asked(directory, user_id)
 
         monkeypatch.setattr(SlackDirectory, "profile", written_while_asked)
@@ -363,11 +359,7 @@ def test_digests_are_built_while_touches_go_on_being_written(scheduler, session,
 
         def written_while_built(*args, **kwargs):  # type: ignore[no-untyped-def]
             rows = build(*args, **kwargs)
-            try:
-                pool.submit(touch).result(timeout=5)
-                written.append("while built")
-            except TimeoutError:
-                written.append("only after")
+            written.append("while built" if goes_through(pool, touch) else "only after")
             return rows
 
         monkeypatch.setattr(reminders, "_digest", written_while_built)
