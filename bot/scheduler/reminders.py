@@ -52,13 +52,13 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
     working hours; a day missed entirely is not sent late: its items are still due, so the
     next digest lists them. Rows expire at the end of the working day for the same reason.
 
-    One workspace or many (`TEAMS_AT_ONCE`): their settings, owners with revisits due and
+    One workspace or many (`jobs.TEAMS_AT_ONCE`): their settings, owners with revisits due and
     members are read with one query each, and the one-message-per-revisit rows of them all
     are written with one `INSERT … SELECT` (each person's day and language a column of the
-    people it joins); a digest, or a profile read
-    from Slack, is still one member's work. Over 1,000 small workspaces, one workspace at a
-    time cost 34 times the raw statement, most of it the same few statements built, planned
-    and run again for each (docs/PERFORMANCE.md).
+    people it joins); a digest, or a profile read from Slack, is still one member's work
+    (`_whole_way`). Over 1,000 small workspaces, one workspace at a time cost 34 times the raw
+    statement, most of it the same few statements built, planned and run again for each
+    (docs/PERFORMANCE.md).
     """
     team_ids = [teams] if isinstance(teams, str) else list(teams)
     session = run.session
