@@ -31,13 +31,13 @@ from bot.notify import Directory
 from bot.scheduler import reminders  # noqa: F401 - registers the revisit reminders, the first job a minute runs
 from bot.scheduler.base import AT_ONCE, FOR_UNINSTALLED, JOBS, JobRun, register_job
 from bot.scheduler.hours import WorkingHours
-from bot.scheduler.outbox import Rendered, Upload, enqueue, register_renderer
+from bot.scheduler.outbox import Rendered, Upload, enqueue, register_renderer, written_keys
 from bot.services import home, installs
 from bot.services.access import Viewer
 from bot.services.members import get_member
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import now_of, reading, unit_of_work
-from bot.storage.models import Member, Notification, Workspace
+from bot.storage.models import Member, Workspace
 from bot.views.complaints import escalation_message
 from bot.views.home import home_page
 from bot.views.kit import block_plain_text, fit_view
@@ -203,7 +203,7 @@ def response_reminders(run: JobRun, team_id: str) -> int:
     with reading():
         settings = team_settings(run.session, team_id)
         waiting = channels.reminders_due(session=run.session, team_id=team_id, now=run.now)
-        told = _written_keys(run.session, team_id, [_response_key(due.message.id) for due in waiting])
+        told = written_keys(run.session, team_id, [_response_key(due.message.id) for due in waiting])
     run.session.commit()
     written = 0
     for due in (due for due in waiting if _response_key(due.message.id) not in told):
@@ -225,14 +225,6 @@ def response_reminders(run: JobRun, team_id: str) -> int:
 
 def _response_key(message_id: int) -> str:
     return f"response:{message_id}"
-
-
-def _written_keys(session: Session, team_id: str, keys: list[str]) -> set[str]:
-    """Which of these outbox keys of the workspace are written already."""
-    if not keys:
-        return set()
-    found = select(Notification.key).where(Notification.team_id == team_id, Notification.key.in_(keys))
-    return set(session.scalars(found))
 
 
 @register_renderer("response")
@@ -310,7 +302,7 @@ def weekly_report(run: JobRun, team_id: str) -> int:
         last_week = local.date() - dt.timedelta(days=7)
         monday = last_week - dt.timedelta(days=last_week.weekday())
         key = f"report:weekly:{monday.isoformat()}"
-        if _written_keys(run.session, team_id, [key]):
+        if written_keys(run.session, team_id, [key]):
             return 0
     run.session.commit()
     payload = {"render": "weekly_report", "team_id": team_id, "day": last_week.isoformat(), "tz": tz}

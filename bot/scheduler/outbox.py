@@ -134,6 +134,15 @@ def _new_rows(dialect: str) -> Any:
     return insert(Notification).on_conflict_do_nothing(index_elements=["team_id", "key"]).returning(Notification.id)
 
 
+def written_keys(session: Session, team_id: str, keys: list[str]) -> set[str]:
+    """Which of these outbox keys of the workspace are written already: what a job that runs
+    every minute looks for, in a transaction that only reads, before it writes again."""
+    if not keys:
+        return set()
+    found = select(Notification.key).where(Notification.team_id == team_id, Notification.key.in_(keys))
+    return set(session.scalars(found))
+
+
 # The columns an `enqueue_select` query yields, in this order.
 SELECT_COLUMNS = ("team_id", "key", "kind", "channel", "payload", "status", "due_at", "attempts", "created_at")
 

@@ -24,7 +24,15 @@ from bot.clock import parse_time, zone
 from bot.notify import Directory, Profile, Unreachable
 from bot.scheduler.base import JobRun, register_job
 from bot.scheduler.hours import WorkingHours
-from bot.scheduler.outbox import PENDING, Rendered, enqueue_many, enqueue_select, notification, register_renderer
+from bot.scheduler.outbox import (
+    PENDING,
+    Rendered,
+    enqueue_many,
+    enqueue_select,
+    notification,
+    register_renderer,
+    written_keys,
+)
 from bot.services import followups
 from bot.services.access import Viewer, sees_all
 from bot.services.members import PROFILE_MAX_AGE, get_member
@@ -215,10 +223,8 @@ def _built(
         return []
     locale = settings.language or member.locale
     if member.digest_enabled:
-        written = select(Notification.id).where(Notification.team_id == team_id,
-                                                Notification.key == _digest_key(user_id, today[0]))  # fmt: skip
-        if session.scalar(written) is not None:  # a profile Slack did not renew: `_digested_today` left them here
-            return []
+        if written_keys(session, team_id, [_digest_key(user_id, today[0])]):  # a profile Slack did not renew
+            return []  # (`_digested_today` leaves those people here)
         return _digest(run, settings, hours, member, *today, locale=locale)
     if person in owners:
         singles.append((team_id, user_id, today[0], locale))
