@@ -213,9 +213,10 @@ def writes_undone(ctx: Context, targets: list[WriteTarget]) -> Iterator[None]:
     finally:
         with ctx.engine.begin() as conn:
             team_id = ctx.team.team_id
-            # The App Homes the touches asked for (services.home.republish): a row the sender
-            # still holds is then not its to finish (its outcome is fenced off).
-            conn.execute(delete(Notification).where(Notification.team_id == team_id, Notification.kind == "home"))
+            # The App Homes and DMs the touches asked for (services.home.republish, services.notices):
+            # a row the sender still holds is then not its to finish (its outcome is fenced off).
+            conn.execute(delete(Notification).where(Notification.team_id == team_id,
+                                                    Notification.kind.in_(("home", "said"))))  # fmt: skip
             written = select(Touch.id).where(Touch.team_id == team_id, Touch.summary.like(f"{WRITE_MARK} %"))
             touch_ids = list(conn.scalars(written))
             for i in range(0, len(touch_ids), 500):
@@ -294,16 +295,16 @@ def messages_stored(ctx: Context, channels: list[str]) -> Callable[[], int]:
 
 
 def homes_waiting(ctx: Context) -> int:
-    """The App Homes asked for and not yet published by the worker's sender."""
+    """The App Homes and DMs asked for and not yet sent by the worker's sender."""
     with ctx.engine.connect() as conn:
         query = select(func.count()).select_from(Notification).where(
-            Notification.team_id == ctx.team.team_id, Notification.kind == "home",
+            Notification.team_id == ctx.team.team_id, Notification.kind.in_(("home", "said")),
             Notification.status.in_(("pending", "sending")))  # fmt: skip
         return int(conn.scalar(query) or 0)
 
 
 def homes_settled(ctx: Context, timeout: float = 300.0) -> float:
-    """Wait (at most `timeout` s) until the worker has published every Home asked for; the seconds waited."""
+    """Wait (at most `timeout` s) until the worker has sent every Home and DM asked for; the seconds waited."""
     started = time.perf_counter()
     while homes_waiting(ctx) and time.perf_counter() - started < timeout:
         time.sleep(0.1)
@@ -441,10 +442,10 @@ def _ack_latency(ctx: Context, scenarios: list[Scenario]) -> list[Table]:
         "`/crm due` is sent by the busiest owners (the list of their due revisits). The Log touch "
         "`view_submission` is the modal `touch_modal` builds for one of "
         f"{WRITE_POOL} customers, submitted by its owner with a summary typed: the bot writes the touch, its "
-        "audit row, the new revisit date and the outbox row asking for the owner's App Home, and acks; the DM to "
-        "the author (through the fake Slack) follows on the server's after-response threads (bot.later), and the "
-        "App Home is built and published by the worker's sender beside the server (a process of its own, on the "
-        "same cores; on SQLite, sharing the write lock). The touches are removed after the run.",
+        "audit row, the new revisit date and the outbox rows of the DM to the author and of the owner's App "
+        "Home, and acks; the worker's sender beside the server (a process of its own, on the same cores; on "
+        "SQLite, sharing the write lock) posts the DM and builds and publishes the App Home (services.notices, "
+        "services.home). The touches are removed after the run.",
         f"A customer's channel message is a `message` event (JSON) from one of {GUESTS} of the customers' people "
         f"(Slack Connect guests) in one of {WRITE_POOL} channels linked to those customers, each message new: the "
         "bot stores it with its permalink (asked of the fake Slack by `chat.getPermalink` until an answer shows "
@@ -604,7 +605,6 @@ def writes(ctx: Context) -> list[Table]:
         load(ctx.servers.touchbase.url, payload, requests=2 * WRITE_CONCURRENCY, concurrency=WRITE_CONCURRENCY,
              check=_accepted)  # warm-up
         homes_settled(ctx)
-        time.sleep(1.0)  # the warm-up's DMs, on the server's after-response threads
         before, dms_before = count(), len(fake.calls_to("chat.postMessage"))
         published_before = len(fake.calls_to("views.publish"))
         bodies = prepared(payload, ctx.requests)
@@ -616,7 +616,6 @@ def writes(ctx: Context) -> list[Table]:
         answered, turns_answered = cpu_reading(ctx.servers), ctx.servers.touchbase.write_turns()
         stored = count() - before
         homes_after = homes_settled(ctx)
-        time.sleep(1.0)  # the last DMs
         settled = cpu_reading(ctx.servers)
         dms = len(fake.calls_to("chat.postMessage")) - dms_before
         published = len(fake.calls_to("views.publish")) - published_before
@@ -633,11 +632,11 @@ def writes(ctx: Context) -> list[Table]:
         f"{ctx.requests} signed submissions of the Log touch modal from {WRITE_CONCURRENCY} clients at once, "
         f"cycling over {len(targets)} customers (each submitted by its owner); touches/s = touches found in the "
         "database afterwards ÷ wall time. Each one also writes an audit row and moves the customer's revisit; the "
-        "DM to the author follows the ack on the server's after-response threads (bot.later); the App Homes are "
-        "asked for in the touch's transaction and published by the worker's sender beside the server "
-        "(services.home.republish; one publish per owner for a burst of their touches). Removed again after the run.",
+        "DM to the author and the App Homes are asked for in the touch's transaction (outbox rows) and sent by "
+        "the worker's sender beside the server, at Slack's pace (services.notices, services.home.republish; one "
+        "publish per owner for a burst of their touches). Removed again after the run.",
         "DMs: `chat.postMessage` calls the fake Slack received during the run; App Homes: its `views.publish` "
-        "calls, and how long after the last answer the worker had published the last one.",
+        "calls, and how long after the last answer the worker had sent the last Home and DM.",
         f"Target (issue 18): at least {WRITES_TARGET} touches/s, every submission stored, its DM sent and no App "
         "Home left unpublished.",
     ]
@@ -667,7 +666,7 @@ def writes(ctx: Context) -> list[Table]:
     split_notes = [
         "As in the acknowledgements' table of the same name, over the touches sent: the first row while the "
         "touches were being answered; the second from then until the worker's sender had published the last "
-        "App Home (at Slack's pace) and the server had sent the last DM, the bot's processes only (meanwhile "
+        "App Home and DM (at Slack's pace), the bot's processes only (meanwhile "
         "this process polls the database for the Homes still waiting, which is not the bot's work).",
         f"{WRITES_TARGET} touches a second on {CORES} cores is {1000 * CORES / WRITES_TARGET:.1f} ms of the "
         f"machine's CPU per touch, everything included; \"to {WRITES_TARGET}/s\": the factor by which the "

@@ -90,7 +90,7 @@ def run_sender(settings: Settings) -> None:
     print(SENDER_READY, flush=True)  # the runner measures nothing before: a start-up is not a request's cost
     while not scheduler.stopping.is_set():
         started = elapsed()
-        sender.deliver(now=wall(), deadline=sender.clock() + DELIVER_WITHIN, homes_only=True)
+        sender.deliver(now=wall(), deadline=sender.clock() + DELIVER_WITHIN, asked_only=True)
         while not scheduler.stopping.is_set() and elapsed() - started < DELIVER_EVERY:
             time.sleep(0.05)
 

@@ -187,7 +187,7 @@ def home_worker(settings: Settings, engine: Engine) -> Iterator[None]:
     """The worker's sender publishing the App Homes requests ask for, after each request
     (tests.slackclient.after_the_answer); one lane and no pacing, so the order is the asking's."""
     sender = Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1).sender
-    with homes_sent_by(lambda: sender.deliver(now=wall(), homes_only=True)):
+    with homes_sent_by(lambda: sender.deliver(now=wall(), asked_only=True)):
         yield
 
 

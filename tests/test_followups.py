@@ -84,6 +84,21 @@ def test_a_follow_up_for_someone_else_is_theirs_and_they_are_told(slack, fake, s
         assert "visit the plant" not in slack.command("due").shown
 
 
+def test_someone_else_is_told_in_their_own_language_which_the_worker_asks_slack_for(slack, fake, session):
+    """The request knows the author's language, not the assignee's: their DM is written when the
+    worker sends it (services.notices), which reads their Slack profile then."""
+    fake.add_user(OTHER, locale="zh-CN")
+    add_customer(session, "Acme")
+    promise(slack, fake, "Acme", "visit the plant", TODAY, Assignee=OTHER)
+    [author] = [c.args["text"] for c in fake.calls_to("chat.postMessage") if c.args["channel"] == USER]
+    [told] = [c.args["text"] for c in fake.calls_to("chat.postMessage") if c.args["channel"] == OTHER]
+    assert author.startswith("Touch with *Acme (#1)* logged.")
+    assert told == ("<@U0000001> 给你安排了一项 *Acme (#1)* 的跟进事项：visit the plant，截止 2026年11月25日 周三。"
+                    "可在 `/crm 待办` 里查看。")
+    assert [c.args["user"] for c in fake.calls_to("users.info")][-1] == OTHER  # asked for it by the sender
+    assert session.scalars(select(Notification).where(Notification.kind == "said")).all() == []  # sent: not kept
+
+
 def test_due_lists_follow_ups_with_done_and_snooze(slack, fake, session):
     add_customer(session, "Acme")
     promise(slack, fake, "Acme", "send the quote", TODAY + dt.timedelta(days=1))

@@ -57,22 +57,31 @@ def log_touch(slack, fake, customer: str, summary: str) -> None:
     assert slack.submit(fake.last("views.open")["view"], {"Summary": summary}).status == 200
 
 
+def said(session) -> list[Notification]:
+    session.expire_all()
+    rows = list(session.scalars(select(Notification).where(Notification.kind == "said").order_by(Notification.id)))
+    session.commit()
+    return rows
+
+
 @freeze_time(NOW)
-def test_a_change_asks_the_worker_for_the_home_and_the_answering_process_publishes_none(
+def test_a_change_asks_the_worker_for_the_home_and_the_dm_and_the_answering_process_sends_neither(
     slack, fake, session, worker, no_worker
 ):
     add_customer(session, "Acme", owner_id=OWNER)
     log_touch(slack, fake, "Acme", "Walked the plant")
 
-    assert "Touch with *Acme" in fake.last("chat.postMessage")["text"]  # the DM: after the answer, here
-    assert fake.calls_to("views.publish") == []
+    assert fake.calls_to("chat.postMessage") == [] and fake.calls_to("views.publish") == []
     assert [(h.channel, h.status) for h in homes(session)] == [(USER, "pending"), (OWNER, "pending")]
+    assert [(s.channel, s.status) for s in said(session)] == [(USER, "pending")]
 
     report = worker.deliver(dt.datetime.fromisoformat(NOW))
 
-    assert report.sent == 2
+    assert report.sent == 3
+    assert "Touch with *Acme" in fake.last("chat.postMessage")["text"]
     assert sorted(c.args["user_id"] for c in fake.calls_to("views.publish")) == sorted([OWNER, USER])
     assert [h.status for h in homes(session)] == ["sent", "sent"]
+    assert said(session) == []  # a DM sent is not kept (services.notices)
 
 
 @freeze_time(NOW)
@@ -99,8 +108,9 @@ def test_a_change_while_the_home_is_being_sent_is_published_too(slack, fake, ses
     log_touch(slack, fake, "Acme", "called")
     now = dt.datetime.fromisoformat(NOW)
     sender = worker.sender
-    [row_id], lease = sender.claim(now=now, exclude=set())
-    taken = sender._rows([row_id])[row_id]  # the worker has read the row it claimed
+    ids, lease = sender.claim(now=now, exclude=set())
+    [row_id] = [h.id for h in homes(session)]
+    taken = sender._rows(ids)[row_id]  # the worker has read the rows it claimed
     log_touch(slack, fake, "Beta", "called")  # asked again while the worker holds the row
 
     done = Delivery()
@@ -114,7 +124,7 @@ def test_a_change_while_the_home_is_being_sent_is_published_too(slack, fake, ses
 
 
 @freeze_time(NOW)
-def test_homes_go_before_a_backlog_of_digests(slack, fake, session, settings, engine, no_worker):
+def test_homes_and_a_requests_dm_go_before_a_backlog_of_digests(slack, fake, session, settings, engine, no_worker):
     add_customer(session, "Acme")
     now = dt.datetime.fromisoformat(NOW)
     for n in range(30):  # due an hour before the Home was asked for
@@ -126,8 +136,9 @@ def test_homes_go_before_a_backlog_of_digests(slack, fake, session, settings, en
 
     Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1, batch_size=20).deliver(now)
 
-    methods = [c.method for c in fake.calls if c.method in ("views.publish", "chat.postMessage")]
-    assert methods[0] == "views.publish" and methods.count("chat.postMessage") == 30
+    sent = [c.args.get("text") or c.method for c in fake.calls if c.method in ("views.publish", "chat.postMessage")]
+    assert "views.publish" in sent[:2] and any("Touch with *Acme" in m for m in sent[:2]) and len(sent) == 32
+    assert sent[2:] == [f"digest {n}" for n in range(30)]
 
 
 @freeze_time(NOW)

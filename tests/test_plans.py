@@ -328,10 +328,11 @@ def test_writers_of_two_processes_queue_at_the_gate_beside_the_sqlite_file(tmp_p
         again.dispose()
 
 
-def test_the_senders_claim_finds_the_app_homes_by_their_own_index(session, settings, engine):
-    """Each claim looks for the due App Homes first (scheduler.outbox): with `kind = 'home'`
-    written into the statement, both databases read `ix_notification_home_due`, however many
-    digests are due before them (migration 0019)."""
+def test_the_senders_claim_finds_what_requests_asked_for_by_its_own_index(session, settings, engine):
+    """Each claim looks first for what requests asked for (scheduler.outbox: App Homes and
+    DMs): with `kind IN ('home', 'said')` written into the statement, both databases read
+    `ix_notification_asked_due`, however many digests are due before them (migrations 0019,
+    0023)."""
     from bot.scheduler.runner import Scheduler
     from bot.services.home import republish
     from bot.storage.db import make_session_factory
@@ -342,10 +343,10 @@ def test_the_senders_claim_finds_the_app_homes_by_their_own_index(session, setti
     sender = Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None).sender
     sender.wall = lambda: NOW
     with selects(session) as sent:
-        ids, _lease = sender.claim(now=NOW, exclude=set(), homes_only=True)
+        ids, _lease = sender.claim(now=NOW, exclude=set(), asked_only=True)
     assert len(ids) == 1
     homes = [(s, p) for s, p in sent if "'home'" in s]
-    assert homes and all("notification.kind = 'home'" in s for s, _ in homes)
+    assert homes and all("notification.kind IN ('home', 'said')" in s for s, _ in homes)
     postgresql = session.get_bind().dialect.name == "postgresql"
     if postgresql:
         session.execute(text("SET LOCAL enable_seqscan = off"))
@@ -354,7 +355,7 @@ def test_the_senders_claim_finds_the_app_homes_by_their_own_index(session, setti
     statement = statement.replace(" FOR UPDATE SKIP LOCKED", "")
     plan = session.connection().exec_driver_sql(("EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN ") + statement,
                                                 parameters).all()  # fmt: skip
-    assert "ix_notification_home_due" in str(plan), plan
+    assert "ix_notification_asked_due" in str(plan), plan
 
 
 def test_due_reads_each_list_once_however_many_items_it_shows(slack, fake, session):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from bot.context import FollowUp, RequestContext
+from bot.context import RequestContext
 from bot.handlers.answers import Answer, OpenModal, Replace, Reply
 from bot.handlers.commands import customer_named, usage
 from bot.handlers.home import refresh_home
@@ -27,12 +27,13 @@ from bot.payloads import (
     Input,
     Short,
 )
-from bot.services import customers, home, touches
+from bot.services import customers, home, notices, touches
 from bot.services.dates import split_when
 from bot.services.errors import FieldErrors, UserError
+from bot.services.notices import GIVEN, Said
 from bot.storage.models import INTEGER_MAX, Customer
 from bot.views import ids
-from bot.views.followups import given_text, promised_text, step_of
+from bot.views.followups import promised_text, step_of
 from bot.views.kit import customer_title, escape
 from bot.views.revisits import due_answer
 from bot.views.touches import (
@@ -190,16 +191,16 @@ def save(rq: RequestContext, inp: TouchForm) -> Answer:
                  revisit=format_date(rq.locale, revisit) if revisit else t(rq.locale, "revisit.none"))  # fmt: skip
     promised = saved.follow_ups[0] if not touch_id and saved.follow_ups else None
     author, assignee = rq.actor, promised.assignee_id if promised is not None else None
+    said = []
     if promised is not None:
         text += " " + promised_text(rq.locale, promised)
-        given = {"author": author, "customer": name, "step": step_of(promised), "due": promised.due_on}
-
-    def tell(later: FollowUp) -> None:
-        later.notifier.dm(author, text=text)
-        if assignee is not None and assignee != author:
-            later.notifier.dm(assignee, text=given_text(later.locale_of(assignee), **given))  # type: ignore[arg-type]
-
-    rq.after(tell)
+        if assignee != author:  # in their language, which the sender asks Slack for
+            said.append(Said(promised.assignee_id, f"given:{promised.id}", {
+                "render": GIVEN, "team_id": rq.team_id, "user_id": promised.assignee_id, "author": author,
+                "customer": name, "step": step_of(promised), "due": promised.due_on.isoformat()}))  # fmt: skip
+    said.insert(0, Said(author, f"touch:{saved.id}:{rq.now.isoformat()}", {"text": text}))
+    # Posted by the worker's sender once this commits (services.notices), not by this process.
+    notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=said)
     refresh_home(rq, rq.actor, customer.owner_id, assignee)
     return None
 

@@ -294,7 +294,7 @@ def build(base: Settings, *, port: int, empty: bool = False, reset: bool = False
     playground = Playground(url, fake, relay, settings, Clock(wall()), server)
     playground.scheduler = Scheduler(settings, factory)
     sender = playground.scheduler.sender
-    playground.homes = HomeCourier(lambda: sender.deliver(now=wall(), homes_only=True))
+    playground.homes = HomeCourier(lambda: sender.deliver(now=wall(), asked_only=True))
     playground.factory = factory
     playground.stop_keeping = stop_keeping
     dispatch.playground, dispatch.bot = playground, create_wsgi(app, engine)

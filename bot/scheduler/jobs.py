@@ -32,13 +32,14 @@ from bot.scheduler import reminders  # noqa: F401 - registers the revisit remind
 from bot.scheduler.base import AT_ONCE, FOR_UNINSTALLED, JOBS, JobRun, register_job
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.outbox import Rendered, Upload, enqueue, register_renderer, written_keys
-from bot.services import home, installs
+from bot.services import home, installs, notices
 from bot.services.access import Viewer
 from bot.services.members import get_member
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import now_of, reading, unit_of_work
 from bot.storage.models import Member, Workspace
 from bot.views.complaints import escalation_message
+from bot.views.followups import given_text
 from bot.views.home import home_page
 from bot.views.kit import block_plain_text, fit_view
 from bot.views.reports import checkin_blocks, report_blocks
@@ -251,6 +252,17 @@ def _render_home(session: Session, payload: dict[str, Any], directory: Directory
     mine = home.of_person(session=session, team_id=payload["team_id"], user_id=payload["user_id"],
                           now=now_of(session), default_tz=payload["default_tz"], directory=directory)  # fmt: skip
     return Rendered(text="", blocks=[], view=fit_view(home_page(mine.locale, mine.page)))
+
+
+@register_renderer(notices.GIVEN)
+def _render_given(session: Session, payload: dict[str, Any], directory: Directory) -> Rendered:
+    """A follow-up someone else promised for this person (handlers.touches.save), in their
+    language, asked of Slack here rather than by the request (services.notices)."""
+    locale = notices.language(session=session, team_id=payload["team_id"], user_id=payload["user_id"],
+                              now=now_of(session), directory=directory)  # fmt: skip
+    text = given_text(locale, author=payload["author"], customer=payload["customer"], step=payload["step"],
+                      due=dt.date.fromisoformat(payload["due"]))  # fmt: skip
+    return Rendered(text=text, blocks=[])
 
 
 # --- satisfaction check-ins and the weekly report ---------------------------------------------

@@ -35,7 +35,9 @@ burst of changes is one publish); asking while it is being sent makes it pending
 change that came after the Home was built is published too (the send's outcome, fenced on its
 lease, is then not written). Each claim takes the Homes that are due first, so a backlog of
 digests does not hold them up. A Home is due, built and tried again on the real clock (`wall`),
-whatever instant a run acts as of. Homes are paced apart from messages (`home_pacer`: Slack's
+whatever instant a run acts as of. So is a DM a request asked for (`services.notices.say`: kind
+`said`, the author's "touch saved"), which is claimed with the Homes and, once Slack has it,
+deleted rather than marked `sent`. Homes are paced apart from messages (`home_pacer`: Slack's
 budget for `views.publish`, one person's Home at a time); a Home waits for its turn in its
 lane, so a burst of more Homes than that budget holds lanes (up to the retry budget each) that
 messages then wait for. With several senders, a Home asked for again while one of them
@@ -69,7 +71,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -77,6 +79,7 @@ from bot import metrics
 from bot.notify import Directory, SlackDirectory
 from bot.scheduler.pacing import Lanes, Pacer
 from bot.services.home import HOME_KIND
+from bot.services.notices import SAID_KIND
 from bot.storage.db import reading, unit_of_work, written
 from bot.storage.models import Notification
 
@@ -84,6 +87,8 @@ log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed", "expired"
 HOME = HOME_KIND  # a person's App Home (services.home.republish)
+SAID = SAID_KIND  # a DM a request asked for (services.notices.say)
+ASKED = [HOME, SAID]  # what requests ask for: claimed first, due on the real clock (`claim`)
 CANCELLED = "cancelled"  # written by services.installs too
 # Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
 # user_not_found, account_inactive, is_archived, not_in_channel, invalid_blocks, …).
@@ -243,6 +248,12 @@ _SENT = (
 )  # fmt: skip
 
 
+_SAID_SENT = delete(Notification.__table__).where(
+    Notification.id == bindparam("row_id"), Notification.status == SENDING,
+    Notification.due_at == bindparam("lease", type_=Notification.__table__.c.due_at.type),
+)
+
+
 class _Transient(Exception):
     def __init__(self, reason: str, wait: float | None = None) -> None:
         super().__init__(reason)
@@ -293,12 +304,13 @@ class Sender:
     # --- claiming -----------------------------------------------------------------------
 
     def claim(
-        self, *, now: dt.datetime, exclude: set[int], homes_only: bool = False, look: bool = True
+        self, *, now: dt.datetime, exclude: set[int], asked_only: bool = False, look: bool = True
     ) -> tuple[list[int], dt.datetime]:
         """Take up to `batch_size` due rows (and rows whose lease ran out) for this process,
-        the App Homes first; returns their ids and the lease they now carry (this claim's
-        fencing token). `homes_only`: the App Homes alone. `look`: read first whether anything
-        is due, before taking the write lock (a run's first claim; the next follow a full one).
+        what requests asked for first (`ASKED`: App Homes and DMs); returns their ids and the
+        lease they now carry (this claim's fencing token). `asked_only`: those alone. `look`:
+        read first whether anything is due, before taking the write lock (a run's first claim;
+        the next follow a full one).
 
         `now` decides what is due (a sweep may run "as of" another instant); leases are
         always on the real clock (`wall`), as they guard against a process dying now.
@@ -310,17 +322,18 @@ class Sender:
             and_(Notification.status == SENDING, Notification.due_at <= wall),
         )
         not_open = (Notification.id.not_in(exclude),) if exclude else ()
-        # The Homes by their own index (ix_notification_home_due), due on the real clock: a Home
-        # is built as things are when it is sent, whatever instant the run acts as of, and a long
-        # run (a backlog of digests) still takes the ones asked for after it began.
-        homes = (select(Notification.id).where(Notification.kind == written(HOME), Notification.due_at <= wall,
+        # What requests asked for by its own index (ix_notification_asked_due), due on the real
+        # clock: a Home is built as things are when it is sent, a DM tells of what was just done,
+        # whatever instant the run acts as of, and a long run (a backlog of digests) still takes
+        # the ones asked for after it began.
+        asked = (select(Notification.id).where(Notification.kind.in_(written(ASKED)), Notification.due_at <= wall,
                                                Notification.status.in_((PENDING, SENDING)), *not_open)
                  .order_by(Notification.due_at, Notification.id))  # fmt: skip
-        rest = None if homes_only else (select(Notification.id).where(due, Notification.kind != HOME, *not_open)
+        rest = None if asked_only else (select(Notification.id).where(due, Notification.kind.not_in(ASKED), *not_open)
                                         .order_by(Notification.due_at, Notification.id))  # fmt: skip
 
         def due_ids(session: Session, lock: bool) -> list[int]:
-            taken = homes.limit(self.batch_size)
+            taken = asked.limit(self.batch_size)
             ids = list(session.scalars(taken.with_for_update(skip_locked=True) if lock else taken))
             if rest is not None and len(ids) < self.batch_size:
                 more = rest.limit(self.batch_size - len(ids))
@@ -374,10 +387,15 @@ class Sender:
             return self._fenced(row, result.rowcount)
 
     def _sent(self, row: Notification, *, now: dt.datetime, ts: str | None, note: str | None) -> bool:
-        """`_finish` for a message Slack took, with the statement built once."""
+        """`_finish` for a message Slack took, with the statement built once. A request's DM is
+        deleted then (services.notices: not kept for good, one a touch, with its customer's name)."""
         with unit_of_work(self.factory, now=None) as session:
-            result = session.connection().execute(_SENT, {"row_id": row.id, "lease": row.due_at, "row_attempts": row.attempts,
-                                                          "row_sent_at": now, "row_ts": ts, "row_note": note})  # fmt: skip
+            if row.kind == SAID:
+                result = session.connection().execute(_SAID_SENT, {"row_id": row.id, "lease": row.due_at})
+            else:
+                values = {"row_id": row.id, "lease": row.due_at, "row_attempts": row.attempts, "row_sent_at": now,
+                          "row_ts": ts, "row_note": note}  # fmt: skip
+                result = session.connection().execute(_SENT, values)
             return self._fenced(row, result.rowcount)
 
     @staticmethod
@@ -404,9 +422,9 @@ class Sender:
         while not self.stopping.is_set() and (left := end - self.clock()) > 0:
             time.sleep(min(left, 0.1))
 
-    def deliver(self, *, now: dt.datetime, deadline: float | None = None, homes_only: bool = False) -> Delivery:
-        """Send everything due at `now`, the instant this run acts as of (`homes_only`: the App
-        Homes alone); stops when nothing is due, at `deadline` (a `clock()` value) or on
+    def deliver(self, *, now: dt.datetime, deadline: float | None = None, asked_only: bool = False) -> Delivery:
+        """Send everything due at `now`, the instant this run acts as of (`asked_only`: what
+        requests asked for alone, App Homes and DMs); stops when nothing is due, at `deadline` (a `clock()` value) or on
         `stop()`. Each row is tried once per run, but an App Home asked for again meanwhile."""
         report = Delivery()
         # The rows tried in this run that a claim could still match (given back to pending, in
@@ -437,7 +455,7 @@ class Sender:
             while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
                 with counting:
                     exclude = set(open_)
-                ids, lease = self.claim(now=now, exclude=exclude, homes_only=homes_only, look=not full)
+                ids, lease = self.claim(now=now, exclude=exclude, asked_only=asked_only, look=not full)
                 if not ids:
                     break
                 full = len(ids) == self.batch_size
@@ -469,9 +487,10 @@ class Sender:
             return clients[team_id]
 
     def _as_of(self, row: Notification | None, now: dt.datetime) -> dt.datetime:
-        """The instant a row is handled as of: the run's, but an App Home's, which is due, built
-        and tried again on the real clock (see `claim`), whatever instant the run acts as of."""
-        return self.wall() if row is not None and row.kind == HOME else now
+        """The instant a row is handled as of: the run's, but that of what a request asked for
+        (an App Home, a DM), which is due, built and tried again on the real clock (see
+        `claim`), whatever instant the run acts as of."""
+        return self.wall() if row is not None and row.kind in ASKED else now
 
     def _release(self, row_id: int, lease: dt.datetime, now: dt.datetime) -> None:
         with unit_of_work(self.factory, now=None) as session:

@@ -570,9 +570,10 @@ class Notification(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "key"),
         Index("ix_notification_status_due", "status", "due_at"),
-        # The App Homes waiting to be published (services.home.republish): claimed first.
-        Index("ix_notification_home_due", "status", "due_at", sqlite_where=text("kind = 'home'"),
-              postgresql_where=text("kind = 'home'")),  # fmt: skip
+        # What requests ask the sender for, claimed first: App Homes (services.home.republish)
+        # and DMs (services.notices.say).
+        Index("ix_notification_asked_due", "status", "due_at", sqlite_where=text("kind IN ('home', 'said')"),
+              postgresql_where=text("kind IN ('home', 'said')")),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

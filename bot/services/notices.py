@@ -1,0 +1,72 @@
+"""What a request tells someone by DM: the author's "touch saved", an assignee's "follow-up
+given to you".
+
+`say` writes each message into the outbox in the request's own transaction (kind `said`), as
+`home.republish` asks for App Homes: the worker's sender posts it within a second or two, ahead
+of any backlog of digests (scheduler.outbox), and the process that answers Slack does no more
+than that one insert. So a DM is sent only if what it tells of was saved, is tried again
+when Slack fails, and is not lost with a process that stops. Once Slack has it, its row is
+deleted: one per touch would otherwise be kept for good, with the customer's name.
+
+A message's text is its row's (written in the request's language), or built when it is sent
+(`payload["render"]`, scheduler's renderers): `given` for a person other than the one acting,
+whose language the request does not know without asking Slack."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.notify import Profiles
+from bot.services.members import get_member, language_of
+from bot.services.workspaces import settings_of, workspace_and_member
+from bot.storage.models import Notification
+
+SAID_KIND = "said"  # a DM a request wrote into the outbox
+GIVEN = "given"  # the renderer of a follow-up given to someone by another (scheduler.jobs)
+
+
+@dataclass(frozen=True)
+class Said:
+    user_id: str  # told by DM
+    key: str  # what it is about, unique in the workspace: a request writes it once
+    payload: dict[str, Any]  # {"text": …}, or {"render": …, its arguments}
+
+
+def say(*, session: Session, now: dt.datetime, team_id: str, said: list[Said]) -> None:
+    """These DMs are posted once this transaction commits (none if it does not)."""
+    if not said:
+        return
+    rows = [{"team_id": team_id, "key": f"{SAID_KIND}:{s.key}"[:300], "channel": s.user_id, "payload": s.payload,
+             "now": now} for s in said]  # fmt: skip
+    session.execute(_saying(session.get_bind().dialect.name), rows)
+
+
+@cache
+def _saying(dialect: str) -> Any:
+    """`say`'s insert, built once per dialect (every touch writes one); its values bound per row."""
+    table = Notification.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = bindparam("now", type_=table.c.due_at.type)
+    stmt = insert(table).values(
+        team_id=bindparam("team_id", type_=table.c.team_id.type), key=bindparam("key", type_=table.c.key.type),
+        kind=SAID_KIND, channel=bindparam("channel", type_=table.c.channel.type),
+        payload=bindparam("payload", type_=table.c.payload.type), status="pending", due_at=now, attempts=0,
+        created_at=now,
+    )  # fmt: skip
+    return stmt.on_conflict_do_nothing(index_elements=["team_id", "key"])
+
+
+def language(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
+             directory: Profiles | None) -> str | None:  # fmt: skip
+    """The language someone is told things in: the team's if set, else their Slack locale, their
+    profile read again when missing or a day old at `now`."""
+    workspace, found = workspace_and_member(session=session, team_id=team_id, user_id=user_id)
+    member = get_member(session=session, team_id=team_id, user_id=user_id, directory=directory, now=now, found=found)
+    return language_of(member, settings_of(workspace))
