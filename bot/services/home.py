@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import local_today
@@ -25,6 +24,7 @@ from bot.services.channels import ChannelRow
 from bot.services.followups import DueFollowUps
 from bot.services.items import ComplaintLine
 from bot.services.members import get_member, language_of, zone_of
+from bot.services.notices import asked_row
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import settings_of, workspace_and_member
 from bot.storage.models import Notification
@@ -122,15 +122,9 @@ def _republishing(dialect: str) -> Any:
     """`republish`'s upsert, built once per dialect (every touch asks for it, and building it
     anew cost more than running it); its values are bound per person."""
     table = Notification.__table__
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    now = bindparam("now", type_=table.c.due_at.type)
-    stmt = insert(table).values(
-        team_id=bindparam("team_id", type_=table.c.team_id.type), key=bindparam("key", type_=table.c.key.type),
-        kind=HOME_KIND, channel=bindparam("channel", type_=table.c.channel.type),
-        payload=bindparam("payload", type_=table.c.payload.type), status="pending", due_at=now, attempts=0,
-        created_at=now,
-    )  # fmt: skip
-    again = {"status": "pending", "due_at": now, "attempts": 0, "last_error": None, "payload": stmt.excluded.payload}
+    stmt = asked_row(dialect, HOME_KIND)
+    again = {"status": "pending", "due_at": stmt.excluded.due_at, "attempts": 0, "last_error": None,
+             "payload": stmt.excluded.payload}  # fmt: skip
     # A pending row due later (a retry after an error, its turn in Slack's budget) is due now.
     again_when = or_(table.c.status != "pending", table.c.due_at > stmt.excluded.due_at)
     return stmt.on_conflict_do_update(index_elements=["team_id", "key"], set_=again, where=again_when)

@@ -50,17 +50,23 @@ def say(*, session: Session, now: dt.datetime, team_id: str, said: list[Said]) -
 
 @cache
 def _saying(dialect: str) -> Any:
-    """`say`'s insert, built once per dialect (every touch writes one); its values bound per row."""
+    """`say`'s insert, built once per dialect (every touch writes one)."""
+    return asked_row(dialect, SAID_KIND).on_conflict_do_nothing(index_elements=["team_id", "key"])
+
+
+def asked_row(dialect: str, kind: str) -> Any:
+    """The insert of an outbox row a request asks for (a DM here, an App Home in
+    `home.republish`), pending and due at `now`; its values bound per row (`team_id`, `key`,
+    `channel`, `payload`, `now`), so that the statement is built once, not at each request."""
     table = Notification.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = bindparam("now", type_=table.c.due_at.type)
-    stmt = insert(table).values(
+    return insert(table).values(
         team_id=bindparam("team_id", type_=table.c.team_id.type), key=bindparam("key", type_=table.c.key.type),
-        kind=SAID_KIND, channel=bindparam("channel", type_=table.c.channel.type),
+        kind=kind, channel=bindparam("channel", type_=table.c.channel.type),
         payload=bindparam("payload", type_=table.c.payload.type), status="pending", due_at=now, attempts=0,
         created_at=now,
     )  # fmt: skip
-    return stmt.on_conflict_do_nothing(index_elements=["team_id", "key"])
 
 
 def language(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
