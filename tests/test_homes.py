@@ -18,7 +18,7 @@ from bot.scheduler.runner import Scheduler
 from bot.storage.db import make_session_factory
 from bot.storage.models import Customer, Notification
 from tests import slackclient
-from tests.helpers import add_customer
+from tests.helpers import add_customer, until
 from tests.slackclient import TEAM, USER, block_text
 
 NOW = "2026-12-01T09:30:00+00:00"
@@ -281,3 +281,32 @@ def test_a_429_on_a_home_does_not_hold_up_the_messages(settings, engine, session
 
     assert homes_.paused_until(TEAM) > homes_.clock() and messages.paused_until(TEAM) <= messages.clock()
     assert [c.args["text"] for c in fake.calls_to("chat.postMessage")] == ["digest"]
+
+
+def test_a_dm_asked_for_during_a_burst_of_homes_goes_without_waiting_for_them(settings, engine, session, fake):
+    """Homes wait for their turn in Slack's budget for `views.publish` on lanes of their own, so
+    a DM a request asks for meanwhile goes at its own pace, not after the Homes before it."""
+    import threading
+
+    from bot.scheduler.pacing import Pacer
+    from bot.services.home import republish
+    from bot.services.notices import Said, say
+
+    add_customer(session, "Acme")
+    people = [f"U00000{n:03d}" for n in range(8)]
+    republish(session=session, now=wall(), team_id=TEAM, user_ids=people, default_tz="UTC")
+    session.commit()
+    homes_pace = Pacer(per_minute=240, channel_rate=240, channel_burst=1, burst=1)  # a Home every 0.25 s
+    sender = Scheduler(settings, make_session_factory(engine), pacer=Pacer(), home_pacer=homes_pace, lanes=4).sender
+    run = threading.Thread(target=lambda: sender.deliver(now=wall()))
+    run.start()
+    try:
+        until(lambda: fake.calls_to("views.publish"))  # the burst is being sent
+        say(session=session, now=wall(), team_id=TEAM, said=[Said(USER, "touch:1", {"text": "Touch logged."})])
+        session.commit()
+        until(lambda: fake.calls_to("chat.postMessage"))
+        published_by_then = len(fake.calls_to("views.publish"))
+    finally:
+        run.join()
+    assert published_by_then < len(people) == len(fake.calls_to("views.publish"))
+    assert fake.last("chat.postMessage")["text"] == "Touch logged."

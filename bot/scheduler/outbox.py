@@ -89,6 +89,7 @@ PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed"
 HOME = HOME_KIND  # a person's App Home (services.home.republish)
 SAID = SAID_KIND  # a DM a request asked for (services.notices.say)
 ASKED = [HOME, SAID]  # what requests ask for: claimed first, due on the real clock (`claim`)
+CLAIM_AGAIN = 0.2  # seconds: how often a run looks for what came due while it is still sending
 CANCELLED = "cancelled"  # written by services.installs too
 # Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
 # user_not_found, account_inactive, is_archived, not_in_channel, invalid_blocks, …).
@@ -304,13 +305,15 @@ class Sender:
     # --- claiming -----------------------------------------------------------------------
 
     def claim(
-        self, *, now: dt.datetime, exclude: set[int], asked_only: bool = False, look: bool = True
-    ) -> tuple[list[int], dt.datetime]:
+        self, *, now: dt.datetime, exclude: set[int], asked_only: bool = False, look: bool = True,
+        homes: int | None = None,
+    ) -> tuple[list[int], dt.datetime]:  # fmt: skip
         """Take up to `batch_size` due rows (and rows whose lease ran out) for this process,
-        what requests asked for first (`ASKED`: App Homes and DMs); returns their ids and the
-        lease they now carry (this claim's fencing token). `asked_only`: those alone. `look`:
-        read first whether anything is due, before taking the write lock (a run's first claim;
-        the next follow a full one).
+        what requests asked for first (`ASKED`: their DMs, then App Homes); returns their ids
+        and the lease they now carry (this claim's fencing token). `asked_only`: those alone.
+        `homes`: at most this many Homes (None: up to `batch_size`). `look`: read first whether
+        anything is due, before taking the write lock (a run's first claim; the next follow a
+        full one).
 
         `now` decides what is due (a sweep may run "as of" another instant); leases are
         always on the real clock (`wall`), as they guard against a process dying now.
@@ -326,18 +329,25 @@ class Sender:
         # clock: a Home is built as things are when it is sent, a DM tells of what was just done,
         # whatever instant the run acts as of, and a long run (a backlog of digests) still takes
         # the ones asked for after it began.
-        asked = (select(Notification.id).where(Notification.kind.in_(written(ASKED)), Notification.due_at <= wall,
-                                               Notification.status.in_((PENDING, SENDING)), *not_open)
-                 .order_by(Notification.due_at, Notification.id))  # fmt: skip
+        # The index's condition is written in, each kind's beside it.
+        def asked(kind: str) -> Select[Any]:
+            n = Notification
+            return (select(n.id).where(n.kind.in_(written(ASKED)), n.kind == written(kind), n.due_at <= wall,
+                                       n.status.in_((PENDING, SENDING)), *not_open)
+                    .order_by(n.due_at, n.id))  # fmt: skip
+
         rest = None if asked_only else (select(Notification.id).where(due, Notification.kind.not_in(ASKED), *not_open)
                                         .order_by(Notification.due_at, Notification.id))  # fmt: skip
+        queries = [(asked(SAID), self.batch_size), (asked(HOME), self.batch_size if homes is None else homes),
+                   (rest, self.batch_size)]  # fmt: skip
 
         def due_ids(session: Session, lock: bool) -> list[int]:
-            taken = asked.limit(self.batch_size)
-            ids = list(session.scalars(taken.with_for_update(skip_locked=True) if lock else taken))
-            if rest is not None and len(ids) < self.batch_size:
-                more = rest.limit(self.batch_size - len(ids))
-                ids += session.scalars(more.with_for_update(skip_locked=True) if lock else more)
+            ids: list[int] = []
+            for query, most in queries:
+                room = min(most, self.batch_size - len(ids))
+                if query is not None and room > 0:
+                    taken = query.limit(room)
+                    ids += session.scalars(taken.with_for_update(skip_locked=True) if lock else taken)
             return ids
 
         # A look first, in a transaction that only reads: with nothing due (most runs, once a
@@ -424,8 +434,15 @@ class Sender:
 
     def deliver(self, *, now: dt.datetime, deadline: float | None = None, asked_only: bool = False) -> Delivery:
         """Send everything due at `now`, the instant this run acts as of (`asked_only`: what
-        requests asked for alone, App Homes and DMs); stops when nothing is due, at `deadline` (a `clock()` value) or on
-        `stop()`. Each row is tried once per run, but an App Home asked for again meanwhile."""
+        requests asked for alone, App Homes and DMs); stops when nothing is due and nothing is
+        being sent, at `deadline` (a `clock()` value) or on `stop()`. Each row is tried once per
+        run, but an App Home asked for again meanwhile.
+
+        App Homes are sent on lanes of their own and claimed only while those have room: a
+        burst of Homes, each waiting for its turn in Slack's budget for them, would otherwise
+        hold every lane, and the DMs and messages behind them would wait for the Homes' budget
+        rather than their own. While anything is being sent, the run goes on claiming what comes
+        due (a DM asked for meanwhile goes at once, not after the slowest Home)."""
         report = Delivery()
         # The rows tried in this run that a claim could still match (given back to pending, in
         # flight), so that each is tried once per run. Not every row tried: the claim excludes
@@ -433,7 +450,7 @@ class Sender:
         # slower than the last (docs/PERFORMANCE.md).
         open_: set[int] = set()
         clients: dict[str, WebClient | None] = {}  # each workspace's client, asked for once per run
-        lanes = Lanes(self.lanes)
+        lanes, home_lanes = Lanes(self.lanes), Lanes(self.lanes)
         counting = threading.Lock()
 
         def send(row_id: int, lease: dt.datetime, claimed: Notification | None) -> None:
@@ -455,9 +472,14 @@ class Sender:
             while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
                 with counting:
                     exclude = set(open_)
-                ids, lease = self.claim(now=now, exclude=exclude, asked_only=asked_only, look=not full)
+                ids, lease = self.claim(now=now, exclude=exclude, asked_only=asked_only, look=not full,
+                                        homes=home_lanes.room_left())  # fmt: skip
                 if not ids:
-                    break
+                    if lanes.room_left() == lanes.size and home_lanes.room_left() == home_lanes.size:
+                        break  # nothing due, nothing being sent
+                    self._pause(CLAIM_AGAIN)
+                    full = False
+                    continue
                 full = len(ids) == self.batch_size
                 rows = self._rows(ids)
                 with counting:
@@ -466,9 +488,11 @@ class Sender:
                     row = rows.get(row_id)
                     # A lane per workspace and channel: one channel's messages keep their order.
                     lane = f"{row.team_id}:{row.channel}" if row is not None and self.lanes > 1 else ""
-                    lanes.submit(lane, lambda row_id=row_id, lease=lease, row=row: send(row_id, lease, row))
+                    pool = home_lanes if row is not None and row.kind == HOME else lanes
+                    pool.submit(lane, lambda row_id=row_id, lease=lease, row=row: send(row_id, lease, row))
         finally:
             lanes.close()
+            home_lanes.close()
         for result in ("sent", "failed", "expired", "cancelled", "retry_later"):
             metrics.observe_delivery(result, getattr(report, result))
         return report

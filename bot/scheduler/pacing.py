@@ -148,7 +148,9 @@ class Lanes:
 
     def __init__(self, count: int, *, room: int | None = None) -> None:
         self.count = count
-        self.room = threading.Semaphore(room or 4 * count)
+        self.size = room or 4 * count
+        self.room = threading.Semaphore(self.size)
+        self.given = 0  # tasks waiting or running
         self._waiting: deque[tuple[str, Callable[[], None]]] = deque()
         self._running: set[str] = set()  # the keys with a task running
         self._changed = threading.Condition()
@@ -166,8 +168,16 @@ class Lanes:
             return
         self.room.acquire()
         with self._changed:
+            self.given += 1
             self._waiting.append((key, task))
             self._changed.notify()
+
+    def room_left(self) -> int:
+        """How many tasks `submit` takes now without waiting."""
+        if self.count <= 1:
+            return self.size
+        with self._changed:
+            return self.size - self.given
 
     def _take(self) -> tuple[str, Callable[[], None]] | None:
         """The first waiting task whose key has none running (called holding `_changed`)."""
@@ -193,6 +203,7 @@ class Lanes:
             finally:
                 self.room.release()
                 with self._changed:
+                    self.given -= 1
                     self._running.discard(key)
                     self._changed.notify_all()  # the key's next task, or the end, may wait on it
 
