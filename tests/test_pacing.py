@@ -101,3 +101,16 @@ def test_a_lane_that_wakes_long_after_its_turn_takes_a_new_one_instead_of_going_
     assert departures == [106.0, 107.0]
     # A sleep that overruns by less than an interval is not a stall, even without a burst.
     assert not pacer.late(clock.now - 0.5) and pacer.late(clock.now - 1.5)
+
+
+def test_a_turn_beyond_what_the_sender_will_wait_is_not_taken(clock):
+    """A message whose turn is further off than the sender's budget goes back to the outbox; its
+    turn stays free, so the messages after it are not pushed back by one that never went."""
+    pacer = Pacer(per_minute=60, burst=1, clock=clock)
+    assert [pacer.reserve("T1", f"C{n}") for n in range(3)] == [0, 1, 2]
+    assert pacer.reserve("T1", "C3", within=1.0) == 3  # too far: not taken
+    assert pacer.reserve("T1", "C4", within=5.0) == 3  # so the next message has that turn
+    sender = Sender(None, lambda team_id: None, wall=wall, clock=clock, pacer=pacer)  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="ratelimited"):
+        sender._pace(SimpleNamespace(team_id="T1", channel="C5", kind="digest"), started=clock.now, budget=2)  # type: ignore[arg-type]
+    assert pacer.reserve("T1", "C6") == 4

@@ -542,6 +542,21 @@ def test_errors_beyond_the_retry_budget_leave_the_row_for_a_later_run(settings, 
     assert notifications(session)[0].status == "sent"
 
 
+def test_a_429_beyond_the_retry_budget_leaves_the_row_until_retry_after_not_a_failures_backoff(
+    settings, engine, session, fake
+):
+    scheduler = Scheduler(settings, make_session_factory(engine), sleep=lambda s: None, retry_budget=3)
+    one_pending(session)
+    fake.fail("chat.postMessage", status=429, retry_after=20)
+
+    report = scheduler.deliver(NOW)
+
+    assert report.retry_later == 1
+    [row] = notifications(session)
+    assert row.status == "pending" and row.last_error == "ratelimited"
+    assert NOW + dt.timedelta(seconds=19) <= row.due_at <= NOW + dt.timedelta(seconds=21)  # not 60 s, as for a 503
+
+
 def test_a_run_tries_each_row_once_and_keeps_out_of_its_claims_only_what_is_still_open(
     settings, engine, session, fake, monkeypatch
 ):

@@ -65,7 +65,8 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,7 +78,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
 from bot.notify import Directory, SlackDirectory
-from bot.scheduler.pacing import Lanes, Pacer
+from bot.scheduler.pacing import CHANNEL_BURST, Lanes, Pacer
 from bot.services.home import HOME_KIND
 from bot.services.notices import SAID_KIND
 from bot.storage.db import reading, unit_of_work, written
@@ -306,12 +307,13 @@ class Sender:
 
     def claim(
         self, *, now: dt.datetime, exclude: set[int], asked_only: bool = False, look: bool = True,
-        homes: int | None = None,
+        homes: int | None = None, busy: Collection[str] = (),
     ) -> tuple[list[int], dt.datetime]:  # fmt: skip
         """Take up to `batch_size` due rows (and rows whose lease ran out) for this process,
         what requests asked for first (`ASKED`: their DMs, then App Homes); returns their ids
         and the lease they now carry (this claim's fencing token). `asked_only`: those alone.
-        `homes`: at most this many Homes (None: up to `batch_size`). `look`: read first whether
+        `homes`: at most this many Homes (None: up to `batch_size`); `busy`: channels for which
+        no message is taken (a run's lanes hold enough for them already). `look`: read first whether
         anything is due, before taking the write lock (a run's first claim; the next follow a
         full one).
 
@@ -325,20 +327,22 @@ class Sender:
             and_(Notification.status == SENDING, Notification.due_at <= wall),
         )
         not_open = (Notification.id.not_in(exclude),) if exclude else ()
+        not_busy = (Notification.channel.not_in(sorted(busy)),) if busy else ()
         # What requests asked for by its own index (ix_notification_asked_due), due on the real
         # clock: a Home is built as things are when it is sent, a DM tells of what was just done,
         # whatever instant the run acts as of, and a long run (a backlog of digests) still takes
         # the ones asked for after it began.
         # The index's condition is written in, each kind's beside it.
-        def asked(kind: str) -> Select[Any]:
+        def asked(kind: str, *more: Any) -> Select[Any]:
             n = Notification
             return (select(n.id).where(n.kind.in_(written(ASKED)), n.kind == written(kind), n.due_at <= wall,
-                                       n.status.in_((PENDING, SENDING)), *not_open)
+                                       n.status.in_((PENDING, SENDING)), *not_open, *more)
                     .order_by(n.due_at, n.id))  # fmt: skip
 
-        rest = None if asked_only else (select(Notification.id).where(due, Notification.kind.not_in(ASKED), *not_open)
+        rest = None if asked_only else (select(Notification.id).where(due, Notification.kind.not_in(ASKED), *not_open,
+                                                                      *not_busy)
                                         .order_by(Notification.due_at, Notification.id))  # fmt: skip
-        queries = [(asked(SAID), self.batch_size), (asked(HOME), self.batch_size if homes is None else homes),
+        queries = [(asked(HOME), self.batch_size if homes is None else homes), (asked(SAID, *not_busy), self.batch_size),
                    (rest, self.batch_size)]  # fmt: skip
 
         def due_ids(session: Session, lock: bool) -> list[int]:
@@ -452,6 +456,20 @@ class Sender:
         clients: dict[str, WebClient | None] = {}  # each workspace's client, asked for once per run
         lanes, home_lanes = Lanes(self.lanes), Lanes(self.lanes)
         counting = threading.Lock()
+        # Messages given to the lanes and not yet sent, by channel. A channel with a burst's
+        # worth of them is not claimed for until they go: one at a time there, at Slack's pace
+        # for a channel, they would fill the lanes' room, and no other channel's would be
+        # claimed meanwhile (one author's 75 touch DMs held the rest of a burst's).
+        queued: Counter[str] = Counter()
+
+        def send_queued(row_id: int, lease: dt.datetime, claimed: Notification, channel: str) -> None:
+            try:
+                send(row_id, lease, claimed)
+            finally:
+                with counting:
+                    queued[channel] -= 1
+                    if not queued[channel]:
+                        del queued[channel]
 
         def send(row_id: int, lease: dt.datetime, claimed: Notification | None) -> None:
             if self.stopping.is_set() or (deadline is not None and self.clock() >= deadline):
@@ -472,8 +490,9 @@ class Sender:
             while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
                 with counting:
                     exclude = set(open_)
+                    busy = [channel for channel, n in queued.items() if n >= CHANNEL_BURST]
                 ids, lease = self.claim(now=now, exclude=exclude, asked_only=asked_only, look=not full,
-                                        homes=home_lanes.room_left())  # fmt: skip
+                                        homes=home_lanes.room_left(), busy=busy)  # fmt: skip
                 if not ids:
                     if lanes.room_left() == lanes.size and home_lanes.room_left() == home_lanes.size:
                         break  # nothing due, nothing being sent
@@ -488,8 +507,15 @@ class Sender:
                     row = rows.get(row_id)
                     # A lane per workspace and channel: one channel's messages keep their order.
                     lane = f"{row.team_id}:{row.channel}" if row is not None and self.lanes > 1 else ""
-                    pool = home_lanes if row is not None and row.kind == HOME else lanes
-                    pool.submit(lane, lambda row_id=row_id, lease=lease, row=row: send(row_id, lease, row))
+                    if row is not None and row.kind == HOME:
+                        home_lanes.submit(lane, lambda row_id=row_id, lease=lease, row=row: send(row_id, lease, row))
+                    elif row is not None and self.lanes > 1:
+                        with counting:
+                            queued[row.channel] += 1
+                        lanes.submit(lane, lambda row_id=row_id, lease=lease, row=row:
+                                     send_queued(row_id, lease, row, row.channel))  # fmt: skip
+                    else:
+                        lanes.submit(lane, lambda row_id=row_id, lease=lease, row=row: send(row_id, lease, row))
         finally:
             lanes.close()
             home_lanes.close()
@@ -590,8 +616,13 @@ class Sender:
             report.failed += 1
             report.errors[error] = report.errors.get(error, 0) + 1
         except _Transient as exc:
-            backoff = min(3600.0, 30.0 * 2 ** min(row.attempts, 7))
-            self._finish(row, status=PENDING, last_error=exc.reason, due_at=now + dt.timedelta(seconds=backoff))
+            # Its turn in Slack's budget is beyond what this run may wait (the retry budget, or
+            # the run's deadline): back at that turn, not after a failure's backoff.
+            if exc.reason == "ratelimited" and exc.wait is not None:
+                later = exc.wait
+            else:
+                later = min(3600.0, 30.0 * 2 ** min(row.attempts, 7))
+            self._finish(row, status=PENDING, last_error=exc.reason, due_at=now + dt.timedelta(seconds=later))
             report.retry_later += 1
         else:
             # The message is out: a failed upload is recorded, not retried (that would post it twice).
@@ -666,10 +697,11 @@ class Sender:
         # Once more if a 429 elsewhere paused the workspace meanwhile, or if this lane woke
         # long after its turn (`Pacer.late`).
         for _ in range(2):
-            wait = pacer.reserve(row.team_id, row.channel)
+            left = budget - (self.clock() - started)
+            wait = pacer.reserve(row.team_id, row.channel, within=left)
             if wait <= 0:
                 return
-            if self.clock() + wait - started > budget:
+            if wait > left:  # its turn not taken
                 raise _Transient("ratelimited", wait)
             turn = pacer.clock() + wait
             self.sleep(wait)

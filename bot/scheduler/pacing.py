@@ -91,14 +91,17 @@ class Pacer:
             found = self.channels[team_id, channel] = _Bucket(self.channel_interval, tolerance)
         return found
 
-    def reserve(self, team_id: str, channel: str) -> float:
-        """Seconds to wait before posting to `channel` of `team_id`; the slot is taken."""
+    def reserve(self, team_id: str, channel: str, *, within: float | None = None) -> float:
+        """Seconds to wait before posting to `channel` of `team_id`; the slot is taken, unless
+        the wait is longer than `within` seconds (a sender that will not wait so long leaves
+        the slot to the next message, rather than pushing every later one back)."""
         with self.lock:
             now = self.clock()
             ws, ch = self._workspace(team_id), self._channel(team_id, channel)
             at = max(ws.earliest(now), ch.earliest(now), self.paused.get(team_id, now))
-            ws.take(at)
-            ch.take(at)
+            if within is None or at - now <= within:
+                ws.take(at)
+                ch.take(at)
             return at - now
 
     def late(self, turn: float) -> bool:
