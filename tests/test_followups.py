@@ -84,19 +84,45 @@ def test_a_follow_up_for_someone_else_is_theirs_and_they_are_told(slack, fake, s
         assert "visit the plant" not in slack.command("due").shown
 
 
-def test_someone_else_is_told_in_their_own_language_which_the_worker_asks_slack_for(slack, fake, session):
+def said(session) -> list[Notification]:
+    rows = list(session.scalars(select(Notification).where(Notification.kind == "said").order_by(Notification.id)))
+    session.commit()
+    return rows
+
+
+def test_someone_else_is_told_in_their_own_language_which_the_worker_asks_slack_for(
+    slack, fake, session, settings, engine, monkeypatch
+):
     """The request knows the author's language, not the assignee's: their DM is written when the
     worker sends it (services.notices), which reads their Slack profile then."""
+    from tests import slackclient
+
     fake.add_user(OTHER, locale="zh-CN")
     add_customer(session, "Acme")
+    monkeypatch.setattr(slackclient, "_HOME_SENDERS", [])  # no worker: what the request wrote stays
     promise(slack, fake, "Acme", "visit the plant", TODAY, Assignee=OTHER)
+    assert fake.calls_to("chat.postMessage") == []
+    assert [(r.channel, r.payload.get("render"), r.payload.get("text")) for r in said(session)][1] == (OTHER, "given", None)
+
+    Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1).deliver(NOW)
+
     [author] = [c.args["text"] for c in fake.calls_to("chat.postMessage") if c.args["channel"] == USER]
     [told] = [c.args["text"] for c in fake.calls_to("chat.postMessage") if c.args["channel"] == OTHER]
     assert author.startswith("Touch with *Acme (#1)* logged.")
     assert told == ("<@U0000001> 给你安排了一项 *Acme (#1)* 的跟进事项：visit the plant，截止 2026年11月25日 周三。"
                     "可在 `/crm 待办` 里查看。")
-    assert [c.args["user"] for c in fake.calls_to("users.info")][-1] == OTHER  # asked for it by the sender
-    assert session.scalars(select(Notification).where(Notification.kind == "said")).all() == []  # sent: not kept
+    assert said(session) == []  # sent: not kept
+
+
+def test_when_slack_refuses_the_assignees_dm_the_author_is_told_and_its_text_is_not_kept(slack, fake, session):
+    add_customer(session, "Acme")
+    fake.fail("chat.postMessage", error="user_not_found", channel=OTHER)
+    promise(slack, fake, "Acme", "visit the plant", TODAY, Assignee=OTHER)
+    told = [c.args["text"] for c in fake.calls_to("chat.postMessage") if c.args["channel"] == USER]
+    assert told[-1] == "Saved. A message that goes with it could not be sent (user_not_found); nothing was lost."
+    [refused] = said(session)
+    assert (refused.channel, refused.status, refused.last_error, refused.payload) == (OTHER, "failed", "user_not_found", {})
+    assert len(follow_ups(session)) == 1
 
 
 def test_due_lists_follow_ups_with_done_and_snooze(slack, fake, session):

@@ -296,17 +296,21 @@ def test_a_dm_asked_for_during_a_burst_of_homes_goes_without_waiting_for_them(se
     people = [f"U00000{n:03d}" for n in range(8)]
     republish(session=session, now=wall(), team_id=TEAM, user_ids=people, default_tz="UTC")
     session.commit()
-    homes_pace = Pacer(per_minute=240, channel_rate=240, channel_burst=1, burst=1)  # a Home every 0.25 s
-    sender = Scheduler(settings, make_session_factory(engine), pacer=Pacer(), home_pacer=homes_pace, lanes=4).sender
+
+    def turn(_seconds: float) -> None:  # a Home's turn comes once the DM is out (or after 10 s)
+        until(lambda: fake.calls_to("chat.postMessage"), 10)
+
+    homes_pace = Pacer(per_minute=60, channel_burst=1, burst=1)  # one Home at once, the next a second later
+    sender = Scheduler(settings, make_session_factory(engine), pacer=Pacer(), home_pacer=homes_pace, lanes=4,
+                       sleep=turn).sender  # fmt: skip
     run = threading.Thread(target=lambda: sender.deliver(now=wall()))
     run.start()
     try:
-        until(lambda: fake.calls_to("views.publish"))  # the burst is being sent
+        until(lambda: fake.calls_to("views.publish"))  # the burst is being sent; the next Homes wait
         say(session=session, now=wall(), team_id=TEAM, said=[Said(USER, "touch:1", {"text": "Touch logged."})])
         session.commit()
-        until(lambda: fake.calls_to("chat.postMessage"))
-        published_by_then = len(fake.calls_to("views.publish"))
     finally:
         run.join()
-    assert published_by_then < len(people) == len(fake.calls_to("views.publish"))
+    sent = [c.method for c in fake.calls if c.method in ("views.publish", "chat.postMessage")]
+    assert sent.index("chat.postMessage") == 1 and sent.count("views.publish") == len(people)
     assert fake.last("chat.postMessage")["text"] == "Touch logged."

@@ -351,7 +351,7 @@ def test_the_senders_claim_finds_what_requests_asked_for_by_its_own_index(sessio
     if postgresql:
         session.execute(text("SET LOCAL enable_seqscan = off"))
         session.execute(text("SET LOCAL enable_bitmapscan = off"))
-    for statement, parameters in asked:  # the DMs', then the Homes'
+    for statement, parameters in asked:  # the Homes', then the DMs'
         statement = statement.replace(" FOR UPDATE SKIP LOCKED", "")
         plan = session.connection().exec_driver_sql(("EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN ") + statement,
                                                     parameters).all()  # fmt: skip

@@ -38,9 +38,9 @@ digests does not hold them up. A Home is due, built and tried again on the real 
 whatever instant a run acts as of. So is a DM a request asked for (`services.notices.say`: kind
 `said`, the author's "touch saved"), which is claimed with the Homes and, once Slack has it,
 deleted rather than marked `sent`. Homes are paced apart from messages (`home_pacer`: Slack's
-budget for `views.publish`, one person's Home at a time); a Home waits for its turn in its
-lane, so a burst of more Homes than that budget holds lanes (up to the retry budget each) that
-messages then wait for. With several senders, a Home asked for again while one of them
+budget for `views.publish`, one person's Home at a time) and sent on lanes of their own: a Home
+waits in its lane for its turn, and a burst of Homes would otherwise hold every lane while the
+messages behind them waited for the Homes' budget rather than their own. With several senders, a Home asked for again while one of them
 publishes it can be published by another first; the older one may then land last, until the
 next change.
 
@@ -77,10 +77,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
+from bot.i18n import t
 from bot.notify import Directory, SlackDirectory
 from bot.scheduler.pacing import CHANNEL_BURST, Lanes, Pacer
 from bot.services.home import HOME_KIND
-from bot.services.notices import SAID_KIND
+from bot.services.notices import SAID_KIND, Said, say
 from bot.storage.db import reading, unit_of_work, written
 from bot.storage.models import Notification
 
@@ -310,7 +311,7 @@ class Sender:
         homes: int | None = None, busy: Collection[str] = (),
     ) -> tuple[list[int], dt.datetime]:  # fmt: skip
         """Take up to `batch_size` due rows (and rows whose lease ran out) for this process,
-        what requests asked for first (`ASKED`: their DMs, then App Homes); returns their ids
+        what requests asked for first (`ASKED`: App Homes, then their DMs); returns their ids
         and the lease they now carry (this claim's fencing token). `asked_only`: those alone.
         `homes`: at most this many Homes (None: up to `batch_size`); `busy`: channels for which
         no message is taken (a run's lanes hold enough for them already). `look`: read first whether
@@ -391,7 +392,10 @@ class Sender:
         return row
 
     def _finish(self, row: Notification, **values: Any) -> bool:
-        """Record the outcome, fenced on the lease we hold (a stolen row is not overwritten)."""
+        """Record the outcome, fenced on the lease we hold (a stolen row is not overwritten). A
+        request's DM that ends unsent keeps its recipient and outcome, not what it said."""
+        if row.kind == SAID and values.get("status") in (FAILED, EXPIRED, CANCELLED):
+            values["payload"] = {}
         with unit_of_work(self.factory, now=None) as session:
             result = session.execute(
                 update(Notification)
@@ -411,6 +415,18 @@ class Sender:
                           "row_ts": ts, "row_note": note}  # fmt: skip
                 result = session.connection().execute(_SENT, values)
             return self._fenced(row, result.rowcount)
+
+    def _tell_refused(self, row: Notification, error: str) -> None:
+        """A request's DM that Slack refused for good (the assignee's of a follow-up): the
+        person who acted is told so, once (`payload["if_refused"]`, services.notices), as a
+        courtesy that failed after the answer is (bot.later)."""
+        told = row.payload.get("if_refused") if row.kind == SAID else None
+        if not told:
+            return
+        text = t(told.get("locale"), "error.courtesy", error=error[:200])
+        with unit_of_work(self.factory, now=None) as session:
+            say(session=session, now=self.wall(), team_id=row.team_id,
+                said=[Said(told["user_id"], f"refused:{row.id}", {"text": text})])  # fmt: skip
 
     @staticmethod
     def _fenced(row: Notification, written: int) -> bool:
@@ -577,9 +593,10 @@ class Sender:
             return
         uploads: tuple[Upload, ...] = ()
         paced = False
+        budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
         if row.kind == HOME:  # its turn first, then built: the Home shows things as they are when it goes
             try:
-                self._pace(row, self.clock(), self.retry_budget)
+                self._pace(row, self.clock(), budget)
             except _Transient as exc:  # its turn is beyond the retry budget: back until then
                 self._finish(row, status=PENDING, due_at=now + dt.timedelta(seconds=exc.wait or 1.0))
                 report.retry_later += 1
@@ -613,6 +630,7 @@ class Sender:
             error = str(exc.response.get("error") or exc.response.status_code)
             log.warning("notification %s to %s failed for good: %s", row.key, row.channel, error)
             self._finish(row, status=FAILED, last_error=error)
+            self._tell_refused(row, error)
             report.failed += 1
             report.errors[error] = report.errors.get(error, 0) + 1
         except _Transient as exc:

@@ -99,7 +99,7 @@ class Pacer:
             now = self.clock()
             ws, ch = self._workspace(team_id), self._channel(team_id, channel)
             at = max(ws.earliest(now), ch.earliest(now), self.paused.get(team_id, now))
-            if within is None or at - now <= within:
+            if within is None or at <= now or at - now <= within:
                 ws.take(at)
                 ch.take(at)
             return at - now
@@ -158,12 +158,7 @@ class Lanes:
         self._running: set[str] = set()  # the keys with a task running
         self._changed = threading.Condition()
         self._closing = False
-        self.threads: list[threading.Thread] = []
-        if count > 1:
-            for n in range(count):
-                thread = threading.Thread(target=self._run, name=f"send-{n}", daemon=True)
-                self.threads.append(thread)
-                thread.start()
+        self.threads: list[threading.Thread] = []  # started with the first task (most runs have none)
 
     def submit(self, key: str, task: Callable[[], None]) -> None:
         if self.count <= 1:
@@ -171,6 +166,11 @@ class Lanes:
             return
         self.room.acquire()
         with self._changed:
+            if not self.threads:
+                for n in range(self.count):
+                    thread = threading.Thread(target=self._run, name=f"send-{n}", daemon=True)
+                    self.threads.append(thread)
+                    thread.start()
             self.given += 1
             self._waiting.append((key, task))
             self._changed.notify()
