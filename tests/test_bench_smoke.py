@@ -132,7 +132,7 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
                                               "quarter, busiest owner, owner only"]  # fmt: skip
     writes = next(t for t in tables if "Writes" in t.title)
     assert writes.rows[0][3] == "8" and writes.rows[0][7] == "0", writes.notes  # every submission stored a touch
-    assert writes.rows[0][8].startswith("8: half ") and int(writes.rows[0][9].split()[0]) >= 1, writes.rows  # its DM, the owners' Homes
+    assert writes.rows[0][8].startswith("8: half by ") and int(writes.rows[0][9].split()[0]) >= 1, writes.rows  # its DM, the owners' Homes
     turn = [note for note in writes.notes if note.startswith("SQLite's write turn")]
     if engine.dialect.name == "sqlite":  # each of the 8 touches took the turn, and held it a while
         assert len(turn) == 1 and re.search(r"(\d+) turns, held (\d+\.\d+) ms", turn[0]), writes.notes
