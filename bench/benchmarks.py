@@ -860,7 +860,7 @@ def sweep(ctx: Context) -> list[Table]:
         "set is every customer.",
         "Raw: one `INSERT INTO notification … SELECT … FROM customer … ON CONFLICT DO NOTHING` for the whole team "
         "with the same keys, kinds, channels and due time, and a JSON payload of a text and the customer id. The job "
-        "also writes one such statement per owner (`outbox.enqueue_select`), after reading each owner's member row "
+        "also writes one such statement per owner (`rows.enqueue_select`), after reading each owner's member row "
         "and settings; its payload names what the sender renders when it posts (`render: revisit`). The outbox is "
         "emptied before each run. Time: best of three, untraced; memory: tracemalloc peak of a separate run "
         "(Python allocations only, the database's own memory not included).",

@@ -27,8 +27,9 @@ from sqlalchemy import delete, func, select
 from bench.harness import REPO, Context, Table, benchmark
 from bench.slackpace import LATENCY, Limits
 from bot.clock import wall
-from bot.scheduler.outbox import PENDING, SENDING, SENT, Sender, enqueue_many, notification, sender_client
+from bot.scheduler.outbox import Sender, sender_client
 from bot.scheduler.pacing import MARGIN, WORKSPACE_PER_MINUTE, Pacer
+from bot.scheduler.rows import PENDING, SENDING, SENT, enqueue_many, notification
 from bot.scheduler.runner import SEND_LANES
 from bot.storage.db import unit_of_work
 from bot.storage.models import Customer, Notification, Workspace

@@ -13,7 +13,8 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from bot.clock import wall
-from bot.scheduler.outbox import Delivery, enqueue
+from bot.scheduler.outbox import Delivery
+from bot.scheduler.rows import enqueue
 from bot.scheduler.runner import Scheduler
 from bot.storage.db import make_session_factory
 from bot.storage.models import Customer, Notification

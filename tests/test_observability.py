@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot import logs, metrics
 from bot.clock import wall
 from bot.scheduler.jobs import JOBS
-from bot.scheduler.outbox import enqueue
+from bot.scheduler.rows import enqueue
 from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import get_workspace
 from bot.storage import db

@@ -19,7 +19,8 @@ from bot.notify import SlackDirectory
 from bot.scheduler import reminders
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.jobs import JOBS, quiet_hours_due, run_jobs
-from bot.scheduler.outbox import Delivery, enqueue, enqueue_many, failures, notification
+from bot.scheduler.outbox import Delivery, failures
+from bot.scheduler.rows import enqueue, enqueue_many, notification
 from bot.scheduler.runner import Scheduler
 from bot.services.customers import CustomerInput, create_customer
 from bot.services.workspaces import TeamSettings, get_workspace

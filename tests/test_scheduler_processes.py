@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import wall
-from bot.scheduler.outbox import enqueue
+from bot.scheduler.rows import enqueue
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Customer, Member, Notification
 from tests.conftest import BOT_TOKEN

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, select
 from bot.app import create_app
 from bot.clock import wall
 from bot.config import Settings, SettingsError
-from bot.scheduler.outbox import enqueue
+from bot.scheduler.rows import enqueue
 from bot.server import start_scheduler
 from bot.services.workspaces import get_workspace
 from bot.socketmode import SocketModeServer

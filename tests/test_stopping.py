@@ -19,7 +19,7 @@ from collections import Counter
 import pytest
 
 from bot.clock import wall
-from bot.scheduler.outbox import enqueue
+from bot.scheduler.rows import enqueue
 from bot.services.workspaces import get_workspace
 from tests.conftest import SIGNING_SECRET
 from tests.helpers import NO_DOTENV, add_customer, children_of, eventually, running, scrape, value

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.oauth import StateStore
-from bot.scheduler.outbox import enqueue
+from bot.scheduler.rows import enqueue
 from bot.scheduler.runner import Scheduler
 from bot.storage.db import make_session_factory
 from bot.storage.models import (

@@ -31,7 +31,8 @@ from bot.notify import Directory
 from bot.scheduler import reminders  # noqa: F401 - registers the revisit reminders, the first job a minute runs
 from bot.scheduler.base import AT_ONCE, FOR_UNINSTALLED, JOBS, JobRun, register_job
 from bot.scheduler.hours import WorkingHours
-from bot.scheduler.outbox import Rendered, Upload, enqueue, register_renderer, written_keys
+from bot.scheduler.outbox import Rendered, Upload, register_renderer
+from bot.scheduler.rows import enqueue, written_keys
 from bot.services import home, installs, notices
 from bot.services.access import Viewer
 from bot.services.members import get_member

@@ -1,8 +1,8 @@
 """The outbox: jobs write notification rows; the sender claims, posts and marks them.
 
-Writing (`enqueue`) is `INSERT … ON CONFLICT (team_id, key) DO NOTHING`: the key names what
-is sent (kind, target, due date or level), so a repeated sweep, or a second worker racing
-the first, creates each notification once.
+Writing (`scheduler.rows.enqueue`) is `INSERT … ON CONFLICT (team_id, key) DO NOTHING`: the
+key names what is sent (kind, target, due date or level), so a repeated sweep, or a second
+worker racing the first, creates each notification once.
 
 Sending (`Sender.deliver`) claims due rows in a short transaction (PostgreSQL: `SELECT … FOR
 UPDATE SKIP LOCKED`, so two workers never claim the same row; SQLite: the single writer), marks
@@ -22,7 +22,7 @@ uninstalled from the workspace, or is not installed there: never sent, never ret
 `due_at` means "not before": the due instant while pending (already moved out of quiet
 hours), the lease's end while sending, the next try after a transient failure.
 
-Most rows carry their message. A job that writes many rows at once (`enqueue_select`, one
+Most rows carry their message. A job that writes many rows at once (`rows.enqueue_select`, one
 `INSERT … SELECT`) stores only what a message is about (`payload["render"]` names a renderer,
 the rest its arguments); the sender renders it when it posts, from the data as it is then.
 
@@ -61,7 +61,6 @@ leaving it `sending` until its lease runs out.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import threading
 import time
@@ -72,14 +71,14 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
 from bot.i18n import t
 from bot.notify import Directory, SlackDirectory
 from bot.scheduler.pacing import CHANNEL_BURST, Lanes, Pacer
+from bot.scheduler.rows import EXPIRED, FAILED, PENDING, SENDING, SENT
 from bot.services.home import HOME_KIND
 from bot.services.notices import SAID_KIND, Said, say
 from bot.storage.db import reading, unit_of_work, written
@@ -87,7 +86,6 @@ from bot.storage.models import Notification
 
 log = logging.getLogger(__name__)
 
-PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed", "expired"
 HOME = HOME_KIND  # a person's App Home (services.home.republish)
 SAID = SAID_KIND  # a DM a request asked for (services.notices.say)
 ASKED = [HOME, SAID]  # what requests ask for: claimed first, due on the real clock (`claim`)
@@ -96,77 +94,6 @@ CANCELLED = "cancelled"  # written by services.installs too
 # Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
 # user_not_found, account_inactive, is_archived, not_in_channel, invalid_blocks, …).
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "service_unavailable", "request_timeout"})
-
-
-def notification(
-    *,
-    now: dt.datetime,
-    team_id: str,
-    key: str,
-    kind: str,
-    channel: str,
-    text: str,
-    blocks: list[dict[str, Any]] | None = None,
-    due_at: dt.datetime | None = None,
-    expires_at: dt.datetime | None = None,
-    meta: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The values of one notification row, for `enqueue_many`. `now` is the instant the
-    writer acts as of (a sweep's `--at`): the row is created then and due then by default."""
-    payload: dict[str, Any] = {"text": text, "blocks": blocks or None, **(meta or {})}
-    if expires_at is not None:
-        payload["expires_at"] = expires_at.astimezone(dt.UTC).isoformat()
-    return {
-        "team_id": team_id, "key": key[:300], "kind": kind, "channel": channel, "payload": payload,
-        "status": PENDING, "due_at": due_at or now, "attempts": 0, "created_at": now,
-    }  # fmt: skip
-
-
-def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Write the notifications whose key is new; returns how many were written.
-
-    One statement, built once, with the rows bound in batches (SQLAlchemy's "insertmanyvalues",
-    within each database's limit on bound values). Written into the statement instead, each
-    batch's values made a new statement to compile: 2,535 digests took 380-470 ms on SQLite,
-    where this takes 71-75 (PostgreSQL: 614-827 against 342-376; docs/PERFORMANCE.md)."""
-    if not rows:
-        return 0
-    if session.autoflush:  # what the session holds (a workspace just made) is written first, as `execute` would
-        session.flush()
-    return len(session.connection().execute(_new_rows(session.get_bind().dialect.name), rows).all())
-
-
-@functools.cache
-def _new_rows(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(Notification).on_conflict_do_nothing(index_elements=["team_id", "key"]).returning(Notification.id)
-
-
-def written_keys(session: Session, team_id: str, keys: list[str]) -> set[str]:
-    """Which of these outbox keys of the workspace are written already: what a job that runs
-    every minute looks for, in a transaction that only reads, before it writes again."""
-    if not keys:
-        return set()
-    found = select(Notification.key).where(Notification.team_id == team_id, Notification.key.in_(keys))
-    return set(session.scalars(found))
-
-
-# The columns an `enqueue_select` query yields, in this order.
-SELECT_COLUMNS = ("team_id", "key", "kind", "channel", "payload", "status", "due_at", "attempts", "created_at")
-
-
-def enqueue_select(session: Session, query: Select[Any]) -> int:
-    """Write the rows `query` yields (`SELECT_COLUMNS`) whose key is new, in one
-    `INSERT … SELECT`: no row passes through Python, so time and memory stay those of the
-    database's own work however many rows there are. Returns how many were written."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Notification).from_select(list(SELECT_COLUMNS), query)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["team_id", "key"])
-    if dialect == "postgresql":  # psycopg reports no rowcount here: count what comes back, in SQL
-        written = stmt.returning(Notification.id).cte("written")
-        return int(session.scalar(select(func.count()).select_from(written)) or 0)
-    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -200,12 +127,6 @@ def register_renderer(name: str) -> Callable[[Renderer], Renderer]:
         return fn
 
     return add
-
-
-def enqueue(session: Session, *, now: dt.datetime, **values: Any) -> bool:
-    """Write one notification unless one with this key exists; True when it was written.
-    `now`: the instant the writer acts as of (see `notification`)."""
-    return enqueue_many(session, [notification(now=now, **values)]) == 1
 
 
 def failures(session: Session, *, team_id: str, limit: int = 20) -> list[Notification]:

@@ -24,15 +24,8 @@ from bot.clock import parse_time, zone
 from bot.notify import Directory, Profile, Unreachable
 from bot.scheduler.base import JobRun, register_job
 from bot.scheduler.hours import WorkingHours
-from bot.scheduler.outbox import (
-    PENDING,
-    Rendered,
-    enqueue_many,
-    enqueue_select,
-    notification,
-    register_renderer,
-    written_keys,
-)
+from bot.scheduler.outbox import Rendered, register_renderer
+from bot.scheduler.rows import PENDING, enqueue_many, enqueue_select, notification, written_keys
 from bot.services import followups
 from bot.services.access import Viewer, sees_all
 from bot.services.members import PROFILE_MAX_AGE, get_member
