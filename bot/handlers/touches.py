@@ -191,15 +191,14 @@ def save(rq: RequestContext, inp: TouchForm) -> Answer:
                  revisit=format_date(rq.locale, revisit) if revisit else t(rq.locale, "revisit.none"))  # fmt: skip
     promised = saved.follow_ups[0] if not touch_id and saved.follow_ups else None
     author, assignee = rq.actor, promised.assignee_id if promised is not None else None
-    said = []
     if promised is not None:
         text += " " + promised_text(rq.locale, promised)
-        if assignee != author:  # in their language, which the sender asks Slack for
-            said.append(Said(promised.assignee_id, f"given:{promised.id}:{rq.now.isoformat()}", {
-                "render": GIVEN, "team_id": rq.team_id, "user_id": promised.assignee_id, "author": author,
-                "customer": name, "step": step_of(promised), "due": promised.due_on.isoformat(),
-                "if_refused": {"user_id": author, "locale": rq.locale}}))  # fmt: skip
-    said.insert(0, Said(author, f"touch:{saved.id}:{rq.now.isoformat()}", {"text": text}))
+    said = [Said(author, f"touch:{saved.id}:{rq.now.isoformat()}", {"text": text})]
+    if promised is not None and assignee != author:  # in their language, which the sender asks Slack for
+        said.append(Said(promised.assignee_id, f"given:{promised.id}:{rq.now.isoformat()}", {
+            "render": GIVEN, "team_id": rq.team_id, "user_id": promised.assignee_id, "author": author,
+            "customer": name, "step": step_of(promised), "due": promised.due_on.isoformat(),
+            "if_refused": {"user_id": author, "locale": rq.locale}}))  # fmt: skip
     # Posted by the worker's sender once this commits (services.notices), not by this process.
     notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=said)
     refresh_home(rq, rq.actor, customer.owner_id, assignee)

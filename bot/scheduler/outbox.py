@@ -64,7 +64,6 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -253,8 +252,8 @@ class Sender:
         # What requests asked for by its own index (ix_notification_asked_due), due on the real
         # clock: a Home is built as things are when it is sent, a DM tells of what was just done,
         # whatever instant the run acts as of, and a long run (a backlog of digests) still takes
-        # the ones asked for after it began.
-        # The index's condition is written in, each kind's beside it.
+        # the ones asked for after it began. The index's condition is written in (its planner
+        # matches it as written), each kind's beside it.
         def asked(kind: str, *more: Any) -> Select[Any]:
             n = Notification
             return (select(n.id).where(n.kind.in_(written(ASKED)), n.kind == written(kind), n.due_at <= wall,
@@ -393,20 +392,6 @@ class Sender:
         clients: dict[str, WebClient | None] = {}  # each workspace's client, asked for once per run
         lanes, home_lanes = Lanes(self.lanes), Lanes(self.lanes)
         counting = threading.Lock()
-        # Messages given to the lanes and not yet sent, by channel. A channel with a burst's
-        # worth of them is not claimed for until they go: one at a time there, at Slack's pace
-        # for a channel, they would fill the lanes' room, and no other channel's would be
-        # claimed meanwhile (one author's 75 touch DMs held the rest of a burst's).
-        queued: Counter[str] = Counter()
-
-        def send_queued(row_id: int, lease: dt.datetime, claimed: Notification, channel: str) -> None:
-            try:
-                send(row_id, lease, claimed)
-            finally:
-                with counting:
-                    queued[channel] -= 1
-                    if not queued[channel]:
-                        del queued[channel]
 
         def send(row_id: int, lease: dt.datetime, claimed: Notification | None) -> None:
             if self.stopping.is_set() or (deadline is not None and self.clock() >= deadline):
@@ -427,7 +412,11 @@ class Sender:
             while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
                 with counting:
                     exclude = set(open_)
-                    busy = [channel for channel, n in queued.items() if n >= CHANNEL_BURST]
+                # A channel with a burst's worth of messages in the lanes is not claimed for until
+                # they go: one at a time there, at Slack's pace for a channel, they would fill the
+                # lanes' room, and no other channel's would be claimed meanwhile (one author's 72
+                # touch DMs held the rest of a burst's). Lanes are keyed `team:channel`.
+                busy = [key.partition(":")[2] for key in lanes.backlog(CHANNEL_BURST)]
                 ids, lease = self.claim(now=now, exclude=exclude, asked_only=asked_only, look=not full,
                                         homes=home_lanes.room_left(), busy=busy)  # fmt: skip
                 if not ids:
@@ -444,15 +433,8 @@ class Sender:
                     row = rows.get(row_id)
                     # A lane per workspace and channel: one channel's messages keep their order.
                     lane = f"{row.team_id}:{row.channel}" if row is not None and self.lanes > 1 else ""
-                    if row is not None and row.kind == HOME:
-                        home_lanes.submit(lane, lambda row_id=row_id, lease=lease, row=row: send(row_id, lease, row))
-                    elif row is not None and self.lanes > 1:
-                        with counting:
-                            queued[row.channel] += 1
-                        lanes.submit(lane, lambda row_id=row_id, lease=lease, row=row:
-                                     send_queued(row_id, lease, row, row.channel))  # fmt: skip
-                    else:
-                        lanes.submit(lane, lambda row_id=row_id, lease=lease, row=row: send(row_id, lease, row))
+                    pool = home_lanes if row is not None and row.kind == HOME else lanes
+                    pool.submit(lane, lambda row_id=row_id, lease=lease, row=row: send(row_id, lease, row))
         finally:
             lanes.close()
             home_lanes.close()
@@ -514,10 +496,9 @@ class Sender:
             return
         uploads: tuple[Upload, ...] = ()
         paced = False
-        budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
         if row.kind == HOME:  # its turn first, then built: the Home shows things as they are when it goes
             try:
-                self._pace(row, self.clock(), budget)
+                self._pace(row, self.clock(), self._budget(deadline))
             except _Transient as exc:  # its turn is beyond the retry budget: back until then
                 self._finish(row, status=PENDING, due_at=now + dt.timedelta(seconds=exc.wait or 1.0))
                 report.retry_later += 1
@@ -542,8 +523,7 @@ class Sender:
             row.payload = {**row.payload, "text": message.text, "blocks": message.blocks, "view": message.view}
             uploads = message.uploads
         try:
-            budget = self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
-            ts = self._post_with_retries(client, row, budget, paced=paced)
+            ts = self._post_with_retries(client, row, self._budget(deadline), paced=paced)
         except _Stopped:
             self._finish(row, status=PENDING, due_at=now)
             report.retry_later += 1
@@ -579,6 +559,11 @@ class Sender:
                 log.warning("notification %s: uploading %s failed: %s", row.key, upload.filename, exc)
                 return f"upload of {upload.filename} failed: {exc}"[:500]
         return None
+
+    def _budget(self, deadline: float | None) -> float:
+        """How long a message may still wait for its turn or retry: the retry budget, within
+        the run's deadline."""
+        return self.retry_budget if deadline is None else min(self.retry_budget, deadline - self.clock())
 
     def _render(self, payload: dict[str, Any], now: dt.datetime, directory: Directory) -> Rendered | None:
         # Renderers read: on SQLite they must not hold the write lock the requests' saves need

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -174,6 +174,13 @@ class Lanes:
             self.given += 1
             self._waiting.append((key, task))
             self._changed.notify()
+
+    def backlog(self, at_least: int) -> list[str]:
+        """The keys with at least this many tasks given and not yet done (waiting or running)."""
+        with self._changed:
+            given = Counter(key for key, _task in self._waiting)
+            given.update(self._running)
+        return [key for key, n in given.items() if n >= at_least]
 
     def room_left(self) -> int:
         """How many tasks `submit` takes now without waiting."""
