@@ -29,7 +29,18 @@ from bench.benchmarks import (
     write_targets,
     writes_undone,
 )
-from bench.harness import Context, Server, Table, benchmark, ms, percentile, prepared, server_env, server_setting
+from bench.harness import (
+    Context,
+    Server,
+    Table,
+    benchmark,
+    generator_collector_held,
+    ms,
+    percentile,
+    prepared,
+    server_env,
+    server_setting,
+)
 
 APP_TOKEN = "xapp-1-A0BENCH01-bench-socket-token-not-real"
 MEASURED = ("`/crm help`", "`/crm find`", "`/crm show`", "`/crm due`", "Log touch `view_submission`", CHANNEL_MESSAGE)
@@ -95,10 +106,11 @@ def _load(sockets: Any, scenario: Scenario, *, requests: int, concurrency: int, 
                     seconds.append(ack.after)
 
     threads = [threading.Thread(target=sender) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with generator_collector_held():
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     return seconds, late, wrong
 
 
