@@ -30,6 +30,7 @@ from slack_sdk import WebClient
 from bot import server
 from bot.app import create_wsgi
 from bot.config import Settings, load_settings
+from bot.heap import settle_heap
 from bot.storage.db import make_engine
 
 ANY = re.compile(".*")
@@ -107,7 +108,7 @@ def run_socket_mode(settings: Settings, which: str) -> None:
         return
     engine = make_engine(settings.database_url)
     app = make_app(settings)
-    server.settle_heap()
+    settle_heap()
     socket_server = SocketModeServer(app, engine, settings.slack_app_token, threads=settings.gunicorn_threads,
                                      port=settings.port, host="127.0.0.1")  # fmt: skip
     stopping: list[int] = []  # a flag, not an Event: setting one from a handler can deadlock its wait

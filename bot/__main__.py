@@ -76,11 +76,14 @@ def play(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def worker(settings: Settings) -> None:
+    from bot.heap import settle_heap
     from bot.scheduler.runner import SERVE_PID, Scheduler
 
     settings.require_slack()
     serve = os.environ.get(SERVE_PID)
-    Scheduler(settings).run_forever(stop_without=int(serve) if serve and serve.isdecimal() and serve.isascii() else None)
+    scheduler = Scheduler(settings)
+    settle_heap()  # the sender's full collections scan what it sends, not the modules (bot.heap)
+    scheduler.run_forever(stop_without=int(serve) if serve and serve.isdecimal() and serve.isascii() else None)
 
 
 def sweep(settings: Settings, at: str | None) -> None:

@@ -12,7 +12,6 @@ envelopes it began are acked, and the process that started them then stops the s
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import shutil
@@ -30,6 +29,7 @@ from slack_bolt import App
 from bot import later, logs, metrics
 from bot.app import create_app, create_wsgi
 from bot.config import Settings, SettingsError
+from bot.heap import settle_heap
 from bot.storage import crypto
 from bot.storage.db import make_engine, make_session_factory
 
@@ -81,17 +81,6 @@ def http_options(settings: Settings, *, host: str = "0.0.0.0") -> dict[str, Any]
         # In the master: a worker gone, its live values with it.
         "child_exit": lambda _arbiter, worker: metrics.process_gone(worker.pid),
     }
-
-
-def settle_heap() -> None:
-    """Once a process has built the app, what it built (modules, the schema, the listeners,
-    the texts) is set aside from the garbage collector (`gc.freeze`): a full collection then
-    scans only what the requests made since. With the start-up heap in it, one took 90-120 ms
-    and came every thousand requests or so, holding every thread of the worker meanwhile
-    (docs/PERFORMANCE.md, second round, section 44)."""
-    gc.collect()
-    gc.freeze()
-    log.info("start-up heap set aside from the garbage collector: %d objects", gc.get_freeze_count())
 
 
 def serve_http(settings: Settings, *, on_ready: Any = None, on_exit: Any = None) -> None:
