@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import glob
 import io
 import json
@@ -17,9 +18,11 @@ from freezegun import freeze_time
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from bot.storage.models import AuditEvent, Base
+from bot.scheduler.runner import Scheduler
+from bot.storage.db import make_session_factory
+from bot.storage.models import AuditEvent, Base, Notification
 from tests.helpers import add_customer, customers_of
-from tests.slackclient import USER
+from tests.slackclient import USER, block_text
 
 ADMIN = "U00000AD"
 PHONE = "+86 139 1234 5678"
@@ -143,6 +146,33 @@ def test_erase_asks_first_then_removes_personal_data_everywhere(slack, fake, ses
     assert erase.actor_id == admin and erase.changes["touches"] == [None, 1]
     session.commit()
     assert "Erased customer #1" in slack.command("show #1").shown  # the counts stay
+
+
+@freeze_time("2026-11-25T10:00:00+00:00")
+def test_an_erase_finds_nothing_of_the_customer_in_the_messages_sent_or_refused(slack, fake, session, engine,
+                                                                                 settings, admin):  # fmt: skip
+    """A digest names the customers due. Once Slack has it (or has refused it for good), the
+    outbox keeps whom it was for and what became of it, not what it said: the erase has no
+    other way to find the customer's name there (the payload is one encrypted document)."""
+    other = "U0000002"
+    fake.add_user(other)
+    for name, owner in (("Zhou Logistics", USER), ("Zhou Freight", other)):
+        add_customer(session, name, owner_id=owner).next_revisit = dt.date(2026, 11, 25)
+    session.commit()
+    fake.fail("chat.postMessage", error="account_inactive", channel=other)  # refused for good
+
+    Scheduler(settings, make_session_factory(engine)).sweep(dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC))
+
+    [digest] = [c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == USER]
+    assert "Zhou Logistics" in block_text(digest["blocks"])
+    session.expire_all()
+    ended = {n.channel: (n.status, n.payload) for n in session.scalars(select(Notification).where(Notification.kind == "digest"))}
+    session.commit()
+    assert ended == {USER: ("sent", {}), other: ("failed", {})}
+    for number in (1, 2):
+        slack.click(slack.command(f"erase #{number}", user=admin).blocks, "Erase", user=admin)
+    stored = _database_bytes(engine)
+    assert b"Zhou" not in stored
 
 
 @freeze_time("2026-11-25T10:00:00+00:00")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -234,4 +236,27 @@ def test_0022_keeps_the_list_deadline_and_rank_of_stored_complaints_and_takes_th
         indexes = {row[1] for row in conn.execute(text("PRAGMA index_list(complaint)"))}
     assert not {"list_due", "list_rank"} & columns and "ix_complaint_clocks" in indexes
     assert not {"ix_complaint_list", "ix_complaint_assignee_list"} & indexes
+    engine.dispose()
+
+
+WHEN = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
+
+
+def test_0024_empties_what_ended_messages_said_and_keeps_what_waits(tmp_path):
+    engine = _customers_before(tmp_path, "0023", [{"name": "Zhou Logistics"}])
+    crypto.configure(Fernet.generate_key().decode())  # as a team with ENCRYPTION_KEYS stored them
+    try:
+        with Session(engine) as session:
+            for status in ("pending", "sending", "sent", "failed", "expired", "cancelled"):
+                session.add(Notification(team_id="T1", key=status, kind="digest", channel="U1", status=status,
+                                         payload={"text": "Zhou Logistics is due"}, due_at=WHEN, attempts=1,
+                                         created_at=WHEN))  # fmt: skip
+            session.commit()
+        upgrade(engine, "0024")
+        with Session(engine) as session:
+            kept = {n.key: n.payload for n in session.scalars(select(Notification))}
+        waiting = {"text": "Zhou Logistics is due"}
+        assert kept == {"pending": waiting, "sending": waiting, "sent": {}, "failed": {}, "expired": {}, "cancelled": {}}
+    finally:
+        crypto.configure(None)
     engine.dispose()

@@ -22,7 +22,10 @@ uninstalled from the workspace, or is not installed there: never sent, never ret
 `due_at` means "not before": the due instant while pending (already moved out of quiet
 hours), the lease's end while sending, the next try after a transient failure.
 
-Most rows carry their message. A job that writes many rows at once (`rows.enqueue_select`, one
+Most rows carry their message, until it ends: a row sent, failed, expired or cancelled keeps
+whom it was for and what became of it, not what it said (a digest names customers, a warning
+a complaint's title: once sent they are Slack's, and a customer erased later is not left named
+in the outbox). A job that writes many rows at once (`rows.enqueue_select`, one
 `INSERT … SELECT`) stores only what a message is about (`payload["render"]` names a renderer,
 the rest its arguments); the sender renders it when it posts, from the data as it is then.
 
@@ -167,7 +170,7 @@ _SENT = (
     .where(Notification.id == bindparam("row_id"), Notification.status == SENDING,
            Notification.due_at == bindparam("lease", type_=Notification.__table__.c.due_at.type))
     .values(status=SENT, attempts=bindparam("row_attempts"), sent_at=bindparam("row_sent_at"),
-            message_ts=bindparam("row_ts"), last_error=bindparam("row_note"))
+            message_ts=bindparam("row_ts"), last_error=bindparam("row_note"), payload={})
 )  # fmt: skip
 
 
@@ -313,8 +316,8 @@ class Sender:
 
     def _finish(self, row: Notification, **values: Any) -> bool:
         """Record the outcome, fenced on the lease we hold (a stolen row is not overwritten). A
-        request's DM that ends unsent keeps its recipient and outcome, not what it said."""
-        if row.kind == SAID and values.get("status") in (FAILED, EXPIRED, CANCELLED):
+        row that ends keeps its recipient and outcome, not what it said."""
+        if values.get("status") in (FAILED, EXPIRED, CANCELLED):
             values["payload"] = {}
         with unit_of_work(self.factory, now=None) as session:
             result = session.execute(
@@ -325,8 +328,8 @@ class Sender:
             return self._fenced(row, result.rowcount)
 
     def _sent(self, row: Notification, *, now: dt.datetime, ts: str | None, note: str | None) -> bool:
-        """`_finish` for a message Slack took, with the statement built once. A request's DM is
-        deleted then (services.notices: not kept for good, one a touch, with its customer's name)."""
+        """`_finish` for a message Slack took, with the statement built once: what it said is
+        not kept. A request's DM is deleted then (services.notices: one a touch, not kept for good)."""
         with unit_of_work(self.factory, now=None) as session:
             if row.kind == SAID:
                 result = session.connection().execute(_SAID_SENT, {"row_id": row.id, "lease": row.due_at})

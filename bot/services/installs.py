@@ -58,7 +58,7 @@ def uninstalled(*, session: Session, team_id: str, now: dt.datetime, why: str) -
     cancelled = session.execute(
         update(Notification)
         .where(Notification.team_id == team_id, Notification.status.in_(("pending", "sending")))
-        .values(status=CANCELLED, last_error=why)
+        .values(status=CANCELLED, last_error=why, payload={})  # never sent: what it said is not kept
     ).rowcount
     if first:
         audit.record(session=session, team_id=team_id, actor_id=None, action="uninstall", entity="workspace",
