@@ -458,14 +458,17 @@ def generator_collector_held() -> Iterator[None]:
     the fakes of Slack and the acks read so far; a full collection of that heap took it
     90–460 ms (`gc.callbacks`), and an ack arriving meanwhile was timed as late as the pause.
     What exists before the load is collected and frozen, so what is collected after it is only
-    what the load made."""
+    what the load made. What is frozen stays so for the process's life, as a worker's start-up
+    heap does (bot.heap): a benchmark's process is short-lived."""
+    was_enabled = gc.isenabled()
     gc.collect()
     gc.freeze()
     gc.disable()
     try:
         yield
     finally:
-        gc.enable()
+        if was_enabled:
+            gc.enable()
 
 
 def load(url: str, payloads: Callable[[int], Payload], *, requests: int, concurrency: int,

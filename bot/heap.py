@@ -14,7 +14,7 @@ def settle_heap() -> None:
     collector (`gc.freeze`): a full collection then scans only what came since. With the
     start-up heap in it (about 300,000 objects), one took 90-120 ms and came every thousand
     requests or so in a web worker, holding every thread of the process meanwhile, and a dozen
-    times per 10,000 messages in the sender (docs/PERFORMANCE.md, second round, sections 44, 67)."""
+    times per 10,000 messages in the sender (docs/PERFORMANCE.md, second round, sections 44, 68)."""
     gc.collect()
     gc.freeze()
     log.info("start-up heap set aside from the garbage collector: %d objects", gc.get_freeze_count())

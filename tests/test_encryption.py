@@ -242,7 +242,7 @@ def test_rotate_keys_with_a_key_that_does_not_open_the_data_says_so_and_changes_
         crypto.configure(None)
 
 
-def test_reminders_the_outbox_writes_in_sql_are_plain_ids_rotated_then_sent_with_keys_set(
+def test_reminders_the_outbox_writes_in_sql_are_plain_ids_sent_with_keys_set_and_rotated(
     session, engine, settings, fake, database_url, monkeypatch
 ):
     crypto.configure(KEY1)
@@ -253,23 +253,31 @@ def test_reminders_the_outbox_writes_in_sql_are_plain_ids_rotated_then_sent_with
         customer.next_revisit = dt.date(2026, 12, 1)
         session.commit()
         customer_id = customer.id
+        other = add_customer(session, "Zhou Freight", owner_id=USER)
+        other.next_revisit = dt.date(2026, 12, 2)
+        session.commit()
+        other_id = other.id
         scheduler = Scheduler(settings, make_session_factory(engine))
         scheduler.run_jobs(_utc("2026-12-01T09:00:00"))
         [stored] = raw(session, Notification.payload)
         assert json.loads(stored)["customer_id"] == customer_id  # ids and dates, written in SQL, in plain
+        assert scheduler.deliver(_utc("2026-12-01T09:00:00")).sent == 1  # read plain with keys set
+        assert "Li Wei Trading" in fake.last("chat.postMessage")["text"]
+        scheduler.run_jobs(_utc("2026-12-02T09:00:00"))  # the other one's, left waiting
     finally:
         crypto.configure(None)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("ENCRYPTION_KEYS", KEY1)
-    assert main(["rotate-keys"]) == 0  # it waits to be sent: rotated as any other value
-    [stored] = raw(session, Notification.payload)
-    assert stored.startswith("gAAAAA")
+    assert main(["rotate-keys"]) == 0  # what waits to be sent is rotated as any other value
+    assert all(stored.startswith("gAAAAA") for stored in raw(session, Notification.payload))
     crypto.configure(KEY1)
     try:
         session.expire_all()
-        assert session.scalars(select(Notification.payload)).one()["customer_id"] == customer_id
+        payloads = list(session.scalars(select(Notification.payload)))
+        assert {} in payloads  # what was sent is not kept
+        assert other_id in {p["customer_id"] for p in payloads if p}
         session.commit()
-        assert scheduler.deliver(_utc("2026-12-01T09:00:00")).sent == 1
-        assert "Li Wei Trading" in fake.last("chat.postMessage")["text"]
+        assert scheduler.deliver(_utc("2026-12-02T09:00:00")).sent >= 1
+        assert any("Zhou Freight" in c.args["text"] for c in fake.calls_to("chat.postMessage"))
     finally:
         crypto.configure(None)

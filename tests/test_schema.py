@@ -26,6 +26,8 @@ from bot.storage.models import (
     include_in_comparison,
 )
 
+WHEN = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # what the migration tests act as of
+
 
 # SQLite's expression index is not read back (SQLAlchemy) and so not compared (Alembic).
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index ix_search_line_initial")
@@ -237,9 +239,6 @@ def test_0022_keeps_the_list_deadline_and_rank_of_stored_complaints_and_takes_th
     assert not {"list_due", "list_rank"} & columns and "ix_complaint_clocks" in indexes
     assert not {"ix_complaint_list", "ix_complaint_assignee_list"} & indexes
     engine.dispose()
-
-
-WHEN = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 
 
 def test_0024_empties_what_ended_messages_said_and_keeps_what_waits(tmp_path):

@@ -298,9 +298,10 @@ def test_after_an_uninstall_nothing_is_sent_there_and_its_pending_notifications_
     assert signed.event(event, team=ACME).status == 200
 
     assert installation(session, ACME) is None and installation(session, BETA) is not None
-    acme = {n.key: (n.status, n.last_error) for n in rows(session, Notification, Notification.team_id == ACME)}
-    assert acme == {k: ("cancelled", event["type"]) for k in ("now", "later", "in flight")}
-    assert {n.status for n in rows(session, Notification, Notification.team_id == BETA)} == {"pending"}
+    acme = {n.key: (n.status, n.last_error, n.payload) for n in rows(session, Notification, Notification.team_id == ACME)}
+    assert acme == {k: ("cancelled", event["type"], {}) for k in ("now", "later", "in flight")}  # not kept unsent
+    beta = rows(session, Notification, Notification.team_id == BETA)
+    assert {(n.status, n.payload["text"]) for n in beta} == {("pending", f"{key} for {BETA}") for key in ("now", "later")}
     [uninstalled_at] = [w.uninstalled_at for w in rows(session, Workspace, Workspace.team_id == ACME)]
     assert uninstalled_at is not None
     [audit] = rows(session, AuditEvent, AuditEvent.action == "uninstall")

@@ -73,7 +73,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Select, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, literal_column, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
@@ -170,7 +170,8 @@ _SENT = (
     .where(Notification.id == bindparam("row_id"), Notification.status == SENDING,
            Notification.due_at == bindparam("lease", type_=Notification.__table__.c.due_at.type))
     .values(status=SENT, attempts=bindparam("row_attempts"), sent_at=bindparam("row_sent_at"),
-            message_ts=bindparam("row_ts"), last_error=bindparam("row_note"), payload={})
+            message_ts=bindparam("row_ts"), last_error=bindparam("row_note"),
+            payload=literal_column("'{}'"))  # plain: it holds nothing, and reads with or without keys
 )  # fmt: skip
 
 

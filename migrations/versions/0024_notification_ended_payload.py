@@ -24,7 +24,8 @@ depends_on = None
 def upgrade() -> None:
     # '{}' written plain reads as an empty document with or without ENCRYPTION_KEYS
     # (bot.storage.crypto.EncryptedJSON reads plain JSON as it is).
-    op.execute("UPDATE notification SET payload = '{}' WHERE status IN ('sent', 'failed', 'expired', 'cancelled')")
+    op.execute("UPDATE notification SET payload = '{}' "
+               "WHERE status IN ('sent', 'failed', 'expired', 'cancelled') AND payload <> '{}'")
 
 
 def downgrade() -> None:
