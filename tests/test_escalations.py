@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -14,7 +15,7 @@ from bot.scheduler.runner import Scheduler
 from bot.services import complaints
 from bot.services.workspaces import get_workspace
 from bot.storage.db import make_session_factory, unit_of_work
-from bot.storage.models import Complaint, Member
+from bot.storage.models import Complaint, Member, Notification
 from tests.helpers import add_customer, goes_through
 from tests.slackclient import TEAM, USER, block_text
 
@@ -167,6 +168,29 @@ def test_a_normal_warning_reaching_someone_outside_their_hours_waits(slack, fake
     scheduler.sweep(at("2026-12-02T00:00:00"))  # 09:00 in Tokyo: what waited arrives, in order
     texts = [text for to, text in sent(fake, start) if to == OWNER]
     assert len(texts) == 2 and "first-response deadline" in texts[0] and "level 1" in texts[1]
+
+
+def test_a_warning_that_waited_is_written_when_sent_and_not_sent_once_the_complaint_is_resolved(
+    slack, fake, session, scheduler, team
+):
+    night_owl = session.get(Member, session.query(Member.id).filter_by(user_id=OWNER).scalar())
+    night_owl.tz = "Asia/Tokyo"
+    session.commit()
+    with freeze_time("2026-12-01T09:00:00Z"):
+        log(slack, fake, "High")
+    scheduler.sweep(at("2026-12-01T12:12:00"))  # 21:12 in Tokyo: the warning waits for the morning
+    session.expire_all()
+    waiting = session.query(Notification).filter_by(kind="escalation", channel=OWNER, status="pending").all()
+    assert waiting and not any("Late delivery" in json.dumps(n.payload) for n in waiting)
+    session.commit()
+    with freeze_time("2026-12-01T23:00:00Z"):
+        slack.command("resolve #1", user=OWNER)
+        slack.submit(fake.last("views.open")["view"], {"Resolution": "Refunded", "Satisfaction": "4"}, user=OWNER)
+    start = len(fake.calls_to("chat.postMessage"))
+    scheduler.sweep(at("2026-12-02T00:00:00"))  # 09:00 in Tokyo: nothing is overdue any more
+    assert [text for to, text in sent(fake, start) if to == OWNER] == []
+    session.expire_all()
+    assert {n.status for n in session.query(Notification).filter_by(kind="escalation", channel=OWNER)} == {"expired"}
 
 
 def test_a_resolution_the_customer_rates_1_or_2_alerts_the_leads_at_once(slack, fake, session, team):

@@ -38,7 +38,7 @@ from bot.services.access import Viewer
 from bot.services.members import get_member
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import now_of, reading, unit_of_work
-from bot.storage.models import Member, Workspace
+from bot.storage.models import Complaint, Member, Workspace
 from bot.views.complaints import escalation_message
 from bot.views.followups import given_text
 from bot.views.home import home_page
@@ -151,8 +151,8 @@ def customer_stages(run: JobRun, team_id: str) -> int:
 @register_job("complaint_escalations")
 def complaint_escalations(run: JobRun, team_id: str) -> int:
     """Each warning and escalation level due now (rules: services.complaints), written once per
-    complaint, cycle, step and recipient. Urgent complaints may wake people; the rest waits for
-    the recipient's working hours."""
+    complaint, cycle, step and recipient, and built when it is sent (`_render_escalation`). Urgent
+    complaints may wake people; the rest waits for the recipient's working hours."""
     from bot.services import complaints
 
     # Every minute the whole team's active complaints are read to find the few steps due: in a
@@ -169,7 +169,6 @@ def complaint_escalations(run: JobRun, team_id: str) -> int:
     for complaint, steps in complaints.escalations_due(
         session=run.session, team_id=team_id, now=run.now, default_tz=run.default_tz, ids=due
     ):
-        card = complaints.card(session=run.session, complaint=complaint, now=run.now, default_tz=run.default_tz)
         urgent = complaint.severity == "urgent"
         for step in steps:
             for recipient in complaints.escalation_recipients(session=run.session, complaint=complaint, escalation=step):
@@ -177,17 +176,34 @@ def complaint_escalations(run: JobRun, team_id: str) -> int:
                 person = (get_member(session=run.session, team_id=team_id, user_id=recipient, directory=run.directory,
                                      now=run.now)
                           if is_person else Member(team_id=team_id, user_id=recipient))  # fmt: skip
-                message = escalation_message(settings.language or person.locale, card, step.step)
                 written += enqueue(
                     run.session, now=run.now, team_id=team_id, kind="escalation", channel=recipient,
-                    key=f"complaint:{complaint.id}:{complaint.cycle}:{step.step}:{recipient}",
-                    text=message["text"], blocks=message["blocks"],
+                    key=f"complaint:{complaint.id}:{complaint.cycle}:{step.step}:{recipient}", text="",
                     due_at=quiet_hours_due(run.now, member=person, settings=settings, default_tz=run.default_tz,
                                            urgent=urgent),
-                    meta={"complaint_id": complaint.id, "level": step.level},
+                    meta={"render": "escalation", "complaint_id": complaint.id, "cycle": complaint.cycle,
+                          "step": step.step, "level": step.level, "locale": settings.language or person.locale,
+                          "default_tz": run.default_tz},
                 )  # fmt: skip
             complaints.record_escalation(session=run.session, complaint=complaint, escalation=step, now=run.now)
     return written
+
+
+@register_renderer("escalation")
+def _render_escalation(session: Session, payload: dict[str, Any], _directory: Directory) -> Rendered | None:
+    """A warning or escalation as things are when it is sent (one may wait for its recipient's
+    working hours): its clocks as of then, and nothing of a customer erased meanwhile (the row
+    holds ids, not the title or the name). None once the complaint is no longer active in the
+    cycle the step was due in: resolved or closed meanwhile, or reopened (its new cycle warns anew)."""
+    from bot.services import complaints
+    from bot.services.sla import ACTIVE
+
+    complaint = session.get(Complaint, int(payload["complaint_id"]))
+    if complaint is None or complaint.cycle != payload["cycle"] or complaint.state not in ACTIVE:
+        return None
+    card = complaints.card(session=session, complaint=complaint, now=now_of(session), default_tz=payload["default_tz"])
+    message = escalation_message(payload.get("locale"), card, payload["step"])
+    return Rendered(message["text"], message["blocks"])
 
 
 # --- linked channels: the response clock -------------------------------------------------------
