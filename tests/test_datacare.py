@@ -18,11 +18,13 @@ from freezegun import freeze_time
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from bot.scheduler.rows import enqueue
 from bot.scheduler.runner import Scheduler
 from bot.storage.db import make_session_factory
 from bot.storage.models import AuditEvent, Base, Notification
 from tests.helpers import add_customer, customers_of
-from tests.slackclient import USER, block_text
+from tests import slackclient
+from tests.slackclient import TEAM, USER, block_text
 
 ADMIN = "U00000AD"
 PHONE = "+86 139 1234 5678"
@@ -173,6 +175,49 @@ def test_an_erase_finds_nothing_of_the_customer_in_the_messages_sent_or_refused(
         slack.click(slack.command(f"erase #{number}", user=admin).blocks, "Erase", user=admin)
     stored = _database_bytes(engine)
     assert b"Zhou" not in stored
+
+
+@freeze_time("2026-11-25T10:00:00+00:00")
+def test_an_erase_leaves_nothing_of_the_customer_in_the_messages_still_to_send(slack, fake, session, engine, settings,
+                                                                               admin, monkeypatch):  # fmt: skip
+    """What waits to be sent about a customer erased meanwhile goes without it: its owner's
+    digest is written again, a touch's DM is dropped, a row written before rows named their
+    customers is cancelled; what names others only still goes."""
+    for name, due in (("Zhou Logistics", True), ("Acme Ltd", True), ("Bell Corp", False)):
+        add_customer(session, name, owner_id=USER).next_revisit = dt.date(2026, 11, 25 if due else 28)
+    session.commit()
+    scheduler = Scheduler(settings, make_session_factory(engine))
+    at = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
+    scheduler.run_jobs(at)  # the digest of both customers due waits for the sender
+    monkeypatch.setattr(slackclient, "after_the_answer", lambda: None)  # and so do the touches' DMs
+    for name in ("Zhou Logistics", "Bell Corp"):
+        slack.command(f"touch {name}")
+        slack.submit(fake.last("views.open")["view"], {"Summary": "Walked the plant"})
+    enqueue(session, now=at, team_id=TEAM, key="legacy", kind="escalation", channel=USER,
+            text="Complaint #1 about *Zhou Logistics* is overdue")  # fmt: skip
+    session.commit()
+    session.expire_all()
+    waiting = sorted((n.kind, json.dumps(n.payload)) for n in session.scalars(select(Notification)) if n.kind != "home")
+    session.commit()
+    assert [(kind, [name for name in ("Zhou", "Acme", "Bell") if name in text]) for kind, text in waiting] == [
+        ("digest", ["Zhou", "Acme"]), ("escalation", ["Zhou"]), ("said", ["Bell"]), ("said", ["Zhou"])]
+
+    slack.click(slack.command("erase Zhou Logistics", user=admin).blocks, "Erase", user=admin)
+    monkeypatch.undo()
+    slackclient.after_the_answer()  # the erase's work, then the DMs the requests asked for
+    session.expire_all()
+    kept = {n.key: (n.kind, n.status, n.payload) for n in session.scalars(select(Notification))}
+    session.commit()
+    assert kept["legacy"] == ("escalation", "cancelled", {})
+    assert [kind for kind, *_ in kept.values()].count("digest") == 0  # its job writes it again
+    [bell] = [c.args["text"] for c in fake.calls_to("chat.postMessage")]
+    assert "Bell Corp" in bell
+
+    scheduler.sweep(at + dt.timedelta(minutes=1))
+    [digest] = [c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == USER and c.args.get("blocks")
+                and "Acme Ltd" in block_text(c.args["blocks"])]  # fmt: skip
+    assert "Zhou" not in json.dumps([c.args for c in fake.calls_to("chat.postMessage")])
+    assert b"Zhou" not in _database_bytes(engine)
 
 
 @freeze_time("2026-11-25T10:00:00+00:00")

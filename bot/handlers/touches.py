@@ -30,7 +30,7 @@ from bot.payloads import (
 from bot.services import customers, home, notices, touches
 from bot.services.dates import split_when
 from bot.services.errors import FieldErrors, UserError
-from bot.services.notices import GIVEN, Said
+from bot.services.notices import GIVEN, NAMES, Said
 from bot.storage.models import INTEGER_MAX, Customer
 from bot.views import ids
 from bot.views.followups import promised_text, step_of
@@ -193,12 +193,13 @@ def save(rq: RequestContext, inp: TouchForm) -> Answer:
     author, assignee = rq.actor, promised.assignee_id if promised is not None else None
     if promised is not None:
         text += " " + promised_text(rq.locale, promised)
-    said = [Said(author, f"touch:{saved.id}:{rq.now.isoformat()}", {"text": text})]
+    named = [customer.id]  # what `notices.forget` finds these by if the customer is erased before they go
+    said = [Said(author, f"touch:{saved.id}:{rq.now.isoformat()}", {"text": text, NAMES: named})]
     if promised is not None and assignee != author:  # in their language, which the sender asks Slack for
         said.append(Said(promised.assignee_id, f"given:{promised.id}:{rq.now.isoformat()}", {
             "render": GIVEN, "team_id": rq.team_id, "user_id": promised.assignee_id, "author": author,
             "customer": name, "step": step_of(promised), "due": promised.due_on.isoformat(),
-            "if_refused": {"user_id": author, "locale": rq.locale}}))  # fmt: skip
+            "if_refused": {"user_id": author, "locale": rq.locale}, NAMES: named}))  # fmt: skip
     # Posted by the worker's sender once this commits (services.notices), not by this process.
     notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=said)
     refresh_home(rq, rq.actor, customer.owner_id, assignee)

@@ -308,10 +308,11 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
         member = get_member(session=run.session, team_id=team_id, user_id=owner_id, directory=run.directory,
                             now=run.now)
         locale = settings.language or member.locale
-        body = [b for c in customers[:CHECKINS_PER_DM] for b in checkin_blocks(locale, c)]
+        asked = customers[:CHECKINS_PER_DM]
+        body = [b for c in asked for b in checkin_blocks(locale, c)]
         written += enqueue(
             run.session, now=run.now, team_id=team_id, key=satisfaction.checkin_key(owner_id, today), kind="checkin",
-            channel=owner_id, text=block_plain_text(body[:1]), blocks=body,
+            channel=owner_id, text=block_plain_text(body[:1]), blocks=body, customers=[c.id for c in asked],
             due_at=quiet_hours_due(run.now, member=member, settings=settings, default_tz=run.default_tz),
         )  # fmt: skip
     return written

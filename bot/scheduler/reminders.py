@@ -387,6 +387,7 @@ def _digest(
     return [notification(
         now=run.now, team_id=team_id, key=_digest_key(member.user_id, today), kind="digest",
         channel=member.user_id, text=text, blocks=body, due_at=run.now, expires_at=expires,
+        customers=[*(c.id for c in revisits.due), *(f.customer.id for f in promises.items)],
     )]  # fmt: skip
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.services.notices import NAMES
 from bot.storage.models import Notification
 
 PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed", "expired"
@@ -33,10 +35,14 @@ def notification(
     due_at: dt.datetime | None = None,
     expires_at: dt.datetime | None = None,
     meta: dict[str, Any] | None = None,
+    customers: Iterable[int] = (),
 ) -> dict[str, Any]:
     """The values of one notification row, for `enqueue_many`. `now` is the instant the
-    writer acts as of (a sweep's `--at`): the row is created then and due then by default."""
+    writer acts as of (a sweep's `--at`): the row is created then and due then by default.
+    `customers`: those its text names (`services.notices.forget` finds it by them when one is erased)."""
     payload: dict[str, Any] = {"text": text, "blocks": blocks or None, **(meta or {})}
+    if customers:
+        payload[NAMES] = sorted(set(customers))
     if expires_at is not None:
         payload["expires_at"] = expires_at.astimezone(dt.UTC).isoformat()
     return {

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.i18n import t
-from bot.services import access, audit, csvfile
+from bot.services import access, audit, csvfile, notices
 from bot.services.access import Viewer, require_admin
 from bot.services.customers import PROFILE_FIELDS, all_customers
 from bot.storage.models import (
@@ -139,6 +139,9 @@ def erase_customer(
     require_admin(viewer)
     team_id = viewer.team_id
     customer = _held_with_its_links(session, viewer, customer_id)
+    # What is still to be sent about it goes first, found by what it is called until now.
+    notices.forget(session=session, team_id=team_id, customer_id=customer.id,
+                   names=(customer.name, customer.company, customer.contact_name))  # fmt: skip
     label, erased = t(locale, "erase.label", number=customer.number), t(locale, "erase.marker")
     customer.name, customer.name_key = label, label.casefold()
     for field in PERSONAL_FIELDS:

@@ -15,11 +15,13 @@ whose language the request does not know without asking Slack."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,12 @@ from bot.storage.models import Notification
 
 SAID_KIND = "said"  # a DM a request wrote into the outbox
 GIVEN = "given"  # the renderer of a follow-up given to someone by another (scheduler.jobs)
+# In a row's payload, the customers its message names (by id), written with every message that
+# names one, so that `forget` finds it when one is erased before it goes.
+NAMES = "customers"
+# Rows their job writes again when missing, from the data as it is then: a person's digest of the
+# day (while their reminder window is open), an owner's check-in of the week.
+_WRITTEN_AGAIN = ("digest", "checkin")
 
 
 @dataclass(frozen=True)
@@ -76,3 +84,36 @@ def language(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
     workspace, found = workspace_and_member(session=session, team_id=team_id, user_id=user_id)
     member = get_member(session=session, team_id=team_id, user_id=user_id, directory=directory, now=now, found=found)
     return language_of(member, settings_of(workspace))
+
+
+def forget(*, session: Session, team_id: str, customer_id: int, names: Iterable[str | None]) -> int:
+    """Before a customer is erased, the messages still waiting to be sent that name it (`NAMES`),
+    or, in a row written before rows named them, one of `names` (its name, company, contact) in
+    their text: a request's DM is deleted (a courtesy about a record that is no more), a digest
+    or check-in deleted for its job to write again without it, anything else cancelled, keeping
+    nothing of what it said. Returns how many it found. A row the sender holds already (`sending`) goes as
+    it is: Slack has it within seconds."""
+    needles = {json.dumps(form, ensure_ascii=False)[1:-1]  # as the text stands in the row's JSON
+               for name in names if name
+               for form in (name, name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))}  # fmt: skip
+
+    def names_it(payload: dict[str, Any]) -> bool:
+        if NAMES in payload:
+            return customer_id in payload[NAMES]
+        return bool(needles) and any(n in json.dumps(payload, ensure_ascii=False) for n in needles)
+
+    pending = (Notification.team_id == team_id, Notification.status == "pending")
+    # Read unlocked (a morning's digests may be waiting), then only those that name it locked and
+    # read again: one the sender claimed meanwhile is no longer pending, and goes.
+    found = [row.id for row in session.execute(select(Notification.id, Notification.payload).where(*pending))
+             if names_it(row.payload or {})]  # fmt: skip
+    for start in range(0, len(found), 500):
+        for row in session.scalars(select(Notification).where(Notification.id.in_(found[start : start + 500]), *pending)
+                                   .order_by(Notification.id).with_for_update()
+                                   .execution_options(populate_existing=True)):  # fmt: skip
+            if row.kind == SAID_KIND or row.kind in _WRITTEN_AGAIN:
+                session.delete(row)
+            else:
+                row.status, row.payload, row.last_error = "cancelled", {}, "customer erased"
+    session.flush()
+    return len(found)
