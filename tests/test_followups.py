@@ -15,6 +15,7 @@ from bot.services.reports import TEAM as TEAM_FIGURES
 from bot.services.reports import build_report
 from bot.storage.db import make_session_factory
 from bot.storage.models import AuditEvent, FollowUp, Member, Notification, Workspace
+from tests import slackclient
 from tests.helpers import add_customer, as_admin, stored
 from tests.slackclient import USER, block_text, find_button
 
@@ -112,6 +113,22 @@ def test_someone_else_is_told_in_their_own_language_which_the_worker_asks_slack_
     assert told == ("<@U0000001> 给你安排了一项 *Acme (#1)* 的跟进事项：visit the plant，截止 2026年11月25日 周三。"
                     "可在 `/crm 待办` 里查看。")
     assert said(session) == []  # sent: not kept
+
+
+def test_someone_else_is_not_told_of_a_follow_up_done_before_their_dm_goes(slack, fake, session, settings, engine,
+                                                                           monkeypatch):  # fmt: skip
+    fake.add_user(OTHER)
+    add_customer(session, "Acme")
+    monkeypatch.setattr(slackclient, "_HOME_SENDERS", [])  # no worker yet: the DMs wait
+    promise(slack, fake, "Acme", "visit the plant", TODAY, Assignee=OTHER)
+    with freeze_time(NOW):
+        slack.click(slack.command("due", user=OTHER).blocks, "Done", ephemeral=True, user=OTHER)
+    assert "Done: *Acme (#1)*: visit the plant" in block_text(fake.last("response_url")["blocks"])
+
+    Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1).deliver(NOW)
+
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == [USER]  # the author's "touch logged"
+    assert [(r.channel, r.status, r.payload) for r in said(session)] == [(OTHER, "expired", {})]
 
 
 def test_when_slack_refuses_the_assignees_dm_the_author_is_told_and_its_text_is_not_kept(slack, fake, session):
