@@ -976,6 +976,37 @@ def test_the_minutes_checks_with_nothing_to_write_take_no_write_turn(session, en
         db.turn_observers.pop()
 
 
+def test_the_minutes_single_reminders_with_nothing_new_to_write_take_no_write_turn(session, engine):
+    """With the digest off, each due revisit is a message of its own, written for everyone at
+    once by one `INSERT … SELECT`. A minute in which each is written already only reads (before,
+    the statement took the write turn every working minute to write nothing: 96 ms a minute for
+    5,000 people); one newly due is still written the next minute."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("write turns are SQLite's")
+    member(session, USER, digest_enabled=False)
+    due(session, "Acme", USER, TUESDAY)
+    factory, turns = make_session_factory(engine), []
+
+    def run(hhmm: str) -> int:
+        return run_jobs(factory, now=at(TUESDAY, hhmm), directories=lambda _team: None,
+                        only=["revisit_reminders"])["revisit_reminders"]  # fmt: skip
+
+    db.turn_observers.append(lambda _waited, held: turns.append(held))
+    try:
+        assert run("09:00") == 1
+        assert len(turns) == 1
+        assert run("09:01") == 0 and run("12:00") == 0
+        assert len(turns) == 1
+        due(session, "Beta", USER, TUESDAY)  # due today since a minute ago (a snooze ending today)
+        before = len(turns)
+        assert run("12:01") == 1
+        assert len(turns) == before + 1
+    finally:
+        db.turn_observers.pop()
+    assert sorted(n.payload["customer_id"] for n in notifications(session)) == sorted(
+        c.id for c in session.scalars(select(Customer)))
+
+
 def test_the_minutes_reminders_with_nothing_new_to_write_take_no_write_turn(session, engine):
     """The digests' window stays open all working day and the job runs every minute. A minute
     in which every open window's digest is written already, and every other window is

@@ -25,7 +25,7 @@ from bot.notify import Directory, Profile, Unreachable
 from bot.scheduler.base import JobRun, register_job
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.outbox import Rendered, register_renderer
-from bot.scheduler.rows import PENDING, enqueue_many, enqueue_select, notification, written_keys
+from bot.scheduler.rows import PENDING, any_new, enqueue_many, enqueue_select, notification, written_keys
 from bot.services import followups
 from bot.services.access import Viewer, sees_all
 from bot.services.members import PROFILE_MAX_AGE, get_member
@@ -127,10 +127,20 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
     # One message per due revisit or follow-up: one statement for all these people, each with
     # their day and language (a statement per day and language read each due customer once per
     # group), rendered when sent. In one order, so concurrent sweeps cannot deadlock.
+    # Their rows are written once a day and looked for every working minute: looked for first in
+    # a transaction that only reads (on SQLite, 5,000 people's took the write turn 96 ms a minute
+    # to write nothing), then written only when one is new.
     for chosen, rows_of in ((singles, _revisit_reminder_rows), (promises, _follow_up_reminder_rows)):
         chosen.sort(key=_person)
         for start in range(0, len(chosen), _CHOSEN_AT_ONCE):
-            written += enqueue_select(session, rows_of(session, chosen[start : start + _CHOSEN_AT_ONCE], now=run.now))
+            rows = rows_of(session, chosen[start : start + _CHOSEN_AT_ONCE], now=run.now)
+            if not session.in_transaction():
+                with reading():
+                    new = any_new(session, rows)
+                session.commit()
+                if not new:
+                    continue
+            written += enqueue_select(session, rows)
     return written
 
 

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -102,3 +102,14 @@ def enqueue(session: Session, *, now: dt.datetime, **values: Any) -> bool:
     """Write one notification unless one with this key exists; True when it was written.
     `now`: the instant the writer acts as of (see `notification`)."""
     return enqueue_many(session, [notification(now=now, **values)]) == 1
+
+
+def any_new(session: Session, query: Select[Any]) -> bool:
+    """Whether `query` (as `enqueue_select` takes it) yields a row whose key is not written yet:
+    read first, in a transaction that only reads, by a job that runs every minute and most
+    minutes finds its rows written already (its `INSERT … SELECT` would otherwise hold SQLite's
+    write turn to write nothing). It stops at the first new row."""
+    rows = query.subquery()
+    team_id, key = list(rows.c)[:2]
+    written = exists().where(Notification.team_id == team_id, Notification.key == key)
+    return session.scalar(select(literal(1)).select_from(rows).where(~written).limit(1)) is not None
