@@ -82,7 +82,7 @@ from bot.notify import Directory, SlackDirectory
 from bot.scheduler.pacing import CHANNEL_BURST, Lanes, Pacer
 from bot.scheduler.rows import EXPIRED, FAILED, PENDING, SENDING, SENT
 from bot.services.home import HOME_KIND
-from bot.services.notices import SAID_KIND, Said, say
+from bot.services.notices import SAID_KIND, Said, drop, naming_erased, say
 from bot.storage.db import reading, unit_of_work, written
 from bot.storage.models import Notification
 
@@ -447,9 +447,17 @@ class Sender:
         return report
 
     def _rows(self, ids: list[int]) -> dict[int, Notification]:
-        """The rows just claimed, as they are now (detached): read once per claim, not once per row."""
+        """The rows just claimed, as they are now (detached): read once per claim, not once per row.
+        One that names a customer erased since it was written is dropped, not sent
+        (services.notices: built from what a job read before the erase committed, or back from
+        a failed try with what it said)."""
         with unit_of_work(self.factory, now=None) as session:
             rows = {row.id: row for row in session.scalars(select(Notification).where(Notification.id.in_(ids)))}
+            for row in naming_erased(session, [r for r in rows.values() if r.status == SENDING]):
+                log.info("notification %s names an erased customer: not sent", row.id)
+                drop(session, row)
+                del rows[row.id]
+            session.flush()
             session.expunge_all()
         return rows
 

@@ -140,7 +140,10 @@ def erase_customer(
     team_id = viewer.team_id
     customer = _held_with_its_links(session, viewer, customer_id)
     # What is still to be sent about it goes first, found by what it is called until now.
+    assignees = select(FollowUp.assignee_id).where(FollowUp.team_id == team_id, FollowUp.customer_id == customer.id,
+                                                   FollowUp.done_at.is_(None))  # fmt: skip
     notices.forget(session=session, team_id=team_id, customer_id=customer.id,
+                   people=[p for p in (customer.owner_id, *session.scalars(assignees)) if p],
                    names=(customer.name, customer.company, customer.contact_name))  # fmt: skip
     label, erased = t(locale, "erase.label", number=customer.number), t(locale, "erase.marker")
     customer.name, customer.name_key = label, label.casefold()

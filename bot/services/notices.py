@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.notify import Profiles
+from bot.services.installs import CANCELLED
 from bot.services.members import get_member, language_of
 from bot.services.workspaces import settings_of, workspace_and_member
-from bot.storage.models import Notification
+from bot.storage.models import AuditEvent, Notification
 
 SAID_KIND = "said"  # a DM a request wrote into the outbox
 GIVEN = "given"  # the renderer of a follow-up given to someone by another (scheduler.jobs)
@@ -38,6 +39,10 @@ NAMES = "customers"
 # Rows their job writes again when missing, from the data as it is then: a person's digest of the
 # day (while their reminder window is open), an owner's check-in of the week.
 _WRITTEN_AGAIN = ("digest", "checkin")
+# Rows that hold ids only and are rendered when sent (scheduler's renderers): never a customer's text.
+_IDS_ONLY = ("home", "report", "response", "revisit", "follow_up")
+PENDING = "pending"  # an outbox state (scheduler.outbox)
+ERASED = "customer erased"  # why a row was cancelled
 
 
 @dataclass(frozen=True)
@@ -86,13 +91,21 @@ def language(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
     return language_of(member, settings_of(workspace))
 
 
-def forget(*, session: Session, team_id: str, customer_id: int, names: Iterable[str | None]) -> int:
-    """Before a customer is erased, the messages still waiting to be sent that name it (`NAMES`),
-    or, in a row written before rows named them, one of `names` (its name, company, contact) in
-    their text: a request's DM is deleted (a courtesy about a record that is no more), a digest
-    or check-in deleted for its job to write again without it, anything else cancelled, keeping
-    nothing of what it said. Returns how many it found. A row the sender holds already (`sending`) goes as
-    it is: Slack has it within seconds."""
+def forget(*, session: Session, team_id: str, customer_id: int, people: Iterable[str],
+           names: Iterable[str | None]) -> int:  # fmt: skip
+    """Before a customer is erased, the messages still waiting to be sent that name it: a
+    request's DM is deleted (a courtesy about a record that is no more), anything else cancelled,
+    keeping nothing of what it said; a digest or check-in of `people` (its owner, the assignees
+    of its open follow-ups) is deleted for its job to write again, unread (a morning's digests
+    are many, and large). A row is found by the customers it names (`NAMES`); one written before
+    rows named them, by one of `names` (its name, company, contact) in its text. Returns how many.
+
+    What this does not find (a row the sender holds, which may come back pending after a failed
+    try; a digest or check-in of someone else; one written from what a job read before the erase
+    committed) the sender drops when it claims it (`naming_erased`)."""
+    pending = (Notification.team_id == team_id, Notification.status == PENDING)
+    gone = session.execute(delete(Notification).where(*pending, Notification.kind.in_(_WRITTEN_AGAIN),
+                                                      Notification.channel.in_(sorted(set(people)))))  # fmt: skip
     needles = {json.dumps(form, ensure_ascii=False)[1:-1]  # as the text stands in the row's JSON
                for name in names if name
                for form in (name, name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))}  # fmt: skip
@@ -100,20 +113,41 @@ def forget(*, session: Session, team_id: str, customer_id: int, names: Iterable[
     def names_it(payload: dict[str, Any]) -> bool:
         if NAMES in payload:
             return customer_id in payload[NAMES]
-        return bool(needles) and any(n in json.dumps(payload, ensure_ascii=False) for n in needles)
+        # Written before rows named their customers: its text, or what a renderer gets of it.
+        said = [payload.get(field) for field in ("text", "blocks", "customer", "step")]
+        return bool(needles) and any(n in json.dumps(said, ensure_ascii=False) for n in needles)
 
-    pending = (Notification.team_id == team_id, Notification.status == "pending")
-    # Read unlocked (a morning's digests may be waiting), then only those that name it locked and
-    # read again: one the sender claimed meanwhile is no longer pending, and goes.
-    found = [row.id for row in session.execute(select(Notification.id, Notification.payload).where(*pending))
-             if names_it(row.payload or {})]  # fmt: skip
+    # Read unlocked, then only those that name it locked and read again: one the sender claimed
+    # meanwhile is no longer pending (it drops it itself).
+    searched = select(Notification.id, Notification.payload).where(*pending, Notification.kind.not_in(_IDS_ONLY))
+    found = [row.id for row in session.execute(searched) if names_it(row.payload or {})]
     for start in range(0, len(found), 500):
         for row in session.scalars(select(Notification).where(Notification.id.in_(found[start : start + 500]), *pending)
                                    .order_by(Notification.id).with_for_update()
                                    .execution_options(populate_existing=True)):  # fmt: skip
-            if row.kind == SAID_KIND or row.kind in _WRITTEN_AGAIN:
-                session.delete(row)
-            else:
-                row.status, row.payload, row.last_error = "cancelled", {}, "customer erased"
+            drop(session, row)
     session.flush()
-    return len(found)
+    return int(gone.rowcount or 0) + len(found)  # type: ignore[attr-defined]
+
+
+def drop(session: Session, row: Notification) -> None:
+    """A row that names an erased customer: deleted when a request wrote it or its job writes it
+    again, else cancelled with nothing of what it said."""
+    if row.kind == SAID_KIND or row.kind in _WRITTEN_AGAIN:
+        session.delete(row)
+    else:
+        row.status, row.payload, row.last_error = CANCELLED, {}, ERASED
+
+
+def naming_erased(session: Session, rows: Sequence[Notification]) -> list[Notification]:
+    """Of these rows, those naming a customer erased since they were written (its erase is in
+    the audit trail): one query for them all."""
+    named = {(row.team_id, c) for row in rows for c in (row.payload or {}).get(NAMES, ())}
+    if not named:
+        return []
+    teams, ids = sorted({t for t, _ in named}), sorted({c for _, c in named})
+    erased = {(team_id, entity_id) for team_id, entity_id in session.execute(
+        select(AuditEvent.team_id, AuditEvent.entity_id).where(
+            AuditEvent.team_id.in_(teams), AuditEvent.entity == "customer", AuditEvent.entity_id.in_(ids),
+            AuditEvent.action == "erase"))}  # fmt: skip
+    return [row for row in rows if any((row.team_id, c) in erased for c in (row.payload or {}).get(NAMES, ()))]
