@@ -8,14 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.clock import wall
 from bot.scheduler.runner import Scheduler
 from bot.services import complaints
 from bot.services.workspaces import get_workspace
 from bot.storage.db import make_session_factory, unit_of_work
-from bot.storage.models import Complaint, Member, Notification
+from bot.storage.models import Complaint, ComplaintEvent, Member, Notification
 from tests.helpers import add_customer, goes_through
 from tests.slackclient import TEAM, USER, block_text
 
@@ -85,6 +85,21 @@ def test_each_step_is_sent_once_to_its_recipients_at_its_time(slack, fake, sessi
     assert "Acknowledge" in block_text(fake.last("chat.postMessage")["blocks"])
     scheduler.sweep(at("2026-12-08T15:00:00"))
     assert len([t for _, t in sent(fake, start) if "level" in t]) == 4  # each level once
+
+
+def test_an_erase_keeps_which_steps_were_sent(slack, fake, session, scheduler, team):
+    """The erase clears what people wrote on a complaint's timeline, not its record of which
+    step was sent: the next scan would take every step for unsent and record it again."""
+    with freeze_time("2026-12-01T09:00:00Z"):
+        log(slack, fake, "High")
+    scheduler.sweep(at("2026-12-01T12:12:00"))  # the first-response warning
+    with freeze_time("2026-12-01T12:20:00Z"):
+        slack.click(slack.command("erase Acme Ltd", user=ADMIN).blocks, "Erase", user=ADMIN)
+    scheduler.sweep(at("2026-12-01T12:30:00"))
+    session.expire_all()
+    escalated = session.scalars(select(ComplaintEvent.note).where(ComplaintEvent.kind == "escalated")).all()
+    session.commit()
+    assert escalated == ["1:warning.first_response"]
 
 
 def test_an_acknowledged_complaint_gets_no_first_response_warning(slack, fake, session, scheduler, team):

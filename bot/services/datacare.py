@@ -160,9 +160,12 @@ def erase_customer(
         .where(Complaint.team_id == team_id, Complaint.customer_id == customer.id)
         .values(title=erased, description=None, resolution=None, permalink=None)
     )
+    # Notes people wrote go; an escalation's note is which step it was ("cycle:step"), which the
+    # scan reads so as not to escalate again (services.sla.sent_steps).
     session.execute(
         update(ComplaintEvent)
-        .where(ComplaintEvent.team_id == team_id, ComplaintEvent.complaint_id.in_(complaint_ids))
+        .where(ComplaintEvent.team_id == team_id, ComplaintEvent.complaint_id.in_(complaint_ids),
+               ComplaintEvent.kind != "escalated")
         .values(note=None)
     )
     # Its channels are no longer its: what its people write there is not logged any more, and
