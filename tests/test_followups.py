@@ -131,6 +131,21 @@ def test_someone_else_is_not_told_of_a_follow_up_done_before_their_dm_goes(slack
     assert [(r.channel, r.status, r.payload) for r in said(session)] == [(OTHER, "expired", {})]
 
 
+def test_someone_else_is_told_of_a_follow_up_as_it_is_when_their_dm_goes(slack, fake, session, settings, engine,
+                                                                          monkeypatch):  # fmt: skip
+    fake.add_user(OTHER)
+    add_customer(session, "Acme")
+    monkeypatch.setattr(slackclient, "_HOME_SENDERS", [])  # no worker yet: the DMs wait
+    promise(slack, fake, "Acme", "visit the plant", TODAY, Assignee=OTHER)
+    slack.command("edit Acme")
+    slack.submit(fake.last("views.open")["view"], {"Name": "Acme Group"})
+
+    Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1).deliver(NOW)
+
+    [told] = [c.args["text"] for c in fake.calls_to("chat.postMessage") if c.args["channel"] == OTHER]
+    assert "*Acme Group (#1)*: visit the plant" in told
+
+
 def test_when_slack_refuses_the_assignees_dm_the_author_is_told_and_its_text_is_not_kept(slack, fake, session):
     add_customer(session, "Acme")
     fake.fail("chat.postMessage", error="user_not_found", channel=OTHER)

@@ -40,9 +40,9 @@ from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import now_of, reading, unit_of_work
 from bot.storage.models import Complaint, FollowUp, Member, Workspace
 from bot.views.complaints import escalation_message
-from bot.views.followups import given_text
+from bot.views.followups import given_text, step_of
 from bot.views.home import home_page
-from bot.views.kit import block_plain_text, fit_view
+from bot.views.kit import block_plain_text, customer_title, escape, fit_view
 from bot.views.reports import checkin_blocks, report_blocks
 
 log = logging.getLogger(__name__)
@@ -274,17 +274,18 @@ def _render_home(session: Session, payload: dict[str, Any], directory: Directory
 @register_renderer(notices.GIVEN)
 def _render_given(session: Session, payload: dict[str, Any], directory: Directory) -> Rendered | None:
     """A follow-up someone else promised for this person (handlers.touches.save), in their
-    language, asked of Slack here rather than by the request (services.notices), due as it is
-    now; none once it is done, given to someone else or gone (its touch deleted) meanwhile."""
-    due = dt.date.fromisoformat(payload["due"])
-    if "follow_up_id" in payload:  # (a row written before it was named has no id)
+    language, asked of Slack here rather than by the request (services.notices), as it is now
+    (its customer's name, its words, its due day); none once it is done, given to someone else
+    or gone (its touch deleted) meanwhile."""
+    customer, step, due = payload["customer"], payload["step"], dt.date.fromisoformat(payload["due"])
+    if "follow_up_id" in payload:  # (a row written before it was named has no id: as written)
         promised = session.get(FollowUp, int(payload["follow_up_id"]))
         if promised is None or promised.done_at is not None or promised.assignee_id != payload["user_id"]:
             return None
-        due = promised.due_on
+        customer, step, due = escape(customer_title(promised.customer)), step_of(promised), promised.due_on
     locale = notices.language(session=session, team_id=payload["team_id"], user_id=payload["user_id"],
                               now=now_of(session), directory=directory)  # fmt: skip
-    text = given_text(locale, author=payload["author"], customer=payload["customer"], step=payload["step"], due=due)
+    text = given_text(locale, author=payload["author"], customer=customer, step=step, due=due)
     return Rendered(text=text, blocks=[])
 
 
