@@ -208,6 +208,23 @@ def test_a_warning_that_waited_is_written_when_sent_and_not_sent_once_the_compla
     assert {n.status for n in session.query(Notification).filter_by(kind="escalation", channel=OWNER)} == {"expired"}
 
 
+def test_a_first_response_warning_that_waited_is_not_sent_once_the_complaint_is_acknowledged(
+    slack, fake, session, scheduler, team
+):
+    night_owl = session.get(Member, session.query(Member.id).filter_by(user_id=OWNER).scalar())
+    night_owl.tz = "Asia/Tokyo"
+    session.commit()
+    with freeze_time("2026-12-01T09:00:00Z"):
+        log(slack, fake, "High")
+    owner_dm = next(c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == OWNER)
+    scheduler.sweep(at("2026-12-01T12:12:00"))  # 21:12 in Tokyo: the warning waits for the morning
+    with freeze_time("2026-12-01T12:40:00Z"):
+        slack.click(owner_dm["blocks"], "Acknowledge", user=OWNER)
+    start = len(fake.calls_to("chat.postMessage"))
+    scheduler.sweep(at("2026-12-02T00:00:00"))  # 09:00 in Tokyo
+    assert not any("first-response deadline" in text for to, text in sent(fake, start))
+
+
 def test_a_resolution_the_customer_rates_1_or_2_alerts_the_leads_at_once(slack, fake, session, team):
     log(slack, fake, "Normal")
     slack.command("resolve #1", user=OWNER)

@@ -193,13 +193,14 @@ def complaint_escalations(run: JobRun, team_id: str) -> int:
 def _render_escalation(session: Session, payload: dict[str, Any], _directory: Directory) -> Rendered | None:
     """A warning or escalation as things are when it is sent (one may wait for its recipient's
     working hours): its clocks as of then, and nothing of a customer erased meanwhile (the row
-    holds ids, not the title or the name). None once the complaint is no longer active in the
-    cycle the step was due in: resolved or closed meanwhile, or reopened (its new cycle warns anew)."""
+    holds ids, not the title or the name). None once it is not worth sending (`sla.still_due`):
+    resolved or closed meanwhile, reopened (its new cycle warns anew), or, for the first-response
+    warning, acknowledged."""
     from bot.services import complaints
-    from bot.services.sla import ACTIVE
+    from bot.services.sla import still_due
 
     complaint = session.get(Complaint, int(payload["complaint_id"]))
-    if complaint is None or complaint.cycle != payload["cycle"] or complaint.state not in ACTIVE:
+    if complaint is None or not still_due(complaint, payload["step"], payload["cycle"]):
         return None
     card = complaints.card(session=session, complaint=complaint, now=now_of(session), default_tz=payload["default_tz"])
     message = escalation_message(payload.get("locale"), card, payload["step"])

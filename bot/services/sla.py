@@ -208,6 +208,15 @@ def due_escalations(c: Complaint, now: dt.datetime, calendar: BusinessCalendar, 
     return [e for e in candidates if e.step not in sent]
 
 
+def still_due(c: Complaint, step: str, cycle: int) -> bool:
+    """Whether a step written earlier (and waiting for its recipient's hours) is still worth
+    sending: its complaint active in the same cycle, and for the first-response warning, that
+    clock still running (not acknowledged meanwhile)."""
+    if c.state not in ACTIVE or c.cycle != cycle:
+        return False
+    return step != "warning.first_response" or _first_clock_runs(c)
+
+
 def escalation_times(c: Complaint, calendar: BusinessCalendar, policy: SlaPolicy) -> dict[str, dt.datetime]:
     """When each step falls due on the clocks that run now (none while paused or stopped):
     the scheduler can wake then; `due_escalations` remains the rule."""
