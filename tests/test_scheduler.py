@@ -942,6 +942,20 @@ def test_workspaces_whose_sweep_together_fails_are_swept_one_by_one(scheduler, s
     assert "trying them one by one" in caplog.text
 
 
+def test_a_message_a_newer_version_wrote_waits_for_it_rather_than_failing(session, scheduler):
+    """During a rolling upgrade an older worker may claim a row whose renderer only the new
+    version has: it puts it back for later, rather than marking it failed for good."""
+    member(session, USER)
+    enqueue(session, now=at(TUESDAY, "09:00"), team_id=TEAM, key="newer", kind="escalation", channel=USER, text="",
+            meta={"render": "from_a_newer_version", "complaint_id": 1})  # fmt: skip
+    session.commit()
+    report = scheduler.deliver(at(TUESDAY, "09:00"))
+    [row] = notifications(session)
+    assert (report.failed, report.retry_later) == (0, 1)
+    assert (row.status, row.last_error, row.payload["render"]) == ("pending", "unknown renderer", "from_a_newer_version")
+    assert row.due_at == at(TUESDAY, "09:05")
+
+
 def test_the_minutes_checks_with_nothing_to_write_take_no_write_turn(session, engine):
     """On SQLite one transaction writes at a time, and one that holds the turn while it reads
     holds back every touch meanwhile (1-2 s a minute at 100,000 customers and 10,000 active

@@ -92,6 +92,7 @@ HOME = HOME_KIND  # a person's App Home (services.home.republish)
 SAID = SAID_KIND  # a DM a request asked for (services.notices.say)
 ASKED = [HOME, SAID]  # what requests ask for: claimed first, due on the real clock (`claim`)
 CLAIM_AGAIN = 0.2  # seconds: how often a run looks for what came due while it is still sending
+UNKNOWN_RENDERER_WAIT = dt.timedelta(minutes=5)  # before a row a newer version wrote is looked at again
 CANCELLED = "cancelled"  # written by services.installs too
 # Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
 # user_not_found, account_inactive, is_archived, not_in_channel, invalid_blocks, …).
@@ -520,6 +521,12 @@ class Sender:
                 report.retry_later += 1
                 return
             paced = True
+        if row.payload.get("render") and row.payload["render"] not in RENDERERS:
+            # Written by a newer version during a rolling upgrade: its own workers send it.
+            log.warning("notification %s needs the renderer %r, which this version lacks", row.key, row.payload["render"])
+            self._finish(row, status=PENDING, last_error="unknown renderer", due_at=now + UNKNOWN_RENDERER_WAIT)
+            report.retry_later += 1
+            return
         if row.payload.get("render"):
             try:
                 message = self._render(row.payload, now, SlackDirectory(client))
