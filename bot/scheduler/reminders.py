@@ -130,17 +130,19 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
     # Their rows are written once a day and looked for every working minute: looked for first in
     # a transaction that only reads (on SQLite, 5,000 people's took the write turn 96 ms a minute
     # to write nothing), then written only when one is new.
+    writing = session.in_transaction()  # the digests above were written in one still open
     for chosen, rows_of in ((singles, _revisit_reminder_rows), (promises, _follow_up_reminder_rows)):
         chosen.sort(key=_person)
         for start in range(0, len(chosen), _CHOSEN_AT_ONCE):
-            rows = rows_of(session, chosen[start : start + _CHOSEN_AT_ONCE], now=run.now)
-            if not session.in_transaction():
+            singles_rows = rows_of(session, chosen[start : start + _CHOSEN_AT_ONCE], now=run.now)
+            if not writing:  # once writing, no need to look first
                 with reading():
-                    new = any_new(session, rows)
+                    new = any_new(session, singles_rows)
                 session.commit()
                 if not new:
                     continue
-            written += enqueue_select(session, rows)
+                writing = True
+            written += enqueue_select(session, singles_rows)
     return written
 
 

@@ -581,8 +581,8 @@ class Notification(Base):
     key: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(32))  # a user id (DM) or a channel id
-    # The message (complaint titles, customer details): encrypted. Rows written in SQL by
-    # `rows.enqueue_select` hold only ids and dates, in plain JSON.
+    # The message (customer details, and the ids of the customers it names: `services.notices`):
+    # encrypted. Rows written in SQL by `rows.enqueue_select` hold only ids and dates, in plain JSON.
     payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # see scheduler.outbox
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
