@@ -225,6 +225,23 @@ def test_a_first_response_warning_that_waited_is_not_sent_once_the_complaint_is_
     assert not any("first-response deadline" in text for to, text in sent(fake, start))
 
 
+def test_a_warning_that_waited_names_nothing_of_a_customer_erased_meanwhile(slack, fake, session, scheduler, team):
+    night_owl = session.get(Member, session.query(Member.id).filter_by(user_id=OWNER).scalar())
+    night_owl.tz = "Asia/Tokyo"
+    session.commit()
+    with freeze_time("2026-12-01T09:00:00Z"):
+        log(slack, fake, "High")
+    scheduler.sweep(at("2026-12-01T12:12:00"))  # 21:12 in Tokyo: the warning waits for the morning
+    with freeze_time("2026-12-01T12:20:00Z"):
+        slack.click(slack.command("erase Acme Ltd", user=ADMIN).blocks, "Erase", user=ADMIN)
+    start = len(fake.calls_to("chat.postMessage"))
+    scheduler.sweep(at("2026-12-02T00:00:00"))  # 09:00 in Tokyo
+    [warning, *_] = [c.args for c in fake.calls_to("chat.postMessage")[start:] if c.args["channel"] == OWNER]
+    shown = warning["text"] + block_text(warning["blocks"])
+    assert "first-response deadline" in shown and "Erased customer #1" in shown
+    assert "Acme" not in shown and "Late delivery" not in shown
+
+
 def test_a_resolution_the_customer_rates_1_or_2_alerts_the_leads_at_once(slack, fake, session, team):
     log(slack, fake, "Normal")
     slack.command("resolve #1", user=OWNER)
