@@ -171,15 +171,24 @@ def test_urgent_complaints_on_calendar_hours_escalate_at_night_and_at_weekends(s
     assert to == OWNER and "first-response deadline" in text
 
 
-def test_a_normal_warning_reaching_someone_outside_their_hours_waits(slack, fake, session, scheduler, team):
+def warning_overnight(slack, fake, session, scheduler) -> dict:
+    """A high complaint logged at 09:00 UTC, its owner in Tokyo (18:00 there: their day is
+    over): its first-response warning, due at 12:12 UTC (21:12 in Tokyo), waits for their
+    morning (00:00 UTC). Returns the owner's DM of the complaint, which came at once."""
     night_owl = session.get(Member, session.query(Member.id).filter_by(user_id=OWNER).scalar())
-    night_owl.tz = "Asia/Tokyo"  # 09:00 UTC is 18:00 in Tokyo: the owner's day is over
+    night_owl.tz = "Asia/Tokyo"
     session.commit()
     with freeze_time("2026-12-01T09:00:00Z"):
         log(slack, fake, "High")
     start = len(fake.calls_to("chat.postMessage"))
-    scheduler.sweep(at("2026-12-01T12:12:00"))  # 21:12 in Tokyo
+    scheduler.sweep(at("2026-12-01T12:12:00"))
     assert sent(fake, start) == []
+    return next(c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == OWNER)
+
+
+def test_a_normal_warning_reaching_someone_outside_their_hours_waits(slack, fake, session, scheduler, team):
+    warning_overnight(slack, fake, session, scheduler)  # nothing at 21:12 in Tokyo
+    start = len(fake.calls_to("chat.postMessage"))
     scheduler.sweep(at("2026-12-02T00:00:00"))  # 09:00 in Tokyo: what waited arrives, in order
     texts = [text for to, text in sent(fake, start) if to == OWNER]
     assert len(texts) == 2 and "first-response deadline" in texts[0] and "level 1" in texts[1]
@@ -188,12 +197,7 @@ def test_a_normal_warning_reaching_someone_outside_their_hours_waits(slack, fake
 def test_a_warning_that_waited_is_written_when_sent_and_not_sent_once_the_complaint_is_resolved(
     slack, fake, session, scheduler, team
 ):
-    night_owl = session.get(Member, session.query(Member.id).filter_by(user_id=OWNER).scalar())
-    night_owl.tz = "Asia/Tokyo"
-    session.commit()
-    with freeze_time("2026-12-01T09:00:00Z"):
-        log(slack, fake, "High")
-    scheduler.sweep(at("2026-12-01T12:12:00"))  # 21:12 in Tokyo: the warning waits for the morning
+    warning_overnight(slack, fake, session, scheduler)
     session.expire_all()
     waiting = session.query(Notification).filter_by(kind="escalation", channel=OWNER, status="pending").all()
     assert waiting and not any("Late delivery" in json.dumps(n.payload) for n in waiting)
@@ -211,13 +215,7 @@ def test_a_warning_that_waited_is_written_when_sent_and_not_sent_once_the_compla
 def test_a_first_response_warning_that_waited_is_not_sent_once_the_complaint_is_acknowledged(
     slack, fake, session, scheduler, team
 ):
-    night_owl = session.get(Member, session.query(Member.id).filter_by(user_id=OWNER).scalar())
-    night_owl.tz = "Asia/Tokyo"
-    session.commit()
-    with freeze_time("2026-12-01T09:00:00Z"):
-        log(slack, fake, "High")
-    owner_dm = next(c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == OWNER)
-    scheduler.sweep(at("2026-12-01T12:12:00"))  # 21:12 in Tokyo: the warning waits for the morning
+    owner_dm = warning_overnight(slack, fake, session, scheduler)
     with freeze_time("2026-12-01T12:40:00Z"):
         slack.click(owner_dm["blocks"], "Acknowledge", user=OWNER)
     start = len(fake.calls_to("chat.postMessage"))
@@ -226,12 +224,7 @@ def test_a_first_response_warning_that_waited_is_not_sent_once_the_complaint_is_
 
 
 def test_a_warning_that_waited_names_nothing_of_a_customer_erased_meanwhile(slack, fake, session, scheduler, team):
-    night_owl = session.get(Member, session.query(Member.id).filter_by(user_id=OWNER).scalar())
-    night_owl.tz = "Asia/Tokyo"
-    session.commit()
-    with freeze_time("2026-12-01T09:00:00Z"):
-        log(slack, fake, "High")
-    scheduler.sweep(at("2026-12-01T12:12:00"))  # 21:12 in Tokyo: the warning waits for the morning
+    warning_overnight(slack, fake, session, scheduler)
     with freeze_time("2026-12-01T12:20:00Z"):
         slack.click(slack.command("erase Acme Ltd", user=ADMIN).blocks, "Erase", user=ADMIN)
     start = len(fake.calls_to("chat.postMessage"))

@@ -105,7 +105,7 @@ def test_someone_else_is_told_in_their_own_language_which_the_worker_asks_slack_
     assert fake.calls_to("chat.postMessage") == []
     assert [(r.channel, r.payload.get("render"), r.payload.get("text")) for r in said(session)][1] == (OTHER, "given", None)
 
-    Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1).deliver(NOW)
+    deliver(settings, engine)
 
     [author] = [c.args["text"] for c in fake.calls_to("chat.postMessage") if c.args["channel"] == USER]
     [told] = [c.args["text"] for c in fake.calls_to("chat.postMessage") if c.args["channel"] == OTHER]
@@ -115,17 +115,27 @@ def test_someone_else_is_told_in_their_own_language_which_the_worker_asks_slack_
     assert said(session) == []  # sent: not kept
 
 
-def test_someone_else_is_not_told_of_a_follow_up_done_before_their_dm_goes(slack, fake, session, settings, engine,
-                                                                           monkeypatch):  # fmt: skip
+def given_waiting(slack, fake, session, monkeypatch) -> None:
+    """A follow-up on Acme given to OTHER, their DM waiting for the worker (none runs yet)."""
     fake.add_user(OTHER)
     add_customer(session, "Acme")
-    monkeypatch.setattr(slackclient, "_HOME_SENDERS", [])  # no worker yet: the DMs wait
+    monkeypatch.setattr(slackclient, "_HOME_SENDERS", [])
     promise(slack, fake, "Acme", "visit the plant", TODAY, Assignee=OTHER)
+
+
+def deliver(settings, engine) -> None:
+    """The worker's sender, once."""
+    Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1).deliver(NOW)
+
+
+def test_someone_else_is_not_told_of_a_follow_up_done_before_their_dm_goes(slack, fake, session, settings, engine,
+                                                                           monkeypatch):  # fmt: skip
+    given_waiting(slack, fake, session, monkeypatch)
     with freeze_time(NOW):
         slack.click(slack.command("due", user=OTHER).blocks, "Done", ephemeral=True, user=OTHER)
     assert "Done: *Acme (#1)*: visit the plant" in block_text(fake.last("response_url")["blocks"])
 
-    Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1).deliver(NOW)
+    deliver(settings, engine)
 
     assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == [USER]  # the author's "touch logged"
     assert [(r.channel, r.status, r.payload) for r in said(session)] == [(OTHER, "expired", {})]
@@ -133,14 +143,11 @@ def test_someone_else_is_not_told_of_a_follow_up_done_before_their_dm_goes(slack
 
 def test_someone_else_is_told_of_a_follow_up_as_it_is_when_their_dm_goes(slack, fake, session, settings, engine,
                                                                           monkeypatch):  # fmt: skip
-    fake.add_user(OTHER)
-    add_customer(session, "Acme")
-    monkeypatch.setattr(slackclient, "_HOME_SENDERS", [])  # no worker yet: the DMs wait
-    promise(slack, fake, "Acme", "visit the plant", TODAY, Assignee=OTHER)
+    given_waiting(slack, fake, session, monkeypatch)
     slack.command("edit Acme")
     slack.submit(fake.last("views.open")["view"], {"Name": "Acme Group"})
 
-    Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1).deliver(NOW)
+    deliver(settings, engine)
 
     [told] = [c.args["text"] for c in fake.calls_to("chat.postMessage") if c.args["channel"] == OTHER]
     assert "*Acme Group (#1)*: visit the plant" in told

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select, update
@@ -990,6 +992,22 @@ def test_the_minutes_checks_with_nothing_to_write_take_no_write_turn(session, en
         db.turn_observers.pop()
 
 
+@contextmanager
+def revisit_minutes(engine) -> Iterator[tuple[Callable[[str], int], list[float]]]:
+    """The revisit job, run as of a time of TUESDAY (rows written), and the write turns taken meanwhile."""
+    factory, turns = make_session_factory(engine), []
+
+    def run(hhmm: str) -> int:
+        return run_jobs(factory, now=at(TUESDAY, hhmm), directories=lambda _team: None,
+                        only=["revisit_reminders"])["revisit_reminders"]  # fmt: skip
+
+    db.turn_observers.append(lambda _waited, held: turns.append(held))
+    try:
+        yield run, turns
+    finally:
+        db.turn_observers.pop()
+
+
 def test_the_minutes_single_reminders_with_nothing_new_to_write_take_no_write_turn(session, engine):
     """With the digest off, each due revisit is a message of its own, written for everyone at
     once by one `INSERT … SELECT`. A minute in which each is written already only reads (before,
@@ -999,14 +1017,7 @@ def test_the_minutes_single_reminders_with_nothing_new_to_write_take_no_write_tu
         pytest.skip("write turns are SQLite's")
     member(session, USER, digest_enabled=False)
     due(session, "Acme", USER, TUESDAY)
-    factory, turns = make_session_factory(engine), []
-
-    def run(hhmm: str) -> int:
-        return run_jobs(factory, now=at(TUESDAY, hhmm), directories=lambda _team: None,
-                        only=["revisit_reminders"])["revisit_reminders"]  # fmt: skip
-
-    db.turn_observers.append(lambda _waited, held: turns.append(held))
-    try:
+    with revisit_minutes(engine) as (run, turns):
         assert run("09:00") == 1
         assert len(turns) == 1
         assert run("09:01") == 0 and run("12:00") == 0
@@ -1015,8 +1026,6 @@ def test_the_minutes_single_reminders_with_nothing_new_to_write_take_no_write_tu
         before = len(turns)
         assert run("12:01") == 1
         assert len(turns) == before + 1
-    finally:
-        db.turn_observers.pop()
     assert sorted(n.payload["customer_id"] for n in notifications(session)) == sorted(
         c.id for c in session.scalars(select(Customer)))
 
@@ -1031,20 +1040,11 @@ def test_the_minutes_reminders_with_nothing_new_to_write_take_no_write_turn(sess
     member(session, OWNER_B, digest_time="16:00")
     due(session, "Acme", USER, TUESDAY)
     due(session, "Beta", OWNER_B, TUESDAY)
-    factory, turns = make_session_factory(engine), []
-
-    def run(hhmm: str) -> int:
-        return run_jobs(factory, now=at(TUESDAY, hhmm), directories=lambda _team: None,
-                        only=["revisit_reminders"])["revisit_reminders"]  # fmt: skip
-
-    db.turn_observers.append(lambda _waited, held: turns.append(held))
-    try:
+    with revisit_minutes(engine) as (run, turns):
         assert run("09:00") == 1  # USER's digest
         assert len(turns) == 1
         assert run("09:01") == 0 and run("15:59") == 0
         assert len(turns) == 1
         assert run("16:00") == 1  # OWNER_B's window opens: their digest is written
         assert len(turns) == 2
-    finally:
-        db.turn_observers.pop()
     assert sorted(n.channel for n in notifications(session)) == sorted([USER, OWNER_B])
