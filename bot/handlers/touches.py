@@ -33,7 +33,7 @@ from bot.services.errors import FieldErrors, UserError
 from bot.services.notices import GIVEN, NAMES, Said
 from bot.storage.models import INTEGER_MAX, Customer
 from bot.views import ids
-from bot.views.followups import promised_text, step_of
+from bot.views.followups import promised_text
 from bot.views.kit import customer_title, escape
 from bot.views.revisits import due_answer
 from bot.views.touches import (
@@ -198,9 +198,8 @@ def save(rq: RequestContext, inp: TouchForm) -> Answer:
     if promised is not None and assignee != author:  # in their language, which the sender asks Slack for
         said.append(Said(promised.assignee_id, f"given:{promised.id}:{rq.now.isoformat()}", {
             "render": GIVEN, "team_id": rq.team_id, "user_id": promised.assignee_id, "author": author,
-            "follow_up_id": promised.id,
-            "customer": name, "step": step_of(promised), "due": promised.due_on.isoformat(),
-            "if_refused": {"user_id": author, "locale": rq.locale}, NAMES: named}))  # fmt: skip
+            "follow_up_id": promised.id, "if_refused": {"user_id": author, "locale": rq.locale},
+            NAMES: named}))  # fmt: skip
     # Posted by the worker's sender once this commits (services.notices), not by this process.
     notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=said)
     refresh_home(rq, rq.actor, customer.owner_id, assignee)

@@ -278,8 +278,9 @@ def _render_given(session: Session, payload: dict[str, Any], directory: Director
     language, asked of Slack here rather than by the request (services.notices), as it is now
     (its customer's name, its words, its due day); none once it is done, given to someone else
     or gone (its touch deleted) meanwhile."""
-    customer, step, due = payload["customer"], payload["step"], dt.date.fromisoformat(payload["due"])
-    if "follow_up_id" in payload:  # (a row written before it was named has no id: as written)
+    if "follow_up_id" not in payload:  # written before rows named their follow-up: as written then
+        customer, step, due = payload["customer"], payload["step"], dt.date.fromisoformat(payload["due"])
+    else:
         promised = session.get(FollowUp, int(payload["follow_up_id"]))
         if promised is None or promised.done_at is not None or promised.assignee_id != payload["user_id"]:
             return None

@@ -82,6 +82,7 @@ from bot.notify import Directory, SlackDirectory
 from bot.scheduler.pacing import CHANNEL_BURST, Lanes, Pacer
 from bot.scheduler.rows import EXPIRED, FAILED, PENDING, SENDING, SENT
 from bot.services.home import HOME_KIND
+from bot.services.installs import CANCELLED
 from bot.services.notices import SAID_KIND, Said, drop, naming_erased, say
 from bot.storage.db import reading, unit_of_work, written
 from bot.storage.models import Notification
@@ -93,7 +94,6 @@ SAID = SAID_KIND  # a DM a request asked for (services.notices.say)
 ASKED = [HOME, SAID]  # what requests ask for: claimed first, due on the real clock (`claim`)
 CLAIM_AGAIN = 0.2  # seconds: how often a run looks for what came due while it is still sending
 UNKNOWN_RENDERER_WAIT = dt.timedelta(minutes=5)  # before a row a newer version wrote is looked at again
-CANCELLED = "cancelled"  # written by services.installs too
 # Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
 # user_not_found, account_inactive, is_archived, not_in_channel, invalid_blocks, …).
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "service_unavailable", "request_timeout"})
@@ -521,13 +521,12 @@ class Sender:
                 report.retry_later += 1
                 return
             paced = True
-        if row.payload.get("render") and row.payload["render"] not in RENDERERS:
-            # Written by a newer version during a rolling upgrade: its own workers send it.
-            log.warning("notification %s needs the renderer %r, which this version lacks", row.key, row.payload["render"])
-            self._finish(row, status=PENDING, last_error="unknown renderer", due_at=now + UNKNOWN_RENDERER_WAIT)
-            report.retry_later += 1
-            return
-        if row.payload.get("render"):
+        if render := row.payload.get("render"):
+            if render not in RENDERERS:  # written by a newer version during a rolling upgrade: its workers send it
+                log.warning("notification %s needs the renderer %r, which this version lacks", row.key, render)
+                self._finish(row, status=PENDING, last_error="unknown renderer", due_at=now + UNKNOWN_RENDERER_WAIT)
+                report.retry_later += 1
+                return
             try:
                 message = self._render(row.payload, now, SlackDirectory(client))
             except Exception:  # noqa: BLE001 - a bad row must not stop the others

@@ -92,20 +92,20 @@ def language(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
 
 
 def forget(*, session: Session, team_id: str, customer_id: int, people: Iterable[str],
-           names: Iterable[str | None]) -> int:  # fmt: skip
+           names: Iterable[str | None]) -> None:  # fmt: skip
     """Before a customer is erased, the messages still waiting to be sent that name it: a
     request's DM is deleted (a courtesy about a record that is no more), anything else cancelled,
     keeping nothing of what it said; a digest or check-in of `people` (its owner, the assignees
     of its open follow-ups) is deleted for its job to write again, unread (a morning's digests
     are many, and large). A row is found by the customers it names (`NAMES`); one written before
-    rows named them, by one of `names` (its name, company, contact) in its text. Returns how many.
+    rows named them, by one of `names` (its name, company, contact) in its text.
 
     What this does not find (a row the sender holds, which may come back pending after a failed
     try; a digest or check-in of someone else; one written from what a job read before the erase
     committed) the sender drops when it claims it (`naming_erased`)."""
     pending = (Notification.team_id == team_id, Notification.status == PENDING)
-    gone = session.execute(delete(Notification).where(*pending, Notification.kind.in_(_WRITTEN_AGAIN),
-                                                      Notification.channel.in_(sorted(set(people)))))  # fmt: skip
+    session.execute(delete(Notification).where(*pending, Notification.kind.in_(_WRITTEN_AGAIN),
+                                               Notification.channel.in_(sorted(set(people)))))  # fmt: skip
     needles = {json.dumps(form, ensure_ascii=False)[1:-1]  # as the text stands in the row's JSON
                for name in names if name
                for form in (name, name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))}  # fmt: skip
@@ -127,7 +127,6 @@ def forget(*, session: Session, team_id: str, customer_id: int, people: Iterable
                                    .execution_options(populate_existing=True)):  # fmt: skip
             drop(session, row)
     session.flush()
-    return int(gone.rowcount or 0) + len(found)  # type: ignore[attr-defined]
 
 
 def drop(session: Session, row: Notification) -> None:
