@@ -10,7 +10,8 @@ import pytest
 
 from bot.clock import wall
 from bot.scheduler.outbox import Sender
-from bot.scheduler.pacing import SLOWEST, Lanes, Pacer
+from bot.scheduler.pacing import SLOWEST, GroupCommit, Lanes, Pacer
+from tests.helpers import until
 
 
 class Clock:
@@ -65,6 +66,45 @@ def test_lanes_keep_a_channels_messages_in_order_and_run_every_task():
     assert sorted(done) == sorted((f"C{n % 3}", n) for n in range(50))
     for channel in ("C0", "C1", "C2"):
         assert [n for c, n in done if c == channel] == sorted(n for c, n in done if c == channel)
+
+
+def test_items_given_while_a_write_runs_are_written_next_in_one_call_each_getting_its_own_result():
+    first_in, release, calls = threading.Event(), threading.Event(), []
+
+    def write(items: list[int]) -> list[int]:
+        calls.append(list(items))
+        if items == [0]:
+            first_in.set()
+            release.wait(5)
+        if 13 in items:
+            raise ValueError("the database said no")
+        return [n * 10 for n in items]
+
+    group = GroupCommit(write)
+    results: dict[int, object] = {}
+
+    def give(n: int) -> None:
+        try:
+            results[n] = group(n)
+        except ValueError as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=give, args=(0,))]
+    threads[0].start()
+    assert first_in.wait(5)
+    threads += [threading.Thread(target=give, args=(n,)) for n in (1, 2, 3)]
+    for thread in threads[1:]:
+        thread.start()
+    until(lambda: len(group._waiting) == 3)  # noqa: SLF001 - all three wait behind the first write
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert calls == [[0], [1, 2, 3]] and results == {0: 0, 1: 10, 2: 20, 3: 30}
+
+    failing = threading.Thread(target=give, args=(13,))
+    failing.start()
+    failing.join(5)
+    assert isinstance(results[13], ValueError) and group(4) == 40  # a failed write does not stop the next
 
 
 def test_an_idle_lane_takes_any_channel_not_already_being_sent_to():

@@ -7,6 +7,7 @@ Time is moved the way an operator moves it: `sweep(at)` runs every job as of tha
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from bot.clock import wall
 from bot.notify import SlackDirectory
@@ -29,7 +30,7 @@ from bot.services.workspaces import TeamSettings, get_workspace
 from bot.storage import db
 from bot.storage.db import make_session_factory, unit_of_work
 from bot.storage.models import Customer, Member, Notification, Workspace
-from tests.helpers import add_complaint, add_customer, as_admin, goes_through
+from tests.helpers import add_complaint, add_customer, as_admin, goes_through, until
 from tests.slackclient import TEAM, USER, block_text
 
 UTC = dt.UTC
@@ -854,6 +855,66 @@ def test_a_sent_outcome_does_not_overwrite_a_row_taken_over_meanwhile(settings, 
     assert slow_worker._sent(row, now=wall(), ts="2.0", note=None) is True  # the holder's own lease: written
     session.expire_all()
     assert [(n.status, n.message_ts) for n in notifications(session)] == [("sent", "2.0")]
+
+
+def test_messages_slack_takes_while_an_outcome_is_written_have_theirs_written_together(settings, engine, session,
+                                                                                       fake):  # fmt: skip
+    """A lane waits for its message's outcome before it takes the next. With a transaction each,
+    the lanes queued for SQLite's one write turn (docs/PERFORMANCE.md); the outcomes that come
+    while one is being written are written next, in one transaction."""
+    get_workspace(session, TEAM)
+    for n in range(8):
+        enqueue(session, now=NOW, team_id=TEAM, key=f"lane:{n}", kind="test", channel=f"U0LANE{n:03d}", text=f"m{n}")
+    session.commit()
+    fake.slow("chat.postMessage", 0.5)
+    outcomes: list[int] = []  # the transaction each `sent` outcome was written in
+    begun = iter(range(1_000_000))
+
+    def begin(conn) -> None:
+        conn.info["transaction"] = next(begun)
+
+    def statement(conn, _cursor, sql: str, *_args) -> None:
+        if sql.startswith("UPDATE notification SET") and "sent_at" in sql:
+            outcomes.append(conn.info["transaction"])
+
+    sender = Scheduler(settings, make_session_factory(engine), pacer=None, lanes=8).sender
+    run = threading.Thread(target=lambda: sender.deliver(now=NOW))
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        run.start()
+        until(lambda: {n.status for n in notifications(session)} == {"sending"})
+        with holding_the_outbox(engine):  # the first outcome waits until every message is out
+            until(lambda: len(fake.calls_to("chat.postMessage")) == 8)
+            time.sleep(0.3)  # the other seven lanes' outcomes come meanwhile
+        run.join(30)
+    finally:
+        event.remove(engine, "begin", begin)
+        event.remove(engine, "before_cursor_execute", statement)
+    assert {n.status for n in notifications(session)} == {"sent"}
+    assert len(outcomes) == 8 and len(set(outcomes)) == 2  # the first alone, the seven others together
+
+
+@contextmanager
+def holding_the_outbox(engine) -> Iterator[None]:
+    """Writes to the outbox wait while inside: SQLite's one write lock, PostgreSQL's rows' locks."""
+    if engine.dialect.name == "sqlite":
+        import sqlite3
+
+        other = sqlite3.connect(engine.url.database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        return
+    with engine.connect() as other:
+        other.execute(select(Notification.id).with_for_update())
+        try:
+            yield
+        finally:
+            other.rollback()
 
 
 def test_a_network_error_is_retried_and_then_left_for_a_later_run(settings, engine, session):

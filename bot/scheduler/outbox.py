@@ -13,7 +13,7 @@ goes again (but an App Home, which goes again each time it is asked for). The cl
 read once per claim; one whose lease still has more than half its length and the retry budget
 to run is posted as read (no other process may take it before then), else its lease is renewed
 first; either way the outcome (and the attempt) is written fenced on the lease the row carries.
-So a message costs one write.
+So a message costs one write, and the lanes' outcomes of the same moment share one transaction.
 
 Row states: `pending` -> `sending` -> `sent` | `failed` (permanent Slack error, kept with
 `last_error` for admins) | `expired` (a digest whose day is over: the next digest has it, or
@@ -67,9 +67,9 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -79,7 +79,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import metrics
 from bot.i18n import t
 from bot.notify import Directory, SlackDirectory
-from bot.scheduler.pacing import CHANNEL_BURST, Lanes, Pacer
+from bot.scheduler.pacing import CHANNEL_BURST, GroupCommit, Lanes, Pacer
 from bot.scheduler.rows import EXPIRED, FAILED, PENDING, SENDING, SENT
 from bot.services.home import HOME_KIND
 from bot.services.installs import CANCELLED
@@ -182,6 +182,15 @@ _SAID_SENT = delete(Notification.__table__).where(
 )
 
 
+class _Taken(NamedTuple):
+    """A message Slack took, its outcome to write."""
+
+    row: Notification
+    now: dt.datetime
+    ts: str | None
+    note: str | None
+
+
 class _Transient(Exception):
     def __init__(self, reason: str, wait: float | None = None) -> None:
         super().__init__(reason)
@@ -228,6 +237,7 @@ class Sender:
         # Waiting to retry ends early when the process stops (tests give their own).
         self.sleep = sleep or self._pause
         self.clock = clock
+        self._outcomes = GroupCommit(self._write_sent)
 
     # --- claiming -----------------------------------------------------------------------
 
@@ -330,16 +340,21 @@ class Sender:
             return self._fenced(row, result.rowcount)
 
     def _sent(self, row: Notification, *, now: dt.datetime, ts: str | None, note: str | None) -> bool:
-        """`_finish` for a message Slack took, with the statement built once: what it said is
+        """`_finish` for a message Slack took: written with the other lanes' taken meanwhile, in
+        one transaction (`GroupCommit`)."""
+        return self._outcomes(_Taken(row, now, ts, note))
+
+    def _write_sent(self, taken: Sequence[_Taken]) -> list[bool]:
+        """The outcomes of messages Slack took, each statement built once: what a message said is
         not kept. A request's DM is deleted then (services.notices: one a touch, not kept for good)."""
         with unit_of_work(self.factory, now=None) as session:
-            if row.kind == SAID:
-                result = session.connection().execute(_SAID_SENT, {"row_id": row.id, "lease": row.due_at})
-            else:
-                values = {"row_id": row.id, "lease": row.due_at, "row_attempts": row.attempts, "row_sent_at": now,
-                          "row_ts": ts, "row_note": note}  # fmt: skip
-                result = session.connection().execute(_SENT, values)
-            return self._fenced(row, result.rowcount)
+            connection = session.connection()
+            written = [connection.execute(_SAID_SENT, {"row_id": row.id, "lease": row.due_at}).rowcount
+                       if row.kind == SAID else
+                       connection.execute(_SENT, {"row_id": row.id, "lease": row.due_at, "row_attempts": row.attempts,
+                                                  "row_sent_at": now, "row_ts": ts, "row_note": note}).rowcount
+                       for row, now, ts, note in taken]  # fmt: skip
+        return [self._fenced(one.row, n) for one, n in zip(taken, written, strict=True)]
 
     def _tell_refused(self, row: Notification, error: str) -> None:
         """A request's DM that Slack refused for good (the assignee's of a follow-up): the

@@ -13,6 +13,8 @@ again, never beyond the assumed budget.
 `Lanes` runs the sends of one delivery on a few threads: a Slack answer takes 50-200 ms,
 so one message at a time would not reach even one workspace's budget, and many workspaces
 are served side by side. Messages to one channel go one at a time, in the order given.
+`GroupCommit` writes the outcomes that the lanes finish at about the same time in one
+transaction rather than one each.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from bot.clock import elapsed
 
 log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 # What Slack documents: one message per second per channel with short bursts; the workspace
 # budget is "several hundred per minute", and this sender assumes 600, keeping 10 % below.
@@ -224,6 +230,61 @@ class Lanes:
             self._changed.notify_all()
         for thread in self.threads:
             thread.join()
+
+
+class GroupCommit(Generic[Item, Result]):
+    """`write(items)` for items that several threads give at about the same time, in one call:
+    the first thread to give one writes every item waiting then, the others wait for it and get
+    their own item's result; those given meanwhile are written next, together, by one of them.
+    (A group commit: the lanes' outcomes, one transaction each, queued for SQLite's one write
+    turn; docs/PERFORMANCE.md.) If `write` raises, every item of that call raises it."""
+
+    def __init__(self, write: Callable[[Sequence[Item]], Sequence[Result]]) -> None:
+        self._write = write
+        self._changed = threading.Condition()
+        self._waiting: list[_Slot[Item, Result]] = []
+        self._writing = False
+
+    def __call__(self, item: Item) -> Result:
+        slot: _Slot[Item, Result] = _Slot(item)
+        with self._changed:
+            self._waiting.append(slot)
+            while self._writing and not slot.done:
+                self._changed.wait()
+            if slot.done:
+                return slot.result()
+            self._writing = True
+            batch, self._waiting = self._waiting, []
+        try:
+            results = self._write([s.item for s in batch])
+            for s, result in zip(batch, results, strict=True):
+                s.value = result
+        except BaseException as exc:
+            for s in batch:
+                s.error = exc
+            raise
+        finally:
+            with self._changed:
+                for s in batch:
+                    s.done = True
+                self._writing = False
+                self._changed.notify_all()
+        return slot.result()
+
+
+class _Slot(Generic[Item, Result]):
+    __slots__ = ("item", "done", "value", "error")
+
+    def __init__(self, item: Item) -> None:
+        self.item = item
+        self.done = False
+        self.value: Result | None = None
+        self.error: BaseException | None = None
+
+    def result(self) -> Result:
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]
 
 
 def home_pacer() -> Pacer:
