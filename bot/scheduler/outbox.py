@@ -467,14 +467,17 @@ class Sender:
         One that names a customer erased since it was written is dropped, not sent
         (services.notices: built from what a job read before the erase committed, or back from
         a failed try with what it said)."""
-        with unit_of_work(self.factory, now=None) as session:
+        with reading(), unit_of_work(self.factory, now=None) as session:  # SQLite's write turn only to drop
             rows = {row.id: row for row in session.scalars(select(Notification).where(Notification.id.in_(ids)))}
-            for row in naming_erased(session, [r for r in rows.values() if r.status == SENDING]):
-                log.info("notification %s names an erased customer: not sent", row.id)
-                drop(session, row)
-                del rows[row.id]
-            session.flush()
+            erased = [row.id for row in naming_erased(session, [r for r in rows.values() if r.status == SENDING])]
             session.expunge_all()
+        if erased:
+            with unit_of_work(self.factory, now=None) as session:
+                for row_id in erased:
+                    log.info("notification %s names an erased customer: not sent", row_id)
+                    if (row := session.get(Notification, row_id)) is not None:
+                        drop(session, row)
+                    del rows[row_id]
         return rows
 
     def _client(self, team_id: str, clients: dict[str, WebClient | None]) -> WebClient | None:
