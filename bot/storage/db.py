@@ -27,6 +27,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     BindParameter,
+    Connection,
     Engine,
     bindparam,
     create_engine,
@@ -596,6 +597,7 @@ def refresh_statistics(engine: Engine, *, at_least: int = 1000) -> list[str]:
     with reading(), engine.connect() as connection:  # counting takes no write lock
         has_stats = connection.exec_driver_sql(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'").first() is not None
+        workspaces = connection.exec_driver_sql("SELECT count(*) FROM workspace").scalar() or 0
         for table in Base.metadata.sorted_tables:
             rows = connection.exec_driver_sql(f'SELECT count(*) FROM "{table.name}"').scalar() or 0
             known, unmeasured = None, True
@@ -609,12 +611,42 @@ def refresh_statistics(engine: Engine, *, at_least: int = 1000) -> list[str]:
                     "SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql NOT LIKE '% WHERE %' "
                     "AND name NOT IN (SELECT idx FROM sqlite_stat1 WHERE tbl = ? AND idx IS NOT NULL) LIMIT 1",
                     (table.name, table.name)).first() is not None  # fmt: skip
-            if rows >= at_least and (not known or unmeasured or not known / 2 <= rows <= known * 2):
+            if rows >= at_least and (not known or unmeasured or not known / 2 <= rows <= known * 2
+                                     or _more_teams(connection, table.name, workspaces)):
                 stale.append(table.name)
     for name in stale:
         with engine.begin() as connection:
             connection.exec_driver_sql(f'ANALYZE "{name}"')
     return stale
+
+
+def _more_teams(connection: Connection, table: str, workspaces: int) -> bool:
+    """Whether the table holds rows of over twice as many teams as its statistics say. Taken
+    when one big team filled it, they tell the planner that a team's rows are all the rows,
+    and it scans the table for a small team's: a workspace's deletion scanned 2.6 million
+    search lines (docs/PERFORMANCE.md, section 71). Counted by seeking in the index, one team
+    at a time, no further than the answer needs; not at all while there are not that many
+    workspaces."""
+    whole = ("SELECT s.idx, s.stat FROM sqlite_stat1 s JOIN sqlite_master m ON m.type = 'index' AND m.name = s.idx "
+             "WHERE s.tbl = ? AND coalesce(m.sql, '') NOT LIKE '% WHERE %'")  # not a partial index
+    for idx, stat in connection.exec_driver_sql(whole, (table,)).all():
+        first = connection.exec_driver_sql(f'PRAGMA index_info("{idx}")').first()
+        numbers = str(stat).split()
+        if first is None or first[2] != "team_id" or len(numbers) < 2 or not int(numbers[1]):
+            continue
+        teams_then = max(1, round(int(numbers[0]) / int(numbers[1])))
+        if workspaces <= 2 * teams_then:
+            return False
+        seen, last = 0, ""
+        while seen <= 2 * teams_then:
+            last = connection.exec_driver_sql(
+                f'SELECT team_id FROM "{table}" INDEXED BY "{idx}" WHERE team_id > ? ORDER BY team_id LIMIT 1',
+                (last,)).scalar()  # fmt: skip
+            if last is None:
+                return False
+            seen += 1
+        return True
+    return False
 
 
 def ping(engine: Engine) -> bool:
