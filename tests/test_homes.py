@@ -111,7 +111,7 @@ def test_a_change_while_the_home_is_being_sent_is_published_too(slack, fake, ses
     sender = worker.sender
     ids, lease = sender.claim(now=now, exclude=set())
     [row_id] = [h.id for h in homes(session)]
-    taken = sender._rows(ids)[row_id]  # the worker has read the rows it claimed
+    taken = sender._rows(ids, lease)[row_id]  # the worker has read the rows it claimed
     log_touch(slack, fake, "Beta", "called")  # asked again while the worker holds the row
 
     done = Delivery()

@@ -821,7 +821,7 @@ def test_a_row_read_at_its_claim_is_not_posted_once_its_lease_ran_out(settings, 
     other_worker = Scheduler(settings, make_session_factory(engine)).sender
     one_pending(session)
     ids, lease = slow_worker.claim(now=wall(), exclude=set())
-    [claimed] = slow_worker._rows(ids).values()
+    [claimed] = slow_worker._rows(ids, lease).values()
     # The slow worker gets to the row it read after its lease ran out; the other took it over.
     later = wall() + dt.timedelta(minutes=6)
     slow_worker.wall = other_worker.wall = lambda: later
@@ -831,7 +831,7 @@ def test_a_row_read_at_its_claim_is_not_posted_once_its_lease_ran_out(settings, 
     report = Delivery()
     slow_worker._deliver_one(ids[0], lease, report, now=later, deadline=None, claimed=claimed)
     assert report.sent == 0 and fake.calls_to("chat.postMessage") == []
-    [held] = other_worker._rows(ids).values()
+    [held] = other_worker._rows(ids, other_lease).values()
     other_worker._deliver_one(ids[0], other_lease, report, now=later, deadline=None, claimed=held)  # sent once
     assert len(fake.calls_to("chat.postMessage")) == 1
     assert [(n.status, n.attempts) for n in notifications(session)] == [("sent", 1)]
@@ -841,7 +841,7 @@ def test_a_sent_outcome_does_not_overwrite_a_row_taken_over_meanwhile(settings, 
     slow_worker = Scheduler(settings, make_session_factory(engine)).sender
     one_pending(session)
     ids, lease = slow_worker.claim(now=wall(), exclude=set())
-    [claimed] = slow_worker._rows(ids).values()
+    [claimed] = slow_worker._rows(ids, lease).values()
     # While the slow worker posts, its lease runs out and another worker takes the row over.
     taken_over = wall() + dt.timedelta(minutes=5)
     session.execute(update(Notification).values(due_at=taken_over))
@@ -866,7 +866,7 @@ def test_messages_slack_takes_while_an_outcome_is_written_have_theirs_written_to
     for n in range(8):
         enqueue(session, now=NOW, team_id=TEAM, key=f"lane:{n}", kind="test", channel=f"U0LANE{n:03d}", text=f"m{n}")
     session.commit()
-    fake.slow("chat.postMessage", 0.5)
+    fake.slow("chat.postMessage", 1.0)
     outcomes: list[int] = []  # the transaction each `sent` outcome was written in
     begun = iter(range(1_000_000))
 
@@ -885,13 +885,13 @@ def test_messages_slack_takes_while_an_outcome_is_written_have_theirs_written_to
         run.start()
         until(lambda: {n.status for n in notifications(session)} == {"sending"})
         with holding_the_outbox(engine):  # the first outcome waits until every message is out
-            until(lambda: len(fake.calls_to("chat.postMessage")) == 8)
-            time.sleep(0.3)  # the other seven lanes' outcomes come meanwhile
+            assert fake.calls_to("chat.postMessage") == [] and outcomes == []  # held before any answer
+            until(lambda: len(sender._outcomes[False]._waiting) == 7)  # behind the first, which waits
         run.join(30)
     finally:
         event.remove(engine, "begin", begin)
         event.remove(engine, "before_cursor_execute", statement)
-    assert {n.status for n in notifications(session)} == {"sent"}
+    assert not run.is_alive() and {n.status for n in notifications(session)} == {"sent"}
     assert len(outcomes) == 8 and len(set(outcomes)) == 2  # the first alone, the seven others together
 
 

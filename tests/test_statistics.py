@@ -42,17 +42,20 @@ def test_a_table_holding_rows_of_many_more_teams_than_its_statistics_say_is_anal
     search lines). New teams with few rows do not double the table, yet are counted."""
     if engine.dialect.name != "sqlite":
         pytest.skip("statistics are taken by PostgreSQL itself")
-    for n in range(30):
-        add_customer(session, f"Customer {n}")
-    assert "customer" in refresh_statistics(engine, at_least=10)
-    assert "customer" not in refresh_statistics(engine, at_least=10)
-    for team in range(4):  # 4 new workspaces of one customer: 34 rows, not twice 30; 5 teams, not 1
-        add_customer(session, f"Small {team}", team=f"T0SMALL{team:02d}")
-    assert "customer" in refresh_statistics(engine, at_least=10)
-    with engine.connect() as conn:
-        stat = conn.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'customer' AND idx = 'ix_customer_team_stage'"))
-        rows, per_team = map(int, stat.scalar().split()[:2])
-    assert rows == 34 and per_team < 34  # a team's rows are no longer all the rows
-    assert "customer" not in refresh_statistics(engine, at_least=10)
-    with engine.begin() as conn:  # the other tests plan without them, as before
-        conn.execute(text("DELETE FROM sqlite_stat1"))
+    try:
+        for n in range(30):
+            add_customer(session, f"Customer {n}")
+        assert "customer" in refresh_statistics(engine, at_least=10)
+        assert "customer" not in refresh_statistics(engine, at_least=10)
+        for team in range(4):  # 4 new workspaces of one customer: 34 rows, not twice 30; 5 teams, not 1
+            add_customer(session, f"Small {team}", team=f"T0SMALL{team:02d}")
+        assert "customer" in refresh_statistics(engine, at_least=10)
+        with engine.connect() as conn:
+            stat = conn.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'customer' "
+                                     "AND idx = 'ix_customer_team_stage'")).scalar()  # fmt: skip
+        rows, per_team = map(int, stat.split()[:2])
+        assert rows == 34 and per_team < 34  # a team's rows are no longer all the rows
+        assert "customer" not in refresh_statistics(engine, at_least=10)
+    finally:
+        with engine.begin() as conn:  # the other tests plan without them, as before
+            conn.execute(text("DELETE FROM sqlite_stat1"))

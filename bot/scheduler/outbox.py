@@ -8,8 +8,9 @@ Sending (`Sender.deliver`) claims due rows in a short transaction (PostgreSQL: `
 UPDATE SKIP LOCKED`, so two workers never claim the same row; SQLite: the single writer), marks
 them `sending` with a lease, posts each one and marks it `sent` only when Slack said `ok`. A
 worker killed mid-batch leaves `sending` rows whose lease runs out; the next claim takes them
-back. At most the one message in flight at the crash can go twice; a row marked `sent` never
-goes again (but an App Home, which goes again each time it is asked for). The claimed rows are
+back. At most the messages in flight at the crash can go twice (one per lane: a lane records
+what Slack took, with the other lanes' of the moment, before it sends the next); a row marked
+`sent` never goes again (but an App Home, which goes again each time it is asked for). The claimed rows are
 read once per claim; one whose lease still has more than half its length and the retry budget
 to run is posted as read (no other process may take it before then), else its lease is renewed
 first; either way the outcome (and the attempt) is written fenced on the lease the row carries.
@@ -215,7 +216,7 @@ class Sender:
         *,
         lease: float = 300.0,
         retry_budget: float = 60.0,
-        batch_size: int = 50,
+        batch_size: int = 20,
         wall: Callable[[], dt.datetime],
         sleep: Callable[[float], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -232,14 +233,14 @@ class Sender:
         self.lanes = lanes  # messages in flight at once
         self.lease = dt.timedelta(seconds=lease)
         self.retry_budget = retry_budget
-        # Rows a claim takes: its statements cost about the same for 20 rows or 50, and 50 about
-        # fill 16 lanes' room (64) at once (docs/PERFORMANCE.md, section 71).
         self.batch_size = batch_size
         self.wall = wall  # the real time, for leases only (they guard against real crashes)
         # Waiting to retry ends early when the process stops (tests give their own).
         self.sleep = sleep or self._pause
         self.clock = clock
-        self._outcomes = GroupCommit(self._write_sent)
+        # The lanes' outcomes written together: the Homes' apart from the messages', as their lanes
+        # are (a Home's row that a request holds locked must not hold up every message's).
+        self._outcomes = {home: GroupCommit(self._write_sent) for home in (False, True)}
 
     # --- claiming -----------------------------------------------------------------------
 
@@ -344,19 +345,38 @@ class Sender:
     def _sent(self, row: Notification, *, now: dt.datetime, ts: str | None, note: str | None) -> bool:
         """`_finish` for a message Slack took: written with the other lanes' taken meanwhile, in
         one transaction (`GroupCommit`)."""
-        return self._outcomes(_Taken(row, now, ts, note))
+        return self._outcomes[row.kind == HOME](_Taken(row, now, ts, note))
 
     def _write_sent(self, taken: Sequence[_Taken]) -> list[bool]:
-        """The outcomes of messages Slack took, each statement built once: what a message said is
-        not kept. A request's DM is deleted then (services.notices: one a touch, not kept for good)."""
+        """The outcomes of messages Slack took, in one transaction, in the rows' order (two
+        writers lock rows alike). If it fails, each is written on its own, so that one row's
+        error (a deadlock, a constraint) leaves only that row to its lease."""
+        ordered = sorted(taken, key=lambda one: one.row.id)
+        try:
+            written = dict(zip((one.row.id for one in ordered), self._write_outcomes(ordered), strict=True))
+        except Exception:
+            if len(taken) == 1:
+                raise
+            log.warning("%d outcomes could not be written together: each on its own", len(taken), exc_info=True)
+            written = {}
+            for one in ordered:
+                try:
+                    written[one.row.id] = self._write_outcomes([one])[0]
+                except Exception:  # noqa: BLE001 - its lease runs out and it goes again, as any unwritten outcome
+                    log.exception("notification %s: its outcome could not be written", one.row.id)
+                    written[one.row.id] = 0
+        return [self._fenced(one.row, written[one.row.id]) for one in taken]
+
+    def _write_outcomes(self, taken: Sequence[_Taken]) -> list[int]:
+        """Each statement built once: what a message said is not kept. A request's DM is deleted
+        then (services.notices: one a touch, not kept for good). Rows written, for each."""
         with unit_of_work(self.factory, now=None) as session:
             connection = session.connection()
-            written = [connection.execute(_SAID_SENT, {"row_id": row.id, "lease": row.due_at}).rowcount
-                       if row.kind == SAID else
-                       connection.execute(_SENT, {"row_id": row.id, "lease": row.due_at, "row_attempts": row.attempts,
-                                                  "row_sent_at": now, "row_ts": ts, "row_note": note}).rowcount
-                       for row, now, ts, note in taken]  # fmt: skip
-        return [self._fenced(one.row, n) for one, n in zip(taken, written, strict=True)]
+            return [connection.execute(_SAID_SENT, {"row_id": row.id, "lease": row.due_at}).rowcount
+                    if row.kind == SAID else
+                    connection.execute(_SENT, {"row_id": row.id, "lease": row.due_at, "row_attempts": row.attempts,
+                                               "row_sent_at": now, "row_ts": ts, "row_note": note}).rowcount
+                    for row, now, ts, note in taken]  # fmt: skip
 
     def _tell_refused(self, row: Notification, error: str) -> None:
         """A request's DM that Slack refused for good (the assignee's of a follow-up): the
@@ -448,7 +468,7 @@ class Sender:
                     full = False
                     continue
                 full = len(ids) == self.batch_size
-                rows = self._rows(ids)
+                rows = self._rows(ids, lease)
                 with counting:
                     open_.update(ids)
                 for row_id in ids:
@@ -464,11 +484,11 @@ class Sender:
             metrics.observe_delivery(result, getattr(report, result))
         return report
 
-    def _rows(self, ids: list[int]) -> dict[int, Notification]:
+    def _rows(self, ids: list[int], lease: dt.datetime) -> dict[int, Notification]:
         """The rows just claimed, as they are now (detached): read once per claim, not once per row.
         One that names a customer erased since it was written is dropped, not sent
         (services.notices: built from what a job read before the erase committed, or back from
-        a failed try with what it said)."""
+        a failed try with what it said), while it is still ours (`lease`)."""
         with reading(), unit_of_work(self.factory, now=None) as session:  # SQLite's write turn only to drop
             rows = {row.id: row for row in session.scalars(select(Notification).where(Notification.id.in_(ids)))}
             erased = [row.id for row in naming_erased(session, [r for r in rows.values() if r.status == SENDING])]
@@ -477,7 +497,8 @@ class Sender:
             with unit_of_work(self.factory, now=None) as session:
                 for row_id in erased:
                     log.info("notification %s names an erased customer: not sent", row_id)
-                    if (row := session.get(Notification, row_id)) is not None:
+                    row = session.get(Notification, row_id, with_for_update=True)
+                    if row is not None and row.status == SENDING and row.due_at == lease:
                         drop(session, row)
                     del rows[row_id]
         return rows

@@ -584,8 +584,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def refresh_statistics(engine: Engine, *, at_least: int = 1000) -> list[str]:
     """SQLite: ANALYZE each table of `at_least` rows whose planner statistics are missing (for
-    the table or one of its indexes) or were taken at under half or over twice its rows;
-    returns the tables analysed.
+    the table or one of its indexes), were taken at under half or over twice its rows, or at
+    under half the teams whose rows it holds now (`_more_teams`); returns the tables analysed.
 
     Without statistics SQLite guesses, and at 100,000 customers it guesses wrong: it walks a
     team's whole index of complaints in date order to find one person's few, or a team's
@@ -630,9 +630,9 @@ def _more_teams(connection: Connection, table: str, workspaces: int) -> bool:
     whole = ("SELECT s.idx, s.stat FROM sqlite_stat1 s JOIN sqlite_master m ON m.type = 'index' AND m.name = s.idx "
              "WHERE s.tbl = ? AND coalesce(m.sql, '') NOT LIKE '% WHERE %'")  # not a partial index
     for idx, stat in connection.exec_driver_sql(whole, (table,)).all():
-        first = connection.exec_driver_sql(f'PRAGMA index_info("{idx}")').first()
+        first = connection.exec_driver_sql("SELECT name FROM pragma_index_info(?) WHERE seqno = 0", (idx,)).scalar()
         numbers = str(stat).split()
-        if first is None or first[2] != "team_id" or len(numbers) < 2 or not int(numbers[1]):
+        if first != "team_id" or len(numbers) < 2 or not int(numbers[1]):
             continue
         teams_then = max(1, round(int(numbers[0]) / int(numbers[1])))
         if workspaces <= 2 * teams_then:
@@ -640,13 +640,17 @@ def _more_teams(connection: Connection, table: str, workspaces: int) -> bool:
         seen, last = 0, ""
         while seen <= 2 * teams_then:
             last = connection.exec_driver_sql(
-                f'SELECT team_id FROM "{table}" INDEXED BY "{idx}" WHERE team_id > ? ORDER BY team_id LIMIT 1',
-                (last,)).scalar()  # fmt: skip
+                f"SELECT team_id FROM {_quoted(table)} INDEXED BY {_quoted(idx)} WHERE team_id > ? "
+                "ORDER BY team_id LIMIT 1", (last,)).scalar()  # fmt: skip
             if last is None:
                 return False
             seen += 1
         return True
     return False
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def ping(engine: Engine) -> bool:
