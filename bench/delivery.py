@@ -30,10 +30,10 @@ from bot.clock import wall
 from bot.heap import settle_heap
 from bot.scheduler.outbox import Sender, sender_client
 from bot.scheduler.pacing import MARGIN, WORKSPACE_PER_MINUTE, Pacer
-from bot.scheduler.rows import PENDING, SENDING, SENT, enqueue_many, notification
+from bot.scheduler.rows import enqueue_many, notification
 from bot.scheduler.runner import SEND_LANES
 from bot.storage.db import unit_of_work
-from bot.storage.models import Customer, Notification, Workspace
+from bot.storage.models import PENDING, SENDING, SENT, Customer, Notification, Workspace
 from bot.views.revisits import digest_message
 
 TARGET_RATIO = 1.2

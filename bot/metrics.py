@@ -47,7 +47,7 @@ from sqlalchemy import Engine, func, select
 from bot.clock import wall
 from bot.slackhttp import KeptAliveWebClient
 from bot.storage import db
-from bot.storage.models import Notification
+from bot.storage.models import OUTBOX_STATES, PENDING, Notification
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -56,7 +56,7 @@ KINDS = ("command", "action", "view", "options", "shortcut", "event", "install",
 OUTCOMES = ("ok", "refused", "rejected", "failed", "not_installed")
 SLACK_RESULTS = ("ok", "ratelimited", "error")
 # The outbox's row states (bot.scheduler.outbox), each reported even when no row has it.
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "expired", "cancelled")
+OUTBOX_STATUSES = OUTBOX_STATES
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -177,7 +177,7 @@ class OutboxCollector:
         try:
             with self.engine.connect() as connection:
                 counts = dict(connection.execute(select(n.status, func.count()).group_by(n.status)).all())
-                oldest = connection.scalar(select(func.min(n.due_at)).where(n.status == "pending", n.due_at <= now))
+                oldest = connection.scalar(select(func.min(n.due_at)).where(n.status == PENDING, n.due_at <= now))
         except Exception:  # noqa: BLE001 - no database, no outbox figures; the rest is still served
             return
         by_status = GaugeMetricFamily("touchbase_outbox_notifications", "Outbox rows by status.", labels=["status"])

@@ -81,12 +81,10 @@ from bot import metrics
 from bot.i18n import t
 from bot.notify import Directory, SlackDirectory
 from bot.scheduler.pacing import CHANNEL_BURST, GroupCommit, Lanes, Pacer
-from bot.scheduler.rows import EXPIRED, FAILED, PENDING, SENDING, SENT
 from bot.services.home import HOME_KIND
-from bot.services.installs import CANCELLED
 from bot.services.notices import SAID_KIND, Said, drop, naming_erased, say
 from bot.storage.db import reading, unit_of_work, written
-from bot.storage.models import Notification
+from bot.storage.models import CANCELLED, EXPIRED, FAILED, PENDING, SENDING, SENT, Notification
 
 log = logging.getLogger(__name__)
 

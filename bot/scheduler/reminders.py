@@ -25,7 +25,7 @@ from bot.notify import Directory, Profile, Unreachable
 from bot.scheduler.base import JobRun, register_job
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.outbox import Rendered, register_renderer
-from bot.scheduler.rows import PENDING, any_new, enqueue_many, enqueue_select, notification, written_keys
+from bot.scheduler.rows import any_new, enqueue_many, enqueue_select, notification, written_keys
 from bot.services import followups
 from bot.services.access import Viewer, sees_all
 from bot.services.members import PROFILE_MAX_AGE, get_member
@@ -33,7 +33,7 @@ from bot.services.reminders import due_by, owners_with_due_revisits
 from bot.services.touches import due_revisits
 from bot.services.workspaces import TeamSettings, get_workspace, settings_of
 from bot.storage.db import reading
-from bot.storage.models import Customer, FollowUp, Member, Notification, UTCDateTime, Workspace
+from bot.storage.models import PENDING, Customer, FollowUp, Member, Notification, UTCDateTime, Workspace
 from bot.views.followups import follow_up_reminder
 from bot.views.revisits import DIGEST_MAX_FOLLOW_UPS, DIGEST_MAX_ITEMS, digest_message, revisit_reminder
 

@@ -18,9 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.services.notices import NAMES
-from bot.storage.models import Notification
-
-PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed", "expired"
+from bot.storage.models import PENDING, Notification
 
 
 def notification(

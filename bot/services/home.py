@@ -27,7 +27,7 @@ from bot.services.members import get_member, language_of, zone_of
 from bot.services.notices import asked_row
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import settings_of, workspace_and_member
-from bot.storage.models import Notification
+from bot.storage.models import PENDING, Notification
 
 DUE_GROUP_MAX = 10  # items per group: a message holds at most 50 blocks, each item takes two
 FOLLOW_UPS_SHOWN = 5  # they come first; the revisits take the room left
@@ -123,8 +123,8 @@ def _republishing(dialect: str) -> Any:
     anew cost more than running it); its values are bound per person."""
     table = Notification.__table__
     stmt = asked_row(dialect, HOME_KIND)
-    again = {"status": "pending", "due_at": stmt.excluded.due_at, "attempts": 0, "last_error": None,
+    again = {"status": PENDING, "due_at": stmt.excluded.due_at, "attempts": 0, "last_error": None,
              "payload": stmt.excluded.payload}  # fmt: skip
     # A pending row due later (a retry after an error, its turn in Slack's budget) is due now.
-    again_when = or_(table.c.status != "pending", table.c.due_at > stmt.excluded.due_at)
+    again_when = or_(table.c.status != PENDING, table.c.due_at > stmt.excluded.due_at)
     return stmt.on_conflict_do_update(index_elements=["team_id", "key"], set_=again, where=again_when)

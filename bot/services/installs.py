@@ -23,11 +23,10 @@ from sqlalchemy.orm import Session
 
 from bot.services import audit
 from bot.services.workspaces import get_workspace
-from bot.storage.models import Base, Installation, Notification, Workspace, WorkspacePurge
+from bot.storage.models import CANCELLED, PENDING, SENDING, Base, Installation, Notification, Workspace, WorkspacePurge
 
 log = logging.getLogger(__name__)
 
-CANCELLED = "cancelled"  # an outbox state (bot.scheduler.outbox): will not be sent, not retried
 
 
 def installed(*, session: Session, team_id: str, name: str | None, installer_id: str | None) -> bool:
@@ -57,7 +56,7 @@ def uninstalled(*, session: Session, team_id: str, now: dt.datetime, why: str) -
         workspace.uninstalled_at = now
     cancelled = session.execute(
         update(Notification)
-        .where(Notification.team_id == team_id, Notification.status.in_(("pending", "sending")))
+        .where(Notification.team_id == team_id, Notification.status.in_((PENDING, SENDING)))
         .values(status=CANCELLED, last_error=why, payload={})  # never sent: what it said is not kept
     ).rowcount
     if first:

@@ -26,10 +26,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.notify import Profiles
-from bot.services.installs import CANCELLED
 from bot.services.members import get_member, language_of
 from bot.services.workspaces import settings_of, workspace_and_member
-from bot.storage.models import AuditEvent, Notification
+from bot.storage.models import CANCELLED, PENDING, AuditEvent, Notification
 
 SAID_KIND = "said"  # a DM a request wrote into the outbox
 GIVEN = "given"  # the renderer of a follow-up given to someone by another (scheduler.jobs)
@@ -41,7 +40,6 @@ NAMES = "customers"
 _WRITTEN_AGAIN = ("digest", "checkin")
 # Rows that hold ids only and are rendered when sent (scheduler's renderers): never a customer's text.
 _IDS_ONLY = ("home", "report", "response", "revisit", "follow_up")
-PENDING = "pending"  # an outbox state (scheduler.outbox)
 ERASED = "customer erased"  # why a row was cancelled
 
 
@@ -77,7 +75,7 @@ def asked_row(dialect: str, kind: str) -> Any:
     return insert(table).values(
         team_id=bindparam("team_id", type_=table.c.team_id.type), key=bindparam("key", type_=table.c.key.type),
         kind=kind, channel=bindparam("channel", type_=table.c.channel.type),
-        payload=bindparam("payload", type_=table.c.payload.type), status="pending", due_at=now, attempts=0,
+        payload=bindparam("payload", type_=table.c.payload.type), status=PENDING, due_at=now, attempts=0,
         created_at=now,
     )  # fmt: skip
 

@@ -559,6 +559,13 @@ class ComplaintEvent(Base):
     complaint: Mapped[Complaint] = relationship(back_populates="events")
 
 
+# An outbox row's states (bot.scheduler.outbox): pending -> sending -> sent, failed (for good),
+# expired (no longer worth sending) or cancelled (never to be sent: not installed, or naming an
+# erased customer).
+PENDING, SENDING, SENT, FAILED, EXPIRED, CANCELLED = "pending", "sending", "sent", "failed", "expired", "cancelled"
+OUTBOX_STATES = (PENDING, SENDING, SENT, FAILED, EXPIRED, CANCELLED)
+
+
 class Notification(Base):
     """The scheduler's outbox: one row per message to send, unique by its key.
 
@@ -584,7 +591,7 @@ class Notification(Base):
     # The message (customer details, and the ids of the customers it names: `services.notices`):
     # encrypted. Rows written in SQL by `rows.enqueue_select` hold only ids and dates, in plain JSON.
     payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # see scheduler.outbox
+    status: Mapped[str] = mapped_column(String(12), default=PENDING)  # see scheduler.outbox
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
