@@ -351,19 +351,23 @@ class Sender:
         error (a deadlock, a constraint) leaves only that row to its lease."""
         ordered = sorted(taken, key=lambda one: one.row.id)
         try:
-            written = dict(zip((one.row.id for one in ordered), self._write_outcomes(ordered), strict=True))
+            counts: list[int | None] = [*self._write_outcomes(ordered)]
         except Exception:
             if len(taken) == 1:
                 raise
             log.warning("%d outcomes could not be written together: each on its own", len(taken), exc_info=True)
-            written = {}
-            for one in ordered:
-                try:
-                    written[one.row.id] = self._write_outcomes([one])[0]
-                except Exception:  # noqa: BLE001 - its lease runs out and it goes again, as any unwritten outcome
-                    log.exception("notification %s: its outcome could not be written", one.row.id)
-                    written[one.row.id] = 0
-        return [self._fenced(one.row, written[one.row.id]) for one in taken]
+            counts = [self._write_alone(one) for one in ordered]
+        written = {one.row.id: n for one, n in zip(ordered, counts, strict=True)}
+        return [(n := written[one.row.id]) is not None and self._fenced(one.row, n) for one in taken]
+
+    def _write_alone(self, one: _Taken) -> int | None:
+        """One outcome in a transaction of its own; None if it cannot be written (its lease runs
+        out and it goes again, as any outcome not written)."""
+        try:
+            return self._write_outcomes([one])[0]
+        except Exception:  # noqa: BLE001 - one row's error must not cost the others theirs
+            log.exception("notification %s: its outcome could not be written", one.row.id)
+            return None
 
     def _write_outcomes(self, taken: Sequence[_Taken]) -> list[int]:
         """Each statement built once: what a message said is not kept. A request's DM is deleted

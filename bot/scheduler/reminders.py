@@ -134,15 +134,15 @@ def revisit_reminders(run: JobRun, teams: str | Sequence[str]) -> int:
     for chosen, rows_of in ((singles, _revisit_reminder_rows), (promises, _follow_up_reminder_rows)):
         chosen.sort(key=_person)
         for start in range(0, len(chosen), _CHOSEN_AT_ONCE):
-            singles_rows = rows_of(session, chosen[start : start + _CHOSEN_AT_ONCE], now=run.now)
+            query = rows_of(session, chosen[start : start + _CHOSEN_AT_ONCE], now=run.now)
             if not writing:  # once writing, no need to look first
                 with reading():
-                    new = any_new(session, singles_rows)
+                    new = any_new(session, query)
                 session.commit()
                 if not new:
                     continue
                 writing = True
-            written += enqueue_select(session, singles_rows)
+            written += enqueue_select(session, query)
     return written
 
 

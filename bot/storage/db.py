@@ -627,9 +627,9 @@ def _more_teams(connection: Connection, table: str, workspaces: int) -> bool:
     search lines (docs/PERFORMANCE.md, section 71). Counted by seeking in the index, one team
     at a time, no further than the answer needs; not at all while there are not that many
     workspaces."""
-    whole = ("SELECT s.idx, s.stat FROM sqlite_stat1 s JOIN sqlite_master m ON m.type = 'index' AND m.name = s.idx "
-             "WHERE s.tbl = ? AND coalesce(m.sql, '') NOT LIKE '% WHERE %'")  # not a partial index
-    for idx, stat in connection.exec_driver_sql(whole, (table,)).all():
+    indexes = ("SELECT s.idx, s.stat FROM sqlite_stat1 s JOIN sqlite_master m ON m.type = 'index' AND m.name = s.idx "
+               "WHERE s.tbl = ? AND coalesce(m.sql, '') NOT LIKE '% WHERE %'")  # not a partial index
+    for idx, stat in connection.exec_driver_sql(indexes, (table,)).all():
         first = connection.exec_driver_sql("SELECT name FROM pragma_index_info(?) WHERE seqno = 0", (idx,)).scalar()
         numbers = str(stat).split()
         if first != "team_id" or len(numbers) < 2 or not int(numbers[1]):
