@@ -22,14 +22,14 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
 from bot.clock import zone
 from bot.notify import Directory
 from bot.scheduler import reminders  # noqa: F401 - registers the revisit reminders, the first job a minute runs
-from bot.scheduler.base import AT_ONCE, FOR_UNINSTALLED, JOBS, JobRun, register_job
+from bot.scheduler.base import AT_ONCE, CANDIDATES, FOR_UNINSTALLED, JOBS, JobRun, register_job
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.outbox import Rendered, Upload, register_renderer
 from bot.scheduler.rows import enqueue, written_keys
@@ -38,7 +38,7 @@ from bot.services.access import Viewer
 from bot.services.members import get_member
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import now_of, reading, unit_of_work
-from bot.storage.models import Complaint, FollowUp, Member, Workspace
+from bot.storage.models import ChannelMessage, Complaint, FollowUp, Member, Workspace
 from bot.views.complaints import escalation_message
 from bot.views.followups import given_text, step_of
 from bot.views.home import home_page
@@ -82,6 +82,8 @@ def run_jobs(
         started, ok = time.perf_counter(), True
         chosen = [team_id for team_id, uninstalled_at in found
                   if (uninstalled_at is not None) == (name in FOR_UNINSTALLED)]  # fmt: skip
+        if name in CANDIDATES and chosen:
+            chosen = _may_have_work(factory, name, chosen, now=now, default_tz=default_tz)
         one_by_one: list[str] = chosen
         if name in AT_ONCE:
             one_by_one = []
@@ -120,6 +122,23 @@ def run_jobs(
     return written
 
 
+def _may_have_work(
+    factory: sessionmaker[Session], name: str, teams: list[str], *, now: dt.datetime, default_tz: str
+) -> list[str]:
+    """Of these workspaces, those the job may have work for (its `candidates`, a statement per
+    `TEAMS_AT_ONCE` of them), in their order; all of them if that cannot be told now (each then
+    decides for itself, as before)."""
+    keep: set[str] = set()
+    try:
+        with reading(), unit_of_work(factory, now=now) as session:
+            for start in range(0, len(teams), TEAMS_AT_ONCE):
+                keep.update(CANDIDATES[name](session, teams[start : start + TEAMS_AT_ONCE], now, default_tz))
+    except Exception:  # noqa: BLE001 - a narrowing that fails must not skip anyone's work
+        log.exception("job %s could not narrow its %d workspaces down: running it for each", name, len(teams))
+        return teams
+    return [team_id for team_id in teams if team_id in keep]
+
+
 # --- uninstalled workspaces -----------------------------------------------------------------
 
 
@@ -133,7 +152,16 @@ def purge_uninstalled(run: JobRun, team_id: str) -> int:
 # --- customer stages -----------------------------------------------------------------------------
 
 
-@register_job("customer_stages")
+def _stages_unchecked(session: Session, teams: Sequence[str], now: dt.datetime, _default_tz: str) -> list[str]:
+    """The workspaces whose customer stages are due their hourly check (`check_stages`' own test)."""
+    from bot.services.lifecycle import CHECK_EVERY
+
+    checked = Workspace.stages_checked_at
+    return list(session.scalars(select(Workspace.team_id).where(
+        Workspace.team_id.in_(teams), or_(checked.is_(None), checked <= now - CHECK_EVERY))))  # fmt: skip
+
+
+@register_job("customer_stages", candidates=_stages_unchecked)
 def customer_stages(run: JobRun, team_id: str) -> int:
     """Active customers whose health fell under 40 become at risk, and back when it recovers,
     as of the sweep's instant; one sweep an hour per team does it (services.lifecycle)."""
@@ -148,7 +176,15 @@ def customer_stages(run: JobRun, team_id: str) -> int:
 # --- complaint warnings and escalations -----------------------------------------------------
 
 
-@register_job("complaint_escalations")
+def _with_active_complaints(session: Session, teams: Sequence[str], _now: dt.datetime, _default_tz: str) -> list[str]:
+    """The workspaces with an active complaint (`escalations_due` reads those alone)."""
+    from bot.services.sla import ACTIVE
+
+    return list(session.scalars(select(Complaint.team_id).where(
+        Complaint.team_id.in_(teams), Complaint.state.in_(ACTIVE)).distinct()))  # fmt: skip
+
+
+@register_job("complaint_escalations", candidates=_with_active_complaints)
 def complaint_escalations(run: JobRun, team_id: str) -> int:
     """Each warning and escalation level due now (rules: services.complaints), written once per
     complaint, cycle, step and recipient, and built when it is sent (`_render_escalation`). Urgent
@@ -210,7 +246,16 @@ def _render_escalation(session: Session, payload: dict[str, Any], _directory: Di
 # --- linked channels: the response clock -------------------------------------------------------
 
 
-@register_job("response_reminders")
+def _with_messages_waiting(session: Session, teams: Sequence[str], now: dt.datetime, _default_tz: str) -> list[str]:
+    """The workspaces with a customer's message waiting past its target (`reminders_due`' own test)."""
+    from bot.services.channels import WAITING
+
+    m = ChannelMessage
+    return list(session.scalars(select(m.team_id).where(
+        m.team_id.in_(teams), m.state == WAITING, m.due_at <= now).distinct()))  # fmt: skip
+
+
+@register_job("response_reminders", candidates=_with_messages_waiting)
 def response_reminders(run: JobRun, team_id: str) -> int:
     """For each linked channel whose oldest customer message has waited past its target (in
     business hours, services.channels), one reminder to the customer's owner, in their working
@@ -327,7 +372,23 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
     return written
 
 
-@register_job("weekly_report")
+def _report_week(settings: TeamSettings, now: dt.datetime, default_tz: str) -> dt.date | None:
+    """A day of the week whose report is due at `now` (Monday from 09:00 team time, with a
+    report channel), or None."""
+    local = now.astimezone(zone(settings.tz or default_tz))
+    if not settings.report_channel or local.weekday() != 0 or local.time() < dt.time(9):
+        return None
+    return local.date() - dt.timedelta(days=7)
+
+
+def _reports_due(session: Session, teams: Sequence[str], now: dt.datetime, default_tz: str) -> list[str]:
+    """The workspaces whose weekly report is due at `now` (sent or not)."""
+    found = session.execute(select(Workspace.team_id, Workspace.settings).where(Workspace.team_id.in_(teams)))
+    return [team_id for team_id, settings in found
+            if _report_week(TeamSettings.model_validate(settings or {}), now, default_tz) is not None]  # fmt: skip
+
+
+@register_job("weekly_report", candidates=_reports_due)
 def weekly_report(run: JobRun, team_id: str) -> int:
     """Monday from 09:00 team time: last week's team report in the report channel, once,
     with its chart in the thread (built when it is sent: `_render_weekly_report`). Decided in a
@@ -335,10 +396,9 @@ def weekly_report(run: JobRun, team_id: str) -> int:
     with reading():
         settings = team_settings(run.session, team_id)
         tz = settings.tz or run.default_tz
-        local = run.now.astimezone(zone(tz))
-        if not settings.report_channel or local.weekday() != 0 or local.time() < dt.time(9):
+        last_week = _report_week(settings, run.now, run.default_tz)
+        if last_week is None:
             return 0
-        last_week = local.date() - dt.timedelta(days=7)
         monday = last_week - dt.timedelta(days=last_week.weekday())
         key = f"report:weekly:{monday.isoformat()}"
         if written_keys(run.session, team_id, [key]):

@@ -1,0 +1,102 @@
+"""A minute's jobs narrow the workspaces down before running one workspace at a time
+(bot.scheduler.base.CANDIDATES): a workspace with nothing for a job costs a statement for all
+of them, not a transaction of its own. That every workspace with work is still visited is what
+each job's own tests show (tests/test_escalations.py, test_channels.py, test_lifecycle.py,
+test_scheduled_reports.py); these show the quiet ones are left out, and what happens when the
+narrowing itself fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from bot.scheduler import jobs
+from bot.scheduler.base import CANDIDATES, JOBS
+from bot.services.channels import WAITING
+from bot.services.lifecycle import CHECK_EVERY
+from bot.services.workspaces import get_workspace
+from bot.storage.db import make_session_factory
+from bot.storage.models import ChannelLink, ChannelMessage, Workspace
+from tests.helpers import add_complaint, add_customer
+from tests.slackclient import TEAM
+
+QUIET = "T0QUIET01"
+NOW = dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC)  # a Monday, after 09:00 in UTC
+NARROWED = ("complaint_escalations", "customer_stages", "response_reminders", "weekly_report")
+
+
+def _busy_and_quiet(session) -> None:
+    """TEAM has something for each narrowed job; QUIET has nothing for any."""
+    customer = add_customer(session, "Acme Ltd", owner_id="U0OWNER01")
+    add_complaint(session, customer.id, "Late delivery", now=NOW - dt.timedelta(days=3))
+    link = ChannelLink(team_id=TEAM, channel_id="C0ACME001", customer_id=customer.id, linked_by="U0OWNER01",
+                       created_at=NOW - dt.timedelta(days=9))  # fmt: skip
+    session.add(link)
+    session.flush()
+    session.add(ChannelMessage(team_id=TEAM, link_id=link.id, channel_id="C0ACME001", ts="1.000100", thread_key="",
+                               speaker_id="U0GUEST01", sent_at=NOW - dt.timedelta(days=2), state=WAITING,
+                               due_at=NOW - dt.timedelta(days=1), created_at=NOW - dt.timedelta(days=2)))  # fmt: skip
+    get_workspace(session, TEAM).settings = {"report_channel": "C0REPORTS", "tz": "UTC"}
+    # QUIET's customer has written too: a message not due yet, and one answered.
+    quiet = add_customer(session, "Quiet Co", team=QUIET, owner_id="U0OWNER02")
+    link = ChannelLink(team_id=QUIET, channel_id="C0QUIET01", customer_id=quiet.id, linked_by="U0OWNER02",
+                       created_at=NOW - dt.timedelta(days=9))  # fmt: skip
+    session.add(link)
+    session.flush()
+    for ts, state, due in (("2.000100", WAITING, NOW + dt.timedelta(hours=1)), ("2.000200", "answered", NOW)):
+        session.add(ChannelMessage(team_id=QUIET, link_id=link.id, channel_id="C0QUIET01", ts=ts, thread_key="",
+                                   speaker_id="U0GUEST02", sent_at=NOW - dt.timedelta(hours=2), state=state,
+                                   due_at=due, created_at=NOW - dt.timedelta(hours=2)))  # fmt: skip
+    get_workspace(session, QUIET).stages_checked_at = NOW - CHECK_EVERY / 2
+    session.commit()
+
+
+def test_each_narrowed_job_keeps_the_workspace_with_work_and_leaves_out_the_quiet_one(session):
+    _busy_and_quiet(session)
+    for name in NARROWED:
+        assert sorted(CANDIDATES[name](session, [QUIET, TEAM], NOW, "UTC")) == [TEAM], name
+
+
+def test_a_quiet_workspace_is_not_visited_and_a_busy_one_is(session, engine, monkeypatch):
+    _busy_and_quiet(session)
+    visited: dict[str, list[str]] = {name: [] for name in NARROWED}
+    for name in NARROWED:
+        def counted(run, team_id, job=JOBS[name], name=name):
+            visited[name].append(team_id)
+            return job(run, team_id)
+
+        monkeypatch.setitem(JOBS, name, counted)
+    written = jobs.run_jobs(make_session_factory(engine), now=NOW, directories=lambda _team: None, only=NARROWED)
+    assert visited == {name: [TEAM] for name in NARROWED}
+    assert written["weekly_report"] == 1 and written["response_reminders"] == 1 and written["complaint_escalations"] >= 1
+
+
+def test_the_hour_after_a_check_the_stages_are_checked_again(session):
+    get_workspace(session, QUIET).stages_checked_at = NOW - CHECK_EVERY
+    session.commit()
+    assert list(CANDIDATES["customer_stages"](session, [QUIET], NOW, "UTC")) == [QUIET]
+
+
+def test_the_weekly_report_waits_for_monday_nine_in_the_teams_own_time_zone(session):
+    get_workspace(session, TEAM).settings = {"report_channel": "C0REPORTS", "tz": "America/New_York"}
+    session.commit()
+    pick = CANDIDATES["weekly_report"]
+    assert list(pick(session, [TEAM], NOW, "UTC")) == []  # 04:30 there
+    assert list(pick(session, [TEAM], NOW + dt.timedelta(hours=5), "UTC")) == [TEAM]
+
+
+def test_a_narrowing_that_fails_runs_the_job_for_every_workspace(session, engine, monkeypatch, caplog):
+    get_workspace(session, TEAM)
+    get_workspace(session, QUIET)
+    session.commit()
+    visited: list[str] = []
+
+    def broken(*_args):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setitem(CANDIDATES, "weekly_report", broken)
+    monkeypatch.setitem(JOBS, "weekly_report", lambda _run, team_id: visited.append(team_id) or 0)
+    with caplog.at_level(logging.ERROR, logger="bot.scheduler.jobs"):
+        jobs.run_jobs(make_session_factory(engine), now=NOW, directories=lambda _team: None, only=["weekly_report"])
+    assert sorted(visited) == sorted(team for (team,) in session.query(Workspace.team_id))
+    assert "could not narrow its 2 workspaces down" in caplog.text
