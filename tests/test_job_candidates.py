@@ -10,24 +10,28 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from sqlalchemy import select
+
 from bot.scheduler import jobs
 from bot.scheduler.base import CANDIDATES, JOBS
 from bot.services.channels import WAITING
 from bot.services.lifecycle import CHECK_EVERY
+from bot.services.satisfaction import checkin_key
 from bot.services.workspaces import get_workspace
 from bot.storage.db import make_session_factory
-from bot.storage.models import ChannelLink, ChannelMessage, Workspace
+from bot.storage.models import ChannelLink, ChannelMessage, Notification, Workspace
 from tests.helpers import add_complaint, add_customer
 from tests.slackclient import TEAM
 
 QUIET = "T0QUIET01"
 NOW = dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC)  # a Monday, after 09:00 in UTC
-NARROWED = ("complaint_escalations", "customer_stages", "response_reminders", "weekly_report")
+NARROWED = ("complaint_escalations", "customer_stages", "response_reminders", "satisfaction_checkins", "weekly_report")
 
 
 def _busy_and_quiet(session) -> None:
     """TEAM has something for each narrowed job; QUIET has nothing for any."""
     customer = add_customer(session, "Acme Ltd", owner_id="U0OWNER01")
+    customer.created_at = NOW - dt.timedelta(days=400)  # never checked in: due
     add_complaint(session, customer.id, "Late delivery", now=NOW - dt.timedelta(days=3))
     link = ChannelLink(team_id=TEAM, channel_id="C0ACME001", customer_id=customer.id, linked_by="U0OWNER01",
                        created_at=NOW - dt.timedelta(days=9))  # fmt: skip
@@ -39,6 +43,7 @@ def _busy_and_quiet(session) -> None:
     get_workspace(session, TEAM).settings = {"report_channel": "C0REPORTS", "tz": "UTC"}
     # QUIET's customer has written too: a message not due yet, and one answered.
     quiet = add_customer(session, "Quiet Co", team=QUIET, owner_id="U0OWNER02")
+    quiet.created_at = NOW - dt.timedelta(days=10)  # its first check-in not due yet
     link = ChannelLink(team_id=QUIET, channel_id="C0QUIET01", customer_id=quiet.id, linked_by="U0OWNER02",
                        created_at=NOW - dt.timedelta(days=9))  # fmt: skip
     session.add(link)
@@ -68,7 +73,8 @@ def test_a_quiet_workspace_is_not_visited_and_a_busy_one_is(session, engine, mon
         monkeypatch.setitem(JOBS, name, counted)
     written = jobs.run_jobs(make_session_factory(engine), now=NOW, directories=lambda _team: None, only=NARROWED)
     assert visited == {name: [TEAM] for name in NARROWED}
-    assert written["weekly_report"] == 1 and written["response_reminders"] == 1 and written["complaint_escalations"] >= 1
+    assert written["weekly_report"] == written["response_reminders"] == written["satisfaction_checkins"] == 1
+    assert written["complaint_escalations"] >= 1
 
 
 def test_the_hour_after_a_check_the_stages_are_checked_again(session):
@@ -100,3 +106,38 @@ def test_a_narrowing_that_fails_runs_the_job_for_every_workspace(session, engine
         jobs.run_jobs(make_session_factory(engine), now=NOW, directories=lambda _team: None, only=["weekly_report"])
     assert sorted(visited) == sorted(team for (team,) in session.query(Workspace.team_id))
     assert "could not narrow its 2 workspaces down" in caplog.text
+
+
+def _asked(session, team: str, owner: str, day: dt.date) -> None:
+    session.add(Notification(team_id=team, key=checkin_key(owner, day), kind="checkin", channel=owner,
+                             payload={}, status="sent", due_at=NOW, attempts=1, created_at=NOW))  # fmt: skip
+
+
+def test_a_check_in_asked_in_utcs_week_is_still_due_where_it_is_last_week(session, engine):
+    """Monday 09:30 UTC is Sunday night in Honolulu: its owner, asked in UTC's new week only, is
+    due the old week's check-in there, and is asked; asked in both weeks, the team is left out."""
+    get_workspace(session, TEAM).settings = {"tz": "Pacific/Honolulu"}
+    customer = add_customer(session, "Acme Ltd", owner_id="U0OWNER01")
+    customer.created_at = NOW - dt.timedelta(days=400)
+    _asked(session, TEAM, "U0OWNER01", NOW.date())
+    session.commit()
+    assert list(CANDIDATES["satisfaction_checkins"](session, [TEAM], NOW, "UTC")) == [TEAM]
+    session.rollback()  # its transaction ended before the job's (on SQLite it holds the write turn)
+    factory = make_session_factory(engine)
+    assert jobs.run_jobs(factory, now=NOW, directories=lambda _team: None, only=["satisfaction_checkins"]) == {
+        "satisfaction_checkins": 1}  # fmt: skip
+    sunday = NOW.date() - dt.timedelta(days=1)
+    assert session.scalar(select(Notification.key).where(Notification.key == checkin_key("U0OWNER01", sunday)))
+    assert list(CANDIDATES["satisfaction_checkins"](session, [TEAM], NOW, "UTC")) == []
+
+
+def test_an_owner_asked_in_one_workspace_is_still_asked_in_another(session):
+    """The same person in two workspaces of an organisation (one user id): asked in one, the
+    other's check-in is still due."""
+    for team in (TEAM, QUIET):
+        customer = add_customer(session, f"Acme {team}", team=team, owner_id="W0OWNER01")
+        customer.created_at = NOW - dt.timedelta(days=400)
+    for day in (NOW.date() - dt.timedelta(days=1), NOW.date()):
+        _asked(session, TEAM, "W0OWNER01", day)
+    session.commit()
+    assert list(CANDIDATES["satisfaction_checkins"](session, [TEAM, QUIET], NOW, "UTC")) == [QUIET]

@@ -341,7 +341,14 @@ def _render_given(session: Session, payload: dict[str, Any], directory: Director
 CHECKINS_PER_DM = 5  # a few at a time: a new team with many customers due is not flooded
 
 
-@register_job("satisfaction_checkins")
+def _with_checkins_due(session: Session, teams: Sequence[str], now: dt.datetime, _default_tz: str) -> list[str]:
+    """The workspaces with a customer whose check-in may be due, in whatever time zone they keep."""
+    from bot.services import satisfaction
+
+    return satisfaction.teams_with_checkins_due(session=session, teams=teams, now=now)
+
+
+@register_job("satisfaction_checkins", candidates=_with_checkins_due)
 def satisfaction_checkins(run: JobRun, team_id: str) -> int:
     """Once a week at most, each owner is asked for the satisfaction of a few customers whose
     check-in is due (services.satisfaction), in one DM, in their working hours."""
