@@ -12,6 +12,7 @@ import logging
 
 from sqlalchemy import select
 
+from bot.metrics import REGISTRY
 from bot.scheduler import jobs
 from bot.scheduler.base import CANDIDATES, JOBS
 from bot.services.channels import WAITING
@@ -102,10 +103,13 @@ def test_a_narrowing_that_fails_runs_the_job_for_every_workspace(session, engine
 
     monkeypatch.setitem(CANDIDATES, "weekly_report", broken)
     monkeypatch.setitem(JOBS, "weekly_report", lambda _run, team_id: visited.append(team_id) or 0)
+    failed = {"job": "weekly_report", "outcome": "failed"}
+    before = REGISTRY.get_sample_value("touchbase_job_runs_total", failed) or 0
     with caplog.at_level(logging.ERROR, logger="bot.scheduler.jobs"):
         jobs.run_jobs(make_session_factory(engine), now=NOW, directories=lambda _team: None, only=["weekly_report"])
     assert sorted(visited) == sorted(team for (team,) in session.query(Workspace.team_id))
     assert "could not narrow its 2 workspaces down" in caplog.text
+    assert REGISTRY.get_sample_value("touchbase_job_runs_total", failed) == before + 1  # seen by those who watch
 
 
 def _asked(session, team: str, owner: str, day: dt.date) -> None:
@@ -141,3 +145,42 @@ def test_an_owner_asked_in_one_workspace_is_still_asked_in_another(session):
         _asked(session, TEAM, "W0OWNER01", day)
     session.commit()
     assert list(CANDIDATES["satisfaction_checkins"](session, [TEAM, QUIET], NOW, "UTC")) == [QUIET]
+
+
+def test_a_check_in_due_on_the_teams_own_date_keeps_it_whatever_the_offset_of_now(session, engine):
+    """At 12:00 UTC it is already tomorrow in Kiritimati (UTC+14): a grade A customer of 91 days
+    and a half is due there, not in UTC. The narrowing reckons each team's date as the job does,
+    whatever the offset the instant is given in (`sweep --at` keeps the one typed)."""
+    noon = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
+    get_workspace(session, TEAM).settings = {"tz": "Pacific/Kiritimati"}
+    get_workspace(session, QUIET).settings = {"tz": "UTC"}
+    for team in (TEAM, QUIET):
+        customer = add_customer(session, f"Acme {team}", team=team, grade="A", owner_id="U0OWNER01")
+        customer.created_at = dt.datetime(2026, 9, 7, 12, 0, tzinfo=dt.UTC)
+    session.commit()
+    pick = CANDIDATES["satisfaction_checkins"]
+    for now in (noon, noon.astimezone(dt.timezone(dt.timedelta(hours=-12)))):
+        assert list(pick(session, [TEAM, QUIET], now, "UTC")) == [TEAM]
+    session.rollback()
+    written = jobs.run_jobs(make_session_factory(engine), now=noon, directories=lambda _team: None,
+                            only=["satisfaction_checkins"])  # fmt: skip
+    assert written == {"satisfaction_checkins": 1}
+
+
+def test_what_was_written_already_leaves_the_workspace_out(session):
+    """A message reminded of already, and a weekly report written, leave nothing to do."""
+    _busy_and_quiet(session)
+    [message] = session.scalars(select(ChannelMessage).where(ChannelMessage.team_id == TEAM)).all()
+    for key, kind in ((f"response:{message.id}", "response"), ("report:weekly:2026-11-30", "report")):
+        session.add(Notification(team_id=TEAM, key=key, kind=kind, channel="U0OWNER01", payload={}, status="sent",
+                                 due_at=NOW, attempts=1, created_at=NOW))  # fmt: skip
+    session.commit()
+    for name in ("response_reminders", "weekly_report"):
+        assert list(CANDIDATES[name](session, [QUIET, TEAM], NOW, "UTC")) == [], name
+
+
+def test_settings_that_cannot_be_read_leave_the_decision_to_the_job(session):
+    get_workspace(session, TEAM).settings = ["not", "a", "document"]
+    session.commit()
+    for name in ("satisfaction_checkins", "weekly_report"):
+        assert list(CANDIDATES[name](session, [TEAM], NOW, "UTC")) == [TEAM], name

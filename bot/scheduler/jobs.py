@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, String, cast, exists, literal, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
@@ -38,7 +38,7 @@ from bot.services.access import Viewer
 from bot.services.members import get_member
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import now_of, reading, unit_of_work
-from bot.storage.models import ChannelMessage, Complaint, FollowUp, Member, Workspace
+from bot.storage.models import ChannelMessage, Complaint, FollowUp, Member, Notification, Workspace
 from bot.views.complaints import escalation_message
 from bot.views.followups import given_text, step_of
 from bot.views.home import home_page
@@ -83,7 +83,7 @@ def run_jobs(
         chosen = [team_id for team_id, uninstalled_at in found
                   if (uninstalled_at is not None) == (name in FOR_UNINSTALLED)]  # fmt: skip
         if name in CANDIDATES and chosen:
-            chosen = _may_have_work(factory, name, chosen, now=now, default_tz=default_tz)
+            chosen, ok = _may_have_work(factory, name, chosen, now=now, default_tz=default_tz)
         one_by_one: list[str] = chosen
         if name in AT_ONCE:
             one_by_one = []
@@ -124,10 +124,11 @@ def run_jobs(
 
 def _may_have_work(
     factory: sessionmaker[Session], name: str, teams: list[str], *, now: dt.datetime, default_tz: str
-) -> list[str]:
-    """Of these workspaces, those the job may have work for (its `candidates`, a statement per
-    `TEAMS_AT_ONCE` of them), in their order; all of them if that cannot be told now (each then
-    decides for itself, as before)."""
+) -> tuple[list[str], bool]:
+    """Of these workspaces, those the job may have work for (its `candidates`, a statement or
+    two per `TEAMS_AT_ONCE` of them), in their order, and True; all of them and False if that
+    cannot be told now (each then decides for itself, as before, and the job's run counts as
+    failed in its metric)."""
     keep: set[str] = set()
     try:
         with reading(), unit_of_work(factory, now=now) as session:
@@ -135,8 +136,27 @@ def _may_have_work(
                 keep.update(CANDIDATES[name](session, teams[start : start + TEAMS_AT_ONCE], now, default_tz))
     except Exception:  # noqa: BLE001 - a narrowing that fails must not skip anyone's work
         log.exception("job %s could not narrow its %d workspaces down: running it for each", name, len(teams))
-        return teams
-    return [team_id for team_id in teams if team_id in keep]
+        return teams, False
+    return [team_id for team_id in teams if team_id in keep], True
+
+
+def _settings_by_team(session: Session, teams: Sequence[str]) -> dict[str, TeamSettings | None]:
+    """These workspaces' settings, read together; None for one whose settings cannot be read
+    (a narrowing keeps it: the job decides for it, and fails for it alone)."""
+    found: dict[str, TeamSettings | None] = {}
+    for team_id, settings in session.execute(select(Workspace.team_id, Workspace.settings)
+                                             .where(Workspace.team_id.in_(teams))):  # fmt: skip
+        try:
+            found[team_id] = TeamSettings.model_validate(settings)
+        except ValueError:  # pydantic's ValidationError, or settings that are not a document
+            found[team_id] = None
+    return found
+
+
+def _having(teams: Sequence[str], *where: Any) -> Select[tuple[str]]:
+    """The workspaces among `teams` with at least one row meeting `where` (which refers to
+    `Workspace.team_id`): each stops at its first row."""
+    return select(Workspace.team_id).where(Workspace.team_id.in_(teams), exists().where(*where))
 
 
 # --- uninstalled workspaces -----------------------------------------------------------------
@@ -180,8 +200,7 @@ def _with_active_complaints(session: Session, teams: Sequence[str], _now: dt.dat
     """The workspaces with an active complaint (`escalations_due` reads those alone)."""
     from bot.services.sla import ACTIVE
 
-    return list(session.scalars(select(Complaint.team_id).where(
-        Complaint.team_id.in_(teams), Complaint.state.in_(ACTIVE)).distinct()))  # fmt: skip
+    return list(session.scalars(_having(teams, Complaint.team_id == Workspace.team_id, Complaint.state.in_(ACTIVE))))
 
 
 @register_job("complaint_escalations", candidates=_with_active_complaints)
@@ -247,12 +266,14 @@ def _render_escalation(session: Session, payload: dict[str, Any], _directory: Di
 
 
 def _with_messages_waiting(session: Session, teams: Sequence[str], now: dt.datetime, _default_tz: str) -> list[str]:
-    """The workspaces with a customer's message waiting past its target (`reminders_due`' own test)."""
+    """The workspaces with a customer's message waiting past its target (`reminders_due`' own
+    test) and not reminded of yet (its key not written: `_response_key`, in SQL)."""
     from bot.services.channels import WAITING
 
-    m = ChannelMessage
-    return list(session.scalars(select(m.team_id).where(
-        m.team_id.in_(teams), m.state == WAITING, m.due_at <= now).distinct()))  # fmt: skip
+    m, n = ChannelMessage, Notification
+    told = exists().where(n.team_id == m.team_id, n.key == literal("response:") + cast(m.id, String))
+    return list(session.scalars(_having(teams, m.team_id == Workspace.team_id, m.state == WAITING, m.due_at <= now,
+                                        ~told)))  # fmt: skip
 
 
 @register_job("response_reminders", candidates=_with_messages_waiting)
@@ -341,11 +362,21 @@ def _render_given(session: Session, payload: dict[str, Any], directory: Director
 CHECKINS_PER_DM = 5  # a few at a time: a new team with many customers due is not flooded
 
 
-def _with_checkins_due(session: Session, teams: Sequence[str], now: dt.datetime, _default_tz: str) -> list[str]:
-    """The workspaces with a customer whose check-in may be due, in whatever time zone they keep."""
+def _with_checkins_due(session: Session, teams: Sequence[str], now: dt.datetime, default_tz: str) -> list[str]:
+    """The workspaces with a customer whose check-in is due on their own date at `now` (as the
+    job reckons it), a statement per date (at most three at one instant)."""
     from bot.services import satisfaction
 
-    return satisfaction.teams_with_checkins_due(session=session, teams=teams, now=now)
+    keep: list[str] = []
+    on: dict[dt.date, list[str]] = {}
+    for team_id, settings in _settings_by_team(session, teams).items():
+        if settings is None:
+            keep.append(team_id)
+        else:
+            on.setdefault(now.astimezone(zone(settings.tz, default_tz)).date(), []).append(team_id)
+    for today, these in on.items():
+        keep += satisfaction.teams_with_checkins_due(session=session, teams=these, today=today)
+    return keep
 
 
 @register_job("satisfaction_checkins", candidates=_with_checkins_due)
@@ -389,10 +420,21 @@ def _report_week(settings: TeamSettings, now: dt.datetime, default_tz: str) -> d
 
 
 def _reports_due(session: Session, teams: Sequence[str], now: dt.datetime, default_tz: str) -> list[str]:
-    """The workspaces whose weekly report is due at `now` (sent or not)."""
-    found = session.execute(select(Workspace.team_id, Workspace.settings).where(Workspace.team_id.in_(teams)))
-    return [team_id for team_id, settings in found
-            if _report_week(TeamSettings.model_validate(settings or {}), now, default_tz) is not None]  # fmt: skip
+    """The workspaces whose weekly report is due at `now` and not written yet."""
+    keys: dict[str, str] = {}
+    keep: list[str] = []
+    for team_id, settings in _settings_by_team(session, teams).items():
+        if settings is None:
+            keep.append(team_id)
+        elif (last_week := _report_week(settings, now, default_tz)) is not None:
+            keys[team_id] = _report_key(last_week)
+    written = set(session.execute(select(Notification.team_id, Notification.key).where(
+        Notification.team_id.in_(sorted(keys)), Notification.key.in_(sorted(set(keys.values()))))))  # fmt: skip
+    return keep + [team_id for team_id, key in keys.items() if (team_id, key) not in written]
+
+
+def _report_key(last_week: dt.date) -> str:
+    return f"report:weekly:{(last_week - dt.timedelta(days=last_week.weekday())).isoformat()}"
 
 
 @register_job("weekly_report", candidates=_reports_due)
@@ -406,8 +448,7 @@ def weekly_report(run: JobRun, team_id: str) -> int:
         last_week = _report_week(settings, run.now, run.default_tz)
         if last_week is None:
             return 0
-        monday = last_week - dt.timedelta(days=last_week.weekday())
-        key = f"report:weekly:{monday.isoformat()}"
+        key = _report_key(last_week)
         if written_keys(run.session, team_id, [key]):
             return 0
     run.session.commit()

@@ -92,31 +92,29 @@ def checkins_due(*, session: Session, team_id: str, today: dt.date, limit: int |
     been asked this week (no check-in DM in the outbox for `today`'s week), oldest first; the
     owners asked already are left out before the limit (`CHECKINS_READ` unless given), so they
     cannot crowd the others out. A customer's own survey answer is not a check-in: the owner still talks to them."""
-    last, since, due = _waiting(lambda column: column == team_id, today, [today])
+    last, since, due = _waiting(lambda column: column == team_id, today)
     return list(session.scalars(
         select(Customer).outerjoin(last, last.c.customer_id == Customer.id).where(*due)
         .order_by(since, Customer.number).limit(limit or CHECKINS_READ)
     ))  # fmt: skip
 
 
-def teams_with_checkins_due(*, session: Session, teams: Sequence[str], now: dt.datetime) -> list[str]:
-    """Of these workspaces, those where `checkins_due` may find a customer at `now`, whatever
-    the team's time zone: as of the latest date anywhere then, and with owners left out only
-    when asked in the week of every date there is then (the scheduler's narrowing)."""
-    first, last_day = (now - dt.timedelta(hours=12)).date(), (now + dt.timedelta(hours=14)).date()
-    days = [first + dt.timedelta(days=n) for n in range((last_day - first).days + 1)]
-    last, _since, due = _waiting(lambda column: column.in_(teams), last_day, days)
+def teams_with_checkins_due(*, session: Session, teams: Sequence[str], today: dt.date) -> list[str]:
+    """Of these workspaces, those where `checkins_due` finds a customer as of `today` (the
+    scheduler's narrowing: one statement for them all)."""
+    last, _since, due = _waiting(lambda column: column.in_(teams), today)
     return list(session.scalars(
         select(Customer.team_id).outerjoin(last, last.c.customer_id == Customer.id).where(*due).distinct()
     ))  # fmt: skip
 
 
 def _waiting(
-    of_teams: Callable[[Any], ColumnElement[bool]], today: dt.date, asked_days: Sequence[dt.date]
+    of_teams: Callable[[Any], ColumnElement[bool]], today: dt.date
 ) -> tuple[Subquery, ColumnElement[Any], list[ColumnElement[bool]]]:
-    """What makes a customer's check-in due by `today` with its owner not asked in the week of
-    each of `asked_days` (one day: that week): the last check-ins' subquery to join, the instant
-    it is counted from, and the conditions, for the teams `of_teams` picks."""
+    """What makes a customer's check-in due by `today` with its owner not asked in `today`'s
+    week, for the teams `of_teams` picks: the last check-ins' subquery to join, the instant it is
+    counted from, and the conditions. (The asked key is matched in the customer's own workspace:
+    a person of an organisation has one id in all its workspaces.)"""
     last = (
         select(SatisfactionScore.customer_id.label("customer_id"), func.max(SatisfactionScore.recorded_at).label("at"))
         .where(of_teams(SatisfactionScore.team_id), SatisfactionScore.source == "checkin")
@@ -125,16 +123,14 @@ def _waiting(
     )
     since = func.coalesce(last.c.at, Customer.created_at)
     midnight = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
+    asked_key = literal("checkin:") + Customer.owner_id + literal(f":{_week(today)}")  # checkin_key, in SQL
     due = []
     for grade, days in CHECKIN_DAYS.items():
         of_grade = Customer.grade == grade
         if grade == DEFAULT_GRADE:
             of_grade = or_(of_grade, Customer.grade.is_(None))
         due.append(and_(of_grade, since < midnight - dt.timedelta(days=days)))
-    weeks = sorted({_week(day) for day in asked_days})
-    asked = [select(Notification.id).where(of_teams(Notification.team_id), Notification.team_id == Customer.team_id,
-                                           Notification.key == literal("checkin:") + Customer.owner_id
-                                           + literal(f":{week}")).exists()  # checkin_key, in SQL
-             for week in weeks]  # fmt: skip
+    asked = select(Notification.id).where(of_teams(Notification.team_id), Notification.team_id == Customer.team_id,
+                                          Notification.key == asked_key).exists()  # fmt: skip
     return last, since, [of_teams(Customer.team_id), Customer.owner_id.is_not(None), Customer.stage != "lost",
-                         or_(*due), ~and_(*asked)]  # fmt: skip
+                         or_(*due), ~asked]
