@@ -428,6 +428,8 @@ def _reports_due(session: Session, teams: Sequence[str], now: dt.datetime, defau
             keep.append(team_id)
         elif (last_week := _report_week(settings, now, default_tz)) is not None:
             keys[team_id] = _report_key(last_week)
+    if not keys:  # most minutes: not Monday from 09:00 anywhere, or no report channel
+        return keep
     written = set(session.execute(select(Notification.team_id, Notification.key).where(
         Notification.team_id.in_(sorted(keys)), Notification.key.in_(sorted(set(keys.values()))))))  # fmt: skip
     return keep + [team_id for team_id, key in keys.items() if (team_id, key) not in written]
