@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, String, cast, exists, literal, or_, select
+from sqlalchemy import Select, String, cast, exists, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
@@ -174,11 +174,9 @@ def purge_uninstalled(run: JobRun, team_id: str) -> int:
 
 def _stages_unchecked(session: Session, teams: Sequence[str], now: dt.datetime, _default_tz: str) -> list[str]:
     """The workspaces whose customer stages are due their hourly check (`check_stages`' own test)."""
-    from bot.services.lifecycle import CHECK_EVERY
+    from bot.services.lifecycle import stages_unchecked
 
-    checked = Workspace.stages_checked_at
-    return list(session.scalars(select(Workspace.team_id).where(
-        Workspace.team_id.in_(teams), or_(checked.is_(None), checked <= now - CHECK_EVERY))))  # fmt: skip
+    return list(session.scalars(select(Workspace.team_id).where(Workspace.team_id.in_(teams), stages_unchecked(now))))
 
 
 @register_job("customer_stages", candidates=_stages_unchecked)
@@ -265,15 +263,21 @@ def _render_escalation(session: Session, payload: dict[str, Any], _directory: Di
 # --- linked channels: the response clock -------------------------------------------------------
 
 
+_RESPONSE = "response:"  # a response reminder's key: this, and its message's id
+
+
+def _response_key(message_id: int) -> str:
+    return f"{_RESPONSE}{message_id}"
+
+
 def _with_messages_waiting(session: Session, teams: Sequence[str], now: dt.datetime, _default_tz: str) -> list[str]:
     """The workspaces with a customer's message waiting past its target (`reminders_due`' own
     test) and not reminded of yet (its key not written: `_response_key`, in SQL)."""
-    from bot.services.channels import WAITING
+    from bot.services.channels import overdue
 
     m, n = ChannelMessage, Notification
-    told = exists().where(n.team_id == m.team_id, n.key == literal("response:") + cast(m.id, String))
-    return list(session.scalars(_having(teams, m.team_id == Workspace.team_id, m.state == WAITING, m.due_at <= now,
-                                        ~told)))  # fmt: skip
+    told = exists().where(n.team_id == m.team_id, n.key == literal(_RESPONSE) + cast(m.id, String))
+    return list(session.scalars(_having(teams, m.team_id == Workspace.team_id, *overdue(now), ~told)))
 
 
 @register_job("response_reminders", candidates=_with_messages_waiting)
@@ -306,10 +310,6 @@ def response_reminders(run: JobRun, team_id: str) -> int:
         except Exception:  # noqa: BLE001 - one channel's failure must not stop the others
             log.exception("response reminder for message %s failed", due.message.id)
     return written
-
-
-def _response_key(message_id: int) -> str:
-    return f"response:{message_id}"
 
 
 @register_renderer("response")

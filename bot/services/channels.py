@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.i18n import CATALOGS, t
@@ -402,6 +402,11 @@ class Due:
     remind: str  # who is reminded: the owner, else who linked the channel
 
 
+def overdue(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    """A customer's message still waiting for a reply past its target at `now`."""
+    return ChannelMessage.state == WAITING, ChannelMessage.due_at <= now
+
+
 def reminders_due(*, session: Session, team_id: str, now: dt.datetime) -> list[Due]:
     """For each linked channel, its oldest message waiting past its target at `now` (the
     scheduler's)."""
@@ -410,7 +415,7 @@ def reminders_due(*, session: Session, team_id: str, now: dt.datetime) -> list[D
         select(m, ChannelLink, Customer)
         .join(ChannelLink, ChannelLink.id == m.link_id)
         .join(Customer, Customer.id == ChannelLink.customer_id)
-        .where(m.team_id == team_id, m.state == WAITING, m.due_at <= now)
+        .where(m.team_id == team_id, *overdue(now))
         .order_by(m.sent_at, m.id)
     ).all()
     due: dict[str, Due] = {}

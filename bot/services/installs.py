@@ -28,7 +28,6 @@ from bot.storage.models import CANCELLED, PENDING, SENDING, Base, Installation, 
 log = logging.getLogger(__name__)
 
 
-
 def installed(*, session: Session, team_id: str, name: str | None, installer_id: str | None) -> bool:
     """The workspace's installation was stored; True when it had been uninstalled (its pending
     purge is now cancelled)."""

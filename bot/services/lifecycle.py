@@ -31,7 +31,7 @@ from typing import Literal
 
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.services import access, audit, followups, health
@@ -112,6 +112,11 @@ def _touches_as_customer(session: Session, customer: Customer) -> int:
     return session.scalar(query.where(Touch.created_at >= became) if became else query) or 0
 
 
+def stages_unchecked(now: dt.datetime) -> ColumnElement[bool]:
+    """A workspace whose customers' stages are due their check at `now` (none this hour)."""
+    return or_(Workspace.stages_checked_at.is_(None), Workspace.stages_checked_at <= now - CHECK_EVERY)
+
+
 def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.date) -> int:
     """The scheduler's check (at most once per `CHECK_EVERY` per team, whichever sweep claims
     it first): active customers whose health is under `AT_RISK_BELOW` become at risk, customers
@@ -132,8 +137,7 @@ def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.
     session.commit()
     claimed = session.execute(
         update(Workspace)
-        .where(Workspace.team_id == team_id,
-               or_(Workspace.stages_checked_at.is_(None), Workspace.stages_checked_at <= now - CHECK_EVERY))
+        .where(Workspace.team_id == team_id, stages_unchecked(now))
         .values(stages_checked_at=now)
     ).rowcount  # fmt: skip
     session.commit()
