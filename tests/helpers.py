@@ -54,10 +54,12 @@ def add_customer(session: Session, name: str, *, team: str = TEAM, actor: str = 
     return customer
 
 
-def add_complaint(session: Session, customer_id: int, title: str, *, now: dt.datetime, **fields: object) -> None:
+def add_complaint(
+    session: Session, customer_id: int, title: str, *, now: dt.datetime, team: str = TEAM, **fields: object
+) -> None:
     """A complaint logged through the service by an admin at `now`, as the modal would."""
-    create_complaint(session=session, viewer=as_admin(), data=ComplaintInput(customer=customer_id, title=title, **fields),
-                     permalink=None, surface="test", now=now)  # fmt: skip
+    create_complaint(session=session, viewer=as_admin(team=team), data=ComplaintInput(customer=customer_id, title=title,
+                     **fields), permalink=None, surface="test", now=now)  # fmt: skip
     session.commit()
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.clock import wall
 from bot.services import complaints, sla
-from bot.services.workspaces import get_workspace
+from bot.services.workspaces import get_workspace, team_settings
 from bot.storage.models import Complaint, ComplaintEvent
 from tests.helpers import add_customer, as_admin
 from tests.slackclient import TEAM, USER, block_text, table_rows
@@ -411,12 +411,20 @@ def test_lifecycle_with_sla_clocks_over_national_day_a_make_up_saturday_and_a_we
     def due(at: dt.datetime) -> list[str]:
         session.expire_all()
         found = complaints.escalations_due(session=session, team_id=TEAM, now=at)
+        assert told_due(at) == bool(found), at
         session.commit()
         return [e.step for _, steps in found for e in steps]
+
+    def told_due(at: dt.datetime) -> bool:
+        """Whether the scheduler's narrowing, which tells many workspaces' complaints at once,
+        finds a step due as `escalations_due` does, one workspace at a time."""
+        settings = {TEAM: team_settings(session, TEAM)}
+        return complaints.teams_with_steps_due(session=session, settings=settings, now=at) == {TEAM}
 
     def sent(at: dt.datetime) -> list[str]:
         """What the scheduler does: take what is due, deliver it, record it."""
         session.expire_all()
+        assert told_due(at) == bool(complaints.escalations_due(session=session, team_id=TEAM, now=at)), at
         steps = []
         for complaint, escalations in complaints.escalations_due(session=session, team_id=TEAM, now=at):
             for e in escalations:

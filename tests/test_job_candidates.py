@@ -42,9 +42,11 @@ def _busy_and_quiet(session) -> None:
                                speaker_id="U0GUEST01", sent_at=NOW - dt.timedelta(days=2), state=WAITING,
                                due_at=NOW - dt.timedelta(days=1), created_at=NOW - dt.timedelta(days=2)))  # fmt: skip
     get_workspace(session, TEAM).settings = {"report_channel": "C0REPORTS", "tz": "UTC"}
-    # QUIET's customer has written too: a message not due yet, and one answered.
+    # QUIET's customer has written too: a message not due yet, and one answered. Its complaint,
+    # logged a minute ago, has no warning due yet.
     quiet = add_customer(session, "Quiet Co", team=QUIET, owner_id="U0OWNER02")
     quiet.created_at = NOW - dt.timedelta(days=10)  # its first check-in not due yet
+    add_complaint(session, quiet.id, "Slow reply", now=NOW - dt.timedelta(minutes=1), team=QUIET)
     link = ChannelLink(team_id=QUIET, channel_id="C0QUIET01", customer_id=quiet.id, linked_by="U0OWNER02",
                        created_at=NOW - dt.timedelta(days=9))  # fmt: skip
     session.add(link)
@@ -76,6 +78,10 @@ def test_a_quiet_workspace_is_not_visited_and_a_busy_one_is(session, engine, mon
     assert visited == {name: [TEAM] for name in NARROWED}
     assert written["weekly_report"] == written["response_reminders"] == written["satisfaction_checkins"] == 1
     assert written["complaint_escalations"] >= 1
+    # every step due was sent: until the next one is due, the workspace is left out as well
+    assert CANDIDATES["complaint_escalations"](session, [QUIET, TEAM], NOW, "UTC") == []
+    assert CANDIDATES["complaint_escalations"](session, [QUIET, TEAM], NOW + dt.timedelta(days=30), "UTC") == [
+        QUIET, TEAM]  # fmt: skip
 
 
 def test_the_hour_after_a_check_the_stages_are_checked_again(session):

@@ -194,14 +194,19 @@ def customer_stages(run: JobRun, team_id: str) -> int:
 # --- complaint warnings and escalations -----------------------------------------------------
 
 
-def _with_active_complaints(session: Session, teams: Sequence[str], _now: dt.datetime, _default_tz: str) -> list[str]:
-    """The workspaces with an active complaint (`escalations_due` reads those alone)."""
-    from bot.services.sla import ACTIVE
+def _with_steps_due(session: Session, teams: Sequence[str], now: dt.datetime, default_tz: str) -> list[str]:
+    """The workspaces with a warning or escalation level due now, told for all of them at once
+    by the job's own rule (`complaints.teams_with_steps_due`); one whose settings cannot be read
+    is kept, and the job decides for it."""
+    from bot.services import complaints
 
-    return list(session.scalars(_having(teams, Complaint.team_id == Workspace.team_id, Complaint.state.in_(ACTIVE))))
+    settings = _settings_by_team(session, teams)
+    readable = {team_id: s for team_id, s in settings.items() if s is not None}
+    due = complaints.teams_with_steps_due(session=session, settings=readable, now=now, default_tz=default_tz)
+    return [team_id for team_id in teams if team_id in due or (team_id in settings and settings[team_id] is None)]
 
 
-@register_job("complaint_escalations", candidates=_with_active_complaints)
+@register_job("complaint_escalations", candidates=_with_steps_due)
 def complaint_escalations(run: JobRun, team_id: str) -> int:
     """Each warning and escalation level due now (rules: services.complaints), written once per
     complaint, cycle, step and recipient, and built when it is sent (`_render_escalation`). Urgent

@@ -85,6 +85,27 @@ COMPLAINT_LINE = (Complaint.id, Complaint.team_id, Complaint.number, Complaint.c
                   Complaint.paused_at, Complaint.resolved_at)  # fmt: skip
 
 
+class ClockLine(NamedTuple):
+    """An active complaint as its clocks and escalation steps read it (services.sla), and no more:
+    the scheduler's escalations tell many workspaces' complaints at once."""
+
+    id: int
+    team_id: str
+    severity: str
+    state: str
+    cycle: int
+    first_response_at: dt.datetime | None
+    first_response_due: dt.datetime | None
+    resolution_due: dt.datetime | None
+    paused_at: dt.datetime | None
+
+
+# ClockLine's columns, in the order of its fields.
+CLOCK_LINE = (Complaint.id, Complaint.team_id, Complaint.severity, Complaint.state, Complaint.cycle,
+              Complaint.first_response_at, Complaint.first_response_due, Complaint.resolution_due,
+              Complaint.paused_at)  # fmt: skip
+
+
 class CustomerName(NamedTuple):
     """A customer as a complaint's line names it."""
 

@@ -23,19 +23,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from bot.services.calendar import BusinessCalendar
-from bot.services.items import ComplaintLine
+from bot.services.items import ClockLine, ComplaintLine
 from bot.services.workspaces import TeamSettings, default_sla, team_settings
 from bot.storage.models import Complaint
 
 # A complaint is active (its clocks may run) or closed (resolved or closed; it may be reopened).
 ACTIVE: frozenset[str] = frozenset({"open", "acknowledged", "waiting", "in_progress"})
 CLOSED: frozenset[str] = frozenset({"resolved", "closed"})
+# What the clocks read a complaint from: its row, or the columns of it that a list reads.
+Clocked = Complaint | ComplaintLine | ClockLine
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 
 
@@ -118,7 +121,7 @@ class Clocks:
     now: dt.datetime  # the instant these were read at
 
 
-def _first_clock_runs(c: Complaint | ComplaintLine) -> bool:
+def _first_clock_runs(c: Clocked) -> bool:
     return c.cycle == 1 and c.first_response_at is None and c.first_response_due is not None
 
 
@@ -151,7 +154,7 @@ class Use:
     resolution: dt.timedelta | None
 
 
-def clock_use(c: Complaint | ComplaintLine, now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy) -> Use:
+def clock_use(c: Clocked, now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy) -> Use:
     target = policy.targets[c.severity]
     cal = policy.clock(c.severity, calendar)
     first = None
@@ -179,12 +182,24 @@ class Escalation:
 
 def sent_steps(c: Complaint) -> set[str]:
     """Steps already sent in the complaint's current cycle."""
-    prefix = f"{c.cycle}:"
-    return {e.note[len(prefix):] for e in c.events if e.kind == "escalated" and e.note and e.note.startswith(prefix)}
+    return steps_sent(c.cycle, (e.note for e in c.events if e.kind == "escalated"))
+
+
+def steps_sent(cycle: int, notes: Iterable[str | None]) -> set[str]:
+    """Of a complaint's "escalated" events' notes (`cycle:step`), the steps of this cycle."""
+    prefix = f"{cycle}:"
+    return {note[len(prefix):] for note in notes if note and note.startswith(prefix)}
 
 
 def due_escalations(c: Complaint, now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy) -> list[Escalation]:
     """The warning and levels due at `now` and not sent yet in this cycle, lowest first."""
+    return steps_due(c, now, calendar, policy, sent_steps(c) if c.state in ACTIVE else set())
+
+
+def steps_due(
+    c: Clocked, now: dt.datetime, calendar: BusinessCalendar, policy: SlaPolicy, sent: set[str]
+) -> list[Escalation]:
+    """`due_escalations` of a complaint whose steps `sent` in this cycle are known."""
     if c.state not in ACTIVE:
         return []
     target = policy.targets[c.severity]
@@ -204,7 +219,6 @@ def due_escalations(c: Complaint, now: dt.datetime, calendar: BusinessCalendar, 
         candidates.append(Escalation("level2", 2, "leads_and_channel"))
     if res is not None and res >= target.resolution * policy.level3_share:
         candidates.append(Escalation("level3", 3, "admins"))
-    sent = sent_steps(c)
     return [e for e in candidates if e.step not in sent]
 
 
