@@ -6,16 +6,24 @@ the database beside the big one (`--workspaces` sets how many).
   `INSERT … SELECT`s writing the same rows for all of them; its peak memory at a tenth of the workspaces and at all of them.
 - A month report for one of them, against the same report of the same workspace generated
   alone in a database of its own (`<file>-alone.db`, or `<database>_alone` on PostgreSQL).
+- A quiet minute: every scheduler job over the same workspaces in a minute with little or
+  nothing due, after two minutes that wrote what was. Those writes (stages moved, steps
+  recorded, check-ins asked) would change the data the other benchmarks reuse, so this runs in
+  a fresh copy of a database holding the small workspaces alone (`<file>-quiet.db` copied from
+  `<file>-quiet-template.db`; `<database>_quiet` from `<database>_quiet_template`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, String, bindparam, cast, delete, func, literal, select, text, update
@@ -28,6 +36,7 @@ from bench.harness import Context, Table, benchmark, ms, percentile
 from bot.clock import wall
 from bot.heap import settle_heap
 from bot.scheduler import jobs
+from bot.scheduler.base import JOBS
 from bot.storage.db import make_session_factory
 from bot.storage.models import Customer, FollowUp, Member, Notification
 
@@ -134,23 +143,97 @@ def _peak(ctx: Context, teams: list[str], fn: Callable[[], int]) -> float:
     return peak
 
 
-def alone_engine(url: str) -> Engine | None:
-    """A database of its own beside the benchmark's: a file next to a SQLite file, a database
-    `<name>_alone` on the same PostgreSQL server (None when it cannot be created)."""
+def alone_engine(url: str, suffix: str = "alone", *, template: str | None = None) -> Engine | None:
+    """A database of its own beside the benchmark's: a file next to a SQLite file
+    (`<file>-<suffix>.db`), a database `<name>_<suffix>` on the same PostgreSQL server (None when
+    it cannot be created). Given the suffix of another such database as `template`, a fresh copy
+    of that one, replacing what the copy held."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return bench_engine(str(parsed.set(database=f"{parsed.database or 'bench.db'}-alone.db")))
-    name = f"{parsed.database}_alone"
+        path = f"{parsed.database or 'bench.db'}-{suffix}.db"
+        if template is not None:
+            for stale in (path, f"{path}-wal", f"{path}-shm"):
+                Path(stale).unlink(missing_ok=True)
+            source, copy = sqlite3.connect(f"{parsed.database or 'bench.db'}-{template}.db"), sqlite3.connect(path)
+            with source, copy:
+                source.backup(copy)  # a consistent copy of every page, the write-ahead log's included
+            source.close()
+            copy.close()
+        return bench_engine(str(parsed.set(database=path)))
+    name = f"{parsed.database}_{suffix}"
     try:
         admin = bench_engine(str(parsed))
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            if template is not None:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}_{template}"'))
+            elif conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
     except Exception as exc:  # noqa: BLE001 - no right to create one: the figure is left out, said why
-        log.warning("no database of its own for the baseline: %s", exc)
+        log.warning("no database of its own (%s): %s", suffix, exc)
         return None
     return bench_engine(str(parsed.set(database=name)))
+
+
+QUIET_MINUTES = 5  # timed, each job alone, after the two minutes that write what is due
+
+
+def quiet_minute(engine: Engine, teams: list[str], at: dt.datetime) -> tuple[dict[str, int], dict[str, list[float]],
+                                                                              dict[str, int]]:  # fmt: skip
+    """Every job once at `at` and a minute later (writing what is due), then each job alone in
+    each of `QUIET_MINUTES` minutes from ten minutes later: the rows the first two wrote, and
+    each job's seconds and rows in the quiet ones."""
+    sessions = make_session_factory(engine)
+    first: dict[str, int] = dict.fromkeys(JOBS, 0)
+    for minute in (0, 1):
+        for name, rows in jobs.run_jobs(sessions, now=at + dt.timedelta(minutes=minute),
+                                        directories=lambda _team: None, teams=teams).items():  # fmt: skip
+            first[name] += rows
+    seconds: dict[str, list[float]] = {name: [] for name in JOBS}
+    quiet: dict[str, int] = dict.fromkeys(JOBS, 0)
+    for minute in range(10, 10 + QUIET_MINUTES):
+        for name in JOBS:
+            started = time.perf_counter()
+            done = jobs.run_jobs(sessions, now=at + dt.timedelta(minutes=minute), directories=lambda _team: None,
+                                 only=[name], teams=teams)  # fmt: skip
+            seconds[name].append(time.perf_counter() - started)
+            quiet[name] += done[name]
+    return first, seconds, quiet
+
+
+def quiet_table(url: str, teams: list[str], scale: Scale, at: dt.datetime) -> Table | None:
+    """The quiet minute, in a fresh copy of a database holding these workspaces alone."""
+    template = alone_engine(url, "quiet_template")
+    if template is None:
+        return None
+    started = time.monotonic()
+    made = ensure_teams(template, teams, scale)
+    generated = time.monotonic() - started
+    template.dispose()  # PostgreSQL copies a template no one is connected to
+    engine = alone_engine(url, "quiet", template="quiet_template")
+    if engine is None:
+        return None
+    settle_heap()
+    first, seconds, quiet = quiet_minute(engine, teams, at)
+    engine.dispose()
+    medians = {name: statistics.median(times) for name, times in seconds.items()}
+    rows = [[f"`{name}`", f"{first[name]:,}", f"{medians[name] * 1000:.1f}", f"{min(times) * 1000:.1f}",
+             f"{max(times) * 1000:.1f}", f"{quiet[name]:,}"] for name, times in seconds.items()]  # fmt: skip
+    total = [sum(times) for times in zip(*seconds.values(), strict=True)]  # each quiet minute, all its jobs
+    rows.append(["**the minute**", f"{sum(first.values()):,}", f"{sum(medians.values()) * 1000:.1f}",
+                 f"{min(total) * 1000:.1f}", f"{max(total) * 1000:.1f}", f"{sum(quiet.values()):,}"])  # fmt: skip
+    notes = [
+        f"{len(teams):,} workspaces as above, alone in a database of their own ({'generated in' if made else 'reused;'} "
+        f"{generated:.0f} s), copied afresh for the run. Every job (`jobs.run_jobs`, as the scheduler runs it) at "
+        f"{at:%H:%M} UTC on the sweep's day (the workspaces' time zone: within their working hours) and a minute later, writing what is due; then each job alone in each of "
+        f"{QUIET_MINUTES} minutes from {at + dt.timedelta(minutes=10):%H:%M}. \"the minute\": the sum of the jobs' "
+        "medians, and the fastest and slowest of the quiet minutes, all their jobs. No target in the issue: what "
+        "the `worker` spends each minute finding little or nothing to do (docs/PERFORMANCE.md, section 73).",
+    ]
+    return Table("Many workspaces: a quiet minute of the scheduler",
+                 ["job", "rows, first two minutes", "quiet minute median ms", "fastest ms", "slowest ms",
+                  "rows, quiet minutes"], rows, notes)  # fmt: skip
 
 
 def month_report_ms(engine: Engine, team: str, today: dt.date, runs: int = 5) -> list[float]:
@@ -209,10 +292,13 @@ def many_workspaces(ctx: Context) -> list[Table]:
         "`reports.build_report(kind=\"month\")` for one of the small workspaces, as `/crm report month` builds it (the same rows in both databases: "
         "same seed, same workspace id), five runs after one to warm the cache; in-process, one session each.",
     ]
+    quiet = quiet_table(str(ctx.engine.url.render_as_string(hide_password=False)), teams, scale,
+                        dt.datetime.combine(at.date(), dt.time(10, 0), tzinfo=dt.UTC))  # in working hours (UTC)
     return [
         Table("Many workspaces: the sweep", ["workspaces", "job rows", "job ms", "raw rows", "raw ms", "ratio",
                                              "job peak memory", "target (≤ 1.5× raw, memory flat)"],
               sweep_rows, sweep_notes),
         Table("Many workspaces: one workspace's month report", ["report", "median ms", "max ms"], report_rows,
               report_notes),
+        *([quiet] if quiet is not None else []),
     ]

@@ -17,6 +17,7 @@ from bench import profile, socketmode
 from bench.generate import Scale, generate_team
 from bench.harness import REGISTRY
 from bench.run import run
+from bot.scheduler.base import JOBS
 from bot.services.find import name_key
 from bot.storage.models import (
     ChannelLink,
@@ -26,6 +27,7 @@ from bot.storage.models import (
     SearchLine,
     StageChange,
     Touch,
+    Workspace,
 )
 from bot.storage.search import search_lines
 from tests.helpers import needs_timed_waits
@@ -159,7 +161,13 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert sweep_many.rows[0][0] == "3" and sweep_many.rows[0][1] == sweep_many.rows[0][3] != "0", sweep_many.rows
     report_many = next(t for t in tables if "month report" in t.title)
     assert len(report_many.rows) >= 1, report_many.rows  # among the others (and alone, where a database can be made)
+    quiet = next(t for t in tables if "quiet minute" in t.title)
+    assert [row[0] for row in quiet.rows] == [f"`{name}`" for name in JOBS] + ["**the minute**"], quiet.rows
+    assert int(quiet.rows[-1][1].replace(",", "")) > 0, quiet.rows  # the first two minutes wrote what was due
     with engine.connect() as conn:  # what the benchmarks wrote is gone again
+        # the quiet minute's stage checks (and all it wrote) were in a copy of their own
+        assert conn.scalars(select(Workspace.stages_checked_at).where(Workspace.team_id.like("T0MANY%"))).all() == [
+            None] * 3  # fmt: skip
         assert conn.scalar(select(func.count()).select_from(Touch).where(Touch.summary.like("bench write %"))) == 0
         for table in (ChannelLink, ChannelMessage):  # the channels linked for it, and what was posted there
             assert conn.scalar(select(func.count()).select_from(table).where(table.team_id == "T0SMOKE02")) == 0
