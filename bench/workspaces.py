@@ -10,7 +10,7 @@ the database beside the big one (`--workspaces` sets how many).
   nothing due, after two minutes that wrote what was. Those writes (stages moved, steps
   recorded, check-ins asked) would change the data the other benchmarks reuse, so this runs in
   a fresh copy of a database holding the small workspaces alone (`<file>-quiet.db` copied from
-  `<file>-quiet-template.db`; `<database>_quiet` from `<database>_quiet_template`).
+  `<file>-quiet_template.db`; `<database>_quiet` from `<database>_quiet_template`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -152,13 +152,11 @@ def alone_engine(url: str, suffix: str = "alone", *, template: str | None = None
     if parsed.get_backend_name() == "sqlite":
         path = f"{parsed.database or 'bench.db'}-{suffix}.db"
         if template is not None:
-            for stale in (path, f"{path}-wal", f"{path}-shm"):
-                Path(stale).unlink(missing_ok=True)
-            source, copy = sqlite3.connect(f"{parsed.database or 'bench.db'}-{template}.db"), sqlite3.connect(path)
-            with source, copy:
-                source.backup(copy)  # a consistent copy of every page, the write-ahead log's included
-            source.close()
-            copy.close()
+            try:
+                _copy_sqlite(f"{parsed.database or 'bench.db'}-{template}.db", path)
+            except sqlite3.Error as exc:  # the figure is left out, said why
+                log.warning("no copy of the %s database: %s", template, exc)
+                return None
         return bench_engine(str(parsed.set(database=path)))
     name = f"{parsed.database}_{suffix}"
     try:
@@ -174,6 +172,16 @@ def alone_engine(url: str, suffix: str = "alone", *, template: str | None = None
         log.warning("no database of its own (%s): %s", suffix, exc)
         return None
     return bench_engine(str(parsed.set(database=name)))
+
+
+def _copy_sqlite(source: str, path: str) -> None:
+    """A copy of every page of the SQLite file `source`, its write-ahead log's included, as the
+    file `path` (replaced); the source opened read-only, so a missing one is not made empty."""
+    for stale in (path, f"{path}-wal", f"{path}-shm"):
+        Path(stale).unlink(missing_ok=True)
+    with closing(sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True)) as original:
+        with closing(sqlite3.connect(path)) as copy:
+            original.backup(copy)
 
 
 QUIET_MINUTES = 5  # timed, each job alone, after the two minutes that write what is due
@@ -228,7 +236,8 @@ def quiet_table(url: str, teams: list[str], scale: Scale, at: dt.datetime) -> Ta
         f"{generated:.0f} s), copied afresh for the run. Every job (`jobs.run_jobs`, as the scheduler runs it) at "
         f"{at:%H:%M} UTC on the sweep's day (the workspaces' time zone: within their working hours) and a minute later, writing what is due; then each job alone in each of "
         f"{QUIET_MINUTES} minutes from {at + dt.timedelta(minutes=10):%H:%M}. \"the minute\": the sum of the jobs' "
-        "medians, and the fastest and slowest of the quiet minutes, all their jobs. No target in the issue: what "
+        "medians, and the fastest and slowest of the quiet minutes, all their jobs (each job a `run_jobs` of its "
+        "own, which reads the workspaces' list again: a little more than the scheduler's one minute). No target in the issue: what "
         "the `worker` spends each minute finding little or nothing to do (docs/PERFORMANCE.md, section 73).",
     ]
     return Table("Many workspaces: a quiet minute of the scheduler",

@@ -161,9 +161,12 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     assert sweep_many.rows[0][0] == "3" and sweep_many.rows[0][1] == sweep_many.rows[0][3] != "0", sweep_many.rows
     report_many = next(t for t in tables if "month report" in t.title)
     assert len(report_many.rows) >= 1, report_many.rows  # among the others (and alone, where a database can be made)
-    quiet = next(t for t in tables if "quiet minute" in t.title)
-    assert [row[0] for row in quiet.rows] == [f"`{name}`" for name in JOBS] + ["**the minute**"], quiet.rows
-    assert int(quiet.rows[-1][1].replace(",", "")) > 0, quiet.rows  # the first two minutes wrote what was due
+    # the quiet minute, in a database of its own: left out where PostgreSQL does not let one be made
+    quiet = next((t for t in tables if "quiet minute" in t.title), None)
+    if quiet is not None or engine.dialect.name == "sqlite":
+        assert quiet is not None
+        assert [row[0] for row in quiet.rows] == [f"`{name}`" for name in JOBS] + ["**the minute**"], quiet.rows
+        assert int(quiet.rows[-1][1].replace(",", "")) > 0, quiet.rows  # the first two minutes wrote what was due
     with engine.connect() as conn:  # what the benchmarks wrote is gone again
         # the quiet minute's stage checks (and all it wrote) were in a copy of their own
         assert conn.scalars(select(Workspace.stages_checked_at).where(Workspace.team_id.like("T0MANY%"))).all() == [

@@ -14,6 +14,8 @@ from freezegun import freeze_time
 from sqlalchemy import Text, make_url, select, text, type_coerce
 
 from bot.__main__ import main
+from bot.scheduler import jobs
+from bot.scheduler.base import CANDIDATES
 from bot.scheduler.runner import Scheduler
 from bot.storage import crypto
 from bot.storage.db import make_session_factory
@@ -29,7 +31,7 @@ from bot.storage.models import (
     Touch,
 )
 from tests.conftest import BOT_TOKEN, serve_bot
-from tests.helpers import add_customer, customers_of
+from tests.helpers import add_complaint, add_customer, customers_of
 from tests.slackclient import TEAM, USER, SignedSlack
 from tests.test_cli import run_bot
 
@@ -283,5 +285,27 @@ def test_reminders_the_outbox_writes_in_sql_are_plain_ids_sent_with_keys_set_and
         session.commit()
         assert scheduler.deliver(_utc("2026-12-02T09:00:00")).sent >= 1
         assert any("Zhou Freight" in c.args["text"] for c in fake.calls_to("chat.postMessage"))
+    finally:
+        crypto.configure(None)
+
+
+def test_the_escalations_narrowing_reads_the_steps_sent_as_the_job_does_with_keys_set(session, engine):
+    """A step's record (`cycle:step`) is stored encrypted; the narrowing, reading many
+    workspaces' records past the ORM, finds it sent all the same, and leaves the workspace out."""
+    logged, now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC), dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
+    crypto.configure(KEY1)
+    try:
+        customer = add_customer(session, "Acme Ltd", owner_id=USER)
+        add_complaint(session, customer.id, "Late delivery", now=logged)
+        assert CANDIDATES["complaint_escalations"](session, [TEAM], now, "UTC") == [TEAM]
+        session.rollback()
+        factory = make_session_factory(engine)
+        assert jobs.run_jobs(factory, now=now, directories=lambda _team: None, only=["complaint_escalations"])[
+            "complaint_escalations"] >= 1  # fmt: skip
+        recorded = session.scalars(select(type_coerce(ComplaintEvent.note, Text))
+                                   .where(ComplaintEvent.kind == "escalated")).all()  # fmt: skip
+        assert recorded and all(note.startswith("gAAAAA") for note in recorded), recorded
+        assert CANDIDATES["complaint_escalations"](session, [TEAM], now, "UTC") == []
+        session.rollback()
     finally:
         crypto.configure(None)

@@ -188,5 +188,17 @@ def test_what_was_written_already_leaves_the_workspace_out(session):
 def test_settings_that_cannot_be_read_leave_the_decision_to_the_job(session):
     get_workspace(session, TEAM).settings = ["not", "a", "document"]
     session.commit()
-    for name in ("satisfaction_checkins", "weekly_report"):
+    for name in ("complaint_escalations", "satisfaction_checkins", "weekly_report"):
         assert list(CANDIDATES[name](session, [TEAM], NOW, "UTC")) == [TEAM], name
+
+
+def test_a_workspace_whose_rules_cannot_be_applied_leaves_the_decision_to_the_job(session):
+    """Settings that read, but name a time zone this machine does not know: the escalations'
+    narrowing keeps that workspace (the job fails for it alone) and still tells the others."""
+    customer = add_customer(session, "Quiet Co", team=QUIET, owner_id="U0OWNER02")
+    add_complaint(session, customer.id, "Slow reply", now=NOW - dt.timedelta(minutes=1), team=QUIET)
+    customer = add_customer(session, "Acme Ltd", owner_id="U0OWNER01")
+    add_complaint(session, customer.id, "Late delivery", now=NOW - dt.timedelta(minutes=1))
+    get_workspace(session, TEAM).settings = {"tz": "Mars/Olympus_Mons"}
+    session.commit()
+    assert list(CANDIDATES["complaint_escalations"](session, [QUIET, TEAM], NOW, "UTC")) == [TEAM]

@@ -566,20 +566,26 @@ def teams_with_steps_due(
     """Of these workspaces (with their settings), those with a warning or escalation level due at
     `now`: `escalations_due`'s rule told for many workspaces at once, in two statements (their
     active complaints' clocks, and the steps sent in them), so that a quiet minute reads no
-    workspace's complaints one by one."""
+    workspace's complaints one by one. A workspace whose rules cannot be applied is among them:
+    the job decides, and fails, for it alone."""
+    if not settings:
+        return set()
     values = {"teams": list(settings)}
     sent: dict[int, list[str | None]] = defaultdict(list)
-    for complaint_id, note in rows(session, _steps_sent_in_active(), values):
-        sent[complaint_id].append(note)
+    for complaint_id, note in rows(session, _steps_sent_in_active(), values):  # first: a step sent meanwhile keeps
+        sent[complaint_id].append(note)  # a workspace in (the job decides), never leaves one out
     rules: dict[str, tuple[BusinessCalendar, SlaPolicy]] = {}
     due: set[str] = set()
-    for line in map(ClockLine._make, rows(session, _clocks_of_active(), values)):
+    for line in [ClockLine(*row) for row in rows(session, _clocks_of_active(), values)]:
         if line.team_id in due:
             continue
-        if line.team_id not in rules:
-            calendar = team_calendar(settings[line.team_id], default_tz)
-            rules[line.team_id] = calendar, team_policy(settings[line.team_id], calendar)
-        if steps_due(line, now, *rules[line.team_id], steps_sent(line.cycle, sent.get(line.id, ()))):
+        try:
+            if line.team_id not in rules:
+                calendar = team_calendar(settings[line.team_id], default_tz)
+                rules[line.team_id] = calendar, team_policy(settings[line.team_id], calendar)
+            if steps_due(line, now, *rules[line.team_id], steps_sent(line.cycle, sent.get(line.id, ()))):
+                due.add(line.team_id)
+        except Exception:  # noqa: BLE001 - e.g. a time zone the settings name and this machine lacks
             due.add(line.team_id)
     return due
 

@@ -37,7 +37,8 @@ from bot.storage.models import Complaint
 # A complaint is active (its clocks may run) or closed (resolved or closed; it may be reopened).
 ACTIVE: frozenset[str] = frozenset({"open", "acknowledged", "waiting", "in_progress"})
 CLOSED: frozenset[str] = frozenset({"resolved", "closed"})
-# What the clocks read a complaint from: its row, or the columns of it that a list reads.
+# What the clocks read a complaint from: its row, or the columns of it that a list or the
+# scheduler's escalations read.
 Clocked = Complaint | ComplaintLine | ClockLine
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 
