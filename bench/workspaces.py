@@ -187,8 +187,9 @@ def _copy_sqlite(source: str, path: str) -> None:
 QUIET_MINUTES = 5  # timed, each job alone, after the two minutes that write what is due
 
 
-def quiet_minute(engine: Engine, teams: list[str], at: dt.datetime) -> tuple[dict[str, int], dict[str, list[float]],
-                                                                              dict[str, int]]:  # fmt: skip
+def quiet_minute(
+    engine: Engine, teams: list[str], at: dt.datetime
+) -> tuple[dict[str, int], dict[str, list[float]], dict[str, int]]:
     """Every job once at `at` and a minute later (writing what is due), then each job alone in
     each of `QUIET_MINUTES` minutes from ten minutes later: the rows the first two wrote, and
     each job's seconds and rows in the quiet ones."""
@@ -232,13 +233,15 @@ def quiet_table(url: str, teams: list[str], scale: Scale, at: dt.datetime) -> Ta
     rows.append(["**the minute**", f"{sum(first.values()):,}", f"{sum(medians.values()) * 1000:.1f}",
                  f"{min(total) * 1000:.1f}", f"{max(total) * 1000:.1f}", f"{sum(quiet.values()):,}"])  # fmt: skip
     notes = [
-        f"{len(teams):,} workspaces as above, alone in a database of their own ({'generated in' if made else 'reused;'} "
-        f"{generated:.0f} s), copied afresh for the run. Every job (`jobs.run_jobs`, as the scheduler runs it) at "
-        f"{at:%H:%M} UTC on the sweep's day (the workspaces' time zone: within their working hours) and a minute later, writing what is due; then each job alone in each of "
+        f"{len(teams):,} workspaces as above, alone in a database of their own "
+        f"({'generated in' if made else 'reused;'} {generated:.0f} s), copied afresh for the run. Every job "
+        f"(`jobs.run_jobs`, as the scheduler runs it) at {at:%H:%M} UTC on the sweep's day (the workspaces' time "
+        "zone: within their working hours) and a minute later, writing what is due; then each job alone in each of "
         f"{QUIET_MINUTES} minutes from {at + dt.timedelta(minutes=10):%H:%M}. \"the minute\": the sum of the jobs' "
         "medians, and the fastest and slowest of the quiet minutes, all their jobs (each job a `run_jobs` of its "
-        "own, which reads the workspaces' list again: a little more than the scheduler's one minute). No target in the issue: what "
-        "the `worker` spends each minute finding little or nothing to do (docs/PERFORMANCE.md, section 73).",
+        "own, which reads the workspaces' list again: a little more than the scheduler's one minute). No target "
+        "in the issue: what the `worker` spends each minute finding little or nothing to do (docs/PERFORMANCE.md, "
+        "sections 73 and 74).",
     ]
     return Table("Many workspaces: a quiet minute of the scheduler",
                  ["job", "rows, first two minutes", "quiet minute median ms", "fastest ms", "slowest ms",
