@@ -140,17 +140,23 @@ def _may_have_work(
     return [team_id for team_id in teams if team_id in keep], True
 
 
-def _settings_by_team(session: Session, teams: Sequence[str]) -> dict[str, TeamSettings | None]:
-    """These workspaces' settings, read together; None for one whose settings cannot be read
-    (a narrowing keeps it: the job decides for it, and fails for it alone)."""
-    found: dict[str, TeamSettings | None] = {}
+def _settings_by_team(session: Session, teams: Sequence[str]) -> tuple[dict[str, TeamSettings], list[str]]:
+    """These workspaces' settings, read together, and the workspaces whose settings cannot be
+    read (a narrowing keeps those: the job decides for each, and fails for it alone)."""
+    found: dict[str, TeamSettings] = {}
+    unreadable: list[str] = []
     for team_id, settings in session.execute(select(Workspace.team_id, Workspace.settings)
                                              .where(Workspace.team_id.in_(teams))):  # fmt: skip
         try:
             found[team_id] = TeamSettings.model_validate(settings)
         except ValueError:  # pydantic's ValidationError, or settings that are not a document
-            found[team_id] = None
-    return found
+            unreadable.append(team_id)
+    return found, unreadable
+
+
+def _team_today(settings: TeamSettings, now: dt.datetime, default_tz: str) -> dt.date:
+    """The team's own date at `now` (its time zone, `default_tz` until it sets one)."""
+    return now.astimezone(zone(settings.tz, default_tz)).date()
 
 
 def _having(teams: Sequence[str], *where: Any) -> Select[tuple[str]]:
@@ -187,7 +193,7 @@ def customer_stages(run: JobRun, team_id: str) -> int:
 
     with reading():  # the check writes in a transaction of its own, after it has read
         settings = team_settings(run.session, team_id)
-    today = run.now.astimezone(zone(settings.tz, run.default_tz)).date()
+    today = _team_today(settings, run.now, run.default_tz)
     return lifecycle.check_stages(session=run.session, team_id=team_id, now=run.now, today=today)
 
 
@@ -200,10 +206,9 @@ def _with_steps_due(session: Session, teams: Sequence[str], now: dt.datetime, de
     is kept, and the job decides for it."""
     from bot.services import complaints
 
-    settings = _settings_by_team(session, teams)
-    readable = {team_id: s for team_id, s in settings.items() if s is not None}
-    due = complaints.teams_with_steps_due(session=session, settings=readable, now=now, default_tz=default_tz)
-    return [team_id for team_id in teams if team_id in due or (team_id in settings and settings[team_id] is None)]
+    settings, unreadable = _settings_by_team(session, teams)
+    due = complaints.teams_with_steps_due(session=session, settings=settings, now=now, default_tz=default_tz)
+    return unreadable + [team_id for team_id in teams if team_id in due]
 
 
 @register_job("complaint_escalations", candidates=_with_steps_due)
@@ -372,13 +377,10 @@ def _with_checkins_due(session: Session, teams: Sequence[str], now: dt.datetime,
     job reckons it), a statement per date (at most three at one instant)."""
     from bot.services import satisfaction
 
-    keep: list[str] = []
+    readable, keep = _settings_by_team(session, teams)
     on: dict[dt.date, list[str]] = {}
-    for team_id, settings in _settings_by_team(session, teams).items():
-        if settings is None:
-            keep.append(team_id)
-        else:
-            on.setdefault(now.astimezone(zone(settings.tz, default_tz)).date(), []).append(team_id)
+    for team_id, settings in readable.items():
+        on.setdefault(_team_today(settings, now, default_tz), []).append(team_id)
     for today, these in on.items():
         keep += satisfaction.teams_with_checkins_due(session=session, teams=these, today=today)
     return keep
@@ -395,7 +397,7 @@ def satisfaction_checkins(run: JobRun, team_id: str) -> int:
     # are left out by checkins_due).
     with reading():
         settings = team_settings(run.session, team_id)
-        today = run.now.astimezone(zone(settings.tz, run.default_tz)).date()
+        today = _team_today(settings, run.now, run.default_tz)
         by_owner: dict[str, list] = {}
         for customer in satisfaction.checkins_due(session=run.session, team_id=team_id, today=today):
             by_owner.setdefault(customer.owner_id, []).append(customer)
@@ -426,12 +428,10 @@ def _report_week(settings: TeamSettings, now: dt.datetime, default_tz: str) -> d
 
 def _reports_due(session: Session, teams: Sequence[str], now: dt.datetime, default_tz: str) -> list[str]:
     """The workspaces whose weekly report is due at `now` and not written yet."""
+    readable, keep = _settings_by_team(session, teams)
     keys: dict[str, str] = {}
-    keep: list[str] = []
-    for team_id, settings in _settings_by_team(session, teams).items():
-        if settings is None:
-            keep.append(team_id)
-        elif (last_week := _report_week(settings, now, default_tz)) is not None:
+    for team_id, settings in readable.items():
+        if (last_week := _report_week(settings, now, default_tz)) is not None:
             keys[team_id] = _report_key(last_week)
     if not keys:  # most minutes: not Monday from 09:00 anywhere, or no report channel
         return keep
