@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     encryption_keys: str | None = None
     # How long a claimed notification stays with the worker that claimed it (bot.scheduler).
     scheduler_lease_seconds: int = Field(default=300, ge=2)
+    # `k/n`: this process's sender sends for the k-th of n shares of the workspaces alone (a
+    # worker per share, each workspace's budget kept by one of them); none: for every workspace.
+    sender_share: str | None = None
     # How long an uninstalled workspace's data is kept before the purge job deletes it.
     uninstalled_retention_days: int = Field(default=30, ge=0, le=3650)
     log_format: Literal["text", "json"] = "text"
@@ -105,6 +108,24 @@ class Settings(BaseSettings):
             except KeyError_ as exc:
                 raise ValueError(str(exc)) from None
         return value
+
+    @field_validator("sender_share")
+    @classmethod
+    def _valid_share(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        found = re.fullmatch(r"\s*(\d{1,4})\s*/\s*(\d{1,4})\s*", value)
+        if not found or not 1 <= int(found[1]) <= int(found[2]):
+            raise ValueError("expected k/n, a share k of n shares with 1 ≤ k ≤ n, e.g. 1/2")
+        return f"{int(found[1])}/{int(found[2])}"
+
+    @property
+    def share(self) -> tuple[int, int] | None:
+        """SENDER_SHARE as (k, n); None: every workspace."""
+        if self.sender_share is None:
+            return None
+        k, n = self.sender_share.split("/")
+        return int(k), int(n)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -801,6 +801,29 @@ def test_delivery_stops_at_its_deadline_and_leaves_the_rest_pending(settings, en
     assert [n.status for n in notifications(session)] == ["sent"] * 5
 
 
+def test_senders_with_shares_each_send_for_their_own_workspaces_and_together_for_all(settings, engine, session, fake):
+    teams = [f"T{n:08d}" for n in range(12)]
+    assert {db.bucket_of(t) % 3 for t in teams} == {0, 1, 2}  # every share has a workspace here
+    for team in teams:
+        get_workspace(session, team)
+        for n in range(3):
+            enqueue(session, now=NOW, team_id=team, key=f"share:{n}", kind="test", channel=f"U{n:08d}",
+                    text=f"{team} {n}", due_at=NOW - dt.timedelta(minutes=1))  # fmt: skip
+    session.commit()
+
+    sent_by = {}
+    for k in (1, 2, 3):
+        sender = Scheduler(settings.model_copy(update={"sender_share": f"{k}/3"}), make_session_factory(engine)).sender
+        before = len(fake.calls_to("chat.postMessage"))
+        assert sender.deliver(now=NOW).sent > 0
+        sent_by[k] = Counter(c.args["text"].split()[0] for c in fake.calls_to("chat.postMessage")[before:])
+
+    for k, sent in sent_by.items():  # a workspace's messages all went through the one sender of its share
+        assert sent == {t: 3 for t in teams if db.bucket_of(t) % 3 == k - 1}, k
+    assert sum(sent_by.values(), Counter()) == {t: 3 for t in teams}
+    assert {n.status for n in notifications(session)} == {"sent"}
+
+
 def test_a_worker_whose_lease_was_taken_over_does_not_send(settings, engine, session, fake):
     slow_worker = Scheduler(settings, make_session_factory(engine)).sender
     other_worker = Scheduler(settings, make_session_factory(engine)).sender

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bot.clock import wall
 from bot.scheduler.rows import enqueue
 from bot.services.workspaces import get_workspace
+from bot.storage.db import bucket_of
 from bot.storage.models import Customer, Member, Notification
 from tests.conftest import BOT_TOKEN
 from tests.helpers import NO_DOTENV, add_customer
@@ -114,6 +115,42 @@ def test_two_workers_over_a_thousand_due_items_send_each_exactly_once(engine, se
     assert len(posted) == 1000, outputs
     assert max(posted.values()) == 1, [t for t, n in posted.items() if n > 1][:5]
     assert set(statuses(session).values()) == {"sent"} and len(statuses(session)) == 1000
+
+
+def test_a_sweep_with_a_share_sends_for_its_share_alone_and_the_others_wait_for_theirs(engine, session, fake, env):
+    teams = [TEAM, *(f"{TEAM}{n}" for n in range(1, 6))]
+    first = [t for t in teams if bucket_of(t) % 2 == 0]
+    assert 0 < len(first) < len(teams)
+    for team in teams:
+        get_workspace(session, team)
+        enqueue(session, now=wall(), team_id=team, key="share", kind="test", channel=USER, text=team,
+                due_at=wall() - dt.timedelta(minutes=1))  # fmt: skip
+    session.commit()
+
+    out = finish(bot("sweep", env={**env, "SENDER_SHARE": "1/2"}))
+    assert f" {len(first)} sent," in out
+    assert sorted(c.args["text"] for c in fake.calls_to("chat.postMessage")) == sorted(first)
+    assert {k: s for k, s in statuses_by_team(session).items() if s != "sent"} == {
+        t: "pending" for t in teams if t not in first}
+
+    finish(bot("sweep", env={**env, "SENDER_SHARE": "2/2"}))
+    assert sorted(c.args["text"] for c in fake.calls_to("chat.postMessage")) == sorted(teams)
+    assert set(statuses_by_team(session).values()) == {"sent"}
+
+
+def test_a_malformed_share_stops_the_worker_with_one_line(engine, env):
+    proc = bot("worker", env={**env, "SENDER_SHARE": "3/2"})
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert err.startswith("touchbase: setting SENDER_SHARE is malformed")
+    assert len(err.strip().splitlines()) == 1
+
+
+def statuses_by_team(session) -> dict[str, str]:
+    session.expire_all()
+    rows = dict(session.execute(select(Notification.team_id, Notification.status)).all())
+    session.commit()
+    return rows
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_resends_nothing_marked_sent(engine, session, fake, env):

@@ -55,6 +55,12 @@ goes back to pending for a later run. Any other `ok: false` is permanent. (This 
 place besides bot/notify.py holding a WebClient: it needs Slack's raw answer, status code
 and `Retry-After`, which the `Notifier` protocol deliberately hides.)
 
+Several senders (one per `worker`) may share the workspaces out (`share`, SENDER_SHARE `k/n`):
+each then claims the rows of the workspaces in its share alone (`storage.db.workspace_bucket`, a
+hash of the team id, modulo n), so a workspace's messages all go through one process, whose pacer
+keeps its budget, and the processes together send for many workspaces at once on as many cores.
+A share whose worker is not running waits for it: its rows stay pending, none is lost.
+
 Each row is sent with its workspace's client (`clients(team_id)`: the one bot token, or in
 many-workspace mode that workspace's installation, bot.oauth); a workspace without one gets
 its rows cancelled. On a stop (`stop()`) the sender finishes the message in flight, gives up
@@ -83,7 +89,7 @@ from bot.notify import Directory, SlackDirectory
 from bot.scheduler.pacing import CHANNEL_BURST, GroupCommit, Lanes, Pacer
 from bot.services.home import HOME_KIND
 from bot.services.notices import SAID_KIND, Said, drop, naming_erased, say
-from bot.storage.db import reading, unit_of_work, written
+from bot.storage.db import reading, unit_of_work, workspace_bucket, written
 from bot.storage.models import CANCELLED, EXPIRED, FAILED, PENDING, SENDING, SENT, Notification
 
 log = logging.getLogger(__name__)
@@ -221,6 +227,7 @@ class Sender:
         pacer: Pacer | None = None,
         home_pacer: Pacer | None = None,
         lanes: int = 1,
+        share: tuple[int, int] | None = None,
     ) -> None:
         self.factory = session_factory
         self.clients = clients  # team_id -> the client with that workspace's token, or None
@@ -229,6 +236,9 @@ class Sender:
         self.pacer = pacer  # None: post as fast as Slack answers (bot.scheduler.pacing)
         self.home_pacer = home_pacer  # the App Homes': `views.publish` has a budget of its own
         self.lanes = lanes  # messages in flight at once
+        # (k, n): send for the k-th of n shares of the workspaces alone (SENDER_SHARE), so that
+        # each workspace's messages go through one process, which keeps its budget (`pacer`).
+        self.share = share if share is not None and share[1] > 1 else None
         self.lease = dt.timedelta(seconds=lease)
         self.retry_budget = retry_budget
         self.batch_size = batch_size
@@ -265,6 +275,7 @@ class Sender:
         )
         not_open = (Notification.id.not_in(exclude),) if exclude else ()
         not_busy = (Notification.channel.not_in(sorted(busy)),) if busy else ()
+        mine = (workspace_bucket(Notification.team_id) % self.share[1] == self.share[0] - 1,) if self.share else ()
         # What requests asked for by its own index (ix_notification_asked_due), due on the real
         # clock: a Home is built as things are when it is sent, a DM tells of what was just done,
         # whatever instant the run acts as of, and a long run (a backlog of digests) still takes
@@ -273,11 +284,11 @@ class Sender:
         def asked(kind: str, *more: Any) -> Select[Any]:
             n = Notification
             return (select(n.id).where(n.kind.in_(written(ASKED)), n.kind == written(kind), n.due_at <= wall,
-                                       n.status.in_((PENDING, SENDING)), *not_open, *more)
+                                       n.status.in_((PENDING, SENDING)), *not_open, *mine, *more)
                     .order_by(n.due_at, n.id))  # fmt: skip
 
         rest = None if asked_only else (select(Notification.id).where(due, Notification.kind.not_in(ASKED), *not_open,
-                                                                      *not_busy)
+                                                                      *mine, *not_busy)
                                         .order_by(Notification.due_at, Notification.id))  # fmt: skip
         queries = [(asked(HOME), self.batch_size if homes is None else homes), (asked(SAID, *not_busy), self.batch_size),
                    (rest, self.batch_size)]  # fmt: skip

@@ -90,6 +90,7 @@ class Scheduler:
         sender_options.setdefault("pacer", Pacer())
         sender_options.setdefault("home_pacer", home_pacer())
         sender_options.setdefault("lanes", SEND_LANES)
+        sender_options.setdefault("share", settings.share)
         self.sender = Sender(self.factory, self.clients.client_for, wall=wall, **sender_options)
         self._statistics_at = float("-inf")
         self._delivering = threading.Lock()
@@ -194,7 +195,8 @@ class Scheduler:
         signal.signal(signal.SIGTERM, stop)
         if stop_without is not None:
             threading.Thread(target=self._stop_without, args=(stop_without,), name="parent-watch", daemon=True).start()
-        log.info("worker started: jobs every %ss, delivery every %ss", JOBS_EVERY, DELIVER_EVERY)
+        log.info("worker started: jobs every %ss, delivery every %ss%s", JOBS_EVERY, DELIVER_EVERY,
+                 f", sending for share {self.settings.sender_share}" if self.sender.share else "")
         try:
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):

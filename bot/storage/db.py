@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import fcntl
+import hashlib
 import logging
 import os
 import sqlite3
@@ -29,6 +30,7 @@ from sqlalchemy import (
     BindParameter,
     Connection,
     Engine,
+    Integer,
     bindparam,
     create_engine,
     event,
@@ -38,8 +40,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from bot.storage.models import Base
 
@@ -85,6 +90,36 @@ def written(value: Any) -> BindParameter[Any]:
     return bindparam(None, value, expanding=isinstance(value, list), literal_execute=True)
 
 
+def bucket_of(team_id: str) -> int:
+    """A workspace's bucket, 0 to 2**28 - 1: the first seven hex digits of its team id's MD5
+    (a spread, not a secret). The senders' shares split the workspaces by it (bot.scheduler.outbox);
+    `workspace_bucket` reckons the same in SQL."""
+    return int(hashlib.md5(team_id.encode(), usedforsecurity=False).hexdigest()[:7], 16)
+
+
+class workspace_bucket(FunctionElement[int]):  # a SQL function, named as one
+    """`bucket_of(team_id)` in SQL: PostgreSQL's own md5, and on SQLite the function that
+    `make_engine` gives each connection."""
+
+    type = Integer()
+    name = "touchbase_bucket"
+    inherit_cache = True
+
+
+@compiles(workspace_bucket)
+def _bucket_sqlite(element: workspace_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"touchbase_bucket({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(workspace_bucket, "postgresql")
+def _bucket_postgresql(element: workspace_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"('x' || substr(md5({compiler.process(element.clauses, **kw)}), 1, 7))::bit(28)::int"
+
+
+def _sqlite_bucket(team_id: str | None) -> int | None:
+    return None if team_id is None else bucket_of(team_id)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         turns, gate, checkpoints = _writers_of(make_url(url).database)
@@ -106,6 +141,7 @@ def make_engine(url: str) -> Engine:
             # Erased personal data must not linger in free pages of the file.
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
+            dbapi_connection.create_function("touchbase_bucket", 1, _sqlite_bucket, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
