@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -22,7 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.harness import REPO, Context, Table, benchmark
 from bench.slackpace import LATENCY, Limits
@@ -32,12 +34,13 @@ from bot.scheduler.outbox import Sender, sender_client
 from bot.scheduler.pacing import MARGIN, WORKSPACE_PER_MINUTE, Pacer
 from bot.scheduler.rows import enqueue_many, notification
 from bot.scheduler.runner import SEND_LANES
-from bot.storage.db import unit_of_work
+from bot.storage.db import make_engine, make_session_factory, unit_of_work
 from bot.storage.models import PENDING, SENDING, SENT, Customer, Notification, Workspace
 from bot.views.revisits import digest_message
 
 TARGET_RATIO = 1.2
 HANDFUL = 10  # 429s a sender that paces itself may still meet
+SENDERS = 2  # the case of several `worker`s, each sending for its share of the workspaces (SENDER_SHARE)
 
 
 @contextmanager
@@ -98,31 +101,29 @@ def _write_digests(ctx: Context, teams: list[str], per_team: int, now: dt.dateti
     return channels
 
 
-def _left(ctx: Context, teams: list[str]) -> Counter[str]:
-    with ctx.engine.connect() as conn:
+def _left(engine: Engine, teams: list[str]) -> Counter[str]:
+    with engine.connect() as conn:
         return Counter(dict(conn.execute(select(Notification.status, func.count()).where(
             Notification.team_id.in_(teams)).group_by(Notification.status)).all()))  # fmt: skip
 
 
-def _deliver_all(ctx: Context, sender: Sender, teams: list[str], give_up: float) -> float:
+def _deliver_all(engine: Engine, sender: Sender, teams: list[str], give_up: float) -> float:
     """Run the sender until every row is sent or failed (rows left for a later try are taken
-    again when due); seconds from the first claim to the last answer."""
+    again when due, and another sender's share is left to it); seconds from the first claim to
+    the last answer."""
     started = time.monotonic()
     while time.monotonic() - started < give_up:
         sender.deliver(now=wall())
-        left = _left(ctx, teams)
+        left = _left(engine, teams)
         if not left[PENDING] and not left[SENDING]:
             break
         time.sleep(0.2)  # a row that waits for its next try
     return time.monotonic() - started
 
 
-def _case(ctx: Context, url: str, label: str, teams: list[str], per_team: int, speed: float) -> list[str]:
-    now = wall()
-    channels = _write_digests(ctx, teams, per_team, now)
-    _call(url, "/_bench/reset", {})
-    _call(url, "/_bench/channels", channels)
-    limits = Limits.slack(speed)
+def _sender(sessions: sessionmaker[Session], url: str, speed: float, *, senders: int = 1, share: int = 1) -> Sender:
+    """The sender as a `worker` runs it; with `senders` > 1, that of `SENDER_SHARE=share/senders`,
+    whose lanes are its part of `SEND_LANES` (so that as many messages are in flight in all)."""
     clients: dict[str, Any] = {}
 
     def client_for(team_id: str) -> Any:  # each workspace its own token, as OAuth installs give them
@@ -130,24 +131,68 @@ def _case(ctx: Context, url: str, label: str, teams: list[str], per_team: int, s
             clients[team_id] = sender_client(f"xoxb-{team_id}-bench-pace-not-real", url, timeout=30)
         return clients[team_id]
 
-    sender = Sender(ctx.sessions, client_for, wall=wall, lease=300, retry_budget=60,
-                    # Bursts are counts of messages: time compression shortens the intervals, not
-                    # them (as the fake's own burst), so the sender's is a real second's worth.
-                    pacer=Pacer(per_minute=WORKSPACE_PER_MINUTE * MARGIN * speed, channel_rate=speed,
-                                burst=round(WORKSPACE_PER_MINUTE * MARGIN / 60)),
-                    lanes=SEND_LANES)  # fmt: skip
+    return Sender(sessions, client_for, wall=wall, lease=300, retry_budget=60,
+                  # Bursts are counts of messages: time compression shortens the intervals, not
+                  # them (as the fake's own burst), so the sender's is a real second's worth.
+                  pacer=Pacer(per_minute=WORKSPACE_PER_MINUTE * MARGIN * speed, channel_rate=speed,
+                              burst=round(WORKSPACE_PER_MINUTE * MARGIN / 60)),
+                  lanes=SEND_LANES // senders, share=(share, senders))  # fmt: skip
+
+
+def _other_sender(database_url: str, url: str, speed: float, teams: list[str], senders: int, share: int,
+                  ready: Any, go: Any, give_up: float) -> None:  # fmt: skip
+    """Another `worker`'s sender, in a process of its own (multiprocessing's spawn): ready once
+    started, sending once told to go, until no row of `teams` is left."""
+    engine = make_engine(database_url)
+    sender = _sender(make_session_factory(engine), url, speed, senders=senders, share=share)
+    settle_heap()
+    ready.set()
+    go.wait()
+    _deliver_all(engine, sender, teams, give_up)
+    engine.dispose()
+
+
+def _case(ctx: Context, url: str, label: str, teams: list[str], per_team: int, speed: float,
+          senders: int = 1) -> list[str]:  # fmt: skip
+    now = wall()
+    channels = _write_digests(ctx, teams, per_team, now)
+    _call(url, "/_bench/reset", {})
+    _call(url, "/_bench/channels", channels)
+    limits = Limits.slack(speed)
+    sender = _sender(ctx.sessions, url, speed, senders=senders)
     by_team = Counter(channels.values())
     limits_floor = limits.floor(dict(by_team), {(t, c): 1 for c, t in channels.items()})
     mean_latency = sum(LATENCY) / 2 / speed
     lanes_floor = len(channels) * mean_latency / SEND_LANES
     floor = max(limits_floor, lanes_floor)
-    settle_heap()  # as the `worker` has done before its sender runs: this process's heap is far larger
-    took = _deliver_all(ctx, sender, teams, give_up=max(60.0, 5 * floor))
+    give_up = max(60.0, 5 * floor)
+    spawn = multiprocessing.get_context("spawn")
+    go, others = spawn.Event(), []
+    try:
+        for share in range(2, senders + 1):  # share 1 is this process's
+            ready = spawn.Event()
+            other = spawn.Process(target=_other_sender, daemon=True,
+                                  args=(ctx.engine.url.render_as_string(hide_password=False), url, speed, teams,
+                                        senders, share, ready, go, give_up))  # fmt: skip
+            other.start()
+            others.append((other, ready))
+        for other, ready in others:
+            if not ready.wait(timeout=120):
+                raise RuntimeError(f"sender process {other.pid} did not start")
+        settle_heap()  # as the `worker` has done before its sender runs: this process's heap is far larger
+        go.set()
+        took = _deliver_all(ctx.engine, sender, teams, give_up=give_up)
+        for other, _ready in others:
+            other.join(timeout=give_up)
+    finally:
+        for other, _ready in others:
+            if other.is_alive():
+                other.terminate()
     stats = _call(url, "/_bench/stats")
     posts: dict[str, list[float]] = stats["posts"]
     doubled = sum(1 for c in channels if len(posts.get(c, ())) > 1)
     lost = sum(1 for c in channels if not posts.get(c))
-    left = _left(ctx, teams)
+    left = _left(ctx.engine, teams)
     refused = int(stats["refused"].get("chat.postMessage", 0))
     ratio = took / floor
     misses = [m for m, bad in (("time", ratio > TARGET_RATIO), ("lost", lost or left[SENT] != len(channels)),
@@ -155,7 +200,8 @@ def _case(ctx: Context, url: str, label: str, teams: list[str], per_team: int, s
     with unit_of_work(ctx.sessions, now=now) as session:  # the workspaces go, and their rows with them
         session.execute(delete(Notification).where(Notification.team_id.in_(teams)))
         session.execute(delete(Workspace).where(Workspace.team_id.in_(teams)))
-    return [label, f"{len(channels):,}", f"{len(teams):,}", str(SEND_LANES), f"{limits_floor:.1f}", f"{lanes_floor:.1f}",
+    lanes = str(SEND_LANES) if senders == 1 else f"{senders} × {SEND_LANES // senders}"
+    return [label, f"{len(channels):,}", f"{len(teams):,}", lanes, f"{limits_floor:.1f}", f"{lanes_floor:.1f}",
             f"{took:.1f}", f"{ratio:.2f}×", str(refused), str(lost), str(doubled), str(stats["most_in_flight"]),
             "met" if not misses else "missed: " + ", ".join(misses)]  # fmt: skip
 
@@ -169,6 +215,7 @@ def delivery(ctx: Context) -> list[Table]:
     with paced_slack(speed) as url:
         rows.append(_case(ctx, url, "one workspace", ["T0PACE0ONE"], n, speed))
         rows.append(_case(ctx, url, "many workspaces of 10", many, 10, speed))
+        rows.append(_case(ctx, url, f"many workspaces of 10, {SENDERS} senders", many, 10, speed, senders=SENDERS))
     if speed != 1:  # short at Slack's own pace (its lanes' floor, not a budget, bounds it): run it there too
         with paced_slack(1.0) as url:
             rows.append(_case(ctx, url, "many workspaces of 10, real pace", many, 10, 1.0))

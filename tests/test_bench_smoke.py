@@ -153,7 +153,9 @@ def test_the_benchmarks_run_end_to_end(engine, database_url, tmp_path, monkeypat
     delivered = next(t for t in tables if "Delivery" in t.title)
     columns = delivered.columns
     assert [row[0] for row in delivered.rows] == ["one workspace", "many workspaces of 10",
+                                                  "many workspaces of 10, 2 senders",
                                                   "many workspaces of 10, real pace"]  # fmt: skip
+    assert delivered.rows[2][columns.index("lanes")] == "2 × 8", delivered.rows
     for row in delivered.rows:  # every digest arrived once (how fast is not the point here)
         assert (row[columns.index("digests")], row[columns.index("lost")], row[columns.index("doubled")]) == (
             "30", "0", "0"), delivered.rows
