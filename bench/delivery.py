@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -34,7 +34,7 @@ from bot.scheduler.outbox import Sender, sender_client
 from bot.scheduler.pacing import MARGIN, WORKSPACE_PER_MINUTE, Pacer
 from bot.scheduler.rows import enqueue_many, notification
 from bot.scheduler.runner import SEND_LANES
-from bot.storage.db import make_engine, make_session_factory, unit_of_work
+from bot.storage.db import bucket_of, make_engine, make_session_factory, unit_of_work
 from bot.storage.models import PENDING, SENDING, SENT, Customer, Notification, Workspace
 from bot.views.revisits import digest_message
 
@@ -107,12 +107,14 @@ def _left(engine: Engine, teams: list[str]) -> Counter[str]:
             Notification.team_id.in_(teams)).group_by(Notification.status)).all()))  # fmt: skip
 
 
-def _deliver_all(engine: Engine, sender: Sender, teams: list[str], give_up: float) -> float:
+def _deliver_all(engine: Engine, sender: Sender, teams: list[str], give_up: float,
+                 check: Callable[[], None] = lambda: None) -> float:  # fmt: skip
     """Run the sender until every row is sent or failed (rows left for a later try are taken
     again when due, and another sender's share is left to it); seconds from the first claim to
-    the last answer."""
+    the last answer. `check` raises if the other senders can no longer finish theirs."""
     started = time.monotonic()
     while time.monotonic() - started < give_up:
+        check()
         sender.deliver(now=wall())
         left = _left(engine, teams)
         if not left[PENDING] and not left[SENDING]:
@@ -147,8 +149,8 @@ def _other_sender(database_url: str, url: str, speed: float, teams: list[str], s
     sender = _sender(make_session_factory(engine), url, speed, senders=senders, share=share)
     settle_heap()
     ready.set()
-    go.wait()
-    _deliver_all(engine, sender, teams, give_up)
+    if go.wait(timeout=give_up):  # else the benchmark ended without it
+        _deliver_all(engine, sender, teams, give_up)
     engine.dispose()
 
 
@@ -163,7 +165,9 @@ def _case(ctx: Context, url: str, label: str, teams: list[str], per_team: int, s
     by_team = Counter(channels.values())
     limits_floor = limits.floor(dict(by_team), {(t, c): 1 for c, t in channels.items()})
     mean_latency = sum(LATENCY) / 2 / speed
-    lanes_floor = len(channels) * mean_latency / SEND_LANES
+    # Each sender's share of the messages on its lanes (the shares are never quite even).
+    shares = Counter(bucket_of(t) % senders for t in channels.values())
+    lanes_floor = max(shares.values()) * mean_latency / (SEND_LANES // senders)
     floor = max(limits_floor, lanes_floor)
     give_up = max(60.0, 5 * floor)
     spawn = multiprocessing.get_context("spawn")
@@ -176,14 +180,23 @@ def _case(ctx: Context, url: str, label: str, teams: list[str], per_team: int, s
                                         senders, share, ready, go, give_up))  # fmt: skip
             other.start()
             others.append((other, ready))
+
+        def check() -> None:
+            if failed := [o.exitcode for o, _ready in others if o.exitcode not in (None, 0)]:
+                raise RuntimeError(f"a sender process ended with exit code {failed[0]}")
+
         for other, ready in others:
-            if not ready.wait(timeout=120):
-                raise RuntimeError(f"sender process {other.pid} did not start")
+            for _second in range(120):
+                if ready.wait(timeout=1):
+                    break
+                check()
+            else:
+                raise RuntimeError(f"sender process {other.pid} did not start in 120 s")
         settle_heap()  # as the `worker` has done before its sender runs: this process's heap is far larger
         go.set()
-        took = _deliver_all(ctx.engine, sender, teams, give_up=give_up)
-        for other, _ready in others:
-            other.join(timeout=give_up)
+        took = _deliver_all(ctx.engine, sender, teams, give_up=give_up, check=check)
+        for other, _ready in others:  # each ends within a look (0.2 s) of the last row
+            other.join(timeout=30)
     finally:
         for other, _ready in others:
             if other.is_alive():
@@ -231,6 +244,9 @@ def delivery(ctx: Context) -> list[Table]:
         f"latency) and the lanes' (messages × mean latency ÷ {SEND_LANES} messages in flight); the ratio is to the "
         "larger. One workspace is bound by its budget; many small ones are each within theirs at once, so there "
         "the bound is how many messages are in flight.",
+        f"With {SENDERS} senders (`SENDER_SHARE` 1/{SENDERS} to {SENDERS}/{SENDERS}, the second in a process of its "
+        f"own) each has {SEND_LANES // SENDERS} of the lanes, so as many messages are in flight in all; the lanes' "
+        "floor is then the larger share's messages on its lanes.",
         "Lost: a member whose digest never arrived (or a row not `sent`); doubled: a member who got it twice; "
         "most in flight: the fake's largest number of calls open at once. Time: from the first claim until no row "
         "is pending, on the database under test (claims, leases and outcomes are written there).",

@@ -114,10 +114,10 @@ class Settings(BaseSettings):
     def _valid_share(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        found = re.fullmatch(r"\s*(\d{1,4})\s*/\s*(\d{1,4})\s*", value)
+        found = re.fullmatch(r"\s*([0-9]{1,4})\s*/\s*([0-9]{1,4})\s*", value)
         if not found or not 1 <= int(found[1]) <= int(found[2]):
             raise ValueError("expected k/n, a share k of n shares with 1 ≤ k ≤ n, e.g. 1/2")
-        return f"{int(found[1])}/{int(found[2])}"
+        return None if int(found[2]) == 1 else f"{int(found[1])}/{int(found[2])}"  # 1/1: every workspace
 
     @property
     def share(self) -> tuple[int, int] | None:

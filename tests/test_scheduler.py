@@ -26,6 +26,8 @@ from bot.scheduler.outbox import Delivery, failures
 from bot.scheduler.rows import enqueue, enqueue_many, notification
 from bot.scheduler.runner import Scheduler
 from bot.services.customers import CustomerInput, create_customer
+from bot.services.home import republish
+from bot.services.notices import Said, say
 from bot.services.workspaces import TeamSettings, get_workspace
 from bot.storage import db
 from bot.storage.db import make_session_factory, unit_of_work
@@ -804,24 +806,33 @@ def test_delivery_stops_at_its_deadline_and_leaves_the_rest_pending(settings, en
 def test_senders_with_shares_each_send_for_their_own_workspaces_and_together_for_all(settings, engine, session, fake):
     teams = [f"T{n:08d}" for n in range(12)]
     assert {db.bucket_of(t) % 3 for t in teams} == {0, 1, 2}  # every share has a workspace here
+    person = {team: f"U{team[1:]}" for team in teams}  # one person a workspace, to tell whose Home was published
     for team in teams:
         get_workspace(session, team)
-        for n in range(3):
+        for n in range(3):  # the third taken by a sender that died: its lease ran out a second ago
             enqueue(session, now=NOW, team_id=team, key=f"share:{n}", kind="test", channel=f"U{n:08d}",
                     text=f"{team} {n}", due_at=NOW - dt.timedelta(minutes=1))  # fmt: skip
+        say(session=session, now=wall(), team_id=team, said=[Said(person[team], "share", {"text": f"{team} said"})])
+        republish(session=session, now=wall(), team_id=team, user_ids=[person[team]], default_tz="UTC")
+    session.flush()
+    session.execute(update(Notification).where(Notification.key == "share:2")
+                    .values(status="sending", due_at=wall() - dt.timedelta(seconds=1)))  # fmt: skip
     session.commit()
 
-    sent_by = {}
+    sent_by, homes_by = {}, {}
     for k in (1, 2, 3):
         sender = Scheduler(settings.model_copy(update={"sender_share": f"{k}/3"}), make_session_factory(engine)).sender
-        before = len(fake.calls_to("chat.postMessage"))
+        posts, homes = len(fake.calls_to("chat.postMessage")), len(fake.calls_to("views.publish"))
         assert sender.deliver(now=NOW).sent > 0
-        sent_by[k] = Counter(c.args["text"].split()[0] for c in fake.calls_to("chat.postMessage")[before:])
+        sent_by[k] = Counter(c.args["text"].split()[0] for c in fake.calls_to("chat.postMessage")[posts:])
+        homes_by[k] = Counter(c.args["user_id"] for c in fake.calls_to("views.publish")[homes:])
 
-    for k, sent in sent_by.items():  # a workspace's messages all went through the one sender of its share
-        assert sent == {t: 3 for t in teams if db.bucket_of(t) % 3 == k - 1}, k
-    assert sum(sent_by.values(), Counter()) == {t: 3 for t in teams}
-    assert {n.status for n in notifications(session)} == {"sent"}
+    for k in (1, 2, 3):  # a workspace's messages, DMs and Homes all went through the one sender of its share
+        mine = [t for t in teams if db.bucket_of(t) % 3 == k - 1]
+        assert sent_by[k] == {t: 4 for t in mine}, k
+        assert homes_by[k] == {person[t]: 1 for t in mine}, k
+    assert sum(sent_by.values(), Counter()) == {t: 4 for t in teams}
+    assert {n.status for n in notifications(session) if n.kind != "home"} == {"sent"}
 
 
 def test_a_worker_whose_lease_was_taken_over_does_not_send(settings, engine, session, fake):

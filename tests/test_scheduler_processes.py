@@ -29,7 +29,7 @@ TUESDAY = dt.date(2026, 12, 1)
 
 @pytest.fixture
 def env(database_url, fake):
-    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_", "TOUCHBASE_")
+    ours = ("SLACK_", "DATABASE_URL", "TZ_DEFAULT", "SCHEDULER_", "SENDER_", "TOUCHBASE_")
     base = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     return {**base, "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url}
 
@@ -140,7 +140,12 @@ def test_a_sweep_with_a_share_sends_for_its_share_alone_and_the_others_wait_for_
 
 def test_a_malformed_share_stops_the_worker_with_one_line(engine, env):
     proc = bot("worker", env={**env, "SENDER_SHARE": "3/2"})
-    _out, err = proc.communicate(timeout=60)
+    try:
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # a worker that started after all: never leave it behind
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 2
     assert err.startswith("touchbase: setting SENDER_SHARE is malformed")
     assert len(err.strip().splitlines()) == 1

@@ -196,7 +196,7 @@ class Scheduler:
         if stop_without is not None:
             threading.Thread(target=self._stop_without, args=(stop_without,), name="parent-watch", daemon=True).start()
         log.info("worker started: jobs every %ss, delivery every %ss%s", JOBS_EVERY, DELIVER_EVERY,
-                 f", sending for share {self.settings.sender_share}" if self.sender.share else "")
+                 ", sending for share {}/{}".format(*self.sender.share) if self.sender.share else "")
         try:
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
