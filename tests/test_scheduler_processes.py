@@ -117,6 +117,29 @@ def test_two_workers_over_a_thousand_due_items_send_each_exactly_once(engine, se
     assert set(statuses(session).values()) == {"sent"} and len(statuses(session)) == 1000
 
 
+def test_two_workers_with_shares_each_send_for_their_own_workspaces_at_once(engine, session, fake, env):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("two processes sending at once over one database: PostgreSQL")
+    teams = [TEAM, *(f"{TEAM}{n}" for n in range(1, 10))]
+    for team in teams:
+        get_workspace(session, team)
+        for n in range(20):
+            enqueue(session, now=wall(), team_id=team, key=f"share:{n}", kind="test", channel=f"U{n:08d}",
+                    text=f"{team} {n}", due_at=wall() - dt.timedelta(minutes=1))  # fmt: skip
+    session.commit()
+    fake.slow("chat.postMessage", 0.002)  # long enough for the two to overlap
+
+    workers = [bot("sweep", env={**env, "SENDER_SHARE": f"{k}/2"}) for k in (1, 2)]
+    outputs = [finish(w) for w in workers]
+
+    for k, out in zip((1, 2), outputs, strict=True):
+        mine = [t for t in teams if bucket_of(t) % 2 == k - 1]
+        assert f" {20 * len(mine)} sent," in out, (k, outputs)
+    posted = Counter(c.args["text"] for c in fake.calls_to("chat.postMessage"))
+    assert len(posted) == 200 and max(posted.values()) == 1, outputs
+    assert set(statuses(session).values()) == {"sent"}
+
+
 def test_a_sweep_with_a_share_sends_for_its_share_alone_and_the_others_wait_for_theirs(engine, session, fake, env):
     teams = [TEAM, *(f"{TEAM}{n}" for n in range(1, 6))]
     first = [t for t in teams if bucket_of(t) % 2 == 0]
