@@ -244,9 +244,9 @@ def delivery(ctx: Context) -> list[Table]:
         f"latency) and the lanes' (messages × mean latency ÷ {SEND_LANES} messages in flight); the ratio is to the "
         "larger. One workspace is bound by its budget; many small ones are each within theirs at once, so there "
         "the bound is how many messages are in flight.",
-        f"With {SENDERS} senders (`SENDER_SHARE` 1/{SENDERS} to {SENDERS}/{SENDERS}, the second in a process of its "
-        f"own) each has {SEND_LANES // SENDERS} of the lanes, so as many messages are in flight in all; the lanes' "
-        "floor is then the larger share's messages on its lanes.",
+        (f"With {SENDERS} senders (`SENDER_SHARE` 1/{SENDERS} to {SENDERS}/{SENDERS}, the second in a process of "
+         f"its own) each has {SEND_LANES // SENDERS} of the lanes, so as many messages are in flight in all; the "
+         "lanes' floor is then the larger share's messages on its lanes."),
         "Lost: a member whose digest never arrived (or a row not `sent`); doubled: a member who got it twice; "
         "most in flight: the fake's largest number of calls open at once. Time: from the first claim until no row "
         "is pending, on the database under test (claims, leases and outcomes are written there).",
