@@ -154,6 +154,43 @@ def _other_sender(database_url: str, url: str, speed: float, teams: list[str], s
     engine.dispose()
 
 
+@contextmanager
+def _other_senders(ctx: Context, url: str, speed: float, teams: list[str], senders: int,
+                   give_up: float) -> Iterator[tuple[Callable[[], None], Callable[[], None]]]:  # fmt: skip
+    """Shares 2 to `senders`, each a sender in a process of its own (`_other_sender`), started and
+    ready; yields `go` (they start sending) and `check` (raises if one of them failed). On the way
+    out each is given a while to see that nothing is left, then stopped."""
+    spawn = multiprocessing.get_context("spawn")
+    go, others = spawn.Event(), []
+
+    def check() -> None:
+        if failed := [o.exitcode for o, _ready in others if o.exitcode not in (None, 0)]:
+            raise RuntimeError(f"a sender process ended with exit code {failed[0]}")
+
+    try:
+        for share in range(2, senders + 1):  # share 1 is the benchmark's own process
+            ready = spawn.Event()
+            other = spawn.Process(target=_other_sender, daemon=True,
+                                  args=(ctx.engine.url.render_as_string(hide_password=False), url, speed, teams,
+                                        senders, share, ready, go, give_up))  # fmt: skip
+            other.start()
+            others.append((other, ready))
+        for other, ready in others:
+            for _second in range(120):
+                if ready.wait(timeout=1):
+                    break
+                check()
+            else:
+                raise RuntimeError(f"sender process {other.pid} did not start in 120 s")
+        yield go.set, check
+        for other, _ready in others:  # each ends within a look (0.2 s) of the last row
+            other.join(timeout=30)
+    finally:
+        for other, _ready in others:
+            if other.is_alive():
+                other.terminate()
+
+
 def _case(ctx: Context, url: str, label: str, teams: list[str], per_team: int, speed: float,
           senders: int = 1) -> list[str]:  # fmt: skip
     now = wall()
@@ -170,37 +207,10 @@ def _case(ctx: Context, url: str, label: str, teams: list[str], per_team: int, s
     lanes_floor = max(shares.values()) * mean_latency / (SEND_LANES // senders)
     floor = max(limits_floor, lanes_floor)
     give_up = max(60.0, 5 * floor)
-    spawn = multiprocessing.get_context("spawn")
-    go, others = spawn.Event(), []
-    try:
-        for share in range(2, senders + 1):  # share 1 is this process's
-            ready = spawn.Event()
-            other = spawn.Process(target=_other_sender, daemon=True,
-                                  args=(ctx.engine.url.render_as_string(hide_password=False), url, speed, teams,
-                                        senders, share, ready, go, give_up))  # fmt: skip
-            other.start()
-            others.append((other, ready))
-
-        def check() -> None:
-            if failed := [o.exitcode for o, _ready in others if o.exitcode not in (None, 0)]:
-                raise RuntimeError(f"a sender process ended with exit code {failed[0]}")
-
-        for other, ready in others:
-            for _second in range(120):
-                if ready.wait(timeout=1):
-                    break
-                check()
-            else:
-                raise RuntimeError(f"sender process {other.pid} did not start in 120 s")
+    with _other_senders(ctx, url, speed, teams, senders, give_up) as (go, check):
         settle_heap()  # as the `worker` has done before its sender runs: this process's heap is far larger
-        go.set()
+        go()
         took = _deliver_all(ctx.engine, sender, teams, give_up=give_up, check=check)
-        for other, _ready in others:  # each ends within a look (0.2 s) of the last row
-            other.join(timeout=30)
-    finally:
-        for other, _ready in others:
-            if other.is_alive():
-                other.terminate()
     stats = _call(url, "/_bench/stats")
     posts: dict[str, list[float]] = stats["posts"]
     doubled = sum(1 for c in channels if len(posts.get(c, ())) > 1)

@@ -117,11 +117,11 @@ class Settings(BaseSettings):
         found = re.fullmatch(r"\s*([0-9]{1,4})\s*/\s*([0-9]{1,4})\s*", value)
         if not found or not 1 <= int(found[1]) <= int(found[2]):
             raise ValueError("expected k/n, a share k of n shares with 1 ≤ k ≤ n, e.g. 1/2")
-        return None if int(found[2]) == 1 else f"{int(found[1])}/{int(found[2])}"  # 1/1: every workspace
+        return f"{int(found[1])}/{int(found[2])}"
 
     @property
     def share(self) -> tuple[int, int] | None:
-        """SENDER_SHARE as (k, n); None: every workspace."""
+        """SENDER_SHARE as (k, n); None: every workspace (as is 1/1, the sender's rule)."""
         if self.sender_share is None:
             return None
         k, n = self.sender_share.split("/")

@@ -59,7 +59,7 @@ Several senders (one per `worker`) may share the workspaces out (`share`, SENDER
 each then claims the rows of the workspaces in its share alone (`storage.db.workspace_bucket`, a
 hash of the team id, modulo n), so a workspace's messages all go through one process, whose pacer
 keeps its budget, and the processes together send for many workspaces at once on as many cores.
-A share whose worker is not running waits for it: its rows stay pending, none is lost.
+A share whose worker is not running waits for it: its rows stay pending and go when it is back.
 
 Each row is sent with its workspace's client (`clients(team_id)`: the one bot token, or in
 many-workspace mode that workspace's installation, bot.oauth); a workspace without one gets
