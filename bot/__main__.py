@@ -91,7 +91,11 @@ def sweep(settings: Settings, at: str | None) -> None:
 
     instant = parse_instant(at)
     settings.require_slack()
-    print(Scheduler(settings).sweep(instant).line())
+    scheduler = Scheduler(settings)
+    try:
+        print(scheduler.sweep(instant).line())
+    finally:
+        scheduler.leave()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+AUTO_SHARE = "auto"  # SENDER_SHARE: a share among the senders running (bot.scheduler.roster)
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names it in one line."""
@@ -38,7 +40,8 @@ class Settings(BaseSettings):
     # How long a claimed notification stays with the worker that claimed it (bot.scheduler).
     scheduler_lease_seconds: int = Field(default=300, ge=2)
     # `k/n`: this process's sender sends for the k-th of n shares of the workspaces alone (a
-    # worker per share, each workspace's budget kept by one of them); none: for every workspace.
+    # worker per share, each workspace's budget kept by one of them); `auto`: for its share among
+    # the senders running with `auto` (bot.scheduler.roster); none: for every workspace.
     sender_share: str | None = None
     # How long an uninstalled workspace's data is kept before the purge job deletes it.
     uninstalled_retention_days: int = Field(default=30, ge=0, le=3650)
@@ -114,15 +117,18 @@ class Settings(BaseSettings):
     def _valid_share(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
+        if value.strip().lower() == AUTO_SHARE:
+            return AUTO_SHARE
         found = re.fullmatch(r"\s*([0-9]{1,4})\s*/\s*([0-9]{1,4})\s*", value)
         if not found or not 1 <= int(found[1]) <= int(found[2]):
-            raise ValueError("expected k/n, a share k of n shares with 1 ≤ k ≤ n, e.g. 1/2")
+            raise ValueError("expected k/n, a share k of n shares with 1 ≤ k ≤ n, e.g. 1/2, or auto")
         return f"{int(found[1])}/{int(found[2])}"
 
     @property
     def share(self) -> tuple[int, int] | None:
-        """SENDER_SHARE as (k, n); None: every workspace (as is 1/1, the sender's rule)."""
-        if self.sender_share is None:
+        """SENDER_SHARE as (k, n); None: every workspace (as is 1/1, the sender's rule), or `auto`
+        (the share is then found as the sender runs)."""
+        if self.sender_share is None or self.sender_share == AUTO_SHARE:
             return None
         k, n = self.sender_share.split("/")
         return int(k), int(n)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 
 from bot.clock import wall
 from bot.notify import SlackDirectory
@@ -23,6 +23,7 @@ from bot.scheduler import reminders
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.jobs import JOBS, quiet_hours_due, run_jobs
 from bot.scheduler.outbox import Delivery, failures
+from bot.scheduler.roster import Roster
 from bot.scheduler.rows import enqueue, enqueue_many, notification
 from bot.scheduler.runner import Scheduler
 from bot.services.customers import CustomerInput, create_customer
@@ -31,7 +32,7 @@ from bot.services.notices import Said, say
 from bot.services.workspaces import TeamSettings, get_workspace
 from bot.storage import db
 from bot.storage.db import make_session_factory, unit_of_work
-from bot.storage.models import Customer, Member, Notification, Workspace
+from bot.storage.models import Customer, Member, Notification, OutboxSender, Workspace
 from tests.helpers import add_complaint, add_customer, as_admin, goes_through, until
 from tests.slackclient import TEAM, USER, block_text
 
@@ -833,6 +834,90 @@ def test_senders_with_shares_each_send_for_their_own_workspaces_and_together_for
         assert homes_by[k] == {person[t]: 1 for t in mine}, k
     assert sum(sent_by.values(), Counter()) == {t: 4 for t in teams}
     assert {n.status for n in notifications(session) if n.kind != "home"} == {"sent"}
+
+
+def test_senders_with_auto_shares_split_the_workspaces_among_those_running_and_take_over_a_stopped_or_dead_ones(
+    settings, engine, session, fake
+):
+    teams = [f"T{n:08d}" for n in range(12)]
+    assert {db.bucket_of(t) % 3 for t in teams} == {0, 1, 2} and {db.bucket_of(t) % 2 for t in teams} == {0, 1}
+    for team in teams:
+        get_workspace(session, team)
+    session.commit()
+    seen = [wall()]  # the real clock as the senders' beats see it, moved on by hand
+    senders = {}
+    for name in ("a", "b", "c"):
+        scheduler = Scheduler(settings.model_copy(update={"sender_share": "auto"}), make_session_factory(engine))
+        scheduler.roster.wall = lambda: seen[0]
+        senders[name] = scheduler
+
+    def round_of(name: str) -> None:
+        for team in teams:
+            enqueue(session, now=NOW, team_id=team, key=f"auto:{name}", kind="test", channel=USER, text=f"{team} {name}",
+                    due_at=NOW - dt.timedelta(minutes=1))  # fmt: skip
+        session.commit()
+
+    def deliver(*names: str) -> dict[str, set[str]]:
+        sent = {}
+        for name in names:
+            posts = len(fake.calls_to("chat.postMessage"))
+            senders[name].sender.deliver(now=NOW)
+            sent[name] = {c.args["text"].split()[0] for c in fake.calls_to("chat.postMessage")[posts:]}
+        return sent
+
+    def shares(names: str) -> dict[str, tuple[int, int]]:
+        return {name: senders[name].roster.share() for name in names}
+
+    # Three join; once each has beaten again they count three, and each sends its third alone.
+    shares("abc")
+    seen[0] += dt.timedelta(seconds=10)
+    assert sorted(shares("abc").values()) == [(1, 3), (2, 3), (3, 3)]
+    round_of("first")
+    sent = deliver(*"abc")
+    for name, (k, n) in shares("abc").items():
+        assert sent[name] == {t for t in teams if db.bucket_of(t) % n == k - 1}, name
+
+    # b stops: at their next beat a and c share its workspaces out between them.
+    senders["b"].leave()
+    seen[0] += dt.timedelta(seconds=10)
+    assert sorted(shares("ac").values()) == [(1, 2), (2, 2)]
+    round_of("second")
+    sent = deliver(*"ac")
+    for name, (k, n) in shares("ac").items():
+        assert sent[name] == {t for t in teams if db.bucket_of(t) % n == k - 1}, name
+
+    # c dies (beats no more): its half waits while c may still be running (unseen for under 30 s);
+    # at a's first beat after that, a sends for all.
+    round_of("third")
+    seen[0] += dt.timedelta(seconds=29)
+    k, n = shares("a")["a"]
+    assert (n, deliver("a")["a"]) == (2, {t for t in teams if db.bucket_of(t) % 2 == k - 1})
+    seen[0] += dt.timedelta(seconds=9)
+    assert shares("a")["a"] == (k, 2)  # no beat yet
+    seen[0] += dt.timedelta(seconds=1)
+    assert shares("a")["a"] == (1, 1)
+    assert deliver("a")["a"] == {t for t in teams if db.bucket_of(t) % 2 != k - 1}
+
+    posted = Counter(c.args["text"] for c in fake.calls_to("chat.postMessage"))
+    assert posted == {f"{t} {r}": 1 for t in teams for r in ("first", "second", "third")}  # all, none twice
+    assert {n.status for n in notifications(session)} == {"sent"}
+    assert session.scalars(select(OutboxSender.id)).all() == [senders["a"].roster.id]  # a's beat removed c's
+    session.commit()
+    senders["a"].leave()
+    assert session.scalars(select(OutboxSender.id)).all() == []
+
+
+def test_a_sender_that_cannot_leave_the_others_still_stops(tmp_path, caplog):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'gone.db'}")
+    db.upgrade(engine)
+    roster = Roster(make_session_factory(engine), wall=lambda: NOW)
+    assert roster.share() == (1, 1)
+    with engine.begin() as connection:  # the database fails it as it stops
+        connection.execute(text("DROP TABLE outbox_sender"))
+
+    roster.leave()
+
+    assert "could not leave the senders running" in caplog.text
 
 
 def test_a_worker_whose_lease_was_taken_over_does_not_send(settings, engine, session, fake):

@@ -13,13 +13,13 @@ import time
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.clock import wall
 from bot.scheduler.rows import enqueue
 from bot.services.workspaces import get_workspace
 from bot.storage.db import bucket_of
-from bot.storage.models import Customer, Member, Notification
+from bot.storage.models import Customer, Member, Notification, OutboxSender
 from tests.conftest import BOT_TOKEN
 from tests.helpers import NO_DOTENV, add_customer
 from tests.slackclient import TEAM, USER
@@ -161,8 +161,37 @@ def test_a_sweep_with_a_share_sends_for_its_share_alone_and_the_others_wait_for_
     assert set(statuses_by_team(session).values()) == {"sent"}
 
 
-def test_a_malformed_share_stops_the_worker_with_one_line(engine, env):
-    proc = bot("worker", env={**env, "SENDER_SHARE": "3/2"})
+def test_a_sweep_with_an_auto_share_sends_its_share_among_the_senders_running_and_then_leaves(
+    engine, session, fake, env
+):
+    teams = [TEAM, *(f"{TEAM}{n}" for n in range(1, 6))]
+    assert 0 < len([t for t in teams if bucket_of(t) % 2 == 0]) < len(teams)
+    for team in teams:
+        get_workspace(session, team)
+        enqueue(session, now=wall(), team_id=team, key="share", kind="test", channel=USER, text=team,
+                due_at=wall() - dt.timedelta(minutes=1))  # fmt: skip
+    session.add(OutboxSender(id="another-worker", seen_at=wall()))  # a worker with `auto`, running
+    session.commit()
+
+    out = finish(bot("sweep", env={**env, "SENDER_SHARE": "auto"}))
+    sent = sorted(c.args["text"] for c in fake.calls_to("chat.postMessage"))
+    assert f" {len(sent)} sent," in out
+    # One of the two shares, whichever its place among the two senders gave it.
+    assert sent in ([t for t in teams if bucket_of(t) % 2 == k] for k in (0, 1)), sent
+    assert statuses_by_team(session) == {t: "sent" if t in sent else "pending" for t in teams}
+    assert list(session.scalars(select(OutboxSender.id))) == ["another-worker"]  # the sweep's own row is gone
+    session.commit()
+
+    session.execute(delete(OutboxSender))  # the other worker stopped: the next sweep sends for all
+    session.commit()
+    finish(bot("sweep", env={**env, "SENDER_SHARE": "auto"}))
+    assert sorted(c.args["text"] for c in fake.calls_to("chat.postMessage")) == sorted(teams)
+    assert set(statuses_by_team(session).values()) == {"sent"}
+
+
+@pytest.mark.parametrize("share", ["3/2", "automatic"])
+def test_a_malformed_share_stops_the_worker_with_one_line(engine, env, share):
+    proc = bot("worker", env={**env, "SENDER_SHARE": share})
     try:
         _out, err = proc.communicate(timeout=60)
     finally:
@@ -242,6 +271,22 @@ def test_serve_runs_the_scheduler_in_process_unless_disabled(engine, session, fa
     finally:
         server.terminate()
         server.communicate(timeout=30)
+
+
+def test_a_worker_with_an_auto_share_joins_the_senders_running_and_leaves_them_on_sigterm(engine, session, env):
+    worker = bot("worker", env={**env, "SENDER_SHARE": "auto"})
+    try:
+        while "sending for share 1/1 of the senders running" not in (line := worker.stderr.readline()):
+            assert line, "the worker exited before it joined"
+        assert len(session.scalars(select(OutboxSender.id)).all()) == 1
+        session.commit()
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+        assert worker.returncode == 0, err
+    finally:
+        worker.kill()
+        worker.wait()
+    assert session.scalars(select(OutboxSender.id)).all() == []  # the others need not wait for it to be unseen
 
 
 def test_the_worker_stops_cleanly_on_sigterm(engine, env):

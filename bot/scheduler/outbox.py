@@ -60,6 +60,8 @@ each then claims the rows of the workspaces in its share alone (`storage.db.work
 hash of the team id, modulo n), so a workspace's messages all go through one process, whose pacer
 keeps its budget, and the processes together send for many workspaces at once on as many cores.
 A share whose worker is not running waits for it: its rows stay pending and go when it is back.
+With SENDER_SHARE `auto` the share is k of n among the senders running instead
+(bot.scheduler.roster), and a sender that stops or dies has its share taken over.
 
 Each row is sent with its workspace's client (`clients(team_id)`: the one bot token, or in
 many-workspace mode that workspace's installation, bot.oauth); a workspace without one gets
@@ -227,7 +229,7 @@ class Sender:
         pacer: Pacer | None = None,
         home_pacer: Pacer | None = None,
         lanes: int = 1,
-        share: tuple[int, int] | None = None,
+        share: tuple[int, int] | Callable[[], tuple[int, int]] | None = None,
     ) -> None:
         self.factory = session_factory
         self.clients = clients  # team_id -> the client with that workspace's token, or None
@@ -237,8 +239,9 @@ class Sender:
         self.home_pacer = home_pacer  # the App Homes': `views.publish` has a budget of its own
         self.lanes = lanes  # messages in flight at once
         # (k, n): send for the k-th of n shares of the workspaces alone (SENDER_SHARE), so that
-        # each workspace's messages go through one process, which keeps its budget (`pacer`).
-        self.share = share if share is not None and share[1] > 1 else None
+        # each workspace's messages go through one process, which keeps its budget (`pacer`); or
+        # a function that says the share now (`auto`: bot.scheduler.roster).
+        self.share = share
         self.lease = dt.timedelta(seconds=lease)
         self.retry_budget = retry_budget
         self.batch_size = batch_size
@@ -275,7 +278,8 @@ class Sender:
         )
         not_open = (Notification.id.not_in(exclude),) if exclude else ()
         not_busy = (Notification.channel.not_in(sorted(busy)),) if busy else ()
-        mine = (workspace_bucket(Notification.team_id) % self.share[1] == self.share[0] - 1,) if self.share else ()
+        share = self.share() if callable(self.share) else self.share
+        mine = (workspace_bucket(Notification.team_id) % share[1] == share[0] - 1,) if share and share[1] > 1 else ()
         # What requests asked for by its own index (ix_notification_asked_due), due on the real
         # clock: a Home is built as things are when it is sent, a DM tells of what was just done,
         # whatever instant the run acts as of, and a long run (a backlog of digests) still takes

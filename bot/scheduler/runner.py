@@ -30,11 +30,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics, oauth
 from bot.clock import elapsed, wall
-from bot.config import Settings
+from bot.config import AUTO_SHARE, Settings
 from bot.notify import Directory, SlackDirectory
 from bot.scheduler import jobs
 from bot.scheduler.outbox import Delivery, Sender, sender_client
 from bot.scheduler.pacing import Pacer, home_pacer
+from bot.scheduler.roster import Roster
 from bot.storage.db import make_engine, make_session_factory, refresh_statistics
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,9 @@ class Scheduler:
         sender_options.setdefault("pacer", Pacer())
         sender_options.setdefault("home_pacer", home_pacer())
         sender_options.setdefault("lanes", SEND_LANES)
-        sender_options.setdefault("share", settings.share)
+        # SENDER_SHARE=auto: a share among the senders running, which this one joins on its first claim.
+        self.roster = Roster(self.factory, wall=wall) if settings.sender_share == AUTO_SHARE else None
+        sender_options.setdefault("share", self.roster.share if self.roster else settings.share)
         self.sender = Sender(self.factory, self.clients.client_for, wall=wall, **sender_options)
         self._statistics_at = float("-inf")
         self._delivering = threading.Lock()
@@ -120,6 +123,12 @@ class Scheduler:
         at = at or wall()
         written = self.run_jobs(at)
         return SweepReport(at, written, self.deliver(at, within=within))
+
+    def leave(self) -> None:
+        """This process sends no more: with SENDER_SHARE=auto the other senders take its share
+        over at their next beat (bot.scheduler.roster)."""
+        if self.roster is not None:
+            self.roster.leave()
 
     # --- periodic ---------------------------------------------------------------------
 
@@ -166,6 +175,7 @@ class Scheduler:
         if self._running is not None and self._running.running:
             with contextlib.suppress(SchedulerNotRunningError):  # another stop (Ctrl-C, SIGTERM) came first
                 self._running.shutdown(wait=wait)
+        self.leave()
         log.info("scheduler stopped")
 
     def run_forever(self, *, stop_without: int | None = None) -> None:
@@ -195,12 +205,17 @@ class Scheduler:
         signal.signal(signal.SIGTERM, stop)
         if stop_without is not None:
             threading.Thread(target=self._stop_without, args=(stop_without,), name="parent-watch", daemon=True).start()
-        log.info("worker started: jobs every %ss, delivery every %ss%s", JOBS_EVERY, DELIVER_EVERY,
-                 ", sending for share {}/{}".format(*self.sender.share) if self.sender.share else "")
+        log.info("worker started: jobs every %ss, delivery every %ss%s", JOBS_EVERY, DELIVER_EVERY, self._sharing())
         try:
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
             self.shutdown(wait=True)
+
+    def _sharing(self) -> str:
+        share = self.sender.share
+        if callable(share):
+            return ", sending for a share among the senders running (SENDER_SHARE=auto)"
+        return ", sending for share {}/{}".format(*share) if share and share[1] > 1 else ""
 
     def _stop_without(self, parent: int) -> None:
         """SIGTERM to this worker, so that it stops as on any SIGTERM, once `parent` is no longer

@@ -600,6 +600,17 @@ class Notification(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class OutboxSender(Base):
+    """A sender sharing the workspaces out with the others running (SENDER_SHARE=auto,
+    bot.scheduler.roster): its row is there while it runs and says when it was last seen."""
+
+    __tablename__ = "outbox_sender"
+    __table_args__ = ({"info": {"unscoped": "a process sending for the workspaces, not a workspace's record"}},)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class AuditEvent(Base):
     """Who did what to which record, when, and from which Slack surface."""
 

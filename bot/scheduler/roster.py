@@ -1,0 +1,100 @@
+"""The senders running, among which the workspaces are shared out (SENDER_SHARE=auto).
+
+A sender with `auto` is a row of `outbox_sender` while it runs. Every `BEAT` seconds (on its
+first claim, then on the first claim after each beat) it writes when it was last seen, removes
+the rows of senders not seen for `GONE` seconds (stopped without a word: SIGKILL, a machine
+lost) and takes the k-th of the n shares (bot.scheduler.outbox), k its place among the rows in
+id order. A sender that stops removes its row (`leave`): the others take its workspaces over at
+their next beat, within `BEAT` seconds; a sender that dies, within `GONE` + `BEAT`.
+
+So workers started alike (a Procfile's `worker` scaled to three) share the workspaces out among
+those running, as fixed shares (`k/n`) do among those configured, without a share that waits
+for a worker that is down. Between two beats senders may count each other differently for a
+moment: a workspace is then sent for by two of them (a row is still claimed by one: nothing goes
+twice, only the workspace's budget is kept by two for a few seconds) or by none (its rows wait
+for the next beat).
+
+Seen-times are on the real clock (`wall`), as leases are: they are about processes running now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.storage.db import unit_of_work
+from bot.storage.models import OutboxSender
+
+log = logging.getLogger(__name__)
+
+BEAT = 10.0  # seconds between a sender's beats: how soon the others see it come or go
+GONE = 30.0  # seconds unseen after which a sender is taken for dead and its share handed out
+
+
+class Roster:
+    """One sender's place among the senders running: `share()` is its (k, n) now."""
+
+    def __init__(
+        self, factory: sessionmaker[Session], *, wall: Callable[[], dt.datetime], beat: float = BEAT,
+        gone: float = GONE, name: str | None = None,
+    ) -> None:  # fmt: skip
+        if gone <= beat:
+            raise ValueError("a sender must beat more often than it is taken for dead")
+        self.factory = factory
+        self.wall = wall
+        self.id = name or uuid.uuid4().hex
+        self.beat = dt.timedelta(seconds=beat)
+        self.gone = dt.timedelta(seconds=gone)
+        self._lock = threading.Lock()  # the lanes' claims and a stop may ask at once
+        self._beaten: dt.datetime | None = None
+        self._share = (1, 1)
+
+    def share(self) -> tuple[int, int]:
+        """This sender's share, (k, n): its place among the senders seen, beating first if due."""
+        with self._lock:
+            now = self.wall()
+            # A clock set back since the last beat beats too, rather than waiting for it to catch up.
+            if self._beaten is None or not self._beaten <= now < self._beaten + self.beat:
+                share = self._beat(now)
+                if share != self._share or self._beaten is None:
+                    log.info("sending for share %d/%d of the senders running", *share)
+                self._share, self._beaten = share, now
+            return self._share
+
+    def _beat(self, now: dt.datetime) -> tuple[int, int]:
+        with unit_of_work(self.factory, now=None) as session:
+            session.execute(_seen(session.get_bind().dialect.name), {"id": self.id, "seen_at": now})
+            session.execute(delete(OutboxSender).where(OutboxSender.seen_at < now - self.gone))
+            running = list(session.scalars(select(OutboxSender.id).order_by(OutboxSender.id)))
+        return running.index(self.id) + 1, len(running)
+
+    def leave(self) -> None:
+        """This sender stops: its row goes, and the others share its workspaces out at their next beat."""
+        with self._lock:
+            if self._beaten is None:
+                return  # never joined
+            self._beaten, self._share = None, (1, 1)
+            try:
+                with unit_of_work(self.factory, now=None) as session:
+                    session.execute(delete(OutboxSender).where(OutboxSender.id == self.id))
+            except SQLAlchemyError as exc:  # a stop goes on: the others find this sender gone in time
+                log.warning("could not leave the senders running (%s); the others take its share over "
+                            "once it has been unseen for %ds", type(exc).__name__, self.gone.total_seconds())  # fmt: skip
+
+
+@functools.cache
+def _seen(dialect: str) -> Any:
+    """A sender's row written, or its seen-time moved on if it is there."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(OutboxSender)
+    return stmt.on_conflict_do_update(index_elements=["id"], set_={"seen_at": stmt.excluded.seen_at})
