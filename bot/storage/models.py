@@ -638,10 +638,8 @@ class RevisitDone(Base):
     """
 
     __tablename__ = "revisit_done"
-    __table_args__ = (
-        Index("ix_revisit_done_team_done_on", "team_id", "done_on"),
-        Index("ix_revisit_done_team_due_on", "team_id", "due_on"),
-    )
+    __table_args__ = (Index("ix_revisit_done_team_done_on", "team_id", "done_on"),
+                      Index("ix_revisit_done_team_due_on", "team_id", "due_on"))  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
