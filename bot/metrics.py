@@ -47,7 +47,7 @@ from sqlalchemy import Engine, func, select
 from bot.clock import wall
 from bot.slackhttp import KeptAliveWebClient
 from bot.storage import db
-from bot.storage.models import OUTBOX_STATES, PENDING, Notification
+from bot.storage.models import OUTBOX_STATES, PENDING, SENDER_GONE, Notification, OutboxSender
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -164,8 +164,9 @@ def metered(client: WebClient) -> MeteredWebClient:
 
 
 class OutboxCollector:
-    """The outbox at the scrape: rows by status, and the age of the oldest notification that is
-    due and still pending (0 when none waits). Two index-only queries over all workspaces."""
+    """The outbox at the scrape: rows by status, the age of the oldest notification that is due
+    and still pending (0 when none waits), and the senders running with SENDER_SHARE=auto. Two
+    index-only queries over all workspaces, and one of a row per sender."""
 
     def __init__(self, engine: Engine, clock: Callable[[], dt.datetime]) -> None:
         self.engine = engine
@@ -178,6 +179,7 @@ class OutboxCollector:
             with self.engine.connect() as connection:
                 counts = dict(connection.execute(select(n.status, func.count()).group_by(n.status)).all())
                 oldest = connection.scalar(select(func.min(n.due_at)).where(n.status == PENDING, n.due_at <= now))
+                senders = connection.scalar(select(func.count()).where(OutboxSender.seen_at > now - SENDER_GONE))
         except Exception:  # noqa: BLE001 - no database, no outbox figures; the rest is still served
             return
         by_status = GaugeMetricFamily("touchbase_outbox_notifications", "Outbox rows by status.", labels=["status"])
@@ -189,6 +191,9 @@ class OutboxCollector:
         age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
         yield GaugeMetricFamily("touchbase_outbox_oldest_pending_seconds",
                                 "How long the oldest due, still pending notification has waited.", value=age)  # fmt: skip
+        yield GaugeMetricFamily("touchbase_outbox_senders",
+                                "Senders sharing the workspaces out (SENDER_SHARE=auto), seen in the last 30 s.",
+                                value=senders or 0)  # fmt: skip
 
 
 class _Own:

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -23,7 +24,7 @@ from bot.scheduler.runner import Scheduler
 from bot.services.workspaces import get_workspace
 from bot.storage import db
 from bot.storage.db import make_session_factory
-from bot.storage.models import Workspace
+from bot.storage.models import OutboxSender, Workspace
 from tests.conftest import SIGNING_SECRET
 from tests.helpers import add_customer, grew, needs_timed_waits, scrape, value
 from tests.slackclient import TEAM, USER, SignedSlack
@@ -125,6 +126,24 @@ def test_the_outbox_is_reported_by_status_with_the_age_of_the_oldest_due_notific
     assert value(samples, "touchbase_outbox_notifications", status="sending") == 0
     age = value(samples, "touchbase_outbox_oldest_pending_seconds")
     assert 600 <= age < 3600  # the one due ten minutes ago; tomorrow's is not late
+
+
+def test_the_senders_running_with_an_auto_share_are_counted_and_a_dead_one_is_not(bot, session):
+    session.add_all([OutboxSender(id="running", seen_at=wall() - dt.timedelta(seconds=5)),
+                     OutboxSender(id="another", seen_at=wall()),
+                     OutboxSender(id="dead", seen_at=wall() - dt.timedelta(minutes=1))])  # fmt: skip
+    session.commit()
+    samples, _ = scrape(bot.url)
+    assert value(samples, "touchbase_outbox_senders") == 2
+
+
+def test_every_metric_served_is_described_in_the_readme(bot, slack):
+    slack.command("help")  # a request, so that its metrics are served too
+    samples, _ = scrape(bot.url)
+    served = {re.sub(r"_(bucket|count|sum|created)$", "", name) for name, _ in samples if name.startswith("touchbase_")}
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert {"touchbase_outbox_senders", "touchbase_requests_total"} <= served
+    assert sorted(name for name in served if f"`{name}" not in readme) == []
 
 
 def test_job_runs_durations_and_deliveries_are_counted(bot, settings, engine, session, fake):

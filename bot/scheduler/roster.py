@@ -33,12 +33,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.db import unit_of_work
-from bot.storage.models import OutboxSender
+from bot.storage.models import SENDER_GONE, OutboxSender
 
 log = logging.getLogger(__name__)
 
 BEAT = 10.0  # seconds between a sender's beats: how soon the others see it come or go
-GONE = 30.0  # seconds unseen after which a sender is taken for dead and its share handed out
+GONE = SENDER_GONE.total_seconds()  # unseen this long, a sender is taken for dead and its share handed out
 
 
 class Roster:

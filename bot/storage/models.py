@@ -600,6 +600,9 @@ class Notification(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+SENDER_GONE = dt.timedelta(seconds=30)  # an `outbox_sender` unseen this long is taken for dead
+
+
 class OutboxSender(Base):
     """A sender sharing the workspaces out with the others running (SENDER_SHARE=auto,
     bot.scheduler.roster): its row is there while it runs and says when it was last seen."""
