@@ -48,9 +48,9 @@ from bot.storage.models import (
     StageChange,
     Touch,
     Workspace,
-    stored_columns,
 )
 from bot.storage.pinyin import search_key
+from bot.storage.schema import stored_columns
 from bot.storage.search import han, search_doc, search_lines
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from bot.storage import crypto
-from bot.storage.models import Base, include_in_comparison
+from bot.storage.models import Base
+from bot.storage.schema import include_in_comparison
 
 config = context.config
 target_metadata = Base.metadata

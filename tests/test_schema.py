@@ -23,8 +23,8 @@ from bot.storage.models import (
     Customer,
     Member,
     Notification,
-    include_in_comparison,
 )
+from bot.storage.schema import include_in_comparison
 
 WHEN = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # what the migration tests act as of
 

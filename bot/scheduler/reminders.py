@@ -33,7 +33,8 @@ from bot.services.reminders import due_by, owners_with_due_revisits
 from bot.services.touches import due_revisits
 from bot.services.workspaces import TeamSettings, get_workspace, settings_of
 from bot.storage.db import reading
-from bot.storage.models import PENDING, Customer, FollowUp, Member, Notification, UTCDateTime, Workspace
+from bot.storage.models import PENDING, Customer, FollowUp, Member, Notification, Workspace
+from bot.storage.schema import UTCDateTime
 from bot.views.followups import follow_up_reminder
 from bot.views.revisits import DIGEST_MAX_FOLLOW_UPS, DIGEST_MAX_ITEMS, digest_message, revisit_reminder
 

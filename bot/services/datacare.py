@@ -30,8 +30,8 @@ from bot.storage.models import (
     StageChange,
     Survey,
     Touch,
-    stored_columns,
 )
+from bot.storage.schema import stored_columns
 
 AUDIT_PAGE = 10
 PERSONAL_FIELDS = ("company", "contact_name", "title", "email", "phone", "address", "needs", "preferences", "tags")

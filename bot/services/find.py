@@ -30,7 +30,8 @@ from bot.services.access import Viewer
 from bot.services.items import CUSTOMER_ITEM, CustomerItem, rows
 from bot.storage.crypto import lookup_hashes
 from bot.storage.db import written
-from bot.storage.models import INTEGER_MAX, SEARCH_FTS, Customer, SearchGram, SearchLine
+from bot.storage.models import INTEGER_MAX, Customer, SearchGram, SearchLine
+from bot.storage.schema import SEARCH_FTS
 from bot.storage.search import fold, han
 
 SEARCH_LIMIT = 10

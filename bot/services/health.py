@@ -62,8 +62,8 @@ from bot.storage.models import (
     FollowUp,
     SatisfactionScore,
     Touch,
-    UTCDateTime,
 )
+from bot.storage.schema import UTCDateTime
 
 RECENCY_MAX = 40
 OVERDUE_BASE, OVERDUE_MAX = 5, 20

@@ -40,7 +40,8 @@ from bot.services.customers import (
 )
 from bot.services.errors import FieldErrors
 from bot.services.workspaces import get_workspace
-from bot.storage.models import Base, Customer, stored_columns
+from bot.storage.models import Base, Customer
+from bot.storage.schema import stored_columns
 
 COLUMNS = {
     "name": "name", "company": "company", "contact": "contact_name", "title": "title", "email": "email",

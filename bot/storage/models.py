@@ -1,9 +1,10 @@
 """The relational schema of the whole product.
 
 Every table carries `team_id`, the Slack workspace it belongs to; every query filters on it.
-Times are stored as UTC instants (`UTCDateTime`), dates as plain dates. The columns that
-say when a row was made or changed (`created_at`, `updated_at`, `at`, …) are stamped with the
-instant of the unit of work that writes them (`bot.storage.db`), never the wall clock.
+Times are stored as UTC instants (`UTCDateTime`, with the other column types in
+bot.storage.schema), dates as plain dates. The columns that say when a row was made or changed
+(`created_at`, `updated_at`, `at`, …) are stamped with the instant of the unit of work that
+writes them (`bot.storage.db`), never the wall clock.
 Schema changes go through Alembic (`migrations/`); a test fails when this file and the
 migrations differ.
 """
@@ -11,38 +12,31 @@ migrations differ.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    Column,
-    ColumnElement,
     Computed,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
-    Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     event,
     false,
     inspect,
     text,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from bot.storage.crypto import EncryptedJSON, EncryptedText, lookup_hash
 from bot.storage.pinyin import search_key
+from bot.storage.schema import PerDialect, UTCDateTime, only_on
 from bot.storage.search import han, search_doc, search_lines
 
 NAMING_CONVENTION = {
@@ -52,69 +46,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """A timezone-aware instant, stored in UTC; SQLite hands back naive values, so re-attach UTC."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTCDateTime column")
-        return value.astimezone(dt.UTC)
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def only_on(dialect: str, index: Index) -> Index:
-    """An index that exists on one database only (created by its migration there alone)."""
-    index.info["only_on"] = dialect
-    return index.ddl_if(dialect=dialect)
-
-
-class PerDialect(ColumnElement[Any]):
-    """SQL written out for each database, chosen when it is compiled (a generated column's
-    expression, where the two differ in their functions and literals)."""
-
-    inherit_cache = False
-
-    def __init__(self, **sql: str) -> None:
-        self.sql = sql
-
-
-@compiles(PerDialect)
-def _per_dialect(element: PerDialect, compiler: SQLCompiler, **_kw: Any) -> str:
-    return element.sql[compiler.dialect.name]
-
-
-# SQLite's full-text table over the search text (migration 0007) and the tables FTS5 keeps
-# for it: made by the migration with triggers, not described by the models.
-SEARCH_FTS = "customer_fts"
-
-
-def stored_columns(table: Table) -> list[Column[Any]]:
-    """A table's columns but those the database computes from the others (`Computed`): what
-    an export writes and a bulk load supplies."""
-    return [c for c in table.columns if c.computed is None]
-
-
-def include_in_comparison(dialect: str) -> Callable[..., bool]:
-    """Alembic's `include_object` for `dialect`: leave out the indexes of other databases and
-    SQLite's full-text tables."""
-
-    def include(obj: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
-        if type_ == "table" and reflected and (name or "").startswith(SEARCH_FTS):
-            return False
-        return reflected or type_ != "index" or obj.info.get("only_on") in (None, dialect)
-
-    return include
 
 
 # The largest value of an Integer column on every database (PostgreSQL's int4): ids and `#N`
