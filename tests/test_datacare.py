@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 
 from bot.scheduler.rows import enqueue
 from bot.scheduler.runner import Scheduler
 from bot.storage.db import make_session_factory
-from bot.storage.models import AuditEvent, Base, Notification
+from bot.storage.models import AuditEvent, Base, Customer, Notification
 from tests.helpers import add_customer, customers_of
 from tests import slackclient
 from tests.slackclient import TEAM, USER, block_text
@@ -231,6 +231,49 @@ def test_an_erase_leaves_nothing_of_the_customer_in_the_messages_still_to_send(s
     assert "Zhou" not in json.dumps([c.args for c in fake.calls_to("chat.postMessage")])
     session.expire_all()
     assert not [n.key for n in session.scalars(select(Notification)) if "Zhou" in json.dumps(n.payload)]
+
+
+@freeze_time("2026-11-25T10:00:00+00:00")
+def test_an_erased_customer_leaves_the_digest_the_due_list_the_checkins_and_the_grade_and_risk_lists(
+    slack, fake, session, engine, settings, admin
+):
+    today = dt.date(2026, 11, 25)
+    for name in ("Zhou Logistics", "Acme Ltd"):
+        customer = add_customer(session, name, owner_id=USER, grade="C")  # 3 touches suggest B: a regrade
+        customer.next_revisit, customer.created_at = today, dt.datetime(2025, 6, 2, tzinfo=dt.UTC)  # a check-in due
+        session.commit()
+        for step in ("call back", "send the brochure", f"send {name} the quote"):
+            slack.command(f"touch {name}")
+            slack.submit(fake.last("views.open")["view"], {"Summary": "called", "Next step": step,
+                                                           "Next step due": today.isoformat()})  # fmt: skip
+    session.execute(text("UPDATE customer SET next_revisit = '2026-11-24'"))  # overdue: a sign for the risk list
+    # And one the erase leaves: no touch for a year and a half, as if the touches were old.
+    session.execute(update(Customer).where(Customer.name == "Zhou Logistics")
+                    .values(last_touch_at=dt.datetime(2025, 6, 2, tzinfo=dt.UTC)))  # fmt: skip
+    session.commit()
+
+    def reported(kind: str) -> str:
+        slack.command(f"report {kind}", user=admin)  # it comes by DM
+        return block_text(fake.calls_to("chat.postMessage")[-1].args["blocks"])
+
+    assert "Zhou Logistics" in slack.command("due").shown
+    assert "Zhou Logistics" in reported("grades") and "Zhou Logistics" in reported("risk")
+
+    slack.click(slack.command("erase Zhou Logistics", user=admin).blocks, "Erase", user=admin)
+    Scheduler(settings, make_session_factory(engine)).sweep(dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC))
+
+    told = json.dumps([c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == USER])
+    kinds = {n.kind for n in session.scalars(select(Notification).where(Notification.channel == USER))}
+    session.commit()
+    assert {"digest", "checkin"} <= kinds and "Acme Ltd" in told  # the digest and the check-in went, for Acme
+    assert "Erased customer" not in told
+    due = slack.command("due").shown
+    assert "send Acme Ltd the quote" in due and "Erased customer" not in due
+    for kind in ("grades", "risk"):
+        listed = reported(kind)
+        assert "Acme Ltd" in listed and "Erased customer" not in listed, kind
+    [zhou] = [c for c in customers_of(session) if c.erased_at is not None]
+    assert (zhou.name, zhou.next_revisit, zhou.revisits_enabled) == ("Erased customer #1", None, False)
 
 
 @freeze_time("2026-11-25T10:00:00+00:00")

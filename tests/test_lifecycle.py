@@ -16,6 +16,7 @@ from sqlalchemy import event, select, update
 from bot.scheduler.runner import Scheduler
 from bot.services import lifecycle
 from bot.services.customers import CustomerInput, create_customer
+from bot.services.datacare import erase_customer
 from bot.services.lifecycle import REASONS
 from bot.storage.db import make_session_factory, unit_of_work
 from bot.storage.models import AuditEvent, Complaint, Customer, Member, SatisfactionScore, StageChange
@@ -158,6 +159,19 @@ def test_the_sweep_moves_a_customer_whose_health_fell_under_40_to_at_risk_and_a_
     touch(slack, fake, "Acme", SWEEP + dt.timedelta(hours=1))
     assert stage_of(session, "Acme") == ("active", SWEEP + dt.timedelta(hours=1))
     assert history(session, "Acme")[-2:] == [("active", "at_risk", None), ("at_risk", "active", None)]
+
+
+def test_the_sweep_leaves_an_erased_customer_in_its_stage(slack, fake, session, engine, scheduler):
+    _neglected_active(slack, fake, session, engine)  # health 30: at risk by the rule, were it not erased
+    with unit_of_work(make_session_factory(engine), now=T0) as work:
+        erase_customer(session=work, viewer=as_admin(), customer_id=customers_of(session)[0].id, surface="command")
+    scheduler.sweep(SWEEP)
+    assert stage_of(session, "Erased customer #1")[0] == "active"
+    # Nor is one erased while at risk moved back: it has no health to be judged by any more.
+    session.execute(update(Customer).values(stage="at_risk", stage_since=SWEEP))
+    session.commit()
+    scheduler.sweep(SWEEP + dt.timedelta(hours=2))  # the next hourly check
+    assert stage_of(session, "Erased customer #1")[0] == "at_risk"
 
 
 def test_a_touch_never_makes_a_customer_at_risk_the_sweep_does(slack, fake, session, engine, scheduler):

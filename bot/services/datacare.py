@@ -14,9 +14,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.i18n import t
-from bot.services import access, audit, csvfile, notices
+from bot.services import access, audit, csvfile, followups, notices
 from bot.services.access import Viewer, require_admin
 from bot.services.customers import PROFILE_FIELDS, all_customers
+from bot.storage.db import now_of
 from bot.storage.models import (
     AuditEvent,
     ChannelLink,
@@ -135,7 +136,9 @@ def erase_customer(
     *, session: Session, viewer: Viewer, customer_id: int, surface: str, locale: str | None = None
 ) -> Customer:
     """Remove the customer's personal data everywhere; keep anonymised rows for the counts,
-    marked as erased in `locale` (the team's language, or the admin's)."""
+    marked as erased in `locale` (the team's language, or the admin's). The customer leaves every
+    list of things to do: its revisits are off, its follow-ups out of their lists, and it is left
+    out of the check-ins, the regrade suggestions and the stage check."""
     require_admin(viewer)
     team_id = viewer.team_id
     customer = _held_with_its_links(session, viewer, customer_id)
@@ -149,6 +152,9 @@ def erase_customer(
     customer.name, customer.name_key = label, label.casefold()
     for field in PERSONAL_FIELDS:
         setattr(customer, field, None)
+    customer.erased_at = now_of(session)
+    customer.next_revisit, customer.revisits_enabled = None, False
+    followups.sync_customer_lost(session, customer)
     session.execute(
         update(Touch)
         .where(Touch.team_id == team_id, Touch.customer_id == customer.id)

@@ -64,9 +64,11 @@ def _still_open() -> tuple[ColumnElement[bool], ...]:
 
 
 def sync_customer_lost(session: Session, customer: Customer) -> None:
-    """The customer just moved to or from lost (services.lifecycle.move): its follow-ups follow."""
+    """The customer just moved to or from lost (services.lifecycle.move), or was erased
+    (services.datacare): its follow-ups follow, out of the lists while it is either."""
+    out = customer.stage == "lost" or customer.erased_at is not None
     session.execute(update(FollowUp).where(FollowUp.team_id == customer.team_id, FollowUp.customer_id == customer.id)
-                    .values(customer_lost=customer.stage == "lost"))  # fmt: skip
+                    .values(customer_lost=out))  # fmt: skip
 
 
 def is_due(*, by: dt.date | ColumnElement[dt.date]) -> tuple[ColumnElement[bool], ...]:

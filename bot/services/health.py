@@ -287,8 +287,8 @@ def scored(
     *, session: Session, viewer: Viewer, now: dt.datetime, today: dt.date, stages: tuple[str, ...] = ON_BOOKS,
     ids: list[int] | None = None,
 ) -> list[AtRisk]:
-    """The health of every customer in `stages` the viewer sees (of `ids`, if given) that shows
-    a warning sign (no touch within the grade's interval, an overdue revisit or follow-up, an
+    """The health of every customer in `stages` the viewer sees (of `ids`, if given; an erased one
+    aside) that shows a warning sign (no touch within the grade's interval, an overdue revisit or follow-up, an
     open complaint, a recent satisfaction score); the others are at 100. SQL finds the few with
     a sign, so the Python scoring never sees the whole book."""
     team_id = viewer.team_id
@@ -320,8 +320,8 @@ def scored(
         .outerjoin(complaints, complaints.c.customer_id == Customer.id)
         .outerjoin(satisfaction, satisfaction.c.customer_id == Customer.id)
         .outerjoin(follow_ups, follow_ups.c.customer_id == Customer.id)
-        .where(Customer.team_id == team_id, Customer.stage.in_(stages), candidates, viewer.customers(),
-               *_one(Customer.id, ids))
+        .where(Customer.team_id == team_id, Customer.stage.in_(stages), Customer.erased_at.is_(None), candidates,
+               viewer.customers(), *_one(Customer.id, ids))
     ).all()  # fmt: skip
     intervals = {grade: revisit_interval(settings, grade).days for grade in {row.grade for row in rows}}
     return [
@@ -425,8 +425,8 @@ def grade_suggestions(
     rows = session.execute(
         select(Customer.id, Customer.number, Customer.name, Customer.owner_id, Customer.grade, suggested, touches)
         .outerjoin(recent, recent.c.customer_id == Customer.id)
-        .where(Customer.team_id == team_id, Customer.stage != "lost", func.coalesce(Customer.grade, "") != suggested,
-               viewer.customers())
+        .where(Customer.team_id == team_id, Customer.stage != "lost", Customer.erased_at.is_(None),
+               func.coalesce(Customer.grade, "") != suggested, viewer.customers())
         .order_by(Customer.number)
         .limit(limit)
     ).all()

@@ -157,7 +157,7 @@ def check_stages(*, session: Session, team_id: str, now: dt.datetime, today: dt.
     for start in range(0, len(ids), BATCH):
         locked += session.scalars(
             select(Customer).where(Customer.team_id == team_id, Customer.id.in_(ids[start : start + BATCH]),
-                                   Customer.stage.in_(("active", "at_risk")))
+                                   Customer.stage.in_(("active", "at_risk")), Customer.erased_at.is_(None))
             .order_by(Customer.id).with_for_update().execution_options(populate_existing=True)
         )  # fmt: skip
     ids = [c.id for c in locked]

@@ -133,4 +133,4 @@ def _waiting(
     asked = select(Notification.id).where(of_teams(Notification.team_id), Notification.team_id == Customer.team_id,
                                           Notification.key == asked_key).exists()  # fmt: skip
     return last, since, [of_teams(Customer.team_id), Customer.owner_id.is_not(None), Customer.stage != "lost",
-                         or_(*due), ~asked]
+                         Customer.erased_at.is_(None), or_(*due), ~asked]

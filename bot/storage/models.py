@@ -213,6 +213,8 @@ class Customer(Base):
     tags: Mapped[str | None] = mapped_column(Text)  # comma-separated, as typed
     next_revisit: Mapped[dt.date | None] = mapped_column(Date)
     revisits_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When `/crm erase` anonymised it: a row kept for the counts, out of every list of things to do.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Yearly value (contract value or revenue) in whole units of the team's currency.
     value: Mapped[int | None] = mapped_column(BigInteger)
     # prospect / new / active / at_risk / lost (services.lifecycle), and since when.
@@ -642,8 +644,8 @@ class FollowUp(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     done_on: Mapped[dt.date | None] = mapped_column(Date)  # the day it was done, in the doer's time zone
     done_by: Mapped[str | None] = mapped_column(String(32))
-    # Whether its customer is lost (kept by services.lifecycle.move): its lists leave it out
-    # without reading the customer.
+    # Whether its customer is lost or erased (kept by services.followups.sync_customer_lost): its
+    # lists leave it out without reading the customer.
     customer_lost: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
