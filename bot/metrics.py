@@ -47,7 +47,7 @@ from sqlalchemy import Engine, func, select
 from bot.clock import wall
 from bot.slackhttp import KeptAliveWebClient
 from bot.storage import db
-from bot.storage.models import OUTBOX_STATES, PENDING, SENDER_GONE, Notification, OutboxSender
+from bot.storage.models import OUTBOX_STATES, PENDING, SENDER_GONE, Notification, sender_seen_within
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -179,7 +179,7 @@ class OutboxCollector:
             with self.engine.connect() as connection:
                 counts = dict(connection.execute(select(n.status, func.count()).group_by(n.status)).all())
                 oldest = connection.scalar(select(func.min(n.due_at)).where(n.status == PENDING, n.due_at <= now))
-                senders = connection.scalar(select(func.count()).where(OutboxSender.seen_at > now - SENDER_GONE))
+                senders = connection.scalar(select(func.count()).where(sender_seen_within(now)))
         except Exception:  # noqa: BLE001 - no database, no outbox figures; the rest is still served
             return
         by_status = GaugeMetricFamily("touchbase_outbox_notifications", "Outbox rows by status.", labels=["status"])
@@ -191,9 +191,8 @@ class OutboxCollector:
         age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
         yield GaugeMetricFamily("touchbase_outbox_oldest_pending_seconds",
                                 "How long the oldest due, still pending notification has waited.", value=age)  # fmt: skip
-        yield GaugeMetricFamily("touchbase_outbox_senders",
-                                "Senders sharing the workspaces out (SENDER_SHARE=auto), seen in the last 30 s.",
-                                value=senders or 0)  # fmt: skip
+        yield GaugeMetricFamily("touchbase_outbox_senders", "Senders sharing the workspaces out (SENDER_SHARE=auto), "
+                                f"seen in the last {SENDER_GONE.total_seconds():.0f} s.", value=senders or 0)  # fmt: skip
 
 
 class _Own:

@@ -886,10 +886,10 @@ def test_senders_with_auto_shares_split_the_workspaces_among_those_running_and_t
     for name, (k, n) in shares("ac").items():
         assert sent[name] == {t for t in teams if db.bucket_of(t) % n == k - 1}, name
 
-    # c dies (beats no more): its half waits while c may still be running (unseen for under 30 s);
+    # c dies (beats no more): its half waits while c may still be running (unseen for under 60 s);
     # at a's first beat after that, a sends for all.
     round_of("third")
-    seen[0] += dt.timedelta(seconds=29)
+    seen[0] += dt.timedelta(seconds=59)
     k, n = shares("a")["a"]
     assert (n, deliver("a")["a"]) == (2, {t for t in teams if db.bucket_of(t) % 2 == k - 1})
     seen[0] += dt.timedelta(seconds=9)
@@ -905,6 +905,42 @@ def test_senders_with_auto_shares_split_the_workspaces_among_those_running_and_t
     session.commit()
     senders["a"].leave()
     assert session.scalars(select(OutboxSender.id)).all() == []
+
+
+def test_a_sender_keeps_its_share_through_a_failed_beat_never_joins_again_once_gone_and_drops_a_row_far_ahead(
+    settings, engine, session, tmp_path, caplog
+):
+    seen = [wall()]
+    a, b = (Roster(make_session_factory(engine), wall=lambda: seen[0]) for _ in range(2))
+    a.share(), b.share()
+    seen[0] += dt.timedelta(seconds=10)
+    k, n = a.share()
+    assert n == 2 and b.share() == (3 - k, 2)
+
+    working, a.factory = a.factory, make_session_factory(db.make_engine(f"sqlite:///{tmp_path / 'none' / 'x.db'}"))
+    seen[0] += dt.timedelta(seconds=10)
+    assert a.share() == (k, 2)  # the database does not answer: the share it had
+    assert "the senders running could not be counted" in caplog.text
+    a.factory = working
+
+    b.leave()
+    seen[0] += dt.timedelta(seconds=10)
+    b.share()  # a claim under way as it stopped: it does not join again
+    session.add(OutboxSender(id="ahead", seen_at=seen[0] + dt.timedelta(days=1)))  # a clock far ahead, then dead
+    session.commit()
+    assert a.share() == (1, 1)
+    assert session.scalars(select(OutboxSender.id)).all() == [a.id]
+
+
+def test_the_workers_tick_beats_while_a_long_run_holds_the_delivery(settings, engine, session):
+    scheduler = Scheduler(settings.model_copy(update={"sender_share": "auto"}), make_session_factory(engine))
+    seen = [wall()]
+    scheduler.roster.wall = lambda: seen[0]
+    scheduler.roster.share()
+    with scheduler._delivering:  # a run sending a backlog, its claims waiting
+        seen[0] += dt.timedelta(seconds=10)
+        scheduler._deliver_tick()
+    assert session.scalars(select(OutboxSender.seen_at)).all() == [seen[0]]
 
 
 def test_a_sender_that_cannot_leave_the_others_still_stops(tmp_path, caplog):

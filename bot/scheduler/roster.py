@@ -1,20 +1,24 @@
 """The senders running, among which the workspaces are shared out (SENDER_SHARE=auto).
 
-A sender with `auto` is a row of `outbox_sender` while it runs. Every `BEAT` seconds (on its
-first claim, then on the first claim after each beat) it writes when it was last seen, removes
-the rows of senders not seen for `GONE` seconds (stopped without a word: SIGKILL, a machine
-lost) and takes the k-th of the n shares (bot.scheduler.outbox), k its place among the rows in
-id order. A sender that stops removes its row (`leave`): the others take its workspaces over at
-their next beat, within `BEAT` seconds; a sender that dies, within `GONE` + `BEAT`.
+A sender with `auto` is a row of `outbox_sender` while it runs. Every `BEAT` seconds it beats:
+it writes when it was last seen, removes the rows of senders not seen for `GONE` seconds
+(stopped without a word: SIGKILL, a machine lost) and takes the k-th of the n shares
+(bot.scheduler.outbox), k its place among the rows in id order. A claim beats when one is due
+(`share()`); so does the worker's tick every second (bot.scheduler.runner), so that a run whose
+claims wait (its lanes full, a write turn) still beats. A sender that stops removes its row
+(`leave`): the others count one fewer at their next beat, within `BEAT` seconds; for a sender
+that dies, within `GONE` + `BEAT`.
 
 So workers started alike (a Procfile's `worker` scaled to three) share the workspaces out among
 those running, as fixed shares (`k/n`) do among those configured, without a share that waits
-for a worker that is down. Between two beats senders may count each other differently for a
-moment: a workspace is then sent for by two of them (a row is still claimed by one: nothing goes
-twice, only the workspace's budget is kept by two for a few seconds) or by none (its rows wait
-for the next beat).
+for a worker that is down. A share is a bucket modulo n: when n changes, most workspaces change
+sender. Between two beats senders may count each other differently for a moment: a workspace is
+then sent for by two of them (a row is still claimed by one: nothing goes twice, only the
+workspace's budget is kept by two for a few seconds) or by none (its rows wait for the next beat).
 
-Seen-times are on the real clock (`wall`), as leases are: they are about processes running now.
+Seen-times are on the real clock (`wall`), as leases are: they are about processes running now,
+and the workers' clocks must agree as they must for leases. A row seen more than `GONE` ahead of
+a sender's clock is removed too, so a process whose clock ran ahead cannot hold a share for ever.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.db import unit_of_work
-from bot.storage.models import SENDER_GONE, OutboxSender
+from bot.storage.models import SENDER_GONE, OutboxSender, sender_seen_within
 
 log = logging.getLogger(__name__)
 
@@ -45,45 +49,58 @@ class Roster:
     """One sender's place among the senders running: `share()` is its (k, n) now."""
 
     def __init__(
-        self, factory: sessionmaker[Session], *, wall: Callable[[], dt.datetime], beat: float = BEAT,
-        gone: float = GONE, name: str | None = None,
+        self, factory: sessionmaker[Session], *, wall: Callable[[], dt.datetime], beat: float = BEAT, gone: float = GONE,
     ) -> None:  # fmt: skip
         if gone <= beat:
             raise ValueError("a sender must beat more often than it is taken for dead")
         self.factory = factory
         self.wall = wall
-        self.id = name or uuid.uuid4().hex
+        self.id = uuid.uuid4().hex
         self.beat = dt.timedelta(seconds=beat)
         self.gone = dt.timedelta(seconds=gone)
-        self._lock = threading.Lock()  # the lanes' claims and a stop may ask at once
+        self._lock = threading.Lock()  # the delivery's claims, the worker's tick and a stop may ask at once
         self._beaten: dt.datetime | None = None
+        self._left = False
         self._share = (1, 1)
 
     def share(self) -> tuple[int, int]:
-        """This sender's share, (k, n): its place among the senders seen, beating first if due."""
+        """This sender's share, (k, n): its place among the senders seen, beating first if due.
+        A beat that fails once the sender has joined keeps the share it had (and is tried again
+        at the next claim); one that fails before, fails the claim, as the database would."""
         with self._lock:
             now = self.wall()
             # A clock set back since the last beat beats too, rather than waiting for it to catch up.
-            if self._beaten is None or not self._beaten <= now < self._beaten + self.beat:
+            due = self._beaten is None or not self._beaten <= now < self._beaten + self.beat
+            if self._left or not due:
+                return self._share
+            try:
                 share = self._beat(now)
-                if share != self._share or self._beaten is None:
-                    log.info("sending for share %d/%d of the senders running", *share)
-                self._share, self._beaten = share, now
+            except SQLAlchemyError as exc:
+                if self._beaten is None:
+                    raise
+                log.warning("the senders running could not be counted (%s); sending for share %d/%d meanwhile",
+                            type(exc).__name__, *self._share)  # fmt: skip
+                return self._share
+            if share != self._share or self._beaten is None:
+                log.info("sending for share %d/%d of the senders running", *share)
+            self._share, self._beaten = share, now
             return self._share
 
     def _beat(self, now: dt.datetime) -> tuple[int, int]:
         with unit_of_work(self.factory, now=None) as session:
             session.execute(_seen(session.get_bind().dialect.name), {"id": self.id, "seen_at": now})
-            session.execute(delete(OutboxSender).where(OutboxSender.seen_at < now - self.gone))
+            session.execute(delete(OutboxSender).where(~sender_seen_within(now, self.gone)))
             running = list(session.scalars(select(OutboxSender.id).order_by(OutboxSender.id)))
         return running.index(self.id) + 1, len(running)
 
     def leave(self) -> None:
-        """This sender stops: its row goes, and the others share its workspaces out at their next beat."""
+        """This sender stops: its row goes, and the others count one fewer at their next beat.
+        It does not join again (a claim still under way keeps the share it had)."""
         with self._lock:
-            if self._beaten is None:
-                return  # never joined
-            self._beaten, self._share = None, (1, 1)
+            if self._left or self._beaten is None:
+                self._left = True
+                return  # never joined, or gone already
+            self._left = True
             try:
                 with unit_of_work(self.factory, now=None) as session:
                     session.execute(delete(OutboxSender).where(OutboxSender.id == self.id))

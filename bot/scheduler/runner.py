@@ -140,6 +140,8 @@ class Scheduler:
                 log.info("planner statistics refreshed: %s", ", ".join(analysed))
 
     def _deliver_tick(self) -> None:
+        if self.roster is not None:
+            self.roster.share()  # a beat when one is due, even while a long run's claims wait
         if not self._delivering.acquire(blocking=False):
             return  # the run before is still sending (a backlog): it claims what comes due meanwhile
         try:

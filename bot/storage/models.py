@@ -18,6 +18,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     Computed,
     Date,
     ForeignKey,
@@ -533,7 +534,7 @@ class Notification(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-SENDER_GONE = dt.timedelta(seconds=30)  # an `outbox_sender` unseen this long is taken for dead
+SENDER_GONE = dt.timedelta(seconds=60)  # an `outbox_sender` unseen this long is taken for dead
 
 
 class OutboxSender(Base):
@@ -545,6 +546,12 @@ class OutboxSender(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+def sender_seen_within(now: dt.datetime, gone: dt.timedelta = SENDER_GONE) -> ColumnElement[bool]:
+    """A sender seen less than `gone` before `now`, or after it (a clock a little ahead; one far
+    ahead is taken for dead too, or it would hold its share for as long as its clock was ahead)."""
+    return OutboxSender.seen_at.between(now - gone, now + gone)
 
 
 class AuditEvent(Base):
@@ -574,8 +581,10 @@ class RevisitDone(Base):
     """
 
     __tablename__ = "revisit_done"
-    __table_args__ = (Index("ix_revisit_done_team_done_on", "team_id", "done_on"),
-                      Index("ix_revisit_done_team_due_on", "team_id", "due_on"))  # fmt: skip
+    __table_args__ = (
+        Index("ix_revisit_done_team_done_on", "team_id", "done_on"),
+        Index("ix_revisit_done_team_due_on", "team_id", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
