@@ -344,3 +344,16 @@ def test_merging_customers_keeps_the_open_follow_ups_on_the_one_kept(slack, fake
     session.commit()
     [f] = follow_ups(session)
     assert (f.customer_id, f.touch.customer_id, f.done_at) == (target.id, target.id, None)
+
+
+def test_a_lost_customers_follow_ups_merged_into_one_on_the_books_come_back_to_the_due_list(slack, fake, session):
+    from bot.services.customers import merge_customers
+
+    source, target = add_customer(session, "Acme Co"), add_customer(session, "Acme Ltd")
+    promise(slack, fake, "Acme Co", "send the quote", TODAY)
+    slack.command("lost Acme Co")
+    slack.submit(fake.last("views.open")["view"], {"Reason": "Price"})
+    merge_customers(session=session, viewer=as_admin(), source_id=source.id, target_id=target.id, surface="test")
+    session.commit()
+    with freeze_time(NOW):
+        assert "send the quote" in slack.command("due").shown  # Acme Ltd is not lost: its promises are due

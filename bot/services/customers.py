@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.notify import Directory, Unreachable
-from bot.services import access, audit, lifecycle
+from bot.services import access, audit, followups, lifecycle
 from bot.services.access import Viewer
 from bot.services.errors import FieldErrors, FormModel, UserError
 from bot.services.find import name_key, resolve_customer
@@ -332,12 +332,14 @@ def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_
     moved_touches = session.execute(
         update(Touch).where(Touch.team_id == team_id, Touch.customer_id == source.id).values(customer_id=target.id)
     ).rowcount
-    # Open promises go with the touches they were made at; the source's stage history goes
-    # with it (the target's own history is the customer's).
+    # Open promises go with the touches they were made at, in or out of the lists as the target
+    # is (a lost or erased source's come back into them); the source's stage history goes with
+    # it (the target's own history is the customer's).
     session.execute(
         update(FollowUp).where(FollowUp.team_id == team_id, FollowUp.customer_id == source.id)
         .values(customer_id=target.id)
     )  # fmt: skip
+    followups.sync_customer_lost(session, target)
     moved_complaints = session.execute(
         update(Complaint)
         .where(Complaint.team_id == team_id, Complaint.customer_id == source.id)
