@@ -312,6 +312,29 @@ def test_a_message_shortcut_opens_the_modal_with_the_message(playground):
     playground.fake.clear_views(JAKE)
 
 
+def test_a_message_in_a_linked_channel_reaches_the_bot_and_becomes_the_customers_touch(playground):
+    relay = playground.relay
+
+    def answer(command: str, what: str) -> str:
+        """What `/crm <command>` shows Jake in #sales: its newest answer, once it is there."""
+        before = len(seen(playground, JAKE, demo.SALES))
+        relay.send(JAKE, demo.SALES, f"/crm {command}")
+        found = wait_for(lambda: [m for m in seen(playground, JAKE, demo.SALES)[before:] if m["ephemeral"]], what)
+        return texts(found[-1:])
+
+    assert "is now the channel of" in answer("link Granite #sales @priya", "the link")  # Priya speaks for Granite
+    try:
+        relay.send(PRIYA, demo.SALES, "Can the delivery move to Monday?")
+        assert PRIYA in answer("channels", "the channels")  # her message waits for a reply
+        [said] = [m for m in seen(playground, JAKE, demo.SALES) if m["text"] == "Can the delivery move to Monday?"]
+        relay.send(JAKE, demo.SALES, "Monday works", thread_ts=said["ts"])
+        assert PRIYA not in answer("channels", "the channels")  # answered in its thread
+        card = answer("show Granite", "the card")
+        assert "Can the delivery move to Monday?" in card and "Monday works" not in card  # hers a touch, his not
+    finally:
+        relay.send(JAKE, demo.SALES, "/crm unlink #sales")
+
+
 def test_the_scheduler_runs_as_of_the_chosen_instant(playground):
     line = playground.run_scheduler(PRIYA, preset="morning")
     assert line.startswith("sweep at ")

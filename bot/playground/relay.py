@@ -108,7 +108,13 @@ class Relay:
             else:
                 self.command(person, channel, rest)
             return
-        self.fake.post_as(person, channel, self.typed(text, names=False), thread_ts=thread_ts)
+        said = self.fake.post_as(person, channel, self.typed(text, names=False), thread_ts=thread_ts)
+        if channel in self.fake.channels:  # the bot is in every channel: Slack tells it of each message
+            event = {"type": "message", "channel": channel, "user": person, "text": said.text, "ts": said.ts,
+                     "event_ts": said.ts, "channel_type": "channel", "team": self.fake.team_id}  # fmt: skip
+            if said.thread_ts:
+                event["thread_ts"] = said.thread_ts
+            self._event(person, event, "message")
 
     def command(self, person: str, channel: str, text: str) -> None:
         fields = {
@@ -253,6 +259,10 @@ class Relay:
         home = self.fake.views.get(self.fake.homes.get(person, ""))
         if home is not None:
             event["view"] = self.fake.slack_view(home)
+        self._event(person, event, f"app_home_opened ({tab})")
+
+    def _event(self, person: str, event: dict[str, Any], what: str) -> None:
+        """An event of the Events API, in its envelope, as Slack posts it to the bot."""
         envelope = {
             "token": VERIFICATION_TOKEN, "team_id": self.fake.team_id, "api_app_id": APP_ID, "event": event,
             "type": "event_callback", "event_id": "Ev" + secrets.token_hex(5).upper(),
@@ -261,4 +271,4 @@ class Relay:
                                 "is_bot": True, "is_enterprise_install": False}],
             "is_ext_shared_channel": False,
         }  # fmt: skip
-        self._post(person, lambda: self.signer.event(envelope), f"app_home_opened ({tab})")
+        self._post(person, lambda: self.signer.event(envelope), what)
