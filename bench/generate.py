@@ -275,7 +275,7 @@ def _customer_rows(
             "owner_id": owner, "grade": rng.choices("ABC", weights=(2, 5, 3))[0],
             "segment": rng.choice(("potential", "new", "regular", "key")),
             "needs": None, "preferences": None, "tags": tags, "next_revisit": revisit,
-            "revisits_enabled": True, "last_touch_at": None, "created_by": owner,
+            "revisits_enabled": True, "erased_at": None, "last_touch_at": None, "created_by": owner,
             "created_at": created, "updated_at": created,
         }  # fmt: skip
 
