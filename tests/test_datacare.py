@@ -277,6 +277,31 @@ def test_an_erased_customer_leaves_the_digest_the_due_list_the_checkins_and_the_
 
 
 @freeze_time("2026-11-25T10:00:00+00:00")
+def test_nothing_more_is_recorded_about_an_erased_customer_and_its_card_still_shows(slack, fake, session, admin):
+    add_customer(session, "Zhou Logistics", owner_id=USER)
+    add_customer(session, "Acme Ltd", owner_id=USER)
+    slack.click(slack.command("erase Zhou Logistics", user=admin).blocks, "Erase", user=admin)
+    refused = "This customer's data was erased: nothing more is recorded about them."
+
+    slack.command("touch #1")
+    reply = slack.submit(fake.last("views.open")["view"], {"Summary": "Called Mr Zhou on his mobile"})
+    assert reply.json == {"response_action": "errors", "errors": {"customer": refused}}
+    slack.command("complaint #1")
+    reply = slack.submit(fake.last("views.open")["view"], {"Title": "Mr Zhou says the invoice is wrong"})
+    assert reply.json["errors"] == {"customer": refused}
+    assert refused in slack.command("link #1 <#C0ZHOU01|zhou>").shown
+    slack.click(slack.command("merge #1 #2", user=admin).blocks, "Merge", user=admin)
+    assert refused in fake.last("response_url")["text"]
+    slack.click(slack.command("merge #2 #1", user=admin).blocks, "Merge", user=admin)
+    assert refused in fake.last("response_url")["text"]
+
+    assert "Erased customer #1" in slack.command("show #1").shown  # read as before: the counts stay
+    session.expire_all()
+    assert [c.name for c in customers_of(session)] == ["Erased customer #1", "Acme Ltd"]
+    assert b"Zhou" not in _database_bytes(session.get_bind())
+
+
+@freeze_time("2026-11-25T10:00:00+00:00")
 def test_an_erase_empties_the_wal_even_when_its_first_checkpoint_finds_another_running(slack, fake, session, engine,
                                                                                         admin, monkeypatch):  # fmt: skip
     """SQLite answers a checkpoint busy, having done nothing, while another runs (this

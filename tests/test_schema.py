@@ -180,8 +180,11 @@ def test_0015_marks_the_follow_ups_of_customers_already_lost(tmp_path):
 
 
 def test_0026_takes_the_customers_erased_before_out_of_the_lists(tmp_path):
-    engine = _customers_before(tmp_path, "0025", [{"name": "Erased customer #1", "next_revisit": "2026-12-01"},
-                                                  {"name": "Kept Ltd", "next_revisit": "2026-12-01"}])  # fmt: skip
+    engine = _customers_before(tmp_path, "0025", [
+        {"name": "Erased customer #1", "next_revisit": "2026-12-01"},
+        {"name": "Kept Ltd", "next_revisit": "2026-12-01"},
+        # Its id was an erased customer's, merged away before it was added (SQLite reuses a last id).
+        {"name": "New Ltd", "next_revisit": "2026-12-01", "created_at": "2026-11-28 09:00:00.000000"}])  # fmt: skip
     with engine.begin() as conn:
         for customer in (1, 2):
             conn.execute(text("INSERT INTO touch (team_id, customer_id, author_id, kind, summary, happened_at, "
@@ -190,7 +193,8 @@ def test_0026_takes_the_customers_erased_before_out_of_the_lists(tmp_path):
             conn.execute(text("INSERT INTO follow_up (team_id, customer_id, touch_id, assignee_id, due_on, created_at) "
                               "VALUES ('T1', :c, (SELECT max(id) FROM touch), 'U1', '2026-11-30', '2026-11-26')"),
                          {"c": customer})  # fmt: skip
-        for action, customer, at in (("update", 2, "2026-11-26"), ("erase", 1, "2026-11-27 08:00:00.000000+00:00")):
+        for action, customer, at in (("update", 2, "2026-11-26 08:00:00.000000"), ("erase", 1, "2026-11-27 08:00:00.000000"),
+                                     ("erase", 3, "2026-11-27 09:00:00.000000")):
             conn.execute(text("INSERT INTO audit_event (team_id, actor_id, action, entity, entity_id, changes, at) "
                               "VALUES ('T1', 'U1', :a, 'customer', :c, '{}', :at)"), {"a": action, "c": customer, "at": at})
     upgrade(engine, "0026")
@@ -200,7 +204,8 @@ def test_0026_takes_the_customers_erased_before_out_of_the_lists(tmp_path):
         marked = session.execute(text("SELECT customer_id, customer_lost FROM follow_up ORDER BY id")).all()
     engine.dispose()
     assert customers == [("Erased customer #1", dt.datetime(2026, 11, 27, 8, tzinfo=dt.UTC), None, False),
-                         ("Kept Ltd", None, dt.date(2026, 12, 1), True)]  # fmt: skip
+                         ("Kept Ltd", None, dt.date(2026, 12, 1), True),
+                         ("New Ltd", None, dt.date(2026, 12, 1), True)]  # fmt: skip
     assert marked == [(1, 1), (2, 0)]
 
 

@@ -33,6 +33,7 @@ EN: dict[str, str] = {
     "error.phone.invalid": "This is not a phone number, e.g. +86 138 0013 8000",
     "error.too_long": "Keep this under {limit} characters.",
     "error.customer.gone": "This customer no longer exists.",
+    "error.customer.erased": "This customer's data was erased: nothing more is recorded about them.",
     "error.customer.hidden": "This customer is not one of yours: your team shows members only the customers they own or work a complaint for.",
     "error.courtesy": "Saved. A message that goes with it could not be sent ({error}); nothing was lost.",
     "error.unreadable": "I could not read that request. If it came from an old message, try the command again.",

@@ -91,9 +91,13 @@ _CUSTOMER = select(Customer).where(Customer.team_id == bindparam("team_id", type
 _CUSTOMER_LOCKED = _CUSTOMER.with_for_update().execution_options(populate_existing=True)
 
 
-def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: bool = False) -> Customer:
+def customer(
+    session: Session, viewer: Viewer, customer_id: int, *, for_update: bool = False, to_record: bool = False
+) -> Customer:
     """The customer, if this viewer may see it; else "no longer exists" or "not one of yours".
-    `for_update`: its row locked until the transaction ends.
+    `for_update`: its row locked until the transaction ends. `to_record`: refused ("erased") for
+    a customer `/crm erase` erased, about which nothing more is recorded (a touch, a revisit, a
+    stage, its details, a complaint, a score, a channel, a merge); its row stays for the counts.
 
     The answer is kept until the session writes what may change it (see
     `_forget_seen_if_who_sees_changed`) or its transaction ends, and is not used while the
@@ -107,7 +111,7 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
     # Unflushed changes may change the answer too (a new owner not yet written): then ask.
     known = seen.get((viewer, customer_id)) if not (session.new or session.dirty or session.deleted) else None
     if known is not None and (known.held or not for_update):
-        return known.customer
+        return _recordable(known.customer) if to_record else known.customer
     which = {"team_id": viewer.team_id, "customer_id": customer_id}
     if viewer.sees_all:
         found, seen_it = session.scalar(_CUSTOMER_LOCKED if for_update else _CUSTOMER, which), True
@@ -129,6 +133,12 @@ def customer(session: Session, viewer: Viewer, customer_id: int, *, for_update: 
     if not seen_it:
         raise UserError("error.customer.hidden")
     seen[viewer, customer_id] = _Seen(found, held=for_update)
+    return _recordable(found) if to_record else found
+
+
+def _recordable(found: Customer) -> Customer:
+    if found.erased_at is not None:
+        raise UserError("error.customer.erased")
     return found
 
 

@@ -92,7 +92,7 @@ def link(
     """Make `channel_id` the customer's; `contacts` are Slack users of this workspace who speak
     for the customer there (given again, they replace the old list). The bot joins a public
     channel itself; a private one it cannot see needs an invitation."""
-    customer = access.customer(session, viewer, customer_id)
+    customer = access.customer(session, viewer, customer_id, to_record=True)
     _may_link(viewer, customer)
     existing = _link_of(session, viewer.team_id, channel_id)
     if existing is not None and existing.customer_id != customer.id:

@@ -226,7 +226,7 @@ def create_complaint(
         raise ValueError("a complaint needs its author")
     settings = team_settings(session, team_id)  # creates the workspace on first contact
     try:
-        customer = access.customer(session, viewer, data.customer)
+        customer = access.customer(session, viewer, data.customer, to_record=True)
     except UserError as refusal:
         raise FieldErrors.one("customer", refusal.key) from None
     calendar = team_calendar(settings, default_tz)

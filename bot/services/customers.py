@@ -206,7 +206,7 @@ def update_customer(
     *, session: Session, viewer: Viewer, customer_id: int, data: CustomerInput, surface: str
 ) -> Customer:
     try:
-        customer = access.customer(session, viewer, customer_id, for_update=True)
+        customer = access.customer(session, viewer, customer_id, for_update=True, to_record=True)
     except UserError as refusal:
         raise FieldErrors.one("name", refusal.key) from None
     key = _check_name_free(session, viewer.team_id, data.name, except_id=customer.id)
@@ -320,6 +320,8 @@ def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_
     source, target = rows.get(source_id), rows.get(target_id)
     if source is None or target is None:
         raise UserError("error.customer.gone")
+    if source.erased_at is not None or target.erased_at is not None:  # the door's rule (`to_record`)
+        raise UserError("error.customer.erased")
     filled = {}
     for field in PROFILE_FIELDS:
         if field != "name" and getattr(target, field) is None and getattr(source, field) is not None:

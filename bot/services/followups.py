@@ -44,7 +44,7 @@ SNOOZE_CHOICES = {1, 3, 7}
 def promise(session: Session, *, touch: Touch, customer: Customer, assignee_id: str, due_on: dt.date) -> FollowUp:
     """The follow-up of a touch just logged (and flushed)."""
     follow_up = FollowUp(team_id=touch.team_id, customer=customer, touch=touch, assignee_id=assignee_id, due_on=due_on,
-                         customer_lost=customer.stage == "lost")  # fmt: skip
+                         customer_lost=out_of_lists(customer))  # fmt: skip
     session.add(follow_up)
     return follow_up
 
@@ -63,12 +63,17 @@ def _still_open() -> tuple[ColumnElement[bool], ...]:
     return (FollowUp.done_at.is_(None), FollowUp.customer_lost == false())
 
 
+def out_of_lists(customer: Customer) -> bool:
+    """Whether the customer's follow-ups are left out of the lists (`customer_lost`): while it
+    is lost, or once it is erased."""
+    return customer.stage == "lost" or customer.erased_at is not None
+
+
 def sync_customer_lost(session: Session, customer: Customer) -> None:
-    """The customer just moved to or from lost (services.lifecycle.move), or was erased
-    (services.datacare): its follow-ups follow, out of the lists while it is either."""
-    out = customer.stage == "lost" or customer.erased_at is not None
+    """The customer just moved to or from lost (services.lifecycle.move), was erased
+    (services.datacare) or took another's follow-ups (a merge): its follow-ups follow."""
     session.execute(update(FollowUp).where(FollowUp.team_id == customer.team_id, FollowUp.customer_id == customer.id)
-                    .values(customer_lost=out))  # fmt: skip
+                    .values(customer_lost=out_of_lists(customer)))  # fmt: skip
 
 
 def is_due(*, by: dt.date | ColumnElement[dt.date]) -> tuple[ColumnElement[bool], ...]:

@@ -214,7 +214,7 @@ def mark_lost(*, session: Session, viewer: Viewer, customer_id: int, data: LostI
               surface: str) -> Customer:  # fmt: skip
     """The customer is lost, for `data.reason`: it leaves the revisit cadence and the due lists
     (its revisits are turned off) and keeps its history. Audited."""
-    customer = access.customer(session, viewer, customer_id, for_update=True)
+    customer = access.customer(session, viewer, customer_id, for_update=True, to_record=True)
     if customer.stage == "lost":
         raise UserError("lost.already", customer=customer.name, number=customer.number)
     before = {"stage": customer.stage, "next_revisit": customer.next_revisit, "revisits_enabled": customer.revisits_enabled}
@@ -234,7 +234,7 @@ def won_back(*, session: Session, viewer: Viewer, customer_id: int, now: dt.date
              surface: str) -> Customer:  # fmt: skip
     """A lost customer is back: active, its revisits on again from `today` plus its grade's
     interval. Audited."""
-    customer = access.customer(session, viewer, customer_id, for_update=True)
+    customer = access.customer(session, viewer, customer_id, for_update=True, to_record=True)
     if customer.stage != "lost":
         raise UserError("won.not_lost", customer=customer.name, number=customer.number)
     next_revisit = today + revisit_interval(team_settings(session, viewer.team_id), customer.grade)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from bot.notify import Profiles
 from bot.services.members import get_member, language_of
 from bot.services.workspaces import settings_of, workspace_and_member
-from bot.storage.models import CANCELLED, PENDING, AuditEvent, Notification
+from bot.storage.models import CANCELLED, PENDING, Customer, Notification
 
 SAID_KIND = "said"  # a DM a request wrote into the outbox
 GIVEN = "given"  # the renderer of a follow-up given to someone by another (scheduler.jobs)
@@ -137,14 +137,13 @@ def drop(session: Session, row: Notification) -> None:
 
 
 def naming_erased(session: Session, rows: Sequence[Notification]) -> list[Notification]:
-    """Of these rows, those naming a customer erased since they were written (its erase is in
-    the audit trail): one query for them all."""
+    """Of these rows, those naming a customer erased since they were written
+    (`Customer.erased_at`): one query for them all."""
     named = {(row.team_id, c) for row in rows for c in (row.payload or {}).get(NAMES, ())}
     if not named:
         return []
     teams, ids = sorted({t for t, _ in named}), sorted({c for _, c in named})
-    erased = {(team_id, entity_id) for team_id, entity_id in session.execute(
-        select(AuditEvent.team_id, AuditEvent.entity_id).where(
-            AuditEvent.team_id.in_(teams), AuditEvent.entity == "customer", AuditEvent.entity_id.in_(ids),
-            AuditEvent.action == "erase"))}  # fmt: skip
+    erased = {(team_id, customer_id) for team_id, customer_id in session.execute(
+        select(Customer.team_id, Customer.id).where(Customer.team_id.in_(teams), Customer.id.in_(ids),
+                                                    Customer.erased_at.is_not(None)))}  # fmt: skip
     return [row for row in rows if any((row.team_id, c) in erased for c in (row.payload or {}).get(NAMES, ()))]

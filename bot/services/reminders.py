@@ -69,7 +69,7 @@ def snooze_revisit(
     """Move the customer's next revisit to `until` (a date after `today`, the viewer's today)."""
     if until <= today:
         raise UserError("snooze.past", example=(today + dt.timedelta(days=1)).isoformat())
-    customer = access.customer(session, viewer, customer_id, for_update=True)
+    customer = access.customer(session, viewer, customer_id, for_update=True, to_record=True)
     audit.record(
         session=session, team_id=viewer.team_id, actor_id=viewer.user_id, action="snooze", entity="customer",
         entity_id=customer.id, surface=surface,

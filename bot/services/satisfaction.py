@@ -61,7 +61,7 @@ def record_satisfaction(
     by = recorded_by or viewer.user_id
     if by is None:
         raise ValueError("a score needs who gave it")
-    customer = access.customer(session, viewer, customer_id)
+    customer = access.customer(session, viewer, customer_id, to_record=True)
     row = SatisfactionScore(team_id=viewer.team_id, customer_id=customer.id, score=score, recorded_by=by,
                             recorded_at=now, source=source)  # fmt: skip
     session.add(row)

@@ -139,7 +139,7 @@ def log_touch(
     if author_id is None:
         raise ValueError("a touch needs its author")
     try:
-        customer = access.customer(session, viewer, data.customer, for_update=True)
+        customer = access.customer(session, viewer, data.customer, for_update=True, to_record=True)
     except UserError as refusal:
         raise FieldErrors.one("customer", refusal.key) from None
     happened_at = data.happened_at or now
@@ -247,7 +247,7 @@ def set_revisit(
     """Set the next revisit, or turn revisits off with `when=None`. Past dates are refused."""
     if when is not None and when < today:
         raise UserError("error.revisit.past", date=when)
-    customer = access.customer(session, viewer, customer_id, for_update=True)
+    customer = access.customer(session, viewer, customer_id, for_update=True, to_record=True)
     before = {"next_revisit": customer.next_revisit, "revisits_enabled": customer.revisits_enabled}
     customer.next_revisit = when
     customer.revisits_enabled = when is not None

@@ -21,8 +21,10 @@ down_revision = "0025"
 branch_labels = None
 depends_on = None
 
+# Its erase, not an erase of a customer deleted since (a merge) whose id SQLite gave a newer one.
 ERASES = ("FROM audit_event WHERE audit_event.team_id = customer.team_id AND audit_event.entity = 'customer' "
-          "AND audit_event.action = 'erase' AND audit_event.entity_id = customer.id")  # fmt: skip
+          "AND audit_event.action = 'erase' AND audit_event.entity_id = customer.id "
+          "AND audit_event.at >= customer.created_at")  # fmt: skip
 
 
 def upgrade() -> None:
