@@ -1,9 +1,10 @@
 """What Slack's servers do when a person acts in the client.
 
-A person types `/crm find acme`, presses a button, picks from a type-ahead, submits a
-modal, opens the App Home or runs a message shortcut: the relay builds the payload Slack
-would send (the documented shapes of slash commands, `block_actions`, `block_suggestion`,
-`view_submission`, `view_closed`, `message_action` and the `app_home_opened` event), signs
+A person types `/crm find acme`, writes in a channel, presses a button, picks from a
+type-ahead, submits a modal, opens the App Home or runs a message shortcut: the relay builds
+the payload Slack would send (the documented shapes of slash commands, `block_actions`,
+`block_suggestion`, `view_submission`, `view_closed`, `message_action`, and the `message`
+and `app_home_opened` events), signs
 it as Slack does, posts it to the bot's request URL, and applies the bot's acknowledgement
 as Slack would: an ephemeral answer under the command, the errors shown under a modal's
 fields, a view pushed, updated or closed, the options of a type-ahead.
