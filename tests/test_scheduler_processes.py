@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 
@@ -21,7 +23,7 @@ from bot.services.workspaces import get_workspace
 from bot.storage.db import bucket_of
 from bot.storage.models import Customer, Member, Notification, OutboxSender
 from tests.conftest import BOT_TOKEN
-from tests.helpers import NO_DOTENV, add_customer
+from tests.helpers import NO_DOTENV, add_customer, eventually
 from tests.slackclient import TEAM, USER
 
 TUESDAY = dt.date(2026, 12, 1)
@@ -287,6 +289,57 @@ def test_a_worker_with_an_auto_share_joins_the_senders_running_and_leaves_them_o
         worker.kill()
         worker.wait()
     assert session.scalars(select(OutboxSender.id)).all() == []  # the others need not wait for it to be unseen
+
+
+def test_two_workers_with_auto_shares_find_each_other_and_one_takes_over_when_the_other_stops(
+    engine, session, fake, env
+):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("two processes sending at once over one database: PostgreSQL")
+    teams = [TEAM, *(f"{TEAM}{n}" for n in range(1, 10))]
+    for team in teams:
+        get_workspace(session, team)
+    session.commit()
+
+    def due(round_: str) -> None:
+        for team in teams:
+            for n in range(5):
+                enqueue(session, now=wall(), team_id=team, key=f"{round_}:{n}", kind="test", channel=f"U{n:08d}",
+                        text=f"{round_} {team} {n}", due_at=wall() - dt.timedelta(minutes=1))  # fmt: skip
+        session.commit()
+
+    def all_sent(round_: str) -> None:
+        eventually(lambda: len({c.args["text"] for c in fake.calls_to("chat.postMessage")
+                                if c.args["text"].startswith(round_)}) == 50, f"the {round_} round sent")  # fmt: skip
+
+    workers = [bot("worker", env={**env, "SENDER_SHARE": "auto"}) for _ in range(2)]
+    said: list[list[str]] = [[], []]
+    for worker, lines in zip(workers, said, strict=True):  # read as they come, so no pipe fills up
+        threading.Thread(target=lambda w=worker, out=lines: out.extend(w.stderr), daemon=True).start()
+    try:
+        # Each counts two at its first beat after the other's first: within 10 s.
+        eventually(lambda: all(any(re.search(r"share \d/2 of the senders running", line) for line in lines)
+                               for lines in said), "both workers counting two")  # fmt: skip
+        due("first")
+        all_sent("first")
+        workers[0].send_signal(signal.SIGTERM)
+        assert workers[0].wait(timeout=30) == 0
+        due("second")  # the other counts one at its next beat, and sends them all
+        all_sent("second")
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            finally:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait()
+    assert [worker.returncode for worker in workers] == [0, 0], said
+    posted = Counter(c.args["text"] for c in fake.calls_to("chat.postMessage"))
+    assert len(posted) == 100 and max(posted.values()) == 1
+    assert list(session.scalars(select(OutboxSender.id))) == []
 
 
 def test_the_worker_stops_cleanly_on_sigterm(engine, env):
