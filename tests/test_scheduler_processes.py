@@ -4,6 +4,7 @@ and a worker killed with SIGKILL in the middle of a delivery batch.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import delete, select
@@ -277,17 +279,10 @@ def test_serve_runs_the_scheduler_in_process_unless_disabled(engine, session, fa
 
 def test_a_worker_with_an_auto_share_joins_the_senders_running_and_leaves_them_on_sigterm(engine, session, env):
     worker = bot("worker", env={**env, "SENDER_SHARE": "auto"})
-    try:
-        while "sending for share 1/1 of the senders running" not in (line := worker.stderr.readline()):
-            assert line, "the worker exited before it joined"
+    with stopped_on_sigterm(worker):
+        until_said(worker, "sending for share 1/1 of the senders running")
         assert len(session.scalars(select(OutboxSender.id)).all()) == 1
         session.commit()
-        worker.send_signal(signal.SIGTERM)
-        _, err = worker.communicate(timeout=30)
-        assert worker.returncode == 0, err
-    finally:
-        worker.kill()
-        worker.wait()
     assert session.scalars(select(OutboxSender.id)).all() == []  # the others need not wait for it to be unseen
 
 
@@ -344,9 +339,21 @@ def test_two_workers_with_auto_shares_find_each_other_and_one_takes_over_when_th
 
 def test_the_worker_stops_cleanly_on_sigterm(engine, env):
     worker = bot("worker", env=env)
+    with stopped_on_sigterm(worker):
+        until_said(worker, "worker started")
+
+
+def until_said(worker: subprocess.Popen[str], words: str) -> None:
+    """Read the worker's log until a line says `words`."""
+    while words not in (line := worker.stderr.readline()):
+        assert line, f"the worker exited before it said {words!r}"
+
+
+@contextlib.contextmanager
+def stopped_on_sigterm(worker: subprocess.Popen[str]) -> Iterator[None]:
+    """The worker, then a SIGTERM that it ends on with exit code 0 (killed if it does not)."""
     try:
-        while "worker started" not in (line := worker.stderr.readline()):
-            assert line, "the worker exited before it started"
+        yield
         worker.send_signal(signal.SIGTERM)
         _, err = worker.communicate(timeout=30)
         assert worker.returncode == 0, err

@@ -162,16 +162,21 @@ def test_0011_gives_stored_customers_their_stage_and_its_history(tmp_path):
                        (2, "new", "active", "2026-11-28"), (3, None, "new", "2026-11-25")]  # fmt: skip
 
 
+def _touch_with_follow_up(conn, customer: int) -> None:
+    """A touch of customer `customer` in team T1 with an open follow-up, as rows of the older schema."""
+    conn.execute(text("INSERT INTO touch (team_id, customer_id, author_id, kind, summary, happened_at, "
+                      "created_at, updated_at) VALUES ('T1', :c, 'U1', 'call', 's', :d, :d, :d)"),
+                 {"c": customer, "d": "2026-11-26"})  # fmt: skip
+    conn.execute(text("INSERT INTO follow_up (team_id, customer_id, touch_id, assignee_id, due_on, created_at) "
+                      "VALUES ('T1', :c, (SELECT max(id) FROM touch), 'U1', '2026-11-30', '2026-11-26')"),
+                 {"c": customer})  # fmt: skip
+
+
 def test_0015_marks_the_follow_ups_of_customers_already_lost(tmp_path):
     engine = _customers_before(tmp_path, "0014", [{"name": "Gone Ltd", "stage": "lost"}, {"name": "Here Ltd"}])
     with engine.begin() as conn:
         for customer in (1, 2, 1):
-            conn.execute(text("INSERT INTO touch (team_id, customer_id, author_id, kind, summary, happened_at, "
-                              "created_at, updated_at) VALUES ('T1', :c, 'U1', 'call', 's', :d, :d, :d)"),
-                         {"c": customer, "d": "2026-11-26"})  # fmt: skip
-            conn.execute(text("INSERT INTO follow_up (team_id, customer_id, touch_id, assignee_id, due_on, created_at) "
-                              "VALUES ('T1', :c, (SELECT max(id) FROM touch), 'U1', '2026-11-30', '2026-11-26')"),
-                         {"c": customer})  # fmt: skip
+            _touch_with_follow_up(conn, customer)
     upgrade(engine, "0015")
     with engine.connect() as conn:
         marked = conn.execute(text("SELECT customer_id, customer_lost FROM follow_up ORDER BY id")).all()
@@ -187,12 +192,7 @@ def test_0026_takes_the_customers_erased_before_out_of_the_lists(tmp_path):
         {"name": "New Ltd", "next_revisit": "2026-12-01", "created_at": "2026-11-28 09:00:00.000000"}])  # fmt: skip
     with engine.begin() as conn:
         for customer in (1, 2):
-            conn.execute(text("INSERT INTO touch (team_id, customer_id, author_id, kind, summary, happened_at, "
-                              "created_at, updated_at) VALUES ('T1', :c, 'U1', 'call', 's', :d, :d, :d)"),
-                         {"c": customer, "d": "2026-11-26"})  # fmt: skip
-            conn.execute(text("INSERT INTO follow_up (team_id, customer_id, touch_id, assignee_id, due_on, created_at) "
-                              "VALUES ('T1', :c, (SELECT max(id) FROM touch), 'U1', '2026-11-30', '2026-11-26')"),
-                         {"c": customer})  # fmt: skip
+            _touch_with_follow_up(conn, customer)
         for action, customer, at in (("update", 2, "2026-11-26 08:00:00.000000"), ("erase", 1, "2026-11-27 08:00:00.000000"),
                                      ("erase", 3, "2026-11-27 09:00:00.000000")):
             conn.execute(text("INSERT INTO audit_event (team_id, actor_id, action, entity, entity_id, changes, at) "
