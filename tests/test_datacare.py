@@ -58,6 +58,26 @@ def test_audit_shows_changes_newest_first_and_pages(slack, fake, session, admin)
     assert "*create* customer" in rest
 
 
+def test_a_new_customer_given_a_merged_ones_id_has_an_audit_trail_of_its_own(slack, fake, session, engine, admin):
+    add_customer(session, "Acme Ltd")
+    merged = add_customer(session, "Acme Co", phone=PHONE).id  # the newest: the highest id
+    slack.command("edit Acme Co")
+    slack.submit(fake.last("views.open")["view"], {"Phone": "+86 139 0000 1111"})
+    slack.click(slack.command("merge Acme Co Acme Ltd", user=admin).blocks, "Merge", user=admin)
+    slack.command("new Beta Trading")  # after the merge, as a request stamps it
+    slack.submit(fake.last("views.open")["view"], {})
+    session.expire_all()
+    [beta] = [c for c in customers_of(session) if c.name == "Beta Trading"]
+    if engine.dialect.name == "sqlite":
+        assert beta.id == merged  # SQLite gives the next row the highest id there is, plus one
+
+    trail = slack.command("audit Beta Trading", user=admin).shown
+    assert "*create* customer" in trail and "merge" not in trail and "139" not in trail
+    slack.command("export Beta Trading", user=admin)
+    exported = json.loads(fake.uploads[fake.calls_to("upload")[-1].args["file_id"]])
+    assert [a["action"] for a in exported["audit"]] == ["create"]
+
+
 def test_export_uploads_everything_about_the_customer_to_the_admins_dm(slack, fake, session, admin):
     add_customer(session, "Acme", phone=PHONE, email="li@example.com")
     slack.command("touch Acme")

@@ -83,7 +83,7 @@ def export_customer(*, session: Session, viewer: Viewer, customer_id: int, surfa
         # The surveys it was asked and its answers (not the token's hash: it opens nothing, and is no one's data).
         "surveys": [{k: v for k, v in _row(x).items() if k != "token_hash"} for x in session.scalars(select(Survey).where(
             Survey.team_id == team_id, Survey.customer_id == customer.id).order_by(Survey.id))],
-        "audit": [_row(a) for a in _audit_query(session, team_id, customer.id)],
+        "audit": [_row(a) for a in _audit_query(session, customer)],
     }  # fmt: skip
     audit.record(
         session=session, team_id=team_id, actor_id=viewer.user_id, action="export", entity="customer",
@@ -92,13 +92,16 @@ def export_customer(*, session: Session, viewer: Viewer, customer_id: int, surfa
     return json.dumps(data, ensure_ascii=False, indent=2).encode()
 
 
-def _audit_query(session: Session, team_id: str, customer_id: int, limit: int | None = None, offset: int = 0) -> Any:
+def _audit_query(session: Session, customer: Customer, limit: int | None = None, offset: int = 0) -> Any:
+    """The customer's audit records, newest first. Those of before its creation are another's: on
+    SQLite a new customer may be given the id of the newest one deleted (merged away)."""
     query = (
         select(AuditEvent)
-        .where(AuditEvent.team_id == team_id, AuditEvent.entity == "customer", AuditEvent.entity_id == customer_id)
+        .where(AuditEvent.team_id == customer.team_id, AuditEvent.entity == "customer",
+               AuditEvent.entity_id == customer.id, AuditEvent.at >= customer.created_at)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .offset(offset)
-    )
+    )  # fmt: skip
     if limit is not None:
         query = query.limit(limit + 1)
     return session.scalars(query).all()
@@ -110,7 +113,7 @@ def audit_page(
     """A page of the customer's audit trail, newest first (admins only)."""
     require_admin(viewer)
     customer = access.customer(session, viewer, customer_id)
-    rows = list(_audit_query(session, viewer.team_id, customer.id, AUDIT_PAGE, offset))
+    rows = list(_audit_query(session, customer, AUDIT_PAGE, offset))
     return customer, rows[:AUDIT_PAGE], len(rows) > AUDIT_PAGE
 
 
@@ -185,7 +188,7 @@ def erase_customer(
         update(StageChange).where(StageChange.team_id == team_id, StageChange.customer_id == customer.id).values(note=None)
     )
     # Old audit records held the values; keep who changed which field, drop what it was.
-    for row in _audit_query(session, team_id, customer.id):
+    for row in _audit_query(session, customer):
         row.changes = {field: [None, None] for field in row.changes}
     touch_ids = select(Touch.id).where(Touch.team_id == team_id, Touch.customer_id == customer.id)
     for row in session.scalars(
