@@ -402,7 +402,9 @@ def test_merge_moves_touches_and_complaints_and_keeps_an_audit_record(slack, fak
     assert (kept.name, kept.phone, kept.company) == ("Acme Limited", PHONE, "Acme Group")
     assert "first contact" in slack.command("show Acme Limited").shown
     merges = session.scalars(select(AuditEvent).where(AuditEvent.action == "merge")).all()
-    assert len(merges) == 2 and merges[0].changes["touches"] == [0, 1]
+    assert [m.entity_id for m in merges] == [kept.id] and merges[0].changes["touches"] == [0, 1]
+    trail = slack.command("audit Acme Limited", user=admin).shown  # the one merged away's history joined it
+    assert "name: None → Acme Co" in trail and "name: None → Acme Limited" in trail
     session.commit()
 
 

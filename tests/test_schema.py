@@ -194,7 +194,8 @@ def test_0026_takes_the_customers_erased_before_out_of_the_lists(tmp_path):
         for customer in (1, 2):
             _touch_with_follow_up(conn, customer)
         for action, customer, at in (("update", 2, "2026-11-26 08:00:00.000000"), ("erase", 1, "2026-11-27 08:00:00.000000"),
-                                     ("erase", 3, "2026-11-27 09:00:00.000000")):
+                                     ("erase", 3, "2026-11-27 09:00:00.000000"),
+                                     ("merge", 4, "2026-11-27 10:00:00.000000")):  # its customer merged away
             conn.execute(text("INSERT INTO audit_event (team_id, actor_id, action, entity, entity_id, changes, at) "
                               "VALUES ('T1', 'U1', :a, 'customer', :c, '{}', :at)"), {"a": action, "c": customer, "at": at})
     upgrade(engine, "0026")
@@ -202,11 +203,13 @@ def test_0026_takes_the_customers_erased_before_out_of_the_lists(tmp_path):
         customers = session.execute(select(Customer.name, Customer.erased_at, Customer.next_revisit,
                                            Customer.revisits_enabled).order_by(Customer.id)).all()  # fmt: skip
         marked = session.execute(text("SELECT customer_id, customer_lost FROM follow_up ORDER BY id")).all()
+        trail = session.execute(text("SELECT action, entity_id FROM audit_event ORDER BY id")).all()
     engine.dispose()
     assert customers == [("Erased customer #1", dt.datetime(2026, 11, 27, 8, tzinfo=dt.UTC), None, False),
                          ("Kept Ltd", None, dt.date(2026, 12, 1), True),
                          ("New Ltd", None, dt.date(2026, 12, 1), True)]  # fmt: skip
     assert marked == [(1, 1), (2, 0)]
+    assert trail == [("update", 2), ("erase", 1), ("erase", 3), ("merge", None)]
 
 
 def test_0020_adds_the_domains_of_stored_e_mails_as_lines_and_takes_them_back(tmp_path):

@@ -27,7 +27,7 @@ from bot.services.members import USER_ID
 from bot.services.workspaces import get_workspace, next_number
 from bot.storage.crypto import lookup_hashes
 from bot.storage.db import now_of
-from bot.storage.models import ChannelLink, Complaint, Customer, FollowUp, SatisfactionScore, Survey, Touch
+from bot.storage.models import AuditEvent, ChannelLink, Complaint, Customer, FollowUp, SatisfactionScore, Survey, Touch
 
 Grade = Literal["A", "B", "C"]
 Segment = Literal["potential", "new", "regular", "key"]
@@ -297,7 +297,7 @@ def assign_customer(
 
 def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_id: int, surface: str) -> Customer:
     """Move `source`'s touches and complaints onto `target`, fill `target`'s empty fields from
-    `source`, delete `source` (admins only). Both records are kept in the audit trail."""
+    `source`, delete `source` (admins only). Its audit trail joins `target`'s, with the merge."""
     access.require_admin(viewer)
     team_id = viewer.team_id
     if source_id == target_id:
@@ -352,11 +352,15 @@ def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_
     for table in (ChannelLink, SatisfactionScore, Survey):
         session.execute(update(table).where(table.team_id == team_id, table.customer_id == source.id)
                         .values(customer_id=target.id))  # fmt: skip
+    # Its audit records too: its history is the kept customer's now, which `/crm audit`, an export
+    # and an erase find by its id. Left on the deleted one's id, they would be a new customer's
+    # on SQLite, which gives a new row the highest id there is plus one.
+    session.execute(update(AuditEvent).where(AuditEvent.team_id == team_id, AuditEvent.entity == "customer",
+                                             AuditEvent.entity_id == source.id).values(entity_id=target.id))  # fmt: skip
     merged = {"merged_from": [source.number, target.number], "touches": [0, moved_touches],
               "complaints": [0, moved_complaints], **filled}  # fmt: skip
-    for entity_id in (source.id, target.id):
-        audit.record(session=session, team_id=team_id, actor_id=viewer.user_id, action="merge", entity="customer",
-                     entity_id=entity_id, surface=surface, changes=merged)  # fmt: skip
+    audit.record(session=session, team_id=team_id, actor_id=viewer.user_id, action="merge", entity="customer",
+                 entity_id=target.id, surface=surface, changes=merged)  # fmt: skip
     session.delete(source)
     session.flush()
     return target

@@ -93,12 +93,12 @@ def export_customer(*, session: Session, viewer: Viewer, customer_id: int, surfa
 
 
 def _audit_query(session: Session, customer: Customer, limit: int | None = None, offset: int = 0) -> Any:
-    """The customer's audit records, newest first. Those of before its creation are another's: on
-    SQLite a new customer may be given the id of the newest one deleted (merged away)."""
+    """The customer's audit records, newest first (a customer merged into it brought its own:
+    services.customers.merge_customers)."""
     query = (
         select(AuditEvent)
         .where(AuditEvent.team_id == customer.team_id, AuditEvent.entity == "customer",
-               AuditEvent.entity_id == customer.id, AuditEvent.at >= customer.created_at)
+               AuditEvent.entity_id == customer.id)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .offset(offset)
     )  # fmt: skip
