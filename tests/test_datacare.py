@@ -300,16 +300,22 @@ def test_an_erased_customer_leaves_the_digest_the_due_list_the_checkins_and_the_
 def test_nothing_more_is_recorded_about_an_erased_customer_and_its_card_still_shows(slack, fake, session, admin):
     add_customer(session, "Zhou Logistics", owner_id=USER)
     add_customer(session, "Acme Ltd", owner_id=USER)
+    slack.command("touch #1")  # forms opened before the erase, sent after it
+    touch_form = fake.last("views.open")["view"]
+    slack.command("complaint #1")
+    complaint_form = fake.last("views.open")["view"]
     slack.click(slack.command("erase Zhou Logistics", user=admin).blocks, "Erase", user=admin)
     refused = "This customer's data was erased: nothing more is recorded about them."
 
-    slack.command("touch #1")
-    reply = slack.submit(fake.last("views.open")["view"], {"Summary": "Called Mr Zhou on his mobile"})
+    reply = slack.submit(touch_form, {"Summary": "Called Mr Zhou on his mobile"})
     assert reply.json == {"response_action": "errors", "errors": {"customer": refused}}
-    slack.command("complaint #1")
-    reply = slack.submit(fake.last("views.open")["view"], {"Title": "Mr Zhou says the invoice is wrong"})
+    reply = slack.submit(complaint_form, {"Title": "Mr Zhou says the invoice is wrong"})
     assert reply.json["errors"] == {"customer": refused}
-    assert refused in slack.command("link #1 <#C0ZHOU01|zhou>").shown
+    opened = len(fake.calls_to("views.open"))
+    for command in ("touch #1", "complaint #1", "edit #1", "lost #1", "won #1", "revisit #1 tomorrow",
+                    "link #1 <#C0ZHOU01|zhou>"):  # fmt: skip
+        assert refused in slack.command(command).shown, command
+    assert len(fake.calls_to("views.open")) == opened  # no form opens for it
     slack.click(slack.command("merge #1 #2", user=admin).blocks, "Merge", user=admin)
     assert refused in fake.last("response_url")["text"]
     slack.click(slack.command("merge #2 #1", user=admin).blocks, "Merge", user=admin)

@@ -12,6 +12,7 @@ from bot.context import RequestContext
 from bot.handlers.answers import Answer, Reply
 from bot.handlers.registry import Answered, CommandInput, Registry
 from bot.i18n import language, t
+from bot.services.errors import UserError
 from bot.services.find import resolve_customer
 from bot.storage.models import Customer
 from bot.views.common import help_blocks
@@ -75,12 +76,18 @@ def split_command(text: str) -> tuple[str, str]:
     return word, args
 
 
-def customer_named(rq: RequestContext, ref: str, *, action_id: str, value: str | None = None) -> Customer:
+def customer_named(
+    rq: RequestContext, ref: str, *, action_id: str, value: str | None = None, to_record: bool = False
+) -> Customer:
     """The customer `ref` names among those the caller sees; otherwise the answer is the
     candidates as buttons that do `action_id` (each with `value`, default the customer id),
-    or "no match" with a New button (`Answered`)."""
+    or "no match" with a New button (`Answered`). `to_record`: for a form that records something
+    about it, so an erased customer is refused before the form opens (and by the service, as the
+    door's `to_record`, when a form opened before the erase is sent)."""
     match = resolve_customer(session=rq.session, viewer=rq.viewer, ref=ref)
     if match.customer is not None:
+        if to_record and match.customer.erased_at is not None:
+            raise UserError("error.customer.erased")
         return match.customer
     if not match.candidates:
         text, blocks = no_match(rq.locale, ref)

@@ -61,7 +61,7 @@ def render(later: FollowUp) -> Render:
 
 
 def complaint(rq: RequestContext, cmd: CommandInput) -> Answer:
-    customer = customer_named(rq, cmd.args, action_id=ids.COMPLAINT_NEW) if cmd.args else None
+    customer = customer_named(rq, cmd.args, action_id=ids.COMPLAINT_NEW, to_record=True) if cmd.args else None
     return OpenModal(complaint_modal(rq.locale, customer=customer))
 
 

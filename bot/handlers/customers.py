@@ -112,7 +112,7 @@ def show(rq: RequestContext, cmd: CommandInput) -> Answer:
 def edit(rq: RequestContext, cmd: CommandInput) -> Answer:
     if not cmd.args:
         return usage(rq, "customer.usage", command=command_word(rq.locale, "edit"))
-    customer = customer_named(rq, cmd.args, action_id=ids.CUSTOMER_EDIT)
+    customer = customer_named(rq, cmd.args, action_id=ids.CUSTOMER_EDIT, to_record=True)
     return OpenModal(customer_modal(rq.locale, customer=customer, currency=rq.settings.currency))
 
 

@@ -36,7 +36,7 @@ class LostForm(FormInput):
 def lost(rq: RequestContext, cmd: CommandInput) -> Answer:
     if not cmd.args:
         return usage(rq, "customer.usage", command=command_word(rq.locale, "lost"))
-    found = customer_named(rq, cmd.args, action_id=ids.LOST_PICK)
+    found = customer_named(rq, cmd.args, action_id=ids.LOST_PICK, to_record=True)
     return _lost_modal(rq, found.id)
 
 

@@ -95,7 +95,7 @@ class RevisitForm(FormInput):
 
 
 def touch(rq: RequestContext, cmd: CommandInput) -> Answer:
-    customer = customer_named(rq, cmd.args, action_id=ids.TOUCH_LOG) if cmd.args else None
+    customer = customer_named(rq, cmd.args, action_id=ids.TOUCH_LOG, to_record=True) if cmd.args else None
     return _touch_modal(rq, customer)
 
 
