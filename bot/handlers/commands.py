@@ -12,7 +12,7 @@ from bot.context import RequestContext
 from bot.handlers.answers import Answer, Reply
 from bot.handlers.registry import Answered, CommandInput, Registry
 from bot.i18n import language, t
-from bot.services.errors import UserError
+from bot.services.access import recordable
 from bot.services.find import resolve_customer
 from bot.storage.models import Customer
 from bot.views.common import help_blocks
@@ -86,9 +86,7 @@ def customer_named(
     door's `to_record`, when a form opened before the erase is sent)."""
     match = resolve_customer(session=rq.session, viewer=rq.viewer, ref=ref)
     if match.customer is not None:
-        if to_record and match.customer.erased_at is not None:
-            raise UserError("error.customer.erased")
-        return match.customer
+        return recordable(match.customer) if to_record else match.customer
     if not match.candidates:
         text, blocks = no_match(rq.locale, ref)
     else:

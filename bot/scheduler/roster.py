@@ -1,13 +1,13 @@
 """The senders running, among which the workspaces are shared out (SENDER_SHARE=auto).
 
-A sender with `auto` is a row of `outbox_sender` while it runs. Every `BEAT` seconds it beats:
-it writes when it was last seen, removes the rows of senders not seen for `GONE` seconds
+A sender with `auto` is a row of `outbox_sender` while it runs. Every `BEAT` (10 s) it beats:
+it writes when it was last seen, removes the rows of senders not seen for `SENDER_GONE` (60 s)
 (stopped without a word: SIGKILL, a machine lost) and takes the k-th of the n shares
 (bot.scheduler.outbox), k its place among the rows in id order. A claim beats when one is due
 (`share()`); so does the worker's tick every second (bot.scheduler.runner), so that a run whose
 claims wait (its lanes full, a write turn) still beats. A sender that stops removes its row
-(`leave`): the others count one fewer at their next beat, within `BEAT` seconds; for a sender
-that dies, within `GONE` + `BEAT`.
+(`leave`): the others count one fewer at their next beat, within `BEAT`; for a sender
+that dies, within `SENDER_GONE` + `BEAT`.
 
 So workers started alike (a Procfile's `worker` scaled to three) share the workspaces out among
 those running, as fixed shares (`k/n`) do among those configured, without a share that waits
@@ -17,8 +17,9 @@ then sent for by two of them (a row is still claimed by one: nothing goes twice,
 workspace's budget is kept by two for a few seconds) or by none (its rows wait for the next beat).
 
 Seen-times are on the real clock (`wall`), as leases are: they are about processes running now,
-and the workers' clocks must agree as they must for leases. A row seen more than `GONE` ahead of
-a sender's clock is removed too, so a process whose clock ran ahead cannot hold a share for ever.
+and the workers' clocks must agree as they must for leases. A row seen more than `SENDER_GONE`
+ahead of a sender's clock is removed too, so a process whose clock ran ahead cannot hold a share
+for ever.
 """
 
 from __future__ import annotations
@@ -41,23 +42,16 @@ from bot.storage.models import SENDER_GONE, OutboxSender, sender_seen_within
 
 log = logging.getLogger(__name__)
 
-BEAT = 10.0  # seconds between a sender's beats: how soon the others see it come or go
-GONE = SENDER_GONE.total_seconds()  # unseen this long, a sender is taken for dead and its share handed out
+BEAT = dt.timedelta(seconds=10)  # between a sender's beats: how soon the others see it come or go
 
 
 class Roster:
     """One sender's place among the senders running: `share()` is its (k, n) now."""
 
-    def __init__(
-        self, factory: sessionmaker[Session], *, wall: Callable[[], dt.datetime], beat: float = BEAT, gone: float = GONE,
-    ) -> None:  # fmt: skip
-        if gone <= beat:
-            raise ValueError("a sender must beat more often than it is taken for dead")
+    def __init__(self, factory: sessionmaker[Session], *, wall: Callable[[], dt.datetime]) -> None:
         self.factory = factory
         self.wall = wall
         self.id = uuid.uuid4().hex
-        self.beat = dt.timedelta(seconds=beat)
-        self.gone = dt.timedelta(seconds=gone)
         self._lock = threading.Lock()  # the delivery's claims, the worker's tick and a stop may ask at once
         self._beaten: dt.datetime | None = None
         self._left = False
@@ -70,7 +64,7 @@ class Roster:
         with self._lock:
             now = self.wall()
             # A clock set back since the last beat beats too, rather than waiting for it to catch up.
-            due = self._beaten is None or not self._beaten <= now < self._beaten + self.beat
+            due = self._beaten is None or not self._beaten <= now < self._beaten + BEAT
             if self._left or not due:
                 return self._share
             try:
@@ -89,7 +83,7 @@ class Roster:
     def _beat(self, now: dt.datetime) -> tuple[int, int]:
         with unit_of_work(self.factory, now=None) as session:
             session.execute(_seen(session.get_bind().dialect.name), {"id": self.id, "seen_at": now})
-            session.execute(delete(OutboxSender).where(~sender_seen_within(now, self.gone)))
+            session.execute(delete(OutboxSender).where(~sender_seen_within(now)))
             running = list(session.scalars(select(OutboxSender.id).order_by(OutboxSender.id)))
         return running.index(self.id) + 1, len(running)
 
@@ -106,7 +100,7 @@ class Roster:
                     session.execute(delete(OutboxSender).where(OutboxSender.id == self.id))
             except SQLAlchemyError as exc:  # a stop goes on: the others find this sender gone in time
                 log.warning("could not leave the senders running (%s); the others take its share over "
-                            "once it has been unseen for %ds", type(exc).__name__, self.gone.total_seconds())  # fmt: skip
+                            "once it has been unseen for %ds", type(exc).__name__, SENDER_GONE.total_seconds())  # fmt: skip
 
 
 @functools.cache

@@ -111,7 +111,7 @@ def customer(
     # Unflushed changes may change the answer too (a new owner not yet written): then ask.
     known = seen.get((viewer, customer_id)) if not (session.new or session.dirty or session.deleted) else None
     if known is not None and (known.held or not for_update):
-        return _recordable(known.customer) if to_record else known.customer
+        return recordable(known.customer) if to_record else known.customer
     which = {"team_id": viewer.team_id, "customer_id": customer_id}
     if viewer.sees_all:
         found, seen_it = session.scalar(_CUSTOMER_LOCKED if for_update else _CUSTOMER, which), True
@@ -133,10 +133,11 @@ def customer(
     if not seen_it:
         raise UserError("error.customer.hidden")
     seen[viewer, customer_id] = _Seen(found, held=for_update)
-    return _recordable(found) if to_record else found
+    return recordable(found) if to_record else found
 
 
-def _recordable(found: Customer) -> Customer:
+def recordable(found: Customer) -> Customer:
+    """The customer, unless `/crm erase` erased it: nothing more is recorded about it."""
     if found.erased_at is not None:
         raise UserError("error.customer.erased")
     return found

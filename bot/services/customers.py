@@ -320,8 +320,7 @@ def merge_customers(*, session: Session, viewer: Viewer, source_id: int, target_
     source, target = rows.get(source_id), rows.get(target_id)
     if source is None or target is None:
         raise UserError("error.customer.gone")
-    if source.erased_at is not None or target.erased_at is not None:  # the door's rule (`to_record`)
-        raise UserError("error.customer.erased")
+    access.recordable(source), access.recordable(target)
     filled = {}
     for field in PROFILE_FIELDS:
         if field != "name" and getattr(target, field) is None and getattr(source, field) is not None:

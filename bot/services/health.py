@@ -287,10 +287,10 @@ def scored(
     *, session: Session, viewer: Viewer, now: dt.datetime, today: dt.date, stages: tuple[str, ...] = ON_BOOKS,
     ids: list[int] | None = None,
 ) -> list[AtRisk]:
-    """The health of every customer in `stages` the viewer sees (of `ids`, if given; an erased one
-    aside) that shows a warning sign (no touch within the grade's interval, an overdue revisit or follow-up, an
-    open complaint, a recent satisfaction score); the others are at 100. SQL finds the few with
-    a sign, so the Python scoring never sees the whole book."""
+    """The health of every customer in `stages` the viewer sees (of `ids`, if given; an erased
+    one aside) that shows a warning sign (no touch within the grade's interval, an overdue revisit
+    or follow-up, an open complaint, a recent satisfaction score); the others are at 100. SQL
+    finds the few with a sign, so the Python scoring never sees the whole book."""
     team_id = viewer.team_id
     settings = team_settings(session, team_id)
     complaints = _complaint_signals(team_id, now, ids)

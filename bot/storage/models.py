@@ -548,10 +548,10 @@ class OutboxSender(Base):
     seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-def sender_seen_within(now: dt.datetime, gone: dt.timedelta = SENDER_GONE) -> ColumnElement[bool]:
-    """A sender seen less than `gone` before `now`, or after it (a clock a little ahead; one far
-    ahead is taken for dead too, or it would hold its share for as long as its clock was ahead)."""
-    return OutboxSender.seen_at.between(now - gone, now + gone)
+def sender_seen_within(now: dt.datetime) -> ColumnElement[bool]:
+    """A sender seen less than `SENDER_GONE` before `now`, or after it (a clock a little ahead; one
+    far ahead is taken for dead too, or it would hold its share for as long as its clock was ahead)."""
+    return OutboxSender.seen_at.between(now - SENDER_GONE, now + SENDER_GONE)
 
 
 class AuditEvent(Base):
