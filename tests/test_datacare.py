@@ -298,12 +298,13 @@ def test_an_erased_customer_leaves_the_digest_the_due_list_the_checkins_and_the_
 
 @freeze_time("2026-11-25T10:00:00+00:00")
 def test_nothing_more_is_recorded_about_an_erased_customer_and_its_card_still_shows(slack, fake, session, admin):
-    add_customer(session, "Zhou Logistics", owner_id=USER)
+    zhou = add_customer(session, "Zhou Logistics", owner_id=USER)
     add_customer(session, "Acme Ltd", owner_id=USER)
     slack.command("touch #1")  # forms opened before the erase, sent after it
     touch_form = fake.last("views.open")["view"]
     slack.command("complaint #1")
     complaint_form = fake.last("views.open")["view"]
+    card = slack.command("show #1").blocks  # and a card sent before the erase, its buttons in it
     slack.click(slack.command("erase Zhou Logistics", user=admin).blocks, "Erase", user=admin)
     refused = "This customer's data was erased: nothing more is recorded about them."
 
@@ -315,13 +316,19 @@ def test_nothing_more_is_recorded_about_an_erased_customer_and_its_card_still_sh
     for command in ("touch #1", "complaint #1", "edit #1", "lost #1", "won #1", "revisit #1 tomorrow",
                     "link #1 <#C0ZHOU01|zhou>"):  # fmt: skip
         assert refused in slack.command(command).shown, command
+    for label in ("Log touch", "Log complaint", "Schedule revisit", "Edit"):
+        slack.click(card, label)
+        assert refused in fake.last("response_url")["text"], label
+    slack.action("lost_pick", str(zhou.id))  # `/crm lost`'s candidate button
+    assert refused in fake.last("response_url")["text"]
     assert len(fake.calls_to("views.open")) == opened  # no form opens for it
     slack.click(slack.command("merge #1 #2", user=admin).blocks, "Merge", user=admin)
     assert refused in fake.last("response_url")["text"]
     slack.click(slack.command("merge #2 #1", user=admin).blocks, "Merge", user=admin)
     assert refused in fake.last("response_url")["text"]
 
-    assert "Erased customer #1" in slack.command("show #1").shown  # read as before: the counts stay
+    shown = slack.command("show #1")  # read as before (the counts stay), with no button to record
+    assert "Erased customer #1" in shown.shown and '"button"' not in json.dumps(shown.blocks)
     session.expire_all()
     assert [c.name for c in customers_of(session)] == ["Erased customer #1", "Acme Ltd"]
     assert b"Zhou" not in _database_bytes(session.get_bind())

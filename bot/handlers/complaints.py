@@ -93,7 +93,7 @@ def log_as_complaint(rq: RequestContext, inp: ShortcutMessage) -> Answer:
 
 
 def new_button(rq: RequestContext, inp: CustomerButton) -> Answer:
-    customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id)
+    customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id, to_record=True)
     return OpenModal(complaint_modal(rq.locale, customer=customer))
 
 

@@ -136,7 +136,7 @@ def show_button(rq: RequestContext, inp: CustomerButton) -> Answer:
 
 
 def edit_button(rq: RequestContext, inp: CustomerButton) -> Answer:
-    customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id)
+    customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id, to_record=True)
     return OpenModal(customer_modal(rq.locale, customer=customer, currency=rq.settings.currency))
 
 

@@ -134,7 +134,8 @@ def due(rq: RequestContext, cmd: CommandInput) -> Answer:
 def log_touch_button(rq: RequestContext, inp: LogTouchButton) -> Answer:
     customer = None
     if inp.customer_id is not None:
-        customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id)
+        customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id,
+                                          to_record=True)  # fmt: skip
     return _touch_modal(rq, customer)
 
 
@@ -168,7 +169,7 @@ def delete(rq: RequestContext, inp: TouchButton) -> Answer:
 
 
 def schedule_revisit(rq: RequestContext, inp: CustomerButton) -> Answer:
-    customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id)
+    customer = customers.get_customer(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id, to_record=True)
     return OpenModal(revisit_modal(rq.locale, customer))
 
 

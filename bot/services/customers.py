@@ -226,9 +226,10 @@ def update_customer(
     return customer
 
 
-def get_customer(*, session: Session, viewer: Viewer, customer_id: int) -> Customer:
-    """The customer, if the viewer may see it; else a refusal that says why."""
-    return access.customer(session, viewer, customer_id)
+def get_customer(*, session: Session, viewer: Viewer, customer_id: int, to_record: bool = False) -> Customer:
+    """The customer, if the viewer may see it; else a refusal that says why. `to_record`: for a
+    form that would record something about it (refused for an erased customer: `access.recordable`)."""
+    return access.customer(session, viewer, customer_id, to_record=to_record)
 
 
 def with_email_or_phone(

@@ -203,8 +203,8 @@ class LostInput(FormModel):
 
 
 def losable(*, session: Session, viewer: Viewer, customer_id: int) -> Customer:
-    """The customer, if the viewer sees it and it is not lost already."""
-    customer = access.customer(session, viewer, customer_id)
+    """The customer, if the viewer sees it, it is not lost already and not erased."""
+    customer = access.customer(session, viewer, customer_id, to_record=True)
     if customer.stage == "lost":
         raise UserError("lost.already", customer=customer.name, number=customer.number)
     return customer

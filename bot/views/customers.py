@@ -154,14 +154,15 @@ def profile_blocks(
             blocks.append(section(f"*{t(locale, f'field.{key}')}*\n{escape(value)}"))
     blocks.extend(complaints)
     blocks.extend(touch_history(locale, c.id, touches, more=more_touches, offset=0, tz=tz))
-    blocks.append(
-        actions(
-            button(t(locale, "button.log_touch"), TOUCH_LOG, str(c.id), style="primary"),
-            button(t(locale, "button.log_complaint"), COMPLAINT_NEW, str(c.id)),
-            button(t(locale, "button.schedule_revisit"), REVISIT_SCHEDULE, str(c.id)),
-            button(t(locale, "button.edit"), CUSTOMER_EDIT, str(c.id)),
+    if c.erased_at is None:  # nothing more is recorded about an erased customer (access.recordable)
+        blocks.append(
+            actions(
+                button(t(locale, "button.log_touch"), TOUCH_LOG, str(c.id), style="primary"),
+                button(t(locale, "button.log_complaint"), COMPLAINT_NEW, str(c.id)),
+                button(t(locale, "button.schedule_revisit"), REVISIT_SCHEDULE, str(c.id)),
+                button(t(locale, "button.edit"), CUSTOMER_EDIT, str(c.id)),
+            )
         )
-    )
     return blocks
 
 
