@@ -34,7 +34,8 @@ from bot.scheduler.outbox import Sender, sender_client
 from bot.scheduler.pacing import MARGIN, WORKSPACE_PER_MINUTE, Pacer
 from bot.scheduler.rows import enqueue_many, notification
 from bot.scheduler.runner import SEND_LANES
-from bot.storage.db import bucket_of, make_engine, make_session_factory, unit_of_work
+from bot.scheduler.shares import Share
+from bot.storage.db import make_engine, make_session_factory, unit_of_work
 from bot.storage.models import PENDING, SENDING, SENT, Customer, Notification, Workspace
 from bot.views.revisits import digest_message
 
@@ -138,7 +139,7 @@ def _sender(sessions: sessionmaker[Session], url: str, speed: float, *, senders:
                   # them (as the fake's own burst), so the sender's is a real second's worth.
                   pacer=Pacer(per_minute=WORKSPACE_PER_MINUTE * MARGIN * speed, channel_rate=speed,
                               burst=round(WORKSPACE_PER_MINUTE * MARGIN / 60)),
-                  lanes=SEND_LANES // senders, share=(share, senders))  # fmt: skip
+                  lanes=SEND_LANES // senders, share=Share.fixed(share, senders))  # fmt: skip
 
 
 def _other_sender(database_url: str, url: str, speed: float, teams: list[str], senders: int, share: int,
@@ -203,7 +204,8 @@ def _case(ctx: Context, url: str, label: str, teams: list[str], per_team: int, s
     limits_floor = limits.floor(dict(by_team), {(t, c): 1 for c, t in channels.items()})
     mean_latency = sum(LATENCY) / 2 / speed
     # Each sender's share of the messages on its lanes (the shares are never quite even).
-    shares = Counter(bucket_of(t) % senders for t in channels.values())
+    each = [Share.fixed(k, senders) for k in range(1, senders + 1)]
+    shares = Counter(next(s.k for s in each if s.has(t)) for t in channels.values())
     lanes_floor = max(shares.values()) * mean_latency / (SEND_LANES // senders)
     floor = max(limits_floor, lanes_floor)
     give_up = max(60.0, 5 * floor)

@@ -120,8 +120,9 @@ class Settings(BaseSettings):
         if value.strip().lower() == AUTO_SHARE:
             return AUTO_SHARE
         found = re.fullmatch(r"\s*([0-9]{1,4})\s*/\s*([0-9]{1,4})\s*", value)
-        if not found or not 1 <= int(found[1]) <= int(found[2]):
-            raise ValueError("expected k/n, a share k of n shares with 1 ≤ k ≤ n, e.g. 1/2, or auto")
+        # n is at most the slots the workspaces are dealt out in (bot.scheduler.shares.SLOTS).
+        if not found or not 1 <= int(found[1]) <= int(found[2]) <= 1024:
+            raise ValueError("expected k/n, a share k of n shares with 1 ≤ k ≤ n ≤ 1024, e.g. 1/2, or auto")
         return f"{int(found[1])}/{int(found[2])}"
 
     @property

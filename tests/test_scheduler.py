@@ -26,6 +26,7 @@ from bot.scheduler.outbox import Delivery, failures
 from bot.scheduler.roster import Roster
 from bot.scheduler.rows import enqueue, enqueue_many, notification
 from bot.scheduler.runner import Scheduler
+from bot.scheduler.shares import Share
 from bot.services.customers import CustomerInput, create_customer
 from bot.services.home import republish
 from bot.services.notices import Said, say
@@ -806,7 +807,8 @@ def test_delivery_stops_at_its_deadline_and_leaves_the_rest_pending(settings, en
 
 def test_senders_with_shares_each_send_for_their_own_workspaces_and_together_for_all(settings, engine, session, fake):
     teams = [f"T{n:08d}" for n in range(12)]
-    assert {db.bucket_of(t) % 3 for t in teams} == {0, 1, 2}  # every share has a workspace here
+    thirds = {k: [t for t in teams if Share.fixed(k, 3).has(t)] for k in (1, 2, 3)}
+    assert all(thirds.values())  # every share has a workspace here
     person = {team: f"U{team[1:]}" for team in teams}  # one person a workspace, to tell whose Home was published
     for team in teams:
         get_workspace(session, team)
@@ -829,7 +831,7 @@ def test_senders_with_shares_each_send_for_their_own_workspaces_and_together_for
         homes_by[k] = Counter(c.args["user_id"] for c in fake.calls_to("views.publish")[homes:])
 
     for k in (1, 2, 3):  # a workspace's messages, DMs and Homes all went through the one sender of its share
-        mine = [t for t in teams if db.bucket_of(t) % 3 == k - 1]
+        mine = thirds[k]
         assert sent_by[k] == {t: 4 for t in mine}, k
         assert homes_by[k] == {person[t]: 1 for t in mine}, k
     assert sum(sent_by.values(), Counter()) == {t: 4 for t in teams}
@@ -839,8 +841,7 @@ def test_senders_with_shares_each_send_for_their_own_workspaces_and_together_for
 def test_senders_with_auto_shares_split_the_workspaces_among_those_running_and_take_over_a_stopped_or_dead_ones(
     settings, engine, session, fake
 ):
-    teams = [f"T{n:08d}" for n in range(12)]
-    assert {db.bucket_of(t) % 3 for t in teams} == {0, 1, 2} and {db.bucket_of(t) % 2 for t in teams} == {0, 1}
+    teams = [f"T{n:08d}" for n in range(24)]
     for team in teams:
         get_workspace(session, team)
     session.commit()
@@ -849,6 +850,7 @@ def test_senders_with_auto_shares_split_the_workspaces_among_those_running_and_t
     for name in ("a", "b", "c"):
         scheduler = Scheduler(settings.model_copy(update={"sender_share": "auto"}), make_session_factory(engine))
         scheduler.roster.wall = lambda: seen[0]
+        scheduler.roster.id = name  # known ids (random ones would split these few workspaces by chance)
         senders[name] = scheduler
 
     def round_of(name: str) -> None:
@@ -865,38 +867,41 @@ def test_senders_with_auto_shares_split_the_workspaces_among_those_running_and_t
             sent[name] = {c.args["text"].split()[0] for c in fake.calls_to("chat.postMessage")[posts:]}
         return sent
 
-    def shares(names: str) -> dict[str, tuple[int, int]]:
+    def shares(names: str) -> dict[str, Share]:
         return {name: senders[name].roster.share() for name in names}
+
+    def theirs(share: Share) -> set[str]:
+        return {t for t in teams if share.has(t)}
 
     # Three join; once each has beaten again they count three, and each sends its third alone.
     shares("abc")
     seen[0] += dt.timedelta(seconds=10)
-    assert sorted(shares("abc").values()) == [(1, 3), (2, 3), (3, 3)]
+    assert [(s.k, s.n) for s in shares("abc").values()] == [(1, 3), (2, 3), (3, 3)]
     round_of("first")
-    sent = deliver(*"abc")
-    for name, (k, n) in shares("abc").items():
-        assert sent[name] == {t for t in teams if db.bucket_of(t) % n == k - 1}, name
+    first = deliver(*"abc")
+    assert all(first.values())  # each had workspaces of its own
+    for name, share in shares("abc").items():
+        assert first[name] == theirs(share), name
 
-    # b stops: at their next beat a and c share its workspaces out between them.
+    # b stops: at their next beat a and c share its workspaces out between them, and keep their own.
     senders["b"].leave()
     seen[0] += dt.timedelta(seconds=10)
-    assert sorted(shares("ac").values()) == [(1, 2), (2, 2)]
+    assert [(s.k, s.n) for s in shares("ac").values()] == [(1, 2), (2, 2)]
     round_of("second")
-    sent = deliver(*"ac")
-    for name, (k, n) in shares("ac").items():
-        assert sent[name] == {t for t in teams if db.bucket_of(t) % n == k - 1}, name
+    second = deliver(*"ac")
+    for name, share in shares("ac").items():
+        assert second[name] == theirs(share), name
+        assert first[name] < second[name] <= first[name] | first["b"], name  # only b's moved
 
     # c dies (beats no more): its half waits while c may still be running (unseen for under 60 s);
     # at a's first beat after that, a sends for all.
     round_of("third")
     seen[0] += dt.timedelta(seconds=59)
-    k, n = shares("a")["a"]
-    assert (n, deliver("a")["a"]) == (2, {t for t in teams if db.bucket_of(t) % 2 == k - 1})
+    assert deliver("a")["a"] == second["a"]
     seen[0] += dt.timedelta(seconds=9)
-    assert shares("a")["a"] == (k, 2)  # no beat yet
+    assert shares("a")["a"].n == 2  # no beat yet
     seen[0] += dt.timedelta(seconds=1)
-    assert shares("a")["a"] == (1, 1)
-    assert deliver("a")["a"] == {t for t in teams if db.bucket_of(t) % 2 != k - 1}
+    assert (shares("a")["a"].n, deliver("a")["a"]) == (1, second["c"])
 
     posted = Counter(c.args["text"] for c in fake.calls_to("chat.postMessage"))
     assert posted == {f"{t} {r}": 1 for t in teams for r in ("first", "second", "third")}  # all, none twice
@@ -914,12 +919,12 @@ def test_a_sender_keeps_its_share_through_a_failed_beat_never_joins_again_once_g
     a, b = (Roster(make_session_factory(engine), wall=lambda: seen[0]) for _ in range(2))
     a.share(), b.share()
     seen[0] += dt.timedelta(seconds=10)
-    k, n = a.share()
-    assert n == 2 and b.share() == (3 - k, 2)
+    mine = a.share()
+    assert (mine.n, b.share().k) == (2, 3 - mine.k)
 
     working, a.factory = a.factory, make_session_factory(db.make_engine(f"sqlite:///{tmp_path / 'none' / 'x.db'}"))
     seen[0] += dt.timedelta(seconds=10)
-    assert a.share() == (k, 2)  # the database does not answer: the share it had
+    assert a.share() == mine  # the database does not answer: the share it had
     assert "the senders running could not be counted" in caplog.text
     a.factory = working
 
@@ -928,7 +933,7 @@ def test_a_sender_keeps_its_share_through_a_failed_beat_never_joins_again_once_g
     b.share()  # a claim under way as it stopped: it does not join again
     session.add(OutboxSender(id="ahead", seen_at=seen[0] + dt.timedelta(days=1)))  # a clock far ahead, then dead
     session.commit()
-    assert a.share() == (1, 1)
+    assert a.share().n == 1
     assert session.scalars(select(OutboxSender.id)).all() == [a.id]
 
 
@@ -947,7 +952,7 @@ def test_a_sender_that_cannot_leave_the_others_still_stops(tmp_path, caplog):
     engine = db.make_engine(f"sqlite:///{tmp_path / 'gone.db'}")
     db.upgrade(engine)
     roster = Roster(make_session_factory(engine), wall=lambda: NOW)
-    assert roster.share() == (1, 1)
+    assert roster.share().n == 1
     with engine.begin() as connection:  # the database fails it as it stops
         connection.execute(text("DROP TABLE outbox_sender"))
 

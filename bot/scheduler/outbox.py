@@ -56,8 +56,8 @@ place besides bot/notify.py holding a WebClient: it needs Slack's raw answer, st
 and `Retry-After`, which the `Notifier` protocol deliberately hides.)
 
 Several senders (one per `worker`) may share the workspaces out (`share`, SENDER_SHARE `k/n`):
-each then claims the rows of the workspaces in its share alone (`storage.db.workspace_bucket`, a
-hash of the team id, modulo n), so a workspace's messages all go through one process, whose pacer
+each then claims the rows of the workspaces in its share alone (bot.scheduler.shares: slots of
+`storage.db.workspace_bucket`, a hash of the team id), so a workspace's messages all go through one process, whose pacer
 keeps its budget, and the processes together send for many workspaces at once on as many cores.
 A share whose worker is not running waits for it: its rows stay pending and go when it is back.
 With SENDER_SHARE `auto` the share is k of n among the senders running instead
@@ -89,6 +89,7 @@ from bot import metrics
 from bot.i18n import t
 from bot.notify import Directory, SlackDirectory
 from bot.scheduler.pacing import CHANNEL_BURST, GroupCommit, Lanes, Pacer
+from bot.scheduler.shares import SLOTS, Share
 from bot.services.home import HOME_KIND
 from bot.services.notices import SAID_KIND, Said, drop, naming_erased, say
 from bot.storage.db import reading, unit_of_work, workspace_bucket, written
@@ -229,7 +230,7 @@ class Sender:
         pacer: Pacer | None = None,
         home_pacer: Pacer | None = None,
         lanes: int = 1,
-        share: tuple[int, int] | Callable[[], tuple[int, int]] | None = None,
+        share: Share | Callable[[], Share] | None = None,
     ) -> None:
         self.factory = session_factory
         self.clients = clients  # team_id -> the client with that workspace's token, or None
@@ -238,7 +239,7 @@ class Sender:
         self.pacer = pacer  # None: post as fast as Slack answers (bot.scheduler.pacing)
         self.home_pacer = home_pacer  # the App Homes': `views.publish` has a budget of its own
         self.lanes = lanes  # messages in flight at once
-        # (k, n): send for the k-th of n shares of the workspaces alone (SENDER_SHARE), so that
+        # Send for a share of the workspaces alone (SENDER_SHARE: bot.scheduler.shares), so that
         # each workspace's messages go through one process, which keeps its budget (`pacer`); or
         # a function that says the share now (`auto`: bot.scheduler.roster).
         self.share = share
@@ -279,7 +280,7 @@ class Sender:
         not_open = (Notification.id.not_in(exclude),) if exclude else ()
         not_busy = (Notification.channel.not_in(sorted(busy)),) if busy else ()
         share = self.share() if callable(self.share) else self.share
-        mine = (workspace_bucket(Notification.team_id) % share[1] == share[0] - 1,) if share and share[1] > 1 else ()
+        mine = ((workspace_bucket(Notification.team_id) % SLOTS).in_(share.slots),) if share and share.n > 1 else ()
         # What requests asked for by its own index (ix_notification_asked_due), due on the real
         # clock: a Home is built as things are when it is sent, a DM tells of what was just done,
         # whatever instant the run acts as of, and a long run (a backlog of digests) still takes

@@ -2,8 +2,8 @@
 
 A sender with `auto` is a row of `outbox_sender` while it runs. Every `BEAT` (10 s) it beats:
 it writes when it was last seen, removes the rows of senders not seen for `SENDER_GONE` (60 s)
-(stopped without a word: SIGKILL, a machine lost) and takes the k-th of the n shares
-(bot.scheduler.outbox), k its place among the rows in id order. A claim beats when one is due
+(stopped without a word: SIGKILL, a machine lost) and takes its share among the senders whose
+rows are left (bot.scheduler.shares: the slots of workspaces it scores highest for, by id). A claim beats when one is due
 (`share()`); so does the worker's tick every second (bot.scheduler.runner), so that a run whose
 claims wait (its lanes full, a write turn) still beats. A sender that stops removes its row
 (`leave`): the others count one fewer at their next beat, within `BEAT`; for a sender
@@ -11,9 +11,9 @@ that dies, within `SENDER_GONE` + `BEAT`.
 
 So workers started alike (a Procfile's `worker` scaled to three) share the workspaces out among
 those running, as fixed shares (`k/n`) do among those configured, without a share that waits
-for a worker that is down. A share is a bucket modulo n: when n changes, most workspaces change
-sender. Between two beats senders may count each other differently for a moment: a workspace is
-then sent for by two of them (a row is still claimed by one: nothing goes twice, only the
+for a worker that is down. When a sender joins or leaves, only the workspaces of the slots it
+wins or won change sender. Between two beats senders may count each other differently for a
+moment: such a workspace is then sent for by two of them (a row is still claimed by one: nothing goes twice, only the
 workspace's budget is kept by two for a few seconds) or by none (its rows wait for the next beat).
 
 Seen-times are on the real clock (`wall`), as leases are: they are about processes running now,
@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.scheduler.shares import EVERYTHING, Share
 from bot.storage.db import unit_of_work
 from bot.storage.models import SENDER_GONE, OutboxSender, sender_seen_within
 
@@ -46,7 +47,7 @@ BEAT = dt.timedelta(seconds=10)  # between a sender's beats: how soon the others
 
 
 class Roster:
-    """One sender's place among the senders running: `share()` is its (k, n) now."""
+    """One sender's place among the senders running: `share()` is its share now."""
 
     def __init__(self, factory: sessionmaker[Session], *, wall: Callable[[], dt.datetime]) -> None:
         self.factory = factory
@@ -55,10 +56,10 @@ class Roster:
         self._lock = threading.Lock()  # the delivery's claims, the worker's tick and a stop may ask at once
         self._beaten: dt.datetime | None = None
         self._left = False
-        self._share = (1, 1)
+        self._share = EVERYTHING
 
-    def share(self) -> tuple[int, int]:
-        """This sender's share, (k, n): its place among the senders seen, beating first if due.
+    def share(self) -> Share:
+        """This sender's share among the senders seen, beating first if due.
         A beat that fails once the sender has joined keeps the share it had (and is tried again
         at the next claim); one that fails before, fails the claim, as the database would."""
         with self._lock:
@@ -73,19 +74,19 @@ class Roster:
                 if self._beaten is None:
                     raise
                 log.warning("the senders running could not be counted (%s); sending for share %d/%d meanwhile",
-                            type(exc).__name__, *self._share)  # fmt: skip
+                            type(exc).__name__, self._share.k, self._share.n)  # fmt: skip
                 return self._share
             if share != self._share or self._beaten is None:
-                log.info("sending for share %d/%d of the senders running", *share)
+                log.info("sending for share %d/%d of the senders running, as %s", share.k, share.n, self.id)
             self._share, self._beaten = share, now
             return self._share
 
-    def _beat(self, now: dt.datetime) -> tuple[int, int]:
+    def _beat(self, now: dt.datetime) -> Share:
         with unit_of_work(self.factory, now=None) as session:
             session.execute(_seen(session.get_bind().dialect.name), {"id": self.id, "seen_at": now})
             session.execute(delete(OutboxSender).where(~sender_seen_within(now)))
-            running = list(session.scalars(select(OutboxSender.id).order_by(OutboxSender.id)))
-        return running.index(self.id) + 1, len(running)
+            running = tuple(session.scalars(select(OutboxSender.id).order_by(OutboxSender.id)))
+        return _share_among(self.id, running)
 
     def leave(self) -> None:
         """This sender stops: its row goes, and the others count one fewer at their next beat.
@@ -101,6 +102,11 @@ class Roster:
             except SQLAlchemyError as exc:  # a stop goes on: the others find this sender gone in time
                 log.warning("could not leave the senders running (%s); the others take its share over "
                             "once it has been unseen for %ds", type(exc).__name__, SENDER_GONE.total_seconds())  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4)  # the same senders beat after beat: their share is worked out once
+def _share_among(me: str, running: tuple[str, ...]) -> Share:
+    return Share.among(me, running)
 
 
 @functools.cache

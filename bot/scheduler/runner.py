@@ -36,6 +36,7 @@ from bot.scheduler import jobs
 from bot.scheduler.outbox import Delivery, Sender, sender_client
 from bot.scheduler.pacing import Pacer, home_pacer
 from bot.scheduler.roster import Roster
+from bot.scheduler.shares import Share
 from bot.storage.db import make_engine, make_session_factory, refresh_statistics
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,8 @@ class Scheduler:
         sender_options.setdefault("lanes", SEND_LANES)
         # SENDER_SHARE=auto: a share among the senders running, which this one joins on its first claim.
         self.roster = Roster(self.factory, wall=wall) if settings.sender_share == AUTO_SHARE else None
-        sender_options.setdefault("share", self.roster.share if self.roster else settings.share)
+        fixed = Share.fixed(*settings.share) if settings.share else None
+        sender_options.setdefault("share", self.roster.share if self.roster else fixed)
         self.sender = Sender(self.factory, self.clients.client_for, wall=wall, **sender_options)
         self._statistics_at = float("-inf")
         self._delivering = threading.Lock()
@@ -217,7 +219,7 @@ class Scheduler:
         share = self.sender.share
         if callable(share):
             return ", sending for a share among the senders running (SENDER_SHARE=auto)"
-        return ", sending for share {}/{}".format(*share) if share and share[1] > 1 else ""
+        return f", sending for share {share.k}/{share.n}" if share and share.n > 1 else ""
 
     def _stop_without(self, parent: int) -> None:
         """SIGTERM to this worker, so that it stops as on any SIGTERM, once `parent` is no longer
