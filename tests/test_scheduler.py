@@ -838,6 +838,18 @@ def test_senders_with_shares_each_send_for_their_own_workspaces_and_together_for
     assert {n.status for n in notifications(session) if n.kind != "home"} == {"sent"}
 
 
+def test_a_share_is_the_same_workspaces_in_sql_as_in_python_and_the_shares_are_even(session):
+    teams = [f"T{n:08d}" for n in range(300)]
+    session.add_all(Workspace(team_id=t, created_at=NOW) for t in teams)
+    session.flush()
+    senders = ("3f", "a0", "c7")
+    for shares in ([Share.fixed(k, 3) for k in (1, 2, 3)], [Share.among(me, senders) for me in senders]):
+        theirs = [set(session.scalars(select(Workspace.team_id).where(s.of(Workspace.team_id)))) for s in shares]
+        assert theirs == [{t for t in teams if s.has(t)} for s in shares]
+        assert set().union(*theirs) == set(teams) and sum(map(len, theirs)) == len(teams)  # each in one share
+        assert all(300 / 3 * 0.75 < len(mine) < 300 / 3 * 1.25 for mine in theirs), [len(m) for m in theirs]
+
+
 def test_senders_with_auto_shares_split_the_workspaces_among_those_running_and_take_over_a_stopped_or_dead_ones(
     settings, engine, session, fake
 ):

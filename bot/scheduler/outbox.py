@@ -57,8 +57,8 @@ and `Retry-After`, which the `Notifier` protocol deliberately hides.)
 
 Several senders (one per `worker`) may share the workspaces out (`share`, SENDER_SHARE `k/n`):
 each then claims the rows of the workspaces in its share alone (bot.scheduler.shares: slots of
-`storage.db.workspace_bucket`, a hash of the team id), so a workspace's messages all go through one process, whose pacer
-keeps its budget, and the processes together send for many workspaces at once on as many cores.
+a hash of the team id), so a workspace's messages all go through one process, whose pacer keeps
+its budget, and the processes together send for many workspaces at once on as many cores.
 A share whose worker is not running waits for it: its rows stay pending and go when it is back.
 With SENDER_SHARE `auto` the share is k of n among the senders running instead
 (bot.scheduler.roster), and a sender that stops or dies has its share taken over.
@@ -89,10 +89,10 @@ from bot import metrics
 from bot.i18n import t
 from bot.notify import Directory, SlackDirectory
 from bot.scheduler.pacing import CHANNEL_BURST, GroupCommit, Lanes, Pacer
-from bot.scheduler.shares import SLOTS, Share
+from bot.scheduler.shares import Share
 from bot.services.home import HOME_KIND
 from bot.services.notices import SAID_KIND, Said, drop, naming_erased, say
-from bot.storage.db import reading, unit_of_work, workspace_bucket, written
+from bot.storage.db import reading, unit_of_work, written
 from bot.storage.models import CANCELLED, EXPIRED, FAILED, PENDING, SENDING, SENT, Notification
 
 log = logging.getLogger(__name__)
@@ -280,7 +280,7 @@ class Sender:
         not_open = (Notification.id.not_in(exclude),) if exclude else ()
         not_busy = (Notification.channel.not_in(sorted(busy)),) if busy else ()
         share = self.share() if callable(self.share) else self.share
-        mine = ((workspace_bucket(Notification.team_id) % SLOTS).in_(share.slots),) if share and share.n > 1 else ()
+        mine = (share.of(Notification.team_id),) if share and share.n > 1 else ()
         # What requests asked for by its own index (ix_notification_asked_due), due on the real
         # clock: a Home is built as things are when it is sent, a DM tells of what was just done,
         # whatever instant the run acts as of, and a long run (a backlog of digests) still takes
