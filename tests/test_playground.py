@@ -335,6 +335,35 @@ def test_a_message_in_a_linked_channel_reaches_the_bot_and_becomes_the_customers
         relay.send(JAKE, demo.SALES, "/crm unlink #sales")
 
 
+def test_a_reaction_shows_under_the_message_and_the_complaint_emoji_offers_log_complaint(playground, api):
+    relay = playground.relay
+    said = playground.fake.post_as(PRIYA, demo.SALES, "The last delivery arrived broken")
+    relay.react(JAKE, demo.SALES, said.ts, "eyes")
+    relay.react(LI, demo.SALES, said.ts, "eyes")
+    relay.react(JAKE, demo.SALES, said.ts, "no spaces allowed")  # not an emoji's name: nothing happens
+
+    def reactions() -> list[dict[str, Any]]:
+        return next(m for m in seen(playground, PRIYA, demo.SALES) if m["ts"] == said.ts)["reactions"]
+
+    assert reactions() == [{"name": "eyes", "users": [JAKE, LI], "count": 2}]
+    history = api.conversations_history(channel=demo.SALES)["messages"]
+    assert next(m for m in history if m["ts"] == said.ts)["reactions"] == reactions()  # as the bot reads them
+    relay.react(LI, demo.SALES, said.ts, "eyes")  # a second click takes hers away
+    assert reactions() == [{"name": "eyes", "users": [JAKE], "count": 1}]
+
+    relay.react(JAKE, demo.SALES, said.ts, "rotating_light")  # the team's complaint emoji
+    offer = wait_for(lambda: [m for m in seen(playground, JAKE, demo.SALES) if m["ephemeral"] and m["ts"] > said.ts
+                              and m["text"] == "Log this as a complaint?"], "Log complaint offered to Jake")[-1]  # fmt: skip
+    assert not [m for m in seen(playground, PRIYA, demo.SALES) if m["ts"] == offer["ts"]]  # only Jake sees it
+    button = next(b["accessory"] for b in offer["blocks"] if "accessory" in b)
+    relay.action(JAKE, {"channel": demo.SALES, "ts": offer["ts"]},
+                 {"type": "button", "action_id": button["action_id"], "block_id": "x", "value": button["value"],
+                  "text": button["text"]}, None)  # fmt: skip
+    view = _modal(playground, JAKE, "Log complaint")
+    assert "The last delivery arrived broken" in json.dumps(view.body, ensure_ascii=False)
+    playground.fake.clear_views(JAKE)
+
+
 def test_the_scheduler_runs_as_of_the_chosen_instant(playground):
     line = playground.run_scheduler(PRIYA, preset="morning")
     assert line.startswith("sweep at ")

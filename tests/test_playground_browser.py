@@ -182,6 +182,13 @@ class Person:
         message.find_element(By.CSS_SELECTOR, ".msg-more").click()
         self.pick(item)
 
+    def react(self, message: WebElement, emoji: str) -> None:
+        """The reaction tool a message shows on hover, and `emoji` in its menu."""
+        ActionChains(self.d).move_to_element(message).perform()
+        self.wait(lambda: message.find_element(By.CSS_SELECTOR, ".msg-react").is_displayed(), "the reaction tool")
+        message.find_element(By.CSS_SELECTOR, ".msg-react").click()
+        self.pick(emoji)
+
     def press(self, css: str, what: str) -> None:
         """Click the element `css` finds, trying again if the page drew it anew meanwhile."""
 
@@ -330,6 +337,16 @@ def test_a_day_in_the_playground(person: Person) -> None:
     assert "200 units by Friday" in me.field("Summary").find_element(By.TAG_NAME, "textarea").get_attribute("value")
     me.choose("Customer", "Acme Ltd", search="acm")
     me.submit()
+    me.no_modal()
+
+    # The complaint emoji on it: the reaction shows under it, and touchbase offers me alone
+    # to log a complaint from it.
+    me.react(me.message_with("200 units by Friday"), "🚨")
+    me.wait(lambda: "🚨 1" in me.message_with("200 units by Friday").text, "the reaction under the message")
+    me.click("Log complaint", within=me.message_with("Log this as a complaint?"))
+    me.modal("Log complaint")
+    assert "200 units by Friday" in me.field("Description").find_element(By.TAG_NAME, "textarea").get_attribute("value")
+    me.modal().find_element(By.CSS_SELECTOR, ".modal-close").click()
     me.no_modal()
 
     # Log a complaint, assigned to Jake.

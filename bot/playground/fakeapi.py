@@ -234,6 +234,24 @@ class FakeSlack(WebApiMethods):
         with self.lock:
             return self._add(Message(channel, self._ts(), text, user=SLACKBOT, ephemeral_to=person))
 
+    def react(self, person: str, channel: str, ts: str, name: str) -> Message | None:
+        """`person` adds the reaction `name` to a message, or takes theirs away (a second click,
+        as in Slack); the message if it was added."""
+        with self.lock:
+            message = self._find(channel, ts)
+            if message is None or message.ephemeral_to is not None:
+                return None
+            users = message.reactions.setdefault(name, [])
+            added = person not in users
+            if added:
+                users.append(person)
+            else:
+                users.remove(person)
+                if not users:
+                    del message.reactions[name]
+            message.rev = self._bump()
+            return message if added else None
+
     def dismiss(self, person: str, channel: str, ts: str) -> None:
         with self.lock:
             message = self._find(channel, ts)
@@ -391,6 +409,8 @@ class FakeSlack(WebApiMethods):
             out["files"] = [self.file_object(self.files[f]) for f in message.files if f in self.files]
         if message.edited:
             out["edited"] = {"user": message.author, "ts": message.ts}
+        if message.reactions:
+            out["reactions"] = _reactions(message)
         return out
 
     def slack_view(self, view: View, values: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -512,6 +532,7 @@ class FakeSlack(WebApiMethods):
             "channel": m.channel, "ts": m.ts, "user": m.author, "text": m.text, "blocks": m.blocks,
             "thread_ts": m.thread_ts, "ephemeral": m.ephemeral_to is not None, "edited": m.edited, "rev": m.rev,
             "reply_count": replies, "files": [self.file_object(self.files[f]) for f in m.files if f in self.files],
+            "reactions": _reactions(m),
         }  # fmt: skip
 
     def _page_view(self, view: View) -> dict[str, Any]:
@@ -519,5 +540,10 @@ class FakeSlack(WebApiMethods):
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _reactions(message: Message) -> list[dict[str, Any]]:
+    """A message's reactions as Slack lists them (`reactions` of conversations.history)."""
+    return [{"name": name, "users": list(users), "count": len(users)} for name, users in message.reactions.items()]
 
 

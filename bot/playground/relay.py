@@ -1,10 +1,10 @@
 """What Slack's servers do when a person acts in the client.
 
 A person types `/crm find acme`, writes in a channel, presses a button, picks from a
-type-ahead, submits a modal, opens the App Home or runs a message shortcut: the relay builds
-the payload Slack would send (the documented shapes of slash commands, `block_actions`,
-`block_suggestion`, `view_submission`, `view_closed`, `message_action`, and the `message`
-and `app_home_opened` events), signs
+type-ahead, submits a modal, opens the App Home, runs a message shortcut or reacts to a
+message: the relay builds the payload Slack would send (the documented shapes of slash commands,
+`block_actions`, `block_suggestion`, `view_submission`, `view_closed`, `message_action`, and the
+`message`, `reaction_added` and `app_home_opened` events), signs
 it as Slack does, posts it to the bot's request URL, and applies the bot's acknowledgement
 as Slack would: an ephemeral answer under the command, the errors shown under a modal's
 fields, a view pushed, updated or closed, the options of a type-ahead.
@@ -29,6 +29,7 @@ TROUBLE = "We had some trouble connecting. Try again?"  # what Slack shows in a 
 _MENTION = re.compile(r"(?<![\w@/])@([\w.\-]+)")
 _CHANNEL = re.compile(r"(?<![\w&])#([a-z0-9_\-]+)")
 _URL = re.compile(r"(?<![<|\w])(https?://[^\s<>]+)")
+EMOJI_NAME = re.compile(r"[a-z0-9_+\-']{1,64}(::skin-tone-[2-6])?")  # as Slack names an emoji
 
 
 def _now_ts() -> str:
@@ -252,6 +253,17 @@ class Relay:
             response_url=self.fake.new_response_url(user=person, channel=channel),
         )  # fmt: skip
         self._post(person, lambda: self.signer.payload(payload), f"message_action {callback_id}")
+
+    def react(self, person: str, channel: str, ts: str, name: str) -> None:
+        """A reaction from a message's menu, or one taken away. Slack tells the bot of one added
+        (`reaction_added`: it is in every conversation here); the bot asks for no removals."""
+        if not EMOJI_NAME.fullmatch(name) or not self.fake.can_see(person, channel):
+            return
+        message = self.fake.react(person, channel, ts, name)
+        if message is not None:
+            event = {"type": "reaction_added", "user": person, "reaction": name, "item_user": message.author,
+                     "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": _now_ts()}  # fmt: skip
+            self._event(person, event, f"reaction_added :{name}:")
 
     def home_opened(self, person: str, tab: str) -> None:
         """The person opened the app's Home or Messages tab: the `app_home_opened` event."""

@@ -481,6 +481,8 @@ class _Dispatch:
             relay.shortcut(person, str(body.get("callback_id")), str(where.get("channel")), str(where.get("ts")))
         elif verb == "home":
             relay.home_opened(person, "messages" if body.get("tab") == "messages" else "home")
+        elif verb == "react":
+            relay.react(person, str(where.get("channel")), str(where.get("ts")), str(body.get("name") or ""))
         elif verb == "dismiss":
             pg.fake.dismiss(person, str(where.get("channel")), str(where.get("ts")))
         elif verb == "clock":

@@ -71,6 +71,7 @@ class Message:
     edited: bool = False
     rev: int = 0
     deleted: bool = False
+    reactions: dict[str, list[str]] = field(default_factory=dict)  # an emoji's name -> who reacted, in order
 
     @property
     def author(self) -> str:

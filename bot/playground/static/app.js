@@ -40,6 +40,7 @@
       clockHelp: "The scheduler runs only when you ask, as of the instant you choose: reminders, digests and escalations then arrive in the DMs. The bot answers you as of the real time.",
       log: "Web API log", close: "Close", noHome: "Opening the Home tab…", download: "Download", app: "APP",
       jump: "Jump to message", shortcuts: "Message shortcuts", yourTime: "your time",
+      addReaction: "Add reaction", reacted: "{who} reacted with :{name}:",
       preset: { hour: "+1 hour", day: "+1 day", morning: "Next working morning", monday: "Next Monday 09:00" },
     },
     zh: {
@@ -53,6 +54,7 @@
       clockHelp: "调度只在你要求时运行，以你选择的时刻为准：提醒、每日摘要和升级随后出现在私信中。机器人回答你时使用真实时间。",
       log: "Web API 日志", close: "关闭", noHome: "正在打开主页…", download: "下载", app: "应用",
       jump: "跳到消息", shortcuts: "消息快捷方式", yourTime: "你的时间",
+      addReaction: "添加表情回应", reacted: "{who} 用 :{name}: 回应了",
       preset: { hour: "+1 小时", day: "+1 天", morning: "下一个工作日早上", monday: "下周一 09:00" },
     },
   };
@@ -524,6 +526,7 @@
       content.appendChild(el("div", "mrkdwn")).appendChild(Mrkdwn.render(m.text, blockContext("message", where)));
     }
     (m.files || []).forEach((f) => body.appendChild(fileNode(f)));
+    if ((m.reactions || []).length) body.appendChild(reactionsNode(m));
     if (!inThread && m.reply_count) {
       const link = body.appendChild(el("button", "thread-link", `${m.reply_count} ${m.reply_count === 1 ? w.reply : w.replies}`));
       link.type = "button";
@@ -534,9 +537,37 @@
     return node;
   }
 
+  // What the reaction tool offers: the complaint emoji touchbase listens for by default first.
+  const REACTIONS = ["rotating_light", "+1", "eyes", "white_check_mark", "heart", "tada", "pray", "rage"];
+
+  function react(m, name) {
+    post("react", { where: { channel: m.channel, ts: m.ts }, name });
+  }
+
+  function reactionsNode(m) {
+    const w = words();
+    const row = el("div", "reactions");
+    m.reactions.forEach((r) => {
+      const chip = row.appendChild(el("button", "reaction" + (r.users.includes(S.me) ? " mine" : ""),
+        `${Mrkdwn.emojify(`:${r.name}:`)} ${r.count}`));
+      chip.type = "button";
+      chip.dataset.name = r.name;
+      chip.title = r.users.map((u) => w.reacted.replace("{who}", authorName(u)).replace("{name}", r.name)).join("\n");
+      chip.addEventListener("click", () => react(m, r.name));
+    });
+    return row;
+  }
+
   function toolsNode(m, inThread) {
     const w = words();
     const tools = el("div", "msg-tools");
+    const emoji = tools.appendChild(el("button", "tool msg-react", "☺+"));
+    emoji.type = "button";
+    emoji.title = w.addReaction;
+    emoji.addEventListener("click", () => UI.menu(emoji, REACTIONS.map((name) => ({
+      label: `${Mrkdwn.emojify(`:${name}:`)}  :${name}:`, description: "", cls: "reaction-pick",
+      pick: () => react(m, name),
+    }))));
     if (!inThread) {
       const reply = tools.appendChild(el("button", "tool", "💬"));
       reply.type = "button";
