@@ -364,6 +364,28 @@ def test_a_reaction_shows_under_the_message_and_the_complaint_emoji_offers_log_c
     playground.fake.clear_views(JAKE)
 
 
+@pytest.mark.parametrize("verb", ["send", "action", "suggest", "submit", "close", "shortcut", "home", "react",
+                                  "dismiss", "clock"])
+def test_what_the_page_posts_is_refused_plainly_when_malformed(playground, verb):
+    """Each field of each of the page's requests, of a wrong type: an answer, never a 500."""
+    fields = ["where", "action", "values", "channel", "text", "thread_ts", "view_id", "block_id", "action_id",
+              "value", "callback_id", "tab", "name", "preset", "local"]
+    odd: list[Any] = [[1], {"a": 1}, {"channel": [1], "ts": {"x": 1}}, 5, 1.5, True, None, "", "\x00"]
+    answers = []
+    for value in odd:
+        for body in [{field: value} for field in fields] + [dict.fromkeys(fields, value)]:
+            request = urllib.request.Request(f"{playground.url}/play/{verb}", method="POST",
+                                             data=json.dumps({"as": MARIA, **body}).encode())  # fmt: skip
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    answers.append((response.status, body))
+            except urllib.error.HTTPError as refused:
+                answers.append((refused.code, body))
+    assert [(status, body) for status, body in answers if status >= 500] == []
+    assert {status for status, _body in answers} <= {200, 400}
+    playground.fake.clear_views(MARIA)
+
+
 def test_the_scheduler_runs_as_of_the_chosen_instant(playground):
     line = playground.run_scheduler(PRIYA, preset="morning")
     assert line.startswith("sweep at ")

@@ -460,15 +460,17 @@ class _Dispatch:
             body = json.loads(_body(environ) or b"{}")
         except ValueError:
             return _json(start, {"ok": False, "error": "not JSON"}, "400 Bad Request")
-        person = str(body.get("as") or "")
-        if not isinstance(body, dict) or person not in pg.fake.people:
+        if not isinstance(body, dict) or str(body.get("as") or "") not in pg.fake.people:
             return _json(start, {"ok": False, "error": "no such person"}, "400 Bad Request")
-        relay, where = pg.relay, body.get("where") or {}
+        person, relay, where = str(body["as"]), pg.relay, body.get("where") or {}
+        for key, kind in (("where", dict), ("action", dict), ("preset", str), ("local", str)):
+            if not isinstance(body.get(key) or kind(), kind):
+                return _json(start, {"ok": False, "error": f"{key}: not {kind.__name__}"}, "400 Bad Request")
         result: dict[str, Any] = {"ok": True}
         if verb == "send":
             relay.send(person, str(body.get("channel")), str(body.get("text") or ""), thread_ts=body.get("thread_ts"))
         elif verb == "action":
-            relay.action(person, where, dict(body.get("action") or {}), body.get("values"))
+            relay.action(person, where, body.get("action") or {}, body.get("values"))
         elif verb == "suggest":
             result.update(relay.suggest(person, where, str(body.get("block_id") or ""),
                                         str(body.get("action_id") or ""), str(body.get("value") or ""),
