@@ -329,6 +329,7 @@ def test_nothing_more_is_recorded_about_an_erased_customer_and_its_card_still_sh
 
     shown = slack.command("show #1")  # read as before (the counts stay), with no button to record
     assert "Erased customer #1" in shown.shown and '"button"' not in json.dumps(shown.blocks)
+    assert "Health" not in shown.shown  # it is scored no more, as in the risk list
     session.expire_all()
     assert [c.name for c in customers_of(session)] == ["Erased customer #1", "Acme Ltd"]
     assert b"Zhou" not in _database_bytes(session.get_bind())

@@ -25,7 +25,7 @@ class Profile:
     touches: list[Touch]
     more_touches: bool
     complaints: list[ComplaintCard]
-    health: Health
+    health: Health | None  # None for a customer erased: it is scored no more (services.health.scored)
     tz: str  # the reader's time zone, for the touches' times
     currency: str  # the team's, for the customer's value
     loss: StageChange | None = None  # why and when, if the customer is lost
@@ -41,8 +41,8 @@ def profile(
                                           limit=RECENT_TOUCHES)  # fmt: skip
     open_complaints = complaints.open_complaints_of(session=session, viewer=viewer, customer_id=customer.id, now=now,
                                                     default_tz=default_tz)  # fmt: skip
-    score = health.customer_health(session=session, viewer=viewer, customer=customer, now=now,
-                                   today=local_today(now, tz))  # fmt: skip
+    score = None if customer.erased_at is not None else health.customer_health(
+        session=session, viewer=viewer, customer=customer, now=now, today=local_today(now, tz))  # fmt: skip
     linked = channels.customer_channels(session=session, viewer=viewer, customer_id=customer.id)
     currency = team_settings(session, viewer.team_id).currency
     loss = lifecycle.last_loss(session=session, viewer=viewer, customer=customer)
