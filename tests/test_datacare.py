@@ -300,11 +300,14 @@ def test_an_erased_customer_leaves_the_digest_the_due_list_the_checkins_and_the_
 def test_nothing_more_is_recorded_about_an_erased_customer_and_its_card_still_shows(slack, fake, session, admin):
     zhou = add_customer(session, "Zhou Logistics", owner_id=USER)
     add_customer(session, "Acme Ltd", owner_id=USER)
+    slack.command("touch #1")
+    slack.submit(fake.last("views.open")["view"], {"Summary": "Met Mr Zhou at the depot"})
     slack.command("touch #1")  # forms opened before the erase, sent after it
     touch_form = fake.last("views.open")["view"]
     slack.command("complaint #1")
     complaint_form = fake.last("views.open")["view"]
-    card = slack.command("show #1").blocks  # and a card sent before the erase, its buttons in it
+    card = slack.command("show #1").blocks  # and a card sent before the erase, its buttons and menus in it
+    [menu] = [b["accessory"] for b in card if b.get("accessory", {}).get("type") == "overflow"]  # its touch's
     slack.click(slack.command("erase Zhou Logistics", user=admin).blocks, "Erase", user=admin)
     refused = "This customer's data was erased: nothing more is recorded about them."
 
@@ -316,11 +319,19 @@ def test_nothing_more_is_recorded_about_an_erased_customer_and_its_card_still_sh
     for command in ("touch #1", "complaint #1", "edit #1", "lost #1", "won #1", "revisit #1 tomorrow",
                     "link #1 <#C0ZHOU01|zhou>"):  # fmt: skip
         assert refused in slack.command(command).shown, command
+
+    def answered(press: Any) -> str:
+        """What pressing a button or menu answered, in place of the message."""
+        before = len(fake.calls_to("response_url"))
+        press()
+        return " ".join(c.args.get("text", "") for c in fake.calls_to("response_url")[before:])
+
     for label in ("Log touch", "Log complaint", "Schedule revisit", "Edit"):
-        slack.click(card, label)
-        assert refused in fake.last("response_url")["text"], label
-    slack.action("lost_pick", str(zhou.id))  # `/crm lost`'s candidate button
-    assert refused in fake.last("response_url")["text"]
+        assert refused in answered(lambda label=label: slack.click(card, label)), label
+    assert refused in answered(lambda: slack.action("lost_pick", str(zhou.id)))  # `/crm lost`'s candidate button
+    for choice in menu["options"]:  # its touch's Edit and Delete: it stays as the erase left it
+        assert refused in answered(lambda choice=choice: slack.action(
+            "touch_menu", type="overflow", selected_option={"value": choice["value"]})), choice
     assert len(fake.calls_to("views.open")) == opened  # no form opens for it
     slack.click(slack.command("merge #1 #2", user=admin).blocks, "Merge", user=admin)
     assert refused in fake.last("response_url")["text"]
@@ -328,7 +339,8 @@ def test_nothing_more_is_recorded_about_an_erased_customer_and_its_card_still_sh
     assert refused in fake.last("response_url")["text"]
 
     shown = slack.command("show #1")  # read as before (the counts stay), with no button to record
-    assert "Erased customer #1" in shown.shown and '"button"' not in json.dumps(shown.blocks)
+    assert "Erased customer #1" in shown.shown and "[erased]" in shown.shown
+    assert '"button"' not in json.dumps(shown.blocks) and '"overflow"' not in json.dumps(shown.blocks)
     assert "Health" not in shown.shown  # it is scored no more, as in the risk list
     session.expire_all()
     assert [c.name for c in customers_of(session)] == ["Erased customer #1", "Acme Ltd"]

@@ -211,14 +211,14 @@ def check_complaint(session: Session, viewer: Viewer, found: Complaint) -> None:
         raise UserError("error.complaint.hidden")
 
 
-def touch(session: Session, viewer: Viewer, touch_id: int) -> Touch:
-    """The touch, if this viewer sees its customer."""
+def touch(session: Session, viewer: Viewer, touch_id: int, *, to_record: bool = False) -> Touch:
+    """The touch, if this viewer sees its customer (`to_record`: and it was not erased)."""
     if not 0 < touch_id <= INTEGER_MAX:
         raise UserError("error.touch.gone")
     found = session.scalar(select(Touch).where(Touch.team_id == viewer.team_id, Touch.id == touch_id))
     if found is None:
         raise UserError("error.touch.gone")
-    customer(session, viewer, found.customer_id)
+    customer(session, viewer, found.customer_id, to_record=to_record)
     return found
 
 

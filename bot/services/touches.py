@@ -206,8 +206,9 @@ def _snapshot(touch: Touch) -> dict[str, object]:
 
 
 def editable_touch(*, session: Session, viewer: Viewer, touch_id: int) -> Touch:
-    """The touch, if the viewer sees it and may change it (its author, or an admin)."""
-    touch = access.touch(session, viewer, touch_id)
+    """The touch, if the viewer sees it and may change it (its author, or an admin), and its
+    customer was not erased (what the erase kept stays as it left it, for the counts)."""
+    touch = access.touch(session, viewer, touch_id, to_record=True)
     if touch.author_id != viewer.user_id and not viewer.admin:
         raise UserError("error.touch.not_yours")
     return touch

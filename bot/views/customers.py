@@ -153,7 +153,7 @@ def profile_blocks(
         if value:
             blocks.append(section(f"*{t(locale, f'field.{key}')}*\n{escape(value)}"))
     blocks.extend(complaints)
-    blocks.extend(touch_history(locale, c.id, touches, more=more_touches, offset=0, tz=tz))
+    blocks.extend(touch_history(locale, c, touches, more=more_touches, offset=0, tz=tz))
     if c.erased_at is None:  # nothing more is recorded about an erased customer (access.recordable)
         blocks.append(
             actions(

@@ -51,9 +51,10 @@ def touch_line(locale: str | None, touch: Touch, tz: str | None) -> str:
 
 
 def touch_history(
-    locale: str | None, customer_id: int, touches: Sequence[Touch], *, more: bool, offset: int, tz: str | None
+    locale: str | None, customer: Customer, touches: Sequence[Touch], *, more: bool, offset: int, tz: str | None
 ) -> list[Block]:
-    """A page of a customer's touches, newest first, each with an Edit / Delete menu."""
+    """A page of a customer's touches, newest first, each with an Edit / Delete menu (none for a
+    customer erased: its touches stay as the erase left them)."""
     if not touches:
         return [section(t(locale, "touch.none"))] if offset == 0 else []
     blocks: list[Block] = [section(f"*{t(locale, 'touch.recent')}*")]
@@ -66,9 +67,9 @@ def touch_history(
                 option(t(locale, "button.delete"), f"delete:{touch.id}"),
             ],
         }
-        blocks.append(section(touch_line(locale, touch, tz), menu))
+        blocks.append(section(touch_line(locale, touch, tz), menu if customer.erased_at is None else None))
     if more:
-        page = {"customer_id": customer_id, "offset": offset + len(touches)}
+        page = {"customer_id": customer.id, "offset": offset + len(touches)}
         blocks.append(actions(button(t(locale, "button.more"), TOUCH_HISTORY, json.dumps(page))))
     return blocks
 
@@ -169,4 +170,4 @@ def touch_history_page(
 ) -> tuple[str, list[Block]]:
     """A page of a customer's touches under a line naming the customer (the More button)."""
     header = t(locale, "touch.history", customer=escape(customer_title(customer)))
-    return header, [section(header), *touch_history(locale, customer.id, found, more=more, offset=offset, tz=tz)]
+    return header, [section(header), *touch_history(locale, customer, found, more=more, offset=offset, tz=tz)]
