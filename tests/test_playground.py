@@ -352,7 +352,7 @@ def test_a_reaction_shows_under_the_message_and_the_complaint_emoji_offers_log_c
     assert reactions() == [{"name": "eyes", "users": [JAKE], "count": 1}]
 
     relay.react(JAKE, demo.SALES, said.ts, "rotating_light")  # the team's complaint emoji
-    offer = wait_for(lambda: [m for m in seen(playground, JAKE, demo.SALES) if m["ephemeral"] and m["ts"] > said.ts
+    offer = wait_for(lambda: [m for m in seen(playground, JAKE, demo.SALES) if m["ephemeral"] and float(m["ts"]) > float(said.ts)
                               and m["text"] == "Log this as a complaint?"], "Log complaint offered to Jake")[-1]  # fmt: skip
     assert not [m for m in seen(playground, PRIYA, demo.SALES) if m["ts"] == offer["ts"]]  # only Jake sees it
     button = next(b["accessory"] for b in offer["blocks"] if "accessory" in b)

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import event, func, select, text, update
 
 from bot.clock import wall
+from bot.config import SettingsError, load_settings
 from bot.notify import SlackDirectory
 from bot.scheduler import reminders
 from bot.scheduler.hours import WorkingHours
@@ -26,7 +27,7 @@ from bot.scheduler.outbox import Delivery, failures
 from bot.scheduler.roster import Roster
 from bot.scheduler.rows import enqueue, enqueue_many, notification
 from bot.scheduler.runner import Scheduler
-from bot.scheduler.shares import Share
+from bot.scheduler.shares import SLOTS, Share
 from bot.services.customers import CustomerInput, create_customer
 from bot.services.home import republish
 from bot.services.notices import Said, say
@@ -848,6 +849,13 @@ def test_a_share_is_the_same_workspaces_in_sql_as_in_python_and_the_shares_are_e
         assert theirs == [{t for t in teams if s.has(t)} for s in shares]
         assert set().union(*theirs) == set(teams) and sum(map(len, theirs)) == len(teams)  # each in one share
         assert all(300 / 3 * 0.75 < len(mine) < 300 / 3 * 1.25 for mine in theirs), [len(m) for m in theirs]
+
+
+def test_a_fixed_share_is_at_least_one_slot():
+    assert load_settings(_env_file=None, sender_share=f"{SLOTS}/{SLOTS}").share == (SLOTS, SLOTS)
+    assert len(Share.fixed(SLOTS, SLOTS).slots) == 1
+    with pytest.raises(SettingsError, match="n ≤ 1024"):
+        load_settings(_env_file=None, sender_share=f"1/{SLOTS + 1}")
 
 
 def test_senders_with_auto_shares_split_the_workspaces_among_those_running_and_take_over_a_stopped_or_dead_ones(

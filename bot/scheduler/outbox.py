@@ -60,7 +60,7 @@ each then claims the rows of the workspaces in its share alone (bot.scheduler.sh
 a hash of the team id), so a workspace's messages all go through one process, whose pacer keeps
 its budget, and the processes together send for many workspaces at once on as many cores.
 A share whose worker is not running waits for it: its rows stay pending and go when it is back.
-With SENDER_SHARE `auto` the share is k of n among the senders running instead
+With SENDER_SHARE `auto` the shares are among the senders running instead
 (bot.scheduler.roster), and a sender that stops or dies has its share taken over.
 
 Each row is sent with its workspace's client (`clients(team_id)`: the one bot token, or in

@@ -3,9 +3,9 @@
 A sender with `auto` is a row of `outbox_sender` while it runs. Every `BEAT` (10 s) it beats:
 it writes when it was last seen, removes the rows of senders not seen for `SENDER_GONE` (60 s)
 (stopped without a word: SIGKILL, a machine lost) and takes its share among the senders whose
-rows are left (bot.scheduler.shares: the slots of workspaces it scores highest for, by id). A claim beats when one is due
-(`share()`); so does the worker's tick every second (bot.scheduler.runner), so that a run whose
-claims wait (its lanes full, a write turn) still beats. A sender that stops removes its row
+rows are left (bot.scheduler.shares: the slots it scores highest for, by its id). A claim beats
+when one is due (`share()`); so does the worker's tick every second (bot.scheduler.runner), so
+that a run whose claims wait (its lanes full, a write turn) still beats. A sender that stops removes its row
 (`leave`): the others count one fewer at their next beat, within `BEAT`; for a sender
 that dies, within `SENDER_GONE` + `BEAT`.
 
@@ -13,8 +13,9 @@ So workers started alike (a Procfile's `worker` scaled to three) share the works
 those running, as fixed shares (`k/n`) do among those configured, without a share that waits
 for a worker that is down. When a sender joins or leaves, only the workspaces of the slots it
 wins or won change sender. Between two beats senders may count each other differently for a
-moment: such a workspace is then sent for by two of them (a row is still claimed by one: nothing goes twice, only the
-workspace's budget is kept by two for a few seconds) or by none (its rows wait for the next beat).
+moment: such a workspace is then sent for by two of them (a row is still claimed by one: nothing
+goes twice, only the workspace's budget is kept by two for a few seconds) or by none (its rows
+wait for the next beat).
 
 Seen-times are on the real clock (`wall`), as leases are: they are about processes running now,
 and the workers' clocks must agree as they must for leases. A row seen more than `SENDER_GONE`

@@ -12,7 +12,8 @@ value bound, whatever the share, and a byte read a row.
   sender's id (rendezvous hashing). When a sender joins or leaves, only the slots it wins or won
   change sender, about 1/n of the workspaces, where dealing them out again would move most of
   them; a workspace's budget (bot.scheduler.pacing) stays with the sender that was keeping it.
-  With 1,024 slots the shares are even to within a few per cent.
+  With 1,024 slots the largest share is typically 3–7 % over an even one for two to four
+  senders, and 13 % for eight (docs/PERFORMANCE.md, section 78).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, LargeBinary, bindparam
@@ -39,7 +40,7 @@ class Share:
 
     k: int
     n: int
-    slots: frozenset[int]
+    slots: frozenset[int] = field(repr=False)
 
     @classmethod
     def fixed(cls, k: int, n: int) -> Share:

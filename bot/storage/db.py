@@ -92,8 +92,8 @@ def written(value: Any) -> BindParameter[Any]:
 
 def bucket_of(team_id: str) -> int:
     """A workspace's bucket, 0 to 2**28 - 1: the first seven hex digits of its team id's MD5
-    (a spread, not a secret). The senders' shares split the workspaces by it (bot.scheduler.outbox);
-    `workspace_bucket` reckons the same in SQL."""
+    (a spread, not a secret). The senders' shares split the workspaces by its slot
+    (bot.scheduler.shares); `workspace_bucket` reckons the same in SQL."""
     return int(hashlib.md5(team_id.encode(), usedforsecurity=False).hexdigest()[:7], 16)
 
 
