@@ -82,7 +82,7 @@ from typing import Any, NamedTuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Select, and_, bindparam, delete, literal_column, or_, select, update
+from sqlalchemy import Select, bindparam, delete, literal_column, select, union_all, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
@@ -273,10 +273,6 @@ class Sender:
         """
         wall = self.wall()
         lease = wall + self.lease
-        due = or_(
-            and_(Notification.status == PENDING, Notification.due_at <= now),
-            and_(Notification.status == SENDING, Notification.due_at <= wall),
-        )
         not_open = (Notification.id.not_in(exclude),) if exclude else ()
         not_busy = (Notification.channel.not_in(sorted(busy)),) if busy else ()
         share = self.share() if callable(self.share) else self.share
@@ -292,19 +288,34 @@ class Sender:
                                        n.status.in_((PENDING, SENDING)), *not_open, *mine, *more)
                     .order_by(n.due_at, n.id))  # fmt: skip
 
-        rest = None if asked_only else (select(Notification.id).where(due, Notification.kind.not_in(ASKED), *not_open,
-                                                                      *mine, *not_busy)
-                                        .order_by(Notification.due_at, Notification.id))  # fmt: skip
-        queries = [(asked(HOME), self.batch_size if homes is None else homes), (asked(SAID, *not_busy), self.batch_size),
-                   (rest, self.batch_size)]  # fmt: skip
+        def taken(query: Select[Any], room: int, lock: bool) -> Select[Any]:
+            return query.limit(room).with_for_update(skip_locked=True) if lock else query.limit(room)
+
+        # The rest: the pending rows due as of `now`, and the rows whose lease ran out, each read
+        # in ix_notification_status_due_id's order, so that each read stops at the batch (one read
+        # of both, by an OR, read and sorted every row due: docs/PERFORMANCE.md, section 79).
+        def rest(room: int, lock: bool) -> Select[Any]:
+            def of(status: str, until: dt.datetime) -> Select[Any]:
+                n = Notification
+                query = (select(n.id, n.due_at).where(n.status == status, n.due_at <= until, n.kind.not_in(ASKED),
+                                                      *not_open, *mine, *not_busy)
+                         .order_by(n.due_at, n.id))  # fmt: skip
+                rows = taken(query, room, lock).subquery()  # a subquery: PostgreSQL locks none in a UNION
+                return select(rows.c.id, rows.c.due_at)
+
+            both = union_all(of(PENDING, now), of(SENDING, wall)).subquery()
+            return select(both.c.id).order_by(both.c.due_at, both.c.id).limit(room)
+
+        queries = [(lambda room, lock: taken(asked(HOME), room, lock), self.batch_size if homes is None else homes),
+                   (lambda room, lock: taken(asked(SAID, *not_busy), room, lock), self.batch_size),
+                   (None if asked_only else rest, self.batch_size)]  # fmt: skip
 
         def due_ids(session: Session, lock: bool) -> list[int]:
             ids: list[int] = []
             for query, most in queries:
                 room = min(most, self.batch_size - len(ids))
                 if query is not None and room > 0:
-                    taken = query.limit(room)
-                    ids += session.scalars(taken.with_for_update(skip_locked=True) if lock else taken)
+                    ids += session.scalars(query(room, lock))
             return ids
 
         # A look first, in a transaction that only reads: with nothing due (most runs, once a
