@@ -74,8 +74,9 @@ EVERYTHING = Share(1, 1, frozenset(range(SLOTS)))
 
 class _flagged(FunctionElement[bool]):  # a SQL expression, built as a function's
     """Whether byte `index` (from 0) of `flags` is set (not 0). Asked as "not 0" rather than
-    "= 1": PostgreSQL guesses an unknown function's `=` true for 0.5 % of rows, and then reads
-    and sorts every row due rather than read the claim's index until its batch is found."""
+    "= 1": PostgreSQL guesses `=` true for 0.5 % of rows for an expression it has no statistics
+    for, and then read and sorted every row due rather than read the claim's index until its
+    batch was found (docs/PERFORMANCE.md, section 79)."""
 
     type = Boolean()
     name = "touchbase_flagged"
