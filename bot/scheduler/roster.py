@@ -5,9 +5,9 @@ it writes when it was last seen, removes the rows of senders not seen for `SENDE
 (stopped without a word: SIGKILL, a machine lost) and takes its share among the senders whose
 rows are left (bot.scheduler.shares: the slots it scores highest for, by its id). A claim beats
 when one is due (`share()`); so does the worker's tick every second (bot.scheduler.runner), so
-that a run whose claims wait (its lanes full, a write turn) still beats. A sender that stops removes its row
-(`leave`): the others count one fewer at their next beat, within `BEAT`; for a sender
-that dies, within `SENDER_GONE` + `BEAT`.
+that a run whose claims wait (its lanes full, a write turn) still beats. A sender that stops
+removes its row (`leave`): the others count one fewer at their next beat, within `BEAT`; for a
+sender that dies, within `SENDER_GONE` + `BEAT`.
 
 So workers started alike (a Procfile's `worker` scaled to three) share the workspaces out among
 those running, as fixed shares (`k/n`) do among those configured, without a share that waits

@@ -58,6 +58,7 @@ def touch_history(
     if not touches:
         return [section(t(locale, "touch.none"))] if offset == 0 else []
     blocks: list[Block] = [section(f"*{t(locale, 'touch.recent')}*")]
+    editable = customer.erased_at is None
     for touch in touches:
         menu = {
             "type": "overflow",
@@ -66,8 +67,8 @@ def touch_history(
                 option(t(locale, "button.edit"), f"edit:{touch.id}"),
                 option(t(locale, "button.delete"), f"delete:{touch.id}"),
             ],
-        }
-        blocks.append(section(touch_line(locale, touch, tz), menu if customer.erased_at is None else None))
+        } if editable else None
+        blocks.append(section(touch_line(locale, touch, tz), menu))
     if more:
         page = {"customer_id": customer.id, "offset": offset + len(touches)}
         blocks.append(actions(button(t(locale, "button.more"), TOUCH_HISTORY, json.dumps(page))))
