@@ -3,18 +3,21 @@
 A `RequestContext` is made for each request from its typed payload (bot.payloads): one
 database session (the request's unit of work), the workspace (`team_id`: the workspace of the
 person acting, see `payloads._check_team`), the person, the request's one instant `now`, and
-the surface it came from. Work that should not hold up Slack's answer (a DM, an App Home
-just opened, a report) is left with `after(work)`; it runs once the unit of work has committed,
-with a `FollowUp` context of its own: a fresh session, the same who/where/now, and the
-notifier, the one way to reach people. Nothing is sent to anyone while a request is being
-answered, so a failed courtesy can never undo the record it is about.
+the surface it came from. A DM about what the request saved is written into the outbox with
+it (`tell`), for the worker's sender to post once it commits. Other work that should not hold
+up Slack's answer (a DM about a refusal or a read, an App Home just opened, a report) is left
+with `after(work)`; it runs once the unit of work has committed, with a `FollowUp` context of
+its own: a fresh session, the same who/where/now, and the notifier, the one way to reach
+people. Nothing is sent to anyone while a request is being answered, so a failed courtesy can
+never undo the record it is about.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import local_today
 from bot.notify import Directory, Notifier
+from bot.services import notices
 from bot.services.access import Viewer
 from bot.services.members import get_member, language_of, zone_of
 from bot.services.workspaces import TeamSettings, team_settings, workspace_and_member
@@ -128,6 +132,22 @@ class RequestContext(_Context):
     def after(self, work: Work) -> None:
         """Run `work` once Slack has its answer and this unit of work has committed."""
         self._after.append(work)
+
+    def tell(self, user_id: str, text: str, *, blocks: list[dict[str, Any]] | None = None,
+             about: Sequence[int] = ()) -> None:  # fmt: skip
+        """DM `user_id` what this request saved, once its unit of work commits (nothing if it
+        does not): an outbox row written in the unit of work, which the worker's sender posts
+        within a second or two, ahead of any backlog, and tries again when Slack fails
+        (services.notices). `about`: the customers it names, so that erasing one deletes it
+        before it goes. (A DM about nothing saved, a refusal or a read, goes with `after`.)"""
+        payload: dict[str, Any] = {"text": text}
+        if blocks:
+            payload["blocks"] = blocks
+        if about:
+            payload[notices.NAMES] = list(about)
+        # Keyed by a random id: each request's DM is its own (a key only guards rows a job writes).
+        said = notices.Said(user_id, f"told:{uuid.uuid4().hex}", payload)
+        notices.say(session=self.session, now=self.now, team_id=self.team_id, said=[said])
 
     def if_lost(self, tell: Callable[[], None]) -> None:
         """Run `tell` if this unit of work cannot be saved after all (the commit fails): what

@@ -221,8 +221,9 @@ def test_each_request_writes_one_line_with_its_kind_workspace_outcome_and_durati
 
 def test_the_request_id_follows_the_work_after_the_answer(slack, fake, session, json_lines):
     add_customer(session, "Acme")
-    fake.fail("chat.postMessage", error="channel_not_found")  # the new owner's DM, sent after the answer, fails
-    slack.command(f"assign Acme <@{OTHER_USER}|li>")
+    # The report, built and sent after the answer, fails to go; so does the DM saying so.
+    fake.fail("chat.postMessage", error="channel_not_found", times=2)
+    slack.command("report")
     lines = lines_of(json_lines)
     [answered] = [line for line in lines if line["logger"] == "bot.requests"]
     [failed] = [line for line in lines if line["message"] == "work after the response failed"]

@@ -168,15 +168,15 @@ def test_the_scheduler_serve_started_stops_by_itself_when_serve_is_killed_outrig
 
 def test_sigterm_right_after_an_answer_still_does_the_work_after_it(engine, session, fake, env):
     add_customer(session, "Acme")
-    fake.slow("chat.postMessage", 1.5)  # the new owner's DM, sent after the answer
+    fake.slow("chat.postMessage", 1.5)  # the report's DM, built and sent after the answer
     proc, url = serving(env, SCHEDULER_ENABLED="false")
-    reply = SignedSlack(url, SIGNING_SECRET, fake).command(f"assign Acme <@{OTHER_USER}|li>")
-    assert reply.status == 200 and "now owned by" in reply.shown
+    reply = SignedSlack(url, SIGNING_SECRET, fake).command("report")
+    assert reply.status == 200 and "Working on your report" in reply.shown
 
     stop(proc)
 
     [dm] = fake.calls_to("chat.postMessage")
-    assert dm.args["channel"] == OTHER_USER and "made you the owner" in dm.args["text"]
+    assert dm.args["channel"] == USER and "Touches" in str(dm.args["blocks"])
 
 
 def test_gunicorn_workers_count_into_one_metrics_page(engine, fake, env, tmp_path):

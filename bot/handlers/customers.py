@@ -24,9 +24,10 @@ from bot.payloads import (
     Short,
     UserId,
 )
-from bot.services import customers, find, profiles
+from bot.services import customers, find, notices, profiles
 from bot.services.customers import CustomerInput, PossibleDuplicates
 from bot.services.errors import FieldErrors
+from bot.services.notices import ASSIGNED, NAMES, Said
 from bot.views import ids
 from bot.views.customers import (
     customer_modal,
@@ -206,18 +207,17 @@ def _page(rq: RequestContext, text: str, offset: int, answer: type[Reply] | type
 
 
 def assign_to(rq: RequestContext, customer_id: int, owner_id: str) -> str:
-    """Make `owner_id` the owner; they are told by DM after the answer and both App Homes are
+    """Make `owner_id` the owner; they are told by DM through the outbox and both App Homes are
     asked for again (refresh_home). Returns the caller's confirmation."""
     done = customers.assign_customer(session=rq.session, viewer=rq.viewer, customer_id=customer_id, owner_id=owner_id,
                                      surface=rq.surface, directory=rq.directory)  # fmt: skip
     name = escape(customer_title(done.customer))
-    if done.changed:
-        actor = rq.actor
-
-        def tell(later: FollowUp) -> None:
-            later.notifier.dm(owner_id, text=t(later.locale_of(owner_id), "assign.notice", actor=actor, customer=name))
-
-        rq.after(tell)
+    if done.changed:  # in their language, which the sender asks Slack for (services.notices)
+        notice = {"render": ASSIGNED, "team_id": rq.team_id, "user_id": owner_id, "actor": rq.actor,
+                  "customer_id": customer_id, "if_refused": {"user_id": rq.actor, "locale": rq.locale},
+                  NAMES: [customer_id]}  # fmt: skip
+        key = f"{ASSIGNED}:{customer_id}:{owner_id}:{rq.now.isoformat()}"
+        notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=[Said(owner_id, key, notice)])
         refresh_home(rq, owner_id, done.previous)
     return t(rq.locale, "assign.done" if done.changed else "assign.same", customer=name, owner=owner_id)
 

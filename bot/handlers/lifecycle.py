@@ -53,12 +53,7 @@ def save_lost(rq: RequestContext, inp: LostForm) -> Answer:
     """"Mark as lost" saved: the author is told by DM; the owner's App Home loses its items."""
     customer = lifecycle.mark_lost(session=rq.session, viewer=rq.viewer, customer_id=inp.meta.customer_id,
                                    data=inp.form, now=rq.now, surface=rq.surface)  # fmt: skip
-    text, author = lost_text(rq.locale, customer, inp.form.reason), rq.actor
-
-    def tell(later: FollowUp) -> None:
-        later.notifier.dm(author, text=text)
-
-    rq.after(tell)
+    rq.tell(rq.actor, lost_text(rq.locale, customer, inp.form.reason), about=[customer.id])
     refresh_home(rq, customer.owner_id)
     return None
 

@@ -186,7 +186,7 @@ class Registry:
         def run(ack: Ack, context: dict[str, Any], client: WebClient, respond: Respond, body: dict[str, Any]) -> None:
             rq: RequestContext = context[CONTEXT]
             payload: Payload = context[PAYLOAD]
-            found, inp = find(body), None
+            found, inp, saved = find(body), None, False
             try:
                 if found is None:  # the slash command: find the sub-command
                     assert isinstance(payload, payloads.Command)
@@ -199,6 +199,7 @@ class Registry:
                 answer = found.fn(rq, inp)
                 if isinstance(answer, OpenModal) and not getattr(payload, "trigger_id", None):
                     raise Unreadable()  # a modal opens only with the trigger of a person's act
+                saved = not found.reads_only
             except Answered as done:
                 answer = done.answer
             except FieldErrors as errors:
@@ -212,7 +213,7 @@ class Registry:
                 context[OUTCOME] = "refused"
                 answer = _refusal(found, rq, refusal)
             kind = found.kind if found is not None else "command"
-            _deliver(kind, answer, payload, rq, ack, respond, client)
+            _deliver(kind, answer, payload, rq, ack, respond, client, saved=saved)
 
         return run
 
@@ -301,8 +302,9 @@ def _refusal(listener: Listener | None, rq: RequestContext, refusal: Refusal) ->
 
 
 def _deliver(kind: str, answer: Answer, payload: Any, rq: RequestContext, ack: Ack, respond: Respond,
-             client: WebClient) -> None:  # fmt: skip
-    """Answer Slack as the surface needs."""
+             client: WebClient, *, saved: bool) -> None:  # fmt: skip
+    """Answer Slack as the surface needs. `saved`: the listener may have written something (it
+    does not only read, and was not refused), so a DM that answers it goes with what it wrote."""
     if kind == "command":
         if isinstance(answer, Reply | Replace):
             return ack(text=answer.text, blocks=fit_blocks(answer.blocks or notice(answer.text)),
@@ -319,19 +321,18 @@ def _deliver(kind: str, answer: Answer, payload: Any, rq: RequestContext, ack: A
                 body["errors"] = {k: v[:2000] for k, v in answer.errors.items()}
             return ack(**body)
         if isinstance(answer, Reply):
-            _dm_later(rq, answer)
+            _dm(rq, answer, saved=saved)
         return ack()
     if kind == "options":
         return ack(options=answer.options[:100] if isinstance(answer, Options) else [])
-    ack()
     response_url = getattr(payload, "response_url", None)
+    if isinstance(answer, Reply) and not response_url:  # in a modal or the App Home: nowhere to answer in place
+        _dm(rq, answer, saved=saved)
+    ack()
     try:
-        if isinstance(answer, Reply):
-            if response_url:
-                respond(text=answer.text, blocks=fit_blocks(answer.blocks) if answer.blocks else None,
-                        response_type="ephemeral", replace_original=False)  # fmt: skip
-            else:  # in a modal or the App Home there is nowhere to answer in place: a DM
-                _dm_later(rq, answer)
+        if isinstance(answer, Reply) and response_url:
+            respond(text=answer.text, blocks=fit_blocks(answer.blocks) if answer.blocks else None,
+                    response_type="ephemeral", replace_original=False)  # fmt: skip
         elif isinstance(answer, Replace) and response_url:
             respond(text=answer.text, blocks=fit_blocks(answer.blocks) if answer.blocks else None,
                     replace_original=True)  # fmt: skip
@@ -352,10 +353,14 @@ def _open(client: WebClient, payload: Any, view: dict[str, Any], rq: RequestCont
         client.views_open(trigger_id=trigger, view=fit_view(view))
 
 
-def _dm_later(rq: RequestContext, answer: Reply) -> None:
-    actor, text, blocks = rq.actor, answer.text, answer.blocks
+def _dm(rq: RequestContext, answer: Reply, *, saved: bool) -> None:
+    """The answer by DM: through the outbox with what the request saved (`RequestContext.tell`),
+    else after the answer (a refusal or a read writes nothing, and takes no write turn for it)."""
+    actor, text, blocks = rq.actor, answer.text, fit_blocks(answer.blocks) if answer.blocks else None
+    if saved:
+        return rq.tell(actor, text, blocks=blocks)
 
     def dm(later: FollowUp) -> None:
-        later.notifier.dm(actor, text=text, blocks=fit_blocks(blocks) if blocks else None)
+        later.notifier.dm(actor, text=text, blocks=blocks)
 
     rq.after(dm)

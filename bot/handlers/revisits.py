@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from bot.context import FollowUp, RequestContext
+from bot.context import RequestContext
 from bot.handlers.answers import Answer, OpenModal, Replace, UpdateMessage
 from bot.handlers.customers import assign_to
 from bot.handlers.home import show_home
@@ -112,13 +112,7 @@ def save_digest(rq: RequestContext, inp: DigestForm) -> Answer:
     time = inp.form.get(ids.FIELD_DIGEST_TIME)
     member = reminders.set_digest(session=rq.session, member=rq.member(), enabled=enabled,
                                   time=str(time) if time else None)  # fmt: skip
-    text = t(rq.locale, "digest.saved.on" if enabled else "digest.saved.off", time=member.digest_time)
-    actor = rq.actor
-
-    def tell(later: FollowUp) -> None:
-        later.notifier.dm(actor, text=text)
-
-    rq.after(tell)
+    rq.tell(rq.actor, t(rq.locale, "digest.saved.on" if enabled else "digest.saved.off", time=member.digest_time))
     return None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.context import FollowUp, RequestContext
+from bot.context import RequestContext
 from bot.handlers.answers import Answer, OpenModal
 from bot.handlers.registry import CommandInput, Registry
 from bot.i18n import language, t
@@ -37,12 +37,8 @@ def open_settings(rq: RequestContext, cmd: CommandInput) -> Answer:
 
 def save(rq: RequestContext, inp: SettingsForm) -> Answer:
     update_settings(session=rq.session, viewer=rq.viewer, data=inp.form, surface=rq.surface)
-    admin = rq.actor
-
-    def tell(later: FollowUp) -> None:
-        later.notifier.dm(admin, text=t(later.locale, "settings.saved"))
-
-    rq.after(tell)
+    chosen = None if inp.form.language == "auto" else inp.form.language  # the language just saved
+    rq.tell(rq.actor, t(chosen or rq.member().locale, "settings.saved"))
     return None
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
 from bot.clock import zone
+from bot.i18n import t
 from bot.notify import Directory
 from bot.scheduler import reminders  # noqa: F401 - registers the revisit reminders, the first job a minute runs
 from bot.scheduler.base import AT_ONCE, CANDIDATES, FOR_UNINSTALLED, JOBS, JobRun, register_job
@@ -38,7 +39,7 @@ from bot.services.access import Viewer
 from bot.services.members import get_member
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import now_of, reading, unit_of_work
-from bot.storage.models import ChannelMessage, Complaint, FollowUp, Member, Notification, Workspace
+from bot.storage.models import ChannelMessage, Complaint, Customer, FollowUp, Member, Notification, Workspace
 from bot.views.complaints import escalation_message
 from bot.views.followups import given_text, step_of
 from bot.views.home import home_page
@@ -364,6 +365,19 @@ def _render_given(session: Session, payload: dict[str, Any], directory: Director
     locale = notices.language(session=session, team_id=payload["team_id"], user_id=payload["user_id"],
                               now=now_of(session), directory=directory)  # fmt: skip
     text = given_text(locale, author=payload["author"], customer=customer, step=step, due=due)
+    return Rendered(text=text, blocks=[])
+
+
+@register_renderer(notices.ASSIGNED)
+def _render_assigned(session: Session, payload: dict[str, Any], directory: Directory) -> Rendered | None:
+    """A customer someone else made this person's (handlers.customers.assign_to), in their
+    language, as it is now; none once it is someone else's again or erased meanwhile."""
+    customer = session.get(Customer, int(payload["customer_id"]))
+    if customer is None or customer.erased_at is not None or customer.owner_id != payload["user_id"]:
+        return None
+    locale = notices.language(session=session, team_id=payload["team_id"], user_id=payload["user_id"],
+                              now=now_of(session), directory=directory)  # fmt: skip
+    text = t(locale, "assign.notice", actor=payload["actor"], customer=escape(customer_title(customer)))
     return Rendered(text=text, blocks=[])
 
 

@@ -32,6 +32,7 @@ from bot.storage.models import CANCELLED, PENDING, Customer, Notification
 
 SAID_KIND = "said"  # a DM a request wrote into the outbox
 GIVEN = "given"  # the renderer of a follow-up given to someone by another (scheduler.jobs)
+ASSIGNED = "assigned"  # the renderer of a customer given to someone by another (scheduler.jobs)
 # In a row's payload, the customers its message names (by id), written with every message that
 # names one, so that `forget` finds it when one is erased before it goes.
 NAMES = "customers"

@@ -1,0 +1,175 @@
+"""A DM that tells of what a request saved goes through the outbox (`RequestContext.tell`,
+services.notices): written in the request's own transaction, posted by the worker's sender, tried
+again when Slack fails, and deleted before it goes if the customer it names is erased. A request
+that saves nothing (a refusal) writes none: its DM goes after the answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from bot.scheduler.runner import Scheduler
+from bot.storage.db import make_session_factory
+from bot.storage.models import Notification
+from tests import slackclient
+from tests.helpers import add_customer, customers_of
+from tests.slackclient import USER, block_text
+
+NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
+ADMIN, OTHER, ZH = "U00000AD", "U0000002", "U00000ZH"
+
+
+@pytest.fixture
+def worker(settings, engine) -> Scheduler:
+    return Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None, lanes=1,
+                     sleep=lambda _seconds: None, retry_budget=2)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def no_worker(fake, slack, monkeypatch):
+    """Requests answered with no worker running: what they wrote for it stays in the outbox."""
+    monkeypatch.setattr(slackclient, "_HOME_SENDERS", [])
+    fake.add_user(ADMIN, is_admin=True)
+    fake.add_user(OTHER)
+    fake.add_user(ZH, locale="zh-CN")
+
+
+def said(session) -> list[Notification]:
+    session.expire_all()
+    rows = list(session.scalars(select(Notification).where(Notification.kind == "said").order_by(Notification.id)))
+    session.commit()  # end the read: on SQLite it would hold up the bot's writes
+    return rows
+
+
+def dms(fake, user: str) -> list[str]:
+    return [c.args.get("text") or "" for c in fake.calls_to("chat.postMessage") if c.args["channel"] == user]
+
+
+def open_settings(slack, fake):
+    slack.command("settings", user=ADMIN)
+    return fake.last("views.open")["view"]
+
+
+@freeze_time(NOW)
+def test_settings_saved_is_told_by_the_worker_and_tried_again_when_slack_fails(slack, fake, session, worker):
+    assert slack.submit(open_settings(slack, fake), {"Time zone": "Asia/Shanghai"}, user=ADMIN).text == ""
+    assert dms(fake, ADMIN) == []  # the process that answered posted nothing
+    assert [(r.channel, r.payload["text"]) for r in said(session)] == [(ADMIN, "Settings saved.")]
+
+    fake.fail("chat.postMessage", status=500, error="internal_error")
+    worker.deliver(NOW)
+
+    assert dms(fake, ADMIN) == ["Settings saved.", "Settings saved."]  # failed once, then posted once
+    assert said(session) == []  # posted: not kept
+
+
+@freeze_time(NOW)
+def test_settings_saved_is_told_in_the_language_just_chosen(slack, fake, session, worker):
+    slack.submit(open_settings(slack, fake), {"Language": "中文 (Simplified Chinese)"}, user=ADMIN)
+    worker.deliver(NOW)
+    assert dms(fake, ADMIN) == ["设置已保存。"]
+
+
+@freeze_time(NOW)
+def test_a_refused_save_tells_nothing_through_the_outbox(slack, fake, session, worker):
+    reply = slack.submit(open_settings(slack, fake), {"Admins": []}, user=ADMIN)
+    assert reply.json["response_action"] == "errors"
+    assert said(session) == []
+    worker.deliver(NOW)
+    assert dms(fake, ADMIN) == []
+
+
+@freeze_time(NOW)
+def test_a_digest_time_saved_is_told_through_the_outbox(slack, fake, session, worker):
+    slack.action("digest_settings", "digest", message={"ts": "1700000000.000100", "text": "", "blocks": []})
+    assert slack.submit(fake.last("views.open")["view"], {"Digest time": "08:30"}).text == ""
+    told = "Your daily digest now comes at 08:30 on working days."
+    assert [r.payload["text"] for r in said(session)] == [told]
+    worker.deliver(NOW)
+    assert dms(fake, USER) == [told]
+
+
+@freeze_time(NOW)
+def test_the_new_owner_is_told_in_their_own_language_by_the_worker(slack, fake, session, worker):
+    add_customer(session, "Acme")
+    assert "now owned by" in slack.command(f"assign Acme <@{ZH}>").shown
+    [row] = said(session)
+    assert (row.channel, row.payload["render"], "text" in row.payload) == (ZH, "assigned", False)  # no name in it
+
+    worker.deliver(NOW)
+
+    [told] = dms(fake, ZH)
+    assert f"<@{USER}>" in told and "*Acme (#1)*" in told and "made you the owner" not in told  # in Chinese
+
+
+@freeze_time(NOW)
+def test_an_owner_no_longer_the_owner_when_it_goes_is_not_told(slack, fake, session, worker):
+    add_customer(session, "Acme")
+    slack.command(f"assign Acme <@{OTHER}>")
+    slack.command(f"assign Acme <@{ZH}>")  # before the worker sent OTHER's
+
+    worker.deliver(NOW)
+
+    assert dms(fake, OTHER) == [] and len(dms(fake, ZH)) == 1
+    assert [r.status for r in said(session)] == ["expired"]  # the stale one is dropped, not tried again
+
+
+@freeze_time(NOW)
+def test_a_dm_naming_a_customer_erased_before_it_goes_is_deleted(slack, fake, session, worker):
+    add_customer(session, "Acme Trading")
+    slack.command(f"assign Acme Trading <@{OTHER}>")
+    slack.command("lost Acme Trading", user=OTHER)
+    assert slack.submit(fake.last("views.open")["view"], {"Reason": "Price"}, user=OTHER).text == ""
+    assert {r.channel for r in said(session)} == {OTHER}  # assigned to them, and lost by them
+
+    slack.click(slack.command("erase Acme Trading", user=ADMIN).blocks, "Erase", user=ADMIN)
+    worker.deliver(NOW)
+
+    assert customers_of(session)[0].erased_at is not None
+    assert dms(fake, OTHER) == [] and said(session) == []
+    assert not any("Acme" in text for text in dms(fake, ADMIN))
+
+
+@freeze_time(NOW)
+def test_a_lost_customer_is_told_by_the_worker(slack, fake, session, worker):
+    add_customer(session, "Acme")
+    slack.command("lost Acme")
+    slack.submit(fake.last("views.open")["view"], {"Reason": "Price"})
+    [row] = said(session)
+    assert row.payload["customers"] == [customers_of(session)[0].id]  # what an erasure finds it by
+
+    worker.deliver(NOW)
+
+    [told] = dms(fake, USER)
+    assert "*Acme (#1)* is marked as lost" in told
+
+
+@freeze_time(NOW)
+def test_a_modal_answered_by_dm_is_told_through_the_outbox(slack, fake, session, worker):
+    """The registry's DM for a modal's answer (here the resolved complaint's card)."""
+    add_customer(session, "Acme")
+    slack.command("complaint Acme")
+    slack.submit(fake.last("views.open")["view"], {"Title": "Slow support"})
+    worker.deliver(NOW)
+    slack.command("resolve #1")
+    assert slack.submit(fake.last("views.open")["view"], {"Resolution": "Refunded the fee"}).text == ""
+    [row] = [r for r in said(session) if r.channel == USER]
+    assert "Refunded the fee" in block_text(row.payload["blocks"])
+
+    worker.deliver(NOW)
+
+    assert "Refunded the fee" in block_text(fake.last("chat.postMessage")["blocks"])
+    assert said(session) == []
+
+
+@freeze_time(NOW)
+def test_a_refusal_on_the_home_is_told_after_the_answer_without_the_outbox(slack, fake, session):
+    """A refusal saved nothing: its DM is posted by the process that answered, and no row is written."""
+    slack.action("revisit_snooze", selected_option={"value": "3"}, block_id="revisit:999999",
+                 view={"type": "home", "id": "V0HOME", "blocks": []})  # fmt: skip
+    assert said(session) == []
+    [told] = dms(fake, USER)
+    assert "no longer exists" in told
