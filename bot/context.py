@@ -112,13 +112,6 @@ class FollowUp(_Context):
 
     notifier: Notifier = field(default=None, repr=False)  # type: ignore[assignment]
 
-    def for_team(self, team_id: str) -> FollowUp:
-        """The same work acting for another workspace, and for no person: a customer's survey
-        answer comes from a guest whose request names their own workspace (services.surveys);
-        what it leaves for later is the asking team's."""
-        return FollowUp(session=self.session, team_id=team_id, user_id=None, now=self.now, surface=self.surface,
-                        directory=self.directory, default_tz=self.default_tz, notifier=self.notifier)  # fmt: skip
-
 
 @dataclass
 class RequestContext(_Context):

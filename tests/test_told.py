@@ -173,3 +173,85 @@ def test_a_refusal_on_the_home_is_told_after_the_answer_without_the_outbox(slack
     assert said(session) == []
     [told] = dms(fake, USER)
     assert "no longer exists" in told
+
+
+# --- complaints ------------------------------------------------------------------------------
+
+
+def log_complaint(slack, fake, customer: str, values: dict[str, object]) -> None:
+    slack.command(f"complaint {customer}")
+    assert slack.submit(fake.last("views.open")["view"], {"Title": "Slow support", **values}).text == ""
+
+
+@freeze_time(NOW)
+def test_a_new_complaint_is_told_by_the_worker_each_in_their_own_language(slack, fake, session, worker):
+    add_customer(session, "Acme")
+    log_complaint(slack, fake, "Acme", {"Assignee": ZH})
+    assert fake.calls_to("chat.postMessage") == []  # no complaints channel, and the DMs wait for the worker
+    rows = said(session)
+    assert [(r.channel, r.payload["kind"]) for r in rows] == [(ZH, "assignee"), (USER, "author")]
+    assert not any("Slow support" in str(r.payload) or "Acme" in str(r.payload) for r in rows)  # ids only
+
+    worker.deliver(NOW)
+
+    [assignee] = dms(fake, ZH)
+    assert assignee.startswith(f"<@{USER}> 为 *Acme* 登记了投诉 *#1*")
+    [author] = dms(fake, USER)
+    assert author.startswith("Complaint *#1* logged for *Acme*")
+
+
+@freeze_time(NOW)
+def test_an_assignee_slack_refuses_is_told_of_to_the_author(slack, fake, session, worker):
+    add_customer(session, "Acme")
+    log_complaint(slack, fake, "Acme", {"Assignee": OTHER})
+    fake.fail("chat.postMessage", error="channel_not_found", channel=OTHER)
+
+    worker.deliver(NOW)
+    worker.deliver(NOW)  # the author's word of it, written by the first run
+
+    assert "could not be sent (channel_not_found)" in dms(fake, USER)[-1]
+
+
+@freeze_time(NOW)
+def test_a_low_score_is_told_to_the_leads_by_the_worker(slack, fake, session, worker):
+    from bot.storage.models import Member
+
+    lead = "U000LEAD"
+    fake.add_user(lead, locale="zh-CN")
+    add_customer(session, "Acme")
+    session.add(Member(team_id="T0000001", user_id=lead, role="lead"))
+    session.commit()
+    log_complaint(slack, fake, "Acme", {})
+    worker.deliver(NOW)
+    slack.command("resolve #1")
+    slack.submit(fake.last("views.open")["view"], {"Resolution": "Refunded", "Satisfaction": "2"})
+    [row] = [r for r in said(session) if r.channel == lead]
+    assert (row.payload["kind"], row.payload["event_id"] is not None) == ("low_satisfaction", True)
+
+    worker.deliver(NOW)
+
+    [told] = dms(fake, lead)
+    assert "*#1*" in told and "2/5" in told and "It may need your attention" not in told  # in Chinese
+
+
+@freeze_time(NOW)
+def test_a_low_score_waits_in_the_outbox_for_the_leads_and_an_erasure_drops_it(slack, fake, session, worker):
+    from bot.storage.models import Member
+    from bot.views.reports import checkin_blocks
+
+    customer = add_customer(session, "Acme", owner_id=USER)
+    session.add(Member(team_id="T0000001", user_id=ZH, role="lead"))
+    session.commit()
+    checkin = checkin_blocks(None, customer)
+    slack.click(checkin, "2")
+    [row] = said(session)
+    assert (row.channel, row.payload["render"], "Acme" in str(row.payload)) == (ZH, "low_score", False)
+
+    worker.deliver(NOW)
+    [told] = dms(fake, ZH)
+    assert f"<@{USER}>" in told and "2/5" in told and "*Acme (#1)*" in told and "It may need" not in told  # Chinese
+
+    slack.click(checkin, "1")
+    slack.click(slack.command("erase Acme", user=ADMIN).blocks, "Erase", user=ADMIN)
+    worker.deliver(NOW)
+    assert len(dms(fake, ZH)) == 1 and said(session) == []

@@ -258,6 +258,8 @@ def step_find_customer(rq: RequestContext, inp: StepInputs) -> Answer:
 
 def _announce(rq: RequestContext, card: ComplaintCard) -> None:
     """A complaint from a workflow is told as one from the modal (assignee, author, channel)."""
+    complaints.tell_of_new(session=rq.session, complaint=card.complaint, now=rq.now, default_tz=rq.default_tz,
+                           told_by=None)  # fmt: skip
     complaint_id = card.complaint.id
 
     def announce(later: FollowUp) -> None:

@@ -125,16 +125,23 @@ def save(rq: RequestContext, inp: ComplaintForm) -> Answer:
     card = complaints.create_complaint(session=rq.session, viewer=rq.viewer, data=inp.form,
                                        permalink=inp.meta.permalink, surface=rq.surface, now=rq.now,
                                        default_tz=rq.default_tz)  # fmt: skip
+    complaints.tell_of_new(session=rq.session, complaint=card.complaint, now=rq.now, default_tz=rq.default_tz,
+                           told_by=told_by(rq))  # fmt: skip
     complaint_id = card.complaint.id
 
     def announce(later: FollowUp) -> None:
         told = complaints.announce_new(session=later.session, complaint_id=complaint_id, notifier=later.notifier,
                                        render=render(later), now=later.now, default_tz=later.default_tz)  # fmt: skip
-        later.session.commit()  # the channel thread is kept even if someone could not be told
+        later.session.commit()  # the channel thread is kept even if the post failed
         told.check()
 
     rq.after(announce)
     return None
+
+
+def told_by(rq: RequestContext) -> tuple[str, str | None] | None:
+    """Who is told if Slack refuses a DM to someone else about what they did (none: a workflow)."""
+    return (rq.user_id, rq.locale) if rq.user_id else None
 
 
 def save_resolution(rq: RequestContext, inp: ResolveForm) -> Answer:
@@ -146,9 +153,11 @@ def save_resolution(rq: RequestContext, inp: ResolveForm) -> Answer:
 
 
 def _announce_change(rq: RequestContext, card: ComplaintCard) -> None:
-    """After the answer: the change in the complaints channel's thread, a low score to the
-    leads, and once resolved, the customer's survey in its linked channel (services.surveys)."""
+    """A low score to the leads through the outbox; after the answer, the change in the complaints
+    channel's thread, and once resolved, the customer's survey in its linked channel (services.surveys)."""
     assert card.event is not None
+    complaints.tell_of_change(session=rq.session, complaint=card.complaint, event=card.event, now=rq.now,
+                              default_tz=rq.default_tz, told_by=told_by(rq))  # fmt: skip
     complaint_id, event_id, resolved = card.complaint.id, card.event.id, card.event.to_state == "resolved"
 
     def announce(later: FollowUp) -> None:

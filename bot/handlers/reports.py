@@ -131,23 +131,12 @@ def deliver_report(later: FollowUp, asked: ReportAsked) -> None:
 
 
 def score(rq: RequestContext, inp: ScoreButton) -> Answer:
-    """A 1-5 button of a check-in DM: keep the score (a low one alerts the leads) and say so."""
+    """A 1-5 button of a check-in DM: keep the score (a low one alerts the leads, through the
+    outbox) and say so."""
     recorded = satisfaction.record_satisfaction(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id,
                                                 score=inp.score, surface=rq.surface, now=rq.now)  # fmt: skip
     name = escape(customer_title(recorded.customer))
-    actor, value = rq.actor, recorded.score.score
-
-    def alert(later: FollowUp) -> None:
-        for lead in recorded.alert:
-            try:
-                later.notifier.dm(lead, text=t(later.locale_of(lead), "checkin.alert", actor=actor, score=value,
-                                               customer=name))  # fmt: skip
-            except Exception:  # noqa: BLE001 - one lead's DM must not stop the others'
-                log.warning("could not alert %s of a low score", lead, exc_info=True)
-
-    if recorded.alert:
-        rq.after(alert)
-    text = t(rq.locale, "checkin.recorded", score=value, customer=name)
+    text = t(rq.locale, "checkin.recorded", score=recorded.score.score, customer=name)
     return Replace(text, notice(text))
 
 

@@ -4,27 +4,22 @@ Whoever presses them is usually a Slack Connect guest: the request names their o
 (`rq.team_id` may be theirs, not the team that asked). So this listener reads nothing of the
 request's workspace or person (no `rq.viewer`, `rq.settings`, `rq.locale`): the token on the
 button names the survey, hence the team; what the person reads is in the survey's language;
-the leads are alerted as the asking team (`FollowUp.for_team`).
+the leads' alerts of a low score are the asking team's (services.satisfaction).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from bot.context import FollowUp, RequestContext
+from bot.context import RequestContext
 from bot.handlers.answers import Answer, Replace, Reply
 from bot.handlers.registry import Registry
 from bot.payloads import BlockActions, ButtonInput, ChannelId
 from bot.services import surveys
-from bot.services.surveys import Clicked
 from bot.views import ids
-from bot.views.kit import customer_title
-from bot.views.surveys import survey_alert, survey_refusal, survey_thanks
-
-log = logging.getLogger(__name__)
+from bot.views.surveys import survey_refusal, survey_thanks
 
 # What `secrets.token_urlsafe` makes; anything else is no survey's.
 Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
@@ -54,28 +49,7 @@ def answer(rq: RequestContext, inp: SurveyClick) -> Answer:
                              user_team=inp.user_team, channel_id=inp.channel, surface=rq.surface, now=rq.now)  # fmt: skip
     if clicked.outcome != "recorded":
         return Reply(survey_refusal(clicked.language, clicked.outcome))
-    if clicked.alert:
-        _alert(rq, clicked)
     return Replace(*survey_thanks(clicked.language, rq.actor))
-
-
-def _alert(rq: RequestContext, clicked: Clicked) -> None:
-    """A low score: each lead of the asking team hears of it, in their language."""
-    survey = clicked.survey
-    assert survey is not None and survey.score is not None and clicked.customer is not None
-    team_id, channel_id, score, leads = survey.team_id, survey.channel_id, survey.score, clicked.alert
-    customer, number, user_id = customer_title(clicked.customer), clicked.complaint_number, rq.actor
-
-    def alert(later: FollowUp) -> None:
-        team = later.for_team(team_id)
-        for lead in leads:
-            try:
-                team.notifier.dm(lead, text=survey_alert(team.locale_of(lead), customer=customer, score=score,
-                                                         number=number, user_id=user_id, channel_id=channel_id))  # fmt: skip
-            except Exception:  # noqa: BLE001 - one lead's DM must not stop the others'
-                log.warning("could not alert %s of a low survey score", lead, exc_info=True)
-
-    rq.after(alert)
 
 
 def register(on: Registry) -> None:

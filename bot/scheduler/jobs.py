@@ -27,23 +27,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
 from bot.clock import zone
-from bot.i18n import t
 from bot.notify import Directory
 from bot.scheduler import reminders  # noqa: F401 - registers the revisit reminders, the first job a minute runs
+from bot.scheduler import said  # noqa: F401 - registers the renderers of the DMs requests write
 from bot.scheduler.base import AT_ONCE, CANDIDATES, FOR_UNINSTALLED, JOBS, JobRun, register_job
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.outbox import Rendered, Upload, register_renderer
 from bot.scheduler.rows import enqueue, written_keys
-from bot.services import home, installs, notices
+from bot.services import home, installs
 from bot.services.access import Viewer
 from bot.services.members import get_member
 from bot.services.workspaces import TeamSettings, team_settings
 from bot.storage.db import now_of, reading, unit_of_work
-from bot.storage.models import ChannelMessage, Complaint, Customer, FollowUp, Member, Notification, Workspace
+from bot.storage.models import ChannelMessage, Complaint, Member, Notification, Workspace
 from bot.views.complaints import escalation_message
-from bot.views.followups import given_text, step_of
 from bot.views.home import home_page
-from bot.views.kit import block_plain_text, customer_title, escape, fit_view
+from bot.views.kit import block_plain_text, fit_view
 from bot.views.reports import checkin_blocks, report_blocks
 
 log = logging.getLogger(__name__)
@@ -347,38 +346,6 @@ def _render_home(session: Session, payload: dict[str, Any], directory: Directory
     mine = home.of_person(session=session, team_id=payload["team_id"], user_id=payload["user_id"],
                           now=now_of(session), default_tz=payload["default_tz"], directory=directory)  # fmt: skip
     return Rendered(text="", blocks=[], view=fit_view(home_page(mine.locale, mine.page)))
-
-
-@register_renderer(notices.GIVEN)
-def _render_given(session: Session, payload: dict[str, Any], directory: Directory) -> Rendered | None:
-    """A follow-up someone else promised for this person (handlers.touches.save), in their
-    language, asked of Slack here rather than by the request (services.notices), as it is now
-    (its customer's name, its words, its due day); none once it is done, given to someone else
-    or gone (its touch deleted) meanwhile."""
-    if "follow_up_id" not in payload:  # written before rows named their follow-up: as written then
-        customer, step, due = payload["customer"], payload["step"], dt.date.fromisoformat(payload["due"])
-    else:
-        promised = session.get(FollowUp, int(payload["follow_up_id"]))
-        if promised is None or promised.done_at is not None or promised.assignee_id != payload["user_id"]:
-            return None
-        customer, step, due = escape(customer_title(promised.customer)), step_of(promised), promised.due_on
-    locale = notices.language(session=session, team_id=payload["team_id"], user_id=payload["user_id"],
-                              now=now_of(session), directory=directory)  # fmt: skip
-    text = given_text(locale, author=payload["author"], customer=customer, step=step, due=due)
-    return Rendered(text=text, blocks=[])
-
-
-@register_renderer(notices.ASSIGNED)
-def _render_assigned(session: Session, payload: dict[str, Any], directory: Directory) -> Rendered | None:
-    """A customer someone else made this person's (handlers.customers.assign_to), in their
-    language, as it is now; none once it is someone else's again or erased meanwhile."""
-    customer = session.get(Customer, int(payload["customer_id"]))
-    if customer is None or customer.erased_at is not None or customer.owner_id != payload["user_id"]:
-        return None
-    locale = notices.language(session=session, team_id=payload["team_id"], user_id=payload["user_id"],
-                              now=now_of(session), directory=directory)  # fmt: skip
-    text = t(locale, "assign.notice", actor=payload["actor"], customer=escape(customer_title(customer)))
-    return Rendered(text=text, blocks=[])
 
 
 # --- satisfaction check-ins and the weekly report ---------------------------------------------

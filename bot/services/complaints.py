@@ -6,10 +6,12 @@ when, from, to). The SLA clocks and the escalation rules are in services.sla.
 
 Every function that reads or changes a complaint takes the `Viewer` (services.access): a
 member of an "owner only" team sees the complaints they are assigned and those of the
-customers they see. Saving never sends anything: what people are told (the assignee, the
-author, the complaints channel's thread, the leads of a low score) is `announce_new` and
-`announce_change`, which the caller runs after the answer, so a failed DM never undoes the
-complaint it is about.
+customers they see. Saving never sends anything. The DMs people are told by (the assignee, the
+author, the leads of a low score) are written into the outbox with the change (`tell_of_new`,
+`tell_of_change`), for the worker's sender to build in each one's language when it sends them;
+the complaints channel's post and its thread are `announce_new` and `announce_change`, which
+the caller runs after the answer (the post's thread is kept on the complaint). So a failed
+message never undoes the complaint it is about, and none is sent for one that was not saved.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, selectinload
 
 from bot.notify import Notifier
-from bot.services import access, audit
+from bot.services import access, audit, notices
 from bot.services.access import Viewer
 from bot.services.calendar import BusinessCalendar
 from bot.services.errors import FieldErrors, UserError
@@ -218,8 +220,8 @@ def create_complaint(
     now: dt.datetime, default_tz: str = "UTC", author_id: str | None = None,
 ) -> ComplaintCard:  # fmt: skip
     """Log a complaint about a customer the viewer sees: number it, start its clocks. Telling
-    people is `announce_new`, after the answer. Its author is the viewer, or `author_id` for
-    what the team logs (a workflow step)."""
+    people is `tell_of_new`, and `announce_new` after the answer. Its author is the viewer, or
+    `author_id` for what the team logs (a workflow step)."""
     team_id = viewer.team_id
     author_id = author_id or viewer.user_id
     if author_id is None:
@@ -287,20 +289,54 @@ def _tell(failed: dict[str, str], who: str, send: Callable[[], Any]) -> Any:
         return None
 
 
+def tell_of_new(*, session: Session, complaint: Complaint, now: dt.datetime, default_tz: str,
+                told_by: tuple[str, str | None] | None) -> None:  # fmt: skip
+    """A new complaint's DMs, into the outbox with it: to its assignee, and to its author unless
+    they are the assignee. `told_by`: who acted and their language, told if Slack refuses a DM
+    to someone else (None: a workflow, no one acting)."""
+    people = [("assignee", complaint.assignee_id)] if complaint.assignee_id else []
+    if complaint.author_id != complaint.assignee_id:
+        people.append(("author", complaint.author_id))
+    _say(session, complaint, people, now=now, default_tz=default_tz, told_by=told_by)
+
+
+def tell_of_change(*, session: Session, complaint: Complaint, event: ComplaintEvent, now: dt.datetime,
+                   default_tz: str, told_by: tuple[str, str | None] | None) -> None:  # fmt: skip
+    """A change's DMs, into the outbox with it: a resolution scored 1 or 2 to each team lead but
+    the one who resolved it."""
+    from bot.services import satisfaction
+
+    low = complaint.satisfaction is not None and complaint.satisfaction <= satisfaction.ALERT_AT_OR_BELOW
+    if event.to_state != "resolved" or not low:
+        return
+    leads = satisfaction.team_leads(session=session, team_id=complaint.team_id)
+    people = [("low_satisfaction", lead) for lead in leads if lead != event.actor_id]
+    _say(session, complaint, people, now=now, default_tz=default_tz, told_by=told_by, event_id=event.id)
+
+
+def _say(session: Session, complaint: Complaint, people: list[tuple[str, str]], *, now: dt.datetime,
+         default_tz: str, told_by: tuple[str, str | None] | None, event_id: int | None = None) -> None:  # fmt: skip
+    """Rows that hold ids only: a customer erased before they go leaves them as work still owed."""
+    said = []
+    for kind, user_id in people:
+        payload: dict[str, Any] = {"render": notices.COMPLAINT, "team_id": complaint.team_id, "user_id": user_id, "kind": kind,
+                                   "complaint_id": complaint.id, "event_id": event_id, "default_tz": default_tz}  # fmt: skip
+        if told_by is not None and told_by[0] != user_id:
+            payload["if_refused"] = {"user_id": told_by[0], "locale": told_by[1]}
+        key = f"{notices.COMPLAINT}:{complaint.id}:{event_id or 'new'}:{kind}:{user_id}"
+        said.append(notices.Said(user_id, key, payload))
+    notices.say(session=session, now=now, team_id=complaint.team_id, said=said)
+
+
 def announce_new(
     *, session: Session, complaint_id: int, notifier: Notifier, render: Render, now: dt.datetime,
     default_tz: str = "UTC",
 ) -> Announced:  # fmt: skip
-    """Tell the assignee (DM), the author (DM, unless they are the assignee) and the complaints
-    channel (a post whose thread follows the complaint) about a new complaint."""
+    """Post a new complaint in the complaints channel, if the team has one: the post whose
+    thread follows the complaint (its DMs are `tell_of_new`'s)."""
     complaint = session.get_one(Complaint, complaint_id)
     view = card(session=session, complaint=complaint, now=now, default_tz=default_tz)
     failed: dict[str, str] = {}
-    assignee, author = complaint.assignee_id, complaint.author_id
-    if assignee:
-        _tell(failed, assignee, lambda: notifier.dm(assignee, **render(view, "assignee", assignee)))
-    if author != assignee:
-        _tell(failed, author, lambda: notifier.dm(author, **render(view, "author", author)))
     channel = team_settings(session, complaint.team_id).complaints_channel
     if channel:
         ts = _tell(failed, channel, lambda: notifier.post(channel, **render(view, "channel", None)))
@@ -343,7 +379,7 @@ def change_state(
     resolution: ResolveInput | None = None, default_tz: str = "UTC",
 ) -> ComplaintCard:  # fmt: skip
     """Move a complaint the viewer sees along the state machine; one of two concurrent changes
-    wins. The card's `event` is the change (for `announce_change`).
+    wins. The card's `event` is the change (for `tell_of_change` and `announce_change`).
 
     The UPDATE only applies while the state is still the one read here, so when two people
     press Resolve at once the second finds no row to change and is told the new state.
@@ -403,10 +439,7 @@ def announce_change(
     *, session: Session, complaint_id: int, event_id: int, notifier: Notifier, render: Render, now: dt.datetime,
     default_tz: str = "UTC",
 ) -> Announced:  # fmt: skip
-    """After a change: a line in the complaints channel's thread, and for a resolution scored
-    1 or 2, a DM to each team lead (but the one who resolved it)."""
-    from bot.services import satisfaction
-
+    """After a change: a line in the complaints channel's thread (its DMs are `tell_of_change`'s)."""
     complaint = session.get_one(Complaint, complaint_id)
     event = session.get_one(ComplaintEvent, event_id)
     view = card(session=session, complaint=complaint, now=now, default_tz=default_tz, event=event)
@@ -414,11 +447,6 @@ def announce_change(
     if complaint.channel_id and complaint.thread_ts:
         channel, thread = complaint.channel_id, complaint.thread_ts
         _tell(failed, channel, lambda: notifier.post(channel, thread_ts=thread, **render(view, "update", None)))
-    low = complaint.satisfaction is not None and complaint.satisfaction <= satisfaction.ALERT_AT_OR_BELOW
-    if event.to_state == "resolved" and low:
-        for lead in satisfaction.team_leads(session=session, team_id=complaint.team_id):
-            if lead != event.actor_id:
-                _tell(failed, lead, lambda lead=lead: notifier.dm(lead, **render(view, "low_satisfaction", lead)))
     return Announced(failed)
 
 

@@ -31,8 +31,10 @@ from bot.services.workspaces import settings_of, workspace_and_member
 from bot.storage.models import CANCELLED, PENDING, Customer, Notification
 
 SAID_KIND = "said"  # a DM a request wrote into the outbox
-GIVEN = "given"  # the renderer of a follow-up given to someone by another (scheduler.jobs)
-ASSIGNED = "assigned"  # the renderer of a customer given to someone by another (scheduler.jobs)
+GIVEN = "given"  # the renderer of a follow-up given to someone by another (scheduler.said)
+ASSIGNED = "assigned"  # the renderer of a customer given to someone by another (scheduler.said)
+COMPLAINT = "complaint"  # the renderer of a DM about a complaint (services.complaints, scheduler.said)
+LOW_SCORE = "low_score"  # the renderer of a lead's alert of a low score (services.satisfaction, scheduler.said)
 # In a row's payload, the customers its message names (by id), written with every message that
 # names one, so that `forget` finds it when one is erased before it goes.
 NAMES = "customers"

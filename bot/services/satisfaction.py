@@ -6,7 +6,9 @@ health reads both, with the scores given when a complaint is resolved.
 A check-in is due when a customer's last check-in (or, never checked in, its creation) is
 older than its grade's check-in interval: A quarterly, B twice a year, C yearly. `checkins_due`
 is what the scheduler's check-in job calls to DM each owner `blocks.checkin_blocks` (buttons 1-5);
-the job itself belongs to the scheduler. A score of 1 or 2 alerts the team leads at once.
+the job itself belongs to the scheduler. A score of 1 or 2 alerts the team leads at once: a DM
+each, written into the outbox with the score, built in their language when it is sent
+(scheduler.said).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Subquery, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from bot.services import access, audit
+from bot.services import access, audit, notices
 from bot.services.access import Viewer
 from bot.services.errors import UserError
 from bot.services.members import is_admin
@@ -49,11 +51,11 @@ class Recorded:
 
 def record_satisfaction(
     *, session: Session, viewer: Viewer, customer_id: int, score: int, surface: str, now: dt.datetime,
-    source: str = "checkin", recorded_by: str | None = None,
+    source: str = "checkin", recorded_by: str | None = None, survey_id: int | None = None,
 ) -> Recorded:  # fmt: skip
     """Keep a score for a customer the viewer sees, given by `recorded_by` (default: the viewer,
-    an owner at a check-in; a survey's answer names the customer's person who clicked). A score
-    of 1 or 2 names the leads to alert (`Recorded.alert`), which the caller does after the answer."""
+    an owner at a check-in; a survey's answer, `survey_id`, names the customer's person who
+    clicked). A score of 1 or 2 alerts the leads (`Recorded.alert`, but the one who gave it)."""
     if score not in SCORES:
         raise UserError("satisfaction.invalid")
     if source not in SCORE_SOURCES:
@@ -74,7 +76,17 @@ def record_satisfaction(
     alert = []
     if score <= ALERT_AT_OR_BELOW:
         alert = [lead for lead in team_leads(session=session, team_id=viewer.team_id) if lead != by]
+        _alert(session, row, alert, now=now, survey_id=survey_id)
     return Recorded(customer, row, alert)
+
+
+def _alert(session: Session, score: SatisfactionScore, leads: list[str], *, now: dt.datetime,
+           survey_id: int | None) -> None:  # fmt: skip
+    """Each lead's DM of a low score, into the outbox with it (scheduler.said builds it)."""
+    said = [notices.Said(lead, f"{notices.LOW_SCORE}:{score.id}:{lead}", {
+        "render": notices.LOW_SCORE, "team_id": score.team_id, "user_id": lead, "score_id": score.id,
+        "survey_id": survey_id, notices.NAMES: [score.customer_id]}) for lead in leads]  # fmt: skip
+    notices.say(session=session, now=now, team_id=score.team_id, said=said)
 
 
 def checkin_key(owner_id: str, today: dt.date) -> str:

@@ -195,7 +195,7 @@ def answer(
         return Clicked("answered", said, survey)
     recorded = satisfaction.record_satisfaction(
         session=session, viewer=Viewer.whole_team(survey.team_id), customer_id=survey.customer_id, score=score,
-        surface=surface, now=now, source="survey", recorded_by=user_id,
+        surface=surface, now=now, source="survey", recorded_by=user_id, survey_id=survey.id,
     )  # fmt: skip
     session.refresh(survey)
     number = session.scalar(select(Complaint.number).where(Complaint.id == survey.complaint_id))
