@@ -127,16 +127,17 @@ class RequestContext(_Context):
         self._after.append(work)
 
     def tell(self, user_id: str, text: str, *, blocks: list[dict[str, Any]] | None = None,
-             about: Sequence[int] = ()) -> None:  # fmt: skip
+             about: Sequence[int] | None) -> None:  # fmt: skip
         """DM `user_id` what this request saved, once its unit of work commits (nothing if it
         does not): an outbox row written in the unit of work, which the worker's sender posts
         within a second or two, ahead of any backlog, and tries again when Slack fails
-        (services.notices). `about`: the customers it names, so that erasing one deletes it
-        before it goes. (A DM about nothing saved, a refusal or a read, goes with `after`.)"""
+        (services.notices). `about`: the customers it names (none: `()`), so that erasing one
+        deletes it before it goes; None when they are not known, and an erasure then looks for
+        their names in its text. (A DM about nothing saved, a refusal or a read, goes with `after`.)"""
         payload: dict[str, Any] = {"text": text}
         if blocks:
             payload["blocks"] = blocks
-        if about:
+        if about is not None:
             payload[notices.NAMES] = list(about)
         # Keyed by a random id: each request's DM is its own (a key only guards rows a job writes).
         said = notices.Said(user_id, f"told:{uuid.uuid4().hex}", payload)

@@ -74,6 +74,15 @@ def test_settings_saved_is_told_in_the_language_just_chosen(slack, fake, session
 
 
 @freeze_time(NOW)
+def test_settings_saved_back_to_each_persons_language_is_told_in_the_admins(slack, fake, session, worker):
+    slack.submit(open_settings(slack, fake), {"Language": "中文 (Simplified Chinese)"}, user=ADMIN)
+    slack.submit(open_settings(slack, fake), {"语言": "按每个人的 Slack 语言"}, user=ADMIN)
+    assert [r.payload["customers"] for r in said(session)] == [[], []]  # they name no customer
+    worker.deliver(NOW)
+    assert dms(fake, ADMIN) == ["设置已保存。", "Settings saved."]  # the admin's Slack is in English
+
+
+@freeze_time(NOW)
 def test_a_refused_save_tells_nothing_through_the_outbox(slack, fake, session, worker):
     reply = slack.submit(open_settings(slack, fake), {"Admins": []}, user=ADMIN)
     assert reply.json["response_action"] == "errors"
@@ -158,6 +167,8 @@ def test_a_modal_answered_by_dm_is_told_through_the_outbox(slack, fake, session,
     assert slack.submit(fake.last("views.open")["view"], {"Resolution": "Refunded the fee"}).text == ""
     [row] = [r for r in said(session) if r.channel == USER]
     assert "Refunded the fee" in block_text(row.payload["blocks"])
+
+    assert row.payload["customers"] == [customers_of(session)[0].id]  # what an erasure finds it by
 
     worker.deliver(NOW)
 
@@ -255,3 +266,26 @@ def test_a_low_score_waits_in_the_outbox_for_the_leads_and_an_erasure_drops_it(s
     slack.click(slack.command("erase Acme", user=ADMIN).blocks, "Erase", user=ADMIN)
     worker.deliver(NOW)
     assert len(dms(fake, ZH)) == 1 and said(session) == []
+
+
+@freeze_time(NOW)
+def test_a_low_score_reopened_before_its_alert_goes_is_not_told(slack, fake, session, worker):
+    from bot.storage.models import Member
+
+    add_customer(session, "Acme")
+    session.add(Member(team_id="T0000001", user_id=ZH, role="lead"))
+    session.commit()
+    log_complaint(slack, fake, "Acme", {})
+    slack.command("resolve #1")
+    slack.submit(fake.last("views.open")["view"], {"Resolution": "Refunded", "Satisfaction": "1"})
+    from bot.storage.models import Complaint
+
+    [complaint_id] = session.scalars(select(Complaint.id)).all()
+    session.commit()
+    slack.action("complaint_reopen", str(complaint_id))  # the card's Reopen
+    slack.command("resolve #1")
+    slack.submit(fake.last("views.open")["view"], {"Resolution": "Refunded twice", "Satisfaction": "5"})
+
+    worker.deliver(NOW)
+
+    assert dms(fake, ZH) == []  # the 1/5 no longer stands

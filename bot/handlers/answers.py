@@ -18,6 +18,7 @@ class Reply:
 
     text: str
     blocks: list[Block] | None = None
+    about: tuple[int, ...] | None = None  # the customers it names, if known (a DM: RequestContext.tell)
 
 
 @dataclass(frozen=True)

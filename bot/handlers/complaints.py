@@ -149,7 +149,7 @@ def save_resolution(rq: RequestContext, inp: ResolveForm) -> Answer:
                                    action="resolve", surface=rq.surface, now=rq.now, resolution=inp.form,
                                    default_tz=rq.default_tz)  # fmt: skip
     _announce_change(rq, card)
-    return Reply(*complaint_answer(rq.locale, card))
+    return Reply(*complaint_answer(rq.locale, card), about=(card.customer.id,))
 
 
 def _announce_change(rq: RequestContext, card: ComplaintCard) -> None:

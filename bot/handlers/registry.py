@@ -199,7 +199,7 @@ class Registry:
                 answer = found.fn(rq, inp)
                 if isinstance(answer, OpenModal) and not getattr(payload, "trigger_id", None):
                     raise Unreadable()  # a modal opens only with the trigger of a person's act
-                saved = not found.reads_only
+                saved = not found.reads_only and not found.guests  # a guest's workspace may not be the one saved
             except Answered as done:
                 answer = done.answer
             except FieldErrors as errors:
@@ -358,7 +358,8 @@ def _dm(rq: RequestContext, answer: Reply, *, saved: bool) -> None:
     else after the answer (a refusal or a read writes nothing, and takes no write turn for it)."""
     actor, text, blocks = rq.actor, answer.text, fit_blocks(answer.blocks) if answer.blocks else None
     if saved:
-        return rq.tell(actor, text, blocks=blocks)
+        rq.tell(actor, text, blocks=blocks, about=answer.about)
+        return
 
     def dm(later: FollowUp) -> None:
         later.notifier.dm(actor, text=text, blocks=blocks)

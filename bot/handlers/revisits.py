@@ -112,7 +112,8 @@ def save_digest(rq: RequestContext, inp: DigestForm) -> Answer:
     time = inp.form.get(ids.FIELD_DIGEST_TIME)
     member = reminders.set_digest(session=rq.session, member=rq.member(), enabled=enabled,
                                   time=str(time) if time else None)  # fmt: skip
-    rq.tell(rq.actor, t(rq.locale, "digest.saved.on" if enabled else "digest.saved.off", time=member.digest_time))
+    text = t(rq.locale, "digest.saved.on" if enabled else "digest.saved.off", time=member.digest_time)
+    rq.tell(rq.actor, text, about=())
     return None
 
 

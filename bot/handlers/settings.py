@@ -38,7 +38,7 @@ def open_settings(rq: RequestContext, cmd: CommandInput) -> Answer:
 def save(rq: RequestContext, inp: SettingsForm) -> Answer:
     update_settings(session=rq.session, viewer=rq.viewer, data=inp.form, surface=rq.surface)
     chosen = None if inp.form.language == "auto" else inp.form.language  # the language just saved
-    rq.tell(rq.actor, t(chosen or rq.member().locale, "settings.saved"))
+    rq.tell(rq.actor, t(chosen or rq.member().locale, "settings.saved"), about=())
     return None
 
 

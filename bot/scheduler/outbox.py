@@ -40,8 +40,9 @@ change that came after the Home was built is published too (the send's outcome, 
 lease, is then not written). Each claim takes the Homes that are due first, so a backlog of
 digests does not hold them up. A Home is due, built and tried again on the real clock (`wall`),
 whatever instant a run acts as of. So is a DM a request asked for (`services.notices.say`: kind
-`said`, the author's "touch saved"), which is claimed with the Homes and, once Slack has it,
-deleted rather than marked `sent`. Homes are paced apart from messages (`home_pacer`: Slack's
+`said`, e.g. the author's "touch saved", a new complaint's assignee's; scheduler.said builds
+those for others), which is claimed with the Homes and, once Slack has it, deleted rather than
+marked `sent`. Homes are paced apart from messages (`home_pacer`: Slack's
 budget for `views.publish`, one person's Home at a time) and sent on lanes of their own: a Home
 waits in its lane for its turn, and a burst of Homes would otherwise hold every lane while the
 messages behind them waited for the Homes' budget rather than their own. With several senders, a Home asked for again while one of them

@@ -62,10 +62,16 @@ def _render_assigned(session: Session, payload: dict[str, Any], directory: Direc
 def _render_complaint(session: Session, payload: dict[str, Any], directory: Directory) -> Rendered | None:
     """A complaint's DM to its assignee, its author or a lead (services.complaints.tell_of_new,
     tell_of_change), with the complaint's card as it is when sent; none once it is gone. An
-    erased customer's complaint is still told of, as work owed (its card says "[erased]")."""
+    erased customer's complaint is still told of, as work owed (its card says "[erased]"); a
+    low score is not, nor once the complaint was reopened or resolved again."""
     complaint = session.get(Complaint, int(payload["complaint_id"]))
     event = session.get(ComplaintEvent, int(payload["event_id"])) if payload.get("event_id") else None
     if complaint is None or (payload.get("event_id") and event is None):
+        return None
+    if payload["kind"] == "low_satisfaction" and (
+        event is None or not complaints.low_score(complaint, event)
+        or session.get_one(Customer, complaint.customer_id).erased_at is not None
+    ):
         return None
     view = complaints.card(session=session, complaint=complaint, now=now_of(session), default_tz=payload["default_tz"],
                            event=event)  # fmt: skip
@@ -88,7 +94,7 @@ def _render_low_score(session: Session, payload: dict[str, Any], directory: Dire
     survey = session.get(Survey, int(payload["survey_id"]))
     if survey is None:
         return None
-    number = session.get_one(Complaint, survey.complaint_id).number
-    text = survey_alert(locale, customer=name, score=score.score, number=number, user_id=score.recorded_by,
-                        channel_id=survey.channel_id)  # fmt: skip
+    complaint = session.get(Complaint, survey.complaint_id)
+    text = survey_alert(locale, customer=name, score=score.score, number=complaint.number if complaint else None,
+                        user_id=score.recorded_by, channel_id=survey.channel_id)  # fmt: skip
     return Rendered(text=text, blocks=[])

@@ -306,12 +306,21 @@ def tell_of_change(*, session: Session, complaint: Complaint, event: ComplaintEv
     the one who resolved it."""
     from bot.services import satisfaction
 
-    low = complaint.satisfaction is not None and complaint.satisfaction <= satisfaction.ALERT_AT_OR_BELOW
-    if event.to_state != "resolved" or not low:
+    if not low_score(complaint, event):
         return
     leads = satisfaction.team_leads(session=session, team_id=complaint.team_id)
     people = [("low_satisfaction", lead) for lead in leads if lead != event.actor_id]
     _say(session, complaint, people, now=now, default_tz=default_tz, told_by=told_by, event_id=event.id)
+
+
+def low_score(complaint: Complaint, event: ComplaintEvent) -> bool:
+    """Whether `event` is a resolution scored 1 or 2 that still stands (the complaint not reopened,
+    or resolved again, since): what the leads are told of."""
+    from bot.services.satisfaction import ALERT_AT_OR_BELOW
+
+    score = complaint.satisfaction
+    return event.to_state == "resolved" and complaint.resolved_at == event.at and score is not None and \
+        score <= ALERT_AT_OR_BELOW
 
 
 def _say(session: Session, complaint: Complaint, people: list[tuple[str, str]], *, now: dt.datetime,
@@ -319,8 +328,11 @@ def _say(session: Session, complaint: Complaint, people: list[tuple[str, str]], 
     """Rows that hold ids only: a customer erased before they go leaves them as work still owed."""
     said = []
     for kind, user_id in people:
-        payload: dict[str, Any] = {"render": notices.COMPLAINT, "team_id": complaint.team_id, "user_id": user_id, "kind": kind,
-                                   "complaint_id": complaint.id, "event_id": event_id, "default_tz": default_tz}  # fmt: skip
+        payload: dict[str, Any] = {
+            "render": notices.COMPLAINT, "team_id": complaint.team_id, "user_id": user_id, "kind": kind,
+            "complaint_id": complaint.id, "event_id": event_id, "default_tz": default_tz,
+            notices.NAMES: [],  # ids only: an erasure leaves them (the renderer drops a lead's alert)
+        }  # fmt: skip
         if told_by is not None and told_by[0] != user_id:
             payload["if_refused"] = {"user_id": told_by[0], "locale": told_by[1]}
         key = f"{notices.COMPLAINT}:{complaint.id}:{event_id or 'new'}:{kind}:{user_id}"
@@ -335,10 +347,10 @@ def announce_new(
     """Post a new complaint in the complaints channel, if the team has one: the post whose
     thread follows the complaint (its DMs are `tell_of_new`'s)."""
     complaint = session.get_one(Complaint, complaint_id)
-    view = card(session=session, complaint=complaint, now=now, default_tz=default_tz)
     failed: dict[str, str] = {}
     channel = team_settings(session, complaint.team_id).complaints_channel
     if channel:
+        view = card(session=session, complaint=complaint, now=now, default_tz=default_tz)
         ts = _tell(failed, channel, lambda: notifier.post(channel, **render(view, "channel", None)))
         if ts:
             complaint.channel_id, complaint.thread_ts = channel, ts

@@ -1,5 +1,6 @@
-"""What a request tells someone by DM: the author's "touch saved", an assignee's "follow-up
-given to you".
+"""What a request tells someone by DM about what it saved: the author's "touch saved", an
+assignee's "follow-up given to you", a new owner's notice, a new complaint's DMs, the leads' alert
+of a low score (RequestContext.tell and the services that write them).
 
 `say` writes each message into the outbox in the request's own transaction (kind `said`), as
 `home.republish` asks for App Homes: the worker's sender posts it within a second or two, ahead
@@ -9,8 +10,8 @@ when Slack fails, and is not lost with a process that stops. Once Slack has it, 
 deleted: one per touch would otherwise be kept for good, with the customer's name.
 
 A message's text is its row's (written in the request's language), or built when it is sent
-(`payload["render"]`, scheduler's renderers): `given` for a person other than the one acting,
-whose language the request does not know without asking Slack."""
+(`payload["render"]`, scheduler.said) for a person other than the one acting, whose language the
+request does not know without asking Slack."""
 
 from __future__ import annotations
 

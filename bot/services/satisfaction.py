@@ -46,7 +46,6 @@ def team_leads(*, session: Session, team_id: str) -> list[str]:
 class Recorded:
     customer: Customer
     score: SatisfactionScore
-    alert: list[str]  # the leads to tell
 
 
 def record_satisfaction(
@@ -55,7 +54,7 @@ def record_satisfaction(
 ) -> Recorded:  # fmt: skip
     """Keep a score for a customer the viewer sees, given by `recorded_by` (default: the viewer,
     an owner at a check-in; a survey's answer, `survey_id`, names the customer's person who
-    clicked). A score of 1 or 2 alerts the leads (`Recorded.alert`, but the one who gave it)."""
+    clicked). A score of 1 or 2 alerts the leads (but the one who gave it)."""
     if score not in SCORES:
         raise UserError("satisfaction.invalid")
     if source not in SCORE_SOURCES:
@@ -73,11 +72,10 @@ def record_satisfaction(
         entity_id=row.id, surface=surface,
         changes={"customer_id": [None, customer.id], "score": [None, score], "source": [None, source]},
     )  # fmt: skip
-    alert = []
     if score <= ALERT_AT_OR_BELOW:
-        alert = [lead for lead in team_leads(session=session, team_id=viewer.team_id) if lead != by]
-        _alert(session, row, alert, now=now, survey_id=survey_id)
-    return Recorded(customer, row, alert)
+        leads = [lead for lead in team_leads(session=session, team_id=viewer.team_id) if lead != by]
+        _alert(session, row, leads, now=now, survey_id=survey_id)
+    return Recorded(customer, row)
 
 
 def _alert(session: Session, score: SatisfactionScore, leads: list[str], *, now: dt.datetime,

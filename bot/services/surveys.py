@@ -162,10 +162,6 @@ class Clicked:
 
     outcome: Outcome
     language: str | None = None  # the survey's, for what the clicker reads
-    survey: Survey | None = None
-    customer: Customer | None = None
-    complaint_number: int | None = None
-    alert: tuple[str, ...] = ()  # the leads to tell of a low score
 
 
 def answer(
@@ -180,10 +176,10 @@ def answer(
         return Clicked("gone")
     said = survey.language
     if survey.answered_at is not None:
-        return Clicked("answered", said, survey)
+        return Clicked("answered", said)
     if not speaks_for_customer(session, team_id=survey.team_id, customer_id=survey.customer_id, user_id=user_id,
                                user_team=user_team):  # fmt: skip
-        return Clicked("team", said, survey)
+        return Clicked("team", said)
     # One answer: of two clicks at once, the one whose UPDATE finds the survey still open wins.
     taken = session.execute(
         update(Survey)
@@ -192,11 +188,9 @@ def answer(
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:
-        return Clicked("answered", said, survey)
-    recorded = satisfaction.record_satisfaction(
+        return Clicked("answered", said)
+    satisfaction.record_satisfaction(
         session=session, viewer=Viewer.whole_team(survey.team_id), customer_id=survey.customer_id, score=score,
         surface=surface, now=now, source="survey", recorded_by=user_id, survey_id=survey.id,
     )  # fmt: skip
-    session.refresh(survey)
-    number = session.scalar(select(Complaint.number).where(Complaint.id == survey.complaint_id))
-    return Clicked("recorded", said, survey, recorded.customer, number, tuple(recorded.alert))
+    return Clicked("recorded", said)
