@@ -365,7 +365,7 @@ def test_a_reaction_shows_under_the_message_and_the_complaint_emoji_offers_log_c
 
 
 @pytest.mark.parametrize("verb", ["send", "action", "suggest", "submit", "close", "shortcut", "home", "react",
-                                  "dismiss", "clock"])
+                                  "dismiss", "clock", "workflow"])
 def test_what_the_page_posts_is_refused_plainly_when_malformed(playground, verb):
     """Each field of each of the page's requests, of a wrong type: an answer, never a 500."""
     fields = ["where", "action", "values", "channel", "text", "thread_ts", "view_id", "block_id", "action_id",
@@ -409,6 +409,14 @@ def test_the_shortcuts_and_command_are_the_manifests():
         (command["command"], command["description"], command["usage_hint"])
     assert manifest.SHORTCUTS == {s["callback_id"]: {"name": s["name"], "description": s["description"]}
                                   for s in app["features"]["shortcuts"]}  # fmt: skip
+
+    def params(given: dict[str, Any]) -> tuple[manifest.Param, ...]:
+        return tuple(manifest.Param(name, p["type"], p["title"], p.get("description"), p.get("is_required", False))
+                     for name, p in given.items())  # fmt: skip
+
+    assert manifest.STEPS == {callback_id: manifest.Step(f["title"], f["description"], params(f["input_parameters"]),
+                                                         params(f["output_parameters"]))
+                              for callback_id, f in app["functions"].items()}  # fmt: skip
 
 
 def test_a_page_of_an_earlier_run_is_told_to_start_over(playground):
@@ -531,3 +539,79 @@ def test_empty_and_reset_start_afresh(tmp_path):
     finally:
         again.close()
 
+
+
+# --- workflow steps ---------------------------------------------------------------------------------
+
+
+def _step_form(playground: Playground, person: str, callback_id: str, channel: str) -> Any:
+    playground.relay.workflow(person, callback_id, channel)
+    return wait_for(lambda: next((v for v in playground.fake.stack(person) if v.body["callback_id"] == "playground_workflow_step"),
+                                 None), "the step's form")  # fmt: skip
+
+
+def _step_values(view: Any, **typed: str) -> dict[str, Any]:
+    """The form's state as the page sends it: `typed` by input, the users_select as it opened."""
+    values: dict[str, Any] = {}
+    for block in view.body["blocks"]:
+        if block["type"] != "input":
+            continue
+        element, name = block["element"], block["block_id"]
+        if element["type"] == "users_select":
+            values[name] = {name: {"type": "users_select", "selected_user": typed.get(name, element["initial_user"])}}
+        elif name in typed:
+            values[name] = {name: {"type": element["type"], "value": typed[name]}}
+    return values
+
+
+def _slackbot_says(playground: Playground, person: str, channel: str, what: str) -> str:
+    return wait_for(lambda: next((m["text"] for m in reversed(seen(playground, person, channel))
+                                  if m["user"] == "USLACKBOT" and what in m["text"]), None), what)  # fmt: skip
+
+
+def test_a_workflow_step_runs_from_its_form_and_slackbot_tells_how_it_ended(playground):
+    """The ⚡ menu's step: its form (the manifest's inputs), Workflow Builder's `function_executed`
+    with a token of its own, the bot's `functions.completeSuccess`, and its outputs shown."""
+    relay, fake = playground.relay, playground.fake
+    view = _step_form(playground, JAKE, "log_touch_step", demo.SALES)
+    labels = [b["label"]["text"] for b in view.body["blocks"] if b["type"] == "input"]
+    assert labels == ["Customer", "Kind", "Summary", "When", "Logged by"]
+    relay.submit(JAKE, view.id, _step_values(view, customer="Northwind"))  # a required input left empty
+    assert set(fake.view(view.id).errors) == {"kind", "summary"}
+    relay.submit(JAKE, view.id, _step_values(view, customer="Northwind Traders", kind="visit",
+                                             summary="Visited the warehouse from a workflow"))  # fmt: skip
+    assert fake.stack(JAKE) == []
+    done = _slackbot_says(playground, JAKE, demo.SALES, "finished")
+    assert done.startswith(":white_check_mark: The workflow step *Log touch* finished. Touch id: ")
+    [run] = fake.executions.values()
+    assert (run.user, run.step, run.done) == (JAKE, "log_touch_step", True)
+    relay.send(JAKE, demo.SALES, "/crm show Northwind Traders")
+    wait_for(lambda: "Visited the warehouse from a workflow" in texts(seen(playground, JAKE, demo.SALES)),
+             "the touch on the card")  # fmt: skip
+
+
+def test_a_workflow_step_the_bot_refuses_ends_with_its_reason(playground):
+    view = _step_form(playground, PRIYA, "find_customer_step", GENERAL)
+    for odd in ([1], {"text": [1]}, {"text": {"text": {"value": ["x"]}}}):  # what no page sends: a required field
+        playground.relay.submit(PRIYA, view.id, odd)  # type: ignore[arg-type]
+        assert set(playground.fake.view(view.id).errors) == {"text"}
+    playground.relay.submit(PRIYA, view.id, _step_values(view, text="No Such Customer Anywhere"))
+    refused = _slackbot_says(playground, PRIYA, GENERAL, "could not finish")
+    assert refused.startswith(":warning: The workflow step *Find customer* could not finish: ")
+    found = _step_form(playground, PRIYA, "find_customer_step", GENERAL)
+    playground.relay.submit(PRIYA, found.id, _step_values(found, text="Northwind Traders"))
+    assert "Name: Northwind Traders" in _slackbot_says(playground, PRIYA, GENERAL, "*Find customer* finished")
+
+
+def test_a_step_token_is_good_for_its_run_only(playground, api):
+    execution = playground.fake.run_step(MARIA, GENERAL, "find_customer_step")
+    token = playground.fake.executions[execution].token
+    run = WebClient(token=token, base_url=playground.url + "/api/")
+    assert run.auth_test()["ok"]
+    run.functions_completeSuccess(function_execution_id=execution, outputs={"customer_id": "#1", "name": "A"})
+    with pytest.raises(SlackApiError) as refused:
+        run.auth_test()
+    assert refused.value.response["error"] == "invalid_auth"
+    with pytest.raises(SlackApiError) as twice:
+        api.functions_completeError(function_execution_id=execution, error="again")
+    assert twice.value.response["error"] == "function_execution_already_completed"

@@ -365,6 +365,17 @@ def test_a_day_in_the_playground(person: Person) -> None:
     assert "Open complaints" in acme.text and "200 units by Friday" in acme.text
     me.shot("card", top=acme)
 
+    # A workflow step, run by hand from the ⚡ of the message box: Slackbot says how it ended.
+    me.press("#composer .composer-workflows", "the workflow steps")
+    me.pick("Log touch")
+    me.modal("Log touch")
+    me.fill("Customer", "Acme Ltd")
+    me.fill("Kind", "visit")
+    me.fill("Summary", "Walked the plant floor with their buyer")
+    me.submit()
+    me.no_modal()
+    assert "Touch id: " in me.message_with("The workflow step Log touch finished").text
+
     # Jake finds it in his DM with the app and acknowledges it.
     me.act_as("Jake Miller")
     me.go("touchbase")

@@ -1,10 +1,11 @@
 """What Slack's servers do when a person acts in the client.
 
 A person types `/crm find acme`, writes in a channel, presses a button, picks from a
-type-ahead, submits a modal, opens the App Home, runs a message shortcut or reacts to a
-message: the relay builds the payload Slack would send (the documented shapes of slash commands,
-`block_actions`, `block_suggestion`, `view_submission`, `view_closed`, `message_action`, and the
-`message`, `reaction_added` and `app_home_opened` events), signs
+type-ahead, submits a modal, opens the App Home, runs a message shortcut, reacts to a message
+or runs one of the app's workflow steps: the relay builds the payload Slack would send (the
+documented shapes of slash commands, `block_actions`, `block_suggestion`, `view_submission`,
+`view_closed`, `message_action`, and the `message`, `reaction_added`, `app_home_opened` and
+`function_executed` events), signs
 it as Slack does, posts it to the bot's request URL, and applies the bot's acknowledgement
 as Slack would: an ephemeral answer under the command, the errors shown under a modal's
 fields, a view pushed, updated or closed, the options of a type-ahead.
@@ -18,7 +19,9 @@ import time
 from typing import Any
 
 from bot.clock import wall
+from bot.playground import workflows
 from bot.playground.fakeapi import FakeSlack
+from bot.playground.manifest import STEPS
 from bot.playground.signer import Answer, Signer
 from bot.playground.slackdata import APP_ID, BOT_USER, SlackError
 
@@ -199,6 +202,8 @@ class Relay:
         view = self.fake.view(view_id)
         if view is None or view.user != person:
             return
+        if view.body.get("callback_id") == workflows.FORM:  # the playground's own: a workflow step to run
+            return self._run_step(person, view_id, values)
         payload = self._envelope("view_submission", person)
         payload.update(trigger_id=self.fake.new_trigger(person), view=self.fake.slack_view(view, values),
                        response_urls=[])  # fmt: skip
@@ -264,6 +269,35 @@ class Relay:
             event = {"type": "reaction_added", "user": person, "reaction": name, "item_user": message.author,
                      "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": _now_ts()}  # fmt: skip
             self._event(person, event, f"reaction_added :{name}:")
+
+    def workflow(self, person: str, callback_id: str, channel: str) -> None:
+        """The ⚡ menu of a conversation: the form of one of the app's workflow steps."""
+        if callback_id in STEPS and self.fake.can_see(person, channel):
+            self.fake.push_view(person, workflows.form(callback_id, channel, person))
+
+    def _run_step(self, person: str, view_id: str, values: dict[str, Any]) -> None:
+        """The step's form submitted: Workflow Builder's `function_executed`, with the run's token."""
+        view = self.fake.view(view_id)
+        found = workflows.submitted(view.body, values) if view is not None else None
+        if found is None:
+            return
+        callback_id, step, channel, inputs = found
+        missing = {p.name: "Please complete this required field." for p in step.inputs
+                   if p.required and p.name not in inputs}  # fmt: skip
+        if missing:
+            return self.fake.set_errors(view_id, missing)
+        self.fake.close_view(person, view_id)
+        execution = self.fake.run_step(person, channel, callback_id)
+        event = {
+            "type": "function_executed", "inputs": inputs, "function_execution_id": execution,
+            "function": {"id": "Fn" + callback_id.upper()[:9], "callback_id": callback_id, "title": step.title,
+                         "description": step.description, "type": "app", "app_id": APP_ID,
+                         "input_parameters": [], "output_parameters": [], "date_created": 0, "date_updated": 0,
+                         "date_deleted": 0},
+            "workflow_execution_id": "Wx" + secrets.token_hex(5).upper(), "event_ts": _now_ts(),
+            "bot_access_token": self.fake.executions[execution].token,
+        }  # fmt: skip
+        self._event(person, event, f"function_executed {callback_id}")
 
     def home_opened(self, person: str, tab: str) -> None:
         """The person opened the app's Home or Messages tab: the `app_home_opened` event."""

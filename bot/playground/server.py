@@ -174,6 +174,7 @@ class Playground:
             "command": {"name": manifest.COMMAND, "description": manifest.COMMAND_DESCRIPTION,
                         "usage_hint": manifest.USAGE_HINT, "hints": hints},  # fmt: skip
             "shortcuts": [{"callback_id": k, **v} for k, v in manifest.SHORTCUTS.items()],
+            "steps": [{"callback_id": k, "title": s.title, "description": s.description} for k, s in manifest.STEPS.items()],
             "first": demo.ADMIN,
             "instance": self.instance,
         }
@@ -483,6 +484,8 @@ class _Dispatch:
             relay.shortcut(person, str(body.get("callback_id")), str(where.get("channel")), str(where.get("ts")))
         elif verb == "home":
             relay.home_opened(person, "messages" if body.get("tab") == "messages" else "home")
+        elif verb == "workflow":
+            relay.workflow(person, str(body.get("callback_id")), str(where.get("channel")))
         elif verb == "react":
             relay.react(person, str(where.get("channel")), str(where.get("ts")), str(body.get("name") or ""))
         elif verb == "dismiss":

@@ -133,6 +133,18 @@ class ResponseTarget:
 
 
 @dataclass
+class Execution:
+    """A run of one of the app's workflow steps (bot.playground.workflows): who ran it, where, and
+    the token Slack gives the app for that run's calls."""
+
+    user: str
+    channel: str
+    step: str  # its callback_id
+    token: str
+    done: bool = False
+
+
+@dataclass
 class Notice:
     """A line the page shows one person (or everyone) for a moment: a refusal, a sweep's result."""
 
@@ -157,7 +169,7 @@ def truthy(value: Any) -> bool:
 def decoded(args: dict[str, Any]) -> dict[str, Any]:
     """Form posts carry JSON as strings (`view`, `files`, `blocks`): read them as Slack does."""
     out = dict(args)
-    for key in ("view", "files"):
+    for key in ("view", "files", "outputs"):
         if isinstance(out.get(key), str):
             try:
                 out[key] = json.loads(out[key])

@@ -11,7 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import wall
-from bot.playground import blockkit
+from bot.playground import blockkit, workflows
+from bot.playground.manifest import STEPS
 from bot.playground.slackdata import (
     APP_ID,
     BOT_ID,
@@ -322,6 +323,25 @@ class WebApiMethods:
             file = self.files.get(file_id)
             return (file, file.data) if file is not None and file.data is not None else None
 
+    # --- workflow steps (bot.playground.workflows) -------------------------------------
+
+    def _functions_complete(self, args: dict[str, Any], *, error: str | None = None) -> dict[str, Any]:
+        run = self.executions.get(str(args.get("function_execution_id") or ""))
+        if run is None:
+            raise SlackError("function_execution_not_found")
+        if run.done:
+            raise SlackError("function_execution_already_completed")
+        run.done = True
+        outputs = args.get("outputs") if isinstance(args.get("outputs"), dict) else {}
+        self.slackbot(run.user, run.channel, workflows.ended(STEPS[run.step], outputs=outputs, error=error))
+        return {}
+
+    def _functions_complete_success(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._functions_complete(args)
+
+    def _functions_complete_error(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._functions_complete(args, error=str(args.get("error") or "no reason given"))
+
     # --- storage ---------------------------------------------------------------------------
 
 
@@ -350,4 +370,6 @@ _METHODS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
     "files.getUploadURLExternal": WebApiMethods._files_get_upload_url,
     "files.completeUploadExternal": WebApiMethods._files_complete_upload,
     "files.info": WebApiMethods._files_info,
+    "functions.completeSuccess": WebApiMethods._functions_complete_success,
+    "functions.completeError": WebApiMethods._functions_complete_error,
 }

@@ -40,6 +40,7 @@
       clockHelp: "The scheduler runs only when you ask, as of the instant you choose: reminders, digests and escalations then arrive in the DMs. The bot answers you as of the real time.",
       log: "Web API log", close: "Close", noHome: "Opening the Home tab…", download: "Download", app: "APP",
       jump: "Jump to message", shortcuts: "Message shortcuts", yourTime: "your time",
+      workflows: "Workflow steps", runStep: "Run a workflow step",
       addReaction: "Add reaction", reacted: "{who} reacted with :{name}:",
       preset: { hour: "+1 hour", day: "+1 day", morning: "Next working morning", monday: "Next Monday 09:00" },
     },
@@ -54,6 +55,7 @@
       clockHelp: "调度只在你要求时运行，以你选择的时刻为准：提醒、每日摘要和升级随后出现在私信中。机器人回答你时使用真实时间。",
       log: "Web API 日志", close: "关闭", noHome: "正在打开主页…", download: "下载", app: "应用",
       jump: "跳到消息", shortcuts: "消息快捷方式", yourTime: "你的时间",
+      workflows: "工作流程步骤", runStep: "运行工作流程步骤",
       addReaction: "添加表情回应", reacted: "{who} 用 :{name}: 回应了",
       preset: { hour: "+1 小时", day: "+1 天", morning: "下一个工作日早上", monday: "下周一 09:00" },
     },
@@ -680,6 +682,17 @@
     const name = channelId.startsWith("D") ? S.boot.bot.name : "#" + channel(channelId).name;
     input.placeholder = threadTs ? w.replyPlaceholder : `${w.message} ${name}`;
     input.setAttribute("aria-label", input.placeholder);
+    if (!threadTs) {  // Workflow Builder: the app's steps, run by hand from the conversation
+      box.classList.add("with-workflows");
+      const run = box.appendChild(el("button", "composer-workflows", "⚡"));
+      run.type = "button";
+      run.title = w.runStep;
+      run.setAttribute("aria-label", w.runStep);
+      run.addEventListener("click", () => UI.menu(run, S.boot.steps.map((s) => ({
+        label: s.title, description: s.description, cls: "workflow-step",
+        pick: () => post("workflow", { callback_id: s.callback_id, where: { channel: channelId } }),
+      }))));
+    }
     const showHints = () => {
       hints.textContent = "";
       const text = input.value;
@@ -777,6 +790,8 @@
       .appendChild(Mrkdwn.render(h.line, blockContext("message", {}))));
     box.appendChild(el("h3", "", words().shortcuts));
     S.boot.shortcuts.forEach((s) => box.appendChild(el("div", "about-line", `${s.name} — ${s.description}`)));
+    box.appendChild(el("h3", "", words().workflows));
+    S.boot.steps.forEach((s) => box.appendChild(el("div", "about-line", `⚡ ${s.title} — ${s.description}`)));
   }
 
   function carrier(previous) {
