@@ -139,6 +139,8 @@ class RequestContext(_Context):
             payload["blocks"] = blocks
         if about is not None:
             payload[notices.NAMES] = list(about)
+        # Refused by Slack for good, the person acting is told so (a DM of its own), as after the answer.
+        payload["if_refused"] = {"user_id": self.actor, "locale": self.locale}
         # Keyed by a random id: each request's DM is its own (a key only guards rows a job writes).
         said = notices.Said(user_id, f"told:{uuid.uuid4().hex}", payload)
         notices.say(session=self.session, now=self.now, team_id=self.team_id, said=[said])

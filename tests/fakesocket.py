@@ -40,9 +40,8 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from bot import later
 from tests.fakeslack import FakeSlack
-from tests.slackclient import Response, SignedSlack
+from tests.slackclient import Response, SignedSlack, after_the_answer
 
 ACK_WITHIN = 3.0  # seconds: Slack's limit for acknowledging an envelope
 APP_ID = "A0000001"
@@ -328,7 +327,7 @@ class SocketSlack(SignedSlack):
         try:
             ack = self.sockets.wait_ack(envelope)
         finally:
-            later.wait_idle()  # what the bot does after answering (a DM, the App Home) is done too
+            after_the_answer()  # what the bot does after answering (a DM, the App Home) is done too
         payload = ack.payload if envelope.accepts_response_payload else None  # Slack ignores it otherwise
         return Response(200, json.dumps(payload) if payload else "")
 

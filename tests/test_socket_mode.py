@@ -31,7 +31,7 @@ from bot.socketmode import SocketModeServer
 from bot.storage import crypto
 from bot.storage.db import make_session_factory
 from bot.storage.models import Notification
-from tests.conftest import BOT_TOKEN
+from tests.conftest import BOT_TOKEN, home_worker
 from tests.fakeslack import FakeSlack
 from tests.fakesocket import FakeSocketMode, SocketSlack
 from tests.helpers import (
@@ -87,7 +87,8 @@ def socket_bot(socket_settings: Settings, engine: Engine, sockets: FakeSocketMod
     try:
         sockets.wait_connected()
         assert server.wait_connected(timeout=30)
-        yield server
+        with home_worker(socket_settings, engine):  # what requests write for the worker goes, as over HTTP
+            yield server
     finally:
         server.stop()
         crypto.configure(None)

@@ -289,3 +289,21 @@ def test_a_low_score_reopened_before_its_alert_goes_is_not_told(slack, fake, ses
     worker.deliver(NOW)
 
     assert dms(fake, ZH) == []  # the 1/5 no longer stands
+
+
+@freeze_time(NOW)
+def test_a_saved_customers_card_is_built_by_the_worker_and_not_sent_once_erased(slack, fake, session, worker):
+    slack.command("new")
+    assert slack.submit(fake.last("views.open")["view"], {"Name": "Zhou Logistics", "Phone": "+86 139 0000 0000"}).text == ""
+    [row] = said(session)
+    assert (row.payload["render"], "Zhou" in str(row.payload)) == ("card", False)  # ids only
+
+    worker.deliver(NOW)
+    [card] = [c.args for c in fake.calls_to("chat.postMessage") if c.args["channel"] == USER]
+    assert card["text"] == "Customer *Zhou Logistics* (#1) saved." and "+86 139 0000 0000" in block_text(card["blocks"])
+
+    slack.command("edit Zhou Logistics")
+    slack.submit(fake.last("views.open")["view"], {"Phone": "+86 139 1111 1111"})
+    slack.click(slack.command("erase Zhou Logistics", user=ADMIN).blocks, "Erase", user=ADMIN)
+    worker.deliver(NOW)
+    assert len(dms(fake, USER)) == 1 and said(session) == []

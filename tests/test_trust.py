@@ -46,7 +46,7 @@ def complaints_of(session: Any) -> list[Complaint]:
 # --- a failed message keeps the record (issue 13, point 6) ----------------------------------------
 
 
-@pytest.mark.parametrize("error", ["channel_not_found", "ratelimited", "fatal_error"])
+@pytest.mark.parametrize("error", ["channel_not_found", "fatal_error"])
 def test_a_new_customer_is_saved_when_its_confirmation_cannot_go_and_the_author_is_told(slack, fake, session, error):
     slack.command("new")
     view = fake.last("views.open")["view"]
@@ -56,6 +56,15 @@ def test_a_new_customer_is_saved_when_its_confirmation_cannot_go_and_the_author_
     assert [c.name for c in customers_of(session)] == ["Acme Ltd"]
     told = dms_to(fake, USER)
     assert len(told) == 2 and COURTESY in told[-1]["text"] and error in told[-1]["text"]
+
+
+def test_a_new_customers_confirmation_slack_rate_limits_goes_again(slack, fake, session):
+    """The card goes through the outbox (scheduler.said): a `ratelimited` refusal is tried again."""
+    slack.command("new")
+    view = fake.last("views.open")["view"]
+    fake.fail("chat.postMessage", error="ratelimited")
+    assert slack.submit(view, {"Name": "Acme Ltd"}).text == ""
+    assert [dm["text"] for dm in dms_to(fake, USER)] == ["Customer *Acme Ltd* (#1) saved."] * 2
 
 
 def test_a_new_customer_is_saved_when_slack_answers_500(slack, fake, session):

@@ -7,7 +7,7 @@ import re
 
 from pydantic import Field
 
-from bot.context import FollowUp, RequestContext
+from bot.context import RequestContext
 from bot.handlers.answers import Answer, ModalAction, OpenModal, Options, Replace, Reply
 from bot.handlers.commands import command_word, customer_named, usage
 from bot.handlers.home import refresh_home
@@ -33,7 +33,6 @@ from bot.views.customers import (
     customer_modal,
     duplicate_modal,
     profile_answer,
-    saved_text,
     search_results,
 )
 from bot.views.kit import (
@@ -223,17 +222,14 @@ def assign_to(rq: RequestContext, customer_id: int, owner_id: str) -> str:
 
 
 def _confirm(rq: RequestContext, customer_id: int, *, updated: bool) -> None:
-    """After the answer: the saved customer's card in the author's DM (a courtesy: if it cannot
-    go, the customer is saved all the same)."""
-
-    def dm(later: FollowUp) -> None:
-        profile = profiles.profile(session=later.session, viewer=later.viewer, customer_id=customer_id, now=later.now,
-                                   tz=later.tz, default_tz=later.default_tz)  # fmt: skip
-        text, blocks = profile_answer(later.locale, profile, saying=saved_text(later.locale, profile.customer,
-                                                                               updated=updated))  # fmt: skip
-        later.notifier.dm(later.actor, text=text, blocks=blocks)
-
-    rq.after(dm)
+    """The saved customer's card in the author's DM, written into the outbox with it and built by
+    the worker's sender as they see it then (scheduler.said): a courtesy that goes only if the
+    customer was saved, and never undoes it."""
+    card = {"render": notices.CARD, "team_id": rq.team_id, "user_id": rq.actor, "customer_id": customer_id,
+            "updated": updated, "default_tz": rq.default_tz, NAMES: [customer_id],
+            "if_refused": {"user_id": rq.actor, "locale": rq.locale}}  # fmt: skip
+    key = f"{notices.CARD}:{customer_id}:{'updated' if updated else 'created'}:{rq.now.isoformat()}"
+    notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=[Said(rq.actor, key, card)])
 
 
 def register(on: Registry) -> None:

@@ -14,12 +14,17 @@ from sqlalchemy.orm import Session
 from bot.i18n import t
 from bot.notify import Directory
 from bot.scheduler.outbox import Rendered, register_renderer
-from bot.services import complaints, notices
+from bot.services import complaints, notices, profiles
+from bot.services.access import Viewer
+from bot.services.errors import UserError
+from bot.services.members import get_member, language_of, zone_of
+from bot.services.workspaces import team_settings
 from bot.storage.db import now_of
 from bot.storage.models import Complaint, ComplaintEvent, Customer, FollowUp, SatisfactionScore, Survey
 from bot.views.complaints import complaint_message
 from bot.views.followups import given_text, step_of
-from bot.views.kit import customer_title, escape
+from bot.views.customers import profile_answer, saved_text
+from bot.views.kit import customer_title, escape, fit_blocks
 from bot.views.surveys import survey_alert
 
 
@@ -98,3 +103,25 @@ def _render_low_score(session: Session, payload: dict[str, Any], directory: Dire
     text = survey_alert(locale, customer=name, score=score.score, number=complaint.number if complaint else None,
                         user_id=score.recorded_by, channel_id=survey.channel_id)  # fmt: skip
     return Rendered(text=text, blocks=[])
+
+
+@register_renderer(notices.CARD)
+def _render_card(session: Session, payload: dict[str, Any], directory: Directory) -> Rendered | None:
+    """A customer just saved (handlers.customers: created or edited), under "saved", as its author
+    sees it when it is sent (their language, time zone and what they may see); none once it is
+    erased, gone or no longer theirs to see."""
+    team_id, now, default_tz = payload["team_id"], now_of(session), payload["default_tz"]
+    settings = team_settings(session, team_id)
+    member = get_member(session=session, team_id=team_id, user_id=payload["user_id"], directory=directory, now=now)
+    locale = language_of(member, settings)
+    try:
+        profile = profiles.profile(session=session, viewer=Viewer.of(member, settings),
+                                   customer_id=int(payload["customer_id"]), now=now,
+                                   tz=zone_of(member, settings, default_tz), default_tz=default_tz)  # fmt: skip
+    except UserError:
+        return None
+    if profile.customer.erased_at is not None:
+        return None
+    text, blocks = profile_answer(locale, profile, saying=saved_text(locale, profile.customer,
+                                                                     updated=bool(payload["updated"])))  # fmt: skip
+    return Rendered(text=text, blocks=fit_blocks(blocks))

@@ -35,6 +35,7 @@ SAID_KIND = "said"  # a DM a request wrote into the outbox
 GIVEN = "given"  # the renderer of a follow-up given to someone by another (scheduler.said)
 ASSIGNED = "assigned"  # the renderer of a customer given to someone by another (scheduler.said)
 COMPLAINT = "complaint"  # the renderer of a DM about a complaint (services.complaints, scheduler.said)
+CARD = "card"  # the renderer of a saved customer's card for its author (handlers.customers, scheduler.said)
 LOW_SCORE = "low_score"  # the renderer of a lead's alert of a low score (services.satisfaction, scheduler.said)
 # In a row's payload, the customers its message names (by id), written with every message that
 # names one, so that `forget` finds it when one is erased before it goes.
