@@ -592,7 +592,8 @@ def test_a_workflow_step_runs_from_its_form_and_slackbot_tells_how_it_ended(play
 
 def test_a_workflow_step_the_bot_refuses_ends_with_its_reason(playground):
     view = _step_form(playground, PRIYA, "find_customer_step", GENERAL)
-    for odd in ([1], {"text": [1]}, {"text": {"text": {"value": ["x"]}}}):  # what no page sends: a required field
+    for odd in ([1], {"text": [1]}, {"text": {"text": "abc"}}, {"text": {"text": 5}},
+                {"text": {"text": {"value": ["x"]}}}):  # what no page sends: a required field's error
         playground.relay.submit(PRIYA, view.id, odd)  # type: ignore[arg-type]
         assert set(playground.fake.view(view.id).errors) == {"text"}
     playground.relay.submit(PRIYA, view.id, _step_values(view, text="No Such Customer Anywhere"))
@@ -603,15 +604,26 @@ def test_a_workflow_step_the_bot_refuses_ends_with_its_reason(playground):
     assert "Name: Northwind Traders" in _slackbot_says(playground, PRIYA, GENERAL, "*Find customer* finished")
 
 
-def test_a_step_token_is_good_for_its_run_only(playground, api):
-    execution = playground.fake.run_step(MARIA, GENERAL, "find_customer_step")
-    token = playground.fake.executions[execution].token
-    run = WebClient(token=token, base_url=playground.url + "/api/")
+def refused(call: Any) -> str:
+    with pytest.raises(SlackApiError) as error:
+        call()
+    return str(error.value.response["error"])
+
+
+def test_a_step_token_is_good_for_its_run_only_and_until_it_ends(playground, api):
+    fake = playground.fake
+    execution, other = (fake.run_step(MARIA, GENERAL, "find_customer_step") for _ in range(2))
+    run = WebClient(token=fake.executions[execution].token, base_url=playground.url + "/api/")
     assert run.auth_test()["ok"]
-    run.functions_completeSuccess(function_execution_id=execution, outputs={"customer_id": "#1", "name": "A"})
-    with pytest.raises(SlackApiError) as refused:
-        run.auth_test()
-    assert refused.value.response["error"] == "invalid_auth"
-    with pytest.raises(SlackApiError) as twice:
-        api.functions_completeError(function_execution_id=execution, error="again")
-    assert twice.value.response["error"] == "function_execution_already_completed"
+    assert refused(lambda: run.functions_completeError(function_execution_id=other, error="not mine")) == "access_denied"
+    # Outputs that do not fit the step's (a required one missing, one of the wrong type) leave it running.
+    for outputs in ({"name": "A"}, {"customer_id": 1, "name": "A"}, "not an object"):
+        assert refused(lambda o=outputs: run.functions_completeSuccess(function_execution_id=execution,
+                                                                        outputs=o)) == "parameter_validation_failed"  # fmt: skip
+    run.functions_completeSuccess(function_execution_id=execution, outputs={"customer_id": "#1", "name": "<b>A</b>"})
+    assert "Name: &lt;b&gt;A&lt;/b&gt;" in _slackbot_says(playground, MARIA, GENERAL, "Customer: #1")  # plain text
+    assert refused(run.auth_test) == "invalid_auth"
+    assert refused(lambda: api.functions_completeError(function_execution_id=execution,
+                                                       error="again")) == "execution_not_in_running_state"  # fmt: skip
+    assert refused(lambda: api.functions_completeError(function_execution_id="Fx404", error="x")) == \
+        "function_execution_not_found"

@@ -307,3 +307,19 @@ def test_a_saved_customers_card_is_built_by_the_worker_and_not_sent_once_erased(
     slack.click(slack.command("erase Zhou Logistics", user=ADMIN).blocks, "Erase", user=ADMIN)
     worker.deliver(NOW)
     assert len(dms(fake, USER)) == 1 and said(session) == []
+
+
+@freeze_time(NOW)
+def test_a_card_its_author_may_no_longer_see_when_it_goes_is_not_sent(slack, fake, session, worker):
+    from bot.services.workspaces import get_workspace
+
+    get_workspace(session, "T0000001").settings = {"visibility": "owner"}  # members see their own customers
+    session.commit()
+    slack.command("new")
+    slack.submit(fake.last("views.open")["view"], {"Name": "Zhou Logistics"})
+    slack.command(f"assign Zhou Logistics <@{OTHER}>", user=ADMIN)  # before the worker sent the card
+
+    worker.deliver(NOW)
+
+    assert dms(fake, USER) == [] and len(dms(fake, OTHER)) == 1  # the new owner's notice went
+    assert {r.status for r in said(session)} == {"expired"}

@@ -293,15 +293,18 @@ class FakeSlack(WebApiMethods):
                 view.trouble = text
                 self._bump()
 
-    def close_view(self, person: str, view_id: str) -> None:
-        """Close `view_id` and whatever was pushed over it (the previous view shows again)."""
+    def close_view(self, person: str, view_id: str) -> bool:
+        """Close `view_id` and whatever was pushed over it (the previous view shows again);
+        False if it was not open."""
         with self.lock:
             stack = self.stacks.get(person, [])
-            if view_id in stack:
-                for gone in stack[stack.index(view_id):]:
-                    self.views.pop(gone, None)
-                del stack[stack.index(view_id):]
-                self._bump()
+            if view_id not in stack:
+                return False
+            for gone in stack[stack.index(view_id):]:
+                self.views.pop(gone, None)
+            del stack[stack.index(view_id):]
+            self._bump()
+            return True
 
     def clear_views(self, person: str) -> None:
         with self.lock:
@@ -327,8 +330,12 @@ class FakeSlack(WebApiMethods):
     def call(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         """Answer a Web API call as Slack does: `{"ok": true, …}` or `{"ok": false, "error": …}`."""
         with self.lock:
-            if token != self.token and not any(token == run.token and not run.done for run in self.executions.values()):
-                return self._logged(method, args, {"ok": False, "error": "invalid_auth"})
+            if token != self.token:
+                run = next((r for r in self.executions.values() if r.token == token and not r.done), None)
+                if run is None:
+                    return self._logged(method, args, {"ok": False, "error": "invalid_auth"})
+                if method.startswith("functions.") and self.executions.get(args.get("function_execution_id")) is not run:
+                    return self._logged(method, args, {"ok": False, "error": "access_denied"})  # another run's
             handler = _METHODS.get(method)
             if handler is None:
                 self.notify(f"The bot called {method}, which the playground does not fake yet", level="warning")

@@ -330,9 +330,11 @@ class WebApiMethods:
         if run is None:
             raise SlackError("function_execution_not_found")
         if run.done:
-            raise SlackError("function_execution_already_completed")
+            raise SlackError("execution_not_in_running_state")
+        outputs = args.get("outputs")
+        if error is None and not workflows.valid_outputs(STEPS[run.step], outputs):
+            raise SlackError("parameter_validation_failed")  # the run goes on: the app may still fail it
         run.done = True
-        outputs = args.get("outputs") if isinstance(args.get("outputs"), dict) else {}
         self.slackbot(run.user, run.channel, workflows.ended(STEPS[run.step], outputs=outputs, error=error))
         return {}
 
@@ -340,7 +342,9 @@ class WebApiMethods:
         return self._functions_complete(args)
 
     def _functions_complete_error(self, args: dict[str, Any]) -> dict[str, Any]:
-        return self._functions_complete(args, error=str(args.get("error") or "no reason given"))
+        if not isinstance(args.get("error"), str) or not args["error"]:
+            raise SlackError("invalid_arguments", ["[ERROR] missing required field: error"])
+        return self._functions_complete(args, error=args["error"])
 
     # --- storage ---------------------------------------------------------------------------
 

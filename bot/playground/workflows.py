@@ -13,6 +13,7 @@ workflow's next step would show its outputs.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.playground.manifest import STEPS, Param, Step
@@ -62,19 +63,46 @@ def submitted(body: dict[str, Any], values: dict[str, Any]) -> tuple[str, Step, 
     for param in step.inputs:
         block = values.get(param.name) if isinstance(values, dict) else None
         state = block.get(param.name) if isinstance(block, dict) else None
-        value = state and (state.get("selected_user") or state.get("selected_date_time") or state.get("value"))
+        if not isinstance(state, dict):
+            continue
+        value = state.get("selected_user") or state.get("selected_date_time") or state.get("value")
         if isinstance(value, str | int) and value != "":
             inputs[param.name] = value
     return callback_id, step, channel, inputs
 
 
+def valid_outputs(step: Step, outputs: Any) -> bool:
+    """Whether `functions.completeSuccess`'s outputs fit the step's: each required one given, each
+    given of its type (else Slack answers `parameter_validation_failed`)."""
+    if not isinstance(outputs, dict):
+        return False
+    for param in step.outputs:
+        value = outputs.get(param.name)
+        if value is None:
+            if param.required:
+                return False
+        elif not isinstance(value, _TYPES.get(param.type, str)) or isinstance(value, bool):
+            return False
+    return True
+
+
+_TYPES: dict[str, type | tuple[type, ...]] = {"integer": int, "string": str, "slack#/types/user_id": str}
+
+
 def ended(step: Step, *, outputs: dict[str, Any] | None = None, error: str | None = None) -> str:
-    """What Slackbot says when a step ends: its outputs, or why it could not."""
+    """What Slackbot says when a step ends: its outputs, or why it could not (as plain text: what
+    the app sent is not read as markup)."""
     if error is not None:
-        return f":warning: The workflow step *{step.title}* could not finish: {error}"
+        return f":warning: The workflow step *{step.title}* could not finish: {_plain(error)}"
     shown = [f"{p.title}: {_shown(p, outputs.get(p.name))}" for p in step.outputs if (outputs or {}).get(p.name)]
     return f":white_check_mark: The workflow step *{step.title}* finished. " + (" · ".join(shown) or "No outputs.")
 
 
 def _shown(param: Param, value: Any) -> str:
-    return f"<@{value}>" if param.type == "slack#/types/user_id" else str(value)
+    if param.type == "slack#/types/user_id" and re.fullmatch(r"[UW][A-Z0-9]{2,20}", str(value)):
+        return f"<@{value}>"
+    return _plain(str(value))
+
+
+def _plain(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

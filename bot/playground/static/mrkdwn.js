@@ -132,10 +132,11 @@
       if (word.startsWith("date^")) {
         const [, epoch, format, link] = word.split("^");
         const text = Number.isFinite(Number(epoch)) ? formatDate(Number(epoch), format || "", ctx) : decode(label || "");
-        if (link) {
+        if (link && /^(https?:\/\/|mailto:)/i.test(link)) {  // as Slack does: no other scheme is a link
           const a = el("a", "date-link", text);
           a.href = link;
           a.target = "_blank";
+          a.rel = "noopener";
           return a;
         }
         const span = el("span", "date", text);
