@@ -323,3 +323,47 @@ def test_a_card_its_author_may_no_longer_see_when_it_goes_is_not_sent(slack, fak
 
     assert dms(fake, USER) == [] and len(dms(fake, OTHER)) == 1  # the new owner's notice went
     assert {r.status for r in said(session)} == {"expired"}
+
+
+def test_a_dm_whose_building_meets_a_database_error_is_tried_again_later_then_failed(fake, session, worker,
+                                                                                     monkeypatch):  # fmt: skip
+    """A renderer's database error (locked, a connection lost) is for now: the row waits, backing off
+    (a minute, then two, …), and fails only after `RENDER_TRIES` tries. Any other error fails it at once."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.scheduler import outbox
+    from bot.services import notices
+    from bot.services.workspaces import get_workspace
+
+    failing = {"times": 2}
+
+    def flaky(_session, payload, _directory):
+        if failing["times"]:
+            failing["times"] -= 1
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+        return outbox.Rendered(text=payload["said"], blocks=[])
+
+    def ask(key: str, text: str) -> None:
+        notices.say(session=session, now=NOW, team_id="T0000001",
+                    said=[notices.Said(USER, key, {"render": "flaky", "said": text})])  # fmt: skip
+        session.commit()
+
+    monkeypatch.setitem(outbox.RENDERERS, "flaky", flaky)
+    get_workspace(session, "T0000001")
+    with freeze_time(NOW) as clock:
+        ask("flaky:1", "built at last")
+        worker.deliver(NOW)
+        [row] = said(session)
+        assert (row.status, row.last_error, row.due_at) == ("pending", "render failed", NOW + dt.timedelta(minutes=1))
+        for seconds in (60, 120):  # its waits
+            clock.tick(seconds)
+            worker.deliver(NOW)
+        assert dms(fake, USER) == ["built at last"] and said(session) == []
+
+        failing["times"] = 99
+        ask("flaky:2", "never")
+        for _ in range(outbox.RENDER_TRIES):
+            worker.deliver(NOW)
+            clock.tick(3600)
+        [row] = said(session)
+        assert (row.status, row.attempts, dms(fake, USER)) == ("failed", outbox.RENDER_TRIES, ["built at last"])

@@ -84,6 +84,7 @@ from typing import Any, NamedTuple
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Select, bindparam, delete, literal_column, select, union_all, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
@@ -103,6 +104,7 @@ SAID = SAID_KIND  # a DM a request asked for (services.notices.say)
 ASKED = [HOME, SAID]  # what requests ask for: claimed first, due on the real clock (`claim`)
 CLAIM_AGAIN = 0.2  # seconds: how often a run looks for what came due while it is still sending
 UNKNOWN_RENDERER_WAIT = dt.timedelta(minutes=5)  # before a row a newer version wrote is looked at again
+RENDER_TRIES = 5  # a row whose rendering meets a database error is tried this often in all, backing off
 # Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
 # user_not_found, account_inactive, is_archived, not_in_channel, invalid_blocks, …).
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "service_unavailable", "request_timeout"})
@@ -139,6 +141,11 @@ def register_renderer(name: str) -> Callable[[Renderer], Renderer]:
         return fn
 
     return add
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    """How long a row waits after its `attempts`-th try failed for now: a minute, doubling, at most an hour."""
+    return dt.timedelta(seconds=min(3600.0, 30.0 * 2 ** min(attempts, 7)))
 
 
 def failures(session: Session, *, team_id: str, limit: int = 20) -> list[Notification]:
@@ -600,7 +607,12 @@ class Sender:
                 return
             try:
                 message = self._render(row.payload, now, SlackDirectory(client))
-            except Exception:  # noqa: BLE001 - a bad row must not stop the others
+            except Exception as exc:  # noqa: BLE001 - a bad row must not stop the others
+                if isinstance(exc, OperationalError) and row.attempts < RENDER_TRIES:  # the database, for now
+                    log.warning("notification %s could not be rendered, tried again later: %s", row.key, exc.orig)
+                    self._finish(row, status=PENDING, last_error="render failed", due_at=now + _backoff(row.attempts))
+                    report.retry_later += 1
+                    return
                 log.exception("notification %s could not be rendered", row.key)
                 self._finish(row, status=FAILED, last_error="render failed")
                 report.failed += 1
@@ -626,11 +638,9 @@ class Sender:
         except _Transient as exc:
             # Its turn in Slack's budget is beyond what this run may wait (the retry budget, or
             # the run's deadline): back at that turn, not after a failure's backoff.
-            if exc.reason == "ratelimited" and exc.wait is not None:
-                later = exc.wait
-            else:
-                later = min(3600.0, 30.0 * 2 ** min(row.attempts, 7))
-            self._finish(row, status=PENDING, last_error=exc.reason, due_at=now + dt.timedelta(seconds=later))
+            wait = exc.wait if exc.reason == "ratelimited" else None
+            later = _backoff(row.attempts) if wait is None else dt.timedelta(seconds=wait)
+            self._finish(row, status=PENDING, last_error=exc.reason, due_at=now + later)
             report.retry_later += 1
         else:
             # The message is out: a failed upload is recorded, not retried (that would post it twice).
