@@ -262,10 +262,17 @@ def test_a_low_score_waits_in_the_outbox_for_the_leads_and_an_erasure_drops_it(s
     [told] = dms(fake, ZH)
     assert f"<@{USER}>" in told and "2/5" in told and "*Acme (#1)*" in told and "It may need" not in told  # Chinese
 
+    fake.fail("chat.postMessage", error="account_inactive", channel=ZH)
+    slack.click(checkin, "1")
+    worker.deliver(NOW)
+    worker.deliver(NOW)  # the owner's word of it, written by the first run
+    assert "could not be sent (account_inactive)" in dms(fake, USER)[-1]  # who gave the score is told
+
     slack.click(checkin, "1")
     slack.click(slack.command("erase Acme", user=ADMIN).blocks, "Erase", user=ADMIN)
     worker.deliver(NOW)
-    assert len(dms(fake, ZH)) == 1 and said(session) == []
+    assert len(dms(fake, ZH)) == 2  # the one above, and the refused one: none for the erased customer
+    assert [r.status for r in said(session)] == ["failed"]  # the refused one, kept for admins
 
 
 @freeze_time(NOW)

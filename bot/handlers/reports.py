@@ -134,7 +134,8 @@ def score(rq: RequestContext, inp: ScoreButton) -> Answer:
     """A 1-5 button of a check-in DM: keep the score (a low one alerts the leads, through the
     outbox) and say so."""
     recorded = satisfaction.record_satisfaction(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id,
-                                                score=inp.score, surface=rq.surface, now=rq.now)  # fmt: skip
+                                                score=inp.score, surface=rq.surface, now=rq.now,
+                                                locale=rq.locale)  # fmt: skip
     name = escape(customer_title(recorded.customer))
     text = t(rq.locale, "checkin.recorded", score=recorded.score.score, customer=name)
     return Replace(text, notice(text))

@@ -51,10 +51,12 @@ class Recorded:
 def record_satisfaction(
     *, session: Session, viewer: Viewer, customer_id: int, score: int, surface: str, now: dt.datetime,
     source: str = "checkin", recorded_by: str | None = None, survey_id: int | None = None,
+    locale: str | None = None,
 ) -> Recorded:  # fmt: skip
     """Keep a score for a customer the viewer sees, given by `recorded_by` (default: the viewer,
     an owner at a check-in; a survey's answer, `survey_id`, names the customer's person who
-    clicked). A score of 1 or 2 alerts the leads (but the one who gave it)."""
+    clicked). A score of 1 or 2 alerts the leads (but the one who gave it); a member who gave it is
+    told, in `locale`, if Slack refuses a lead's alert (a customer's person is no one to tell)."""
     if score not in SCORES:
         raise UserError("satisfaction.invalid")
     if source not in SCORE_SOURCES:
@@ -74,16 +76,18 @@ def record_satisfaction(
     )  # fmt: skip
     if score <= ALERT_AT_OR_BELOW:
         leads = [lead for lead in team_leads(session=session, team_id=viewer.team_id) if lead != by]
-        _alert(session, row, leads, now=now, survey_id=survey_id)
+        told_by = {"user_id": by, "locale": locale} if survey_id is None else None
+        _alert(session, row, leads, now=now, survey_id=survey_id, told_by=told_by)
     return Recorded(customer, row)
 
 
 def _alert(session: Session, score: SatisfactionScore, leads: list[str], *, now: dt.datetime,
-           survey_id: int | None) -> None:  # fmt: skip
+           survey_id: int | None, told_by: dict[str, Any] | None) -> None:  # fmt: skip
     """Each lead's DM of a low score, into the outbox with it (scheduler.said builds it)."""
     said = [notices.Said(lead, f"{notices.LOW_SCORE}:{score.id}:{lead}", {
         "render": notices.LOW_SCORE, "team_id": score.team_id, "user_id": lead, "score_id": score.id,
-        "survey_id": survey_id, notices.NAMES: [score.customer_id]}) for lead in leads]  # fmt: skip
+        "survey_id": survey_id, notices.NAMES: [score.customer_id],
+        **({"if_refused": told_by} if told_by else {})}) for lead in leads]  # fmt: skip
     notices.say(session=session, now=now, team_id=score.team_id, said=said)
 
 
