@@ -139,11 +139,16 @@ class RequestContext(_Context):
             payload["blocks"] = blocks
         if about is not None:
             payload[notices.NAMES] = list(about)
-        # Refused by Slack for good, the person acting is told so (a DM of its own), as after the answer.
-        payload["if_refused"] = {"user_id": self.actor, "locale": self.locale}
+        payload["if_refused"] = self.if_refused
         # Keyed by a random id: each request's DM is its own (a key only guards rows a job writes).
         said = notices.Said(user_id, f"told:{uuid.uuid4().hex}", payload)
         notices.say(session=self.session, now=self.now, team_id=self.team_id, said=[said])
+
+    @property
+    def if_refused(self) -> dict[str, Any]:
+        """Whom an outbox row this request writes names to be told (a DM of its own) if Slack
+        refuses it for good: the person acting, in their language, as after the answer."""
+        return {"user_id": self.actor, "locale": self.locale}
 
     def if_lost(self, tell: Callable[[], None]) -> None:
         """Run `tell` if this unit of work cannot be saved after all (the commit fails): what

@@ -139,9 +139,9 @@ def save(rq: RequestContext, inp: ComplaintForm) -> Answer:
     return None
 
 
-def told_by(rq: RequestContext) -> tuple[str, str | None] | None:
+def told_by(rq: RequestContext) -> dict[str, Any] | None:
     """Who is told if Slack refuses a DM to someone else about what they did (none: a workflow)."""
-    return (rq.user_id, rq.locale) if rq.user_id else None
+    return rq.if_refused if rq.user_id else None
 
 
 def save_resolution(rq: RequestContext, inp: ResolveForm) -> Answer:

@@ -213,7 +213,7 @@ def assign_to(rq: RequestContext, customer_id: int, owner_id: str) -> str:
     name = escape(customer_title(done.customer))
     if done.changed:  # in their language, which the sender asks Slack for (services.notices)
         notice = {"render": ASSIGNED, "team_id": rq.team_id, "user_id": owner_id, "actor": rq.actor,
-                  "customer_id": customer_id, "if_refused": {"user_id": rq.actor, "locale": rq.locale},
+                  "customer_id": customer_id, "if_refused": rq.if_refused,
                   NAMES: [customer_id]}  # fmt: skip
         key = f"{ASSIGNED}:{customer_id}:{owner_id}:{rq.now.isoformat()}"
         notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=[Said(owner_id, key, notice)])
@@ -227,7 +227,7 @@ def _confirm(rq: RequestContext, customer_id: int, *, updated: bool) -> None:
     customer was saved, and never undoes it."""
     card = {"render": notices.CARD, "team_id": rq.team_id, "user_id": rq.actor, "customer_id": customer_id,
             "updated": updated, "default_tz": rq.default_tz, NAMES: [customer_id],
-            "if_refused": {"user_id": rq.actor, "locale": rq.locale}}  # fmt: skip
+            "if_refused": rq.if_refused}  # fmt: skip
     key = f"{notices.CARD}:{customer_id}:{'updated' if updated else 'created'}:{rq.now.isoformat()}"
     notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=[Said(rq.actor, key, card)])
 

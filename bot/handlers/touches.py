@@ -199,7 +199,7 @@ def save(rq: RequestContext, inp: TouchForm) -> Answer:
     if promised is not None and assignee != author:  # in their language, which the sender asks Slack for
         said.append(Said(promised.assignee_id, f"given:{promised.id}:{rq.now.isoformat()}", {
             "render": GIVEN, "team_id": rq.team_id, "user_id": promised.assignee_id, "author": author,
-            "follow_up_id": promised.id, "if_refused": {"user_id": author, "locale": rq.locale},
+            "follow_up_id": promised.id, "if_refused": rq.if_refused,
             NAMES: named}))  # fmt: skip
     # Posted by the worker's sender once this commits (services.notices), not by this process.
     notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=said)

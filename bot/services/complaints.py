@@ -290,7 +290,7 @@ def _tell(failed: dict[str, str], who: str, send: Callable[[], Any]) -> Any:
 
 
 def tell_of_new(*, session: Session, complaint: Complaint, now: dt.datetime, default_tz: str,
-                told_by: tuple[str, str | None] | None) -> None:  # fmt: skip
+                told_by: dict[str, Any] | None) -> None:  # fmt: skip
     """A new complaint's DMs, into the outbox with it: to its assignee, and to its author unless
     they are the assignee. `told_by`: who acted and their language, told if Slack refuses a DM
     to someone else (None: a workflow, no one acting)."""
@@ -301,7 +301,7 @@ def tell_of_new(*, session: Session, complaint: Complaint, now: dt.datetime, def
 
 
 def tell_of_change(*, session: Session, complaint: Complaint, event: ComplaintEvent, now: dt.datetime,
-                   default_tz: str, told_by: tuple[str, str | None] | None) -> None:  # fmt: skip
+                   default_tz: str, told_by: dict[str, Any] | None) -> None:  # fmt: skip
     """A change's DMs, into the outbox with it: a resolution scored 1 or 2 to each team lead but
     the one who resolved it."""
     from bot.services import satisfaction
@@ -324,7 +324,7 @@ def low_score(complaint: Complaint, event: ComplaintEvent) -> bool:
 
 
 def _say(session: Session, complaint: Complaint, people: list[tuple[str, str]], *, now: dt.datetime,
-         default_tz: str, told_by: tuple[str, str | None] | None, event_id: int | None = None) -> None:  # fmt: skip
+         default_tz: str, told_by: dict[str, Any] | None, event_id: int | None = None) -> None:  # fmt: skip
     """Rows that hold ids only: a customer erased before they go leaves them as work still owed."""
     said = []
     for kind, user_id in people:
@@ -333,8 +333,8 @@ def _say(session: Session, complaint: Complaint, people: list[tuple[str, str]], 
             "complaint_id": complaint.id, "event_id": event_id, "default_tz": default_tz,
             notices.NAMES: [],  # ids only: an erasure leaves them (the renderer drops a lead's alert)
         }  # fmt: skip
-        if told_by is not None and told_by[0] != user_id:
-            payload["if_refused"] = {"user_id": told_by[0], "locale": told_by[1]}
+        if told_by is not None and told_by["user_id"] != user_id:
+            payload["if_refused"] = told_by
         key = f"{notices.COMPLAINT}:{complaint.id}:{event_id or 'new'}:{kind}:{user_id}"
         said.append(notices.Said(user_id, key, payload))
     notices.say(session=session, now=now, team_id=complaint.team_id, said=said)
