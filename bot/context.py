@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,6 +120,7 @@ class RequestContext(_Context):
     failed: bool = False
     _after: list[Work] = field(default_factory=list, repr=False)
     _if_lost: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    _asked: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)  # outbox rows by key (`ask`)
     state: dict[str, Any] = field(default_factory=dict, repr=False)  # for the app's own bookkeeping
 
     def after(self, work: Work) -> None:
@@ -141,8 +142,18 @@ class RequestContext(_Context):
             payload[notices.NAMES] = list(about)
         payload["if_refused"] = self.if_refused
         # Keyed by a random id: each request's DM is its own (a key only guards rows a job writes).
-        said = notices.Said(user_id, f"told:{uuid.uuid4().hex}", payload)
-        notices.say(session=self.session, now=self.now, team_id=self.team_id, said=[said])
+        self.say(notices.Said(user_id, f"told:{uuid.uuid4().hex}", payload))
+
+    def say(self, *said: notices.Said) -> None:
+        """These DMs are posted once this unit of work commits (services.notices.say)."""
+        self.ask(notices.said_rows(team_id=self.team_id, now=self.now, said=said))
+
+    def ask(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Outbox rows this request asks for (its DMs, App Homes), written together just before
+        it commits (`finish`: one statement for all of them); a row with the key of one asked
+        for already is the same."""
+        for row in rows:
+            self._asked.setdefault(row["key"], row)
 
     @property
     def if_refused(self) -> dict[str, Any]:
@@ -175,6 +186,7 @@ class RequestContext(_Context):
     def rollback(self) -> None:
         """Drop what this request wrote so far (a refusal): nothing half-saved."""
         self.session.rollback()
+        self._asked.clear()
         self._members.clear()
         self._settings = self._viewer = None
 
@@ -184,6 +196,7 @@ class RequestContext(_Context):
             if self.failed:
                 self.session.rollback()
             else:
+                notices.ask(session=self.session, rows=list(self._asked.values()))
                 self.session.commit()
         finally:
             self.session.close()

@@ -374,3 +374,49 @@ def test_a_dm_whose_building_meets_a_database_error_is_tried_again_later_then_fa
             clock.tick(3600)
         [row] = said(session)
         assert (row.status, row.attempts, dms(fake, USER)) == ("failed", outbox.RENDER_TRIES, ["built at last"])
+
+
+@freeze_time(NOW)
+def test_a_touchs_dm_and_app_home_are_written_by_one_statement(slack, fake, session, engine):
+    """What a request asks of the outbox, its DMs and its App Homes, is written together just
+    before it commits (RequestContext.finish): one statement for them all, one round trip."""
+    from sqlalchemy import event
+
+    add_customer(session, "Acme Ltd")
+    slack.command("touch Acme Ltd")
+    view = fake.last("views.open")["view"]
+    inserts: list[int] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO NOTIFICATION"):
+            inserts.append(len(parameters) if executemany else 1)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert slack.submit(view, {"Summary": "Walked the plant"}).text == ""
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert inserts == [2]  # the author's DM and the owner's App Home
+    session.expire_all()
+    rows = session.scalars(select(Notification).order_by(Notification.key))
+    assert [(r.kind, r.channel) for r in rows] == [("home", USER), ("said", USER)]
+
+
+def test_what_a_request_asked_for_before_its_refusal_is_not_written(session, engine):
+    """A refusal rolls back what the request wrote, and what it asked of the outbox with it; an App
+    Home asked for twice in one request is one row."""
+    from bot.context import RequestContext
+    from bot.services import home, notices
+
+    add_customer(session, "Acme")
+    rq = RequestContext(session=make_session_factory(engine)(), team_id="T0000001", user_id=USER, now=NOW,
+                        surface="test", directory=None)  # type: ignore[arg-type]  # fmt: skip
+    rq.say(notices.Said(USER, "refused", {"text": "never"}))
+    rq.rollback()
+    for _ in range(2):
+        rq.ask(home.asked_homes(now=NOW, team_id="T0000001", user_ids=[OTHER], default_tz="UTC"))
+    rq.say(notices.Said(USER, "saved", {"text": "saved"}))
+    rq.finish()
+    session.expire_all()
+    rows = session.scalars(select(Notification).order_by(Notification.key))
+    assert [(r.kind, r.channel, r.payload.get("text")) for r in rows] == [("home", OTHER, None), ("said", USER, "saved")]

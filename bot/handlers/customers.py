@@ -216,7 +216,7 @@ def assign_to(rq: RequestContext, customer_id: int, owner_id: str) -> str:
                   "customer_id": customer_id, "if_refused": rq.if_refused,
                   NAMES: [customer_id]}  # fmt: skip
         key = f"{ASSIGNED}:{customer_id}:{owner_id}:{rq.now.isoformat()}"
-        notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=[Said(owner_id, key, notice)])
+        rq.say(Said(owner_id, key, notice))
         refresh_home(rq, owner_id, done.previous)
     return t(rq.locale, "assign.done" if done.changed else "assign.same", customer=name, owner=owner_id)
 
@@ -229,7 +229,7 @@ def _confirm(rq: RequestContext, customer_id: int, *, updated: bool) -> None:
             "updated": updated, "default_tz": rq.default_tz, NAMES: [customer_id],
             "if_refused": rq.if_refused}  # fmt: skip
     key = f"{notices.CARD}:{customer_id}:{'updated' if updated else 'created'}:{rq.now.isoformat()}"
-    notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=[Said(rq.actor, key, card)])
+    rq.say(Said(rq.actor, key, card))
 
 
 def register(on: Registry) -> None:

@@ -55,9 +55,10 @@ HOME_EVERY = 3.0  # seconds
 
 def refresh_home(rq: RequestContext, *user_ids: str | None) -> None:
     """These people's App Homes show what this request changed: published again by the
-    sender once the request has committed (services.home.republish; a burst of changes for one
-    person is one publish, built as things are then)."""
-    home.republish(session=rq.session, now=rq.now, team_id=rq.team_id, user_ids=user_ids, default_tz=rq.default_tz)
+    sender once the request has committed (written with the request's other outbox rows,
+    RequestContext.ask; a burst of changes for one person is one publish, built as things are
+    then)."""
+    rq.ask(home.asked_homes(now=rq.now, team_id=rq.team_id, user_ids=user_ids, default_tz=rq.default_tz))
 
 
 def register(on: Registry) -> None:

@@ -27,7 +27,7 @@ from bot.payloads import (
     Input,
     Short,
 )
-from bot.services import customers, home, notices, touches
+from bot.services import customers, home, touches
 from bot.services.dates import split_when
 from bot.services.errors import FieldErrors, UserError
 from bot.services.notices import GIVEN, NAMES, Said
@@ -202,7 +202,7 @@ def save(rq: RequestContext, inp: TouchForm) -> Answer:
             "follow_up_id": promised.id, "if_refused": rq.if_refused,
             NAMES: named}))  # fmt: skip
     # Posted by the worker's sender once this commits (services.notices), not by this process.
-    notices.say(session=rq.session, now=rq.now, team_id=rq.team_id, said=said)
+    rq.say(*said)
     refresh_home(rq, rq.actor, customer.owner_id, assignee)
     return None
 

@@ -10,29 +10,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import local_today
 from bot.notify import Directory
-from bot.services import channels, followups, touches
+from bot.services import channels, followups, notices, touches
 from bot.services.access import Viewer
 from bot.services.channels import ChannelRow
 from bot.services.followups import DueFollowUps
 from bot.services.items import ComplaintLine
 from bot.services.members import get_member, language_of, zone_of
-from bot.services.notices import asked_row
+from bot.services.notices import HOME_KIND
 from bot.services.touches import DueRevisits
 from bot.services.workspaces import settings_of, workspace_and_member
-from bot.storage.models import PENDING, Notification
+from bot.storage.models import Notification
 
 DUE_GROUP_MAX = 10  # items per group: a message holds at most 50 blocks, each item takes two
 FOLLOW_UPS_SHOWN = 5  # they come first; the revisits take the room left
 FAILED_SHOWN = 10
-HOME_KIND = "home"  # an App Home's row in the outbox
 
 
 @dataclass(frozen=True)
@@ -106,25 +104,14 @@ def republish(
 ) -> None:
     """Ask for these people's App Homes to be published again once this transaction commits:
     their outbox row made pending and due at `now`, unless it is pending and due by then
-    already (the publish to come shows this change too). Their rows in one order, so that two
-    requests asking for the same people never deadlock."""
-    people = sorted({u for u in user_ids if u})
-    if not people:
-        return
-    rows = [{"team_id": team_id, "key": f"{HOME_KIND}:{user_id}", "channel": user_id, "now": now,
+    already (services.notices.ask)."""
+    notices.ask(session=session, rows=asked_homes(now=now, team_id=team_id, user_ids=user_ids, default_tz=default_tz))
+
+
+def asked_homes(
+    *, now: dt.datetime, team_id: str, user_ids: Iterable[str | None], default_tz: str
+) -> list[dict[str, Any]]:
+    """The outbox rows of these people's App Homes, for `notices.ask`."""
+    return [{"team_id": team_id, "key": f"{HOME_KIND}:{user_id}", "kind": HOME_KIND, "channel": user_id, "now": now,
              "payload": {"render": HOME_KIND, "team_id": team_id, "user_id": user_id, "default_tz": default_tz}}
-            for user_id in people]  # fmt: skip
-    session.execute(_republishing(session.get_bind().dialect.name), rows)
-
-
-@cache
-def _republishing(dialect: str) -> Any:
-    """`republish`'s upsert, built once per dialect (every touch asks for it, and building it
-    anew cost more than running it); its values are bound per person."""
-    table = Notification.__table__
-    stmt = asked_row(dialect, HOME_KIND)
-    again = {"status": PENDING, "due_at": stmt.excluded.due_at, "attempts": 0, "last_error": None,
-             "payload": stmt.excluded.payload}  # fmt: skip
-    # A pending row due later (a retry after an error, its turn in Slack's budget) is due now.
-    again_when = or_(table.c.status != PENDING, table.c.due_at > stmt.excluded.due_at)
-    return stmt.on_conflict_do_update(index_elements=["team_id", "key"], set_=again, where=again_when)
+            for user_id in sorted({u for u in user_ids if u})]  # fmt: skip

@@ -20,9 +20,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,7 @@ from bot.services.workspaces import settings_of, workspace_and_member
 from bot.storage.models import CANCELLED, PENDING, Customer, Notification
 
 SAID_KIND = "said"  # a DM a request wrote into the outbox
+HOME_KIND = "home"  # an App Home's row in the outbox (services.home.republish)
 GIVEN = "given"  # the renderer of a follow-up given to someone by another (scheduler.said)
 ASSIGNED = "assigned"  # the renderer of a customer given to someone by another (scheduler.said)
 COMPLAINT = "complaint"  # the renderer of a DM about a complaint (services.complaints, scheduler.said)
@@ -57,32 +59,49 @@ class Said:
 
 def say(*, session: Session, now: dt.datetime, team_id: str, said: list[Said]) -> None:
     """These DMs are posted once this transaction commits (none if it does not)."""
-    if not said:
-        return
-    rows = [{"team_id": team_id, "key": f"{SAID_KIND}:{s.key}"[:300], "channel": s.user_id, "payload": s.payload,
-             "now": now} for s in said]  # fmt: skip
-    session.execute(_saying(session.get_bind().dialect.name), rows)
+    ask(session=session, rows=said_rows(team_id=team_id, now=now, said=said))
+
+
+def said_rows(*, team_id: str, now: dt.datetime, said: Iterable[Said]) -> list[dict[str, Any]]:
+    """The outbox rows of these DMs, for `ask`."""
+    return [{"team_id": team_id, "key": f"{SAID_KIND}:{s.key}"[:300], "kind": SAID_KIND, "channel": s.user_id,
+             "payload": s.payload, "now": now} for s in said]  # fmt: skip
+
+
+def ask(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write the outbox rows a request asks for (`said_rows`, `home.asked_homes`), pending and
+    due at their `now`, with one statement: a DM once (its key is its own), an App Home made
+    pending and due again unless it is so by then already (the publish to come shows this change
+    too). A request writes all of its own at once (RequestContext.finish): the App Homes first,
+    in the order of their keys, so that two requests asking for the same people never deadlock;
+    then the DMs in the order they were asked for, which the sender keeps."""
+    if rows:
+        homes = sorted((row for row in rows if row["kind"] == HOME_KIND), key=itemgetter("key"))
+        rest = [row for row in rows if row["kind"] != HOME_KIND]
+        session.execute(_asking(session.get_bind().dialect.name), [*homes, *rest])
 
 
 @cache
-def _saying(dialect: str) -> Any:
-    """`say`'s insert, built once per dialect (every touch writes one)."""
-    return asked_row(dialect, SAID_KIND).on_conflict_do_nothing(index_elements=["team_id", "key"])
-
-
-def asked_row(dialect: str, kind: str) -> Any:
-    """The insert of an outbox row a request asks for (a DM here, an App Home in
-    `home.republish`), pending and due at `now`; its values bound per row (`team_id`, `key`,
-    `channel`, `payload`, `now`), so that the statement is built once, not at each request."""
+def _asking(dialect: str) -> Any:
+    """`ask`'s upsert, built once per dialect (every touch writes one, and building it anew cost
+    more than running it); its values bound per row (`team_id`, `key`, `kind`, `channel`,
+    `payload`, `now`)."""
     table = Notification.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = bindparam("now", type_=table.c.due_at.type)
-    return insert(table).values(
+    stmt = insert(table).values(
         team_id=bindparam("team_id", type_=table.c.team_id.type), key=bindparam("key", type_=table.c.key.type),
-        kind=kind, channel=bindparam("channel", type_=table.c.channel.type),
+        kind=bindparam("kind", type_=table.c.kind.type), channel=bindparam("channel", type_=table.c.channel.type),
         payload=bindparam("payload", type_=table.c.payload.type), status=PENDING, due_at=now, attempts=0,
         created_at=now,
     )  # fmt: skip
+    again = {"status": PENDING, "due_at": stmt.excluded.due_at, "attempts": 0, "last_error": None,
+             "payload": stmt.excluded.payload}  # fmt: skip
+    # Only an App Home is asked for again. A pending one due later (a retry after an error, its
+    # turn in Slack's budget) is due now.
+    again_when = and_(stmt.excluded.kind == HOME_KIND,
+                      or_(table.c.status != PENDING, table.c.due_at > stmt.excluded.due_at))  # fmt: skip
+    return stmt.on_conflict_do_update(index_elements=["team_id", "key"], set_=again, where=again_when)
 
 
 def language(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
