@@ -213,7 +213,7 @@ def writes_undone(ctx: Context, targets: list[WriteTarget]) -> Iterator[None]:
     finally:
         with ctx.engine.begin() as conn:
             team_id = ctx.team.team_id
-            # The App Homes and DMs the touches asked for (services.home.republish, services.notices):
+            # The App Homes and DMs the touches asked for (services.home.asked_homes, services.notices):
             # a row the sender still holds is then not its to finish (its outcome is fenced off).
             conn.execute(delete(Notification).where(Notification.team_id == team_id,
                                                     Notification.kind.in_(("home", "said"))))  # fmt: skip
@@ -652,7 +652,7 @@ def writes(ctx: Context) -> list[Table]:
         f"cycling over {len(targets)} customers (each submitted by its owner); touches/s = touches found in the "
         "database afterwards ÷ wall time. Each one also writes an audit row and moves the customer's revisit; the "
         "DM to the author and the App Homes are asked for in the touch's transaction (outbox rows) and sent by "
-        "the worker's sender beside the server, at Slack's pace (services.notices, services.home.republish; one "
+        "the worker's sender beside the server, at Slack's pace (services.notices, services.home.asked_homes; one "
         "publish per owner for a burst of their touches). Removed again after the run.",
         "DMs: `chat.postMessage` calls the fake Slack received during the run, and how long after the first "
         "touch was sent it had received half of them and the last; beside it the least time Slack's limits for "

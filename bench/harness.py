@@ -355,7 +355,7 @@ def running_servers(database_url: str) -> Iterator[Servers]:
         for server in started:
             server.wait_ready()
         # The worker beside the bot, as `python -m bot serve` runs one: it publishes the App
-        # Homes the requests ask for (services.home.republish). Its jobs stay off.
+        # Homes the requests ask for (services.home.asked_homes). Its jobs stay off.
         sender = Server("sender", env)
         sender.wait_logged(SENDER_READY)  # its start-up, on the same cores, is not what a request costs
         yield Servers(started[0], started[1], fake, workers, threads, sender)

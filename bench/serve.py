@@ -77,7 +77,7 @@ SENDER_READY = "bench.serve sender: delivering"
 
 def run_sender(settings: Settings) -> None:
     """The part of `python -m bot worker` the requests rely on, beside the web workers: every
-    DELIVER_EVERY seconds, the App Homes they asked for (services.home.republish), sent as the
+    DELIVER_EVERY seconds, the App Homes they asked for (services.home.asked_homes), sent as the
     worker's sender sends them (its lanes and pacers). Nothing else of the outbox: the jobs
     would write the generated team's digests in the middle of a run, and the other benchmarks
     (`sweep`, `delivery`, `workspaces`) write rows of their own that are theirs to send or

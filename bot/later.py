@@ -10,7 +10,7 @@ so one failure does not stop the others. They mostly read (an App Home opened is
 queries), so on SQLite they begin deferred and do not hold the write lock the next request's
 save needs. A request that failed leaves nothing for later. What must survive a crash, or costs
 CPU the answers need, goes through the outbox (bot.scheduler.outbox) instead: the App Homes a
-change asks for are built and published by the worker's sender (services.home.republish).
+change asks for are built and published by the worker's sender (services.home.asked_homes).
 
 Work of which the latest ask is enough (an App Home opened shows things as they are when it
 is built) is left as `Latest(key, work, every)`: asks under one key run one at a time, at

@@ -19,9 +19,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from bot.services import notices
 from bot.services.access import Viewer
 from bot.services.complaints import ComplaintInput, create_complaint
 from bot.services.customers import CustomerInput, create_customer
+from bot.services.home import asked_homes
 from bot.services.workspaces import get_workspace
 from bot.storage.models import Base, Customer
 from tests.slackclient import TEAM, USER
@@ -173,3 +175,8 @@ def until(done: Callable[[], bool], seconds: float = 10) -> None:
 
 def errors_logged(caplog) -> list[logging.LogRecord]:  # type: ignore[no-untyped-def]
     return [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def ask_homes(session: Session, *, now: dt.datetime, team: str, people: list[str]) -> None:
+    """Ask for these people's App Homes, as a request that changed what they show does."""
+    notices.ask(session=session, rows=asked_homes(now=now, team_id=team, user_ids=people, default_tz="UTC"))

@@ -107,7 +107,7 @@ def find_button(blocks: list[dict[str, Any]], label: str, nth: int = 0) -> dict[
     return found[nth]
 
 
-# The worker's part in a request's App Homes (services.home.republish): while a bot is served
+# The worker's part in a request's App Homes (services.home.asked_homes): while a bot is served
 # (conftest), the worker's sender publishes the Homes a request asked for once it is answered,
 # as the worker would within a second, so that a test sees them.
 _HOME_SENDERS: list[Callable[[], object]] = []

@@ -1,4 +1,4 @@
-"""App Homes through the outbox (services.home.republish): a request that changes what someone's
+"""App Homes through the outbox (services.home.asked_homes): a request that changes what someone's
 Home shows asks for it in its own transaction, and the worker's sender builds and publishes it.
 The process answering Slack publishes nothing for a change; a burst of changes is one publish;
 a change made while a Home is being sent is published too; the Homes go before a backlog of
@@ -19,7 +19,7 @@ from bot.scheduler.runner import Scheduler
 from bot.storage.db import make_session_factory
 from bot.storage.models import Customer, Notification
 from tests import slackclient
-from tests.helpers import add_customer, until
+from tests.helpers import add_customer, ask_homes, until
 from tests.slackclient import TEAM, USER, block_text
 
 NOW = "2026-12-01T09:30:00+00:00"
@@ -266,11 +266,10 @@ def test_a_run_as_of_a_later_instant_sends_homes_as_of_now_and_keeps_them_due_no
 def test_a_429_on_a_home_does_not_hold_up_the_messages(settings, engine, session, fake):
     """Homes and messages are paced apart: Slack budgets `views.publish` on its own."""
     from bot.scheduler.pacing import Pacer, home_pacer
-    from bot.services.home import republish
 
     add_customer(session, "Acme")
     now = wall()
-    republish(session=session, now=now, team_id=TEAM, user_ids=[USER], default_tz="UTC")
+    ask_homes(session, now=now, team=TEAM, people=[USER])
     enqueue(session, now=now, team_id=TEAM, key="digest:x", kind="digest", channel="U000DIG01", text="digest")
     session.commit()
     fake.fail("views.publish", status=429, retry_after=30)
@@ -290,12 +289,11 @@ def test_a_dm_asked_for_during_a_burst_of_homes_goes_without_waiting_for_them(se
     import threading
 
     from bot.scheduler.pacing import Pacer
-    from bot.services.home import republish
     from bot.services.notices import Said, say
 
     add_customer(session, "Acme")
     people = [f"U00000{n:03d}" for n in range(8)]
-    republish(session=session, now=wall(), team_id=TEAM, user_ids=people, default_tz="UTC")
+    ask_homes(session, now=wall(), team=TEAM, people=people)
     session.commit()
 
     def turn(_seconds: float) -> None:  # a Home's turn comes once the DM is out (or after 10 s)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.services import complaints, find
 from bot.services.find import resolve_customer, search_customers
-from tests.helpers import add_complaint, add_customer, as_admin
+from tests.helpers import add_complaint, add_customer, as_admin, ask_homes
 from tests.slackclient import TEAM
 
 NOW = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
@@ -334,11 +334,10 @@ def test_the_senders_claim_finds_what_requests_asked_for_by_its_own_index(sessio
     `ix_notification_asked_due`, however many digests are due before them (migrations 0019,
     0023)."""
     from bot.scheduler.runner import Scheduler
-    from bot.services.home import republish
     from bot.storage.db import make_session_factory
 
     add_customer(session, "Acme")
-    republish(session=session, now=NOW, team_id=TEAM, user_ids=["U0000001"], default_tz="UTC")
+    ask_homes(session, now=NOW, team=TEAM, people=["U0000001"])
     session.commit()
     sender = Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None).sender
     sender.wall = lambda: NOW

@@ -29,13 +29,19 @@ from bot.scheduler.rows import enqueue, enqueue_many, notification
 from bot.scheduler.runner import Scheduler
 from bot.scheduler.shares import SLOTS, Share
 from bot.services.customers import CustomerInput, create_customer
-from bot.services.home import republish
 from bot.services.notices import Said, say
 from bot.services.workspaces import TeamSettings, get_workspace
 from bot.storage import db
 from bot.storage.db import make_session_factory, unit_of_work
 from bot.storage.models import Customer, Member, Notification, OutboxSender, Workspace
-from tests.helpers import add_complaint, add_customer, as_admin, goes_through, until
+from tests.helpers import (
+    add_complaint,
+    add_customer,
+    as_admin,
+    ask_homes,
+    goes_through,
+    until,
+)
 from tests.slackclient import TEAM, USER, block_text
 
 UTC = dt.UTC
@@ -817,7 +823,7 @@ def test_senders_with_shares_each_send_for_their_own_workspaces_and_together_for
             enqueue(session, now=NOW, team_id=team, key=f"share:{n}", kind="test", channel=f"U{n:08d}",
                     text=f"{team} {n}", due_at=NOW - dt.timedelta(minutes=1))  # fmt: skip
         say(session=session, now=wall(), team_id=team, said=[Said(person[team], "share", {"text": f"{team} said"})])
-        republish(session=session, now=wall(), team_id=team, user_ids=[person[team]], default_tz="UTC")
+        ask_homes(session, now=wall(), team=team, people=[person[team]])
     session.flush()
     session.execute(update(Notification).where(Notification.key == "share:2")
                     .values(status="sending", due_at=wall() - dt.timedelta(seconds=1)))  # fmt: skip

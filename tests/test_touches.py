@@ -214,7 +214,7 @@ def test_picking_the_customer_by_type_ahead_then_saving(slack, fake, session):
 @freeze_time(NOW)
 def test_the_modal_closes_before_the_dm_and_app_home_go_out(slack, fake, session, monkeypatch):
     """Slack hears back once the touch is saved; the confirmation DM follows (bot.later) and the
-    App Home is the worker's to publish (services.home.republish). With both Web API calls
+    App Home is the worker's to publish (services.home.asked_homes). With both Web API calls
     slowed down, the answer comes before either is made."""
     add_customer(session, "Acme Ltd")
     slack.command("touch Acme Ltd")

@@ -103,7 +103,7 @@ class Clock:
 
 class HomeCourier:
     """What the worker does for App Homes, here: the Homes a request asked for
-    (services.home.republish) are published once it is answered. The playground runs no worker
+    (services.home.asked_homes) are published once it is answered. The playground runs no worker
     (its scheduler runs only when the person asks), so it sends these itself, on one thread."""
 
     def __init__(self, send: Callable[[], object]) -> None:

@@ -340,7 +340,7 @@ def _render_response(session: Session, payload: dict[str, Any], _directory: Dire
 
 @register_renderer(home.HOME_KIND)
 def _render_home(session: Session, payload: dict[str, Any], directory: Directory) -> Rendered:
-    """Someone's App Home as things are when it is sent (services.home.republish asked for it),
+    """Someone's App Home as things are when it is sent (services.home.asked_homes asked for it),
     on their date at the sender's instant; their Slack profile read again when it is a day old,
     as a request would (their language, time zone, and whether Slack still makes them an admin)."""
     mine = home.of_person(session=session, team_id=payload["team_id"], user_id=payload["user_id"],

@@ -30,7 +30,7 @@ in the outbox). A job that writes many rows at once (`rows.enqueue_select`, one
 `INSERT … SELECT`) stores only what a message is about (`payload["render"]` names a renderer,
 the rest its arguments); the sender renders it when it posts, from the data as it is then.
 
-An App Home is a row too (`services.home.republish`: kind `home`, one row per person, rendered
+An App Home is a row too (`services.home.asked_homes`: kind `home`, one row per person, rendered
 when sent and published with `views.publish`): a request that changes what someone's Home shows
 asks for it again in its own transaction, so the work of building and publishing it runs in the
 process that sends (the `worker`), not in the one that answers Slack. Asking again while the
@@ -99,7 +99,7 @@ from bot.storage.models import CANCELLED, EXPIRED, FAILED, PENDING, SENDING, SEN
 
 log = logging.getLogger(__name__)
 
-HOME = HOME_KIND  # a person's App Home (services.home.republish)
+HOME = HOME_KIND  # a person's App Home (services.home.asked_homes)
 SAID = SAID_KIND  # a DM a request asked for (services.notices.say)
 ASKED = [HOME, SAID]  # what requests ask for: claimed first, due on the real clock (`claim`)
 CLAIM_AGAIN = 0.2  # seconds: how often a run looks for what came due while it is still sending

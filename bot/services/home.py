@@ -1,6 +1,6 @@
 """What a person has to do: their due list (`/crm due`) and their App Home.
 
-A change that someone's App Home shows asks for it to be published again (`republish`), in
+A change that someone's App Home shows asks for it to be published again (`asked_homes`), in
 the changing request's own transaction: a row of the outbox (kind `home`, one per person)
 that the sender renders from the data as it is then and publishes (scheduler.outbox), in the
 worker rather than in the process that answers Slack."""
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import local_today
 from bot.notify import Directory
-from bot.services import channels, followups, notices, touches
+from bot.services import channels, followups, touches
 from bot.services.access import Viewer
 from bot.services.channels import ChannelRow
 from bot.services.followups import DueFollowUps
@@ -99,19 +99,12 @@ def of_person(*, session: Session, team_id: str, user_id: str, now: dt.datetime,
     return PersonsHome(language_of(member, settings), page)
 
 
-def republish(
-    *, session: Session, now: dt.datetime, team_id: str, user_ids: Iterable[str | None], default_tz: str
-) -> None:
-    """Ask for these people's App Homes to be published again once this transaction commits:
-    their outbox row made pending and due at `now`, unless it is pending and due by then
-    already (services.notices.ask)."""
-    notices.ask(session=session, rows=asked_homes(now=now, team_id=team_id, user_ids=user_ids, default_tz=default_tz))
-
-
 def asked_homes(
     *, now: dt.datetime, team_id: str, user_ids: Iterable[str | None], default_tz: str
 ) -> list[dict[str, Any]]:
-    """The outbox rows of these people's App Homes, for `notices.ask`."""
+    """The outbox rows that ask for these people's App Homes to be published again once the
+    transaction writing them commits (`notices.ask`): each made pending and due at `now`, unless
+    it is pending and due by then already (the publish to come shows this change too)."""
     return [{"team_id": team_id, "key": f"{HOME_KIND}:{user_id}", "kind": HOME_KIND, "channel": user_id, "now": now,
              "payload": {"render": HOME_KIND, "team_id": team_id, "user_id": user_id, "default_tz": default_tz}}
             for user_id in sorted({u for u in user_ids if u})]  # fmt: skip

@@ -3,9 +3,10 @@ assignee's "follow-up given to you", a new owner's notice, a new complaint's DMs
 of a low score (RequestContext.tell and the services that write them).
 
 `say` writes each message into the outbox in the request's own transaction (kind `said`), as
-`home.republish` asks for App Homes: the worker's sender posts it within a second or two, ahead
-of any backlog of digests (scheduler.outbox), and the process that answers Slack does no more
-than that one insert. So a DM is sent only if what it tells of was saved, is tried again
+`home.asked_homes` asks for App Homes (a request writes both with one statement as it commits:
+`ask`, RequestContext.finish): the worker's sender posts it within a second or two, ahead of any
+backlog of digests (scheduler.outbox), and the process that answers Slack does no more than
+that one insert. So a DM is sent only if what it tells of was saved, is tried again
 when Slack fails, and is not lost with a process that stops. Once Slack has it, its row is
 deleted: one per touch would otherwise be kept for good, with the customer's name.
 
@@ -33,7 +34,7 @@ from bot.services.workspaces import settings_of, workspace_and_member
 from bot.storage.models import CANCELLED, PENDING, Customer, Notification
 
 SAID_KIND = "said"  # a DM a request wrote into the outbox
-HOME_KIND = "home"  # an App Home's row in the outbox (services.home.republish)
+HOME_KIND = "home"  # an App Home's row in the outbox (services.home.asked_homes)
 GIVEN = "given"  # the renderer of a follow-up given to someone by another (scheduler.said)
 ASSIGNED = "assigned"  # the renderer of a customer given to someone by another (scheduler.said)
 COMPLAINT = "complaint"  # the renderer of a DM about a complaint (services.complaints, scheduler.said)
