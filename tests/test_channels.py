@@ -582,6 +582,7 @@ def test_the_log_touch_step(slack, fake, session):
     [touch] = touches_of(session)
     assert (kind, outputs) == ("success", {"touch_id": touch.id})
     assert (touch.customer_id, touch.kind, touch.author_id, touch.happened_at) == (customer.id, "call", MEMBER, at(0))
+    assert [c.args["user_id"] for c in fake.calls_to("views.publish")] == [OWNER]  # the owner's revisit moved
 
 
 @pytest.mark.parametrize(("inputs", "error"), [

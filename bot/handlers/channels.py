@@ -240,6 +240,7 @@ def replied_elsewhere(rq: RequestContext, inp: WaitingButton) -> Answer:
 def step_log_touch(rq: RequestContext, inp: StepInputs) -> Answer:
     touch = channels.step_touch(session=rq.session, viewer=Viewer.whole_team(rq.team_id), inputs=inp.inputs,
                                 now=rq.now, tz=rq.settings.tz or rq.default_tz)  # fmt: skip
+    refresh_home(rq, touch.customer.owner_id)  # its revisit moved, as after the modal's
     return StepDone({"touch_id": touch.id})
 
 
