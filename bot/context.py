@@ -145,7 +145,7 @@ class RequestContext(_Context):
         self.say(notices.Said(user_id, f"told:{uuid.uuid4().hex}", payload))
 
     def say(self, *said: notices.Said) -> None:
-        """These DMs are posted once this unit of work commits (services.notices.say)."""
+        """These DMs are posted once this unit of work commits: outbox rows (`ask`)."""
         self.ask(notices.said_rows(team_id=self.team_id, now=self.now, said=said))
 
     def ask(self, rows: Iterable[dict[str, Any]]) -> None:

@@ -39,7 +39,7 @@ burst of changes is one publish); asking while it is being sent makes it pending
 change that came after the Home was built is published too (the send's outcome, fenced on its
 lease, is then not written). Each claim takes the Homes that are due first, so a backlog of
 digests does not hold them up. A Home is due, built and tried again on the real clock (`wall`),
-whatever instant a run acts as of. So is a DM a request asked for (`services.notices.say`: kind
+whatever instant a run acts as of. So is a DM a request asked for (services.notices: kind
 `said`, e.g. the author's "touch saved", a new complaint's assignee's; scheduler.said builds
 those for others), which is claimed with the Homes and, once Slack has it, deleted rather than
 marked `sent`. Homes are paced apart from messages (`home_pacer`: Slack's
@@ -100,7 +100,7 @@ from bot.storage.models import CANCELLED, EXPIRED, FAILED, PENDING, SENDING, SEN
 log = logging.getLogger(__name__)
 
 HOME = HOME_KIND  # a person's App Home (services.home.asked_homes)
-SAID = SAID_KIND  # a DM a request asked for (services.notices.say)
+SAID = SAID_KIND  # a DM a request asked for (services.notices)
 ASKED = [HOME, SAID]  # what requests ask for: claimed first, due on the real clock (`claim`)
 CLAIM_AGAIN = 0.2  # seconds: how often a run looks for what came due while it is still sending
 UNKNOWN_RENDERER_WAIT = dt.timedelta(minutes=5)  # before a row a newer version wrote is looked at again

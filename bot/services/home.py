@@ -1,7 +1,7 @@
 """What a person has to do: their due list (`/crm due`) and their App Home.
 
-A change that someone's App Home shows asks for it to be published again (`asked_homes`), in
-the changing request's own transaction: a row of the outbox (kind `home`, one per person)
+A change that someone's App Home shows asks for it to be published again, in the changing
+request's own transaction: a row of the outbox (kind `home`, one per person; `asked_homes`)
 that the sender renders from the data as it is then and publishes (scheduler.outbox), in the
 worker rather than in the process that answers Slack."""
 

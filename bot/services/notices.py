@@ -2,11 +2,11 @@
 assignee's "follow-up given to you", a new owner's notice, a new complaint's DMs, the leads' alert
 of a low score (RequestContext.tell and the services that write them).
 
-`say` writes each message into the outbox in the request's own transaction (kind `said`), as
-`home.asked_homes` asks for App Homes (a request writes both with one statement as it commits:
-`ask`, RequestContext.finish): the worker's sender posts it within a second or two, ahead of any
-backlog of digests (scheduler.outbox), and the process that answers Slack does no more than
-that one insert. So a DM is sent only if what it tells of was saved, is tried again
+Each message is a row of the outbox (kind `said`) written in the request's own transaction: a
+request keeps the DMs and App Homes it asks for (RequestContext.say, `home.asked_homes`) and
+writes them with one statement as it commits (`ask`); a service writes its own at once (`say`).
+The worker's sender posts it within a second or two, ahead of any backlog of digests
+(scheduler.outbox), and the process that answers Slack does no more than write it. So a DM is sent only if what it tells of was saved, is tried again
 when Slack fails, and is not lost with a process that stops. Once Slack has it, its row is
 deleted: one per touch would otherwise be kept for good, with the customer's name.
 
@@ -73,9 +73,10 @@ def ask(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Write the outbox rows a request asks for (`said_rows`, `home.asked_homes`), pending and
     due at their `now`, with one statement: a DM once (its key is its own), an App Home made
     pending and due again unless it is so by then already (the publish to come shows this change
-    too). A request writes all of its own at once (RequestContext.finish): the App Homes first,
-    in the order of their keys, so that two requests asking for the same people never deadlock;
-    then the DMs in the order they were asked for, which the sender keeps."""
+    too). The App Homes first, in the order of their keys, so that two requests asking for the
+    same people never deadlock; then the DMs in the order they were asked for, which the sender
+    keeps (a request writes its own as it commits, RequestContext.finish: after those a service
+    wrote at once with `say`)."""
     if rows:
         homes = sorted((row for row in rows if row["kind"] == HOME_KIND), key=itemgetter("key"))
         rest = [row for row in rows if row["kind"] != HOME_KIND]

@@ -512,7 +512,7 @@ class Notification(Base):
         UniqueConstraint("team_id", "key"),
         Index("ix_notification_status_due_id", "status", "due_at", "id"),  # the claim's order (migration 0027)
         # What requests ask the sender for, claimed first: App Homes (services.home.asked_homes)
-        # and DMs (services.notices.say).
+        # and DMs (services.notices).
         Index("ix_notification_asked_due", "status", "due_at", sqlite_where=text("kind IN ('home', 'said')"),
               postgresql_where=text("kind IN ('home', 'said')")),  # fmt: skip
     )
