@@ -135,7 +135,7 @@ def score(rq: RequestContext, inp: ScoreButton) -> Answer:
     outbox) and say so."""
     recorded = satisfaction.record_satisfaction(session=rq.session, viewer=rq.viewer, customer_id=inp.customer_id,
                                                 score=inp.score, surface=rq.surface, now=rq.now,
-                                                locale=rq.locale)  # fmt: skip
+                                                told_by=rq.if_refused)  # fmt: skip
     name = escape(customer_title(recorded.customer))
     text = t(rq.locale, "checkin.recorded", score=recorded.score.score, customer=name)
     return Replace(text, notice(text))

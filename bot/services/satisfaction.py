@@ -51,12 +51,12 @@ class Recorded:
 def record_satisfaction(
     *, session: Session, viewer: Viewer, customer_id: int, score: int, surface: str, now: dt.datetime,
     source: str = "checkin", recorded_by: str | None = None, survey_id: int | None = None,
-    locale: str | None = None,
+    told_by: dict[str, Any] | None = None,
 ) -> Recorded:  # fmt: skip
     """Keep a score for a customer the viewer sees, given by `recorded_by` (default: the viewer,
     an owner at a check-in; a survey's answer, `survey_id`, names the customer's person who
-    clicked). A score of 1 or 2 alerts the leads (but the one who gave it); a member who gave it is
-    told, in `locale`, if Slack refuses a lead's alert (a customer's person is no one to tell)."""
+    clicked). A score of 1 or 2 alerts the leads (but the one who gave it). `told_by`: who acted and
+    their language, told if Slack refuses a lead's alert (None: a customer's person, no one to tell)."""
     if score not in SCORES:
         raise UserError("satisfaction.invalid")
     if source not in SCORE_SOURCES:
@@ -76,7 +76,6 @@ def record_satisfaction(
     )  # fmt: skip
     if score <= ALERT_AT_OR_BELOW:
         leads = [lead for lead in team_leads(session=session, team_id=viewer.team_id) if lead != by]
-        told_by = {"user_id": by, "locale": locale} if survey_id is None else None
         _alert(session, row, leads, now=now, survey_id=survey_id, told_by=told_by)
     return Recorded(customer, row)
 
