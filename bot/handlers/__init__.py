@@ -29,3 +29,4 @@ def register(on: Registry, *, many_workspaces: bool = False) -> None:
         module.register(on)
     if many_workspaces:  # uninstalls are ours to act on only when we installed (bot.oauth)
         workspaces.register(on)
+    on.mount()
