@@ -38,13 +38,25 @@ def _tries(tried: Counter[str], send: Any) -> int:
     return tried["tried"]
 
 
+# Bolt's name for the matcher of each kind (listener_matcher.builtins).
+BOLT_MATCHERS = {"command": "command", "action": "action", "view": "view_submission", "options": "options",
+                 "event": "event", "shortcut": "shortcut", "function": "function_executed"}  # fmt: skip
+
+
 def test_bolt_has_one_listener_a_kind_the_slash_command_first(app):
     kinds = [listener.matchers[0].func.__qualname__.split(".")[0] for listener in app._listeners]
-    assert kinds == ["command", "action", "view_submission", "options", "event", "shortcut", "function_executed"]
+    assert kinds == [BOLT_MATCHERS[kind] for kind in BOLT_ORDER]
+    assert BOLT_ORDER[0] == "command"
+
+
+def test_a_step_nobody_registered_reaches_no_listener(local_slack, fake):
+    """The steps share one bolt listener, which matches only the steps the registry has; the
+    events' listener, tried before it, does not take a step either."""
+    assert local_slack.step("no_such_step", {}).status == 404
+    assert not [c for c in fake.calls if c.method.startswith("functions.")]
 
 
 def test_each_request_is_tried_only_against_the_kinds_before_its_own(local_slack, tried):
-    assert BOLT_ORDER[0] == "command"
     assert _tries(tried, lambda: local_slack.command("help")) == 1
     place = {kind: n for n, kind in enumerate(BOLT_ORDER, start=1)}
     assert _tries(tried, lambda: local_slack.suggest(ids.CUSTOMER_PICKER, "ab")) == place["options"]

@@ -53,6 +53,7 @@ CONTEXT = "touchbase.request"  # bolt context key: the RequestContext
 PAYLOAD = "touchbase.payload"  # bolt context key: the typed payload
 KINDS = ("command", "action", "view", "options", "shortcut", "event", "function")
 BOLT_ORDER = ("command", "action", "view", "options", "event", "shortcut", "function")  # Registry.mount
+assert sorted(BOLT_ORDER) == sorted(KINDS), "every kind has its place among bolt's listeners"
 Refusal = UserError | Unreadable
 
 
@@ -107,6 +108,7 @@ class Registry:
         self.split: Callable[[str], tuple[str, str, str]] = lambda text: (text, text, "")
         self.fallback = "help"
         self.slash_command: str | None = None
+        self.mounted = False  # handed to bolt (mount): nothing may be registered after
 
     # --- registering -----------------------------------------------------------------------
 
@@ -120,6 +122,7 @@ class Registry:
 
     def slash(self, command: str, split: Callable[[str], tuple[str, str, str]]) -> None:
         """The slash command itself; `split(text)` gives (word, word as typed, arguments)."""
+        assert not self.mounted, "registered after the listeners were handed to bolt"
         self.split, self.slash_command = split, command
 
     def action(self, action_id: str, fn: Callable[..., Answer], *, reads_only: bool = False, guests: bool = False) -> None:
@@ -139,6 +142,7 @@ class Registry:
         self._route(Listener("event", event_type, fn, _input_type(fn), reads_only=reads_only))
 
     def _route(self, listener: Listener) -> None:
+        assert not self.mounted, "registered after the listeners were handed to bolt"
         self.routes.setdefault(listener.kind, {})[listener.id] = self._add(listener)
 
     def function(self, callback_id: str, fn: Callable[..., Answer]) -> None:
@@ -160,6 +164,8 @@ class Registry:
         buttons and the modals of the morning's digests, the type-ahead and the events;
         shortcuts and the workflow steps (one bolt listener for all three), which come seldom,
         last."""
+        assert not self.mounted, "the listeners were handed to bolt already"
+        self.mounted = True
         for kind in BOLT_ORDER:
             if kind == "command":
                 if self.slash_command is not None:
@@ -282,7 +288,7 @@ _IDS: dict[str, Callable[[dict[str, Any]], Any]] = {
 
 
 def _is_for(find: Callable[[dict[str, Any]], Listener | None]) -> Callable[[dict[str, Any]], bool]:
-    """Bolt's matcher of a kind's listener (bolt injects its arguments by name: `body` only)."""
+    """Bolt's matcher of a kind's listener (bolt passes the arguments it names: it asks for `body`)."""
     return lambda body: find(body) is not None
 
 
