@@ -584,6 +584,9 @@ class RevisitDone(Base):
     __table_args__ = (
         Index("ix_revisit_done_team_done_on", "team_id", "done_on"),
         Index("ix_revisit_done_team_due_on", "team_id", "due_on"),
+        # A deleted customer's or touch's rows are found by these, not by reading every team's.
+        Index("ix_revisit_done_customer_id", "customer_id"),
+        Index("ix_revisit_done_touch_id", "touch_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -673,7 +676,10 @@ class SatisfactionScore(Base):
     owner for a check-in, the customer's person who clicked for a survey."""
 
     __tablename__ = "satisfaction_score"
-    __table_args__ = (Index("ix_satisfaction_score_team_customer_at", "team_id", "customer_id", "recorded_at"),)
+    __table_args__ = (
+        Index("ix_satisfaction_score_team_customer_at", "team_id", "customer_id", "recorded_at"),
+        Index("ix_satisfaction_score_customer_id", "customer_id"),  # a deleted customer's, as above
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("workspace.team_id", ondelete="CASCADE"))
