@@ -602,30 +602,6 @@ def test_a_run_tries_each_row_once_and_keeps_out_of_its_claims_only_what_is_stil
     assert excluded == [set()] + [{later}] * 5  # the four sent are never among them
 
 
-def test_a_workers_sender_takes_a_backlog_a_lanes_room_at_a_time(settings, engine, session, fake, monkeypatch):
-    """A morning's digests are claimed as many at once as the lanes hold (waiting or running), not
-    20 at a time: a claim's statements cost about as much for either (docs/PERFORMANCE.md, section 84)."""
-    scheduler = Scheduler(settings, make_session_factory(engine), sleep=lambda s: None, pacer=None)
-    get_workspace(session, TEAM)
-    enqueue_many(session, [notification(now=NOW, team_id=TEAM, key=f"k{n}", kind="digest", channel=f"U{n:08d}",
-                                        text=f"hello {n}") for n in range(100)])  # fmt: skip
-    session.commit()
-    claimed: list[int] = []
-    claim = scheduler.sender.claim
-
-    def watched(**options):  # type: ignore[no-untyped-def]
-        ids, lease = claim(**options)
-        claimed.append(len(ids))
-        return ids, lease
-
-    monkeypatch.setattr(scheduler.sender, "claim", watched)
-
-    report = scheduler.deliver(NOW)
-
-    assert report.sent == 100 and len(fake.calls_to("chat.postMessage")) == 100
-    assert claimed[:2] == [64, 36], claimed  # 16 lanes, 4 places each
-
-
 @pytest.mark.parametrize("error", ["user_not_found", "channel_not_found", "account_inactive"])
 def test_a_permanent_error_is_recorded_and_not_retried(scheduler, session, fake, error):
     one_pending(session)
