@@ -166,6 +166,8 @@ class Registry:
         last."""
         assert not self.mounted, "the listeners were handed to bolt already"
         self.mounted = True
+        register = {"action": self.app.action, "view": self.app.view, "options": self.app.options,
+                    "shortcut": self.app.shortcut, "event": self.app.event, "function": self.app.function}  # fmt: skip
         for kind in BOLT_ORDER:
             if kind == "command":
                 if self.slash_command is not None:
@@ -175,11 +177,8 @@ class Registry:
             if not table:
                 continue
             find = _finder(kind, table)
-            register = {"action": self.app.action, "view": self.app.view, "options": self.app.options,
-                        "shortcut": self.app.shortcut, "event": self.app.event,
-                        "function": self.app.function}[kind]  # fmt: skip
             run = self._step(find) if kind == "function" else self._bolt(find)
-            register(re.compile(".*"), matchers=[_is_for(find)])(run)
+            register[kind](re.compile(".*"), matchers=[_is_for(find)])(run)
 
     # --- what a request will do ------------------------------------------------------------
 
