@@ -33,7 +33,7 @@ from bot.heap import settle_heap
 from bot.scheduler.outbox import Sender, sender_client
 from bot.scheduler.pacing import MARGIN, WORKSPACE_PER_MINUTE, Pacer
 from bot.scheduler.rows import enqueue_many, notification
-from bot.scheduler.runner import SEND_LANES
+from bot.scheduler.runner import SEND_BATCH, SEND_LANES
 from bot.scheduler.shares import Share
 from bot.storage.db import make_engine, make_session_factory, unit_of_work
 from bot.storage.models import PENDING, SENDING, SENT, Customer, Notification, Workspace
@@ -139,7 +139,7 @@ def _sender(sessions: sessionmaker[Session], url: str, speed: float, *, senders:
                   # them (as the fake's own burst), so the sender's is a real second's worth.
                   pacer=Pacer(per_minute=WORKSPACE_PER_MINUTE * MARGIN * speed, channel_rate=speed,
                               burst=round(WORKSPACE_PER_MINUTE * MARGIN / 60)),
-                  lanes=SEND_LANES // senders, share=Share.fixed(share, senders))  # fmt: skip
+                  lanes=SEND_LANES // senders, batch_size=SEND_BATCH, share=Share.fixed(share, senders))  # fmt: skip
 
 
 def _other_sender(database_url: str, url: str, speed: float, teams: list[str], senders: int, share: int,

@@ -154,3 +154,17 @@ def test_a_turn_beyond_what_the_sender_will_wait_is_not_taken(clock):
     with pytest.raises(Exception, match="ratelimited"):
         sender._pace(SimpleNamespace(team_id="T1", channel="C5", kind="digest"), started=clock.now, budget=2)  # type: ignore[arg-type]
     assert pacer.reserve("T1", "C6") == 4
+
+
+def test_lanes_say_what_each_channel_holds_and_a_wait_for_room_ends_when_a_task_is_done():
+    release = threading.Event()
+    lanes = Lanes(2, room=4)
+    lanes.submit("T:C0", release.wait)
+    lanes.submit("T:C0", lambda: None)
+    lanes.submit("T:C1", release.wait)
+    assert lanes.backlog() == {"T:C0": 2, "T:C1": 1}  # waiting or running
+    assert lanes.wait_for_room(2, timeout=0.05) == 1  # none done: the room as it is when the wait ends
+    threading.Timer(0.1, release.set).start()
+    assert lanes.wait_for_room(2, timeout=10) >= 2  # the first ones done: at once, not at the timeout
+    lanes.close()
+    assert lanes.backlog() == {} and lanes.room_left() == 4

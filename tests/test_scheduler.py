@@ -602,6 +602,64 @@ def test_a_run_tries_each_row_once_and_keeps_out_of_its_claims_only_what_is_stil
     assert excluded == [set()] + [{later}] * 5  # the four sent are never among them
 
 
+def _watch_claims(monkeypatch, sender) -> list[tuple[dict, list[int]]]:
+    """Each claim of a run: what it was given (`room`, `given`) and the ids it took."""
+    claims: list[tuple[dict, list[int]]] = []
+    claim = sender.claim
+
+    def watched(**options):  # type: ignore[no-untyped-def]
+        ids, lease = claim(**options)
+        claims.append((options, list(ids)))
+        return ids, lease
+
+    monkeypatch.setattr(sender, "claim", watched)
+    return claims
+
+
+def test_a_workers_sender_claims_a_backlog_as_the_lanes_have_room_for_it(settings, engine, session, fake, monkeypatch):
+    """A morning's digests are claimed 64 at a time, not 20: a claim's statements cost about as
+    much for either (docs/PERFORMANCE.md, section 86). No claim takes more than the lanes have room
+    for (16 lanes, 6 places each), so none waits to be handed over."""
+    scheduler = Scheduler(settings, make_session_factory(engine), sleep=lambda s: None, pacer=None)
+    get_workspace(session, TEAM)
+    enqueue_many(session, [notification(now=NOW, team_id=TEAM, key=f"k{n}", kind="digest", channel=f"U{n:08d}",
+                                        text=f"hello {n}") for n in range(150)])  # fmt: skip
+    session.commit()
+    claims = _watch_claims(monkeypatch, scheduler.sender)
+
+    report = scheduler.deliver(NOW)
+
+    assert report.sent == 150 and len(fake.calls_to("chat.postMessage")) == 150
+    assert len(claims[0][1]) == 64
+    assert all(len(ids) <= min(options["room"], 64) and options["room"] <= 96 for options, ids in claims)
+    assert sum(len(ids) for _options, ids in claims) == 150
+
+
+def test_one_persons_backlog_of_dms_does_not_hold_up_everyone_elses(settings, engine, session, fake, monkeypatch):
+    """A channel goes at about one message a second: a claim gives it a burst's worth (3) at a time,
+    however many of its messages come first, and takes everyone else's beside them."""
+    scheduler = Scheduler(settings, make_session_factory(engine), sleep=lambda s: None, pacer=None)
+    get_workspace(session, TEAM)
+    enqueue_many(session, [notification(now=NOW - dt.timedelta(minutes=1), team_id=TEAM, key=f"dm{n}", kind="digest",
+                                        channel="U00000001", text=f"dm {n}") for n in range(40)])  # fmt: skip
+    enqueue_many(session, [notification(now=NOW, team_id=TEAM, key=f"k{n}", kind="digest", channel=f"U1{n:07d}",
+                                        text=f"hello {n}") for n in range(10)])  # fmt: skip
+    session.commit()
+    claims = _watch_claims(monkeypatch, scheduler.sender)
+
+    report = scheduler.deliver(NOW)
+
+    assert report.sent == 50
+    ids = {n.id: n for n in notifications(session)}
+    first = Counter(ids[i].channel for i in claims[0][1])
+    assert first.pop("U00000001") == 3 and len(first) == 10  # everyone else's in the first claim
+    for options, taken in claims:  # never more than a burst in the lanes for one channel
+        held = Counter(options["given"]) + Counter(f"{TEAM}:{ids[i].channel}" for i in taken)
+        assert max(held.values(), default=0) <= 3, held
+    posted = [call.args["text"] for call in fake.calls_to("chat.postMessage")]
+    assert [p for p in posted if p.startswith("dm ")] == [f"dm {n}" for n in range(40)]  # in order
+
+
 @pytest.mark.parametrize("error", ["user_not_found", "channel_not_found", "account_inactive"])
 def test_a_permanent_error_is_recorded_and_not_retried(scheduler, session, fake, error):
     one_pending(session)

@@ -15,6 +15,10 @@ read once per claim; one whose lease still has more than half its length and the
 to run is posted as read (no other process may take it before then), else its lease is renewed
 first; either way the outcome (and the attempt) is written fenced on the lease the row carries.
 So a message costs one write, and the lanes' outcomes of the same moment share one transaction.
+A run's claims take no more than its lanes have room for (waiting for half of it first: a claim
+costs about as much for 64 rows as for 20), so rows are never held while a claim waits to hand
+them over; and a channel, which goes at about one message a second, is given a burst's worth at a
+time, so that one person's backlog does not fill the room while every other channel waits.
 
 Row states: `pending` -> `sending` -> `sent` | `failed` (permanent Slack error, kept with
 `last_error` for admins) | `expired` (a digest whose day is over: the next digest has it, or
@@ -77,7 +81,8 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -266,23 +271,32 @@ class Sender:
 
     def claim(
         self, *, now: dt.datetime, exclude: set[int], asked_only: bool = False, look: bool = True,
-        homes: int | None = None, busy: Collection[str] = (),
+        homes: int | None = None, room: int | None = None, given: Mapping[str, int] | None = None,
     ) -> tuple[list[int], dt.datetime]:  # fmt: skip
-        """Take up to `batch_size` due rows (and rows whose lease ran out) for this process,
-        what requests asked for first (`ASKED`: App Homes, then their DMs); returns their ids
-        and the lease they now carry (this claim's fencing token). `asked_only`: those alone.
-        `homes`: at most this many Homes (None: up to `batch_size`); `busy`: channels for which
-        no message is taken (a run's lanes hold enough for them already). `look`: read first whether
-        anything is due, before taking the write lock (a run's first claim; the next follow a
-        full one).
+        """Take due rows (and rows whose lease ran out) for this process, what requests asked
+        for first (`ASKED`: App Homes, then their DMs); returns their ids and the lease they now
+        carry (this claim's fencing token). `asked_only`: those alone. At most `homes` Homes
+        and `room` messages (None: `batch_size`; never more).
+
+        `given`: the messages a run's lanes hold for each channel (`team:channel`), waiting or
+        running. A channel goes at about one message a second, so it is given at most a burst's
+        worth at a time (`CHANNEL_BURST`): one with that many is not claimed for, the others
+        take the rest of their burst from this claim. Else one person's backlog (a touch
+        author's DMs) would fill the lanes' room, and every other channel would wait for it.
+
+        `look`: read first whether anything is due, before taking the write lock (a run's first
+        claim; the next follow a full one).
 
         `now` decides what is due (a sweep may run "as of" another instant); leases are
         always on the real clock (`wall`), as they guard against a process dying now.
         """
         wall = self.wall()
         lease = wall + self.lease
+        homes = self.batch_size if homes is None else min(homes, self.batch_size)
+        room = self.batch_size if room is None else min(room, self.batch_size)
         not_open = (Notification.id.not_in(exclude),) if exclude else ()
-        not_busy = (Notification.channel.not_in(sorted(busy)),) if busy else ()
+        busy = sorted({key.partition(":")[2] for key, n in (given or {}).items() if n >= CHANNEL_BURST})
+        not_busy = (Notification.channel.not_in(busy),) if busy else ()
         share = self.share() if callable(self.share) else self.share
         mine = (share.of(Notification.team_id),) if share and share.n > 1 else ()
         # What requests asked for by its own index (ix_notification_asked_due), due on the real
@@ -292,7 +306,7 @@ class Sender:
         # matches it as written), each kind's beside it.
         def asked(kind: str, *more: Any) -> Select[Any]:
             n = Notification
-            return (select(n.id).where(n.kind.in_(written(ASKED)), n.kind == written(kind), n.due_at <= wall,
+            return (select(n.id, n.team_id, n.channel).where(n.kind.in_(written(ASKED)), n.kind == written(kind), n.due_at <= wall,
                                        n.status.in_((PENDING, SENDING)), *not_open, *mine, *more)
                     .order_by(n.due_at, n.id))  # fmt: skip
 
@@ -305,25 +319,30 @@ class Sender:
         def rest(room: int, lock: bool) -> Select[Any]:
             def of(status: str, until: dt.datetime) -> Select[Any]:
                 n = Notification
-                query = (select(n.id, n.due_at).where(n.status == status, n.due_at <= until, n.kind.not_in(ASKED),
-                                                      *not_open, *mine, *not_busy)
+                query = (select(n.id, n.due_at, n.team_id, n.channel)
+                         .where(n.status == status, n.due_at <= until, n.kind.not_in(ASKED), *not_open, *mine, *not_busy)
                          .order_by(n.due_at, n.id))  # fmt: skip
                 rows = taken(query, room, lock).subquery()  # a subquery: PostgreSQL locks none in a UNION
-                return select(rows.c.id, rows.c.due_at)
+                return select(rows.c.id, rows.c.due_at, rows.c.team_id, rows.c.channel)
 
             both = union_all(of(PENDING, now), of(SENDING, wall)).subquery()
-            return select(both.c.id).order_by(both.c.due_at, both.c.id).limit(room)
+            return select(both.c.id, both.c.team_id, both.c.channel).order_by(both.c.due_at, both.c.id).limit(room)
 
-        queries = [(lambda room, lock: taken(asked(HOME), room, lock), self.batch_size if homes is None else homes),
-                   (lambda room, lock: taken(asked(SAID, *not_busy), room, lock), self.batch_size),
-                   (None if asked_only else rest, self.batch_size)]  # fmt: skip
+        messages = [lambda room, lock: taken(asked(SAID, *not_busy), room, lock), None if asked_only else rest]
 
         def due_ids(session: Session, lock: bool) -> list[int]:
-            ids: list[int] = []
-            for query, most in queries:
-                room = min(most, self.batch_size - len(ids))
-                if query is not None and room > 0:
-                    ids += session.scalars(query(room, lock))
+            ids = [row.id for row in session.execute(taken(asked(HOME), homes, lock))] if homes > 0 else []
+            burst = Counter(given or {})
+            left = room
+            for query in messages:
+                if query is None or left <= 0:
+                    continue
+                for row_id, team_id, channel in session.execute(query(left, lock)):
+                    key = f"{team_id}:{channel}"
+                    if given is None or burst[key] < CHANNEL_BURST:
+                        burst[key] += 1
+                        ids.append(row_id)
+                        left -= 1
             return ids
 
         # A look first, in a transaction that only reads: with nothing due (most runs, once a
@@ -489,22 +508,30 @@ class Sender:
         full = False  # the last claim took a whole batch: more is likely due, no need to look first
         try:
             while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
+                # A claim takes no more than the lanes have room for, so that `submit` never waits
+                # and the next claim (a DM asked for meanwhile) is not held up. It waits (a while)
+                # for half their room first: a claim costs about as much for 20 rows as for 64
+                # (docs/PERFORMANCE.md, section 86).
+                room = lanes.wait_for_room(lanes.size // 2, CLAIM_AGAIN) if self.lanes > 1 else self.batch_size
+                homes = home_lanes.room_left()
+                if not room and not homes:
+                    continue
                 with counting:
                     exclude = set(open_)
-                # A channel with a burst's worth of messages in the lanes is not claimed for until
-                # they go: one at a time there, at Slack's pace for a channel, they would fill the
-                # lanes' room, and no other channel's would be claimed meanwhile (one author's 72
-                # touch DMs held the rest of a burst's). Lanes are keyed `team:channel`.
-                busy = [key.partition(":")[2] for key in lanes.backlog(CHANNEL_BURST)]
+                # Lanes are keyed `team:channel` (`claim` gives a channel a burst's worth at a time).
+                given = lanes.backlog() if self.lanes > 1 else None
+                # Whether anything was being sent as the claim began: a channel left out of it
+                # then may be done with by the time it ends, with more of its messages due.
+                idle = not given and homes == home_lanes.size
                 ids, lease = self.claim(now=now, exclude=exclude, asked_only=asked_only, look=not full,
-                                        homes=home_lanes.room_left(), busy=busy)  # fmt: skip
+                                        homes=homes, room=room, given=given)  # fmt: skip
                 if not ids:
-                    if lanes.room_left() == lanes.size and home_lanes.room_left() == home_lanes.size:
+                    if idle:
                         break  # nothing due, nothing being sent
                     self._pause(CLAIM_AGAIN)
                     full = False
                     continue
-                full = len(ids) == self.batch_size
+                full = bool(room) and len(ids) >= room  # (with a Home or two beside them, it looks first next time)
                 rows = self._rows(ids, lease)
                 with counting:
                     open_.update(ids)

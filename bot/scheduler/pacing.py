@@ -146,8 +146,10 @@ class Pacer:
 
 class Lanes:
     """`count` threads running the tasks given to them; one key's tasks (a channel's) run one
-    at a time, in the order given. At most `room` tasks wait or run at once: `submit` blocks
-    when they are that many, so rows are claimed only as fast as they are sent.
+    at a time, in the order given. At most `room` tasks wait or run at once (six a lane unless
+    told): `submit` blocks when they are that many. The sender claims no more rows than there
+    is room for, once half of it is free (`wait_for_room`), so rows are claimed only as fast as
+    they are sent, and the lanes still hold three rounds of work while it claims.
 
     Any idle thread takes the first waiting task whose key has none running. (A thread per
     key's hash left lanes idle while others had a backlog: at Slack's real pace, 22 % of the
@@ -157,12 +159,17 @@ class Lanes:
 
     def __init__(self, count: int, *, room: int | None = None) -> None:
         self.count = count
-        self.size = room or 4 * count
+        self.size = room or 6 * count
         self.room = threading.Semaphore(self.size)
         self.given = 0  # tasks waiting or running
         self._waiting: deque[tuple[str, Callable[[], None]]] = deque()
         self._running: set[str] = set()  # the keys with a task running
-        self._changed = threading.Condition()
+        lock = threading.RLock()
+        self._changed = threading.Condition(lock)
+        # `wait_for_room`'s, on the same lock: woken only once there is the room it waits for,
+        # not by every task done (each wake-up takes the interpreter lock from the lanes).
+        self._roomy = threading.Condition(lock)
+        self._wanted = self.size + 1  # the room `wait_for_room` waits for (none waits: never)
         self._closing = False
         self.threads: list[threading.Thread] = []  # started with the first task (most runs have none)
 
@@ -181,18 +188,31 @@ class Lanes:
             self._waiting.append((key, task))
             self._changed.notify()
 
-    def backlog(self, at_least: int) -> list[str]:
-        """The keys with at least this many tasks given and not yet done (waiting or running)."""
+    def backlog(self) -> Counter[str]:
+        """How many tasks each key has given and not yet done (waiting or running)."""
         with self._changed:
             given = Counter(key for key, _task in self._waiting)
             given.update(self._running)
-        return [key for key, n in given.items() if n >= at_least]
+        return given
 
     def room_left(self) -> int:
         """How many tasks `submit` takes now without waiting."""
         if self.count <= 1:
             return self.size
         with self._changed:
+            return self.size - self.given
+
+    def wait_for_room(self, at_least: int, timeout: float) -> int:
+        """Wait until `submit` takes at least this many tasks without waiting, or `timeout`
+        seconds (relative sleeps: see `Sender._pause`); returns the room left then."""
+        if self.count <= 1:
+            return self.size
+        end = elapsed() + timeout
+        with self._changed:
+            self._wanted = at_least
+            while self.size - self.given < at_least and (left := end - elapsed()) > 0:
+                self._roomy.wait(min(left, 0.1))
+            self._wanted = self.size + 1
             return self.size - self.given
 
     def _take(self) -> tuple[str, Callable[[], None]] | None:
@@ -222,6 +242,8 @@ class Lanes:
                     self.given -= 1
                     self._running.discard(key)
                     self._changed.notify_all()  # the key's next task, or the end, may wait on it
+                    if self.size - self.given >= self._wanted:
+                        self._roomy.notify()
 
     def close(self) -> None:
         """Wait until every task given has run."""

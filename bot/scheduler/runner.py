@@ -49,6 +49,7 @@ STATISTICS_EVERY = 3600  # seconds: SQLite's planner statistics looked at (stora
 # Set by `serve` for the `worker` it starts: the serving process's pid, whose end ends the worker.
 SERVE_PID = "TOUCHBASE_SERVE_PID"
 SEND_LANES = 16  # messages in flight at once: Slack answers in 50-200 ms, a workspace takes ~10/s
+SEND_BATCH = 4 * SEND_LANES  # rows a claim takes at most (and no more than the lanes have room for)
 
 
 @dataclass
@@ -92,6 +93,7 @@ class Scheduler:
         sender_options.setdefault("pacer", Pacer())
         sender_options.setdefault("home_pacer", home_pacer())
         sender_options.setdefault("lanes", SEND_LANES)
+        sender_options.setdefault("batch_size", SEND_BATCH)
         # SENDER_SHARE=auto: a share among the senders running, which this one joins on its first claim.
         self.roster = Roster(self.factory, wall=wall) if settings.sender_share == AUTO_SHARE else None
         fixed = Share.fixed(*settings.share) if settings.share else None
