@@ -88,7 +88,7 @@ from typing import Any, NamedTuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Select, bindparam, delete, literal_column, select, union_all, update
+from sqlalchemy import Select, bindparam, delete, literal_column, select, tuple_, union_all, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -108,6 +108,7 @@ HOME = HOME_KIND  # a person's App Home (services.home.asked_homes)
 SAID = SAID_KIND  # a DM a request asked for (services.notices)
 ASKED = [HOME, SAID]  # what requests ask for: claimed first, due on the real clock (`claim`)
 CLAIM_AGAIN = 0.2  # seconds: how often a run looks for what came due while it is still sending
+CLAIM_READS = 4  # reads of one kind a claim makes at most, each without the channels whose burst it met
 UNKNOWN_RENDERER_WAIT = dt.timedelta(minutes=5)  # before a row a newer version wrote is looked at again
 RENDER_TRIES = 5  # a row whose rendering meets a database error is tried this often in all, backing off
 # Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
@@ -295,8 +296,6 @@ class Sender:
         homes = self.batch_size if homes is None else min(homes, self.batch_size)
         room = self.batch_size if room is None else min(room, self.batch_size)
         not_open = (Notification.id.not_in(exclude),) if exclude else ()
-        busy = sorted({key.partition(":")[2] for key, n in (given or {}).items() if n >= CHANNEL_BURST})
-        not_busy = (Notification.channel.not_in(busy),) if busy else ()
         share = self.share() if callable(self.share) else self.share
         mine = (share.of(Notification.team_id),) if share and share.n > 1 else ()
         # What requests asked for by its own index (ix_notification_asked_due), due on the real
@@ -316,11 +315,11 @@ class Sender:
         # The rest: the pending rows due as of `now`, and the rows whose lease ran out, each read
         # in ix_notification_status_due_id's order, so that each read stops at the batch (one read
         # of both, by an OR, read and sorted every row due: docs/PERFORMANCE.md, section 79).
-        def rest(room: int, lock: bool) -> Select[Any]:
+        def rest(room: int, lock: bool, *more: Any) -> Select[Any]:
             def of(status: str, until: dt.datetime) -> Select[Any]:
                 n = Notification
                 query = (select(n.id, n.due_at, n.team_id, n.channel)
-                         .where(n.status == status, n.due_at <= until, n.kind.not_in(ASKED), *not_open, *mine, *not_busy)
+                         .where(n.status == status, n.due_at <= until, n.kind.not_in(ASKED), *not_open, *mine, *more)
                          .order_by(n.due_at, n.id))  # fmt: skip
                 rows = taken(query, room, lock).subquery()  # a subquery: PostgreSQL locks none in a UNION
                 return select(rows.c.id, rows.c.due_at, rows.c.team_id, rows.c.channel)
@@ -328,21 +327,36 @@ class Sender:
             both = union_all(of(PENDING, now), of(SENDING, wall)).subquery()
             return select(both.c.id, both.c.team_id, both.c.channel).order_by(both.c.due_at, both.c.id).limit(room)
 
-        messages = [lambda room, lock: taken(asked(SAID, *not_busy), room, lock), None if asked_only else rest]
+        messages = [lambda room, lock, *more: taken(asked(SAID, *more), room, lock), None if asked_only else rest]
 
         def due_ids(session: Session, lock: bool) -> list[int]:
             ids = [row.id for row in session.execute(taken(asked(HOME), homes, lock))] if homes > 0 else []
-            burst = Counter(given or {})
+            held = Counter(given or {})
+            full = {key for key, n in held.items() if n >= CHANNEL_BURST}  # the channels left out
             left = room
             for query in messages:
-                if query is None or left <= 0:
-                    continue
-                for row_id, team_id, channel in session.execute(query(left, lock)):
-                    key = f"{team_id}:{channel}"
-                    if given is None or burst[key] < CHANNEL_BURST:
-                        burst[key] += 1
+                # A read that met a channel's burst is read again without it (and the rows taken
+                # so far), so that one person's backlog does not leave the rest of the room empty.
+                for _read in range(CLAIM_READS):
+                    if query is None or left <= 0:
+                        break
+                    more = [Notification.id.not_in(ids)] if ids else []
+                    if full:
+                        more.append(tuple_(Notification.team_id, Notification.channel)
+                                    .not_in(sorted(tuple(key.split(":", 1)) for key in full)))  # fmt: skip
+                    met_a_burst = False
+                    for row_id, team_id, channel in session.execute(query(left, lock, *more)):
+                        key = f"{team_id}:{channel}"
+                        if given is not None and held[key] >= CHANNEL_BURST:
+                            met_a_burst = True
+                            continue
+                        held[key] += 1
                         ids.append(row_id)
                         left -= 1
+                        if given is not None and held[key] >= CHANNEL_BURST:
+                            full.add(key)
+                    if not met_a_burst:
+                        break
             return ids
 
         # A look first, in a transaction that only reads: with nothing due (most runs, once a
@@ -491,9 +505,11 @@ class Sender:
         lanes, home_lanes = Lanes(self.lanes), Lanes(self.lanes)
         counting = threading.Lock()
 
-        def send(row_id: int, lease: dt.datetime, claimed: Notification | None) -> None:
-            if self.stopping.is_set() or (deadline is not None and self.clock() >= deadline):
-                # Out of time: back to pending for the next run (a Home: due now on the real clock).
+        def going() -> bool:
+            return not self.stopping.is_set() and (deadline is None or self.clock() < deadline)
+
+        def send(row_id: int, lease: dt.datetime, claimed: Notification) -> None:
+            if not going():  # out of time: back to pending for the next run (a Home: due now on the real clock).
                 self._release(row_id, lease, self._as_of(claimed, now))
                 return
             one = Delivery()
@@ -501,20 +517,20 @@ class Sender:
             with counting:
                 report.add(one)
                 # Done for good, or an App Home (a claim matches it again only once asked for again).
-                home = claimed is not None and claimed.kind == HOME
+                home = claimed.kind == HOME
                 if one.sent or one.failed or one.expired or one.cancelled or home:
                     open_.discard(row_id)
 
         full = False  # the last claim took a whole batch: more is likely due, no need to look first
         try:
-            while not self.stopping.is_set() and (deadline is None or self.clock() < deadline):
+            while going():
                 # A claim takes no more than the lanes have room for, so that `submit` never waits
                 # and the next claim (a DM asked for meanwhile) is not held up. It waits (a while)
                 # for half their room first: a claim costs about as much for 20 rows as for 64
                 # (docs/PERFORMANCE.md, section 86).
                 room = lanes.wait_for_room(lanes.size // 2, CLAIM_AGAIN) if self.lanes > 1 else self.batch_size
                 homes = home_lanes.room_left()
-                if not room and not homes:
+                if not going() or (not room and not homes):
                     continue
                 with counting:
                     exclude = set(open_)
@@ -531,15 +547,16 @@ class Sender:
                     self._pause(CLAIM_AGAIN)
                     full = False
                     continue
-                full = bool(room) and len(ids) >= room  # (with a Home or two beside them, it looks first next time)
                 rows = self._rows(ids, lease)
+                full = bool(room) and sum(row.kind != HOME for row in rows.values()) >= room
                 with counting:
                     open_.update(ids)
                 for row_id in ids:
-                    row = rows.get(row_id)
+                    if (row := rows.get(row_id)) is None:
+                        continue  # gone since the claim: dropped as naming an erased customer, or its workspace's purged
                     # A lane per workspace and channel: one channel's messages keep their order.
-                    lane = f"{row.team_id}:{row.channel}" if row is not None and self.lanes > 1 else ""
-                    pool = home_lanes if row is not None and row.kind == HOME else lanes
+                    lane = f"{row.team_id}:{row.channel}" if self.lanes > 1 else ""
+                    pool = home_lanes if row.kind == HOME else lanes
                     pool.submit(lane, lambda row_id=row_id, lease=lease, row=row: send(row_id, lease, row))
         finally:
             lanes.close()
