@@ -332,7 +332,7 @@ class Sender:
         def due_ids(session: Session, lock: bool) -> list[int]:
             ids = [row.id for row in session.execute(taken(asked(HOME), homes, lock))] if homes > 0 else []
             held = Counter(given or {})
-            full = {key for key, n in held.items() if n >= CHANNEL_BURST}  # the channels left out
+            left_out = {key for key, n in held.items() if n >= CHANNEL_BURST}  # channels with their burst
             left = room
             for query in messages:
                 # A read that met a channel's burst is read again without it (and the rows taken
@@ -341,9 +341,9 @@ class Sender:
                     if query is None or left <= 0:
                         break
                     more = [Notification.id.not_in(ids)] if ids else []
-                    if full:
+                    if left_out:
                         more.append(tuple_(Notification.team_id, Notification.channel)
-                                    .not_in(sorted(tuple(key.split(":", 1)) for key in full)))  # fmt: skip
+                                    .not_in(sorted(tuple(key.split(":", 1)) for key in left_out)))  # fmt: skip
                     met_a_burst = False
                     for row_id, team_id, channel in session.execute(query(left, lock, *more)):
                         key = f"{team_id}:{channel}"
@@ -354,7 +354,7 @@ class Sender:
                         ids.append(row_id)
                         left -= 1
                         if given is not None and held[key] >= CHANNEL_BURST:
-                            full.add(key)
+                            left_out.add(key)
                     if not met_a_burst:
                         break
             return ids
