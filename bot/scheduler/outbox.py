@@ -81,34 +81,29 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Select, bindparam, delete, literal_column, select, tuple_, union_all, update
+from sqlalchemy import bindparam, delete, literal_column, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import metrics
 from bot.i18n import t
 from bot.notify import Directory, SlackDirectory
-from bot.scheduler.pacing import CHANNEL_BURST, GroupCommit, Lanes, Pacer
+from bot.scheduler.claims import ASKED, HOME, SAID, Due
+from bot.scheduler.pacing import GroupCommit, Lanes, Pacer
 from bot.scheduler.shares import Share
-from bot.services.home import HOME_KIND
-from bot.services.notices import SAID_KIND, Said, drop, naming_erased, say
-from bot.storage.db import reading, unit_of_work, written
+from bot.services.notices import Said, drop, naming_erased, say
+from bot.storage.db import reading, unit_of_work
 from bot.storage.models import CANCELLED, EXPIRED, FAILED, PENDING, SENDING, SENT, Notification
 
 log = logging.getLogger(__name__)
 
-HOME = HOME_KIND  # a person's App Home (services.home.asked_homes)
-SAID = SAID_KIND  # a DM a request asked for (services.notices)
-ASKED = [HOME, SAID]  # what requests ask for: claimed first, due on the real clock (`claim`)
 CLAIM_AGAIN = 0.2  # seconds: how often a run looks for what came due while it is still sending
-CLAIM_READS = 4  # reads of one kind a claim makes at most, each without the channels whose burst it met
 UNKNOWN_RENDERER_WAIT = dt.timedelta(minutes=5)  # before a row a newer version wrote is looked at again
 RENDER_TRIES = 5  # a row whose rendering meets a database error is tried this often in all, backing off
 # Slack errors worth another try; every other `ok: false` is permanent (channel_not_found,
@@ -274,17 +269,11 @@ class Sender:
         self, *, now: dt.datetime, exclude: set[int], asked_only: bool = False, look: bool = True,
         homes: int | None = None, room: int | None = None, given: Mapping[str, int] | None = None,
     ) -> tuple[list[int], dt.datetime]:  # fmt: skip
-        """Take due rows (and rows whose lease ran out) for this process, what requests asked
-        for first (`ASKED`: App Homes, then their DMs); returns their ids and the lease they now
-        carry (this claim's fencing token). `asked_only`: those alone. At most `homes` Homes
-        and `room` messages (None: `batch_size`; never more).
-
-        `given`: the messages a run's lanes hold for each channel (`team:channel`), waiting or
-        running. A channel goes at about one message a second, so it is given at most a burst's
-        worth at a time (`CHANNEL_BURST`): one with that many is not claimed for, the others
-        take the rest of their burst from this claim. Else one person's backlog (a touch
-        author's DMs) would fill the lanes' room, and every other channel would wait for it.
-
+        """Take due rows (and rows whose lease ran out) for this process (which, and in what
+        order: bot.scheduler.claims); returns their ids and the lease they now carry (this claim's
+        fencing token). `asked_only`: what requests asked for alone. At most `homes` Homes and
+        `room` messages (None: `batch_size`; never more); `given`: the messages a run's lanes hold
+        for each channel (`team:channel`), so that a channel is given a burst's worth at a time.
         `look`: read first whether anything is due, before taking the write lock (a run's first
         claim; the next follow a full one).
 
@@ -293,80 +282,20 @@ class Sender:
         """
         wall = self.wall()
         lease = wall + self.lease
-        homes = self.batch_size if homes is None else min(homes, self.batch_size)
-        room = self.batch_size if room is None else min(room, self.batch_size)
-        not_open = (Notification.id.not_in(exclude),) if exclude else ()
         share = self.share() if callable(self.share) else self.share
-        mine = (share.of(Notification.team_id),) if share and share.n > 1 else ()
-        # What requests asked for by its own index (ix_notification_asked_due), due on the real
-        # clock: a Home is built as things are when it is sent, a DM tells of what was just done,
-        # whatever instant the run acts as of, and a long run (a backlog of digests) still takes
-        # the ones asked for after it began. The index's condition is written in (its planner
-        # matches it as written), each kind's beside it.
-        def asked(kind: str, *more: Any) -> Select[Any]:
-            n = Notification
-            return (select(n.id, n.team_id, n.channel).where(n.kind.in_(written(ASKED)), n.kind == written(kind), n.due_at <= wall,
-                                       n.status.in_((PENDING, SENDING)), *not_open, *mine, *more)
-                    .order_by(n.due_at, n.id))  # fmt: skip
-
-        def taken(query: Select[Any], room: int, lock: bool) -> Select[Any]:
-            return query.limit(room).with_for_update(skip_locked=True) if lock else query.limit(room)
-
-        # The rest: the pending rows due as of `now`, and the rows whose lease ran out, each read
-        # in ix_notification_status_due_id's order, so that each read stops at the batch (one read
-        # of both, by an OR, read and sorted every row due: docs/PERFORMANCE.md, section 79).
-        def rest(room: int, lock: bool, *more: Any) -> Select[Any]:
-            def of(status: str, until: dt.datetime) -> Select[Any]:
-                n = Notification
-                query = (select(n.id, n.due_at, n.team_id, n.channel)
-                         .where(n.status == status, n.due_at <= until, n.kind.not_in(ASKED), *not_open, *mine, *more)
-                         .order_by(n.due_at, n.id))  # fmt: skip
-                rows = taken(query, room, lock).subquery()  # a subquery: PostgreSQL locks none in a UNION
-                return select(rows.c.id, rows.c.due_at, rows.c.team_id, rows.c.channel)
-
-            both = union_all(of(PENDING, now), of(SENDING, wall)).subquery()
-            return select(both.c.id, both.c.team_id, both.c.channel).order_by(both.c.due_at, both.c.id).limit(room)
-
-        messages = [lambda room, lock, *more: taken(asked(SAID, *more), room, lock), None if asked_only else rest]
-
-        def due_ids(session: Session, lock: bool) -> list[int]:
-            ids = [row.id for row in session.execute(taken(asked(HOME), homes, lock))] if homes > 0 else []
-            held = Counter(given or {})
-            left_out = {key for key, n in held.items() if n >= CHANNEL_BURST}  # channels with their burst
-            left = room
-            for query in messages:
-                # A read that met a channel's burst is read again without it (and the rows taken
-                # so far), so that one person's backlog does not leave the rest of the room empty.
-                for _read in range(CLAIM_READS):
-                    if query is None or left <= 0:
-                        break
-                    more = [Notification.id.not_in(ids)] if ids else []
-                    if left_out:
-                        more.append(tuple_(Notification.team_id, Notification.channel)
-                                    .not_in(sorted(tuple(key.split(":", 1)) for key in left_out)))  # fmt: skip
-                    met_a_burst = False
-                    for row_id, team_id, channel in session.execute(query(left, lock, *more)):
-                        key = f"{team_id}:{channel}"
-                        if given is not None and held[key] >= CHANNEL_BURST:
-                            met_a_burst = True
-                            continue
-                        held[key] += 1
-                        ids.append(row_id)
-                        left -= 1
-                        if given is not None and held[key] >= CHANNEL_BURST:
-                            left_out.add(key)
-                    if not met_a_burst:
-                        break
-            return ids
-
+        due = Due(now=now, wall=wall, given=given, asked_only=asked_only,
+                  homes=self.batch_size if homes is None else min(homes, self.batch_size),
+                  room=self.batch_size if room is None else min(room, self.batch_size),
+                  only=((Notification.id.not_in(exclude),) if exclude else ())
+                  + ((share.of(Notification.team_id),) if share and share.n > 1 else ()))  # fmt: skip
         # A look first, in a transaction that only reads: with nothing due (most runs, once a
         # second) SQLite's write lock, which the requests' saves need, is not taken.
         if look:
             with reading(), unit_of_work(self.factory, now=None) as session:
-                if not due_ids(session, lock=False):
+                if not due.ids(session, lock=False):
                     return [], lease
         with unit_of_work(self.factory, now=None) as session:
-            ids = due_ids(session, lock=True)
+            ids = due.ids(session, lock=True)
             if ids:
                 claimed = update(Notification).where(Notification.id.in_(ids))
                 session.execute(claimed.values(status=SENDING, due_at=lease))
