@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ SLOWEST = 1 / 60  # per second: however many 429s, a workspace is never slowed b
 # changes waits for one build as things are then.
 HOME_PER_MINUTE = 100
 HOME_SPACING = 3.0  # seconds
+ROOM_POLL = 0.005  # seconds: how often `Lanes.wait_for_room` looks
 
 
 @dataclass
@@ -164,12 +166,7 @@ class Lanes:
         self.given = 0  # tasks waiting or running
         self._waiting: deque[tuple[str, Callable[[], None]]] = deque()
         self._running: set[str] = set()  # the keys with a task running
-        lock = threading.RLock()
-        self._changed = threading.Condition(lock)
-        # `wait_for_room`'s, on the same lock: woken only once there is the room it waits for,
-        # not by every task done (each wake-up takes the interpreter lock from the lanes).
-        self._roomy = threading.Condition(lock)
-        self._wanted = self.size + 1  # the room `wait_for_room` waits for (none waits: never)
+        self._changed = threading.Condition()
         self._closing = False
         self.threads: list[threading.Thread] = []  # started with the first task (most runs have none)
 
@@ -204,16 +201,14 @@ class Lanes:
 
     def wait_for_room(self, at_least: int, timeout: float) -> int:
         """Wait until `submit` takes at least this many tasks without waiting, or `timeout`
-        seconds (relative sleeps: see `Sender._pause`); returns the room left then."""
+        seconds; returns the room left then. Short sleeps, not a timed wait on a condition: a
+        timed wait never ended under a shifted clock (CI's faketime run; see `Sender._pause`)."""
         if self.count <= 1:
             return self.size
         end = elapsed() + timeout
-        with self._changed:
-            self._wanted = at_least
-            while self.size - self.given < at_least and (left := end - elapsed()) > 0:
-                self._roomy.wait(min(left, 0.1))
-            self._wanted = self.size + 1
-            return self.size - self.given
+        while (room := self.room_left()) < at_least and elapsed() < end:
+            time.sleep(ROOM_POLL)
+        return room
 
     def _take(self) -> tuple[str, Callable[[], None]] | None:
         """The first waiting task whose key has none running (called holding `_changed`)."""
@@ -242,8 +237,6 @@ class Lanes:
                     self.given -= 1
                     self._running.discard(key)
                     self._changed.notify_all()  # the key's next task, or the end, may wait on it
-                    if self.size - self.given >= self._wanted:
-                        self._roomy.notify()
 
     def close(self) -> None:
         """Wait until every task given has run."""
