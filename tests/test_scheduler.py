@@ -23,7 +23,7 @@ from bot.notify import SlackDirectory
 from bot.scheduler import reminders
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.jobs import JOBS, quiet_hours_due, run_jobs
-from bot.scheduler.outbox import Delivery, failures
+from bot.scheduler.outbox import Delivery, _Taken, failures
 from bot.scheduler.roster import Roster
 from bot.scheduler.rows import enqueue, enqueue_many, notification
 from bot.scheduler.runner import Scheduler
@@ -1117,25 +1117,54 @@ def test_a_sent_outcome_does_not_overwrite_a_row_taken_over_meanwhile(settings, 
     assert [(n.status, n.message_ts) for n in notifications(session)] == [("sent", "2.0")]
 
 
+def test_outcomes_written_together_leave_a_row_taken_over_meanwhile_to_its_new_holder(settings, engine, session):
+    """The outcomes of a group go in one statement a kind; when one of its rows changed hands, the
+    others are still written, and that one is left as its new holder has it."""
+    get_workspace(session, TEAM)
+    for n in (1, 2):
+        enqueue(session, now=NOW, team_id=TEAM, key=f"group:{n}", kind="test", channel=f"U0GROUP{n}", text=f"m{n}")
+    say(session=session, now=wall(), team_id=TEAM, said=[Said(USER, "group:said", {"text": "saved"})])
+    enqueue(session, now=NOW, team_id=TEAM, key="group:4", kind="test", channel="U0GROUP4", text="m4")
+    session.commit()
+    sender = Scheduler(settings, make_session_factory(engine)).sender
+    ids, lease = sender.claim(now=wall(), exclude=set())
+    rows = sender._rows(ids, lease)
+    assert len(rows) == 4
+    first, second, said, last = (rows[i] for i in sorted(rows))
+    assert said.kind == "said" and {first.kind, second.kind, last.kind} == {"test"}
+    taken_over = wall() + dt.timedelta(minutes=5)
+    session.execute(update(Notification).where(Notification.id == second.id).values(due_at=taken_over))
+    session.commit()
+
+    done = [_Taken(row, wall(), f"{n}.0", None) for n, row in enumerate((last, said, second, first))]
+    assert sender._write_sent(done) == [True, True, False, True]
+
+    session.expire_all()
+    assert {n.key: (n.status, n.message_ts) for n in notifications(session)} == {
+        "group:1": ("sent", "3.0"), "group:2": ("sending", None), "group:4": ("sent", "0.0")}  # fmt: skip
+    assert session.get(Notification, second.id).due_at == taken_over
+
+
 def test_messages_slack_takes_while_an_outcome_is_written_have_theirs_written_together(settings, engine, session,
                                                                                        fake):  # fmt: skip
     """A lane waits for its message's outcome before it takes the next. With a transaction each,
     the lanes queued for SQLite's one write turn (docs/PERFORMANCE.md); the outcomes that come
-    while one is being written are written next, in one transaction."""
+    while one is being written are written next, in one transaction, by one statement run for
+    them all (`executemany`)."""
     get_workspace(session, TEAM)
     for n in range(8):
         enqueue(session, now=NOW, team_id=TEAM, key=f"lane:{n}", kind="test", channel=f"U0LANE{n:03d}", text=f"m{n}")
     session.commit()
     fake.slow("chat.postMessage", 1.0)
-    outcomes: list[int] = []  # the transaction each `sent` outcome was written in
+    outcomes: list[tuple[int, int]] = []  # each statement writing `sent` outcomes: its transaction, its rows
     begun = iter(range(1_000_000))
 
     def begin(conn) -> None:
         conn.info["transaction"] = next(begun)
 
-    def statement(conn, _cursor, sql: str, *_args) -> None:
+    def statement(conn, _cursor, sql: str, parameters, _context, executemany: bool) -> None:
         if sql.startswith("UPDATE notification SET") and "sent_at" in sql:
-            outcomes.append(conn.info["transaction"])
+            outcomes.append((conn.info["transaction"], len(parameters) if executemany else 1))
 
     sender = Scheduler(settings, make_session_factory(engine), pacer=None, lanes=8).sender
     run = threading.Thread(target=lambda: sender.deliver(now=NOW))
@@ -1152,7 +1181,8 @@ def test_messages_slack_takes_while_an_outcome_is_written_have_theirs_written_to
         event.remove(engine, "begin", begin)
         event.remove(engine, "before_cursor_execute", statement)
     assert not run.is_alive() and {n.status for n in notifications(session)} == {"sent"}
-    assert len(outcomes) == 8 and len(set(outcomes)) == 2  # the first alone, the seven others together
+    # The first alone, the seven others together, in another transaction.
+    assert [rows for _, rows in outcomes] == [1, 7] and outcomes[0][0] != outcomes[1][0]
 
 
 @contextmanager

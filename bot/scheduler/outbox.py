@@ -77,7 +77,9 @@ leaving it `sending` until its lease runs out.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 import logging
 import threading
 import time
@@ -206,6 +208,17 @@ class _Taken(NamedTuple):
     now: dt.datetime
     ts: str | None
     note: str | None
+
+
+def _outcome(one: _Taken) -> dict[str, Any]:
+    """The values `_SENT` (or `_SAID_SENT`, which uses the first two) binds for one message."""
+    row = one.row
+    return {"row_id": row.id, "lease": row.due_at, "row_attempts": row.attempts, "row_sent_at": one.now,
+            "row_ts": one.ts, "row_note": one.note}  # fmt: skip
+
+
+class _NotAll(Exception):
+    """A statement for many rows wrote fewer than it was given (`Sender._write_outcomes`)."""
 
 
 class _Transient(Exception):
@@ -367,15 +380,24 @@ class Sender:
             return None
 
     def _write_outcomes(self, taken: Sequence[_Taken]) -> list[int]:
-        """Each statement built once: what a message said is not kept. A request's DM is deleted
-        then (services.notices: one a touch, not kept for good). Rows written, for each."""
+        """Rows written, for each. Each statement is built once: what a message said is not
+        kept, and a request's DM is deleted then (services.notices: one a touch, not kept for
+        good). Consecutive rows of a kind go in one call of their statement for them all (the
+        driver's `executemany`: the statement's Python work once, not once a row); when it writes
+        fewer rows than it was given (one changed hands, or an App Home was asked for again),
+        that transaction is undone and each row is written on its own, to tell which."""
+        if len(taken) > 1:
+            with contextlib.suppress(_NotAll), unit_of_work(self.factory, now=None) as session:
+                connection = session.connection()
+                for said, run in itertools.groupby(taken, key=lambda one: one.row.kind == SAID):
+                    values = [_outcome(one) for one in run]
+                    if connection.execute(_SAID_SENT if said else _SENT, values).rowcount != len(values):
+                        raise _NotAll()
+                return [1] * len(taken)
         with unit_of_work(self.factory, now=None) as session:
             connection = session.connection()
-            return [connection.execute(_SAID_SENT, {"row_id": row.id, "lease": row.due_at}).rowcount
-                    if row.kind == SAID else
-                    connection.execute(_SENT, {"row_id": row.id, "lease": row.due_at, "row_attempts": row.attempts,
-                                               "row_sent_at": now, "row_ts": ts, "row_note": note}).rowcount
-                    for row, now, ts, note in taken]  # fmt: skip
+            return [connection.execute(_SAID_SENT if one.row.kind == SAID else _SENT, _outcome(one)).rowcount
+                    for one in taken]  # fmt: skip
 
     def _tell_refused(self, row: Notification, error: str) -> None:
         """A request's DM that Slack refused for good (the assignee's of a follow-up): the
