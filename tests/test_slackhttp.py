@@ -4,6 +4,7 @@ answers (errors, rate limits, lost answers) reach the bot as they did over slack
 from __future__ import annotations
 
 import http.client
+import logging
 import os
 import signal
 import time
@@ -40,6 +41,30 @@ def test_the_bots_calls_to_slack_share_connections(slack, fake, session):
     calls = len(fake.calls)
     assert calls >= 15  # per touch: the modal opened, the DM, the author's App Home
     assert fake.connections <= 3  # as many as calls were under way at once
+
+
+class Counted(str):
+    """A text that counts how often its repr is asked for (what a log line is built from)."""
+
+    reprs = 0
+
+    def __repr__(self) -> str:
+        type(self).reprs += 1
+        return super().__repr__()
+
+
+def test_a_calls_debug_line_is_built_only_when_it_is_logged(fake, caplog):
+    """slack_sdk builds a line holding a call's whole body when its logger's own level is unset
+    (`logger.level <= DEBUG`): about 0.2 ms a digest, for a line never logged."""
+    client = sender_client("xoxb-fake-not-real", fake.api_url)
+    text = Counted("hello")
+    with caplog.at_level(logging.INFO):
+        client.chat_postMessage(channel="U0000001", text=text)
+    assert Counted.reprs == 0 and "Sending a request" not in caplog.text
+    with caplog.at_level(logging.DEBUG, logger="slack_sdk.web.base_client"):
+        client.chat_postMessage(channel="U0000001", text=text)
+    assert Counted.reprs == 1 and "Sending a request" in caplog.text
+    assert [c.args["text"] for c in fake.calls] == ["hello", "hello"]
 
 
 def test_a_connection_slack_closed_meanwhile_is_replaced(fake):
