@@ -18,8 +18,10 @@ again itself. A client with a proxy goes through urllib, as before.
 slack_sdk's client decides whether to build a debug line (a call's whole body, and its answer)
 from its logger's own level, `logger.level <= logging.DEBUG`, and that level is 0 ("ask the
 parent") unless someone sets it. So every call built a line that logging then dropped: for the
-sender's digests, about 0.2 ms of its CPU a message. `KeptAliveWebClient`'s logger answers
-`level` with the level it logs at (`Leveled`), so the line is built only when it is logged.
+sender's digests, about 0.2 ms of its CPU a post (docs/PERFORMANCE.md, section 87).
+`KeptAliveWebClient`'s logger answers `level` with the level it logs at (`Leveled`), so the line
+is built only when it is logged. (slack_sdk's "A retry handler found" line, logged at INFO behind
+the same test, now shows only at DEBUG, as slack_sdk meant; its "Going to retry" line still shows.)
 
 A kept connection can go stale: the server closes it (urllib3 sees that before reusing it),
 or a NAT on the way forgets it without telling either end (a request on it would wait out its
@@ -125,6 +127,8 @@ class Leveled:
         return self.logger.getEffectiveLevel()
 
     def __getattr__(self, name: str) -> Any:
+        if name == "logger" or name.startswith("__"):  # not set yet (a copy being made), or asked of the class
+            raise AttributeError(name)
         return getattr(self.logger, name)
 
 

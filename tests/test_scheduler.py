@@ -29,6 +29,8 @@ from bot.scheduler.rows import enqueue, enqueue_many, notification
 from bot.scheduler.runner import Scheduler
 from bot.scheduler.shares import SLOTS, Share
 from bot.services.customers import CustomerInput, create_customer
+from bot.services import notices
+from bot.services.home import asked_homes
 from bot.services.notices import Said, say
 from bot.services.workspaces import TeamSettings, get_workspace
 from bot.storage import db
@@ -1123,26 +1125,46 @@ def test_outcomes_written_together_leave_a_row_taken_over_meanwhile_to_its_new_h
     get_workspace(session, TEAM)
     for n in (1, 2):
         enqueue(session, now=NOW, team_id=TEAM, key=f"group:{n}", kind="test", channel=f"U0GROUP{n}", text=f"m{n}")
-    say(session=session, now=wall(), team_id=TEAM, said=[Said(USER, "group:said", {"text": "saved"})])
+    say(session=session, now=wall(), team_id=TEAM, said=[Said(USER, "group:said", {"text": "saved"}),
+                                                          Said(USER, "group:said too", {"text": "saved too"})])  # fmt: skip
     enqueue(session, now=NOW, team_id=TEAM, key="group:4", kind="test", channel="U0GROUP4", text="m4")
     session.commit()
     sender = Scheduler(settings, make_session_factory(engine)).sender
     ids, lease = sender.claim(now=wall(), exclude=set())
     rows = sender._rows(ids, lease)
-    assert len(rows) == 4
-    first, second, said, last = (rows[i] for i in sorted(rows))
-    assert said.kind == "said" and {first.kind, second.kind, last.kind} == {"test"}
+    assert len(rows) == 5
+    first, second, said, said_too, last = (rows[i] for i in sorted(rows))
+    assert {said.kind, said_too.kind} == {"said"} and {first.kind, second.kind, last.kind} == {"test"}
     taken_over = wall() + dt.timedelta(minutes=5)
     session.execute(update(Notification).where(Notification.id == second.id).values(due_at=taken_over))
     session.commit()
 
-    done = [_Taken(row, wall(), f"{n}.0", None) for n, row in enumerate((last, said, second, first))]
-    assert sender._write_sent(done) == [True, True, False, True]
+    done = [_Taken(row, wall(), f"{n}.0", None) for n, row in enumerate((last, said_too, said, second, first))]
+    assert sender._write_sent(done) == [True, True, True, False, True]
 
     session.expire_all()
     assert {n.key: (n.status, n.message_ts) for n in notifications(session)} == {
-        "group:1": ("sent", "3.0"), "group:2": ("sending", None), "group:4": ("sent", "0.0")}  # fmt: skip
+        "group:1": ("sent", "4.0"), "group:2": ("sending", None), "group:4": ("sent", "0.0")}  # fmt: skip
     assert session.get(Notification, second.id).due_at == taken_over
+
+
+def test_app_homes_written_together_leave_one_asked_for_again_pending(settings, engine, session):
+    """An App Home asked for again while it was sent is pending again: its outcome, written with
+    another Home's, is not written over that, and the other one's is."""
+    get_workspace(session, TEAM)
+    notices.ask(session=session, rows=asked_homes(now=wall(), team_id=TEAM, user_ids=[USER, OWNER_B],
+                                                  default_tz="UTC"))  # fmt: skip
+    session.commit()
+    sender = Scheduler(settings, make_session_factory(engine)).sender
+    ids, lease = sender.claim(now=wall(), exclude=set())
+    rows = sender._rows(ids, lease)
+    assert sorted(row.channel for row in rows.values()) == sorted([USER, OWNER_B])
+    notices.ask(session=session, rows=asked_homes(now=wall(), team_id=TEAM, user_ids=[OWNER_B], default_tz="UTC"))
+    session.commit()
+
+    done = [_Taken(row, wall(), None, None) for row in rows.values()]
+    assert sender._write_sent(done) == [row.channel == USER for row in rows.values()]
+    assert {n.channel: n.status for n in notifications(session)} == {USER: "sent", OWNER_B: "pending"}
 
 
 def test_messages_slack_takes_while_an_outcome_is_written_have_theirs_written_together(settings, engine, session,

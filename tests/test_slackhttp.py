@@ -3,6 +3,7 @@ answers (errors, rate limits, lost answers) reach the bot as they did over slack
 
 from __future__ import annotations
 
+import copy
 import http.client
 import logging
 import os
@@ -53,9 +54,11 @@ class Counted(str):
         return super().__repr__()
 
 
-def test_a_calls_debug_line_is_built_only_when_it_is_logged(fake, caplog):
+def test_a_calls_debug_line_is_built_only_when_it_is_logged(fake, caplog, monkeypatch):
     """slack_sdk builds a line holding a call's whole body when its logger's own level is unset
-    (`logger.level <= DEBUG`): about 0.2 ms a digest, for a line never logged."""
+    (`logger.level <= DEBUG`): about 0.2 ms a post of a digest, for a line never logged. It is built, and
+    logged, when debugging is on, for its logger or for every one."""
+    monkeypatch.setattr(Counted, "reprs", 0)
     client = sender_client("xoxb-fake-not-real", fake.api_url)
     text = Counted("hello")
     with caplog.at_level(logging.INFO):
@@ -63,8 +66,18 @@ def test_a_calls_debug_line_is_built_only_when_it_is_logged(fake, caplog):
     assert Counted.reprs == 0 and "Sending a request" not in caplog.text
     with caplog.at_level(logging.DEBUG, logger="slack_sdk.web.base_client"):
         client.chat_postMessage(channel="U0000001", text=text)
-    assert Counted.reprs == 1 and "Sending a request" in caplog.text
-    assert [c.args["text"] for c in fake.calls] == ["hello", "hello"]
+    assert Counted.reprs == 1 and caplog.text.count("Sending a request") == 1
+    with caplog.at_level(logging.DEBUG):  # the root logger's level (logs.configure sets it)
+        client.chat_postMessage(channel="U0000001", text=text)
+    assert Counted.reprs == 2 and caplog.text.count("Sending a request") == 2
+    assert [c.args["text"] for c in fake.calls] == ["hello"] * 3
+
+
+def test_a_client_can_be_copied_as_bolt_copies_a_lazy_listeners_request(fake):
+    copied = copy.deepcopy(sender_client("xoxb-fake-not-real", fake.api_url))
+    assert copied.logger.level == logging.getLogger("slack_sdk.web.base_client").getEffectiveLevel()
+    copied.chat_postMessage(channel="U0000001", text="copied")
+    assert [c.args["text"] for c in fake.calls] == ["copied"]
 
 
 def test_a_connection_slack_closed_meanwhile_is_replaced(fake):
