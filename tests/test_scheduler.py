@@ -28,8 +28,8 @@ from bot.scheduler.roster import Roster
 from bot.scheduler.rows import enqueue, enqueue_many, notification
 from bot.scheduler.runner import Scheduler
 from bot.scheduler.shares import SLOTS, Share
-from bot.services.customers import CustomerInput, create_customer
 from bot.services import notices
+from bot.services.customers import CustomerInput, create_customer
 from bot.services.home import asked_homes
 from bot.services.notices import Said, say
 from bot.services.workspaces import TeamSettings, get_workspace
