@@ -127,7 +127,7 @@ class Leveled:
         return self.logger.getEffectiveLevel()
 
     def __getattr__(self, name: str) -> Any:
-        if name == "logger" or name.startswith("__"):  # not set yet (a copy being made), or asked of the class
+        if name == "logger" or name.startswith("__"):  # not set yet (a copy being made), or copy's and pickle's own
             raise AttributeError(name)
         return getattr(self.logger, name)
 
