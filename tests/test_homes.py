@@ -1,8 +1,9 @@
 """App Homes through the outbox (services.home.asked_homes): a request that changes what someone's
 Home shows asks for it in its own transaction, and the worker's sender builds and publishes it.
 The process answering Slack publishes nothing for a change; a burst of changes is one publish;
-a change made while a Home is being sent is published too; the Homes go before a backlog of
-digests; a Home Slack refused is not shown to admins as a message that failed."""
+a change made while a Home waits for its turn is in its one publish, one made after it was built is
+published too; the Homes go before a backlog of digests; a Home Slack refused is not shown to
+admins as a message that failed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from bot.clock import wall
+from bot.scheduler import outbox
 from bot.scheduler.outbox import Delivery
 from bot.scheduler.rows import enqueue
 from bot.scheduler.runner import Scheduler
@@ -103,7 +105,9 @@ def test_a_burst_of_changes_for_one_person_is_one_publish_built_as_things_are_th
 
 
 @freeze_time(NOW)
-def test_a_change_while_the_home_is_being_sent_is_published_too(slack, fake, session, worker, no_worker):
+def test_a_change_while_the_home_waits_for_its_turn_is_in_its_one_publish(
+    slack, fake, session, worker, no_worker
+):
     for name in ("Acme", "Beta"):
         overdue(session, name)
     log_touch(slack, fake, "Acme", "called")
@@ -112,15 +116,64 @@ def test_a_change_while_the_home_is_being_sent_is_published_too(slack, fake, ses
     ids, lease = sender.claim(now=now, exclude=set())
     [row_id] = [h.id for h in homes(session)]
     taken = sender._rows(ids, lease)[row_id]  # the worker has read the rows it claimed
-    log_touch(slack, fake, "Beta", "called")  # asked again while the worker holds the row
+    log_touch(slack, fake, "Beta", "called")  # asked again while the worker holds the row, before building it
 
     done = Delivery()
-    sender._deliver_one(row_id, lease, done, now=now, deadline=None, claimed=taken)  # published; outcome fenced off
-    assert done.sent == 0 and [h.status for h in homes(session)] == ["pending"]
+    sender._deliver_one(row_id, lease, done, now=now, deadline=None, claimed=taken)
+    assert done.sent == 1 and [h.status for h in homes(session)] == ["sent"]
     worker.deliver(now)
 
-    assert len(fake.calls_to("views.publish")) == 2
-    assert "Beta" not in block_text(fake.last("views.publish")["view"]["blocks"])
+    [published] = fake.calls_to("views.publish")  # built with both touches: not published again
+    shown = block_text(published.args["view"]["blocks"])
+    assert "Acme" not in shown and "Beta" not in shown
+
+
+@freeze_time(NOW)
+def test_a_change_after_the_home_was_built_is_published_too(slack, fake, session, worker, no_worker, monkeypatch):
+    for name in ("Acme", "Beta"):
+        overdue(session, name)
+    log_touch(slack, fake, "Acme", "called")
+    build = outbox.RENDERERS["home"]
+    changes = iter([lambda: log_touch(slack, fake, "Beta", "called")])
+
+    def built_then_changed(*args):
+        home = build(*args)
+        next(changes, lambda: None)()  # a touch saved after the first Home was built, before it is published
+        return home
+
+    monkeypatch.setitem(outbox.RENDERERS, "home", built_then_changed)
+    worker.deliver(dt.datetime.fromisoformat(NOW))
+
+    first, second = fake.calls_to("views.publish")
+    assert "Beta" in block_text(first.args["view"]["blocks"])
+    assert "Beta" not in block_text(second.args["view"]["blocks"])
+    assert [h.status for h in homes(session)] == ["sent"]
+
+
+@freeze_time(NOW)
+def test_a_home_another_sender_took_while_it_waited_is_left_to_that_one(
+    slack, fake, session, settings, engine, worker, no_worker
+):
+    for name in ("Acme", "Beta"):
+        overdue(session, name)
+    log_touch(slack, fake, "Acme", "called")
+    now = dt.datetime.fromisoformat(NOW)
+    sender = worker.sender
+    ids, lease = sender.claim(now=now, exclude=set())
+    [row_id] = [h.id for h in homes(session)]
+    taken = sender._rows(ids, lease)[row_id]
+    log_touch(slack, fake, "Beta", "called")  # asked again: pending, and another sender takes it
+    other = Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None).sender
+    other.wall = lambda: wall() + dt.timedelta(seconds=1)  # its lease is its own
+    others, their_lease = other.claim(now=now, exclude=set())
+    assert row_id in others
+
+    done = Delivery()
+    sender._deliver_one(row_id, lease, done, now=now, deadline=None, claimed=taken)
+    assert done == Delivery() and fake.calls_to("views.publish") == []
+    other._deliver_one(row_id, their_lease, done, now=now, deadline=None)
+
+    assert done.sent == 1 and len(fake.calls_to("views.publish")) == 1
     assert [h.status for h in homes(session)] == ["sent"]
 
 

@@ -39,8 +39,9 @@ when sent and published with `views.publish`): a request that changes what someo
 asks for it again in its own transaction, so the work of building and publishing it runs in the
 process that sends (the `worker`), not in the one that answers Slack. Asking again while the
 row is pending changes nothing (the Home is built from the data as it is when it is sent: a
-burst of changes is one publish); asking while it is being sent makes it pending again, so a
-change that came after the Home was built is published too (the send's outcome, fenced on its
+burst of changes is one publish); asking while it is being sent makes it pending again. Before it
+is built (a Home waits for its turn first), the sender takes it back and builds it with that
+change, one publish; after, the change is published too (the send's outcome, fenced on its
 lease, is then not written). Each claim takes the Homes that are due first, so a backlog of
 digests does not hold them up. A Home is due, built and tried again on the real clock (`wall`),
 whatever instant a run acts as of. So is a DM a request asked for (services.notices: kind
@@ -337,6 +338,29 @@ class Sender:
         row.attempts += 1  # written with the outcome (`_finish`)
         return row
 
+    def _ours_to_build(self, row: Notification) -> bool:
+        """Whether an App Home that has waited for its turn is still this sender's to build. One
+        asked for again meanwhile (pending again) is taken back, so that it is built with that
+        change and published once, rather than published now and again after. False when another
+        sender has taken it since (or it is gone): that one publishes it."""
+        with reading(), unit_of_work(self.factory, now=None) as session:
+            found = session.execute(
+                select(Notification.status, Notification.due_at).where(Notification.id == row.id)
+            ).one_or_none()
+        if found is not None and found.status == SENDING and found.due_at == row.due_at:
+            return True
+        if found is None or found.status != PENDING:
+            return False
+        with unit_of_work(self.factory, now=None) as session:
+            taken = session.execute(
+                update(Notification)
+                .where(Notification.id == row.id, Notification.status == PENDING)
+                .values(status=SENDING, due_at=row.due_at)
+            ).rowcount
+        if taken:
+            log.info("App Home %s asked for again while it waited for its turn: built with that change", row.id)
+        return taken == 1
+
     def _finish(self, row: Notification, **values: Any) -> bool:
         """Record the outcome, fenced on the lease we hold (a stolen row is not overwritten). A
         row that ends keeps its recipient and outcome, not what it said."""
@@ -594,6 +618,8 @@ class Sender:
                 report.retry_later += 1
                 return
             paced = True
+            if not self._ours_to_build(row):
+                return
         if render := row.payload.get("render"):
             if render not in RENDERERS:  # written by a newer version during a rolling upgrade: its workers send it
                 log.warning("notification %s needs the renderer %r, which this version lacks", row.key, render)
