@@ -51,17 +51,16 @@ class Due:
         held = Counter(self.given or {})
         left_out = {key for key, n in held.items() if n >= CHANNEL_BURST}  # the channels with their burst
         left = self.room
-        for query in (lambda room, *more: _taken(self._asked(SAID, *more), room, lock),
-                      None if self.asked_only else lambda room, *more: self._rest(room, lock, *more)):  # fmt: skip
+        for query in (self._said,) if self.asked_only else (self._said, self._rest):
             for _read in range(READS):
-                if query is None or left <= 0:
+                if left <= 0:
                     break
                 more = [Notification.id.not_in(ids)] if ids else []  # read again: not those taken
                 if left_out:
                     more.append(tuple_(Notification.team_id, Notification.channel)
                                 .not_in(sorted(tuple(key.split(":", 1)) for key in left_out)))  # fmt: skip
                 met_a_burst = False
-                for row_id, team_id, channel in session.execute(query(left, *more)):
+                for row_id, team_id, channel in session.execute(query(left, lock, *more)):
                     key = f"{team_id}:{channel}"
                     if self.given is not None and held[key] >= CHANNEL_BURST:
                         met_a_burst = True
@@ -86,6 +85,10 @@ class Due:
                 .where(n.kind.in_(written(ASKED)), n.kind == written(kind), n.due_at <= self.wall,
                        n.status.in_((PENDING, SENDING)), *self.only, *more)
                 .order_by(n.due_at, n.id))  # fmt: skip
+
+    def _said(self, room: int, lock: bool, *more: Any) -> Select[Any]:
+        """The DMs requests asked for, in the order they go."""
+        return _taken(self._asked(SAID, *more), room, lock)
 
     def _rest(self, room: int, lock: bool, *more: Any) -> Select[Any]:
         """The pending rows due as of `now`, and the rows whose lease ran out, each read in
