@@ -478,6 +478,9 @@ class Sender:
         open_: set[int] = set()
         clients: dict[str, WebClient | None] = {}  # each workspace's client, asked for once per run
         lanes, home_lanes = Lanes(self.lanes), Lanes(self.lanes)
+        # One lane sends each row as it is claimed, in the claim's order; several are keyed by
+        # `team:channel`, and a claim then gives a channel a burst's worth at a time.
+        keyed = self.lanes > 1
         counting = threading.Lock()
 
         def going() -> bool:
@@ -503,14 +506,13 @@ class Sender:
                 # and the next claim (a DM asked for meanwhile) is not held up. It waits (a while)
                 # for half their room first: a claim costs about as much for 20 rows as for 64
                 # (docs/PERFORMANCE.md, section 86).
-                room = lanes.wait_for_room(lanes.size // 2, CLAIM_AGAIN) if self.lanes > 1 else self.batch_size
+                room = lanes.wait_for_room(lanes.size // 2, CLAIM_AGAIN) if keyed else self.batch_size
                 homes = home_lanes.room_left()
                 if not going() or (not room and not homes):
                     continue
                 with counting:
                     exclude = set(open_)
-                # Lanes are keyed `team:channel` (`claim` gives a channel a burst's worth at a time).
-                given = lanes.backlog() if self.lanes > 1 else None
+                given = lanes.backlog() if keyed else None
                 # Whether anything was being sent as the claim began: a channel left out of it
                 # then may be done with by the time it ends, with more of its messages due.
                 idle = not given and homes == home_lanes.size
@@ -530,7 +532,7 @@ class Sender:
                     if (row := rows.get(row_id)) is None:
                         continue  # gone since the claim: dropped as naming an erased customer, or its workspace's purged
                     # A lane per workspace and channel: one channel's messages keep their order.
-                    lane = f"{row.team_id}:{row.channel}" if self.lanes > 1 else ""
+                    lane = f"{row.team_id}:{row.channel}" if keyed else ""
                     pool = home_lanes if row.kind == HOME else lanes
                     pool.submit(lane, lambda row_id=row_id, lease=lease, row=row: send(row_id, lease, row))
         finally:
