@@ -166,6 +166,6 @@ def test_lanes_say_what_each_channel_holds_and_a_wait_for_room_ends_when_a_task_
     assert lanes.backlog() == {"T:C0": 2, "T:C1": 1}  # waiting or running
     assert lanes.wait_for_room(2, timeout=0.05) == 1  # none done: the room as it is when the wait ends
     threading.Thread(target=lambda: (time.sleep(0.1), release.set())).start()  # (no timed wait: faketime)
-    assert lanes.wait_for_room(2, timeout=10) >= 2  # the first ones done: at once, not at the timeout
+    assert lanes.wait_for_room(2, timeout=10) >= 2  # the first ones done (how soon is not asserted)
     lanes.close()
     assert lanes.backlog() == {} and lanes.room_left() == 4
