@@ -23,7 +23,8 @@ from bot.notify import SlackDirectory
 from bot.scheduler import reminders
 from bot.scheduler.hours import WorkingHours
 from bot.scheduler.jobs import JOBS, quiet_hours_due, run_jobs
-from bot.scheduler.outbox import Delivery, _Taken, failures
+from bot.scheduler.outbox import Delivery, failures
+from bot.scheduler.outcomes import Taken
 from bot.scheduler.roster import Roster
 from bot.scheduler.rows import enqueue, enqueue_many, notification
 from bot.scheduler.runner import Scheduler
@@ -1139,8 +1140,8 @@ def test_outcomes_written_together_leave_a_row_taken_over_meanwhile_to_its_new_h
     session.execute(update(Notification).where(Notification.id == second.id).values(due_at=taken_over))
     session.commit()
 
-    done = [_Taken(row, wall(), f"{n}.0", None) for n, row in enumerate((last, said_too, said, second, first))]
-    assert sender._write_sent(done) == [True, True, True, False, True]
+    done = [Taken(row, wall(), f"{n}.0", None) for n, row in enumerate((last, said_too, said, second, first))]
+    assert sender.outcomes.write(done) == [True, True, True, False, True]
 
     session.expire_all()
     assert {n.key: (n.status, n.message_ts) for n in notifications(session)} == {
@@ -1162,8 +1163,8 @@ def test_app_homes_written_together_leave_one_asked_for_again_pending(settings, 
     notices.ask(session=session, rows=asked_homes(now=wall(), team_id=TEAM, user_ids=[OWNER_B], default_tz="UTC"))
     session.commit()
 
-    done = [_Taken(row, wall(), None, None) for row in rows.values()]
-    assert sender._write_sent(done) == [row.channel == USER for row in rows.values()]
+    done = [Taken(row, wall(), None, None) for row in rows.values()]
+    assert sender.outcomes.write(done) == [row.channel == USER for row in rows.values()]
     assert {n.channel: n.status for n in notifications(session)} == {USER: "sent", OWNER_B: "pending"}
 
 

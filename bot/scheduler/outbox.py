@@ -14,7 +14,8 @@ what Slack took, with the other lanes' of the moment, before it sends the next);
 read once per claim; one whose lease still has more than half its length and the retry budget
 to run is posted as read (no other process may take it before then), else its lease is renewed
 first; either way the outcome (and the attempt) is written fenced on the lease the row carries.
-So a message costs one write, and the lanes' outcomes of the same moment share one transaction.
+So a message costs one write, and the lanes' outcomes of the same moment share one transaction
+(bot.scheduler.outcomes).
 A run's claims take no more than its lanes have room for (waiting for half of it first: a claim
 costs about as much for 64 rows as for 20), so rows are never held while a claim waits to hand
 them over; and a channel, which goes at about one message a second, is given a burst's worth at a
@@ -78,19 +79,17 @@ leaving it `sending` until its lease runs out.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import bindparam, delete, literal_column, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -98,11 +97,12 @@ from bot import metrics
 from bot.i18n import t
 from bot.notify import Directory, SlackDirectory
 from bot.scheduler.claims import ASKED, HOME, SAID, Due
+from bot.scheduler.outcomes import Outcomes, Taken, fenced
 from bot.scheduler.pacing import GroupCommit, Lanes, Pacer
 from bot.scheduler.shares import Share
 from bot.services.notices import Said, drop, naming_erased, say
 from bot.storage.db import reading, unit_of_work
-from bot.storage.models import CANCELLED, EXPIRED, FAILED, PENDING, SENDING, SENT, Notification
+from bot.storage.models import CANCELLED, EXPIRED, FAILED, PENDING, SENDING, Notification
 
 log = logging.getLogger(__name__)
 
@@ -184,44 +184,6 @@ class Delivery:
             self.errors[error] = self.errors.get(error, 0) + n
 
 
-# The outcome of a message Slack took, the sender's most frequent write: built once (building
-# an ORM UPDATE for each message cost more than the database's work on it).
-_SENT = (
-    update(Notification.__table__)
-    .where(Notification.id == bindparam("row_id"), Notification.status == SENDING,
-           Notification.due_at == bindparam("lease", type_=Notification.__table__.c.due_at.type))
-    .values(status=SENT, attempts=bindparam("row_attempts"), sent_at=bindparam("row_sent_at"),
-            message_ts=bindparam("row_ts"), last_error=bindparam("row_note"),
-            payload=literal_column("'{}'"))  # plain: it holds nothing, and reads with or without keys
-)  # fmt: skip
-
-
-_SAID_SENT = delete(Notification.__table__).where(
-    Notification.id == bindparam("row_id"), Notification.status == SENDING,
-    Notification.due_at == bindparam("lease", type_=Notification.__table__.c.due_at.type),
-)
-
-
-class _Taken(NamedTuple):
-    """A message Slack took, its outcome to write."""
-
-    row: Notification
-    now: dt.datetime
-    ts: str | None
-    note: str | None
-
-
-def _outcome(one: _Taken) -> dict[str, Any]:
-    """The values `_SENT` (or `_SAID_SENT`, which uses the first two) binds for one message."""
-    row = one.row
-    return {"row_id": row.id, "lease": row.due_at, "row_attempts": row.attempts, "row_sent_at": one.now,
-            "row_ts": one.ts, "row_note": one.note}  # fmt: skip
-
-
-class _NotAll(Exception):
-    """A statement for many rows wrote fewer than it was given (`Sender._write_outcomes`)."""
-
-
 class _Transient(Exception):
     def __init__(self, reason: str, wait: float | None = None) -> None:
         super().__init__(reason)
@@ -275,7 +237,8 @@ class Sender:
         self.clock = clock
         # The lanes' outcomes written together: the Homes' apart from the messages', as their lanes
         # are (a Home's row that a request holds locked must not hold up every message's).
-        self._outcomes = {home: GroupCommit(self._write_sent) for home in (False, True)}
+        self.outcomes = Outcomes(session_factory)
+        self._outcomes = {home: GroupCommit(self.outcomes.write) for home in (False, True)}
 
     # --- claiming -----------------------------------------------------------------------
 
@@ -372,56 +335,12 @@ class Sender:
                 .where(Notification.id == row.id, Notification.status == SENDING, Notification.due_at == row.due_at)
                 .values(attempts=row.attempts, **values)
             )
-            return self._fenced(row, result.rowcount)
+            return fenced(row, result.rowcount)
 
     def _sent(self, row: Notification, *, now: dt.datetime, ts: str | None, note: str | None) -> bool:
         """`_finish` for a message Slack took: written with the other lanes' taken meanwhile, in
         one transaction (`GroupCommit`)."""
-        return self._outcomes[row.kind == HOME](_Taken(row, now, ts, note))
-
-    def _write_sent(self, taken: Sequence[_Taken]) -> list[bool]:
-        """The outcomes of messages Slack took, in one transaction, in the rows' order (two
-        writers lock rows alike). If it fails, each is written on its own, so that one row's
-        error (a deadlock, a constraint) leaves only that row to its lease."""
-        ordered = sorted(taken, key=lambda one: one.row.id)
-        try:
-            counts: list[int | None] = [*self._write_outcomes(ordered)]
-        except Exception:
-            if len(taken) == 1:
-                raise
-            log.warning("%d outcomes could not be written together: each on its own", len(taken), exc_info=True)
-            counts = [self._write_alone(one) for one in ordered]
-        written = {one.row.id: n for one, n in zip(ordered, counts, strict=True)}
-        return [(n := written[one.row.id]) is not None and self._fenced(one.row, n) for one in taken]
-
-    def _write_alone(self, one: _Taken) -> int | None:
-        """One outcome in a transaction of its own; None if it cannot be written (its lease runs
-        out and it goes again, as any outcome not written)."""
-        try:
-            return self._write_outcomes([one])[0]
-        except Exception:  # noqa: BLE001 - one row's error must not cost the others theirs
-            log.exception("notification %s: its outcome could not be written", one.row.id)
-            return None
-
-    def _write_outcomes(self, taken: Sequence[_Taken]) -> list[int]:
-        """Rows written, for each. Each statement is built once: what a message said is not
-        kept, and a request's DM is deleted then (services.notices: one a touch, not kept for
-        good). Consecutive rows of a kind go in one call of their statement for them all (the
-        driver's `executemany`: the statement's Python work once, not once a row); when it writes
-        fewer rows than it was given (one changed hands, or an App Home was asked for again),
-        that transaction is undone and each row is written on its own, to tell which."""
-        if len(taken) > 1:
-            with contextlib.suppress(_NotAll), unit_of_work(self.factory, now=None) as session:
-                connection = session.connection()
-                for said, run in itertools.groupby(taken, key=lambda one: one.row.kind == SAID):
-                    values = [_outcome(one) for one in run]
-                    if connection.execute(_SAID_SENT if said else _SENT, values).rowcount != len(values):
-                        raise _NotAll()
-                return [1] * len(taken)
-        with unit_of_work(self.factory, now=None) as session:
-            connection = session.connection()
-            return [connection.execute(_SAID_SENT if one.row.kind == SAID else _SENT, _outcome(one)).rowcount
-                    for one in taken]  # fmt: skip
+        return self._outcomes[row.kind == HOME](Taken(row, now, ts, note))
 
     def _tell_refused(self, row: Notification, error: str) -> None:
         """A request's DM that Slack refused for good (the assignee's of a follow-up): the
@@ -434,16 +353,6 @@ class Sender:
         with unit_of_work(self.factory, now=None) as session:
             say(session=session, now=self.wall(), team_id=row.team_id,
                 said=[Said(told["user_id"], f"refused:{row.id}", {"text": text})])  # fmt: skip
-
-    @staticmethod
-    def _fenced(row: Notification, written: int) -> bool:
-        if written != 1:
-            if row.kind == HOME:  # asked for again while it was sent: pending again, as it should be
-                log.info("App Home %s asked for again while it was being sent", row.id)
-            else:
-                log.warning("notification %s changed hands while it was being sent", row.id)
-            return False
-        return True
 
     # --- sending ------------------------------------------------------------------------
 
