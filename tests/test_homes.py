@@ -11,11 +11,12 @@ import datetime as dt
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.clock import wall
 from bot.scheduler import outbox
 from bot.scheduler.outbox import Delivery
+from bot.scheduler.pacing import Pacer
 from bot.scheduler.rows import enqueue
 from bot.scheduler.runner import Scheduler
 from bot.storage.db import make_session_factory
@@ -106,26 +107,27 @@ def test_a_burst_of_changes_for_one_person_is_one_publish_built_as_things_are_th
 
 @freeze_time(NOW)
 def test_a_change_while_the_home_waits_for_its_turn_is_in_its_one_publish(
-    slack, fake, session, worker, no_worker
+    slack, fake, session, settings, engine, no_worker
 ):
     for name in ("Acme", "Beta"):
         overdue(session, name)
     log_touch(slack, fake, "Acme", "called")
-    now = dt.datetime.fromisoformat(NOW)
-    sender = worker.sender
-    ids, lease = sender.claim(now=now, exclude=set())
-    [row_id] = [h.id for h in homes(session)]
-    taken = sender._rows(ids, lease)[row_id]  # the worker has read the rows it claimed
-    log_touch(slack, fake, "Beta", "called")  # asked again while the worker holds the row, before building it
+    clock = [0.0]
+    turns = Pacer(per_minute=60, channel_rate=1 / 3, channel_burst=1, clock=lambda: clock[0])
+    turns.reserve(TEAM, USER)  # their Home went a moment ago: the next one waits 3 s for its turn
+    changes = iter([lambda: log_touch(slack, fake, "Beta", "called")])
 
-    done = Delivery()
-    sender._deliver_one(row_id, lease, done, now=now, deadline=None, claimed=taken)
-    assert done.sent == 1 and [h.status for h in homes(session)] == ["sent"]
-    worker.deliver(now)
+    def wait(seconds: float) -> None:  # while the Home waits, a touch asks for it again
+        next(changes, lambda: None)()
+        clock[0] += seconds
 
-    [published] = fake.calls_to("views.publish")  # built with both touches: not published again
+    worker = Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=turns, lanes=1, sleep=wait)
+    worker.deliver(dt.datetime.fromisoformat(NOW))
+
+    [published] = fake.calls_to("views.publish")  # built after the wait, with both touches: not again
     shown = block_text(published.args["view"]["blocks"])
     assert "Acme" not in shown and "Beta" not in shown
+    assert [h.status for h in homes(session)] == ["sent"] and next(changes, None) is None
 
 
 @freeze_time(NOW)
@@ -175,6 +177,28 @@ def test_a_home_another_sender_took_while_it_waited_is_left_to_that_one(
 
     assert done.sent == 1 and len(fake.calls_to("views.publish")) == 1
     assert [h.status for h in homes(session)] == ["sent"]
+
+
+@freeze_time(NOW)
+def test_a_home_another_sender_gave_back_for_later_is_not_taken_back_before_then(
+    slack, fake, session, worker, no_worker
+):
+    overdue(session, "Acme")
+    log_touch(slack, fake, "Acme", "called")
+    now = dt.datetime.fromisoformat(NOW)
+    sender = worker.sender
+    ids, lease = sender.claim(now=now, exclude=set())
+    [row_id] = [h.id for h in homes(session)]
+    taken = sender._rows(ids, lease)[row_id]
+    later = wall() + dt.timedelta(seconds=30)  # another sender had it since, and Slack said: in 30 s
+    session.execute(update(Notification).where(Notification.id == row_id).values(status="pending", due_at=later))
+    session.commit()
+
+    done = Delivery()
+    sender._deliver_one(row_id, lease, done, now=now, deadline=None, claimed=taken)
+
+    assert done == Delivery() and fake.calls_to("views.publish") == []
+    assert [(h.status, h.due_at) for h in homes(session)] == [("pending", later)]
 
 
 @freeze_time(NOW)

@@ -303,26 +303,31 @@ class Sender:
 
     def _ours_to_build(self, row: Notification) -> bool:
         """Whether an App Home that has waited for its turn is still this sender's to build. One
-        asked for again meanwhile (pending again) is taken back, so that it is built with that
-        change and published once, rather than published now and again after. False when another
-        sender has taken it since (or it is gone): that one publishes it."""
+        asked for again meanwhile (pending again, due) is taken back on a new lease, its first try
+        with the payload the request wrote, so that it is built with that change and published
+        once, rather than published now and again after. False when another sender has taken it
+        since, or has given it back due later (or it is gone): that is left as it is."""
+        this = (Notification.id == row.id, Notification.team_id == row.team_id, Notification.key == row.key)
         with reading(), unit_of_work(self.factory, now=None) as session:
-            found = session.execute(
-                select(Notification.status, Notification.due_at).where(Notification.id == row.id)
-            ).one_or_none()
+            found = session.execute(select(Notification.status, Notification.due_at, Notification.payload)
+                                    .where(*this)).one_or_none()  # fmt: skip
         if found is not None and found.status == SENDING and found.due_at == row.due_at:
             return True
         if found is None or found.status != PENDING:
             return False
+        wall = self.wall()
+        lease = wall + self.lease
         with unit_of_work(self.factory, now=None) as session:
             taken = session.execute(
                 update(Notification)
-                .where(Notification.id == row.id, Notification.status == PENDING)
-                .values(status=SENDING, due_at=row.due_at)
+                .where(*this, Notification.status == PENDING, Notification.due_at <= wall)
+                .values(status=SENDING, due_at=lease, attempts=1)
             ).rowcount
-        if taken:
-            log.info("App Home %s asked for again while it waited for its turn: built with that change", row.id)
-        return taken == 1
+        if taken != 1:
+            return False
+        row.due_at, row.attempts, row.payload = lease, 1, found.payload
+        log.info("App Home %s asked for again while it waited for its turn: built with that change", row.id)
+        return True
 
     def _finish(self, row: Notification, **values: Any) -> bool:
         """Record the outcome, fenced on the lease we hold (a stolen row is not overwritten). A
