@@ -61,6 +61,15 @@ def log_touch(slack, fake, customer: str, summary: str) -> None:
     assert slack.submit(fake.last("views.open")["view"], {"Summary": summary}).status == 200
 
 
+def home_claimed(slack, fake, session, sender, now: dt.datetime) -> tuple[int, dt.datetime, Notification]:
+    """A touch on Acme asks for its author's Home, and `sender` claims it: its row's id, the lease,
+    the row as the sender read it."""
+    log_touch(slack, fake, "Acme", "called")
+    ids, lease = sender.claim(now=now, exclude=set())
+    [row_id] = [h.id for h in homes(session)]
+    return row_id, lease, sender._rows(ids, lease)[row_id]
+
+
 def said(session) -> list[Notification]:
     session.expire_all()
     rows = list(session.scalars(select(Notification).where(Notification.kind == "said").order_by(Notification.id)))
@@ -158,12 +167,9 @@ def test_a_home_another_sender_took_while_it_waited_is_left_to_that_one(
 ):
     for name in ("Acme", "Beta"):
         overdue(session, name)
-    log_touch(slack, fake, "Acme", "called")
     now = dt.datetime.fromisoformat(NOW)
     sender = worker.sender
-    ids, lease = sender.claim(now=now, exclude=set())
-    [row_id] = [h.id for h in homes(session)]
-    taken = sender._rows(ids, lease)[row_id]
+    row_id, lease, taken = home_claimed(slack, fake, session, sender, now)
     log_touch(slack, fake, "Beta", "called")  # asked again: pending, and another sender takes it
     other = Scheduler(settings, make_session_factory(engine), pacer=None, home_pacer=None).sender
     other.wall = lambda: wall() + dt.timedelta(seconds=1)  # its lease is its own
@@ -184,12 +190,9 @@ def test_a_home_another_sender_gave_back_for_later_is_not_taken_back_before_then
     slack, fake, session, worker, no_worker
 ):
     overdue(session, "Acme")
-    log_touch(slack, fake, "Acme", "called")
     now = dt.datetime.fromisoformat(NOW)
     sender = worker.sender
-    ids, lease = sender.claim(now=now, exclude=set())
-    [row_id] = [h.id for h in homes(session)]
-    taken = sender._rows(ids, lease)[row_id]
+    row_id, lease, taken = home_claimed(slack, fake, session, sender, now)
     later = wall() + dt.timedelta(seconds=30)  # another sender had it since, and Slack said: in 30 s
     session.execute(update(Notification).where(Notification.id == row_id).values(status="pending", due_at=later))
     session.commit()
