@@ -1198,7 +1198,7 @@ def test_messages_slack_takes_while_an_outcome_is_written_have_theirs_written_to
         until(lambda: {n.status for n in notifications(session)} == {"sending"})
         with holding_the_outbox(engine):  # the first outcome waits until every message is out
             assert fake.calls_to("chat.postMessage") == [] and outcomes == []  # held before any answer
-            until(lambda: len(sender._outcomes[False]._waiting) == 7)  # behind the first, which waits
+            until(lambda: len(sender._grouped[False]._waiting) == 7)  # behind the first, which waits
         run.join(30)
     finally:
         event.remove(engine, "begin", begin)

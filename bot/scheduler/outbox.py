@@ -238,7 +238,7 @@ class Sender:
         # The lanes' outcomes written together: the Homes' apart from the messages', as their lanes
         # are (a Home's row that a request holds locked must not hold up every message's).
         self.outcomes = Outcomes(session_factory)
-        self._outcomes = {home: GroupCommit(self.outcomes.write) for home in (False, True)}
+        self._grouped = {home: GroupCommit(self.outcomes.write) for home in (False, True)}
 
     # --- claiming -----------------------------------------------------------------------
 
@@ -345,7 +345,7 @@ class Sender:
     def _sent(self, row: Notification, *, now: dt.datetime, ts: str | None, note: str | None) -> bool:
         """`_finish` for a message Slack took: written with the other lanes' taken meanwhile, in
         one transaction (`GroupCommit`)."""
-        return self._outcomes[row.kind == HOME](Taken(row, now, ts, note))
+        return self._grouped[row.kind == HOME](Taken(row, now, ts, note))
 
     def _tell_refused(self, row: Notification, error: str) -> None:
         """A request's DM that Slack refused for good (the assignee's of a follow-up): the
